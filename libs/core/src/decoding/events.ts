@@ -1,0 +1,47 @@
+/** What a decoding run reports: one event per denoising step, then a final result. */
+export interface CommittedToken {
+  /** Index within the answer canvas. */
+  readonly position: number;
+  readonly token: number;
+  /** The strategy's confidence when committed; null for positions filled by end-of-text prediction. */
+  readonly confidence: number | null;
+}
+
+export interface StepEvent {
+  /** 1-based step index; each step is one forward pass. */
+  readonly step: number;
+  /** 0-based index of the block decoded in this step. */
+  readonly block: number;
+  readonly committed: readonly CommittedToken[];
+  /** The answer canvas after this step; masks carry the mask token id. */
+  readonly canvas: readonly number[];
+  readonly masksRemaining: number;
+  readonly forwardPasses: number;
+  /** Whether Prophet's early commit fired in this step. */
+  readonly earlyCommit: boolean;
+  /** Milliseconds since the request started decoding. */
+  readonly elapsedMs: number;
+}
+
+export type FinishReason = 'stop' | 'length';
+
+export interface DecodeResult {
+  /** Answer tokens: fixed template tokens and decoded tokens, each region cut at its first EOS. */
+  readonly tokenIds: number[];
+  /** Present when the engine was given a detokenizer. */
+  readonly text?: string;
+  /** The final answer canvas, EOS and padding included. */
+  readonly canvas: number[];
+  readonly forwardPasses: number;
+  readonly steps: number;
+  /** `stop`: the text ended with EOS (or filled a template); `length`: the canvas ran out. */
+  readonly finishReason: FinishReason;
+  readonly timings: {
+    /** From the request's submission to its result. */
+    readonly totalMs: number;
+    /** Wall time of the forward passes this request took part in. */
+    readonly forwardMs: number;
+    /** Time spent waiting for a place in the batch. */
+    readonly queueMs: number;
+  };
+}

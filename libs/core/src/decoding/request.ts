@@ -1,0 +1,105 @@
+/**
+ * A generation request as the engine receives it, and its validation against the model.
+ */
+import { UnmaskError } from '../errors.js';
+import type { ModelInfo, SplicedEmbeddings } from '../model/language-model.js';
+import { CACHE_MODES, type CacheMode } from './kv-cache-policy.js';
+import { samplingOptionsSchema, type SamplingInput, type SamplingOptions } from './sampling.js';
+import { parseStrategy, resolveStrategy, type ResolvedStrategy, type StrategyInput } from './strategy.js';
+import { plainTemplate, responseTemplateSchema, templateLength, type ResponseTemplate } from './template.js';
+
+export interface GenerateRequest {
+  /** The prompt's token ids (chat template already applied). */
+  readonly promptIds: readonly number[];
+  /** Image or audio features spliced over prompt positions (offsets into the prompt). */
+  readonly embeddings?: readonly SplicedEmbeddings[];
+  /** Length of the answer canvas when no template is given (default 32). */
+  readonly maxTokens?: number;
+  /** A structure prior; its length replaces `maxTokens`. */
+  readonly template?: ResponseTemplate;
+  /** Strategy by name with its parameters (validated); default `confident` at τ = 0.9. */
+  readonly strategy?: StrategyInput | unknown;
+  readonly sampling?: SamplingInput;
+  /** Key/value caching (default `none`). */
+  readonly cache?: CacheMode;
+  /** Cancels the request between steps. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ValidatedRequest {
+  readonly promptIds: Int32Array;
+  readonly embeddings: readonly SplicedEmbeddings[];
+  readonly template: ResponseTemplate;
+  readonly answerLength: number;
+  readonly strategy: ResolvedStrategy;
+  readonly sampling: SamplingOptions;
+  readonly cache: CacheMode;
+  readonly signal: AbortSignal | undefined;
+}
+
+const invalid = (message: string, param: string) => new UnmaskError('invalid_parameter', message, param);
+
+export function validateRequest(request: GenerateRequest, info: ModelInfo): ValidatedRequest {
+  const { promptIds } = request;
+  if (!Array.isArray(promptIds) && !ArrayBuffer.isView(promptIds)) throw invalid('promptIds must be an array of token ids', 'promptIds');
+  promptIds.forEach((id, i) => {
+    if (!Number.isInteger(id) || id < 0 || id >= info.vocabSize) {
+      throw invalid(`promptIds[${i}] = ${id} is not a token id of this model (vocabulary size ${info.vocabSize})`, 'promptIds');
+    }
+  });
+  if (info.shiftedLogits && promptIds.length === 0) {
+    throw invalid('a model with shifted logits needs a prompt of at least one token', 'promptIds');
+  }
+
+  let template: ResponseTemplate;
+  if (request.template !== undefined) {
+    const parsed = responseTemplateSchema.safeParse(request.template);
+    if (!parsed.success) throw invalid(`template: ${parsed.error.issues[0]?.message}`, 'template');
+    template = parsed.data;
+    for (const part of template.parts) {
+      if (part.type === 'text' && part.ids.some((id) => id >= info.vocabSize)) throw invalid('template holds a token id outside the vocabulary', 'template');
+    }
+  } else {
+    const maxTokens = request.maxTokens ?? 32;
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw invalid(`maxTokens must be a positive integer, got ${maxTokens}`, 'maxTokens');
+    template = plainTemplate(maxTokens);
+  }
+  const answerLength = templateLength(template);
+  if (promptIds.length + answerLength > info.maxPositions) {
+    throw new UnmaskError(
+      'context_length_exceeded',
+      `the prompt (${promptIds.length} tokens) plus the answer (${answerLength} positions) exceeds the model's ${info.maxPositions} positions`,
+      'promptIds',
+    );
+  }
+
+  const embeddings = request.embeddings ?? [];
+  embeddings.forEach((e, i) => {
+    if (e.offset < 0 || e.count < 0 || e.offset + e.count > promptIds.length) {
+      throw invalid(`embeddings[${i}] covers positions ${e.offset}..${e.offset + e.count} outside the prompt (${promptIds.length} tokens)`, 'embeddings');
+    }
+    if (e.data.length !== e.count * info.hiddenSize) {
+      throw invalid(`embeddings[${i}] has ${e.data.length} values; ${e.count} positions × hidden size ${info.hiddenSize} = ${e.count * info.hiddenSize}`, 'embeddings');
+    }
+  });
+
+  const sampling = samplingOptionsSchema.safeParse(request.sampling ?? {});
+  if (!sampling.success) {
+    const issue = sampling.error.issues[0];
+    const path = ['sampling', ...(issue?.path ?? [])].join('.');
+    throw invalid(`${path}: ${issue?.message}`, path);
+  }
+  const cache = request.cache ?? 'none';
+  if (!CACHE_MODES.includes(cache)) throw invalid(`cache must be one of ${CACHE_MODES.join(', ')}, got ${JSON.stringify(cache)}`, 'cache');
+
+  return {
+    promptIds: Int32Array.from(promptIds),
+    embeddings,
+    template,
+    answerLength,
+    strategy: resolveStrategy(parseStrategy(request.strategy), answerLength),
+    sampling: sampling.data,
+    cache,
+    signal: request.signal,
+  };
+}
