@@ -1,0 +1,34 @@
+/**
+ * Writes text-form examples (JSON lines) for training or evaluating the language model.
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] > out.jsonl
+ * Types are drawn uniformly from the list (default: every task type).
+ */
+import { parseArgs } from 'node:util';
+import { Rng } from './rng.js';
+import { sampleExample, TASK_TYPES, toTextExample, type TaskType } from './tasks.js';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '1' },
+    count: { type: 'string', default: '1000' },
+    types: { type: 'string' },
+  },
+});
+const seed = Number(values.seed);
+const count = Number(values.count);
+if (!Number.isInteger(seed) || !Number.isInteger(count) || count < 0) {
+  throw new Error(`--seed and --count must be integers, got ${values.seed} and ${values.count}`);
+}
+const types = (values.types ? values.types.split(',') : [...TASK_TYPES]) as TaskType[];
+for (const t of types) if (!TASK_TYPES.includes(t)) throw new Error(`--types: unknown task type "${t}" (known: ${TASK_TYPES.join(', ')})`);
+
+const rng = new Rng(seed);
+const lines: string[] = [];
+for (let i = 0; i < count; i++) {
+  lines.push(JSON.stringify(toTextExample(sampleExample(rng, rng.pick(types)))));
+  if (lines.length >= 5000) {
+    process.stdout.write(lines.join('\n') + '\n');
+    lines.length = 0;
+  }
+}
+if (lines.length) process.stdout.write(lines.join('\n') + '\n');

@@ -1,0 +1,13 @@
+export { Rng } from './rng.js';
+export { normaliseText, normalisePrompt, answersMatch } from './normalise.js';
+export * from './shapes/spec.js';
+export * from './shapes/scene.js';
+export * from './shapes/questions.js';
+export * from './shapes/cells.js';
+export { sceneToSvg, renderSvg, renderSvgPixels, encodeRgb, type EncodeOptions, type ImageFormat } from './shapes/render-svg.js';
+export { rasterisePixels, renderRaster } from './shapes/render-raster.js';
+export * from './home/spec.js';
+export * from './home/utterance.js';
+export * from './home/speech.js';
+export * from './refusal.js';
+export * from './tasks.js';
