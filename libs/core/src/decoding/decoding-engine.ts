@@ -82,7 +82,7 @@ export class DecodingEngine {
       this.finish(job);
     } else {
       this.waiting.push(job);
-      void this.loop();
+      queueMicrotask(() => void this.loop()); // requests submitted in the same tick share the first step
     }
     return { result, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]() };
   }
