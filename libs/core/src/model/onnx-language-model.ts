@@ -1,0 +1,205 @@
+/**
+ * `LanguageModel` over the two graphs of the LM graph contract (docs/lm-graph-contract.md),
+ * both loaded in one worker of an `OnnxWorkerPool`. A forward pass embeds the rows' token ids,
+ * splices image/audio features, pads rows of different segment and cache lengths into one
+ * batch and runs the LM graph; KV caches stay in the worker and the engine holds opaque
+ * `KvCache` handles.
+ */
+import { UnmaskError } from '../errors.js';
+import type { OnnxSession } from '../runtime/onnx-session.js';
+import type { SessionOptions } from '../runtime/session-options.js';
+import type { OnnxWorkerPool } from '../runtime/worker-pool.js';
+import type { LmRowResult, LmShape, WireLmRow } from '../runtime/worker-protocol.js';
+import type { ForwardRow, ForwardRowResult, KvCache, LanguageModel, ModelInfo } from './language-model.js';
+
+/** Architecture sizes the runtime needs beyond `ModelInfo`. */
+export interface LmGeometry {
+  readonly numLayers: number;
+  readonly numKeyValueHeads: number;
+  readonly headDim: number;
+}
+
+export interface OnnxLanguageModelOptions {
+  readonly pool: OnnxWorkerPool;
+  /** Path of `embed.onnx`. */
+  readonly embedGraph: string;
+  /** Path of `lm.onnx`. */
+  readonly lmGraph: string;
+  readonly info: ModelInfo;
+  readonly geometry: LmGeometry;
+  readonly sessionOptions?: SessionOptions;
+  /** Worker to load both graphs into (default: the least loaded). */
+  readonly worker?: number;
+}
+
+interface CacheHandleState {
+  readonly pool: OnnxWorkerPool;
+  readonly worker: number;
+  readonly id: number;
+  readonly generation: number;
+}
+
+function releaseInWorker(state: CacheHandleState): void {
+  if (state.pool.generation(state.worker) !== state.generation) return; // died with its worker
+  state.pool.request(state.worker, { kind: 'release-caches', cacheIds: [state.id] }).catch(() => {});
+}
+
+/** Caches the engine drops without releasing are freed when garbage-collected. */
+const leaked = new FinalizationRegistry<CacheHandleState>(releaseInWorker);
+
+/** Handle of keys/values held by the worker. */
+export class OnnxKvCache implements KvCache {
+  private released = false;
+
+  constructor(
+    readonly model: OnnxLanguageModel,
+    private readonly state: CacheHandleState,
+    readonly length: number,
+  ) {
+    leaked.register(this, state, this);
+  }
+
+  get id(): number {
+    return this.state.id;
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** The worker-side id, after checking that the cache can still be used. */
+  use(): number {
+    if (this.released) throw new UnmaskError('invalid_parameter', `KV cache #${this.state.id} was released and cannot be used again`, 'past');
+    if (this.state.pool.generation(this.state.worker) !== this.state.generation) {
+      throw new UnmaskError('runtime_error', `KV cache #${this.state.id} was lost: the ONNX worker holding it crashed`, 'past');
+    }
+    return this.state.id;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    leaked.unregister(this);
+    releaseInWorker(this.state);
+  }
+}
+
+export class OnnxLanguageModel implements LanguageModel {
+  private closed = false;
+
+  private constructor(
+    readonly info: ModelInfo,
+    readonly geometry: LmGeometry,
+    readonly embedSession: OnnxSession,
+    readonly lmSession: OnnxSession,
+  ) {}
+
+  static async create(options: OnnxLanguageModelOptions): Promise<OnnxLanguageModel> {
+    const { pool, sessionOptions = {} } = options;
+    const lm = await pool.createSession(options.lmGraph, { ...sessionOptions, ...(options.worker === undefined ? {} : { worker: options.worker }) });
+    const embed = await pool.createSession(options.embedGraph, { ...sessionOptions, worker: lm.workerIndex });
+    return new OnnxLanguageModel(options.info, options.geometry, embed, lm);
+  }
+
+  get pool(): OnnxWorkerPool {
+    return this.lmSession.pool;
+  }
+
+  get workerIndex(): number {
+    return this.lmSession.workerIndex;
+  }
+
+  async forward(rows: readonly ForwardRow[]): Promise<ForwardRowResult[]> {
+    if (this.closed) throw new UnmaskError('runtime_error', 'the language model was closed');
+    if (rows.length === 0) return [];
+    const wire = rows.map((row, r) => this.toWire(row, r));
+    const shape: LmShape = {
+      ...this.geometry,
+      hiddenSize: this.info.hiddenSize,
+      vocabSize: this.info.vocabSize,
+      padTokenId: this.info.padTokenId,
+    };
+    const generation = this.pool.generation(this.workerIndex);
+    const results = (await this.pool.request(this.workerIndex, {
+      kind: 'lm-forward',
+      embedSessionId: this.embedSession.sessionId,
+      lmSessionId: this.lmSession.sessionId,
+      shape,
+      rows: wire,
+    })) as LmRowResult[];
+    return results.map((result) => ({
+      logits: result.logits,
+      ...(result.cache
+        ? { cache: new OnnxKvCache(this, { pool: this.pool, worker: this.workerIndex, id: result.cache.id, generation }, result.cache.length) }
+        : {}),
+    }));
+  }
+
+  /** Frees both sessions (caches die with them only when released or collected). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([this.embedSession.release(), this.lmSession.release()]);
+  }
+
+  private toWire(row: ForwardRow, r: number): WireLmRow {
+    const where = `rows[${r}]`;
+    const fail = (field: string, message: string): never => {
+      throw new UnmaskError('invalid_parameter', `${where}.${field}: ${message}`, field);
+    };
+    const { vocabSize, hiddenSize, maxPositions } = this.info;
+    const seq = row.inputIds.length;
+    if (seq === 0) fail('inputIds', 'the segment is empty');
+    if (row.positionIds.length !== seq) fail('positionIds', `has ${row.positionIds.length} entries for ${seq} input ids`);
+    const inputIds = Int32Array.from(row.inputIds);
+    inputIds.forEach((id, t) => {
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) fail('inputIds', `token id ${row.inputIds[t]} at offset ${t} is outside the vocabulary [0, ${vocabSize})`);
+    });
+    const positionIds = Int32Array.from(row.positionIds);
+    positionIds.forEach((position, t) => {
+      if (position < 0) fail('positionIds', `position ${position} at offset ${t} is negative`);
+      if (position >= maxPositions) {
+        throw new UnmaskError('context_length_exceeded', `${where}.positionIds: position ${position} is beyond the model's ${maxPositions} positions`, 'positionIds');
+      }
+    });
+    const logitsIndices = Int32Array.from(row.logitsIndices);
+    logitsIndices.forEach((index) => {
+      if (!Number.isInteger(index) || index < 0 || index >= seq) fail('logitsIndices', `index ${index} is outside the segment [0, ${seq})`);
+    });
+    const embeddings = (row.embeddings ?? []).map((splice, i) => {
+      if (!Number.isInteger(splice.offset) || !Number.isInteger(splice.count) || splice.offset < 0 || splice.count < 0 || splice.offset + splice.count > seq) {
+        fail(`embeddings[${i}]`, `offset ${splice.offset} + count ${splice.count} runs outside the segment of ${seq} positions`);
+      }
+      if (splice.data.length !== splice.count * hiddenSize) {
+        fail(`embeddings[${i}].data`, `has ${splice.data.length} floats, expected count × hidden = ${splice.count} × ${hiddenSize}`);
+      }
+      return { offset: splice.offset, count: splice.count, data: Float32Array.from(splice.data) };
+    });
+    let pastLength = 0;
+    let pastCacheId: number | undefined;
+    if (row.past) {
+      if (!(row.past instanceof OnnxKvCache) || row.past.model !== this) fail('past', 'the KV cache does not come from this model');
+      const past = row.past as OnnxKvCache;
+      pastCacheId = past.use();
+      pastLength = past.length;
+    }
+    let keep: (readonly [number, number])[] | undefined;
+    if (row.keep) {
+      const total = pastLength + seq;
+      keep = row.keep.map(([start, end], i) => {
+        if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > total) {
+          fail(`keep[${i}]`, `range [${start}, ${end}) is not within past ++ segment [0, ${total})`);
+        }
+        return [start, end] as const;
+      });
+    }
+    return {
+      inputIds,
+      positionIds,
+      embeddings,
+      logitsIndices,
+      ...(pastCacheId === undefined ? {} : { pastCacheId }),
+      ...(keep ? { keep } : {}),
+    };
+  }
+}
