@@ -35,6 +35,19 @@ function hexPrefix(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
+/** Width × height from a PNG or GIF header, read directly (sharp reports zero sizes only as a corrupt header). */
+function headerSize(bytes: Uint8Array): { format: string; width: number; height: number } | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length >= 24 && png.every((b, i) => bytes[i] === b)) {
+    return { format: 'png', width: view.getUint32(16), height: view.getUint32(20) };
+  }
+  if (bytes.length >= 10 && String.fromCharCode(...bytes.subarray(0, 3)) === 'GIF') {
+    return { format: 'gif', width: view.getUint16(6, true), height: view.getUint16(8, true) };
+  }
+  return undefined;
+}
+
 function describe(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   // libvips repeats lines; the first distinct ones say enough.
@@ -57,6 +70,14 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
   if (bytes.length === 0) throw new UnmaskError('invalid_media', `${name}: the file is empty (0 bytes)`, name);
   if (bytes.length > maxBytes) {
     throw new UnmaskError('too_large', `${name}: ${bytes.length} bytes is over the limit of ${maxBytes} bytes`, name);
+  }
+  const declared = headerSize(bytes);
+  if (declared && (declared.width === 0 || declared.height === 0)) {
+    throw new UnmaskError(
+      'invalid_media',
+      `${name}: the ${declared.format} header declares a zero-sized image (${declared.width}×${declared.height})`,
+      name,
+    );
   }
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
