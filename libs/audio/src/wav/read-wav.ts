@@ -1,0 +1,132 @@
+/**
+ * WAV bytes -> mono Float32 samples in [-1, 1] at the file's own sample rate.
+ *
+ * The header is checked by `parseWavHeader` first; only then are the fmt and data chunks handed
+ * to wavefile, rebuilt into a canonical file (RIFF + fmt + data and nothing else), so that no
+ * other chunk of an untrusted file ever reaches the decoder. Channels are averaged.
+ */
+import wavefile from 'wavefile';
+import { z } from 'zod';
+import { UnmaskError } from '@unmask/core';
+import { parseWavHeader, type WavEncoding, type WavHeader } from './riff-header.js';
+
+export const wavLimitsSchema = z.object({
+  /** Largest accepted file, in bytes (default 20 MiB). */
+  maxBytes: z.number().int().positive().default(20 * 1024 * 1024),
+  /** Longest accepted recording, in seconds (default 30, Whisper's window). */
+  maxSeconds: z.number().positive().default(30),
+});
+export type WavLimits = z.infer<typeof wavLimitsSchema>;
+export type WavLimitsInput = z.input<typeof wavLimitsSchema>;
+
+export interface DecodedAudio {
+  /** Mono samples (channels averaged) in [-1, 1]. */
+  readonly samples: Float32Array;
+  readonly sampleRate: number;
+  /** Channels in the file before averaging. */
+  readonly channels: number;
+  readonly encoding: WavEncoding;
+  readonly bitsPerSample: number;
+  readonly durationSeconds: number;
+}
+
+export interface ReadWavOptions extends WavLimitsInput {
+  /** Names the input in error messages (a file name, a form field). */
+  readonly name?: string;
+}
+
+/** Divisor that maps integer samples (as wavefile returns them) to [-1, 1). */
+function scaleFor(encoding: WavEncoding, bits: number): { offset: number; scale: number } {
+  if (encoding === 'float') return { offset: 0, scale: 1 };
+  if (encoding === 'alaw' || encoding === 'mulaw') return { offset: 0, scale: 1 / 32768 }; // expanded to 16 bit
+  if (bits === 8) return { offset: -128, scale: 1 / 128 }; // 8-bit PCM is unsigned
+  return { offset: 0, scale: 1 / 2 ** (bits - 1) };
+}
+
+/** A minimal RIFF file holding only the validated fmt fields and the data chunk. */
+function canonicalWav(bytes: Uint8Array, header: WavHeader): Uint8Array {
+  const basicTag = { pcm: 1, float: 3, alaw: 6, mulaw: 7 }[header.encoding];
+  const fmtSize = header.encoding === 'pcm' ? 16 : 18;
+  const out = new Uint8Array(12 + 8 + fmtSize + 8 + header.dataBytes);
+  const view = new DataView(out.buffer);
+  const ascii = (offset: number, text: string) => {
+    for (let i = 0; i < 4; i++) out[offset + i] = text.charCodeAt(i);
+  };
+  ascii(0, 'RIFF');
+  view.setUint32(4, out.length - 8, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  view.setUint32(16, fmtSize, true);
+  view.setUint16(20, basicTag, true);
+  view.setUint16(22, header.channels, true);
+  view.setUint32(24, header.sampleRate, true);
+  view.setUint32(28, header.sampleRate * header.blockAlign, true);
+  view.setUint16(32, header.blockAlign, true);
+  view.setUint16(34, header.bitsPerSample, true);
+  const dataAt = 20 + fmtSize; // cbSize (when present) stays 0
+  ascii(dataAt, 'data');
+  view.setUint32(dataAt + 4, header.dataBytes, true);
+  out.set(bytes.subarray(header.dataOffset, header.dataOffset + header.dataBytes), dataAt + 8);
+  return out;
+}
+
+/**
+ * Decodes a WAV file to mono. Errors: `too_large` past `maxBytes` / `maxSeconds`,
+ * `invalid_media` for anything malformed (each message names the problem).
+ */
+export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): DecodedAudio {
+  const name = options.name ?? 'audio';
+  const limits = wavLimitsSchema.parse({ maxBytes: options.maxBytes, maxSeconds: options.maxSeconds });
+  if (bytes.length > limits.maxBytes) {
+    throw new UnmaskError('too_large', `${name}: ${bytes.length} bytes exceeds the limit of ${limits.maxBytes} bytes`, name);
+  }
+  const header = parseWavHeader(bytes, name);
+  const durationSeconds = header.frames / header.sampleRate;
+  if (durationSeconds > limits.maxSeconds) {
+    throw new UnmaskError(
+      'too_large',
+      `${name}: ${durationSeconds.toFixed(2)} s of audio exceeds the limit of ${limits.maxSeconds} s`,
+      name,
+    );
+  }
+
+  const wav = new wavefile.WaveFile();
+  try {
+    wav.fromBuffer(canonicalWav(bytes, header));
+    if (header.encoding === 'alaw') wav.fromALaw();
+    if (header.encoding === 'mulaw') wav.fromMuLaw();
+  } catch (error) {
+    throw new UnmaskError('invalid_media', `${name}: the WAV decoder failed: ${(error as Error).message}`, name, { cause: error });
+  }
+  const decoded = wav.getSamples(false, Float64Array) as unknown as Float64Array | Float64Array[];
+  const channels = Array.isArray(decoded) ? decoded : [decoded];
+  if (channels.length !== header.channels || channels.some((c) => c.length !== header.frames)) {
+    throw new UnmaskError('invalid_media', `${name}: the WAV decoder returned an unexpected number of samples`, name);
+  }
+
+  const { offset, scale } = scaleFor(header.encoding, header.bitsPerSample);
+  const mix = new Float64Array(header.frames);
+  channels.forEach((channel, c) => {
+    for (let i = 0; i < channel.length; i++) {
+      const v = channel[i]!;
+      if (!Number.isFinite(v)) {
+        throw new UnmaskError('invalid_media', `${name}: sample ${i} of channel ${c} is ${v} (not a finite number)`, name);
+      }
+      mix[i]! += (v + offset) * scale;
+    }
+  });
+  const samples = new Float32Array(header.frames);
+  const inv = 1 / header.channels;
+  for (let i = 0; i < samples.length; i++) {
+    const v = mix[i]! * inv;
+    samples[i] = v > 1 ? 1 : v < -1 ? -1 : v; // float files may exceed full scale
+  }
+  return {
+    samples,
+    sampleRate: header.sampleRate,
+    channels: header.channels,
+    encoding: header.encoding,
+    bitsPerSample: header.bitsPerSample,
+    durationSeconds,
+  };
+}
