@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Rng } from '../rng.js';
 
 /** The English espeak-ng voices of the spec; each may carry a `+m1`…`+m7` or `+f1`…`+f4` variant. */
@@ -47,7 +50,7 @@ export function synthesise(text: string, settings: VoiceSettings): Waveform {
   const wav = execFileSync('espeak-ng', ['--stdout', '-v', settings.voice, '-s', String(settings.rate), '-p', String(settings.pitch), text], {
     maxBuffer: 64 << 20,
   });
-  const raw = execFileSync('sox', ['-t', 'wav', '-', '-t', 'f32', '-c', '1', '-r', String(ESPEAK_SAMPLE_RATE), '-'], {
+  const raw = execFileSync('sox', ['-V1', '-t', 'wav', '-', '-t', 'f32', '-c', '1', '-r', String(ESPEAK_SAMPLE_RATE), '-'], {
     input: wav,
     maxBuffer: 64 << 20,
   });
@@ -106,17 +109,28 @@ export function addNoise(wave: Waveform, speechRms: number, snrDb: number, kind:
   return { samples: out, sampleRate: wave.sampleRate };
 }
 
-/** Encodes a waveform as a WAV file in the given format, with sox doing rate, depth and channel conversion (with dither off for reproducibility). */
+/**
+ * Encodes a waveform as a WAV file in the given format, with sox doing rate, depth and channel
+ * conversion (dither off for reproducibility). sox writes to a temporary file, because a WAV
+ * written to a pipe carries a wrong length in its header.
+ */
 export function encodeWav(wave: Waveform, format: WavFormat): Buffer {
   const peak = wave.samples.reduce((m, s) => Math.max(m, Math.abs(s)), 0);
   const samples = peak > 0.99 ? wave.samples.map((s) => (s * 0.99) / peak) : wave.samples;
   const input = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
   const enc = format.encoding === 'float' ? ['-e', 'floating-point', '-b', '32'] : ['-e', format.bits === 8 ? 'unsigned-integer' : 'signed-integer', '-b', String(format.bits)];
-  return execFileSync(
-    'sox',
-    ['-D', '-t', 'f32', '-c', '1', '-r', String(wave.sampleRate), '-', '-t', 'wav', ...enc, '-c', String(format.channels), '-r', String(format.sampleRate), '-'],
-    { input, maxBuffer: 64 << 20 },
-  );
+  const dir = mkdtempSync(join(tmpdir(), 'unmask-speech-'));
+  const out = join(dir, 'speech.wav');
+  try {
+    execFileSync(
+      'sox',
+      ['-D', '-t', 'f32', '-c', '1', '-r', String(wave.sampleRate), '-', '-t', 'wav', ...enc, '-c', String(format.channels), '-r', String(format.sampleRate), out],
+      { input, maxBuffer: 64 << 20 },
+    );
+    return readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface SpeechVariant {

@@ -1,0 +1,129 @@
+"""Text-form examples (from tools/worlds) -> token sequences and training batches.
+
+A sequence is  <|user|> [image block] [audio block] prompt words <|assistant|> | canvas
+where the canvas is the answer followed by <|eos|> up to the canvas length. The image block is
+the scene's nine grid cells in reading order: with layout "pair", a cell marker token and the
+cell's content token (`red_circle` or `empty`), 18 tokens; with layout "compound", the nine
+content tokens alone. The audio block is the spoken words, with random <|blank|> tokens between
+them when `audio_blanks` is set (a stand-in for the audio adapter's frame-rate tokens).
+"""
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+from .vocab import ASSISTANT, BLANK, CELL_MARKERS, UNK, USER, Vocab
+
+CANVAS_BUCKETS = (8, 16, 32)
+
+
+def load_jsonl(path: str) -> List[dict]:
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def image_block(cells: Sequence[str], layout: str) -> List[str]:
+    if layout == "pair":
+        return [t for marker, cell in zip(CELL_MARKERS, cells) for t in (marker, cell)]
+    if layout == "compound":
+        return list(cells)
+    raise ValueError(f"unknown image layout {layout!r}")
+
+
+def audio_block(words: Sequence[str], rng: Optional[random.Random], max_blanks: int) -> List[str]:
+    if rng is None or max_blanks == 0:
+        return list(words)
+    out: List[str] = [BLANK] * rng.randint(0, max_blanks)
+    for w in words:
+        out.append(w)
+        out.extend([BLANK] * rng.randint(0, max_blanks))
+    return out
+
+
+def prompt_tokens(e: dict, layout: str, rng: Optional[random.Random] = None, max_blanks: int = 0) -> List[str]:
+    toks = [USER]
+    if e.get("cells"):
+        toks += image_block(e["cells"], layout)
+    if e.get("spoken"):
+        toks += audio_block(e["spoken"].split(), rng, max_blanks)
+    words = e["prompt"].split()
+    if rng is not None and e["type"] == "refusal":
+        # Unknown words map to <|unk|> at inference; teach that they lead to the refusal.
+        words = [UNK if rng.random() < 0.15 else w for w in words]
+    toks += words
+    toks.append(ASSISTANT)
+    return toks
+
+
+def answer_len(e: dict) -> int:
+    return len(e["answer"].split())
+
+
+def fitting_buckets(n_answer: int) -> List[int]:
+    return [b for b in CANVAS_BUCKETS if b >= n_answer + 1]
+
+
+class Batcher:
+    """Draws batches of one canvas length; each example's canvas is the smallest bucket that fits
+    (probability `p_smallest`) or a random larger one, so every decoding length is trained."""
+
+    def __init__(self, examples: List[dict], vocab: Vocab, layout: str, batch_size: int, seed: int,
+                 type_weights: Optional[Dict[str, float]] = None, p_smallest: float = 0.6, max_blanks: int = 2):
+        self.vocab, self.layout, self.batch_size = vocab, layout, batch_size
+        self.rng = random.Random(seed)
+        self.max_blanks = max_blanks
+        self.p_smallest = p_smallest
+        self.by_type: Dict[str, List[dict]] = defaultdict(list)
+        for e in examples:
+            self.by_type[e["type"]].append(e)
+        types = sorted(self.by_type)
+        w = type_weights or {}
+        self.types = types
+        self.weights = [w.get(t, 1.0) for t in types]
+
+    def _canvas(self, e: dict) -> int:
+        fits = fitting_buckets(answer_len(e))
+        if not fits:
+            raise ValueError(f"answer longer than the largest canvas: {e['answer']!r}")
+        return fits[0] if self.rng.random() < self.p_smallest or len(fits) == 1 else self.rng.choice(fits[1:])
+
+    def next(self) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, List[dict]]:
+        # Pick a canvas length, then examples whose answer fits it.
+        canvas = self.rng.choice(CANVAS_BUCKETS)
+        picked: List[dict] = []
+        while len(picked) < self.batch_size:
+            t = self.rng.choices(self.types, self.weights)[0]
+            e = self.rng.choice(self.by_type[t])
+            if self._canvas(e) == canvas or (canvas == CANVAS_BUCKETS[-1] and answer_len(e) + 1 <= canvas and self.rng.random() < 0.15):
+                picked.append(e)
+        ids, attn, canvas_start = encode_batch(picked, self.vocab, self.layout, canvas, self.rng, self.max_blanks)
+        return ids, attn, canvas_start, picked
+
+
+def encode_batch(examples: List[dict], vocab: Vocab, layout: str, canvas: int, rng: Optional[random.Random] = None,
+                 max_blanks: int = 0, with_answer: bool = True):
+    """Left-padded prompts + canvas. Returns ids [B, P+canvas] (canvas = answer + eos, or masks when
+    with_answer is False), attention mask, and P (the canvas's start column)."""
+    prompts = [vocab.encode_words(prompt_tokens(e, layout, rng, max_blanks)) for e in examples]
+    p = max(len(x) for x in prompts)
+    ids = torch.full((len(examples), p + canvas), vocab.pad, dtype=torch.long)
+    attn = torch.zeros((len(examples), p + canvas), dtype=torch.long)
+    for i, (e, pr) in enumerate(zip(examples, prompts)):
+        ids[i, p - len(pr):p] = torch.tensor(pr)
+        attn[i, p - len(pr):] = 1
+        if with_answer:
+            ans = vocab.encode_words(e["answer"].split())[:canvas]
+            ids[i, p:] = vocab.eos
+            ids[i, p:p + len(ans)] = torch.tensor(ans)
+        else:
+            ids[i, p:] = vocab.mask
+    return ids, attn, p
+
+
+def position_ids(attn: torch.Tensor) -> torch.Tensor:
+    """Positions count from the first real (non-padding) token."""
+    return (attn.cumsum(1) - 1).clamp(min=0)

@@ -1,0 +1,48 @@
+"""Reference decoding on a canvas of masks: LLaDA's low-confidence remasking with one token per
+step, and Dimple's confident decoding (every mask above tau commits; at least one per step).
+Once an EOS is committed, every later canvas position becomes EOS (the engine's rule)."""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import torch
+
+from .data import position_ids
+
+
+@torch.no_grad()
+def generate(model, ids: torch.Tensor, attn: torch.Tensor, start: int, mask_id: int, eos_id: int,
+             tau: Optional[float] = None) -> Tuple[torch.Tensor, List[int]]:
+    """ids: [B, start + canvas] with masks on the canvas. Returns the filled canvas [B, canvas]
+    and the number of forward passes each row took. tau=None: one token per step (greedy)."""
+    x = ids.clone()
+    batch, total = x.shape
+    canvas = total - start
+    pos = position_ids(attn)
+    idx = torch.arange(start, total).unsqueeze(0).expand(batch, canvas)
+    forwards = [0] * batch
+    while True:
+        masked = x[:, start:] == mask_id
+        active = masked.any(1)
+        if not active.any():
+            break
+        logits, _ = model(model.embed(x), attention_mask=attn, position_ids=pos, logits_indices=idx)
+        probs = torch.softmax(logits.float(), dim=-1)
+        conf, pred = probs.max(-1)
+        conf = torch.where(masked, conf, torch.full_like(conf, -1.0))
+        commit = torch.zeros_like(masked)
+        best = conf.argmax(1)
+        commit[torch.arange(batch), best] = True
+        if tau is not None:
+            commit |= conf > tau
+        commit &= masked
+        for b in range(batch):
+            if active[b]:
+                forwards[b] += 1
+        seg = x[:, start:]
+        seg[commit] = pred[commit]
+        # EOS rule: everything after a committed EOS becomes EOS.
+        is_eos = seg == eos_id
+        after = (is_eos.cumsum(1) - is_eos.long()) > 0
+        seg[after] = eos_id
+    return x[:, start:], forwards
