@@ -3,3 +3,27 @@ export type { GraphRunner, GraphIO, TensorData, TensorElementType } from './runt
 export type { LanguageModel, ModelInfo, ForwardRow, ForwardRowResult, KvCache, SplicedEmbeddings, IndexRange } from './model/language-model.js';
 export * from './decoding/index.js';
 export { SafetensorsFile, type Tensor, type SafetensorsDtype } from './io/safetensors.js';
+export { OnnxWorkerPool, type WorkerPoolOptions, type CreateSessionOptions } from './runtime/worker-pool.js';
+export { OnnxSession, type RunOptions } from './runtime/onnx-session.js';
+export { sessionOptionsSchema, parseSessionOptions, type SessionOptions } from './runtime/session-options.js';
+export type { WorkerStats } from './runtime/worker-protocol.js';
+export { OnnxLanguageModel, OnnxKvCache, type OnnxLanguageModelOptions, type LmGeometry } from './model/onnx-language-model.js';
+export { TextTokenizer, type EncodeOptions, type DecodeOptions } from './tokenizer/text-tokenizer.js';
+export { ChatTemplate, chatMessageSchema, contentPartSchema, type ChatMessage, type RenderOptions } from './tokenizer/chat-template.js';
+export {
+  manifestSchema,
+  tokenRefSchema,
+  visionSectionSchema,
+  audioSectionSchema,
+  tokensPerImageSchema,
+  MANIFEST_FORMATS,
+  LM_CONTRACTS,
+  type Manifest,
+  type ManifestSizes,
+  type TokenRef,
+  type VisionSection,
+  type AudioSection,
+  type TokensPerImage,
+} from './bundle/manifest.js';
+export { loadBundle, readManifest, type Bundle, type LoadBundleOptions, type ResolvedToken, type SpecialTokens } from './bundle/load-bundle.js';
+export { checkGraphIO, embedGraphContract, lmGraphContract, type ExpectedGraph, type ExpectedIO } from './bundle/graph-contract.js';

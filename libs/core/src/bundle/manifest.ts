@@ -1,0 +1,117 @@
+/**
+ * The bundle manifest (`manifest.json`), format 1. See docs/bundle-format.md.
+ *
+ * The vision and audio sections are validated here only as far as core needs them (files,
+ * placeholder tokens); their `processor` / `feature_extractor` objects belong to
+ * @unmask/vision and @unmask/audio, which validate them with their own schemas.
+ */
+import { z } from 'zod';
+
+/** The manifest formats this runtime reads. */
+export const MANIFEST_FORMATS = [1] as const;
+/** The LM graph contracts this runtime runs (docs/lm-graph-contract.md). */
+export const LM_CONTRACTS = ['unmask-lm/1'] as const;
+
+/** A token given by its string, its id, or both (then they must agree). */
+export const tokenRefSchema = z.union([
+  z.string().min(1),
+  z.number().int().nonnegative(),
+  z.object({ token: z.string().min(1), id: z.number().int().nonnegative() }).strict(),
+]);
+export type TokenRef = z.infer<typeof tokenRefSchema>;
+
+/** A file inside the bundle folder, as a relative path. */
+const bundleFile = z
+  .string()
+  .min(1)
+  .refine((path) => !path.startsWith('/') && !path.split(/[\\/]/).includes('..'), 'must be a relative path inside the bundle folder');
+
+const count = z.number().int().positive();
+
+export const sizesSchema = z
+  .object({
+    vocab_size: count,
+    hidden_size: count,
+    num_layers: count,
+    num_attention_heads: count,
+    num_key_value_heads: count,
+    head_dim: count,
+    /** Largest number of positions (prompt + answer) the model accepts. */
+    max_positions: count,
+  })
+  .strict()
+  .refine((sizes) => sizes.num_attention_heads % sizes.num_key_value_heads === 0, {
+    message: 'num_attention_heads must be a multiple of num_key_value_heads',
+    path: ['num_key_value_heads'],
+  });
+
+export const specialTokensSchema = z
+  .object({
+    mask: tokenRefSchema,
+    eos: tokenRefSchema,
+    pad: tokenRefSchema,
+    bos: tokenRefSchema.optional(),
+    image: tokenRefSchema.optional(),
+    audio: tokenRefSchema.optional(),
+  })
+  .strict();
+
+/** How many placeholder tokens one image takes. */
+export const tokensPerImageSchema = z.discriminatedUnion('kind', [
+  /** Every image gives `count` tokens (SigLIP / CLIP style fixed-size encoders). */
+  z.object({ kind: z.literal('fixed'), count }).strict(),
+  /** `t·h·w / merge_size²` tokens for an `image_grid_thw` of `[t, h, w]` (Qwen2-VL style). */
+  z.object({ kind: z.literal('grid'), merge_size: count }).strict(),
+]);
+
+export const visionSectionSchema = z.looseObject({
+  /** The vision encoder graph. */
+  graph: bundleFile,
+  /** Optional separate projector graph (encoder features → LM hidden size). */
+  projector: bundleFile.optional(),
+  placeholder: tokenRefSchema,
+  tokens_per_image: tokensPerImageSchema,
+  /** Image preprocessing; validated by @unmask/vision. */
+  processor: z.record(z.string(), z.unknown()),
+});
+
+export const audioSectionSchema = z.looseObject({
+  /** The audio encoder graph. */
+  encoder: bundleFile,
+  /** The adapter graph (encoder states → LM hidden size). */
+  adapter: bundleFile,
+  placeholder: tokenRefSchema,
+  /** Log-mel settings; validated by @unmask/audio. */
+  feature_extractor: z.record(z.string(), z.unknown()),
+});
+
+export const manifestSchema = z
+  .object({
+    format: z.literal(MANIFEST_FORMATS[0]),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    tokenizer: bundleFile,
+    /** Optional tokenizer_config.json handed to the tokenizer. */
+    tokenizer_config: bundleFile.optional(),
+    chat_template: bundleFile,
+    lm: z
+      .object({
+        contract: z.enum(LM_CONTRACTS),
+        embed_graph: bundleFile,
+        graph: bundleFile,
+        /** Dream / Dimple: position i is predicted at i − 1. LLaDA: false. */
+        shifted_logits: z.boolean(),
+      })
+      .strict(),
+    sizes: sizesSchema,
+    special_tokens: specialTokensSchema,
+    vision: visionSectionSchema.optional(),
+    audio: audioSectionSchema.optional(),
+  })
+  .strict();
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestSizes = z.infer<typeof sizesSchema>;
+export type VisionSection = z.infer<typeof visionSectionSchema>;
+export type AudioSection = z.infer<typeof audioSectionSchema>;
+export type TokensPerImage = z.infer<typeof tokensPerImageSchema>;
