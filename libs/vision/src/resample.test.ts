@@ -25,6 +25,8 @@ describe('resizeRgb', () => {
       ['box_33x20', 'box', 'hf/siglip/input.png'],
       ['hamming_70x90', 'hamming', 'hf/siglip/input.png'],
       ['nearest_47x31', 'nearest', 'hf/siglip/input.png'],
+      ['nearest_up_90x333', 'nearest', 'hf/qwen2vl/input2.png'],
+      ['bilinear_up_41x97', 'bilinear', 'hf/qwen2vl/input2.png'],
       ['bicubic_up_28x308', 'bicubic', 'hf/qwen2vl/input2.png'],
       ['bicubic_up_300x250', 'bicubic', 'hf/siglip/input.png'],
     ];

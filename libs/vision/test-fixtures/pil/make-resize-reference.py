@@ -15,6 +15,8 @@ cases = [
     ('box_33x20', 'hf/siglip/input.png', (33, 20), Image.BOX),
     ('hamming_70x90', 'hf/siglip/input.png', (70, 90), Image.HAMMING),
     ('nearest_47x31', 'hf/siglip/input.png', (47, 31), Image.NEAREST),
+    ('nearest_up_90x333', 'hf/qwen2vl/input2.png', (90, 333), Image.NEAREST),
+    ('bilinear_up_41x97', 'hf/qwen2vl/input2.png', (41, 97), Image.BILINEAR),
     ('bicubic_up_28x308', 'hf/qwen2vl/input2.png', (28, 308), Image.BICUBIC),
     ('bicubic_up_300x250', 'hf/siglip/input.png', (300, 250), Image.BICUBIC),
 ]
