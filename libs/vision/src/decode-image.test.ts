@@ -137,6 +137,16 @@ describe('decodeImage', () => {
       assert.ok(maxDiff(out.data, gradient.data) <= 1, `${maxDiff(out.data, gradient.data)}`);
     });
 
+    it('maps an embedded ICC profile to sRGB, or keeps the stored values when asked (as Pillow does)', async () => {
+      // Stored as Display P3: sRGB (200, 30, 30) is P3 ≈ (184, 50, 41).
+      const srgb = makeImage(2, 1, () => [200, 30, 30]);
+      const p3 = await sharp(srgb.data, { raw: { width: 2, height: 1, channels: 3 } }).withIccProfile('p3').png().toBuffer();
+      const converted = await decodeImage(p3);
+      assert.ok(maxDiff(converted.data, srgb.data) <= 2, `${[...converted.data]}`);
+      const stored = await decodeImage(p3, { iccProfile: 'ignore' });
+      assert.ok(stored.data[0]! < 190 && stored.data[1]! > 40, `${[...stored.data]}`);
+    });
+
     it('converts a CMYK JPEG to sRGB', async () => {
       const flat = makeImage(8, 8, () => [40, 90, 200]);
       const cmyk = await sharp(flat.data, { raw: { width: 8, height: 8, channels: 3 } }).toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer();

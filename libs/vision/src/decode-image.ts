@@ -24,6 +24,11 @@ export const decodeOptionsSchema = z.object({
   maxPixels: z.number().int().positive().default(40_000_000),
   /** RGB the alpha channel is flattened onto (default white). */
   background: z.tuple([byte, byte, byte]).default([255, 255, 255]),
+  /**
+   * Embedded ICC profiles: 'convert' (default) maps the pixels to sRGB, so colours are right;
+   * 'ignore' keeps the stored values as Pillow does (what transformers' models were trained on).
+   */
+  iccProfile: z.enum(['convert', 'ignore']).default('convert'),
 });
 export type DecodeOptions = z.input<typeof decodeOptionsSchema>;
 
@@ -63,7 +68,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
     const issue = parsed.error.issues[0];
     throw new UnmaskError('invalid_parameter', `decode options: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, 'decode');
   }
-  const { maxBytes, maxPixels, background } = parsed.data;
+  const { maxBytes, maxPixels, background, iccProfile } = parsed.data;
   if (!(bytes instanceof Uint8Array)) {
     throw new UnmaskError('invalid_media', `${name}: expected bytes (Uint8Array), got ${typeof bytes}`, name);
   }
@@ -115,7 +120,14 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
 
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    raw = await sharp(input, { limitInputPixels: maxPixels, failOn: 'truncated', autoOrient: true, pages: 1, page: 0 })
+    raw = await sharp(input, {
+      limitInputPixels: maxPixels,
+      failOn: 'truncated',
+      autoOrient: true,
+      pages: 1,
+      page: 0,
+      ignoreIcc: iccProfile === 'ignore',
+    })
       .flatten({ background: { r: background[0], g: background[1], b: background[2] } })
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
