@@ -149,3 +149,27 @@ describe('OnnxLanguageModel on the tiny bundle (PyTorch reference logits)', () =
     await assert.rejects(model.forward([{ inputIds: [3], positionIds: [128], logitsIndices: [0] }]), (error) => isUnmaskError(error, 'context_length_exceeded'));
   });
 });
+
+describe('OnnxLanguageModel when its worker crashes', () => {
+  it('fails the forward in flight, reports caches as lost, and runs again afterwards', async () => {
+    const pool = new OnnxWorkerPool({ size: 1, sessionOptions: { intraOpNumThreads: 1 } });
+    try {
+      const model = await OnnxLanguageModel.create({ pool, embedGraph: `${fixtures}tiny-bundle/embed.onnx`, lmGraph: `${fixtures}tiny-bundle/lm.onnx`, info, geometry });
+      const c = ids('c.input_ids');
+      const [kept] = await model.forward([fullRow(c, { keep: [[0, 6]] })]);
+      const crash = pool.simulateCrash(model.workerIndex);
+      const inFlight = model.forward([fullRow(c)]);
+      await assert.rejects(crash, (error) => isUnmaskError(error, 'runtime_error'));
+      await assert.rejects(inFlight, (error) => isUnmaskError(error, 'runtime_error') && /crashed/.test(error.message));
+      await assert.rejects(
+        model.forward([{ inputIds: c.slice(6), positionIds: range(6, 11), past: kept!.cache!, logitsIndices: [0] }]),
+        (error) => isUnmaskError(error, 'runtime_error') && /KV cache #\d+ was lost: the ONNX worker holding it crashed/.test(error.message),
+      );
+      kept!.cache!.release();
+      const [again] = await model.forward([fullRow(c)]);
+      assert.ok(maxDiff(again!.logits, reference.float32('c.logits').data) < 1e-4);
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -120,13 +120,13 @@ export class OnnxLanguageModel implements LanguageModel {
       padTokenId: this.info.padTokenId,
     };
     const generation = this.pool.generation(this.workerIndex);
-    const results = (await this.pool.request(this.workerIndex, {
-      kind: 'lm-forward',
-      embedSessionId: this.embedSession.sessionId,
-      lmSessionId: this.lmSession.sessionId,
-      shape,
-      rows: wire,
-    })) as LmRowResult[];
+    // The wire arrays are fresh copies made by toWire, so they can move instead of being cloned.
+    const transfer = wire.flatMap((row) => [row.inputIds.buffer, row.positionIds.buffer, row.logitsIndices.buffer, ...row.embeddings.map((e) => e.data.buffer)]) as ArrayBuffer[];
+    const results = (await this.pool.request(
+      this.workerIndex,
+      { kind: 'lm-forward', embedSessionId: this.embedSession.sessionId, lmSessionId: this.lmSession.sessionId, shape, rows: wire },
+      transfer,
+    )) as LmRowResult[];
     return results.map((result) => ({
       logits: result.logits,
       ...(result.cache
