@@ -59,8 +59,14 @@ CHAT_TEMPLATE = (
 
 
 def forward(model, ids, positions=None, past=None, mask=None):
+    """One row; `positions` is a list (1-D rotary) or a list of 3 lists (M-RoPE)."""
     ids_t = torch.tensor([ids], dtype=torch.int64)
-    pos_t = None if positions is None else torch.tensor([positions], dtype=torch.int64)
+    if positions is None:
+        pos_t = None
+    elif isinstance(positions[0], list):
+        pos_t = torch.tensor(positions, dtype=torch.int64).unsqueeze(1)  # [3, 1, seq]
+    else:
+        pos_t = torch.tensor([positions], dtype=torch.int64)
     mask_t = None if mask is None else torch.tensor([mask], dtype=torch.int64)
     with torch.no_grad():
         return model(model.embed(ids_t), mask_t, pos_t, past)
@@ -71,8 +77,9 @@ def select(presents, indices):
     return [(k[:, :, idx], v[:, :, idx]) for k, v in presents]
 
 
-def make_tiny_bundle() -> None:
-    out = os.path.join(FIXTURES, "tiny-bundle")
+def make_tiny_bundle(mrope: bool = False) -> None:
+    """The tiny bundle; with `mrope`, the same with M-RoPE (sections [2, 1, 1]) in tiny-mrope/."""
+    out = os.path.join(FIXTURES, "tiny-mrope" if mrope else "tiny-bundle")
     os.makedirs(out, exist_ok=True)
     vocab = {t: i for i, t in enumerate(SPECIALS + WORDS)}
     assert len(vocab) <= 64
@@ -80,7 +87,8 @@ def make_tiny_bundle() -> None:
         vocab[f"w{i}"] = i
     torch.manual_seed(0)
     config = LMConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                      num_key_value_heads=2, head_dim=8, max_position_embeddings=128, rope_theta=10000.0, tie_word_embeddings=True)
+                      num_key_value_heads=2, head_dim=8, max_position_embeddings=128, rope_theta=10000.0, tie_word_embeddings=True,
+                      mrope_section=[2, 1, 1] if mrope else None)
     model = MaskedDiffusionLM(config)
     with torch.no_grad():  # norms away from 1 so that a wrong norm shows in the logits
         for name, p in model.named_parameters():
@@ -94,11 +102,12 @@ def make_tiny_bundle() -> None:
         f.write(CHAT_TEMPLATE)
     manifest = {
         "format": 1,
-        "name": "tiny-random",
+        "name": "tiny-random-mrope" if mrope else "tiny-random",
         "description": "A tiny randomly initialised masked-diffusion LM for tests (make_test_bundle.py).",
         "tokenizer": "tokenizer.json",
         "chat_template": "chat_template.jinja",
-        "lm": {"contract": "unmask-lm/1", "embed_graph": "embed.onnx", "graph": "lm.onnx", "shifted_logits": False},
+        "lm": {"contract": "unmask-lm/1", "embed_graph": "embed.onnx", "graph": "lm.onnx", "shifted_logits": False,
+               **({"position_ids": "mrope"} if mrope else {})},
         "sizes": {"vocab_size": 64, "hidden_size": 32, "num_layers": 2, "num_attention_heads": 4,
                   "num_key_value_heads": 2, "head_dim": 8, "max_positions": 128},
         "special_tokens": {"mask": {"token": "<|mask|>", "id": vocab["<|mask|>"]}, "eos": "<|eos|>", "pad": vocab["<|pad|>"],
@@ -109,6 +118,9 @@ def make_tiny_bundle() -> None:
 
     rng = np.random.default_rng(1)
     ids = lambda n: [int(x) for x in rng.integers(10, 64, size=n)]  # noqa: E731
+    if mrope:
+        write_mrope_reference(model, ids)
+        return
     ref = {}
     # A. rows of different lengths, each run alone.
     a, b = ids(7), ids(4)
@@ -146,6 +158,28 @@ def make_tiny_bundle() -> None:
                       {k: (v.astype(np.int64) if v.dtype.kind == "i" else v.astype(np.float32)) for k, v in ref.items()})
 
 
+def write_mrope_reference(model, ids) -> None:
+    # Three text tokens, a 2×2 image at temporal index 3, three more text tokens (Qwen2-VL layout).
+    t = [0, 1, 2, 3, 3, 3, 3, 5, 6, 7]
+    h = [0, 1, 2, 3, 3, 4, 4, 5, 6, 7]
+    w = [0, 1, 2, 3, 4, 3, 4, 5, 6, 7]
+    e = ids(10)
+    logits, presents = forward(model, e, [t, h, w])
+    # The 1-D positions of text-only rows mean "all three components equal".
+    f = ids(6)
+    f_logits, _ = forward(model, f, [list(range(6))] * 3)
+    # Prefix cache: positions 0..6 kept from the full forward, the last three recomputed.
+    seg, _ = forward(model, e[7:], [t[7:], h[7:], w[7:]], select(presents, list(range(7))))
+    assert np.abs(seg[0].numpy() - logits[0, 7:].numpy()).max() < 1e-5
+    write_safetensors(os.path.join(FIXTURES, "tiny-mrope-reference.safetensors"), {
+        "e.input_ids": np.array(e, dtype=np.int64),
+        "e.position_ids": np.array([t, h, w], dtype=np.int64),
+        "e.logits": logits[0].numpy(),
+        "f.input_ids": np.array(f, dtype=np.int64),
+        "f.logits": f_logits[0].numpy(),
+    })
+
+
 def make_llama_fixture() -> None:
     out = os.path.join(FIXTURES, "llama-bidirectional")
     model = load_hf_checkpoint(os.path.join(HF_LLAMA, "model"))
@@ -173,5 +207,6 @@ def make_llama_fixture() -> None:
 if __name__ == "__main__":
     torch.set_num_threads(1)
     make_tiny_bundle()
+    make_tiny_bundle(mrope=True)
     make_llama_fixture()
     print("wrote", FIXTURES)

@@ -147,6 +147,10 @@ def export_lm(model: MaskedDiffusionLM, out_dir: str) -> None:
             dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "inputs_embeds": {0: "batch", 1: "seq"}},
         )
         layers = config.num_hidden_layers
+        positions = torch.arange(past, past + seq, dtype=torch.int64).unsqueeze(0).expand(batch, seq)
+        mrope = config.mrope_section is not None
+        if mrope:  # position_ids [3, batch, seq]
+            positions = positions.unsqueeze(0).expand(3, batch, seq)
         past_names, present_names = [], []
         for i in range(layers):
             past_names += [f"past_key_values.{i}.key", f"past_key_values.{i}.value"]
@@ -154,14 +158,14 @@ def export_lm(model: MaskedDiffusionLM, out_dir: str) -> None:
         example = (
             torch.randn(batch, seq, config.hidden_size),
             torch.ones(batch, past + seq, dtype=torch.int64),
-            torch.arange(past, past + seq, dtype=torch.int64).unsqueeze(0).expand(batch, seq).contiguous(),
+            positions.contiguous(),
             torch.zeros(batch, n, dtype=torch.int64),
             *[torch.randn(batch, config.num_key_value_heads, past, config.head_dim) for _ in past_names],
         )
         dynamic = {
             "inputs_embeds": {0: "batch", 1: "seq"},
             "attention_mask": {0: "batch", 1: "total"},
-            "position_ids": {0: "batch", 1: "seq"},
+            "position_ids": {1: "batch", 2: "seq"} if mrope else {0: "batch", 1: "seq"},
             "logits_indices": {0: "batch", 1: "n"},
             "logits": {0: "batch", 1: "n"},
         }

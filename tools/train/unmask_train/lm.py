@@ -5,7 +5,10 @@ The network is a plain pre-norm transformer with the choices LLaDA makes:
 - RMSNorm, rotary position embeddings (the "rotate half" convention of Llama),
 - a SwiGLU feed-forward block, no biases (optional q/k/v biases for Qwen2 / Dream layouts),
 - grouped-query attention (``num_key_value_heads`` may divide ``num_attention_heads``),
-- an LM head that is either tied to the token embedding or separate.
+- an LM head that is either tied to the token embedding or separate,
+- optionally multimodal rotary (M-RoPE, Qwen2-VL / Dimple): ``mrope_section`` splits the rotary
+  frequencies into temporal, height and width parts driven by ``position_ids`` of shape
+  [3, batch, seq].
 
 ``forward`` follows the LM graph contract of docs/lm-graph-contract.md: it takes input
 embeddings (so image or audio features can replace token embeddings), an attention mask over
@@ -43,6 +46,9 @@ class LMConfig:
     rms_norm_eps: float = 1e-5
     tie_word_embeddings: bool = True
     attention_bias: bool = False
+    # M-RoPE: sizes (in frequency pairs, summing to head_dim / 2) of the temporal, height and
+    # width sections; None for ordinary 1-D rotary.
+    mrope_section: Optional[List[int]] = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,10 +65,18 @@ class RMSNorm(nn.Module):
         return self.weight * (x * torch.rsqrt(variance + self.eps))
 
 
-def rotary_cos_sin(position_ids: torch.Tensor, head_dim: int, theta: float) -> Tuple[torch.Tensor, torch.Tensor]:
-    """cos/sin tables [batch, seq, head_dim] for integer positions [batch, seq]."""
+def rotary_cos_sin(position_ids: torch.Tensor, head_dim: int, theta: float,
+                   mrope_section: Optional[List[int]] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """cos/sin tables [batch, seq, head_dim] for integer positions [batch, seq].
+
+    With ``mrope_section`` the positions are [3, batch, seq] (temporal, height, width): frequency
+    pair j takes its angle from the component whose section contains j.
+    """
     inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
     freqs = position_ids.to(torch.float32).unsqueeze(-1) * inv_freq
+    if mrope_section is not None:
+        parts = freqs.split(list(mrope_section), dim=-1)
+        freqs = torch.cat([part[i] for i, part in enumerate(parts)], dim=-1)
     angles = torch.cat([freqs, freqs], dim=-1)
     return angles.cos(), angles.sin()
 
@@ -80,6 +94,8 @@ class Attention(nn.Module):
         self.heads = config.num_attention_heads
         self.kv_heads = config.num_key_value_heads
         self.head_dim = config.head_dim
+        if config.mrope_section is not None and sum(config.mrope_section) * 2 != config.head_dim:
+            raise ValueError("mrope_section must sum to head_dim / 2")
         if self.heads % self.kv_heads != 0:
             raise ValueError("num_attention_heads must be a multiple of num_key_value_heads")
         h, bias = config.hidden_size, config.attention_bias
@@ -166,7 +182,7 @@ class MaskedDiffusionLM(nn.Module):
         """
         inputs_embeds  float32 [batch, seq, hidden]
         attention_mask int64   [batch, past + seq]; 1 = real key, 0 = padding (hidden from every query)
-        position_ids   int64   [batch, seq]; defaults to past .. past + seq - 1
+        position_ids   int64   [batch, seq] ([3, batch, seq] with M-RoPE); defaults to past .. past + seq - 1
         past_key_values one (key, value) per layer, each [batch, kv_heads, past, head_dim]
         logits_indices int64   [batch, n]; segment offsets whose logits are returned (all when None)
         returns logits [batch, n, vocab] and one (key, value) per layer [batch, kv_heads, past + seq, head_dim]
@@ -177,7 +193,9 @@ class MaskedDiffusionLM(nn.Module):
             attention_mask = torch.ones(batch, past_len + seq, dtype=torch.int64)
         if position_ids is None:
             position_ids = torch.arange(past_len, past_len + seq, dtype=torch.int64).unsqueeze(0).expand(batch, seq)
-        cos, sin = rotary_cos_sin(position_ids, self.config.head_dim, self.config.rope_theta)
+        if self.config.mrope_section is not None and position_ids.dim() == 2:
+            position_ids = position_ids.unsqueeze(0).expand(3, batch, seq)
+        cos, sin = rotary_cos_sin(position_ids, self.config.head_dim, self.config.rope_theta, self.config.mrope_section)
         key_allowed = (attention_mask != 0).unsqueeze(1).unsqueeze(2)
         x = inputs_embeds
         presents: List[KeyValue] = []

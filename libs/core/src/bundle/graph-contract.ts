@@ -59,7 +59,7 @@ export function embedGraphContract(sizes: ManifestSizes): ExpectedGraph {
 }
 
 /** `lm.onnx` per docs/lm-graph-contract.md. */
-export function lmGraphContract(sizes: ManifestSizes): ExpectedGraph {
+export function lmGraphContract(sizes: ManifestSizes, positionIds: '1d' | 'mrope' = '1d'): ExpectedGraph {
   const kv = (name: string): ExpectedIO => ({
     name,
     type: 'float32',
@@ -80,7 +80,7 @@ export function lmGraphContract(sizes: ManifestSizes): ExpectedGraph {
     inputs: [
       { name: 'inputs_embeds', type: 'float32', rank: 3, sizes: [{ axis: 2, size: sizes.hidden_size, field: 'sizes.hidden_size' }] },
       { name: 'attention_mask', type: 'int64', rank: 2 },
-      { name: 'position_ids', type: 'int64', rank: 2 },
+      { name: 'position_ids', type: 'int64', rank: positionIds === 'mrope' ? 3 : 2 },
       { name: 'logits_indices', type: 'int64', rank: 2 },
       ...past,
     ],

@@ -119,6 +119,10 @@ describe('loadBundle on a bad bundle', () => {
     await rejects(variant((m) => (m['sizes'].vocab_size = 32)), /sizes\.vocab_size: is 32, but tokenizer\.json has token ids up to 63/);
   });
 
+  it('rejects a 1-D rotary graph in a bundle that declares M-RoPE', async () => {
+    await rejects(variant((m) => (m['lm'].position_ids = 'mrope')), /lm\.onnx: input "position_ids" has rank 2 \[batch, seq\], the contract needs rank 3/);
+  });
+
   it('names the field of a schema violation', async () => {
     await rejects(variant((m) => (m['sizes'].head_dim = -8)), /manifest\.json: sizes\.head_dim: /);
     await rejects(variant((m) => delete m['lm'].shifted_logits), /manifest\.json: lm\.shifted_logits: /);

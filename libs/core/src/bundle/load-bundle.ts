@@ -188,11 +188,16 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
       embedGraph: files.embed,
       lmGraph: files.lm,
       info,
-      geometry: { numLayers: sizes.num_layers, numKeyValueHeads: sizes.num_key_value_heads, headDim: sizes.head_dim },
+      geometry: {
+        numLayers: sizes.num_layers,
+        numKeyValueHeads: sizes.num_key_value_heads,
+        headDim: sizes.head_dim,
+        mrope: manifest.lm.position_ids === 'mrope',
+      },
       ...(options.sessionOptions ? { sessionOptions: options.sessionOptions } : {}),
     });
     checkGraphIO(files.embed, model.embedSession, embedGraphContract(sizes));
-    checkGraphIO(files.lm, model.lmSession, lmGraphContract(sizes));
+    checkGraphIO(files.lm, model.lmSession, lmGraphContract(sizes, manifest.lm.position_ids));
   } catch (error) {
     await model?.close();
     if (ownPool) await pool.close();

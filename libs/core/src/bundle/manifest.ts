@@ -101,6 +101,8 @@ export const manifestSchema = z
         graph: bundleFile,
         /** Dream / Dimple: position i is predicted at i − 1. LLaDA: false. */
         shifted_logits: z.boolean(),
+        /** "1d": position_ids [batch, seq]; "mrope": [3, batch, seq] (Qwen2-VL / Dimple multimodal rotary). */
+        position_ids: z.enum(['1d', 'mrope']).default('1d'),
       })
       .strict(),
     sizes: sizesSchema,

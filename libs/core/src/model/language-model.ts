@@ -54,6 +54,12 @@ export interface ForwardRow {
   readonly inputIds: ArrayLike<number>;
   /** Absolute position of each segment token (rotary positions). */
   readonly positionIds: ArrayLike<number>;
+  /**
+   * Only for models with multimodal rotary (M-RoPE: the bundle's `lm.position_ids` is
+   * "mrope"): `3 × segment length` positions, row-major `[3, seq]` (temporal, height, width).
+   * When omitted, all three components are `positionIds` (what text tokens use).
+   */
+  readonly mropePositionIds?: ArrayLike<number>;
   /** Features to splice over the token embeddings of this segment. */
   readonly embeddings?: readonly SplicedEmbeddings[];
   /** Cached keys/values the segment attends to (in addition to itself). */

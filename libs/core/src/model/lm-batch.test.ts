@@ -4,7 +4,7 @@ import type { TensorData } from '../runtime/graph-runner.js';
 import type { LmShape, WireLmRow } from '../runtime/worker-protocol.js';
 import { type CacheEntry, batchGeometry, embedFeed, keptCache, lmFeeds, rowLogits } from './lm-batch.js';
 
-const shape: LmShape = { numLayers: 1, numKeyValueHeads: 1, headDim: 1, hiddenSize: 2, vocabSize: 3, padTokenId: 0 };
+const shape: LmShape = { numLayers: 1, numKeyValueHeads: 1, headDim: 1, hiddenSize: 2, vocabSize: 3, padTokenId: 0, mrope: false };
 
 function row(ids: number[], positions: number[], logitsIndices: number[], extra: Partial<WireLmRow> = {}): WireLmRow {
   return { inputIds: Int32Array.from(ids), positionIds: Int32Array.from(positions), logitsIndices: Int32Array.from(logitsIndices), embeddings: [], ...extra };
@@ -34,6 +34,13 @@ describe('batch layout of rows with different segment and cache lengths', () => 
     assert.deepEqual([...(feeds['logits_indices']!.data as BigInt64Array)], [1n, 0n, 2n, 0n]);
     assert.deepEqual(feeds['past_key_values.0.key']!.dims, [2, 1, 3, 1]);
     assert.deepEqual([...(feeds['past_key_values.0.key']!.data as Float32Array)], [100, 101, 102, 0, 0, 0]);
+  });
+
+  it('lays M-RoPE positions out as [3, batch, seq]', () => {
+    const mropeRows = [row([7, 8], [5, 6, 15, 16, 25, 26], [1]), row([9, 9, 9], [0, 1, 2, 0, 1, 2, 0, 1, 2], [2])];
+    const feeds = lmFeeds(mropeRows, [undefined, undefined], batchGeometry(mropeRows, []), { ...shape, mrope: true });
+    assert.deepEqual(feeds['position_ids']!.dims, [3, 2, 3]);
+    assert.deepEqual([...(feeds['position_ids']!.data as BigInt64Array)].map(Number), [5, 6, 0, 0, 1, 2, 15, 16, 0, 0, 1, 2, 25, 26, 0, 0, 1, 2]);
   });
 
   it('cuts each row’s logits out of the padded output', () => {

@@ -72,18 +72,22 @@ export function lmFeeds(
   const { batch, seq, past, n } = geometry;
   const total = past + seq;
   const mask = new BigInt64Array(batch * total);
-  const positions = new BigInt64Array(batch * seq);
+  const components = shape.mrope ? 3 : 1;
+  const positions = new BigInt64Array(components * batch * seq);
   const indices = new BigInt64Array(batch * n);
   rows.forEach((row, r) => {
     const pastLength = pasts[r]?.length ?? 0;
     mask.fill(1n, r * total, r * total + pastLength);
     mask.fill(1n, r * total + past, r * total + past + row.inputIds.length);
-    for (let t = 0; t < row.positionIds.length; t++) positions[r * seq + t] = BigInt(row.positionIds[t]!);
+    const length = row.inputIds.length;
+    for (let c = 0; c < components; c++) {
+      for (let t = 0; t < length; t++) positions[(c * batch + r) * seq + t] = BigInt(row.positionIds[c * length + t]!);
+    }
     for (let i = 0; i < row.logitsIndices.length; i++) indices[r * n + i] = BigInt(row.logitsIndices[i]!);
   });
   const feeds: Record<string, TensorData> = {
     attention_mask: { type: 'int64', dims: [batch, total], data: mask },
-    position_ids: { type: 'int64', dims: [batch, seq], data: positions },
+    position_ids: { type: 'int64', dims: shape.mrope ? [3, batch, seq] : [batch, seq], data: positions },
     logits_indices: { type: 'int64', dims: [batch, n], data: indices },
   };
   const { numKeyValueHeads: heads, headDim } = shape;

@@ -17,6 +17,8 @@ export interface LmGeometry {
   readonly numLayers: number;
   readonly numKeyValueHeads: number;
   readonly headDim: number;
+  /** The graph takes M-RoPE position ids [3, batch, seq]. Default false. */
+  readonly mrope?: boolean;
 }
 
 export interface OnnxLanguageModelOptions {
@@ -115,6 +117,7 @@ export class OnnxLanguageModel implements LanguageModel {
     const wire = rows.map((row, r) => this.toWire(row, r));
     const shape: LmShape = {
       ...this.geometry,
+      mrope: this.geometry.mrope ?? false,
       hiddenSize: this.info.hiddenSize,
       vocabSize: this.info.vocabSize,
       padTokenId: this.info.padTokenId,
@@ -155,7 +158,14 @@ export class OnnxLanguageModel implements LanguageModel {
     inputIds.forEach((id, t) => {
       if (!Number.isInteger(id) || id < 0 || id >= vocabSize) fail('inputIds', `token id ${row.inputIds[t]} at offset ${t} is outside the vocabulary [0, ${vocabSize})`);
     });
-    const positionIds = Int32Array.from(row.positionIds);
+    let positionIds = Int32Array.from(row.positionIds);
+    if (row.mropePositionIds !== undefined) {
+      if (!this.geometry.mrope) fail('mropePositionIds', 'the model does not use M-RoPE (bundle lm.position_ids is "1d")');
+      if (row.mropePositionIds.length !== 3 * seq) fail('mropePositionIds', `has ${row.mropePositionIds.length} entries, expected 3 × ${seq}`);
+      positionIds = Int32Array.from(row.mropePositionIds);
+    } else if (this.geometry.mrope) {
+      positionIds = Int32Array.from({ length: 3 * seq }, (_, i) => positionIds[i % seq]!);
+    }
     positionIds.forEach((position, t) => {
       if (position < 0) fail('positionIds', `position ${position} at offset ${t} is negative`);
       if (position >= maxPositions) {

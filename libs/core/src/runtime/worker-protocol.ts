@@ -10,6 +10,7 @@ import type { SessionOptions } from './session-options.js';
 /** One row of a batched LM forward as it crosses to the worker. */
 export interface WireLmRow {
   readonly inputIds: Int32Array;
+  /** `seq` positions, or `3 × seq` (row-major [3, seq]) when `LmShape.mrope`. */
   readonly positionIds: Int32Array;
   readonly embeddings: readonly { offset: number; count: number; data: Float32Array }[];
   /** Worker-side id of the cache the row attends to. */
@@ -25,6 +26,8 @@ export interface LmShape {
   readonly hiddenSize: number;
   readonly vocabSize: number;
   readonly padTokenId: number;
+  /** position_ids is [3, batch, seq] (M-RoPE) instead of [batch, seq]. */
+  readonly mrope: boolean;
 }
 
 export type WorkerRequest =
