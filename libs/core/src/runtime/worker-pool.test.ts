@@ -4,7 +4,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isUnmaskError } from '../errors.js';
 import type { TensorData } from './graph-runner.js';
 import { OnnxWorkerPool } from './worker-pool.js';
@@ -80,6 +80,28 @@ describe('OnnxWorkerPool', () => {
       () => new OnnxWorkerPool({ sessionOptions: { graphOptimizationLevel: 'max' as never } }),
       (error) => isUnmaskError(error, 'invalid_parameter') && /sessionOptions\.graphOptimizationLevel/.test(error.message),
     );
+  });
+});
+
+describe('OnnxWorkerPool with a worker that cannot start', () => {
+  it('fails requests with runtime_error and stops restarting it after repeated silent crashes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unmask-pool-'));
+    const entry = join(dir, 'broken-worker.mjs');
+    writeFileSync(entry, "throw new Error('this worker cannot start');\n");
+    const pool = new OnnxWorkerPool({ size: 1, workerEntry: pathToFileURL(entry).href });
+    try {
+      const messages: string[] = [];
+      for (let attempt = 0; attempt < 10 && !messages.some((m) => /not restarted/.test(m)); attempt++) {
+        await assert.rejects(pool.createSession(embedGraph), (error) => {
+          assert.ok(isUnmaskError(error, 'runtime_error'));
+          messages.push(error.message);
+          return true;
+        });
+      }
+      assert.match(messages.at(-1)!, /ONNX worker #0 died 3 times in a row without answering \(last: this worker cannot start\); it is not restarted/);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

@@ -23,7 +23,12 @@ export interface WorkerPoolOptions {
   readonly size?: number;
   /** Defaults for every session of this pool (overridable per session). */
   readonly sessionOptions?: SessionOptions;
+  /** Module the workers run instead of onnx-worker (a file URL); for tests of the pool itself. */
+  readonly workerEntry?: string;
 }
+
+/** A worker that dies this many times in a row without answering anything is not restarted. */
+const MAX_SILENT_CRASHES = 3;
 
 export interface CreateSessionOptions extends SessionOptions {
   /** Put the session in this worker (an index below `size`), e.g. next to a related session. */
@@ -49,6 +54,10 @@ class Slot {
   readonly pending = new Map<number, Pending>();
   readonly sessions = new Map<number, SessionRecord>();
   lastError: Error | undefined;
+  /** Crashes since the last answered request. */
+  silentCrashes = 0;
+  /** Set when the worker cannot be kept alive; every request then fails with it. */
+  broken: UnmaskError | undefined;
   constructor(readonly index: number) {}
 }
 
@@ -59,6 +68,7 @@ export class OnnxWorkerPool {
   readonly size: number;
   private readonly slots: Slot[];
   private readonly defaults: SessionOptions;
+  private readonly entry: string;
   private nextRequestId = 1;
   private nextSessionId = 1;
   private closed = false;
@@ -70,6 +80,7 @@ export class OnnxWorkerPool {
     }
     this.size = size;
     this.defaults = parseSessionOptions(options.sessionOptions, 'sessionOptions');
+    this.entry = options.workerEntry ?? workerEntry;
     this.slots = Array.from({ length: size }, (_, index) => new Slot(index));
     for (const slot of this.slots) this.spawn(slot);
   }
@@ -93,6 +104,7 @@ export class OnnxWorkerPool {
     if (this.closed) return Promise.reject(new UnmaskError('runtime_error', 'the ONNX worker pool is closed'));
     const slot = this.slots[index];
     if (!slot) return Promise.reject(new UnmaskError('runtime_error', `no ONNX worker #${index}`));
+    if (slot.broken) return Promise.reject(slot.broken);
     const id = this.nextRequestId++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
@@ -140,7 +152,7 @@ export class OnnxWorkerPool {
   }
 
   private spawn(slot: Slot): void {
-    const worker = new Worker(bootstrap, { workerData: { entry: workerEntry } });
+    const worker = new Worker(bootstrap, { workerData: { entry: this.entry } });
     slot.worker = worker;
     slot.lastError = undefined;
     worker.unref();
@@ -148,6 +160,7 @@ export class OnnxWorkerPool {
       const pending = slot.pending.get(reply.id);
       if (!pending) return;
       slot.pending.delete(reply.id);
+      slot.silentCrashes = 0;
       if (slot.pending.size === 0) worker.unref();
       if (reply.ok) pending.resolve(reply.result);
       else pending.reject(new UnmaskError(reply.error.code, reply.error.message, reply.error.param));
@@ -160,6 +173,10 @@ export class OnnxWorkerPool {
       const why = slot.lastError ? slot.lastError.message : `exit code ${code}`;
       this.failPending(slot, new UnmaskError('runtime_error', `ONNX worker #${slot.index} crashed (${why}); the request was lost`, undefined, { cause: slot.lastError }));
       slot.generation++;
+      if (++slot.silentCrashes >= MAX_SILENT_CRASHES) {
+        slot.broken = new UnmaskError('runtime_error', `ONNX worker #${slot.index} died ${slot.silentCrashes} times in a row without answering (last: ${why}); it is not restarted`, undefined, { cause: slot.lastError });
+        return;
+      }
       this.spawn(slot);
       this.reload(slot);
     });
