@@ -33,3 +33,9 @@ for (const from of rates) {
   }
   console.log(`${from} | ${edge.toFixed(0)} | ${passErr.toExponential(2)} | ${residual.toFixed(1)} | ${from > TO ? alias.toFixed(1) : 'n/a'} | ${(ms / runs).toFixed(1)}`);
 }
+
+const gains = [7048, 7250, 7500, 7750, 7900, 7975].map((f) => {
+  const out = resample(tone(48000, f, 1), 48000, TO);
+  return `${f} Hz ${dB(fitTone(out, TO, f, 2000, out.length - 2000).amplitude).toFixed(2)} dB`;
+});
+console.log(`transition band, 48 kHz -> 16 kHz: ${gains.join(', ')}`);

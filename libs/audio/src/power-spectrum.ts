@@ -77,63 +77,93 @@ export class PowerSpectrum {
     };
   }
 
+  /**
+   * Bluestein: Z[k] = c[k] · Σ_n (z[n] c[n]) · conj(c[k - n]) with c[n] = e^{-iπn²/N}, a
+   * convolution done circularly over m ≥ 2N - 1 points. Both the input (N non-zero values) and
+   * the wanted output (N values) fit in m/2 ≤ N... so the m-point FFTs are split into their even
+   * and odd halves (two m/2-point FFTs each way), which fft.js does faster than one m-point FFT.
+   */
   private bluestein(): (source: Source, offset: number) => void {
     const points = this.half;
-    let m = 2;
+    let m = 4;
     while (m < 2 * points - 1) m *= 2;
-    const fft = new FFT(m);
+    const h = m / 2;
+    const fft = new FFT(h);
+    const cis = (angle: number): [number, number] => [Math.cos(angle), Math.sin(angle)];
     // chirp[n] = e^{-iπ n²/N}; n² is reduced mod 2N so the angle stays exact.
-    const chirp = new Float64Array(2 * points);
-    for (let n = 0; n < points; n++) {
-      const angle = (Math.PI * ((n * n) % (2 * points))) / points;
-      chirp[2 * n] = Math.cos(angle);
-      chirp[2 * n + 1] = -Math.sin(angle);
-    }
-    // Input coefficients: (x[2n]·w[2n] + i·x[2n+1]·w[2n+1]) · chirp[n], as four real factors.
-    const pre = new Float64Array(4 * points);
+    const chirp = (n: number) => cis((-Math.PI * ((n * n) % (2 * points))) / points);
+    // Input factors for the even half (a[n]) and the odd half (a[n]·e^{-2πin/m}):
+    // a[n] = x[2n]·w[2n]·chirp[n] + i·x[2n+1]·w[2n+1]·chirp[n], stored as four reals each.
+    const preEven = new Float64Array(4 * points);
+    const preOdd = new Float64Array(4 * points);
+    // Output factors: chirp[n] for the even half, chirp[n]·e^{+2πin/m} for the odd half.
+    const postEven = new Float64Array(2 * points);
+    const postOdd = new Float64Array(2 * points);
     for (let n = 0; n < points; n++) {
       const w0 = this.window[2 * n]!, w1 = this.window[2 * n + 1]!;
-      const cr = chirp[2 * n]!, ci = chirp[2 * n + 1]!;
-      pre.set([w0 * cr, -w1 * ci, w0 * ci, w1 * cr], 4 * n);
+      const [cr, ci] = chirp(n);
+      const [tr, ti] = cis((-2 * Math.PI * n) / m);
+      const or = cr * tr - ci * ti, oi = cr * ti + ci * tr;
+      preEven.set([w0 * cr, -w1 * ci, w0 * ci, w1 * cr], 4 * n);
+      preOdd.set([w0 * or, -w1 * oi, w0 * oi, w1 * or], 4 * n);
+      postEven.set([cr, ci], 2 * n);
+      postOdd.set([cr * tr + ci * ti, ci * tr - cr * ti], 2 * n); // chirp · conj(twiddle)
     }
-    // Kernel: FFT of conj(chirp) laid out circularly over m points, scaled by 1/m.
+    // Kernel: the m-point FFT of conj(chirp[|k|]) laid out circularly, split into even and odd
+    // bins and scaled by 1/m (the inverse FFT's factor).
     const b = new Float64Array(2 * m);
     for (let n = 0; n < points; n++) {
-      const re = chirp[2 * n]!, im = -chirp[2 * n + 1]!;
-      b[2 * n] = re;
-      b[2 * n + 1] = im;
-      if (n > 0) {
-        b[2 * (m - n)] = re;
-        b[2 * (m - n) + 1] = im;
+      const [re, negIm] = chirp(n);
+      for (const at of n === 0 ? [0] : [n, m - n]) {
+        b[2 * at] = re;
+        b[2 * at + 1] = -negIm;
       }
     }
     const kernel = new Float64Array(2 * m);
-    fft.transform(kernel, b);
-    for (let i = 0; i < kernel.length; i++) kernel[i]! /= m;
-    const a = new Float64Array(2 * m); // entries past 2·points stay zero
-    const spectrum = new Float64Array(2 * m);
-    const convolved = new Float64Array(2 * m);
+    new FFT(m).transform(kernel, b);
+    const kernelEven = new Float64Array(2 * h);
+    const kernelOdd = new Float64Array(2 * h);
+    for (let k = 0; k < h; k++) {
+      kernelEven.set([kernel[4 * k]! / m, kernel[4 * k + 1]! / m], 2 * k);
+      kernelOdd.set([kernel[4 * k + 2]! / m, kernel[4 * k + 3]! / m], 2 * k);
+    }
+    const aEven = new Float64Array(2 * h); // entries past 2·points stay zero
+    const aOdd = new Float64Array(2 * h);
+    const specEven = new Float64Array(2 * h);
+    const specOdd = new Float64Array(2 * h);
+    const outEven = new Float64Array(2 * h);
+    const outOdd = new Float64Array(2 * h);
     const { z } = this;
+    // conj(A·K) in place: the forward FFT of a conjugate is the conjugate of the inverse FFT.
+    const multiplyConj = (spec: Float64Array, kern: Float64Array) => {
+      for (let k = 0; k < h; k++) {
+        const sr = spec[2 * k]!, si = spec[2 * k + 1]!;
+        const kr = kern[2 * k]!, ki = kern[2 * k + 1]!;
+        spec[2 * k] = sr * kr - si * ki;
+        spec[2 * k + 1] = -(sr * ki + si * kr);
+      }
+    };
     return (source, offset) => {
       for (let n = 0; n < points; n++) {
         const xr = source[offset + 2 * n]!, xi = source[offset + 2 * n + 1]!;
-        a[2 * n] = xr * pre[4 * n]! + xi * pre[4 * n + 1]!;
-        a[2 * n + 1] = xr * pre[4 * n + 2]! + xi * pre[4 * n + 3]!;
+        aEven[2 * n] = xr * preEven[4 * n]! + xi * preEven[4 * n + 1]!;
+        aEven[2 * n + 1] = xr * preEven[4 * n + 2]! + xi * preEven[4 * n + 3]!;
+        aOdd[2 * n] = xr * preOdd[4 * n]! + xi * preOdd[4 * n + 1]!;
+        aOdd[2 * n + 1] = xr * preOdd[4 * n + 2]! + xi * preOdd[4 * n + 3]!;
       }
-      fft.transform(spectrum, a);
-      // conj(A·K): the forward FFT of the conjugate is m × the conjugate of the inverse FFT.
-      for (let k = 0; k < m; k++) {
-        const sr = spectrum[2 * k]!, si = spectrum[2 * k + 1]!;
-        const kr = kernel[2 * k]!, ki = kernel[2 * k + 1]!;
-        spectrum[2 * k] = sr * kr - si * ki;
-        spectrum[2 * k + 1] = -(sr * ki + si * kr);
-      }
-      fft.transform(convolved, spectrum);
+      fft.transform(specEven, aEven);
+      fft.transform(specOdd, aOdd);
+      multiplyConj(specEven, kernelEven);
+      multiplyConj(specOdd, kernelOdd);
+      fft.transform(outEven, specEven);
+      fft.transform(outOdd, specOdd);
       for (let k = 0; k < points; k++) {
-        const yr = convolved[2 * k]!, yi = -convolved[2 * k + 1]!; // undo the conjugate
-        const cr = chirp[2 * k]!, ci = chirp[2 * k + 1]!;
-        z[2 * k] = yr * cr - yi * ci;
-        z[2 * k + 1] = yr * ci + yi * cr;
+        const er = outEven[2 * k]!, ei = -outEven[2 * k + 1]!; // undo the conjugate
+        const or = outOdd[2 * k]!, oi = -outOdd[2 * k + 1]!;
+        const pr = postEven[2 * k]!, pi = postEven[2 * k + 1]!;
+        const qr = postOdd[2 * k]!, qi = postOdd[2 * k + 1]!;
+        z[2 * k] = er * pr - ei * pi + or * qr - oi * qi;
+        z[2 * k + 1] = er * pi + ei * pr + or * qi + oi * qr;
       }
     };
   }

@@ -105,9 +105,17 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
     const base = phase * taps;
     const lo = Math.max(0, -first);
     const hi = Math.min(taps, n - first);
-    let acc = 0;
-    for (let i = lo; i < hi; i++) acc += coefficients[base + i]! * samples[first + i]!;
-    out[j] = acc;
+    // Four partial sums let the multiply-adds overlap.
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    let i = lo;
+    for (; i + 3 < hi; i += 4) {
+      a0 += coefficients[base + i]! * samples[first + i]!;
+      a1 += coefficients[base + i + 1]! * samples[first + i + 1]!;
+      a2 += coefficients[base + i + 2]! * samples[first + i + 2]!;
+      a3 += coefficients[base + i + 3]! * samples[first + i + 3]!;
+    }
+    for (; i < hi; i++) a0 += coefficients[base + i]! * samples[first + i]!;
+    out[j] = a0 + a1 + a2 + a3;
   }
   return out;
 }

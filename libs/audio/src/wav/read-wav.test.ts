@@ -101,4 +101,9 @@ describe('readWav: limits', () => {
       (e) => isUnmaskError(e, 'too_large') && e.message === `clip.wav: ${wav.length} bytes exceeds the limit of 1000 bytes`);
     assert.throws(() => readWav(new Uint8Array(20 * 1024 * 1024 + 1)), (e) => isUnmaskError(e, 'too_large'));
   });
+
+  it('rejects nonsensical limits as invalid_parameter naming the limit', () => {
+    const wav = buildWav({ channels: 1, sampleRate: 8000, bitsPerSample: 16, data: second(8000) });
+    assert.throws(() => readWav(wav, { maxSeconds: -1 }), (e) => isUnmaskError(e, 'invalid_parameter') && e.param === 'maxSeconds' && /^readWav: maxSeconds: /.test(e.message));
+  });
 });

@@ -76,7 +76,13 @@ function canonicalWav(bytes: Uint8Array, header: WavHeader): Uint8Array {
  */
 export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): DecodedAudio {
   const name = options.name ?? 'audio';
-  const limits = wavLimitsSchema.parse({ maxBytes: options.maxBytes, maxSeconds: options.maxSeconds });
+  const parsed = wavLimitsSchema.safeParse({ maxBytes: options.maxBytes, maxSeconds: options.maxSeconds });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = String(issue?.path[0] ?? 'limits');
+    throw new UnmaskError('invalid_parameter', `readWav: ${field}: ${issue?.message ?? 'invalid'}`, field);
+  }
+  const limits = parsed.data;
   if (bytes.length > limits.maxBytes) {
     throw new UnmaskError('too_large', `${name}: ${bytes.length} bytes exceeds the limit of ${limits.maxBytes} bytes`, name);
   }
@@ -98,33 +104,31 @@ export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): Decode
   } catch (error) {
     throw new UnmaskError('invalid_media', `${name}: the WAV decoder failed: ${(error as Error).message}`, name, { cause: error });
   }
-  const decoded = wav.getSamples(false, Float64Array) as unknown as Float64Array | Float64Array[];
-  const channels = Array.isArray(decoded) ? decoded : [decoded];
-  if (channels.length !== header.channels || channels.some((c) => c.length !== header.frames)) {
+  // Interleaved output is markedly faster in wavefile than one array per channel.
+  const interleaved = wav.getSamples(true, Float64Array) as unknown as Float64Array;
+  const { channels, frames } = header;
+  if (!(interleaved instanceof Float64Array) || interleaved.length !== channels * frames) {
     throw new UnmaskError('invalid_media', `${name}: the WAV decoder returned an unexpected number of samples`, name);
   }
-
   const { offset, scale } = scaleFor(header.encoding, header.bitsPerSample);
-  const mix = new Float64Array(header.frames);
-  channels.forEach((channel, c) => {
-    for (let i = 0; i < channel.length; i++) {
-      const v = channel[i]!;
+  const gain = scale / channels;
+  const samples = new Float32Array(frames);
+  for (let i = 0, k = 0; i < frames; i++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++, k++) {
+      const v = interleaved[k]!;
       if (!Number.isFinite(v)) {
         throw new UnmaskError('invalid_media', `${name}: sample ${i} of channel ${c} is ${v} (not a finite number)`, name);
       }
-      mix[i]! += (v + offset) * scale;
+      sum += v + offset;
     }
-  });
-  const samples = new Float32Array(header.frames);
-  const inv = 1 / header.channels;
-  for (let i = 0; i < samples.length; i++) {
-    const v = mix[i]! * inv;
-    samples[i] = v > 1 ? 1 : v < -1 ? -1 : v; // float files may exceed full scale
+    const mono = sum * gain;
+    samples[i] = mono > 1 ? 1 : mono < -1 ? -1 : mono; // float files may exceed full scale
   }
   return {
     samples,
     sampleRate: header.sampleRate,
-    channels: header.channels,
+    channels,
     encoding: header.encoding,
     bitsPerSample: header.bitsPerSample,
     durationSeconds,
