@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from unmask_train.export_lm import export_lm, load_hf_checkpoint, read_safetensors, write_safetensors  # noqa: E402
+from unmask_train.export_lm import export_lm, load_hf_checkpoint, read_safetensors, write_bundle, write_safetensors  # noqa: E402
 from unmask_train.lm import LMConfig, MaskedDiffusionLM  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -95,26 +95,15 @@ def make_tiny_bundle(mrope: bool = False) -> None:
             if name.endswith("layernorm.weight") or name == "norm.weight":
                 p.uniform_(0.5, 1.5)
     model.eval()
-    export_lm(model, out)
-    with open(os.path.join(out, "tokenizer.json"), "w") as f:
-        json.dump(tokenizer_json(vocab), f, indent=1)
-    with open(os.path.join(out, "chat_template.jinja"), "w") as f:
-        f.write(CHAT_TEMPLATE)
-    manifest = {
-        "format": 1,
-        "name": "tiny-random-mrope" if mrope else "tiny-random",
-        "description": "A tiny randomly initialised masked-diffusion LM for tests (make_test_bundle.py).",
-        "tokenizer": "tokenizer.json",
-        "chat_template": "chat_template.jinja",
-        "lm": {"contract": "unmask-lm/1", "embed_graph": "embed.onnx", "graph": "lm.onnx", "shifted_logits": False,
-               **({"position_ids": "mrope"} if mrope else {})},
-        "sizes": {"vocab_size": 64, "hidden_size": 32, "num_layers": 2, "num_attention_heads": 4,
-                  "num_key_value_heads": 2, "head_dim": 8, "max_positions": 128},
-        "special_tokens": {"mask": {"token": "<|mask|>", "id": vocab["<|mask|>"]}, "eos": "<|eos|>", "pad": vocab["<|pad|>"],
-                           "bos": "<|bos|>", "image": "<|image|>", "audio": "<|audio|>"},
-    }
-    with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
+    write_bundle(
+        model, out,
+        name="tiny-random-mrope" if mrope else "tiny-random",
+        description="A tiny randomly initialised masked-diffusion LM for tests (make_test_bundle.py).",
+        tokenizer=tokenizer_json(vocab),
+        chat_template=CHAT_TEMPLATE,
+        special_tokens={"mask": {"token": "<|mask|>", "id": vocab["<|mask|>"]}, "eos": "<|eos|>", "pad": vocab["<|pad|>"],
+                        "bos": "<|bos|>", "image": "<|image|>", "audio": "<|audio|>"},
+    )
 
     rng = np.random.default_rng(1)
     ids = lambda n: [int(x) for x in rng.integers(10, 64, size=n)]  # noqa: E731

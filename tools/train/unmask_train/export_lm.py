@@ -19,7 +19,7 @@ import argparse
 import json
 import os
 import struct
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -178,6 +178,55 @@ def export_lm(model: MaskedDiffusionLM, out_dir: str) -> None:
             input_names=["inputs_embeds", "attention_mask", "position_ids", "logits_indices", *past_names],
             output_names=["logits", *present_names], opset_version=OPSET, dynamic_axes=dynamic,
         )
+
+
+def write_bundle(
+    model: MaskedDiffusionLM,
+    out_dir: str,
+    *,
+    name: str,
+    tokenizer: dict,
+    chat_template: str,
+    special_tokens: dict,
+    shifted_logits: bool = False,
+    description: str = "",
+    extra: Optional[dict] = None,
+) -> dict:
+    """Writes a complete bundle (docs/bundle-format.md): both graphs, tokenizer.json,
+    chat_template.jinja and manifest.json. `special_tokens` maps mask/eos/pad (and optionally
+    bos/image/audio) to token strings, ids or {"token", "id"}; `extra` adds manifest sections
+    (vision, audio). Returns the manifest."""
+    config = model.config
+    export_lm(model, out_dir)
+    with open(os.path.join(out_dir, "tokenizer.json"), "w") as f:
+        json.dump(tokenizer, f, indent=1)
+    with open(os.path.join(out_dir, "chat_template.jinja"), "w") as f:
+        f.write(chat_template)
+    lm = {"contract": "unmask-lm/1", "embed_graph": "embed.onnx", "graph": "lm.onnx", "shifted_logits": shifted_logits}
+    if config.mrope_section is not None:
+        lm["position_ids"] = "mrope"
+    manifest = {
+        "format": 1,
+        "name": name,
+        **({"description": description} if description else {}),
+        "tokenizer": "tokenizer.json",
+        "chat_template": "chat_template.jinja",
+        "lm": lm,
+        "sizes": {
+            "vocab_size": config.vocab_size,
+            "hidden_size": config.hidden_size,
+            "num_layers": config.num_hidden_layers,
+            "num_attention_heads": config.num_attention_heads,
+            "num_key_value_heads": config.num_key_value_heads,
+            "head_dim": config.head_dim,
+            "max_positions": config.max_position_embeddings,
+        },
+        "special_tokens": special_tokens,
+        **(extra or {}),
+    }
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+    return manifest
 
 
 def main() -> None:
