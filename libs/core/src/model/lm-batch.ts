@@ -91,8 +91,15 @@ export function lmFeeds(
     logits_indices: { type: 'int64', dims: [batch, n], data: indices },
   };
   const { numKeyValueHeads: heads, headDim } = shape;
+  // A single row whose cache fills the past axis already has the graph's layout: no copy.
+  const direct = batch === 1 && pasts[0] !== undefined && pasts[0].length === past;
   for (let layer = 0; layer < shape.numLayers; layer++) {
     for (const part of ['key', 'value'] as const) {
+      if (direct) {
+        const entry = pasts[0]!;
+        feeds[`past_key_values.${layer}.${part}`] = { type: 'float32', dims: [1, heads, past, headDim], data: (part === 'key' ? entry.keys : entry.values)[layer]! };
+        continue;
+      }
       const data = new Float32Array(batch * heads * past * headDim);
       pasts.forEach((entry, r) => {
         if (!entry || entry.length === 0) return;
@@ -127,17 +134,28 @@ export function keptCache(
 ): CacheEntry {
   const { numKeyValueHeads: heads, headDim } = shape;
   const total = geometry.past + geometry.seq;
-  const sources: number[] = [];
-  for (const [start, end] of keep) for (let i = start; i < end; i++) sources.push(i < pastLength ? i : geometry.past + (i - pastLength));
-  const length = sources.length;
+  // Runs of consecutive present positions, so each run is one copy per head.
+  const runs: { from: number; length: number }[] = [];
+  let length = 0;
+  for (const [start, end] of keep) {
+    for (let i = start; i < end; i++) {
+      const from = i < pastLength ? i : geometry.past + (i - pastLength);
+      const last = runs.at(-1);
+      if (last && last.from + last.length === from) last.length++;
+      else runs.push({ from, length: 1 });
+      length++;
+    }
+  }
   const gather = (name: string): Float32Array => {
     const present = presents[name]!.data as Float32Array;
     const out = new Float32Array(heads * length * headDim);
     for (let h = 0; h < heads; h++) {
       const base = (r * heads + h) * total;
-      for (let j = 0; j < length; j++) {
-        const from = (base + sources[j]!) * headDim;
-        out.set(present.subarray(from, from + headDim), (h * length + j) * headDim);
+      let to = h * length * headDim;
+      for (const run of runs) {
+        const from = (base + run.from) * headDim;
+        out.set(present.subarray(from, from + run.length * headDim), to);
+        to += run.length * headDim;
       }
     }
     return out;
