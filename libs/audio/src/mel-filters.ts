@@ -44,6 +44,10 @@ export class MelFilterBank {
   /** FFT bins per frame: nFft / 2 + 1. */
   readonly bins: number;
   readonly filters: readonly MelFilter[];
+  /** The same weights flattened for `apply`: filter m covers flat[offsets[m] .. offsets[m + 1]). */
+  private readonly flat: Float64Array;
+  private readonly offsets: Int32Array;
+  private readonly starts: Int32Array;
 
   constructor(options: MelFilterBankOptions) {
     const { nMels, nFft, sampleRate, minHz = 0, maxHz = sampleRate / 2 } = options;
@@ -79,15 +83,21 @@ export class MelFilterBank {
       filters.push({ start, weights: Float64Array.from(dense.slice(start, end)) });
     }
     this.filters = filters;
+    this.offsets = new Int32Array(nMels + 1);
+    this.starts = Int32Array.from(filters, (f) => f.start);
+    filters.forEach((f, m) => (this.offsets[m + 1] = this.offsets[m]! + f.weights.length));
+    this.flat = new Float64Array(this.offsets[nMels]!);
+    filters.forEach((f, m) => this.flat.set(f.weights, this.offsets[m]!));
   }
 
   /** out[m] = Σ_k filter_m[k] · power[k]. */
   apply(power: Float64Array, out: Float64Array): void {
-    const { filters } = this;
-    for (let m = 0; m < filters.length; m++) {
-      const { start, weights } = filters[m]!;
+    const { flat, offsets, starts } = this;
+    for (let m = 0; m < starts.length; m++) {
+      const end = offsets[m + 1]!;
+      let k = starts[m]!;
       let acc = 0;
-      for (let i = 0; i < weights.length; i++) acc += weights[i]! * power[start + i]!;
+      for (let i = offsets[m]!; i < end; i++, k++) acc += flat[i]! * power[k]!;
       out[m] = acc;
     }
   }
