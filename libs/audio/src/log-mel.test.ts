@@ -43,6 +43,27 @@ describe('Whisper log-mel input_features', () => {
     });
   }
 
+  it('puts a 1 kHz tone in the mel bin whose filter weighs FFT bin 25 (1000 Hz / 40 Hz) most, 6 dB lower at half amplitude', () => {
+    const extractor = new WhisperFeatureExtractor({ padding: 'longest' });
+    const weights = extractor.melFilters.filters.map(({ start, weights }) => (25 >= start && 25 < start + weights.length ? weights[25 - start]! : 0));
+    const expectedBin = weights.indexOf(Math.max(...weights));
+    const peak = (amplitude: number) => {
+      const tone = Float32Array.from({ length: 16000 }, (_, i) => amplitude * Math.sin((2 * Math.PI * 1000 * i) / 16000));
+      const { input_features, dims } = extractor.extract(tone);
+      const frames = dims[1];
+      const t = 50; // a frame in the middle
+      let best = 0;
+      for (let m = 1; m < 80; m++) if (input_features[m * frames + t]! > input_features[best * frames + t]!) best = m;
+      return { bin: best, value: input_features[best * frames + t]! };
+    };
+    const full = peak(1);
+    const half = peak(0.5);
+    assert.equal(full.bin, expectedBin);
+    assert.equal(half.bin, expectedBin);
+    // Power scales with amplitude², so log10 drops by log10(4), features by log10(4) / 4.
+    assert.ok(Math.abs(full.value - half.value - Math.log10(4) / 4) < 1e-6);
+  });
+
   it('turns silence into the floor: every value (log10(1e-10) + 4) / 4 = -1.5', () => {
     const { input_features } = logMelSpectrogram(new Float32Array(16000));
     assert.ok(input_features.every((v) => v === -1.5));
