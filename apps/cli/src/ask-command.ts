@@ -1,0 +1,117 @@
+/** `unmask ask`: one prompt (streamed or --json) or a --jsonl batch, on one loaded model. */
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { isUnmaskError, UnmaskError } from '@unmask/core';
+import { Unmask, type AskRequest, type AskResult } from '@unmask/pipeline';
+import { parseAskArgs, type AskInvocation } from './ask-args.js';
+import { ASK_HELP } from './help.js';
+import { jsonlRequestSchema, strategyOf } from './jsonl-request.js';
+import { LiveLine, renderCanvas } from './render-canvas.js';
+
+export interface Io {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+function readMedia(path: string, flag: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UnmaskError('invalid_parameter', `${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message}`, flag);
+  }
+}
+
+function summary(result: AskResult) {
+  return { text: result.text, steps: result.forwardPasses, tokens: result.completionTokens, ms: Math.round(result.ms * 10) / 10 };
+}
+
+function requestOf(inv: AskInvocation): AskRequest {
+  return {
+    prompt: inv.prompt as string,
+    images: inv.images.map((p) => readMedia(p, '--image')),
+    audio: inv.audio ? [readMedia(inv.audio, '--audio')] : [],
+    strategy: inv.strategy,
+    ...(inv.maxTokens !== undefined ? { maxTokens: inv.maxTokens } : {}),
+    sampling: { ...(inv.seed !== undefined ? { seed: inv.seed } : {}), ...(inv.temperature !== undefined ? { temperature: inv.temperature } : {}) },
+    ...(inv.cache ? { cache: inv.cache } : {}),
+  };
+}
+
+export async function askCommand(argv: string[], io: Io): Promise<number> {
+  const inv = parseAskArgs(argv);
+  if (inv.help) {
+    io.stdout.write(ASK_HELP);
+    return 0;
+  }
+  const unmask = await Unmask.load(inv.modelDir);
+  try {
+    if (inv.jsonl !== undefined) return await runJsonl(unmask, inv, io);
+    const request = requestOf(inv);
+    if (inv.json) {
+      io.stdout.write(`${JSON.stringify(summary(await unmask.ask(request)))}\n`);
+      return 0;
+    }
+    const stream = unmask.askStream(request);
+    const live = io.stdout.isTTY ? new LiveLine(io.stdout) : undefined;
+    for await (const step of stream) {
+      live?.draw(renderCanvas({ cells: step.cells, fresh: new Set(step.committed.map((c) => c.position)) }, true));
+    }
+    const result = await stream.result;
+    live?.draw(result.text);
+    live?.end();
+    if (!live) io.stdout.write(`${result.text}\n`);
+    io.stderr.write(`${result.forwardPasses} forward passes, ${result.completionTokens} tokens, ${Math.round(result.ms)} ms\n`);
+    return 0;
+  } finally {
+    await unmask.close();
+  }
+}
+
+async function runJsonl(unmask: Unmask, inv: AskInvocation, io: Io): Promise<number> {
+  const input = inv.jsonl === '-' ? process.stdin : createReadStream(inv.jsonl as string);
+  const opened = new Promise<void>((resolve, reject) => {
+    if (input === process.stdin) resolve();
+    input.once('open', () => resolve());
+    input.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new UnmaskError('invalid_parameter', `--jsonl ${inv.jsonl}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`, '--jsonl')),
+    );
+  });
+  await opened;
+  let failures = 0;
+  let lineNumber = 0;
+  for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
+    lineNumber += 1;
+    if (raw.trim() === '') continue;
+    try {
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch (error) {
+        throw new UnmaskError('invalid_parameter', `line ${lineNumber}: not JSON (${(error as Error).message})`);
+      }
+      const parsed = jsonlRequestSchema.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new UnmaskError('invalid_parameter', `line ${lineNumber}: ${issue?.path.join('.') || 'request'}: ${issue?.message}`);
+      }
+      const line = parsed.data;
+      const images = line.image === undefined ? [] : Array.isArray(line.image) ? line.image : [line.image];
+      const result = await unmask.ask({
+        prompt: line.prompt,
+        images: images.map((p) => readMedia(p, 'image')),
+        audio: line.audio ? [readMedia(line.audio, 'audio')] : [],
+        strategy: strategyOf(line, { ...inv.strategy }),
+        maxTokens: line.max_tokens ?? inv.maxTokens ?? 32,
+        sampling: { ...(line.seed ?? inv.seed) !== undefined ? { seed: (line.seed ?? inv.seed) as number } : {}, ...(line.temperature ?? inv.temperature) !== undefined ? { temperature: (line.temperature ?? inv.temperature) as number } : {} },
+        ...((line.cache ?? inv.cache) ? { cache: line.cache ?? inv.cache } : {}),
+      });
+      io.stdout.write(`${JSON.stringify(summary(result))}\n`);
+    } catch (error) {
+      if (!isUnmaskError(error)) throw error;
+      failures += 1;
+      io.stdout.write(`${JSON.stringify({ error: error.message })}\n`);
+    }
+  }
+  return failures > 0 ? 1 : 0;
+}

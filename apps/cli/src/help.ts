@@ -1,0 +1,48 @@
+export const MAIN_HELP = `unmask — run multimodal masked-diffusion language models
+
+Usage:
+  unmask ask [options] PROMPT     answer a prompt, with optional images and audio
+  unmask --help                   this text
+
+Run \`unmask ask --help\` for the options of ask.
+`;
+
+export const ASK_HELP = `unmask ask [options] PROMPT
+
+Answers PROMPT with a masked-diffusion model. Without --json the answer is drawn live in the
+terminal as it unmasks (masks shown as ░, newly committed tokens highlighted).
+
+Input
+  --model DIR            model bundle folder (default: the embedded model in models/default)
+  --image FILE           an image (PNG, JPEG, WebP, GIF, TIFF, AVIF); repeat for several
+  --audio FILE           a WAV file (PCM 8/16/24/32-bit, float, A-law, µ-law; any rate, any channels)
+  --jsonl FILE           batch mode: one request per line, {"prompt", "image"?, "audio"?, ...strategy
+                         fields}; prints one result per line in order; a failing line prints
+                         {"error": "..."} and the rest go on. The model is loaded once.
+
+Decoding
+  --strategy NAME        low_confidence | confident | threshold | factor | ascending | prophet
+                         (default: confident)
+  --threshold T          τ for confident (strictly above) and threshold (at or above); (0, 1]
+  --steps N              steps of the fixed schedule (low_confidence, prophet; confident's fallback)
+  --block-length N       semi-autoregressive block length; must divide --max-tokens
+  --factor F             f of the factor rule
+  --remasking KIND       low_confidence | random (low_confidence strategy)
+  --confidence KIND      probability | margin | neg_entropy
+  --eos-gamma G          EOS early rejection factor in (0, 1]; 1 turns it off
+  --early-commit         Prophet's early commit on top of any strategy
+  --cache MODE           none | prefix | dual (default: none)
+  --max-tokens N         length of the answer canvas (default: 32)
+  --temperature T        0 = argmax (default)
+  --seed N               makes sampling reproducible
+
+Output
+  --json                 print one JSON object {"text", "steps", "tokens", "ms"}
+  -h, --help             this text
+
+Examples
+  unmask ask --image shapes.png "what color is the circle"
+  unmask ask --audio command.wav "extract the intent as json" --json
+  unmask ask --strategy low_confidence --steps 8 --max-tokens 16 "describe the image" --image a.png
+  unmask ask --jsonl requests.jsonl > results.jsonl
+`;

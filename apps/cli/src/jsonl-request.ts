@@ -1,0 +1,22 @@
+/** One line of `unmask ask --jsonl FILE`: a prompt, optional media paths, optional strategy fields. */
+import { z } from 'zod';
+
+export const jsonlRequestSchema = z
+  .object({
+    prompt: z.string().min(1),
+    image: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+    audio: z.string().min(1).optional(),
+    strategy: z.string().optional(),
+    max_tokens: z.number().int().min(1).optional(),
+    seed: z.number().int().min(0).optional(),
+    temperature: z.number().min(0).optional(),
+    cache: z.enum(['none', 'prefix', 'dual']).optional(),
+  })
+  .catchall(z.unknown());
+export type JsonlRequest = z.infer<typeof jsonlRequestSchema>;
+
+/** Strategy fields are every key beyond the request's own; the engine validates them. */
+export function strategyOf(line: JsonlRequest, fallback: Record<string, unknown>): Record<string, unknown> {
+  const { prompt: _p, image: _i, audio: _a, strategy, max_tokens: _m, seed: _s, temperature: _t, cache: _c, ...rest } = line;
+  return strategy === undefined ? { ...fallback, ...rest } : { name: strategy, ...rest };
+}

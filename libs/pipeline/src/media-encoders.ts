@@ -1,0 +1,77 @@
+/**
+ * The bundle's optional vision and audio towers, opened from its manifest sections: images go
+ * through libs/vision (decode → processor → encoder + projector), sounds through libs/audio
+ * (WAV → 16 kHz → log-mel → encoder → dual adapter). Each yields feature rows in the LM's
+ * embedding space, spliced later at the placeholder positions.
+ */
+import { UnmaskError, type Bundle } from '@unmask/core';
+import { createImageProcessor, decodeImage, VisionEncoder, type DecodeOptions } from '@unmask/vision';
+import { AudioEncoder, WhisperFeatureExtractor, wavToInputFeatures, type WavLimitsInput } from '@unmask/audio';
+
+/** Features of one image or one sound, `tokens × hidden` floats. */
+export interface MediaFeatures {
+  readonly kind: 'image' | 'audio';
+  readonly tokens: number;
+  readonly data: Float32Array;
+}
+
+export interface MediaLimits {
+  readonly image?: DecodeOptions;
+  readonly audio?: WavLimitsInput;
+}
+
+export class ImageTower {
+  private constructor(
+    private readonly encoder: VisionEncoder,
+    private readonly expectedTokens: number | undefined,
+    private readonly hidden: number,
+  ) {}
+
+  static async open(bundle: Bundle): Promise<ImageTower | undefined> {
+    const section = bundle.manifest.vision;
+    if (!section) return undefined;
+    const processor = createImageProcessor(section.processor, `${bundle.dir}/manifest.json: vision.processor`);
+    const encoder = await bundle.openGraph(section.graph);
+    const projector = section.projector ? await bundle.openGraph(section.projector) : undefined;
+    const vision = new VisionEncoder({ processor, encoder, ...(projector ? { projector } : {}) });
+    const fixed = section.tokens_per_image.kind === 'fixed' ? section.tokens_per_image.count : undefined;
+    return new ImageTower(vision, fixed, bundle.info.hiddenSize);
+  }
+
+  async encode(bytes: Uint8Array, limits: DecodeOptions | undefined, name: string): Promise<MediaFeatures> {
+    const image = await decodeImage(bytes, limits, name);
+    const features = await this.encoder.encode(image);
+    if (features.hidden !== this.hidden) {
+      throw new UnmaskError('invalid_bundle', `the vision graph returns ${features.hidden}-wide features; the LM's hidden size is ${this.hidden}`, 'vision.graph');
+    }
+    if (this.expectedTokens !== undefined && features.tokens !== this.expectedTokens) {
+      throw new UnmaskError('invalid_bundle', `the vision graph returned ${features.tokens} tokens; the manifest's vision.tokens_per_image says ${this.expectedTokens}`, 'vision.tokens_per_image');
+    }
+    return { kind: 'image', tokens: features.tokens, data: features.image_embeds.data as Float32Array };
+  }
+}
+
+export class AudioTower {
+  private constructor(
+    private readonly extractor: WhisperFeatureExtractor,
+    private readonly encoder: AudioEncoder,
+    private readonly hidden: number,
+  ) {}
+
+  static async open(bundle: Bundle): Promise<AudioTower | undefined> {
+    const section = bundle.manifest.audio;
+    if (!section) return undefined;
+    const extractor = new WhisperFeatureExtractor(section.feature_extractor);
+    const encoder = new AudioEncoder({ encoder: await bundle.openGraph(section.encoder), adapter: await bundle.openGraph(section.adapter) });
+    return new AudioTower(extractor, encoder, bundle.info.hiddenSize);
+  }
+
+  async encode(bytes: Uint8Array, limits: WavLimitsInput | undefined, name: string): Promise<MediaFeatures> {
+    const features = wavToInputFeatures(bytes, this.extractor, { ...limits, name });
+    const embeds = await this.encoder.encode(features);
+    if (embeds.hidden !== this.hidden) {
+      throw new UnmaskError('invalid_bundle', `the audio adapter returns ${embeds.hidden}-wide features; the LM's hidden size is ${this.hidden}`, 'audio.adapter');
+    }
+    return { kind: 'audio', tokens: embeds.tokens, data: embeds.audio_embeds };
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * From a user's prompt and media to the engine's input: the chat template renders one
+ * placeholder token per image or sound, the tokenizer encodes the text, and each placeholder
+ * is expanded to as many positions as its features have rows, where the features are spliced.
+ */
+import { UnmaskError, type Bundle, type ChatMessage, type SplicedEmbeddings } from '@unmask/core';
+import type { MediaFeatures } from './media-encoders.js';
+
+export interface BuiltPrompt {
+  readonly promptIds: number[];
+  readonly embeddings: SplicedEmbeddings[];
+}
+
+/** The chat message for a prompt with media: images first, then sounds, then the text. */
+export function userMessage(prompt: string, images: number, sounds: number): ChatMessage {
+  if (images === 0 && sounds === 0) return { role: 'user', content: prompt };
+  return {
+    role: 'user',
+    content: [
+      ...Array.from({ length: images }, () => ({ type: 'image' })),
+      ...Array.from({ length: sounds }, () => ({ type: 'audio' })),
+      { type: 'text', text: prompt },
+    ],
+  };
+}
+
+export function buildPrompt(bundle: Bundle, messages: readonly ChatMessage[], media: readonly MediaFeatures[]): BuiltPrompt {
+  const text = bundle.chatTemplate.render(messages);
+  const ids = bundle.tokenizer.encode(text);
+  const placeholderOf = { image: bundle.specialTokens.image?.id, audio: bundle.specialTokens.audio?.id };
+  for (const kind of ['image', 'audio'] as const) {
+    const wanted = media.filter((m) => m.kind === kind).length;
+    if (wanted === 0) continue;
+    const id = placeholderOf[kind];
+    if (id === undefined) {
+      throw new UnmaskError('invalid_parameter', `this model takes no ${kind} input (its manifest names no ${kind} placeholder)`, kind === 'image' ? 'images' : 'audio');
+    }
+    const found = ids.filter((t) => t === id).length;
+    if (found !== wanted) {
+      throw new UnmaskError('invalid_bundle', `the chat template rendered ${found} ${kind} placeholders for ${wanted} ${kind} input(s)`, 'chat_template');
+    }
+  }
+  // Placeholders appear in the order of the media of their kind.
+  const queues = { image: media.filter((m) => m.kind === 'image'), audio: media.filter((m) => m.kind === 'audio') };
+  const promptIds: number[] = [];
+  const embeddings: SplicedEmbeddings[] = [];
+  for (const id of ids) {
+    const kind = id === placeholderOf.image && queues.image.length > 0 ? 'image' : id === placeholderOf.audio && queues.audio.length > 0 ? 'audio' : undefined;
+    if (!kind) {
+      promptIds.push(id);
+      continue;
+    }
+    const features = queues[kind].shift() as MediaFeatures;
+    embeddings.push({ offset: promptIds.length, count: features.tokens, data: features.data });
+    for (let i = 0; i < features.tokens; i++) promptIds.push(id);
+  }
+  return { promptIds, embeddings };
+}
