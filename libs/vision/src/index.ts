@@ -19,5 +19,5 @@ export {
   type UnmaskProcessorConfig,
 } from './processor-config.js';
 export { createImageProcessor, type ImageProcessor, type ProcessedImage } from './image-processor.js';
-export { VisionEncoder, visionSectionSchema, type VisionSection, type VisionEncoderOptions, type ImageFeatures } from './vision-encoder.js';
+export { VisionEncoder, type VisionEncoderOptions, type ImageFeatures } from './vision-encoder.js';
 export { countPlaceholders, assertSpliceCount, spliceFeatures } from './splice.js';

@@ -7,25 +7,9 @@
  * the graph's input has one more axis) and `image_grid_thw` (Qwen2-VL). The projector, when
  * there is one, takes the encoder output on its single input.
  */
-import { z } from 'zod';
 import { UnmaskError, type GraphIO, type GraphRunner, type TensorData } from '@unmask/core';
 import type { ImageProcessor } from './image-processor.js';
-import { imageProcessorConfigSchema } from './processor-config.js';
 import type { RgbImage } from './rgb-image.js';
-
-/**
- * A suggested shape for a manifest's `vision` section: the processor configuration and the graph
- * names (files of the bundle) of the encoder and the projector.
- */
-export const visionSectionSchema = z.object({
-  processor: imageProcessorConfigSchema,
-  encoder: z.string().min(1),
-  projector: z.string().min(1).optional(),
-  /** Output names to take, when a graph has several. */
-  encoder_output: z.string().min(1).optional(),
-  projector_output: z.string().min(1).optional(),
-});
-export type VisionSection = z.output<typeof visionSectionSchema>;
 
 export interface VisionEncoderOptions {
   readonly processor: ImageProcessor;
