@@ -21,8 +21,10 @@ Dual adapter (DIFFA):
   layers, then LayerNorm and a linear map into the LM hidden size: `num_queries` tokens.
 - audio_embeds = acoustic tokens then semantic tokens: num_queries + ceil(frames / 8) tokens.
 
-An optional `key_mask` / `frame_lengths` lets training batch clips of different lengths (right
-padding); the exported graphs take one unpadded clip and have no mask input.
+Optional `frame_lengths` let training batch clips of different lengths (right padding): padding
+is zeroed after each convolution (as the convolutions' own zero padding would be for the clip
+alone) and hidden from attention, so every row's valid outputs equal those of its clip run alone.
+The exported graphs take one unpadded clip and have no length input.
 """
 from __future__ import annotations
 
@@ -89,6 +91,11 @@ def hidden_state_name(layer: int) -> str:
     return f"hidden_states.{layer}"
 
 
+def length_mask(lengths: torch.Tensor, size: int) -> torch.Tensor:
+    """[batch, size] bool: position < lengths[b]."""
+    return torch.arange(size, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
+
+
 def sinusoids(length: torch.Tensor, channels: int) -> torch.Tensor:
     """Whisper's sinusoidal position table [length, channels] (sin half, then cos half).
     `length` may be a traced scalar, so the exported graph computes the table for any length."""
@@ -113,10 +120,16 @@ class AudioEncoder(nn.Module):
         )
         self.layer_norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
 
-    def forward(self, input_features: torch.Tensor, key_mask: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-        """`key_mask` [batch, positions] (True = real) hides right padding from self-attention."""
+    def forward(self, input_features: torch.Tensor, frame_lengths: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+        """`frame_lengths` [batch] (right-padded clips) zeroes and hides the padding; rows of the states
+        past ceil(frame_lengths / 2) are then meaningless."""
         x = F.gelu(self.conv1(input_features))
+        key_mask = None
+        if frame_lengths is not None:
+            x = x * length_mask(frame_lengths, x.shape[2]).unsqueeze(1).to(x.dtype)
         x = F.gelu(self.conv2(x)).transpose(1, 2)  # [batch, positions, d]
+        if frame_lengths is not None:
+            key_mask = length_mask((frame_lengths + 1) // 2, x.shape[1])
         x = x + sinusoids(x.shape[1], self.config.hidden_size)
         wanted = set(self.config.acoustic_layers)
         out: Dict[str, torch.Tensor] = {}
@@ -191,9 +204,14 @@ class SemanticAdapter(nn.Module):
         self.mlp = Mlp(c.hidden_size, c.semantic_intermediate_size, c.lm_hidden_size)
         self.layer_norm = nn.LayerNorm(c.lm_hidden_size, eps=c.layer_norm_eps)
 
-    def forward(self, last_hidden_state: torch.Tensor) -> torch.Tensor:
+    def forward(self, last_hidden_state: torch.Tensor, position_lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
         x = last_hidden_state.transpose(1, 2)
-        x = F.gelu(self.conv2(F.gelu(self.conv1(x)))).transpose(1, 2)
+        if position_lengths is not None:
+            x = x * length_mask(position_lengths, x.shape[2]).unsqueeze(1).to(x.dtype)
+        x = F.gelu(self.conv1(x))
+        if position_lengths is not None:
+            x = x * length_mask((position_lengths + 1) // 2, x.shape[2]).unsqueeze(1).to(x.dtype)
+        x = F.gelu(self.conv2(x)).transpose(1, 2)
         return self.layer_norm(self.mlp(x))
 
 
@@ -212,9 +230,11 @@ class DualAdapter(nn.Module):
         return ["last_hidden_state", *[hidden_state_name(i) for i in self.config.acoustic_layers]]
 
     def forward(self, last_hidden_state: torch.Tensor, *acoustic_states: torch.Tensor,
-                key_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+                position_lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """`position_lengths` [batch]: valid encoder positions per row (right padding)."""
+        key_mask = None if position_lengths is None else length_mask(position_lengths, last_hidden_state.shape[1])
         acoustic = self.acoustic(list(acoustic_states), key_mask)
-        semantic = self.semantic(last_hidden_state)
+        semantic = self.semantic(last_hidden_state, position_lengths)
         return torch.cat([acoustic, semantic], dim=1)
 
 
@@ -230,13 +250,9 @@ class AudioTower(nn.Module):
     def forward(self, input_features: torch.Tensor, frame_lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
         """input_features [batch, n_mels, frames] -> audio_embeds [batch, tokens, lm_hidden].
 
-        With `frame_lengths` [batch] (right-padded clips), padding positions are hidden from the
-        encoder's self-attention and the Q-Former's cross-attention; row b's first
-        `semantic_tokens(frame_lengths[b])` semantic tokens are its own (the last one may see a few
-        padding frames through the adapter's convolutions)."""
-        key_mask = None
-        if frame_lengths is not None:
-            positions = (frame_lengths + 1) // 2
-            key_mask = torch.arange(encoder_positions(input_features.shape[-1])).unsqueeze(0) < positions.unsqueeze(1)
-        states = self.encoder(input_features, key_mask)
-        return self.adapter(*[states[name] for name in self.adapter.input_names], key_mask=key_mask)
+        With `frame_lengths` [batch] (right-padded clips), row b's first
+        `tokens_for_frames(frame_lengths[b])` rows equal the output for its clip alone; the rest
+        (semantic tokens of the padding) are meaningless."""
+        states = self.encoder(input_features, frame_lengths)
+        position_lengths = None if frame_lengths is None else (frame_lengths + 1) // 2
+        return self.adapter(*[states[name] for name in self.adapter.input_names], position_lengths=position_lengths)
