@@ -77,14 +77,16 @@ def select(presents, indices):
     return [(k[:, :, idx], v[:, :, idx]) for k, v in presents]
 
 
-def make_tiny_bundle(mrope: bool = False) -> None:
-    """The tiny bundle; with `mrope`, the same with M-RoPE (sections [2, 1, 1]) in tiny-mrope/."""
-    out = os.path.join(FIXTURES, "tiny-mrope" if mrope else "tiny-bundle")
-    os.makedirs(out, exist_ok=True)
+def tiny_vocab() -> dict:
     vocab = {t: i for i, t in enumerate(SPECIALS + WORDS)}
     assert len(vocab) <= 64
     for i in range(len(vocab), 64):
         vocab[f"w{i}"] = i
+    return vocab
+
+
+def tiny_model(mrope: bool = False) -> MaskedDiffusionLM:
+    """The tiny random model of the test bundle, rebuilt deterministically (seed 0)."""
     torch.manual_seed(0)
     config = LMConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
                       num_key_value_heads=2, head_dim=8, max_position_embeddings=128, rope_theta=10000.0, tie_word_embeddings=True,
@@ -94,7 +96,15 @@ def make_tiny_bundle(mrope: bool = False) -> None:
         for name, p in model.named_parameters():
             if name.endswith("layernorm.weight") or name == "norm.weight":
                 p.uniform_(0.5, 1.5)
-    model.eval()
+    return model.eval()
+
+
+def make_tiny_bundle(mrope: bool = False) -> None:
+    """The tiny bundle; with `mrope`, the same with M-RoPE (sections [2, 1, 1]) in tiny-mrope/."""
+    out = os.path.join(FIXTURES, "tiny-mrope" if mrope else "tiny-bundle")
+    os.makedirs(out, exist_ok=True)
+    vocab = tiny_vocab()
+    model = tiny_model(mrope)
     write_bundle(
         model, out,
         name="tiny-random-mrope" if mrope else "tiny-random",
