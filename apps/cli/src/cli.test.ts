@@ -9,9 +9,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pngOf, wavOf } from '@unmask/pipeline/testing';
 
 const BIN = fileURLToPath(new URL('../bin/unmask.mjs', import.meta.url));
 const TINY = fileURLToPath(new URL('../../../libs/core/test-fixtures/tiny-bundle', import.meta.url));
+const MULTIMODAL = fileURLToPath(new URL('../../../libs/pipeline/test-fixtures/tiny-multimodal', import.meta.url));
 
 function unmask(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, timeout: 60_000 });
@@ -81,6 +83,22 @@ describe('unmask ask', () => {
       assert.match(r.stderr, pattern);
       assert.equal(r.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
     }
+  });
+
+  it('takes --image and --audio files (an image and a sound in one request)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'media-'));
+    const png = join(dir, 'shapes.png');
+    const wav = join(dir, 'command.wav');
+    writeFileSync(png, await pngOf(120, 100));
+    writeFileSync(wav, wavOf(0.8, 22050));
+    const r = unmask(['ask', '--model', MULTIMODAL, '--image', png, '--audio', wav, '--json', '--max-tokens', '4', 'answer the spoken question']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).tokens <= 4, true);
+    const broken = join(dir, 'broken.png');
+    writeFileSync(broken, (await pngOf(120, 100)).subarray(0, 100));
+    const bad = unmask(['ask', '--model', MULTIMODAL, '--image', broken, 'what']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^unmask: .*(truncated|corrupt)/im);
   });
 
   it('a model folder that is not a bundle is a clear error', () => {
