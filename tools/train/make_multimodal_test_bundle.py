@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import sys
 from typing import Dict
 
@@ -33,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from make_test_bundle import SPECIALS, WORDS, tokenizer_json  # noqa: E402
 from unmask_train.audio import AudioConfig, AudioTower  # noqa: E402
+from unmask_train.export_lm import write_safetensors  # noqa: E402
 from unmask_train.export_multimodal import write_multimodal_bundle  # noqa: E402
 from unmask_train.lm import LMConfig, MaskedDiffusionLM  # noqa: E402
 from unmask_train.vision import VisionConfig, VisionTower  # noqa: E402
@@ -58,24 +58,6 @@ VISION = VisionConfig(image_size=96, patch_size=16, merge_size=2, hidden_size=32
 AUDIO = AudioConfig(num_mel_bins=80, hidden_size=32, intermediate_size=64, num_hidden_layers=4, num_attention_heads=4,
                     acoustic_layers=[1, 2, 3], num_queries=4, qformer_hidden_size=32, qformer_intermediate_size=64,
                     qformer_num_layers=1, qformer_num_attention_heads=4, semantic_intermediate_size=64, lm_hidden_size=32)
-
-
-def write_safetensors(path: str, tensors: Dict[str, np.ndarray]) -> None:
-    """Safetensors with F32, I64 and U8 tensors (export_lm's writer has no U8)."""
-    names = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64", np.dtype(np.uint8): "U8"}
-    header, blobs, offset = {}, [], 0
-    for name, array in tensors.items():
-        blob = np.ascontiguousarray(array).tobytes()
-        header[name] = {"dtype": names[array.dtype], "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    encoded = json.dumps(header).encode()
-    encoded += b" " * ((8 - len(encoded) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(encoded)))
-        f.write(encoded)
-        for blob in blobs:
-            f.write(blob)
 
 
 def perturb_norms(module: torch.nn.Module, generator: torch.Generator) -> None:

@@ -55,7 +55,8 @@ def read_safetensors(path: str) -> Dict[str, np.ndarray]:
 
 
 def write_safetensors(path: str, tensors: Dict[str, np.ndarray]) -> None:
-    names = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}
+    """Safetensors with F32, I64 and U8 tensors."""
+    names = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64", np.dtype(np.uint8): "U8"}
     header, blobs, offset = {}, [], 0
     for name, array in tensors.items():
         array = np.ascontiguousarray(array)
