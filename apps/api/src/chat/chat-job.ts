@@ -1,0 +1,131 @@
+/**
+ * A validated chat completion request turned into the pipeline's `AskRequest`: messages
+ * flattened into one prompt with its images and sounds, OpenAI's sampling fields and the
+ * `diffusion` extension mapped to the engine's options, `response_format` to a structure prior.
+ */
+import { isUnmaskError, UnmaskError, type ResponseTemplate, type SamplingInput } from '@unmask/core';
+import type { AskRequest, Unmask } from '@unmask/pipeline';
+import type { ChatCompletionRequest, ChatMessage } from '@unmask/protocol';
+import { badRequest, unsupportedMedia } from '../http/api-error.js';
+import { decodeBase64, imageBytes, type FetchPolicy } from './media-input.js';
+
+export interface ChatJob {
+  readonly ask: Omit<AskRequest, 'signal'>;
+  readonly stop: readonly string[];
+  readonly stream: boolean;
+  readonly includeUsage: boolean;
+  readonly streamSteps: boolean;
+  /** JSON paths of the images and sounds, in order, to name them in media errors. */
+  readonly mediaParams: { readonly images: string[]; readonly audio: string[] };
+}
+
+const LABEL: Record<ChatMessage['role'], string> = { system: 'System', developer: 'System', user: 'User', assistant: 'Assistant' };
+
+/** One prompt from the conversation: the text alone for a single message, role-labelled turns otherwise. */
+export function flattenMessages(messages: readonly ChatMessage[]): { prompt: string; images: { url: string; param: string }[]; audio: { data: string; format: string; param: string }[] } {
+  const images: { url: string; param: string }[] = [];
+  const audio: { data: string; format: string; param: string }[] = [];
+  const turns: { role: ChatMessage['role']; text: string }[] = [];
+  messages.forEach((message, i) => {
+    const content = message.content ?? '';
+    if (typeof content === 'string') {
+      turns.push({ role: message.role, text: content });
+      return;
+    }
+    const texts: string[] = [];
+    content.forEach((part, j) => {
+      const param = `messages[${i}].content[${j}]`;
+      if (part.type === 'text') texts.push(part.text);
+      else if (message.role !== 'user') throw badRequest(`${param}: only user messages may carry ${part.type} parts`, `${param}.type`);
+      else if (part.type === 'image_url') images.push({ url: part.image_url.url, param: `${param}.image_url.url` });
+      else audio.push({ data: part.input_audio.data, format: part.input_audio.format, param: `${param}.input_audio` });
+    });
+    turns.push({ role: message.role, text: texts.join('\n') });
+  });
+  const only = turns.length === 1 ? turns[0] : undefined;
+  const prompt = only ? only.text : turns.filter((t) => t.text.trim() !== '').map((t) => `${LABEL[t.role]}: ${t.text}`).join('\n\n');
+  if (prompt.trim() === '') throw badRequest('messages: the conversation holds no text; add a text part (e.g. the question about the image)', 'messages');
+  return { prompt, images, audio };
+}
+
+export interface JobContext {
+  readonly unmask: Unmask;
+  readonly defaultMaxTokens: number;
+  readonly fetchPolicy: FetchPolicy;
+  readonly signal: AbortSignal;
+}
+
+function jsonObjectTemplate(unmask: Unmask, length: number): ResponseTemplate {
+  const encode = (text: string) => unmask.bundle.tokenizer.encode(text);
+  return { parts: [{ type: 'text', ids: encode('{') }, { type: 'slot', length }, { type: 'text', ids: encode('}') }] } as ResponseTemplate;
+}
+
+export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): Promise<ChatJob> {
+  const { unmask } = ctx;
+  const { prompt, images, audio } = flattenMessages(request.messages);
+  if (images.length > 0 && !unmask.accepts.images) throw badRequest(`${images[0]?.param}: this model takes no images`, images[0]?.param ?? null);
+  if (audio.length > 0 && !unmask.accepts.audio) throw badRequest(`${audio[0]?.param}: this model takes no audio`, audio[0]?.param ?? null);
+  const imageData: Uint8Array[] = [];
+  for (const image of images) imageData.push(await imageBytes(image.url, image.param, ctx.fetchPolicy, ctx.signal));
+  const audioData = audio.map((a) => {
+    if (a.format.toLowerCase() !== 'wav') throw unsupportedMedia(`${a.param}.format: unsupported audio format '${a.format}'; accepted: wav`, `${a.param}.format`);
+    return decodeBase64(a.data, `${a.param}.data`, ctx.fetchPolicy.maxBytes);
+  });
+
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? ctx.defaultMaxTokens;
+  const diffusion = request.diffusion ?? {};
+  const sampling: SamplingInput = {
+    ...(request.temperature != null ? { temperature: request.temperature } : {}),
+    ...(request.top_p != null ? { top_p: request.top_p } : {}),
+    ...(request.seed != null ? { seed: request.seed } : {}),
+    ...(diffusion.top_k !== undefined ? { top_k: diffusion.top_k } : {}),
+  };
+  const format = request.response_format;
+  let structure: Pick<AskRequest, 'template' | 'jsonSchema'> = {};
+  if (format?.type === 'json_object') structure = { template: jsonObjectTemplate(unmask, maxTokens) };
+  if (format?.type === 'json_schema') {
+    if (!format.json_schema.schema) throw badRequest('response_format.json_schema.schema: required for json_schema', 'response_format.json_schema.schema');
+    structure = { jsonSchema: format.json_schema.schema };
+  }
+  const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop;
+  return {
+    ask: {
+      prompt,
+      images: imageData,
+      audio: audioData,
+      maxTokens,
+      ...(diffusion.strategy ? { strategy: diffusion.strategy } : {}),
+      ...(Object.keys(sampling).length > 0 ? { sampling } : {}),
+      ...(diffusion.cache ? { cache: diffusion.cache } : {}),
+      ...structure,
+    },
+    stop,
+    stream: request.stream === true,
+    includeUsage: request.stream_options?.include_usage === true,
+    streamSteps: diffusion.stream_steps === true,
+    mediaParams: { images: images.map((i) => i.param), audio: audio.map((a) => `${a.param}.data`) },
+  };
+}
+
+/** Renames the pipeline's media names (`image`, `images[1]`, `audio`) to the request's JSON paths. */
+export function withRequestParams(error: unknown, job: ChatJob, structured: boolean): unknown {
+  if (!isUnmaskError(error) || error.param === undefined) return error;
+  const m = /^(images?|audio)(?:\[(\d+)\])?$/.exec(error.param);
+  let param: string | undefined;
+  if (m) {
+    const list = m[1] === 'audio' ? job.mediaParams.audio : job.mediaParams.images;
+    param = list[Number(m[2] ?? 0)];
+  } else if (structured && job.ask.jsonSchema !== undefined && !['maxTokens', 'promptIds', 'strategy'].some((p) => error.param?.startsWith(p))) {
+    param = 'response_format.json_schema.schema';
+  } else if (error.param === 'maxTokens') {
+    param = 'max_tokens';
+  } else if (error.param.startsWith('strategy')) {
+    param = `diffusion.${error.param}`;
+  } else if (error.param === 'promptIds') {
+    param = 'messages';
+  }
+  if (!param) return error;
+  const old = error.param;
+  const message = error.message.startsWith(`${old}:`) || error.message.startsWith(`${old} `) ? `${param}${error.message.slice(old.length)}` : `${param}: ${error.message}`;
+  return new UnmaskError(error.code, message, param, { cause: error });
+}

@@ -1,0 +1,128 @@
+/**
+ * Runs a chat job on the engine and answers it, whole (`chat.completion`) or as server-sent
+ * events (`chat.completion.chunk` deltas of the committed prefix, optional `diffusion_step`
+ * fields, a finish chunk, an optional usage chunk, `[DONE]`). Errors raised before the first
+ * step are ordinary HTTP errors; later ones are sent as an `error` event.
+ */
+import type { FastifyReply } from 'fastify';
+import type { AskResult, Unmask } from '@unmask/pipeline';
+import type { Admission } from '../admission.js';
+import { toApiError } from '../http/api-error.js';
+import type { Metrics } from '../metrics.js';
+import { AnswerPrefix } from './answer-prefix.js';
+import { withRequestParams, type ChatJob } from './chat-job.js';
+import { chunkFactory, completionId, completionOf, finishOf, stepEventOf, usageOf } from './completion-shapes.js';
+import type { RequestControl } from './request-control.js';
+import { cutAtStop } from './stop-sequences.js';
+
+export interface RunContext {
+  readonly unmask: Unmask;
+  readonly modelId: string;
+  readonly admission: Admission;
+  readonly metrics: Metrics;
+}
+
+export async function runCompletion(job: ChatJob, ctx: RunContext, control: RequestControl, reply: FastifyReply): Promise<void> {
+  const release = await ctx.admission.acquire(control.signal);
+  try {
+    if (job.stream) await streamAnswer(job, ctx, control, reply);
+    else await wholeAnswer(job, ctx, control, reply);
+  } catch (error) {
+    const explained = control.explain(withRequestParams(error, job, job.ask.jsonSchema !== undefined));
+    control.record(control.outcomeOf(explained));
+    throw explained;
+  } finally {
+    release();
+  }
+}
+
+function observe(ctx: RunContext, control: RequestControl, result: AskResult, completionTokens = result.completionTokens) {
+  control.record('completed', result.forwardPasses);
+  ctx.metrics.completionTokens.observe(completionTokens);
+  ctx.metrics.promptTokens.observe(result.promptTokens);
+}
+
+async function wholeAnswer(job: ChatJob, ctx: RunContext, control: RequestControl, reply: FastifyReply): Promise<void> {
+  const stream = ctx.unmask.askStream({ ...job.ask, signal: control.signal });
+  for await (const step of stream) control.forwardPasses = step.forwardPasses;
+  const result = await stream.result;
+  const cut = cutAtStop(result.text, job.stop);
+  observe(ctx, control, result);
+  const usage = usageOf(result.promptTokens, result.completionTokens, result.forwardPasses);
+  await reply.send(completionOf(completionId(), ctx.modelId, cut.text, finishOf(result, cut.stopped), usage));
+}
+
+async function streamAnswer(job: ChatJob, ctx: RunContext, control: RequestControl, reply: FastifyReply): Promise<void> {
+  const { unmask } = ctx;
+  const info = unmask.bundle.info;
+  const stream = unmask.askStream({ ...job.ask, signal: control.signal });
+  const steps = stream[Symbol.asyncIterator]();
+  // Media and parameter errors surface here, before any byte is sent: they keep their status.
+  let next = await steps.next();
+
+  const res = reply.raw;
+  reply.hijack();
+  const headers = { ...reply.getHeaders(), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
+  res.writeHead(200, headers as Record<string, string>);
+  const send = (data: unknown) => writeEvent(res, `data: ${JSON.stringify(data)}\n\n`);
+  const chunk = chunkFactory(completionId(), ctx.modelId);
+  const prefix = new AnswerPrefix(
+    {
+      maskId: info.maskTokenId,
+      eosId: info.eosTokenId,
+      endIds: new Set([info.eosTokenId, info.padTokenId]),
+      structured: job.ask.template !== undefined || job.ask.jsonSchema !== undefined,
+      decode: (ids) => (ids.length === 0 ? '' : unmask.bundle.tokenizer.decode([...ids], { skipSpecialTokens: true })),
+    },
+    job.stop,
+  );
+  try {
+    await send(chunk({ role: 'assistant', content: '' }));
+    while (!next.done) {
+      const step = next.value;
+      control.forwardPasses = step.forwardPasses;
+      // Once a stop sequence is reached the answer is final: later steps send nothing.
+      if (!prefix.stopped) {
+        const delta = prefix.advance(step.canvas);
+        if (delta !== '' || job.streamSteps) {
+          await send(chunk(delta !== '' ? { content: delta } : {}, null, job.streamSteps ? { diffusion_step: stepEventOf(step) } : {}));
+        }
+      }
+      next = await steps.next();
+    }
+    const result = await stream.result;
+    const cut = cutAtStop(result.text, job.stop);
+    const rest = prefix.finish(cut.text);
+    if (rest !== '') await send(chunk({ content: rest }));
+    const finish = finishOf(result, cut.stopped);
+    const usage = usageOf(result.promptTokens, result.completionTokens, result.forwardPasses);
+    observe(ctx, control, result);
+    await send(chunk({}, finish));
+    if (job.includeUsage) await send(chunk.usage(usage));
+    await writeEvent(res, 'data: [DONE]\n\n');
+  } catch (error) {
+    const explained = control.explain(withRequestParams(error, job, job.ask.jsonSchema !== undefined));
+    control.record(control.outcomeOf(explained));
+    const api = toApiError(explained);
+    if (api.status >= 500 && !control.clientGone) reply.log.error({ err: error }, 'stream failed');
+    else reply.log.info({ status: api.status, code: api.code }, `stream ended early: ${api.message}`);
+    if (!control.clientGone) await writeEvent(res, `data: ${JSON.stringify(api.body())}\n\n`);
+  } finally {
+    res.end();
+  }
+}
+
+/** Writes one event, waiting for the socket to drain when its buffer is full (or for it to close). */
+function writeEvent(res: import('node:http').ServerResponse, text: string): Promise<void> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
+  if (res.write(text)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}

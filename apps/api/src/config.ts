@@ -1,0 +1,68 @@
+/**
+ * Server configuration from environment variables, validated with zod. Every variable is
+ * optional; `loadConfig` names the variable and the problem when one is malformed.
+ */
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+export const DEFAULT_DEMO_DIR = fileURLToPath(new URL('../../demo/dist', import.meta.url));
+
+export const configSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** A bundle folder; default: the embedded model (models/default). */
+  MODEL_DIR: z.string().min(1).optional(),
+  /** When set, /v1/* requires `Authorization: Bearer <API_KEY>`. */
+  API_KEY: z.string().min(1).optional(),
+  BODY_LIMIT_BYTES: int(1024, 1024 * MiB).default(20 * MiB),
+  MEDIA_LIMIT_BYTES: int(1024, 1024 * MiB).default(20 * MiB),
+  AUDIO_MAX_SECONDS: z.coerce.number().positive().max(3600).default(30),
+  IMAGE_MAX_PIXELS: int(1, 1_000_000_000).default(40_000_000),
+  /** Hosts whose http(s) image URLs are fetched; empty: only data: URLs. */
+  IMAGE_URL_ALLOWLIST: list.default([]),
+  /** `*`, a comma-separated list of origins, or `off`. */
+  CORS_ORIGIN: z.string().default('*'),
+  MAX_BATCH_SIZE: int(1, 256).default(8),
+  /** Requests decoding at once (default: MAX_BATCH_SIZE). */
+  MAX_CONCURRENT: int(1, 1024).optional(),
+  /** Requests waiting beyond MAX_CONCURRENT before 429. */
+  QUEUE_SIZE: int(0, 100_000).default(64),
+  /** Per-request deadline, queueing included. */
+  REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
+  /** How long SIGTERM waits for in-flight requests before cancelling them. */
+  DRAIN_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  DEFAULT_MAX_TOKENS: int(1, 8192).default(32),
+  /** Deepest nesting accepted in a JSON body. */
+  MAX_JSON_DEPTH: int(4, 10_000).default(64),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The demo's built files, served at `/` when the folder exists. */
+  DEMO_DIR: z.string().min(1).default(DEFAULT_DEMO_DIR),
+});
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads the configuration from `env` (process.env by default); throws ConfigError naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(Object.keys(configSchema.shape).filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+  const parsed = configSchema.safeParse(known);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`environment variable ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/** A configuration for tests and embedding: the defaults with some values replaced. */
+export function configWith(overrides: Partial<Config> = {}): Config {
+  return { ...configSchema.parse({}), ...overrides };
+}

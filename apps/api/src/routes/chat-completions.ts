@@ -1,0 +1,57 @@
+/** `POST /v1/chat/completions`: OpenAI's Chat Completions, whole or streamed. */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { chatCompletionRequestSchema, chatCompletionSchema, errorBodySchema } from '@unmask/protocol';
+import { chatJob } from '../chat/chat-job.js';
+import { RequestControl } from '../chat/request-control.js';
+import { runCompletion } from '../chat/run-completion.js';
+import { unsupportedMedia } from '../http/api-error.js';
+import type { Services } from '../services.js';
+import type { ChatJob } from '../chat/chat-job.js';
+import type { FastifyReply } from 'fastify';
+
+export const errorResponses = { '4xx': errorBodySchema, '5xx': errorBodySchema } as const;
+
+/** Runs a job under its own cancellation control (client, deadline, shutdown). */
+export async function answer(services: Services, reply: FastifyReply, makeJob: (signal: AbortSignal) => Promise<ChatJob>): Promise<FastifyReply> {
+  const { config, model, admission, metrics } = services;
+  const unmask = model.require();
+  const control = new RequestControl(reply.raw, config.REQUEST_TIMEOUT_MS, services.shutdown.signal, metrics);
+  try {
+    const job = await makeJob(control.signal);
+    await runCompletion(job, { unmask, modelId: model.id, admission, metrics }, control, reply);
+    return reply;
+  } finally {
+    control.dispose();
+  }
+}
+
+export async function chatCompletionsRoute(app: FastifyInstance, services: Services): Promise<void> {
+  const { config, model } = services;
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/v1/chat/completions',
+    {
+      schema: {
+        summary: 'Chat completion (OpenAI-compatible), with images and audio',
+        description:
+          'OpenAI Chat Completions. With `stream: true` the answer arrives as server-sent `chat.completion.chunk` events: deltas of the committed prefix, then a finish chunk, a usage chunk when `stream_options.include_usage`, and `[DONE]`. `diffusion.stream_steps` adds a `diffusion_step` field to one chunk per denoising step.',
+        tags: ['chat'],
+        body: chatCompletionRequestSchema,
+        response: { 200: chatCompletionSchema, ...errorResponses },
+      },
+      preValidation: async (request) => {
+        const type = String(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+        if (type !== 'application/json') throw unsupportedMedia(`expected Content-Type application/json, got '${type || 'none'}'`);
+      },
+    },
+    async (request, reply) =>
+      answer(services, reply, (signal) =>
+        chatJob(request.body, {
+          unmask: model.require(),
+          defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
+          fetchPolicy: { allowHosts: config.IMAGE_URL_ALLOWLIST, maxBytes: config.MEDIA_LIMIT_BYTES, timeoutMs: 10_000 },
+          signal,
+        }),
+      ),
+  );
+}

@@ -1,0 +1,39 @@
+/** `GET /v1/models`, `/healthz`, `/readyz`, `/metrics`. */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { modelListSchema, type ModelList } from '@unmask/protocol';
+import type { Services } from '../services.js';
+import { errorResponses } from './chat-completions.js';
+
+export async function serviceRoutes(app: FastifyInstance, services: Services, startedAt: number): Promise<void> {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const { model, metrics } = services;
+
+  typed.get('/v1/models', { schema: { summary: 'The served model', tags: ['models'], response: { 200: modelListSchema, ...errorResponses } } }, async (): Promise<ModelList> => {
+    const unmask = model.require();
+    const modalities: ('text' | 'image' | 'audio')[] = ['text'];
+    if (unmask.accepts.images) modalities.push('image');
+    if (unmask.accepts.audio) modalities.push('audio');
+    return {
+      object: 'list',
+      data: [{ id: model.id, object: 'model', created: Math.floor(startedAt / 1000), owned_by: 'unmask', modalities, max_positions: unmask.bundle.info.maxPositions }],
+    };
+  });
+
+  typed.get('/healthz', { schema: { summary: 'Liveness', tags: ['ops'], response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+
+  typed.get(
+    '/readyz',
+    { schema: { summary: 'Readiness: 200 once the model is loaded', tags: ['ops'], response: { 200: z.object({ status: z.literal('ready'), model: z.string() }), ...errorResponses } } },
+    async () => {
+      model.require();
+      return { status: 'ready' as const, model: model.id };
+    },
+  );
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['ops'] } }, async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}

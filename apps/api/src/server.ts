@@ -1,0 +1,157 @@
+/**
+ * The HTTP server: Fastify with zod validation and serialization, the OpenAPI document, CORS,
+ * bearer auth on /v1, a depth-limited JSON parser, request ids, metrics, OpenAI-shaped errors.
+ *
+ *   const server = await buildServer({ config, model: Unmask.load(dir) });
+ *   await server.app.listen({ port: config.PORT, host: config.HOST });
+ *   ...
+ *   await server.drain();   // stop accepting, finish in-flight requests
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyCors from '@fastify/cors';
+import fastifyMultipart from '@fastify/multipart';
+import fastifySwagger from '@fastify/swagger';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
+import { pino, type Logger } from 'pino';
+import type { Unmask } from '@unmask/pipeline';
+import { Admission } from './admission.js';
+import type { Config } from './config.js';
+import { ApiError, badRequest, toApiError } from './http/api-error.js';
+import { bearerCheck } from './http/bearer-auth.js';
+import { jsonDepthExceeds } from './http/json-depth.js';
+import { zodValidatorCompiler } from './http/validator.js';
+import { Metrics } from './metrics.js';
+import { chatCompletionsRoute } from './routes/chat-completions.js';
+import { mediaFormRoutes } from './routes/media-forms.js';
+import { serviceRoutes } from './routes/service-routes.js';
+import { siteRoutes } from './routes/site-routes.js';
+import { ModelState, type Services } from './services.js';
+
+export interface ServerOptions {
+  readonly config: Config;
+  /** The model, or its loading: the server answers /healthz (and 503s) while it loads. */
+  readonly model: Unmask | Promise<Unmask>;
+  readonly logger?: Logger;
+}
+
+export interface Server {
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  /** Resolves once the model is loaded (rejects if it failed). */
+  readonly ready: Promise<Unmask>;
+  /** Stops accepting requests and waits for in-flight ones; past DRAIN_TIMEOUT_MS they are cancelled. */
+  drain(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildServer(options: ServerOptions): Promise<Server> {
+  const { config } = options;
+  const logger = options.logger ?? pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization'] });
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const metrics = new Metrics();
+  const model = new ModelState();
+  const services: Services = {
+    config,
+    model,
+    metrics,
+    admission: new Admission(config.MAX_CONCURRENT ?? config.MAX_BATCH_SIZE, config.QUEUE_SIZE, metrics),
+    shutdown: new AbortController(),
+  };
+  const loadStarted = performance.now();
+  const ready = Promise.resolve(options.model).then(
+    (unmask) => {
+      model.unmask = unmask;
+      metrics.modelLoadSeconds.set((performance.now() - loadStarted) / 1000);
+      return unmask;
+    },
+    (error: unknown) => {
+      model.failure = error instanceof Error ? error.message : String(error);
+      throw error;
+    },
+  );
+  ready.catch(() => {});
+
+  // JSON bodies: Fastify's parser (prototype-poisoning checks), then a nesting limit.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error: Error | null, value?: unknown) => {
+      if (error) return done(error, undefined);
+      if (jsonDepthExceeds(value, config.MAX_JSON_DEPTH)) {
+        return done(badRequest(`the JSON body nests deeper than ${config.MAX_JSON_DEPTH} levels`, null, 'json_too_deep'), undefined);
+      }
+      done(null, value);
+    });
+  });
+
+  const checkKey = config.API_KEY ? bearerCheck(config.API_KEY) : undefined;
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const started = performance.now();
+    reply.raw.once('close', () => {
+      const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.raw.statusCode) };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
+    });
+    if (checkKey && request.url.startsWith('/v1/')) checkKey(request.headers.authorization);
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const api = toApiError(error);
+    if (api.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ status: api.status, code: api.code, param: api.param }, api.message);
+    if (reply.raw.headersSent || reply.raw.destroyed) return;
+    return reply.code(api.status).headers(api.headers).send(api.body());
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const api = new ApiError(404, 'not_found_error', `no route ${request.method} ${request.url.split('?')[0]}`, 'not_found');
+    return reply.code(404).send(api.body());
+  });
+
+  if (config.CORS_ORIGIN !== 'off') {
+    const origins = config.CORS_ORIGIN.split(',').map((o) => o.trim());
+    await app.register(fastifyCors, { origin: origins.includes('*') ? '*' : origins, exposedHeaders: ['x-request-id', 'retry-after'] });
+  }
+  await app.register(fastifyMultipart, { limits: { fileSize: config.MEDIA_LIMIT_BYTES } });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'unmask API', description: 'OpenAI-compatible multimodal API for masked-diffusion language models', version: '0.1.0' },
+      ...(config.API_KEY ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const startedAt = Date.now();
+  await app.register(async (scope) => chatCompletionsRoute(scope, services));
+  await app.register(async (scope) => mediaFormRoutes(scope, services));
+  await app.register(async (scope) => serviceRoutes(scope, services, startedAt));
+  await app.register(async (scope) => siteRoutes(scope, config.DEMO_DIR));
+
+  let draining: Promise<void> | undefined;
+  const drain = () => {
+    draining ??= (async () => {
+      const timer = setTimeout(() => services.shutdown.abort(), config.DRAIN_TIMEOUT_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+      }
+    })();
+    return draining;
+  };
+  return { app, services, ready, drain };
+}
