@@ -23,16 +23,18 @@ export interface RunContext {
 }
 
 export async function runCompletion(job: ChatJob, ctx: RunContext, control: RequestControl, reply: FastifyReply): Promise<void> {
-  const release = await ctx.admission.acquire(control.signal);
+  let release: (() => void) | undefined;
   try {
+    release = await ctx.admission.acquire(control.signal);
     if (job.stream) await streamAnswer(job, ctx, control, reply);
     else await wholeAnswer(job, ctx, control, reply);
   } catch (error) {
     const explained = control.explain(withRequestParams(error, job, job.ask.jsonSchema !== undefined));
-    control.record(control.outcomeOf(explained));
+    // A request refused by the full queue never became a generation.
+    if (release || control.cause) control.record(control.outcomeOf(explained));
     throw explained;
   } finally {
-    release();
+    release?.();
   }
 }
 
