@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('configuration from the environment', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.PORT, 8080);
+    assert.equal(config.HOST, '127.0.0.1');
+    assert.equal(config.MODEL_DIR, undefined);
+    assert.equal(config.API_KEY, undefined);
+    assert.equal(config.BODY_LIMIT_BYTES, 20 * 1024 * 1024);
+    assert.equal(config.MEDIA_LIMIT_BYTES, 20 * 1024 * 1024);
+    assert.equal(config.CORS_ORIGIN, '*');
+    assert.deepEqual(config.IMAGE_URL_ALLOWLIST, []);
+  });
+
+  it('reads and coerces values; empty strings count as unset', () => {
+    const config = loadConfig({ PORT: '9000', QUEUE_SIZE: '3', IMAGE_URL_ALLOWLIST: 'a.example, b.example', API_KEY: '', UNRELATED: 'x' });
+    assert.equal(config.PORT, 9000);
+    assert.equal(config.QUEUE_SIZE, 3);
+    assert.deepEqual(config.IMAGE_URL_ALLOWLIST, ['a.example', 'b.example']);
+    assert.equal(config.API_KEY, undefined);
+  });
+
+  it('names the variable that is wrong', () => {
+    assert.throws(() => loadConfig({ PORT: '70000' }), (e: unknown) => e instanceof ConfigError && /^environment variable PORT: /.test(e.message));
+    assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
+  });
+});
