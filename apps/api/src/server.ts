@@ -8,6 +8,7 @@
  *   await server.drain();   // stop accepting, finish in-flight requests
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyCors from '@fastify/cors';
 import fastifyMultipart from '@fastify/multipart';
@@ -71,6 +72,8 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
     admission: new Admission(config.MAX_CONCURRENT ?? config.MAX_BATCH_SIZE, config.QUEUE_SIZE, metrics),
     shutdown: new AbortController(),
   };
+  // Every request in flight listens for shutdown.
+  setMaxListeners(0, services.shutdown.signal);
   const loadStarted = performance.now();
   const ready = Promise.resolve(options.model).then(
     (unmask) => {
@@ -112,7 +115,7 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
 
   app.setErrorHandler(async (error, request, reply) => {
     const api = toApiError(error);
-    if (api.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (api.status === 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ status: api.status, code: api.code, param: api.param }, api.message);
     if (reply.raw.headersSent || reply.raw.destroyed) return;
     return reply.code(api.status).headers(api.headers).send(api.body());
