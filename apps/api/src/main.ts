@@ -31,6 +31,8 @@ async function main(): Promise<number> {
     });
   })();
   const server = await buildServer({ config, model: loading, logger });
+  // A stray rejection is a bug to log, not a reason to drop every request in flight.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
   let stopping = false;
   const stop = async (signal: string) => {

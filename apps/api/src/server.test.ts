@@ -200,6 +200,8 @@ describe('the API server on a text-only bundle, with an API key', () => {
     assert.equal(wrong.json().error.code, 'invalid_api_key');
     assert.equal((await chat(server, body, { authorization: 'Bearer sekret' })).statusCode, 200);
     assert.equal((await server.app.inject('/healthz')).statusCode, 200);
+    const preflight = await server.app.inject({ method: 'OPTIONS', url: '/v1/chat/completions', headers: { origin: 'https://x.example', 'access-control-request-method': 'POST' } });
+    assert.equal(preflight.statusCode, 204, 'a CORS preflight needs no key');
   });
 
   it('says which part a text-only model cannot take (400)', async () => {

@@ -110,7 +110,8 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
     });
-    if (checkKey && request.url.startsWith('/v1/')) checkKey(request.headers.authorization);
+    // CORS preflights carry no credentials; the request that follows does.
+    if (checkKey && request.method !== 'OPTIONS' && request.url.startsWith('/v1/')) checkKey(request.headers.authorization);
   });
 
   app.setErrorHandler(async (error, request, reply) => {
