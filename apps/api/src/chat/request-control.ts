@@ -1,7 +1,7 @@
 /**
- * One request's cancellation: its client disconnecting, its deadline passing, the server
- * shutting down, or the answer reaching a stop sequence all abort the same signal, which the
- * queue and the engine observe (the engine between steps). `explain` turns the resulting error
+ * One request's cancellation: its client disconnecting, its deadline passing or the server
+ * giving up on a drain all abort the same signal, which the queue and the engine observe (the
+ * engine between steps). `explain` turns the resulting error
  * into what the client should see.
  */
 import type { ServerResponse } from 'node:http';
@@ -9,7 +9,7 @@ import { isUnmaskError } from '@unmask/core';
 import { ApiError } from '../http/api-error.js';
 import type { Metrics, Outcome } from '../metrics.js';
 
-export type AbortCause = 'client' | 'deadline' | 'shutdown' | 'stop';
+export type AbortCause = 'client' | 'deadline' | 'shutdown';
 
 export class RequestControl {
   private readonly controller = new AbortController();
