@@ -140,3 +140,28 @@ describe('an unexpected failure inside the server', () => {
     assert.equal(ok.statusCode, 200);
   });
 });
+
+describe('media size limits', () => {
+  let server: Started;
+  before(async () => {
+    server = await startServer({ MEDIA_LIMIT_BYTES: 4096 });
+  });
+  after(async () => server.close());
+
+  it('refuses media over MEDIA_LIMIT_BYTES with 413, as a data: URL and as a multipart file', async () => {
+    const big = Buffer.alloc(10_000, 7);
+    const json = await server.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      payload: { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: dataUrl('image/png', big) } }, { type: 'text', text: 'q' }] }] },
+    });
+    assert.equal(json.statusCode, 413);
+    assert.equal(json.json().error.param, 'messages[0].content[0].image_url.url');
+    const form = await multipart({ prompt: 'q' }, { field: 'audio', name: 'a.wav', type: 'audio/wav', bytes: big });
+    const multi = await server.app.inject({ method: 'POST', url: '/v1/slu', ...form });
+    assert.equal(multi.statusCode, 413);
+    assert.equal(multi.json().error.code, 'too_large');
+    const ok = await server.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { messages: [{ role: 'user', content: 'q' }], max_tokens: 4 } });
+    assert.equal(ok.statusCode, 200);
+  });
+});
