@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from .vocab import ASSISTANT, BLANK, CELL_MARKERS, UNK, USER, Vocab
+from .vocab import ASSISTANT, BLANK, CELL_MARKERS, UNK, USER, Vocab, split_words
 
 CANVAS_BUCKETS = (8, 16, 32)
 
@@ -49,8 +49,8 @@ def prompt_tokens(e: dict, layout: str, rng: Optional[random.Random] = None, max
     if e.get("cells"):
         toks += image_block(e["cells"], layout)
     if e.get("spoken"):
-        toks += audio_block(e["spoken"].split(), rng, max_blanks)
-    words = e["prompt"].split()
+        toks += audio_block(split_words(e["spoken"]), rng, max_blanks)
+    words = split_words(e["prompt"])
     if rng is not None and e["type"] == "refusal":
         # Unknown words map to <|unk|> at inference; teach that they lead to the refusal.
         words = [UNK if rng.random() < 0.15 else w for w in words]
@@ -60,7 +60,7 @@ def prompt_tokens(e: dict, layout: str, rng: Optional[random.Random] = None, max
 
 
 def answer_len(e: dict) -> int:
-    return len(e["answer"].split())
+    return len(split_words(e["answer"]))
 
 
 def fitting_buckets(n_answer: int) -> List[int]:
@@ -116,7 +116,7 @@ def encode_batch(examples: List[dict], vocab: Vocab, layout: str, canvas: int, r
         ids[i, p - len(pr):p] = torch.tensor(pr)
         attn[i, p - len(pr):] = 1
         if with_answer:
-            ans = vocab.encode_words(e["answer"].split())[:canvas]
+            ans = vocab.encode_words(split_words(e["answer"]))[:canvas]
             ids[i, p:] = vocab.eos
             ids[i, p:p + len(ans)] = torch.tensor(ans)
         else:

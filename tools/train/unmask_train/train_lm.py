@@ -19,19 +19,21 @@ import torch.nn.functional as F
 
 from .data import CANVAS_BUCKETS, Batcher, encode_batch, load_jsonl, position_ids
 from .decode import generate
+from .factored import install as install_factored, materialised_state
 from .lm import LMConfig, MaskedDiffusionLM
-from .vocab import Vocab
+from .vocab import Vocab, split_words
 
 EPS = 1e-3
 
 
-def llada_loss(model, ids, attn, start, mask_id, generator):
-    """Mask each canvas token with probability t ~ U(eps, 1) (per row; at least one), cross-entropy
-    on masked positions divided by t, averaged over canvas positions."""
+def llada_loss(model, ids, attn, start, mask_id, generator, weighting="llada", t_min=EPS):
+    """Mask each canvas token with probability t ~ U(t_min, 1) (per row; at least one), cross-entropy
+    on masked positions divided by t (weighting "llada") or not ("flat"), averaged over canvas
+    positions."""
     batch, total = ids.shape
     canvas = total - start
     target = ids[:, start:]
-    t = EPS + (1 - EPS) * torch.rand(batch, 1, generator=generator)
+    t = t_min + (1 - t_min) * torch.rand(batch, 1, generator=generator)
     masked = torch.rand(batch, canvas, generator=generator) < t
     force = torch.randint(0, canvas, (batch,), generator=generator)
     masked[torch.arange(batch), force] = True
@@ -40,7 +42,8 @@ def llada_loss(model, ids, attn, start, mask_id, generator):
     idx = torch.arange(start, total).unsqueeze(0).expand(batch, canvas)
     logits, _ = model(model.embed(x), attention_mask=attn, position_ids=position_ids(attn), logits_indices=idx)
     ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none").view(batch, canvas)
-    loss = ((ce * masked) / t).sum() / (batch * canvas)
+    weight = masked / t if weighting == "llada" else masked.float()
+    loss = (ce * weight).sum() / (batch * canvas)
     with torch.no_grad():
         acc = ((logits.argmax(-1) == target) | ~masked).all(1).float().mean().item()
     return loss, acc
@@ -62,10 +65,21 @@ def evaluate(model, vocab, examples, layout, canvas, tau=None, batch_size=100):
             for e, row, f in zip(chunk, filled.tolist(), forwards):
                 right += vocab.decode(row) == e["answer"]
                 nfe += f
-                toks += len(e["answer"].split()) + 1
+                toks += len(split_words(e["answer"])) + 1
         out[t] = {"exact": right / len(es), "n": len(es), "forwards_per_token": nfe / toks}
     model.train()
     return out
+
+
+def save_checkpoint(model, config, composition, layout, path):
+    """Plain LLaDA-style weights: with factored embeddings the composition is materialised and the
+    LM head untied (tie_word_embeddings False)."""
+    if composition is None:
+        cfg, state = config.to_dict(), model.state_dict()
+    else:
+        cfg = {**config.to_dict(), "tie_word_embeddings": False}
+        state = materialised_state(model, composition)
+    torch.save({"config": cfg, "state": state, "layout": layout}, path)
 
 
 def summary(res):
@@ -94,6 +108,11 @@ def main():
     ap.add_argument("--eval-canvas", type=int, default=32)
     ap.add_argument("--eval-n", type=int, default=60, help="eval examples per type")
     ap.add_argument("--weights", default="", help="type=weight,... for the training mix")
+    ap.add_argument("--loss", default="llada", choices=["llada", "flat"])
+    ap.add_argument("--t-min", type=float, default=EPS)
+    ap.add_argument("--init", default="default", choices=["default", "small"],
+                    help="default: PyTorch's (embeddings N(0,1), linear Kaiming-uniform); small: N(0, 0.02) everywhere")
+    ap.add_argument("--factored", type=int, default=1, help="compose compound-token embeddings (unmask_train.factored)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -119,9 +138,11 @@ def main():
                       num_hidden_layers=args.layers, num_attention_heads=args.heads, num_key_value_heads=args.heads,
                       head_dim=head_dim, max_position_embeddings=256)
     model = MaskedDiffusionLM(config)
-    for name, p in model.named_parameters():
-        if p.dim() == 2:
-            torch.nn.init.normal_(p, std=0.02)
+    if args.init == "small":
+        for name, p in model.named_parameters():
+            if p.dim() == 2:
+                torch.nn.init.normal_(p, std=0.02)
+    composition = install_factored(model, vocab) if args.factored else None
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -144,7 +165,7 @@ def main():
     step = 0
     for step in range(1, args.steps + 1):
         ids, attn, start, _ = batcher.next()
-        loss, acc = llada_loss(model, ids, attn, start, vocab.mask, gen)
+        loss, acc = llada_loss(model, ids, attn, start, vocab.mask, gen, args.loss, args.t_min)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -162,8 +183,7 @@ def main():
             greedy = evaluate(model, vocab, evalset, args.layout, args.eval_canvas)
             say(f"eval step {step} ({time.time() - t0:.0f}s train+eval, eval {time.time() - te:.0f}s) greedy: {summary(greedy)}")
             history.append({"step": step, "seconds": time.time() - t0, "greedy": greedy})
-            torch.save({"config": config.to_dict(), "state": model.state_dict(), "layout": args.layout},
-                       os.path.join(args.out, "lm.pt"))
+            save_checkpoint(model, config, composition, args.layout, os.path.join(args.out, "lm.pt"))
         if stop:
             break
     conf = evaluate(model, vocab, evalset, args.layout, args.eval_canvas, tau=0.9)

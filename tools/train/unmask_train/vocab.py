@@ -17,6 +17,16 @@ CELL_NAMES = [f"{r}_{c}" for r in ("top", "middle", "bottom") for c in ("left", 
 CELL_MARKERS = [f"<|cell_{name}|>" for name in CELL_NAMES]
 
 
+def split_words(text: str) -> List[str]:
+    """Whitespace split with commas as tokens of their own (`left, an` -> `left`, `,`, `an`)."""
+    return text.replace(",", " , ").split()
+
+
+def join_words(words: Iterable[str]) -> str:
+    """The inverse of split_words for the project's texts: join with spaces, no space before a comma."""
+    return " ".join(words).replace(" ,", ",")
+
+
 class Vocab:
     def __init__(self, tokens: List[str]):
         self.tokens = tokens
@@ -43,7 +53,7 @@ class Vocab:
             if t in (PAD, MASK):
                 continue
             out.append(t)
-        return " ".join(out)
+        return join_words(out)
 
     @staticmethod
     def build(examples: Iterable[dict]) -> "Vocab":
@@ -51,7 +61,7 @@ class Vocab:
         for e in examples:
             for field in ("prompt", "answer", "spoken"):
                 if e.get(field):
-                    words.update(e[field].split())
+                    words.update(split_words(e[field]))
             if e.get("cells"):
                 words.update(e["cells"])
         return Vocab(SPECIALS + CELL_MARKERS + sorted(words - set(SPECIALS) - set(CELL_MARKERS)))
@@ -66,7 +76,12 @@ class Vocab:
             return Vocab(json.load(f))
 
     def tokenizer_json(self) -> dict:
-        """A Hugging Face tokenizer.json: WordLevel model, whitespace split, lower-casing, ?!. removed."""
+        """A Hugging Face tokenizer.json: WordLevel model; input lower-cased, `?!.` removed, split on
+        whitespace with commas isolated (`{"action":`, `"activate"`, `,` are tokens); the WordPiece
+        decoder with cleanup joins tokens with spaces and drops the space before a comma, which
+        reproduces answers and the intent JSON exactly.
+        @huggingface/tokenizers maps unknown words to <|unk|> only when the loader passes
+        `{ unk_token: "<|unk|>" }` as the tokenizer config."""
         special = set(SPECIALS)
         return {
             "version": "1.0",
@@ -81,8 +96,11 @@ class Vocab:
                 {"type": "Lowercase"},
                 {"type": "Replace", "pattern": {"Regex": "[?!.]"}, "content": " "},
             ]},
-            "pre_tokenizer": {"type": "WhitespaceSplit"},
+            "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                {"type": "WhitespaceSplit"},
+                {"type": "Split", "pattern": {"String": ","}, "behavior": "Isolated", "invert": False},
+            ]},
             "post_processor": None,
-            "decoder": None,
+            "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
             "model": {"type": "WordLevel", "vocab": dict(self.ids), "unk_token": UNK},
         }

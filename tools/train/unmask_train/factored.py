@@ -1,0 +1,59 @@
+"""Compositional input embeddings for the scene's compound tokens.
+
+A cell content token such as `red_circle` is embedded as its own vector plus the vectors of
+`red` and `circle`; a cell marker `<|cell_top_left|>` as its own vector plus `top` and `left`.
+The question words and the scene then share directions from the first step, so "which cell holds
+the circle" and "what colour is it" are simple dot products instead of something the attention
+must discover. Only the input side is composed; the output head stays the plain token table.
+At export the composition is materialised: the input embedding becomes (I + C) E and the LM head
+keeps E (untied weights), so the runtime sees an ordinary LLaDA-style graph.
+"""
+from __future__ import annotations
+
+from typing import Dict, List
+
+import torch
+
+from .vocab import CELL_MARKERS, Vocab
+
+
+def components(vocab: Vocab) -> Dict[int, List[int]]:
+    out: Dict[int, List[int]] = {}
+    for token, i in vocab.ids.items():
+        parts: List[str] = []
+        if token in CELL_MARKERS:
+            parts = token[len("<|cell_"):-len("|>")].split("_")
+        elif "_" in token and not token.startswith("<|") and token.count("_") == 1 and token != "change_language":
+            parts = token.split("_")
+        if parts and all(p in vocab.ids for p in parts):
+            out[i] = [vocab.ids[p] for p in parts]
+    return out
+
+
+def composition_matrix(vocab: Vocab) -> torch.Tensor:
+    c = torch.zeros(len(vocab), len(vocab))
+    for i, parts in components(vocab).items():
+        for j in parts:
+            c[i, j] = 1.0
+    return c
+
+
+def install(model, vocab: Vocab) -> torch.Tensor:
+    """Makes model.embed compose the compound tokens' embeddings; returns the composition matrix."""
+    c = composition_matrix(vocab)
+
+    def embed(input_ids: torch.Tensor) -> torch.Tensor:
+        table = model.embed_tokens.weight
+        return torch.nn.functional.embedding(input_ids, table + c @ table)
+
+    model.embed = embed
+    return c
+
+
+def materialised_state(model, c: torch.Tensor) -> dict:
+    """A state dict with the composed input table and a separate (untied) LM head."""
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    table = model.embed_tokens.weight.detach()
+    state["embed_tokens.weight"] = table + c @ table
+    state["lm_head.weight"] = table.clone()
+    return state
