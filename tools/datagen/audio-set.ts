@@ -1,0 +1,70 @@
+/**
+ * Audio training data for the default model's audio stages: smart-home commands and spoken
+ * shapes-world questions, spoken by random espeak-ng voices with the spec's noise, silence and
+ * WAV formats, then read, resampled and featurised by libs/audio exactly as at inference.
+ * Writes
+ *   input_features.npy  float16 [total_frames, n_mels]  every clip's log-mel frames, time-major
+ *   frames.npy          int32 [N]                        frames per clip (offsets by cumulative sum)
+ *   clips.jsonl         {text, kind: "command" | "question", intent?, voice, format}
+ *   feature_extractor.json  the feature extractor config used (the bundle manifest copies it)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WhisperFeatureExtractor, wavToInputFeatures } from '@unmask/audio';
+import { allQuestions, questionText, renderSpeech, sampleSpeechVariant, sampleUtterance, type Rng } from '../worlds/src/index.js';
+import { NpyWriter, writeNpy } from './npy.js';
+
+/** The default model's feature extractor: Whisper's 80-bin log-mel, no 30 s padding. */
+export const DEFAULT_FEATURE_EXTRACTOR = {
+  feature_extractor_type: 'WhisperFeatureExtractor',
+  feature_size: 80,
+  sampling_rate: 16000,
+  hop_length: 160,
+  n_fft: 400,
+  chunk_length: 30,
+  padding_value: 0,
+  padding: 'longest',
+} as const;
+
+export interface AudioSetOptions {
+  readonly count: number;
+  readonly rng: Rng;
+  readonly out: string;
+  /** Share of clips that are spoken shapes questions (the rest are commands). */
+  readonly questionShare?: number;
+  readonly featureExtractor?: Record<string, unknown>;
+  readonly onProgress?: (done: number) => void;
+}
+
+export function writeAudioSet(options: AudioSetOptions): void {
+  const { count, rng, out } = options;
+  const config = options.featureExtractor ?? DEFAULT_FEATURE_EXTRACTOR;
+  const extractor = new WhisperFeatureExtractor(config);
+  const mels = extractor.config.feature_size;
+  const questions = allQuestions();
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'feature_extractor.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const clips: { features: Float32Array; frames: number }[] = [];
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const question = rng.next() < (options.questionShare ?? 0.35);
+    const utterance = question ? undefined : sampleUtterance(rng);
+    const text = utterance ? utterance.text : questionText(rng.pick(questions));
+    const variant = sampleSpeechVariant(rng);
+    const wav = renderSpeech(text, variant, rng);
+    const features = wavToInputFeatures(new Uint8Array(wav), extractor);
+    const frames = features.input_features.length / mels;
+    // [n_mels, frames] → time-major [frames, n_mels] so clips concatenate along the first axis.
+    const timeMajor = new Float32Array(frames * mels);
+    for (let m = 0; m < mels; m++) for (let t = 0; t < frames; t++) timeMajor[t * mels + m] = features.input_features[m * frames + t] as number;
+    clips.push({ features: timeMajor, frames });
+    lines.push(JSON.stringify({ text, kind: question ? 'question' : 'command', ...(utterance ? { intent: utterance.intent } : {}), voice: variant.voice, format: variant.format }));
+    options.onProgress?.(i + 1);
+  }
+  const total = clips.reduce((n, c) => n + c.frames, 0);
+  const writer = new NpyWriter(join(out, 'input_features.npy'), 'float16', [total, mels]);
+  for (const c of clips) writer.append(c.features);
+  writer.close();
+  writeNpy(join(out, 'frames.npy'), 'int32', [count], clips.map((c) => c.frames));
+  writeFileSync(join(out, 'clips.jsonl'), `${lines.join('\n')}\n`);
+}

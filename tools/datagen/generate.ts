@@ -1,0 +1,44 @@
+/**
+ * Generates training or evaluation data for the default model through the runtime's own
+ * preprocessing (libs/vision, libs/audio):
+ *
+ *   node --import tsx tools/datagen/generate.ts images --count 8000 --seed 1 --out tmp/data/images-train
+ *   node --import tsx tools/datagen/generate.ts audio  --count 4000 --seed 2 --out tmp/data/audio-train
+ */
+import { parseArgs } from 'node:util';
+import { Rng } from '../worlds/src/index.js';
+import { writeAudioSet } from './audio-set.js';
+import { writeImageSet } from './image-set.js';
+
+function progress(label: string, total: number): (done: number) => void {
+  const started = Date.now();
+  return (done) => {
+    if (done % 50 !== 0 && done !== total) return;
+    const seconds = (Date.now() - started) / 1000;
+    process.stderr.write(`\r${label}: ${done}/${total} (${seconds.toFixed(0)} s, ${(done / seconds).toFixed(1)}/s)${done === total ? '\n' : ''}`);
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { count: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, 'question-share': { type: 'string' } },
+  });
+  const kind = positionals[0];
+  const count = Number(values.count ?? '100');
+  const seed = Number(values.seed ?? '1');
+  if (!['images', 'audio'].includes(kind ?? '') || !Number.isInteger(count) || count < 1 || !Number.isInteger(seed) || !values.out) {
+    process.stderr.write('usage: generate.ts images|audio --count N --seed N --out DIR [--question-share P]\n');
+    return 2;
+  }
+  const rng = new Rng(seed);
+  if (kind === 'images') await writeImageSet({ count, rng, out: values.out, onProgress: progress('images', count) });
+  else {
+    const share = values['question-share'] === undefined ? undefined : Number(values['question-share']);
+    writeAudioSet({ count, rng, out: values.out, ...(share !== undefined ? { questionShare: share } : {}), onProgress: progress('audio', count) });
+  }
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
