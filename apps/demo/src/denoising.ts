@@ -1,0 +1,67 @@
+/**
+ * The answer canvas as the steps stream in: which position holds which token after step k,
+ * which positions step k filled, and the run's statistics. Pure, so the replay slider only
+ * recomputes a view of the recorded steps.
+ */
+import type { DiffusionStep } from '@unmask/protocol';
+
+export interface Cell {
+  position: number;
+  /** null while the position is still masked at the step shown. */
+  text: string | null;
+  token: number | null;
+  confidence: number | null;
+  /** The step that filled it (null while masked). */
+  step: number | null;
+  /** Filled in exactly the step shown. */
+  fresh: boolean;
+}
+
+/** The canvas after `upTo` steps (0 = all masked), from the steps received so far. */
+export function canvasAt(steps: readonly DiffusionStep[], upTo: number): Cell[] {
+  const length = steps.reduce((n, s) => Math.max(n, s.canvas_length), 0);
+  const cells: Cell[] = Array.from({ length }, (_, position) => ({ position, text: null, token: null, confidence: null, step: null, fresh: false }));
+  for (const event of steps) {
+    if (event.step > upTo) continue;
+    for (const c of event.committed) {
+      const cell = cells[c.position];
+      if (!cell) continue;
+      cell.text = c.text;
+      cell.token = c.token;
+      cell.confidence = c.confidence;
+      cell.step = event.step;
+      cell.fresh = event.step === upTo;
+    }
+  }
+  return cells;
+}
+
+export interface RunStats {
+  /** Forward passes (denoising steps) so far. */
+  forwardPasses: number;
+  /** Positions of the answer canvas. */
+  canvasLength: number;
+  /** Positions filled so far. */
+  filled: number;
+  masksRemaining: number;
+  /** Positions filled per forward pass (the canvas length over the passes once done). */
+  tokensPerStep: number;
+  /** Engine time to the last step received, in milliseconds. */
+  elapsedMs: number;
+}
+
+export function runStats(steps: readonly DiffusionStep[]): RunStats {
+  const last = steps[steps.length - 1];
+  const canvasLength = last?.canvas_length ?? 0;
+  const masksRemaining = last?.masks_remaining ?? canvasLength;
+  const forwardPasses = last?.forward_passes ?? 0;
+  const filled = canvasLength - masksRemaining;
+  return {
+    forwardPasses,
+    canvasLength,
+    filled,
+    masksRemaining,
+    tokensPerStep: forwardPasses > 0 ? filled / forwardPasses : 0,
+    elapsedMs: last?.elapsed_ms ?? 0,
+  };
+}
