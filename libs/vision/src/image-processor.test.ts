@@ -97,6 +97,11 @@ describe('createImageProcessor', () => {
       assert.ok(Math.abs(data[5 * 32 + 7]! - ((7 * 8) / 255 - 0.5) / 0.5) < 1e-6);
       assert.ok(Math.abs(data[32 * 32 + 5 * 32 + 7]! - ((5 * 8) / 255 - 0.5) / 0.5) < 1e-6);
     });
+
+    it('counts rows_per_token rows per merged patch (a graph that puts a constant row before each token)', () => {
+      const processor = createImageProcessor({ image_processor_type: 'UnmaskImageProcessor', rows_per_token: 2 });
+      assert.equal(processor.featureCount(120, 80), 18);
+    });
   });
 
   it('does no feature-count guess for SigLIP (the model decides)', () => {

@@ -79,7 +79,7 @@ function unmask(config: UnmaskProcessorConfig): ImageProcessor {
   return {
     config,
     targetSize: () => ({ width: s, height: s }),
-    featureCount: () => side * side,
+    featureCount: () => side * side * config.rows_per_token,
     preprocess(image) {
       assertRgbImage(image);
       const out = resized(image, s, s, { ...config, do_resize: true });

@@ -89,6 +89,8 @@ export const unmaskProcessorSchema = z
     image_size: side.default(96),
     patch_size: z.number().int().positive().default(16),
     merge_size: z.number().int().positive().default(2),
+    /** Feature rows the vision graph emits per merged patch token (2 when it puts a constant row, e.g. a cell marker, before each). */
+    rows_per_token: z.number().int().positive().default(1),
     image_mean: triple(HALF),
     image_std: triple(HALF).refine(positiveStd, { message: 'image_std entries must be > 0' }),
   })
