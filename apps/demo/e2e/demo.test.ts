@@ -313,6 +313,9 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
     assertShowsStream(cards[1]!, b);
     assert.ok((b.usage?.forward_passes ?? 99) <= 4, 'fixed steps: at most 4 forward passes');
     assert.deepEqual(new Set(b.steps.map((s) => s.block)), new Set([0, 1]), 'two blocks of 8');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-side-by-side.png') });
     assert.deepEqual(o.errors, []);
     await o.context.close();
   });

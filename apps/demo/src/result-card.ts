@@ -133,16 +133,21 @@ export class ResultCard {
     this.root.dataset.shownStep = String(upTo);
     this.stepOf.textContent = `${upTo} / ${this.steps.length}`;
     this.slider.setAttribute('aria-valuetext', `step ${upTo} of ${this.steps.length}, ${masks} masked`);
+    if (this.root.dataset.status !== 'running') this.renderStats(this.result);
   }
 
+  private result: StreamResult | undefined;
+
   private renderStats(result?: StreamResult): void {
+    if (result) this.result = result;
+    const r = this.result;
     const s = runStats(this.steps);
     const rows: [string, string][] = [
-      ['Forward passes', String(result?.usage?.forward_passes ?? s.forwardPasses)],
-      ['Answer tokens', result?.usage ? String(result.usage.completion_tokens) : `${s.filled} / ${s.canvasLength}`],
+      ['Forward passes', String(r?.usage?.forward_passes ?? s.forwardPasses)],
+      ['Answer tokens', r?.usage ? String(r.usage.completion_tokens) : `${s.filled} / ${s.canvasLength}`],
       ['Canvas positions', String(s.canvasLength)],
       ['Tokens per step', s.tokensPerStep.toFixed(2)],
-      ['Masks left', String(s.masksRemaining)],
+      [this.shown < this.steps.length ? `Masks at step ${this.shown}` : 'Masks left', this.root.dataset.masks ?? String(s.masksRemaining)],
       ['Engine time', `${s.elapsedMs.toFixed(0)} ms`],
     ];
     this.stats.replaceChildren(
