@@ -18,6 +18,7 @@ describe('TextTokenizer (tiny word-level tokenizer.json)', () => {
     assert.deepEqual(ids, [tokenizer.tokenToId('<|user|>'), tokenizer.tokenToId('the'), tokenizer.tokenToId('cat'), 2, 2]);
     assert.equal(tokenizer.decode(ids), '<|user|> the cat <|mask|> <|mask|>');
     assert.equal(tokenizer.decode(ids, { skipSpecialTokens: true }), 'the cat');
+    assert.equal(tokenizer.decode([]), '', 'an empty answer decodes to the empty string');
   });
 
   it('maps unknown words to the unknown token and reports its vocabulary size', () => {

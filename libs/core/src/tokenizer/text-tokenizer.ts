@@ -75,6 +75,8 @@ export class TextTokenizer {
   }
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    // @huggingface/tokenizers throws on an empty list; an empty answer (all EOS) decodes to ''.
+    if (ids.length === 0) return '';
     return this.tokenizer.decode(Array.from(ids), { skip_special_tokens: options.skipSpecialTokens ?? false });
   }
 
