@@ -1,0 +1,104 @@
+/**
+ * The evaluation input: JSON lines of {prompt, image?, audio?, answer}. Media paths are relative
+ * to the file's folder. The default model's training tool writes such sets; until then
+ * `writeSampleEvalSet` draws a small one from tools/worlds.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { UnmaskError } from '@unmask/core';
+import { Rng } from '../worlds/src/rng.js';
+import { renderSpeech, sampleSpeechVariant } from '../worlds/src/home/speech.js';
+import { renderRaster } from '../worlds/src/shapes/render-raster.js';
+import { sampleExample, TASK_TYPES, toTextExample } from '../worlds/src/tasks.js';
+
+export const evalLineSchema = z.object({
+  prompt: z.string().min(1),
+  image: z.string().min(1).optional(),
+  audio: z.string().min(1).optional(),
+  answer: z.string(),
+});
+export type EvalLine = z.infer<typeof evalLineSchema>;
+
+export interface EvalItem extends EvalLine {
+  readonly imageBytes?: Uint8Array;
+  readonly audioBytes?: Uint8Array;
+}
+
+/** Reads and validates an evaluation file; each error names the file and line. */
+export function loadEvalSet(path: string): EvalItem[] {
+  const text = readFileSync(path, 'utf8');
+  const items: EvalItem[] = [];
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (error) {
+      throw new UnmaskError('invalid_parameter', `${path}:${i + 1}: not JSON (${(error as Error).message})`, 'eval');
+    }
+    const parsed = evalLineSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UnmaskError('invalid_parameter', `${path}:${i + 1}: ${issue?.path.join('.') || 'line'}: ${issue?.message}`, 'eval');
+    }
+    const e = parsed.data;
+    const read = (p: string) => new Uint8Array(readFileSync(resolve(dirname(path), p)));
+    items.push({ ...e, ...(e.image ? { imageBytes: read(e.image) } : {}), ...(e.audio ? { audioBytes: read(e.audio) } : {}) });
+  }
+  if (items.length === 0) throw new UnmaskError('invalid_parameter', `${path}: no evaluation lines`, 'eval');
+  return items;
+}
+
+export interface SampleOptions {
+  readonly count: number;
+  readonly seed: number;
+  /** Render scenes as PNG images (for a bundle with a vision tower); otherwise the scene's cells become words of the prompt. */
+  readonly images: boolean;
+  /** Speak the spoken words as WAV (espeak-ng, for a bundle with an audio tower); otherwise they become words of the prompt. */
+  readonly audio: boolean;
+}
+
+/**
+ * Draws `count` examples from the worlds spec (task types in turn) and writes `sample.jsonl`
+ * (plus PNGs and WAVs when asked) into `dir`. Text form: cells, then the spoken words, then
+ * the prompt, joined by spaces (the order of the training tool's token sequence). Media are
+ * drawn from their own random stream, so the examples are the same with or without them.
+ */
+export async function writeSampleEvalSet(dir: string, options: SampleOptions): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const rng = new Rng(options.seed);
+  const mediaRng = new Rng(options.seed + 1);
+  const lines: string[] = [];
+  for (let i = 0; i < options.count; i++) {
+    const type = TASK_TYPES[i % TASK_TYPES.length]!;
+    const example = sampleExample(rng, type);
+    const text = toTextExample(example);
+    const line: EvalLine = { prompt: '', answer: text.answer };
+    const words: string[] = [];
+    if (text.cells && example.scene) {
+      if (options.images) {
+        const file = `image-${i}.png`;
+        writeFileSync(join(dir, file), await renderRaster(example.scene));
+        line.image = file;
+      } else {
+        words.push(...text.cells);
+      }
+    }
+    if (text.spoken) {
+      if (options.audio) {
+        const file = `audio-${i}.wav`;
+        writeFileSync(join(dir, file), renderSpeech(text.spoken, sampleSpeechVariant(mediaRng), mediaRng));
+        line.audio = file;
+      } else {
+        words.push(text.spoken);
+      }
+    }
+    words.push(text.prompt);
+    line.prompt = words.join(' ');
+    lines.push(JSON.stringify(line));
+  }
+  const path = join(dir, 'sample.jsonl');
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}

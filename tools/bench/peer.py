@@ -1,0 +1,67 @@
+"""The PyTorch peer of the benchmark: runs the reference generation loop
+(tools/train/unmask_train/reference_generate.py, greedy fixed-step low-confidence decoding, no
+cache) on the prompts the TypeScript run decoded, and reports each request's latency and
+canvas as JSON on stdout.
+
+  OMP_NUM_THREADS=N /usr/bin/python3 tools/bench/peer.py JOB.json
+
+JOB.json: {"weights": {...}, "threads": N, "prompts": [[ids...], ...], "gen_length", "steps",
+"block_length", "mask_id", "eos_id", "warmup"}. `weights` says where the model comes from:
+  {"kind": "tiny"}              the tiny test bundle's model (make_test_bundle.tiny_model())
+  {"kind": "tiny-multimodal"}   the tiny multimodal bundle's LM (make_multimodal_test_bundle.py:
+                                torch.manual_seed(0), then the same LMConfig)
+  {"kind": "hf", "path": DIR}   a Llama/Qwen2-layout checkpoint (config.json + model.safetensors),
+                                e.g. the default model's training checkpoint
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN = os.path.join(HERE, "..", "train")
+sys.path.insert(0, TRAIN)
+
+from unmask_train.lm import LMConfig, MaskedDiffusionLM  # noqa: E402
+from unmask_train.reference_generate import generate  # noqa: E402
+
+
+def load_model(weights: dict) -> MaskedDiffusionLM:
+    kind = weights.get("kind")
+    if kind == "tiny":
+        from make_test_bundle import tiny_model
+        return tiny_model()
+    if kind == "tiny-multimodal":
+        torch.manual_seed(0)
+        return MaskedDiffusionLM(LMConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                          num_attention_heads=4, num_key_value_heads=2, head_dim=8,
+                                          max_position_embeddings=128)).eval()
+    if kind == "hf":
+        from unmask_train.export_lm import load_hf_checkpoint
+        return load_hf_checkpoint(weights["path"])
+    raise ValueError(f"peer: unknown weights kind {kind!r} (tiny, tiny-multimodal, hf)")
+
+
+def main() -> None:
+    with open(sys.argv[1]) as f:
+        job = json.load(f)
+    torch.set_num_threads(int(job["threads"]))
+    model = load_model(job["weights"])
+    args = (job["gen_length"], job["steps"], job["block_length"], job["mask_id"], job["eos_id"])
+    for prompt in job["prompts"][: job.get("warmup", 1)]:
+        generate(model, prompt, *args)
+    results = []
+    for prompt in job["prompts"]:
+        started = time.perf_counter()
+        out = generate(model, prompt, *args)
+        ms = (time.perf_counter() - started) * 1000
+        results.append({"canvas": out.canvas, "forward_passes": out.forward_passes, "ms": ms, "min_margin": out.min_margin})
+    json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+/**
+ * The PyTorch peer and the counting model, on the tiny test bundle: the peer's greedy
+ * fixed-step loop gives the runtime's canvases, and the counting model records what the engine
+ * ran. The peer part needs /usr/bin/python3 with torch (skipped, saying so, without it).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type Bundle, DecodingEngine, loadBundle } from '@unmask/core';
+import { CountingModel } from './counting-model.js';
+import { lmCost } from './flops.js';
+import { PYTHON, peerWeightsFor, runPeer } from './peer.js';
+
+const TINY = fileURLToPath(new URL('../../libs/core/test-fixtures/tiny-bundle', import.meta.url));
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+
+describe('the PyTorch peer and the counting model', () => {
+  let bundle: Bundle;
+  let model: CountingModel;
+  before(async () => {
+    bundle = await loadBundle(TINY, { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
+    model = new CountingModel(bundle.model, lmCost(bundle.resolve('lm.onnx'), bundle.manifest.sizes));
+  });
+  after(() => bundle.close());
+
+  it('finds the peer weights of the tiny bundles by name, and a checkpoint when one is given', () => {
+    assert.deepEqual(peerWeightsFor('tiny-random', undefined), { kind: 'tiny' });
+    assert.deepEqual(peerWeightsFor('tiny-random-multimodal', undefined), { kind: 'tiny-multimodal' });
+    assert.deepEqual(peerWeightsFor('tiny-random', '/ckpt'), { kind: 'hf', path: '/ckpt' });
+    assert.equal(peerWeightsFor('default', undefined), undefined);
+  });
+
+  it('records one pass per engine step with its rows and FLOPs', async () => {
+    const engine = new DecodingEngine(model, { maxBatchSize: 1 });
+    model.take();
+    const prompt = [4, 5, 20, 21, 22, 6];
+    const r = await engine.generate({ promptIds: prompt, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result;
+    const passes = model.take();
+    assert.equal(passes.length, r.forwardPasses);
+    const cost = lmCost(bundle.resolve('lm.onnx'), bundle.manifest.sizes);
+    // Uncached: every pass computes prompt + canvas and asks for the masked positions' logits.
+    assert.equal(passes[0]!.positions, prompt.length + 8);
+    assert.equal(passes[0]!.flops, cost.flops(prompt.length + 8, 0, 8));
+    assert.ok(passes.every((p) => p.rows === 1 && p.ms >= 0));
+  });
+
+  it('runs the reference loop on the same prompts and gives the runtime\'s canvases', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {
+    const prompts = [[4, 5, 20, 21, 22, 6], [4, 5, 30, 31, 6]];
+    const engine = new DecodingEngine(bundle.model);
+    const ours = await Promise.all(prompts.map((p) => engine.generate({ promptIds: p, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result));
+    const peer = await runPeer(
+      { weights: { kind: 'tiny' }, threads: 1, prompts, gen_length: 8, steps: 8, block_length: 8, mask_id: bundle.info.maskTokenId, eos_id: bundle.info.eosTokenId, warmup: 1 },
+      120_000,
+    );
+    assert.equal(peer.results.length, 2);
+    let compared = 0;
+    peer.results.forEach((r, i) => {
+      if (r.min_margin < 1e-4) return; // a near-tie may round either way in float32 vs float64
+      compared++;
+      assert.deepEqual(r.canvas, ours[i]!.canvas);
+      assert.equal(r.forward_passes, ours[i]!.forwardPasses);
+      assert.ok(r.ms > 0);
+    });
+    assert.ok(compared >= 1, `every prompt met a near-tie (margins ${peer.results.map((r) => r.min_margin).join(', ')})`);
+    assert.equal(peer.threads, 1);
+  });
+});

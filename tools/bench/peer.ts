@@ -1,0 +1,74 @@
+/**
+ * Spawns the PyTorch peer (peer.py under /usr/bin/python3 with OMP_NUM_THREADS = the run's
+ * thread count) on the same prompt ids and greedy fixed-step strategy, and compares.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const PEER_SCRIPT = fileURLToPath(new URL('peer.py', import.meta.url));
+export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+
+export const peerWeightsSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('tiny') }),
+  z.object({ kind: z.literal('tiny-multimodal') }),
+  z.object({ kind: z.literal('hf'), path: z.string() }),
+]);
+export type PeerWeights = z.infer<typeof peerWeightsSchema>;
+
+const peerOutputSchema = z.object({
+  torch: z.string(),
+  threads: z.number(),
+  results: z.array(z.object({ canvas: z.array(z.number()), forward_passes: z.number(), ms: z.number(), min_margin: z.number() })),
+});
+export type PeerOutput = z.infer<typeof peerOutputSchema>;
+
+/**
+ * Where the peer's weights come from: `--peer-checkpoint DIR` (a Llama/Qwen2-layout
+ * checkpoint, the default model's training output), else the tiny bundles by manifest name;
+ * undefined when neither applies (the peer is then skipped and the report says so).
+ */
+export function peerWeightsFor(manifestName: string, checkpoint: string | undefined): PeerWeights | undefined {
+  if (checkpoint) return { kind: 'hf', path: checkpoint };
+  if (manifestName === 'tiny-random') return { kind: 'tiny' };
+  if (manifestName === 'tiny-random-multimodal') return { kind: 'tiny-multimodal' };
+  return undefined;
+}
+
+export interface PeerJob {
+  readonly weights: PeerWeights;
+  readonly threads: number;
+  readonly prompts: readonly (readonly number[])[];
+  readonly gen_length: number;
+  readonly steps: number;
+  readonly block_length: number;
+  readonly mask_id: number;
+  readonly eos_id: number;
+  readonly warmup: number;
+}
+
+export async function runPeer(job: PeerJob, timeoutMs: number): Promise<PeerOutput> {
+  const dir = mkdtempSync(join(tmpdir(), 'unmask-peer-'));
+  const file = join(dir, 'job.json');
+  writeFileSync(file, JSON.stringify(job));
+  try {
+    const child = spawn(PYTHON, [PEER_SCRIPT, file], {
+      env: { ...process.env, OMP_NUM_THREADS: String(job.threads), MKL_NUM_THREADS: String(job.threads) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    if (code !== 0) throw new Error(`peer.py exited with ${code}${code === null ? ' (killed after the time limit)' : ''}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return peerOutputSchema.parse(JSON.parse(stdout));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,58 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CellResult } from './grid.js';
+import { chartSvg, markdownReport } from './report.js';
+import type { BenchResult } from './result.js';
+
+const cell = (strategy: string, cache: CellResult['cache'], passes: number, accuracy: number): CellResult => ({
+  strategy, strategyObject: {}, cache, requests: 4, accuracy, forwardPassesPerAnswer: passes, tokensPerPass: 16 / passes,
+  latencyP50Ms: 2, latencyP95Ms: 3, requestsPerSecond: 400, passMs: 0.5, passFlops: 1e6, floorMultiple: 7, answers: [],
+  ...(cache === 'none' ? {} : { agreementWithUncached: 0.75 }),
+});
+
+const result: BenchResult = {
+  model: { dir: '/m', name: 'm<1>' },
+  eval: { source: 'e.jsonl', count: 4 },
+  canvas: 16,
+  threads: 2,
+  quick: true,
+  machine: { cpuModel: 'cpu', logicalCpus: 2, memoryGiB: 8, platform: 'p', node: 'v20', onnxruntimeNode: '1.30.0', loadAtStart: [1, 2, 3], loadAtEnd: [4, 5, 6], busyProcesses: [], startedAt: 'now' },
+  seconds: 10,
+  notes: ['a note'],
+  floor: {
+    sizes: { vocab_size: 64, hidden_size: 32, num_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, max_positions: 128 },
+    layerWeights: 18432, intermediateSize: 64, examplePositions: 30, exampleFlops: 1.4e6,
+    matmul: { threads: 2, bySize: [{ n: 128, gflops: 10, runs: 5 }], flopsPerSecond: 1e10 },
+  },
+  grid: [cell('fixed 1/step', 'none', 16, 0.5), cell('fixed 1/step', 'prefix', 16, 0.25), cell('ascending', 'dual', 5, 1)],
+  peerSkipped: 'no weights',
+  batching: [
+    { maxBatchSize: 8, clients: 16, requests: 32, seconds: 1, requestsPerSecond: 30, latencyP50Ms: 1, latencyP95Ms: 2, forwardPasses: 10, rowsPerPass: 8 },
+    { maxBatchSize: 1, clients: 16, requests: 32, seconds: 3, requestsPerSecond: 10, latencyP50Ms: 1, latencyP95Ms: 2, forwardPasses: 80, rowsPerPass: 1 },
+  ],
+  batchingStrategy: { name: 'confident' },
+};
+
+describe('the benchmark report', () => {
+  it('has one table row per strategy × cache with agreement only for cached cells', () => {
+    const md = markdownReport(result);
+    assert.match(md, /\| fixed 1\/step \| none \| 50\.0% \| 16\.0 \| 1\.00 \|.*\| — \|/);
+    assert.match(md, /\| fixed 1\/step \| prefix \| 25\.0% \|.*\| 75\.0% \|/);
+    assert.match(md, /Load average \(1\/5\/15 min\) at start 1 \/ 2 \/ 3, at end 4 \/ 5 \/ 6/);
+  });
+
+  it('states the batching ratio from the two measured rates and says why the peer is missing', () => {
+    const md = markdownReport(result);
+    assert.match(md, /maxBatchSize 8 ÷ 1: \*\*3\.00×\*\*/);
+    assert.match(md, /Skipped: no weights\./);
+  });
+
+  it('draws one point per cell, higher accuracy higher up, and escapes names', () => {
+    const svg = chartSvg(result);
+    const points = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)" r="4" fill="[^"]+" fill-opacity/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
+    assert.equal(points.length, 3);
+    assert.ok(points[2]!.y < points[0]!.y && points[0]!.y < points[1]!.y);
+    assert.ok(points[2]!.x < points[0]!.x);
+    assert.ok(svg.includes('m&lt;1&gt;') && !svg.includes('m<1>'));
+  });
+});

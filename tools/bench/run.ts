@@ -1,0 +1,275 @@
+/**
+ * The unmask benchmark: one command that measures decoding strategies × KV caches (accuracy,
+ * passes, latency, throughput), the compute floor, the PyTorch peer, batching and (with
+ * --sweep-session) onnxruntime session settings, on one bundle, within a time budget.
+ *
+ *   npm run bench -- [--model DIR] [--eval FILE] [--quick] [--out DIR] [--threads N] [--canvas N]
+ *                    [--samples N] [--sweep-session] [--peer-checkpoint DIR] [--budget-s S]
+ *
+ * Writes bench.json, bench.md and chart.svg to --out (default tmp/bench/). Nothing is
+ * hard-coded: every number in them is measured by the run that writes them.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { type Bundle, loadBundle } from '@unmask/core';
+import { AudioTower, buildPrompt, DEFAULT_MODEL_DIR, ImageTower, userMessage, type MediaFeatures } from '@unmask/pipeline';
+import { measureThroughput, type ThroughputResult } from './batching.js';
+import { CountingModel } from './counting-model.js';
+import { type EvalItem, loadEvalSet, writeSampleEvalSet } from './eval-set.js';
+import { lmCost } from './flops.js';
+import { CACHES, type CellResult, markAgreement, type PreparedPrompt, runCell, sameTokens, STRATEGIES } from './grid.js';
+import { describeMachine } from './machine.js';
+import { measureMatmulRate } from './matmul-rate.js';
+import { peerWeightsFor, runPeer } from './peer.js';
+import { Progress } from './progress.js';
+import { chartSvg, markdownReport } from './report.js';
+import type { BenchResult, PeerComparison } from './result.js';
+import { sweepSessions, sweepSettings } from './session-sweep.js';
+import { mean, quantile } from './stats.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TINY = join(ROOT, 'libs/core/test-fixtures/tiny-bundle');
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    eval: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: join(ROOT, 'tmp/bench') },
+    threads: { type: 'string' },
+    canvas: { type: 'string', default: '16' },
+    samples: { type: 'string' },
+    'sweep-session': { type: 'boolean', default: false },
+    'peer-checkpoint': { type: 'string' },
+    'budget-s': { type: 'string', default: '540' },
+  },
+});
+
+function intArg(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+const quick = args.quick === true;
+const threads = intArg('threads', args.threads, os.availableParallelism());
+const canvas = intArg('canvas', args.canvas, 16);
+const requestedSamples = intArg('samples', args.samples, quick ? 16 : 64);
+const budgetS = intArg('budget-s', args['budget-s'], 540);
+const outDir = resolve(args.out!);
+const notes: string[] = [];
+const runStarted = performance.now();
+const elapsedS = () => (performance.now() - runStarted) / 1000;
+
+let modelDir: string;
+if (args.model) modelDir = resolve(args.model);
+else if (existsSync(join(DEFAULT_MODEL_DIR, 'manifest.json'))) modelDir = DEFAULT_MODEL_DIR;
+else {
+  modelDir = TINY;
+  notes.push(`models/default has no manifest.json yet, so this run measures the tiny random test bundle (${TINY}); its accuracy is meaningless.`);
+}
+mkdirSync(outDir, { recursive: true });
+
+const machine = describeMachine();
+const progress = new Progress(0);
+progress.draw('loading the bundle');
+const bundle: Bundle = await loadBundle(modelDir, { poolSize: 1, sessionOptions: { intraOpNumThreads: threads } });
+try {
+  // --- the evaluation sample, prompts prepared once (media encoding is not timed) ---
+  const hasVision = bundle.manifest.vision !== undefined;
+  const hasAudio = bundle.manifest.audio !== undefined;
+  const evalPath = args.eval
+    ? resolve(args.eval)
+    : await writeSampleEvalSet(join(outDir, 'eval'), { count: requestedSamples, seed: 1, images: hasVision, audio: hasAudio });
+  if (!args.eval) {
+    const media = `${hasVision ? 'scenes as PNG images' : 'scenes as cell words in the prompt'}, ${hasAudio ? 'spoken words as espeak-ng WAV' : 'spoken words in the prompt'}`;
+    notes.push(`No --eval: ${requestedSamples} examples drawn from tools/worlds (seed 1, task types in turn; ${media}) into ${evalPath}.`);
+  }
+  const items: EvalItem[] = loadEvalSet(evalPath).slice(0, requestedSamples);
+  const images = await ImageTower.open(bundle);
+  const sounds = await AudioTower.open(bundle);
+  const prompts: PreparedPrompt[] = [];
+  for (const item of items) {
+    const media: MediaFeatures[] = [];
+    if (item.imageBytes) {
+      if (!images) throw new Error(`${evalPath}: an example has an image, but ${modelDir} has no vision tower`);
+      media.push(await images.encode(item.imageBytes, undefined, 'image'));
+    }
+    if (item.audioBytes) {
+      if (!sounds) throw new Error(`${evalPath}: an example has audio, but ${modelDir} has no audio tower`);
+      media.push(await sounds.encode(item.audioBytes, undefined, 'audio'));
+    }
+    const built = buildPrompt(bundle, [userMessage(item.prompt, item.imageBytes ? 1 : 0, item.audioBytes ? 1 : 0)], media);
+    prompts.push({ ...built, answer: item.answer });
+  }
+  const skip = new Set([bundle.info.eosTokenId, bundle.info.padTokenId]);
+  const detokenize = (ids: number[]) => bundle.tokenizer.decode(ids.filter((id) => !skip.has(id)), { skipSpecialTokens: true });
+
+  // --- the floor ---
+  const cost = lmCost(bundle.resolve(bundle.manifest.lm.graph), bundle.manifest.sizes);
+  const matmulSizes = quick ? [128, 256, 512] : [128, 256, 512, 1024];
+  progress.grow(matmulSizes.length);
+  progress.draw('matmul rate');
+  const matmul = await measureMatmulRate(threads, matmulSizes, quick ? 0.5 : 1, () => progress.tick('matmul rate'));
+  const meanPositions = mean(prompts.map((p) => p.promptIds.length)) + canvas;
+  const counting = new CountingModel(bundle.model, cost);
+
+  // --- calibrate: the costliest cell (one token per step, no cache) on a few prompts ---
+  progress.draw('calibrating');
+  const calibration = await runCell(counting, prompts.slice(0, 3), STRATEGIES[0]!, 'none', canvas, matmul.flopsPerSecond, detokenize, () => {});
+  const perRequestS = mean(calibration.answers.map((a) => a.ms)) / 1000;
+  const cells = STRATEGIES.length * CACHES.length;
+  const gridBudgetS = budgetS * (args['sweep-session'] ? 0.45 : 0.55) - elapsedS();
+  const affordable = Math.floor(gridBudgetS / (cells * perRequestS));
+  const n = Math.max(4, Math.min(prompts.length, affordable));
+  if (n < prompts.length) notes.push(`Time budget: ${n} of ${prompts.length} prompts per configuration (calibrated at ${(perRequestS * 1000).toFixed(1)} ms per one-token-per-step request).`);
+  const sample = prompts.slice(0, n);
+
+  // --- strategies × caches ---
+  progress.grow(cells * n);
+  const grid: CellResult[] = [];
+  for (const s of STRATEGIES) {
+    for (const cache of CACHES) {
+      const phase = `${s.label} / ${cache}`;
+      grid.push(await runCell(counting, sample, s, cache, canvas, matmul.flopsPerSecond, detokenize, () => progress.tick(phase)));
+    }
+  }
+  markAgreement(grid);
+
+  // --- the PyTorch peer on the same prompts (text-only ones) ---
+  let peer: PeerComparison | undefined;
+  let peerSkipped: string | undefined;
+  const weights = peerWeightsFor(bundle.manifest.name, args['peer-checkpoint']);
+  const textOnly = sample.map((p, i) => ({ p, i })).filter(({ p }) => p.embeddings.length === 0);
+  if (!weights) peerSkipped = `no PyTorch weights for bundle "${bundle.manifest.name}"; pass --peer-checkpoint DIR (a Llama/Qwen2-layout config.json + model.safetensors)`;
+  else if (textOnly.length === 0) peerSkipped = 'every prompt has media; the reference loop takes token ids only';
+  else {
+    progress.grow(textOnly.length);
+    progress.draw('PyTorch peer');
+    const ours = grid.find((c) => c.strategy === STRATEGIES[0]!.label && c.cache === 'none')!;
+    const peerBudgetMs = Math.max(60, budgetS * 0.9 - elapsedS() - 60) * 1000;
+    try {
+      const out = await runPeer(
+        {
+          weights,
+          threads,
+          prompts: textOnly.map(({ p }) => p.promptIds),
+          gen_length: canvas,
+          steps: canvas,
+          block_length: canvas,
+          mask_id: bundle.info.maskTokenId,
+          eos_id: bundle.info.eosTokenId,
+          warmup: 1,
+        },
+        peerBudgetMs,
+      );
+      progress.tick('PyTorch peer', textOnly.length);
+      const oursMs = textOnly.map(({ i }) => ours.answers[i]!.ms);
+      const peerMs = out.results.map((r) => r.ms);
+      const disagreements: PeerComparison['disagreements'] = [];
+      textOnly.forEach(({ i }, k) => {
+        const r = out.results[k]!;
+        if (!sameTokens(ours.answers[i]!.canvas, r.canvas)) disagreements.push({ prompt: i, ours: ours.answers[i]!.canvas, peer: r.canvas, minMargin: r.min_margin });
+      });
+      peer = {
+        weights: weights.kind === 'hf' ? `checkpoint ${weights.path}` : weights.kind,
+        torch: out.torch,
+        threads: out.threads,
+        requests: textOnly.length,
+        peerP50Ms: quantile(peerMs, 0.5),
+        peerMeanMs: mean(peerMs),
+        oursP50Ms: quantile(oursMs, 0.5),
+        oursMeanMs: mean(oursMs),
+        speedupP50: quantile(peerMs, 0.5) / quantile(oursMs, 0.5),
+        speedupMean: mean(peerMs) / mean(oursMs),
+        agree: textOnly.length - disagreements.length,
+        nearTies: out.results.filter((r) => r.min_margin < 1e-3).length,
+        disagreements,
+      };
+      if (textOnly.length < sample.length) notes.push(`The peer ran the ${textOnly.length} text-only prompts of ${sample.length} (it takes token ids, not spliced media features).`);
+    } catch (error) {
+      peerSkipped = `the peer failed: ${(error as Error).message}`;
+    }
+  }
+
+  // --- batching: 16 concurrent clients, maxBatchSize 8 vs 1 ---
+  const batchingStrategy = { name: 'confident', threshold: 0.9 };
+  const confidentNone = grid.find((c) => c.strategy === 'confident τ=0.9' && c.cache === 'none')!;
+  const clients = 16;
+  const reserveS = args['sweep-session'] ? budgetS * 0.15 : 0;
+  const batchBudgetS = budgetS * 0.95 - reserveS - elapsedS();
+  // Serving one at a time costs about clients × perClient × (one request's latency); batching is faster.
+  const perClient = Math.max(1, Math.min(quick ? 4 : 8, Math.floor(batchBudgetS / (1.5 * clients * (confidentNone.latencyP50Ms / 1000)))));
+  progress.grow(2 * clients * perClient);
+  const batching: ThroughputResult[] = [];
+  for (const maxBatchSize of [8, 1]) {
+    batching.push(
+      await measureThroughput(counting, sample, { maxBatchSize, clients, requestsPerClient: perClient, canvas, strategy: batchingStrategy, cache: 'none' }, () =>
+        progress.tick(`batching, maxBatchSize ${maxBatchSize}`),
+      ),
+    );
+  }
+
+  // --- session settings (optional) ---
+  let sweep: BenchResult['sweep'];
+  if (args['sweep-session']) {
+    const settings = sweepSettings(os.availableParallelism());
+    const rounds = 3;
+    progress.grow(settings.length * rounds + 2);
+    const positions = Math.round(meanPositions);
+    const results = await sweepSessions(bundle.resolve(bundle.manifest.lm.graph), bundle.manifest, positions, canvas, settings, rounds, quick ? 0.3 : 0.6, () =>
+      progress.tick('session settings'),
+    );
+    const poolSize: NonNullable<BenchResult['sweep']>['poolSize'] = [];
+    for (const size of [1, 2]) {
+      const other = await loadBundle(modelDir, { poolSize: size, sessionOptions: { intraOpNumThreads: threads } });
+      try {
+        const t = await measureThroughput(other.model, sample, { maxBatchSize: 8, clients, requestsPerClient: 2, canvas, strategy: batchingStrategy, cache: 'none' }, () => {});
+        poolSize.push({ poolSize: size, requestsPerSecond: t.requestsPerSecond, latencyP50Ms: t.latencyP50Ms });
+      } finally {
+        await other.close();
+      }
+      progress.tick('pool size');
+    }
+    const fastest = [...results].sort((a, b) => a.p50Ms - b.p50Ms)[0]!;
+    sweep = { positions, logits: canvas, rounds, results, poolSize, fastest: `${fastest.label} (p50 ${fastest.p50Ms.toFixed(3)} ms)` };
+  }
+
+  machine.loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  const result: BenchResult = {
+    model: { dir: modelDir, name: bundle.manifest.name, ...(bundle.manifest.description ? { description: bundle.manifest.description } : {}) },
+    eval: { source: evalPath, count: n },
+    canvas,
+    threads,
+    quick,
+    machine,
+    seconds: elapsedS(),
+    notes,
+    floor: {
+      sizes: bundle.manifest.sizes,
+      layerWeights: cost.layerWeights,
+      intermediateSize: cost.intermediateSize,
+      examplePositions: meanPositions,
+      exampleFlops: cost.flops(Math.round(meanPositions), 0, canvas),
+      matmul,
+    },
+    grid,
+    ...(peer ? { peer } : {}),
+    ...(peerSkipped ? { peerSkipped } : {}),
+    batching,
+    batchingStrategy,
+    ...(sweep ? { sweep } : {}),
+  };
+  writeFileSync(join(outDir, 'bench.json'), JSON.stringify(result, null, 1));
+  const markdown = markdownReport(result);
+  writeFileSync(join(outDir, 'bench.md'), markdown);
+  writeFileSync(join(outDir, 'chart.svg'), chartSvg(result));
+  progress.finish(`done in ${elapsedS().toFixed(0)} s: ${join(outDir, 'bench.md')}, bench.json, chart.svg`);
+  process.stdout.write(markdown + '\n');
+} finally {
+  await bundle.close();
+}
