@@ -1,0 +1,189 @@
+"""The frozen text LM with media embeddings spliced into its input: shared by the vision and audio
+stages (train_vision.py, train_audio.py) and the bundle assembly (assemble.py).
+
+A multimodal example's sequence is the LM helper's layout (data.prompt_tokens) with the media
+blocks replaced by placeholder positions:
+
+    <|user|> [<|image|> × image rows] [<|audio|> × audio rows] prompt words <|assistant|> | canvas
+
+`Spliced` wraps the LM so that `embed(ids)` returns the LM's own embeddings everywhere except at the
+placeholder positions, which get the towers' outputs. The LM helper's loss (train_lm.llada_loss)
+and decoding (decode.generate) then run unchanged on the wrapper.
+
+The image block: with layout "pair" the LM reads 9 × (cell marker, cell content); the vision graph
+emits those 18 rows itself, the markers being the LM's frozen marker embeddings (constants) and
+the contents the tower's 9 projected tokens (`ImageBlock`). With layout "compound", the 9 tokens.
+"""
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from .data import CANVAS_BUCKETS, fitting_buckets, position_ids, prompt_tokens
+from .lm import LMConfig, MaskedDiffusionLM
+from .vocab import ASSISTANT, AUDIO, BLANK, CELL_MARKERS, IMAGE, USER, Vocab, split_words
+
+
+def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
+    """A checkpoint written by train_lm.save_checkpoint -> (frozen model in eval mode, layout)."""
+    ckpt = torch.load(path, map_location="cpu")
+    model = MaskedDiffusionLM(LMConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["state"])
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, ckpt.get("layout", "pair")
+
+
+def cell_token_ids(vocab: Vocab) -> List[int]:
+    """The cell content tokens (`empty` and every `{color}_{shape}`), in vocabulary order."""
+    return [i for t, i in vocab.ids.items() if t == "empty" or (not t.startswith("<|") and t.count("_") == 1 and t != "change_language")]
+
+
+class ImageBlock(nn.Module):
+    """Vision tower -> the LM's image block. `markers` [9, hidden] (layout "pair") are interleaved
+    as constants before each cell token; None (layout "compound") returns the 9 tokens."""
+
+    def __init__(self, tower: nn.Module, markers: Optional[torch.Tensor]):
+        super().__init__()
+        self.tower = tower
+        self.config = tower.config
+        if markers is not None:
+            self.register_buffer("markers", markers.detach().clone())
+        else:
+            self.markers = None
+
+    @property
+    def rows(self) -> int:
+        return self.config.tokens_per_image * (2 if self.markers is not None else 1)
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        cells = self.tower(pixel_values)
+        if self.markers is None:
+            return cells
+        batch, n, hidden = cells.shape
+        markers = self.markers.unsqueeze(0).expand(batch, n, hidden)
+        return torch.stack([markers, cells], dim=2).reshape(batch, 2 * n, hidden)
+
+    def cells_of(self, block: torch.Tensor) -> torch.Tensor:
+        """The content rows of an image block."""
+        return block if self.markers is None else block[:, 1::2]
+
+
+def marker_embeddings(model: MaskedDiffusionLM, vocab: Vocab) -> torch.Tensor:
+    ids = torch.tensor([vocab.ids[m] for m in CELL_MARKERS])
+    with torch.no_grad():
+        return model.embed(ids.unsqueeze(0))[0]
+
+
+class Spliced:
+    """The LM with `media` [B, T, hidden] in place of its embeddings where `where` [B, T] is True."""
+
+    def __init__(self, model: MaskedDiffusionLM, media: torch.Tensor, where: torch.Tensor):
+        self.model, self.media, self.where = model, media, where
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        return torch.where(self.where.unsqueeze(-1), self.media, self.model.embed(ids))
+
+    def __call__(self, *args, **kwargs):
+        return self.model(*args, **kwargs)
+
+
+def media_prompt(e: dict, image_rows: int, audio_rows: int, rng: Optional[random.Random] = None) -> List[str]:
+    """The example's prompt tokens with placeholder runs for its image and audio."""
+    text = prompt_tokens({**e, "cells": None, "spoken": None}, "compound", rng)
+    assert text[0] == USER
+    media = [IMAGE] * (image_rows if e.get("image") is not None else 0) + [AUDIO] * (audio_rows if e.get("audio") is not None else 0)
+    return [USER] + media + text[1:]
+
+
+def encode(examples: Sequence[dict], vocab: Vocab, canvas: int, image_rows: int, audio_rows: Sequence[int],
+           rng: Optional[random.Random] = None, with_answer: bool = True):
+    """Left-padded prompts + canvas, as data.encode_batch. Returns ids, attention mask, the canvas start,
+    and for each example the offset of its image block and of its audio block (or -1)."""
+    prompts = [media_prompt(e, image_rows, a, rng) for e, a in zip(examples, audio_rows)]
+    p = max(len(x) for x in prompts)
+    ids = torch.full((len(examples), p + canvas), vocab.pad, dtype=torch.long)
+    attn = torch.zeros_like(ids)
+    image_at, audio_at = [], []
+    for i, (e, pr) in enumerate(zip(examples, prompts)):
+        off = p - len(pr)
+        ids[i, off:p] = torch.tensor(vocab.encode_words(pr))
+        attn[i, off:] = 1
+        image_at.append(off + 1 if e.get("image") is not None else -1)
+        audio_at.append(off + 1 + (image_rows if e.get("image") is not None else 0) if e.get("audio") is not None else -1)
+        if with_answer:
+            ans = vocab.encode_words(split_words(e["answer"]))[:canvas]
+            ids[i, p:] = vocab.eos
+            ids[i, p:p + len(ans)] = torch.tensor(ans)
+        else:
+            ids[i, p:] = vocab.mask
+    return ids, attn, p, image_at, audio_at
+
+
+def splice(model: MaskedDiffusionLM, ids: torch.Tensor, image_at: Sequence[int], image_blocks: Optional[torch.Tensor],
+           audio_at: Sequence[int], audio_blocks: Optional[Sequence[torch.Tensor]]) -> Spliced:
+    """`image_blocks` [n_with_image, rows, hidden] and `audio_blocks` (one [rows_i, hidden] per example with
+    audio), in example order."""
+    batch, total = ids.shape
+    hidden = model.config.hidden_size
+    rows_list, where_list = [], []
+    ii = ai = 0
+    for b in range(batch):
+        pieces, cover = [], torch.zeros(total, dtype=torch.bool)
+        row = torch.zeros(total, hidden)
+        parts = []
+        if image_at[b] >= 0:
+            blk = image_blocks[ii]
+            ii += 1
+            parts.append((image_at[b], blk))
+        if audio_at[b] >= 0:
+            blk = audio_blocks[ai]
+            ai += 1
+            parts.append((audio_at[b], blk))
+        # Assemble the row by concatenation so gradients flow into the blocks.
+        pos = 0
+        for at, blk in sorted(parts, key=lambda x: x[0]):
+            pieces.append(row[pos:at])
+            pieces.append(blk)
+            cover[at:at + blk.shape[0]] = True
+            pos = at + blk.shape[0]
+        pieces.append(row[pos:])
+        rows_list.append(torch.cat(pieces, 0))
+        where_list.append(cover)
+    return Spliced(model, torch.stack(rows_list), torch.stack(where_list))
+
+
+def pick_canvas(examples: Sequence[dict], rng: random.Random, p_smallest: float = 0.6) -> int:
+    """The smallest bucket fitting every answer (probability p_smallest) or a random larger one."""
+    need = max(len(split_words(e["answer"])) for e in examples)
+    fits = fitting_buckets(need)
+    if not fits:
+        raise ValueError("answer longer than the largest canvas")
+    return fits[0] if rng.random() < p_smallest or len(fits) == 1 else rng.choice(fits[1:])
+
+
+def by_type(examples: Sequence[dict]) -> Dict[str, List[dict]]:
+    out: Dict[str, List[dict]] = defaultdict(list)
+    for e in examples:
+        out[e["type"]].append(e)
+    return out
+
+
+def exact_by_type(results: Sequence[Tuple[dict, str]]) -> Dict[str, float]:
+    right: Dict[str, List[int]] = defaultdict(list)
+    for e, text in results:
+        right[e["type"]].append(int(text == e["answer"]))
+    return {t: sum(v) / len(v) for t, v in sorted(right.items())}
+
+
+def summary(acc: Dict[str, float]) -> str:
+    return " ".join(f"{t}={v * 100:.0f}" for t, v in acc.items())
+
+
+__all__ = ["load_lm", "cell_token_ids", "ImageBlock", "marker_embeddings", "Spliced", "encode", "splice", "pick_canvas",
+           "by_type", "exact_by_type", "summary", "position_ids", "CANVAS_BUCKETS", "BLANK", "ASSISTANT"]
