@@ -1,7 +1,8 @@
 /**
  * The strategy × cache grid: each configuration decodes every prompt of the sample one request
  * at a time (greedy), after one uncounted warm-up request, and its answers, passes, latencies
- * and pass timings are measured.
+ * and pass timings are measured. The caller runs the grid in rounds over parts of the sample,
+ * so that a burst of load from other processes spreads over all configurations.
  */
 import { type CacheMode, DecodingEngine, type SplicedEmbeddings } from '@unmask/core';
 import { answersMatch } from '../worlds/src/normalise.js';
@@ -65,16 +66,22 @@ export interface CellResult {
   readonly answers: Answer[];
 }
 
+/** What one run of a configuration over some prompts measured, before summarising. */
+export interface CellRun {
+  readonly answers: Answer[];
+  readonly passes: PassRecord[];
+  readonly wallS: number;
+}
+
 export async function runCell(
   model: CountingModel,
   prompts: readonly PreparedPrompt[],
   strategyCase: StrategyCase,
   cache: CacheMode,
   canvas: number,
-  flopsPerSecond: number,
   detokenize: (ids: number[]) => string,
   onRequest: () => void,
-): Promise<CellResult> {
+): Promise<CellRun> {
   const engine = new DecodingEngine(model, { maxBatchSize: 1, detokenize });
   const strategy = strategyCase.strategy(canvas);
   const first = prompts[0];
@@ -93,12 +100,18 @@ export async function runCell(
     answers.push({ text, tokenIds: r.tokenIds, canvas: r.canvas, correct: answersMatch(text, p.answer), forwardPasses: r.forwardPasses, ms });
     onRequest();
   }
-  const wall = (performance.now() - started) / 1000;
-  const passes: PassRecord[] = model.take();
+  return { answers, passes: model.take(), wallS: (performance.now() - started) / 1000 };
+}
+
+/** One cell's numbers from its runs (rounds over parts of the sample, answers in sample order). */
+export function summariseCell(strategyCase: StrategyCase, cache: CacheMode, canvas: number, runs: readonly CellRun[], flopsPerSecond: number): CellResult {
+  const answers = runs.flatMap((r) => r.answers);
+  const passes = runs.flatMap((r) => r.passes);
+  const wall = runs.reduce((s, r) => s + r.wallS, 0);
   const totalPasses = answers.reduce((s, a) => s + a.forwardPasses, 0);
   return {
     strategy: strategyCase.label,
-    strategyObject: strategy,
+    strategyObject: strategyCase.strategy(canvas),
     cache,
     requests: answers.length,
     accuracy: mean(answers.map((a) => (a.correct ? 1 : 0))),

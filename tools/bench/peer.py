@@ -1,7 +1,8 @@
 """The PyTorch peer of the benchmark: runs the reference generation loop
 (tools/train/unmask_train/reference_generate.py, greedy fixed-step low-confidence decoding, no
 cache) on the prompts the TypeScript run decoded, and reports each request's latency and
-canvas as JSON on stdout.
+canvas on stdout as JSON lines (a header, then one line per prompt as it finishes, so a run cut
+short by the time limit still reports the prompts it finished).
 
   OMP_NUM_THREADS=N /usr/bin/python3 tools/bench/peer.py JOB.json
 
@@ -54,13 +55,12 @@ def main() -> None:
     args = (job["gen_length"], job["steps"], job["block_length"], job["mask_id"], job["eos_id"])
     for prompt in job["prompts"][: job.get("warmup", 1)]:
         generate(model, prompt, *args)
-    results = []
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
     for prompt in job["prompts"]:
         started = time.perf_counter()
         out = generate(model, prompt, *args)
         ms = (time.perf_counter() - started) * 1000
-        results.append({"canvas": out.canvas, "forward_passes": out.forward_passes, "ms": ms, "min_margin": out.min_margin})
-    json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results}, sys.stdout)
+        print(json.dumps({"canvas": out.canvas, "forward_passes": out.forward_passes, "ms": ms, "min_margin": out.min_margin}), flush=True)
 
 
 if __name__ == "__main__":

@@ -64,5 +64,11 @@ describe('the PyTorch peer and the counting model', () => {
     });
     assert.ok(compared >= 1, `every prompt met a near-tie (margins ${peer.results.map((r) => r.min_margin).join(', ')})`);
     assert.equal(peer.threads, 1);
+    assert.equal(peer.cut, false);
+  });
+
+  it('says so when the time limit stops the peer before its first prompt', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {
+    const job = { weights: { kind: 'tiny' as const }, threads: 1, prompts: [[4, 5, 6]], gen_length: 8, steps: 8, block_length: 8, mask_id: 2, eos_id: 1, warmup: 1 };
+    await assert.rejects(runPeer(job, 50), /stopped at the time limit before finishing one prompt/);
   });
 });

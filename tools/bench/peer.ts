@@ -19,12 +19,13 @@ export const peerWeightsSchema = z.discriminatedUnion('kind', [
 ]);
 export type PeerWeights = z.infer<typeof peerWeightsSchema>;
 
-const peerOutputSchema = z.object({
-  torch: z.string(),
-  threads: z.number(),
-  results: z.array(z.object({ canvas: z.array(z.number()), forward_passes: z.number(), ms: z.number(), min_margin: z.number() })),
-});
-export type PeerOutput = z.infer<typeof peerOutputSchema>;
+const peerHeaderSchema = z.object({ torch: z.string(), threads: z.number() });
+const peerResultSchema = z.object({ canvas: z.array(z.number()), forward_passes: z.number(), ms: z.number(), min_margin: z.number() });
+export interface PeerOutput extends z.infer<typeof peerHeaderSchema> {
+  readonly results: z.infer<typeof peerResultSchema>[];
+  /** True when the time limit stopped the peer before every prompt was done. */
+  readonly cut: boolean;
+}
 
 /**
  * Where the peer's weights come from: `--peer-checkpoint DIR` (a Llama/Qwen2-layout
@@ -63,11 +64,19 @@ export async function runPeer(job: PeerJob, timeoutMs: number): Promise<PeerOutp
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let cut = false;
+    const timer = setTimeout(() => {
+      cut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     clearTimeout(timer);
-    if (code !== 0) throw new Error(`peer.py exited with ${code}${code === null ? ' (killed after the time limit)' : ''}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-    return peerOutputSchema.parse(JSON.parse(stdout));
+    const lines = stdout.split('\n').filter((l) => l.trim() !== '');
+    if ((code !== 0 && !cut) || lines.length < 2) {
+      throw new Error(`peer.py exited with ${code}${cut ? ' (stopped at the time limit before finishing one prompt)' : ''}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    const header = peerHeaderSchema.parse(JSON.parse(lines[0]!));
+    return { ...header, results: lines.slice(1).map((l) => peerResultSchema.parse(JSON.parse(l))), cut };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ const cell = (strategy: string, cache: CellResult['cache'], passes: number, accu
 
 const result: BenchResult = {
   model: { dir: '/m', name: 'm<1>' },
-  eval: { source: 'e.jsonl', count: 4 },
+  eval: { source: 'e.jsonl', count: 4, meanPromptTokens: 20, withImage: 0, withAudio: 0 },
   canvas: 16,
   threads: 2,
   quick: true,

@@ -8,7 +8,7 @@ export function markdownReport(r: BenchResult): string {
   const m = r.machine;
   const lines: string[] = [];
   lines.push(`# unmask benchmark: ${r.model.name}`, '');
-  lines.push(`Model: \`${r.model.dir}\` (${r.model.description ?? 'no description'}). Eval: ${r.eval.source}, ${r.eval.count} requests per configuration, canvas ${r.canvas} positions, greedy.`);
+  lines.push(`Model: \`${r.model.dir}\` (${r.model.description ?? 'no description'}). Eval: ${r.eval.source}, ${r.eval.count} requests per configuration (${r.eval.withImage} with an image, ${r.eval.withAudio} with audio; prompts ${fmt(r.eval.meanPromptTokens)} tokens on average), canvas ${r.canvas} positions, greedy.`);
   lines.push(`Machine: ${m.cpuModel}, ${m.logicalCpus} logical CPUs, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}; onnxruntime-node ${m.onnxruntimeNode}; ${r.threads} intra-op thread(s); torch ${r.peer?.torch ?? 'n/a'}.`);
   lines.push(`Load average (1/5/15 min) at start ${m.loadAtStart.join(' / ')}, at end ${m.loadAtEnd?.join(' / ') ?? '?'}; busy processes at start: ${m.busyProcesses.join('; ') || 'none'}.`);
   lines.push(`Started ${m.startedAt}, took ${fmt(r.seconds)} s.${r.quick ? ' Quick mode.' : ''}`, '');
@@ -64,7 +64,7 @@ export function markdownReport(r: BenchResult): string {
       lines.push('', '| pool size | req/s (16 clients, maxBatchSize 8) | p50 ms |', '| ---: | ---: | ---: |');
       for (const p of r.sweep.poolSize) lines.push(`| ${p.poolSize} | ${fmt(p.requestsPerSecond)} | ${fmt(p.latencyP50Ms)} |`);
     }
-    lines.push('', `Fastest setting in this run: ${r.sweep.fastest}.`, '');
+    lines.push('', `Fastest setting in this run: ${r.sweep.fastest}. Recommended from these measurements:`, '', ...r.sweep.recommendations.map((x) => `- ${x}`), '');
   }
   lines.push('![accuracy against forward passes](chart.svg)', '');
   return lines.join('\n');

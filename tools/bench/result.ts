@@ -26,7 +26,7 @@ export interface PeerComparison {
 
 export interface BenchResult {
   readonly model: { readonly dir: string; readonly name: string; readonly description?: string };
-  readonly eval: { readonly source: string; readonly count: number };
+  readonly eval: { readonly source: string; readonly count: number; readonly meanPromptTokens: number; readonly withImage: number; readonly withAudio: number };
   readonly canvas: number;
   readonly threads: number;
   readonly quick: boolean;
@@ -53,5 +53,6 @@ export interface BenchResult {
     readonly results: SweepResult[];
     readonly poolSize: { readonly poolSize: number; readonly requestsPerSecond: number; readonly latencyP50Ms: number }[];
     readonly fastest: string;
+    readonly recommendations: string[];
   };
 }

@@ -20,14 +20,14 @@ import { measureThroughput, type ThroughputResult } from './batching.js';
 import { CountingModel } from './counting-model.js';
 import { type EvalItem, loadEvalSet, writeSampleEvalSet } from './eval-set.js';
 import { lmCost } from './flops.js';
-import { CACHES, type CellResult, markAgreement, type PreparedPrompt, runCell, sameTokens, STRATEGIES } from './grid.js';
+import { CACHES, type CellResult, type CellRun, markAgreement, type PreparedPrompt, runCell, sameTokens, STRATEGIES, summariseCell } from './grid.js';
 import { describeMachine } from './machine.js';
 import { measureMatmulRate } from './matmul-rate.js';
 import { peerWeightsFor, runPeer } from './peer.js';
 import { Progress } from './progress.js';
 import { chartSvg, markdownReport } from './report.js';
 import type { BenchResult, PeerComparison } from './result.js';
-import { sweepSessions, sweepSettings } from './session-sweep.js';
+import { recommend, sweepSessions, sweepSettings } from './session-sweep.js';
 import { mean, quantile } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -120,7 +120,7 @@ try {
 
   // --- calibrate: the costliest cell (one token per step, no cache) on a few prompts ---
   progress.draw('calibrating');
-  const calibration = await runCell(counting, prompts.slice(0, 3), STRATEGIES[0]!, 'none', canvas, matmul.flopsPerSecond, detokenize, () => {});
+  const calibration = await runCell(counting, prompts.slice(0, 3), STRATEGIES[0]!, 'none', canvas, detokenize, () => {});
   const perRequestS = mean(calibration.answers.map((a) => a.ms)) / 1000;
   const cells = STRATEGIES.length * CACHES.length;
   const gridBudgetS = budgetS * (args['sweep-session'] ? 0.45 : 0.55) - elapsedS();
@@ -129,15 +129,21 @@ try {
   if (n < prompts.length) notes.push(`Time budget: ${n} of ${prompts.length} prompts per configuration (calibrated at ${(perRequestS * 1000).toFixed(1)} ms per one-token-per-step request).`);
   const sample = prompts.slice(0, n);
 
-  // --- strategies × caches ---
+  // --- strategies × caches, in rounds over parts of the sample ---
   progress.grow(cells * n);
-  const grid: CellResult[] = [];
-  for (const s of STRATEGIES) {
-    for (const cache of CACHES) {
-      const phase = `${s.label} / ${cache}`;
-      grid.push(await runCell(counting, sample, s, cache, canvas, matmul.flopsPerSecond, detokenize, () => progress.tick(phase)));
+  const rounds = quick ? 1 : Math.min(2, n);
+  const runs = new Map<string, CellRun[]>();
+  for (let round = 0; round < rounds; round++) {
+    const part = sample.slice(Math.floor((round * n) / rounds), Math.floor(((round + 1) * n) / rounds));
+    for (const s of STRATEGIES) {
+      for (const cache of CACHES) {
+        const phase = `round ${round + 1}/${rounds}: ${s.label} / ${cache}`;
+        const run = await runCell(counting, part, s, cache, canvas, detokenize, () => progress.tick(phase));
+        runs.set(`${s.label}/${cache}`, [...(runs.get(`${s.label}/${cache}`) ?? []), run]);
+      }
     }
   }
+  const grid: CellResult[] = STRATEGIES.flatMap((s) => CACHES.map((cache) => summariseCell(s, cache, canvas, runs.get(`${s.label}/${cache}`)!, matmul.flopsPerSecond)));
   markAgreement(grid);
 
   // --- the PyTorch peer on the same prompts (text-only ones) ---
@@ -151,7 +157,7 @@ try {
     progress.grow(textOnly.length);
     progress.draw('PyTorch peer');
     const ours = grid.find((c) => c.strategy === STRATEGIES[0]!.label && c.cache === 'none')!;
-    const peerBudgetMs = Math.max(60, budgetS * 0.9 - elapsedS() - 60) * 1000;
+    const peerBudgetMs = Math.max(30, budgetS * 0.7 - elapsedS()) * 1000;
     try {
       const out = await runPeer(
         {
@@ -168,10 +174,12 @@ try {
         peerBudgetMs,
       );
       progress.tick('PyTorch peer', textOnly.length);
-      const oursMs = textOnly.map(({ i }) => ours.answers[i]!.ms);
+      const done = textOnly.slice(0, out.results.length);
+      if (out.cut) notes.push(`The peer reached its time limit (${(peerBudgetMs / 1000).toFixed(0)} s) after ${done.length} of ${textOnly.length} prompts; the comparison uses those.`);
+      const oursMs = done.map(({ i }) => ours.answers[i]!.ms);
       const peerMs = out.results.map((r) => r.ms);
       const disagreements: PeerComparison['disagreements'] = [];
-      textOnly.forEach(({ i }, k) => {
+      done.forEach(({ i }, k) => {
         const r = out.results[k]!;
         if (!sameTokens(ours.answers[i]!.canvas, r.canvas)) disagreements.push({ prompt: i, ours: ours.answers[i]!.canvas, peer: r.canvas, minMargin: r.min_margin });
       });
@@ -179,14 +187,14 @@ try {
         weights: weights.kind === 'hf' ? `checkpoint ${weights.path}` : weights.kind,
         torch: out.torch,
         threads: out.threads,
-        requests: textOnly.length,
+        requests: done.length,
         peerP50Ms: quantile(peerMs, 0.5),
         peerMeanMs: mean(peerMs),
         oursP50Ms: quantile(oursMs, 0.5),
         oursMeanMs: mean(oursMs),
         speedupP50: quantile(peerMs, 0.5) / quantile(oursMs, 0.5),
         speedupMean: mean(peerMs) / mean(oursMs),
-        agree: textOnly.length - disagreements.length,
+        agree: done.length - disagreements.length,
         nearTies: out.results.filter((r) => r.min_margin < 1e-3).length,
         disagreements,
       };
@@ -236,13 +244,13 @@ try {
       progress.tick('pool size');
     }
     const fastest = [...results].sort((a, b) => a.p50Ms - b.p50Ms)[0]!;
-    sweep = { positions, logits: canvas, rounds, results, poolSize, fastest: `${fastest.label} (p50 ${fastest.p50Ms.toFixed(3)} ms)` };
+    sweep = { positions, logits: canvas, rounds, results, poolSize, fastest: `${fastest.label} (p50 ${fastest.p50Ms.toFixed(3)} ms)`, recommendations: recommend(results) };
   }
 
   machine.loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const result: BenchResult = {
     model: { dir: modelDir, name: bundle.manifest.name, ...(bundle.manifest.description ? { description: bundle.manifest.description } : {}) },
-    eval: { source: evalPath, count: n },
+    eval: { source: evalPath, count: n, meanPromptTokens: mean(sample.map((p) => p.promptIds.length)), withImage: sample.filter((_, i) => items[i]?.imageBytes).length, withAudio: sample.filter((_, i) => items[i]?.audioBytes).length },
     canvas,
     threads,
     quick,

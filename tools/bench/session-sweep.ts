@@ -94,3 +94,17 @@ export async function sweepSessions(
   }
   return settings.map((s, i) => ({ label: s.label, options: s.options, runs: times[i]!.length, p50Ms: quantile(times[i]!, 0.5), p95Ms: quantile(times[i]!, 0.95) }));
 }
+
+/**
+ * Settings worth changing: those whose p50 beats the defaults by more than `margin` (a
+ * fraction); the rest are within this run's noise and the defaults stay.
+ */
+export function recommend(results: readonly SweepResult[], margin = 0.05): string[] {
+  const base = results[0];
+  if (!base) return [];
+  const better = results.slice(1).filter((r) => r.p50Ms < base.p50Ms * (1 - margin));
+  if (better.length === 0) return [`keep onnxruntime's defaults: no setting was more than ${margin * 100}% faster at p50 than them in this run`];
+  return better
+    .sort((a, b) => a.p50Ms - b.p50Ms)
+    .map((r) => `${r.label}: p50 ${((1 - r.p50Ms / base.p50Ms) * 100).toFixed(0)}% below the defaults`);
+}
