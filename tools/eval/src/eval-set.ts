@@ -1,0 +1,110 @@
+/**
+ * Evaluation samples for the default model, drawn fresh from the worlds spec (tools/worlds) with a
+ * seed of their own: images rendered by both renderers at their scene's size in PNG, JPEG or WebP
+ * (and, for the "other" share, RGBA / palette PNG, JPEG quality 70 and rescaled copies that no
+ * training image went through), speech by random espeak-ng voices with noise, silence and WAV
+ * formats. Every sample is media bytes plus the text prompt and the expected answer.
+ */
+import sharp from 'sharp';
+import {
+  renderRaster,
+  renderSpeech,
+  renderSvg,
+  sampleExample,
+  sampleSpeechVariant,
+  SHAPE_QUESTION_TYPES,
+  type Example,
+  type ImageFormat,
+  type Rng,
+  type Scene,
+  type TaskType,
+} from '../../worlds/src/index.js';
+
+export type World = 'shapes' | 'home' | 'both' | 'refusal';
+
+export interface EvalSample {
+  readonly id: number;
+  readonly type: TaskType;
+  readonly world: World;
+  readonly prompt: string;
+  readonly answer: string;
+  readonly image?: Uint8Array;
+  readonly audio?: Uint8Array;
+  /** How the media were made (renderer, format, voice), for the report's breakdowns. */
+  readonly media: Record<string, string | number>;
+}
+
+export interface EvalSetOptions {
+  /** Samples per world (shapes questions; home commands; spoken questions; refusals). */
+  readonly perWorld: number;
+  readonly rng: Rng;
+  /** Share of images given a variant no training image had (RGBA/palette PNG, JPEG 70, rescaled). */
+  readonly otherShare?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export function worldOf(type: TaskType): World {
+  if ((SHAPE_QUESTION_TYPES as readonly string[]).includes(type)) return 'shapes';
+  if (type === 'spoken_question') return 'both';
+  if (type === 'refusal') return 'refusal';
+  return 'home';
+}
+
+/** The task types of each world and how many samples of each make up `perWorld`. */
+export function typePlan(perWorld: number): { type: TaskType; count: number }[] {
+  const split = (types: readonly TaskType[]) =>
+    types.map((type, i) => ({ type, count: Math.floor(perWorld / types.length) + (i < perWorld % types.length ? 1 : 0) }));
+  return [...split(SHAPE_QUESTION_TYPES), ...split(['transcribe', 'intent', 'respond']), ...split(['spoken_question']), ...split(['refusal'])];
+}
+
+async function renderImage(scene: Scene, rng: Rng, otherShare: number): Promise<{ bytes: Uint8Array; media: Record<string, string | number> }> {
+  const renderer = rng.bool() ? 'svg' : 'raster';
+  const other = rng.bool(otherShare);
+  const format: ImageFormat = other ? 'png' : rng.pick(['png', 'jpeg', 'webp'] as const);
+  const quality = rng.int(70, 95);
+  const bytes = renderer === 'svg' ? await renderSvg(scene, { format, quality }) : await renderRaster(scene, { format, quality });
+  if (!other) return { bytes, media: { renderer, format, quality } };
+  const variant = rng.pick(['rgba', 'palette', 'jpeg70', 'rescaled'] as const);
+  let image = sharp(bytes);
+  if (variant === 'rgba') image = image.ensureAlpha().png();
+  else if (variant === 'palette') image = image.png({ palette: true, colours: 64 });
+  else if (variant === 'jpeg70') image = image.jpeg({ quality: 70 });
+  else {
+    // A second resampling (bilinear, to 80–120% of the size) before the runtime's own.
+    const factor = rng.uniform(0.8, 1.2);
+    const width = Math.max(64, Math.min(1024, Math.round(scene.width * factor)));
+    const height = Math.max(64, Math.min(1024, Math.round(scene.height * factor)));
+    image = image.resize(width, height, { fit: 'fill', kernel: 'linear' }).png();
+  }
+  return { bytes: new Uint8Array(await image.toBuffer()), media: { renderer, format: variant } };
+}
+
+async function toSample(id: number, e: Example, rng: Rng, otherShare: number): Promise<EvalSample> {
+  const media: Record<string, string | number> = {};
+  let image: Uint8Array | undefined;
+  let audio: Uint8Array | undefined;
+  if (e.scene) {
+    const r = await renderImage(e.scene, rng, otherShare);
+    image = r.bytes;
+    Object.assign(media, r.media);
+  }
+  if (e.spoken) {
+    const variant = sampleSpeechVariant(rng);
+    audio = new Uint8Array(renderSpeech(e.spoken, variant, rng));
+    Object.assign(media, { voice: variant.voice.voice, rate: variant.voice.rate, sampleRate: variant.format.sampleRate });
+  }
+  return { id, type: e.type, world: worldOf(e.type), prompt: e.prompt, answer: e.answer, media, ...(image ? { image } : {}), ...(audio ? { audio } : {}) };
+}
+
+export async function drawEvalSet(options: EvalSetOptions): Promise<EvalSample[]> {
+  const plan = typePlan(options.perWorld);
+  const total = plan.reduce((n, p) => n + p.count, 0);
+  const out: EvalSample[] = [];
+  for (const { type, count } of plan) {
+    for (let i = 0; i < count; i++) {
+      out.push(await toSample(out.length, sampleExample(options.rng, type), options.rng, options.otherShare ?? 0.25));
+      options.onProgress?.(out.length, total);
+    }
+  }
+  return out;
+}

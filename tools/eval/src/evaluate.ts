@@ -1,0 +1,134 @@
+/**
+ * Evaluates a model bundle on fresh samples from the worlds spec, through @unmask/pipeline's
+ * `Unmask` exactly as users call it, and writes report.md + report.json:
+ *
+ *   node --import tsx tools/eval/src/evaluate.ts --model models/default --per-world 500 --seed 90001 --out models/default/eval
+ *
+ * Each sample is answered twice: confident decoding at τ 0.9 (the default) and one token per step
+ * (low-confidence remasking, steps = canvas length), with a 32-position canvas.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Unmask, type AskRequest } from '@unmask/pipeline';
+import { answersMatch, Rng } from '../../worlds/src/index.js';
+import { drawEvalSet, type EvalSample } from './eval-set.js';
+import { qualityBar, refusalRate, scoreStrategy, type Scored } from './metrics.js';
+import { renderMarkdown, type EvalReport } from './report.js';
+
+export const STRATEGIES = {
+  'tau0.9': { name: 'confident', threshold: 0.9 },
+  greedy: { name: 'low_confidence', steps: 32 },
+} as const;
+
+async function pool<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+  return out;
+}
+
+export async function answerAll(unmask: Unmask, samples: readonly EvalSample[], strategy: unknown, onDone?: (n: number) => void): Promise<Scored[]> {
+  let done = 0;
+  return pool(samples, 8, async (s) => {
+    const request: AskRequest = {
+      prompt: s.prompt,
+      maxTokens: 32,
+      strategy,
+      ...(s.image ? { images: [s.image] } : {}),
+      ...(s.audio ? { audio: [s.audio] } : {}),
+    };
+    const r = await unmask.ask(request);
+    onDone?.(++done);
+    return {
+      type: s.type,
+      world: s.world,
+      answer: s.answer,
+      predicted: r.text,
+      forwardPasses: r.forwardPasses,
+      answerTokens: unmask.bundle.tokenizer.encode(s.answer).length,
+    };
+  });
+}
+
+function byMedia(samples: readonly EvalSample[], rows: readonly Scored[]): EvalReport['byMedia'] {
+  const out: EvalReport['byMedia'] = {};
+  samples.forEach((s, i) => {
+    const right = answersMatch((rows[i] as Scored).predicted, s.answer) ? 1 : 0;
+    for (const key of ['renderer', 'format']) {
+      const v = s.media[key];
+      if (v === undefined) continue;
+      const slot = ((out[key] ??= {})[String(v)] ??= { n: 0, exact: 0 });
+      slot.exact = (slot.exact * slot.n + right) / (slot.n + 1);
+      slot.n += 1;
+    }
+  });
+  return out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string', default: 'models/default' },
+      'per-world': { type: 'string', default: '500' },
+      seed: { type: 'string', default: '90001' },
+      out: { type: 'string' },
+      'save-predictions': { type: 'boolean', default: false },
+    },
+  });
+  const perWorld = Number(values['per-world']);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(perWorld) || perWorld < 1 || !Number.isInteger(seed) || !values.out) {
+    process.stderr.write('usage: evaluate.ts --model DIR --per-world N --seed N --out DIR [--save-predictions]\n');
+    return 2;
+  }
+  const started = performance.now();
+  const progress = (label: string) => (done: number, total: number) => {
+    if (done % 50 === 0 || done === total) process.stderr.write(`\r${label}: ${done}/${total}${done === total ? '\n' : ''}`);
+  };
+  const samples = await drawEvalSet({ perWorld, rng: new Rng(seed), onProgress: progress('drawing samples') });
+  const unmask = await Unmask.load(resolve(values.model));
+  const strategies: EvalReport['strategies'] = {};
+  const refusals: EvalReport['refusalRate'] = {};
+  const rows: Record<string, Scored[]> = {};
+  try {
+    for (const [name, strategy] of Object.entries(STRATEGIES)) {
+      rows[name] = await answerAll(unmask, samples, strategy, (n) => progress(`answering (${name})`)(n, samples.length));
+      strategies[name] = scoreStrategy(rows[name]);
+      refusals[name] = refusalRate(rows[name]);
+    }
+  } finally {
+    await unmask.close();
+  }
+  const report: EvalReport = {
+    model: values.model,
+    seed,
+    perWorld,
+    samples: samples.length,
+    seconds: (performance.now() - started) / 1000,
+    strategies,
+    refusalRate: refusals,
+    bar: qualityBar(strategies['tau0.9']!, strategies.greedy!),
+    byMedia: byMedia(samples, rows['tau0.9']!),
+  };
+  mkdirSync(values.out, { recursive: true });
+  writeFileSync(join(values.out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(join(values.out, 'report.md'), renderMarkdown(report));
+  if (values['save-predictions']) {
+    const lines = samples.map((s, i) =>
+      JSON.stringify({ type: s.type, prompt: s.prompt, answer: s.answer, media: s.media, ...Object.fromEntries(Object.entries(rows).map(([n, r]) => [n, r[i]!.predicted])) }),
+    );
+    writeFileSync(join(values.out, 'predictions.jsonl'), `${lines.join('\n')}\n`);
+  }
+  process.stdout.write(renderMarkdown(report));
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main(process.argv.slice(2));
