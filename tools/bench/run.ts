@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'tmp/bench') },
     threads: { type: 'string' },
-    canvas: { type: 'string', default: '16' },
+    canvas: { type: 'string', default: '32' },
     samples: { type: 'string' },
     'sweep-session': { type: 'boolean', default: false },
     'peer-checkpoint': { type: 'string' },
@@ -57,7 +57,7 @@ function intArg(name: string, value: string | undefined, fallback: number): numb
 
 const quick = args.quick === true;
 const threads = intArg('threads', args.threads, os.availableParallelism());
-const canvas = intArg('canvas', args.canvas, 16);
+const canvas = intArg('canvas', args.canvas, 32);
 const requestedSamples = intArg('samples', args.samples, quick ? 16 : 64);
 const budgetS = intArg('budget-s', args['budget-s'], 540);
 const outDir = resolve(args.out!);
@@ -224,7 +224,9 @@ try {
 
   // --- session settings (optional) ---
   let sweep: BenchResult['sweep'];
-  if (args['sweep-session']) {
+  if (args['sweep-session'] && elapsedS() > budgetS * 0.9) {
+    notes.push(`The session sweep was skipped: ${elapsedS().toFixed(0)} s of the ${budgetS} s budget were spent before it.`);
+  } else if (args['sweep-session']) {
     const settings = sweepSettings(os.availableParallelism());
     const rounds = 3;
     progress.grow(settings.length * rounds + 2);
