@@ -33,6 +33,10 @@ export async function startApiServer(modelDir: string, env: Record<string, strin
     env: { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', MODEL_DIR: modelDir, DEMO_DIR: join(DEMO_ROOT, 'dist'), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // If the test process ends without stopping the server (a crash), take the server down with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));

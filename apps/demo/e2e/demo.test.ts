@@ -138,7 +138,7 @@ async function askAboutSampleImage(o: Opened): Promise<Streamed> {
 }
 
 describe(`the demo page, served by the API on ${model.real ? 'models/default' : 'the tiny random multimodal bundle'}`, () => {
-  it('loads from / with the served model, the sample gallery and the strategy controls, and labels every control', async () => {
+  it('loads from / with the served model, the sample gallery and the strategy controls, labels every control, and takes a dropped image', async () => {
     const o = await open();
     const { page } = o;
     assert.match((await page.locator('#model-status').textContent()) ?? '', /accepts text, image, audio/);
@@ -156,6 +156,17 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
         .map((n) => n.outerHTML.slice(0, 80)),
     );
     assert.deepEqual(unnamed, []);
+
+    // An image dropped on the drop zone becomes the image to ask about.
+    const png = readFileSync(join(SAMPLES_DIR, 'shapes-4.png')).toString('base64');
+    await page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+      document.getElementById('image-drop')?.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, png);
+    await page.waitForFunction(() => /dropped\.png/.test(document.getElementById('image-preview-caption')?.textContent ?? ''));
+    assert.equal(await page.locator('#image-preview').isVisible(), true);
     assert.deepEqual(o.errors, []);
     await o.context.close();
   });
@@ -274,6 +285,7 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
     const alert = page.getByRole('alert');
     await alert.waitFor();
     const text = (await alert.textContent()) ?? '';
+    assert.match(text, /^The file is too large\. /);
     assert.match(text, /HTTP 413, too_large/);
     assert.match(text, /large|limit|bytes/i);
     assert.equal(await page.locator('.card[data-status="error"]').count(), 1);
@@ -282,6 +294,7 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
     await page.getByLabel('Drop an image here, or choose a file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
     await page.getByRole('button', { name: 'Run' }).click();
     await page.waitForFunction(() => /HTTP 415/.test(document.getElementById('error')?.textContent ?? ''));
+    assert.match((await alert.textContent()) ?? '', /^That file type is not supported\. .*\[HTTP 415, unsupported_media_type\]$/);
     // The only console errors are the browser's own notes of the two refused requests.
     assert.deepEqual(
       o.errors.filter((e) => !/Failed to load resource: the server responded with a status of (413|415)/.test(e)),

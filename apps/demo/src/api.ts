@@ -7,6 +7,16 @@ import { SseParser } from './sse.js';
 
 export type StrategyInput = NonNullable<NonNullable<ChatCompletionRequestInput['diffusion']>['strategy']>;
 
+/** A first sentence for the statuses people meet most. */
+const STATUS_LEADS: Record<number, string> = {
+  413: 'The file is too large. ',
+  415: 'That file type is not supported. ',
+  422: 'The file could not be read. ',
+  429: 'The server is busy; try again in a moment. ',
+  503: 'The model is not ready. ',
+  504: 'The answer took too long. ',
+};
+
 /** An error the API answered (or a failure to reach it), with what the user should see. */
 export class ApiError extends Error {
   constructor(
@@ -19,11 +29,12 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  /** One plain line: what went wrong, which field, and the HTTP status. */
+  /** One plain line: what went wrong, the server's words, which field, and the HTTP status. */
   get plain(): string {
-    const where = this.param ? ` (field: ${this.param})` : '';
+    const lead = (this.status !== null && STATUS_LEADS[this.status]) || '';
+    const where = this.param && !this.message.includes(this.param) ? ` (field: ${this.param})` : '';
     const status = this.status === null ? '' : ` [HTTP ${this.status}${this.code ? `, ${this.code}` : ''}]`;
-    return `${this.message}${where}${status}`;
+    return `${lead}${this.message}${where}${status}`;
   }
 }
 
