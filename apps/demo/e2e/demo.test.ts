@@ -65,7 +65,7 @@ after(async () => {
 interface Opened {
   page: Page;
   context: BrowserContext;
-  /** Console errors and uncaught exceptions so far. */
+  /** Console errors, uncaught exceptions and requests to anywhere but the server, so far. */
   errors: string[];
   /** Every chat completion response, in order. */
   completions: Response[];
@@ -80,6 +80,11 @@ async function open(width = 1280, height = 900): Promise<Opened> {
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  // No request leaves the server: no CDN fonts or scripts.
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith(`${server.origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) errors.push(`external request: ${url}`);
+  });
   page.on('response', (r) => {
     if (r.url().endsWith('/v1/chat/completions')) completions.push(r);
   });
