@@ -17,7 +17,11 @@ import { partsOf, promptOf, streamedBody, type Streamed } from './sse-capture.js
 import type { Samples } from '../src/samples.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(DEMO_ROOT, 'artifacts');
+/**
+ * Screenshots go to tmp/demo-artifacts/ (test artifacts); UPDATE_SCREENSHOTS=1 refreshes the
+ * committed copies in apps/demo/artifacts/ that the README shows.
+ */
+const ARTIFACTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(DEMO_ROOT, 'artifacts') : join(DEMO_ROOT, '..', '..', 'tmp', 'demo-artifacts');
 const SAMPLES_DIR = join(DEMO_ROOT, 'public/samples');
 const samples = JSON.parse(readFileSync(join(SAMPLES_DIR, 'samples.json'), 'utf8')) as Samples;
 /** Small enough that a 10 s WAV (320 KB) is refused, large enough for every sample. */
@@ -338,7 +342,7 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
     await o.context.close();
   });
 
-  it('fits a 360 px phone screen and a 1280 px desktop (screenshots in apps/demo/artifacts/)', async () => {
+  it('fits a 360 px phone screen and a 1280 px desktop (screenshots in tmp/demo-artifacts/)', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     for (const [name, width, height] of [['desktop', 1280, 860], ['phone', 360, 780]] as const) {
       const o = await open(width, height);
