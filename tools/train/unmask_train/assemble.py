@@ -20,7 +20,7 @@ import torch
 from .audio import AudioConfig, AudioTower
 from .export_lm import write_bundle
 from .export_multimodal import audio_section, export_audio, export_vision, vision_section
-from .spliced import ImageBlock, load_lm, marker_embeddings
+from .spliced import ImageBlock, image_block, load_lm
 from .vision import VisionConfig, VisionTower
 from .vocab import ASSISTANT, AUDIO, EOS, IMAGE, MASK, PAD, USER, Vocab
 
@@ -43,7 +43,7 @@ def load_vision(path: str, model, vocab: Vocab, layout: str) -> ImageBlock:
     ckpt = torch.load(path, map_location="cpu")
     tower = VisionTower(VisionConfig(**ckpt["config"]))
     tower.load_state_dict(ckpt["state"])
-    return ImageBlock(tower, marker_embeddings(model, vocab) if layout == "pair" else None).eval()
+    return image_block(tower, model, vocab, layout).eval()
 
 
 def load_audio(path: str) -> AudioTower:

@@ -45,39 +45,59 @@ def cell_token_ids(vocab: Vocab) -> List[int]:
 
 
 class ImageBlock(nn.Module):
-    """Vision tower -> the LM's image block. `markers` [9, hidden] (layout "pair") are interleaved
-    as constants before each cell token; None (layout "compound") returns the 9 tokens."""
+    """Vision tower -> the LM's image block, by layout:
+    - "pair": `markers` [9, hidden] interleaved as constants before each cell token (18 rows);
+    - "compound_pos": `cell_positions` [9, hidden] (the LM's E[row] + E[column]) added to each cell token;
+    - "compound": the 9 tokens as they are."""
 
-    def __init__(self, tower: nn.Module, markers: Optional[torch.Tensor]):
+    def __init__(self, tower: nn.Module, markers: Optional[torch.Tensor] = None, cell_positions: Optional[torch.Tensor] = None):
         super().__init__()
         self.tower = tower
         self.config = tower.config
-        if markers is not None:
-            self.register_buffer("markers", markers.detach().clone())
-        else:
-            self.markers = None
+        self.register_buffer("markers", None if markers is None else markers.detach().clone())
+        self.register_buffer("cell_positions", None if cell_positions is None else cell_positions.detach().clone())
 
     @property
     def rows(self) -> int:
         return self.config.tokens_per_image * (2 if self.markers is not None else 1)
 
-    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+    def block_and_cells(self, pixel_values: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(the image block, the tower's 9 cell tokens before any constant is added)."""
         cells = self.tower(pixel_values)
-        if self.markers is None:
-            return cells
-        batch, n, hidden = cells.shape
-        markers = self.markers.unsqueeze(0).expand(batch, n, hidden)
-        return torch.stack([markers, cells], dim=2).reshape(batch, 2 * n, hidden)
+        if self.markers is not None:
+            batch, n, hidden = cells.shape
+            markers = self.markers.unsqueeze(0).expand(batch, n, hidden)
+            return torch.stack([markers, cells], dim=2).reshape(batch, 2 * n, hidden), cells
+        if self.cell_positions is not None:
+            return cells + self.cell_positions, cells
+        return cells, cells
 
-    def cells_of(self, block: torch.Tensor) -> torch.Tensor:
-        """The content rows of an image block."""
-        return block if self.markers is None else block[:, 1::2]
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.block_and_cells(pixel_values)[0]
 
 
 def marker_embeddings(model: MaskedDiffusionLM, vocab: Vocab) -> torch.Tensor:
     ids = torch.tensor([vocab.ids[m] for m in CELL_MARKERS])
     with torch.no_grad():
         return model.embed(ids.unsqueeze(0))[0]
+
+
+def cell_position_embeddings(model: MaskedDiffusionLM, vocab: Vocab) -> torch.Tensor:
+    """[9, hidden]: E[row word] + E[column word] of each cell in reading order, from the raw token table
+    (the untied LM head of a checkpoint saved with factored embeddings), as layout compound_pos adds them."""
+    from .factored import cell_position_matrix
+    with torch.no_grad():
+        return cell_position_matrix(vocab)[1:] @ model.lm_head.weight
+
+
+def image_block(tower: nn.Module, model: MaskedDiffusionLM, vocab: Vocab, layout: str) -> ImageBlock:
+    if layout == "pair":
+        return ImageBlock(tower, markers=marker_embeddings(model, vocab))
+    if layout == "compound_pos":
+        return ImageBlock(tower, cell_positions=cell_position_embeddings(model, vocab))
+    if layout == "compound":
+        return ImageBlock(tower)
+    raise ValueError(f"unknown image layout {layout!r}")
 
 
 class Spliced:
@@ -185,5 +205,5 @@ def summary(acc: Dict[str, float]) -> str:
     return " ".join(f"{t}={v * 100:.0f}" for t, v in acc.items())
 
 
-__all__ = ["load_lm", "cell_token_ids", "ImageBlock", "marker_embeddings", "Spliced", "encode", "splice", "pick_canvas",
+__all__ = ["load_lm", "cell_token_ids", "ImageBlock", "image_block", "marker_embeddings", "cell_position_embeddings", "Spliced", "encode", "splice", "pick_canvas",
            "by_type", "exact_by_type", "summary", "position_ids", "CANVAS_BUCKETS", "BLANK", "ASSISTANT"]

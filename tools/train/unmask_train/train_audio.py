@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from .audio import AudioConfig, AudioTower, semantic_tokens
 from .data import load_jsonl
 from .decode import generate
-from .spliced import ImageBlock, by_type, encode, exact_by_type, load_lm, marker_embeddings, pick_canvas, splice, summary
+from .spliced import by_type, encode, exact_by_type, image_block, load_lm, pick_canvas, splice, summary
 from .train_lm import llada_loss
 from .vision import VisionConfig, VisionTower
 from .vocab import BLANK, Vocab, join_words, split_words
@@ -124,7 +124,7 @@ def load_image_block(path: str, model, vocab: Vocab, layout: str):
     ckpt = torch.load(path, map_location="cpu")
     tower = VisionTower(VisionConfig(**ckpt["config"]))
     tower.load_state_dict(ckpt["state"])
-    block = ImageBlock(tower, marker_embeddings(model, vocab) if layout == "pair" else None).eval()
+    block = image_block(tower, model, vocab, layout).eval()
     for p in block.parameters():
         p.requires_grad_(False)
     return block

@@ -32,8 +32,7 @@ import torch.nn.functional as F
 
 from .data import encode_batch, load_jsonl
 from .decode import generate
-from .spliced import (ImageBlock, by_type, cell_token_ids, encode, exact_by_type, load_lm, marker_embeddings, pick_canvas,
-                      splice, summary)
+from .spliced import ImageBlock, by_type, cell_token_ids, encode, exact_by_type, image_block, load_lm, pick_canvas, splice, summary
 from .train_lm import llada_loss
 from .vision import VisionConfig, VisionTower
 from .vocab import Vocab
@@ -86,7 +85,7 @@ def evaluate(model, block: ImageBlock, perception: Perception, vocab: Vocab, pix
     cell_right, image_right, n_img = 0, 0, len(targets)
     for i in range(0, n_img, 100):
         pv = torch.from_numpy(np.asarray(pixels[i:i + 100], dtype=np.float32))
-        pred = perception.predict(block.cells_of(block(pv)))
+        pred = perception.predict(block.block_and_cells(pv)[1])
         ok = pred == targets[i:i + 100]
         cell_right += ok.sum().item()
         image_right += ok.all(1).sum().item()
@@ -111,8 +110,9 @@ def text_ceiling(model, vocab: Vocab, layout: str, pairs, batch=50):
     results = []
     for i in range(0, len(pairs), batch):
         chunk = pairs[i:i + batch]
-        ids, attn, start = encode_batch(chunk, vocab, layout, 32, with_answer=False)
-        filled, _ = generate(model, ids, attn, start, vocab.mask, vocab.eos)
+        ids, attn, start, *cells = encode_batch(chunk, vocab, layout, 32, with_answer=False)
+        extra = (cells[0],) if layout == "compound_pos" else ()
+        filled, _ = generate(model, ids, attn, start, vocab.mask, vocab.eos, None, *extra)
         results += [(e, vocab.decode(r)) for e, r in zip(chunk, filled.tolist())]
     return exact_by_type(results)
 
@@ -155,7 +155,7 @@ def main():
     perception = Perception(model, vocab)
     tower = VisionTower(VisionConfig(hidden_size=args.hidden, intermediate_size=4 * args.hidden, num_hidden_layers=args.layers,
                                      num_attention_heads=4, lm_hidden_size=model.config.hidden_size))
-    block = ImageBlock(tower, marker_embeddings(model, vocab) if layout == "pair" else None)
+    block = image_block(tower, model, vocab, layout)
 
     pixels, eval_pixels = load_pixels(args.images), load_pixels(args.eval_images)
     targets = cell_targets(load_jsonl(os.path.join(args.images, "scenes.jsonl")), vocab)
@@ -189,8 +189,8 @@ def main():
         images = [e["image"] for e in chunk]
         pv = torch.from_numpy(np.asarray(pixels[sorted(set(images))], dtype=np.float32))
         where = {img: k for k, img in enumerate(sorted(set(images)))}
-        blocks = block(pv)
-        ce, mse, acc = perception.loss(block.cells_of(blocks), targets[sorted(set(images))])
+        blocks, cells = block.block_and_cells(pv)
+        ce, mse, acc = perception.loss(cells, targets[sorted(set(images))])
         loss = ce + args.mse_weight * mse
         qa = torch.zeros(())
         if args.qa_weight > 0 and step > args.qa_after:
