@@ -6,8 +6,11 @@ short by the time limit still reports the prompts it finished).
 
   OMP_NUM_THREADS=N /usr/bin/python3 tools/bench/peer.py JOB.json
 
-JOB.json: {"weights": {...}, "threads": N, "prompts": [[ids...], ...], "gen_length", "steps",
-"block_length", "mask_id", "eos_id", "warmup"}. `weights` says where the model comes from:
+JOB.json: {"weights": {...}, "threads": N, "prompts": [{"ids": [...], "splices": [...]}, ...],
+"gen_length", "steps", "block_length", "mask_id", "eos_id", "warmup"}. A splice
+{"offset", "count", "data"} is image or audio features (count × hidden floats, computed by the
+TypeScript run's media towers) that replace the token embeddings at those prompt positions,
+as the runtime splices them; media encoding is timed on neither side. `weights` says where the model comes from:
   {"kind": "tiny"}              the tiny test bundle's model (make_test_bundle.tiny_model())
   {"kind": "tiny-multimodal"}   the tiny multimodal bundle's LM (make_multimodal_test_bundle.py:
                                 torch.manual_seed(0), then the same LMConfig)
@@ -47,6 +50,28 @@ def load_model(weights: dict) -> MaskedDiffusionLM:
     raise ValueError(f"peer: unknown weights kind {kind!r} (tiny, tiny-multimodal, hf)")
 
 
+def splicing(model: MaskedDiffusionLM, splices: list):
+    """model.embed with the prompt's media features written over their placeholder positions."""
+    embed = type(model).embed.__get__(model)
+    features = [(sp["offset"], sp["count"], torch.tensor(sp["data"], dtype=torch.float32).view(sp["count"], -1)) for sp in splices]
+
+    def spliced(ids: torch.Tensor) -> torch.Tensor:
+        out = embed(ids)
+        for offset, count, data in features:
+            out[:, offset:offset + count] = data
+        return out
+    return spliced
+
+
+def run(model: MaskedDiffusionLM, prompt: dict, args: tuple):
+    if prompt.get("splices"):
+        model.embed = splicing(model, prompt["splices"])
+    try:
+        return generate(model, prompt["ids"], *args)
+    finally:
+        model.__dict__.pop("embed", None)
+
+
 def main() -> None:
     with open(sys.argv[1]) as f:
         job = json.load(f)
@@ -54,11 +79,11 @@ def main() -> None:
     model = load_model(job["weights"])
     args = (job["gen_length"], job["steps"], job["block_length"], job["mask_id"], job["eos_id"])
     for prompt in job["prompts"][: job.get("warmup", 1)]:
-        generate(model, prompt, *args)
+        run(model, prompt, args)
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
     for prompt in job["prompts"]:
         started = time.perf_counter()
-        out = generate(model, prompt, *args)
+        out = run(model, prompt, args)
         ms = (time.perf_counter() - started) * 1000
         print(json.dumps({"canvas": out.canvas, "forward_passes": out.forward_passes, "ms": ms, "min_margin": out.min_margin}), flush=True)
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type Bundle, DecodingEngine, loadBundle } from '@unmask/core';
 import { CountingModel } from './counting-model.js';
 import { lmCost } from './flops.js';
-import { PYTHON, peerWeightsFor, runPeer } from './peer.js';
+import { PYTHON, peerPrompt, peerWeightsFor, runPeer } from './peer.js';
 
 const TINY = fileURLToPath(new URL('../../libs/core/test-fixtures/tiny-bundle', import.meta.url));
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -50,7 +50,7 @@ describe('the PyTorch peer and the counting model', () => {
     const engine = new DecodingEngine(bundle.model);
     const ours = await Promise.all(prompts.map((p) => engine.generate({ promptIds: p, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result));
     const peer = await runPeer(
-      { weights: { kind: 'tiny' }, threads: 1, prompts, gen_length: 8, steps: 8, block_length: 8, mask_id: bundle.info.maskTokenId, eos_id: bundle.info.eosTokenId, warmup: 1 },
+      { weights: { kind: 'tiny' }, threads: 1, prompts: prompts.map((p) => peerPrompt(p, [])), gen_length: 8, steps: 8, block_length: 8, mask_id: bundle.info.maskTokenId, eos_id: bundle.info.eosTokenId, warmup: 1 },
       120_000,
     );
     assert.equal(peer.results.length, 2);
@@ -67,8 +67,25 @@ describe('the PyTorch peer and the counting model', () => {
     assert.equal(peer.cut, false);
   });
 
+  it('splices the same media features over the prompt as the runtime does', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {
+    const prompt = [4, 5, 30, 31, 6];
+    const data = Float32Array.from({ length: 3 * 32 }, (_, i) => Math.sin(i * 1.7) * 2);
+    const embeddings = [{ offset: 1, count: 3, data }];
+    const engine = new DecodingEngine(bundle.model);
+    const ours = await engine.generate({ promptIds: prompt, embeddings, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result;
+    const plain = await engine.generate({ promptIds: prompt, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result;
+    const job = { weights: { kind: 'tiny' as const }, threads: 1, gen_length: 8, steps: 8, block_length: 8, mask_id: bundle.info.maskTokenId, eos_id: bundle.info.eosTokenId, warmup: 0 };
+    const peer = await runPeer({ ...job, prompts: [peerPrompt(prompt, embeddings), peerPrompt(prompt, [])] }, 120_000);
+    const [spliced, unspliced] = peer.results;
+    if (spliced!.min_margin >= 1e-4) assert.deepEqual(spliced!.canvas, ours.canvas);
+    if (unspliced!.min_margin >= 1e-4) assert.deepEqual(unspliced!.canvas, plain.canvas);
+    assert.ok(spliced!.min_margin >= 1e-4, 'the spliced prompt met a near-tie; the comparison would prove nothing');
+    // The features matter, so splicing in the peer is what made the canvases agree.
+    assert.notDeepEqual(ours.canvas, plain.canvas);
+  });
+
   it('says so when the time limit stops the peer before its first prompt', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {
-    const job = { weights: { kind: 'tiny' as const }, threads: 1, prompts: [[4, 5, 6]], gen_length: 8, steps: 8, block_length: 8, mask_id: 2, eos_id: 1, warmup: 1 };
+    const job = { weights: { kind: 'tiny' as const }, threads: 1, prompts: [peerPrompt([4, 5, 6], [])], gen_length: 8, steps: 8, block_length: 8, mask_id: 2, eos_id: 1, warmup: 1 };
     await assert.rejects(runPeer(job, 50), /stopped at the time limit before finishing one prompt/);
   });
 });

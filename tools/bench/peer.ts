@@ -1,6 +1,7 @@
 /**
  * Spawns the PyTorch peer (peer.py under /usr/bin/python3 with OMP_NUM_THREADS = the run's
- * thread count) on the same prompt ids and greedy fixed-step strategy, and compares.
+ * thread count) on the same prompts (token ids and spliced media features) and greedy
+ * fixed-step strategy.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { SplicedEmbeddings } from '@unmask/core';
 
 export const PEER_SCRIPT = fileURLToPath(new URL('peer.py', import.meta.url));
 export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
@@ -39,10 +41,20 @@ export function peerWeightsFor(manifestName: string, checkpoint: string | undefi
   return undefined;
 }
 
+/** A prompt's token ids and the media features spliced over its placeholder positions. */
+export interface PeerPrompt {
+  readonly ids: readonly number[];
+  readonly splices: readonly { readonly offset: number; readonly count: number; readonly data: readonly number[] }[];
+}
+
+export function peerPrompt(promptIds: readonly number[], embeddings: readonly SplicedEmbeddings[]): PeerPrompt {
+  return { ids: promptIds, splices: embeddings.map((e) => ({ offset: e.offset, count: e.count, data: Array.from(e.data) })) };
+}
+
 export interface PeerJob {
   readonly weights: PeerWeights;
   readonly threads: number;
-  readonly prompts: readonly (readonly number[])[];
+  readonly prompts: readonly PeerPrompt[];
   readonly gen_length: number;
   readonly steps: number;
   readonly block_length: number;

@@ -23,7 +23,7 @@ import { lmCost } from './flops.js';
 import { CACHES, type CellResult, type CellRun, markAgreement, type PreparedPrompt, runCell, sameTokens, STRATEGIES, summariseCell } from './grid.js';
 import { describeMachine } from './machine.js';
 import { measureMatmulRate } from './matmul-rate.js';
-import { peerWeightsFor, runPeer } from './peer.js';
+import { peerPrompt, peerWeightsFor, runPeer } from './peer.js';
 import { Progress } from './progress.js';
 import { chartSvg, markdownReport } from './report.js';
 import type { BenchResult, PeerComparison } from './result.js';
@@ -146,15 +146,14 @@ try {
   const grid: CellResult[] = STRATEGIES.flatMap((s) => CACHES.map((cache) => summariseCell(s, cache, canvas, runs.get(`${s.label}/${cache}`)!, matmul.flopsPerSecond)));
   markAgreement(grid);
 
-  // --- the PyTorch peer on the same prompts (text-only ones) ---
+  // --- the PyTorch peer on the same prompts and media features ---
   let peer: PeerComparison | undefined;
   let peerSkipped: string | undefined;
   const weights = peerWeightsFor(bundle.manifest.name, args['peer-checkpoint']);
-  const textOnly = sample.map((p, i) => ({ p, i })).filter(({ p }) => p.embeddings.length === 0);
+  const peerPrompts = sample.map((p, i) => ({ p, i }));
   if (!weights) peerSkipped = `no PyTorch weights for bundle "${bundle.manifest.name}"; pass --peer-checkpoint DIR (a Llama/Qwen2-layout config.json + model.safetensors)`;
-  else if (textOnly.length === 0) peerSkipped = 'every prompt has media; the reference loop takes token ids only';
   else {
-    progress.grow(textOnly.length);
+    progress.grow(peerPrompts.length);
     progress.draw('PyTorch peer');
     const ours = grid.find((c) => c.strategy === STRATEGIES[0]!.label && c.cache === 'none')!;
     const peerBudgetMs = Math.max(30, budgetS * 0.7 - elapsedS()) * 1000;
@@ -163,7 +162,7 @@ try {
         {
           weights,
           threads,
-          prompts: textOnly.map(({ p }) => p.promptIds),
+          prompts: peerPrompts.map(({ p }) => peerPrompt(p.promptIds, p.embeddings)),
           gen_length: canvas,
           steps: canvas,
           block_length: canvas,
@@ -173,9 +172,9 @@ try {
         },
         peerBudgetMs,
       );
-      progress.tick('PyTorch peer', textOnly.length);
-      const done = textOnly.slice(0, out.results.length);
-      if (out.cut) notes.push(`The peer reached its time limit (${(peerBudgetMs / 1000).toFixed(0)} s) after ${done.length} of ${textOnly.length} prompts; the comparison uses those.`);
+      progress.tick('PyTorch peer', peerPrompts.length);
+      const done = peerPrompts.slice(0, out.results.length);
+      if (out.cut) notes.push(`The peer reached its time limit (${(peerBudgetMs / 1000).toFixed(0)} s) after ${done.length} of ${peerPrompts.length} prompts; the comparison uses those.`);
       const oursMs = done.map(({ i }) => ours.answers[i]!.ms);
       const peerMs = out.results.map((r) => r.ms);
       const disagreements: PeerComparison['disagreements'] = [];
@@ -198,7 +197,6 @@ try {
         nearTies: out.results.filter((r) => r.min_margin < 1e-3).length,
         disagreements,
       };
-      if (textOnly.length < sample.length) notes.push(`The peer ran the ${textOnly.length} text-only prompts of ${sample.length} (it takes token ids, not spliced media features).`);
     } catch (error) {
       peerSkipped = `the peer failed: ${(error as Error).message}`;
     }
