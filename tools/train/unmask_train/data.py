@@ -26,10 +26,15 @@ def load_jsonl(path: str) -> List[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+LAYOUTS = ("pair", "compound", "compound_pos")
+
+
 def image_block(cells: Sequence[str], layout: str) -> List[str]:
+    """pair: marker + content per cell (18 tokens); compound / compound_pos: the nine content
+    tokens (compound_pos adds a cell-position embedding to them, see cell_positions)."""
     if layout == "pair":
         return [t for marker, cell in zip(CELL_MARKERS, cells) for t in (marker, cell)]
-    if layout == "compound":
+    if layout in ("compound", "compound_pos"):
         return list(cells)
     raise ValueError(f"unknown image layout {layout!r}")
 
@@ -100,28 +105,34 @@ class Batcher:
             e = self.rng.choice(self.by_type[t])
             if self._canvas(e) == canvas or (canvas == CANVAS_BUCKETS[-1] and answer_len(e) + 1 <= canvas and self.rng.random() < 0.15):
                 picked.append(e)
-        ids, attn, canvas_start = encode_batch(picked, self.vocab, self.layout, canvas, self.rng, self.max_blanks)
-        return ids, attn, canvas_start, picked
+        enc = encode_batch(picked, self.vocab, self.layout, canvas, self.rng, self.max_blanks)
+        return enc, picked
 
 
 def encode_batch(examples: List[dict], vocab: Vocab, layout: str, canvas: int, rng: Optional[random.Random] = None,
                  max_blanks: int = 0, with_answer: bool = True):
     """Left-padded prompts + canvas. Returns ids [B, P+canvas] (canvas = answer + eos, or masks when
-    with_answer is False), attention mask, and P (the canvas's start column)."""
+    with_answer is False), attention mask, P (the canvas's start column), and cell numbers [B, P+canvas]
+    (1..9 on the scene's tokens with layout compound_pos, else 0)."""
     prompts = [vocab.encode_words(prompt_tokens(e, layout, rng, max_blanks)) for e in examples]
     p = max(len(x) for x in prompts)
     ids = torch.full((len(examples), p + canvas), vocab.pad, dtype=torch.long)
     attn = torch.zeros((len(examples), p + canvas), dtype=torch.long)
+    cells = torch.zeros((len(examples), p + canvas), dtype=torch.long)
     for i, (e, pr) in enumerate(zip(examples, prompts)):
         ids[i, p - len(pr):p] = torch.tensor(pr)
         attn[i, p - len(pr):] = 1
+        if layout == "compound_pos" and e.get("cells"):
+            # The scene's nine tokens follow <|user|>; number them 1..9 in reading order.
+            first = p - len(pr) + 1
+            cells[i, first:first + 9] = torch.arange(1, 10)
         if with_answer:
             ans = vocab.encode_words(split_words(e["answer"]))[:canvas]
             ids[i, p:] = vocab.eos
             ids[i, p:p + len(ans)] = torch.tensor(ans)
         else:
             ids[i, p:] = vocab.mask
-    return ids, attn, p
+    return ids, attn, p, cells
 
 
 def position_ids(attn: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ from .data import position_ids
 
 @torch.no_grad()
 def generate(model, ids: torch.Tensor, attn: torch.Tensor, start: int, mask_id: int, eos_id: int,
-             tau: Optional[float] = None) -> Tuple[torch.Tensor, List[int]]:
+             tau: Optional[float] = None, cells: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, List[int]]:
     """ids: [B, start + canvas] with masks on the canvas. Returns the filled canvas [B, canvas]
     and the number of forward passes each row took. tau=None: one token per step (greedy)."""
     x = ids.clone()
@@ -26,7 +26,8 @@ def generate(model, ids: torch.Tensor, attn: torch.Tensor, start: int, mask_id: 
         active = masked.any(1)
         if not active.any():
             break
-        logits, _ = model(model.embed(x), attention_mask=attn, position_ids=pos, logits_indices=idx)
+        embeds = model.embed(x) if cells is None else model.embed(x, cells)
+        logits, _ = model(embeds, attention_mask=attn, position_ids=pos, logits_indices=idx)
         probs = torch.softmax(logits.float(), dim=-1)
         conf, pred = probs.max(-1)
         conf = torch.where(masked, conf, torch.full_like(conf, -1.0))

@@ -10,11 +10,11 @@ keeps E (untied weights), so the runtime sees an ordinary LLaDA-style graph.
 """
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 
-from .vocab import CELL_MARKERS, Vocab
+from .vocab import CELL_MARKERS, CELL_NAMES, Vocab
 
 
 def components(vocab: Vocab) -> Dict[int, List[int]]:
@@ -38,13 +38,29 @@ def composition_matrix(vocab: Vocab) -> torch.Tensor:
     return c
 
 
-def install(model, vocab: Vocab) -> torch.Tensor:
-    """Makes model.embed compose the compound tokens' embeddings; returns the composition matrix."""
-    c = composition_matrix(vocab)
+def cell_position_matrix(vocab: Vocab) -> torch.Tensor:
+    """[10, V]: row k (1..9, reading order) selects the words of grid cell k's row and column;
+    row 0 (not a scene token) is zero."""
+    m = torch.zeros(10, len(vocab))
+    for k, name in enumerate(CELL_NAMES, start=1):
+        for word in name.split("_"):
+            m[k, vocab.ids[word]] = 1.0
+    return m
 
-    def embed(input_ids: torch.Tensor) -> torch.Tensor:
+
+def install(model, vocab: Vocab) -> torch.Tensor:
+    """Makes model.embed compose the compound tokens' embeddings, and add the cell-position
+    embedding E[row] + E[col] to scene tokens when given cell numbers (layout compound_pos);
+    returns the composition matrix."""
+    c = composition_matrix(vocab)
+    pos = cell_position_matrix(vocab)
+
+    def embed(input_ids: torch.Tensor, cells: Optional[torch.Tensor] = None) -> torch.Tensor:
         table = model.embed_tokens.weight
-        return torch.nn.functional.embedding(input_ids, table + c @ table)
+        out = torch.nn.functional.embedding(input_ids, table + c @ table)
+        if cells is not None:
+            out = out + torch.nn.functional.embedding(cells, pos @ table)
+        return out
 
     model.embed = embed
     return c

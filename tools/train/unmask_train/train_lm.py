@@ -17,7 +17,7 @@ from collections import defaultdict
 import torch
 import torch.nn.functional as F
 
-from .data import CANVAS_BUCKETS, Batcher, encode_batch, load_jsonl, position_ids
+from .data import CANVAS_BUCKETS, LAYOUTS, Batcher, encode_batch, load_jsonl, position_ids
 from .decode import generate
 from .factored import install as install_factored, materialised_state
 from .lm import LMConfig, MaskedDiffusionLM
@@ -26,7 +26,7 @@ from .vocab import Vocab, split_words
 EPS = 1e-3
 
 
-def llada_loss(model, ids, attn, start, mask_id, generator, weighting="llada", t_min=EPS):
+def llada_loss(model, ids, attn, start, mask_id, generator, weighting="llada", t_min=EPS, cells=None):
     """Mask each canvas token with probability t ~ U(t_min, 1) (per row; at least one), cross-entropy
     on masked positions divided by t (weighting "llada") or not ("flat"), averaged over canvas
     positions."""
@@ -40,7 +40,8 @@ def llada_loss(model, ids, attn, start, mask_id, generator, weighting="llada", t
     x = ids.clone()
     x[:, start:][masked] = mask_id
     idx = torch.arange(start, total).unsqueeze(0).expand(batch, canvas)
-    logits, _ = model(model.embed(x), attention_mask=attn, position_ids=position_ids(attn), logits_indices=idx)
+    embeds = model.embed(x) if cells is None else model.embed(x, cells)
+    logits, _ = model(embeds, attention_mask=attn, position_ids=position_ids(attn), logits_indices=idx)
     ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none").view(batch, canvas)
     weight = masked / t if weighting == "llada" else masked.float()
     loss = (ce * weight).sum() / (batch * canvas)
@@ -60,8 +61,9 @@ def evaluate(model, vocab, examples, layout, canvas, tau=None, batch_size=100):
         right, nfe, toks = 0, 0, 0
         for i in range(0, len(es), batch_size):
             chunk = es[i:i + batch_size]
-            ids, attn, start = encode_batch(chunk, vocab, layout, canvas, with_answer=False)
-            filled, forwards = generate(model, ids, attn, start, vocab.mask, vocab.eos, tau)
+            ids, attn, start, cells = encode_batch(chunk, vocab, layout, canvas, with_answer=False)
+            filled, forwards = generate(model, ids, attn, start, vocab.mask, vocab.eos, tau,
+                                        cells if layout == "compound_pos" else None)
             for e, row, f in zip(chunk, filled.tolist(), forwards):
                 right += vocab.decode(row) == e["answer"]
                 nfe += f
@@ -92,7 +94,7 @@ def main():
     ap.add_argument("--eval", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--vocab", help="vocabulary JSON to reuse (built from --train otherwise)")
-    ap.add_argument("--layout", default="pair", choices=["pair", "compound"])
+    ap.add_argument("--layout", default="pair", choices=list(LAYOUTS))
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--minutes", type=float, default=0, help="stop after this many minutes (0 = no limit)")
     ap.add_argument("--batch", type=int, default=64)
@@ -164,8 +166,9 @@ def main():
     run_loss, run_acc, n = 0.0, 0.0, 0
     step = 0
     for step in range(1, args.steps + 1):
-        ids, attn, start, _ = batcher.next()
-        loss, acc = llada_loss(model, ids, attn, start, vocab.mask, gen, args.loss, args.t_min)
+        (ids, attn, start, cells), _ = batcher.next()
+        loss, acc = llada_loss(model, ids, attn, start, vocab.mask, gen, args.loss, args.t_min,
+                               cells if args.layout == "compound_pos" else None)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
