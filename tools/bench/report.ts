@@ -73,16 +73,24 @@ export function markdownReport(r: BenchResult): string {
 const CACHE_COLOURS: Record<string, string> = { none: '#1f77b4', prefix: '#ff7f0e', dual: '#2ca02c' };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/** A round axis step (1, 2 or 5 × 10^k) near `raw`. */
+function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const m = raw / power;
+  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * power;
+}
+
 /** Accuracy (y) against forward passes per answer (x), one point per strategy × cache. */
 export function chartSvg(r: BenchResult): string {
-  const W = 760;
+  const W = 820;
   const Hh = 440;
   const left = 60;
-  const right = 200;
+  const right = 250;
   const top = 40;
   const bottom = 50;
   const xs = r.grid.map((c) => c.forwardPassesPerAnswer);
-  const xMax = Math.max(1, ...xs) * 1.05;
+  const step = niceStep(Math.max(1, ...xs) / 6);
+  const xMax = Math.ceil((Math.max(1, ...xs) * 1.02) / step) * step;
   const x = (v: number) => left + (v / xMax) * (W - left - right);
   const y = (v: number) => top + (1 - v) * (Hh - top - bottom);
   const out: string[] = [];
@@ -94,9 +102,8 @@ export function chartSvg(r: BenchResult): string {
     out.push(`<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
     out.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${(v * 100).toFixed(0)}%</text>`);
   }
-  const ticks = 6;
-  for (let i = 0; i <= ticks; i++) {
-    const v = (xMax / ticks) * i;
+  for (let i = 0; i <= Math.round(xMax / step); i++) {
+    const v = step * i;
     out.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${y(0)}" y2="${y(0) + 4}" stroke="#333"/>`);
     out.push(`<text x="${x(v)}" y="${y(0) + 16}" text-anchor="middle">${fmt(v, 2)}</text>`);
   }
