@@ -61,7 +61,7 @@ export function markdownReport(r: BenchResult): string {
     const base = r.sweep.results[0]!.p50Ms;
     for (const s of r.sweep.results) lines.push(`| ${s.label} | ${s.runs} | ${fmt(s.p50Ms)} | ${fmt(s.p95Ms)} | ${fmt(s.p50Ms / base)}× |`);
     if (r.sweep.poolSize.length) {
-      lines.push('', '| pool size | req/s (16 clients, maxBatchSize 8) | p50 ms |', '| ---: | ---: | ---: |');
+      lines.push('', '| pool size | req/s (16 clients, maxBatchSize 8; two runs each, order 1, 2, 2, 1) | p50 ms (mean of the runs) |', '| ---: | ---: | ---: |');
       for (const p of r.sweep.poolSize) lines.push(`| ${p.poolSize} | ${fmt(p.requestsPerSecond)} | ${fmt(p.latencyP50Ms)} |`);
     }
     lines.push('', `Fastest setting in this run: ${r.sweep.fastest}. Recommended from these measurements:`, '', ...r.sweep.recommendations.map((x) => `- ${x}`), '');

@@ -232,17 +232,20 @@ try {
     const results = await sweepSessions(bundle.resolve(bundle.manifest.lm.graph), bundle.manifest, positions, canvas, settings, rounds, quick ? 0.3 : 0.6, () =>
       progress.tick('session settings'),
     );
-    const poolSize: NonNullable<BenchResult['sweep']>['poolSize'] = [];
-    for (const size of [1, 2]) {
+    // Pool sizes in the order 1, 2, 2, 1 so that drift in load falls on both alike.
+    const totals = new Map<number, { requests: number; seconds: number; latencies: number[] }>();
+    for (const size of [1, 2, 2, 1]) {
       const other = await loadBundle(modelDir, { poolSize: size, sessionOptions: { intraOpNumThreads: threads } });
       try {
-        const t = await measureThroughput(other.model, sample, { maxBatchSize: 8, clients, requestsPerClient: 2, canvas, strategy: batchingStrategy, cache: 'none' }, () => {});
-        poolSize.push({ poolSize: size, requestsPerSecond: t.requestsPerSecond, latencyP50Ms: t.latencyP50Ms });
+        const t = await measureThroughput(other.model, sample, { maxBatchSize: 8, clients, requestsPerClient: 1, canvas, strategy: batchingStrategy, cache: 'none' }, () => {});
+        const total = totals.get(size) ?? { requests: 0, seconds: 0, latencies: [] };
+        totals.set(size, { requests: total.requests + t.requests, seconds: total.seconds + t.seconds, latencies: [...total.latencies, t.latencyP50Ms] });
       } finally {
         await other.close();
       }
-      progress.tick('pool size');
+      progress.tick('pool size', 0.5);
     }
+    const poolSize = [...totals.entries()].map(([size, t]) => ({ poolSize: size, requestsPerSecond: t.requests / t.seconds, latencyP50Ms: mean(t.latencies) }));
     const fastest = [...results].sort((a, b) => a.p50Ms - b.p50Ms)[0]!;
     sweep = { positions, logits: canvas, rounds, results, poolSize, fastest: `${fastest.label} (p50 ${fastest.p50Ms.toFixed(3)} ms)`, recommendations: recommend(results) };
   }
