@@ -19,10 +19,12 @@ export interface ThroughputResult {
   readonly forwardPasses: number;
   /** Mean rows per forward pass the engine ran. */
   readonly rowsPerPass: number;
+  /** Mean wall time of one (batched) forward pass, ms. */
+  readonly passMs: number;
 }
 
 export async function measureThroughput(
-  model: LanguageModel & { take?: () => { rows: number }[] },
+  model: LanguageModel & { take?: () => { rows: number; ms: number }[] },
   prompts: readonly PreparedPrompt[],
   options: { maxBatchSize: number; clients: number; requestsPerClient: number; canvas: number; strategy: unknown; cache: 'none' | 'prefix' | 'dual' },
   onRequest: () => void,
@@ -61,5 +63,6 @@ export async function measureThroughput(
     latencyP95Ms: quantile(latencies, 0.95),
     forwardPasses: passes.length,
     rowsPerPass: passes.length ? passes.reduce((s, p) => s + p.rows, 0) / passes.length : NaN,
+    passMs: passes.length ? passes.reduce((s, p) => s + p.ms, 0) / passes.length : NaN,
   };
 }

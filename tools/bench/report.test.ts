@@ -27,8 +27,8 @@ const result: BenchResult = {
   grid: [cell('fixed 1/step', 'none', 16, 0.5), cell('fixed 1/step', 'prefix', 16, 0.25), cell('ascending', 'dual', 5, 1)],
   peerSkipped: 'no weights',
   batching: [
-    { maxBatchSize: 8, clients: 16, requests: 32, seconds: 1, requestsPerSecond: 30, latencyP50Ms: 1, latencyP95Ms: 2, forwardPasses: 10, rowsPerPass: 8 },
-    { maxBatchSize: 1, clients: 16, requests: 32, seconds: 3, requestsPerSecond: 10, latencyP50Ms: 1, latencyP95Ms: 2, forwardPasses: 80, rowsPerPass: 1 },
+    { maxBatchSize: 8, clients: 16, requests: 32, seconds: 1, requestsPerSecond: 30, latencyP50Ms: 1, latencyP95Ms: 2, forwardPasses: 10, rowsPerPass: 8, passMs: 4 },
+    { maxBatchSize: 1, clients: 16, requests: 32, seconds: 3, requestsPerSecond: 10, latencyP50Ms: 1, latencyP95Ms: 2, forwardPasses: 80, rowsPerPass: 1, passMs: 1 },
   ],
   batchingStrategy: { name: 'confident' },
 };
@@ -44,6 +44,7 @@ describe('the benchmark report', () => {
   it('states the batching ratio from the two measured rates and says why the peer is missing', () => {
     const md = markdownReport(result);
     assert.match(md, /maxBatchSize 8 ÷ 1: \*\*3\.00×\*\*/);
+    assert.match(md, /A pass of 8\.00 rows took 4\.00× as long as a pass of one row: batching can gain at most 2\.00×/);
     assert.match(md, /Skipped: no weights\./);
   });
 
