@@ -111,6 +111,8 @@ def main():
     ap.add_argument("--eval-n", type=int, default=60, help="eval examples per type")
     ap.add_argument("--weights", default="", help="type=weight,... for the training mix")
     ap.add_argument("--loss", default="llada", choices=["llada", "flat"])
+    ap.add_argument("--p-smallest", type=float, default=0.6,
+                    help="probability that an example's canvas is the smallest bucket its answer fits")
     ap.add_argument("--t-min", type=float, default=EPS)
     ap.add_argument("--init", default="default", choices=["default", "small"],
                     help="default: PyTorch's (embeddings N(0,1), linear Kaiming-uniform); small: N(0, 0.02) everywhere")
@@ -134,7 +136,8 @@ def main():
     evalset = [e for es in per_type.values() for e in es]
 
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(",") if kv)}
-    batcher = Batcher(train, vocab, args.layout, args.batch, args.seed, weights, max_blanks=args.max_blanks)
+    batcher = Batcher(train, vocab, args.layout, args.batch, args.seed, weights, p_smallest=args.p_smallest,
+                      max_blanks=args.max_blanks)
     head_dim = args.hidden // args.heads
     config = LMConfig(vocab_size=len(vocab), hidden_size=args.hidden, intermediate_size=args.ffn,
                       num_hidden_layers=args.layers, num_attention_heads=args.heads, num_key_value_heads=args.heads,
