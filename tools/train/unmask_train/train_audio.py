@@ -193,6 +193,9 @@ def main():
     args = ap.parse_args()
 
     torch.set_num_threads(1)
+    # Debian's torch 1.13 (oneDNN) returns garbage weight gradients (1e16, NaN) for the strided conv1d
+    # backward of the audio encoder / adapter on this CPU; the native kernels are correct.
+    torch.backends.mkldnn.enabled = False
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     model, layout = load_lm(args.lm)

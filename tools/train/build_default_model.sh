@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Retrains the embedded default model from scratch and evaluates it (docs/default-model.md):
+#
+#   datagen (text, images, audio) -> text LM (train_lm) -> vision stage (LM frozen)
+#   -> audio stage 1 (transcription) -> audio stage 2 (instructions) -> bundle -> evaluation
+#
+#   tools/train/build_default_model.sh                 # full run, bundle in models/default
+#   OUT=tmp/build/bundle SMOKE=1 tools/train/build_default_model.sh   # minutes: tiny data, few steps
+#
+# Every setting is an environment variable (defaults below). PYTHON must have torch (Debian's
+# python3-torch: /usr/bin/python3). The CPU works; with a CUDA torch the stages do not yet use the
+# GPU. Progress goes to stdout; each stage's log is under $WORK.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+SMOKE="${SMOKE:-0}"
+if [ "$SMOKE" = "1" ]; then
+  : "${TEXT_COUNT:=20000}" "${IMAGES:=200}" "${AUDIO:=120}" "${EVAL_IMAGES:=60}" "${EVAL_AUDIO:=40}"
+  : "${LM_STEPS:=60}" "${LM_ARGS:=--layout pair --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${EVAL_PER_WORLD:=14}"
+fi
+PYTHON="${PYTHON:-/usr/bin/python3}"
+WORK="${WORK:-tmp/build}"
+OUT="${OUT:-models/default}"
+TEXT_COUNT="${TEXT_COUNT:-300000}"
+IMAGES="${IMAGES:-3000}"
+AUDIO="${AUDIO:-3000}"
+EVAL_IMAGES="${EVAL_IMAGES:-300}"
+EVAL_AUDIO="${EVAL_AUDIO:-300}"
+# The text LM: the LM helper's best recipe so far (EXPERIMENTS.md); extra flags via LM_ARGS.
+LM_STEPS="${LM_STEPS:-4000}"
+LM_ARGS="${LM_ARGS:---layout pair --lr 2e-3 --init default --factored 1 --loss flat}"
+LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (vocab.json beside it) instead of training one
+VISION_STEPS="${VISION_STEPS:-1500}"
+AUDIO1_STEPS="${AUDIO1_STEPS:-1500}"
+AUDIO2_STEPS="${AUDIO2_STEPS:-1500}"
+EVAL_PER_WORLD="${EVAL_PER_WORLD:-500}"
+EVAL_SEED="${EVAL_SEED:-90001}"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" ONNXRUNTIME_NODE_INSTALL=skip
+
+mkdir -p "$WORK"
+WORK="$(cd "$WORK" && pwd)"
+START=$(date +%s)
+stage() { printf '\n[%s +%ss] %s\n' "$(date -u +%H:%M:%S)" "$(( $(date +%s) - START ))" "$*"; }
+py() { (cd "$ROOT/tools/train" && nice -n 10 "$PYTHON" -m "$@"); }
+tsx() { nice -n 10 node --import tsx "$@"; }
+
+stage "1/8 data: $TEXT_COUNT text examples, $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips (in parallel)"
+pids=()
+( tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" > "$WORK/text-train.jsonl" &&
+  tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 > "$WORK/text-eval.jsonl" ) & pids+=($!)
+( tsx tools/datagen/generate.ts images --count "$IMAGES" --seed 101 --out "$WORK/images-train" &&
+  tsx tools/datagen/generate.ts images --count "$EVAL_IMAGES" --seed 201 --out "$WORK/images-eval" ) 2> "$WORK/datagen-images.log" & pids+=($!)
+( tsx tools/datagen/generate.ts audio --count "$AUDIO" --seed 102 --out "$WORK/audio-train" &&
+  tsx tools/datagen/generate.ts audio --count "$EVAL_AUDIO" --seed 202 --out "$WORK/audio-eval" ) 2> "$WORK/datagen-audio.log" & pids+=($!)
+for pid in "${pids[@]}"; do wait "$pid" || { echo "data generation failed (logs: $WORK/datagen-*.log)"; exit 1; }; done
+tsx tools/train/make_pairs.ts --images "$WORK/images-train" --audio "$WORK/audio-train" --per-scene 6 --seed 5 --out "$WORK/pairs-train.jsonl"
+tsx tools/train/make_pairs.ts --images "$WORK/images-eval" --audio "$WORK/audio-eval" --per-scene 6 --seed 6 --out "$WORK/pairs-eval.jsonl"
+
+if [ -n "$LM_CKPT" ]; then
+  stage "2/8 text LM: reusing $LM_CKPT"
+  mkdir -p "$WORK/lm" && cp "$LM_CKPT" "$WORK/lm/lm.pt" && cp "$(dirname "$LM_CKPT")/vocab.json" "$WORK/lm/vocab.json"
+else
+  stage "2/8 text LM: $LM_STEPS steps ($LM_ARGS)"
+  py unmask_train.train_lm --train "$WORK/text-train.jsonl" --eval "$WORK/text-eval.jsonl" --out "$WORK/lm" \
+    --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" $LM_ARGS | grep --line-buffered -E '^(eval|final)'
+fi
+LM="$WORK/lm/lm.pt"
+
+stage "3/8 vision stage (LM frozen): $VISION_STEPS steps"
+py unmask_train.train_vision --lm "$LM" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl" \
+  --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl" --out "$WORK/vision" --steps "$VISION_STEPS" \
+  --eval-every "$(( VISION_STEPS / 3 > 0 ? VISION_STEPS / 3 : 1 ))" | grep --line-buffered -E '^(text-form|eval)'
+
+AUDIO_SETS=(--audio "$WORK/audio-train" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl"
+  --eval-audio "$WORK/audio-eval" --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl")
+stage "4/8 audio stage 1, transcription (LM frozen): $AUDIO1_STEPS steps"
+py unmask_train.train_audio --stage 1 --lm "$LM" "${AUDIO_SETS[@]}" --out "$WORK/audio1" --steps "$AUDIO1_STEPS" \
+  --eval-every "$(( AUDIO1_STEPS / 3 > 0 ? AUDIO1_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval'
+
+stage "5/8 audio stage 2, instructions (LM and vision frozen): $AUDIO2_STEPS steps"
+py unmask_train.train_audio --stage 2 --lm "$LM" --vision "$WORK/vision/vision.pt" --init "$WORK/audio1/audio.pt" "${AUDIO_SETS[@]}" \
+  --out "$WORK/audio2" --steps "$AUDIO2_STEPS" --eval-every "$(( AUDIO2_STEPS / 3 > 0 ? AUDIO2_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval'
+
+stage "6/8 bundle -> $OUT"
+py unmask_train.assemble --lm "$LM" --vision "$WORK/vision/vision.pt" --audio "$WORK/audio2/audio.pt" \
+  --images "$WORK/images-train" --audio-set "$WORK/audio-train" --out "$ROOT/$OUT" 2>/dev/null
+
+stage "7/8 smoke check: npx unmask ask --model $OUT"
+SAMPLE="$ROOT/apps/demo/public/samples/shapes-1.png"
+[ -f "$SAMPLE" ] && npx unmask ask --model "$ROOT/$OUT" --image "$SAMPLE" "describe the image" --json
+
+stage "8/8 evaluation: $EVAL_PER_WORLD samples per world, seed $EVAL_SEED"
+tsx tools/eval/src/evaluate.ts --model "$ROOT/$OUT" --per-world "$EVAL_PER_WORLD" --seed "$EVAL_SEED" --out "$ROOT/$OUT/eval" > "$WORK/eval.out"
+sed -n '/Quality bar/,/## Refusals/p' "$ROOT/$OUT/eval/report.md"
+
+stage "done: bundle $OUT ($(du -sh "$ROOT/$OUT" | cut -f1)), report $OUT/eval/report.md, total $(( ($(date +%s) - START) / 60 )) min"
