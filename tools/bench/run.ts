@@ -118,10 +118,10 @@ try {
   const meanPositions = mean(prompts.map((p) => p.promptIds.length)) + canvas;
   const counting = new CountingModel(bundle.model, cost);
 
-  // --- calibrate: the costliest cell (one token per step, no cache) on a few prompts ---
+  // --- calibrate: the costliest cell (one token per step, no cache) on three prompts ---
   progress.draw('calibrating');
   const calibration = await runCell(counting, prompts.slice(0, 3), STRATEGIES[0]!, 'none', canvas, detokenize, () => {});
-  const perRequestS = mean(calibration.answers.map((a) => a.ms)) / 1000;
+  const perRequestS = quantile(calibration.answers.map((a) => a.ms), 0.5) / 1000; // the median: one stray burst of load should not shrink the sample
   const cells = STRATEGIES.length * CACHES.length;
   const gridBudgetS = budgetS * (args['sweep-session'] ? 0.45 : 0.55) - elapsedS();
   const affordable = Math.floor(gridBudgetS / (cells * perRequestS));
