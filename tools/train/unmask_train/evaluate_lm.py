@@ -1,0 +1,74 @@
+"""Evaluates a saved text LM (train_lm's lm.pt) on text-form examples: exact match per task type
+with greedy one-token-per-step decoding and with confident decoding (tau), plus forward passes
+per answer token.
+
+  OMP_NUM_THREADS=1 /usr/bin/python3 -m unmask_train.evaluate_lm --ckpt tmp/lm/run/lm.pt \
+      --vocab tmp/lm/run/vocab.json --eval tmp/lm/eval.jsonl --n 40 --tau 0.9
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+
+import torch
+
+from .data import load_jsonl
+from .factored import cell_position_matrix
+from .lm import LMConfig, MaskedDiffusionLM
+from .train_lm import evaluate
+from .vocab import Vocab
+
+
+def load(ckpt_path: str, vocab: Vocab):
+    ck = torch.load(ckpt_path)
+    model = MaskedDiffusionLM(LMConfig(**ck["config"]))
+    model.load_state_dict(ck["state"])
+    model.eval()
+    layout = ck.get("layout", "pair")
+    if layout == "compound_pos":
+        # The cell-position embedding E[row] + E[col] uses the raw word table (the LM head of a
+        # checkpoint saved with factored embeddings; the tied table otherwise).
+        pos = cell_position_matrix(vocab) @ model.lm_head.weight.detach()
+
+        def embed(ids, cells=None):
+            out = model.embed_tokens(ids)
+            return out if cells is None else out + torch.nn.functional.embedding(cells, pos)
+
+        model.embed = embed
+    return model, layout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", required=True)
+    ap.add_argument("--vocab", required=True)
+    ap.add_argument("--eval", required=True)
+    ap.add_argument("--n", type=int, default=40, help="examples per type")
+    ap.add_argument("--canvas", type=int, default=32)
+    ap.add_argument("--tau", type=float, default=0.9)
+    ap.add_argument("--json", help="write the results here")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    vocab = Vocab.load(args.vocab)
+    model, layout = load(args.ckpt, vocab)
+    per_type = defaultdict(list)
+    for e in load_jsonl(args.eval):
+        if len(per_type[e["type"]]) < args.n:
+            per_type[e["type"]].append(e)
+    examples = [e for es in per_type.values() for e in es]
+    t0 = time.time()
+    greedy = evaluate(model, vocab, examples, layout, args.canvas)
+    confident = evaluate(model, vocab, examples, layout, args.canvas, tau=args.tau)
+    print(f"{'type':16} {'greedy':>7} {'tau':>7} {'fwd/tok':>8}")
+    for t in greedy:
+        print(f"{t:16} {greedy[t]['exact']*100:6.1f}% {confident[t]['exact']*100:6.1f}% {confident[t]['forwards_per_token']:8.2f}")
+    print(f"({len(examples)} examples, {time.time() - t0:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"greedy": greedy, f"tau{args.tau}": confident}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
