@@ -28,7 +28,9 @@ def generate(model, ids: torch.Tensor, attn: torch.Tensor, start: int, mask_id: 
             break
         embeds = model.embed(x) if cells is None else model.embed(x, cells)
         logits, _ = model(embeds, attention_mask=attn, position_ids=pos, logits_indices=idx)
-        probs = torch.softmax(logits.float(), dim=-1)
+        # Never commit the mask token itself (an untrained model may rank it first; the loop would not end).
+        logits = logits.float().index_fill(-1, torch.tensor([mask_id]), float("-inf"))
+        probs = torch.softmax(logits, dim=-1)
         conf, pred = probs.max(-1)
         conf = torch.where(masked, conf, torch.full_like(conf, -1.0))
         commit = torch.zeros_like(masked)
