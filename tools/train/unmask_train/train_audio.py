@@ -9,7 +9,7 @@ The adapter's output (acoustic query tokens, then semantic tokens at frames / 8)
 audio block of the LM's prompt (spliced.py). Losses:
 - the frozen LM's masked-diffusion loss on the answer (train_lm.llada_loss, flat weighting);
 - CTC of the semantic tokens against the spoken words, the logits being -squared distance / hidden
-  to the LM's input embeddings of every vocabulary token, blank = `<|blank|>`: the semantic tokens
+  to the LM's input embeddings of every vocabulary token, times --logit-scale, blank = `<|blank|>`: the semantic tokens
   learn to sit on the word embeddings the LM reads in its text-form audio block;
 - a small pull of the acoustic query tokens toward the `<|blank|>` embedding (the frozen LM never
   saw anything else there in text training).
@@ -64,8 +64,8 @@ class Clips:
 
 
 class AudioStage:
-    def __init__(self, model, vocab: Vocab, tower: AudioTower):
-        self.model, self.vocab, self.tower = model, vocab, tower
+    def __init__(self, model, vocab: Vocab, tower: AudioTower, logit_scale: float = 8.0):
+        self.model, self.vocab, self.tower, self.logit_scale = model, vocab, tower, logit_scale
         with torch.no_grad():
             self.table = model.embed(torch.arange(len(vocab)).unsqueeze(0))[0]  # [V, hidden]
         self.blank = vocab.ids[BLANK]
@@ -82,7 +82,7 @@ class AudioStage:
         return out, lengths, blocks
 
     def ctc_logits(self, semantic: torch.Tensor) -> torch.Tensor:
-        return -(semantic.unsqueeze(-2) - self.table).pow(2).sum(-1) / self.hidden
+        return -(semantic.unsqueeze(-2) - self.table).pow(2).sum(-1) * (self.logit_scale / self.hidden)
 
     def ctc(self, out: torch.Tensor, lengths: torch.Tensor, texts: Sequence[str]):
         sem = out[:, self.queries:]
@@ -184,6 +184,8 @@ def main():
     ap.add_argument("--ctc-weight", type=float, default=1.0)
     ap.add_argument("--qa-weight", type=float, default=1.0)
     ap.add_argument("--query-weight", type=float, default=0.1)
+    ap.add_argument("--logit-scale", type=float, default=8.0,
+                    help="CTC logits = -squared distance × scale / hidden (distinct embeddings lie ~2 apart at scale 1)")
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--queries", type=int, default=4)
@@ -211,7 +213,7 @@ def main():
                              acoustic_layers=list(range(1, args.layers)), num_queries=args.queries, qformer_hidden_size=h,
                              qformer_intermediate_size=2 * h, semantic_intermediate_size=2 * h, lm_hidden_size=model.config.hidden_size)
         tower = AudioTower(config)
-    stage = AudioStage(model, vocab, tower)
+    stage = AudioStage(model, vocab, tower, args.logit_scale)
     image_block = load_image_block(args.vision, model, vocab, layout) if args.vision else None
     pixels = np.load(os.path.join(args.images, "pixel_values.npy"), mmap_mode="r") if args.images else None
     eval_pixels = np.load(os.path.join(args.eval_images, "pixel_values.npy"), mmap_mode="r") if args.eval_images else None

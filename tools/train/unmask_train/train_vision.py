@@ -3,7 +3,7 @@ MLP projector) with the text LM frozen.
 
 Losses, per batch of (image, question, answer) examples from tools/train/make_pairs.ts:
 - perception: each of the 9 projected cell tokens is classified against the LM's (frozen) input
-  embeddings of the cell content tokens (`empty`, `red_circle`, ...; logits = -squared distance / hidden)
+  embeddings of the cell content tokens (`empty`, `red_circle`, ...; logits = -squared distance × scale / hidden)
   with cross-entropy, plus the squared distance to the true token's embedding (normalised by its
   squared norm). This is the analogue of the pretrained encoder the papers start from: a tower whose
   tokens already sit where the LM expects the scene's cell tokens.
@@ -49,7 +49,8 @@ def cell_targets(scenes, vocab: Vocab) -> torch.Tensor:
 class Perception:
     """Nearest-embedding classification of cell tokens against the LM's cell-token embeddings."""
 
-    def __init__(self, model, vocab: Vocab):
+    def __init__(self, model, vocab: Vocab, logit_scale: float = 8.0):
+        self.logit_scale = logit_scale
         self.ids = torch.tensor(cell_token_ids(vocab))
         with torch.no_grad():
             self.table = model.embed(self.ids.unsqueeze(0))[0]  # [n_cells, hidden]
@@ -60,9 +61,9 @@ class Perception:
         return torch.tensor([self.index[int(t)] for t in token_ids.reshape(-1)]).view(token_ids.shape)
 
     def logits(self, cells: torch.Tensor) -> torch.Tensor:
-        """cells [..., hidden] -> [..., n_cells] = -squared distance / hidden."""
+        """cells [..., hidden] -> [..., n_cells] = -squared distance × logit_scale / hidden."""
         d = (cells.unsqueeze(-2) - self.table).pow(2).sum(-1)
-        return -d / self.hidden
+        return -d * (self.logit_scale / self.hidden)
 
     def loss(self, cells: torch.Tensor, token_ids: torch.Tensor):
         cls = self.classes(token_ids)
@@ -139,6 +140,7 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--qa-weight", type=float, default=1.0)
     ap.add_argument("--mse-weight", type=float, default=1.0)
+    ap.add_argument("--logit-scale", type=float, default=8.0, help="perception logits = -squared distance × scale / hidden")
     ap.add_argument("--qa-after", type=int, default=0, help="steps of perception only before the QA loss joins")
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--layers", type=int, default=3)
@@ -155,7 +157,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     model, layout = load_lm(args.lm)
     vocab = Vocab.load(os.path.join(os.path.dirname(args.lm), "vocab.json"))
-    perception = Perception(model, vocab)
+    perception = Perception(model, vocab, args.logit_scale)
     tower = VisionTower(VisionConfig(hidden_size=args.hidden, intermediate_size=4 * args.hidden, num_hidden_layers=args.layers,
                                      num_attention_heads=4, lm_hidden_size=model.config.hidden_size))
     block = image_block(tower, model, vocab, layout)
