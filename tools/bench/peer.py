@@ -14,8 +14,9 @@ as the runtime splices them; media encoding is timed on neither side. `weights` 
   {"kind": "tiny"}              the tiny test bundle's model (make_test_bundle.tiny_model())
   {"kind": "tiny-multimodal"}   the tiny multimodal bundle's LM (make_multimodal_test_bundle.py:
                                 torch.manual_seed(0), then the same LMConfig)
-  {"kind": "hf", "path": DIR}   a Llama/Qwen2-layout checkpoint (config.json + model.safetensors),
-                                e.g. the default model's training checkpoint
+  {"kind": "lm-pt", "path": F}  a checkpoint written by train_lm (lm.pt: config + state), the default
+                                model's LM (loaded with unmask_train.spliced.load_lm)
+  {"kind": "hf", "path": DIR}   a Llama/Qwen2-layout checkpoint (config.json + model.safetensors)
 """
 from __future__ import annotations
 
@@ -44,10 +45,13 @@ def load_model(weights: dict) -> MaskedDiffusionLM:
         return MaskedDiffusionLM(LMConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                           num_attention_heads=4, num_key_value_heads=2, head_dim=8,
                                           max_position_embeddings=128)).eval()
+    if kind == "lm-pt":
+        from unmask_train.spliced import load_lm
+        return load_lm(weights["path"])[0]
     if kind == "hf":
         from unmask_train.export_lm import load_hf_checkpoint
         return load_hf_checkpoint(weights["path"])
-    raise ValueError(f"peer: unknown weights kind {kind!r} (tiny, tiny-multimodal, hf)")
+    raise ValueError(f"peer: unknown weights kind {kind!r} (tiny, tiny-multimodal, lm-pt, hf)")
 
 
 def splicing(model: MaskedDiffusionLM, splices: list):

@@ -6,6 +6,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Bundle, DecodingEngine, loadBundle } from '@unmask/core';
 import { CountingModel } from './counting-model.js';
@@ -13,6 +16,7 @@ import { lmCost } from './flops.js';
 import { PYTHON, peerPrompt, peerWeightsFor, runPeer } from './peer.js';
 
 const TINY = fileURLToPath(new URL('../../libs/core/test-fixtures/tiny-bundle', import.meta.url));
+const TRAIN = fileURLToPath(new URL('../train', import.meta.url));
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
 describe('the PyTorch peer and the counting model', () => {
@@ -28,6 +32,7 @@ describe('the PyTorch peer and the counting model', () => {
     assert.deepEqual(peerWeightsFor('tiny-random', undefined), { kind: 'tiny' });
     assert.deepEqual(peerWeightsFor('tiny-random-multimodal', undefined), { kind: 'tiny-multimodal' });
     assert.deepEqual(peerWeightsFor('tiny-random', '/ckpt'), { kind: 'hf', path: '/ckpt' });
+    assert.deepEqual(peerWeightsFor('default', '/run/lm.pt'), { kind: 'lm-pt', path: '/run/lm.pt' });
     assert.equal(peerWeightsFor('default', undefined), undefined);
   });
 
@@ -46,7 +51,7 @@ describe('the PyTorch peer and the counting model', () => {
   });
 
   it('runs the reference loop on the same prompts and gives the runtime\'s canvases', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {
-    const prompts = [[4, 5, 20, 21, 22, 6], [4, 5, 30, 31, 6]];
+    const prompts = [[4, 5, 30, 31, 6], [45, 46, 47, 48, 49, 50]];
     const engine = new DecodingEngine(bundle.model);
     const ours = await Promise.all(prompts.map((p) => engine.generate({ promptIds: p, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result));
     const peer = await runPeer(
@@ -82,6 +87,26 @@ describe('the PyTorch peer and the counting model', () => {
     assert.ok(spliced!.min_margin >= 1e-4, 'the spliced prompt met a near-tie; the comparison would prove nothing');
     // The features matter, so splicing in the peer is what made the canvases agree.
     assert.notDeepEqual(ours.canvas, plain.canvas);
+  });
+
+  it('loads a train_lm checkpoint (lm.pt), the default model\'s hook, and decodes as the runtime does', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-lmpt-'));
+    try {
+      const path = join(dir, 'lm.pt');
+      const script = `import sys; sys.path.insert(0, ${JSON.stringify(TRAIN)}); import torch; from make_test_bundle import tiny_model; m = tiny_model(); torch.save({"config": m.config.to_dict(), "state": m.state_dict(), "layout": "pair"}, ${JSON.stringify(path)})`;
+      const made = spawnSync(PYTHON, ['-c', script], { env: { ...process.env, OMP_NUM_THREADS: '1' }, encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+      const prompt = [4, 5, 30, 31, 6];
+      const ours = await new DecodingEngine(bundle.model).generate({ promptIds: prompt, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result;
+      const peer = await runPeer(
+        { weights: peerWeightsFor('default', path)!, threads: 1, prompts: [peerPrompt(prompt, [])], gen_length: 8, steps: 8, block_length: 8, mask_id: bundle.info.maskTokenId, eos_id: bundle.info.eosTokenId, warmup: 0 },
+        120_000,
+      );
+      assert.ok(peer.results[0]!.min_margin >= 1e-4, 'near-tie');
+      assert.deepEqual(peer.results[0]!.canvas, ours.canvas);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says so when the time limit stops the peer before its first prompt', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {

@@ -17,6 +17,7 @@ export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 export const peerWeightsSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tiny') }),
   z.object({ kind: z.literal('tiny-multimodal') }),
+  z.object({ kind: z.literal('lm-pt'), path: z.string() }),
   z.object({ kind: z.literal('hf'), path: z.string() }),
 ]);
 export type PeerWeights = z.infer<typeof peerWeightsSchema>;
@@ -30,12 +31,13 @@ export interface PeerOutput extends z.infer<typeof peerHeaderSchema> {
 }
 
 /**
- * Where the peer's weights come from: `--peer-checkpoint DIR` (a Llama/Qwen2-layout
- * checkpoint, the default model's training output), else the tiny bundles by manifest name;
- * undefined when neither applies (the peer is then skipped and the report says so).
+ * Where the peer's weights come from: `--peer-checkpoint` (a `.pt` file written by train_lm,
+ * the default model's LM, or a folder with a Llama/Qwen2-layout checkpoint), else the tiny
+ * bundles by manifest name; undefined when neither applies (the peer is then skipped and the
+ * report says so).
  */
 export function peerWeightsFor(manifestName: string, checkpoint: string | undefined): PeerWeights | undefined {
-  if (checkpoint) return { kind: 'hf', path: checkpoint };
+  if (checkpoint) return checkpoint.endsWith('.pt') ? { kind: 'lm-pt', path: checkpoint } : { kind: 'hf', path: checkpoint };
   if (manifestName === 'tiny-random') return { kind: 'tiny' };
   if (manifestName === 'tiny-random-multimodal') return { kind: 'tiny-multimodal' };
   return undefined;

@@ -4,7 +4,7 @@
  * --sweep-session) onnxruntime session settings, on one bundle, within a time budget.
  *
  *   npm run bench -- [--model DIR] [--eval FILE] [--quick] [--out DIR] [--threads N] [--canvas N]
- *                    [--samples N] [--sweep-session] [--peer-checkpoint DIR] [--budget-s S]
+ *                    [--samples N] [--sweep-session] [--peer-checkpoint lm.pt|DIR] [--budget-s S]
  *
  * Writes bench.json, bench.md and chart.svg to --out (default tmp/bench/). Nothing is
  * hard-coded: every number in them is measured by the run that writes them.
@@ -151,7 +151,7 @@ try {
   let peerSkipped: string | undefined;
   const weights = peerWeightsFor(bundle.manifest.name, args['peer-checkpoint']);
   const peerPrompts = sample.map((p, i) => ({ p, i }));
-  if (!weights) peerSkipped = `no PyTorch weights for bundle "${bundle.manifest.name}"; pass --peer-checkpoint DIR (a Llama/Qwen2-layout config.json + model.safetensors)`;
+  if (!weights) peerSkipped = `no PyTorch weights for bundle "${bundle.manifest.name}"; pass --peer-checkpoint (train_lm's lm.pt, or a folder with a Llama/Qwen2-layout config.json + model.safetensors)`;
   else {
     progress.grow(peerPrompts.length);
     progress.draw('PyTorch peer');
@@ -183,7 +183,7 @@ try {
         if (!sameTokens(ours.answers[i]!.canvas, r.canvas)) disagreements.push({ prompt: i, ours: ours.answers[i]!.canvas, peer: r.canvas, minMargin: r.min_margin });
       });
       peer = {
-        weights: weights.kind === 'hf' ? `checkpoint ${weights.path}` : weights.kind,
+        weights: 'path' in weights ? `checkpoint ${weights.path}` : weights.kind,
         torch: out.torch,
         threads: out.threads,
         requests: done.length,
