@@ -8,7 +8,7 @@ export function markdownReport(r: BenchResult): string {
   const m = r.machine;
   const lines: string[] = [];
   lines.push(`# unmask benchmark: ${r.model.name}`, '');
-  lines.push(`Model: \`${r.model.dir}\` (${r.model.description ?? 'no description'}). Eval: ${r.eval.source}, ${r.eval.count} requests per configuration (${r.eval.withImage} with an image, ${r.eval.withAudio} with audio; prompts ${fmt(r.eval.meanPromptTokens)} tokens on average), canvas ${r.canvas} positions, greedy.`);
+  lines.push(`Model: \`${r.model.dir}\` (${r.model.description ?? 'no description'}). Eval: ${r.eval.source}, ${r.eval.count} requests per configuration (${r.eval.withImage} with an image, ${r.eval.withAudio} with audio; prompts ${fmt(r.eval.meanPromptTokens)} tokens on average), canvas ${r.canvas} positions${r.blockLength ? ` in blocks of ${r.blockLength}` : ' (one block)'}, greedy.`);
   lines.push(`Machine: ${m.cpuModel}, ${m.logicalCpus} logical CPUs, ${m.memoryGiB} GiB; ${m.platform}; Node ${m.node}; onnxruntime-node ${m.onnxruntimeNode}; ${r.threads} intra-op thread(s); torch ${r.peer?.torch ?? 'n/a'}.`);
   lines.push(`Load average (1/5/15 min) at start ${m.loadAtStart.join(' / ')}, at end ${m.loadAtEnd?.join(' / ') ?? '?'}; busy processes at start: ${m.busyProcesses.join('; ') || 'none'}.`);
   lines.push(`Started ${m.startedAt}, took ${fmt(r.seconds)} s.${r.quick ? ' Quick mode.' : ''}`, '');
@@ -36,7 +36,7 @@ export function markdownReport(r: BenchResult): string {
   lines.push('## PyTorch peer', '');
   if (r.peer) {
     const p = r.peer;
-    lines.push(`The reference loop (tools/train/unmask_train/reference_generate.py, weights: ${p.weights}) and the runtime, both greedy low_confidence with one token per step, no cache, ${p.requests} prompts, ${p.threads} thread(s):`, '');
+    lines.push(`The reference loop (tools/train/unmask_train/reference_generate.py, weights: ${p.weights}) and the runtime, both greedy low_confidence with one token per step${r.blockLength ? `, blocks of ${r.blockLength}` : ''}, no cache, ${p.requests} prompts, ${p.threads} thread(s):`, '');
     lines.push('| | p50 ms | mean ms |', '| --- | ---: | ---: |');
     lines.push(`| PyTorch reference loop | ${fmt(p.peerP50Ms)} | ${fmt(p.peerMeanMs)} |`);
     lines.push(`| unmask (ONNX runtime) | ${fmt(p.oursP50Ms)} | ${fmt(p.oursMeanMs)} |`);

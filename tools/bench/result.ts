@@ -28,6 +28,8 @@ export interface BenchResult {
   readonly model: { readonly dir: string; readonly name: string; readonly description?: string };
   readonly eval: { readonly source: string; readonly count: number; readonly meanPromptTokens: number; readonly withImage: number; readonly withAudio: number };
   readonly canvas: number;
+  /** Semi-autoregressive block length of the grid's strategies and the peer (absent: the whole canvas). */
+  readonly blockLength?: number;
   readonly threads: number;
   readonly quick: boolean;
   readonly machine: MachineInfo;

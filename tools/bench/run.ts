@@ -3,7 +3,7 @@
  * passes, latency, throughput), the compute floor, the PyTorch peer, batching and (with
  * --sweep-session) onnxruntime session settings, on one bundle, within a time budget.
  *
- *   npm run bench -- [--model DIR] [--eval FILE] [--quick] [--out DIR] [--threads N] [--canvas N]
+ *   npm run bench -- [--model DIR] [--eval FILE] [--quick] [--out DIR] [--threads N] [--canvas N] [--block-length N]
  *                    [--samples N] [--sweep-session] [--peer-checkpoint lm.pt|DIR] [--budget-s S]
  *
  * Writes bench.json, bench.md and chart.svg to --out (default tmp/bench/). Nothing is
@@ -20,7 +20,7 @@ import { measureThroughput, type ThroughputResult } from './batching.js';
 import { CountingModel } from './counting-model.js';
 import { type EvalItem, loadEvalSet, writeSampleEvalSet } from './eval-set.js';
 import { lmCost } from './flops.js';
-import { CACHES, type CellResult, type CellRun, markAgreement, type PreparedPrompt, runCell, sameTokens, STRATEGIES, summariseCell } from './grid.js';
+import { CACHES, type CellResult, type CellRun, markAgreement, type PreparedPrompt, runCell, sameTokens, STRATEGIES, type StrategyCase, summariseCell } from './grid.js';
 import { describeMachine } from './machine.js';
 import { measureMatmulRate } from './matmul-rate.js';
 import { peerPrompt, peerWeightsFor, runPeer } from './peer.js';
@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'tmp/bench') },
     threads: { type: 'string' },
     canvas: { type: 'string', default: '32' },
+    'block-length': { type: 'string' },
     samples: { type: 'string' },
     'sweep-session': { type: 'boolean', default: false },
     'peer-checkpoint': { type: 'string' },
@@ -58,6 +59,11 @@ function intArg(name: string, value: string | undefined, fallback: number): numb
 const quick = args.quick === true;
 const threads = intArg('threads', args.threads, os.availableParallelism());
 const canvas = intArg('canvas', args.canvas, 32);
+const blockLength = args['block-length'] === undefined ? undefined : intArg('block-length', args['block-length'], canvas);
+if (blockLength !== undefined && canvas % blockLength !== 0) throw new Error(`--block-length ${blockLength} must divide --canvas ${canvas}`);
+/** The grid's strategies, with semi-autoregressive blocks when --block-length is given. */
+const strategies: readonly StrategyCase[] =
+  blockLength === undefined ? STRATEGIES : STRATEGIES.map((c) => ({ label: c.label, strategy: (n: number) => ({ ...c.strategy(n), block_length: blockLength }) }));
 const requestedSamples = intArg('samples', args.samples, quick ? 16 : 64);
 const budgetS = intArg('budget-s', args['budget-s'], 540);
 const outDir = resolve(args.out!);
@@ -120,9 +126,9 @@ try {
 
   // --- calibrate: the costliest cell (one token per step, no cache) on three prompts ---
   progress.draw('calibrating');
-  const calibration = await runCell(counting, prompts.slice(0, 3), STRATEGIES[0]!, 'none', canvas, detokenize, () => {});
+  const calibration = await runCell(counting, prompts.slice(0, 3), strategies[0]!, 'none', canvas, detokenize, () => {});
   const perRequestS = quantile(calibration.answers.map((a) => a.ms), 0.5) / 1000; // the median: one stray burst of load should not shrink the sample
-  const cells = STRATEGIES.length * CACHES.length;
+  const cells = strategies.length * CACHES.length;
   const gridBudgetS = budgetS * (args['sweep-session'] ? 0.45 : 0.55) - elapsedS();
   const affordable = Math.floor(gridBudgetS / (cells * perRequestS));
   const n = Math.max(4, Math.min(prompts.length, affordable));
@@ -135,7 +141,7 @@ try {
   const runs = new Map<string, CellRun[]>();
   for (let round = 0; round < rounds; round++) {
     const part = sample.slice(Math.floor((round * n) / rounds), Math.floor(((round + 1) * n) / rounds));
-    for (const s of STRATEGIES) {
+    for (const s of strategies) {
       for (const cache of CACHES) {
         const phase = `round ${round + 1}/${rounds}: ${s.label} / ${cache}`;
         const run = await runCell(counting, part, s, cache, canvas, detokenize, () => progress.tick(phase));
@@ -143,7 +149,7 @@ try {
       }
     }
   }
-  const grid: CellResult[] = STRATEGIES.flatMap((s) => CACHES.map((cache) => summariseCell(s, cache, canvas, runs.get(`${s.label}/${cache}`)!, matmul.flopsPerSecond)));
+  const grid: CellResult[] = strategies.flatMap((s) => CACHES.map((cache) => summariseCell(s, cache, canvas, runs.get(`${s.label}/${cache}`)!, matmul.flopsPerSecond)));
   markAgreement(grid);
 
   // --- the PyTorch peer on the same prompts and media features ---
@@ -155,7 +161,7 @@ try {
   else {
     progress.grow(peerPrompts.length);
     progress.draw('PyTorch peer');
-    const ours = grid.find((c) => c.strategy === STRATEGIES[0]!.label && c.cache === 'none')!;
+    const ours = grid.find((c) => c.strategy === strategies[0]!.label && c.cache === 'none')!;
     const peerBudgetMs = Math.max(30, budgetS * 0.7 - elapsedS()) * 1000;
     try {
       const out = await runPeer(
@@ -165,7 +171,7 @@ try {
           prompts: peerPrompts.map(({ p }) => peerPrompt(p.promptIds, p.embeddings)),
           gen_length: canvas,
           steps: canvas,
-          block_length: canvas,
+          block_length: blockLength ?? canvas,
           mask_id: bundle.info.maskTokenId,
           eos_id: bundle.info.eosTokenId,
           warmup: 1,
@@ -255,6 +261,7 @@ try {
     model: { dir: modelDir, name: bundle.manifest.name, ...(bundle.manifest.description ? { description: bundle.manifest.description } : {}) },
     eval: { source: evalPath, count: n, meanPromptTokens: mean(sample.map((p) => p.promptIds.length)), withImage: sample.filter((_, i) => items[i]?.imageBytes).length, withAudio: sample.filter((_, i) => items[i]?.audioBytes).length },
     canvas,
+    ...(blockLength === undefined ? {} : { blockLength }),
     threads,
     quick,
     machine,
