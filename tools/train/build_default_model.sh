@@ -18,7 +18,7 @@ cd "$ROOT"
 SMOKE="${SMOKE:-0}"
 if [ "$SMOKE" = "1" ]; then
   : "${TEXT_COUNT:=20000}" "${IMAGES:=200}" "${AUDIO:=120}" "${EVAL_IMAGES:=60}" "${EVAL_AUDIO:=40}"
-  : "${LM_STEPS:=60}" "${LM_ARGS:=--layout pair --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${EVAL_PER_WORLD:=14}"
+  : "${VISION_QA_AFTER:=30}" "${AUDIO1_QA_AFTER:=20}" "${LM_STEPS:=60}" "${LM_ARGS:=--layout pair --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${EVAL_PER_WORLD:=14}"
 fi
 PYTHON="${PYTHON:-/usr/bin/python3}"
 WORK="${WORK:-tmp/build}"
@@ -32,9 +32,12 @@ EVAL_AUDIO="${EVAL_AUDIO:-300}"
 LM_STEPS="${LM_STEPS:-4000}"
 LM_ARGS="${LM_ARGS:---layout pair --lr 2e-3 --init default --factored 1 --loss flat}"
 LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (vocab.json beside it) instead of training one
-VISION_STEPS="${VISION_STEPS:-1500}"
-AUDIO1_STEPS="${AUDIO1_STEPS:-1500}"
-AUDIO2_STEPS="${AUDIO2_STEPS:-1500}"
+# Perception-only steps (no LM pass) are ~5x cheaper; the LM loss joins after *_QA_AFTER steps.
+VISION_STEPS="${VISION_STEPS:-3000}"
+VISION_QA_AFTER="${VISION_QA_AFTER:-2500}"
+AUDIO1_STEPS="${AUDIO1_STEPS:-3000}"
+AUDIO1_QA_AFTER="${AUDIO1_QA_AFTER:-2000}"
+AUDIO2_STEPS="${AUDIO2_STEPS:-1000}"
 EVAL_PER_WORLD="${EVAL_PER_WORLD:-500}"
 EVAL_SEED="${EVAL_SEED:-90001}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" ONNXRUNTIME_NODE_INSTALL=skip
@@ -70,13 +73,13 @@ LM="$WORK/lm/lm.pt"
 
 stage "3/8 vision stage (LM frozen): $VISION_STEPS steps"
 py unmask_train.train_vision --lm "$LM" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl" \
-  --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl" --out "$WORK/vision" --steps "$VISION_STEPS" \
+  --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl" --out "$WORK/vision" --steps "$VISION_STEPS" --qa-after "$VISION_QA_AFTER" \
   --eval-every "$(( VISION_STEPS / 3 > 0 ? VISION_STEPS / 3 : 1 ))" | grep --line-buffered -E '^(text-form|eval)'
 
 AUDIO_SETS=(--audio "$WORK/audio-train" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl"
   --eval-audio "$WORK/audio-eval" --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl")
 stage "4/8 audio stage 1, transcription (LM frozen): $AUDIO1_STEPS steps"
-py unmask_train.train_audio --stage 1 --lm "$LM" "${AUDIO_SETS[@]}" --out "$WORK/audio1" --steps "$AUDIO1_STEPS" \
+py unmask_train.train_audio --stage 1 --lm "$LM" "${AUDIO_SETS[@]}" --out "$WORK/audio1" --steps "$AUDIO1_STEPS" --qa-after "$AUDIO1_QA_AFTER" \
   --eval-every "$(( AUDIO1_STEPS / 3 > 0 ? AUDIO1_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval'
 
 stage "5/8 audio stage 2, instructions (LM and vision frozen): $AUDIO2_STEPS steps"

@@ -184,6 +184,8 @@ def main():
     ap.add_argument("--ctc-weight", type=float, default=1.0)
     ap.add_argument("--qa-weight", type=float, default=1.0)
     ap.add_argument("--query-weight", type=float, default=0.1)
+    ap.add_argument("--qa-after", type=int, default=0,
+                    help="steps of CTC (and query pull) only before the LM loss joins: much cheaper per step")
     ap.add_argument("--logit-scale", type=float, default=8.0,
                     help="CTC logits = -squared distance × scale / hidden (distinct embeddings lie ~2 apart at scale 1)")
     ap.add_argument("--hidden", type=int, default=64)
@@ -247,10 +249,14 @@ def main():
     for step in range(1, args.steps + 1):
         chunk = [rng.choice(train[rng.choices(types, [weights[t] for t in types])[0]]) for _ in range(args.batch)]
         canvas = pick_canvas(chunk, rng)
-        spliced, ids, attn, start, out, lengths = run_lm(stage, chunk, clips, image_block, pixels, canvas, rng)
+        if step > args.qa_after:
+            spliced, ids, attn, start, out, lengths = run_lm(stage, chunk, clips, image_block, pixels, canvas, rng)
+            qa, _ = llada_loss(spliced, ids, attn, start, vocab.mask, gen, "flat")
+        else:
+            out, lengths, _ = stage.encode(clips, [e["audio"] for e in chunk])
+            qa = torch.zeros(())
         ctc, _, _ = stage.ctc(out, lengths, [e["spoken"] for e in chunk])
         query = stage.query_pull(out)
-        qa, _ = llada_loss(spliced, ids, attn, start, vocab.mask, gen, "flat")
         loss = args.ctc_weight * ctc + args.qa_weight * qa + args.query_weight * query
         opt.zero_grad(set_to_none=True)
         loss.backward()
