@@ -61,11 +61,16 @@ describe('world-1 prompts', () => {
       const s = sampleScene(rng);
       for (const type of SHAPE_QUESTION_TYPES) {
         const a = answerQuestion(s, sampleQuestion(rng, s, type));
-        const key = a.startsWith('there is') ? `${type}:failed` : type === 'exists' ? `exists:${a}` : type;
+        const key = a.startsWith('there is') ? `${type}:failed` : type === 'exists' || type === 'count_color' ? `${type}:${a}` : type;
         tally.set(key, (tally.get(key) ?? 0) + 1);
       }
     }
     assert.ok((tally.get('exists:yes') ?? 0) > 1200 && (tally.get('exists:no') ?? 0) > 1200);
+    // No count dominates the colour-count answers.
+    for (const n of ['0', '1', '2']) {
+      const c = tally.get(`count_color:${n}`) ?? 0;
+      assert.ok(c > 450 && c < 1650, `count_color answer ${n}: ${c}`);
+    }
     for (const t of ['color_of_shape', 'where', 'shape_of_color']) {
       const failed = tally.get(`${t}:failed`) ?? 0;
       assert.ok(failed > 300 && failed < 1500, `${t} failed premises: ${failed}`);

@@ -115,8 +115,17 @@ export function sampleQuestion(rng: Rng, scene: Scene, type: ShapeQuestionType):
     case 'count_all':
       return { type, wording: rng.bool() ? 0 : 1 };
     case 'count_color': {
-      const color = rng.bool(0.7) ? (rng.pick(scene.objects).color as Color) : rng.pick(COLORS);
-      return { type, color };
+      // Balance the answers (plain sampling gives the answer 1 two times in three): with a
+      // repeated colour in the scene, 40% repeated, 30% absent, 30% present once; otherwise 35%
+      // absent, 65% present.
+      const counts = new Map<Color, number>();
+      for (const o of scene.objects) counts.set(o.color, (counts.get(o.color) ?? 0) + 1);
+      const repeated = COLORS.filter((c) => (counts.get(c) ?? 0) > 1);
+      const missing = COLORS.filter((c) => !counts.has(c));
+      const r = rng.next();
+      if (repeated.length > 0 && r < 0.4) return { type, color: rng.pick(repeated) };
+      if (missing.length > 0 && (repeated.length > 0 ? r < 0.7 : r < 0.35)) return { type, color: rng.pick(missing) };
+      return { type, color: rng.pick(scene.objects).color as Color };
     }
     case 'exists': {
       if (rng.bool()) {
