@@ -18,7 +18,7 @@ cd "$ROOT"
 SMOKE="${SMOKE:-0}"
 if [ "$SMOKE" = "1" ]; then
   : "${TEXT_COUNT:=20000}" "${IMAGES:=200}" "${AUDIO:=120}" "${EVAL_IMAGES:=60}" "${EVAL_AUDIO:=40}"
-  : "${VISION_QA_AFTER:=30}" "${AUDIO1_QA_AFTER:=20}" "${LM_STEPS:=60}" "${LM_ARGS:=--layout pair --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${EVAL_PER_WORLD:=14}"
+  : "${VISION_QA_AFTER:=30}" "${AUDIO1_QA_AFTER:=20}" "${LM_STEPS:=60}" "${LM_ARGS:=--layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${EVAL_PER_WORLD:=14}"
 fi
 PYTHON="${PYTHON:-/usr/bin/python3}"
 WORK="${WORK:-tmp/build}"
@@ -29,8 +29,8 @@ AUDIO="${AUDIO:-3000}"
 EVAL_IMAGES="${EVAL_IMAGES:-300}"
 EVAL_AUDIO="${EVAL_AUDIO:-300}"
 # The text LM: the LM helper's best recipe so far (EXPERIMENTS.md); extra flags via LM_ARGS.
-LM_STEPS="${LM_STEPS:-4000}"
-LM_ARGS="${LM_ARGS:---layout pair --lr 2e-3 --init default --factored 1 --loss flat}"
+LM_STEPS="${LM_STEPS:-8000}"
+LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat}"
 LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (vocab.json beside it) instead of training one
 # Perception-only steps (no LM pass) are ~5x cheaper; the LM loss joins after *_QA_AFTER steps.
 VISION_STEPS="${VISION_STEPS:-3000}"

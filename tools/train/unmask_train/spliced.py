@@ -90,6 +90,20 @@ def cell_position_embeddings(model: MaskedDiffusionLM, vocab: Vocab) -> torch.Te
         return cell_position_matrix(vocab)[1:] @ model.lm_head.weight
 
 
+def accept_cell_numbers(model: MaskedDiffusionLM, vocab: Vocab) -> None:
+    """Lets a loaded (materialised) LM's `embed(ids, cells)` add the cell-position embeddings to
+    scene tokens given their cell numbers (1..9, 0 elsewhere), as the training-time factored
+    `embed` does for layout compound_pos, so text-form evaluation works on a frozen checkpoint."""
+    table = torch.cat([torch.zeros(1, model.config.hidden_size), cell_position_embeddings(model, vocab)])
+    plain = model.embed
+
+    def embed(input_ids: torch.Tensor, cells: Optional[torch.Tensor] = None) -> torch.Tensor:
+        out = plain(input_ids)
+        return out if cells is None else out + nn.functional.embedding(cells, table)
+
+    model.embed = embed
+
+
 def image_block(tower: nn.Module, model: MaskedDiffusionLM, vocab: Vocab, layout: str) -> ImageBlock:
     if layout == "pair":
         return ImageBlock(tower, markers=marker_embeddings(model, vocab))

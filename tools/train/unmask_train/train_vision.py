@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from .data import encode_batch, load_jsonl
 from .decode import generate
-from .spliced import ImageBlock, by_type, cell_token_ids, encode, exact_by_type, image_block, load_lm, pick_canvas, splice, summary
+from .spliced import ImageBlock, accept_cell_numbers, by_type, cell_token_ids, encode, exact_by_type, image_block, load_lm, pick_canvas, splice, summary
 from .train_lm import llada_loss
 from .vision import VisionConfig, VisionTower
 from .vocab import Vocab
@@ -157,6 +157,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     model, layout = load_lm(args.lm)
     vocab = Vocab.load(os.path.join(os.path.dirname(args.lm), "vocab.json"))
+    if layout == "compound_pos":
+        accept_cell_numbers(model, vocab)  # the text-form ceiling passes cell numbers
     perception = Perception(model, vocab, args.logit_scale)
     tower = VisionTower(VisionConfig(hidden_size=args.hidden, intermediate_size=4 * args.hidden, num_hidden_layers=args.layers,
                                      num_attention_heads=4, lm_hidden_size=model.config.hidden_size))
