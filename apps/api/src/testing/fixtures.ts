@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { Unmask } from '@unmask/pipeline';
 import { configWith, type Config } from '../config.js';
 import { buildServer, type Server } from '../server.js';
+import { wavOf } from '@unmask/pipeline/testing';
 
 export const MULTIMODAL_BUNDLE = fileURLToPath(new URL('../../../../libs/pipeline/test-fixtures/tiny-multimodal', import.meta.url));
 export const TEXT_BUNDLE = fileURLToPath(new URL('../../../../libs/core/test-fixtures/tiny-bundle', import.meta.url));
@@ -34,26 +35,9 @@ export async function pngBytes(width = 40, height = 32): Promise<Buffer> {
 
 export const dataUrl = (type: string, bytes: Uint8Array) => `data:${type};base64,${Buffer.from(bytes).toString('base64')}`;
 
-/** A 16-bit mono PCM WAV of a sine tone, header written by hand. */
+/** A 16-bit mono PCM WAV of a sine tone (the pipeline's test helper), as a Buffer. */
 export function wavBytes(seconds = 0.5, sampleRate = 16000, hz = 440): Buffer {
-  const samples = Math.round(seconds * sampleRate);
-  const data = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i++) data.writeInt16LE(Math.round(12000 * Math.sin((2 * Math.PI * hz * i) / sampleRate)), i * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  return Buffer.from(wavOf(seconds, sampleRate, hz));
 }
 
 /** A multipart body (through the platform's FormData) ready for `inject` or fetch. */
