@@ -126,13 +126,19 @@ def encode_batch(examples: List[dict], vocab: Vocab, layout: str, canvas: int, r
             # The scene's nine tokens follow <|user|>; number them 1..9 in reading order.
             first = p - len(pr) + 1
             cells[i, first:first + 9] = torch.arange(1, 10)
-        if with_answer:
-            ans = vocab.encode_words(split_words(e["answer"]))[:canvas]
-            ids[i, p:] = vocab.eos
-            ids[i, p:p + len(ans)] = torch.tensor(ans)
-        else:
-            ids[i, p:] = vocab.mask
+        fill_canvas(ids, i, p, e["answer"], vocab, with_answer)
     return ids, attn, p, cells
+
+
+def fill_canvas(ids: torch.Tensor, row: int, start: int, answer: str, vocab: Vocab, with_answer: bool) -> None:
+    """Row `row`'s answer canvas from `start`: the answer then EOS padding (training), or all
+    masks (decoding)."""
+    if with_answer:
+        ans = vocab.encode_words(split_words(answer))[:ids.shape[1] - start]
+        ids[row, start:] = vocab.eos
+        ids[row, start:start + len(ans)] = torch.tensor(ans)
+    else:
+        ids[row, start:] = vocab.mask
 
 
 def position_ids(attn: torch.Tensor) -> torch.Tensor:

@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from .data import CANVAS_BUCKETS, fitting_buckets, position_ids, prompt_tokens
+from .data import CANVAS_BUCKETS, fill_canvas, fitting_buckets, position_ids, prompt_tokens
 from .lm import LMConfig, MaskedDiffusionLM
 from .vocab import ASSISTANT, AUDIO, BLANK, CELL_MARKERS, IMAGE, USER, Vocab, split_words
 
@@ -150,12 +150,7 @@ def encode(examples: Sequence[dict], vocab: Vocab, canvas: int, image_rows: int,
         attn[i, off:] = 1
         image_at.append(off + 1 if e.get("image") is not None else -1)
         audio_at.append(off + 1 + (image_rows if e.get("image") is not None else 0) if e.get("audio") is not None else -1)
-        if with_answer:
-            ans = vocab.encode_words(split_words(e["answer"]))[:canvas]
-            ids[i, p:] = vocab.eos
-            ids[i, p:p + len(ans)] = torch.tensor(ans)
-        else:
-            ids[i, p:] = vocab.mask
+        fill_canvas(ids, i, p, e["answer"], vocab, with_answer)
     return ids, attn, p, image_at, audio_at
 
 
