@@ -16,6 +16,7 @@ the contents the tower's 9 projected tokens (`ImageBlock`). With layout "compoun
 """
 from __future__ import annotations
 
+import os
 import random
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -37,6 +38,22 @@ def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
     for p in model.parameters():
         p.requires_grad_(False)
     return model, ckpt.get("layout", "pair")
+
+
+def start_stage(lm_path: str, out: str, seed: int) -> Tuple[MaskedDiffusionLM, str, Vocab]:
+    """What every multimodal stage does first: one thread, oneDNN off (Debian's torch 1.13 returns
+    garbage weight gradients, 1e16 then NaN, for the strided conv1d backward on this CPU; the
+    native kernels are correct), the seed, the output folder, and the frozen LM with its vocab
+    (taking cell numbers in `embed` for layout compound_pos)."""
+    torch.set_num_threads(1)
+    torch.backends.mkldnn.enabled = False
+    torch.manual_seed(seed)
+    os.makedirs(out, exist_ok=True)
+    model, layout = load_lm(lm_path)
+    vocab = Vocab.load(os.path.join(os.path.dirname(lm_path), "vocab.json"))
+    if layout == "compound_pos":
+        accept_cell_numbers(model, vocab)
+    return model, layout, vocab
 
 
 def cell_token_ids(vocab: Vocab) -> List[int]:

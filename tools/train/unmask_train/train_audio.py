@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from .audio import AudioConfig, AudioTower, semantic_tokens
 from .data import load_jsonl
 from .decode import generate
-from .spliced import by_type, encode, exact_by_type, image_block, load_lm, pick_canvas, splice, summary
+from .spliced import by_type, encode, exact_by_type, image_block, pick_canvas, splice, start_stage, summary
 from .train_lm import llada_loss
 from .vision import VisionConfig, VisionTower
 from .vocab import BLANK, Vocab, join_words, split_words
@@ -196,14 +196,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    torch.set_num_threads(1)
-    # Debian's torch 1.13 (oneDNN) returns garbage weight gradients (1e16, NaN) for the strided conv1d
-    # backward of the audio encoder / adapter on this CPU; the native kernels are correct.
-    torch.backends.mkldnn.enabled = False
-    torch.manual_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    model, layout = load_lm(args.lm)
-    vocab = Vocab.load(os.path.join(os.path.dirname(args.lm), "vocab.json"))
+    model, layout, vocab = start_stage(args.lm, args.out, args.seed)
     if args.init:
         ckpt = torch.load(args.init, map_location="cpu")
         config = AudioConfig(**ckpt["config"])

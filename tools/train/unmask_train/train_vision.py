@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from .data import encode_batch, load_jsonl
 from .decode import generate
-from .spliced import ImageBlock, accept_cell_numbers, by_type, cell_token_ids, encode, exact_by_type, image_block, load_lm, pick_canvas, splice, summary
+from .spliced import ImageBlock, by_type, cell_token_ids, encode, exact_by_type, image_block, pick_canvas, splice, start_stage, summary
 from .train_lm import llada_loss
 from .vision import VisionConfig, VisionTower
 from .vocab import Vocab
@@ -149,16 +149,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    torch.set_num_threads(1)
-    # Debian's torch 1.13 (oneDNN) returns garbage weight gradients (1e16, NaN) for the strided conv1d
-    # backward of the audio encoder / adapter on this CPU; the native kernels are correct.
-    torch.backends.mkldnn.enabled = False
-    torch.manual_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    model, layout = load_lm(args.lm)
-    vocab = Vocab.load(os.path.join(os.path.dirname(args.lm), "vocab.json"))
-    if layout == "compound_pos":
-        accept_cell_numbers(model, vocab)  # the text-form ceiling passes cell numbers
+    model, layout, vocab = start_stage(args.lm, args.out, args.seed)
     perception = Perception(model, vocab, args.logit_scale)
     tower = VisionTower(VisionConfig(hidden_size=args.hidden, intermediate_size=4 * args.hidden, num_hidden_layers=args.layers,
                                      num_attention_heads=4, lm_hidden_size=model.config.hidden_size))
