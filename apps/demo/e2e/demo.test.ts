@@ -100,10 +100,19 @@ async function open(width = 1280, height = 900): Promise<Opened> {
 
 /** Waits for every card of the run to finish and returns their answers and masks. */
 async function finishedCards(page: Page, count: number) {
-  await page.waitForFunction((n) => {
-    const cards = document.querySelectorAll('#runs .card');
-    return cards.length === n && [...cards].every((c) => (c as HTMLElement).dataset.status !== 'running');
-  }, count);
+  try {
+    await page.waitForFunction((n) => {
+      const cards = document.querySelectorAll('#runs .card');
+      return cards.length === n && [...cards].every((c) => (c as HTMLElement).dataset.status !== 'running');
+    }, count);
+  } catch (error) {
+    // Say what the page showed, so a stall can be told apart from a missing card.
+    const seen = await page.$$eval('#runs .card', (cards) =>
+      cards.map((c) => `${(c as HTMLElement).dataset.status}: ${c.querySelector('.card-status')?.textContent ?? ''}`),
+    );
+    const alert = await page.locator('#error').textContent();
+    throw new Error(`expected ${count} finished cards, saw ${seen.length}: ${JSON.stringify(seen)}; error line: ${JSON.stringify(alert)}`, { cause: error });
+  }
   return page.$$eval('#runs .card', (cards) =>
     cards.map((c) => ({
       status: (c as HTMLElement).dataset.status,
