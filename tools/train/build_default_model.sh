@@ -30,7 +30,7 @@ EVAL_IMAGES="${EVAL_IMAGES:-300}"
 EVAL_AUDIO="${EVAL_AUDIO:-300}"
 # The text LM: the LM helper's best recipe so far (EXPERIMENTS.md); extra flags via LM_ARGS.
 LM_STEPS="${LM_STEPS:-8000}"
-LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat}"
+LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --max-blanks 5 --weights describe=2.5,spoken_question=2,transcribe=2,count_color=1.5,shape_of_color=1.5}"
 LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (vocab.json beside it) instead of training one
 # Perception-only steps (no LM pass) are ~5x cheaper; the LM loss joins after *_QA_AFTER steps.
 VISION_STEPS="${VISION_STEPS:-3000}"
@@ -49,17 +49,20 @@ stage() { printf '\n[%s +%ss] %s\n' "$(date -u +%H:%M:%S)" "$(( $(date +%s) - ST
 py() { (cd "$ROOT/tools/train" && nice -n 10 "$PYTHON" -m "$@"); }
 tsx() { nice -n 10 node --import tsx "$@"; }
 
-stage "1/8 data: $TEXT_COUNT text examples, $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips (in parallel)"
-pids=()
-( tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" > "$WORK/text-train.jsonl" &&
-  tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 > "$WORK/text-eval.jsonl" ) & pids+=($!)
-( tsx tools/datagen/generate.ts images --count "$IMAGES" --seed 101 --out "$WORK/images-train" &&
-  tsx tools/datagen/generate.ts images --count "$EVAL_IMAGES" --seed 201 --out "$WORK/images-eval" ) 2> "$WORK/datagen-images.log" & pids+=($!)
-( tsx tools/datagen/generate.ts audio --count "$AUDIO" --seed 102 --out "$WORK/audio-train" &&
-  tsx tools/datagen/generate.ts audio --count "$EVAL_AUDIO" --seed 202 --out "$WORK/audio-eval" ) 2> "$WORK/datagen-audio.log" & pids+=($!)
-for pid in "${pids[@]}"; do wait "$pid" || { echo "data generation failed (logs: $WORK/datagen-*.log)"; exit 1; }; done
-tsx tools/train/make_pairs.ts --images "$WORK/images-train" --audio "$WORK/audio-train" --per-scene 6 --seed 5 --out "$WORK/pairs-train.jsonl"
-tsx tools/train/make_pairs.ts --images "$WORK/images-eval" --audio "$WORK/audio-eval" --per-scene 6 --seed 6 --out "$WORK/pairs-eval.jsonl"
+# A set already under $WORK with the requested count is reused (generation is deterministic per
+# seed; delete $WORK to regenerate). The text LM only needs text, so it trains while the image and
+# audio sets are rendered and featurised beside it; the vision stage and audio stage 1 both need
+# only the frozen LM, so they run side by side too (one thread each: 2 cores, 2 processes).
+have_set() { [ -f "$1/$2" ] && [ "$(wc -l < "$1/$2")" -eq "$3" ]; }
+images_set() { have_set "$WORK/$1" scenes.jsonl "$2" || tsx tools/datagen/generate.ts images --count "$2" --seed "$3" --out "$WORK/$1"; }
+audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || tsx tools/datagen/generate.ts audio --count "$2" --seed "$3" --out "$WORK/$1"; }
+
+stage "1/8 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images and $AUDIO+$EVAL_AUDIO clips beside the LM"
+tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" > "$WORK/text-train.jsonl"
+tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 > "$WORK/text-eval.jsonl"
+( images_set images-train "$IMAGES" 101 && images_set images-eval "$EVAL_IMAGES" 201 &&
+  audio_set audio-train "$AUDIO" 102 && audio_set audio-eval "$EVAL_AUDIO" 202 ) > "$WORK/datagen.log" 2>&1 &
+DATAGEN=$!
 
 if [ -n "$LM_CKPT" ]; then
   stage "2/8 text LM: reusing $LM_CKPT"
@@ -70,17 +73,22 @@ else
     --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" $LM_ARGS | grep --line-buffered -E '^(eval|final)'
 fi
 LM="$WORK/lm/lm.pt"
-
-stage "3/8 vision stage (LM frozen): $VISION_STEPS steps"
-py unmask_train.train_vision --lm "$LM" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl" \
-  --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl" --out "$WORK/vision" --steps "$VISION_STEPS" --qa-after "$VISION_QA_AFTER" \
-  --eval-every "$(( VISION_STEPS / 3 > 0 ? VISION_STEPS / 3 : 1 ))" | grep --line-buffered -E '^(text-form|eval)'
+wait "$DATAGEN" || { echo "data generation failed (log: $WORK/datagen.log)"; exit 1; }
+tsx tools/train/make_pairs.ts --images "$WORK/images-train" --audio "$WORK/audio-train" --per-scene 6 --seed 5 --out "$WORK/pairs-train.jsonl"
+tsx tools/train/make_pairs.ts --images "$WORK/images-eval" --audio "$WORK/audio-eval" --per-scene 6 --seed 6 --out "$WORK/pairs-eval.jsonl"
 
 AUDIO_SETS=(--audio "$WORK/audio-train" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl"
   --eval-audio "$WORK/audio-eval" --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl")
-stage "4/8 audio stage 1, transcription (LM frozen): $AUDIO1_STEPS steps"
+stage "3/8 vision stage ($VISION_STEPS steps) beside 4/8 audio stage 1, transcription ($AUDIO1_STEPS steps); LM frozen"
+py unmask_train.train_vision --lm "$LM" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl" \
+  --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl" --out "$WORK/vision" --steps "$VISION_STEPS" --qa-after "$VISION_QA_AFTER" \
+  --eval-every "$(( VISION_STEPS / 3 > 0 ? VISION_STEPS / 3 : 1 ))" | grep --line-buffered -E '^(text-form|eval)' | sed -u 's/^/[vision] /' &
+VISION=$!
 py unmask_train.train_audio --stage 1 --lm "$LM" "${AUDIO_SETS[@]}" --out "$WORK/audio1" --steps "$AUDIO1_STEPS" --qa-after "$AUDIO1_QA_AFTER" \
-  --eval-every "$(( AUDIO1_STEPS / 3 > 0 ? AUDIO1_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval'
+  --eval-every "$(( AUDIO1_STEPS / 3 > 0 ? AUDIO1_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval' | sed -u 's/^/[audio 1] /' &
+AUDIO1=$!
+wait "$VISION" || { echo "vision stage failed (log: $WORK/vision/log.txt)"; exit 1; }
+wait "$AUDIO1" || { echo "audio stage 1 failed (log: $WORK/audio1/log.txt)"; exit 1; }
 
 stage "5/8 audio stage 2, instructions (LM and vision frozen): $AUDIO2_STEPS steps"
 py unmask_train.train_audio --stage 2 --lm "$LM" --vision "$WORK/vision/vision.pt" --init "$WORK/audio1/audio.pt" "${AUDIO_SETS[@]}" \

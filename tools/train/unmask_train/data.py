@@ -39,13 +39,23 @@ def image_block(cells: Sequence[str], layout: str) -> List[str]:
     raise ValueError(f"unknown image layout {layout!r}")
 
 
-def audio_block(words: Sequence[str], rng: Optional[random.Random], max_blanks: int) -> List[str]:
+def audio_block(words: Sequence[str], rng: Optional[random.Random], max_blanks: int,
+                p_repeat: float = 0.15) -> List[str]:
+    """The text stand-in for the audio adapter's semantic tokens.
+
+    The adapter emits ~4-5 tokens per spoken word (12.5 tokens/s), CTC-aligned: mostly blanks,
+    sometimes a word twice, and longer blank runs for the silence around the speech. The LM sees
+    that shape during text training so the spliced audio is not out of distribution.
+    """
     if rng is None or max_blanks == 0:
         return list(words)
-    out: List[str] = [BLANK] * rng.randint(0, max_blanks)
+    out: List[str] = [BLANK] * rng.randint(0, 2 * max_blanks)
     for w in words:
         out.append(w)
+        if rng.random() < p_repeat:
+            out.append(w)
         out.extend([BLANK] * rng.randint(0, max_blanks))
+    out.extend([BLANK] * rng.randint(0, max_blanks))
     return out
 
 

@@ -107,7 +107,7 @@ def main():
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--ffn", type=int, default=384)
-    ap.add_argument("--max-blanks", type=int, default=2)
+    ap.add_argument("--max-blanks", type=int, default=5)
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--eval-canvas", type=int, default=32)
     ap.add_argument("--eval-n", type=int, default=60, help="eval examples per type")
