@@ -13,10 +13,20 @@ It mirrors the TypeScript engine's `low_confidence` strategy at temperature 0 wi
   becomes EOS.
 The loop also returns the smallest decision margin it met (confidence gap at the commit
 cut-off, top-1/top-2 logit gap), so callers can avoid near-ties that float rounding could flip.
+
+As a command it decodes prompts with a train_lm checkpoint (vocab.json beside it) and writes the
+token ids as JSON, for comparing an exported bundle's decoding with PyTorch's
+(tools/train/training-smoke.test.ts):
+
+  /usr/bin/python3 -m unmask_train.reference_generate --lm tmp/lm/lm.pt --gen-length 8 --steps 8 \
+      --out ref.json "where is the circle" "what color is the star"
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import argparse
+import json
+import os
+from dataclasses import asdict, dataclass
 from typing import List
 
 import torch
@@ -80,3 +90,35 @@ def generate(model: MaskedDiffusionLM, prompt: List[int], gen_length: int, steps
             masked = [i for i in range(start, end) if x[i] == mask_id]
             step += 1
     return Generation(canvas=x[p:], forward_passes=passes, min_margin=min_margin)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lm", required=True, help="train_lm's lm.pt (vocab.json beside it)")
+    ap.add_argument("--gen-length", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=8)
+    ap.add_argument("--block-length", type=int, help="default: --gen-length (one block)")
+    ap.add_argument("--no-eos-fill", action="store_true")
+    ap.add_argument("--out", required=True, help="JSON file to write")
+    ap.add_argument("prompts", nargs="+", help="user prompts, laid out as in training: <|user|> words <|assistant|>")
+    args = ap.parse_args()
+    from .data import prompt_tokens  # the training layout of a text-only prompt
+    from .spliced import load_lm
+    from .vocab import Vocab
+
+    torch.set_num_threads(1)
+    model, layout = load_lm(args.lm)
+    vocab = Vocab.load(os.path.join(os.path.dirname(args.lm), "vocab.json"))
+    block = args.block_length or args.gen_length
+    cases = []
+    for prompt in args.prompts:
+        ids = vocab.encode_words(prompt_tokens({"type": "", "prompt": prompt}, layout))
+        out = generate(model, ids, args.gen_length, args.steps, block, vocab.mask, vocab.eos, not args.no_eos_fill)
+        cases.append({"prompt": prompt, "prompt_ids": ids, "gen_length": args.gen_length, "steps": args.steps,
+                      "block_length": block, "eos_fill": not args.no_eos_fill, **asdict(out)})
+    with open(args.out, "w") as f:
+        json.dump({"cases": cases}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

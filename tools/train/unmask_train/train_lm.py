@@ -109,6 +109,7 @@ def main():
     ap.add_argument("--ffn", type=int, default=384)
     ap.add_argument("--max-blanks", type=int, default=5)
     ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--log-every", type=int, default=50, help="log the mean training loss every this many steps")
     ap.add_argument("--eval-canvas", type=int, default=32)
     ap.add_argument("--eval-n", type=int, default=60, help="eval examples per type")
     ap.add_argument("--weights", default="", help="type=weight,... for the training mix")
@@ -183,7 +184,7 @@ def main():
         run_loss += loss.item()
         run_acc += acc
         n += 1
-        if step % 50 == 0:
+        if step % args.log_every == 0:
             say(f"step {step} loss {run_loss / n:.4f} masked-all-right {run_acc / n:.3f} lr {sched.get_last_lr()[0]:.2e} {time.time() - t0:.0f}s")
             run_loss, run_acc, n = 0.0, 0.0, 0
         stop = args.minutes and time.time() - t0 > args.minutes * 60
