@@ -18,6 +18,7 @@ import {
   type Rng,
   type Scene,
   type TaskType,
+  type WavFormat,
 } from '../../worlds/src/index.js';
 
 export type World = 'shapes' | 'home' | 'both' | 'refusal';
@@ -79,20 +80,44 @@ async function renderImage(scene: Scene, rng: Rng, otherShare: number): Promise<
   return { bytes: new Uint8Array(await image.toBuffer()), media: { renderer, format: variant } };
 }
 
-async function toSample(id: number, e: Example, rng: Rng, otherShare: number): Promise<EvalSample> {
+/** How `renderExampleMedia` turns an example's scene and words into files. */
+export interface MediaOptions {
+  /** Share of images given a variant no training image had. */
+  readonly otherShare: number;
+  /**
+   * Caps the WAV format drawn for a clip (rate, depth, channels) before it is encoded, e.g. to keep
+   * a sample shipped with the repository small; the draw itself (and so the random stream) is unchanged.
+   */
+  readonly capWavFormat?: (drawn: WavFormat) => WavFormat;
+}
+
+export interface ExampleMedia {
+  readonly image?: Uint8Array;
+  readonly audio?: Uint8Array;
+  readonly media: Record<string, string | number>;
+}
+
+/** Renders an example's scene (random renderer and format) and spoken words (random voice, noise, WAV format). */
+export async function renderExampleMedia(e: Example, rng: Rng, options: MediaOptions): Promise<ExampleMedia> {
   const media: Record<string, string | number> = {};
   let image: Uint8Array | undefined;
   let audio: Uint8Array | undefined;
   if (e.scene) {
-    const r = await renderImage(e.scene, rng, otherShare);
+    const r = await renderImage(e.scene, rng, options.otherShare);
     image = r.bytes;
     Object.assign(media, r.media);
   }
   if (e.spoken) {
-    const variant = sampleSpeechVariant(rng);
+    const drawn = sampleSpeechVariant(rng);
+    const variant = options.capWavFormat ? { ...drawn, format: options.capWavFormat(drawn.format) } : drawn;
     audio = new Uint8Array(renderSpeech(e.spoken, variant, rng));
     Object.assign(media, { voice: variant.voice.voice, rate: variant.voice.rate, sampleRate: variant.format.sampleRate });
   }
+  return { media, ...(image ? { image } : {}), ...(audio ? { audio } : {}) };
+}
+
+async function toSample(id: number, e: Example, rng: Rng, otherShare: number): Promise<EvalSample> {
+  const { image, audio, media } = await renderExampleMedia(e, rng, { otherShare });
   return { id, type: e.type, world: worldOf(e.type), prompt: e.prompt, answer: e.answer, media, ...(image ? { image } : {}), ...(audio ? { audio } : {}) };
 }
 

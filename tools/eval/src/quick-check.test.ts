@@ -1,0 +1,71 @@
+/**
+ * CI's quick accuracy check (issue 4, "Tests in CI"): the committed default model answers the fixed
+ * sample in tools/eval/quick-sample/ through @unmask/pipeline's Unmask, with the default strategy
+ * as the evaluation runs it (confident decoding, τ 0.9, 32-position canvas), scored by the
+ * evaluation's own metrics. UNMASK_QUICK_CHECK_MODEL=DIR (relative to the repository root, or
+ * absolute) checks another bundle instead of models/default.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { Unmask } from '@unmask/pipeline';
+import { answerAll, STRATEGIES } from './evaluate.js';
+import { scoreStrategy, type StrategyScore } from './metrics.js';
+import { checkQuickThresholds, quickCheckTable, type QuickCheckThresholds, type ThresholdCheck } from './quick-check.js';
+import { loadQuickSample } from './quick-sample.js';
+
+/**
+ * THE thresholds of the quick check: the only place their values live. Initial values are the
+ * issue's quality bar less a margin for this sample's size (about two standard deviations of a
+ * model sitting exactly on the bar: shapes 84 short answers, 14 descriptions; home 36 clips;
+ * 12 spoken questions; 16 refusals). Set them from the committed model's numbers; never lower one
+ * silently (the model's evaluation report says where it stands against the bar itself).
+ */
+const THRESHOLDS: QuickCheckThresholds = {
+  shapes: { exact: 0.92, describe: 0.78 },
+  home: { intent: 0.91, respond: 0.88, transcriptWer: 0.08 },
+  both: { spokenQuestion: 0.75 },
+  refusal: { refused: 0.93 },
+};
+
+const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const MODEL_DIR = resolve(ROOT, process.env.UNMASK_QUICK_CHECK_MODEL ?? 'models/default');
+
+describe(`quick accuracy check of ${MODEL_DIR} on the fixed sample (tools/eval/quick-sample, τ 0.9, 32-position canvas)`, () => {
+  let score: StrategyScore | undefined;
+  let checks: ThresholdCheck[] = [];
+  const check = (world: string, name: string) => {
+    assert.ok(score, 'no answers to check: the bundle did not load or answer (see the first test)');
+    const c = checks.find((x) => x.world === world && x.name.startsWith(name));
+    assert.ok(c, `no check named ${world}: ${name}`);
+    assert.ok(c.pass, `${c.world}: ${c.name}: ${(c.value * 100).toFixed(1)}% on ${c.n} items, target ${c.target}`);
+  };
+
+  it('the bundle is in the checkout, loads with Unmask and answers every item of the sample', async () => {
+    assert.ok(
+      existsSync(join(MODEL_DIR, 'manifest.json')),
+      `${MODEL_DIR} holds no manifest.json: the default model must be committed at models/default (or UNMASK_QUICK_CHECK_MODEL must name a bundle)`,
+    );
+    const { samples } = loadQuickSample();
+    const unmask = await Unmask.load(MODEL_DIR);
+    try {
+      const rows = await answerAll(unmask, samples, STRATEGIES['tau0.9']);
+      assert.equal(rows.length, samples.length);
+      score = scoreStrategy(rows);
+    } finally {
+      await unmask.close();
+    }
+    checks = checkQuickThresholds(score, THRESHOLDS);
+    console.log(`\nquick check of ${MODEL_DIR}, ${samples.length} items, confident τ 0.9:\n${quickCheckTable(score, checks)}\n`);
+  });
+
+  it('answers the six short shapes question types exactly, pooled, at least as often as the threshold', () => check('shapes', 'exact match'));
+  it('lists the objects of `describe the image` exactly at least as often as the threshold', () => check('shapes', 'describe'));
+  it('extracts the intent JSON of spoken commands exactly at least as often as the threshold', () => check('home', 'intent'));
+  it('gives the expected response to spoken commands at least as often as the threshold', () => check('home', 'response'));
+  it('transcribes spoken commands with a mean word error rate no higher than the threshold', () => check('home', 'transcript'));
+  it('answers spoken questions about an image at least as often as the threshold', () => check('both', 'spoken'));
+  it('refuses out-of-spec and media-less prompts at least as often as the threshold', () => check('refusal', 'out-of-spec'));
+});
