@@ -106,6 +106,10 @@ export class ProtoWriter {
   }
 }
 
+function isIntList(value: AttributeValue): value is readonly number[] {
+  return Array.isArray(value);
+}
+
 export type AttributeValue = number | string | readonly number[] | { readonly float: number } | { readonly floats: readonly number[] } | { readonly tensor: ProtoWriter };
 
 /** AttributeProto. Integers (and integer arrays) become INT/INTS; `{float}`/`{floats}` force floats. */
@@ -116,8 +120,8 @@ export function encodeAttribute(name: string, value: AttributeValue): ProtoWrite
     return w.varint(3, value).varint(20, AttributeType.INT);
   }
   if (typeof value === 'string') return w.string(4, value).varint(20, AttributeType.STRING);
-  if (Array.isArray(value)) {
-    for (const v of value as readonly number[]) w.varint(8, v);
+  if (isIntList(value)) {
+    for (const v of value) w.varint(8, v);
     return w.varint(20, AttributeType.INTS);
   }
   if ('float' in value) return w.float(2, value.float).varint(20, AttributeType.FLOAT);

@@ -1,0 +1,208 @@
+/**
+ * The tensors of a Hugging Face checkpoint folder, read as a stream: `model.safetensors`, or the
+ * shards listed by `model.safetensors.index.json`. Only the headers are read up front; a tensor's
+ * data is read from its file in chunks when a graph writer asks for it, converted to float32
+ * chunk by chunk, so memory stays at one chunk however large the checkpoint is.
+ */
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { join } from 'node:path';
+import { UnmaskError } from '@unmask/core';
+import { z } from 'zod';
+import type { InitializerSource } from './onnx-graph-builder.js';
+
+const DTYPE_BYTES = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 } as const;
+type Dtype = keyof typeof DTYPE_BYTES;
+
+const entrySchema = z.object({
+  dtype: z.enum(Object.keys(DTYPE_BYTES) as [Dtype, ...Dtype[]]),
+  shape: z.array(z.number().int().nonnegative()),
+  data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+});
+
+const indexSchema = z.object({ weight_map: z.record(z.string(), z.string().min(1)) });
+
+export const SINGLE_FILE = 'model.safetensors';
+export const INDEX_FILE = 'model.safetensors.index.json';
+
+export interface CheckpointTensor {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  /** The shard file it lives in. */
+  readonly file: string;
+  /** Absolute byte offset of its data in the file. */
+  readonly offset: number;
+  readonly byteLength: number;
+}
+
+/** Elements converted per chunk (32 MiB of float32). */
+const CHUNK_ELEMENTS = 8 * 1024 * 1024;
+
+let halfTable: Float32Array | undefined;
+function halfToFloatTable(): Float32Array {
+  if (halfTable) return halfTable;
+  halfTable = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >> 10) & 0x1f;
+    const fraction = h & 0x3ff;
+    halfTable[h] = exponent === 0 ? sign * 2 ** -14 * (fraction / 1024) : exponent === 0x1f ? (fraction ? Number.NaN : sign * Infinity) : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return halfTable;
+}
+
+function readHeader(file: string): CheckpointTensor[] {
+  const fail = (why: string) => new UnmaskError('invalid_bundle', `${file}: not a valid safetensors file: ${why}`, file);
+  const fd = openSync(file, 'r');
+  try {
+    const lengthBytes = Buffer.alloc(8);
+    if (readSync(fd, lengthBytes, 0, 8, 0) !== 8) throw fail('shorter than its 8-byte header length');
+    const headerLength = Number(lengthBytes.readBigUInt64LE(0));
+    if (headerLength > 100 * 1024 * 1024) throw fail(`header length ${headerLength} is implausibly large`);
+    const headerBytes = Buffer.alloc(headerLength);
+    if (readSync(fd, headerBytes, 0, headerLength, 8) !== headerLength) throw fail(`header length ${headerLength} runs past the end of the file`);
+    let header: unknown;
+    try {
+      header = JSON.parse(headerBytes.toString('utf8'));
+    } catch (error) {
+      throw fail(`header is not JSON (${(error as Error).message})`);
+    }
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw fail('header is not a JSON object');
+    const tensors: CheckpointTensor[] = [];
+    for (const [name, value] of Object.entries(header)) {
+      if (name === '__metadata__') continue;
+      const parsed = entrySchema.safeParse(value);
+      if (!parsed.success) throw fail(`tensor "${name}": ${parsed.error.issues[0]?.message ?? 'malformed entry'}`);
+      const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
+      const needed = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
+      if (end - begin !== needed) throw fail(`tensor "${name}" has ${end - begin} bytes, its shape [${shape.join(', ')}] needs ${needed}`);
+      tensors.push({ name, dtype, shape, file, offset: 8 + headerLength + begin, byteLength: needed });
+    }
+    return tensors;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class CheckpointTensors {
+  private constructor(
+    readonly dir: string,
+    readonly tensors: ReadonlyMap<string, CheckpointTensor>,
+  ) {}
+
+  /** Reads the headers of `model.safetensors` or of every shard of the index in `dir`. */
+  static open(dir: string): CheckpointTensors {
+    const indexPath = join(dir, INDEX_FILE);
+    const tensors = new Map<string, CheckpointTensor>();
+    if (existsSync(indexPath)) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(indexPath, 'utf8'));
+      } catch (error) {
+        throw new UnmaskError('invalid_bundle', `${indexPath}: not valid JSON (${(error as Error).message})`, indexPath);
+      }
+      const index = indexSchema.safeParse(raw);
+      if (!index.success) throw new UnmaskError('invalid_bundle', `${indexPath}: weight_map: ${index.error.issues[0]?.message ?? 'malformed'}`, indexPath);
+      const shards = [...new Set(Object.values(index.data.weight_map))];
+      for (const shard of shards) {
+        if (shard.includes('/') || shard.includes('\\')) throw new UnmaskError('invalid_bundle', `${indexPath}: shard "${shard}" is not a file name in the checkpoint folder`, indexPath);
+        const path = join(dir, shard);
+        if (!existsSync(path)) throw new UnmaskError('invalid_bundle', `${indexPath}: shard "${shard}" does not exist in ${dir}`, shard);
+        for (const tensor of readHeader(path)) {
+          if (tensors.has(tensor.name)) throw new UnmaskError('invalid_bundle', `${path}: tensor "${tensor.name}" is also in ${tensors.get(tensor.name)!.file}`, tensor.name);
+          tensors.set(tensor.name, tensor);
+        }
+      }
+      for (const [name, shard] of Object.entries(index.data.weight_map)) {
+        const found = tensors.get(name);
+        if (!found) throw new UnmaskError('invalid_bundle', `${indexPath}: tensor "${name}" is listed in shard "${shard}" but no shard has it`, name);
+        if (found.file !== join(dir, shard)) throw new UnmaskError('invalid_bundle', `${indexPath}: tensor "${name}" is listed in shard "${shard}" but lives in ${found.file}`, name);
+      }
+    } else if (existsSync(join(dir, SINGLE_FILE))) {
+      for (const tensor of readHeader(join(dir, SINGLE_FILE))) tensors.set(tensor.name, tensor);
+    } else {
+      throw new UnmaskError('invalid_bundle', `${dir}: the checkpoint has neither ${SINGLE_FILE} nor ${INDEX_FILE}`, dir);
+    }
+    return new CheckpointTensors(dir, tensors);
+  }
+
+  get(name: string): CheckpointTensor {
+    const tensor = this.tensors.get(name);
+    if (!tensor) throw new UnmaskError('invalid_bundle', `${this.dir}: the checkpoint has no tensor "${name}"`, name);
+    return tensor;
+  }
+
+  /** Streams `name` as float32 chunks (F32, F16, BF16, F64 are converted). */
+  readFloat32Chunks(name: string, onChunk: (chunk: Float32Array) => void): void {
+    const tensor = this.get(name);
+    const bytes = DTYPE_BYTES[tensor.dtype];
+    if (!['F32', 'F16', 'BF16', 'F64'].includes(tensor.dtype)) {
+      throw new UnmaskError('invalid_bundle', `${tensor.file}: tensor "${name}" is ${tensor.dtype}, not a float type`, name);
+    }
+    if (endianness() !== 'LE') throw new UnmaskError('runtime_error', 'the converter needs a little-endian machine');
+    const count = tensor.byteLength / bytes;
+    const fd = openSync(tensor.file, 'r');
+    try {
+      for (let start = 0; start < count; start += CHUNK_ELEMENTS) {
+        const n = Math.min(CHUNK_ELEMENTS, count - start);
+        const raw = new Uint8Array(n * bytes);
+        let got = 0;
+        while (got < raw.length) {
+          const read = readSync(fd, raw, got, raw.length - got, tensor.offset + start * bytes + got);
+          if (read === 0) throw new UnmaskError('invalid_bundle', `${tensor.file}: tensor "${name}" is cut short (the file ends early)`, name);
+          got += read;
+        }
+        onChunk(toFloat32(tensor.dtype, raw, n));
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The whole tensor as float32 (for small tensors and tests). */
+  readFloat32(name: string): Float32Array {
+    const tensor = this.get(name);
+    const out = new Float32Array(tensor.shape.reduce((a, b) => a * b, 1));
+    let offset = 0;
+    this.readFloat32Chunks(name, (chunk) => {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    });
+    return out;
+  }
+
+  /** A float32 initializer source reading `name` when the graph is written. */
+  float32Source(name: string): InitializerSource {
+    const tensor = this.get(name);
+    const count = tensor.shape.reduce((a, b) => a * b, 1);
+    return {
+      dataType: 'FLOAT',
+      dims: tensor.shape,
+      byteLength: count * 4,
+      produce: (write) => this.readFloat32Chunks(name, (chunk) => write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))),
+    };
+  }
+}
+
+function toFloat32(dtype: Dtype, raw: Uint8Array, n: number): Float32Array {
+  switch (dtype) {
+    case 'F32':
+      return new Float32Array(raw.buffer, raw.byteOffset, n);
+    case 'BF16': {
+      const half = new Uint16Array(raw.buffer, raw.byteOffset, n);
+      const out = new Uint32Array(n);
+      for (let i = 0; i < n; i++) out[i] = half[i]! << 16;
+      return new Float32Array(out.buffer);
+    }
+    case 'F16': {
+      const half = new Uint16Array(raw.buffer, raw.byteOffset, n);
+      const table = halfToFloatTable();
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = table[half[i]!]!;
+      return out;
+    }
+    default:
+      return Float32Array.from(new Float64Array(raw.buffer, raw.byteOffset, n));
+  }
+}

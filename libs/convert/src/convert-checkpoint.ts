@@ -1,0 +1,90 @@
+/**
+ * `convertCheckpoint`: a Hugging Face checkpoint folder → a model bundle (docs/bundle-format.md)
+ * whose graphs meet the LM graph contract. Everything that can be wrong with the checkpoint
+ * (config, tensors, tokenizer, special tokens, chat template) is checked before anything is
+ * written; the weights then stream from the safetensors files into the graph files.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { type Manifest, UnmaskError } from '@unmask/core';
+import { z } from 'zod';
+import { makeManifest, readBundleMetadata } from './bundle-metadata.js';
+import { type LmArchitecture, readArchitecture } from './checkpoint-config.js';
+import { CheckpointTensors } from './checkpoint-tensors.js';
+import { buildEmbedGraph, buildLmGraph } from './lm-graph.js';
+import type { WrittenGraph } from './onnx-graph-builder.js';
+import { checkTensors } from './tensor-layout.js';
+
+/** Weight formats of the command line; only fp32 is written so far. */
+export const WEIGHT_FORMATS = ['fp32', 'fp16', 'int8', 'int4'] as const;
+export const SUPPORTED_WEIGHT_FORMATS = ['fp32'] as const;
+export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
+
+export const convertOptionsSchema = z.object({
+  from: z.string().min(1),
+  to: z.string().min(1),
+  weights: z.enum(WEIGHT_FORMATS).default('fp32'),
+  /** Bundle name in the manifest (default: the checkpoint folder's name). */
+  name: z.string().min(1).optional(),
+  /** Initializer bytes per graph above which weights go to `<graph>.onnx.data`. */
+  externalDataThreshold: z.number().int().nonnegative().optional(),
+});
+export type ConvertOptions = z.input<typeof convertOptionsSchema>;
+
+export interface ConvertProgress {
+  readonly graph: 'embed.onnx' | 'lm.onnx';
+  readonly tensor: string;
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface ConvertResult {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  readonly architecture: LmArchitecture;
+  readonly graphs: readonly WrittenGraph[];
+  readonly chatTemplateSource: string;
+}
+
+export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress: ConvertProgress) => void): ConvertResult {
+  const parsed = convertOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UnmaskError('invalid_parameter', `${issue.path.join('.')}: ${issue.message}`, String(issue.path[0] ?? 'options'));
+  }
+  const options = parsed.data;
+  if (!(SUPPORTED_WEIGHT_FORMATS as readonly string[]).includes(options.weights)) {
+    throw new UnmaskError('invalid_parameter', `weights "${options.weights}" is not yet supported: the converter writes ${SUPPORTED_WEIGHT_FORMATS.join(', ')} weights only so far`, 'weights');
+  }
+  const from = resolve(options.from);
+  const to = resolve(options.to);
+  if (!existsSync(from) || !statSync(from).isDirectory()) throw new UnmaskError('invalid_parameter', `${from}: the checkpoint folder does not exist`, 'from');
+  if (existsSync(to) && (!statSync(to).isDirectory() || readdirSync(to).length > 0)) {
+    throw new UnmaskError('invalid_parameter', `${to}: the bundle folder must not exist yet or be empty`, 'to');
+  }
+
+  const architecture = readArchitecture(from);
+  const checkpoint = CheckpointTensors.open(from);
+  checkTensors(architecture, checkpoint);
+  const metadata = readBundleMetadata(from, architecture);
+  const name = options.name ?? basename(from);
+  const manifest = makeManifest(
+    name,
+    architecture,
+    metadata,
+    `${architecture.modelType} checkpoint ${basename(from)} converted by unmask convert (${options.weights} weights, ${architecture.layout} tensor layout)`,
+  );
+
+  mkdirSync(to, { recursive: true });
+  const write = (graph: 'embed.onnx' | 'lm.onnx', builder: ReturnType<typeof buildEmbedGraph>) =>
+    builder.write(join(to, graph), {
+      ...(options.externalDataThreshold === undefined ? {} : { externalDataThreshold: options.externalDataThreshold }),
+      onInitializer: (tensor, done, total) => onProgress?.({ graph, tensor, done, total }),
+    });
+  const graphs = [write('embed.onnx', buildEmbedGraph(architecture, checkpoint)), write('lm.onnx', buildLmGraph(architecture, checkpoint))];
+  copyFileSync(metadata.tokenizerFile, join(to, 'tokenizer.json'));
+  if (metadata.tokenizerConfigFile) copyFileSync(metadata.tokenizerConfigFile, join(to, 'tokenizer_config.json'));
+  writeFileSync(join(to, 'chat_template.jinja'), metadata.chatTemplate);
+  writeFileSync(join(to, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { dir: to, manifest, architecture, graphs, chatTemplateSource: metadata.chatTemplateSource };
+}

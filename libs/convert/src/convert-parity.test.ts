@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { type Bundle, loadBundle, SafetensorsFile, type TensorData } from '@unmask/core';
+import { LLAMA_CHECKPOINT, LLAMA_FIXTURE, lladaConfig, makeCheckpoint, toLladaName } from '../test-support/checkpoint-fixtures.js';
+import { convertCheckpoint } from './convert-checkpoint.js';
+
+// transformers' reference outputs for the fixture's weights (bidirectional attention).
+const reference = SafetensorsFile.read(join(LLAMA_FIXTURE, 'reference.safetensors'));
+const [BATCH, SEQ] = reference.integers('input_ids').shape as [number, number];
+const inputIds = reference.integers('input_ids').data;
+const keyMask = Array.from(reference.float32('key_mask').data);
+const VOCAB = 512;
+
+/** max |actual − expected| / max |expected|, and the absolute difference. */
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): { relative: number; absolute: number } {
+  assert.equal(actual.length, expected.length);
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < actual.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return { relative: worst / scale, absolute: worst };
+}
+
+/** Full-sequence logits of both reference rows through OnnxLanguageModel.forward. */
+async function forwardLogits(bundle: Bundle): Promise<Float32Array> {
+  const positions = Array.from({ length: SEQ }, (_, i) => i);
+  const rows = Array.from({ length: BATCH }, (_, b) => ({ inputIds: inputIds.slice(b * SEQ, (b + 1) * SEQ), positionIds: positions, logitsIndices: positions }));
+  const results = await bundle.model.forward(rows);
+  const out = new Float32Array(BATCH * SEQ * VOCAB);
+  results.forEach((result, b) => out.set(result.logits, b * SEQ * VOCAB));
+  return out;
+}
+
+/** The key-padded reference case: the LM graph run directly with the fixture's key mask. */
+async function keyPaddedLogits(bundle: Bundle): Promise<Float32Array> {
+  const embedded = await bundle.model.embedSession.run({ input_ids: { type: 'int64', dims: [BATCH, SEQ], data: BigInt64Array.from(inputIds.map(BigInt)) } });
+  const positions = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) => BigInt(i % SEQ));
+  const { num_layers: layers, num_key_value_heads: kv, head_dim: dim } = bundle.manifest.sizes;
+  const feeds: Record<string, TensorData> = {
+    inputs_embeds: embedded['inputs_embeds']!,
+    attention_mask: { type: 'int64', dims: [BATCH, SEQ], data: BigInt64Array.from(keyMask.map(BigInt)) },
+    position_ids: { type: 'int64', dims: [BATCH, SEQ], data: positions },
+    logits_indices: { type: 'int64', dims: [BATCH, SEQ], data: positions },
+  };
+  for (let i = 0; i < layers; i++) {
+    for (const part of ['key', 'value']) feeds[`past_key_values.${i}.${part}`] = { type: 'float32', dims: [BATCH, kv, 0, dim], data: new Float32Array(0) };
+  }
+  const out = await bundle.model.lmSession.run(feeds, ['logits']);
+  return out['logits']!.data as Float32Array;
+}
+
+async function checkParity(t: TestContext, bundle: Bundle): Promise<void> {
+  const plain = relativeError(await forwardLogits(bundle), reference.float32('logits_bidirectional').data);
+  const padded = relativeError(await keyPaddedLogits(bundle), reference.float32('logits_bidirectional_keypad').data);
+  t.diagnostic(`no padding: max abs ${plain.absolute.toExponential(2)}, relative ${plain.relative.toExponential(2)}; key padding: max abs ${padded.absolute.toExponential(2)}, relative ${padded.relative.toExponential(2)}`);
+  assert.ok(plain.relative < 1e-3, `relative error ${plain.relative} without padding`);
+  assert.ok(padded.relative < 1e-3, `relative error ${padded.relative} with key padding`);
+}
+
+describe('unmask convert on the bidirectional Llama fixture (parity with transformers)', () => {
+  const work = mkdtempSync(join(tmpdir(), 'unmask-convert-'));
+  const checkpoints: string[] = [];
+  const open: Bundle[] = [];
+  const load = async (dir: string) => {
+    const bundle = await loadBundle(dir, { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
+    open.push(bundle);
+    return bundle;
+  };
+  after(async () => {
+    await Promise.all(open.map((b) => b.close()));
+    for (const dir of [work, ...checkpoints]) rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('the Llama tensor layout', () => {
+    let bundle: Bundle;
+    before(async () => {
+      convertCheckpoint({ from: LLAMA_CHECKPOINT, to: join(work, 'llama') });
+      bundle = await load(join(work, 'llama'));
+    });
+
+    it('gives a bundle loadBundle accepts, with sizes from config.json and special tokens from the tokenizer files', () => {
+      assert.deepEqual(bundle.manifest.sizes, { vocab_size: 512, hidden_size: 64, num_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, max_positions: 256 });
+      assert.equal(bundle.manifest.lm.shifted_logits, false);
+      assert.deepEqual(bundle.specialTokens.mask, { id: 3, token: '<|mdm_mask|>' });
+      assert.deepEqual(bundle.specialTokens.eos, { id: 2, token: '<|endoftext|>' });
+      assert.deepEqual(bundle.specialTokens.pad, { id: 2, token: '<|endoftext|>' }, 'no pad token anywhere: the EOS token pads');
+      assert.deepEqual(bundle.specialTokens.bos, { id: 1, token: '<|startoftext|>' });
+      const prompt = bundle.chatTemplate.render([{ role: 'user', content: 'hello' }], { variables: { bos_token: '<|startoftext|>' } });
+      assert.equal(prompt, '<|startoftext|><|start_header_id|>user<|end_header_id|> hello<|eot_id|><|start_header_id|>assistant<|end_header_id|> ');
+    });
+
+    it('computes transformers’ bidirectional logits within 1e-3 relative, with and without key padding', async (t) => {
+      await checkParity(t, bundle);
+    });
+
+    it('keeps the weights inside the graph files when they are small', () => {
+      assert.equal(existsSync(join(work, 'llama', 'lm.onnx.data')), false);
+    });
+  });
+
+  describe('the LLaDA tensor layout (model.transformer.*), sharded, with external data', () => {
+    let bundle: Bundle;
+    before(async () => {
+      const dir = makeCheckpoint({
+        config: lladaConfig(),
+        tensors: (tensors) => new Map([...tensors].map(([name, tensor]) => [toLladaName(name), tensor])),
+        shards: 3,
+      });
+      checkpoints.push(dir);
+      convertCheckpoint({ from: dir, to: join(work, 'llada'), externalDataThreshold: 64 * 1024 });
+      bundle = await load(join(work, 'llada'));
+    });
+
+    it('writes the weights to external data files beside the graphs', () => {
+      assert.ok(existsSync(join(work, 'llada', 'lm.onnx.data')));
+      assert.ok(existsSync(join(work, 'llada', 'embed.onnx.data')));
+    });
+
+    it('takes the mask and EOS ids from config.json', () => {
+      assert.deepEqual(bundle.specialTokens.mask, { id: 3, token: '<|mdm_mask|>' });
+      assert.deepEqual(bundle.specialTokens.pad, { id: 2, token: '<|endoftext|>' });
+    });
+
+    it('computes the same logits as transformers on the same weights, within 1e-3 relative', async (t) => {
+      await checkParity(t, bundle);
+    });
+  });
+});
