@@ -36,8 +36,13 @@ export interface CheckpointTensor {
   readonly byteLength: number;
 }
 
-/** Elements converted per chunk (32 MiB of float32). */
-const CHUNK_ELEMENTS = 8 * 1024 * 1024;
+/** Elements converted per chunk by default (32 MiB of float32). */
+export const CHUNK_ELEMENTS = 8 * 1024 * 1024;
+
+export interface OpenCheckpointOptions {
+  /** Elements read and converted at a time (default `CHUNK_ELEMENTS`). */
+  readonly chunkElements?: number;
+}
 
 let halfTable: Float32Array | undefined;
 function halfToFloatTable(): Float32Array {
@@ -89,10 +94,11 @@ export class CheckpointTensors {
   private constructor(
     readonly dir: string,
     readonly tensors: ReadonlyMap<string, CheckpointTensor>,
+    private readonly chunkElements: number,
   ) {}
 
   /** Reads the headers of `model.safetensors` or of every shard of the index in `dir`. */
-  static open(dir: string): CheckpointTensors {
+  static open(dir: string, options: OpenCheckpointOptions = {}): CheckpointTensors {
     const indexPath = join(dir, INDEX_FILE);
     const tensors = new Map<string, CheckpointTensor>();
     if (existsSync(indexPath)) {
@@ -124,7 +130,7 @@ export class CheckpointTensors {
     } else {
       throw new UnmaskError('invalid_bundle', `${dir}: the checkpoint has neither ${SINGLE_FILE} nor ${INDEX_FILE}`, dir);
     }
-    return new CheckpointTensors(dir, tensors);
+    return new CheckpointTensors(dir, tensors, options.chunkElements ?? CHUNK_ELEMENTS);
   }
 
   get(name: string): CheckpointTensor {
@@ -144,8 +150,8 @@ export class CheckpointTensors {
     const count = tensor.byteLength / bytes;
     const fd = openSync(tensor.file, 'r');
     try {
-      for (let start = 0; start < count; start += CHUNK_ELEMENTS) {
-        const n = Math.min(CHUNK_ELEMENTS, count - start);
+      for (let start = 0; start < count; start += this.chunkElements) {
+        const n = Math.min(this.chunkElements, count - start);
         const raw = new Uint8Array(n * bytes);
         let got = 0;
         while (got < raw.length) {
