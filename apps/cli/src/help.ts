@@ -2,9 +2,11 @@ export const MAIN_HELP = `unmask — run multimodal masked-diffusion language mo
 
 Usage:
   unmask ask [options] PROMPT     answer a prompt, with optional images and audio
+  unmask convert --from DIR --to DIR
+                                  turn a Hugging Face checkpoint into a model bundle
   unmask --help                   this text
 
-Run \`unmask ask --help\` for the options of ask.
+Run \`unmask ask --help\` or \`unmask convert --help\` for their options.
 `;
 
 export const ASK_HELP = `unmask ask [options] PROMPT
@@ -45,4 +47,27 @@ Examples
   unmask ask --audio command.wav "extract the intent as json" --json
   unmask ask --strategy low_confidence --steps 8 --max-tokens 16 "describe the image" --image a.png
   unmask ask --jsonl requests.jsonl > results.jsonl
+`;
+
+export const CONVERT_HELP = `unmask convert --from CHECKPOINT_DIR --to BUNDLE_DIR [options]
+
+Turns a Hugging Face checkpoint folder (config.json, model.safetensors or the sharded
+model.safetensors.index.json, tokenizer.json, tokenizer_config.json) into a model bundle that
+\`unmask ask --model BUNDLE_DIR\` runs. Tensors stream from the checkpoint into the graphs, so
+memory stays far below the checkpoint's size; graphs over 2 GB keep their weights in
+<graph>.onnx.data beside them. See docs/convert.md.
+
+Works now: LLaDA language models (model_type llada, model.transformer.* tensors), the same model
+in Llama layout, and Qwen2 / Dream layout language models. Not yet: vision and audio towers
+(LLaDA-V, Dimple, DIFFA), M-RoPE.
+
+Options
+  --from DIR             the checkpoint folder
+  --to DIR               the bundle folder to write (must not exist or be empty)
+  --weights FORMAT       fp32 (default). fp16, int8 and int4 are not supported yet.
+  --name NAME            the bundle's name in manifest.json (default: the checkpoint folder's name)
+  -h, --help             this text
+
+Example
+  unmask convert --from ~/models/LLaDA-8B-Instruct --to models/llada-8b
 `;

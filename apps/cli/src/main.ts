@@ -1,6 +1,7 @@
 /** The `unmask` command line: dispatches sub-commands and turns errors into one-line messages. */
 import { isUnmaskError } from '@unmask/core';
 import { askCommand, type Io } from './ask-command.js';
+import { convertCommand } from './convert-command.js';
 import { MAIN_HELP } from './help.js';
 
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -9,6 +10,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     switch (command) {
       case 'ask':
         return await askCommand(rest, io);
+      case 'convert':
+        return await convertCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':

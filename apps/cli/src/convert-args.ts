@@ -1,0 +1,47 @@
+/**
+ * `unmask convert` flags → a validated invocation (zod). Unknown flags, missing folders and
+ * weight formats the converter does not write yet are one-line errors.
+ */
+import { parseArgs } from 'node:util';
+import { UnmaskError } from '@unmask/core';
+import { SUPPORTED_WEIGHT_FORMATS, WEIGHT_FORMATS } from '@unmask/convert';
+import { z } from 'zod';
+
+const OPTIONS = {
+  from: { type: 'string' },
+  to: { type: 'string' },
+  weights: { type: 'string' },
+  name: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const convertFlagsSchema = z.object({
+  from: z.string({ error: '--from CHECKPOINT_DIR is required' }).min(1, '--from must not be empty'),
+  to: z.string({ error: '--to BUNDLE_DIR is required' }).min(1, '--to must not be empty'),
+  weights: z
+    .enum(WEIGHT_FORMATS, { error: (issue) => `--weights must be one of ${WEIGHT_FORMATS.join(', ')}, got ${JSON.stringify(issue.input)}` })
+    .default('fp32')
+    .refine((w) => (SUPPORTED_WEIGHT_FORMATS as readonly string[]).includes(w), {
+      error: (issue) => `--weights ${String(issue.input)} is not yet supported: the converter writes ${SUPPORTED_WEIGHT_FORMATS.join(', ')} weights only so far`,
+    }),
+  name: z.string().min(1, '--name must not be empty').optional(),
+});
+
+export type ConvertInvocation = z.infer<typeof convertFlagsSchema> & { readonly help: false } | { readonly help: true };
+
+export function parseConvertArgs(argv: string[]): ConvertInvocation {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
+  } catch (error) {
+    throw new UnmaskError('invalid_parameter', (error as Error).message.replace(/\. To specify.*$/s, ''), 'argv');
+  }
+  const { help, ...flags } = parsed.values;
+  if (help) return { help: true };
+  const result = convertFlagsSchema.safeParse(flags);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new UnmaskError('invalid_parameter', issue.message, `--${String(issue.path[0] ?? 'argv')}`);
+  }
+  return { ...result.data, help: false };
+}

@@ -1,0 +1,44 @@
+/** `unmask convert`: a Hugging Face checkpoint folder → a model bundle, with a progress bar. */
+import { convertCheckpoint, type ConvertProgress } from '@unmask/convert';
+import type { Io } from './ask-command.js';
+import { parseConvertArgs } from './convert-args.js';
+import { CONVERT_HELP } from './help.js';
+
+const BAR = 30;
+
+/** One redrawn line on a terminal; one line per finished graph otherwise. */
+function progressReporter(io: Io): (p: ConvertProgress) => void {
+  const tty = io.stderr.isTTY === true;
+  return ({ graph, tensor, done, total }) => {
+    if (tty) {
+      const filled = Math.round((done / total) * BAR);
+      const name = tensor.length > 40 ? `…${tensor.slice(-39)}` : tensor;
+      io.stderr.write(`\r\u001b[K${graph} [${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${done}/${total} ${name}`);
+      if (done === total) io.stderr.write('\n');
+    } else if (done === total) {
+      io.stderr.write(`${graph}: ${total} tensors written\n`);
+    }
+  };
+}
+
+export async function convertCommand(argv: string[], io: Io): Promise<number> {
+  const inv = parseConvertArgs(argv);
+  if (inv.help) {
+    io.stdout.write(CONVERT_HELP);
+    return 0;
+  }
+  const started = Date.now();
+  const result = convertCheckpoint({ from: inv.from, to: inv.to, weights: inv.weights, ...(inv.name ? { name: inv.name } : {}) }, progressReporter(io));
+  const { architecture: a, manifest } = result;
+  const bytes = result.graphs.reduce((sum, g) => sum + g.initializerBytes, 0);
+  io.stderr.write(
+    `${a.modelType} (${a.layout} layout): ${a.numLayers} layers, hidden ${a.hiddenSize}, ${a.numHeads}/${a.numKvHeads} heads, vocabulary ${a.vocabSize}; ` +
+      `${(bytes / 1024 ** 2).toFixed(1)} MiB of ${inv.weights} weights in ${((Date.now() - started) / 1000).toFixed(1)} s\n` +
+      `chat template: ${result.chatTemplateSource}\n`,
+  );
+  const token = (ref: unknown) => (typeof ref === 'object' && ref !== null ? `${(ref as { token: string }).token} (${(ref as { id: number }).id})` : String(ref));
+  const special = manifest.special_tokens;
+  io.stderr.write(`special tokens: mask ${token(special.mask)}, eos ${token(special.eos)}, pad ${token(special.pad)}${special.bos === undefined ? '' : `, bos ${token(special.bos)}`}\n`);
+  io.stdout.write(`${result.dir}\n`);
+  return 0;
+}
