@@ -2,16 +2,21 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { type Bundle, loadBundle, SafetensorsFile, type TensorData } from '@unmask/core';
 import { LLAMA_CHECKPOINT, LLAMA_FIXTURE, lladaConfig, makeCheckpoint, toLladaName } from '../test-support/checkpoint-fixtures.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
 
-// transformers' reference outputs for the fixture's weights (bidirectional attention).
-const reference = SafetensorsFile.read(join(LLAMA_FIXTURE, 'reference.safetensors'));
-const [BATCH, SEQ] = reference.integers('input_ids').shape as [number, number];
-const inputIds = reference.integers('input_ids').data;
-const keyMask = Array.from(reference.float32('key_mask').data);
+const QWEN2_FIXTURE = fileURLToPath(new URL('../test-fixtures/qwen2-bidirectional/', import.meta.url));
+
+/** transformers' reference outputs of a fixture (bidirectional attention, positions 0..S−1). */
+function referenceOf(fixture: string) {
+  const file = SafetensorsFile.read(join(fixture, 'reference.safetensors'));
+  const [batch, seq] = file.integers('input_ids').shape as [number, number];
+  return { file, batch, seq, inputIds: file.integers('input_ids').data, keyMask: Array.from(file.float32('key_mask').data) };
+}
+type Reference = ReturnType<typeof referenceOf>;
 const VOCAB = 512;
 
 /** max |actual − expected| / max |expected|, and the absolute difference. */
@@ -27,7 +32,7 @@ function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): 
 }
 
 /** Full-sequence logits of both reference rows through OnnxLanguageModel.forward. */
-async function forwardLogits(bundle: Bundle): Promise<Float32Array> {
+async function forwardLogits(bundle: Bundle, { batch: BATCH, seq: SEQ, inputIds }: Reference): Promise<Float32Array> {
   const positions = Array.from({ length: SEQ }, (_, i) => i);
   const rows = Array.from({ length: BATCH }, (_, b) => ({ inputIds: inputIds.slice(b * SEQ, (b + 1) * SEQ), positionIds: positions, logitsIndices: positions }));
   const results = await bundle.model.forward(rows);
@@ -37,7 +42,7 @@ async function forwardLogits(bundle: Bundle): Promise<Float32Array> {
 }
 
 /** The key-padded reference case: the LM graph run directly with the fixture's key mask. */
-async function keyPaddedLogits(bundle: Bundle): Promise<Float32Array> {
+async function keyPaddedLogits(bundle: Bundle, { batch: BATCH, seq: SEQ, inputIds, keyMask }: Reference): Promise<Float32Array> {
   const embedded = await bundle.model.embedSession.run({ input_ids: { type: 'int64', dims: [BATCH, SEQ], data: BigInt64Array.from(inputIds.map(BigInt)) } });
   const positions = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) => BigInt(i % SEQ));
   const { num_layers: layers, num_key_value_heads: kv, head_dim: dim } = bundle.manifest.sizes;
@@ -54,15 +59,16 @@ async function keyPaddedLogits(bundle: Bundle): Promise<Float32Array> {
   return out['logits']!.data as Float32Array;
 }
 
-async function checkParity(t: TestContext, bundle: Bundle): Promise<void> {
-  const plain = relativeError(await forwardLogits(bundle), reference.float32('logits_bidirectional').data);
-  const padded = relativeError(await keyPaddedLogits(bundle), reference.float32('logits_bidirectional_keypad').data);
+async function checkParity(t: TestContext, bundle: Bundle, reference: Reference): Promise<void> {
+  const plain = relativeError(await forwardLogits(bundle, reference), reference.file.float32('logits_bidirectional').data);
+  const padded = relativeError(await keyPaddedLogits(bundle, reference), reference.file.float32('logits_bidirectional_keypad').data);
   t.diagnostic(`no padding: max abs ${plain.absolute.toExponential(2)}, relative ${plain.relative.toExponential(2)}; key padding: max abs ${padded.absolute.toExponential(2)}, relative ${padded.relative.toExponential(2)}`);
   assert.ok(plain.relative < 1e-3, `relative error ${plain.relative} without padding`);
   assert.ok(padded.relative < 1e-3, `relative error ${padded.relative} with key padding`);
 }
 
-describe('unmask convert on the bidirectional Llama fixture (parity with transformers)', () => {
+describe('unmask convert on the bidirectional Llama and Qwen2 fixtures (parity with transformers)', () => {
+  const llama = referenceOf(LLAMA_FIXTURE);
   const work = mkdtempSync(join(tmpdir(), 'unmask-convert-'));
   const checkpoints: string[] = [];
   const open: Bundle[] = [];
@@ -95,7 +101,7 @@ describe('unmask convert on the bidirectional Llama fixture (parity with transfo
     });
 
     it('computes transformers’ bidirectional logits within 1e-3 relative, with and without key padding', async (t) => {
-      await checkParity(t, bundle);
+      await checkParity(t, bundle, llama);
     });
 
     it('keeps the weights inside the graph files when they are small', () => {
@@ -127,7 +133,26 @@ describe('unmask convert on the bidirectional Llama fixture (parity with transfo
     });
 
     it('computes the same logits as transformers on the same weights, within 1e-3 relative', async (t) => {
-      await checkParity(t, bundle);
+      await checkParity(t, bundle, llama);
+    });
+  });
+
+  describe('the Qwen2 / Dream tensor layout (q/k/v biases, rope θ 1e6)', () => {
+    let bundle: Bundle;
+    before(async () => {
+      convertCheckpoint({ from: join(QWEN2_FIXTURE, 'checkpoint'), to: join(work, 'qwen2') });
+      bundle = await load(join(work, 'qwen2'));
+    });
+
+    it('marks the logits as shifted and takes the special tokens from tokenizer_config.json', () => {
+      assert.equal(bundle.manifest.lm.shifted_logits, true);
+      assert.deepEqual(bundle.specialTokens.mask, { id: 3, token: '<|mask|>' });
+      assert.deepEqual(bundle.specialTokens.eos, { id: 0, token: '<|endoftext|>' });
+      assert.equal(bundle.specialTokens.bos, undefined);
+    });
+
+    it('computes transformers’ bidirectional logits within 1e-3 relative, with and without key padding', async (t) => {
+      await checkParity(t, bundle, referenceOf(QWEN2_FIXTURE));
     });
   });
 });
