@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { type Bundle, loadBundle, SafetensorsFile, type TensorData } from '@unmask/core';
-import { LLAMA_CHECKPOINT, LLAMA_FIXTURE, lladaConfig, makeCheckpoint, toLladaName } from '../test-support/checkpoint-fixtures.js';
+import { LLAMA_CHECKPOINT, LLAMA_FIXTURE, lladaConfig, makeCheckpoint, type StoredTensor, toLladaName } from '../test-support/checkpoint-fixtures.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
 
 const QWEN2_FIXTURE = fileURLToPath(new URL('../test-fixtures/qwen2-bidirectional/', import.meta.url));
@@ -77,6 +77,7 @@ describe('unmask convert on the bidirectional Llama and Qwen2 fixtures (parity w
     open.push(bundle);
     return bundle;
   };
+  const bundleOf = (name: string) => open.find((b) => b.dir === join(work, name))!;
   after(async () => {
     await Promise.all(open.map((b) => b.close()));
     for (const dir of [work, ...checkpoints]) rmSync(dir, { recursive: true, force: true });
@@ -102,6 +103,20 @@ describe('unmask convert on the bidirectional Llama and Qwen2 fixtures (parity w
 
     it('computes transformers’ bidirectional logits within 1e-3 relative, with and without key padding', async (t) => {
       await checkParity(t, bundle, llama);
+    });
+
+    it('reproduces its full-forward logits from a kept KV cache (present keys after rotary, past keys attended)', async () => {
+      const { seq, inputIds } = llama;
+      const ids = inputIds.slice(0, seq);
+      const positions = Array.from({ length: seq }, (_, i) => i);
+      const split = 12;
+      const [full] = await bundle.model.forward([{ inputIds: ids, positionIds: positions, logitsIndices: positions, keep: [[0, split]] }]);
+      assert.equal(full!.cache!.length, split);
+      const tail = positions.slice(split);
+      const [cached] = await bundle.model.forward([{ inputIds: ids.slice(split), positionIds: tail, logitsIndices: tail.map((_, i) => i), past: full!.cache! }]);
+      full!.cache!.release();
+      const { relative } = relativeError(cached!.logits, full!.logits.subarray(split * VOCAB));
+      assert.ok(relative < 1e-5, `relative error ${relative}`);
     });
 
     it('keeps the weights inside the graph files when they are small', () => {
@@ -153,6 +168,23 @@ describe('unmask convert on the bidirectional Llama and Qwen2 fixtures (parity w
 
     it('computes transformers’ bidirectional logits within 1e-3 relative, with and without key padding', async (t) => {
       await checkParity(t, bundle, referenceOf(QWEN2_FIXTURE));
+    });
+  });
+
+  describe('tied embeddings', () => {
+    it('use the embedding matrix as the LM head: same logits as an untied copy whose head equals the embedding', async () => {
+      const copyHead = (tensors: Map<string, StoredTensor>) => new Map(tensors).set('lm_head.weight', tensors.get('model.embed_tokens.weight')!);
+      const untied = makeCheckpoint({ tensors: copyHead });
+      const config = JSON.parse(readFileSync(join(LLAMA_CHECKPOINT, 'config.json'), 'utf8'));
+      const tied = makeCheckpoint({ config: { ...config, tie_word_embeddings: true }, tensors: (t) => new Map([...t].filter(([name]) => name !== 'lm_head.weight')) });
+      checkpoints.push(untied, tied);
+      convertCheckpoint({ from: untied, to: join(work, 'untied') });
+      convertCheckpoint({ from: tied, to: join(work, 'tied') });
+      const a = await forwardLogits(await load(join(work, 'untied')), llama);
+      const b = await forwardLogits(await load(join(work, 'tied')), llama);
+      assert.deepEqual(b, a);
+      const original = await forwardLogits(bundleOf('llama'), llama);
+      assert.notDeepEqual(b, original, 'the head really changed');
     });
   });
 });

@@ -112,7 +112,9 @@ export function checkTensors(arch: LmArchitecture, checkpoint: CheckpointTensors
       throw new UnmaskError('invalid_bundle', `${where}: tensor "${name}" has shape [${tensor.shape.join(', ')}], config.json implies [${shape.join(', ')}]`, name);
     }
   }
-  const unexpected = [...checkpoint.tensors.keys()].filter((name) => !expected.has(name) && !IGNORABLE.some((re) => re.test(name)));
+  // With tied embeddings the head is the embedding; a stored copy of it is not used.
+  const unusedHead = arch.tiedEmbeddings ? (arch.layout === 'llada' ? 'model.transformer.ff_out.weight' : 'lm_head.weight') : undefined;
+  const unexpected = [...checkpoint.tensors.keys()].filter((name) => !expected.has(name) && name !== unusedHead && !IGNORABLE.some((re) => re.test(name)));
   if (unexpected.length > 0) {
     const shown = unexpected.slice(0, 5).map((n) => `"${n}"`).join(', ');
     throw new UnmaskError(
