@@ -11,7 +11,9 @@
  *   The final hidden states are gathered at `logits_indices` before the final norm and head.
  *
  * Projection weights stay in the checkpoint's [out, in] layout (Gemm transB = 1), so tensors
- * stream from the checkpoint into the graph file without being transposed in memory.
+ * stream from the checkpoint into the graph file without being transposed in memory. RMSNorm is
+ * written as Pow → ReduceMean → Add → Sqrt → Div → Mul and SiLU as x·sigmoid(x): the patterns
+ * onnxruntime's optimizer fuses into SimplifiedLayerNormalization and QuickGelu at load.
  */
 import type { LmArchitecture } from './checkpoint-config.js';
 import type { CheckpointTensors } from './checkpoint-tensors.js';
@@ -47,6 +49,7 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
 
   // Shared constants and shapes.
   const epsilon = g.floats('rms_eps', [arch.rmsNormEps], []);
+  const two = g.floats('two', [2], []);
   const flatHidden = g.int64s('shape_flat_hidden', [-1, H]);
   const batchSeq = g.op('Shape', [embeds], { start: 0, end: 2 });
   const qShape = g.op('Concat', [batchSeq, g.int64s('heads_q', [numHeads, D])], { axis: 0 });
@@ -84,7 +87,7 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
   ]);
 
   const rmsNorm = (x: string, weightName: string) => {
-    const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+    const meanSquare = g.op('ReduceMean', [g.op('Pow', [x, two])], { axes: [-1], keepdims: 1 });
     const normalized = g.op('Div', [x, g.op('Sqrt', [g.op('Add', [meanSquare, epsilon])])]);
     return g.op('Mul', [normalized, weight(weightName)]);
   };
