@@ -4,7 +4,7 @@
  * data is read from its file in chunks when a graph writer asks for it, converted to float32
  * chunk by chunk, so memory stays at one chunk however large the checkpoint is.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { UnmaskError } from '@unmask/core';
@@ -24,6 +24,9 @@ const indexSchema = z.object({ weight_map: z.record(z.string(), z.string().min(1
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
+
+/** The dtypes the converter reads as weights. */
+export const FLOAT_DTYPES: readonly string[] = ['F32', 'F16', 'BF16', 'F64'];
 
 export interface CheckpointTensor {
   readonly name: string;
@@ -75,6 +78,7 @@ function readHeader(file: string): CheckpointTensor[] {
     }
     if (typeof header !== 'object' || header === null || Array.isArray(header)) throw fail('header is not a JSON object');
     const tensors: CheckpointTensor[] = [];
+    const fileSize = fstatSync(fd).size;
     for (const [name, value] of Object.entries(header)) {
       if (name === '__metadata__') continue;
       const parsed = entrySchema.safeParse(value);
@@ -82,6 +86,7 @@ function readHeader(file: string): CheckpointTensor[] {
       const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
       const needed = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
       if (end - begin !== needed) throw fail(`tensor "${name}" has ${end - begin} bytes, its shape [${shape.join(', ')}] needs ${needed}`);
+      if (8 + headerLength + end > fileSize) throw fail(`tensor "${name}" runs past the end of the file (${fileSize} bytes): the file is cut short`);
       tensors.push({ name, dtype, shape, file, offset: 8 + headerLength + begin, byteLength: needed });
     }
     return tensors;
@@ -143,7 +148,7 @@ export class CheckpointTensors {
   readFloat32Chunks(name: string, onChunk: (chunk: Float32Array) => void): void {
     const tensor = this.get(name);
     const bytes = DTYPE_BYTES[tensor.dtype];
-    if (!['F32', 'F16', 'BF16', 'F64'].includes(tensor.dtype)) {
+    if (!FLOAT_DTYPES.includes(tensor.dtype)) {
       throw new UnmaskError('invalid_bundle', `${tensor.file}: tensor "${name}" is ${tensor.dtype}, not a float type`, name);
     }
     if (endianness() !== 'LE') throw new UnmaskError('runtime_error', 'the converter needs a little-endian machine');

@@ -4,7 +4,7 @@
  * (config, tensors, tokenizer, special tokens, chat template) is checked before anything is
  * written; the weights then stream from the safetensors files into the graph files.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { type Manifest, UnmaskError } from '@unmask/core';
 import { z } from 'zod';
@@ -75,16 +75,25 @@ export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress:
     `${architecture.modelType} checkpoint ${basename(from)} converted by unmask convert (${options.weights} weights, ${architecture.layout} tensor layout)`,
   );
 
+  const created = !existsSync(to);
   mkdirSync(to, { recursive: true });
   const write = (graph: 'embed.onnx' | 'lm.onnx', builder: ReturnType<typeof buildEmbedGraph>) =>
     builder.write(join(to, graph), {
       ...(options.externalDataThreshold === undefined ? {} : { externalDataThreshold: options.externalDataThreshold }),
       onInitializer: (tensor, done, total) => onProgress?.({ graph, tensor, done, total }),
     });
-  const graphs = [write('embed.onnx', buildEmbedGraph(architecture, checkpoint)), write('lm.onnx', buildLmGraph(architecture, checkpoint))];
-  copyFileSync(metadata.tokenizerFile, join(to, 'tokenizer.json'));
-  if (metadata.tokenizerConfigFile) copyFileSync(metadata.tokenizerConfigFile, join(to, 'tokenizer_config.json'));
-  writeFileSync(join(to, 'chat_template.jinja'), metadata.chatTemplate);
-  writeFileSync(join(to, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  let graphs: WrittenGraph[];
+  try {
+    graphs = [write('embed.onnx', buildEmbedGraph(architecture, checkpoint)), write('lm.onnx', buildLmGraph(architecture, checkpoint))];
+    copyFileSync(metadata.tokenizerFile, join(to, 'tokenizer.json'));
+    if (metadata.tokenizerConfigFile) copyFileSync(metadata.tokenizerConfigFile, join(to, 'tokenizer_config.json'));
+    writeFileSync(join(to, 'chat_template.jinja'), metadata.chatTemplate);
+    writeFileSync(join(to, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  } catch (error) {
+    // A half-written bundle must not look like a bundle: remove what this run wrote.
+    if (created) rmSync(to, { recursive: true, force: true });
+    else for (const file of readdirSync(to)) rmSync(join(to, file), { recursive: true, force: true });
+    throw error;
+  }
   return { dir: to, manifest, architecture, graphs, chatTemplateSource: metadata.chatTemplateSource };
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isUnmaskError } from '@unmask/core';
-import { LLAMA_CHECKPOINT, lladaConfig, makeCheckpoint, toLladaName } from '../test-support/checkpoint-fixtures.js';
+import { fixtureTensors, LLAMA_CHECKPOINT, lladaConfig, makeCheckpoint, toLladaName } from '../test-support/checkpoint-fixtures.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
 
 describe('convertCheckpoint refuses a checkpoint it cannot convert faithfully, naming the problem', () => {
@@ -87,6 +87,46 @@ describe('convertCheckpoint refuses a checkpoint it cannot convert faithfully, n
     const bad = checkpoint({ tensors: (t) => new Map([...t].filter(([name]) => name !== 'model.norm.weight')) });
     const to = join(work, 'never');
     fails(() => convertCheckpoint({ from: bad, to }), 'invalid_bundle', /missing tensor "model\.norm\.weight"/);
+    assert.throws(() => readdirSync(to), /ENOENT/);
+  });
+
+  it('names a tensor cut short by a truncated file before writing anything', () => {
+    const from = checkpoint({});
+    const file = join(from, 'model.safetensors');
+    truncateSync(file, statSync(file).size - 4096);
+    const to = join(work, 'cut');
+    fails(() => convertCheckpoint({ from, to }), 'invalid_bundle', /tensor "[^"]+" runs past the end of the file \(\d+ bytes\): the file is cut short/);
+    assert.throws(() => readdirSync(to), /ENOENT/);
+  });
+
+  it('names a weight stored as integers (a quantised checkpoint)', () => {
+    const from = checkpoint({});
+    const tensors = fixtureTensors();
+    const header: Record<string, unknown> = {};
+    const blobs: Buffer[] = [];
+    let offset = 0;
+    for (const [name, t] of tensors) {
+      const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+      header[name] = { dtype: name === 'model.norm.weight' ? 'I32' : 'F32', shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+      blobs.push(bytes);
+      offset += bytes.length;
+    }
+    const json = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(json.length));
+    writeFileSync(join(from, 'model.safetensors'), Buffer.concat([length, json, ...blobs]));
+    fails(() => convert(from), 'invalid_bundle', /tensor "model\.norm\.weight" is I32; weights must be F32, F16, BF16, F64/);
+  });
+
+  it('removes a half-written bundle when the conversion stops while streaming', () => {
+    const to = join(work, 'stopped');
+    assert.throws(
+      () =>
+        convertCheckpoint({ from: LLAMA_CHECKPOINT, to }, ({ graph, done }) => {
+          if (graph === 'lm.onnx' && done === 3) throw new Error('stopped by the caller');
+        }),
+      /stopped by the caller/,
+    );
     assert.throws(() => readdirSync(to), /ENOENT/);
   });
 });

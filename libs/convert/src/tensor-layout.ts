@@ -5,7 +5,7 @@
  */
 import { UnmaskError } from '@unmask/core';
 import type { LmArchitecture } from './checkpoint-config.js';
-import type { CheckpointTensors } from './checkpoint-tensors.js';
+import { type CheckpointTensors, FLOAT_DTYPES } from './checkpoint-tensors.js';
 
 export interface LayerTensorNames {
   readonly attnNorm: string;
@@ -110,6 +110,9 @@ export function checkTensors(arch: LmArchitecture, checkpoint: CheckpointTensors
     if (!tensor) throw new UnmaskError('invalid_bundle', `${where}: missing tensor "${name}" (expected shape [${shape.join(', ')}])`, name);
     if (tensor.shape.length !== shape.length || tensor.shape.some((n, i) => n !== shape[i])) {
       throw new UnmaskError('invalid_bundle', `${where}: tensor "${name}" has shape [${tensor.shape.join(', ')}], config.json implies [${shape.join(', ')}]`, name);
+    }
+    if (!FLOAT_DTYPES.includes(tensor.dtype)) {
+      throw new UnmaskError('invalid_bundle', `${where}: tensor "${name}" is ${tensor.dtype}; weights must be ${FLOAT_DTYPES.join(', ')} (quantised checkpoints are not supported)`, name);
     }
   }
   // With tied embeddings the head is the embedding; a stored copy of it is not used.
