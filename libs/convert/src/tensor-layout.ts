@@ -105,6 +105,21 @@ export function expectedShapes(arch: LmArchitecture): Map<string, readonly numbe
 export function checkTensors(arch: LmArchitecture, checkpoint: CheckpointTensors): void {
   const expected = expectedShapes(arch);
   const where = `${checkpoint.dir} (${arch.modelType}, ${arch.layout} tensor layout)`;
+  // With tied embeddings the head is the embedding; a stored copy of it is not used.
+  const unusedHead = arch.tiedEmbeddings ? (arch.layout === 'llada' ? 'model.transformer.ff_out.weight' : 'lm_head.weight') : undefined;
+  checkTensorShapes(where, expected, checkpoint, (name) => name !== unusedHead && !IGNORABLE.some((re) => re.test(name)));
+}
+
+/**
+ * The shared check: every tensor of `expected` present with that shape and a float dtype, and
+ * no other tensor for which `counts(name)` is true. Errors are `invalid_bundle` naming the tensor.
+ */
+export function checkTensorShapes(
+  where: string,
+  expected: ReadonlyMap<string, readonly number[]>,
+  checkpoint: CheckpointTensors,
+  counts: (name: string) => boolean = () => true,
+): void {
   for (const [name, shape] of expected) {
     const tensor = checkpoint.tensors.get(name);
     if (!tensor) throw new UnmaskError('invalid_bundle', `${where}: missing tensor "${name}" (expected shape [${shape.join(', ')}])`, name);
@@ -115,9 +130,7 @@ export function checkTensors(arch: LmArchitecture, checkpoint: CheckpointTensors
       throw new UnmaskError('invalid_bundle', `${where}: tensor "${name}" is ${tensor.dtype}; weights must be ${FLOAT_DTYPES.join(', ')} (quantised checkpoints are not supported)`, name);
     }
   }
-  // With tied embeddings the head is the embedding; a stored copy of it is not used.
-  const unusedHead = arch.tiedEmbeddings ? (arch.layout === 'llada' ? 'model.transformer.ff_out.weight' : 'lm_head.weight') : undefined;
-  const unexpected = [...checkpoint.tensors.keys()].filter((name) => !expected.has(name) && name !== unusedHead && !IGNORABLE.some((re) => re.test(name)));
+  const unexpected = [...checkpoint.tensors.keys()].filter((name) => !expected.has(name) && counts(name));
   if (unexpected.length > 0) {
     const shown = unexpected.slice(0, 5).map((n) => `"${n}"`).join(', ');
     throw new UnmaskError(
