@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Retrains the embedded default model from scratch and evaluates it (docs/default-model.md):
 #
-#   datagen (text, images, audio) -> text LM (train_lm) -> vision stage (LM frozen)
-#   -> audio stage 1 (transcription) -> audio stage 2 (instructions) -> bundle -> evaluation
+#   datagen (text, images, audio) and audio encoder pretraining (stage 0, no LM) beside the text LM
+#   -> vision stage beside audio stage 1 (transcription), LM frozen -> audio stage 2 (instructions)
+#   -> bundle -> evaluation
+#
+# Stages that finished (a `done` file in their folder under $WORK) are skipped when the command is
+# run again with the same $WORK, so an interrupted build resumes; delete $WORK to start over.
 #
 #   tools/train/build_default_model.sh                 # full run, bundle in models/default
 #   OUT=tmp/build/bundle SMOKE=1 tools/train/build_default_model.sh   # minutes: tiny data, few steps
@@ -18,7 +22,7 @@ cd "$ROOT"
 SMOKE="${SMOKE:-0}"
 if [ "$SMOKE" = "1" ]; then
   : "${TEXT_COUNT:=20000}" "${IMAGES:=200}" "${AUDIO:=120}" "${EVAL_IMAGES:=60}" "${EVAL_AUDIO:=40}"
-  : "${VISION_QA_AFTER:=30}" "${AUDIO1_QA_AFTER:=20}" "${LM_STEPS:=60}" "${LM_ARGS:=--layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${EVAL_PER_WORLD:=14}"
+  : "${VISION_QA_AFTER:=30}" "${AUDIO1_QA_AFTER:=20}" "${AUDIO0_MINUTES:=1}" "${LM_STEPS:=60}" "${LM_ARGS:=--layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${EVAL_PER_WORLD:=14}"
 fi
 PYTHON="${PYTHON:-/usr/bin/python3}"
 WORK="${WORK:-tmp/build}"
@@ -33,11 +37,12 @@ LM_STEPS="${LM_STEPS:-8000}"
 LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --max-blanks 5 --weights describe=2.5,spoken_question=2,transcribe=2,count_color=1.5,shape_of_color=1.5}"
 LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (vocab.json beside it) instead of training one
 # Perception-only steps (no LM pass) are ~5x cheaper; the LM loss joins after *_QA_AFTER steps.
-VISION_STEPS="${VISION_STEPS:-3000}"
-VISION_QA_AFTER="${VISION_QA_AFTER:-2500}"
-AUDIO1_STEPS="${AUDIO1_STEPS:-3000}"
-AUDIO1_QA_AFTER="${AUDIO1_QA_AFTER:-2500}"
-AUDIO2_STEPS="${AUDIO2_STEPS:-1000}"
+AUDIO0_MINUTES="${AUDIO0_MINUTES:-40}"   # encoder pretraining, on the core the LM leaves free
+VISION_STEPS="${VISION_STEPS:-4000}"
+VISION_QA_AFTER="${VISION_QA_AFTER:-3500}"
+AUDIO1_STEPS="${AUDIO1_STEPS:-1500}"
+AUDIO1_QA_AFTER="${AUDIO1_QA_AFTER:-1000}"
+AUDIO2_STEPS="${AUDIO2_STEPS:-1200}"
 EVAL_PER_WORLD="${EVAL_PER_WORLD:-500}"
 EVAL_SEED="${EVAL_SEED:-90001}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" ONNXRUNTIME_NODE_INSTALL=skip
@@ -45,54 +50,78 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" ONNXRUNTIME_NODE_INSTALL=skip
 mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
 START=$(date +%s)
+done_in() { [ -f "$WORK/$1/done" ]; }
+mark_done() { touch "$WORK/$1/done"; }
 stage() { printf '\n[%s +%ss] %s\n' "$(date -u +%H:%M:%S)" "$(( $(date +%s) - START ))" "$*"; }
 py() { (cd "$ROOT/tools/train" && nice -n 10 "$PYTHON" -m "$@"); }
 tsx() { nice -n 10 node --import tsx "$@"; }
 
 # A set already under $WORK with the requested count is reused (generation is deterministic per
-# seed; delete $WORK to regenerate). The text LM only needs text, so it trains while the image and
-# audio sets are rendered and featurised beside it; the vision stage and audio stage 1 both need
-# only the frozen LM, so they run side by side too (one thread each: 2 cores, 2 processes).
+# seed). The text LM only needs text, so it trains while, on the other core, the image and audio
+# sets are rendered and featurised and the audio encoder is pretrained (stage 0: CTC against a
+# learnable table, needing only the vocabulary). The vision stage and audio stage 1 both need only
+# the frozen LM, so they run side by side too (one thread each: 2 cores, 2 processes).
 have_set() { [ -f "$1/$2" ] && [ "$(wc -l < "$1/$2")" -eq "$3" ]; }
 images_set() { have_set "$WORK/$1" scenes.jsonl "$2" || tsx tools/datagen/generate.ts images --count "$2" --seed "$3" --out "$WORK/$1"; }
 audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || tsx tools/datagen/generate.ts audio --count "$2" --seed "$3" --out "$WORK/$1"; }
 
-stage "1/8 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images and $AUDIO+$EVAL_AUDIO clips beside the LM"
+stage "1/8 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_MINUTES min) beside the LM"
 tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" > "$WORK/text-train.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 > "$WORK/text-eval.jsonl"
-( images_set images-train "$IMAGES" 101 && images_set images-eval "$EVAL_IMAGES" 201 &&
-  audio_set audio-train "$AUDIO" 102 && audio_set audio-eval "$EVAL_AUDIO" 202 ) > "$WORK/datagen.log" 2>&1 &
-DATAGEN=$!
+(
+  images_set images-train "$IMAGES" 101 && images_set images-eval "$EVAL_IMAGES" 201 &&
+    audio_set audio-train "$AUDIO" 102 && audio_set audio-eval "$EVAL_AUDIO" 202 || exit 1
+  if ! done_in audio0; then
+    until [ -f "$WORK/lm/vocab.json" ]; do sleep 5; done   # train_lm writes the vocabulary first
+    py unmask_train.pretrain_audio --vocab "$WORK/lm/vocab.json" --audio "$WORK/audio-train" --eval-audio "$WORK/audio-eval" \
+      --out "$WORK/audio0" --minutes "$AUDIO0_MINUTES" && mark_done audio0
+  fi
+) > "$WORK/beside-lm.log" 2>&1 &
+BESIDE=$!
 
 if [ -n "$LM_CKPT" ]; then
   stage "2/8 text LM: reusing $LM_CKPT"
   mkdir -p "$WORK/lm" && cp "$LM_CKPT" "$WORK/lm/lm.pt" && cp "$(dirname "$LM_CKPT")/vocab.json" "$WORK/lm/vocab.json"
+elif done_in lm; then
+  stage "2/8 text LM: done before ($WORK/lm)"
 else
   stage "2/8 text LM: $LM_STEPS steps ($LM_ARGS)"
   py unmask_train.train_lm --train "$WORK/text-train.jsonl" --eval "$WORK/text-eval.jsonl" --out "$WORK/lm" \
     --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" $LM_ARGS | grep --line-buffered -E '^(eval|final)'
+  mark_done lm
 fi
 LM="$WORK/lm/lm.pt"
-wait "$DATAGEN" || { echo "data generation failed (log: $WORK/datagen.log)"; exit 1; }
+wait "$BESIDE" || { echo "data generation or audio stage 0 failed (log: $WORK/beside-lm.log)"; exit 1; }
+grep -E '^eval' "$WORK/audio0/log.txt" | tail -1 | sed 's/^/[audio 0] /'
 tsx tools/train/make_pairs.ts --images "$WORK/images-train" --audio "$WORK/audio-train" --per-scene 6 --seed 5 --out "$WORK/pairs-train.jsonl"
 tsx tools/train/make_pairs.ts --images "$WORK/images-eval" --audio "$WORK/audio-eval" --per-scene 6 --seed 6 --out "$WORK/pairs-eval.jsonl"
 
 AUDIO_SETS=(--audio "$WORK/audio-train" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl"
   --eval-audio "$WORK/audio-eval" --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl")
 stage "3/8 vision stage ($VISION_STEPS steps) beside 4/8 audio stage 1, transcription ($AUDIO1_STEPS steps); LM frozen"
-py unmask_train.train_vision --lm "$LM" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl" \
-  --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl" --out "$WORK/vision" --steps "$VISION_STEPS" --qa-after "$VISION_QA_AFTER" \
-  --eval-every "$(( VISION_STEPS / 3 > 0 ? VISION_STEPS / 3 : 1 ))" | grep --line-buffered -E '^(text-form|eval)' | sed -u 's/^/[vision] /' &
-VISION=$!
-py unmask_train.train_audio --stage 1 --lm "$LM" "${AUDIO_SETS[@]}" --out "$WORK/audio1" --steps "$AUDIO1_STEPS" --qa-after "$AUDIO1_QA_AFTER" \
-  --eval-every "$(( AUDIO1_STEPS / 3 > 0 ? AUDIO1_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval' | sed -u 's/^/[audio 1] /' &
-AUDIO1=$!
-wait "$VISION" || { echo "vision stage failed (log: $WORK/vision/log.txt)"; exit 1; }
-wait "$AUDIO1" || { echo "audio stage 1 failed (log: $WORK/audio1/log.txt)"; exit 1; }
+VISION= AUDIO1=
+if ! done_in vision; then
+  { py unmask_train.train_vision --lm "$LM" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl" \
+      --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl" --out "$WORK/vision" --steps "$VISION_STEPS" --qa-after "$VISION_QA_AFTER" \
+      --eval-every "$(( VISION_STEPS / 4 > 0 ? VISION_STEPS / 4 : 1 ))" | grep --line-buffered -E '^(text-form|eval)' | sed -u 's/^/[vision] /' &&
+    mark_done vision; } &
+  VISION=$!
+fi
+if ! done_in audio1; then
+  { py unmask_train.train_audio --stage 1 --lm "$LM" --init "$WORK/audio0/audio.pt" "${AUDIO_SETS[@]}" --out "$WORK/audio1" --steps "$AUDIO1_STEPS" \
+      --qa-after "$AUDIO1_QA_AFTER" --eval-every "$(( AUDIO1_STEPS / 3 > 0 ? AUDIO1_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval' | sed -u 's/^/[audio 1] /' &&
+    mark_done audio1; } &
+  AUDIO1=$!
+fi
+[ -z "$VISION" ] || wait "$VISION" || { echo "vision stage failed (log: $WORK/vision/log.txt)"; exit 1; }
+[ -z "$AUDIO1" ] || wait "$AUDIO1" || { echo "audio stage 1 failed (log: $WORK/audio1/log.txt)"; exit 1; }
 
 stage "5/8 audio stage 2, instructions (LM and vision frozen): $AUDIO2_STEPS steps"
-py unmask_train.train_audio --stage 2 --lm "$LM" --vision "$WORK/vision/vision.pt" --init "$WORK/audio1/audio.pt" "${AUDIO_SETS[@]}" \
-  --out "$WORK/audio2" --steps "$AUDIO2_STEPS" --eval-every "$(( AUDIO2_STEPS / 3 > 0 ? AUDIO2_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval'
+if ! done_in audio2; then
+  py unmask_train.train_audio --stage 2 --lm "$LM" --vision "$WORK/vision/vision.pt" --init "$WORK/audio1/audio.pt" "${AUDIO_SETS[@]}" \
+    --out "$WORK/audio2" --steps "$AUDIO2_STEPS" --eval-every "$(( AUDIO2_STEPS / 3 > 0 ? AUDIO2_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval'
+  mark_done audio2
+fi
 
 stage "6/8 bundle -> $OUT"
 py unmask_train.assemble --lm "$LM" --vision "$WORK/vision/vision.pt" --audio "$WORK/audio2/audio.pt" \

@@ -72,6 +72,14 @@ class AudioConfig:
         return asdict(self)
 
 
+def default_audio_config(hidden: int, layers: int, queries: int, lm_hidden: int) -> AudioConfig:
+    """The default model's audio tower: a hidden × layers encoder, the Q-Former reading every
+    encoder layer but the first, widths tied to `hidden`; audio_embeds `lm_hidden` wide."""
+    return AudioConfig(hidden_size=hidden, intermediate_size=4 * hidden, num_hidden_layers=layers, num_attention_heads=4,
+                       acoustic_layers=list(range(1, layers)), num_queries=queries, qformer_hidden_size=hidden,
+                       qformer_intermediate_size=2 * hidden, semantic_intermediate_size=2 * hidden, lm_hidden_size=lm_hidden)
+
+
 def _halve(n: int) -> int:
     """Length after a conv1d with kernel 3, stride 2, padding 1."""
     return (n - 1) // 2 + 1

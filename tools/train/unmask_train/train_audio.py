@@ -28,13 +28,13 @@ import math
 import os
 import random
 import time
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .audio import AudioConfig, AudioTower, semantic_tokens
+from .audio import AudioConfig, AudioTower, default_audio_config, semantic_tokens
 from .data import load_jsonl
 from .decode import generate
 from .spliced import by_type, encode, exact_by_type, image_block, pick_canvas, splice, start_stage, summary
@@ -64,10 +64,14 @@ class Clips:
 
 
 class AudioStage:
-    def __init__(self, model, vocab: Vocab, tower: AudioTower, logit_scale: float = 8.0):
+    def __init__(self, model, vocab: Vocab, tower: AudioTower, logit_scale: float = 8.0, table: Optional[torch.Tensor] = None):
+        """`table` [V, hidden]: the CTC targets; by default the frozen LM's input embeddings (the
+        encoder pretraining, pretrain_audio.py, passes a learnable table and no LM)."""
         self.model, self.vocab, self.tower, self.logit_scale = model, vocab, tower, logit_scale
-        with torch.no_grad():
-            self.table = model.embed(torch.arange(len(vocab)).unsqueeze(0))[0]  # [V, hidden]
+        if table is None:
+            with torch.no_grad():
+                table = model.embed(torch.arange(len(vocab)).unsqueeze(0))[0]
+        self.table = table
         self.blank = vocab.ids[BLANK]
         self.hidden = self.table.shape[1]
         self.queries = tower.config.num_queries
@@ -169,7 +173,7 @@ def main():
     ap.add_argument("--stage", type=int, choices=[1, 2], required=True)
     ap.add_argument("--lm", required=True, help="lm.pt from train_lm (vocab.json beside it)")
     ap.add_argument("--vision", help="vision.pt from train_vision (stage 2: spoken questions about images)")
-    ap.add_argument("--init", help="audio.pt to start from (stage 2: the stage-1 weights)")
+    ap.add_argument("--init", help="audio.pt to start from (stage 1: pretrain_audio's; stage 2: the stage-1 weights)")
     ap.add_argument("--audio", required=True)
     ap.add_argument("--images", help="image set the pairs' `image` indices refer to")
     ap.add_argument("--pairs", required=True)
@@ -203,10 +207,7 @@ def main():
         tower = AudioTower(config)
         tower.load_state_dict(ckpt["state"])
     else:
-        h = args.hidden
-        config = AudioConfig(hidden_size=h, intermediate_size=4 * h, num_hidden_layers=args.layers, num_attention_heads=4,
-                             acoustic_layers=list(range(1, args.layers)), num_queries=args.queries, qformer_hidden_size=h,
-                             qformer_intermediate_size=2 * h, semantic_intermediate_size=2 * h, lm_hidden_size=model.config.hidden_size)
+        config = default_audio_config(args.hidden, args.layers, args.queries, model.config.hidden_size)
         tower = AudioTower(config)
     stage = AudioStage(model, vocab, tower, args.logit_scale)
     image_block = load_image_block(args.vision, model, vocab, layout) if args.vision else None

@@ -1,0 +1,115 @@
+"""Audio stage 0: pretrains the Whisper-like encoder and the dual adapter on transcription alone,
+without the LM: the small-scale analogue of the pretrained Whisper encoder DIFFA starts from.
+
+CTC of the semantic tokens against the spoken words of every clip, with a learnable target table
+[vocabulary, LM hidden] in place of the LM's input embeddings, so it needs only the vocabulary and
+can run while the text LM trains. Stage 1 (train_audio --stage 1 --init audio.pt) then moves the
+adapter's output onto the frozen LM's embeddings. Reports the CTC transcript's word error rate.
+
+  OMP_NUM_THREADS=1 /usr/bin/python3 -m unmask_train.pretrain_audio --vocab tmp/build/lm/vocab.json \
+      --audio tmp/build/audio-train --eval-audio tmp/build/audio-eval --out tmp/build/audio0 --minutes 30
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import time
+
+import torch
+
+from .audio import AudioTower, default_audio_config
+from .train_audio import AudioStage, Clips, wer
+from .vocab import Vocab
+
+
+@torch.no_grad()
+def ctc_wer(stage: AudioStage, clips: Clips, indices, batch: int = 40) -> float:
+    stage.tower.eval()
+    total = 0.0
+    for i in range(0, len(indices), batch):
+        idx = indices[i:i + batch]
+        out, lengths, _ = stage.encode(clips, idx)
+        _, logp, in_len = stage.ctc(out, lengths, [clips.clips[j]["text"] for j in idx])
+        total += sum(wer(h, clips.clips[j]["text"]) for h, j in zip(stage.ctc_text(logp, in_len), idx))
+    stage.tower.train()
+    return total / max(len(indices), 1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vocab", required=True, help="vocab.json of the text LM (train_lm writes it first)")
+    ap.add_argument("--audio", required=True)
+    ap.add_argument("--eval-audio", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--steps", type=int, default=100000)
+    ap.add_argument("--minutes", type=float, default=0, help="stop after this many minutes (0 = no limit)")
+    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--logit-scale", type=float, default=8.0)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--queries", type=int, default=4)
+    ap.add_argument("--lm-hidden", type=int, default=128, help="the text LM's hidden size (the width of audio_embeds)")
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--eval-n", type=int, default=150)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    torch.set_num_threads(1)
+    torch.backends.mkldnn.enabled = False  # Debian torch 1.13: wrong strided conv1d gradients with oneDNN (spliced.start_stage)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    vocab = Vocab.load(args.vocab)
+    config = default_audio_config(args.hidden, args.layers, args.queries, args.lm_hidden)
+    tower = AudioTower(config)
+    table = torch.nn.Parameter(torch.randn(len(vocab), args.lm_hidden))
+    stage = AudioStage(None, vocab, tower, args.logit_scale, table=table)
+    clips, eval_clips = Clips(args.audio), Clips(args.eval_audio)
+    eval_idx = random.Random(1).sample(range(len(eval_clips.clips)), min(args.eval_n, len(eval_clips.clips)))
+    rng = random.Random(args.seed)
+    log = open(os.path.join(args.out, "log.txt"), "a")
+
+    def say(msg):
+        print(msg, flush=True)
+        log.write(msg + "\n")
+        log.flush()
+
+    say(f"audio stage 0 (encoder pretraining): {json.dumps(vars(args))} params={sum(p.numel() for p in tower.parameters())} "
+        f"train={len(clips.clips)} eval={len(eval_idx)}")
+    params = list(tower.parameters()) + [table]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    # Warm-up, then a cosine over --steps, or over --minutes when the time limit comes first.
+    horizon = lambda s, elapsed: max(s / args.steps, elapsed / (args.minutes * 60) if args.minutes else 0.0)
+    t0, step, agg, history = time.time(), 0, 0.0, []
+    for step in range(1, args.steps + 1):
+        frac = min(1.0, horizon(step, time.time() - t0))
+        for g in opt.param_groups:
+            g["lr"] = args.lr * min(1.0, step / 50) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.9 + 0.1)
+        idx = [rng.randrange(len(clips.clips)) for _ in range(args.batch)]
+        out, lengths, _ = stage.encode(clips, idx)
+        loss, _, _ = stage.ctc(out, lengths, [clips.clips[i]["text"] for i in idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        agg += loss.item()
+        if step % 50 == 0:
+            say(f"step {step} ctc {agg / 50:.3f} lr {opt.param_groups[0]['lr']:.2e} {time.time() - t0:.0f}s")
+            agg = 0.0
+        stop = frac >= 1.0
+        if step % args.eval_every == 0 or stop or step == args.steps:
+            w = ctc_wer(stage, eval_clips, eval_idx)
+            say(f"eval step {step}: ctc WER {w * 100:.1f}%")
+            history.append({"step": step, "seconds": time.time() - t0, "ctc_wer": w})
+            torch.save({"config": config.to_dict(), "state": tower.state_dict()}, os.path.join(args.out, "audio.pt"))
+        if stop:
+            break
+    with open(os.path.join(args.out, "history.json"), "w") as f:
+        json.dump(history, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
