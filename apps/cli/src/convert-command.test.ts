@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -37,13 +37,21 @@ describe('unmask convert', () => {
     assert.equal(JSON.parse(ask.stdout).steps, 4);
   });
 
-  it('rejects missing and unknown flags and says which weight formats are not supported yet (exit 2)', () => {
+  it('writes int4 weights with --weights int4, recorded in the manifest, and the bundle answers', () => {
+    const to = join(work, 'int4');
+    const r = unmask(['convert', '--from', CHECKPOINT, '--to', to, '--weights', 'int4']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /MiB of int4 weights/);
+    assert.equal(JSON.parse(readFileSync(join(to, 'manifest.json'), 'utf8')).lm.weights, 'int4');
+    const ask = unmask(['ask', '--model', to, '--json', '--max-tokens', '4', '--strategy', 'low_confidence', 'hello world']);
+    assert.equal(ask.code, 0, ask.stderr);
+    assert.equal(JSON.parse(ask.stdout).steps, 4);
+  });
+
+  it('rejects missing and unknown flags and unknown weight formats (exit 2)', () => {
     const missing = unmask(['convert', '--to', join(work, 'x')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--from CHECKPOINT_DIR is required/);
-    const int8 = unmask(['convert', '--from', CHECKPOINT, '--to', join(work, 'y'), '--weights', 'int8']);
-    assert.equal(int8.code, 2);
-    assert.match(int8.stderr, /--weights int8 is not yet supported: the converter writes fp32 weights only so far/);
     const bogus = unmask(['convert', '--from', CHECKPOINT, '--to', join(work, 'z'), '--weights', 'fp8']);
     assert.equal(bogus.code, 2);
     assert.match(bogus.stderr, /--weights must be one of fp32, fp16, int8, int4, got "fp8"/);

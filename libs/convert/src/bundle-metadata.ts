@@ -109,7 +109,7 @@ export function readBundleMetadata(dir: string, arch: LmArchitecture): BundleMet
   };
 }
 
-export function makeManifest(name: string, arch: LmArchitecture, metadata: BundleMetadata, description: string): Manifest {
+export function makeManifest(name: string, arch: LmArchitecture, metadata: BundleMetadata, description: string, weights?: Manifest['lm']['weights']): Manifest {
   return manifestSchema.parse({
     format: 1,
     name,
@@ -117,7 +117,7 @@ export function makeManifest(name: string, arch: LmArchitecture, metadata: Bundl
     tokenizer: 'tokenizer.json',
     ...(metadata.tokenizerConfigFile ? { tokenizer_config: 'tokenizer_config.json' } : {}),
     chat_template: 'chat_template.jinja',
-    lm: { contract: LM_CONTRACTS[0], embed_graph: 'embed.onnx', graph: 'lm.onnx', shifted_logits: arch.shiftedLogits, position_ids: '1d' },
+    lm: { contract: LM_CONTRACTS[0], embed_graph: 'embed.onnx', graph: 'lm.onnx', shifted_logits: arch.shiftedLogits, position_ids: '1d', ...(weights ? { weights } : {}) },
     sizes: {
       vocab_size: arch.vocabSize,
       hidden_size: arch.hiddenSize,

@@ -14,11 +14,11 @@ import { CheckpointTensors } from './checkpoint-tensors.js';
 import { buildEmbedGraph, buildLmGraph } from './lm-graph.js';
 import type { WrittenGraph } from './onnx-graph-builder.js';
 import { checkTensors } from './tensor-layout.js';
+import { WEIGHT_FORMATS } from './weight-format.js';
 
-/** Weight formats of the command line; only fp32 is written so far. */
-export const WEIGHT_FORMATS = ['fp32', 'fp16', 'int8', 'int4'] as const;
-export const SUPPORTED_WEIGHT_FORMATS = ['fp32'] as const;
-export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
+export { WEIGHT_FORMATS, type WeightFormat } from './weight-format.js';
+/** The formats the converter writes (all of WEIGHT_FORMATS). */
+export const SUPPORTED_WEIGHT_FORMATS = WEIGHT_FORMATS;
 
 export const convertOptionsSchema = z.object({
   from: z.string().min(1),
@@ -53,9 +53,6 @@ export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress:
     throw new UnmaskError('invalid_parameter', `${issue.path.join('.')}: ${issue.message}`, String(issue.path[0] ?? 'options'));
   }
   const options = parsed.data;
-  if (!(SUPPORTED_WEIGHT_FORMATS as readonly string[]).includes(options.weights)) {
-    throw new UnmaskError('invalid_parameter', `weights "${options.weights}" is not yet supported: the converter writes ${SUPPORTED_WEIGHT_FORMATS.join(', ')} weights only so far`, 'weights');
-  }
   const from = resolve(options.from);
   const to = resolve(options.to);
   if (!existsSync(from) || !statSync(from).isDirectory()) throw new UnmaskError('invalid_parameter', `${from}: the checkpoint folder does not exist`, 'from');
@@ -73,6 +70,7 @@ export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress:
     architecture,
     metadata,
     `${architecture.modelType} checkpoint ${basename(from)} converted by unmask convert (${options.weights} weights, ${architecture.layout} tensor layout)`,
+    options.weights,
   );
 
   const created = !existsSync(to);
@@ -84,7 +82,7 @@ export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress:
     });
   let graphs: WrittenGraph[];
   try {
-    graphs = [write('embed.onnx', buildEmbedGraph(architecture, checkpoint)), write('lm.onnx', buildLmGraph(architecture, checkpoint))];
+    graphs = [write('embed.onnx', buildEmbedGraph(architecture, checkpoint, options.weights)), write('lm.onnx', buildLmGraph(architecture, checkpoint, options.weights))];
     copyFileSync(metadata.tokenizerFile, join(to, 'tokenizer.json'));
     if (metadata.tokenizerConfigFile) copyFileSync(metadata.tokenizerConfigFile, join(to, 'tokenizer_config.json'));
     writeFileSync(join(to, 'chat_template.jinja'), metadata.chatTemplate);

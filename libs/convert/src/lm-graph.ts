@@ -1,7 +1,8 @@
 /**
  * The two graphs of the LM graph contract (docs/lm-graph-contract.md, `unmask-lm/1`) for the
  * RMSNorm / rotary / SwiGLU transformer family (LLaDA, bidirectional Llama, Qwen2 / Dream),
- * in standard ONNX operators (opset 17), float32:
+ * in standard ONNX operators (opset 17), float32 inputs and outputs; the projections' weights in
+ * the chosen format (weight-writer.ts: Gemm on float32 or float16, or MatMulNBits):
  *
  * - embed.onnx: `Gather(embedding, input_ids)`.
  * - lm.onnx: per layer, RMSNorm → q/k/v projections (Gemm with transB, optional q/k/v biases)
@@ -19,24 +20,27 @@ import type { LmArchitecture } from './checkpoint-config.js';
 import type { CheckpointTensors } from './checkpoint-tensors.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { tensorNames } from './tensor-layout.js';
+import type { WeightFormat } from './weight-format.js';
+import { weightWriter } from './weight-writer.js';
 
 /** The most negative float32: what a masked key gets before the softmax. */
 const LOWEST_FLOAT32 = -3.4028234663852886e38;
 
-export function buildEmbedGraph(arch: LmArchitecture, checkpoint: CheckpointTensors): OnnxGraphBuilder {
+export function buildEmbedGraph(arch: LmArchitecture, checkpoint: CheckpointTensors, format: WeightFormat = 'fp32'): OnnxGraphBuilder {
   const g = new OnnxGraphBuilder('embed');
   const ids = g.input('input_ids', 'INT64', ['batch', 'seq']);
-  const table = g.initializer('embed_tokens', checkpoint.float32Source(tensorNames(arch).embed));
-  g.output(g.op('Gather', [table, ids], { axis: 0 }, 'inputs_embeds'), 'FLOAT', ['batch', 'seq', arch.hiddenSize]);
+  const embeds = weightWriter(format, g, checkpoint).gather(tensorNames(arch).embed, ids, 'embed_tokens', 'inputs_embeds');
+  g.output(embeds, 'FLOAT', ['batch', 'seq', arch.hiddenSize]);
   return g;
 }
 
-export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors): OnnxGraphBuilder {
+export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors, format: WeightFormat = 'fp32'): OnnxGraphBuilder {
   const { hiddenSize: H, numHeads, numKvHeads: K, headDim: D, vocabSize: V, numLayers } = arch;
   const rep = numHeads / K;
   const names = tensorNames(arch);
   const g = new OnnxGraphBuilder('lm');
   const weight = (name: string) => g.initializer(name, checkpoint.float32Source(name));
+  const weights = weightWriter(format, g, checkpoint);
 
   const embeds = g.input('inputs_embeds', 'FLOAT', ['batch', 'seq', H]);
   const attentionMask = g.input('attention_mask', 'INT64', ['batch', 'total']);
@@ -91,8 +95,7 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
     const normalized = g.op('Div', [x, g.op('Sqrt', [g.op('Add', [meanSquare, epsilon])])]);
     return g.op('Mul', [normalized, weight(weightName)]);
   };
-  const linear = (x: string, weightName: string, biasName?: string) =>
-    g.op('Gemm', biasName ? [x, weight(weightName), weight(biasName)] : [x, weight(weightName)], { transB: 1 });
+  const linear = (x: string, weightName: string, biasName?: string) => weights.linear(x, weightName, biasName ? { bias: biasName } : {});
   const heads = (x2d: string, shape: string) => g.op('Transpose', [g.op('Reshape', [x2d, shape])], { perm: [0, 2, 1, 3] });
 
   let hidden = g.op('Reshape', [embeds, flatHidden]);
@@ -124,8 +127,7 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
   const hidden3d = g.op('Reshape', [hidden, g.op('Shape', [embeds])]);
   const gathered = g.op('GatherND', [hidden3d, g.op('Unsqueeze', [logitsIndices, g.int64s('axis_index', [2])])], { batch_dims: 1 });
   const finalNormed = rmsNorm(g.op('Reshape', [gathered, flatHidden]), names.finalNorm);
-  const head = names.lmHead === names.embed ? g.initializer('lm_head_tied', checkpoint.float32Source(names.embed)) : weight(names.lmHead);
-  const logits2d = g.op('Gemm', [finalNormed, head], { transB: 1 });
+  const logits2d = weights.linear(finalNormed, names.lmHead, { head: true, ...(names.lmHead === names.embed ? { name: 'lm_head_tied' } : {}) });
   const logitsShape = g.op('Concat', [g.op('Shape', [logitsIndices]), g.int64s('vocab', [V])], { axis: 0 });
   g.output(g.op('Reshape', [logits2d, logitsShape], {}, 'logits'), 'FLOAT', ['batch', 'n', V]);
   return g;

@@ -67,6 +67,8 @@ export class OnnxGraphBuilder {
   private readonly outputs: ProtoWriter[] = [];
   private readonly initializers = new Map<string, InitializerSource>();
   private readonly names = new Set<string>();
+  /** Operator domains other than the default one that nodes use, with their opset versions. */
+  private readonly domains = new Map<string, number>();
   private counter = 0;
 
   constructor(readonly name: string) {}
@@ -109,6 +111,14 @@ export class OnnxGraphBuilder {
     names.forEach((n) => this.claim(n));
     this.nodes.push({ opType, inputs, outputs: names, name: `${opType}_${this.nodes.length}`, attributes });
     return names;
+  }
+
+  /** A single-output node of a non-default operator domain (e.g. `com.microsoft` contrib ops, version 1). */
+  domainOp(domain: string, version: number, opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>> = {}): string {
+    const output = this.claim(`${opType.toLowerCase()}_${this.counter++}`);
+    this.domains.set(domain, version);
+    this.nodes.push({ opType, inputs, outputs: [output], name: `${opType}_${this.nodes.length}`, attributes, domain });
+    return output;
   }
 
   /** A single-output node. */
@@ -164,8 +174,9 @@ export class OnnxGraphBuilder {
     const head = new ProtoWriter()
       .varint(MODEL_FIELDS.irVersion, IR_VERSION)
       .string(MODEL_FIELDS.producerName, options.producerName ?? 'unmask-convert')
-      .message(MODEL_FIELDS.opsetImport, encodeOpset('', options.opsetVersion ?? 17))
-      .lengthPrefix(MODEL_FIELDS.graph, graphLength);
+      .message(MODEL_FIELDS.opsetImport, encodeOpset('', options.opsetVersion ?? 17));
+    for (const [domain, version] of this.domains) head.message(MODEL_FIELDS.opsetImport, encodeOpset(domain, version));
+    head.lengthPrefix(MODEL_FIELDS.graph, graphLength);
     const fd = openSync(path, 'w');
     try {
       writeAll(fd, head.finish());

@@ -103,6 +103,8 @@ export const manifestSchema = z
         shifted_logits: z.boolean(),
         /** "1d": position_ids [batch, seq]; "mrope": [3, batch, seq] (Qwen2-VL / Dimple multimodal rotary). */
         position_ids: z.enum(['1d', 'mrope']).default('1d'),
+        /** How the converter stored the LM weights (informational; the graphs are self-describing). */
+        weights: z.enum(['fp32', 'fp16', 'int8', 'int4']).optional(),
       })
       .strict(),
     sizes: sizesSchema,
