@@ -21,7 +21,8 @@ import { parseTowerConfig, TowerOps } from './tower-layers.js';
 
 const count = z.number().int().positive();
 
-export const whisperEncoderConfigSchema = z.looseObject({
+export const whisperEncoderConfigSchema = z
+  .looseObject({
   d_model: count,
   encoder_layers: count,
   encoder_attention_heads: count,
@@ -30,7 +31,8 @@ export const whisperEncoderConfigSchema = z.looseObject({
   max_source_positions: count,
   activation_function: z.literal('gelu', { error: 'only "gelu" (exact) is implemented' }).default('gelu'),
   scale_embedding: z.literal(false, { error: 'scale_embedding: true is not implemented' }).default(false),
-});
+  })
+  .refine((c) => c.d_model % c.encoder_attention_heads === 0, { message: 'd_model is not a multiple of encoder_attention_heads', path: ['encoder_attention_heads'] });
 export type WhisperEncoderConfig = z.infer<typeof whisperEncoderConfigSchema>;
 
 export interface WhisperEncoderOptions {
