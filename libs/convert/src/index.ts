@@ -5,3 +5,8 @@ export { tensorNames, expectedShapes, checkTensors, type LmTensorNames, type Lay
 export { buildEmbedGraph, buildLmGraph } from './lm-graph.js';
 export { OnnxGraphBuilder, memorySource, DEFAULT_EXTERNAL_DATA_THRESHOLD, type InitializerSource, type WriteGraphOptions, type WrittenGraph } from './onnx-graph-builder.js';
 export { readBundleMetadata, makeManifest, PLAIN_CHAT_TEMPLATE, type BundleMetadata } from './bundle-metadata.js';
+export { checkTensorShapes } from './tensor-layout.js';
+export { TowerOps, parseTowerConfig } from './tower-layers.js';
+export { buildWhisperEncoderGraph, checkWhisperEncoderTensors, parseWhisperEncoderConfig, whisperEncoderConfigSchema, whisperEncoderShapes, type WhisperEncoderConfig, type WhisperEncoderOptions } from './whisper-encoder-graph.js';
+export { buildSiglipGraph, checkSiglipTensors, LLADA_V_SIGLIP, parseSiglipVisionConfig, siglipShapes, siglipVisionConfigSchema, type SiglipOptions, type SiglipVisionConfig } from './siglip-graph.js';
+export { buildQwen2VlVisionGraph, checkQwen2VlVisionTensors, parseQwen2VlVisionConfig, qwen2VlVisionConfigSchema, qwen2VlVisionShapes, type Qwen2VlVisionConfig, type Qwen2VlVisionOptions } from './qwen2-vl-vision-graph.js';
