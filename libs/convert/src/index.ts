@@ -10,3 +10,4 @@ export { TowerOps, parseTowerConfig } from './tower-layers.js';
 export { buildWhisperEncoderGraph, checkWhisperEncoderTensors, parseWhisperEncoderConfig, whisperEncoderConfigSchema, whisperEncoderShapes, type WhisperEncoderConfig, type WhisperEncoderOptions } from './whisper-encoder-graph.js';
 export { buildSiglipGraph, checkSiglipTensors, LLADA_V_SIGLIP, parseSiglipVisionConfig, siglipShapes, siglipVisionConfigSchema, type SiglipOptions, type SiglipVisionConfig } from './siglip-graph.js';
 export { buildQwen2VlVisionGraph, checkQwen2VlVisionTensors, parseQwen2VlVisionConfig, qwen2VlVisionConfigSchema, qwen2VlVisionShapes, type Qwen2VlVisionConfig, type Qwen2VlVisionOptions } from './qwen2-vl-vision-graph.js';
+export { buildMlpProjectorGraph, checkMlpProjectorTensors, dimpleProjector, lladaVProjector, mlpProjectorShapes, type MlpProjectorLayout, type ProjectorActivation } from './projector-graph.js';
