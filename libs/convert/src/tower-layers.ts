@@ -110,8 +110,9 @@ export class TowerOps {
   }
 
   /**
-   * Multi-head self-attention of 2-D q, k, v [rows, heads·headDim] whose rows are
-   * `batchTokens` (a [2] int64 tensor: batch, tokens). `rotate` is applied to q and k in
+   * Multi-head attention of 2-D q, k, v [rows, heads·headDim] whose rows are batch × tokens
+   * (`batchTokens`, a [2] int64 tensor, gives the batch; keys and values may come from another
+   * sequence of the same batch: cross-attention). `rotate` is applied to q and k in
    * [batch, tokens, heads, headDim] layout; `bias` is added to the scores
    * [batch, heads, tokens, tokens] (broadcast). Returns the 2-D context [rows, heads·headDim].
    */
@@ -123,7 +124,9 @@ export class TowerOps {
   ): string {
     const { g } = this;
     const { heads, headDim } = options;
-    const split = g.op('Concat', [options.batchTokens, this.ints([heads, headDim])], { axis: 0 });
+    // [batch, −1, heads, headDim]: keys and values may have another token count than queries.
+    const batch = g.op('Slice', [options.batchTokens, this.ints([0]), this.ints([1])]);
+    const split = g.op('Concat', [batch, this.ints([-1, heads, headDim])], { axis: 0 });
     const toHeads = (x: string, rotate: boolean, perm: number[]) => {
       let shaped = g.op('Reshape', [x, split]);
       if (rotate && options.rotate) shaped = options.rotate(shaped);
