@@ -11,3 +11,5 @@ export { buildWhisperEncoderGraph, checkWhisperEncoderTensors, parseWhisperEncod
 export { buildSiglipGraph, checkSiglipTensors, LLADA_V_SIGLIP, parseSiglipVisionConfig, siglipShapes, siglipVisionConfigSchema, type SiglipOptions, type SiglipVisionConfig } from './siglip-graph.js';
 export { buildQwen2VlVisionGraph, checkQwen2VlVisionTensors, parseQwen2VlVisionConfig, qwen2VlVisionConfigSchema, qwen2VlVisionShapes, type Qwen2VlVisionConfig, type Qwen2VlVisionOptions } from './qwen2-vl-vision-graph.js';
 export { buildMlpProjectorGraph, checkMlpProjectorTensors, dimpleProjector, lladaVProjector, mlpProjectorShapes, type MlpProjectorLayout, type ProjectorActivation } from './projector-graph.js';
+export { buildDiffaAdapterGraph, checkDiffaAdapterTensors } from './diffa-adapter-graph.js';
+export { DIFFA_TAPS, diffaAdapterLayout, diffaAdapterShapes, diffaConfigSchema, type DiffaAdapterLayout } from './diffa-adapter-layout.js';
