@@ -30,8 +30,7 @@ export const siglipVisionConfigSchema = z
     layer_norm_eps: z.number().positive().default(1e-6),
     hidden_act: z.enum(['gelu_pytorch_tanh', 'gelu'], { error: 'only "gelu_pytorch_tanh" and "gelu" are implemented' }).default('gelu_pytorch_tanh'),
   })
-  .refine((c) => c.hidden_size % c.num_attention_heads === 0, { message: 'hidden_size is not a multiple of num_attention_heads', path: ['num_attention_heads'] })
-  .refine((c) => c.image_size % c.patch_size === 0, { message: 'image_size is not a multiple of patch_size', path: ['patch_size'] });
+  .refine((c) => c.hidden_size % c.num_attention_heads === 0, { message: 'hidden_size is not a multiple of num_attention_heads', path: ['num_attention_heads'] });
 export type SiglipVisionConfig = z.infer<typeof siglipVisionConfigSchema>;
 
 export interface SiglipOptions {
@@ -48,6 +47,11 @@ export const LLADA_V_SIGLIP: SiglipOptions = { dropLastLayers: 1, postLayerNorm:
 
 export function parseSiglipVisionConfig(raw: unknown, source = 'config.json'): SiglipVisionConfig {
   return parseTowerConfig(siglipVisionConfigSchema, raw, source);
+}
+
+/** Patches per image: the convolution drops the pixels past the last whole patch (so400m: 384 px, patch 14 → 27 × 27). */
+function patchesOf(config: SiglipVisionConfig): number {
+  return Math.floor(config.image_size / config.patch_size) ** 2;
 }
 
 function keptLayers(config: SiglipVisionConfig, options: SiglipOptions): number {
@@ -67,7 +71,7 @@ export function siglipShapes(config: SiglipVisionConfig, options: SiglipOptions 
   const shapes = new Map<string, readonly number[]>([
     [`${prefix}embeddings.patch_embedding.weight`, [h, config.num_channels, p, p]],
     [`${prefix}embeddings.patch_embedding.bias`, [h]],
-    [`${prefix}embeddings.position_embedding.weight`, [(config.image_size / p) ** 2, h]],
+    [`${prefix}embeddings.position_embedding.weight`, [patchesOf(config), h]],
   ]);
   const out: Record<(typeof PAIRS)[number], number> = { layer_norm1: h, layer_norm2: h, 'mlp.fc1': f, 'mlp.fc2': h, 'self_attn.q_proj': h, 'self_attn.k_proj': h, 'self_attn.v_proj': h, 'self_attn.out_proj': h };
   const inputs: Record<(typeof PAIRS)[number], number | undefined> = { layer_norm1: undefined, layer_norm2: undefined, 'mlp.fc1': h, 'mlp.fc2': f, 'self_attn.q_proj': h, 'self_attn.k_proj': h, 'self_attn.v_proj': h, 'self_attn.out_proj': h };
@@ -133,6 +137,6 @@ export function buildSiglipGraph(config: SiglipVisionConfig, checkpoint: Checkpo
     hidden = g.op('Add', [hidden, ops.linear(ops.gelu(ops.linear(mlpIn, ...p('mlp.fc1')), act), ...p('mlp.fc2'))]);
   }
   if (options.postLayerNorm ?? true) hidden = ops.layerNorm(hidden, `${prefix}post_layernorm.weight`, `${prefix}post_layernorm.bias`, eps);
-  g.output(g.op('Reshape', [hidden, shape3d], {}, 'last_hidden_state'), 'FLOAT', ['batch', (S / P) ** 2, H]);
+  g.output(g.op('Reshape', [hidden, shape3d], {}, 'last_hidden_state'), 'FLOAT', ['batch', patchesOf(config), H]);
   return g;
 }
