@@ -46,4 +46,22 @@ describe('the Qwen2.5-VL vision tower graph (Dimple’s) on the transformers fix
       assert.ok(relative < 1e-3, `relative error ${relative}`);
     });
   }
+
+  it('treats the temporal frames of a video separately: two copies of image 0 as frames give its output twice', async () => {
+    const pixels = reference.get('pixel_values.0')!;
+    const twice = new Float32Array(pixels.data.length * 2);
+    twice.set(pixels.data as Float32Array);
+    twice.set(pixels.data as Float32Array, pixels.data.length);
+    const out = await runGraph(pool, path, {
+      pixel_values: { type: 'float32', dims: [pixels.shape[0]! * 2, pixels.shape[1]!], data: twice },
+      image_grid_thw: { type: 'int64', dims: [1, 3], data: BigInt64Array.from([2n, 10n, 14n]) },
+    });
+    const expected = floats(reference, 'vision_output.0');
+    assert.deepEqual(out['image_features']!.dims, [70, 80]);
+    const got = out['image_features']!.data as Float32Array;
+    for (const frame of [0, 1]) {
+      const { relative } = relativeError(got.subarray(frame * expected.length, (frame + 1) * expected.length), expected);
+      assert.ok(relative < 1e-3, `frame ${frame}: relative error ${relative}`);
+    }
+  });
 });
