@@ -11,8 +11,8 @@
  *
  * Symmetric, with the sign trick of the common 4-bit formats: the value of largest magnitude
  * maps exactly to the most negative code (−8 for 4 bits), scale = that value / −2^(bits−1), so
- * the whole code range is used. Streams row by row; scales are kept from the weight's pass or
- * computed by a pass of their own.
+ * the whole code range is used. Streams row by row; scales are kept from the weight's pass until
+ * they are written (or computed by a pass of their own when they are written first).
  */
 import type { CheckpointTensors } from './checkpoint-tensors.js';
 import type { InitializerSource } from './onnx-graph-builder.js';
@@ -115,8 +115,9 @@ export function nbitsQuantized(checkpoint: CheckpointTensors, name: string, bits
       dims: [rows, layout.blocks],
       byteLength: rows * layout.blocks * 4,
       produce: (write) => {
-        scales ??= pass();
-        write(new Uint8Array(scales.buffer, scales.byteOffset, scales.byteLength));
+        const values = scales ?? pass();
+        scales = undefined; // written: the graph writer may hold many tensors' sources, not their scales
+        write(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
       },
     },
   };

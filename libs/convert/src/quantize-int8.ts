@@ -4,8 +4,8 @@
  * embedding table a row is a token. `w ≈ q · scale`, `scale = max|row| / 127`, q in [−127, 127].
  *
  * The quantised matrix streams: its bytes are produced row by row from the checkpoint's chunks,
- * and the scales (one float per row) are kept from that pass, or computed by a pass of their own
- * when the scales are written first.
+ * and the scales (one float per row) are kept from that pass until they are written, or computed
+ * by a pass of their own when the scales are written first.
  */
 import type { CheckpointTensors } from './checkpoint-tensors.js';
 import type { InitializerSource } from './onnx-graph-builder.js';
@@ -69,6 +69,7 @@ export function int8RowQuantized(checkpoint: CheckpointTensors, name: string): I
       byteLength: rows * 4,
       produce: (write) => {
         const values = computeScales();
+        scales = undefined; // written: not kept for the rest of the graph
         write(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
       },
     },

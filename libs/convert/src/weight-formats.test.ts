@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type Bundle, loadBundle, SafetensorsFile } from '@unmask/core';
-import { LLAMA_CHECKPOINT, lladaConfig, makeCheckpoint, toLladaName } from '../test-support/checkpoint-fixtures.js';
+import { LLAMA_CHECKPOINT, lladaConfig, makeCheckpoint, type StoredTensor, toLladaName } from '../test-support/checkpoint-fixtures.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
 import type { WeightFormat } from './weight-format.js';
 
@@ -130,5 +130,16 @@ describe('weight formats against fp32 (--weights fp16 | int8 | int4)', () => {
     assert.ok(statSync(join(work, 'llada-int4', 'lm.onnx.data')).size > 0, 'the quantised weights went to external data');
     assert.deepEqual(a, b);
     assert.match(JSON.parse(readFileSync(join(work, 'llada-int4', 'manifest.json'), 'utf8')).description, /int4 weights/);
+  });
+
+  it('quantises a tied LM head from the embedding: int8 logits equal those of an untied copy whose head is the embedding', async () => {
+    const llama = caseOf('Llama', 'llama-bidirectional');
+    const config = JSON.parse(readFileSync(join(LLAMA_CHECKPOINT, 'config.json'), 'utf8'));
+    const untied = makeCheckpoint({ tensors: (t: Map<string, StoredTensor>) => new Map(t).set('lm_head.weight', t.get('model.embed_tokens.weight')!) });
+    const tied = makeCheckpoint({ config: { ...config, tie_word_embeddings: true }, tensors: (t) => new Map([...t].filter(([name]) => name !== 'lm_head.weight')) });
+    temporary.push(untied, tied);
+    const a = await logitsOf(await convertAndLoad(untied, 'untied-int8', 'int8'), llama);
+    const b = await logitsOf(await convertAndLoad(tied, 'tied-int8', 'int8'), llama);
+    assert.deepEqual(b, a);
   });
 });
