@@ -55,6 +55,9 @@ ref = {'input_features': r['input_features_80'], 'rows': rows}
 for k in ['hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'hidden_states.3', 'last_hidden_state']:
     ref[k] = np.ascontiguousarray(r[k][rows])
 save(f'{OUT}/whisper/reference.safetensors.gz', ref, compress=True)
+os.makedirs(f'{OUT}/whisper/feature_extractor_80', exist_ok=True)
+shutil.copy(f'{SRC}/whisper/input.wav', f'{OUT}/whisper/input.wav')
+shutil.copy(f'{SRC}/whisper/feature_extractor_80/preprocessor_config.json', f'{OUT}/whisper/feature_extractor_80/')
 
 # SigLIP: the whole tiny model (with its pooling head, which the tower does not use) and the
 # reference as is.
@@ -62,6 +65,9 @@ os.makedirs(f'{OUT}/siglip/checkpoint', exist_ok=True)
 for f in ['config.json', 'model.safetensors']:
     shutil.copy(f'{SRC}/siglip/model/{f}', f'{OUT}/siglip/checkpoint/{f}')
 shutil.copy(f'{SRC}/siglip/reference.safetensors', f'{OUT}/siglip/reference.safetensors')
+os.makedirs(f'{OUT}/siglip/processor', exist_ok=True)
+shutil.copy(f'{SRC}/siglip/input.png', f'{OUT}/siglip/input.png')
+shutil.copy(f'{SRC}/siglip/processor/preprocessor_config.json', f'{OUT}/siglip/processor/')
 
 # Qwen2.5-VL vision: the tower and images 0 (10x14 patches: windows padded at the edge) and 2
 # (22x2 patches: one window column); image 1 (34x46 patches, 7 MB of pixel values) is left out.
@@ -69,4 +75,7 @@ os.makedirs(f'{OUT}/qwen25vl-vision/checkpoint', exist_ok=True)
 shutil.copy(f'{SRC}/qwen25vl_vision/vision_model.safetensors', f'{OUT}/qwen25vl-vision/checkpoint/model.safetensors')
 shutil.copy(f'{SRC}/qwen25vl_vision/vision_config.json', f'{OUT}/qwen25vl-vision/checkpoint/config.json')
 q = load(f'{SRC}/qwen25vl_vision/reference.safetensors')
+os.makedirs(f'{OUT}/qwen25vl-vision/processor', exist_ok=True)
+shutil.copy(f'{SRC}/qwen25vl_vision/input0.png', f'{OUT}/qwen25vl-vision/input0.png')
+shutil.copy(f'{SRC}/qwen25vl_vision/processor/preprocessor_config.json', f'{OUT}/qwen25vl-vision/processor/')
 save(f'{OUT}/qwen25vl-vision/reference.safetensors.gz', {f'{p}.{i}': q[f'{p}.{i}'] for i in (0, 2) for p in ('pixel_values', 'image_grid_thw', 'vision_output')}, compress=True)
