@@ -13,3 +13,4 @@ export { buildQwen2VlVisionGraph, checkQwen2VlVisionTensors, parseQwen2VlVisionC
 export { buildMlpProjectorGraph, checkMlpProjectorTensors, dimpleProjector, lladaVProjector, mlpProjectorShapes, type MlpProjectorLayout, type ProjectorActivation } from './projector-graph.js';
 export { buildDiffaAdapterGraph, checkDiffaAdapterTensors } from './diffa-adapter-graph.js';
 export { DIFFA_TAPS, diffaAdapterLayout, diffaAdapterShapes, diffaConfigSchema, type DiffaAdapterLayout } from './diffa-adapter-layout.js';
+export { attachAudio, attachVision, type AudioAttachment, type VisionAttachment } from './tower-bundle.js';
