@@ -1,4 +1,6 @@
 /** `unmask convert`: a Hugging Face checkpoint folder → a model bundle, with a progress bar. */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { convertCheckpoint, type ConvertProgress } from '@unmask/convert';
 import type { Io } from './ask-command.js';
 import { parseConvertArgs } from './convert-args.js';
@@ -31,9 +33,10 @@ export async function convertCommand(argv: string[], io: Io): Promise<number> {
   const result = convertCheckpoint({ from: inv.from, to: inv.to, weights: inv.weights, ...(inv.name ? { name: inv.name } : {}) }, progressReporter(io));
   const { architecture: a, manifest } = result;
   const bytes = result.graphs.reduce((sum, g) => sum + g.initializerBytes, 0);
+  const onDisk = readdirSync(result.dir).reduce((sum, file) => sum + statSync(join(result.dir, file)).size, 0);
   io.stderr.write(
     `${a.modelType} (${a.layout} layout): ${a.numLayers} layers, hidden ${a.hiddenSize}, ${a.numHeads}/${a.numKvHeads} heads, vocabulary ${a.vocabSize}; ` +
-      `${(bytes / 1024 ** 2).toFixed(1)} MiB of ${inv.weights} weights in ${((Date.now() - started) / 1000).toFixed(1)} s\n` +
+      `${(bytes / 1024 ** 2).toFixed(1)} MiB of ${inv.weights} weights in ${((Date.now() - started) / 1000).toFixed(1)} s; bundle ${(onDisk / 1024 ** 2).toFixed(1)} MiB on disk\n` +
       `chat template: ${result.chatTemplateSource}\n`,
   );
   const token = (ref: unknown) => (typeof ref === 'object' && ref !== null ? `${(ref as { token: string }).token} (${(ref as { id: number }).id})` : String(ref));
