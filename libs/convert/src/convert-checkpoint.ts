@@ -28,6 +28,8 @@ export const convertOptionsSchema = z.object({
   name: z.string().min(1).optional(),
   /** Initializer bytes per graph above which weights go to `<graph>.onnx.data`. */
   externalDataThreshold: z.number().int().nonnegative().optional(),
+  /** Name prefixes of tensors that are not the LM's (vision / audio towers), left for their own graphs. */
+  ignoreTensorPrefixes: z.array(z.string().min(1)).default([]),
 });
 export type ConvertOptions = z.input<typeof convertOptionsSchema>;
 
@@ -62,7 +64,7 @@ export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress:
 
   const architecture = readArchitecture(from);
   const checkpoint = CheckpointTensors.open(from);
-  checkTensors(architecture, checkpoint);
+  checkTensors(architecture, checkpoint, options.ignoreTensorPrefixes);
   const metadata = readBundleMetadata(from, architecture);
   const name = options.name ?? basename(from);
   const manifest = makeManifest(

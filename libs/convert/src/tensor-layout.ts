@@ -101,13 +101,16 @@ export function expectedShapes(arch: LmArchitecture): Map<string, readonly numbe
   return shapes;
 }
 
-/** Throws `invalid_bundle` naming the first missing or misshapen tensor, or the unexpected ones. */
-export function checkTensors(arch: LmArchitecture, checkpoint: CheckpointTensors): void {
+/**
+ * Throws `invalid_bundle` naming the first missing or misshapen tensor, or the unexpected ones;
+ * tensors under `leaveAlone` prefixes (another graph's, e.g. a vision tower's) are not looked at.
+ */
+export function checkTensors(arch: LmArchitecture, checkpoint: CheckpointTensors, leaveAlone: readonly string[] = []): void {
   const expected = expectedShapes(arch);
   const where = `${checkpoint.dir} (${arch.modelType}, ${arch.layout} tensor layout)`;
   // With tied embeddings the head is the embedding; a stored copy of it is not used.
   const unusedHead = arch.tiedEmbeddings ? (arch.layout === 'llada' ? 'model.transformer.ff_out.weight' : 'lm_head.weight') : undefined;
-  checkTensorShapes(where, expected, checkpoint, (name) => name !== unusedHead && !IGNORABLE.some((re) => re.test(name)));
+  checkTensorShapes(where, expected, checkpoint, (name) => name !== unusedHead && !IGNORABLE.some((re) => re.test(name)) && !leaveAlone.some((p) => name.startsWith(p)));
 }
 
 /**

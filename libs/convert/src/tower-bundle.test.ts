@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type Bundle, loadBundle, OnnxWorkerPool, UnmaskError } from '@unmask/core';
 import { createImageProcessor, decodeImage, VisionEncoder } from '@unmask/vision';
-import { LLAMA_CHECKPOINT, writeSafetensors } from '../test-support/checkpoint-fixtures.js';
+import { LLAMA_CHECKPOINT, makeCheckpoint, type StoredTensor, writeSafetensors } from '../test-support/checkpoint-fixtures.js';
 import { floats, readReference, relativeError, runGraph, TOWER_FIXTURES } from '../test-support/tower-fixtures.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
@@ -107,5 +107,30 @@ describe('attaching converted towers to a converted LM bundle', () => {
     open.push(bundle);
     assert.deepEqual({ encoder: bundle.manifest.audio!.encoder, adapter: bundle.manifest.audio!.adapter }, { encoder: 'audio_encoder.onnx', adapter: 'audio_adapter.onnx' });
     assert.equal(bundle.specialTokens.audio?.token, '<unk>');
+  });
+
+  it('converts a checkpoint that holds the LM, a SigLIP tower and a projector (LLaVA layout) when the LM conversion leaves the towers’ prefixes alone', async () => {
+    const prefix = 'model.vision_tower.vision_tower.vision_model.';
+    const tower = CheckpointTensors.open(join(SIGLIP, 'checkpoint'));
+    const extra = new Map<string, StoredTensor>();
+    for (const t of tower.tensors.values()) extra.set(`${prefix}${t.name}`, { dtype: 'F32', shape: t.shape, data: tower.readFloat32(t.name) });
+    for (const t of projectorCheckpoint.tensors.values()) extra.set(t.name, { dtype: 'F32', shape: t.shape, data: projectorCheckpoint.readFloat32(t.name) });
+    const combined = makeCheckpoint({ tensors: (lm) => new Map([...lm, ...extra]) });
+    try {
+      assert.throws(() => convertCheckpoint({ from: combined, to: join(work, 'combined-refused') }), /unexpected tensors "model\.vision_tower\.vision_tower\.vision_model\./);
+      const dir = join(work, 'combined');
+      convertCheckpoint({ from: combined, to: dir, ignoreTensorPrefixes: ['model.vision_tower.', 'model.mm_projector.'] });
+      const checkpoint = CheckpointTensors.open(combined);
+      const config = parseSiglipVisionConfig(json(join(SIGLIP, 'checkpoint/config.json')));
+      attachVision(dir, { ...attachment(), encoder: buildSiglipGraph(config, checkpoint, { prefix }), projector: buildMlpProjectorGraph(lladaVProjector(64, 64), checkpoint) });
+      const bundle = await loadBundle(dir, { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
+      open.push(bundle);
+      const section = bundle.manifest.vision!;
+      const encoder = new VisionEncoder({ processor: createImageProcessor(section.processor), encoder: await bundle.openGraph(section.graph), projector: await bundle.openGraph(section.projector!) });
+      const features = await encoder.encode(await decodeImage(readFileSync(join(SIGLIP, 'input.png'))));
+      assert.deepEqual([features.tokens, features.hidden], [16, 64]);
+    } finally {
+      rmSync(combined, { recursive: true, force: true });
+    }
   });
 });
