@@ -14,3 +14,4 @@ export { buildMlpProjectorGraph, checkMlpProjectorTensors, dimpleProjector, llad
 export { buildDiffaAdapterGraph, checkDiffaAdapterTensors } from './diffa-adapter-graph.js';
 export { DIFFA_TAPS, diffaAdapterLayout, diffaAdapterShapes, diffaConfigSchema, type DiffaAdapterLayout } from './diffa-adapter-layout.js';
 export { attachAudio, attachVision, type AudioAttachment, type VisionAttachment } from './tower-bundle.js';
+export { weightWriter, type WeightWriter, type LinearOptions } from './weight-writer.js';
