@@ -9,8 +9,10 @@
  * Linear to `out_hidden_size`) → merged tokens back in the processor's order:
  * `image_features` [patches / m², out_hidden_size].
  *
- * One image (or video) per run: `image_grid_thw` must have one row. Attention uses a dense
- * [patches, patches] bias, so memory grows with the square of the patch count.
+ * One image (or video) per run: `image_grid_thw` must have one row. Window blocks attend within
+ * [windows, window² · m² slots] (padding slots masked as keys); full-attention blocks use a
+ * dense [patches, patches] bias (same frame), so their memory grows with the square of the
+ * patch count.
  */
 import { z } from 'zod';
 import type { CheckpointTensors } from './checkpoint-tensors.js';
@@ -123,12 +125,27 @@ export function buildQwen2VlVisionGraph(config: Qwen2VlVisionConfig, checkpoint:
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
   };
 
+  // Window attention in a [windows, slots per window] layout: no [patches, patches] mask.
+  const slots = index.slotsPerWindow;
+  const intoWindows = (x: string, rotated: boolean, perm: number[]) => {
+    let shaped = g.op('Reshape', [x, ops.ints([1, -1, heads, headDim])]);
+    if (rotated) shaped = rotate(shaped);
+    const gathered = g.op('Gather', [g.op('Reshape', [shaped, ops.ints([-1, heads, headDim])]), index.windowSlots], { axis: 0 });
+    return g.op('Transpose', [g.op('Reshape', [gathered, ops.ints([-1, slots, heads, headDim])])], { perm });
+  };
+  const windowAttention = (q: string, k: string, v: string) => {
+    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [intoWindows(q, true, [0, 2, 1, 3]), intoWindows(k, true, [0, 2, 3, 1])]), ops.float(1 / Math.sqrt(headDim))]), index.windowKeyBias]);
+    const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), intoWindows(v, false, [0, 2, 1, 3])]);
+    const rows = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), ops.ints([-1, H])]);
+    return g.op('Gather', [rows, index.fromSlots], { axis: 0 });
+  };
+
   for (let i = 0; i < config.depth; i++) {
     const p = `${prefix}blocks.${i}.`;
     const normed = ops.rmsNorm(hidden, `${p}norm1.weight`, RMS_EPS);
     const [q, k, v] = g.node('Split', [ops.linear(normed, `${p}attn.qkv.weight`, `${p}attn.qkv.bias`)], { axis: 1 }, 3) as [string, string, string];
-    const bias = config.fullatt_block_indexes.includes(i) ? index.fullBias : index.windowBias;
-    const context = ops.selfAttention(q, k, v, { batchTokens, heads, headDim, rotate, bias });
+    const full = config.fullatt_block_indexes.includes(i);
+    const context = full ? ops.selfAttention(q, k, v, { batchTokens, heads, headDim, rotate, bias: index.fullBias }) : windowAttention(q, k, v);
     hidden = g.op('Add', [hidden, ops.linear(context, `${p}attn.proj.weight`, `${p}attn.proj.bias`)]);
     const mlpIn = ops.rmsNorm(hidden, `${p}norm2.weight`, RMS_EPS);
     const gate = ops.silu(ops.linear(mlpIn, `${p}mlp.gate_proj.weight`, `${p}mlp.gate_proj.bias`));

@@ -10,8 +10,12 @@
  * - The window order: merged units (m × m patches) of each frame cut into windows of
  *   `window` × `window` units (windows at the bottom and right edges are smaller), listed
  *   window by window; `windowIndex` [units] is the original unit at each position.
- * - Attention biases over patches in window order: `windowBias` lets a patch see the patches
- *   of its own window, `fullBias` those of its own frame (0 or the lowest float32).
+ * - Window attention without a dense mask: `windowSlots` lists, window by window, each
+ *   window's `window² · m²` patch slots as positions in the window order (padding slots point
+ *   at position 0), `windowKeyBias` [windows, 1, 1, slots per window] hides the padding slots
+ *   as keys, and `fromSlots` [patches] picks each patch's row back out of the slot layout.
+ * - `fullBias` over patches in window order: a patch sees the patches of its own frame (0 or
+ *   the lowest float32), for the full-attention blocks.
  * - `reverse` [units]: where each original unit ended up, to put the merged output back.
  */
 import { LOWEST_FLOAT32, type TowerOps } from './tower-layers.js';
@@ -22,7 +26,11 @@ export interface WindowIndex {
   /** cos / sin [patches, headDim] in window order. */
   readonly cos: string;
   readonly sin: string;
-  readonly windowBias: string;
+  /** [windows · slots per window] positions in window order. */
+  readonly windowSlots: string;
+  readonly windowKeyBias: string;
+  readonly fromSlots: string;
+  readonly slotsPerWindow: number;
   readonly fullBias: string;
   /** [units]: the position in window order of each original merged unit. */
   readonly reverse: string;
@@ -81,29 +89,33 @@ export function buildWindowIndex(ops: TowerOps, imageGridThw: string, options: W
   const keep = g.op('Not', [g.op('Equal', [listed, ops.ints([-1], [])])]);
   const windowIndex = g.op('Compress', [listed, keep], { axis: 0 });
   const slots = g.op('Range', [zero, scalar(g.op('Shape', [listed])), one]);
-  const windowOfUnit = g.op('Compress', [g.op('Div', [slots, ops.ints([ws * ws], [])]), keep], { axis: 0 });
+  // Each slot's position in the window order (padding: 0), and each kept unit's slot.
+  const kept = g.op('Cast', [keep], { to: 7 });
+  const position = g.op('Mul', [g.op('Sub', [g.op('CumSum', [kept, zero]), one]), kept]);
+  const slotOfUnit = g.op('Compress', [slots, keep], { axis: 0 });
   const frameOfUnit = g.op('Div', [windowIndex, scalar(g.op('Mul', [lh, lw]))]);
 
-  // Patch order and per-patch ids, each unit expanded to its m × m patches.
+  // Units expanded to their m × m patches: indices (unit · m² + i) and per-patch ids.
   const unitsCount = g.op('Shape', [windowIndex]);
-  const perUnit = g.op('Concat', [unitsCount, ops.ints([unit])], { axis: 0 });
-  const patchIds = (unitValues: string) => g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [unitValues, ops.ints([1])]), perUnit]), ops.ints([-1])]);
-  const patchOrder = g.op('Reshape', [
-    g.op('Add', [g.op('Mul', [g.op('Unsqueeze', [windowIndex, ops.ints([1])]), ops.ints([unit], [])]), ops.ints(Array.from({ length: unit }, (_, i) => i), [1, unit])]),
-    ops.ints([-1]),
-  ]);
-  const bias = (ids: string) => {
-    const same = g.op('Equal', [g.op('Unsqueeze', [ids, ops.ints([1])]), g.op('Unsqueeze', [ids, ops.ints([0])])]);
-    return g.op('Where', [same, ops.float(0), ops.float(LOWEST_FLOAT32)]);
-  };
+  const inUnit = ops.ints(Array.from({ length: unit }, (_, i) => i), [1, unit]);
+  const patchesOf = (unitIndex: string) => g.op('Reshape', [g.op('Add', [g.op('Mul', [g.op('Unsqueeze', [unitIndex, ops.ints([1])]), ops.ints([unit], [])]), inUnit]), ops.ints([-1])]);
+  const perUnit = (values: string) => g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [values, ops.ints([1])]), g.op('Concat', [g.op('Shape', [values]), ops.ints([unit])], { axis: 0 })]), ops.ints([-1])]);
+  const patchOrder = patchesOf(windowIndex);
+  const frameOfPatch = perUnit(frameOfUnit);
+  const sameFrame = g.op('Equal', [g.op('Unsqueeze', [frameOfPatch, ops.ints([1])]), g.op('Unsqueeze', [frameOfPatch, ops.ints([0])])]);
+  const slotsPerWindow = ws * ws * unit;
+  const keySlot = g.op('Reshape', [perUnit(keep), ops.ints([-1, 1, 1, slotsPerWindow])]);
   const ordered = g.op('Gather', [angles, patchOrder], { axis: 0 });
   const reverse = g.op('ScatterElements', [g.op('Mul', [windowIndex, zero]), windowIndex, g.op('Range', [zero, scalar(unitsCount), one])], { axis: 0 });
   return {
     patchOrder,
     cos: g.op('Cos', [ordered]),
     sin: g.op('Sin', [ordered]),
-    windowBias: bias(patchIds(windowOfUnit)),
-    fullBias: bias(patchIds(frameOfUnit)),
+    windowSlots: patchesOf(position),
+    windowKeyBias: g.op('Where', [keySlot, ops.float(0), ops.float(LOWEST_FLOAT32)]),
+    fromSlots: patchesOf(slotOfUnit),
+    slotsPerWindow,
+    fullBias: g.op('Where', [sameFrame, ops.float(0), ops.float(LOWEST_FLOAT32)]),
     reverse,
   };
 }
