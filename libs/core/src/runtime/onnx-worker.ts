@@ -19,6 +19,7 @@ import {
   spliceEmbeddings,
 } from '../model/lm-batch.js';
 import type { GraphIO, TensorData } from './graph-runner.js';
+import { toOrtSessionOptions } from './session-options.js';
 import { fromOrtTensor, isTensorElementType, ownedForTransfer, toOrtTensor } from './tensor-convert.js';
 import type { LmRowResult, SessionInfo, WorkerReply, WorkerRequest, WorkerStats } from './worker-protocol.js';
 
@@ -99,7 +100,7 @@ async function handle(request: WorkerRequest): Promise<{ result: unknown; transf
     case 'create': {
       let session: InferenceSession;
       try {
-        session = await ort.InferenceSession.create(request.path, { logSeverityLevel: 3, ...request.options });
+        session = await ort.InferenceSession.create(request.path, { logSeverityLevel: 3, ...toOrtSessionOptions(request.options) });
       } catch (error) {
         throw new UnmaskError('invalid_bundle', `${request.path}: onnxruntime cannot load the graph: ${(error as Error).message}`, request.path, { cause: error });
       }

@@ -15,6 +15,13 @@ export const sessionOptionsSchema = z
     executionMode: z.enum(['sequential', 'parallel']).optional(),
     enableCpuMemArena: z.boolean().optional(),
     enableMemPattern: z.boolean().optional(),
+    /**
+     * Whether idle intra-/inter-op threads spin waiting for work (onnxruntime's
+     * `session.intra_op.allow_spinning` / `session.inter_op.allow_spinning`; its default is to
+     * spin). Spinning lowers latency when the threads have the cores to themselves and wastes
+     * them when other work shares the machine.
+     */
+    allowSpinning: z.boolean().optional(),
     /** 0 verbose … 4 fatal; default 3 (errors only). */
     logSeverityLevel: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).optional(),
   })
@@ -31,3 +38,11 @@ export function parseSessionOptions(options: unknown, where = 'session options')
   return parsed.data;
 }
 
+
+/** onnxruntime-node's SessionOptions for ours: the same fields, spinning as config entries. */
+export function toOrtSessionOptions(options: SessionOptions): Record<string, unknown> {
+  const { allowSpinning, ...rest } = options;
+  if (allowSpinning === undefined) return rest;
+  const spin = allowSpinning ? '1' : '0';
+  return { ...rest, extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } } };
+}

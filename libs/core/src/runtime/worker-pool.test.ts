@@ -74,6 +74,18 @@ describe('OnnxWorkerPool', () => {
     await session.release();
   });
 
+  it('creates sessions that do not spin when allowSpinning is false, with the same results', async () => {
+    const quiet = new OnnxWorkerPool({ size: 1, sessionOptions: { intraOpNumThreads: 2, allowSpinning: false } });
+    try {
+      const [a, b] = await Promise.all([quiet.createSession(embedGraph), pool.createSession(embedGraph)]);
+      const [x, y] = await Promise.all([a.run({ input_ids: ids(1, 2, 3) }), b.run({ input_ids: ids(1, 2, 3) })]);
+      assert.deepEqual(x['inputs_embeds'], y['inputs_embeds']);
+      await Promise.all([a.release(), b.release()]);
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it('validates its options', () => {
     assert.throws(() => new OnnxWorkerPool({ size: 0 }), (error) => isUnmaskError(error, 'invalid_parameter'));
     assert.throws(
