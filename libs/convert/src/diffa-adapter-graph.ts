@@ -40,9 +40,10 @@ export function buildDiffaAdapterGraph(layout: DiffaAdapterLayout, checkpoint: C
   const frames = g.input('feature_frames', 'INT64', [1]);
   const pair = (name: string) => [`${name}.weight`, `${name}.bias`] as const;
 
-  // Acoustic: the shared BERT layers over each tap's queries.
+  // Acoustic: the shared BERT layers over every tap's queries at once (taps as the batch).
   const a = layout.acoustic;
-  const batchTokens = ops.ints([1, P]);
+  const nTaps = taps.length;
+  const batchTokens = ops.ints([nTaps, P]);
   const headDim = d / heads;
   let causal: string | undefined;
   if (layout.causalQueries) {
@@ -58,19 +59,16 @@ export function buildDiffaAdapterGraph(layout: DiffaAdapterLayout, checkpoint: C
     });
     return ops.layerNorm(g.op('Add', [ops.linear(context, ...pair(`${p}.output.dense`)), x]), ...pair(`${p}.output.LayerNorm`), BERT_LN_EPS);
   };
-  const perTap = taps.map((tap, j) => {
-    const states = g.op('Reshape', [tap, ops.ints([-1, d])]);
-    let x = g.op('Reshape', [ops.weight(`${a}layer_prompts.${j}`), ops.ints([P, d])]);
-    for (let i = 0; i < layout.qformerLayers; i++) {
-      x = attend(x, x, `${i}.attention`, causal);
-      x = attend(x, states, `${i}.crossattention`);
-      const p = `${a}qformer.layer.${i}`;
-      const ffn = ops.linear(ops.gelu(ops.linear(x, ...pair(`${p}.intermediate.dense`)), 'erf'), ...pair(`${p}.output.dense`));
-      x = ops.layerNorm(g.op('Add', [ffn, x]), ...pair(`${p}.output.LayerNorm`), BERT_LN_EPS);
-    }
-    return g.op('Unsqueeze', [x, ops.ints([0])]);
-  });
-  const stacked = g.op('Concat', perTap, { axis: 0 });
+  const states = g.op('Reshape', [g.op('Concat', taps, { axis: 0 }), ops.ints([-1, d])]);
+  let x = g.op('Reshape', [g.op('Concat', layout.taps.map((_, j) => ops.weight(`${a}layer_prompts.${j}`)), { axis: 0 }), ops.ints([-1, d])]);
+  for (let i = 0; i < layout.qformerLayers; i++) {
+    x = attend(x, x, `${i}.attention`, causal);
+    x = attend(x, states, `${i}.crossattention`);
+    const p = `${a}qformer.layer.${i}`;
+    const ffn = ops.linear(ops.gelu(ops.linear(x, ...pair(`${p}.intermediate.dense`)), 'erf'), ...pair(`${p}.output.dense`));
+    x = ops.layerNorm(g.op('Add', [ffn, x]), ...pair(`${p}.output.LayerNorm`), BERT_LN_EPS);
+  }
+  const stacked = g.op('Reshape', [x, ops.ints([nTaps, P, d])]);
   const mix = g.op('Unsqueeze', [g.op('Transpose', [g.op('Softmax', [ops.weight(`${a}layer_weights`)], { axis: -1 })], { perm: [1, 0] }), ops.ints([2])]);
   const mixed = g.op('ReduceSum', [g.op('Mul', [stacked, mix]), ops.ints([0])], { keepdims: 0 });
   const acoustic = ops.linear(ops.layerNorm(mixed, ...pair(`${a}proj.0`), LN_EPS), ...pair(`${a}proj.1`));
