@@ -49,6 +49,7 @@ def main():
     ap.add_argument("--canvas", type=int, default=32)
     ap.add_argument("--tau", type=float, default=0.9)
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--max-blanks", type=int, default=5, help="audio blocks as the adapter lays them out (0: bare words)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     vocab = Vocab.load(args.vocab)
@@ -59,8 +60,8 @@ def main():
             per_type[e["type"]].append(e)
     examples = [e for es in per_type.values() for e in es]
     t0 = time.time()
-    greedy = evaluate(model, vocab, examples, layout, args.canvas)
-    confident = evaluate(model, vocab, examples, layout, args.canvas, tau=args.tau)
+    greedy = evaluate(model, vocab, examples, layout, args.canvas, max_blanks=args.max_blanks)
+    confident = evaluate(model, vocab, examples, layout, args.canvas, tau=args.tau, max_blanks=args.max_blanks)
     print(f"{'type':16} {'greedy':>7} {'tau':>7} {'fwd/tok':>8}")
     for t in greedy:
         print(f"{t:16} {greedy[t]['exact']*100:6.1f}% {confident[t]['exact']*100:6.1f}% {confident[t]['forwards_per_token']:8.2f}")

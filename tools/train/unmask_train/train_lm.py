@@ -52,8 +52,10 @@ def llada_loss(model, ids, attn, start, mask_id, generator, weighting="llada", t
     return loss, acc
 
 
-def evaluate(model, vocab, examples, layout, canvas, tau=None, batch_size=100):
-    """Exact match (decoded text == answer) per type, and forward passes per answer."""
+def evaluate(model, vocab, examples, layout, canvas, tau=None, batch_size=100, max_blanks=0):
+    """Exact match (decoded text == answer) per type, and forward passes per answer. With
+    `max_blanks`, audio blocks get blanks and repeats as in training (a fixed seed): the form the
+    audio adapter produces; without, the bare words, a form the LM trained with blanks never saw."""
     model.eval()
     by_type = defaultdict(list)
     for e in examples:
@@ -63,7 +65,8 @@ def evaluate(model, vocab, examples, layout, canvas, tau=None, batch_size=100):
         right, nfe, toks = 0, 0, 0
         for i in range(0, len(es), batch_size):
             chunk = es[i:i + batch_size]
-            ids, attn, start, cells = encode_batch(chunk, vocab, layout, canvas, with_answer=False)
+            rng = random.Random(i) if max_blanks else None
+            ids, attn, start, cells = encode_batch(chunk, vocab, layout, canvas, rng, max_blanks, with_answer=False)
             filled, forwards = generate(model, ids, attn, start, vocab.mask, vocab.eos, tau,
                                         cells if layout == "compound_pos" else None)
             for e, row, f in zip(chunk, filled.tolist(), forwards):
@@ -190,13 +193,13 @@ def main():
         stop = args.minutes and time.time() - t0 > args.minutes * 60
         if step % args.eval_every == 0 or step == args.steps or stop:
             te = time.time()
-            greedy = evaluate(model, vocab, evalset, args.layout, args.eval_canvas)
+            greedy = evaluate(model, vocab, evalset, args.layout, args.eval_canvas, max_blanks=args.max_blanks)
             say(f"eval step {step} ({time.time() - t0:.0f}s train+eval, eval {time.time() - te:.0f}s) greedy: {summary(greedy)}")
             history.append({"step": step, "seconds": time.time() - t0, "greedy": greedy})
             save_checkpoint(model, config, composition, args.layout, os.path.join(args.out, "lm.pt"))
         if stop:
             break
-    conf = evaluate(model, vocab, evalset, args.layout, args.eval_canvas, tau=0.9)
+    conf = evaluate(model, vocab, evalset, args.layout, args.eval_canvas, tau=0.9, max_blanks=args.max_blanks)
     say(f"final tau=0.9: {summary(conf)}")
     say("final forwards/token tau=0.9: " + " ".join(f"{t}={r['forwards_per_token']:.2f}" for t, r in conf.items()))
     history.append({"step": step, "seconds": time.time() - t0, "tau0.9": conf})
