@@ -2,7 +2,7 @@
  * Conversion and inference time of a perception tower at its real size, on a synthetic
  * checkpoint of random bf16 weights (no real checkpoint is available offline):
  *
- *   node --import tsx libs/convert/bench/tower-speed.ts --tower whisper-small|siglip-so400m|qwen25vl-dimple [--threads 1] [--runs 2]
+ *   node --import tsx libs/convert/bench/tower-speed.ts --tower whisper-small|siglip-so400m|qwen25vl-dimple [--weights fp32|fp16|int8|int4] [--threads 1] [--runs 2]
  *
  * Prints the checkpoint and graph sizes, the conversion time, the session load time, the time
  * of each forward pass on a random input of the tower's usual size, and the process's peak RSS.
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { OnnxWorkerPool, type TensorData } from '@unmask/core';
 import { CheckpointTensors } from '../src/checkpoint-tensors.js';
 import type { OnnxGraphBuilder } from '../src/onnx-graph-builder.js';
+import { WEIGHT_FORMATS, type WeightFormat } from '../src/weight-format.js';
 import { buildQwen2VlVisionGraph, parseQwen2VlVisionConfig, qwen2VlVisionShapes } from '../src/qwen2-vl-vision-graph.js';
 import { buildSiglipGraph, LLADA_V_SIGLIP, parseSiglipVisionConfig, siglipShapes } from '../src/siglip-graph.js';
 import { buildWhisperEncoderGraph, parseWhisperEncoderConfig, whisperEncoderShapes } from '../src/whisper-encoder-graph.js';
@@ -28,12 +29,12 @@ interface Tower {
 
 const random = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
 
-function tower(name: string): Tower {
+function tower(name: string, weights: WeightFormat): Tower {
   if (name === 'whisper-small') {
     const config = parseWhisperEncoderConfig({ d_model: 768, encoder_layers: 12, encoder_attention_heads: 12, encoder_ffn_dim: 3072, num_mel_bins: 80, max_source_positions: 1500 });
     return {
       shapes: whisperEncoderShapes(config),
-      build: (c) => buildWhisperEncoderGraph(config, c, { hiddenStates: [2, 5, 8, 11] }),
+      build: (c) => buildWhisperEncoderGraph(config, c, { hiddenStates: [2, 5, 8, 11], weights }),
       input: () => ({ input_features: { type: 'float32', dims: [1, 80, 3000], data: random(80 * 3000) } }),
       what: 'Whisper-small encoder, 30 s of features (3000 frames → 1500 positions), hidden states 2, 5, 8, 11 out',
     };
@@ -42,7 +43,7 @@ function tower(name: string): Tower {
     const config = parseSiglipVisionConfig({ hidden_size: 1152, intermediate_size: 4304, num_hidden_layers: 27, num_attention_heads: 16, image_size: 384, patch_size: 14 });
     return {
       shapes: siglipShapes(config, LLADA_V_SIGLIP),
-      build: (c) => buildSiglipGraph(config, c, LLADA_V_SIGLIP),
+      build: (c) => buildSiglipGraph(config, c, { ...LLADA_V_SIGLIP, weights }),
       input: () => ({ pixel_values: { type: 'float32', dims: [1, 3, 384, 384], data: random(3 * 384 * 384) } }),
       what: 'SigLIP so400m-patch14-384 as LLaDA-V uses it (26 of 27 layers), one 384 × 384 image (729 tokens)',
     };
@@ -51,7 +52,7 @@ function tower(name: string): Tower {
     const config = parseQwen2VlVisionConfig({ depth: 32, hidden_size: 1280, intermediate_size: 3420, num_heads: 16, out_hidden_size: 3584, fullatt_block_indexes: [7, 15, 23, 31] });
     return {
       shapes: qwen2VlVisionShapes(config),
-      build: (c) => buildQwen2VlVisionGraph(config, c),
+      build: (c) => buildQwen2VlVisionGraph(config, c, { weights }),
       input: () => ({
         pixel_values: { type: 'float32', dims: [1024, 1176], data: random(1024 * 1176) },
         image_grid_thw: { type: 'int64', dims: [1, 3], data: BigInt64Array.from([1n, 32n, 32n]) },
@@ -88,19 +89,21 @@ function writeCheckpoint(dir: string, shapes: Map<string, readonly number[]>): n
   return 8 + json.length + offset;
 }
 
-const { values } = parseArgs({ options: { tower: { type: 'string', default: 'whisper-small' }, threads: { type: 'string', default: '1' }, runs: { type: 'string', default: '2' } } });
-const t = tower(values.tower!);
+const { values } = parseArgs({ options: { tower: { type: 'string', default: 'whisper-small' }, weights: { type: 'string', default: 'fp32' }, threads: { type: 'string', default: '1' }, runs: { type: 'string', default: '2' } } });
+const format = values.weights as WeightFormat;
+if (!WEIGHT_FORMATS.includes(format)) throw new Error(`--weights ${values.weights}: one of ${WEIGHT_FORMATS.join(', ')}`);
+const t = tower(values.tower!, format);
 const dir = mkdtempSync(join(tmpdir(), 'unmask-tower-bench-'));
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 try {
   const params = [...t.shapes.values()].reduce((sum, s) => sum + s.reduce((a, b) => a * b, 1), 0);
-  console.log(`${t.what}: ${(params / 1e6).toFixed(1)} M parameters`);
+  console.log(`${t.what}: ${(params / 1e6).toFixed(1)} M parameters, ${format} projections`);
   const checkpointBytes = writeCheckpoint(dir, t.shapes);
   let start = Date.now();
   const path = join(dir, 'tower.onnx');
   const written = t.build(CheckpointTensors.open(dir)).write(path);
   const graphBytes = statSync(path).size + (written.externalData ? statSync(join(dir, written.externalData)).size : 0);
-  console.log(`checkpoint (bf16) ${gib(checkpointBytes)}; graph (fp32) ${gib(graphBytes)}${written.externalData ? ' with external data' : ''}; conversion ${((Date.now() - start) / 1000).toFixed(1)} s`);
+  console.log(`checkpoint (bf16) ${gib(checkpointBytes)}; graph (${format}) ${gib(graphBytes)}${written.externalData ? ' with external data' : ''}; conversion ${((Date.now() - start) / 1000).toFixed(1)} s`);
   const pool = new OnnxWorkerPool({ size: 1, sessionOptions: { intraOpNumThreads: Number(values.threads) } });
   start = Date.now();
   const session = await pool.createSession(path);

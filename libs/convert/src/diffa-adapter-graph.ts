@@ -21,6 +21,7 @@ import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { checkTensorShapes } from './tensor-layout.js';
 import { LOWEST_FLOAT32, TowerOps } from './tower-layers.js';
 import { diffaAdapterShapes, type DiffaAdapterLayout } from './diffa-adapter-layout.js';
+import type { WeightFormat } from './weight-format.js';
 
 const BERT_LN_EPS = 1e-12;
 const LN_EPS = 1e-5;
@@ -30,11 +31,11 @@ export function checkDiffaAdapterTensors(layout: DiffaAdapterLayout, checkpoint:
   checkTensorShapes(where, diffaAdapterShapes(layout), checkpoint, (name) => name.startsWith(layout.semantic) || name.startsWith(layout.acoustic));
 }
 
-export function buildDiffaAdapterGraph(layout: DiffaAdapterLayout, checkpoint: CheckpointTensors): OnnxGraphBuilder {
+export function buildDiffaAdapterGraph(layout: DiffaAdapterLayout, checkpoint: CheckpointTensors, weights: WeightFormat = 'fp32'): OnnxGraphBuilder {
   checkDiffaAdapterTensors(layout, checkpoint);
   const { encoderWidth: d, encoderHeads: heads, lmWidth, promptSize: P, downsample: ds } = layout;
   const g = new OnnxGraphBuilder('diffa_adapter');
-  const ops = new TowerOps(g, checkpoint);
+  const ops = new TowerOps(g, checkpoint, weights);
   const last = g.input('last_hidden_state', 'FLOAT', [1, 'positions', d]);
   const taps = layout.taps.map((k) => g.input(`hidden_states.${k}`, 'FLOAT', [1, 'positions', d]));
   const frames = g.input('feature_frames', 'INT64', [1]);

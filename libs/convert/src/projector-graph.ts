@@ -12,6 +12,7 @@ import type { CheckpointTensors } from './checkpoint-tensors.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { checkTensorShapes } from './tensor-layout.js';
 import { TowerOps } from './tower-layers.js';
+import type { WeightFormat } from './weight-format.js';
 
 export type ProjectorActivation = 'gelu' | 'gelu_pytorch_tanh' | 'silu';
 
@@ -49,10 +50,10 @@ export function checkMlpProjectorTensors(layout: MlpProjectorLayout, checkpoint:
   checkTensorShapes(`${checkpoint.dir} (MLP projector ${layout.first} → ${layout.second})`, expected, checkpoint, () => false);
 }
 
-export function buildMlpProjectorGraph(layout: MlpProjectorLayout, checkpoint: CheckpointTensors): OnnxGraphBuilder {
+export function buildMlpProjectorGraph(layout: MlpProjectorLayout, checkpoint: CheckpointTensors, weights: WeightFormat = 'fp32'): OnnxGraphBuilder {
   checkMlpProjectorTensors(layout, checkpoint);
   const g = new OnnxGraphBuilder('projector');
-  const ops = new TowerOps(g, checkpoint);
+  const ops = new TowerOps(g, checkpoint, weights);
   const x = g.input('image_features', 'FLOAT', ['tokens', layout.inputSize]);
   const hidden = ops.linear(x, `${layout.first}.weight`, `${layout.first}.bias`);
   const activated = layout.activation === 'silu' ? ops.silu(hidden) : ops.gelu(hidden, layout.activation === 'gelu' ? 'erf' : 'tanh');

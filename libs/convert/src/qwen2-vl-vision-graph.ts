@@ -20,6 +20,7 @@ import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { buildWindowIndex } from './qwen2-vl-window-index.js';
 import { checkTensorShapes } from './tensor-layout.js';
 import { parseTowerConfig, TowerOps } from './tower-layers.js';
+import type { WeightFormat } from './weight-format.js';
 
 const count = z.number().int().positive();
 
@@ -51,6 +52,8 @@ export type Qwen2VlVisionConfig = z.infer<typeof qwen2VlVisionConfigSchema>;
 export interface Qwen2VlVisionOptions {
   /** Where the tower's tensors live (default ``; Qwen2.5-VL checkpoints: `visual.`). */
   readonly prefix?: string;
+  /** Format of the projection weights (default fp32; the patch embedding stays fp32). */
+  readonly weights?: WeightFormat;
 }
 
 const RMS_EPS = 1e-6;
@@ -101,7 +104,7 @@ export function buildQwen2VlVisionGraph(config: Qwen2VlVisionConfig, checkpoint:
   const headDim = H / heads;
   const patchWidth = config.in_channels * config.temporal_patch_size * config.patch_size ** 2;
   const g = new OnnxGraphBuilder('qwen2_5_vl_vision');
-  const ops = new TowerOps(g, checkpoint);
+  const ops = new TowerOps(g, checkpoint, options.weights);
   const pixels = g.input('pixel_values', 'FLOAT', ['patches', patchWidth]);
   const grid = g.input('image_grid_thw', 'INT64', [1, 3]);
 

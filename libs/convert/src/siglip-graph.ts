@@ -15,6 +15,7 @@ import type { CheckpointTensors } from './checkpoint-tensors.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { checkTensorShapes } from './tensor-layout.js';
 import { parseTowerConfig, TowerOps } from './tower-layers.js';
+import type { WeightFormat } from './weight-format.js';
 
 const count = z.number().int().positive();
 
@@ -40,6 +41,8 @@ export interface SiglipOptions {
   readonly dropLastLayers?: number;
   /** Apply `post_layernorm` to the output (default true; LLaDA-V: false). */
   readonly postLayerNorm?: boolean;
+  /** Format of the projection weights (default fp32). */
+  readonly weights?: WeightFormat;
 }
 
 /** How LLaDA-V (LLaVA-OneVision style) uses SigLIP: last layer dropped, no post-LayerNorm. */
@@ -112,7 +115,7 @@ export function buildSiglipGraph(config: SiglipVisionConfig, checkpoint: Checkpo
   const { hidden_size: H, num_attention_heads: heads, patch_size: P, image_size: S, layer_norm_eps: eps } = config;
   const act = config.hidden_act === 'gelu' ? 'erf' : 'tanh';
   const g = new OnnxGraphBuilder('siglip_vision');
-  const ops = new TowerOps(g, checkpoint);
+  const ops = new TowerOps(g, checkpoint, options.weights);
   const pixels = g.input('pixel_values', 'FLOAT', ['batch', config.num_channels, S, S]);
 
   const patches = g.op('Conv', [pixels, ops.weight(`${prefix}embeddings.patch_embedding.weight`), ops.weight(`${prefix}embeddings.patch_embedding.bias`)], {

@@ -11,6 +11,8 @@ import { UnmaskError } from '@unmask/core';
 import type { z } from 'zod';
 import type { CheckpointTensors } from './checkpoint-tensors.js';
 import type { InitializerSource, OnnxGraphBuilder } from './onnx-graph-builder.js';
+import type { WeightFormat } from './weight-format.js';
+import { type WeightWriter, weightWriter } from './weight-writer.js';
 
 /** The most negative float32: the attention bias of a hidden key. */
 export const LOWEST_FLOAT32 = -3.4028234663852886e38;
@@ -35,10 +37,19 @@ export class TowerOps {
   private readonly added = new Map<string, string>();
   private readonly constants = new Map<string, string>();
 
+  private readonly writer: WeightWriter | undefined;
+
+  /**
+   * `format` applies to the projection matrices (`linear` without `dims`); convolution kernels,
+   * norms, biases, embeddings and reshaped weights stay float32.
+   */
   constructor(
     readonly g: OnnxGraphBuilder,
     readonly checkpoint: CheckpointTensors,
-  ) {}
+    readonly format: WeightFormat = 'fp32',
+  ) {
+    this.writer = format === 'fp32' ? undefined : weightWriter(format, g, checkpoint);
+  }
 
   /** The checkpoint tensor `name` as an initializer (added once), optionally under other dims. */
   weight(name: string, dims?: readonly number[]): string {
@@ -74,8 +85,13 @@ export class TowerOps {
     return name;
   }
 
-  /** x · Wᵀ (+ b) for x [rows, in] and the checkpoint's W [out, in]. */
+  /** x · Wᵀ (+ b) for x [rows, in] and the checkpoint's W [out, in], in the weight format. */
   linear(x: string, weightName: string, biasName?: string, dims?: readonly number[]): string {
+    if (this.writer && !dims) {
+      if (this.added.has(weightName)) throw new Error(`weight ${weightName} is used twice; a quantised graph would store it twice`);
+      this.added.set(weightName, weightName);
+      return this.writer.linear(x, weightName, biasName ? { bias: biasName } : {});
+    }
     const inputs = [x, this.weight(weightName, dims)];
     if (biasName) inputs.push(this.weight(biasName));
     return this.g.op('Gemm', inputs, { transB: 1 });

@@ -18,6 +18,7 @@ import type { CheckpointTensors } from './checkpoint-tensors.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { checkTensorShapes } from './tensor-layout.js';
 import { parseTowerConfig, TowerOps } from './tower-layers.js';
+import type { WeightFormat } from './weight-format.js';
 
 const count = z.number().int().positive();
 
@@ -40,6 +41,8 @@ export interface WhisperEncoderOptions {
   readonly prefix?: string;
   /** Hidden-state tuple entries to output as `hidden_states.K` (0 … encoder_layers). */
   readonly hiddenStates?: readonly number[];
+  /** Format of the projection weights (default fp32). */
+  readonly weights?: WeightFormat;
 }
 
 const LAYER_NORM_EPS = 1e-5;
@@ -121,7 +124,7 @@ export function buildWhisperEncoderGraph(config: WhisperEncoderConfig, checkpoin
   checkWhisperEncoderTensors(config, checkpoint, prefix);
 
   const g = new OnnxGraphBuilder('whisper_encoder');
-  const ops = new TowerOps(g, checkpoint);
+  const ops = new TowerOps(g, checkpoint, options.weights);
   const features = g.input('input_features', 'FLOAT', ['batch', config.num_mel_bins, 'frames']);
 
   const conv = (x: string, name: string, stride: number) =>
