@@ -16,9 +16,9 @@ import { OnnxWorkerPool, type TensorData } from '@unmask/core';
 import { CheckpointTensors } from '../src/checkpoint-tensors.js';
 import type { OnnxGraphBuilder } from '../src/onnx-graph-builder.js';
 import { WEIGHT_FORMATS, type WeightFormat } from '../src/weight-format.js';
-import { buildQwen2VlVisionGraph, parseQwen2VlVisionConfig, qwen2VlVisionShapes } from '../src/qwen2-vl-vision-graph.js';
-import { buildSiglipGraph, LLADA_V_SIGLIP, parseSiglipVisionConfig, siglipShapes } from '../src/siglip-graph.js';
-import { buildWhisperEncoderGraph, parseWhisperEncoderConfig, whisperEncoderShapes } from '../src/whisper-encoder-graph.js';
+import { buildQwen2VlVisionGraph, parseQwen2VlVisionConfig, QWEN25_VL_7B_VISION, qwen2VlVisionShapes } from '../src/qwen2-vl-vision-graph.js';
+import { buildSiglipGraph, LLADA_V_SIGLIP, parseSiglipVisionConfig, SIGLIP_SO400M_PATCH14_384, siglipShapes } from '../src/siglip-graph.js';
+import { buildWhisperEncoderGraph, parseWhisperEncoderConfig, WHISPER_SMALL_ENCODER, whisperEncoderShapes } from '../src/whisper-encoder-graph.js';
 
 interface Tower {
   readonly shapes: Map<string, readonly number[]>;
@@ -31,7 +31,7 @@ const random = (n: number) => Float32Array.from({ length: n }, () => Math.random
 
 function tower(name: string, weights: WeightFormat): Tower {
   if (name === 'whisper-small') {
-    const config = parseWhisperEncoderConfig({ d_model: 768, encoder_layers: 12, encoder_attention_heads: 12, encoder_ffn_dim: 3072, num_mel_bins: 80, max_source_positions: 1500 });
+    const config = parseWhisperEncoderConfig(WHISPER_SMALL_ENCODER);
     return {
       shapes: whisperEncoderShapes(config),
       build: (c) => buildWhisperEncoderGraph(config, c, { hiddenStates: [2, 5, 8, 11], weights }),
@@ -40,7 +40,7 @@ function tower(name: string, weights: WeightFormat): Tower {
     };
   }
   if (name === 'siglip-so400m') {
-    const config = parseSiglipVisionConfig({ hidden_size: 1152, intermediate_size: 4304, num_hidden_layers: 27, num_attention_heads: 16, image_size: 384, patch_size: 14 });
+    const config = parseSiglipVisionConfig(SIGLIP_SO400M_PATCH14_384);
     return {
       shapes: siglipShapes(config, LLADA_V_SIGLIP),
       build: (c) => buildSiglipGraph(config, c, { ...LLADA_V_SIGLIP, weights }),
@@ -49,7 +49,7 @@ function tower(name: string, weights: WeightFormat): Tower {
     };
   }
   if (name === 'qwen25vl-dimple') {
-    const config = parseQwen2VlVisionConfig({ depth: 32, hidden_size: 1280, intermediate_size: 3420, num_heads: 16, out_hidden_size: 3584, fullatt_block_indexes: [7, 15, 23, 31] });
+    const config = parseQwen2VlVisionConfig(QWEN25_VL_7B_VISION);
     return {
       shapes: qwen2VlVisionShapes(config),
       build: (c) => buildQwen2VlVisionGraph(config, c, { weights }),

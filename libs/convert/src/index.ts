@@ -7,9 +7,9 @@ export { OnnxGraphBuilder, memorySource, DEFAULT_EXTERNAL_DATA_THRESHOLD, type I
 export { readBundleMetadata, makeManifest, PLAIN_CHAT_TEMPLATE, type BundleMetadata } from './bundle-metadata.js';
 export { checkTensorShapes } from './tensor-layout.js';
 export { TowerOps, parseTowerConfig } from './tower-layers.js';
-export { buildWhisperEncoderGraph, checkWhisperEncoderTensors, parseWhisperEncoderConfig, whisperEncoderConfigSchema, whisperEncoderShapes, type WhisperEncoderConfig, type WhisperEncoderOptions } from './whisper-encoder-graph.js';
-export { buildSiglipGraph, checkSiglipTensors, LLADA_V_SIGLIP, parseSiglipVisionConfig, siglipShapes, siglipVisionConfigSchema, type SiglipOptions, type SiglipVisionConfig } from './siglip-graph.js';
-export { buildQwen2VlVisionGraph, checkQwen2VlVisionTensors, parseQwen2VlVisionConfig, qwen2VlVisionConfigSchema, qwen2VlVisionShapes, type Qwen2VlVisionConfig, type Qwen2VlVisionOptions } from './qwen2-vl-vision-graph.js';
+export { buildWhisperEncoderGraph, checkWhisperEncoderTensors, WHISPER_SMALL_ENCODER, parseWhisperEncoderConfig, whisperEncoderConfigSchema, whisperEncoderShapes, type WhisperEncoderConfig, type WhisperEncoderOptions } from './whisper-encoder-graph.js';
+export { buildSiglipGraph, checkSiglipTensors, LLADA_V_SIGLIP, SIGLIP_SO400M_PATCH14_384, parseSiglipVisionConfig, siglipShapes, siglipVisionConfigSchema, type SiglipOptions, type SiglipVisionConfig } from './siglip-graph.js';
+export { buildQwen2VlVisionGraph, checkQwen2VlVisionTensors, QWEN25_VL_7B_VISION, parseQwen2VlVisionConfig, qwen2VlVisionConfigSchema, qwen2VlVisionShapes, type Qwen2VlVisionConfig, type Qwen2VlVisionOptions } from './qwen2-vl-vision-graph.js';
 export { buildMlpProjectorGraph, checkMlpProjectorTensors, dimpleProjector, lladaVProjector, mlpProjectorShapes, type MlpProjectorLayout, type ProjectorActivation } from './projector-graph.js';
 export { buildDiffaAdapterGraph, checkDiffaAdapterTensors } from './diffa-adapter-graph.js';
 export { DIFFA_TAPS, diffaAdapterLayout, diffaAdapterShapes, diffaConfigSchema, type DiffaAdapterLayout } from './diffa-adapter-layout.js';

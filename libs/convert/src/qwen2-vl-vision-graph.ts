@@ -49,6 +49,9 @@ export const qwen2VlVisionConfigSchema = z
   .refine((c) => c.fullatt_block_indexes.every((i) => i < c.depth), { message: 'a full-attention block index is not below depth', path: ['fullatt_block_indexes'] });
 export type Qwen2VlVisionConfig = z.infer<typeof qwen2VlVisionConfigSchema>;
 
+/** Qwen2.5-VL-7B's vision tower sizes (Dimple-7B's vision config). */
+export const QWEN25_VL_7B_VISION = { depth: 32, hidden_size: 1280, intermediate_size: 3420, num_heads: 16, out_hidden_size: 3584, fullatt_block_indexes: [7, 15, 23, 31] } as const;
+
 export interface Qwen2VlVisionOptions {
   /** Where the tower's tensors live (default ``; Qwen2.5-VL checkpoints: `visual.`). */
   readonly prefix?: string;

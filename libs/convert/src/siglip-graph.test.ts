@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { OnnxWorkerPool } from '@unmask/core';
 import { floats, readReference, relativeError, runGraph, TOWER_FIXTURES } from '../test-support/tower-fixtures.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
-import { buildSiglipGraph, LLADA_V_SIGLIP, parseSiglipVisionConfig, type SiglipOptions, siglipShapes } from './siglip-graph.js';
+import { buildSiglipGraph, LLADA_V_SIGLIP, parseSiglipVisionConfig, type SiglipOptions, SIGLIP_SO400M_PATCH14_384, siglipShapes } from './siglip-graph.js';
 
 const CHECKPOINT = join(TOWER_FIXTURES, 'siglip/checkpoint');
 const config = () => parseSiglipVisionConfig(JSON.parse(readFileSync(join(CHECKPOINT, 'config.json'), 'utf8')));
@@ -47,7 +47,7 @@ describe('the SigLIP vision tower graph (LLaDA-V’s) on the transformers fixtur
   }
 
   it('expects so400m’s 27 × 27 positions for 384-pixel images and patch 14 (the convolution drops the last 6 pixels), and no 27th layer when LLaDA-V drops it', () => {
-    const so400m = parseSiglipVisionConfig({ hidden_size: 1152, intermediate_size: 4304, num_hidden_layers: 27, num_attention_heads: 16, image_size: 384, patch_size: 14 });
+    const so400m = parseSiglipVisionConfig(SIGLIP_SO400M_PATCH14_384);
     const shapes = siglipShapes(so400m, { prefix: 'model.vision_tower.vision_tower.vision_model.', ...LLADA_V_SIGLIP });
     assert.deepEqual(shapes.get('model.vision_tower.vision_tower.vision_model.embeddings.position_embedding.weight'), [729, 1152]);
     assert.ok(shapes.has('model.vision_tower.vision_tower.vision_model.encoder.layers.25.mlp.fc2.weight'));

@@ -45,6 +45,9 @@ export interface SiglipOptions {
   readonly weights?: WeightFormat;
 }
 
+/** siglip-so400m-patch14-384, whose sizes LLaVA-style code (LLaDA-V) hard-codes instead of storing a vision config. */
+export const SIGLIP_SO400M_PATCH14_384 = { hidden_size: 1152, intermediate_size: 4304, num_hidden_layers: 27, num_attention_heads: 16, image_size: 384, patch_size: 14 } as const;
+
 /** How LLaDA-V (LLaVA-OneVision style) uses SigLIP: last layer dropped, no post-LayerNorm. */
 export const LLADA_V_SIGLIP: SiglipOptions = { dropLastLayers: 1, postLayerNorm: false };
 

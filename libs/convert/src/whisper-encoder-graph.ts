@@ -36,6 +36,9 @@ export const whisperEncoderConfigSchema = z
   .refine((c) => c.d_model % c.encoder_attention_heads === 0, { message: 'd_model is not a multiple of encoder_attention_heads', path: ['encoder_attention_heads'] });
 export type WhisperEncoderConfig = z.infer<typeof whisperEncoderConfigSchema>;
 
+/** openai/whisper-small's encoder sizes (DIFFA's audio tower). */
+export const WHISPER_SMALL_ENCODER = { d_model: 768, encoder_layers: 12, encoder_attention_heads: 12, encoder_ffn_dim: 3072, num_mel_bins: 80, max_source_positions: 1500 } as const;
+
 export interface WhisperEncoderOptions {
   /** Where the encoder's tensors live in the checkpoint (default `model.encoder.`). */
   readonly prefix?: string;
