@@ -28,7 +28,7 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 WORK="${WORK:-tmp/build}"
 OUT="${OUT:-models/default}"
 TEXT_COUNT="${TEXT_COUNT:-300000}"
-IMAGES="${IMAGES:-3000}"
+IMAGES="${IMAGES:-6000}"
 AUDIO="${AUDIO:-3000}"
 EVAL_IMAGES="${EVAL_IMAGES:-300}"
 EVAL_AUDIO="${EVAL_AUDIO:-300}"
@@ -37,7 +37,7 @@ LM_STEPS="${LM_STEPS:-8000}"
 LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --max-blanks 5 --weights describe=2.5,spoken_question=2,transcribe=2,count_color=1.5,shape_of_color=1.5}"
 LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (vocab.json beside it) instead of training one
 # Perception-only steps (no LM pass) are ~5x cheaper; the LM loss joins after *_QA_AFTER steps.
-AUDIO0_MINUTES="${AUDIO0_MINUTES:-40}"   # encoder pretraining, on the core the LM leaves free
+AUDIO0_MINUTES="${AUDIO0_MINUTES:-35}"   # encoder pretraining, on the core the LM leaves free
 VISION_STEPS="${VISION_STEPS:-4000}"
 VISION_QA_AFTER="${VISION_QA_AFTER:-3500}"
 AUDIO1_STEPS="${AUDIO1_STEPS:-1500}"
