@@ -90,8 +90,23 @@ describe('AudioEncoder: encoder graph then DIFFA dual-adapter graph', () => {
     assert.throws(() => new AudioEncoder({ encoder: noInput, adapter }), (e) => isUnmaskError(e, 'invalid_bundle') && /no input "input_features" \(inputs: mel\)/.test(e.message));
     const fewer = new FakeGraph(fakeEncoder().inputs, [f32('last_hidden_state', [1, 'p', HIDDEN])], () => ({}));
     assert.throws(() => new AudioEncoder({ encoder: fewer, adapter }),
-      (e) => isUnmaskError(e, 'invalid_bundle') && e.message === 'audio adapter graph input "hidden_states.1" is not an output of the encoder graph (outputs: last_hidden_state)');
+      (e) => isUnmaskError(e, 'invalid_bundle') && e.message === 'audio adapter graph input "hidden_states.1" is neither an output of the encoder graph (outputs: last_hidden_state) nor one of feature_frames');
     assert.throws(() => new AudioEncoder({ encoder: fakeEncoder(), adapter, outputName: 'embeds' }), (e) => isUnmaskError(e, 'invalid_bundle') && /no output "embeds"/.test(e.message));
+  });
+
+  it('feeds feature_frames [1] (int64) from the features when the adapter graph declares that input, and refuses features without it', async () => {
+    const base = fakeAdapter();
+    const adapter = new FakeGraph([...base.inputs, { name: 'feature_frames', type: 'int64', dims: [1] }], base.outputs, (feeds) => {
+      const frames = Number((feeds.feature_frames!.data as BigInt64Array)[0]);
+      return { audio_embeds: { type: 'float32', dims: [1, 1, 1], data: Float32Array.of(frames) } };
+    });
+    const encoder = fakeEncoder();
+    const audio = new AudioEncoder({ encoder, adapter });
+    const result = await audio.encode({ ...features(8, 6), feature_frames: 5 });
+    assert.deepEqual(adapter.calls[0]!.feeds.feature_frames, { type: 'int64', dims: [1], data: BigInt64Array.of(5n) });
+    assert.deepEqual([...result.audio_embeds], [5]);
+    assert.ok(!encoder.calls[0]!.outputNames!.includes('feature_frames'), 'feature_frames is not asked of the encoder');
+    await assert.rejects(audio.encode(features(8, 6)), (e) => isUnmaskError(e, 'runtime_error') && /takes "feature_frames", but the log-mel features carry no frame count/.test(e.message));
   });
 
   it('refuses features whose mel count differs from the encoder input', async () => {

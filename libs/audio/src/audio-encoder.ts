@@ -6,9 +6,22 @@
  *    Q-Former on intermediate layers, outputs concatenated): those hidden states ->
  *    `audio_embeds` [1, tokens, hidden].
  * The adapter's declared inputs say which encoder outputs to request; they are passed on by name.
+ * Besides encoder outputs, an adapter may declare inputs computed from the features themselves
+ * (`FEATURE_INPUTS`): `feature_frames` [1] int64, the mel frames that hold audio, which DIFFA's
+ * semantic adapter uses to cut the encoder output to the real audio.
  */
 import { UnmaskError, type GraphRunner, type TensorData } from '@unmask/core';
 import type { LogMelFeatures } from './log-mel.js';
+
+/** Adapter inputs fed from the log-mel features rather than from the encoder, by name. */
+export const FEATURE_INPUTS: Readonly<Record<string, (features: LogMelFeatures) => TensorData>> = {
+  feature_frames: (features) => {
+    if (features.feature_frames === undefined) {
+      throw new UnmaskError('runtime_error', 'the audio adapter graph takes "feature_frames", but the log-mel features carry no frame count', 'feature_frames');
+    }
+    return { type: 'int64', dims: [1], data: BigInt64Array.of(BigInt(features.feature_frames)) };
+  },
+};
 
 export interface AudioEncoderOptions {
   readonly encoder: GraphRunner;
@@ -33,6 +46,8 @@ export class AudioEncoder {
   private readonly outputName: string;
   /** Encoder outputs the adapter consumes. */
   private readonly hiddenStateNames: readonly string[];
+  /** Adapter inputs computed from the features (`FEATURE_INPUTS`). */
+  private readonly featureInputNames: readonly string[];
 
   constructor(options: AudioEncoderOptions) {
     const { encoder, adapter, inputName = 'input_features', outputName = 'audio_embeds' } = options;
@@ -41,10 +56,10 @@ export class AudioEncoder {
     }
     const produced = new Set(encoder.outputs.map((io) => io.name));
     for (const io of adapter.inputs) {
-      if (!produced.has(io.name)) {
+      if (!produced.has(io.name) && !Object.hasOwn(FEATURE_INPUTS, io.name)) {
         throw new UnmaskError(
           'invalid_bundle',
-          `audio adapter graph input "${io.name}" is not an output of the encoder graph (outputs: ${names(encoder.outputs)})`,
+          `audio adapter graph input "${io.name}" is neither an output of the encoder graph (outputs: ${names(encoder.outputs)}) nor one of ${Object.keys(FEATURE_INPUTS).join(', ')}`,
           io.name,
         );
       }
@@ -56,7 +71,8 @@ export class AudioEncoder {
     this.adapter = adapter;
     this.inputName = inputName;
     this.outputName = outputName;
-    this.hiddenStateNames = adapter.inputs.map((io) => io.name);
+    this.hiddenStateNames = adapter.inputs.map((io) => io.name).filter((name) => produced.has(name));
+    this.featureInputNames = adapter.inputs.map((io) => io.name).filter((name) => !produced.has(name));
   }
 
   /** Mel bins the encoder expects, when its input declares a fixed size. */
@@ -81,6 +97,7 @@ export class AudioEncoder {
       if (!tensor) throw new UnmaskError('runtime_error', `audio encoder graph returned no "${name}"`, name);
       feeds[name] = tensor;
     }
+    for (const name of this.featureInputNames) feeds[name] = FEATURE_INPUTS[name]!(features);
     const result = await this.adapter.run(feeds, [this.outputName]);
     const embeds = result[this.outputName];
     if (!embeds) throw new UnmaskError('runtime_error', `audio adapter graph returned no "${this.outputName}"`, this.outputName);

@@ -10,4 +10,4 @@ export {
 } from './feature-extractor-config.js';
 export { WhisperFeatureExtractor, logMelSpectrogram, hannWindow, type LogMelFeatures, type ExtractOptions } from './log-mel.js';
 export { wavToInputFeatures, type WavFeatures } from './input-features.js';
-export { AudioEncoder, type AudioEncoderOptions, type AudioEmbeddings } from './audio-encoder.js';
+export { AudioEncoder, FEATURE_INPUTS, type AudioEncoderOptions, type AudioEmbeddings } from './audio-encoder.js';

@@ -76,6 +76,20 @@ describe('Whisper log-mel input_features', () => {
     assert.ok(Math.abs(max - min - 2) < 1e-6, `range ${max - min}, expected 8 / 4`);
   });
 
+  it('report the frames that hold audio as feature_frames: ceil(samples / hop_length), capped at the frames produced', () => {
+    // 27200 samples: 170 frames of audio, whether padded to 3000 frames or not.
+    assert.equal(new WhisperFeatureExtractor({}).extract(audio).feature_frames, 170);
+    assert.equal(new WhisperFeatureExtractor({ padding: 'longest' }).extract(audio).feature_frames, 170);
+    // A partial hop still counts as a frame of audio: 16001 samples → 101 frames of 3000.
+    const odd = new WhisperFeatureExtractor({}).extract(new Float32Array(16001).fill(0.1));
+    assert.deepEqual([odd.dims[1], odd.feature_frames], [3000, 101]);
+    // Without padding the last partial hop has no frame of its own: 16001 samples → 100 frames, all audio.
+    const unpadded = new WhisperFeatureExtractor({ padding: 'longest' }).extract(new Float32Array(16001).fill(0.1));
+    assert.deepEqual([unpadded.dims[1], unpadded.feature_frames], [100, 100]);
+    // Truncated to 30 s: every frame holds audio.
+    assert.equal(logMelSpectrogram(new Float32Array(31 * 16000).fill(0.1)).feature_frames, 3000);
+  });
+
   it('truncates audio longer than chunk_length, like the reference', () => {
     const long = new Float32Array(31 * 16000).map((_, i) => Math.sin(i * 0.05) * (i < 480000 ? 1 : 0.5));
     const truncated = logMelSpectrogram(long);

@@ -6,7 +6,8 @@
  * 4. Slaney mel filters over 0–8 kHz, Slaney-normalised;
  * 5. log10 of max(mel, 1e-10); the last frame is dropped (the reference does the same);
  * 6. values clamped to at least (global max − 8), then (x + 4) / 4.
- * The result is [feature_size, frames] in row-major order (one row per mel bin).
+ * The result is [feature_size, frames] in row-major order (one row per mel bin), with the number
+ * of frames that hold audio (`feature_frames`).
  */
 import { UnmaskError } from '@unmask/core';
 import {
@@ -26,6 +27,12 @@ export interface LogMelFeatures {
   /** [feature_size, frames], row-major. */
   readonly input_features: Float32Array;
   readonly dims: readonly [number, number];
+  /**
+   * Frames that hold audio rather than padding: ceil(samples / hop_length), at most `frames`
+   * (the sum of WhisperFeatureExtractor's frame-level attention mask). Adapters that cut the
+   * encoder output to the real audio (DIFFA's semantic adapter) take it as `feature_frames`.
+   */
+  readonly feature_frames?: number;
 }
 
 export interface ExtractOptions {
@@ -142,7 +149,8 @@ export class WhisperFeatureExtractor {
       const v = features[i]!;
       features[i] = ((v > lowest ? v : lowest) + 4) / 4;
     }
-    return { input_features: features, dims: [feature_size, frames] };
+    const featureFrames = Math.min(frames, Math.ceil(len / hop_length));
+    return { input_features: features, dims: [feature_size, frames], feature_frames: featureFrames };
   }
 
 }
