@@ -3,7 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import OpenAI from 'openai';
 import { MULTIMODAL_BUNDLE } from './testing/fixtures.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -77,6 +79,30 @@ describe('the server process (npm start)', () => {
       await assert.rejects(fetch(`${base}/healthz`), 'nothing listens any more');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+  it('serves the embedded default model by default: the openai client gets right answers about a sample image and a spoken command', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const { child, output } = start({ PORT: String(port) });
+    const sample = (name: string) => readFileSync(new URL(`../../demo/public/samples/${name}`, import.meta.url)).toString('base64');
+    try {
+      await waitReady(base, child);
+      const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const [model] = (await client.models.list()).data;
+      assert.equal(model?.id, 'unmask-default', output());
+      const image = await client.chat.completions.create({
+        model: 'unmask-default',
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${sample('shapes-3.png')}` } }, { type: 'text', text: 'what color is the circle' }] }],
+      });
+      assert.equal(image.choices[0]?.message.content, 'red');
+      const spoken = await client.chat.completions.create({
+        model: 'unmask-default',
+        messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: sample('command-2.wav'), format: 'wav' } }, { type: 'text', text: 'what is the intent' }] }],
+      });
+      assert.deepEqual(JSON.parse(spoken.choices[0]?.message.content ?? 'null'), { action: 'decrease', object: 'heat', location: 'none' });
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });
