@@ -58,8 +58,10 @@ memory stays far below the checkpoint's size; graphs over 2 GB keep their weight
 <graph>.onnx.data beside them. See docs/convert.md.
 
 Works now: LLaDA language models (model_type llada, model.transformer.* tensors), the same model
-in Llama layout, and Qwen2 / Dream layout language models. Not yet: vision and audio towers
-(LLaDA-V, Dimple, DIFFA), M-RoPE.
+in Llama layout, Qwen2 / Dream layout language models, and whole multimodal checkpoints:
+LLaDA-V (LM + SigLIP + projector; reads preprocessor_config.json, adds an <image> placeholder)
+and DIFFA (LM + Whisper encoder + adapters; safetensors only, adds an <audio> placeholder).
+Not yet: Dimple (M-RoPE), LLaDA-V's anyres tiling.
 
 Options
   --from DIR             the checkpoint folder

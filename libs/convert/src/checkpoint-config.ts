@@ -32,6 +32,11 @@ export interface LmArchitecture {
   readonly qkvBias: boolean;
   /** Position i is predicted by the logits at i − 1 (Dream). */
   readonly shiftedLogits: boolean;
+  /**
+   * Put before every LM tensor name when the LM sits inside a larger model (DIFFA's LM under its
+   * own attribute); empty or absent for a plain LM checkpoint.
+   */
+  readonly tensorPrefix?: string;
   /** Token ids the config states (special tokens may also come from the tokenizer files). */
   readonly tokenIds: { readonly mask?: number; readonly eos?: number; readonly pad?: number; readonly bos?: number };
 }

@@ -24,6 +24,8 @@ const indexSchema = z.object({ weight_map: z.record(z.string(), z.string().min(1
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
+/** PyTorch pickles some checkpoints ship instead of safetensors (DIFFA's `pytorch_model.bin`): refused by name. */
+export const PICKLE_FILES = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'model.bin', 'model.pt', 'model.pth'] as const;
 
 /** The dtypes the converter reads as weights. */
 export const FLOAT_DTYPES: readonly string[] = ['F32', 'F16', 'BF16', 'F64'];
@@ -133,6 +135,14 @@ export class CheckpointTensors {
     } else if (existsSync(join(dir, SINGLE_FILE))) {
       for (const tensor of readHeader(join(dir, SINGLE_FILE))) tensors.set(tensor.name, tensor);
     } else {
+      const pickle = PICKLE_FILES.find((file) => existsSync(join(dir, file)));
+      if (pickle) {
+        throw new UnmaskError(
+          'invalid_bundle',
+          `${dir}: the weights are in ${pickle}, a PyTorch pickle, which the converter does not read (unpickling runs arbitrary code); convert it to safetensors first (e.g. load the state dict in Python and save it with safetensors.torch.save_file as ${SINGLE_FILE})`,
+          pickle,
+        );
+      }
       throw new UnmaskError('invalid_bundle', `${dir}: the checkpoint has neither ${SINGLE_FILE} nor ${INDEX_FILE}`, dir);
     }
     return new CheckpointTensors(dir, tensors, options.chunkElements ?? CHUNK_ELEMENTS);

@@ -34,7 +34,8 @@ export const convertOptionsSchema = z.object({
 export type ConvertOptions = z.input<typeof convertOptionsSchema>;
 
 export interface ConvertProgress {
-  readonly graph: 'embed.onnx' | 'lm.onnx';
+  /** `embed.onnx`, `lm.onnx`, or a tower (`vision`, `audio`) when a multimodal checkpoint is converted. */
+  readonly graph: string;
   readonly tensor: string;
   readonly done: number;
   readonly total: number;
@@ -48,7 +49,11 @@ export interface ConvertResult {
   readonly chatTemplateSource: string;
 }
 
-export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress: ConvertProgress) => void): ConvertResult {
+/**
+ * `lm` replaces the architecture read from config.json (a multimodal checkpoint's LM part, whose
+ * fields may sit in a nested config and whose tensors under a prefix).
+ */
+export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress: ConvertProgress) => void, lm?: LmArchitecture): ConvertResult {
   const parsed = convertOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -62,7 +67,7 @@ export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress:
     throw new UnmaskError('invalid_parameter', `${to}: the bundle folder must not exist yet or be empty`, 'to');
   }
 
-  const architecture = readArchitecture(from);
+  const architecture = lm ?? readArchitecture(from);
   const checkpoint = CheckpointTensors.open(from);
   checkTensors(architecture, checkpoint, options.ignoreTensorPrefixes);
   const metadata = readBundleMetadata(from, architecture);

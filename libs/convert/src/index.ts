@@ -15,3 +15,7 @@ export { buildDiffaAdapterGraph, checkDiffaAdapterTensors } from './diffa-adapte
 export { DIFFA_TAPS, diffaAdapterLayout, diffaAdapterShapes, diffaConfigSchema, type DiffaAdapterLayout } from './diffa-adapter-layout.js';
 export { attachAudio, attachVision, type AudioAttachment, type VisionAttachment } from './tower-bundle.js';
 export { weightWriter, type WeightWriter, type LinearOptions } from './weight-writer.js';
+export { convertModel, IMAGE_PLACEHOLDER, AUDIO_PLACEHOLDER, MEDIA_TEXT, type ModelConvertResult } from './convert-model.js';
+export { multimodalKind, multimodalPlan, lladaVPlan, diffaPlan, type MultimodalKind, type MultimodalPlan, type LladaVPlan, type DiffaPlan } from './multimodal-config.js';
+export { ensurePlaceholderToken, mediaChatTemplate, type MediaText } from './media-placeholders.js';
+export { PICKLE_FILES } from './checkpoint-tensors.js';

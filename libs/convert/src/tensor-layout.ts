@@ -35,8 +35,9 @@ export interface LmTensorNames {
 const IGNORABLE = [/\.rotary_emb\.inv_freq$/];
 
 function layerNames(arch: LmArchitecture, i: number): LayerTensorNames {
+  const root = arch.tensorPrefix ?? '';
   if (arch.layout === 'llada') {
-    const p = `model.transformer.blocks.${i}`;
+    const p = `${root}model.transformer.blocks.${i}`;
     return {
       attnNorm: `${p}.attn_norm.weight`,
       q: `${p}.q_proj.weight`,
@@ -49,7 +50,7 @@ function layerNames(arch: LmArchitecture, i: number): LayerTensorNames {
       down: `${p}.ff_out.weight`,
     };
   }
-  const p = `model.layers.${i}`;
+  const p = `${root}model.layers.${i}`;
   return {
     attnNorm: `${p}.input_layernorm.weight`,
     q: `${p}.self_attn.q_proj.weight`,
@@ -66,11 +67,12 @@ function layerNames(arch: LmArchitecture, i: number): LayerTensorNames {
 
 export function tensorNames(arch: LmArchitecture): LmTensorNames {
   const llada = arch.layout === 'llada';
-  const embed = llada ? 'model.transformer.wte.weight' : 'model.embed_tokens.weight';
+  const root = arch.tensorPrefix ?? '';
+  const embed = `${root}${llada ? 'model.transformer.wte.weight' : 'model.embed_tokens.weight'}`;
   return {
     embed,
-    finalNorm: llada ? 'model.transformer.ln_f.weight' : 'model.norm.weight',
-    lmHead: arch.tiedEmbeddings ? embed : llada ? 'model.transformer.ff_out.weight' : 'lm_head.weight',
+    finalNorm: `${root}${llada ? 'model.transformer.ln_f.weight' : 'model.norm.weight'}`,
+    lmHead: arch.tiedEmbeddings ? embed : `${root}${llada ? 'model.transformer.ff_out.weight' : 'lm_head.weight'}`,
     layers: Array.from({ length: arch.numLayers }, (_, i) => layerNames(arch, i)),
   };
 }
@@ -109,7 +111,7 @@ export function checkTensors(arch: LmArchitecture, checkpoint: CheckpointTensors
   const expected = expectedShapes(arch);
   const where = `${checkpoint.dir} (${arch.modelType}, ${arch.layout} tensor layout)`;
   // With tied embeddings the head is the embedding; a stored copy of it is not used.
-  const unusedHead = arch.tiedEmbeddings ? (arch.layout === 'llada' ? 'model.transformer.ff_out.weight' : 'lm_head.weight') : undefined;
+  const unusedHead = arch.tiedEmbeddings ? `${arch.tensorPrefix ?? ''}${arch.layout === 'llada' ? 'model.transformer.ff_out.weight' : 'lm_head.weight'}` : undefined;
   checkTensorShapes(where, expected, checkpoint, (name) => name !== unusedHead && !IGNORABLE.some((re) => re.test(name)) && !leaveAlone.some((p) => name.startsWith(p)));
 }
 

@@ -1,0 +1,155 @@
+/**
+ * `convertModel`: what `unmask convert` runs. A plain LM checkpoint goes through
+ * `convertCheckpoint`; a multimodal one (LLaDA-V, DIFFA; `multimodal-config.ts`) is converted
+ * whole: the tower graphs are built (which checks every tower tensor) and the preprocessing config
+ * read before anything is written, then the LM is converted with the towers' tensors left
+ * alone, the placeholder token and the media-aware chat template are added, and the towers are
+ * attached with the manifest's `vision` / `audio` section. A failure removes the bundle.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Manifest, UnmaskError } from '@unmask/core';
+import type { LmArchitecture } from './checkpoint-config.js';
+import { CheckpointTensors } from './checkpoint-tensors.js';
+import { convertCheckpoint, convertOptionsSchema, type ConvertOptions, type ConvertProgress, type ConvertResult } from './convert-checkpoint.js';
+import { buildDiffaAdapterGraph } from './diffa-adapter-graph.js';
+import { ensurePlaceholderToken, mediaChatTemplate } from './media-placeholders.js';
+import { type DiffaPlan, type LladaVPlan, type MultimodalPlan, multimodalPlan } from './multimodal-config.js';
+import type { OnnxGraphBuilder } from './onnx-graph-builder.js';
+import { buildMlpProjectorGraph, lladaVProjector } from './projector-graph.js';
+import { buildSiglipGraph } from './siglip-graph.js';
+import { attachAudio, attachVision } from './tower-bundle.js';
+import type { WeightFormat } from './weight-format.js';
+import { buildWhisperEncoderGraph } from './whisper-encoder-graph.js';
+
+/** The placeholder strings the converter gives images and sounds, and the text around them. */
+export const IMAGE_PLACEHOLDER = '<image>';
+export const AUDIO_PLACEHOLDER = '<audio>';
+/** LLaVA puts the image before the question on its own line; DIFFA introduces the audio with this text. */
+export const MEDIA_TEXT = { image: `${IMAGE_PLACEHOLDER}\n`, audio: `This is the audio: ${AUDIO_PLACEHOLDER}\n` } as const;
+
+export interface ModelConvertResult extends ConvertResult {
+  /** `lm` for a plain language model. */
+  readonly family: 'lm' | MultimodalPlan['kind'];
+  /** Tower graph files written besides the LM's. */
+  readonly towerGraphs: readonly string[];
+  /** What the bundle does differently from the original model (also for the CLI to print). */
+  readonly notes: readonly string[];
+}
+
+function readJsonObject(file: string, what: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UnmaskError('invalid_bundle', `${file}: ${code === 'ENOENT' ? `the checkpoint has no ${what}` : `cannot read (${(error as Error).message})`}`, file);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UnmaskError('invalid_bundle', `${file}: must be a JSON object`, file);
+  return raw as Record<string, unknown>;
+}
+
+/**
+ * The name prefix under which the checkpoint stores the tensor `suffix` names (e.g. the LM's
+ * embedding inside a larger model); exactly one tensor must end with it.
+ */
+function prefixOf(checkpoint: CheckpointTensors, suffixes: readonly string[], what: string): string {
+  const found = [...checkpoint.tensors.keys()].flatMap((name) => suffixes.filter((s) => name === s || name.endsWith(`.${s}`)).map((s) => name.slice(0, name.length - s.length)));
+  if (found.length === 0) throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: missing tensor "${suffixes[0]}" (${what}) under any name prefix`, suffixes[0]);
+  if (found.length > 1) throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: ${what}: several tensors end in "${suffixes[0]}" (${found.map((p) => `"${p}"`).join(', ')}); cannot tell which is meant`, suffixes[0]);
+  return found[0]!;
+}
+
+function lmWithPrefix(lm: LmArchitecture, checkpoint: CheckpointTensors): LmArchitecture {
+  const embed = lm.layout === 'llada' ? 'model.transformer.wte.weight' : 'model.embed_tokens.weight';
+  return { ...lm, tensorPrefix: prefixOf(checkpoint, [embed], "the language model's embedding") };
+}
+
+interface Towers {
+  readonly ignore: readonly string[];
+  readonly attach: (bundle: string, progress: (graph: string) => (tensor: string, done: number, total: number) => void) => Manifest;
+  readonly graphs: readonly string[];
+}
+
+function lladaVTowers(plan: LladaVPlan, from: string, checkpoint: CheckpointTensors, lm: LmArchitecture, weights: WeightFormat): Towers {
+  const processorFile = join(from, 'preprocessor_config.json');
+  const processor = readJsonObject(processorFile, 'preprocessor_config.json (the SigLIP image processor settings)');
+  const size = processor['size'] as { height?: unknown; width?: unknown } | undefined;
+  if (size && (size.height !== plan.vision.image_size || size.width !== plan.vision.image_size)) {
+    throw new UnmaskError('invalid_bundle', `${processorFile}: size is ${JSON.stringify(size)}, but the vision tower takes ${plan.vision.image_size} × ${plan.vision.image_size} images (${plan.visionSource})`, 'size');
+  }
+  const prefix = prefixOf(checkpoint, ['embeddings.patch_embedding.weight'], 'the SigLIP tower');
+  if (prefix === '') throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: the SigLIP tensors must sit under a name prefix (LLaDA-V: "model.vision_tower.vision_tower.vision_model.")`, 'embeddings.patch_embedding.weight');
+  const encoder = buildSiglipGraph(plan.vision, checkpoint, { prefix, dropLastLayers: plan.dropLastLayers, postLayerNorm: false, weights });
+  const projector = buildMlpProjectorGraph(lladaVProjector(plan.mmHiddenSize, lm.hiddenSize), checkpoint, weights);
+  const tokens = Math.floor(plan.vision.image_size / plan.vision.patch_size) ** 2;
+  return {
+    // The tower, the projector, and LLaVA's image_newline (unused: one view per image).
+    ignore: [prefix, 'model.mm_projector.', 'model.image_newline'],
+    graphs: ['vision.onnx', 'projector.onnx'],
+    attach: (bundle, progress) => {
+      const tokenizer = join(bundle, 'tokenizer.json');
+      const id = ensurePlaceholderToken(tokenizer, IMAGE_PLACEHOLDER, lm.vocabSize);
+      wrapTemplate(bundle);
+      return attachVision(bundle, { encoder, projector, placeholder: { token: IMAGE_PLACEHOLDER, id }, tokensPerImage: { kind: 'fixed', count: tokens }, processor }, { onInitializer: progress('vision') });
+    },
+  };
+}
+
+function diffaTowers(plan: DiffaPlan, from: string, checkpoint: CheckpointTensors, lm: LmArchitecture, weights: WeightFormat): Towers {
+  const extractorFile = join(from, 'preprocessor_config.json');
+  const featureExtractor = readJsonObject(extractorFile, 'preprocessor_config.json (the Whisper feature extractor settings)');
+  const mels = featureExtractor['feature_size'] ?? 80;
+  if (mels !== plan.whisper.num_mel_bins) {
+    throw new UnmaskError('invalid_bundle', `${extractorFile}: feature_size is ${String(mels)}, but whisper_config.num_mel_bins is ${plan.whisper.num_mel_bins}`, 'feature_size');
+  }
+  const whisperPrefix = prefixOf(checkpoint, ['conv1.weight'], 'the Whisper encoder');
+  if (whisperPrefix === '') throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: the Whisper encoder's tensors must sit under a name prefix`, 'conv1.weight');
+  const encoder = buildWhisperEncoderGraph(plan.whisper, checkpoint, { prefix: whisperPrefix, hiddenStates: plan.adapter.taps, weights });
+  // The Q-Former's feed-forward width is BERT's default (3072) in DIFFA; the stored tensor says it.
+  const intermediate = checkpoint.tensors.get(`${plan.adapter.acoustic}qformer.layer.0.intermediate.dense.weight`)?.shape[0] ?? plan.adapter.qformerIntermediate;
+  const adapter = buildDiffaAdapterGraph({ ...plan.adapter, qformerIntermediate: intermediate }, checkpoint, weights);
+  const ignore = [whisperPrefix, plan.adapter.semantic, plan.adapter.acoustic];
+  // A whole Whisper model stored beside its encoder: the decoder is not used.
+  if (whisperPrefix.endsWith('encoder.')) ignore.push(`${whisperPrefix.slice(0, -'encoder.'.length)}decoder.`);
+  return {
+    ignore,
+    graphs: ['audio_encoder.onnx', 'audio_adapter.onnx'],
+    attach: (bundle, progress) => {
+      const id = ensurePlaceholderToken(join(bundle, 'tokenizer.json'), AUDIO_PLACEHOLDER, lm.vocabSize);
+      wrapTemplate(bundle);
+      return attachAudio(bundle, { encoder, adapter, placeholder: { token: AUDIO_PLACEHOLDER, id }, featureExtractor }, { onInitializer: progress('audio') });
+    },
+  };
+}
+
+function wrapTemplate(bundle: string): void {
+  const file = join(bundle, 'chat_template.jinja');
+  writeFileSync(file, mediaChatTemplate(readFileSync(file, 'utf8'), MEDIA_TEXT));
+}
+
+export function convertModel(input: ConvertOptions, onProgress?: (progress: ConvertProgress) => void): ModelConvertResult {
+  const options = convertOptionsSchema.safeParse(input);
+  const from = resolve(input.from ?? '');
+  const configFile = join(from, 'config.json');
+  const plan = options.success && existsSync(configFile) ? multimodalPlan(readJsonObject(configFile, 'config.json'), configFile) : undefined;
+  if (!plan) return { ...convertCheckpoint(input, onProgress), family: 'lm', towerGraphs: [], notes: [] };
+
+  const weights = options.data!.weights;
+  const checkpoint = CheckpointTensors.open(from);
+  const lm = lmWithPrefix(plan.lm, checkpoint);
+  // Building the tower graphs checks all their tensors; nothing is written yet.
+  const towers = plan.kind === 'llada-v' ? lladaVTowers(plan, from, checkpoint, lm, weights) : diffaTowers(plan, from, checkpoint, lm, weights);
+  const to = resolve(input.to);
+  const existed = existsSync(to);
+  const result = convertCheckpoint({ ...input, ignoreTensorPrefixes: [...(input.ignoreTensorPrefixes ?? []), ...towers.ignore] }, onProgress, lm);
+  let manifest: Manifest;
+  try {
+    manifest = towers.attach(result.dir, (graph) => (tensor, done, total) => onProgress?.({ graph, tensor, done, total }));
+  } catch (error) {
+    if (!existed) rmSync(to, { recursive: true, force: true });
+    else for (const file of readdirSync(to)) rmSync(join(to, file), { recursive: true, force: true });
+    throw error;
+  }
+  return { ...result, manifest, family: plan.kind, towerGraphs: towers.graphs, notes: plan.notes };
+}
