@@ -8,7 +8,9 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { whisperFeatureExtractorConfigSchema } from '@unmask/audio';
 import { type Manifest, UnmaskError } from '@unmask/core';
+import { parseImageProcessorConfig } from '@unmask/vision';
 import type { LmArchitecture } from './checkpoint-config.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
 import { convertCheckpoint, convertOptionsSchema, type ConvertOptions, type ConvertProgress, type ConvertResult } from './convert-checkpoint.js';
@@ -74,6 +76,7 @@ interface Towers {
 function lladaVTowers(plan: LladaVPlan, from: string, checkpoint: CheckpointTensors, lm: LmArchitecture, weights: WeightFormat): Towers {
   const processorFile = join(from, 'preprocessor_config.json');
   const processor = readJsonObject(processorFile, 'preprocessor_config.json (the SigLIP image processor settings)');
+  parseImageProcessorConfig(processor, processorFile);
   const size = processor['size'] as { height?: unknown; width?: unknown } | undefined;
   if (size && (size.height !== plan.vision.image_size || size.width !== plan.vision.image_size)) {
     throw new UnmaskError('invalid_bundle', `${processorFile}: size is ${JSON.stringify(size)}, but the vision tower takes ${plan.vision.image_size} × ${plan.vision.image_size} images (${plan.visionSource})`, 'size');
@@ -99,9 +102,17 @@ function lladaVTowers(plan: LladaVPlan, from: string, checkpoint: CheckpointTens
 function diffaTowers(plan: DiffaPlan, from: string, checkpoint: CheckpointTensors, lm: LmArchitecture, weights: WeightFormat): Towers {
   const extractorFile = join(from, 'preprocessor_config.json');
   const featureExtractor = readJsonObject(extractorFile, 'preprocessor_config.json (the Whisper feature extractor settings)');
-  const mels = featureExtractor['feature_size'] ?? 80;
-  if (mels !== plan.whisper.num_mel_bins) {
-    throw new UnmaskError('invalid_bundle', `${extractorFile}: feature_size is ${String(mels)}, but whisper_config.num_mel_bins is ${plan.whisper.num_mel_bins}`, 'feature_size');
+  const type = featureExtractor['feature_extractor_type'] ?? featureExtractor['image_processor_type'];
+  if (type !== undefined && type !== 'WhisperFeatureExtractor') {
+    throw new UnmaskError('invalid_bundle', `${extractorFile}: is a ${String(type)} config; DIFFA's audio needs a WhisperFeatureExtractor config`, 'feature_extractor_type');
+  }
+  const extractor = whisperFeatureExtractorConfigSchema.safeParse(featureExtractor);
+  if (!extractor.success) {
+    const issue = extractor.error.issues[0];
+    throw new UnmaskError('invalid_bundle', `${extractorFile}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, 'feature_extractor');
+  }
+  if (extractor.data.feature_size !== plan.whisper.num_mel_bins) {
+    throw new UnmaskError('invalid_bundle', `${extractorFile}: feature_size is ${extractor.data.feature_size}, but whisper_config.num_mel_bins is ${plan.whisper.num_mel_bins}`, 'feature_size');
   }
   const whisperPrefix = prefixOf(checkpoint, ['conv1.weight'], 'the Whisper encoder');
   if (whisperPrefix === '') throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: the Whisper encoder's tensors must sit under a name prefix`, 'conv1.weight');
