@@ -11,12 +11,17 @@ import { Rng } from '../worlds/src/rng.js';
 import { renderSpeech, sampleSpeechVariant } from '../worlds/src/home/speech.js';
 import { renderRaster } from '../worlds/src/shapes/render-raster.js';
 import { sampleExample, TASK_TYPES, toTextExample } from '../worlds/src/tasks.js';
+import { DEFAULT_LONG_SHARE, isLongSlot, sampleLongExample, slowestSpeech } from './long-prompts.js';
 
 export const evalLineSchema = z.object({
   prompt: z.string().min(1),
   image: z.string().min(1).optional(),
   audio: z.string().min(1).optional(),
   answer: z.string(),
+  /** The worlds' task type (informational). */
+  type: z.string().optional(),
+  /** Drawn as a long-prompt example (long-prompts.ts; informational). */
+  long: z.boolean().optional(),
 });
 export type EvalLine = z.infer<typeof evalLineSchema>;
 
@@ -57,6 +62,8 @@ export interface SampleOptions {
   readonly images: boolean;
   /** Speak the spoken words as WAV (espeak-ng, for a bundle with an audio tower); otherwise they become words of the prompt. */
   readonly audio: boolean;
+  /** Share of the examples drawn as long-prompt examples (long-prompts.ts), spread evenly; default DEFAULT_LONG_SHARE. */
+  readonly longShare?: number;
 }
 
 /**
@@ -64,17 +71,25 @@ export interface SampleOptions {
  * (plus PNGs and WAVs when asked) into `dir`. Text form: cells, then the spoken words, then
  * the prompt, joined by spaces (the order of the training tool's token sequence). Media are
  * drawn from their own random stream, so the examples are the same with or without them.
+ * `longShare` of the examples (a third by default) are long-prompt examples, from streams of
+ * their own, so the other examples are the task types in turn whatever the share.
  */
 export async function writeSampleEvalSet(dir: string, options: SampleOptions): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const rng = new Rng(options.seed);
   const mediaRng = new Rng(options.seed + 1);
+  const longRng = new Rng(options.seed + 2);
+  const longMediaRng = new Rng(options.seed + 3);
+  const share = options.longShare ?? DEFAULT_LONG_SHARE;
+  if (!(share >= 0 && share <= 1)) throw new UnmaskError('invalid_parameter', `longShare must be between 0 and 1, got ${share}`, 'longShare');
   const lines: string[] = [];
+  let regular = 0;
+  let long = 0;
   for (let i = 0; i < options.count; i++) {
-    const type = TASK_TYPES[i % TASK_TYPES.length]!;
-    const example = sampleExample(rng, type);
+    const isLong = isLongSlot(i, share);
+    const example = isLong ? sampleLongExample(longRng, long++) : sampleExample(rng, TASK_TYPES[regular++ % TASK_TYPES.length]!);
     const text = toTextExample(example);
-    const line: EvalLine = { prompt: '', answer: text.answer };
+    const line: EvalLine = { prompt: '', answer: text.answer, type: text.type, ...(isLong ? { long: true } : {}) };
     const words: string[] = [];
     if (text.cells && example.scene) {
       if (options.images) {
@@ -88,7 +103,8 @@ export async function writeSampleEvalSet(dir: string, options: SampleOptions): P
     if (text.spoken) {
       if (options.audio) {
         const file = `audio-${i}.wav`;
-        writeFileSync(join(dir, file), renderSpeech(text.spoken, sampleSpeechVariant(mediaRng), mediaRng));
+        const speechRng = isLong ? longMediaRng : mediaRng;
+        writeFileSync(join(dir, file), renderSpeech(text.spoken, isLong ? slowestSpeech(speechRng) : sampleSpeechVariant(speechRng), speechRng));
         line.audio = file;
       } else {
         words.push(text.spoken);

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Answer, type CellResult, markAgreement, sameTokens, STRATEGIES } from './grid.js';
 
-const answer = (canvas: number[]): Answer => ({ text: '', tokenIds: canvas, canvas, correct: false, forwardPasses: 1, ms: 1 });
+const answer = (canvas: number[]): Answer => ({ promptTokens: 10, text: '', tokenIds: canvas, canvas, correct: false, forwardPasses: 1, ms: 1 });
 const cell = (strategy: string, cache: CellResult['cache'], canvases: number[][]): CellResult => ({
   strategy, strategyObject: {}, cache, requests: canvases.length, accuracy: 0, forwardPassesPerAnswer: 1, tokensPerPass: 1,
   latencyP50Ms: 1, latencyP95Ms: 1, requestsPerSecond: 1, passMs: 1, passFlops: 1, floorMultiple: 1, answers: canvases.map(answer),

@@ -35,6 +35,8 @@ export interface PreparedPrompt {
 }
 
 export interface Answer {
+  /** The request's prompt length in tokens, media placeholders expanded to their rows. */
+  readonly promptTokens: number;
   readonly text: string;
   readonly tokenIds: number[];
   readonly canvas: number[];
@@ -97,7 +99,7 @@ export async function runCell(
     const r = await engine.generate({ promptIds: p.promptIds, embeddings: p.embeddings, maxTokens: canvas, strategy, cache, sampling: { temperature: 0 } }).result;
     const ms = performance.now() - t0;
     const text = r.text ?? '';
-    answers.push({ text, tokenIds: r.tokenIds, canvas: r.canvas, correct: answersMatch(text, p.answer), forwardPasses: r.forwardPasses, ms });
+    answers.push({ promptTokens: p.promptIds.length, text, tokenIds: r.tokenIds, canvas: r.canvas, correct: answersMatch(text, p.answer), forwardPasses: r.forwardPasses, ms });
     onRequest();
   }
   return { answers, passes: model.take(), wallS: (performance.now() - started) / 1000 };

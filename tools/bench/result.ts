@@ -4,6 +4,8 @@ import type { ThroughputResult } from './batching.js';
 import type { CellResult } from './grid.js';
 import type { MachineInfo } from './machine.js';
 import type { MatmulRate } from './matmul-rate.js';
+import type { PassScaling } from './pass-scaling.js';
+import type { PrefixBucket } from './prefix-by-length.js';
 import type { SweepResult } from './session-sweep.js';
 
 export interface PeerComparison {
@@ -26,7 +28,15 @@ export interface PeerComparison {
 
 export interface BenchResult {
   readonly model: { readonly dir: string; readonly name: string; readonly description?: string };
-  readonly eval: { readonly source: string; readonly count: number; readonly meanPromptTokens: number; readonly withImage: number; readonly withAudio: number };
+  readonly eval: {
+    readonly source: string;
+    readonly count: number;
+    readonly meanPromptTokens: number;
+    readonly withImage: number;
+    readonly withAudio: number;
+    /** Each request's prompt length in sample order (tokens, media placeholders expanded); each answer carries its own too. */
+    readonly promptTokens?: number[];
+  };
   readonly canvas: number;
   /** Semi-autoregressive block length of the grid's strategies and the peer (absent: the whole canvas). */
   readonly blockLength?: number;
@@ -44,9 +54,13 @@ export interface BenchResult {
     readonly matmul: MatmulRate;
   };
   grid: CellResult[];
+  /** The grid's latencies and agreement split by prompt length (prefix-by-length.ts). */
+  prefixByLength?: PrefixBucket[];
   peer?: PeerComparison;
   peerSkipped?: string;
   batching: ThroughputResult[];
+  /** One-row vs n-row pass time, measured just before the batching runs (pass-scaling.ts). */
+  passScaling?: PassScaling;
   readonly batchingStrategy: unknown;
   sweep?: {
     readonly positions: number;

@@ -23,6 +23,8 @@ import { lmCost } from './flops.js';
 import { CACHES, type CellResult, type CellRun, markAgreement, type PreparedPrompt, runCell, sameTokens, STRATEGIES, type StrategyCase, summariseCell } from './grid.js';
 import { describeMachine } from './machine.js';
 import { measureMatmulRate } from './matmul-rate.js';
+import { measurePassScaling } from './pass-scaling.js';
+import { prefixByPromptLength } from './prefix-by-length.js';
 import { peerPrompt, peerWeightsFor, runPeer } from './peer.js';
 import { Progress } from './progress.js';
 import { chartSvg, markdownReport } from './report.js';
@@ -98,7 +100,8 @@ try {
   const items: EvalItem[] = loadEvalSet(evalPath).slice(0, requestedSamples);
   const images = await ImageTower.open(bundle);
   const sounds = await AudioTower.open(bundle);
-  const prompts: PreparedPrompt[] = [];
+  const prompts: (PreparedPrompt & { readonly image: boolean; readonly audio: boolean })[] = [];
+  const tooLong: number[] = [];
   for (const item of items) {
     const media: MediaFeatures[] = [];
     if (item.imageBytes) {
@@ -110,8 +113,16 @@ try {
       media.push(await sounds.encode(item.audioBytes, undefined, 'audio'));
     }
     const built = buildPrompt(bundle, [userMessage(item.prompt, item.imageBytes ? 1 : 0, item.audioBytes ? 1 : 0)], media);
-    prompts.push({ ...built, answer: item.answer });
+    if (built.promptIds.length + canvas > bundle.manifest.sizes.max_positions) {
+      tooLong.push(built.promptIds.length);
+      continue;
+    }
+    prompts.push({ ...built, answer: item.answer, image: item.imageBytes !== undefined, audio: item.audioBytes !== undefined });
   }
+  if (tooLong.length) {
+    notes.push(`${tooLong.length} example(s) left out: their prompts (${tooLong.join(', ')} tokens) and the ${canvas}-position canvas exceed the model's ${bundle.manifest.sizes.max_positions} positions.`);
+  }
+  if (prompts.length === 0) throw new Error(`${evalPath}: no example fits the model's ${bundle.manifest.sizes.max_positions} positions with a ${canvas}-position canvas`);
   const skip = new Set([bundle.info.eosTokenId, bundle.info.padTokenId]);
   const detokenize = (ids: number[]) => bundle.tokenizer.decode(ids.filter((id) => !skip.has(id)), { skipSpecialTokens: true });
 
@@ -151,6 +162,7 @@ try {
   }
   const grid: CellResult[] = strategies.flatMap((s) => CACHES.map((cache) => summariseCell(s, cache, canvas, runs.get(`${s.label}/${cache}`)!, matmul.flopsPerSecond)));
   markAgreement(grid);
+  const prefixByLength = prefixByPromptLength(grid);
 
   // --- the PyTorch peer on the same prompts and media features ---
   let peer: PeerComparison | undefined;
@@ -216,7 +228,12 @@ try {
   const batchBudgetS = budgetS * 0.95 - reserveS - elapsedS();
   // Serving one at a time costs about clients × perClient × (one request's latency); batching is faster.
   const perClient = Math.max(1, Math.min(quick ? 4 : 8, Math.floor(batchBudgetS / (1.5 * clients * (confidentNone.latencyP50Ms / 1000)))));
-  progress.grow(2 * clients * perClient);
+  // The bound: one row against eight identical rows, on the sample's median-length prompt, just before the serving runs.
+  progress.grow(1 + 2 * clients * perClient);
+  progress.draw('one row vs 8 rows per pass');
+  const byLength = [...sample].sort((a, b) => a.promptIds.length - b.promptIds.length);
+  const passScaling = await measurePassScaling(bundle.model, byLength[Math.floor((byLength.length - 1) / 2)]!, { canvas, maskId: bundle.info.maskTokenId, rows: 8, seconds: quick ? 0.5 : 1.5 });
+  progress.tick('one row vs 8 rows per pass');
   const batching: ThroughputResult[] = [];
   for (const maxBatchSize of [8, 1]) {
     batching.push(
@@ -259,7 +276,7 @@ try {
   machine.loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const result: BenchResult = {
     model: { dir: modelDir, name: bundle.manifest.name, ...(bundle.manifest.description ? { description: bundle.manifest.description } : {}) },
-    eval: { source: evalPath, count: n, meanPromptTokens: mean(sample.map((p) => p.promptIds.length)), withImage: sample.filter((_, i) => items[i]?.imageBytes).length, withAudio: sample.filter((_, i) => items[i]?.audioBytes).length },
+    eval: { source: evalPath, count: n, meanPromptTokens: mean(sample.map((p) => p.promptIds.length)), withImage: sample.filter((p) => p.image).length, withAudio: sample.filter((p) => p.audio).length, promptTokens: sample.map((p) => p.promptIds.length) },
     canvas,
     ...(blockLength === undefined ? {} : { blockLength }),
     threads,
@@ -276,9 +293,11 @@ try {
       matmul,
     },
     grid,
+    prefixByLength,
     ...(peer ? { peer } : {}),
     ...(peerSkipped ? { peerSkipped } : {}),
     batching,
+    passScaling,
     batchingStrategy,
     ...(sweep ? { sweep } : {}),
   };
