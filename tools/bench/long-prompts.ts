@@ -27,13 +27,13 @@ export const LONG_TYPES: readonly TaskType[] = (['transcribe', 'intent', 'respon
 /** Share of the default sample that is long examples, spread evenly through it. */
 export const DEFAULT_LONG_SHARE = 1 / 3;
 /** Utterances drawn per long example; the one with the most characters is kept. */
-const CANDIDATES = 8;
+export const LONG_CANDIDATES = 8;
 
 /** The `k`-th long example: the longest spoken words of several examples of its type. */
 export function sampleLongExample(rng: Rng, k: number): Example {
   const type = LONG_TYPES[k % LONG_TYPES.length]!;
   let best = sampleExample(rng, type);
-  for (let i = 1; i < CANDIDATES; i++) {
+  for (let i = 1; i < LONG_CANDIDATES; i++) {
     const e = sampleExample(rng, type);
     if ((e.spoken?.length ?? 0) > (best.spoken?.length ?? 0)) best = e;
   }

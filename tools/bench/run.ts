@@ -20,6 +20,7 @@ import { measureThroughput, type ThroughputResult } from './batching.js';
 import { CountingModel } from './counting-model.js';
 import { type EvalItem, loadEvalSet, writeSampleEvalSet } from './eval-set.js';
 import { lmCost } from './flops.js';
+import { DEFAULT_LONG_SHARE, LONG_CANDIDATES } from './long-prompts.js';
 import { CACHES, type CellResult, type CellRun, markAgreement, type PreparedPrompt, runCell, sameTokens, STRATEGIES, type StrategyCase, summariseCell } from './grid.js';
 import { describeMachine } from './machine.js';
 import { measureMatmulRate } from './matmul-rate.js';
@@ -95,7 +96,11 @@ try {
     : await writeSampleEvalSet(join(outDir, 'eval'), { count: requestedSamples, seed: 1, images: hasVision, audio: hasAudio });
   if (!args.eval) {
     const media = `${hasVision ? 'scenes as PNG images' : 'scenes as cell words in the prompt'}, ${hasAudio ? 'spoken words as espeak-ng WAV' : 'spoken words in the prompt'}`;
-    notes.push(`No --eval: ${requestedSamples} examples drawn from tools/worlds (seed 1, task types in turn; ${media}) into ${evalPath}.`);
+    const longEvery = `${(DEFAULT_LONG_SHARE * 100).toFixed(0)}% of them`;
+    const long = hasAudio
+      ? `${longEvery} long-prompt examples (the longest of ${LONG_CANDIDATES} drawn utterances, mostly spoken questions about an image, at 130 words per minute with 0.5 s of silence each side: the spec's limits)`
+      : `${longEvery} drawn as long-prompt examples, though without an audio tower their spoken words are short text`;
+    notes.push(`No --eval: ${requestedSamples} examples drawn from tools/worlds (seed 1; ${long}; the others task types in turn; ${media}) into ${evalPath}.`);
   }
   const items: EvalItem[] = loadEvalSet(evalPath).slice(0, requestedSamples);
   const images = await ImageTower.open(bundle);
