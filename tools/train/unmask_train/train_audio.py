@@ -108,6 +108,14 @@ class AudioStage:
             out.append(join_words(words))
         return out
 
+    def snap(self, out: torch.Tensor, logp: torch.Tensor, in_len: torch.Tensor) -> torch.Tensor:
+        """Mean squared distance of each semantic token to its nearest token's embedding (relative)."""
+        sem = out[:, self.queries:]
+        target = self.table[logp.argmax(-1).detach()]
+        valid = (torch.arange(sem.shape[1]).unsqueeze(0) < in_len.unsqueeze(1)).to(sem.dtype)
+        d = (sem - target).pow(2).sum(-1) / target.pow(2).sum(-1).clamp_min(1e-6)
+        return (d * valid).sum() / valid.sum().clamp_min(1.0)
+
     def query_pull(self, out: torch.Tensor) -> torch.Tensor:
         target = self.table[self.blank]
         return ((out[:, :self.queries] - target).pow(2).sum(-1) / target.pow(2).sum()).mean()
@@ -188,6 +196,9 @@ def main():
     ap.add_argument("--ctc-weight", type=float, default=1.0)
     ap.add_argument("--qa-weight", type=float, default=1.0)
     ap.add_argument("--query-weight", type=float, default=0.1)
+    ap.add_argument("--snap-weight", type=float, default=0.0,
+                    help="pull each semantic token onto the embedding of its nearest token (CTC argmax), as the "
+                         "vision stage pulls cells onto theirs: the frozen LM then reads vectors it knows")
     ap.add_argument("--qa-after", type=int, default=0,
                     help="steps of CTC (and query pull) only before the LM loss joins: much cheaper per step")
     ap.add_argument("--logit-scale", type=float, default=8.0,
@@ -249,9 +260,10 @@ def main():
         else:
             out, lengths, _ = stage.encode(clips, [e["audio"] for e in chunk])
             qa = torch.zeros(())
-        ctc, _, _ = stage.ctc(out, lengths, [e["spoken"] for e in chunk])
+        ctc, logp, in_len = stage.ctc(out, lengths, [e["spoken"] for e in chunk])
         query = stage.query_pull(out)
-        loss = args.ctc_weight * ctc + args.qa_weight * qa + args.query_weight * query
+        snap = stage.snap(out, logp, in_len) if args.snap_weight else torch.zeros(())
+        loss = args.ctc_weight * ctc + args.qa_weight * qa + args.query_weight * query + args.snap_weight * snap
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(tower.parameters(), 1.0)
