@@ -115,3 +115,24 @@ describe('unmask ask', () => {
     }
   });
 });
+
+describe('unmask ask with the embedded default model (no --model)', () => {
+  const SAMPLES = fileURLToPath(new URL('../../demo/public/samples/', import.meta.url));
+
+  it('answers questions about a sample image and a sample command, as the README shows', () => {
+    const color = unmask(['ask', '--json', '--image', join(SAMPLES, 'shapes-2.png'), 'what color is the diamond']);
+    assert.equal(color.code, 0, color.stderr);
+    assert.equal(JSON.parse(color.stdout).text, 'blue');
+    const lines = [
+      { prompt: 'how many shapes are there', image: join(SAMPLES, 'shapes-4.png') },
+      { prompt: 'what is the intent', audio: join(SAMPLES, 'command-1.wav') },
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'unmask-cli-'));
+    writeFileSync(join(dir, 'requests.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+    const batch = unmask(['ask', '--jsonl', join(dir, 'requests.jsonl')]);
+    assert.equal(batch.code, 0, batch.stderr);
+    const [count, intent] = batch.stdout.trim().split('\n').map((l) => JSON.parse(l).text);
+    assert.equal(count, '4');
+    assert.deepEqual(JSON.parse(intent), { action: 'activate', object: 'lights', location: 'kitchen' });
+  });
+});

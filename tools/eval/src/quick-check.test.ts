@@ -17,16 +17,18 @@ import { checkQuickThresholds, quickCheckTable, type QuickCheckThresholds, type 
 import { loadQuickSample } from './quick-sample.js';
 
 /**
- * THE thresholds of the quick check: the only place their values live. Initial values are the
- * issue's quality bar less a margin for this sample's size (about two standard deviations of a
- * model sitting exactly on the bar: shapes 84 short answers, 14 descriptions; home 36 clips;
- * 12 spoken questions; 16 refusals). Set them from the committed model's numbers; never lower one
- * silently (the model's evaluation report says where it stands against the bar itself).
+ * THE thresholds of the quick check: the only place their values live. They are regression floors
+ * for the committed model, not the issue's quality bar (models/default/eval/report.md judges the
+ * bar on 500 samples per world and says where it is missed). Shapes and refusals keep the bar less
+ * a margin for this sample's size (84 short answers, 14 descriptions, 16 refusals); the audio
+ * lines, where the committed model is below the bar, are its measured values on this sample
+ * (2026-11-27: intent 31/36, response 29/36, WER 9.9%, spoken questions 9/12) less about two items.
+ * Raise them when a better model lands; never lower one silently.
  */
 const THRESHOLDS: QuickCheckThresholds = {
   shapes: { exact: 0.92, describe: 0.78 },
-  home: { intent: 0.91, respond: 0.88, transcriptWer: 0.08 },
-  both: { spokenQuestion: 0.75 },
+  home: { intent: 0.8, respond: 0.75, transcriptWer: 0.13 },
+  both: { spokenQuestion: 0.58 },
   refusal: { refused: 0.93 },
 };
 
