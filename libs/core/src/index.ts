@@ -2,6 +2,7 @@ export { UnmaskError, isUnmaskError, type UnmaskErrorCode } from './errors.js';
 export type { GraphRunner, GraphIO, TensorData, TensorElementType } from './runtime/graph-runner.js';
 export type { LanguageModel, ModelInfo, ForwardRow, ForwardRowResult, KvCache, SplicedEmbeddings, IndexRange } from './model/language-model.js';
 export * from './decoding/index.js';
+export { float32ToFloat16Bits, float32BitsToFloat16Bits, float16BitsToFloat32 } from './io/float16.js';
 export { SafetensorsFile, type Tensor, type SafetensorsDtype } from './io/safetensors.js';
 export { OnnxWorkerPool, type WorkerPoolOptions, type CreateSessionOptions } from './runtime/worker-pool.js';
 export { OnnxSession, type RunOptions } from './runtime/onnx-session.js';

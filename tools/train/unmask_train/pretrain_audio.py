@@ -23,6 +23,7 @@ import torch
 from .audio import AudioTower, default_audio_config
 from .train_audio import AudioStage, Clips, wer
 from .vocab import Vocab
+from .run_log import run_log
 
 
 @torch.no_grad()
@@ -70,12 +71,7 @@ def main():
     clips, eval_clips = Clips(args.audio), Clips(args.eval_audio)
     eval_idx = random.Random(1).sample(range(len(eval_clips.clips)), min(args.eval_n, len(eval_clips.clips)))
     rng = random.Random(args.seed)
-    log = open(os.path.join(args.out, "log.txt"), "a")
-
-    def say(msg):
-        print(msg, flush=True)
-        log.write(msg + "\n")
-        log.flush()
+    say = run_log(args.out)
 
     say(f"audio stage 0 (encoder pretraining): {json.dumps(vars(args))} params={sum(p.numel() for p in tower.parameters())} "
         f"train={len(clips.clips)} eval={len(eval_idx)}")

@@ -41,6 +41,7 @@ from .spliced import by_type, encode, exact_by_type, image_block, pick_canvas, s
 from .train_lm import llada_loss
 from .vision import VisionConfig, VisionTower
 from .vocab import BLANK, Vocab, join_words, split_words
+from .run_log import run_log
 
 STAGE_TYPES = {1: {"transcribe": 1.0}, 2: {"transcribe": 0.5, "intent": 1.0, "respond": 1.0, "spoken_question": 1.5, "refusal": 0.3}}
 
@@ -234,12 +235,7 @@ def main():
     clips, eval_clips = Clips(args.audio), Clips(args.eval_audio)
     types = sorted(train)
 
-    log = open(os.path.join(args.out, "log.txt"), "a")
-
-    def say(msg):
-        print(msg, flush=True)
-        log.write(msg + "\n")
-        log.flush()
+    say = run_log(args.out)
 
     say(f"audio stage {args.stage}: {json.dumps(vars(args))} layout={layout} params={sum(p.numel() for p in tower.parameters())} "
         f"train={ {t: len(train[t]) for t in types} } eval={len(eval_pairs)}")

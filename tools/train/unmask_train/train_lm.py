@@ -24,6 +24,7 @@ from .decode import generate
 from .factored import install as install_factored, materialised_state
 from .lm import LMConfig, MaskedDiffusionLM
 from .vocab import Vocab, split_words
+from .run_log import run_log
 
 EPS = 1e-3
 
@@ -163,12 +164,7 @@ def main():
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / args.warmup) * (0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))) * 0.9 + 0.1))
     gen = torch.Generator().manual_seed(args.seed)
-    log = open(os.path.join(args.out, "log.txt"), "a")
-
-    def say(msg):
-        print(msg, flush=True)
-        log.write(msg + "\n")
-        log.flush()
+    say = run_log(args.out)
 
     say(f"config {json.dumps(vars(args))} params={n_params} vocab={len(vocab)}")
     t0 = time.time()

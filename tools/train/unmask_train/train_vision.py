@@ -36,6 +36,7 @@ from .spliced import ImageBlock, by_type, cell_token_ids, encode, exact_by_type,
 from .train_lm import llada_loss
 from .vision import VisionConfig, VisionTower
 from .vocab import Vocab
+from .run_log import run_log
 
 
 def load_pixels(folder: str) -> np.ndarray:
@@ -161,12 +162,7 @@ def main():
     pairs = [e for e in load_jsonl(args.pairs) if e.get("image") is not None and e.get("audio") is None]
     eval_pairs = balanced([e for e in load_jsonl(args.eval_pairs) if e.get("image") is not None and e.get("audio") is None], args.eval_per_type)
 
-    log = open(os.path.join(args.out, "log.txt"), "a")
-
-    def say(msg):
-        print(msg, flush=True)
-        log.write(msg + "\n")
-        log.flush()
+    say = run_log(args.out)
 
     say(f"vision stage: {json.dumps(vars(args))} layout={layout} rows={block.rows} "
         f"params={sum(p.numel() for p in tower.parameters())} train pairs={len(pairs)} eval pairs={len(eval_pairs)}")

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isUnmaskError } from '../errors.js';
-import { float16BitsToFloat32, float32ToFloat16Bits, ownedForTransfer, toOrtTensor } from './tensor-convert.js';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../io/float16.js';
+import { ownedForTransfer, toOrtTensor } from './tensor-convert.js';
 
 describe('float16 conversion at the runtime boundary', () => {
   it('encodes exact half-precision values to their IEEE bits and back', () => {

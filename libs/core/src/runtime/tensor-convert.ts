@@ -6,6 +6,7 @@ import type { Tensor } from 'onnxruntime-node';
 import ort from 'onnxruntime-node';
 import { UnmaskError } from '../errors.js';
 import type { TensorData, TensorElementType } from './graph-runner.js';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../io/float16.js';
 
 const SUPPORTED: ReadonlySet<string> = new Set<TensorElementType>(['float32', 'float16', 'int64', 'int32', 'bool', 'uint8']);
 
@@ -17,43 +18,6 @@ export function elementCount(dims: readonly number[]): number {
   return dims.reduce((product, dim) => product * dim, 1);
 }
 
-const scratch = new Float32Array(1);
-const scratchBits = new Uint32Array(scratch.buffer);
-
-/** IEEE 754 binary32 → binary16 bits, round to nearest even. */
-export function float32ToFloat16Bits(value: number): number {
-  scratch[0] = value;
-  const bits = scratchBits[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = (bits >>> 23) & 0xff;
-  let mantissa = bits & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  const e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - e;
-    let half = mantissa >>> shift;
-    const remainder = mantissa & ((1 << shift) - 1);
-    const midpoint = 1 << (shift - 1);
-    if (remainder > midpoint || (remainder === midpoint && (half & 1))) half += 1;
-    return sign | half;
-  }
-  let half = sign | (e << 10) | (mantissa >>> 13);
-  const remainder = mantissa & 0x1fff;
-  if (remainder > 0x1000 || (remainder === 0x1000 && (half & 1))) half += 1;
-  return half;
-}
-
-export function float16BitsToFloat32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >>> 10) & 0x1f;
-  const mantissa = bits & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 0x1f) return mantissa ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-}
 
 /** A plain `TensorData` as an onnxruntime tensor (no copy except for float16). */
 export function toOrtTensor(name: string, tensor: TensorData): Tensor {
