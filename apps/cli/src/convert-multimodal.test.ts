@@ -55,13 +55,15 @@ async function convert(from: string): Promise<{ dir: string; stderr: string }> {
   return { dir: io.out().trim(), stderr: io.err() };
 }
 
-describe('unmask convert on a LLaDA-V checkpoint (LLaDA LM + SigLIP, last layer dropped + GELU MLP projector)', () => {
-  let checkpoint: string;
-  let converted: { dir: string; stderr: string };
-  let unmask: Unmask;
+/** Converts the checkpoint `make` writes before the suite's tests, loads the bundle, and cleans up after. */
+function convertedBundle(make: () => string): { readonly stderr: string; readonly unmask: Unmask } {
+  let checkpoint = '';
+  let stderr = '';
+  let unmask: Unmask | undefined;
   before(async () => {
-    checkpoint = makeLladaVCheckpoint();
-    converted = await convert(checkpoint);
+    checkpoint = make();
+    const converted = await convert(checkpoint);
+    stderr = converted.stderr;
     unmask = await Unmask.load(converted.dir, { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
   });
   after(async () => {
@@ -69,28 +71,41 @@ describe('unmask convert on a LLaDA-V checkpoint (LLaDA LM + SigLIP, last layer 
     rmSync(checkpoint, { recursive: true, force: true });
     rmSync(`${checkpoint}-bundle`, { recursive: true, force: true });
   });
+  return {
+    get stderr() {
+      return stderr;
+    },
+    get unmask() {
+      assert.ok(unmask, 'the bundle did not load');
+      return unmask;
+    },
+  };
+}
+
+describe('unmask convert on a LLaDA-V checkpoint (LLaDA LM + SigLIP, last layer dropped + GELU MLP projector)', () => {
+  const c = convertedBundle(makeLladaVCheckpoint);
 
   it('reports the towers, the image placeholder it added and what the bundle leaves out', () => {
-    assert.match(converted.stderr, /llada-v: towers vision\.onnx, projector\.onnx; image placeholder <image> \(28\), 16 tokens per image/);
-    assert.match(converted.stderr, /note: image_aspect_ratio "anyres_max_4": the bundle encodes one 64 × 64 view per image/);
-    assert.deepEqual(unmask.accepts, { images: true, audio: false });
+    assert.match(c.stderr, /llada-v: towers vision\.onnx, projector\.onnx; image placeholder <image> \(28\), 16 tokens per image/);
+    assert.match(c.stderr, /note: image_aspect_ratio "anyres_max_4": the bundle encodes one 64 × 64 view per image/);
+    assert.deepEqual(c.unmask.accepts, { images: true, audio: false });
   });
 
   it('expands the one <image> placeholder to the 16 SigLIP tokens', async () => {
     const prompt = 'what is in the picture';
-    const r = await unmask.ask({ prompt, images: [await pngOf(120, 80)], maxTokens: 4, strategy: { name: 'low_confidence' } });
-    const rendered = renderedTokens(unmask, [{ type: 'image' }, { type: 'text', text: prompt }]);
+    const r = await c.unmask.ask({ prompt, images: [await pngOf(120, 80)], maxTokens: 4, strategy: { name: 'low_confidence' } });
+    const rendered = renderedTokens(c.unmask, [{ type: 'image' }, { type: 'text', text: prompt }]);
     assert.equal(r.promptTokens, rendered - 1 + 16);
     assert.equal(r.forwardPasses, 4);
     // Text-only prompts render as the checkpoint's own template did.
-    const textOnly = await unmask.ask({ prompt, maxTokens: 4 });
-    assert.equal(textOnly.promptTokens, renderedTokens(unmask, prompt));
+    const textOnly = await c.unmask.ask({ prompt, maxTokens: 4 });
+    assert.equal(textOnly.promptTokens, renderedTokens(c.unmask, prompt));
   });
 
   it('gives different logits for different images, and the same for the same image (the features reach the LM)', async () => {
-    const white = await promptLogits(unmask, 'image', await pngOf(64, 64, [255, 255, 255]));
-    const again = await promptLogits(unmask, 'image', await pngOf(64, 64, [255, 255, 255]));
-    const green = await promptLogits(unmask, 'image', await pngOf(64, 64, [30, 200, 60]));
+    const white = await promptLogits(c.unmask, 'image', await pngOf(64, 64, [255, 255, 255]));
+    const again = await promptLogits(c.unmask, 'image', await pngOf(64, 64, [255, 255, 255]));
+    const green = await promptLogits(c.unmask, 'image', await pngOf(64, 64, [30, 200, 60]));
     assert.equal(relativeDifference(white, again), 0);
     const d = relativeDifference(white, green);
     assert.ok(d > 1e-3, `relative logit difference ${d}`);
@@ -99,7 +114,7 @@ describe('unmask convert on a LLaDA-V checkpoint (LLaDA LM + SigLIP, last layer 
   it('answers differently for different images', async () => {
     const canvases = new Set<string>();
     for (const rgb of [[255, 255, 255], [0, 0, 0], [30, 200, 60], [250, 200, 0]] as [number, number, number][]) {
-      const r = await unmask.ask({ prompt: 'what', images: [await pngOf(64, 64, rgb)], maxTokens: 8, strategy: { name: 'low_confidence' } });
+      const r = await c.unmask.ask({ prompt: 'what', images: [await pngOf(64, 64, rgb)], maxTokens: 8, strategy: { name: 'low_confidence' } });
       canvases.add(r.canvas.join(','));
     }
     assert.ok(canvases.size > 1, 'the answer should depend on the image');
@@ -107,23 +122,11 @@ describe('unmask convert on a LLaDA-V checkpoint (LLaDA LM + SigLIP, last layer 
 });
 
 describe('unmask convert on a DIFFA checkpoint (LLaDA LM + Whisper encoder + semantic and acoustic adapters)', () => {
-  let checkpoint: string;
-  let converted: { dir: string; stderr: string };
-  let unmask: Unmask;
-  before(async () => {
-    checkpoint = makeDiffaCheckpoint();
-    converted = await convert(checkpoint);
-    unmask = await Unmask.load(converted.dir, { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
-  });
-  after(async () => {
-    await unmask?.close();
-    rmSync(checkpoint, { recursive: true, force: true });
-    rmSync(`${checkpoint}-bundle`, { recursive: true, force: true });
-  });
+  const c = convertedBundle(makeDiffaCheckpoint);
 
   it('reports the audio towers and the placeholder it added', () => {
-    assert.match(converted.stderr, /diffa: towers audio_encoder\.onnx, audio_adapter\.onnx; audio placeholder <audio> \(28\)/);
-    assert.deepEqual(unmask.accepts, { images: false, audio: true });
+    assert.match(c.stderr, /diffa: towers audio_encoder\.onnx, audio_adapter\.onnx; audio placeholder <audio> \(28\)/);
+    assert.deepEqual(c.unmask.accepts, { images: false, audio: true });
   });
 
   // feature_frames = ceil(samples / 160); encoder length (f − 1) / 2 + 1, cut to a multiple of 4,
@@ -131,16 +134,16 @@ describe('unmask convert on a DIFFA checkpoint (LLaDA LM + Whisper encoder + sem
   for (const [seconds, tokens] of [[1, 16], [2, 29]] as const) {
     it(`expands the <audio> placeholder after "This is the audio: " to ${tokens} tokens for ${seconds} s (4 acoustic + semantic tokens of the real audio length)`, async () => {
       const prompt = 'what is said';
-      const r = await unmask.ask({ prompt, audio: [wavOf(seconds)], maxTokens: 4, strategy: { name: 'low_confidence' } });
-      assert.equal(r.promptTokens, renderedTokens(unmask, [{ type: 'audio' }, { type: 'text', text: prompt }]) - 1 + tokens);
+      const r = await c.unmask.ask({ prompt, audio: [wavOf(seconds)], maxTokens: 4, strategy: { name: 'low_confidence' } });
+      assert.equal(r.promptTokens, renderedTokens(c.unmask, [{ type: 'audio' }, { type: 'text', text: prompt }]) - 1 + tokens);
       assert.equal(r.forwardPasses, 4);
     });
   }
 
   it('gives different logits for different sounds, and the same for the same sound (the features reach the LM)', async () => {
-    const low = await promptLogits(unmask, 'audio', wavOf(1, 16000, 220));
-    const again = await promptLogits(unmask, 'audio', wavOf(1, 16000, 220));
-    const high = await promptLogits(unmask, 'audio', wavOf(1, 16000, 3000));
+    const low = await promptLogits(c.unmask, 'audio', wavOf(1, 16000, 220));
+    const again = await promptLogits(c.unmask, 'audio', wavOf(1, 16000, 220));
+    const high = await promptLogits(c.unmask, 'audio', wavOf(1, 16000, 3000));
     assert.equal(relativeDifference(low, again), 0);
     const d = relativeDifference(low, high);
     assert.ok(d > 1e-3, `relative logit difference ${d}`);
