@@ -11,11 +11,13 @@ import { z } from 'zod';
 import { makeManifest, readBundleMetadata } from './bundle-metadata.js';
 import { type LmArchitecture, readArchitecture } from './checkpoint-config.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
+import { LM_OPS } from './lm-contrib-layers.js';
 import { buildEmbedGraph, buildLmGraph } from './lm-graph.js';
 import type { WrittenGraph } from './onnx-graph-builder.js';
 import { checkTensors } from './tensor-layout.js';
 import { WEIGHT_FORMATS } from './weight-format.js';
 
+export { LM_OPS, type LmOps } from './lm-contrib-layers.js';
 export { WEIGHT_FORMATS, type WeightFormat } from './weight-format.js';
 /** The formats the converter writes (all of WEIGHT_FORMATS). */
 export const SUPPORTED_WEIGHT_FORMATS = WEIGHT_FORMATS;
@@ -24,6 +26,8 @@ export const convertOptionsSchema = z.object({
   from: z.string().min(1),
   to: z.string().min(1),
   weights: z.enum(WEIGHT_FORMATS).default('fp32'),
+  /** The LM graph's layers in standard ONNX operators or onnxruntime's contrib operators (lm-contrib-layers.ts). */
+  ops: z.enum(LM_OPS).default('standard'),
   /** Bundle name in the manifest (default: the checkpoint folder's name). */
   name: z.string().min(1).optional(),
   /** Initializer bytes per graph above which weights go to `<graph>.onnx.data`. */
@@ -76,7 +80,7 @@ export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress:
     name,
     architecture,
     metadata,
-    `${architecture.modelType} checkpoint ${basename(from)} converted by unmask convert (${options.weights} weights, ${architecture.layout} tensor layout)`,
+    `${architecture.modelType} checkpoint ${basename(from)} converted by unmask convert (${options.weights} weights, ${options.ops} operators, ${architecture.layout} tensor layout)`,
     options.weights,
   );
 
@@ -89,7 +93,7 @@ export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress:
     });
   let graphs: WrittenGraph[];
   try {
-    graphs = [write('embed.onnx', buildEmbedGraph(architecture, checkpoint, options.weights)), write('lm.onnx', buildLmGraph(architecture, checkpoint, options.weights))];
+    graphs = [write('embed.onnx', buildEmbedGraph(architecture, checkpoint, options.weights)), write('lm.onnx', buildLmGraph(architecture, checkpoint, options.weights, options.ops))];
     copyFileSync(metadata.tokenizerFile, join(to, 'tokenizer.json'));
     if (metadata.tokenizerConfigFile) copyFileSync(metadata.tokenizerConfigFile, join(to, 'tokenizer_config.json'));
     writeFileSync(join(to, 'chat_template.jinja'), metadata.chatTemplate);

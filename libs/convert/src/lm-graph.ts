@@ -18,6 +18,8 @@
  */
 import type { LmArchitecture } from './checkpoint-config.js';
 import type { CheckpointTensors } from './checkpoint-tensors.js';
+import { contribLayers, type LmOps } from './lm-contrib-layers.js';
+import { mropeAngles } from './mrope-rotary.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { tensorNames } from './tensor-layout.js';
 import type { WeightFormat } from './weight-format.js';
@@ -34,7 +36,8 @@ export function buildEmbedGraph(arch: LmArchitecture, checkpoint: CheckpointTens
   return g;
 }
 
-export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors, format: WeightFormat = 'fp32'): OnnxGraphBuilder {
+/** `ops`: the layers in standard operators, or in onnxruntime's contrib operators (lm-contrib-layers.ts). */
+export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors, format: WeightFormat = 'fp32', ops: LmOps = 'standard'): OnnxGraphBuilder {
   const { hiddenSize: H, numHeads, numKvHeads: K, headDim: D, vocabSize: V, numLayers } = arch;
   const rep = numHeads / K;
   const names = tensorNames(arch);
@@ -44,7 +47,7 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
 
   const embeds = g.input('inputs_embeds', 'FLOAT', ['batch', 'seq', H]);
   const attentionMask = g.input('attention_mask', 'INT64', ['batch', 'total']);
-  const positionIds = g.input('position_ids', 'INT64', ['batch', 'seq']);
+  const positionIds = g.input('position_ids', 'INT64', arch.mropeSections ? [3, 'batch', 'seq'] : ['batch', 'seq']);
   const logitsIndices = g.input('logits_indices', 'INT64', ['batch', 'n']);
   for (let i = 0; i < numLayers; i++) {
     g.input(`past_key_values.${i}.key`, 'FLOAT', ['batch', K, 'past', D]);
@@ -65,8 +68,10 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
 
   // Rotary tables from position_ids: angle = position · θ^(−2j/D), duplicated over both halves.
   const invFreq = Float32Array.from({ length: D / 2 }, (_, j) => 1 / arch.ropeTheta ** ((2 * j) / D));
-  const positions = g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: 1 }), g.int64s('axis_last', [2])]);
-  const freqs = g.op('Mul', [positions, g.floats('inv_freq', invFreq)]);
+  // M-RoPE (Dimple): position_ids [3, batch, seq], each frequency section turned by its component (mrope-rotary.ts).
+  const freqs = arch.mropeSections
+    ? mropeAngles(g, positionIds, invFreq, arch.mropeSections)
+    : g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: 1 }), g.int64s('axis_last', [2])]), g.floats('inv_freq', invFreq)]);
   const angles = g.op('Concat', [freqs, freqs], { axis: -1 });
   const axisHeads = g.int64s('axis_heads', [1]);
   const cos = g.op('Unsqueeze', [g.op('Cos', [angles]), axisHeads]);
@@ -99,7 +104,8 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
   const heads = (x2d: string, shape: string) => g.op('Transpose', [g.op('Reshape', [x2d, shape])], { perm: [0, 2, 1, 3] });
 
   let hidden = g.op('Reshape', [embeds, flatHidden]);
-  names.layers.forEach((layer, i) => {
+  if (ops === 'contrib') hidden = contribLayers(g, arch, { embeds, attentionMask, positionIds, hidden, layers: names.layers, linear, weight });
+  else names.layers.forEach((layer, i) => {
     const normed = rmsNorm(hidden, layer.attnNorm);
     const q = rotary(heads(linear(normed, layer.q, layer.qBias), qShape));
     const k = rotary(heads(linear(normed, layer.k, layer.kBias), kvShape));

@@ -121,6 +121,17 @@ export class OnnxGraphBuilder {
     return output;
   }
 
+  /**
+   * A node of a non-default operator domain with several outputs: `wanted[i]` says whether output i
+   * is produced (an optional output left out gets the empty name, `''`, as ONNX spells it).
+   */
+  domainNode(domain: string, version: number, opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>>, wanted: readonly boolean[]): string[] {
+    const names = wanted.map((w) => (w ? this.claim(`${opType.toLowerCase()}_${this.counter++}`) : ''));
+    this.domains.set(domain, version);
+    this.nodes.push({ opType, inputs, outputs: names, name: `${opType}_${this.nodes.length}`, attributes, domain });
+    return names;
+  }
+
   /** A single-output node. */
   op(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>> = {}, output?: string): string {
     return this.node(opType, inputs, attributes, output === undefined ? 1 : [output])[0]!;
