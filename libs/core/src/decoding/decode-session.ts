@@ -87,6 +87,7 @@ export class DecodeSession {
     return {
       inputIds,
       positionIds: Int32Array.from({ length: inputIds.length }, (_, i) => segmentStart + i),
+      ...(this.request.mropePositions ? { mropePositionIds: this.request.mropePositions.segment(segmentStart, segmentEnd) } : {}),
       embeddings: sliceEmbeddings(this.request.embeddings, segmentStart, segmentEnd, this.info.hiddenSize),
       past: plan.usesCache ? this.cache : undefined,
       logitsIndices: Int32Array.from(positions, (a) => p + a - this.shift - segmentStart),

@@ -4,6 +4,7 @@
 import { UnmaskError } from '../errors.js';
 import type { ModelInfo, SplicedEmbeddings } from '../model/language-model.js';
 import { CACHE_MODES, type CacheMode } from './kv-cache-policy.js';
+import { MropePositions } from './mrope-positions.js';
 import { samplingOptionsSchema, type SamplingInput, type SamplingOptions } from './sampling.js';
 import { parseStrategy, resolveStrategy, type ResolvedStrategy, type StrategyInput } from './strategy.js';
 import { plainTemplate, responseTemplateSchema, templateLength, type ResponseTemplate } from './template.js';
@@ -13,6 +14,12 @@ export interface GenerateRequest {
   readonly promptIds: readonly number[];
   /** Image or audio features spliced over prompt positions (offsets into the prompt). */
   readonly embeddings?: readonly SplicedEmbeddings[];
+  /**
+   * Only for models with multimodal rotary (M-RoPE): the prompt's positions, `3 × promptIds.length`
+   * numbers, row-major [3, prompt] (temporal, height, width). The answer continues one past the
+   * largest. Omitted: every component is the token's index.
+   */
+  readonly mropePositions?: ArrayLike<number>;
   /** Length of the answer canvas when no template is given (default 32). */
   readonly maxTokens?: number;
   /** A structure prior; its length replaces `maxTokens`. */
@@ -29,6 +36,7 @@ export interface GenerateRequest {
 export interface ValidatedRequest {
   readonly promptIds: Int32Array;
   readonly embeddings: readonly SplicedEmbeddings[];
+  readonly mropePositions?: MropePositions;
   readonly template: ResponseTemplate;
   readonly answerLength: number;
   readonly strategy: ResolvedStrategy;
@@ -95,6 +103,7 @@ export function validateRequest(request: GenerateRequest, info: ModelInfo): Vali
   return {
     promptIds: Int32Array.from(promptIds),
     embeddings,
+    ...(request.mropePositions === undefined ? {} : { mropePositions: MropePositions.of(request.mropePositions, promptIds.length) }),
     template,
     answerLength,
     strategy: resolveStrategy(parseStrategy(request.strategy), answerLength),

@@ -23,6 +23,8 @@ export interface RecordedRow {
   readonly segmentLength: number;
   readonly pastLength: number;
   readonly positionIds: number[];
+  /** Row-major [3, segment] M-RoPE positions, when the row carried them. */
+  readonly mropePositionIds?: number[];
   readonly logitsIndices: number[];
   readonly kept: boolean;
 }
@@ -64,6 +66,7 @@ export class ScriptedModel implements LanguageModel {
         segmentLength: r.inputIds.length,
         pastLength: r.past?.length ?? 0,
         positionIds: Array.from(r.positionIds),
+        ...(r.mropePositionIds ? { mropePositionIds: Array.from(r.mropePositionIds) } : {}),
         logitsIndices: Array.from(r.logitsIndices),
         kept: r.keep !== undefined,
       })),
