@@ -117,7 +117,7 @@ export function makeManifest(name: string, arch: LmArchitecture, metadata: Bundl
     tokenizer: 'tokenizer.json',
     ...(metadata.tokenizerConfigFile ? { tokenizer_config: 'tokenizer_config.json' } : {}),
     chat_template: 'chat_template.jinja',
-    lm: { contract: LM_CONTRACTS[0], embed_graph: 'embed.onnx', graph: 'lm.onnx', shifted_logits: arch.shiftedLogits, position_ids: '1d', ...(weights ? { weights } : {}) },
+    lm: { contract: LM_CONTRACTS[0], embed_graph: 'embed.onnx', graph: 'lm.onnx', shifted_logits: arch.shiftedLogits, position_ids: arch.mropeSections ? 'mrope' : '1d', ...(weights ? { weights } : {}) },
     sizes: {
       vocab_size: arch.vocabSize,
       hidden_size: arch.hiddenSize,

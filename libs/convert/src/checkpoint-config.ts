@@ -33,6 +33,11 @@ export interface LmArchitecture {
   /** Position i is predicted by the logits at i − 1 (Dream). */
   readonly shiftedLogits: boolean;
   /**
+   * Multimodal rotary (Dimple / Qwen2-VL): position_ids [3, batch, seq] and the (temporal,
+   * height, width) sections of the D/2 rotary frequencies. Absent: 1-D positions.
+   */
+  readonly mropeSections?: readonly [number, number, number];
+  /**
    * Put before every LM tensor name when the LM sits inside a larger model (DIFFA's LM under its
    * own attribute); empty or absent for a plain LM checkpoint.
    */
