@@ -1,16 +1,17 @@
 /**
  * `unmask convert` flags → a validated invocation (zod). Unknown flags, missing folders and
- * unknown weight formats are one-line errors.
+ * unknown weight formats or operator sets are one-line errors.
  */
 import { parseArgs } from 'node:util';
 import { UnmaskError } from '@unmask/core';
-import { WEIGHT_FORMATS } from '@unmask/convert';
+import { LM_OPS, WEIGHT_FORMATS } from '@unmask/convert';
 import { z } from 'zod';
 
 const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   weights: { type: 'string' },
+  ops: { type: 'string' },
   name: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -21,6 +22,7 @@ const convertFlagsSchema = z.object({
   weights: z
     .enum(WEIGHT_FORMATS, { error: (issue) => `--weights must be one of ${WEIGHT_FORMATS.join(', ')}, got ${JSON.stringify(issue.input)}` })
     .default('fp32'),
+  ops: z.enum(LM_OPS, { error: (issue) => `--ops must be one of ${LM_OPS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
   name: z.string().min(1, '--name must not be empty').optional(),
 });
 

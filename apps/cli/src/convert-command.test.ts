@@ -48,6 +48,18 @@ describe('unmask convert', () => {
     assert.equal(JSON.parse(ask.stdout).steps, 4);
   });
 
+  it('writes the LM layers in the operator set --ops names (recorded in the manifest’s description), and the bundle answers', () => {
+    for (const ops of ['standard', 'contrib']) {
+      const to = join(work, `ops-${ops}`);
+      const r = unmask(['convert', '--from', CHECKPOINT, '--to', to, '--ops', ops]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(JSON.parse(readFileSync(join(to, 'manifest.json'), 'utf8')).description, new RegExp(`fp32 weights, ${ops} operators`));
+      const ask = unmask(['ask', '--model', to, '--json', '--max-tokens', '4', '--strategy', 'low_confidence', 'hello world']);
+      assert.equal(ask.code, 0, ask.stderr);
+      assert.equal(JSON.parse(ask.stdout).steps, 4);
+    }
+  });
+
   it('rejects missing and unknown flags and unknown weight formats (exit 2)', () => {
     const missing = unmask(['convert', '--to', join(work, 'x')]);
     assert.equal(missing.code, 2);
@@ -55,6 +67,9 @@ describe('unmask convert', () => {
     const bogus = unmask(['convert', '--from', CHECKPOINT, '--to', join(work, 'z'), '--weights', 'fp8']);
     assert.equal(bogus.code, 2);
     assert.match(bogus.stderr, /--weights must be one of fp32, fp16, int8, int4, got "fp8"/);
+    const ops = unmask(['convert', '--from', CHECKPOINT, '--to', join(work, 'y'), '--ops', 'fused']);
+    assert.equal(ops.code, 2);
+    assert.match(ops.stderr, /--ops must be one of standard, contrib, got "fused"/);
     const unknown = unmask(['convert', '--from', CHECKPOINT, '--to', join(work, 'w'), '--quantize']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /--quantize/);

@@ -30,7 +30,7 @@ export async function convertCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const result = convertModel({ from: inv.from, to: inv.to, weights: inv.weights, ...(inv.name ? { name: inv.name } : {}) }, progressReporter(io));
+  const result = convertModel({ from: inv.from, to: inv.to, weights: inv.weights, ...(inv.ops ? { ops: inv.ops } : {}), ...(inv.name ? { name: inv.name } : {}) }, progressReporter(io));
   const { architecture: a, manifest } = result;
   const bytes = result.graphs.reduce((sum, g) => sum + g.initializerBytes, 0);
   const onDisk = readdirSync(result.dir).reduce((sum, file) => sum + statSync(join(result.dir, file)).size, 0);

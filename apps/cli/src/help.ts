@@ -69,6 +69,9 @@ Options
   --weights FORMAT       fp32 (default); fp16 (half the file size, same RAM and speed);
                          int8 (8-bit blocks, about a quarter of fp32) or int4 (4-bit blocks,
                          about a seventh) with onnxruntime's MatMulNBits
+  --ops SET              the LM graph's operators: standard (default; onnxruntime fuses the RMSNorm)
+                         or contrib (onnxruntime's SimplifiedLayerNormalization, RotaryEmbedding,
+                         MultiHeadAttention; same logits, see docs/convert.md for the speed)
   --name NAME            the bundle's name in manifest.json (default: the checkpoint folder's name)
   -h, --help             this text
 

@@ -1,0 +1,123 @@
+/**
+ * Forward time and memory of converted LM bundles at a real model's width, per weight format and
+ * per operator set (standard ONNX operators or onnxruntime's contrib operators), on a synthetic
+ * LLaDA-layout checkpoint of random bf16 weights (no real checkpoint is available offline):
+ *
+ *   node --import tsx libs/convert/bench/lm-speed.ts [--d 4096 --heads 32 --mlp 12288 --layers 2 --vocab 512]
+ *     [--weights fp32,int8,int4] [--ops standard,contrib] [--seqs 64,256] [--logits 32] [--runs 3] [--threads 1]
+ *
+ * The checkpoint is written once; each (format, operators) pair is converted in a child process
+ * (its time and peak RSS measured alone), then loaded with loadBundle in another child, which
+ * runs one warm-up forward and `runs` timed forwards per segment length (one row, positions
+ * 0..S−1, `logits` logit rows at the end of the segment, as a diffusion block asks) and reports
+ * the median, the RSS after loading and the peak RSS. The operator sets of one format run one
+ * after the other, so their times are taken under the same load. With a small `--vocab` the
+ * time is the layers' (the head costs logits × d × vocab); divide by `--layers` for one layer.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadBundle } from '@unmask/core';
+import { convertCheckpoint, type LmOps, type WeightFormat } from '../src/index.js';
+import { writeLladaCheckpoint } from './synthetic-llada.js';
+
+const { values } = parseArgs({
+  options: {
+    d: { type: 'string', default: '4096' },
+    heads: { type: 'string', default: '32' },
+    mlp: { type: 'string', default: '12288' },
+    layers: { type: 'string', default: '2' },
+    vocab: { type: 'string', default: '512' },
+    weights: { type: 'string', default: 'fp32,int8,int4' },
+    ops: { type: 'string', default: 'standard,contrib' },
+    seqs: { type: 'string', default: '64,256' },
+    logits: { type: 'string', default: '32' },
+    runs: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '1' },
+    convert: { type: 'string', multiple: true },
+    load: { type: 'string' },
+    format: { type: 'string' },
+    'ops-one': { type: 'string' },
+  },
+});
+const seqs = values.seqs.split(',').map(Number);
+const logits = Number(values.logits);
+const runs = Number(values.runs);
+const threads = Number(values.threads);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
+const folderBytes = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+
+interface LoadResult {
+  readonly loadSeconds: number;
+  readonly rssAfterLoad: number;
+  readonly forward: Record<string, number>;
+  readonly maxRssKiB: number;
+}
+
+function child(args: string[]): string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`child ${args.join(' ')} failed (exit ${r.status})`);
+  return r.stdout;
+}
+
+if (values.convert) {
+  const [from, to] = values.convert as [string, string];
+  const started = Date.now();
+  convertCheckpoint({ from, to, weights: values.format as WeightFormat, ops: values['ops-one'] as LmOps });
+  process.stdout.write(JSON.stringify({ seconds: (Date.now() - started) / 1000, maxRssKiB: process.resourceUsage().maxRSS }));
+} else if (values.load) {
+  const started = Date.now();
+  const bundle = await loadBundle(values.load, { poolSize: 1, sessionOptions: { intraOpNumThreads: threads } });
+  const loadSeconds = (Date.now() - started) / 1000;
+  const rssAfterLoad = process.memoryUsage().rss;
+  const forward: Record<string, number> = {};
+  for (const seq of seqs) {
+    const ids = Array.from({ length: seq }, (_, i) => [1, 4, 3][i % 3]!);
+    const positions = ids.map((_, i) => i);
+    const wanted = positions.slice(Math.max(0, seq - logits));
+    const times: number[] = [];
+    for (let r = 0; r <= runs; r++) {
+      const t = process.hrtime.bigint();
+      const [row] = await bundle.model.forward([{ inputIds: ids, positionIds: positions, logitsIndices: wanted }]);
+      if (!Array.from(row!.logits.subarray(0, 64)).every(Number.isFinite)) throw new Error('non-finite logits');
+      if (r > 0) times.push(Number(process.hrtime.bigint() - t) / 1e9);
+    }
+    forward[seq] = median(times);
+  }
+  await bundle.close();
+  process.stdout.write(JSON.stringify({ loadSeconds, rssAfterLoad, forward, maxRssKiB: process.resourceUsage().maxRSS } satisfies LoadResult));
+} else {
+  const shape = { d: Number(values.d), heads: Number(values.heads), layers: Number(values.layers), mlp: Number(values.mlp), vocab: Number(values.vocab) };
+  const work = mkdtempSync(join(tmpdir(), 'unmask-lm-speed-'));
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  try {
+    const from = join(work, 'checkpoint');
+    mkdirSync(from);
+    const bytes = writeLladaCheckpoint(from, shape);
+    console.log(`checkpoint: LLaDA layout, d ${shape.d}, ${shape.heads} heads, MLP ${shape.mlp}, ${shape.layers} layers, vocabulary ${shape.vocab}: ${gib(bytes)} bf16`);
+    console.log(`one intra-op thread${threads === 1 ? '' : `s: ${threads}`}; forward: 1 row, ${logits} logit rows, median of ${runs} after a warm-up; load average at start ${load()}`);
+    const rows: Record<string, unknown>[] = [];
+    for (const weights of values.weights.split(',') as WeightFormat[]) {
+      for (const ops of values.ops.split(',') as LmOps[]) {
+        const to = join(work, `bundle-${weights}-${ops}`);
+        const converted = JSON.parse(child(['--convert', from, '--convert', to, '--format', weights, '--ops-one', ops])) as { seconds: number; maxRssKiB: number };
+        const bundleBytes = folderBytes(to);
+        const loaded = JSON.parse(child(['--load', to, '--seqs', values.seqs, '--logits', values.logits, '--runs', values.runs, '--threads', values.threads])) as LoadResult;
+        rmSync(to, { recursive: true, force: true });
+        const times = seqs.map((s) => `S=${s}: ${loaded.forward[s]!.toFixed(3)} s`).join(', ');
+        console.log(
+          `${weights} ${ops}: bundle ${gib(bundleBytes)}; conversion ${converted.seconds.toFixed(1)} s, peak RSS ${gib(converted.maxRssKiB * 1024)}; ` +
+            `load ${loaded.loadSeconds.toFixed(1)} s, RSS after ${gib(loaded.rssAfterLoad)}, peak ${gib(loaded.maxRssKiB * 1024)}; forward ${times} (load average ${load()})`,
+        );
+        rows.push({ weights, ops, bundleBytes, convert: converted, ...loaded });
+      }
+    }
+    console.log(JSON.stringify({ shape, logits, runs, threads, rows }));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
