@@ -139,8 +139,8 @@ describe('convertModel on multimodal checkpoints', () => {
     refused(checkpoint(() => makeDiffaCheckpoint({ config: (c) => ({ ...c, whisper_model_id: 'openai/whisper-base' }) })), /config\.json: whisper_model_id: DIFFA knows the tapped layers of openai\/whisper-tiny/);
   });
 
-  it('refuses Dimple with "not yet: M-RoPE"', () => {
-    refused(checkpoint(() => makeLladaVCheckpoint({ config: () => ({ model_type: 'dimple', vision_config: {} }) })), /Dimple checkpoint, which unmask convert does not convert yet: not yet: M-RoPE/);
+  it('takes a Dimple config for Dimple (convert-dimple.test.ts), naming what its language model lacks', () => {
+    refused(checkpoint(() => makeLladaVCheckpoint({ config: () => ({ model_type: 'dimple', vision_config: {} }) })), /config\.json \(Dimple's language model\): hidden_size: /);
   });
 
   it('needs preprocessor_config.json of the right kind and size', () => {

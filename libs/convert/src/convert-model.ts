@@ -1,6 +1,6 @@
 /**
  * `convertModel`: what `unmask convert` runs. A plain LM checkpoint goes through
- * `convertCheckpoint`; a multimodal one (LLaDA-V, DIFFA; `multimodal-config.ts`) is converted
+ * `convertCheckpoint`; a multimodal one (LLaDA-V, DIFFA, Dimple; `multimodal-config.ts`) is converted
  * whole: the tower graphs are built (which checks every tower tensor) and the preprocessing config
  * read before anything is written, then the LM is converted with the towers' tensors left
  * alone, the placeholder token and the media-aware chat template are added, and the towers are
@@ -15,11 +15,14 @@ import type { LmArchitecture } from './checkpoint-config.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
 import { convertCheckpoint, convertOptionsSchema, type ConvertOptions, type ConvertProgress, type ConvertResult } from './convert-checkpoint.js';
 import { buildDiffaAdapterGraph } from './diffa-adapter-graph.js';
+import { dimpleImagePrompt, dimpleProcessorConfig } from './dimple-prompt.js';
 import { ensurePlaceholderToken, mediaChatTemplate } from './media-placeholders.js';
-import { type DiffaPlan, type LladaVPlan, type MultimodalPlan, multimodalPlan } from './multimodal-config.js';
+import { type DiffaPlan, type DimplePlan, type LladaVPlan, type MultimodalPlan, multimodalPlan } from './multimodal-config.js';
 import type { OnnxGraphBuilder } from './onnx-graph-builder.js';
-import { buildMlpProjectorGraph, lladaVProjector } from './projector-graph.js';
+import { buildMlpProjectorGraph, dimpleProjector, lladaVProjector, mlpProjectorShapes } from './projector-graph.js';
+import { buildQwen2VlVisionGraph } from './qwen2-vl-vision-graph.js';
 import { buildSiglipGraph } from './siglip-graph.js';
+import { checkTensorShapes } from './tensor-layout.js';
 import { attachAudio, attachVision } from './tower-bundle.js';
 import type { WeightFormat } from './weight-format.js';
 import { buildWhisperEncoderGraph } from './whisper-encoder-graph.js';
@@ -134,9 +137,34 @@ function diffaTowers(plan: DiffaPlan, from: string, checkpoint: CheckpointTensor
   };
 }
 
-function wrapTemplate(bundle: string): void {
+function dimpleTowers(plan: DimplePlan, from: string, checkpoint: CheckpointTensors, lm: LmArchitecture, weights: WeightFormat): Towers {
+  const processorFile = join(from, 'preprocessor_config.json');
+  const processor = dimpleProcessorConfig(readJsonObject(processorFile, 'preprocessor_config.json (the Qwen2-VL image processor settings)'), plan.vision, processorFile);
+  const prompt = dimpleImagePrompt(plan, join(from, 'tokenizer.json'), lm.vocabSize);
+  const prefix = prefixOf(checkpoint, ['patch_embed.proj.weight'], 'the Qwen2.5-VL vision tower');
+  if (prefix === '') throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: the vision tower's tensors must sit under a name prefix (Dimple: "visual.")`, 'patch_embed.proj.weight');
+  const encoder = buildQwen2VlVisionGraph(plan.vision, checkpoint, { prefix, weights });
+  const projectorLayout = dimpleProjector(plan.vision.out_hidden_size, lm.hiddenSize, plan.projectorActivation);
+  const projector = buildMlpProjectorGraph(projectorLayout, checkpoint, weights);
+  // Nothing else may sit under img_projector. (its prefix is left out of the LM's check).
+  checkTensorShapes(`${checkpoint.dir} (Dimple projector)`, mlpProjectorShapes(projectorLayout), checkpoint, (name) => name.startsWith('img_projector.'));
+  return {
+    ignore: [prefix, 'img_projector.'],
+    graphs: ['vision.onnx', 'projector.onnx'],
+    attach: (bundle, progress) => {
+      wrapTemplate(bundle, { image: prompt.text });
+      return attachVision(
+        bundle,
+        { encoder, projector, placeholder: prompt.placeholder, tokensPerImage: { kind: 'grid', merge_size: plan.vision.spatial_merge_size }, processor },
+        { onInitializer: progress('vision') },
+      );
+    },
+  };
+}
+
+function wrapTemplate(bundle: string, text: { image?: string; audio?: string } = MEDIA_TEXT): void {
   const file = join(bundle, 'chat_template.jinja');
-  writeFileSync(file, mediaChatTemplate(readFileSync(file, 'utf8'), MEDIA_TEXT));
+  writeFileSync(file, mediaChatTemplate(readFileSync(file, 'utf8'), text));
 }
 
 export function convertModel(input: ConvertOptions, onProgress?: (progress: ConvertProgress) => void): ModelConvertResult {
@@ -147,10 +175,15 @@ export function convertModel(input: ConvertOptions, onProgress?: (progress: Conv
   if (!plan) return { ...convertCheckpoint(input, onProgress), family: 'lm', towerGraphs: [], notes: [] };
 
   const weights = options.data!.weights;
+  if (plan.lm.mropeSections && options.data!.ops === 'contrib') {
+    // onnxruntime's RotaryEmbedding takes one position per token; M-RoPE needs three.
+    throw new UnmaskError('invalid_parameter', `ops: "contrib" does not build multimodal rotary positions (M-RoPE) yet; convert ${plan.kind} with the standard operators`, 'ops');
+  }
   const checkpoint = CheckpointTensors.open(from);
   const lm = lmWithPrefix(plan.lm, checkpoint);
   // Building the tower graphs checks all their tensors; nothing is written yet.
-  const towers = plan.kind === 'llada-v' ? lladaVTowers(plan, from, checkpoint, lm, weights) : diffaTowers(plan, from, checkpoint, lm, weights);
+  const towers =
+    plan.kind === 'llada-v' ? lladaVTowers(plan, from, checkpoint, lm, weights) : plan.kind === 'dimple' ? dimpleTowers(plan, from, checkpoint, lm, weights) : diffaTowers(plan, from, checkpoint, lm, weights);
   const to = resolve(input.to);
   const existed = existsSync(to);
   const result = convertCheckpoint({ ...input, ignoreTensorPrefixes: [...(input.ignoreTensorPrefixes ?? []), ...towers.ignore] }, onProgress, lm);

@@ -20,3 +20,6 @@ export { convertModel, IMAGE_PLACEHOLDER, AUDIO_PLACEHOLDER, MEDIA_TEXT, type Mo
 export { multimodalKind, multimodalPlan, lladaVPlan, diffaPlan, type MultimodalKind, type MultimodalPlan, type LladaVPlan, type DiffaPlan } from './multimodal-config.js';
 export { ensurePlaceholderToken, mediaChatTemplate, type MediaText } from './media-placeholders.js';
 export { PICKLE_FILES } from './checkpoint-tensors.js';
+export { dimplePlan, DIMPLE_DEFAULT_MROPE_SECTION, type DimplePlan } from './dimple-config.js';
+export { dimpleImagePrompt, dimpleProcessorConfig, DIMPLE_IMAGE_PAD, DIMPLE_VISION_START, DIMPLE_VISION_END, type DimpleImagePrompt } from './dimple-prompt.js';
+export { checkMropeSections, mropeAngles, mropeComponentOf, type MropeSections } from './mrope-rotary.js';

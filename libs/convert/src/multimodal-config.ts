@@ -8,8 +8,8 @@
  *   (−2: last layer dropped), `mm_projector_type: "mlp2x_gelu"`, `mm_hidden_size`.
  * - **DIFFA** (`model_type: "diffa"`, or `whisper_config` with `llm_config`): the LM's config in
  *   `llm_config`, the Whisper encoder's in `whisper_config`, `prompt_size`, `whisper_model_id`.
- * - **Dimple** (`model_type` containing "dimple", or a Qwen2.5-VL `vision_config`): refused until
- *   the LM graph builds M-RoPE.
+ * - **Dimple** (`model_type` containing "dimple", or a Qwen2.5-VL `vision_config`): Dream's LM with
+ *   multimodal rotary positions, the Qwen2.5-VL tower and its MLP projector (`dimple-config.ts`).
  *
  * The field names are those of the public code (ML-GSAI/LLaDA-V, NKU-HLT/DIFFA, yu-rp/Dimple);
  * no real config.json of these checkpoints was available offline, so each schema states what it
@@ -19,6 +19,7 @@ import { UnmaskError } from '@unmask/core';
 import { z } from 'zod';
 import { architectureFromConfig, type LmArchitecture } from './checkpoint-config.js';
 import { diffaAdapterLayout, type DiffaAdapterLayout } from './diffa-adapter-layout.js';
+import { type DimplePlan, dimplePlan } from './dimple-config.js';
 import { parseSiglipVisionConfig, SIGLIP_SO400M_PATCH14_384, type SiglipVisionConfig } from './siglip-graph.js';
 import { parseWhisperEncoderConfig, type WhisperEncoderConfig } from './whisper-encoder-graph.js';
 
@@ -43,7 +44,8 @@ export interface DiffaPlan {
   readonly notes: readonly string[];
 }
 
-export type MultimodalPlan = LladaVPlan | DiffaPlan;
+export type { DimplePlan } from './dimple-config.js';
+export type MultimodalPlan = LladaVPlan | DiffaPlan | DimplePlan;
 
 const count = z.number().int().positive();
 
@@ -137,7 +139,7 @@ export function diffaPlan(config: Record<string, unknown>, file = 'config.json')
   return { kind: 'diffa', lm: { ...lm, modelType: 'diffa' }, whisper, adapter, notes: [] };
 }
 
-/** The plan for a multimodal config; undefined for a plain LM; Dimple refused (M-RoPE). */
+/** The plan for a multimodal config; undefined for a plain LM. */
 export function multimodalPlan(config: Record<string, unknown>, file = 'config.json'): MultimodalPlan | undefined {
   switch (multimodalKind(config)) {
     case undefined:
@@ -147,10 +149,6 @@ export function multimodalPlan(config: Record<string, unknown>, file = 'config.j
     case 'diffa':
       return diffaPlan(config, file);
     case 'dimple':
-      throw new UnmaskError(
-        'invalid_bundle',
-        `${file}: this is a Dimple checkpoint, which unmask convert does not convert yet: not yet: M-RoPE (Dimple's LM rotates positions in [16, 24, 24] sections of (temporal, height, width) ids, which the converter's LM graph does not build; the Qwen2.5-VL tower and projector builders exist)`,
-        'model_type',
-      );
+      return dimplePlan(config, file);
   }
 }
