@@ -13,6 +13,8 @@ export interface MediaFeatures {
   readonly kind: 'image' | 'audio';
   readonly tokens: number;
   readonly data: Float32Array;
+  /** `image_grid_thw` of a Qwen2-VL style image (patches before merging), for M-RoPE positions. */
+  readonly grid?: readonly [t: number, h: number, w: number];
 }
 
 export interface MediaLimits {
@@ -47,7 +49,8 @@ export class ImageTower {
     if (this.expectedTokens !== undefined && features.tokens !== this.expectedTokens) {
       throw new UnmaskError('invalid_bundle', `the vision graph returned ${features.tokens} tokens; the manifest's vision.tokens_per_image says ${this.expectedTokens}`, 'vision.tokens_per_image');
     }
-    return { kind: 'image', tokens: features.tokens, data: features.image_embeds.data as Float32Array };
+    const grid = features.image_grid_thw ? (Array.from(features.image_grid_thw.data as ArrayLike<number | bigint>, Number) as [number, number, number]) : undefined;
+    return { kind: 'image', tokens: features.tokens, data: features.image_embeds.data as Float32Array, ...(grid ? { grid } : {}) };
   }
 }
 

@@ -5,10 +5,13 @@
  */
 import { UnmaskError, type Bundle, type ChatMessage, type SplicedEmbeddings } from '@unmask/core';
 import type { MediaFeatures } from './media-encoders.js';
+import { type GridSpan, mropePositionTable } from './mrope-positions.js';
 
 export interface BuiltPrompt {
   readonly promptIds: number[];
   readonly embeddings: SplicedEmbeddings[];
+  /** Only when the bundle's LM uses M-RoPE: the prompt's [3, prompt] positions (mrope-positions.ts). */
+  readonly mropePositions?: Int32Array;
 }
 
 /** The chat message for a prompt with media: images first, then sounds, then the text. */
@@ -44,6 +47,7 @@ export function buildPrompt(bundle: Bundle, messages: readonly ChatMessage[], me
   const queues = { image: media.filter((m) => m.kind === 'image'), audio: media.filter((m) => m.kind === 'audio') };
   const promptIds: number[] = [];
   const embeddings: SplicedEmbeddings[] = [];
+  const grids: GridSpan[] = [];
   for (const id of ids) {
     const kind = id === placeholderOf.image && queues.image.length > 0 ? 'image' : id === placeholderOf.audio && queues.audio.length > 0 ? 'audio' : undefined;
     if (!kind) {
@@ -52,7 +56,15 @@ export function buildPrompt(bundle: Bundle, messages: readonly ChatMessage[], me
     }
     const features = queues[kind].shift() as MediaFeatures;
     embeddings.push({ offset: promptIds.length, count: features.tokens, data: features.data });
+    if (features.grid) grids.push({ offset: promptIds.length, count: features.tokens, grid: features.grid });
     for (let i = 0; i < features.tokens; i++) promptIds.push(id);
   }
-  return { promptIds, embeddings };
+  if (bundle.manifest.lm.position_ids !== 'mrope') return { promptIds, embeddings };
+  // M-RoPE: each image needs its grid; the merge size is the manifest's (grid token count).
+  const perImage = bundle.manifest.vision?.tokens_per_image;
+  const images = media.filter((m) => m.kind === 'image');
+  if (images.length > 0 && (images.some((m) => m.grid === undefined) || perImage?.kind !== 'grid')) {
+    throw new UnmaskError('invalid_bundle', 'an M-RoPE model needs each image\'s image_grid_thw and a vision.tokens_per_image of kind "grid" (its merge size)', 'vision.tokens_per_image');
+  }
+  return { promptIds, embeddings, mropePositions: mropePositionTable(promptIds.length, grids, perImage?.kind === 'grid' ? perImage.merge_size : 1) };
 }

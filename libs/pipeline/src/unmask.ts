@@ -136,13 +136,14 @@ export class Unmask {
     const media: MediaFeatures[] = [];
     for (const [i, bytes] of images.entries()) media.push(await (this.images as ImageTower).encode(bytes, this.limits.image, images.length > 1 ? `images[${i}]` : 'image'));
     for (const [i, bytes] of sounds.entries()) media.push(await (this.sounds as AudioTower).encode(bytes, this.limits.audio, sounds.length > 1 ? `audio[${i}]` : 'audio'));
-    const { promptIds, embeddings } = buildPrompt(this.bundle, [userMessage(request.prompt, images.length, sounds.length)], media);
+    const { promptIds, embeddings, mropePositions } = buildPrompt(this.bundle, [userMessage(request.prompt, images.length, sounds.length)], media);
     const template =
       request.template ??
       (request.jsonSchema !== undefined ? scaffoldFromJsonSchema(request.jsonSchema, { encode: (text) => this.bundle.tokenizer.encode(text) }) : undefined);
     const run = this.engine.generate({
       promptIds,
       embeddings,
+      ...(mropePositions ? { mropePositions } : {}),
       ...(template ? { template } : { maxTokens: request.maxTokens ?? 32 }),
       strategy: request.strategy,
       ...(request.sampling ? { sampling: request.sampling } : {}),
