@@ -60,8 +60,9 @@ memory stays far below the checkpoint's size; graphs over 2 GB keep their weight
 Works now: LLaDA language models (model_type llada, model.transformer.* tensors), the same model
 in Llama layout, Qwen2 / Dream layout language models, and whole multimodal checkpoints:
 LLaDA-V (LM + SigLIP + projector; reads preprocessor_config.json, adds an <image> placeholder)
-and DIFFA (LM + Whisper encoder + adapters; safetensors only, adds an <audio> placeholder).
-Not yet: Dimple (M-RoPE), LLaDA-V's anyres tiling.
+DIFFA (LM + Whisper encoder + adapters; safetensors only, adds an <audio> placeholder) and
+Dimple (Dream LM with M-RoPE + Qwen2.5-VL tower + projector; <|image_pad|> per merged patch).
+Not yet: LLaDA-V's anyres tiling; --ops contrib for Dimple (M-RoPE).
 
 Options
   --from DIR             the checkpoint folder
