@@ -7,12 +7,12 @@
  *     [--weights fp32,int8,int4] [--ops standard,contrib] [--seqs 64,256] [--logits 32] [--runs 3] [--threads 1]
  *
  * The checkpoint is written once; each (format, operators) pair is converted in a child process
- * (its time and peak RSS measured alone), then loaded with loadBundle in another child, which
- * runs one warm-up forward and `runs` timed forwards per segment length (one row, positions
- * 0..S−1, `logits` logit rows at the end of the segment, as a diffusion block asks) and reports
- * the median, the RSS after loading and the peak RSS. The operator sets of one format run one
- * after the other, so their times are taken under the same load. With a small `--vocab` the
- * time is the layers' (the head costs logits × d × vocab); divide by `--layers` for one layer.
+ * (its time and peak RSS measured alone). The bundles of one format are then loaded with
+ * loadBundle together in another child (the RSS each adds is reported), which runs one warm-up
+ * and `runs` timed forwards per segment length (one row, positions 0..S−1, `logits` logit rows at
+ * the end of the segment, as a diffusion block asks), alternating between the bundles so that
+ * both operator sets see the same machine load, and reports the medians. With a small `--vocab`
+ * the time is the layers' (the head costs logits × d × vocab); divide by `--layers` for one layer.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -70,26 +70,35 @@ if (values.convert) {
   convertCheckpoint({ from, to, weights: values.format as WeightFormat, ops: values['ops-one'] as LmOps });
   process.stdout.write(JSON.stringify({ seconds: (Date.now() - started) / 1000, maxRssKiB: process.resourceUsage().maxRSS }));
 } else if (values.load) {
-  const started = Date.now();
-  const bundle = await loadBundle(values.load, { poolSize: 1, sessionOptions: { intraOpNumThreads: threads } });
-  const loadSeconds = (Date.now() - started) / 1000;
-  const rssAfterLoad = process.memoryUsage().rss;
-  const forward: Record<string, number> = {};
+  // Every bundle of one format at once, their forwards interleaved (A, B, A, B, …) so that a
+  // change in the machine's load hits each operator set alike.
+  const dirs = values.load.split(',');
+  const results: LoadResult[] = [];
+  const bundles = [];
+  for (const dir of dirs) {
+    const rssBefore = process.memoryUsage().rss;
+    const started = Date.now();
+    bundles.push(await loadBundle(dir, { poolSize: 1, sessionOptions: { intraOpNumThreads: threads } }));
+    results.push({ loadSeconds: (Date.now() - started) / 1000, rssAfterLoad: process.memoryUsage().rss - rssBefore, forward: {}, maxRssKiB: 0 });
+  }
   for (const seq of seqs) {
     const ids = Array.from({ length: seq }, (_, i) => [1, 4, 3][i % 3]!);
     const positions = ids.map((_, i) => i);
     const wanted = positions.slice(Math.max(0, seq - logits));
-    const times: number[] = [];
+    const times: number[][] = bundles.map(() => []);
     for (let r = 0; r <= runs; r++) {
-      const t = process.hrtime.bigint();
-      const [row] = await bundle.model.forward([{ inputIds: ids, positionIds: positions, logitsIndices: wanted }]);
-      if (!Array.from(row!.logits.subarray(0, 64)).every(Number.isFinite)) throw new Error('non-finite logits');
-      if (r > 0) times.push(Number(process.hrtime.bigint() - t) / 1e9);
+      for (const [b, bundle] of bundles.entries()) {
+        const t = process.hrtime.bigint();
+        const [row] = await bundle.model.forward([{ inputIds: ids, positionIds: positions, logitsIndices: wanted }]);
+        if (!Array.from(row!.logits.subarray(0, 64)).every(Number.isFinite)) throw new Error('non-finite logits');
+        if (r > 0) times[b]!.push(Number(process.hrtime.bigint() - t) / 1e9);
+      }
     }
-    forward[seq] = median(times);
+    times.forEach((t, b) => (results[b]!.forward[seq] = median(t)));
   }
-  await bundle.close();
-  process.stdout.write(JSON.stringify({ loadSeconds, rssAfterLoad, forward, maxRssKiB: process.resourceUsage().maxRSS } satisfies LoadResult));
+  await Promise.all(bundles.map((b) => b.close()));
+  const maxRssKiB = process.resourceUsage().maxRSS;
+  process.stdout.write(JSON.stringify(results.map((r) => ({ ...r, maxRssKiB }))));
 } else {
   const shape = { d: Number(values.d), heads: Number(values.heads), layers: Number(values.layers), mlp: Number(values.mlp), vocab: Number(values.vocab) };
   const work = mkdtempSync(join(tmpdir(), 'unmask-lm-speed-'));
@@ -102,19 +111,22 @@ if (values.convert) {
     console.log(`one intra-op thread${threads === 1 ? '' : `s: ${threads}`}; forward: 1 row, ${logits} logit rows, median of ${runs} after a warm-up; load average at start ${load()}`);
     const rows: Record<string, unknown>[] = [];
     for (const weights of values.weights.split(',') as WeightFormat[]) {
-      for (const ops of values.ops.split(',') as LmOps[]) {
-        const to = join(work, `bundle-${weights}-${ops}`);
-        const converted = JSON.parse(child(['--convert', from, '--convert', to, '--format', weights, '--ops-one', ops])) as { seconds: number; maxRssKiB: number };
-        const bundleBytes = folderBytes(to);
-        const loaded = JSON.parse(child(['--load', to, '--seqs', values.seqs, '--logits', values.logits, '--runs', values.runs, '--threads', values.threads])) as LoadResult;
-        rmSync(to, { recursive: true, force: true });
-        const times = seqs.map((s) => `S=${s}: ${loaded.forward[s]!.toFixed(3)} s`).join(', ');
+      const opsList = values.ops.split(',') as LmOps[];
+      const dirs = opsList.map((ops) => join(work, `bundle-${weights}-${ops}`));
+      const converted = opsList.map((ops, i) => ({ ...(JSON.parse(child(['--convert', from, '--convert', dirs[i]!, '--format', weights, '--ops-one', ops])) as { seconds: number; maxRssKiB: number }), bundleBytes: folderBytes(dirs[i]!) }));
+      const loaded = JSON.parse(child(['--load', dirs.join(','), '--seqs', values.seqs, '--logits', values.logits, '--runs', values.runs, '--threads', values.threads])) as LoadResult[];
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      opsList.forEach((ops, i) => {
+        const c = converted[i]!;
+        const l = loaded[i]!;
+        const times = seqs.map((s) => `S=${s}: ${l.forward[s]!.toFixed(3)} s`).join(', ');
         console.log(
-          `${weights} ${ops}: bundle ${gib(bundleBytes)}; conversion ${converted.seconds.toFixed(1)} s, peak RSS ${gib(converted.maxRssKiB * 1024)}; ` +
-            `load ${loaded.loadSeconds.toFixed(1)} s, RSS after ${gib(loaded.rssAfterLoad)}, peak ${gib(loaded.maxRssKiB * 1024)}; forward ${times} (load average ${load()})`,
+          `${weights} ${ops}: bundle ${gib(c.bundleBytes)}; conversion ${c.seconds.toFixed(1)} s, peak RSS ${gib(c.maxRssKiB * 1024)}; ` +
+            `load ${l.loadSeconds.toFixed(1)} s, RSS added by the bundle ${gib(l.rssAfterLoad)}; forward ${times} (load average ${load()})`,
         );
-        rows.push({ weights, ops, bundleBytes, convert: converted, ...loaded });
-      }
+        rows.push({ weights, ops, convert: c, ...l });
+      });
+      console.log(`  peak RSS of the process holding the ${opsList.length} bundles: ${gib(loaded[0]!.maxRssKiB * 1024)}`);
     }
     console.log(JSON.stringify({ shape, logits, runs, threads, rows }));
   } finally {
