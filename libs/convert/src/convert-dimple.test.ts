@@ -51,9 +51,11 @@ describe('the Dimple config', () => {
     assert.deepEqual([plan.imageTokenId, plan.visionStartTokenId, plan.visionEndTokenId], [28, 26, 27]);
   });
 
-  it('reads a top-level mrope_section too, and falls back to DimpleConfig’s [16, 24, 24] with a note', () => {
+  it('reads rope_parameters.mrope_section or a top-level mrope_section too, and falls back to DimpleConfig’s [16, 24, 24] with a note', () => {
     const { rope_scaling: _r, ...rest } = config;
     assert.deepEqual(dimplePlan({ ...rest, mrope_section: [4, 2, 2] }).lm.mropeSections, [4, 2, 2]);
+    const newer = dimplePlan({ ...rest, rope_parameters: { rope_type: 'mrope', rope_theta: 5000, mrope_section: [2, 2, 4] } });
+    assert.deepEqual([newer.lm.mropeSections, newer.lm.ropeTheta], [[2, 2, 4], 5000]);
     const big = { ...rest, hidden_size: 3584, num_attention_heads: 28, num_key_value_heads: 4, intermediate_size: 18944 };
     const plan = dimplePlan(big);
     assert.deepEqual(plan.lm.mropeSections, [16, 24, 24]);

@@ -5,7 +5,8 @@
  * - The LM is Dream's (Qwen2 layout: `model.embed_tokens`, `model.layers.N.*` with q/k/v biases,
  *   `model.norm`, `lm_head`; full bidirectional attention; logits shifted by one position) with
  *   the LM's fields at the top level of config.json, and multimodal rotary positions: sections
- *   from `rope_scaling.mrope_section` or the top-level `mrope_section` (DimpleConfig's default
+ *   from `rope_scaling.mrope_section`, `rope_parameters.mrope_section` (newer transformers) or
+ *   the top-level `mrope_section` (DimpleConfig's default
  *   [16, 24, 24] when neither is given).
  * - The vision tower is Qwen2.5-VL's, described by `vision_config`, stored under `visual.`.
  * - The projector is `img_projector.linear_1` (out_hidden_size → hidden) → `hidden_act` →
@@ -39,13 +40,14 @@ export interface DimplePlan {
 const id = z.number().int().nonnegative().optional();
 const sections = z.array(z.number().int().nonnegative());
 
+const ropeFields = z.looseObject({ type: z.string().optional(), rope_type: z.string().optional(), mrope_section: sections.optional() });
+
 const dimpleSchema = z.looseObject({
   vision_config: z.record(z.string(), z.unknown(), { error: 'must be the Qwen2.5-VL vision tower\'s config (an object)' }),
   hidden_act: z.enum(['silu', 'gelu', 'gelu_pytorch_tanh'], { error: 'the projector implements silu, gelu and gelu_pytorch_tanh' }).default('silu'),
   mrope_section: sections.optional(),
-  rope_scaling: z
-    .looseObject({ type: z.string().optional(), rope_type: z.string().optional(), mrope_section: sections.optional() })
-    .nullish(),
+  rope_scaling: ropeFields.nullish(),
+  rope_parameters: ropeFields.nullish(),
   image_token_id: id,
   vision_start_token_id: id,
   vision_end_token_id: id,
@@ -64,17 +66,25 @@ export function dimplePlan(config: Record<string, unknown>, file = 'config.json'
     fail(file, issue.path.join('.') || 'config', issue.message);
   }
   const c = parsed.data;
-  const ropeType = c.rope_scaling?.rope_type ?? c.rope_scaling?.type;
-  if (ropeType !== undefined && ropeType !== 'mrope' && ropeType !== 'default') {
-    fail(file, 'rope_scaling.type', `is "${ropeType}"; Dimple's LM is built with the plain multimodal rotary ("mrope" / "default")`);
+  for (const field of ['rope_scaling', 'rope_parameters'] as const) {
+    const ropeType = c[field]?.rope_type ?? c[field]?.type;
+    if (ropeType !== undefined && ropeType !== 'mrope' && ropeType !== 'default') {
+      fail(file, `${field}.type`, `is "${ropeType}"; Dimple's LM is built with the plain multimodal rotary ("mrope" / "default")`);
+    }
   }
-  // The LM fields are Qwen2's at the top level; rope_scaling only carries the M-RoPE sections.
-  const { rope_scaling: _ropeScaling, ...lmFields } = config;
-  const lm = architectureFromConfig({ ...lmFields, model_type: 'qwen2' }, `${file} (Dimple's language model)`);
+  // The LM fields are Qwen2's at the top level; rope_scaling only carries the M-RoPE sections,
+  // and a rope_parameters of type "mrope" is otherwise the default rotary (its θ is kept).
+  const { rope_scaling: _ropeScaling, rope_parameters: ropeParameters, ...lmFields } = config;
+  const lmConfig = c.rope_parameters ? { ...lmFields, rope_parameters: { ...(ropeParameters as object), rope_type: 'default' } } : lmFields;
+  const lm = architectureFromConfig({ ...lmConfig, model_type: 'qwen2' }, `${file} (Dimple's language model)`);
   const notes: string[] = [];
-  const given = c.rope_scaling?.mrope_section ?? c.mrope_section;
+  const [given, field] = c.rope_scaling?.mrope_section
+    ? [c.rope_scaling.mrope_section, 'rope_scaling.mrope_section']
+    : c.rope_parameters?.mrope_section
+      ? [c.rope_parameters.mrope_section, 'rope_parameters.mrope_section']
+      : [c.mrope_section, 'mrope_section'];
   if (given === undefined) notes.push(`config.json names no mrope_section: DimpleConfig's default ${JSON.stringify(DIMPLE_DEFAULT_MROPE_SECTION)} is used`);
-  const mropeSections = checkMropeSections(given ?? DIMPLE_DEFAULT_MROPE_SECTION, lm.headDim, `${file}: ${c.rope_scaling?.mrope_section ? 'rope_scaling.mrope_section' : 'mrope_section'}`);
+  const mropeSections = checkMropeSections(given ?? DIMPLE_DEFAULT_MROPE_SECTION, lm.headDim, `${file}: ${field}`);
   const vision = parseQwen2VlVisionConfig(c.vision_config, `${file}: vision_config`);
   return {
     kind: 'dimple',
