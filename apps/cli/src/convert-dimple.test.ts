@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ForwardRow, type ForwardRowResult, SafetensorsFile } from '@unmask/core';
-import { buildPrompt, ImageTower, Unmask, userMessage } from '@unmask/pipeline';
+import { buildPrompt, ImageTower, mropePositionTable, Unmask, userMessage } from '@unmask/pipeline';
 import { DIMPLE_FIXTURE, DIMPLE_IMAGE, makeDimpleCheckpoint } from '../../../libs/convert/test-support/dimple-fixture.js';
 import type { Io } from './ask-command.js';
 import { convertCommand } from './convert-command.js';
@@ -66,6 +66,19 @@ describe('a converted Dimple bundle answers an image prompt with 3-D positions',
     for (let c = 0; c < 3; c++) {
       assert.deepEqual(Array.from({ length: P }, (_, a) => at(built.mropePositions!, P, c, a)), Array.from({ length: P }, (_, a) => at(referencePositions, S, c, a)), `component ${c}`);
     }
+  });
+
+  it('numbers a two-image prompt as the PyTorch reference does (the second image after the first’s max + 1)', () => {
+    const ids = reference.integers('two_images.input_ids').data;
+    const grids = reference.integers('two_images.image_grid_thw').data;
+    const spans: { offset: number; count: number; grid: [number, number, number] }[] = [];
+    ids.forEach((id, i) => {
+      if (id !== 28) return;
+      if (ids[i - 1] === 28) spans[spans.length - 1]!.count += 1;
+      else spans.push({ offset: i, count: 1, grid: [grids[3 * spans.length]!, grids[3 * spans.length + 1]!, grids[3 * spans.length + 2]!] });
+    });
+    assert.deepEqual(spans.map((s) => s.count), [35, 11]);
+    assert.deepEqual(Array.from(mropePositionTable(ids.length, spans, 2)), reference.integers('two_images.position_ids').data);
   });
 
   for (const cache of ['none', 'prefix', 'dual'] as const) {

@@ -74,21 +74,24 @@ t, h, w = grid[0], grid[1] // MERGE, grid[2] // MERGE
 ids = [1, 4, START] + [IMAGE] * (t * h * w) + [END, 30, 31, 29, 2, 1, 5] + [MASK] * 4
 
 
-def positions_3d(ids):
-    """(3, S): text at a running index; an image block at its grid indices offset by its start."""
-    rows, nxt, i = [], 0, 0
+def positions_3d(ids, grids):
+    """(3, S): text at a running index; each image block (in order, one grid each) at its merged
+    grid indices offset by where it starts; the text after a block one past the largest index."""
+    rows, nxt, i, grids = [], 0, 0, list(grids)
     while i < len(ids):
         if ids[i] != IMAGE:
             rows.append((nxt, nxt, nxt))
             nxt += 1
             i += 1
             continue
-        for ti in range(t):
-            for hi in range(h):
-                for wi in range(w):
+        gt, gh, gw = grids.pop(0)
+        bt, bh, bw = gt, gh // MERGE, gw // MERGE
+        for ti in range(bt):
+            for hi in range(bh):
+                for wi in range(bw):
                     rows.append((nxt + ti, nxt + hi, nxt + wi))
         nxt = max(max(r) for r in rows) + 1
-        i += t * h * w
+        i += bt * bh * bw
     return torch.tensor(rows, dtype=torch.int64).T
 
 
@@ -124,9 +127,14 @@ def forward(ids, pos):
     return rms(x, lm['model.norm.weight']) @ lm['lm_head.weight'].T
 
 
-pos = positions_3d(ids)
+pos = positions_3d(ids, [grid])
 with torch.no_grad():
     logits = forward(ids, pos)
+# Positions only: two images (input0's 1 × 10 × 14 grid, then the tower fixture's image 2,
+# 1 × 22 × 2) with text around them, as the pipeline would lay out a two-image prompt.
+grid_2 = tower['image_grid_thw.2'][0].tolist()
+two = [1, 4, START] + [IMAGE] * 35 + [END, START] + [IMAGE] * (grid_2[1] * grid_2[2] // MERGE ** 2) + [END, 30, 2, 1, 5]
+pos_two = positions_3d(two, [grid, grid_2])
 save(f'{HERE}/projector.safetensors', projector)
 save(f'{HERE}/reference.safetensors', {
     'input_ids': torch.tensor([ids], dtype=torch.int64),
@@ -134,5 +142,8 @@ save(f'{HERE}/reference.safetensors', {
     'image_grid_thw': torch.tensor([grid], dtype=torch.int64),
     'image_embeds': image_embeds,
     'logits': logits.unsqueeze(0),
+    'two_images.input_ids': torch.tensor([two], dtype=torch.int64),
+    'two_images.image_grid_thw': torch.tensor([grid, grid_2], dtype=torch.int64),
+    'two_images.position_ids': pos_two.unsqueeze(1),
 })
 print('S', len(ids), 'grid', grid, 'positions max', pos.max().item(), 'logits', tuple(logits.shape))
