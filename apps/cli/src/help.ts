@@ -62,7 +62,7 @@ in Llama layout, Qwen2 / Dream layout language models, and whole multimodal chec
 LLaDA-V (LM + SigLIP + projector; reads preprocessor_config.json, adds an <image> placeholder)
 DIFFA (LM + Whisper encoder + adapters; safetensors only, adds an <audio> placeholder) and
 Dimple (Dream LM with M-RoPE + Qwen2.5-VL tower + projector; <|image_pad|> per merged patch).
-Not yet: LLaDA-V's anyres tiling; --ops contrib for Dimple (M-RoPE).
+Not yet: LLaDA-V's anyres tiling.
 
 Options
   --from DIR             the checkpoint folder

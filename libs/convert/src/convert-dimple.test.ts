@@ -189,9 +189,5 @@ describe('unmask convert on a Dimple checkpoint', () => {
       refused({ preprocessor: (p) => ({ ...p, merge_size: 4 }) }, /preprocessor_config\.json: merge_size is 4, but the vision tower .* uses 2/);
       refused({ preprocessor: (p) => ({ ...p, image_processor_type: 'SiglipImageProcessor' }) }, /image_processor_type is "SiglipImageProcessor"/);
     });
-
-    it('refuses the contrib operators, which take one position per token', () => {
-      refused({}, /ops: "contrib" does not build multimodal rotary positions \(M-RoPE\) yet/, { ops: 'contrib' });
-    });
   });
 });

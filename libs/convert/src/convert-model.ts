@@ -175,10 +175,6 @@ export function convertModel(input: ConvertOptions, onProgress?: (progress: Conv
   if (!plan) return { ...convertCheckpoint(input, onProgress), family: 'lm', towerGraphs: [], notes: [] };
 
   const weights = options.data!.weights;
-  if (plan.lm.mropeSections && options.data!.ops === 'contrib') {
-    // onnxruntime's RotaryEmbedding takes one position per token; M-RoPE needs three.
-    throw new UnmaskError('invalid_parameter', `ops: "contrib" does not build multimodal rotary positions (M-RoPE) yet; convert ${plan.kind} with the standard operators`, 'ops');
-  }
   const checkpoint = CheckpointTensors.open(from);
   const lm = lmWithPrefix(plan.lm, checkpoint);
   // Building the tower graphs checks all their tensors; nothing is written yet.

@@ -39,8 +39,9 @@ export interface ContribLayerInputs {
   /** A float32 checkpoint tensor as an initializer. */
   readonly weight: (name: string) => string;
   /**
-   * A rotary of its own on [batch, heads, seq, D] (M-RoPE, which RotaryEmbedding cannot express);
-   * when given it replaces RotaryEmbedding.
+   * A rotary of its own on [batch, heads, seq, D]: lm-graph.ts passes its M-RoPE rotary (sections
+   * of the frequencies turned by [3, batch, seq] position ids), which RotaryEmbedding cannot
+   * express. When given it replaces RotaryEmbedding; the rest stays contrib.
    */
   readonly rotate?: (heads: string) => string;
 }
@@ -61,13 +62,17 @@ export function contribLayers(g: OnnxGraphBuilder, arch: LmArchitecture, inputs:
   const qHeads = flat('q_heads', [numHeads, D]);
   const flatHeads = g.int64s('contrib_flat_heads', [-1, numHeads * D]);
 
-  // cos/sin tables for positions 0..max(position_ids): [P, D/2].
-  const invFreq = Float32Array.from({ length: D / 2 }, (_, j) => 1 / arch.ropeTheta ** ((2 * j) / D));
-  const count = g.op('Add', [g.op('ReduceMax', [positionIds], { keepdims: 0 }), g.int64s('contrib_one', [1], [])]);
-  const table = g.op('Range', [g.int64s('contrib_zero', [0], []), count, g.int64s('contrib_step', [1], [])]);
-  const angles = g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [table], { to: 1 }), g.int64s('contrib_axis_one', [1])]), g.floats('contrib_inv_freq', invFreq)]);
-  const cosCache = g.op('Cos', [angles]);
-  const sinCache = g.op('Sin', [angles]);
+  // cos/sin tables for positions 0..max(position_ids): [P, D/2] (only when RotaryEmbedding is used).
+  let caches: [string, string] | undefined;
+  const rotaryCaches = (): [string, string] => {
+    if (caches) return caches;
+    const invFreq = Float32Array.from({ length: D / 2 }, (_, j) => 1 / arch.ropeTheta ** ((2 * j) / D));
+    const count = g.op('Add', [g.op('ReduceMax', [positionIds], { keepdims: 0 }), g.int64s('contrib_one', [1], [])]);
+    const table = g.op('Range', [g.int64s('contrib_zero', [0], []), count, g.int64s('contrib_step', [1], [])]);
+    const angles = g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [table], { to: 1 }), g.int64s('contrib_axis_one', [1])]), g.floats('contrib_inv_freq', invFreq)]);
+    caches = [g.op('Cos', [angles]), g.op('Sin', [angles])];
+    return caches;
+  };
   const toHeads = (x2d: string, shape: string) => g.op('Transpose', [g.op('Reshape', [x2d, shape])], { perm: [0, 2, 1, 3] });
   /** [batch · seq, n · D] → rotated [batch, seq, n · D]. */
   const rotary = (x2d: string, heads: number, rows: string, headsShape: string) => {
@@ -75,7 +80,8 @@ export function contribLayers(g: OnnxGraphBuilder, arch: LmArchitecture, inputs:
       const rotated = inputs.rotate(toHeads(x2d, headsShape));
       return g.op('Reshape', [g.op('Transpose', [rotated], { perm: [0, 2, 1, 3] }), rows]);
     }
-    return g.domainOp(MS, 1, 'RotaryEmbedding', [g.op('Reshape', [x2d, rows]), positionIds, cosCache, sinCache], { interleaved: 0, num_heads: heads });
+    const [cos, sin] = rotaryCaches();
+    return g.domainOp(MS, 1, 'RotaryEmbedding', [g.op('Reshape', [x2d, rows]), positionIds, cos, sin], { interleaved: 0, num_heads: heads });
   };
 
   // Key padding as an additive bias [batch, 1, seq, total].

@@ -3,10 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Bundle, loadBundle, UnmaskError } from '@unmask/core';
+import { type Bundle, loadBundle, SafetensorsFile, UnmaskError } from '@unmask/core';
 import { LLAMA_CHECKPOINT, LLAMA_FIXTURE, lladaConfig, makeCheckpoint, toLladaName } from '../test-support/checkpoint-fixtures.js';
+import { DIMPLE_FIXTURE, makeDimpleCheckpoint } from '../test-support/dimple-fixture.js';
 import { checkParity, QWEN2_FIXTURE, referenceOf, type Reference, relativeError, VOCAB } from '../test-support/lm-parity.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
+import { convertModel } from './convert-model.js';
 
 const CONTRIB_OPS = ['SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'RotaryEmbedding', 'MultiHeadAttention'];
 
@@ -111,6 +113,37 @@ describe('the LM graph in onnxruntime contrib operators (ops: contrib)', () => {
       const [b] = await standard.model.forward([row]);
       const { relative } = relativeError(a!.logits, b!.logits);
       assert.ok(relative < 1e-4, `relative ${relative}`);
+    });
+  });
+
+  describe('a Dimple checkpoint (M-RoPE: the graph’s own rotary, the rest in contrib operators)', () => {
+    it('gives the PyTorch reference logits of a row with an image at its 3-D positions within 1e-3 relative, and the standard graph’s within 1e-5', async (t) => {
+      const from = makeDimpleCheckpoint();
+      checkpoints.push(from);
+      const reference = SafetensorsFile.read(join(DIMPLE_FIXTURE, 'reference.safetensors'));
+      const inputIds = reference.integers('input_ids').data;
+      const all = Array.from({ length: inputIds.length }, (_, i) => i);
+      const row = {
+        inputIds,
+        positionIds: all,
+        mropePositionIds: reference.integers('position_ids').data,
+        embeddings: [{ offset: inputIds.indexOf(28), count: 35, data: reference.float32('image_embeds').data }],
+        logitsIndices: all,
+      };
+      const logits = async (ops: 'standard' | 'contrib') => {
+        convertModel({ from, to: join(work, `dimple-${ops}`), ops });
+        const bundle = await loadBundle(join(work, `dimple-${ops}`), { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
+        open.push(bundle);
+        return (await bundle.model.forward([row]))[0]!.logits;
+      };
+      const contrib = await logits('contrib');
+      assert.ok(!usesOp(join(work, 'dimple-contrib', 'lm.onnx'), 'RotaryEmbedding'));
+      assert.ok(usesOp(join(work, 'dimple-contrib', 'lm.onnx'), 'MultiHeadAttention'));
+      const toReference = relativeError(contrib, reference.float32('logits').data);
+      const toStandard = relativeError(contrib, await logits('standard'));
+      t.diagnostic(`relative to PyTorch ${toReference.relative.toExponential(2)}, to the standard graph ${toStandard.relative.toExponential(2)}`);
+      assert.ok(toReference.relative < 1e-3);
+      assert.ok(toStandard.relative < 1e-5);
     });
   });
 

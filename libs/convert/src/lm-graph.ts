@@ -104,7 +104,7 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
   const heads = (x2d: string, shape: string) => g.op('Transpose', [g.op('Reshape', [x2d, shape])], { perm: [0, 2, 1, 3] });
 
   let hidden = g.op('Reshape', [embeds, flatHidden]);
-  if (ops === 'contrib') hidden = contribLayers(g, arch, { embeds, attentionMask, positionIds, hidden, layers: names.layers, linear, weight });
+  if (ops === 'contrib') hidden = contribLayers(g, arch, { embeds, attentionMask, positionIds, hidden, layers: names.layers, linear, weight, ...(arch.mropeSections ? { rotate: rotary } : {}) });
   else names.layers.forEach((layer, i) => {
     const normed = rmsNorm(hidden, layer.attnNorm);
     const q = rotary(heads(linear(normed, layer.q, layer.qBias), qShape));
