@@ -70,9 +70,10 @@ Options
   --weights FORMAT       fp32 (default); fp16 (half the file size, same RAM and speed);
                          int8 (8-bit blocks, about a quarter of fp32) or int4 (4-bit blocks,
                          about a seventh) with onnxruntime's MatMulNBits
-  --ops SET              the LM graph's operators: standard (default; onnxruntime fuses the RMSNorm)
-                         or contrib (onnxruntime's SimplifiedLayerNormalization, RotaryEmbedding,
-                         MultiHeadAttention; same logits, see docs/convert.md for the speed)
+  --ops SET              the LM graph's operators: contrib (default: onnxruntime's
+                         SimplifiedLayerNormalization, RotaryEmbedding, MultiHeadAttention; a few %
+                         faster on CPU, lower peak memory) or standard (plain ONNX operators);
+                         same logits either way (docs/convert.md, "Operator sets")
   --name NAME            the bundle's name in manifest.json (default: the checkpoint folder's name)
   -h, --help             this text
 

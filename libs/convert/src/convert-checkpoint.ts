@@ -11,13 +11,13 @@ import { z } from 'zod';
 import { makeManifest, readBundleMetadata } from './bundle-metadata.js';
 import { type LmArchitecture, readArchitecture } from './checkpoint-config.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
-import { LM_OPS } from './lm-contrib-layers.js';
+import { DEFAULT_LM_OPS, LM_OPS } from './lm-contrib-layers.js';
 import { buildEmbedGraph, buildLmGraph } from './lm-graph.js';
 import type { WrittenGraph } from './onnx-graph-builder.js';
 import { checkTensors } from './tensor-layout.js';
 import { WEIGHT_FORMATS } from './weight-format.js';
 
-export { LM_OPS, type LmOps } from './lm-contrib-layers.js';
+export { DEFAULT_LM_OPS, LM_OPS, type LmOps } from './lm-contrib-layers.js';
 export { WEIGHT_FORMATS, type WeightFormat } from './weight-format.js';
 /** The formats the converter writes (all of WEIGHT_FORMATS). */
 export const SUPPORTED_WEIGHT_FORMATS = WEIGHT_FORMATS;
@@ -27,7 +27,7 @@ export const convertOptionsSchema = z.object({
   to: z.string().min(1),
   weights: z.enum(WEIGHT_FORMATS).default('fp32'),
   /** The LM graph's layers in standard ONNX operators or onnxruntime's contrib operators (lm-contrib-layers.ts). */
-  ops: z.enum(LM_OPS).default('standard'),
+  ops: z.enum(LM_OPS).default(DEFAULT_LM_OPS),
   /** Bundle name in the manifest (default: the checkpoint folder's name). */
   name: z.string().min(1).optional(),
   /** Initializer bytes per graph above which weights go to `<graph>.onnx.data`. */

@@ -3,7 +3,7 @@ export { readArchitecture, architectureFromConfig, type LmArchitecture, type Ten
 export { CheckpointTensors, type CheckpointTensor } from './checkpoint-tensors.js';
 export { tensorNames, expectedShapes, checkTensors, type LmTensorNames, type LayerTensorNames } from './tensor-layout.js';
 export { buildEmbedGraph, buildLmGraph } from './lm-graph.js';
-export { contribLayers, LM_OPS, type LmOps, type ContribLayerInputs } from './lm-contrib-layers.js';
+export { contribLayers, DEFAULT_LM_OPS, LM_OPS, type LmOps, type ContribLayerInputs } from './lm-contrib-layers.js';
 export { OnnxGraphBuilder, memorySource, DEFAULT_EXTERNAL_DATA_THRESHOLD, type InitializerSource, type WriteGraphOptions, type WrittenGraph } from './onnx-graph-builder.js';
 export { readBundleMetadata, makeManifest, PLAIN_CHAT_TEMPLATE, type BundleMetadata } from './bundle-metadata.js';
 export { checkTensorShapes } from './tensor-layout.js';

@@ -38,7 +38,7 @@ async function raggedCacheLogits(bundle: Bundle, { seq, inputIds }: Reference): 
   return out.map((o) => o.logits);
 }
 
-describe('the LM graph in onnxruntime contrib operators (ops: contrib)', () => {
+describe('the LM graph in onnxruntime contrib operators (ops: contrib, the default) and in standard operators', () => {
   const llama = referenceOf(LLAMA_FIXTURE);
   const qwen2 = referenceOf(QWEN2_FIXTURE);
   const work = mkdtempSync(join(tmpdir(), 'unmask-contrib-'));
@@ -75,6 +75,10 @@ describe('the LM graph in onnxruntime contrib operators (ops: contrib)', () => {
       await checkParity(t, contrib, llama);
     });
 
+    it('and in standard operators (ops: standard) too', async (t) => {
+      await checkParity(t, standard, llama);
+    });
+
     it('reproduces its full-forward logits from a kept KV cache, within 1e-5 relative', async () => {
       for (const split of [1, 12]) assert.ok((await keptCacheError(contrib, llama, split)) < 1e-5, `split ${split}`);
     });
@@ -94,6 +98,10 @@ describe('the LM graph in onnxruntime contrib operators (ops: contrib)', () => {
 
     it('computes transformers’ bidirectional logits within 1e-3 relative, with and without key padding', async (t) => {
       await checkParity(t, bundle, qwen2);
+    });
+
+    it('and in standard operators (ops: standard) too', async (t) => {
+      await checkParity(t, await convert(join(QWEN2_FIXTURE, 'checkpoint'), 'qwen2-standard', { ops: 'standard' }), qwen2);
     });
 
     it('reproduces its full-forward logits from a kept KV cache, within 1e-5 relative', async () => {

@@ -1,7 +1,8 @@
 /**
  * The two graphs of the LM graph contract (docs/lm-graph-contract.md, `unmask-lm/1`) for the
  * RMSNorm / rotary / SwiGLU transformer family (LLaDA, bidirectional Llama, Qwen2 / Dream),
- * in standard ONNX operators (opset 17), float32 inputs and outputs; the projections' weights in
+ * in standard ONNX operators (opset 17) or, for the layers, onnxruntime's contrib operators
+ * (`ops`, lm-contrib-layers.ts; the default), float32 inputs and outputs; the projections' weights in
  * the chosen format (weight-writer.ts: Gemm on float32 or float16, or MatMulNBits):
  *
  * - embed.onnx: `Gather(embedding, input_ids)`.
@@ -18,7 +19,7 @@
  */
 import type { LmArchitecture } from './checkpoint-config.js';
 import type { CheckpointTensors } from './checkpoint-tensors.js';
-import { contribLayers, type LmOps } from './lm-contrib-layers.js';
+import { contribLayers, DEFAULT_LM_OPS, type LmOps } from './lm-contrib-layers.js';
 import { mropeAngles } from './mrope-rotary.js';
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { tensorNames } from './tensor-layout.js';
@@ -37,7 +38,7 @@ export function buildEmbedGraph(arch: LmArchitecture, checkpoint: CheckpointTens
 }
 
 /** `ops`: the layers in standard operators, or in onnxruntime's contrib operators (lm-contrib-layers.ts). */
-export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors, format: WeightFormat = 'fp32', ops: LmOps = 'standard'): OnnxGraphBuilder {
+export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors, format: WeightFormat = 'fp32', ops: LmOps = DEFAULT_LM_OPS): OnnxGraphBuilder {
   const { hiddenSize: H, numHeads, numKvHeads: K, headDim: D, vocabSize: V, numLayers } = arch;
   const rep = numHeads / K;
   const names = tensorNames(arch);
