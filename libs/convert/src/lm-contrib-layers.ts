@@ -116,7 +116,7 @@ export function contribLayers(g: OnnxGraphBuilder, arch: LmArchitecture, inputs:
     }
     const q = rotary(linear(normed, layer.q, layer.qBias), numHeads, qRows, qHeads);
     const k = rotary(linear(normed, layer.k, layer.kBias), K, kvRows, kvHeads);
-    const kHeads = g.op('Transpose', [g.op('Reshape', [k, kvHeads])], { perm: [0, 2, 1, 3] });
+    const kHeads = toHeads(k, kvHeads);
     const vHeads = toHeads(linear(normed, layer.v, layer.vBias), kvHeads);
     const keys = g.op('Concat', [`past_key_values.${i}.key`, kHeads], { axis: 2 }, `present.${i}.key`);
     const values = g.op('Concat', [`past_key_values.${i}.value`, vHeads], { axis: 2 }, `present.${i}.value`);
