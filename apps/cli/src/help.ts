@@ -71,7 +71,7 @@ Options
                          int8 (8-bit blocks, about a quarter of fp32) or int4 (4-bit blocks,
                          about a seventh) with onnxruntime's MatMulNBits
   --ops SET              the LM graph's operators: contrib (default: onnxruntime's
-                         SimplifiedLayerNormalization, RotaryEmbedding, MultiHeadAttention; a few %
+                         SimplifiedLayerNormalization, RotaryEmbedding, MultiHeadAttention; slightly
                          faster on CPU, lower peak memory) or standard (plain ONNX operators);
                          same logits either way (docs/convert.md, "Operator sets")
   --name NAME            the bundle's name in manifest.json (default: the checkpoint folder's name)

@@ -24,7 +24,8 @@ export const LM_OPS = ['standard', 'contrib'] as const;
 export type LmOps = (typeof LM_OPS)[number];
 /**
  * The default: on LLaDA-8B-width layers (bench/lm-speed.ts, docs/convert.md "Operator sets") the
- * contrib form was faster in 10 of 12 side-by-side cases (1–5 %) and peaked 0.4 GiB lower at 1024 positions.
+ * contrib form was faster in 14 of 18 side-by-side cases (median 1.5 %) and peaked 0.4 GiB lower
+ * at 1024 positions.
  */
 export const DEFAULT_LM_OPS: LmOps = 'contrib';
 
