@@ -10,7 +10,7 @@
  * - per image: `--per-scene` shapes questions (types uniform) and, with `--refusals`, an off-topic prompt;
  * - per command clip: one transcribe, one intent and one respond example (the prompt wording random);
  * - per spoken-question clip: the question asked about a random image of `--images`
- *   (prompt `answer the spoken question`).
+ *   (prompt `answer the spoken question`); no transcript pair (transcription is a smart-home task).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,7 +91,9 @@ clips.forEach((clip, audio) => {
   } else {
     const q = parseShapeQuestion(normalisePrompt(clip.text));
     if (!q) throw new Error(`clip ${audio}: "${clip.text}" is not a shapes question`);
-    emit({ type: 'transcribe', audio, cells: null, spoken: clip.text, prompt: rng.pick(HOME_PROMPTS.transcribe), answer: clip.text });
+    // No `transcribe` pair here: transcription is a smart-home task, and the text LM never learnt to
+    // write out a shapes question (the LM loss on such pairs pushed the adapter toward vectors the LM
+    // misreads). The clip's words still train the encoder through the CTC loss of its spoken question.
     if (scenes.length > 0) {
       const image = rng.int(0, scenes.length - 1);
       const s = scenes[image] as SceneLine;
