@@ -1,6 +1,8 @@
 /**
  * The tensors of a Hugging Face checkpoint folder, read as a stream: `model.safetensors`, or the
- * shards listed by `model.safetensors.index.json`. Only the headers are read up front; a tensor's
+ * shards listed by `model.safetensors.index.json`; failing those, PyTorch's `pytorch_model.bin`
+ * or the shards of `pytorch_model.bin.index.json` (torch.save zip archives, read by
+ * torch-checkpoint.ts without executing their pickle). Only the headers are read up front; a tensor's
  * data is read from its file in chunks when a graph writer asks for it, converted to float32
  * chunk by chunk, so memory stays at one chunk however large the checkpoint is.
  */
@@ -10,9 +12,10 @@ import { join } from 'node:path';
 import { UnmaskError } from '@unmask/core';
 import { z } from 'zod';
 import type { InitializerSource } from './onnx-graph-builder.js';
+import { readTorchCheckpoint } from './torch-checkpoint.js';
 
 const DTYPE_BYTES = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 } as const;
-type Dtype = keyof typeof DTYPE_BYTES;
+export type Dtype = keyof typeof DTYPE_BYTES;
 
 const entrySchema = z.object({
   dtype: z.enum(Object.keys(DTYPE_BYTES) as [Dtype, ...Dtype[]]),
@@ -24,8 +27,11 @@ const indexSchema = z.object({ weight_map: z.record(z.string(), z.string().min(1
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
-/** PyTorch pickles some checkpoints ship instead of safetensors (DIFFA's `pytorch_model.bin`): refused by name. */
-export const PICKLE_FILES = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'model.bin', 'model.pt', 'model.pth'] as const;
+/** PyTorch checkpoints (torch.save zip archives) some checkpoints ship instead of safetensors (DIFFA). */
+export const TORCH_FILE = 'pytorch_model.bin';
+export const TORCH_INDEX_FILE = 'pytorch_model.bin.index.json';
+/** Other PyTorch file names, not looked for: named in the error when no weights are found. */
+export const PICKLE_FILES = ['model.bin', 'model.pt', 'model.pth'] as const;
 
 /** The dtypes the converter reads as weights. */
 export const FLOAT_DTYPES: readonly string[] = ['F32', 'F16', 'BF16', 'F64'];
@@ -106,8 +112,18 @@ export class CheckpointTensors {
 
   /** Reads the headers of `model.safetensors` or of every shard of the index in `dir`. */
   static open(dir: string, options: OpenCheckpointOptions = {}): CheckpointTensors {
-    const indexPath = join(dir, INDEX_FILE);
     const tensors = new Map<string, CheckpointTensor>();
+    const formats = [
+      { single: SINGLE_FILE, index: INDEX_FILE, read: readHeader },
+      { single: TORCH_FILE, index: TORCH_INDEX_FILE, read: readTorchCheckpoint },
+    ];
+    const format = formats.find((f) => existsSync(join(dir, f.index)) || existsSync(join(dir, f.single)));
+    if (!format) {
+      const pickle = PICKLE_FILES.find((file) => existsSync(join(dir, file)));
+      const other = pickle ? ` (it has ${pickle}: rename a torch.save zip archive to ${TORCH_FILE} to have it read)` : '';
+      throw new UnmaskError('invalid_bundle', `${dir}: the checkpoint has neither ${SINGLE_FILE} nor ${INDEX_FILE}, nor ${TORCH_FILE} nor ${TORCH_INDEX_FILE}${other}`, dir);
+    }
+    const indexPath = join(dir, format.index);
     if (existsSync(indexPath)) {
       let raw: unknown;
       try {
@@ -122,7 +138,7 @@ export class CheckpointTensors {
         if (shard.includes('/') || shard.includes('\\')) throw new UnmaskError('invalid_bundle', `${indexPath}: shard "${shard}" is not a file name in the checkpoint folder`, indexPath);
         const path = join(dir, shard);
         if (!existsSync(path)) throw new UnmaskError('invalid_bundle', `${indexPath}: shard "${shard}" does not exist in ${dir}`, shard);
-        for (const tensor of readHeader(path)) {
+        for (const tensor of format.read(path)) {
           if (tensors.has(tensor.name)) throw new UnmaskError('invalid_bundle', `${path}: tensor "${tensor.name}" is also in ${tensors.get(tensor.name)!.file}`, tensor.name);
           tensors.set(tensor.name, tensor);
         }
@@ -132,18 +148,8 @@ export class CheckpointTensors {
         if (!found) throw new UnmaskError('invalid_bundle', `${indexPath}: tensor "${name}" is listed in shard "${shard}" but no shard has it`, name);
         if (found.file !== join(dir, shard)) throw new UnmaskError('invalid_bundle', `${indexPath}: tensor "${name}" is listed in shard "${shard}" but lives in ${found.file}`, name);
       }
-    } else if (existsSync(join(dir, SINGLE_FILE))) {
-      for (const tensor of readHeader(join(dir, SINGLE_FILE))) tensors.set(tensor.name, tensor);
     } else {
-      const pickle = PICKLE_FILES.find((file) => existsSync(join(dir, file)));
-      if (pickle) {
-        throw new UnmaskError(
-          'invalid_bundle',
-          `${dir}: the weights are in ${pickle}, a PyTorch pickle, which the converter does not read (unpickling runs arbitrary code); convert it to safetensors first (e.g. load the state dict in Python and save it with safetensors.torch.save_file as ${SINGLE_FILE})`,
-          pickle,
-        );
-      }
-      throw new UnmaskError('invalid_bundle', `${dir}: the checkpoint has neither ${SINGLE_FILE} nor ${INDEX_FILE}`, dir);
+      for (const tensor of format.read(join(dir, format.single))) tensors.set(tensor.name, tensor);
     }
     return new CheckpointTensors(dir, tensors, options.chunkElements ?? CHUNK_ELEMENTS);
   }

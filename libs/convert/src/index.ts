@@ -19,7 +19,8 @@ export { weightWriter, type WeightWriter, type LinearOptions } from './weight-wr
 export { convertModel, IMAGE_PLACEHOLDER, AUDIO_PLACEHOLDER, MEDIA_TEXT, type ModelConvertResult } from './convert-model.js';
 export { multimodalKind, multimodalPlan, lladaVPlan, diffaPlan, type MultimodalKind, type MultimodalPlan, type LladaVPlan, type DiffaPlan } from './multimodal-config.js';
 export { ensurePlaceholderToken, mediaChatTemplate, type MediaText } from './media-placeholders.js';
-export { PICKLE_FILES } from './checkpoint-tensors.js';
+export { PICKLE_FILES, TORCH_FILE, TORCH_INDEX_FILE } from './checkpoint-tensors.js';
+export { readTorchCheckpoint } from './torch-checkpoint.js';
 export { dimplePlan, DIMPLE_DEFAULT_MROPE_SECTION, type DimplePlan } from './dimple-config.js';
 export { dimpleImagePrompt, dimpleProcessorConfig, DIMPLE_IMAGE_PAD, DIMPLE_VISION_START, DIMPLE_VISION_END, type DimpleImagePrompt } from './dimple-prompt.js';
 export { checkMropeSections, mropeAngles, mropeComponentOf, type MropeSections } from './mrope-rotary.js';
