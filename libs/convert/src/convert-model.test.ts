@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ChatTemplate, loadBundle, TextTokenizer, UnmaskError } from '@unmask/core';
 import { createImageProcessor, decodeImage, VisionEncoder } from '@unmask/vision';
 import { LLAMA_CHECKPOINT, lladaConfig } from '../test-support/checkpoint-fixtures.js';
 import { LLADA_V_VISION_PREFIX, makeDiffaCheckpoint, makeLladaVCheckpoint, SIGLIP_FIXTURE, WHISPER_FIXTURE } from '../test-support/multimodal-fixtures.js';
+import { safetensorsToTorch, TORCH_FIXTURES } from '../test-support/torch-writer.js';
 import { convertModel } from './convert-model.js';
 import { ensurePlaceholderToken, mediaChatTemplate } from './media-placeholders.js';
 import { multimodalKind } from './multimodal-config.js';
@@ -155,9 +156,29 @@ describe('convertModel on multimodal checkpoints', () => {
     refused(other, /preprocessor_config\.json: is a SiglipImageProcessor config; DIFFA's audio needs a WhisperFeatureExtractor config/);
   });
 
-  it('refuses a PyTorch pickle (DIFFA ships pytorch_model.bin), saying to convert it to safetensors first', () => {
+  it('converts DIFFA from pytorch_model.bin shards (as DIFFA ships its weights) into the same bundle as from model.safetensors (every graph and file byte for byte, the manifest but for its name)', () => {
+    const fromSafetensors = checkpoint(() => makeDiffaCheckpoint());
+    const fromTorch = checkpoint(() => makeDiffaCheckpoint());
+    safetensorsToTorch(fromTorch, 2);
+    assert.equal(existsSync(join(fromTorch, 'model.safetensors')), false);
+    assert.equal(existsSync(join(fromTorch, 'pytorch_model.bin.index.json')), true);
+    const a = join(work, 'diffa-from-safetensors');
+    const b = join(work, 'diffa-from-bin');
+    convertModel({ from: fromSafetensors, to: a });
+    convertModel({ from: fromTorch, to: b });
+    const files = (dir: string) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+    assert.deepEqual(files(b), files(a));
+    assert.ok(files(a).some((f) => f.endsWith('.onnx')), 'the bundle has graphs');
+    for (const file of files(a).filter((f) => f !== 'manifest.json')) assert.ok(readFileSync(join(a, file)).equals(readFileSync(join(b, file))), `${file} is the same`);
+    // The manifest differs only in the name taken from the checkpoint folder's name.
+    const unnamed = (dir: string) => JSON.stringify({ ...json(join(dir, 'manifest.json')), name: undefined, description: undefined });
+    assert.equal(unnamed(b), unnamed(a));
+  });
+
+  it('refuses a pickle that would run code (a global other than a state dict needs) and writes nothing', () => {
     const from = checkpoint(() => makeDiffaCheckpoint());
-    renameSync(join(from, 'model.safetensors'), join(from, 'pytorch_model.bin'));
-    refused(from, /the weights are in pytorch_model\.bin, a PyTorch pickle, which the converter does not read .*convert it to safetensors first/);
+    rmSync(join(from, 'model.safetensors'));
+    copyFileSync(join(TORCH_FIXTURES, 'malicious.bin'), join(from, 'pytorch_model.bin'));
+    refused(from, /pytorch_model\.bin \(malicious\/data\.pkl\): the pickle refers to the global posix\.system, .*executes nothing/);
   });
 });
