@@ -52,7 +52,8 @@ Examples
 export const CONVERT_HELP = `unmask convert --from CHECKPOINT_DIR --to BUNDLE_DIR [options]
 
 Turns a Hugging Face checkpoint folder (config.json, model.safetensors or the sharded
-model.safetensors.index.json, tokenizer.json, tokenizer_config.json) into a model bundle that
+model.safetensors.index.json, else pytorch_model.bin or its sharded index, read without
+executing its pickle; tokenizer.json, tokenizer_config.json) into a model bundle that
 \`unmask ask --model BUNDLE_DIR\` runs. Tensors stream from the checkpoint into the graphs, so
 memory stays far below the checkpoint's size; graphs over 2 GB keep their weights in
 <graph>.onnx.data beside them. See docs/convert.md.
@@ -60,7 +61,7 @@ memory stays far below the checkpoint's size; graphs over 2 GB keep their weight
 Works now: LLaDA language models (model_type llada, model.transformer.* tensors), the same model
 in Llama layout, Qwen2 / Dream layout language models, and whole multimodal checkpoints:
 LLaDA-V (LM + SigLIP + projector; reads preprocessor_config.json, adds an <image> placeholder)
-DIFFA (LM + Whisper encoder + adapters; safetensors only, adds an <audio> placeholder) and
+DIFFA (LM + Whisper encoder + adapters; its pytorch_model.bin is read; adds an <audio> placeholder) and
 Dimple (Dream LM with M-RoPE + Qwen2.5-VL tower + projector; <|image_pad|> per merged patch).
 Not yet: LLaDA-V's anyres tiling.
 
