@@ -15,6 +15,12 @@ const CONTRIB_OPS = ['SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormali
 /** Whether a node of the graph file has this op type (NodeProto field 4, length-delimited: tag 0x22, length, bytes). */
 const usesOp = (graph: string, op: string) => readFileSync(graph).includes(Buffer.concat([Buffer.from([0x22, op.length]), Buffer.from(op, 'latin1')]));
 
+/** Whether the graph file has an initializer of this name (TensorProto field 8: tag 0x42, length, bytes). */
+const hasInitializer = (graph: string, name: string) => readFileSync(graph).includes(Buffer.concat([Buffer.from([0x42, name.length]), Buffer.from(name, 'latin1')]));
+/** Initializers only the standard layers use: their key padding bias, attention scale, head grouping and rotary tables. */
+const STANDARD_ATTENTION = ['lowest', 'axes_bias', 'attn_scale', 'shape_grouped'];
+const STANDARD_ROTARY = ['inv_freq', 'half_mid', 'axis_heads'];
+
 /** A row's full-forward logits, then the same positions recomputed from a cache kept of its first `split` positions. */
 async function keptCacheError(bundle: Bundle, { seq, inputIds }: Reference, split: number): Promise<number> {
   const ids = inputIds.slice(0, seq);
@@ -69,6 +75,13 @@ describe('the LM graph in onnxruntime contrib operators (ops: contrib, the defau
         assert.ok(!usesOp(join(work, 'llama-standard', 'lm.onnx'), op), `${op} not in the standard graph`);
       }
       assert.match(contrib.manifest.description ?? '', /contrib operators/);
+    });
+
+    it('leaves out the standard layers’ attention mask bias and rotary tables, which only the standard graph has', () => {
+      for (const name of [...STANDARD_ATTENTION, ...STANDARD_ROTARY]) {
+        assert.ok(!hasInitializer(join(work, 'llama-contrib', 'lm.onnx'), name), `${name} not in the contrib graph`);
+        assert.ok(hasInitializer(join(work, 'llama-standard', 'lm.onnx'), name), `${name} in the standard graph`);
+      }
     });
 
     it('computes transformers’ bidirectional logits within 1e-3 relative, with and without key padding', async (t) => {
@@ -146,6 +159,8 @@ describe('the LM graph in onnxruntime contrib operators (ops: contrib, the defau
       };
       const contrib = await logits('contrib');
       assert.ok(!usesOp(join(work, 'dimple-contrib', 'lm.onnx'), 'RotaryEmbedding'));
+      for (const name of STANDARD_ATTENTION) assert.ok(!hasInitializer(join(work, 'dimple-contrib', 'lm.onnx'), name), `${name} not in the contrib graph`);
+      assert.ok(hasInitializer(join(work, 'dimple-contrib', 'lm.onnx'), 'half_mid'), 'the M-RoPE rotary tables are');
       assert.ok(usesOp(join(work, 'dimple-contrib', 'lm.onnx'), 'MultiHeadAttention'));
       const toReference = relativeError(contrib, reference.float32('logits').data);
       const toStandard = relativeError(contrib, await logits('standard'));

@@ -55,46 +55,40 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
     g.input(`past_key_values.${i}.value`, 'FLOAT', ['batch', K, 'past', D]);
   }
 
-  // Shared constants and shapes.
+  // Shared constants.
   const epsilon = g.floats('rms_eps', [arch.rmsNormEps], []);
   const two = g.floats('two', [2], []);
   const flatHidden = g.int64s('shape_flat_hidden', [-1, H]);
-  const batchSeq = g.op('Shape', [embeds], { start: 0, end: 2 });
-  const qShape = g.op('Concat', [batchSeq, g.int64s('heads_q', [numHeads, D])], { axis: 0 });
-  const kvShape = g.op('Concat', [batchSeq, g.int64s('heads_kv', [K, D])], { axis: 0 });
-  const groupedShape = g.int64s('shape_grouped', [0, K, rep, -1, D]);
-  const ungroupedShape = g.int64s('shape_ungrouped', [0, numHeads, -1, D]);
-  const flatHeads = g.int64s('shape_flat_heads', [-1, numHeads * D]);
-  const scale = g.floats('attn_scale', [1 / Math.sqrt(D)], []);
 
   // Rotary tables from position_ids: angle = position · θ^(−2j/D), duplicated over both halves.
-  const invFreq = Float32Array.from({ length: D / 2 }, (_, j) => 1 / arch.ropeTheta ** ((2 * j) / D));
-  // M-RoPE (Dimple): position_ids [3, batch, seq], each frequency section turned by its component (mrope-rotary.ts).
-  const freqs = arch.mropeSections
-    ? mropeAngles(g, positionIds, invFreq, arch.mropeSections)
-    : g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: 1 }), g.int64s('axis_last', [2])]), g.floats('inv_freq', invFreq)]);
-  const angles = g.op('Concat', [freqs, freqs], { axis: -1 });
-  const axisHeads = g.int64s('axis_heads', [1]);
-  const cos = g.op('Unsqueeze', [g.op('Cos', [angles]), axisHeads]);
-  const sin = g.op('Unsqueeze', [g.op('Sin', [angles]), axisHeads]);
-  const halfStart = g.int64s('half_start', [0]);
-  const halfMid = g.int64s('half_mid', [D / 2]);
-  const halfEnd = g.int64s('half_end', [D]);
-  const axisDim = g.int64s('axis_dim', [3]);
-  const axisGroup = g.int64s('axis_group', [2]);
+  // Built on first use: by the standard layers, and by the contrib layers only for M-RoPE.
+  let tables: { cos: string; sin: string; halfStart: string; halfMid: string; halfEnd: string; axisDim: string } | undefined;
+  const rotaryTables = () => {
+    if (tables) return tables;
+    const invFreq = Float32Array.from({ length: D / 2 }, (_, j) => 1 / arch.ropeTheta ** ((2 * j) / D));
+    // M-RoPE (Dimple): position_ids [3, batch, seq], each frequency section turned by its component (mrope-rotary.ts).
+    const freqs = arch.mropeSections
+      ? mropeAngles(g, positionIds, invFreq, arch.mropeSections)
+      : g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: 1 }), g.int64s('axis_last', [2])]), g.floats('inv_freq', invFreq)]);
+    const angles = g.op('Concat', [freqs, freqs], { axis: -1 });
+    const axisHeads = g.int64s('axis_heads', [1]);
+    tables = {
+      cos: g.op('Unsqueeze', [g.op('Cos', [angles]), axisHeads]),
+      sin: g.op('Unsqueeze', [g.op('Sin', [angles]), axisHeads]),
+      halfStart: g.int64s('half_start', [0]),
+      halfMid: g.int64s('half_mid', [D / 2]),
+      halfEnd: g.int64s('half_end', [D]),
+      axisDim: g.int64s('axis_dim', [3]),
+    };
+    return tables;
+  };
   const rotary = (x: string) => {
+    const { cos, sin, halfStart, halfMid, halfEnd, axisDim } = rotaryTables();
     const first = g.op('Slice', [x, halfStart, halfMid, axisDim]);
     const second = g.op('Slice', [x, halfMid, halfEnd, axisDim]);
     const rotated = g.op('Concat', [g.op('Neg', [second]), first], { axis: 3 });
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
   };
-
-  // Key padding: 0 → the most negative float, as a [batch, 1, 1, 1, total] bias.
-  const masked = g.op('Equal', [attentionMask, g.int64s('zero_i64', [0], [])]);
-  const maskBias = g.op('Unsqueeze', [
-    g.op('Where', [masked, g.floats('lowest', [LOWEST_FLOAT32], []), g.floats('zero_f32', [0], [])]),
-    g.int64s('axes_bias', [1, 2, 3]),
-  ]);
 
   const rmsNorm = (x: string, weightName: string) => {
     const meanSquare = g.op('ReduceMean', [g.op('Pow', [x, two])], { axes: [-1], keepdims: 1 });
@@ -102,33 +96,51 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
     return g.op('Mul', [normalized, weight(weightName)]);
   };
   const linear = (x: string, weightName: string, biasName?: string) => weights.linear(x, weightName, biasName ? { bias: biasName } : {});
-  const heads = (x2d: string, shape: string) => g.op('Transpose', [g.op('Reshape', [x2d, shape])], { perm: [0, 2, 1, 3] });
 
   let hidden = g.op('Reshape', [embeds, flatHidden]);
   if (ops === 'contrib') hidden = contribLayers(g, arch, { embeds, attentionMask, positionIds, hidden, layers: names.layers, linear, weight, ...(arch.mropeSections ? { rotate: rotary } : {}) });
-  else names.layers.forEach((layer, i) => {
-    const normed = rmsNorm(hidden, layer.attnNorm);
-    const q = rotary(heads(linear(normed, layer.q, layer.qBias), qShape));
-    const k = rotary(heads(linear(normed, layer.k, layer.kBias), kvShape));
-    const v = heads(linear(normed, layer.v, layer.vBias), kvShape);
-    const keys = g.op('Concat', [`past_key_values.${i}.key`, k], { axis: 2 }, `present.${i}.key`);
-    const values = g.op('Concat', [`past_key_values.${i}.value`, v], { axis: 2 }, `present.${i}.value`);
-    g.output(keys, 'FLOAT', ['batch', K, 'total', D]);
-    g.output(values, 'FLOAT', ['batch', K, 'total', D]);
-    // Query heads grouped by their key/value head: [B, K, rep, S, D] against [B, K, 1, T, D].
-    const grouped = g.op('Reshape', [q, groupedShape]);
-    const keysT = g.op('Unsqueeze', [g.op('Transpose', [keys], { perm: [0, 1, 3, 2] }), axisGroup]);
-    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [grouped, keysT]), scale]), maskBias]);
-    const probs = g.op('Softmax', [scores], { axis: -1 });
-    const context = g.op('MatMul', [probs, g.op('Unsqueeze', [values, axisGroup])]);
-    const merged = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [context, ungroupedShape])], { perm: [0, 2, 1, 3] }), flatHeads]);
-    hidden = g.op('Add', [hidden, linear(merged, layer.o)]);
+  else {
+    // The standard layers' shapes, rotary tables and key padding bias (the contrib layers build their own).
+    const batchSeq = g.op('Shape', [embeds], { start: 0, end: 2 });
+    const qShape = g.op('Concat', [batchSeq, g.int64s('heads_q', [numHeads, D])], { axis: 0 });
+    const kvShape = g.op('Concat', [batchSeq, g.int64s('heads_kv', [K, D])], { axis: 0 });
+    const groupedShape = g.int64s('shape_grouped', [0, K, rep, -1, D]);
+    const ungroupedShape = g.int64s('shape_ungrouped', [0, numHeads, -1, D]);
+    const flatHeads = g.int64s('shape_flat_heads', [-1, numHeads * D]);
+    const scale = g.floats('attn_scale', [1 / Math.sqrt(D)], []);
+    const axisGroup = g.int64s('axis_group', [2]);
+    rotaryTables();
+    // Key padding: 0 → the most negative float, as a [batch, 1, 1, 1, total] bias.
+    const masked = g.op('Equal', [attentionMask, g.int64s('zero_i64', [0], [])]);
+    const maskBias = g.op('Unsqueeze', [
+      g.op('Where', [masked, g.floats('lowest', [LOWEST_FLOAT32], []), g.floats('zero_f32', [0], [])]),
+      g.int64s('axes_bias', [1, 2, 3]),
+    ]);
+    const heads = (x2d: string, shape: string) => g.op('Transpose', [g.op('Reshape', [x2d, shape])], { perm: [0, 2, 1, 3] });
+    names.layers.forEach((layer, i) => {
+      const normed = rmsNorm(hidden, layer.attnNorm);
+      const q = rotary(heads(linear(normed, layer.q, layer.qBias), qShape));
+      const k = rotary(heads(linear(normed, layer.k, layer.kBias), kvShape));
+      const v = heads(linear(normed, layer.v, layer.vBias), kvShape);
+      const keys = g.op('Concat', [`past_key_values.${i}.key`, k], { axis: 2 }, `present.${i}.key`);
+      const values = g.op('Concat', [`past_key_values.${i}.value`, v], { axis: 2 }, `present.${i}.value`);
+      g.output(keys, 'FLOAT', ['batch', K, 'total', D]);
+      g.output(values, 'FLOAT', ['batch', K, 'total', D]);
+      // Query heads grouped by their key/value head: [B, K, rep, S, D] against [B, K, 1, T, D].
+      const grouped = g.op('Reshape', [q, groupedShape]);
+      const keysT = g.op('Unsqueeze', [g.op('Transpose', [keys], { perm: [0, 1, 3, 2] }), axisGroup]);
+      const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [grouped, keysT]), scale]), maskBias]);
+      const probs = g.op('Softmax', [scores], { axis: -1 });
+      const context = g.op('MatMul', [probs, g.op('Unsqueeze', [values, axisGroup])]);
+      const merged = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [context, ungroupedShape])], { perm: [0, 2, 1, 3] }), flatHeads]);
+      hidden = g.op('Add', [hidden, linear(merged, layer.o)]);
 
-    const mlpIn = rmsNorm(hidden, layer.ffnNorm);
-    const gate = linear(mlpIn, layer.gate);
-    const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), linear(mlpIn, layer.up)]);
-    hidden = g.op('Add', [hidden, linear(activated, layer.down)]);
-  });
+      const mlpIn = rmsNorm(hidden, layer.ffnNorm);
+      const gate = linear(mlpIn, layer.gate);
+      const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), linear(mlpIn, layer.up)]);
+      hidden = g.op('Add', [hidden, linear(activated, layer.down)]);
+    });
+  }
 
   // Logits only at logits_indices: gather [B, S, H] rows → [B, n, H], then norm and head.
   const hidden3d = g.op('Reshape', [hidden, g.op('Shape', [embeds])]);
