@@ -3,7 +3,8 @@
 #
 #   datagen (text, images, audio) and audio encoder pretraining (stage 0, no LM) beside the text LM
 #   -> vision stage beside audio stage 1 (transcription), LM frozen -> audio stage 2 (instructions)
-#   -> bundle -> evaluation
+#   -> audio stage 3: LoRA on the LM's attention (issue 4's documented deviation; LORA_STEPS=0 skips it)
+#   -> bundle -> evaluation (and, with stage 3, the frozen-LM bundle's evaluation beside it)
 #
 # Stages that finished (a `done` file in their folder under $WORK) are skipped when the command is
 # run again with the same $WORK, so an interrupted build resumes; delete $WORK to start over.
@@ -22,14 +23,15 @@ cd "$ROOT"
 SMOKE="${SMOKE:-0}"
 if [ "$SMOKE" = "1" ]; then
   : "${TEXT_COUNT:=20000}" "${IMAGES:=200}" "${AUDIO:=120}" "${EVAL_IMAGES:=60}" "${EVAL_AUDIO:=40}"
-  : "${VISION_QA_AFTER:=30}" "${AUDIO1_QA_AFTER:=20}" "${AUDIO0_MINUTES:=1}" "${LM_STEPS:=60}" "${LM_ARGS:=--layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${EVAL_PER_WORLD:=14}"
+  : "${VISION_QA_AFTER:=30}" "${AUDIO1_QA_AFTER:=20}" "${AUDIO0_MINUTES:=1}" "${LM_STEPS:=60}" "${LM_ARGS:=--layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${LORA_STEPS:=20}" "${EVAL_PER_WORLD:=14}"
 fi
 PYTHON="${PYTHON:-/usr/bin/python3}"
 WORK="${WORK:-tmp/build}"
 OUT="${OUT:-models/default}"
 TEXT_COUNT="${TEXT_COUNT:-300000}"
 IMAGES="${IMAGES:-6000}"
-AUDIO="${AUDIO:-3000}"
+AUDIO="${AUDIO:-20000}"
+AUDIO_QUESTION_SHARE="${AUDIO_QUESTION_SHARE:-0.42}"   # share of training clips that are spoken shapes questions
 EVAL_IMAGES="${EVAL_IMAGES:-300}"
 EVAL_AUDIO="${EVAL_AUDIO:-300}"
 # The text LM: the LM helper's best recipe so far (EXPERIMENTS.md); extra flags via LM_ARGS.
@@ -43,6 +45,9 @@ VISION_QA_AFTER="${VISION_QA_AFTER:-3500}"
 AUDIO1_STEPS="${AUDIO1_STEPS:-1500}"
 AUDIO1_QA_AFTER="${AUDIO1_QA_AFTER:-1000}"
 AUDIO2_STEPS="${AUDIO2_STEPS:-1200}"
+LORA_STEPS="${LORA_STEPS:-800}"         # audio stage 3: LoRA on the LM's attention (0: keep the LM frozen)
+LORA_RANK="${LORA_RANK:-8}"
+LORA_WEIGHTS="${LORA_WEIGHTS:-}"        # audio task weights over stage 2's, e.g. respond=2,spoken_question=2
 EVAL_PER_WORLD="${EVAL_PER_WORLD:-500}"
 EVAL_SEED="${EVAL_SEED:-90001}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" ONNXRUNTIME_NODE_INSTALL=skip
@@ -63,14 +68,14 @@ tsx() { nice -n 10 node --import tsx "$@"; }
 # the frozen LM, so they run side by side too (one thread each: 2 cores, 2 processes).
 have_set() { [ -f "$1/$2" ] && [ "$(wc -l < "$1/$2")" -eq "$3" ]; }
 images_set() { have_set "$WORK/$1" scenes.jsonl "$2" || tsx tools/datagen/generate.ts images --count "$2" --seed "$3" --out "$WORK/$1"; }
-audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || tsx tools/datagen/generate.ts audio --count "$2" --seed "$3" --out "$WORK/$1"; }
+audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || tsx tools/datagen/generate.ts audio --count "$2" --seed "$3" --out "$WORK/$1" ${4:+--question-share "$4"}; }
 
-stage "1/8 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_MINUTES min) beside the LM"
+stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_MINUTES min) beside the LM"
 tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" > "$WORK/text-train.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 > "$WORK/text-eval.jsonl"
 (
   images_set images-train "$IMAGES" 101 && images_set images-eval "$EVAL_IMAGES" 201 &&
-    audio_set audio-train "$AUDIO" 102 && audio_set audio-eval "$EVAL_AUDIO" 202 || exit 1
+    audio_set audio-train "$AUDIO" 102 "$AUDIO_QUESTION_SHARE" && audio_set audio-eval "$EVAL_AUDIO" 202 || exit 1
   if ! done_in audio0; then
     until [ -f "$WORK/lm/vocab.json" ]; do sleep 5; done   # train_lm writes the vocabulary first
     py unmask_train.pretrain_audio --vocab "$WORK/lm/vocab.json" --audio "$WORK/audio-train" --eval-audio "$WORK/audio-eval" \
@@ -80,12 +85,12 @@ tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 > "$WORK/text-eval
 BESIDE=$!
 
 if [ -n "$LM_CKPT" ]; then
-  stage "2/8 text LM: reusing $LM_CKPT"
+  stage "2/9 text LM: reusing $LM_CKPT"
   mkdir -p "$WORK/lm" && cp "$LM_CKPT" "$WORK/lm/lm.pt" && cp "$(dirname "$LM_CKPT")/vocab.json" "$WORK/lm/vocab.json"
 elif done_in lm; then
-  stage "2/8 text LM: done before ($WORK/lm)"
+  stage "2/9 text LM: done before ($WORK/lm)"
 else
-  stage "2/8 text LM: $LM_STEPS steps ($LM_ARGS)"
+  stage "2/9 text LM: $LM_STEPS steps ($LM_ARGS)"
   py unmask_train.train_lm --train "$WORK/text-train.jsonl" --eval "$WORK/text-eval.jsonl" --out "$WORK/lm" \
     --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" $LM_ARGS | grep --line-buffered -E '^(eval|final)'
   mark_done lm
@@ -98,7 +103,7 @@ tsx tools/train/make_pairs.ts --images "$WORK/images-eval" --audio "$WORK/audio-
 
 AUDIO_SETS=(--audio "$WORK/audio-train" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl"
   --eval-audio "$WORK/audio-eval" --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl")
-stage "3/8 vision stage ($VISION_STEPS steps) beside 4/8 audio stage 1, transcription ($AUDIO1_STEPS steps); LM frozen"
+stage "3/9 vision stage ($VISION_STEPS steps) beside 4/9 audio stage 1, transcription ($AUDIO1_STEPS steps); LM frozen"
 VISION= AUDIO1=
 if ! done_in vision; then
   { py unmask_train.train_vision --lm "$LM" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl" \
@@ -116,23 +121,47 @@ fi
 [ -z "$VISION" ] || wait "$VISION" || { echo "vision stage failed (log: $WORK/vision/log.txt)"; exit 1; }
 [ -z "$AUDIO1" ] || wait "$AUDIO1" || { echo "audio stage 1 failed (log: $WORK/audio1/log.txt)"; exit 1; }
 
-stage "5/8 audio stage 2, instructions (LM and vision frozen): $AUDIO2_STEPS steps"
+stage "5/9 audio stage 2, instructions (LM and vision frozen): $AUDIO2_STEPS steps"
 if ! done_in audio2; then
   py unmask_train.train_audio --stage 2 --lm "$LM" --vision "$WORK/vision/vision.pt" --init "$WORK/audio1/audio.pt" "${AUDIO_SETS[@]}" \
     --out "$WORK/audio2" --steps "$AUDIO2_STEPS" --eval-every "$(( AUDIO2_STEPS / 3 > 0 ? AUDIO2_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval'
   mark_done audio2
 fi
+FINAL_LM="$LM" FINAL_AUDIO="$WORK/audio2/audio.pt"
 
-stage "6/8 bundle -> $OUT"
-py unmask_train.assemble --lm "$LM" --vision "$WORK/vision/vision.pt" --audio "$WORK/audio2/audio.pt" \
+# Issue 4's documented deviation: LoRA on the LM's attention (merged into the exported weights),
+# trained with the audio tower on the instruction tasks plus image questions and text-form examples
+# so the LM keeps what it could do. LORA_STEPS=0 ships the frozen-LM bundle instead.
+if [ "$LORA_STEPS" -gt 0 ]; then
+  stage "6/9 audio stage 3, LoRA rank $LORA_RANK on the LM's attention: $LORA_STEPS steps (weights $LORA_WEIGHTS)"
+  if ! done_in audio3; then
+    py unmask_train.train_joint --lm "$LM" --vision "$WORK/vision/vision.pt" --init "$WORK/audio2/audio.pt" \
+      --text "$WORK/text-train.jsonl" --text-eval "$WORK/text-eval.jsonl" "${AUDIO_SETS[@]}" --out "$WORK/audio3" \
+      --steps "$LORA_STEPS" --rank "$LORA_RANK" --weights "$LORA_WEIGHTS" --eval-every "$(( LORA_STEPS / 2 > 0 ? LORA_STEPS / 2 : 1 ))" | grep --line-buffered -E '^eval' | cut -c1-400
+    mark_done audio3
+  fi
+  FINAL_LM="$WORK/audio3/lm.pt" FINAL_AUDIO="$WORK/audio3/audio.pt"
+else
+  stage "6/9 audio stage 3 (LoRA) skipped: LORA_STEPS=0"
+fi
+
+stage "7/9 bundle -> $OUT"
+py unmask_train.assemble --lm "$FINAL_LM" --vision "$WORK/vision/vision.pt" --audio "$FINAL_AUDIO" \
   --images "$WORK/images-train" --audio-set "$WORK/audio-train" --out "$ROOT/$OUT" 2>/dev/null
 
-stage "7/8 smoke check: npx unmask ask --model $OUT"
+stage "8/9 smoke check: npx unmask ask --model $OUT"
 SAMPLE="$ROOT/apps/demo/public/samples/shapes-1.png"
 [ -f "$SAMPLE" ] && npx unmask ask --model "$ROOT/$OUT" --image "$SAMPLE" "describe the image" --json
 
-stage "8/8 evaluation: $EVAL_PER_WORLD samples per world, seed $EVAL_SEED"
+stage "9/9 evaluation: $EVAL_PER_WORLD samples per world, seed $EVAL_SEED"
 tsx tools/eval/src/evaluate.ts --model "$ROOT/$OUT" --per-world "$EVAL_PER_WORLD" --seed "$EVAL_SEED" --out "$ROOT/$OUT/eval" > "$WORK/eval.out"
 sed -n '/Quality bar/,/## Refusals/p' "$ROOT/$OUT/eval/report.md"
+if [ "$LORA_STEPS" -gt 0 ]; then
+  # The frozen-LM result beside the deviation (issue 4): the same stages without stage 3.
+  py unmask_train.assemble --lm "$LM" --vision "$WORK/vision/vision.pt" --audio "$WORK/audio2/audio.pt" \
+    --images "$WORK/images-train" --audio-set "$WORK/audio-train" --out "$WORK/bundle-frozen" 2>/dev/null
+  tsx tools/eval/src/evaluate.ts --model "$WORK/bundle-frozen" --per-world "$EVAL_PER_WORLD" --seed "$EVAL_SEED" --out "$ROOT/$OUT/eval/frozen-lm" > "$WORK/eval-frozen.out"
+  echo "frozen-LM bundle (no stage 3): $OUT/eval/frozen-lm/report.md"
+fi
 
 stage "done: bundle $OUT ($(du -sh "$ROOT/$OUT" | cut -f1)), report $OUT/eval/report.md, total $(( ($(date +%s) - START) / 60 )) min"

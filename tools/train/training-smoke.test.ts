@@ -173,6 +173,31 @@ describe('a training smoke run on a small text set', () => {
     assert.ok(words > 0, 'every canvas decoded to end-of-text only');
   });
 
+  it("folds a trained LoRA on the LM's attention into plain weights that compute the same logits (audio stage 3)", spec, () => {
+    // lora.py: the LM the bundle exports after stage 3 must be the LoRA model itself, in the plain layout.
+    const check = [
+      'import json, sys, torch',
+      'from unmask_train.spliced import load_lm',
+      'from unmask_train.lora import add_lora, merge_lora',
+      'model, _ = load_lm(sys.argv[1]); keys = sorted(model.state_dict())',
+      'torch.manual_seed(0); x = torch.randn(2, 7, model.config.hidden_size)',
+      'with torch.no_grad(): base, _ = model(x)',
+      'params = add_lora(model, 4, 8.0)',
+      'with torch.no_grad():',
+      '    for p in params: p.normal_(0, 0.05)',
+      '    lora, _ = model(x)',
+      '    merge_lora(model); merged, _ = model(x)',
+      'print(json.dumps({"diff": (lora - merged).abs().max().item(), "change": (lora - base).abs().max().item(), "scale": lora.abs().max().item(),',
+      '                  "same_layout": sorted(model.state_dict()) == keys}))',
+    ].join('\n');
+    const out = JSON.parse(run(PYTHON, ['-c', check, join(dir, 'lm', 'lm.pt')], { what: 'LoRA merge check', cwd: TRAIN_DIR, env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' } })) as {
+      diff: number; change: number; scale: number; same_layout: boolean;
+    };
+    assert.equal(out.same_layout, true, 'the merged LM does not have the plain LLaDA layout');
+    assert.ok(out.change >= 1e-3 * out.scale, `the LoRA left the logits unchanged (${out.change})`);
+    assert.ok(out.diff <= 1e-5 * out.scale, `merged logits differ by ${out.diff} (scale ${out.scale})`);
+  });
+
   it('decodes token for token as the PyTorch model does, where no decision is a near-tie', spec, async (t) => {
     assert.ok(unmask, 'the bundle did not load');
     const clear = reference.filter((c) => c.min_margin >= NEAR_TIE);
