@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import time
@@ -42,6 +41,7 @@ from .train_lm import llada_loss
 from .vision import VisionConfig, VisionTower
 from .vocab import BLANK, Vocab, join_words, split_words
 from .run_log import run_log
+from .schedule import warmup_cosine
 
 STAGE_TYPES = {1: {"transcribe": 1.0}, 2: {"transcribe": 0.5, "intent": 1.0, "respond": 1.0, "spoken_question": 1.5, "refusal": 0.3}}
 
@@ -240,8 +240,7 @@ def main():
     say(f"audio stage {args.stage}: {json.dumps(vars(args))} layout={layout} params={sum(p.numel() for p in tower.parameters())} "
         f"train={ {t: len(train[t]) for t in types} } eval={len(eval_pairs)}")
     opt = torch.optim.AdamW(tower.parameters(), lr=args.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / 50) * (0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))) * 0.9 + 0.1))
+    sched = warmup_cosine(opt, args.steps)
     gen = torch.Generator().manual_seed(args.seed)
     t0 = time.time()
     history = []

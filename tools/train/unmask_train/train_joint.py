@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import os
 import random
 import shutil
@@ -33,6 +32,7 @@ from .audio import AudioConfig, AudioTower
 from .data import Batcher, load_jsonl
 from .lora import add_lora, merge_lora
 from .run_log import run_log
+from .schedule import warmup_cosine
 from .spliced import by_type, encode, pick_canvas, splice, start_stage, summary
 from .train_audio import STAGE_TYPES, AudioStage, Clips, evaluate as evaluate_audio, load_image_block, run_lm
 from .train_lm import evaluate as evaluate_text, llada_loss
@@ -144,8 +144,7 @@ def main():
     history = [report(0)]
     opt = torch.optim.AdamW([{"params": lora, "lr": args.lr, "weight_decay": 0.0},
                              {"params": tower.parameters(), "lr": args.tower_lr, "weight_decay": 0.01}])
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / 50) * (0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))) * 0.9 + 0.1))
+    sched = warmup_cosine(opt, args.steps)
     rng = random.Random(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     params = lora + list(tower.parameters())

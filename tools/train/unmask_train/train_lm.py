@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import time
@@ -25,6 +24,7 @@ from .factored import install as install_factored, materialised_state
 from .lm import LMConfig, MaskedDiffusionLM
 from .vocab import Vocab, split_words
 from .run_log import run_log
+from .schedule import warmup_cosine
 
 EPS = 1e-3
 
@@ -161,8 +161,7 @@ def main():
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / args.warmup) * (0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))) * 0.9 + 0.1))
+    sched = warmup_cosine(opt, args.steps, args.warmup)
     gen = torch.Generator().manual_seed(args.seed)
     say = run_log(args.out)
 

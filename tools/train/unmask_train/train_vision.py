@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import time
@@ -37,6 +36,7 @@ from .train_lm import llada_loss
 from .vision import VisionConfig, VisionTower
 from .vocab import Vocab
 from .run_log import run_log
+from .schedule import warmup_cosine
 
 
 def load_pixels(folder: str) -> np.ndarray:
@@ -170,8 +170,7 @@ def main():
     say(f"text-form ceiling (same LM, true cells as text): {summary(ceiling)}")
 
     opt = torch.optim.AdamW(tower.parameters(), lr=args.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / 50) * (0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))) * 0.9 + 0.1))
+    sched = warmup_cosine(opt, args.steps)
     rng = random.Random(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     t0 = time.time()
