@@ -20,14 +20,14 @@ import { loadQuickSample } from './quick-sample.js';
  * THE thresholds of the quick check: the only place their values live. They are regression floors
  * for the committed model, not the issue's quality bar (models/default/eval/report.md judges the
  * bar on 500 samples per world and says where it is missed). Each is the committed model's measured
- * value on this sample less about two items (run L, 2026-11-27: shapes 82/84, describe 14/14,
- * intent 34/36, response 35/36, WER 2.2%, spoken questions 11/12, refusals 16/16).
+ * value on this sample less about two items (run L, 2026-11-27: shapes 84/84, describe 14/14,
+ * intent 35/36, response 35/36, WER 2.8%, spoken questions 12/12, refusals 16/16).
  * Raise them when a better model lands; never lower one silently.
  */
 const THRESHOLDS: QuickCheckThresholds = {
-  shapes: { exact: 0.94, describe: 0.85 },
-  home: { intent: 0.88, respond: 0.9, transcriptWer: 0.06 },
-  both: { spokenQuestion: 0.75 },
+  shapes: { exact: 0.97, describe: 0.85 },
+  home: { intent: 0.91, respond: 0.91, transcriptWer: 0.06 },
+  both: { spokenQuestion: 0.83 },
   refusal: { refused: 0.87 },
 };
 
