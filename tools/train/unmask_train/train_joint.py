@@ -30,10 +30,11 @@ import torch
 
 from .audio import AudioConfig, AudioTower
 from .data import Batcher, load_jsonl
+from .decode import generate
 from .lora import add_lora, merge_lora
 from .run_log import run_log
 from .schedule import warmup_cosine
-from .spliced import by_type, encode, pick_canvas, splice, start_stage, summary
+from .spliced import by_type, encode, exact_by_type, pick_canvas, splice, start_stage, summary
 from .train_audio import STAGE_TYPES, AudioStage, Clips, evaluate as evaluate_audio, load_image_block, run_lm
 from .train_lm import evaluate as evaluate_text, llada_loss
 from .train_vision import balanced
@@ -49,8 +50,6 @@ def image_qa_loss(model, block, vocab, pixels, chunk, rng, gen):
 
 @torch.no_grad()
 def evaluate_images(model, block, vocab, pixels, pairs, batch=50):
-    from .decode import generate
-    from .spliced import exact_by_type
     results = []
     for i in range(0, len(pairs), batch):
         chunk = pairs[i:i + batch]
