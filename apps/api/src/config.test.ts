@@ -16,11 +16,17 @@ describe('configuration from the environment', () => {
   });
 
   it('reads and coerces values; empty strings count as unset', () => {
-    const config = loadConfig({ PORT: '9000', QUEUE_SIZE: '3', IMAGE_URL_ALLOWLIST: 'a.example, b.example', API_KEY: '', UNRELATED: 'x' });
+    const config = loadConfig({ PORT: '9000', QUEUE_SIZE: '3', IMAGE_URL_ALLOWLIST: 'a.example, b.example', MODEL_DIR: '', UNRELATED: 'x' });
     assert.equal(config.PORT, 9000);
     assert.equal(config.QUEUE_SIZE, 3);
     assert.deepEqual(config.IMAGE_URL_ALLOWLIST, ['a.example', 'b.example']);
-    assert.equal(config.API_KEY, undefined);
+    assert.equal(config.MODEL_DIR, undefined);
+    assert.equal(config.PROTECT_METRICS, false);
+    assert.equal(loadConfig({ PROTECT_METRICS: 'true', PROTECT_DOCS: '1' }).PROTECT_DOCS, true);
+  });
+
+  it('refuses an API_KEY that is set but empty, instead of silently serving without one', () => {
+    assert.throws(() => loadConfig({ API_KEY: '' }), (e: unknown) => e instanceof ConfigError && /^environment variable API_KEY: is set but empty/.test(e.message));
   });
 
   it('names the variable that is wrong', () => {

@@ -11,6 +11,8 @@ const list = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
 export const DEFAULT_DEMO_DIR = fileURLToPath(new URL('../../demo/dist', import.meta.url));
 
 export const configSchema = z.object({
@@ -18,8 +20,12 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** A bundle folder; default: the embedded model (models/default). */
   MODEL_DIR: z.string().min(1).optional(),
-  /** When set, /v1/* requires `Authorization: Bearer <API_KEY>`. */
-  API_KEY: z.string().min(1).optional(),
+  /** When set, /v1/* requires `Authorization: Bearer <API_KEY>`. Set but empty is an error, not "off". */
+  API_KEY: z.string().min(1, 'is set but empty: unset it to serve without a key').optional(),
+  /** With API_KEY: `/metrics` needs the key too. */
+  PROTECT_METRICS: flag.default(false),
+  /** With API_KEY: `/docs` and `/openapi.json` need the key too. */
+  PROTECT_DOCS: flag.default(false),
   BODY_LIMIT_BYTES: int(1024, 1024 * MiB).default(20 * MiB),
   MEDIA_LIMIT_BYTES: int(1024, 1024 * MiB).default(20 * MiB),
   AUDIO_MAX_SECONDS: z.coerce.number().positive().max(3600).default(30),
@@ -53,7 +59,9 @@ export class ConfigError extends Error {
 
 /** Reads the configuration from `env` (process.env by default); throws ConfigError naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const known = Object.fromEntries(Object.keys(configSchema.shape).filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+  // An empty variable means "unset", except API_KEY: an empty key must not silently turn auth off.
+  const given = (k: string) => env[k] !== undefined && (env[k] !== '' || k === 'API_KEY');
+  const known = Object.fromEntries(Object.keys(configSchema.shape).filter(given).map((k) => [k, env[k]]));
   const parsed = configSchema.safeParse(known);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

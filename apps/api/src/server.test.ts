@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chatCompletionChunkSchema, chatCompletionSchema, errorBodySchema, modelListSchema } from '@unmask/protocol';
 import { dataUrl, multipart, pngBytes, sseData, startServer, TEXT_BUNDLE, wavBytes } from './testing/fixtures.js';
@@ -204,6 +206,32 @@ describe('the API server on a text-only bundle, with an API key', () => {
     assert.equal(preflight.statusCode, 204, 'a CORS preflight needs no key');
   });
 
+  it('decides on the route the router matched: encoded, doubled-slash, case-changed and dot-segment paths get no way past the key', async () => {
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = server.app.server.address() as AddressInfo;
+    const body = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
+    const paths = ['/%761/chat/completions', '/v%31/chat/completions', '/%76%31/chat/completions', '/v1/chat%2Fcompletions', '//v1/chat/completions', '/V1/chat/completions', '/v1/./chat/completions', '/x/../v1/chat/completions', '/v1/chat/completions/', '/v1/chat/completions?x=1', '/%76%31/models', '/v1//models'];
+    for (const path of paths) {
+      const method = path.includes('models') ? 'GET' : 'POST';
+      const res = await rawRequest(port, method, path, method === 'POST' ? body : undefined);
+      assert.ok(res.status === 401 || res.status === 404, `${method} ${path} answered ${res.status} without a key`);
+    }
+    // the decoded path that does reach a handler is exactly the protected one
+    assert.equal((await rawRequest(port, 'POST', '/%761/chat/completions', body)).status, 401);
+    assert.equal((await rawRequest(port, 'POST', '/%761/chat/completions', body, { authorization: 'Bearer sekret' })).status, 200);
+  });
+
+  it('puts CORS headers on a 401, so a browser can read why', async () => {
+    const res = await chat(server, { messages: [{ role: 'user', content: 'hi' }] }, { origin: 'https://app.example' });
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.headers['access-control-allow-origin'], '*');
+  });
+
+  it('leaves /metrics and /docs open unless asked to protect them', async () => {
+    assert.equal((await server.app.inject('/metrics')).statusCode, 200);
+    assert.equal((await server.app.inject('/openapi.json')).statusCode, 200);
+  });
+
   it('says which part a text-only model cannot take (400)', async () => {
     const res = await chat(
       server,
@@ -214,3 +242,34 @@ describe('the API server on a text-only bundle, with an API key', () => {
     assert.equal(res.json().error.param, 'messages[0].content[1].image_url.url');
   });
 });
+
+describe('an API key that also protects /metrics and the docs', () => {
+  let server: Started;
+  before(async () => {
+    server = await startServer({ API_KEY: 'sekret', PROTECT_METRICS: true, PROTECT_DOCS: true }, TEXT_BUNDLE);
+  });
+  after(async () => server.close());
+
+  it('asks for the key on /metrics, /openapi.json and /docs, and leaves health checks open', async () => {
+    for (const url of ['/metrics', '/openapi.json', '/docs', '/docs/', '/docs/json', '/%6detrics']) {
+      assert.equal((await server.app.inject(url)).statusCode, 401, url);
+    }
+    assert.equal((await server.app.inject({ url: '/metrics', headers: { authorization: 'Bearer sekret' } })).statusCode, 200);
+    assert.equal((await server.app.inject('/healthz')).statusCode, 200);
+    assert.equal((await server.app.inject('/readyz')).statusCode, 200);
+  });
+});
+
+/** One HTTP request with the path sent exactly as written (no client-side normalisation). */
+function rawRequest(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -19,7 +19,7 @@ import type { Unmask } from '@unmask/pipeline';
 import { Admission } from './admission.js';
 import type { Config } from './config.js';
 import { ApiError, badRequest, toApiError } from './http/api-error.js';
-import { bearerCheck } from './http/bearer-auth.js';
+import { bearerCheck, routeNeedsKey } from './http/bearer-auth.js';
 import { jsonDepthExceeds } from './http/json-depth.js';
 import { zodValidatorCompiler } from './http/validator.js';
 import { Metrics } from './metrics.js';
@@ -101,7 +101,6 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
     });
   });
 
-  const checkKey = config.API_KEY ? bearerCheck(config.API_KEY) : undefined;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const started = performance.now();
@@ -110,8 +109,6 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
     });
-    // CORS preflights carry no credentials; the request that follows does.
-    if (checkKey && request.method !== 'OPTIONS' && request.url.startsWith('/v1/')) checkKey(request.headers.authorization);
   });
 
   app.setErrorHandler(async (error, request, reply) => {
@@ -129,6 +126,15 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
   if (config.CORS_ORIGIN !== 'off') {
     const origins = config.CORS_ORIGIN.split(',').map((o) => o.trim());
     await app.register(fastifyCors, { origin: origins.includes('*') ? '*' : origins, exposedHeaders: ['x-request-id', 'retry-after'] });
+  }
+  // After CORS (so a 401 carries its headers), before any body is read: the key is checked on the
+  // route Fastify matched, never on the raw URL. CORS preflights carry no credentials.
+  if (config.API_KEY) {
+    const checkKey = bearerCheck(config.API_KEY);
+    const scope = { metrics: config.PROTECT_METRICS, docs: config.PROTECT_DOCS };
+    app.addHook('onRequest', async (request) => {
+      if (request.method !== 'OPTIONS' && routeNeedsKey(request.routeOptions.url, scope)) checkKey(request.headers.authorization);
+    });
   }
   await app.register(fastifyMultipart, { limits: { fileSize: config.MEDIA_LIMIT_BYTES } });
   await app.register(fastifySwagger, {
