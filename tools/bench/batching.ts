@@ -26,14 +26,28 @@ export interface ThroughputResult {
 export async function measureThroughput(
   model: LanguageModel & { take?: () => { rows: number; ms: number }[] },
   prompts: readonly PreparedPrompt[],
-  options: { maxBatchSize: number; clients: number; requestsPerClient: number; canvas: number; strategy: unknown; cache: 'none' | 'prefix' | 'dual' },
+  options: {
+    maxBatchSize: number;
+    clients: number;
+    requestsPerClient: number;
+    canvas: number;
+    strategy: unknown;
+    cache: 'none' | 'prefix' | 'dual';
+  },
   onRequest: () => void,
 ): Promise<ThroughputResult> {
   const engine = new DecodingEngine(model, { maxBatchSize: options.maxBatchSize });
   // Warm-up, not counted: the first batched passes of new shapes pay onnxruntime's allocations.
   await Promise.all(
-    prompts.slice(0, options.maxBatchSize).map((p) =>
-      engine.generate({ promptIds: p.promptIds, embeddings: p.embeddings, maxTokens: options.canvas, strategy: options.strategy, cache: options.cache }).result,
+    prompts.slice(0, options.maxBatchSize).map(
+      (p) =>
+        engine.generate({
+          promptIds: p.promptIds,
+          embeddings: p.embeddings,
+          maxTokens: options.canvas,
+          strategy: options.strategy,
+          cache: options.cache,
+        }).result,
     ),
   );
   model.take?.();
@@ -45,7 +59,13 @@ export async function measureThroughput(
       for (let i = 0; i < options.requestsPerClient; i++) {
         const p = prompts[next++ % prompts.length]!;
         const t0 = performance.now();
-        await engine.generate({ promptIds: p.promptIds, embeddings: p.embeddings, maxTokens: options.canvas, strategy: options.strategy, cache: options.cache }).result;
+        await engine.generate({
+          promptIds: p.promptIds,
+          embeddings: p.embeddings,
+          maxTokens: options.canvas,
+          strategy: options.strategy,
+          cache: options.cache,
+        }).result;
         latencies.push(performance.now() - t0);
         onRequest();
       }

@@ -45,11 +45,19 @@ export function loadEvalSet(path: string): EvalItem[] {
     const parsed = evalLineSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new UnmaskError('invalid_parameter', `${path}:${i + 1}: ${issue?.path.join('.') || 'line'}: ${issue?.message}`, 'eval');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `${path}:${i + 1}: ${issue?.path.join('.') || 'line'}: ${issue?.message}`,
+        'eval',
+      );
     }
     const e = parsed.data;
     const read = (p: string) => new Uint8Array(readFileSync(resolve(dirname(path), p)));
-    items.push({ ...e, ...(e.image ? { imageBytes: read(e.image) } : {}), ...(e.audio ? { audioBytes: read(e.audio) } : {}) });
+    items.push({
+      ...e,
+      ...(e.image ? { imageBytes: read(e.image) } : {}),
+      ...(e.audio ? { audioBytes: read(e.audio) } : {}),
+    });
   }
   if (items.length === 0) throw new UnmaskError('invalid_parameter', `${path}: no evaluation lines`, 'eval');
   return items;
@@ -81,13 +89,16 @@ export async function writeSampleEvalSet(dir: string, options: SampleOptions): P
   const longRng = new Rng(options.seed + 2);
   const longMediaRng = new Rng(options.seed + 3);
   const share = options.longShare ?? DEFAULT_LONG_SHARE;
-  if (!(share >= 0 && share <= 1)) throw new UnmaskError('invalid_parameter', `longShare must be between 0 and 1, got ${share}`, 'longShare');
+  if (!(share >= 0 && share <= 1))
+    throw new UnmaskError('invalid_parameter', `longShare must be between 0 and 1, got ${share}`, 'longShare');
   const lines: string[] = [];
   let regular = 0;
   let long = 0;
   for (let i = 0; i < options.count; i++) {
     const isLong = isLongSlot(i, share);
-    const example = isLong ? sampleLongExample(longRng, long++) : sampleExample(rng, TASK_TYPES[regular++ % TASK_TYPES.length]!);
+    const example = isLong
+      ? sampleLongExample(longRng, long++)
+      : sampleExample(rng, TASK_TYPES[regular++ % TASK_TYPES.length]!);
     const text = toTextExample(example);
     const line: EvalLine = { prompt: '', answer: text.answer, type: text.type, ...(isLong ? { long: true } : {}) };
     const words: string[] = [];
@@ -104,7 +115,10 @@ export async function writeSampleEvalSet(dir: string, options: SampleOptions): P
       if (options.audio) {
         const file = `audio-${i}.wav`;
         const speechRng = isLong ? longMediaRng : mediaRng;
-        writeFileSync(join(dir, file), renderSpeech(text.spoken, isLong ? slowestSpeech(speechRng) : sampleSpeechVariant(speechRng), speechRng));
+        writeFileSync(
+          join(dir, file),
+          renderSpeech(text.spoken, isLong ? slowestSpeech(speechRng) : sampleSpeechVariant(speechRng), speechRng),
+        );
         line.audio = file;
       } else {
         words.push(text.spoken);
@@ -115,6 +129,6 @@ export async function writeSampleEvalSet(dir: string, options: SampleOptions): P
     lines.push(JSON.stringify(line));
   }
   const path = join(dir, 'sample.jsonl');
-  writeFileSync(path, lines.join('\n') + '\n');
+  writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
 }

@@ -45,6 +45,7 @@ export function lmCost(lmGraph: string, sizes: ManifestSizes): LmCost {
     layerWeights,
     intermediateSize,
     sizes,
-    flops: (segment, past, logits) => 2 * segment * layerWeights + 4 * L * segment * (past + segment) * A * D + 2 * logits * H * V,
+    flops: (segment, past, logits) =>
+      2 * segment * layerWeights + 4 * L * segment * (past + segment) * A * D + 2 * logits * H * V,
   };
 }

@@ -19,7 +19,10 @@ export interface StrategyCase {
 export const STRATEGIES: readonly StrategyCase[] = [
   { label: 'fixed 1/step', strategy: (n) => ({ name: 'low_confidence', steps: n }) },
   { label: 'fixed n/4 steps', strategy: (n) => ({ name: 'low_confidence', steps: Math.max(1, Math.floor(n / 4)) }) },
-  ...[0.7, 0.8, 0.9, 0.95].map((t) => ({ label: `confident τ=${t}`, strategy: () => ({ name: 'confident', threshold: t }) })),
+  ...[0.7, 0.8, 0.9, 0.95].map((t) => ({
+    label: `confident τ=${t}`,
+    strategy: () => ({ name: 'confident', threshold: t }),
+  })),
   { label: 'threshold τ=0.9', strategy: () => ({ name: 'threshold', threshold: 0.9 }) },
   { label: 'factor f=1', strategy: () => ({ name: 'factor', factor: 1 }) },
   { label: 'prophet', strategy: (n) => ({ name: 'prophet', steps: n }) },
@@ -89,24 +92,52 @@ export async function runCell(
   const first = prompts[0];
   if (first) {
     // Warm-up, not counted: a new configuration meets new tensor shapes.
-    await engine.generate({ promptIds: first.promptIds, embeddings: first.embeddings, maxTokens: canvas, strategy, cache, sampling: { temperature: 0 } }).result;
+    await engine.generate({
+      promptIds: first.promptIds,
+      embeddings: first.embeddings,
+      maxTokens: canvas,
+      strategy,
+      cache,
+      sampling: { temperature: 0 },
+    }).result;
   }
   model.take();
   const answers: Answer[] = [];
   const started = performance.now();
   for (const p of prompts) {
     const t0 = performance.now();
-    const r = await engine.generate({ promptIds: p.promptIds, embeddings: p.embeddings, maxTokens: canvas, strategy, cache, sampling: { temperature: 0 } }).result;
+    const r = await engine.generate({
+      promptIds: p.promptIds,
+      embeddings: p.embeddings,
+      maxTokens: canvas,
+      strategy,
+      cache,
+      sampling: { temperature: 0 },
+    }).result;
     const ms = performance.now() - t0;
     const text = r.text ?? '';
-    answers.push({ promptTokens: p.promptIds.length, text, tokenIds: r.tokenIds, canvas: r.canvas, correct: answersMatch(text, p.answer), forwardPasses: r.forwardPasses, ms });
+    answers.push({
+      promptTokens: p.promptIds.length,
+      text,
+      tokenIds: r.tokenIds,
+      canvas: r.canvas,
+      correct: answersMatch(text, p.answer),
+      forwardPasses: r.forwardPasses,
+      ms,
+    });
     onRequest();
   }
   return { answers, passes: model.take(), wallS: (performance.now() - started) / 1000 };
 }
 
 /** One cell's numbers from its runs (rounds over parts of the sample, answers in sample order). */
-export function summariseCell(strategyCase: StrategyCase, cache: CacheMode, canvas: number, runs: readonly CellRun[], flopsPerSecond: number): CellResult {
+export function summariseCell(
+  strategyCase: StrategyCase,
+  cache: CacheMode,
+  canvas: number,
+  runs: readonly CellRun[],
+  flopsPerSecond: number,
+): CellResult {
   const answers = runs.flatMap((r) => r.answers);
   const passes = runs.flatMap((r) => r.passes);
   const wall = runs.reduce((s, r) => s + r.wallS, 0);
@@ -119,8 +150,14 @@ export function summariseCell(strategyCase: StrategyCase, cache: CacheMode, canv
     accuracy: mean(answers.map((a) => (a.correct ? 1 : 0))),
     forwardPassesPerAnswer: totalPasses / answers.length,
     tokensPerPass: (canvas * answers.length) / totalPasses,
-    latencyP50Ms: quantile(answers.map((a) => a.ms), 0.5),
-    latencyP95Ms: quantile(answers.map((a) => a.ms), 0.95),
+    latencyP50Ms: quantile(
+      answers.map((a) => a.ms),
+      0.5,
+    ),
+    latencyP95Ms: quantile(
+      answers.map((a) => a.ms),
+      0.95,
+    ),
     requestsPerSecond: answers.length / wall,
     passMs: mean(passes.map((p) => p.ms)),
     passFlops: mean(passes.map((p) => p.flops)),

@@ -7,7 +7,8 @@ import { isLongSlot, LONG_TYPES, sampleLongExample, slowestSpeech, SPEC_MAX_SILE
 
 describe('the long-prompt examples', () => {
   it('spread the requested share evenly through a sample', () => {
-    const slots = (n: number, share: number) => Array.from({ length: n }, (_, i) => i).filter((i) => isLongSlot(i, share));
+    const slots = (n: number, share: number) =>
+      Array.from({ length: n }, (_, i) => i).filter((i) => isLongSlot(i, share));
     assert.deepEqual(slots(9, 1 / 3), [2, 5, 8]);
     assert.deepEqual(slots(8, 0.25), [3, 7]);
     assert.deepEqual(slots(5, 0), []);
@@ -25,7 +26,9 @@ describe('the long-prompt examples', () => {
 
   it('keep the longest spoken words of the draws from their stream', () => {
     const draws = new Rng(11);
-    const longest = Math.max(...Array.from({ length: 8 }, () => sampleExample(draws, 'spoken_question').spoken!.length));
+    const longest = Math.max(
+      ...Array.from({ length: 8 }, () => sampleExample(draws, 'spoken_question').spoken!.length),
+    );
     assert.equal(sampleLongExample(new Rng(11), 0).spoken!.length, longest);
   });
 

@@ -18,12 +18,9 @@ export const SPEC_MAX_SILENCE_S = 0.5;
  * rows + audio at 12.5 rows per second); the longest commands, slowest and with the most silence,
  * stay near 55–60 (docs/benchmarks.md).
  */
-export const LONG_TYPES: readonly TaskType[] = (['transcribe', 'intent', 'respond'] as const).flatMap((command): TaskType[] => [
-  'spoken_question',
-  'spoken_question',
-  'spoken_question',
-  command,
-]);
+export const LONG_TYPES: readonly TaskType[] = (['transcribe', 'intent', 'respond'] as const).flatMap(
+  (command): TaskType[] => ['spoken_question', 'spoken_question', 'spoken_question', command],
+);
 /** Share of the default sample that is long examples, spread evenly through it. */
 export const DEFAULT_LONG_SHARE = 1 / 3;
 /** Utterances drawn per long example; the one with the most characters is kept. */
@@ -43,7 +40,12 @@ export function sampleLongExample(rng: Rng, k: number): Example {
 /** A random in-spec speech variant (voice, noise, WAV format) at the slowest rate and with the most silence. */
 export function slowestSpeech(rng: Rng): SpeechVariant {
   const v = sampleSpeechVariant(rng);
-  return { ...v, voice: { ...v.voice, rate: MIN_RATE }, silenceBefore: SPEC_MAX_SILENCE_S, silenceAfter: SPEC_MAX_SILENCE_S };
+  return {
+    ...v,
+    voice: { ...v.voice, rate: MIN_RATE },
+    silenceBefore: SPEC_MAX_SILENCE_S,
+    silenceAfter: SPEC_MAX_SILENCE_S,
+  };
 }
 
 /** Whether example `i` of a sample is a long one, for `share` of the sample spread evenly (0 ≤ share ≤ 1). */

@@ -22,7 +22,9 @@ export interface MachineInfo {
 function onnxruntimeVersion(): string {
   try {
     const require = createRequire(import.meta.url);
-    const pkg = JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as {
+      version: string;
+    };
     return pkg.version;
   } catch {
     return 'unknown';

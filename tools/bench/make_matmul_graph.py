@@ -17,8 +17,15 @@ class MatMul(torch.nn.Module):
 def main() -> None:
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "matmul.onnx")
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    torch.onnx.export(MatMul(), (torch.zeros(4, 4), torch.zeros(4, 4)), out, input_names=["a", "b"], output_names=["c"],
-                      dynamic_axes={"a": {0: "m", 1: "k"}, "b": {0: "k", 1: "n"}, "c": {0: "m", 1: "n"}}, opset_version=17)
+    torch.onnx.export(
+        MatMul(),
+        (torch.zeros(4, 4), torch.zeros(4, 4)),
+        out,
+        input_names=["a", "b"],
+        output_names=["c"],
+        dynamic_axes={"a": {0: "m", 1: "k"}, "b": {0: "k", 1: "n"}, "c": {0: "m", 1: "n"}},
+        opset_version=17,
+    )
     print("wrote", out, os.path.getsize(out), "bytes")
 
 

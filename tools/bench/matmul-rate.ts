@@ -15,13 +15,30 @@ export interface MatmulRate {
   readonly flopsPerSecond: number;
 }
 
-export async function measureMatmulRate(threads: number, sizes: readonly number[], secondsEach: number, onStep?: () => void): Promise<MatmulRate> {
-  const session = await ort.InferenceSession.create(MATMUL_GRAPH, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+export async function measureMatmulRate(
+  threads: number,
+  sizes: readonly number[],
+  secondsEach: number,
+  onStep?: () => void,
+): Promise<MatmulRate> {
+  const session = await ort.InferenceSession.create(MATMUL_GRAPH, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
   const bySize: MatmulRate['bySize'] = [];
   try {
     for (const n of sizes) {
-      const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 97) / 97 - 0.5), [n, n]);
-      const b = new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 89) / 89 - 0.5), [n, n]);
+      const a = new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 97) / 97 - 0.5),
+        [n, n],
+      );
+      const b = new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 89) / 89 - 0.5),
+        [n, n],
+      );
       await session.run({ a, b }); // warm-up
       let runs = 0;
       const started = performance.now();

@@ -102,7 +102,9 @@ export function matmulWeights(path: string): MatMulWeight[] {
   }
   // Initializers reached through a Transpose count as the transposed weight.
   const alias = new Map<string, string>();
-  for (const n of nodes) if (n.op === 'Transpose' && n.inputs[0] && dims.has(n.inputs[0]) && n.outputs[0]) alias.set(n.outputs[0], n.inputs[0]);
+  for (const n of nodes)
+    if (n.op === 'Transpose' && n.inputs[0] && dims.has(n.inputs[0]) && n.outputs[0])
+      alias.set(n.outputs[0], n.inputs[0]);
   const out: MatMulWeight[] = [];
   for (const n of nodes) {
     if (n.op !== 'MatMul' && n.op !== 'Gemm') continue;

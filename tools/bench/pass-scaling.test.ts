@@ -4,7 +4,11 @@ import type { ForwardRow, ForwardRowResult, LanguageModel, ModelInfo } from '@un
 import type { PreparedPrompt } from './grid.js';
 import { measurePassScaling, uncachedRow } from './pass-scaling.js';
 
-const prompt: PreparedPrompt = { promptIds: [5, 6, 7], embeddings: [{ offset: 1, count: 1, data: new Float32Array(4) }], answer: 'x' };
+const prompt: PreparedPrompt = {
+  promptIds: [5, 6, 7],
+  embeddings: [{ offset: 1, count: 1, data: new Float32Array(4) }],
+  answer: 'x',
+};
 
 /** A model on a fake clock: a pass of n rows advances it by `cost(n)` ms. */
 class ClockModel implements LanguageModel {
@@ -32,24 +36,45 @@ describe('the batching bound (one row against n rows per pass)', () => {
 
   it('times one-row and n-row passes alike, interleaved, after one uncounted pass of each', async () => {
     const model = new ClockModel((n) => n);
-    const s = await measurePassScaling(model, prompt, { canvas: 4, maskId: 2, rows: 8, seconds: 0, minRuns: 4 }, () => model.clock);
+    const s = await measurePassScaling(
+      model,
+      prompt,
+      { canvas: 4, maskId: 2, rows: 8, seconds: 0, minRuns: 4 },
+      () => model.clock,
+    );
     assert.equal(s.runs, 4);
-    assert.deepEqual(model.passes.map((p) => p.length), [1, 8, 1, 8, 8, 1, 1, 8, 8, 1]);
+    assert.deepEqual(
+      model.passes.map((p) => p.length),
+      [1, 8, 1, 8, 8, 1, 1, 8, 8, 1],
+    );
     assert.ok(model.passes.every((rows) => rows.every((r) => r === model.passes[0]![0])));
   });
 
   it('divides the one-row time by the per-row time of the n-row pass', async () => {
     // A one-row pass costs 2 ms, an 8-row pass 8 ms: 1 ms per row, so batching gains at most 2x.
     const model = new ClockModel((n) => (n === 1 ? 2 : n));
-    const s = await measurePassScaling(model, prompt, { canvas: 4, maskId: 2, rows: 8, seconds: 0, minRuns: 3 }, () => model.clock);
-    assert.deepEqual({ one: s.oneRowMs, batch: s.batchMs, perRow: s.perRowMs, bound: s.bound }, { one: 2, batch: 8, perRow: 1, bound: 2 });
+    const s = await measurePassScaling(
+      model,
+      prompt,
+      { canvas: 4, maskId: 2, rows: 8, seconds: 0, minRuns: 3 },
+      () => model.clock,
+    );
+    assert.deepEqual(
+      { one: s.oneRowMs, batch: s.batchMs, perRow: s.perRowMs, bound: s.bound },
+      { one: 2, batch: 8, perRow: 1, bound: 2 },
+    );
     assert.equal(s.promptTokens, 3);
     assert.equal(s.positions, 7);
   });
 
   it('stops at maxRuns however long the budget', async () => {
     const model = new ClockModel(() => 0);
-    const s = await measurePassScaling(model, prompt, { canvas: 4, maskId: 2, rows: 2, seconds: 1e9, maxRuns: 6 }, () => model.clock);
+    const s = await measurePassScaling(
+      model,
+      prompt,
+      { canvas: 4, maskId: 2, rows: 2, seconds: 1e9, maxRuns: 6 },
+      () => model.clock,
+    );
     assert.equal(s.runs, 6);
   });
 });

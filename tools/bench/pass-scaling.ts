@@ -70,5 +70,14 @@ export async function measurePassScaling(
   const oneRowMs = quantile(one, 0.5);
   const batchMs = quantile(many, 0.5);
   const perRowMs = batchMs / options.rows;
-  return { promptTokens: prompt.promptIds.length, positions: row.inputIds.length, rows: options.rows, runs: one.length, oneRowMs, batchMs, perRowMs, bound: oneRowMs / perRowMs };
+  return {
+    promptTokens: prompt.promptIds.length,
+    positions: row.inputIds.length,
+    rows: options.rows,
+    runs: one.length,
+    oneRowMs,
+    batchMs,
+    perRowMs,
+    bound: oneRowMs / perRowMs,
+  };
 }

@@ -39,17 +39,29 @@ def load_model(weights: dict) -> MaskedDiffusionLM:
     kind = weights.get("kind")
     if kind == "tiny":
         from make_test_bundle import tiny_model
+
         return tiny_model()
     if kind == "tiny-multimodal":
         torch.manual_seed(0)
-        return MaskedDiffusionLM(LMConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                          num_attention_heads=4, num_key_value_heads=2, head_dim=8,
-                                          max_position_embeddings=128)).eval()
+        return MaskedDiffusionLM(
+            LMConfig(
+                vocab_size=64,
+                hidden_size=32,
+                intermediate_size=64,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                num_key_value_heads=2,
+                head_dim=8,
+                max_position_embeddings=128,
+            )
+        ).eval()
     if kind == "lm-pt":
         from unmask_train.spliced import load_lm
+
         return load_lm(weights["path"])[0]
     if kind == "hf":
         from unmask_train.export_lm import load_hf_checkpoint
+
         return load_hf_checkpoint(weights["path"])
     raise ValueError(f"peer: unknown weights kind {kind!r} (tiny, tiny-multimodal, lm-pt, hf)")
 
@@ -57,13 +69,17 @@ def load_model(weights: dict) -> MaskedDiffusionLM:
 def splicing(model: MaskedDiffusionLM, splices: list):
     """model.embed with the prompt's media features written over their placeholder positions."""
     embed = type(model).embed.__get__(model)
-    features = [(sp["offset"], sp["count"], torch.tensor(sp["data"], dtype=torch.float32).view(sp["count"], -1)) for sp in splices]
+    features = [
+        (sp["offset"], sp["count"], torch.tensor(sp["data"], dtype=torch.float32).view(sp["count"], -1))
+        for sp in splices
+    ]
 
     def spliced(ids: torch.Tensor) -> torch.Tensor:
         out = embed(ids)
         for offset, count, data in features:
-            out[:, offset:offset + count] = data
+            out[:, offset : offset + count] = data
         return out
+
     return spliced
 
 
@@ -89,7 +105,12 @@ def main() -> None:
         started = time.perf_counter()
         out = run(model, prompt, args)
         ms = (time.perf_counter() - started) * 1000
-        print(json.dumps({"canvas": out.canvas, "forward_passes": out.forward_passes, "ms": ms, "min_margin": out.min_margin}), flush=True)
+        print(
+            json.dumps(
+                {"canvas": out.canvas, "forward_passes": out.forward_passes, "ms": ms, "min_margin": out.min_margin}
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

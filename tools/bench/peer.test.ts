@@ -40,7 +40,8 @@ describe('the PyTorch peer and the counting model', () => {
     const engine = new DecodingEngine(model, { maxBatchSize: 1 });
     model.take();
     const prompt = [4, 5, 20, 21, 22, 6];
-    const r = await engine.generate({ promptIds: prompt, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result;
+    const r = await engine.generate({ promptIds: prompt, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } })
+      .result;
     const passes = model.take();
     assert.equal(passes.length, r.forwardPasses);
     const cost = lmCost(bundle.resolve('lm.onnx'), bundle.manifest.sizes);
@@ -50,12 +51,31 @@ describe('the PyTorch peer and the counting model', () => {
     assert.ok(passes.every((p) => p.rows === 1 && p.ms >= 0));
   });
 
-  it('runs the reference loop on the same prompts and gives the runtime\'s canvases', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {
-    const prompts = [[4, 5, 30, 31, 6], [45, 46, 47, 48, 49, 50]];
+  it("runs the reference loop on the same prompts and gives the runtime's canvases", {
+    skip: hasTorch ? false : `${PYTHON} has no torch`,
+  }, async () => {
+    const prompts = [
+      [4, 5, 30, 31, 6],
+      [45, 46, 47, 48, 49, 50],
+    ];
     const engine = new DecodingEngine(bundle.model);
-    const ours = await Promise.all(prompts.map((p) => engine.generate({ promptIds: p, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result));
+    const ours = await Promise.all(
+      prompts.map(
+        (p) => engine.generate({ promptIds: p, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result,
+      ),
+    );
     const peer = await runPeer(
-      { weights: { kind: 'tiny' }, threads: 1, prompts: prompts.map((p) => peerPrompt(p, [])), gen_length: 8, steps: 8, block_length: 8, mask_id: bundle.info.maskTokenId, eos_id: bundle.info.eosTokenId, warmup: 1 },
+      {
+        weights: { kind: 'tiny' },
+        threads: 1,
+        prompts: prompts.map((p) => peerPrompt(p, [])),
+        gen_length: 8,
+        steps: 8,
+        block_length: 8,
+        mask_id: bundle.info.maskTokenId,
+        eos_id: bundle.info.eosTokenId,
+        warmup: 1,
+      },
       120_000,
     );
     assert.equal(peer.results.length, 2);
@@ -67,19 +87,42 @@ describe('the PyTorch peer and the counting model', () => {
       assert.equal(r.forward_passes, ours[i]!.forwardPasses);
       assert.ok(r.ms > 0);
     });
-    assert.ok(compared >= 1, `every prompt met a near-tie (margins ${peer.results.map((r) => r.min_margin).join(', ')})`);
+    assert.ok(
+      compared >= 1,
+      `every prompt met a near-tie (margins ${peer.results.map((r) => r.min_margin).join(', ')})`,
+    );
     assert.equal(peer.threads, 1);
     assert.equal(peer.cut, false);
   });
 
-  it('splices the same media features over the prompt as the runtime does', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {
+  it('splices the same media features over the prompt as the runtime does', {
+    skip: hasTorch ? false : `${PYTHON} has no torch`,
+  }, async () => {
     const prompt = [4, 5, 30, 31, 6];
     const data = Float32Array.from({ length: 3 * 32 }, (_, i) => Math.sin(i * 1.7) * 2);
     const embeddings = [{ offset: 1, count: 3, data }];
     const engine = new DecodingEngine(bundle.model);
-    const ours = await engine.generate({ promptIds: prompt, embeddings, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result;
-    const plain = await engine.generate({ promptIds: prompt, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result;
-    const job = { weights: { kind: 'tiny' as const }, threads: 1, gen_length: 8, steps: 8, block_length: 8, mask_id: bundle.info.maskTokenId, eos_id: bundle.info.eosTokenId, warmup: 0 };
+    const ours = await engine.generate({
+      promptIds: prompt,
+      embeddings,
+      maxTokens: 8,
+      strategy: { name: 'low_confidence', steps: 8 },
+    }).result;
+    const plain = await engine.generate({
+      promptIds: prompt,
+      maxTokens: 8,
+      strategy: { name: 'low_confidence', steps: 8 },
+    }).result;
+    const job = {
+      weights: { kind: 'tiny' as const },
+      threads: 1,
+      gen_length: 8,
+      steps: 8,
+      block_length: 8,
+      mask_id: bundle.info.maskTokenId,
+      eos_id: bundle.info.eosTokenId,
+      warmup: 0,
+    };
     const peer = await runPeer({ ...job, prompts: [peerPrompt(prompt, embeddings), peerPrompt(prompt, [])] }, 120_000);
     const [spliced, unspliced] = peer.results;
     if (spliced!.min_margin >= 1e-4) assert.deepEqual(spliced!.canvas, ours.canvas);
@@ -89,17 +132,36 @@ describe('the PyTorch peer and the counting model', () => {
     assert.notDeepEqual(ours.canvas, plain.canvas);
   });
 
-  it('loads a train_lm checkpoint (lm.pt), the default model\'s hook, and decodes as the runtime does', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {
+  it("loads a train_lm checkpoint (lm.pt), the default model's hook, and decodes as the runtime does", {
+    skip: hasTorch ? false : `${PYTHON} has no torch`,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-lmpt-'));
     try {
       const path = join(dir, 'lm.pt');
       const script = `import sys; sys.path.insert(0, ${JSON.stringify(TRAIN)}); import torch; from make_test_bundle import tiny_model; m = tiny_model(); torch.save({"config": m.config.to_dict(), "state": m.state_dict(), "layout": "pair"}, ${JSON.stringify(path)})`;
-      const made = spawnSync(PYTHON, ['-c', script], { env: { ...process.env, OMP_NUM_THREADS: '1' }, encoding: 'utf8' });
+      const made = spawnSync(PYTHON, ['-c', script], {
+        env: { ...process.env, OMP_NUM_THREADS: '1' },
+        encoding: 'utf8',
+      });
       assert.equal(made.status, 0, made.stderr);
       const prompt = [4, 5, 30, 31, 6];
-      const ours = await new DecodingEngine(bundle.model).generate({ promptIds: prompt, maxTokens: 8, strategy: { name: 'low_confidence', steps: 8 } }).result;
+      const ours = await new DecodingEngine(bundle.model).generate({
+        promptIds: prompt,
+        maxTokens: 8,
+        strategy: { name: 'low_confidence', steps: 8 },
+      }).result;
       const peer = await runPeer(
-        { weights: peerWeightsFor('default', path)!, threads: 1, prompts: [peerPrompt(prompt, [])], gen_length: 8, steps: 8, block_length: 8, mask_id: bundle.info.maskTokenId, eos_id: bundle.info.eosTokenId, warmup: 0 },
+        {
+          weights: peerWeightsFor('default', path)!,
+          threads: 1,
+          prompts: [peerPrompt(prompt, [])],
+          gen_length: 8,
+          steps: 8,
+          block_length: 8,
+          mask_id: bundle.info.maskTokenId,
+          eos_id: bundle.info.eosTokenId,
+          warmup: 0,
+        },
         120_000,
       );
       assert.ok(peer.results[0]!.min_margin >= 1e-4, 'near-tie');
@@ -109,8 +171,20 @@ describe('the PyTorch peer and the counting model', () => {
     }
   });
 
-  it('says so when the time limit stops the peer before its first prompt', { skip: hasTorch ? false : `${PYTHON} has no torch` }, async () => {
-    const job = { weights: { kind: 'tiny' as const }, threads: 1, prompts: [peerPrompt([4, 5, 6], [])], gen_length: 8, steps: 8, block_length: 8, mask_id: 2, eos_id: 1, warmup: 1 };
+  it('says so when the time limit stops the peer before its first prompt', {
+    skip: hasTorch ? false : `${PYTHON} has no torch`,
+  }, async () => {
+    const job = {
+      weights: { kind: 'tiny' as const },
+      threads: 1,
+      prompts: [peerPrompt([4, 5, 6], [])],
+      gen_length: 8,
+      steps: 8,
+      block_length: 8,
+      mask_id: 2,
+      eos_id: 1,
+      warmup: 1,
+    };
     await assert.rejects(runPeer(job, 50), /stopped at the time limit before finishing one prompt/);
   });
 });

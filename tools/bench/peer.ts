@@ -23,7 +23,12 @@ export const peerWeightsSchema = z.discriminatedUnion('kind', [
 export type PeerWeights = z.infer<typeof peerWeightsSchema>;
 
 const peerHeaderSchema = z.object({ torch: z.string(), threads: z.number() });
-const peerResultSchema = z.object({ canvas: z.array(z.number()), forward_passes: z.number(), ms: z.number(), min_margin: z.number() });
+const peerResultSchema = z.object({
+  canvas: z.array(z.number()),
+  forward_passes: z.number(),
+  ms: z.number(),
+  min_margin: z.number(),
+});
 export interface PeerOutput extends z.infer<typeof peerHeaderSchema> {
   readonly results: z.infer<typeof peerResultSchema>[];
   /** True when the time limit stopped the peer before every prompt was done. */
@@ -37,7 +42,8 @@ export interface PeerOutput extends z.infer<typeof peerHeaderSchema> {
  * report says so).
  */
 export function peerWeightsFor(manifestName: string, checkpoint: string | undefined): PeerWeights | undefined {
-  if (checkpoint) return checkpoint.endsWith('.pt') ? { kind: 'lm-pt', path: checkpoint } : { kind: 'hf', path: checkpoint };
+  if (checkpoint)
+    return checkpoint.endsWith('.pt') ? { kind: 'lm-pt', path: checkpoint } : { kind: 'hf', path: checkpoint };
   if (manifestName === 'tiny-random') return { kind: 'tiny' };
   if (manifestName === 'tiny-random-multimodal') return { kind: 'tiny-multimodal' };
   return undefined;
@@ -50,7 +56,10 @@ export interface PeerPrompt {
 }
 
 export function peerPrompt(promptIds: readonly number[], embeddings: readonly SplicedEmbeddings[]): PeerPrompt {
-  return { ids: promptIds, splices: embeddings.map((e) => ({ offset: e.offset, count: e.count, data: Array.from(e.data) })) };
+  return {
+    ids: promptIds,
+    splices: embeddings.map((e) => ({ offset: e.offset, count: e.count, data: Array.from(e.data) })),
+  };
 }
 
 export interface PeerJob {
@@ -87,7 +96,9 @@ export async function runPeer(job: PeerJob, timeoutMs: number): Promise<PeerOutp
     clearTimeout(timer);
     const lines = stdout.split('\n').filter((l) => l.trim() !== '');
     if ((code !== 0 && !cut) || lines.length < 2) {
-      throw new Error(`peer.py exited with ${code}${cut ? ' (stopped at the time limit before finishing one prompt)' : ''}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      throw new Error(
+        `peer.py exited with ${code}${cut ? ' (stopped at the time limit before finishing one prompt)' : ''}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
     const header = peerHeaderSchema.parse(JSON.parse(lines[0]!));
     return { ...header, results: lines.slice(1).map((l) => peerResultSchema.parse(JSON.parse(l))), cut };

@@ -3,10 +3,30 @@ import assert from 'node:assert/strict';
 import type { Answer, CellResult } from './grid.js';
 import { prefixByPromptLength } from './prefix-by-length.js';
 
-const answer = (promptTokens: number, ms: number, canvas: number[]): Answer => ({ promptTokens, text: '', tokenIds: canvas, canvas, correct: false, forwardPasses: 1, ms });
+const answer = (promptTokens: number, ms: number, canvas: number[]): Answer => ({
+  promptTokens,
+  text: '',
+  tokenIds: canvas,
+  canvas,
+  correct: false,
+  forwardPasses: 1,
+  ms,
+});
 const cell = (strategy: string, cache: CellResult['cache'], answers: Answer[]): CellResult => ({
-  strategy, strategyObject: {}, cache, requests: answers.length, accuracy: 0, forwardPassesPerAnswer: 1, tokensPerPass: 1,
-  latencyP50Ms: 1, latencyP95Ms: 1, requestsPerSecond: 1, passMs: 1, passFlops: 1, floorMultiple: 1, answers,
+  strategy,
+  strategyObject: {},
+  cache,
+  requests: answers.length,
+  accuracy: 0,
+  forwardPassesPerAnswer: 1,
+  tokensPerPass: 1,
+  latencyP50Ms: 1,
+  latencyP95Ms: 1,
+  requestsPerSecond: 1,
+  passMs: 1,
+  passFlops: 1,
+  floorMultiple: 1,
+  answers,
 });
 
 // Prompts of 10, 20, 70 and 90 tokens: two short, two long.
@@ -15,8 +35,16 @@ const grid = [
   cell('a', 'none', [answer(10, 4, [1]), answer(20, 6, [2]), answer(70, 30, [3]), answer(90, 50, [4])]),
   cell('a', 'prefix', [answer(10, 4, [1]), answer(20, 6, [2]), answer(70, 10, [3]), answer(90, 20, [9])]),
   cell('a', 'dual', [answer(10, 2, [1]), answer(20, 3, [0]), answer(70, 15, [3]), answer(90, 25, [4])]),
-  cell('b', 'none', lengths.slice(0, 2).map((t) => answer(t, 5, [t]))),
-  cell('b', 'prefix', lengths.slice(0, 2).map((t) => answer(t, 5, [t]))),
+  cell(
+    'b',
+    'none',
+    lengths.slice(0, 2).map((t) => answer(t, 5, [t])),
+  ),
+  cell(
+    'b',
+    'prefix',
+    lengths.slice(0, 2).map((t) => answer(t, 5, [t])),
+  ),
 ];
 
 describe('the prefix cache by prompt length', () => {

@@ -31,9 +31,17 @@ export interface PrefixBucket {
   readonly dual?: CachedLatency;
 }
 
-function cached(base: CellResult, cell: CellResult | undefined, indices: readonly number[], noneP50: number): CachedLatency | undefined {
+function cached(
+  base: CellResult,
+  cell: CellResult | undefined,
+  indices: readonly number[],
+  noneP50: number,
+): CachedLatency | undefined {
   if (!cell) return undefined;
-  const p50Ms = quantile(indices.map((i) => cell.answers[i]!.ms), 0.5);
+  const p50Ms = quantile(
+    indices.map((i) => cell.answers[i]!.ms),
+    0.5,
+  );
   const same = indices.filter((i) => sameTokens(cell.answers[i]!.canvas, base.answers[i]!.canvas)).length;
   return { p50Ms, speedup: noneP50 / p50Ms, sameAnswers: same / indices.length };
 }
@@ -48,20 +56,37 @@ export function prefixByPromptLength(grid: readonly CellResult[], threshold = LO
     if (!base) continue;
     for (const cache of ['prefix', 'dual'] as const) {
       const cell = find(cache);
-      if (cell && (cell.answers.length !== base.answers.length || cell.answers.some((a, i) => a.promptTokens !== base.answers[i]!.promptTokens))) {
-        throw new Error(`prefix-by-length: the ${strategy} / ${cache} answers are not over the same prompts as ${strategy} / none`);
+      if (
+        cell &&
+        (cell.answers.length !== base.answers.length ||
+          cell.answers.some((a, i) => a.promptTokens !== base.answers[i]!.promptTokens))
+      ) {
+        throw new Error(
+          `prefix-by-length: the ${strategy} / ${cache} answers are not over the same prompts as ${strategy} / none`,
+        );
       }
     }
     for (const bucket of ['short', 'long'] as const) {
-      const indices = base.answers.flatMap((a, i) => ((a.promptTokens >= threshold) === (bucket === 'long') ? [i] : []));
+      const indices = base.answers.flatMap((a, i) => (a.promptTokens >= threshold === (bucket === 'long') ? [i] : []));
       if (indices.length === 0) {
         out.push({ strategy, bucket, threshold, prompts: 0 });
         continue;
       }
-      const noneP50Ms = quantile(indices.map((i) => base.answers[i]!.ms), 0.5);
+      const noneP50Ms = quantile(
+        indices.map((i) => base.answers[i]!.ms),
+        0.5,
+      );
       const prefix = cached(base, find('prefix'), indices, noneP50Ms);
       const dual = cached(base, find('dual'), indices, noneP50Ms);
-      out.push({ strategy, bucket, threshold, prompts: indices.length, noneP50Ms, ...(prefix ? { prefix } : {}), ...(dual ? { dual } : {}) });
+      out.push({
+        strategy,
+        bucket,
+        threshold,
+        prompts: indices.length,
+        noneP50Ms,
+        ...(prefix ? { prefix } : {}),
+        ...(dual ? { dual } : {}),
+      });
     }
   }
   return out;

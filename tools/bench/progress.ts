@@ -44,5 +44,7 @@ export class Progress {
 
 export function formatSeconds(s: number): string {
   const m = Math.floor(s / 60);
-  return `${m}:${Math.floor(s % 60).toString().padStart(2, '0')}`;
+  return `${m}:${Math.floor(s % 60)
+    .toString()
+    .padStart(2, '0')}`;
 }

@@ -23,7 +23,12 @@ export interface PeerComparison {
   readonly agree: number;
   /** Prompts on which the peer met a decision within 1e-3 of a tie. */
   readonly nearTies: number;
-  readonly disagreements: { readonly prompt: number; readonly ours: number[]; readonly peer: number[]; readonly minMargin: number }[];
+  readonly disagreements: {
+    readonly prompt: number;
+    readonly ours: number[];
+    readonly peer: number[];
+    readonly minMargin: number;
+  }[];
 }
 
 export interface BenchResult {
@@ -67,7 +72,11 @@ export interface BenchResult {
     readonly logits: number;
     readonly rounds: number;
     readonly results: SweepResult[];
-    readonly poolSize: { readonly poolSize: number; readonly requestsPerSecond: number; readonly latencyP50Ms: number }[];
+    readonly poolSize: {
+      readonly poolSize: number;
+      readonly requestsPerSecond: number;
+      readonly latencyP50Ms: number;
+    }[];
     readonly fastest: string;
     readonly recommendations: string[];
   };

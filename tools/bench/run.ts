@@ -15,13 +15,31 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { type Bundle, loadBundle } from '@unmask/core';
-import { AudioTower, buildPrompt, DEFAULT_MODEL_DIR, ImageTower, userMessage, type MediaFeatures } from '@unmask/pipeline';
+import {
+  AudioTower,
+  buildPrompt,
+  DEFAULT_MODEL_DIR,
+  ImageTower,
+  userMessage,
+  type MediaFeatures,
+} from '@unmask/pipeline';
 import { measureThroughput, type ThroughputResult } from './batching.js';
 import { CountingModel } from './counting-model.js';
 import { type EvalItem, loadEvalSet, writeSampleEvalSet } from './eval-set.js';
 import { lmCost } from './flops.js';
 import { DEFAULT_LONG_SHARE, LONG_CANDIDATES } from './long-prompts.js';
-import { CACHES, type CellResult, type CellRun, markAgreement, type PreparedPrompt, runCell, sameTokens, STRATEGIES, type StrategyCase, summariseCell } from './grid.js';
+import {
+  CACHES,
+  type CellResult,
+  type CellRun,
+  markAgreement,
+  type PreparedPrompt,
+  runCell,
+  sameTokens,
+  STRATEGIES,
+  type StrategyCase,
+  summariseCell,
+} from './grid.js';
 import { describeMachine } from './machine.js';
 import { measureMatmulRate } from './matmul-rate.js';
 import { measurePassScaling } from './pass-scaling.js';
@@ -62,11 +80,18 @@ function intArg(name: string, value: string | undefined, fallback: number): numb
 const quick = args.quick === true;
 const threads = intArg('threads', args.threads, os.availableParallelism());
 const canvas = intArg('canvas', args.canvas, 32);
-const blockLength = args['block-length'] === undefined ? undefined : intArg('block-length', args['block-length'], canvas);
-if (blockLength !== undefined && canvas % blockLength !== 0) throw new Error(`--block-length ${blockLength} must divide --canvas ${canvas}`);
+const blockLength =
+  args['block-length'] === undefined ? undefined : intArg('block-length', args['block-length'], canvas);
+if (blockLength !== undefined && canvas % blockLength !== 0)
+  throw new Error(`--block-length ${blockLength} must divide --canvas ${canvas}`);
 /** The grid's strategies, with semi-autoregressive blocks when --block-length is given. */
 const strategies: readonly StrategyCase[] =
-  blockLength === undefined ? STRATEGIES : STRATEGIES.map((c) => ({ label: c.label, strategy: (n: number) => ({ ...c.strategy(n), block_length: blockLength }) }));
+  blockLength === undefined
+    ? STRATEGIES
+    : STRATEGIES.map((c) => ({
+        label: c.label,
+        strategy: (n: number) => ({ ...c.strategy(n), block_length: blockLength }),
+      }));
 const requestedSamples = intArg('samples', args.samples, quick ? 16 : 64);
 const budgetS = intArg('budget-s', args['budget-s'], 540);
 const outDir = resolve(args.out!);
@@ -79,7 +104,9 @@ if (args.model) modelDir = resolve(args.model);
 else if (existsSync(join(DEFAULT_MODEL_DIR, 'manifest.json'))) modelDir = DEFAULT_MODEL_DIR;
 else {
   modelDir = TINY;
-  notes.push(`models/default has no manifest.json yet, so this run measures the tiny random test bundle (${TINY}); its accuracy is meaningless.`);
+  notes.push(
+    `models/default has no manifest.json yet, so this run measures the tiny random test bundle (${TINY}); its accuracy is meaningless.`,
+  );
 }
 mkdirSync(outDir, { recursive: true });
 
@@ -93,14 +120,21 @@ try {
   const hasAudio = bundle.manifest.audio !== undefined;
   const evalPath = args.eval
     ? resolve(args.eval)
-    : await writeSampleEvalSet(join(outDir, 'eval'), { count: requestedSamples, seed: 1, images: hasVision, audio: hasAudio });
+    : await writeSampleEvalSet(join(outDir, 'eval'), {
+        count: requestedSamples,
+        seed: 1,
+        images: hasVision,
+        audio: hasAudio,
+      });
   if (!args.eval) {
     const media = `${hasVision ? 'scenes as PNG images' : 'scenes as cell words in the prompt'}, ${hasAudio ? 'spoken words as espeak-ng WAV' : 'spoken words in the prompt'}`;
     const longEvery = `${(DEFAULT_LONG_SHARE * 100).toFixed(0)}% of them`;
     const long = hasAudio
       ? `${longEvery} long-prompt examples (the longest of ${LONG_CANDIDATES} drawn utterances, mostly spoken questions about an image, at 130 words per minute with 0.5 s of silence each side: the spec's limits)`
       : `${longEvery} drawn as long-prompt examples, though without an audio tower their spoken words are short text`;
-    notes.push(`No --eval: ${requestedSamples} examples drawn from tools/worlds (seed 1; ${long}; the others task types in turn; ${media}) into ${evalPath}.`);
+    notes.push(
+      `No --eval: ${requestedSamples} examples drawn from tools/worlds (seed 1; ${long}; the others task types in turn; ${media}) into ${evalPath}.`,
+    );
   }
   const items: EvalItem[] = loadEvalSet(evalPath).slice(0, requestedSamples);
   const images = await ImageTower.open(bundle);
@@ -117,19 +151,37 @@ try {
       if (!sounds) throw new Error(`${evalPath}: an example has audio, but ${modelDir} has no audio tower`);
       media.push(await sounds.encode(item.audioBytes, undefined, 'audio'));
     }
-    const built = buildPrompt(bundle, [userMessage(item.prompt, item.imageBytes ? 1 : 0, item.audioBytes ? 1 : 0)], media);
+    const built = buildPrompt(
+      bundle,
+      [userMessage(item.prompt, item.imageBytes ? 1 : 0, item.audioBytes ? 1 : 0)],
+      media,
+    );
     if (built.promptIds.length + canvas > bundle.manifest.sizes.max_positions) {
       tooLong.push(built.promptIds.length);
       continue;
     }
-    prompts.push({ ...built, answer: item.answer, image: item.imageBytes !== undefined, audio: item.audioBytes !== undefined });
+    prompts.push({
+      ...built,
+      answer: item.answer,
+      image: item.imageBytes !== undefined,
+      audio: item.audioBytes !== undefined,
+    });
   }
   if (tooLong.length) {
-    notes.push(`${tooLong.length} example(s) left out: their prompts (${tooLong.join(', ')} tokens) and the ${canvas}-position canvas exceed the model's ${bundle.manifest.sizes.max_positions} positions.`);
+    notes.push(
+      `${tooLong.length} example(s) left out: their prompts (${tooLong.join(', ')} tokens) and the ${canvas}-position canvas exceed the model's ${bundle.manifest.sizes.max_positions} positions.`,
+    );
   }
-  if (prompts.length === 0) throw new Error(`${evalPath}: no example fits the model's ${bundle.manifest.sizes.max_positions} positions with a ${canvas}-position canvas`);
+  if (prompts.length === 0)
+    throw new Error(
+      `${evalPath}: no example fits the model's ${bundle.manifest.sizes.max_positions} positions with a ${canvas}-position canvas`,
+    );
   const skip = new Set([bundle.info.eosTokenId, bundle.info.padTokenId]);
-  const detokenize = (ids: number[]) => bundle.tokenizer.decode(ids.filter((id) => !skip.has(id)), { skipSpecialTokens: true });
+  const detokenize = (ids: number[]) =>
+    bundle.tokenizer.decode(
+      ids.filter((id) => !skip.has(id)),
+      { skipSpecialTokens: true },
+    );
 
   // --- the floor ---
   const cost = lmCost(bundle.resolve(bundle.manifest.lm.graph), bundle.manifest.sizes);
@@ -142,13 +194,28 @@ try {
 
   // --- calibrate: the costliest cell (one token per step, no cache) on three prompts ---
   progress.draw('calibrating');
-  const calibration = await runCell(counting, prompts.slice(0, 3), strategies[0]!, 'none', canvas, detokenize, () => {});
-  const perRequestS = quantile(calibration.answers.map((a) => a.ms), 0.5) / 1000; // the median: one stray burst of load should not shrink the sample
+  const calibration = await runCell(
+    counting,
+    prompts.slice(0, 3),
+    strategies[0]!,
+    'none',
+    canvas,
+    detokenize,
+    () => {},
+  );
+  const perRequestS =
+    quantile(
+      calibration.answers.map((a) => a.ms),
+      0.5,
+    ) / 1000; // the median: one stray burst of load should not shrink the sample
   const cells = strategies.length * CACHES.length;
   const gridBudgetS = budgetS * (args['sweep-session'] ? 0.45 : 0.55) - elapsedS();
   const affordable = Math.floor(gridBudgetS / (cells * perRequestS));
   const n = Math.max(4, Math.min(prompts.length, affordable));
-  if (n < prompts.length) notes.push(`Time budget: ${n} of ${prompts.length} prompts per configuration (calibrated at ${(perRequestS * 1000).toFixed(1)} ms per one-token-per-step request).`);
+  if (n < prompts.length)
+    notes.push(
+      `Time budget: ${n} of ${prompts.length} prompts per configuration (calibrated at ${(perRequestS * 1000).toFixed(1)} ms per one-token-per-step request).`,
+    );
   const sample = prompts.slice(0, n);
 
   // --- strategies × caches, in rounds over parts of the sample ---
@@ -165,7 +232,9 @@ try {
       }
     }
   }
-  const grid: CellResult[] = strategies.flatMap((s) => CACHES.map((cache) => summariseCell(s, cache, canvas, runs.get(`${s.label}/${cache}`)!, matmul.flopsPerSecond)));
+  const grid: CellResult[] = strategies.flatMap((s) =>
+    CACHES.map((cache) => summariseCell(s, cache, canvas, runs.get(`${s.label}/${cache}`)!, matmul.flopsPerSecond)),
+  );
   markAgreement(grid);
   const prefixByLength = prefixByPromptLength(grid);
 
@@ -174,7 +243,8 @@ try {
   let peerSkipped: string | undefined;
   const weights = peerWeightsFor(bundle.manifest.name, args['peer-checkpoint']);
   const peerPrompts = sample.map((p, i) => ({ p, i }));
-  if (!weights) peerSkipped = `no PyTorch weights for bundle "${bundle.manifest.name}"; pass --peer-checkpoint (train_lm's lm.pt, or a folder with a Llama/Qwen2-layout config.json + model.safetensors)`;
+  if (!weights)
+    peerSkipped = `no PyTorch weights for bundle "${bundle.manifest.name}"; pass --peer-checkpoint (train_lm's lm.pt, or a folder with a Llama/Qwen2-layout config.json + model.safetensors)`;
   else {
     progress.grow(peerPrompts.length);
     progress.draw('PyTorch peer');
@@ -197,13 +267,17 @@ try {
       );
       progress.tick('PyTorch peer', peerPrompts.length);
       const done = peerPrompts.slice(0, out.results.length);
-      if (out.cut) notes.push(`The peer reached its time limit (${(peerBudgetMs / 1000).toFixed(0)} s) after ${done.length} of ${peerPrompts.length} prompts; the comparison uses those.`);
+      if (out.cut)
+        notes.push(
+          `The peer reached its time limit (${(peerBudgetMs / 1000).toFixed(0)} s) after ${done.length} of ${peerPrompts.length} prompts; the comparison uses those.`,
+        );
       const oursMs = done.map(({ i }) => ours.answers[i]!.ms);
       const peerMs = out.results.map((r) => r.ms);
       const disagreements: PeerComparison['disagreements'] = [];
       done.forEach(({ i }, k) => {
         const r = out.results[k]!;
-        if (!sameTokens(ours.answers[i]!.canvas, r.canvas)) disagreements.push({ prompt: i, ours: ours.answers[i]!.canvas, peer: r.canvas, minMargin: r.min_margin });
+        if (!sameTokens(ours.answers[i]!.canvas, r.canvas))
+          disagreements.push({ prompt: i, ours: ours.answers[i]!.canvas, peer: r.canvas, minMargin: r.min_margin });
       });
       peer = {
         weights: 'path' in weights ? `checkpoint ${weights.path}` : weights.kind,
@@ -232,18 +306,29 @@ try {
   const reserveS = args['sweep-session'] ? budgetS * 0.15 : 0;
   const batchBudgetS = budgetS * 0.95 - reserveS - elapsedS();
   // Serving one at a time costs about clients × perClient × (one request's latency); batching is faster.
-  const perClient = Math.max(1, Math.min(quick ? 4 : 8, Math.floor(batchBudgetS / (1.5 * clients * (confidentNone.latencyP50Ms / 1000)))));
+  const perClient = Math.max(
+    1,
+    Math.min(quick ? 4 : 8, Math.floor(batchBudgetS / (1.5 * clients * (confidentNone.latencyP50Ms / 1000)))),
+  );
   // The bound: one row against eight identical rows, on the sample's median-length prompt, just before the serving runs.
   progress.grow(1 + 2 * clients * perClient);
   progress.draw('one row vs 8 rows per pass');
   const byLength = [...sample].sort((a, b) => a.promptIds.length - b.promptIds.length);
-  const passScaling = await measurePassScaling(bundle.model, byLength[Math.floor((byLength.length - 1) / 2)]!, { canvas, maskId: bundle.info.maskTokenId, rows: 8, seconds: quick ? 0.5 : 1.5 });
+  const passScaling = await measurePassScaling(bundle.model, byLength[Math.floor((byLength.length - 1) / 2)]!, {
+    canvas,
+    maskId: bundle.info.maskTokenId,
+    rows: 8,
+    seconds: quick ? 0.5 : 1.5,
+  });
   progress.tick('one row vs 8 rows per pass');
   const batching: ThroughputResult[] = [];
   for (const maxBatchSize of [8, 1]) {
     batching.push(
-      await measureThroughput(counting, sample, { maxBatchSize, clients, requestsPerClient: perClient, canvas, strategy: batchingStrategy, cache: 'none' }, () =>
-        progress.tick(`batching, maxBatchSize ${maxBatchSize}`),
+      await measureThroughput(
+        counting,
+        sample,
+        { maxBatchSize, clients, requestsPerClient: perClient, canvas, strategy: batchingStrategy, cache: 'none' },
+        () => progress.tick(`batching, maxBatchSize ${maxBatchSize}`),
       ),
     );
   }
@@ -251,37 +336,78 @@ try {
   // --- session settings (optional) ---
   let sweep: BenchResult['sweep'];
   if (args['sweep-session'] && elapsedS() > budgetS * 0.9) {
-    notes.push(`The session sweep was skipped: ${elapsedS().toFixed(0)} s of the ${budgetS} s budget were spent before it.`);
+    notes.push(
+      `The session sweep was skipped: ${elapsedS().toFixed(0)} s of the ${budgetS} s budget were spent before it.`,
+    );
   } else if (args['sweep-session']) {
     const settings = sweepSettings(os.availableParallelism());
     const rounds = 3;
     progress.grow(settings.length * rounds + 2);
     const positions = Math.round(meanPositions);
-    const results = await sweepSessions(bundle.resolve(bundle.manifest.lm.graph), bundle.manifest, positions, canvas, settings, rounds, quick ? 0.3 : 0.6, () =>
-      progress.tick('session settings'),
+    const results = await sweepSessions(
+      bundle.resolve(bundle.manifest.lm.graph),
+      bundle.manifest,
+      positions,
+      canvas,
+      settings,
+      rounds,
+      quick ? 0.3 : 0.6,
+      () => progress.tick('session settings'),
     );
     // Pool sizes in the order 1, 2, 2, 1 so that drift in load falls on both alike.
     const totals = new Map<number, { requests: number; seconds: number; latencies: number[] }>();
     for (const size of [1, 2, 2, 1]) {
       const other = await loadBundle(modelDir, { poolSize: size, sessionOptions: { intraOpNumThreads: threads } });
       try {
-        const t = await measureThroughput(other.model, sample, { maxBatchSize: 8, clients, requestsPerClient: 1, canvas, strategy: batchingStrategy, cache: 'none' }, () => {});
+        const t = await measureThroughput(
+          other.model,
+          sample,
+          { maxBatchSize: 8, clients, requestsPerClient: 1, canvas, strategy: batchingStrategy, cache: 'none' },
+          () => {},
+        );
         const total = totals.get(size) ?? { requests: 0, seconds: 0, latencies: [] };
-        totals.set(size, { requests: total.requests + t.requests, seconds: total.seconds + t.seconds, latencies: [...total.latencies, t.latencyP50Ms] });
+        totals.set(size, {
+          requests: total.requests + t.requests,
+          seconds: total.seconds + t.seconds,
+          latencies: [...total.latencies, t.latencyP50Ms],
+        });
       } finally {
         await other.close();
       }
       progress.tick('pool size', 0.5);
     }
-    const poolSize = [...totals.entries()].map(([size, t]) => ({ poolSize: size, requestsPerSecond: t.requests / t.seconds, latencyP50Ms: mean(t.latencies) }));
+    const poolSize = [...totals.entries()].map(([size, t]) => ({
+      poolSize: size,
+      requestsPerSecond: t.requests / t.seconds,
+      latencyP50Ms: mean(t.latencies),
+    }));
     const fastest = [...results].sort((a, b) => a.p50Ms - b.p50Ms)[0]!;
-    sweep = { positions, logits: canvas, rounds, results, poolSize, fastest: `${fastest.label} (p50 ${fastest.p50Ms.toFixed(3)} ms)`, recommendations: recommend(results) };
+    sweep = {
+      positions,
+      logits: canvas,
+      rounds,
+      results,
+      poolSize,
+      fastest: `${fastest.label} (p50 ${fastest.p50Ms.toFixed(3)} ms)`,
+      recommendations: recommend(results),
+    };
   }
 
   machine.loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const result: BenchResult = {
-    model: { dir: modelDir, name: bundle.manifest.name, ...(bundle.manifest.description ? { description: bundle.manifest.description } : {}) },
-    eval: { source: evalPath, count: n, meanPromptTokens: mean(sample.map((p) => p.promptIds.length)), withImage: sample.filter((p) => p.image).length, withAudio: sample.filter((p) => p.audio).length, promptTokens: sample.map((p) => p.promptIds.length) },
+    model: {
+      dir: modelDir,
+      name: bundle.manifest.name,
+      ...(bundle.manifest.description ? { description: bundle.manifest.description } : {}),
+    },
+    eval: {
+      source: evalPath,
+      count: n,
+      meanPromptTokens: mean(sample.map((p) => p.promptIds.length)),
+      withImage: sample.filter((p) => p.image).length,
+      withAudio: sample.filter((p) => p.audio).length,
+      promptTokens: sample.map((p) => p.promptIds.length),
+    },
     canvas,
     ...(blockLength === undefined ? {} : { blockLength }),
     threads,
@@ -311,7 +437,7 @@ try {
   writeFileSync(join(outDir, 'bench.md'), markdown);
   writeFileSync(join(outDir, 'chart.svg'), chartSvg(result));
   progress.finish(`done in ${elapsedS().toFixed(0)} s: ${join(outDir, 'bench.md')}, bench.json, chart.svg`);
-  process.stdout.write(markdown + '\n');
+  process.stdout.write(`${markdown}\n`);
 } finally {
   await bundle.close();
 }

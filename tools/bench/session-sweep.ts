@@ -48,9 +48,17 @@ function feeds(manifest: Manifest, positions: number, logits: number): Record<st
     inputs_embeds: new ort.Tensor('float32', embeds, [1, positions, H]),
     attention_mask: new ort.Tensor('int64', new BigInt64Array(positions).fill(1n), [1, positions]),
     position_ids: mrope
-      ? new ort.Tensor('int64', BigInt64Array.from({ length: 3 * positions }, (_, i) => BigInt(i % positions)), [3, 1, positions])
+      ? new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: 3 * positions }, (_, i) => BigInt(i % positions)),
+          [3, 1, positions],
+        )
       : new ort.Tensor('int64', positionIds, [1, positions]),
-    logits_indices: new ort.Tensor('int64', BigInt64Array.from({ length: logits }, (_, i) => BigInt(positions - logits + i)), [1, logits]),
+    logits_indices: new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: logits }, (_, i) => BigInt(positions - logits + i)),
+      [1, logits],
+    ),
   };
   for (let i = 0; i < L; i++) {
     out[`past_key_values.${i}.key`] = new ort.Tensor('float32', new Float32Array(0), [1, K, 0, D]);
@@ -92,7 +100,13 @@ export async function sweepSessions(
   } finally {
     for (const s of sessions) await s.release();
   }
-  return settings.map((s, i) => ({ label: s.label, options: s.options, runs: times[i]!.length, p50Ms: quantile(times[i]!, 0.5), p95Ms: quantile(times[i]!, 0.95) }));
+  return settings.map((s, i) => ({
+    label: s.label,
+    options: s.options,
+    runs: times[i]!.length,
+    p50Ms: quantile(times[i]!, 0.5),
+    p95Ms: quantile(times[i]!, 0.95),
+  }));
 }
 
 /**
@@ -103,7 +117,10 @@ export function recommend(results: readonly SweepResult[], margin = 0.05): strin
   const base = results[0];
   if (!base) return [];
   const better = results.slice(1).filter((r) => r.p50Ms < base.p50Ms * (1 - margin));
-  if (better.length === 0) return [`keep onnxruntime's defaults: no setting was more than ${margin * 100}% faster at p50 than them in this run`];
+  if (better.length === 0)
+    return [
+      `keep onnxruntime's defaults: no setting was more than ${margin * 100}% faster at p50 than them in this run`,
+    ];
   return better
     .sort((a, b) => a.p50Ms - b.p50Ms)
     .map((r) => `${r.label}: p50 ${((1 - r.p50Ms / base.p50Ms) * 100).toFixed(0)}% below the defaults`);

@@ -11,7 +11,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WhisperFeatureExtractor, wavToInputFeatures } from '@unmask/audio';
-import { allQuestions, questionText, renderSpeech, sampleSpeechVariant, sampleUtterance, type Rng } from '../worlds/src/index.js';
+import {
+  allQuestions,
+  questionText,
+  renderSpeech,
+  sampleSpeechVariant,
+  sampleUtterance,
+  type Rng,
+} from '../worlds/src/index.js';
 import { NpyWriter, writeNpy } from './npy.js';
 
 /** The default model's feature extractor: Whisper's 80-bin log-mel, no 30 s padding. */
@@ -56,15 +63,29 @@ export function writeAudioSet(options: AudioSetOptions): void {
     const frames = features.input_features.length / mels;
     // [n_mels, frames] → time-major [frames, n_mels] so clips concatenate along the first axis.
     const timeMajor = new Float32Array(frames * mels);
-    for (let m = 0; m < mels; m++) for (let t = 0; t < frames; t++) timeMajor[t * mels + m] = features.input_features[m * frames + t] as number;
+    for (let m = 0; m < mels; m++)
+      for (let t = 0; t < frames; t++) timeMajor[t * mels + m] = features.input_features[m * frames + t] as number;
     clips.push({ features: timeMajor, frames });
-    lines.push(JSON.stringify({ text, kind: question ? 'question' : 'command', ...(utterance ? { intent: utterance.intent } : {}), voice: variant.voice, format: variant.format }));
+    lines.push(
+      JSON.stringify({
+        text,
+        kind: question ? 'question' : 'command',
+        ...(utterance ? { intent: utterance.intent } : {}),
+        voice: variant.voice,
+        format: variant.format,
+      }),
+    );
     options.onProgress?.(i + 1);
   }
   const total = clips.reduce((n, c) => n + c.frames, 0);
   const writer = new NpyWriter(join(out, 'input_features.npy'), 'float16', [total, mels]);
   for (const c of clips) writer.append(c.features);
   writer.close();
-  writeNpy(join(out, 'frames.npy'), 'int32', [count], clips.map((c) => c.frames));
+  writeNpy(
+    join(out, 'frames.npy'),
+    'int32',
+    [count],
+    clips.map((c) => c.frames),
+  );
   writeFileSync(join(out, 'clips.jsonl'), `${lines.join('\n')}\n`);
 }

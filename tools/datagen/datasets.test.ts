@@ -17,7 +17,11 @@ function readNpy(path: string): { shape: number[]; bytes: Buffer } {
   const file = readFileSync(path);
   const headerLength = file.readUInt16LE(8);
   const header = file.subarray(10, 10 + headerLength).toString('latin1');
-  const shape = (/'shape': \(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = (/'shape': \(([^)]*)\)/.exec(header)?.[1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   return { shape, bytes: file.subarray(10 + headerLength) };
 }
 
@@ -27,7 +31,10 @@ describe('image sets', () => {
     await writeImageSet({ count: 3, rng: new Rng(4), out });
     const { shape, bytes } = readNpy(join(out, 'pixel_values.npy'));
     assert.deepEqual(shape, [3, 3, 96, 96]);
-    const lines = readFileSync(join(out, 'scenes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(out, 'scenes.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 3);
     // Re-render the second scene the same way and preprocess it: the stored values match.
     const second = lines[1];
@@ -35,10 +42,12 @@ describe('image sets', () => {
     assert.equal(second.cells.length, 9);
     const encode = { format: second.format as ImageFormat, quality: second.quality as number };
     const encoded = second.renderer === 'svg' ? await renderSvg(scene, encode) : await renderRaster(scene, encode);
-    const expected = createImageProcessor(DEFAULT_PROCESSOR).preprocess(await decodeImage(new Uint8Array(encoded))).pixel_values.data as Float32Array;
+    const expected = createImageProcessor(DEFAULT_PROCESSOR).preprocess(await decodeImage(new Uint8Array(encoded)))
+      .pixel_values.data as Float32Array;
     const stride = 3 * 96 * 96;
     let worst = 0;
-    for (let i = 0; i < stride; i++) worst = Math.max(worst, Math.abs(halfToFloat(bytes.readUInt16LE((stride + i) * 2)) - (expected[i] as number)));
+    for (let i = 0; i < stride; i++)
+      worst = Math.max(worst, Math.abs(halfToFloat(bytes.readUInt16LE((stride + i) * 2)) - (expected[i] as number)));
     assert.ok(worst < 1e-3, `max abs ${worst}`); // float16 storage
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'processor.json'), 'utf8')).image_size, 96);
   });
@@ -52,8 +61,14 @@ describe('audio sets', () => {
     const counts = [frames.bytes.readInt32LE(0), frames.bytes.readInt32LE(4)];
     const features = readNpy(join(out, 'input_features.npy'));
     assert.deepEqual(features.shape, [counts[0]! + counts[1]!, 80]);
-    assert.ok(counts.every((n) => n > 50 && n < 1000), `frames ${counts}`); // 0.5–10 s of speech
-    const clips = readFileSync(join(out, 'clips.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(
+      counts.every((n) => n > 50 && n < 1000),
+      `frames ${counts}`,
+    ); // 0.5–10 s of speech
+    const clips = readFileSync(join(out, 'clips.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     for (const clip of clips) {
       assert.match(clip.text, /^[a-z ]+$/);
       if (clip.kind === 'command') assert.ok(clip.intent.action);

@@ -15,7 +15,9 @@ function progress(label: string, total: number): (done: number) => void {
   return (done) => {
     if (done % 50 !== 0 && done !== total) return;
     const seconds = (Date.now() - started) / 1000;
-    process.stderr.write(`\r${label}: ${done}/${total} (${seconds.toFixed(0)} s, ${(done / seconds).toFixed(1)}/s)${done === total ? '\n' : ''}`);
+    process.stderr.write(
+      `\r${label}: ${done}/${total} (${seconds.toFixed(0)} s, ${(done / seconds).toFixed(1)}/s)${done === total ? '\n' : ''}`,
+    );
   };
 }
 
@@ -23,12 +25,23 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { count: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, 'question-share': { type: 'string' } },
+    options: {
+      count: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      'question-share': { type: 'string' },
+    },
   });
   const kind = positionals[0];
   const count = Number(values.count ?? '100');
   const seed = Number(values.seed ?? '1');
-  if (!['images', 'audio'].includes(kind ?? '') || !Number.isInteger(count) || count < 1 || !Number.isInteger(seed) || !values.out) {
+  if (
+    !['images', 'audio'].includes(kind ?? '') ||
+    !Number.isInteger(count) ||
+    count < 1 ||
+    !Number.isInteger(seed) ||
+    !values.out
+  ) {
     process.stderr.write('usage: generate.ts images|audio --count N --seed N --out DIR [--question-share P]\n');
     return 2;
   }
@@ -36,7 +49,13 @@ async function main(argv: string[]): Promise<number> {
   if (kind === 'images') await writeImageSet({ count, rng, out: values.out, onProgress: progress('images', count) });
   else {
     const share = values['question-share'] === undefined ? undefined : Number(values['question-share']);
-    writeAudioSet({ count, rng, out: values.out, ...(share !== undefined ? { questionShare: share } : {}), onProgress: progress('audio', count) });
+    writeAudioSet({
+      count,
+      rng,
+      out: values.out,
+      ...(share !== undefined ? { questionShare: share } : {}),
+      onProgress: progress('audio', count),
+    });
   }
   return 0;
 }

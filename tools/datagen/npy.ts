@@ -11,7 +11,7 @@ export function npyHeader(dtype: NpyDtype, shape: readonly number[]): Buffer {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + dict.length + 1; // magic(6) + version(2) + length(2) + dict + '\n'
-  dict += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  dict += `${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   const header = Buffer.alloc(10 + dict.length);
   header.write('\x93NUMPY', 0, 'latin1');
   header[6] = 1;
@@ -51,13 +51,13 @@ export function toFloat16(values: ArrayLike<number>): Uint16Array {
       let half = mantissa >>> shift;
       const rest = mantissa & ((1 << shift) - 1);
       const midpoint = 1 << (shift - 1);
-      if (rest > midpoint || (rest === midpoint && (half & 1))) half += 1;
+      if (rest > midpoint || (rest === midpoint && half & 1)) half += 1;
       out[i] = sign | half;
       continue;
     }
     let half = (e << 10) | (mantissa >>> 13);
     const rest = mantissa & 0x1fff;
-    if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half += 1; // a carry into the exponent is still correct
+    if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half += 1; // a carry into the exponent is still correct
     out[i] = sign | half;
   }
   return out;
@@ -81,7 +81,8 @@ export class NpyWriter {
 
   /** Appends values (converted to the file's dtype). */
   append(values: ArrayLike<number>): void {
-    if (this.written + values.length > this.total) throw new Error(`${this.path}: more values than its shape [${this.shape.join(', ')}] holds`);
+    if (this.written + values.length > this.total)
+      throw new Error(`${this.path}: more values than its shape [${this.shape.join(', ')}] holds`);
     let bytes: Uint8Array;
     switch (this.dtype) {
       case 'float16':
@@ -103,7 +104,8 @@ export class NpyWriter {
 
   close(): void {
     closeSync(this.fd);
-    if (this.written !== this.total) throw new Error(`${this.path}: wrote ${this.written} values, its shape needs ${this.total}`);
+    if (this.written !== this.total)
+      throw new Error(`${this.path}: wrote ${this.written} values, its shape needs ${this.total}`);
   }
 }
 

@@ -32,10 +32,12 @@ const name = relative(root, project).replaceAll('/', '-') || basename(project);
 const result = spawnSync(
   process.execPath,
   [
-    '--import', 'tsx',
+    '--import',
+    'tsx',
     '--test',
     '--test-concurrency=1',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'tools/scripts/count-reporter.mjs')}`,
     `--test-reporter-destination=${join(resultsDir, `${name}.json`)}`,
     ...files,

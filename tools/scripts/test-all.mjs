@@ -10,12 +10,19 @@ const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const resultsDir = join(root, 'tmp', 'test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 
+// Formatting and lint first (seconds): a failure counts as one failed test and the run goes on.
+const lint = spawnSync(process.execPath, [join(root, 'tools/scripts/lint.mjs')], { cwd: root, stdio: 'inherit' });
+
 const nx = join(root, 'node_modules', '.bin', 'nx');
-const run = spawnSync(nx, ['run-many', '-t', 'typecheck', 'test', '--parallel=1', '--outputStyle=stream', ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false' },
-});
+const run = spawnSync(
+  nx,
+  ['run-many', '-t', 'typecheck', 'test', '--parallel=1', '--outputStyle=stream', ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false' },
+  },
+);
 
 let passed = 0;
 let failed = 0;
@@ -30,7 +37,8 @@ if (existsSync(resultsDir)) {
     skipped += counts.skipped;
   }
 }
-const status = run.status ?? 1;
+if (lint.status !== 0) failed++;
+const status = (run.status ?? 1) || (lint.status ?? 1);
 if (status !== 0 && failed === 0) failed = 1; // a type error or a crashed runner counts as a failure
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(status);

@@ -39,8 +39,17 @@ def main() -> None:
         out = generate(model, prompt, gen_length, steps, block_length, vocab["<|mask|>"], vocab["<|eos|>"], eos_fill)
         if out.min_margin < 1e-3:
             continue
-        cases.append({"prompt_ids": prompt, "gen_length": gen_length, "steps": steps, "block_length": block_length,
-                      "eos_fill": eos_fill, "canvas": out.canvas, "forward_passes": out.forward_passes})
+        cases.append(
+            {
+                "prompt_ids": prompt,
+                "gen_length": gen_length,
+                "steps": steps,
+                "block_length": block_length,
+                "eos_fill": eos_fill,
+                "canvas": out.canvas,
+                "forward_passes": out.forward_passes,
+            }
+        )
     path = os.path.join(FIXTURES, "tiny-generate-reference.json")
     with open(path, "w") as f:
         json.dump({"tried": tried, "cases": cases}, f, indent=1)

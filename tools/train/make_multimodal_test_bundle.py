@@ -53,11 +53,32 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|assistant|> {% endif %}"
 )
 
-VISION = VisionConfig(image_size=96, patch_size=16, merge_size=2, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=4, projector_hidden_size=64, lm_hidden_size=32)
-AUDIO = AudioConfig(num_mel_bins=80, hidden_size=32, intermediate_size=64, num_hidden_layers=4, num_attention_heads=4,
-                    acoustic_layers=[1, 2, 3], num_queries=4, qformer_hidden_size=32, qformer_intermediate_size=64,
-                    qformer_num_layers=1, qformer_num_attention_heads=4, semantic_intermediate_size=64, lm_hidden_size=32)
+VISION = VisionConfig(
+    image_size=96,
+    patch_size=16,
+    merge_size=2,
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    projector_hidden_size=64,
+    lm_hidden_size=32,
+)
+AUDIO = AudioConfig(
+    num_mel_bins=80,
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=4,
+    num_attention_heads=4,
+    acoustic_layers=[1, 2, 3],
+    num_queries=4,
+    qformer_hidden_size=32,
+    qformer_intermediate_size=64,
+    qformer_num_layers=1,
+    qformer_num_attention_heads=4,
+    semantic_intermediate_size=64,
+    lm_hidden_size=32,
+)
 
 
 def perturb_norms(module: torch.nn.Module, generator: torch.Generator) -> None:
@@ -65,9 +86,13 @@ def perturb_norms(module: torch.nn.Module, generator: torch.Generator) -> None:
     that a graph that drops or misplaces one of them differs from the reference."""
     with torch.no_grad():
         for name, p in module.named_parameters():
-            if ("layer_norm" in name or "layernorm" in name or "state_layer_norms" in name) and name.endswith(".weight"):
+            if ("layer_norm" in name or "layernorm" in name or "state_layer_norms" in name) and name.endswith(
+                ".weight"
+            ):
                 p.copy_(torch.rand(p.shape, generator=generator) + 0.5)
-            elif ("layer_norm" in name or "layernorm" in name or "state_layer_norms" in name) and name.endswith(".bias"):
+            elif ("layer_norm" in name or "layernorm" in name or "state_layer_norms" in name) and name.endswith(
+                ".bias"
+            ):
                 p.copy_(torch.randn(p.shape, generator=generator) * 0.1)
             elif name.endswith("layer_weights") or name.endswith("query_embeds") or name.endswith("position_embedding"):
                 p.copy_(torch.randn(p.shape, generator=generator))
@@ -82,8 +107,18 @@ def main() -> None:
         vocab[f"w{i}"] = i
 
     torch.manual_seed(0)
-    lm = MaskedDiffusionLM(LMConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                                    num_key_value_heads=2, head_dim=8, max_position_embeddings=128)).eval()
+    lm = MaskedDiffusionLM(
+        LMConfig(
+            vocab_size=64,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=8,
+            max_position_embeddings=128,
+        )
+    ).eval()
     generator = torch.Generator().manual_seed(3)
     vision = VisionTower(VISION).eval()
     audio = AudioTower(AUDIO).eval()
@@ -91,14 +126,23 @@ def main() -> None:
     perturb_norms(audio, generator)
 
     manifest = write_multimodal_bundle(
-        lm, out, vision=vision, audio=audio,
+        lm,
+        out,
+        vision=vision,
+        audio=audio,
         name="tiny-random-multimodal",
         description="A tiny random masked-diffusion LM with a Dimple-style vision tower and a DIFFA-style audio encoder "
-                    "and dual adapter, for tests (make_multimodal_test_bundle.py).",
+        "and dual adapter, for tests (make_multimodal_test_bundle.py).",
         tokenizer=tokenizer_json(vocab),
         chat_template=CHAT_TEMPLATE,
-        special_tokens={"mask": {"token": "<|mask|>", "id": vocab["<|mask|>"]}, "eos": "<|eos|>", "pad": vocab["<|pad|>"],
-                        "bos": "<|bos|>", "image": "<|image|>", "audio": "<|audio|>"},
+        special_tokens={
+            "mask": {"token": "<|mask|>", "id": vocab["<|mask|>"]},
+            "eos": "<|eos|>",
+            "pad": vocab["<|pad|>"],
+            "bos": "<|bos|>",
+            "image": "<|image|>",
+            "audio": "<|audio|>",
+        },
     )
 
     rng = np.random.default_rng(7)

@@ -62,7 +62,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.out || (!values.images && !values.audio)) {
-  process.stderr.write('usage: make_pairs.ts --images DIR [--audio DIR] [--per-scene N] [--refusals P] [--seed N] --out FILE\n');
+  process.stderr.write(
+    'usage: make_pairs.ts --images DIR [--audio DIR] [--per-scene N] [--refusals P] [--seed N] --out FILE\n',
+  );
   process.exit(2);
 }
 const rng = new Rng(Number(values.seed));
@@ -79,15 +81,44 @@ scenes.forEach(({ scene, cells }, image) => {
     const q = sampleQuestion(rng, scene, type);
     emit({ type, image, cells, spoken: null, prompt: questionText(q), answer: answerQuestion(scene, q) });
   }
-  if (rng.bool(refusalShare)) emit({ type: 'refusal', image, cells, spoken: null, prompt: sampleOffTopicPrompt(rng, inScopePrompts()), answer: REFUSAL });
+  if (rng.bool(refusalShare))
+    emit({
+      type: 'refusal',
+      image,
+      cells,
+      spoken: null,
+      prompt: sampleOffTopicPrompt(rng, inScopePrompts()),
+      answer: REFUSAL,
+    });
 });
 
 clips.forEach((clip, audio) => {
   if (clip.kind === 'command' && clip.intent) {
     const { intent, text } = clip;
-    emit({ type: 'transcribe', audio, cells: null, spoken: text, prompt: rng.pick(HOME_PROMPTS.transcribe), answer: text });
-    emit({ type: 'intent', audio, cells: null, spoken: text, prompt: rng.pick(HOME_PROMPTS.intent), answer: intentJson(intent) });
-    emit({ type: 'respond', audio, cells: null, spoken: text, prompt: HOME_PROMPTS.respond[0], answer: respondTo(intent) });
+    emit({
+      type: 'transcribe',
+      audio,
+      cells: null,
+      spoken: text,
+      prompt: rng.pick(HOME_PROMPTS.transcribe),
+      answer: text,
+    });
+    emit({
+      type: 'intent',
+      audio,
+      cells: null,
+      spoken: text,
+      prompt: rng.pick(HOME_PROMPTS.intent),
+      answer: intentJson(intent),
+    });
+    emit({
+      type: 'respond',
+      audio,
+      cells: null,
+      spoken: text,
+      prompt: HOME_PROMPTS.respond[0],
+      answer: respondTo(intent),
+    });
   } else {
     const q = parseShapeQuestion(normalisePrompt(clip.text));
     if (!q) throw new Error(`clip ${audio}: "${clip.text}" is not a shapes question`);
@@ -97,11 +128,29 @@ clips.forEach((clip, audio) => {
     if (scenes.length > 0) {
       const image = rng.int(0, scenes.length - 1);
       const s = scenes[image] as SceneLine;
-      emit({ type: 'spoken_question', image, audio, cells: s.cells, spoken: clip.text, prompt: SPOKEN_QUESTION_PROMPT, answer: answerQuestion(s.scene, q) });
+      emit({
+        type: 'spoken_question',
+        image,
+        audio,
+        cells: s.cells,
+        spoken: clip.text,
+        prompt: SPOKEN_QUESTION_PROMPT,
+        answer: answerQuestion(s.scene, q),
+      });
     }
   }
-  if (rng.bool(refusalShare)) emit({ type: 'refusal', audio, cells: null, spoken: clip.text, prompt: sampleOffTopicPrompt(rng, inScopePrompts()), answer: REFUSAL });
+  if (rng.bool(refusalShare))
+    emit({
+      type: 'refusal',
+      audio,
+      cells: null,
+      spoken: clip.text,
+      prompt: sampleOffTopicPrompt(rng, inScopePrompts()),
+      answer: REFUSAL,
+    });
 });
 
 writeFileSync(values.out, `${lines.join('\n')}\n`);
-process.stderr.write(`make_pairs: ${lines.length} examples from ${scenes.length} images and ${clips.length} clips -> ${values.out}\n`);
+process.stderr.write(
+  `make_pairs: ${lines.length} examples from ${scenes.length} images and ${clips.length} clips -> ${values.out}\n`,
+);

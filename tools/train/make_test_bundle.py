@@ -21,14 +21,31 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from unmask_train.export_lm import export_lm, load_hf_checkpoint, read_safetensors, write_bundle, write_safetensors  # noqa: E402
+from unmask_train.export_lm import (  # noqa: E402 (after the sys.path line above)
+    export_lm,
+    load_hf_checkpoint,
+    read_safetensors,
+    write_bundle,
+    write_safetensors,
+)  # noqa: E402
 from unmask_train.lm import LMConfig, MaskedDiffusionLM  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "libs", "core", "test-fixtures")
 HF_LLAMA = "/work/shared/fixtures/hf/llama_bidirectional"
 
-SPECIALS = ["<|pad|>", "<|eos|>", "<|mask|>", "<|unk|>", "<|bos|>", "<|user|>", "<|assistant|>", "<|system|>", "<|image|>", "<|audio|>"]
+SPECIALS = [
+    "<|pad|>",
+    "<|eos|>",
+    "<|mask|>",
+    "<|unk|>",
+    "<|bos|>",
+    "<|user|>",
+    "<|assistant|>",
+    "<|system|>",
+    "<|image|>",
+    "<|audio|>",
+]
 WORDS = (
     "the a an is are was of to and in on for with what which who how why yes no one two three four five six "
     "seven eight nine ten cat dog red blue green sky sea big small answer question number colour ? . ,"
@@ -41,7 +58,15 @@ def tokenizer_json(vocab: dict) -> dict:
         "truncation": None,
         "padding": None,
         "added_tokens": [
-            {"id": vocab[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+            {
+                "id": vocab[t],
+                "content": t,
+                "single_word": False,
+                "lstrip": False,
+                "rstrip": False,
+                "normalized": False,
+                "special": True,
+            }
             for t in SPECIALS
         ],
         "normalizer": {"type": "Lowercase"},
@@ -88,9 +113,19 @@ def tiny_vocab() -> dict:
 def tiny_model(mrope: bool = False) -> MaskedDiffusionLM:
     """The tiny random model of the test bundle, rebuilt deterministically (seed 0)."""
     torch.manual_seed(0)
-    config = LMConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                      num_key_value_heads=2, head_dim=8, max_position_embeddings=128, rope_theta=10000.0, tie_word_embeddings=True,
-                      mrope_section=[2, 1, 1] if mrope else None)
+    config = LMConfig(
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        max_position_embeddings=128,
+        rope_theta=10000.0,
+        tie_word_embeddings=True,
+        mrope_section=[2, 1, 1] if mrope else None,
+    )
     model = MaskedDiffusionLM(config)
     with torch.no_grad():  # norms away from 1 so that a wrong norm shows in the logits
         for name, p in model.named_parameters():
@@ -106,13 +141,20 @@ def make_tiny_bundle(mrope: bool = False) -> None:
     vocab = tiny_vocab()
     model = tiny_model(mrope)
     write_bundle(
-        model, out,
+        model,
+        out,
         name="tiny-random-mrope" if mrope else "tiny-random",
         description="A tiny randomly initialised masked-diffusion LM for tests (make_test_bundle.py).",
         tokenizer=tokenizer_json(vocab),
         chat_template=CHAT_TEMPLATE,
-        special_tokens={"mask": {"token": "<|mask|>", "id": vocab["<|mask|>"]}, "eos": "<|eos|>", "pad": vocab["<|pad|>"],
-                        "bos": "<|bos|>", "image": "<|image|>", "audio": "<|audio|>"},
+        special_tokens={
+            "mask": {"token": "<|mask|>", "id": vocab["<|mask|>"]},
+            "eos": "<|eos|>",
+            "pad": vocab["<|pad|>"],
+            "bos": "<|bos|>",
+            "image": "<|image|>",
+            "audio": "<|audio|>",
+        },
     )
 
     rng = np.random.default_rng(1)
@@ -153,8 +195,10 @@ def make_tiny_bundle(mrope: bool = False) -> None:
     d3 = ids(2)
     logits3, _ = forward(model, d3, [12, 13], kept3)
     ref["d3.input_ids"], ref["d3.logits"] = np.array(d3), logits3[0].numpy()
-    write_safetensors(os.path.join(FIXTURES, "tiny-reference.safetensors"),
-                      {k: (v.astype(np.int64) if v.dtype.kind == "i" else v.astype(np.float32)) for k, v in ref.items()})
+    write_safetensors(
+        os.path.join(FIXTURES, "tiny-reference.safetensors"),
+        {k: (v.astype(np.int64) if v.dtype.kind == "i" else v.astype(np.float32)) for k, v in ref.items()},
+    )
 
 
 def write_mrope_reference(model, ids) -> None:
@@ -170,13 +214,16 @@ def write_mrope_reference(model, ids) -> None:
     # Prefix cache: positions 0..6 kept from the full forward, the last three recomputed.
     seg, _ = forward(model, e[7:], [t[7:], h[7:], w[7:]], select(presents, list(range(7))))
     assert np.abs(seg[0].numpy() - logits[0, 7:].numpy()).max() < 1e-5
-    write_safetensors(os.path.join(FIXTURES, "tiny-mrope-reference.safetensors"), {
-        "e.input_ids": np.array(e, dtype=np.int64),
-        "e.position_ids": np.array([t, h, w], dtype=np.int64),
-        "e.logits": logits[0].numpy(),
-        "f.input_ids": np.array(f, dtype=np.int64),
-        "f.logits": f_logits[0].numpy(),
-    })
+    write_safetensors(
+        os.path.join(FIXTURES, "tiny-mrope-reference.safetensors"),
+        {
+            "e.input_ids": np.array(e, dtype=np.int64),
+            "e.position_ids": np.array([t, h, w], dtype=np.int64),
+            "e.logits": logits[0].numpy(),
+            "f.input_ids": np.array(f, dtype=np.int64),
+            "f.logits": f_logits[0].numpy(),
+        },
+    )
 
 
 def make_llama_fixture() -> None:
@@ -188,19 +235,26 @@ def make_llama_fixture() -> None:
     with torch.no_grad():
         full = model(model.embed(ids))[0].numpy()
         keypad = model(model.embed(ids), key_mask)[0].numpy()
-    print("llama torch vs reference: bidirectional", np.abs(full - ref["logits_bidirectional"]).max(),
-          "keypad", np.abs(keypad - ref["logits_bidirectional_keypad"]).max())
+    print(
+        "llama torch vs reference: bidirectional",
+        np.abs(full - ref["logits_bidirectional"]).max(),
+        "keypad",
+        np.abs(keypad - ref["logits_bidirectional_keypad"]).max(),
+    )
     export_lm(model, out)
     with open(os.path.join(HF_LLAMA, "model", "config.json")) as f:
         hf = json.load(f)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(hf, f, indent=2)
-    write_safetensors(os.path.join(out, "reference.safetensors"), {
-        "input_ids": ref["input_ids"].astype(np.int64),
-        "key_mask": ref["key_mask"].astype(np.int64),
-        "logits_bidirectional": ref["logits_bidirectional"].astype(np.float32),
-        "logits_bidirectional_keypad": ref["logits_bidirectional_keypad"].astype(np.float32),
-    })
+    write_safetensors(
+        os.path.join(out, "reference.safetensors"),
+        {
+            "input_ids": ref["input_ids"].astype(np.int64),
+            "key_mask": ref["key_mask"].astype(np.int64),
+            "logits_bidirectional": ref["logits_bidirectional"].astype(np.float32),
+            "logits_bidirectional_keypad": ref["logits_bidirectional_keypad"].astype(np.float32),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -63,22 +63,40 @@ function run(command: string, args: string[], options: SpawnSyncOptions & { what
   const result = spawnSync(command, args, { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20, ...options });
   if (result.error) throw new Error(`${options.what}: ${result.error.message}`);
   if (result.status !== 0) {
-    throw new Error(`${options.what} exited with ${result.status ?? result.signal}:\n${String(result.stderr).slice(-3000)}`);
+    throw new Error(
+      `${options.what} exited with ${result.status ?? result.signal}:\n${String(result.stderr).slice(-3000)}`,
+    );
   }
   return String(result.stdout ?? '');
 }
 
 const python = (module: string, args: string[], what: string) =>
-  run(PYTHON, ['-m', module, ...args], { what, cwd: TRAIN_DIR, env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' } });
+  run(PYTHON, ['-m', module, ...args], {
+    what,
+    cwd: TRAIN_DIR,
+    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
+  });
 
 function generateText(seed: number, count: number, file: string): void {
   const fd = openSync(file, 'w');
   try {
-    run(process.execPath, ['--import', 'tsx', join(ROOT, 'tools/worlds/src/generate-text.ts'), '--seed', String(seed), '--count', String(count)], {
-      what: 'tools/worlds generate-text',
-      cwd: ROOT,
-      stdio: ['ignore', fd, 'pipe'],
-    });
+    run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'tools/worlds/src/generate-text.ts'),
+        '--seed',
+        String(seed),
+        '--count',
+        String(count),
+      ],
+      {
+        what: 'tools/worlds generate-text',
+        cwd: ROOT,
+        stdio: ['ignore', fd, 'pipe'],
+      },
+    );
   } finally {
     closeSync(fd);
   }
@@ -86,7 +104,10 @@ function generateText(seed: number, count: number, file: string): void {
 
 /** The mean losses train_lm logs every LOG_EVERY steps, in order. */
 function loggedLosses(log: string): { step: number; loss: number }[] {
-  return [...log.matchAll(/^step (\d+) loss ([\d.]+(?:e[-+]?\d+)?|nan|inf)/gm)].map((m) => ({ step: Number(m[1]), loss: Number(m[2]) }));
+  return [...log.matchAll(/^step (\d+) loss ([\d.]+(?:e[-+]?\d+)?|nan|inf)/gm)].map((m) => ({
+    step: Number(m[1]),
+    loss: Number(m[2]),
+  }));
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -103,23 +124,68 @@ describe('a training smoke run on a small text set', () => {
 
   before(() => {
     if (skip) return;
-    if (missing) throw new Error(`CI=true but the training smoke test cannot run: ${missing}. .ci/run installs python3-torch.`);
+    if (missing)
+      throw new Error(`CI=true but the training smoke test cannot run: ${missing}. .ci/run installs python3-torch.`);
     dir = mkdtempSync(join(tmpdir(), 'unmask-train-smoke-'));
     generateText(1, 3000, join(dir, 'train.jsonl'));
     generateText(2, 300, join(dir, 'eval.jsonl'));
     const lm = join(dir, 'lm');
-    const log = python('unmask_train.train_lm', [
-      '--train', join(dir, 'train.jsonl'), '--eval', join(dir, 'eval.jsonl'), '--out', lm,
-      '--steps', String(STEPS), '--log-every', String(LOG_EVERY), '--eval-every', String(STEPS), '--eval-n', '2',
-      '--hidden', String(MODEL.hidden), '--layers', String(MODEL.layers), '--heads', String(MODEL.heads), '--ffn', String(MODEL.ffn),
-      '--batch', '32', '--warmup', '10', '--seed', '0',
-    ], 'unmask_train.train_lm');
+    const log = python(
+      'unmask_train.train_lm',
+      [
+        '--train',
+        join(dir, 'train.jsonl'),
+        '--eval',
+        join(dir, 'eval.jsonl'),
+        '--out',
+        lm,
+        '--steps',
+        String(STEPS),
+        '--log-every',
+        String(LOG_EVERY),
+        '--eval-every',
+        String(STEPS),
+        '--eval-n',
+        '2',
+        '--hidden',
+        String(MODEL.hidden),
+        '--layers',
+        String(MODEL.layers),
+        '--heads',
+        String(MODEL.heads),
+        '--ffn',
+        String(MODEL.ffn),
+        '--batch',
+        '32',
+        '--warmup',
+        '10',
+        '--seed',
+        '0',
+      ],
+      'unmask_train.train_lm',
+    );
     losses = loggedLosses(log);
     vocab = JSON.parse(readFileSync(join(lm, 'vocab.json'), 'utf8')) as string[];
-    python('unmask_train.assemble', ['--lm', join(lm, 'lm.pt'), '--out', join(dir, 'bundle'), '--name', 'training-smoke'], 'unmask_train.assemble');
-    python('unmask_train.reference_generate', [
-      '--lm', join(lm, 'lm.pt'), '--gen-length', String(GEN.length), '--steps', String(GEN.steps), '--out', join(dir, 'reference.json'), ...PROMPTS,
-    ], 'unmask_train.reference_generate');
+    python(
+      'unmask_train.assemble',
+      ['--lm', join(lm, 'lm.pt'), '--out', join(dir, 'bundle'), '--name', 'training-smoke'],
+      'unmask_train.assemble',
+    );
+    python(
+      'unmask_train.reference_generate',
+      [
+        '--lm',
+        join(lm, 'lm.pt'),
+        '--gen-length',
+        String(GEN.length),
+        '--steps',
+        String(GEN.steps),
+        '--out',
+        join(dir, 'reference.json'),
+        ...PROMPTS,
+      ],
+      'unmask_train.reference_generate',
+    );
     reference = (JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as { cases: ReferenceCase[] }).cases;
   });
 
@@ -129,12 +195,20 @@ describe('a training smoke run on a small text set', () => {
   });
 
   it('logs a finite training loss every few steps, whose last values are well below its first', spec, (t) => {
-    assert.deepEqual(losses.map((l) => l.step), Array.from({ length: STEPS / LOG_EVERY }, (_, i) => (i + 1) * LOG_EVERY));
+    assert.deepEqual(
+      losses.map((l) => l.step),
+      Array.from({ length: STEPS / LOG_EVERY }, (_, i) => (i + 1) * LOG_EVERY),
+    );
     for (const { step, loss } of losses) assert.ok(Number.isFinite(loss) && loss > 0, `step ${step}: loss ${loss}`);
     const first = mean(losses.slice(0, 3).map((l) => l.loss));
     const last = mean(losses.slice(-3).map((l) => l.loss));
-    t.diagnostic(`losses ${losses.map((l) => l.loss.toFixed(2)).join(' ')}; first three ${first.toFixed(3)}, last three ${last.toFixed(3)}`);
-    assert.ok(last < 0.5 * first, `mean loss of the last three logs ${last.toFixed(3)} is not below half of the first three's ${first.toFixed(3)}`);
+    t.diagnostic(
+      `losses ${losses.map((l) => l.loss.toFixed(2)).join(' ')}; first three ${first.toFixed(3)}, last three ${last.toFixed(3)}`,
+    );
+    assert.ok(
+      last < 0.5 * first,
+      `mean loss of the last three logs ${last.toFixed(3)} is not below half of the first three's ${first.toFixed(3)}`,
+    );
   });
 
   it('exports a bundle that the TypeScript runtime loads with the trained sizes and vocabulary', spec, async () => {
@@ -162,49 +236,82 @@ describe('a training smoke run on a small text set', () => {
     const eos = unmask.bundle.info.eosTokenId;
     let words = 0;
     for (const prompt of PROMPTS) {
-      const result = await unmask.ask({ prompt, maxTokens: GEN.length, strategy: { name: 'low_confidence', steps: GEN.steps } });
+      const result = await unmask.ask({
+        prompt,
+        maxTokens: GEN.length,
+        strategy: { name: 'low_confidence', steps: GEN.steps },
+      });
       assert.equal(result.canvas.length, GEN.length, prompt);
-      for (const id of result.canvas) assert.ok(Number.isInteger(id) && id >= 0 && id < vocab.length && id !== unmask.bundle.info.maskTokenId, `${prompt}: token ${id}`);
+      for (const id of result.canvas)
+        assert.ok(
+          Number.isInteger(id) && id >= 0 && id < vocab.length && id !== unmask.bundle.info.maskTokenId,
+          `${prompt}: token ${id}`,
+        );
       assert.deepEqual(result.tokenIds, result.canvas.slice(0, result.tokenIds.length), prompt);
-      assert.ok(result.forwardPasses >= 1 && result.forwardPasses <= GEN.steps, `${prompt}: ${result.forwardPasses} forward passes`);
+      assert.ok(
+        result.forwardPasses >= 1 && result.forwardPasses <= GEN.steps,
+        `${prompt}: ${result.forwardPasses} forward passes`,
+      );
       assert.equal(typeof result.text, 'string');
       words += result.canvas.filter((id) => id !== eos).length;
     }
     assert.ok(words > 0, 'every canvas decoded to end-of-text only');
   });
 
-  it("folds a trained LoRA on the LM's attention into plain weights that compute the same logits (audio stage 3)", spec, () => {
-    // lora.py: the LM the bundle exports after stage 3 must be the LoRA model itself, in the plain layout.
-    const check = [
-      'import json, sys, torch',
-      'from unmask_train.spliced import load_lm',
-      'from unmask_train.lora import add_lora, merge_lora',
-      'model, _ = load_lm(sys.argv[1]); keys = sorted(model.state_dict())',
-      'torch.manual_seed(0); x = torch.randn(2, 7, model.config.hidden_size)',
-      'with torch.no_grad(): base, _ = model(x)',
-      'params = add_lora(model, 4, 8.0)',
-      'with torch.no_grad():',
-      '    for p in params: p.normal_(0, 0.05)',
-      '    lora, _ = model(x)',
-      '    merge_lora(model); merged, _ = model(x)',
-      'print(json.dumps({"diff": (lora - merged).abs().max().item(), "change": (lora - base).abs().max().item(), "scale": lora.abs().max().item(),',
-      '                  "same_layout": sorted(model.state_dict()) == keys}))',
-    ].join('\n');
-    const out = JSON.parse(run(PYTHON, ['-c', check, join(dir, 'lm', 'lm.pt')], { what: 'LoRA merge check', cwd: TRAIN_DIR, env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' } })) as {
-      diff: number; change: number; scale: number; same_layout: boolean;
-    };
-    assert.equal(out.same_layout, true, 'the merged LM does not have the plain LLaDA layout');
-    assert.ok(out.change >= 1e-3 * out.scale, `the LoRA left the logits unchanged (${out.change})`);
-    assert.ok(out.diff <= 1e-5 * out.scale, `merged logits differ by ${out.diff} (scale ${out.scale})`);
-  });
+  it(
+    "folds a trained LoRA on the LM's attention into plain weights that compute the same logits (audio stage 3)",
+    spec,
+    () => {
+      // lora.py: the LM the bundle exports after stage 3 must be the LoRA model itself, in the plain layout.
+      const check = [
+        'import json, sys, torch',
+        'from unmask_train.spliced import load_lm',
+        'from unmask_train.lora import add_lora, merge_lora',
+        'model, _ = load_lm(sys.argv[1]); keys = sorted(model.state_dict())',
+        'torch.manual_seed(0); x = torch.randn(2, 7, model.config.hidden_size)',
+        'with torch.no_grad(): base, _ = model(x)',
+        'params = add_lora(model, 4, 8.0)',
+        'with torch.no_grad():',
+        '    for p in params: p.normal_(0, 0.05)',
+        '    lora, _ = model(x)',
+        '    merge_lora(model); merged, _ = model(x)',
+        'print(json.dumps({"diff": (lora - merged).abs().max().item(), "change": (lora - base).abs().max().item(), "scale": lora.abs().max().item(),',
+        '                  "same_layout": sorted(model.state_dict()) == keys}))',
+      ].join('\n');
+      const out = JSON.parse(
+        run(PYTHON, ['-c', check, join(dir, 'lm', 'lm.pt')], {
+          what: 'LoRA merge check',
+          cwd: TRAIN_DIR,
+          env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
+        }),
+      ) as {
+        diff: number;
+        change: number;
+        scale: number;
+        same_layout: boolean;
+      };
+      assert.equal(out.same_layout, true, 'the merged LM does not have the plain LLaDA layout');
+      assert.ok(out.change >= 1e-3 * out.scale, `the LoRA left the logits unchanged (${out.change})`);
+      assert.ok(out.diff <= 1e-5 * out.scale, `merged logits differ by ${out.diff} (scale ${out.scale})`);
+    },
+  );
 
   it('decodes token for token as the PyTorch model does, where no decision is a near-tie', spec, async (t) => {
     assert.ok(unmask, 'the bundle did not load');
     const clear = reference.filter((c) => c.min_margin >= NEAR_TIE);
-    assert.ok(clear.length > 0, `every prompt met a near-tie (margins ${reference.map((c) => c.min_margin.toExponential(1)).join(', ')})`);
-    t.diagnostic(`${clear.length} of ${reference.length} prompts compared (the others came within ${NEAR_TIE} of a tie)`);
+    assert.ok(
+      clear.length > 0,
+      `every prompt met a near-tie (margins ${reference.map((c) => c.min_margin.toExponential(1)).join(', ')})`,
+    );
+    t.diagnostic(
+      `${clear.length} of ${reference.length} prompts compared (the others came within ${NEAR_TIE} of a tie)`,
+    );
     for (const c of clear) {
-      const result = await unmask.ask({ prompt: c.prompt, maxTokens: GEN.length, strategy: { name: 'low_confidence', steps: GEN.steps, block_length: GEN.length, eos_fill: true } });
+      const result = await unmask.ask({
+        prompt: c.prompt,
+        maxTokens: GEN.length,
+        strategy: { name: 'low_confidence', steps: GEN.steps, block_length: GEN.length, eos_fill: true },
+      });
       assert.deepEqual(result.canvas, c.canvas, c.prompt);
       assert.equal(result.forwardPasses, c.forward_passes, c.prompt);
     }

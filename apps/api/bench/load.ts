@@ -35,28 +35,45 @@ async function requestBody(): Promise<string> {
   const question = { type: 'text', text: 'what is in the picture?' };
   let content: unknown = 'what is the answer to the question?';
   if (kind === 'image') {
-    const png = await sharp({ create: { width: 96, height: 96, channels: 3, background: { r: 20, g: 120, b: 200 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 96, height: 96, channels: 3, background: { r: 20, g: 120, b: 200 } } })
+      .png()
+      .toBuffer();
     content = [{ type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } }, question];
   }
-  return JSON.stringify({ model: 'bench', messages: [{ role: 'user', content }], max_tokens: maxTokens, stream: kind === 'stream' });
+  return JSON.stringify({
+    model: 'bench',
+    messages: [{ role: 'user', content }],
+    max_tokens: maxTokens,
+    stream: kind === 'stream',
+  });
 }
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const server = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODEL_DIR: process.env.MODEL_DIR ?? TINY, LOG_LEVEL: 'warn' },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    MODEL_DIR: process.env.MODEL_DIR ?? TINY,
+    LOG_LEVEL: 'warn',
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 try {
   for (let i = 0; ; i++) {
     if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`);
-    const ready = await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false);
+    const ready = await fetch(`${base}/readyz`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ready) break;
     if (i > 1200) throw new Error('the server did not become ready within 60 s');
     await new Promise((r) => setTimeout(r, 50));
   }
   const body = await requestBody();
-  console.log(`POST /v1/chat/completions (${kind}, max_tokens ${maxTokens}), ${connections} connections, ${seconds} s, model ${process.env.MODEL_DIR ?? 'tiny-multimodal test bundle'}`);
+  console.log(
+    `POST /v1/chat/completions (${kind}, max_tokens ${maxTokens}), ${connections} connections, ${seconds} s, model ${process.env.MODEL_DIR ?? 'tiny-multimodal test bundle'}`,
+  );
   const result = await autocannon({
     url: `${base}/v1/chat/completions`,
     method: 'POST',
@@ -72,11 +89,16 @@ try {
   const metrics = await (await fetch(`${base}/metrics`)).text();
   const passes = /unmask_forward_passes_sum\{outcome="completed"\} (\S+)/.exec(metrics)?.[1];
   const done = /unmask_forward_passes_count\{outcome="completed"\} (\S+)/.exec(metrics)?.[1];
-  console.log(`requests: ${result.requests.sent} sent, ${result.requests.total} answered, ${result.requests.sent - result.requests.total} still in flight when the run ended (at most ${connections}), ${result.errors} errors, ${result.timeouts} timeouts`);
+  console.log(
+    `requests: ${result.requests.sent} sent, ${result.requests.total} answered, ${result.requests.sent - result.requests.total} still in flight when the run ended (at most ${connections}), ${result.errors} errors, ${result.timeouts} timeouts`,
+  );
   console.log(`throughput: ${result.requests.average.toFixed(1)} req/s (mean over ${result.duration.toFixed(1)} s)`);
   console.log(`latency: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`);
-  console.log(`statuses: ${statuses || 'none'} (1xx ${result['1xx']}, 2xx ${result['2xx']}, 4xx ${result['4xx']}, 5xx ${result['5xx']})`);
-  if (passes && done) console.log(`forward passes per completed request (server): ${(Number(passes) / Number(done)).toFixed(2)}`);
+  console.log(
+    `statuses: ${statuses || 'none'} (1xx ${result['1xx']}, 2xx ${result['2xx']}, 4xx ${result['4xx']}, 5xx ${result['5xx']})`,
+  );
+  if (passes && done)
+    console.log(`forward passes per completed request (server): ${(Number(passes) / Number(done)).toFixed(2)}`);
 } finally {
   server.kill('SIGTERM');
   await once(server, 'exit');

@@ -16,7 +16,10 @@ describe('Admission: the bounded queue', () => {
       return release;
     });
     assert.deepEqual(admission.depth, { active: 2, waiting: 1 });
-    await assert.rejects(admission.acquire(signal), (e: unknown) => e instanceof ApiError && e.status === 429 && Number(e.headers['retry-after']) >= 1);
+    await assert.rejects(
+      admission.acquire(signal),
+      (e: unknown) => e instanceof ApiError && e.status === 429 && Number(e.headers['retry-after']) >= 1,
+    );
     a();
     a(); // releasing twice frees one slot only
     (await c)();

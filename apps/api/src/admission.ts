@@ -32,9 +32,16 @@ export class Admission {
       this.metrics.rejected.inc();
       const seconds = Math.max(1, Math.ceil((this.averageSeconds * (this.waiting.length + 1)) / this.maxActive));
       return Promise.reject(
-        new ApiError(429, 'rate_limit_error', `the server is busy (${this.active} decoding, ${this.waiting.length} waiting); retry in ${seconds} s`, 'queue_full', null, {
-          'retry-after': String(seconds),
-        }),
+        new ApiError(
+          429,
+          'rate_limit_error',
+          `the server is busy (${this.active} decoding, ${this.waiting.length} waiting); retry in ${seconds} s`,
+          'queue_full',
+          null,
+          {
+            'retry-after': String(seconds),
+          },
+        ),
       );
     }
     return new Promise<Release>((resolve, reject) => {

@@ -16,7 +16,13 @@ describe('configuration from the environment', () => {
   });
 
   it('reads and coerces values; empty strings count as unset', () => {
-    const config = loadConfig({ PORT: '9000', QUEUE_SIZE: '3', IMAGE_URL_ALLOWLIST: 'a.example, b.example', MODEL_DIR: '', UNRELATED: 'x' });
+    const config = loadConfig({
+      PORT: '9000',
+      QUEUE_SIZE: '3',
+      IMAGE_URL_ALLOWLIST: 'a.example, b.example',
+      MODEL_DIR: '',
+      UNRELATED: 'x',
+    });
     assert.equal(config.PORT, 9000);
     assert.equal(config.QUEUE_SIZE, 3);
     assert.deepEqual(config.IMAGE_URL_ALLOWLIST, ['a.example', 'b.example']);
@@ -26,11 +32,17 @@ describe('configuration from the environment', () => {
   });
 
   it('refuses an API_KEY that is set but empty, instead of silently serving without one', () => {
-    assert.throws(() => loadConfig({ API_KEY: '' }), (e: unknown) => e instanceof ConfigError && /^environment variable API_KEY: is set but empty/.test(e.message));
+    assert.throws(
+      () => loadConfig({ API_KEY: '' }),
+      (e: unknown) => e instanceof ConfigError && /^environment variable API_KEY: is set but empty/.test(e.message),
+    );
   });
 
   it('names the variable that is wrong', () => {
-    assert.throws(() => loadConfig({ PORT: '70000' }), (e: unknown) => e instanceof ConfigError && /^environment variable PORT: /.test(e.message));
+    assert.throws(
+      () => loadConfig({ PORT: '70000' }),
+      (e: unknown) => e instanceof ConfigError && /^environment variable PORT: /.test(e.message),
+    );
     assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
   });
 });

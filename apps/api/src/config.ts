@@ -7,9 +7,12 @@ import { z } from 'zod';
 
 const MiB = 1024 * 1024;
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -61,7 +64,11 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "unset", except API_KEY: an empty key must not silently turn auth off.
   const given = (k: string) => env[k] !== undefined && (env[k] !== '' || k === 'API_KEY');
-  const known = Object.fromEntries(Object.keys(configSchema.shape).filter(given).map((k) => [k, env[k]]));
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape)
+      .filter(given)
+      .map((k) => [k, env[k]]),
+  );
   const parsed = configSchema.safeParse(known);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

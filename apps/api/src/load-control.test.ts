@@ -6,7 +6,11 @@ import { metricValue, startServer } from './testing/fixtures.js';
 type Started = Awaited<ReturnType<typeof startServer>>;
 
 /** 120 one-token steps: long enough to hold a decoding slot while other requests arrive. */
-const LONG = { messages: [{ role: 'user', content: 'a long answer' }], max_tokens: 120, diffusion: { strategy: { name: 'low_confidence' } } };
+const LONG = {
+  messages: [{ role: 'user', content: 'a long answer' }],
+  max_tokens: 120,
+  diffusion: { strategy: { name: 'low_confidence' } },
+};
 const SHORT = { messages: [{ role: 'user', content: 'q' }], max_tokens: 4 };
 
 async function until(condition: () => boolean): Promise<void> {
@@ -19,7 +23,8 @@ describe('under load: the bounded queue and the deadline', () => {
   after(async () => {
     for (const s of servers) await s.close();
   });
-  const chat = (server: Started, payload: object) => server.app.inject({ method: 'POST', url: '/v1/chat/completions', payload });
+  const chat = (server: Started, payload: object) =>
+    server.app.inject({ method: 'POST', url: '/v1/chat/completions', payload });
 
   it('queues requests beyond the decoding slots and refuses those beyond the queue with 429 and Retry-After', async () => {
     const server = await startServer({ MAX_CONCURRENT: 1, QUEUE_SIZE: 1 });
@@ -60,13 +65,19 @@ describe('under load: the bounded queue and the deadline', () => {
   it('answers 503 while the model is still loading, and /readyz says not ready', async () => {
     const { buildServer } = await import('./server.js');
     const { configWith } = await import('./config.js');
-    const pending = buildServer({ config: configWith({ LOG_LEVEL: 'silent', DEMO_DIR: '/nonexistent' }), model: new Promise(() => {}) });
+    const pending = buildServer({
+      config: configWith({ LOG_LEVEL: 'silent', DEMO_DIR: '/nonexistent' }),
+      model: new Promise(() => {}),
+    });
     const server = await pending;
     const ready = await server.app.inject('/readyz');
     assert.equal(ready.statusCode, 503);
     assert.equal(ready.json().error.code, 'model_not_ready');
     assert.equal((await server.app.inject('/healthz')).statusCode, 200);
-    assert.equal((await server.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: SHORT })).statusCode, 503);
+    assert.equal(
+      (await server.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: SHORT })).statusCode,
+      503,
+    );
     await server.app.close();
   });
 });

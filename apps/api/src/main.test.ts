@@ -21,7 +21,10 @@ async function freePort(): Promise<number> {
 }
 
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
@@ -58,7 +61,12 @@ describe('the server process (npm start)', () => {
       const response = await fetch(`${base}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ messages: [{ role: 'user', content: 'a long answer' }], max_tokens: 120, stream: true, diffusion: { stream_steps: true, strategy: { name: 'low_confidence' } } }),
+        body: JSON.stringify({
+          messages: [{ role: 'user', content: 'a long answer' }],
+          max_tokens: 120,
+          stream: true,
+          diffusion: { stream_steps: true, strategy: { name: 'low_confidence' } },
+        }),
       });
       assert.equal(response.status, 200);
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -85,7 +93,8 @@ describe('the server process (npm start)', () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const { child, output } = start({ PORT: String(port) });
-    const sample = (name: string) => readFileSync(new URL(`../../demo/public/samples/${name}`, import.meta.url)).toString('base64');
+    const sample = (name: string) =>
+      readFileSync(new URL(`../../demo/public/samples/${name}`, import.meta.url)).toString('base64');
     try {
       await waitReady(base, child);
       const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -93,14 +102,34 @@ describe('the server process (npm start)', () => {
       assert.equal(model?.id, 'unmask-default', output());
       const image = await client.chat.completions.create({
         model: 'unmask-default',
-        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${sample('shapes-3.png')}` } }, { type: 'text', text: 'what color is the circle' }] }],
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'image_url', image_url: { url: `data:image/png;base64,${sample('shapes-3.png')}` } },
+              { type: 'text', text: 'what color is the circle' },
+            ],
+          },
+        ],
       });
       assert.equal(image.choices[0]?.message.content, 'red');
       const spoken = await client.chat.completions.create({
         model: 'unmask-default',
-        messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: sample('command-2.wav'), format: 'wav' } }, { type: 'text', text: 'what is the intent' }] }],
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'input_audio', input_audio: { data: sample('command-2.wav'), format: 'wav' } },
+              { type: 'text', text: 'what is the intent' },
+            ],
+          },
+        ],
       });
-      assert.deepEqual(JSON.parse(spoken.choices[0]?.message.content ?? 'null'), { action: 'decrease', object: 'heat', location: 'none' });
+      assert.deepEqual(JSON.parse(spoken.choices[0]?.message.content ?? 'null'), {
+        action: 'decrease',
+        object: 'heat',
+        location: 'none',
+      });
     } finally {
       child.kill('SIGKILL');
     }

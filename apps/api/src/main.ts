@@ -51,10 +51,15 @@ async function main(): Promise<number> {
   await server.app.listen({ port: config.PORT, host: config.HOST });
   try {
     const unmask = await server.ready;
-    logger.info({ model: unmask.bundle.manifest.name, seconds: Math.round(performance.now() - loadStarted) / 1000 }, 'model loaded');
+    logger.info(
+      { model: unmask.bundle.manifest.name, seconds: Math.round(performance.now() - loadStarted) / 1000 },
+      'model loaded',
+    );
   } catch (error) {
     logger.fatal({ err: error }, 'the model failed to load');
-    process.stderr.write(`unmask api: the model failed to load: ${error instanceof Error ? error.message : String(error)} (set MODEL_DIR to a bundle folder)\n`);
+    process.stderr.write(
+      `unmask api: the model failed to load: ${error instanceof Error ? error.message : String(error)} (set MODEL_DIR to a bundle folder)\n`,
+    );
     await server.app.close();
     return 1;
   }

@@ -9,7 +9,12 @@ export type Outcome = 'completed' | 'cancelled' | 'timeout' | 'error';
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [this.registry],
+  });
   readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request latency (to the last byte) by method, route and status',
@@ -17,10 +22,27 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
-  readonly queueDepth = new Gauge({ name: 'unmask_queue_depth', help: 'Requests waiting for a decoding slot', registers: [this.registry] });
-  readonly activeGenerations = new Gauge({ name: 'unmask_active_generations', help: 'Requests holding a decoding slot', registers: [this.registry] });
-  readonly rejected = new Counter({ name: 'unmask_queue_rejected_total', help: 'Requests refused with 429 because the queue was full', registers: [this.registry] });
-  readonly generations = new Counter({ name: 'unmask_generations_total', help: 'Generations by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  readonly queueDepth = new Gauge({
+    name: 'unmask_queue_depth',
+    help: 'Requests waiting for a decoding slot',
+    registers: [this.registry],
+  });
+  readonly activeGenerations = new Gauge({
+    name: 'unmask_active_generations',
+    help: 'Requests holding a decoding slot',
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'unmask_queue_rejected_total',
+    help: 'Requests refused with 429 because the queue was full',
+    registers: [this.registry],
+  });
+  readonly generations = new Counter({
+    name: 'unmask_generations_total',
+    help: 'Generations by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly forwardPasses = new Histogram({
     name: 'unmask_forward_passes',
     help: 'Forward passes (denoising steps) per request, by outcome',
@@ -40,7 +62,11 @@ export class Metrics {
     buckets: [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
     registers: [this.registry],
   });
-  readonly modelLoadSeconds = new Gauge({ name: 'unmask_model_load_seconds', help: 'Seconds the model bundle took to load', registers: [this.registry] });
+  readonly modelLoadSeconds = new Gauge({
+    name: 'unmask_model_load_seconds',
+    help: 'Seconds the model bundle took to load',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

@@ -32,16 +32,31 @@ describe('the official openai client over a real socket', () => {
   });
 
   it('creates a completion, with forward passes in usage', async () => {
-    const completion = await client.chat.completions.create({ model: 'tiny-random-multimodal', messages: [{ role: 'user', content: 'hello there' }], max_tokens: 8, seed: 7 });
+    const completion = await client.chat.completions.create({
+      model: 'tiny-random-multimodal',
+      messages: [{ role: 'user', content: 'hello there' }],
+      max_tokens: 8,
+      seed: 7,
+    });
     assert.equal(completion.object, 'chat.completion');
     assert.equal(typeof completion.choices[0]?.message.content, 'string');
     assert.ok(((completion.usage as unknown as { forward_passes: number }).forward_passes ?? 0) >= 1);
   });
 
   it('streams deltas that add up to the whole answer, then usage; step events ride along unnoticed', async () => {
-    const params = { model: 'm', messages: [{ role: 'user' as const, content: 'tell me' }], max_tokens: 16, diffusion: { strategy: { name: 'low_confidence' } } };
+    const params = {
+      model: 'm',
+      messages: [{ role: 'user' as const, content: 'tell me' }],
+      max_tokens: 16,
+      diffusion: { strategy: { name: 'low_confidence' } },
+    };
     const whole = await client.chat.completions.create(params as Params);
-    const stream = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true }, diffusion: { ...params.diffusion, stream_steps: true } } as StreamParams);
+    const stream = await client.chat.completions.create({
+      ...params,
+      stream: true,
+      stream_options: { include_usage: true },
+      diffusion: { ...params.diffusion, stream_steps: true },
+    } as StreamParams);
     let text = '';
     let usage: OpenAI.CompletionUsage | null | undefined;
     let steps = 0;
@@ -64,13 +79,29 @@ describe('the official openai client over a real socket', () => {
     const image = await client.chat.completions.create({
       model: 'm',
       max_tokens: 4,
-      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: dataUrl('image/png', png) } }, { type: 'text', text: 'what is it' }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: dataUrl('image/png', png) } },
+            { type: 'text', text: 'what is it' },
+          ],
+        },
+      ],
     });
     assert.equal(image.choices.length, 1);
     const audio = await client.chat.completions.create({
       model: 'm',
       max_tokens: 4,
-      messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: wavBytes().toString('base64'), format: 'wav' } }, { type: 'text', text: 'what is it' }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_audio', input_audio: { data: wavBytes().toString('base64'), format: 'wav' } },
+            { type: 'text', text: 'what is it' },
+          ],
+        },
+      ],
     });
     assert.equal(audio.choices.length, 1);
   });
@@ -79,15 +110,25 @@ describe('the official openai client over a real socket', () => {
     const completion = await client.chat.completions.create({
       model: 'm',
       messages: [{ role: 'user', content: 'answer yes or no' }],
-      response_format: { type: 'json_schema', json_schema: { name: 'a', schema: { type: 'object', properties: { answer: { enum: ['yes', 'no'] } } } } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'a', schema: { type: 'object', properties: { answer: { enum: ['yes', 'no'] } } } },
+      },
     });
     assert.equal(completion.choices[0]?.finish_reason, 'stop');
   });
 
   it('raises the SDK error types with our status, code and param', async () => {
     await assert.rejects(
-      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'q' }], diffusion: { strategy: { name: 'nope' } } } as Params),
-      (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === 'diffusion.strategy.name' && error.code === 'invalid_parameter',
+      client.chat.completions.create({
+        model: 'm',
+        messages: [{ role: 'user', content: 'q' }],
+        diffusion: { strategy: { name: 'nope' } },
+      } as Params),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        error.param === 'diffusion.strategy.name' &&
+        error.code === 'invalid_parameter',
     );
     const stranger = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'wrong', maxRetries: 0 });
     await assert.rejects(stranger.models.list(), (error: unknown) => error instanceof OpenAI.AuthenticationError);
@@ -110,7 +151,11 @@ describe('the official openai client over a real socket', () => {
       if (seen === 2) break; // leaving the loop aborts the HTTP request
     }
     let text = await metrics();
-    for (let i = 0; i < 200 && metricValue(text, 'unmask_generations_total', 'outcome="cancelled"') === cancelledBefore; i++) {
+    for (
+      let i = 0;
+      i < 200 && metricValue(text, 'unmask_generations_total', 'outcome="cancelled"') === cancelledBefore;
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 25));
       text = await metrics();
     }

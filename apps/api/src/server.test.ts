@@ -8,7 +8,12 @@ import { dataUrl, multipart, pngBytes, sseData, startServer, TEXT_BUNDLE, wavByt
 type Started = Awaited<ReturnType<typeof startServer>>;
 
 const chat = (server: Started, body: unknown, headers: Record<string, string> = {}) =>
-  server.app.inject({ method: 'POST', url: '/v1/chat/completions', payload: body as object, headers: { 'content-type': 'application/json', ...headers } });
+  server.app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    payload: body as object,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 
 describe('the API server through fastify.inject (tiny multimodal bundle)', () => {
   let server: Started;
@@ -36,7 +41,12 @@ describe('the API server through fastify.inject (tiny multimodal bundle)', () =>
   });
 
   it('answers a text chat completion in OpenAI shape, usage counting forward passes', async () => {
-    const res = await chat(server, { model: 'x', messages: [{ role: 'user', content: 'hello there' }], max_tokens: 8, diffusion: { strategy: { name: 'low_confidence' } } });
+    const res = await chat(server, {
+      model: 'x',
+      messages: [{ role: 'user', content: 'hello there' }],
+      max_tokens: 8,
+      diffusion: { strategy: { name: 'low_confidence' } },
+    });
     assert.equal(res.statusCode, 200);
     const body = chatCompletionSchema.parse(res.json());
     assert.equal(body.object, 'chat.completion');
@@ -49,7 +59,11 @@ describe('the API server through fastify.inject (tiny multimodal bundle)', () =>
   });
 
   it('gives the same answer whole and streamed (temperature 0): the deltas add up to the text', async () => {
-    const request = { messages: [{ role: 'user', content: 'say something' }], max_tokens: 16, diffusion: { strategy: { name: 'threshold', threshold: 0.5 } } };
+    const request = {
+      messages: [{ role: 'user', content: 'say something' }],
+      max_tokens: 16,
+      diffusion: { strategy: { name: 'threshold', threshold: 0.5 } },
+    };
     const whole = chatCompletionSchema.parse((await chat(server, request)).json());
     const res = await chat(server, { ...request, stream: true, stream_options: { include_usage: true } });
     assert.equal(res.statusCode, 200);
@@ -66,7 +80,10 @@ describe('the API server through fastify.inject (tiny multimodal bundle)', () =>
     const usage = chunks.at(-1);
     assert.deepEqual(usage?.choices, []);
     assert.deepEqual(usage?.usage, whole.usage);
-    assert.ok(chunks.every((c) => c.diffusion_step === undefined), 'no step events unless asked for');
+    assert.ok(
+      chunks.every((c) => c.diffusion_step === undefined),
+      'no step events unless asked for',
+    );
   });
 
   it('sends one diffusion_step per denoising step when asked, covering every canvas position once', async () => {
@@ -76,29 +93,64 @@ describe('the API server through fastify.inject (tiny multimodal bundle)', () =>
       stream: true,
       diffusion: { stream_steps: true, strategy: { name: 'low_confidence', steps: 6, eos_fill: false } },
     });
-    const chunks = sseData(res.body).slice(0, -1).map((e) => chatCompletionChunkSchema.parse(JSON.parse(e)));
+    const chunks = sseData(res.body)
+      .slice(0, -1)
+      .map((e) => chatCompletionChunkSchema.parse(JSON.parse(e)));
     const steps = chunks.flatMap((c) => (c.diffusion_step ? [c.diffusion_step] : []));
-    assert.deepEqual(steps.map((s) => s.step), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      [1, 2, 3, 4, 5, 6],
+    );
     assert.ok(steps.every((s) => s.committed.length === 2 && s.canvas_length === 12));
     const positions = steps.flatMap((s) => s.committed.map((c) => c.position)).sort((a, b) => a - b);
-    assert.deepEqual(positions, Array.from({ length: 12 }, (_, i) => i));
-    assert.deepEqual(steps.map((s) => s.masks_remaining), [10, 8, 6, 4, 2, 0]);
-    assert.ok(steps.every((s) => s.committed.every((c) => typeof c.text === 'string' && (c.confidence === null || (c.confidence > 0 && c.confidence <= 1)))));
+    assert.deepEqual(
+      positions,
+      Array.from({ length: 12 }, (_, i) => i),
+    );
+    assert.deepEqual(
+      steps.map((s) => s.masks_remaining),
+      [10, 8, 6, 4, 2, 0],
+    );
+    assert.ok(
+      steps.every((s) =>
+        s.committed.every(
+          (c) => typeof c.text === 'string' && (c.confidence === null || (c.confidence > 0 && c.confidence <= 1)),
+        ),
+      ),
+    );
   });
 
   it('answers about an image (data: URL) and about a WAV (input_audio)', async () => {
     const png = await pngBytes();
     const image = await chat(server, {
-      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: dataUrl('image/png', png) } }, { type: 'text', text: 'what color?' }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: dataUrl('image/png', png) } },
+            { type: 'text', text: 'what color?' },
+          ],
+        },
+      ],
       max_tokens: 8,
     });
     assert.equal(image.statusCode, 200, image.body);
     const imageBody = chatCompletionSchema.parse(image.json());
-    const text = chatCompletionSchema.parse((await chat(server, { messages: [{ role: 'user', content: 'what color?' }], max_tokens: 8 })).json());
+    const text = chatCompletionSchema.parse(
+      (await chat(server, { messages: [{ role: 'user', content: 'what color?' }], max_tokens: 8 })).json(),
+    );
     assert.equal(imageBody.usage.prompt_tokens - text.usage.prompt_tokens, 9, 'the tiny bundle splices 9 image tokens');
 
     const audio = await chat(server, {
-      messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: wavBytes().toString('base64'), format: 'wav' } }, { type: 'text', text: 'what was said?' }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_audio', input_audio: { data: wavBytes().toString('base64'), format: 'wav' } },
+            { type: 'text', text: 'what was said?' },
+          ],
+        },
+      ],
       max_tokens: 8,
     });
     assert.equal(audio.statusCode, 200, audio.body);
@@ -109,30 +161,50 @@ describe('the API server through fastify.inject (tiny multimodal bundle)', () =>
     // The tiny vocabulary has no JSON punctuation (it decodes to nothing), so this checks the
     // structure's effect on decoding rather than the text: 3 + 1 slot positions, not 32 masks.
     const schema = { type: 'object', properties: { color: { type: 'string', maxLength: 3 }, ok: { type: 'boolean' } } };
-    const request = { messages: [{ role: 'user', content: 'describe' }], response_format: { type: 'json_schema', json_schema: { name: 'c', schema } } };
+    const request = {
+      messages: [{ role: 'user', content: 'describe' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'c', schema } },
+    };
     const res = await chat(server, request);
     assert.equal(res.statusCode, 200, res.body);
     const whole = chatCompletionSchema.parse(res.json());
-    assert.ok(whole.usage.forward_passes >= 1 && whole.usage.forward_passes <= 4, `forward passes ${whole.usage.forward_passes}`);
+    assert.ok(
+      whole.usage.forward_passes >= 1 && whole.usage.forward_passes <= 4,
+      `forward passes ${whole.usage.forward_passes}`,
+    );
     assert.equal(whole.choices[0]?.finish_reason, 'stop');
 
     const streamed = await chat(server, { ...request, stream: true });
-    const text = sseData(streamed.body).slice(0, -1).map((e) => JSON.parse(e).choices[0]?.delta?.content ?? '').join('');
+    const text = sseData(streamed.body)
+      .slice(0, -1)
+      .map((e) => JSON.parse(e).choices[0]?.delta?.content ?? '')
+      .join('');
     assert.equal(text, whole.choices[0]?.message.content, 'the structured stream adds up to the whole answer');
 
-    const unsupported = await chat(server, { ...request, response_format: { type: 'json_schema', json_schema: { name: 'c', schema: { type: 'array' } } } });
+    const unsupported = await chat(server, {
+      ...request,
+      response_format: { type: 'json_schema', json_schema: { name: 'c', schema: { type: 'array' } } },
+    });
     assert.equal(unsupported.statusCode, 400);
     assert.equal(unsupported.json().error.param, 'response_format.json_schema.schema');
     assert.match(unsupported.json().error.message, /type "array" is not supported/);
 
-    const object = await chat(server, { messages: [{ role: 'user', content: 'describe' }], max_tokens: 6, response_format: { type: 'json_object' } });
+    const object = await chat(server, {
+      messages: [{ role: 'user', content: 'describe' }],
+      max_tokens: 6,
+      response_format: { type: 'json_object' },
+    });
     assert.equal(object.statusCode, 200);
     const objectBody = chatCompletionSchema.parse(object.json());
     assert.ok(objectBody.usage.forward_passes <= 6);
   });
 
   it('cuts the answer at a stop sequence, whole and streamed, with finish_reason stop', async () => {
-    const base = { messages: [{ role: 'user', content: 'hello there' }], max_tokens: 12, diffusion: { strategy: { name: 'low_confidence' } } };
+    const base = {
+      messages: [{ role: 'user', content: 'hello there' }],
+      max_tokens: 12,
+      diffusion: { strategy: { name: 'low_confidence' } },
+    };
     const free = chatCompletionSchema.parse((await chat(server, base)).json()).choices[0]?.message.content ?? '';
     const words = free.split(' ').filter(Boolean);
     assert.ok(words.length >= 2, `need a multi-word answer, got ${JSON.stringify(free)}`);
@@ -140,23 +212,34 @@ describe('the API server through fastify.inject (tiny multimodal bundle)', () =>
     const cut = chatCompletionSchema.parse((await chat(server, { ...base, stop })).json());
     assert.equal(cut.choices[0]?.message.content, free.slice(0, free.indexOf(stop)));
     assert.equal(cut.choices[0]?.finish_reason, 'stop');
-    const streamed = sseData((await chat(server, { ...base, stop: [stop], stream: true })).body).slice(0, -1).map((e) => JSON.parse(e));
+    const streamed = sseData((await chat(server, { ...base, stop: [stop], stream: true })).body)
+      .slice(0, -1)
+      .map((e) => JSON.parse(e));
     assert.equal(streamed.map((c) => c.choices[0]?.delta?.content ?? '').join(''), cut.choices[0]?.message.content);
     assert.equal(streamed.at(-1).choices[0].finish_reason, 'stop');
   });
 
   it('answers multipart uploads on /v1/vqa and /v1/slu', async () => {
-    const vqa = await multipart({ prompt: 'what is it?', max_tokens: '8', strategy: 'threshold', threshold: '0.5' }, { field: 'image', name: 'x.png', type: 'image/png', bytes: await pngBytes() });
+    const vqa = await multipart(
+      { prompt: 'what is it?', max_tokens: '8', strategy: 'threshold', threshold: '0.5' },
+      { field: 'image', name: 'x.png', type: 'image/png', bytes: await pngBytes() },
+    );
     const res = await server.app.inject({ method: 'POST', url: '/v1/vqa', ...vqa });
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(chatCompletionSchema.parse(res.json()).object, 'chat.completion');
 
-    const slu = await multipart({ prompt: 'what was said?', max_tokens: '8', stream: 'true' }, { field: 'audio', name: 'a.wav', type: 'audio/wav', bytes: wavBytes() });
+    const slu = await multipart(
+      { prompt: 'what was said?', max_tokens: '8', stream: 'true' },
+      { field: 'audio', name: 'a.wav', type: 'audio/wav', bytes: wavBytes() },
+    );
     const streamed = await server.app.inject({ method: 'POST', url: '/v1/slu', ...slu });
     assert.equal(streamed.statusCode, 200, streamed.body);
     assert.equal(sseData(streamed.body).at(-1), '[DONE]');
 
-    const bad = await multipart({ prompt: 'q', strategy: 'nope' }, { field: 'image', name: 'x.png', type: 'image/png', bytes: await pngBytes() });
+    const bad = await multipart(
+      { prompt: 'q', strategy: 'nope' },
+      { field: 'image', name: 'x.png', type: 'image/png', bytes: await pngBytes() },
+    );
     const refused = await server.app.inject({ method: 'POST', url: '/v1/vqa', ...bad });
     assert.equal(refused.statusCode, 400);
     assert.equal(errorBodySchema.parse(refused.json()).error.param, 'strategy.name');
@@ -178,7 +261,10 @@ describe('the API server through fastify.inject (tiny multimodal bundle)', () =>
   it('exposes Prometheus metrics: requests by route and status, forward passes, model load time', async () => {
     const text = (await server.app.inject('/metrics')).body;
     assert.match(text, /http_requests_total\{method="POST",route="\/v1\/chat\/completions",status="200"\} \d+/);
-    assert.match(text, /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/v1\/models",status="200"\}/);
+    assert.match(
+      text,
+      /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/v1\/models",status="200"\}/,
+    );
     assert.match(text, /unmask_forward_passes_count\{outcome="completed"\} [1-9]/);
     assert.match(text, /unmask_queue_depth 0/);
     assert.match(text, /unmask_model_load_seconds /);
@@ -202,7 +288,11 @@ describe('the API server on a text-only bundle, with an API key', () => {
     assert.equal(wrong.json().error.code, 'invalid_api_key');
     assert.equal((await chat(server, body, { authorization: 'Bearer sekret' })).statusCode, 200);
     assert.equal((await server.app.inject('/healthz')).statusCode, 200);
-    const preflight = await server.app.inject({ method: 'OPTIONS', url: '/v1/chat/completions', headers: { origin: 'https://x.example', 'access-control-request-method': 'POST' } });
+    const preflight = await server.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/chat/completions',
+      headers: { origin: 'https://x.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(preflight.statusCode, 204, 'a CORS preflight needs no key');
   });
 
@@ -210,7 +300,20 @@ describe('the API server on a text-only bundle, with an API key', () => {
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = server.app.server.address() as AddressInfo;
     const body = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
-    const paths = ['/%761/chat/completions', '/v%31/chat/completions', '/%76%31/chat/completions', '/v1/chat%2Fcompletions', '//v1/chat/completions', '/V1/chat/completions', '/v1/./chat/completions', '/x/../v1/chat/completions', '/v1/chat/completions/', '/v1/chat/completions?x=1', '/%76%31/models', '/v1//models'];
+    const paths = [
+      '/%761/chat/completions',
+      '/v%31/chat/completions',
+      '/%76%31/chat/completions',
+      '/v1/chat%2Fcompletions',
+      '//v1/chat/completions',
+      '/V1/chat/completions',
+      '/v1/./chat/completions',
+      '/x/../v1/chat/completions',
+      '/v1/chat/completions/',
+      '/v1/chat/completions?x=1',
+      '/%76%31/models',
+      '/v1//models',
+    ];
     for (const path of paths) {
       const method = path.includes('models') ? 'GET' : 'POST';
       const res = await rawRequest(port, method, path, method === 'POST' ? body : undefined);
@@ -218,7 +321,10 @@ describe('the API server on a text-only bundle, with an API key', () => {
     }
     // the decoded path that does reach a handler is exactly the protected one
     assert.equal((await rawRequest(port, 'POST', '/%761/chat/completions', body)).status, 401);
-    assert.equal((await rawRequest(port, 'POST', '/%761/chat/completions', body, { authorization: 'Bearer sekret' })).status, 200);
+    assert.equal(
+      (await rawRequest(port, 'POST', '/%761/chat/completions', body, { authorization: 'Bearer sekret' })).status,
+      200,
+    );
   });
 
   it('puts CORS headers on a 401, so a browser can read why', async () => {
@@ -235,7 +341,17 @@ describe('the API server on a text-only bundle, with an API key', () => {
   it('says which part a text-only model cannot take (400)', async () => {
     const res = await chat(
       server,
-      { messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }, { type: 'image_url', image_url: { url: dataUrl('image/png', await pngBytes()) } }] }] },
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'q' },
+              { type: 'image_url', image_url: { url: dataUrl('image/png', await pngBytes()) } },
+            ],
+          },
+        ],
+      },
       { authorization: 'Bearer sekret' },
     );
     assert.equal(res.statusCode, 400);
@@ -254,21 +370,39 @@ describe('an API key that also protects /metrics and the docs', () => {
     for (const url of ['/metrics', '/openapi.json', '/docs', '/docs/', '/docs/json', '/%6detrics']) {
       assert.equal((await server.app.inject(url)).statusCode, 401, url);
     }
-    assert.equal((await server.app.inject({ url: '/metrics', headers: { authorization: 'Bearer sekret' } })).statusCode, 200);
+    assert.equal(
+      (await server.app.inject({ url: '/metrics', headers: { authorization: 'Bearer sekret' } })).statusCode,
+      200,
+    );
     assert.equal((await server.app.inject('/healthz')).statusCode, 200);
     assert.equal((await server.app.inject('/readyz')).statusCode, 200);
   });
 });
 
 /** One HTTP request with the path sent exactly as written (no client-side normalisation). */
-function rawRequest(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

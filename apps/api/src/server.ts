@@ -95,7 +95,10 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
     parseJson(request, body as string, (error: Error | null, value?: unknown) => {
       if (error) return done(error, undefined);
       if (jsonDepthExceeds(value, config.MAX_JSON_DEPTH)) {
-        return done(badRequest(`the JSON body nests deeper than ${config.MAX_JSON_DEPTH} levels`, null, 'json_too_deep'), undefined);
+        return done(
+          badRequest(`the JSON body nests deeper than ${config.MAX_JSON_DEPTH} levels`, null, 'json_too_deep'),
+          undefined,
+        );
       }
       done(null, value);
     });
@@ -105,7 +108,11 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
     reply.header('x-request-id', request.id);
     const started = performance.now();
     reply.raw.once('close', () => {
-      const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.raw.statusCode) };
+      const labels = {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.raw.statusCode),
+      };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
     });
@@ -119,13 +126,21 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
     return reply.code(api.status).headers(api.headers).send(api.body());
   });
   app.setNotFoundHandler(async (request, reply) => {
-    const api = new ApiError(404, 'not_found_error', `no route ${request.method} ${request.url.split('?')[0]}`, 'not_found');
+    const api = new ApiError(
+      404,
+      'not_found_error',
+      `no route ${request.method} ${request.url.split('?')[0]}`,
+      'not_found',
+    );
     return reply.code(404).send(api.body());
   });
 
   if (config.CORS_ORIGIN !== 'off') {
     const origins = config.CORS_ORIGIN.split(',').map((o) => o.trim());
-    await app.register(fastifyCors, { origin: origins.includes('*') ? '*' : origins, exposedHeaders: ['x-request-id', 'retry-after'] });
+    await app.register(fastifyCors, {
+      origin: origins.includes('*') ? '*' : origins,
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    });
   }
   // After CORS (so a 401 carries its headers), before any body is read: the key is checked on the
   // route Fastify matched, never on the raw URL. CORS preflights carry no credentials.
@@ -133,14 +148,24 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
     const checkKey = bearerCheck(config.API_KEY);
     const scope = { metrics: config.PROTECT_METRICS, docs: config.PROTECT_DOCS };
     app.addHook('onRequest', async (request) => {
-      if (request.method !== 'OPTIONS' && routeNeedsKey(request.routeOptions.url, scope)) checkKey(request.headers.authorization);
+      if (request.method !== 'OPTIONS' && routeNeedsKey(request.routeOptions.url, scope))
+        checkKey(request.headers.authorization);
     });
   }
   await app.register(fastifyMultipart, { limits: { fileSize: config.MEDIA_LIMIT_BYTES } });
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'unmask API', description: 'OpenAI-compatible multimodal API for masked-diffusion language models', version: '0.1.0' },
-      ...(config.API_KEY ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
+      info: {
+        title: 'unmask API',
+        description: 'OpenAI-compatible multimodal API for masked-diffusion language models',
+        version: '0.1.0',
+      },
+      ...(config.API_KEY
+        ? {
+            components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+            security: [{ bearer: [] }],
+          }
+        : {}),
     },
     transform: jsonSchemaTransform,
   });

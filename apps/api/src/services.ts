@@ -12,7 +12,12 @@ export class ModelState {
   /** The loaded model, or a 503 while it loads (or after it failed to). */
   require(): Unmask {
     if (this.unmask) return this.unmask;
-    throw new ApiError(503, 'service_unavailable', this.failure ? `the model failed to load: ${this.failure}` : 'the model is still loading', 'model_not_ready');
+    throw new ApiError(
+      503,
+      'service_unavailable',
+      this.failure ? `the model failed to load: ${this.failure}` : 'the model is still loading',
+      'model_not_ready',
+    );
   }
 
   get id(): string {

@@ -25,7 +25,11 @@ describe('the demo at /, CORS, and allow-listed image URLs', () => {
     }).listen(0, '127.0.0.1');
     await once(images, 'listening');
     imageBase = `http://127.0.0.1:${(images.address() as { port: number }).port}`;
-    server = await startServer({ DEMO_DIR: demo, CORS_ORIGIN: 'https://app.example', IMAGE_URL_ALLOWLIST: ['127.0.0.1'] });
+    server = await startServer({
+      DEMO_DIR: demo,
+      CORS_ORIGIN: 'https://app.example',
+      IMAGE_URL_ALLOWLIST: ['127.0.0.1'],
+    });
   });
   after(async () => {
     await server.close();
@@ -44,7 +48,11 @@ describe('the demo at /, CORS, and allow-listed image URLs', () => {
     const preflight = await server.app.inject({
       method: 'OPTIONS',
       url: '/v1/chat/completions',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,authorization',
+      },
     });
     assert.equal(preflight.statusCode, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example');
@@ -65,7 +73,18 @@ describe('the demo at /, CORS, and allow-listed image URLs', () => {
       server.app.inject({
         method: 'POST',
         url: '/v1/chat/completions',
-        payload: { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }, { type: 'text', text: 'q' }] }], max_tokens: 4 },
+        payload: {
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'image_url', image_url: { url } },
+                { type: 'text', text: 'q' },
+              ],
+            },
+          ],
+          max_tokens: 4,
+        },
       });
     const ok = await ask(`${imageBase}/cat.png`);
     assert.equal(ok.statusCode, 200, ok.body);

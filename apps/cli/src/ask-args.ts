@@ -65,7 +65,11 @@ export function parseAskArgs(argv: string[]): AskInvocation {
   }
   const { values, positionals } = parsed;
   if (positionals.length > 1) {
-    throw new UnmaskError('invalid_parameter', `expected one PROMPT argument (quote it), got ${positionals.length}: ${positionals.map((p) => JSON.stringify(p)).join(' ')}`, 'PROMPT');
+    throw new UnmaskError(
+      'invalid_parameter',
+      `expected one PROMPT argument (quote it), got ${positionals.length}: ${positionals.map((p) => JSON.stringify(p)).join(' ')}`,
+      'PROMPT',
+    );
   }
   const strategyInput: Record<string, unknown> = { name: values.strategy ?? 'confident' };
   const put = (key: string, value: unknown) => {
@@ -107,8 +111,15 @@ export function parseAskArgs(argv: string[]): AskInvocation {
   if (!invocation.help && invocation.jsonl === undefined && invocation.prompt === undefined) {
     throw new UnmaskError('invalid_parameter', 'missing PROMPT (or --jsonl FILE); see `unmask ask --help`', 'PROMPT');
   }
-  if (invocation.jsonl !== undefined && (invocation.prompt !== undefined || invocation.images.length > 0 || invocation.audio !== undefined)) {
-    throw new UnmaskError('invalid_parameter', '--jsonl reads prompts and media from the file; do not pass PROMPT, --image or --audio with it', '--jsonl');
+  if (
+    invocation.jsonl !== undefined &&
+    (invocation.prompt !== undefined || invocation.images.length > 0 || invocation.audio !== undefined)
+  ) {
+    throw new UnmaskError(
+      'invalid_parameter',
+      '--jsonl reads prompts and media from the file; do not pass PROMPT, --image or --audio with it',
+      '--jsonl',
+    );
   }
   return invocation;
 }

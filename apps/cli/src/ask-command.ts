@@ -18,12 +18,21 @@ function readMedia(path: string, flag: string): Uint8Array {
     return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UnmaskError('invalid_parameter', `${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message}`, flag);
+    throw new UnmaskError(
+      'invalid_parameter',
+      `${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message}`,
+      flag,
+    );
   }
 }
 
 function summary(result: AskResult) {
-  return { text: result.text, steps: result.forwardPasses, tokens: result.completionTokens, ms: Math.round(result.ms * 10) / 10 };
+  return {
+    text: result.text,
+    steps: result.forwardPasses,
+    tokens: result.completionTokens,
+    ms: Math.round(result.ms * 10) / 10,
+  };
 }
 
 function requestOf(inv: AskInvocation): AskRequest {
@@ -33,7 +42,10 @@ function requestOf(inv: AskInvocation): AskRequest {
     audio: inv.audio ? [readMedia(inv.audio, '--audio')] : [],
     strategy: inv.strategy,
     ...(inv.maxTokens !== undefined ? { maxTokens: inv.maxTokens } : {}),
-    sampling: { ...(inv.seed !== undefined ? { seed: inv.seed } : {}), ...(inv.temperature !== undefined ? { temperature: inv.temperature } : {}) },
+    sampling: {
+      ...(inv.seed !== undefined ? { seed: inv.seed } : {}),
+      ...(inv.temperature !== undefined ? { temperature: inv.temperature } : {}),
+    },
     ...(inv.cache ? { cache: inv.cache } : {}),
   };
 }
@@ -61,7 +73,9 @@ export async function askCommand(argv: string[], io: Io): Promise<number> {
     live?.draw(result.text);
     live?.end();
     if (!live) io.stdout.write(`${result.text}\n`);
-    io.stderr.write(`${result.forwardPasses} forward passes, ${result.completionTokens} tokens, ${Math.round(result.ms)} ms\n`);
+    io.stderr.write(
+      `${result.forwardPasses} forward passes, ${result.completionTokens} tokens, ${Math.round(result.ms)} ms\n`,
+    );
     return 0;
   } finally {
     await unmask.close();
@@ -74,7 +88,13 @@ async function runJsonl(unmask: Unmask, inv: AskInvocation, io: Io): Promise<num
     if (input === process.stdin) resolve();
     input.once('open', () => resolve());
     input.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new UnmaskError('invalid_parameter', `--jsonl ${inv.jsonl}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`, '--jsonl')),
+      reject(
+        new UnmaskError(
+          'invalid_parameter',
+          `--jsonl ${inv.jsonl}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+          '--jsonl',
+        ),
+      ),
     );
   });
   await opened;
@@ -93,7 +113,10 @@ async function runJsonl(unmask: Unmask, inv: AskInvocation, io: Io): Promise<num
       const parsed = jsonlRequestSchema.safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new UnmaskError('invalid_parameter', `line ${lineNumber}: ${issue?.path.join('.') || 'request'}: ${issue?.message}`);
+        throw new UnmaskError(
+          'invalid_parameter',
+          `line ${lineNumber}: ${issue?.path.join('.') || 'request'}: ${issue?.message}`,
+        );
       }
       const line = parsed.data;
       const images = line.image === undefined ? [] : Array.isArray(line.image) ? line.image : [line.image];
@@ -103,7 +126,12 @@ async function runJsonl(unmask: Unmask, inv: AskInvocation, io: Io): Promise<num
         audio: line.audio ? [readMedia(line.audio, 'audio')] : [],
         strategy: strategyOf(line, { ...inv.strategy }),
         maxTokens: line.max_tokens ?? inv.maxTokens ?? 32,
-        sampling: { ...(line.seed ?? inv.seed) !== undefined ? { seed: (line.seed ?? inv.seed) as number } : {}, ...(line.temperature ?? inv.temperature) !== undefined ? { temperature: (line.temperature ?? inv.temperature) as number } : {} },
+        sampling: {
+          ...((line.seed ?? inv.seed) !== undefined ? { seed: (line.seed ?? inv.seed) as number } : {}),
+          ...((line.temperature ?? inv.temperature) !== undefined
+            ? { temperature: (line.temperature ?? inv.temperature) as number }
+            : {}),
+        },
         ...((line.cache ?? inv.cache) ? { cache: line.cache ?? inv.cache } : {}),
       });
       io.stdout.write(`${JSON.stringify(summary(result))}\n`);

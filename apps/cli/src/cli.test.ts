@@ -22,7 +22,17 @@ function unmask(args: string[], input?: string) {
 
 describe('unmask ask', () => {
   it('--json prints one object with text, steps, tokens and ms', () => {
-    const r = unmask(['ask', '--model', TINY, '--json', '--max-tokens', '8', '--strategy', 'low_confidence', 'what color is the circle']);
+    const r = unmask([
+      'ask',
+      '--model',
+      TINY,
+      '--json',
+      '--max-tokens',
+      '8',
+      '--strategy',
+      'low_confidence',
+      'what color is the circle',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(out).sort(), ['ms', 'steps', 'text', 'tokens']);
@@ -31,7 +41,19 @@ describe('unmask ask', () => {
   });
 
   it('a seed makes a sampled answer reproducible', () => {
-    const args = ['ask', '--model', TINY, '--json', '--temperature', '1', '--seed', '7', '--max-tokens', '8', 'what is the answer'];
+    const args = [
+      'ask',
+      '--model',
+      TINY,
+      '--json',
+      '--temperature',
+      '1',
+      '--seed',
+      '7',
+      '--max-tokens',
+      '8',
+      'what is the answer',
+    ];
     const a = JSON.parse(unmask(args).stdout);
     const b = JSON.parse(unmask(args).stdout);
     assert.equal(a.text, b.text);
@@ -58,7 +80,10 @@ describe('unmask ask', () => {
       ].join('\n'),
     );
     const r = unmask(['ask', '--model', TINY, '--jsonl', file]);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 5);
     assert.equal(typeof lines[0].text, 'string');
     assert.match(lines[1].error, /line 2: not JSON/);
@@ -72,7 +97,10 @@ describe('unmask ask', () => {
     const cases: [string[], RegExp][] = [
       [['ask', '--model', TINY, '--strategy', 'greedy', 'hi'], /unknown strategy "greedy"/],
       [['ask', '--model', TINY, '--max-tokens', 'ten', 'hi'], /--max-tokens expects an integer, got "ten"/],
-      [['ask', '--model', TINY, '--block-length', '3', '--max-tokens', '8', 'hi'], /block_length \(3\) must divide the answer length \(8\)/],
+      [
+        ['ask', '--model', TINY, '--block-length', '3', '--max-tokens', '8', 'hi'],
+        /block_length \(3\) must divide the answer length \(8\)/,
+      ],
       [['ask', '--model', TINY, '--bogus', 'hi'], /Unknown option '--bogus'/],
       [['ask', '--model', TINY], /missing PROMPT/],
       [['ask', '--model', TINY, '--image', '/nonexistent.png', 'hi'], /this model takes no images|no such file/],
@@ -91,7 +119,19 @@ describe('unmask ask', () => {
     const wav = join(dir, 'command.wav');
     writeFileSync(png, await pngOf(120, 100));
     writeFileSync(wav, wavOf(0.8, 22050));
-    const r = unmask(['ask', '--model', MULTIMODAL, '--image', png, '--audio', wav, '--json', '--max-tokens', '4', 'answer the spoken question']);
+    const r = unmask([
+      'ask',
+      '--model',
+      MULTIMODAL,
+      '--image',
+      png,
+      '--audio',
+      wav,
+      '--json',
+      '--max-tokens',
+      '4',
+      'answer the spoken question',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).tokens <= 4, true);
     const broken = join(dir, 'broken.png');
@@ -110,7 +150,20 @@ describe('unmask ask', () => {
   it('--help documents every flag', () => {
     const r = unmask(['ask', '--help']);
     assert.equal(r.code, 0);
-    for (const flag of ['--model', '--image', '--audio', '--strategy', '--threshold', '--steps', '--block-length', '--cache', '--max-tokens', '--seed', '--json', '--jsonl']) {
+    for (const flag of [
+      '--model',
+      '--image',
+      '--audio',
+      '--strategy',
+      '--threshold',
+      '--steps',
+      '--block-length',
+      '--cache',
+      '--max-tokens',
+      '--seed',
+      '--json',
+      '--jsonl',
+    ]) {
       assert.ok(r.stdout.includes(flag), flag);
     }
   });
@@ -131,7 +184,10 @@ describe('unmask ask with the embedded default model (no --model)', () => {
     writeFileSync(join(dir, 'requests.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
     const batch = unmask(['ask', '--jsonl', join(dir, 'requests.jsonl')]);
     assert.equal(batch.code, 0, batch.stderr);
-    const [count, intent] = batch.stdout.trim().split('\n').map((l) => JSON.parse(l).text);
+    const [count, intent] = batch.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).text);
     assert.equal(count, '4');
     assert.deepEqual(JSON.parse(intent), { action: 'activate', object: 'lights', location: 'kitchen' });
   });

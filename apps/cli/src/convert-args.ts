@@ -20,13 +20,19 @@ const convertFlagsSchema = z.object({
   from: z.string({ error: '--from CHECKPOINT_DIR is required' }).min(1, '--from must not be empty'),
   to: z.string({ error: '--to BUNDLE_DIR is required' }).min(1, '--to must not be empty'),
   weights: z
-    .enum(WEIGHT_FORMATS, { error: (issue) => `--weights must be one of ${WEIGHT_FORMATS.join(', ')}, got ${JSON.stringify(issue.input)}` })
+    .enum(WEIGHT_FORMATS, {
+      error: (issue) => `--weights must be one of ${WEIGHT_FORMATS.join(', ')}, got ${JSON.stringify(issue.input)}`,
+    })
     .default('fp32'),
-  ops: z.enum(LM_OPS, { error: (issue) => `--ops must be one of ${LM_OPS.join(', ')}, got ${JSON.stringify(issue.input)}` }).optional(),
+  ops: z
+    .enum(LM_OPS, { error: (issue) => `--ops must be one of ${LM_OPS.join(', ')}, got ${JSON.stringify(issue.input)}` })
+    .optional(),
   name: z.string().min(1, '--name must not be empty').optional(),
 });
 
-export type ConvertInvocation = z.infer<typeof convertFlagsSchema> & { readonly help: false } | { readonly help: true };
+export type ConvertInvocation =
+  | (z.infer<typeof convertFlagsSchema> & { readonly help: false })
+  | { readonly help: true };
 
 export function parseConvertArgs(argv: string[]): ConvertInvocation {
   let parsed;

@@ -12,7 +12,9 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../bin/unmask.mjs', import.meta.url));
-const CHECKPOINT = fileURLToPath(new URL('../../../libs/convert/test-fixtures/llama-bidirectional/checkpoint', import.meta.url));
+const CHECKPOINT = fileURLToPath(
+  new URL('../../../libs/convert/test-fixtures/llama-bidirectional/checkpoint', import.meta.url),
+);
 
 function unmask(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -31,8 +33,26 @@ describe('unmask convert', () => {
     assert.match(r.stderr, /lm\.onnx: \d+ tensors written/);
     assert.match(r.stderr, /llama \(llama layout\): 2 layers, hidden 64, 4\/2 heads, vocabulary 512/);
     assert.match(r.stderr, /special tokens: mask <\|mdm_mask\|> \(3\), eos <\|endoftext\|> \(2\)/);
-    for (const file of ['manifest.json', 'embed.onnx', 'lm.onnx', 'tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja']) assert.ok(existsSync(join(to, file)), file);
-    const ask = unmask(['ask', '--model', to, '--json', '--max-tokens', '4', '--strategy', 'low_confidence', 'hello world']);
+    for (const file of [
+      'manifest.json',
+      'embed.onnx',
+      'lm.onnx',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'chat_template.jinja',
+    ])
+      assert.ok(existsSync(join(to, file)), file);
+    const ask = unmask([
+      'ask',
+      '--model',
+      to,
+      '--json',
+      '--max-tokens',
+      '4',
+      '--strategy',
+      'low_confidence',
+      'hello world',
+    ]);
     assert.equal(ask.code, 0, ask.stderr);
     assert.equal(JSON.parse(ask.stdout).steps, 4);
   });
@@ -43,7 +63,17 @@ describe('unmask convert', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /MiB of int4 weights in [\d.]+ s; bundle [\d.]+ MiB on disk/);
     assert.equal(JSON.parse(readFileSync(join(to, 'manifest.json'), 'utf8')).lm.weights, 'int4');
-    const ask = unmask(['ask', '--model', to, '--json', '--max-tokens', '4', '--strategy', 'low_confidence', 'hello world']);
+    const ask = unmask([
+      'ask',
+      '--model',
+      to,
+      '--json',
+      '--max-tokens',
+      '4',
+      '--strategy',
+      'low_confidence',
+      'hello world',
+    ]);
     assert.equal(ask.code, 0, ask.stderr);
     assert.equal(JSON.parse(ask.stdout).steps, 4);
   });
@@ -53,8 +83,21 @@ describe('unmask convert', () => {
       const to = join(work, `ops-${ops}`);
       const r = unmask(['convert', '--from', CHECKPOINT, '--to', to, '--ops', ops]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(JSON.parse(readFileSync(join(to, 'manifest.json'), 'utf8')).description, new RegExp(`fp32 weights, ${ops} operators`));
-      const ask = unmask(['ask', '--model', to, '--json', '--max-tokens', '4', '--strategy', 'low_confidence', 'hello world']);
+      assert.match(
+        JSON.parse(readFileSync(join(to, 'manifest.json'), 'utf8')).description,
+        new RegExp(`fp32 weights, ${ops} operators`),
+      );
+      const ask = unmask([
+        'ask',
+        '--model',
+        to,
+        '--json',
+        '--max-tokens',
+        '4',
+        '--strategy',
+        'low_confidence',
+        'hello world',
+      ]);
       assert.equal(ask.code, 0, ask.stderr);
       assert.equal(JSON.parse(ask.stdout).steps, 4);
     }

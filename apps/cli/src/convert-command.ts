@@ -30,7 +30,16 @@ export async function convertCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const result = convertModel({ from: inv.from, to: inv.to, weights: inv.weights, ...(inv.ops ? { ops: inv.ops } : {}), ...(inv.name ? { name: inv.name } : {}) }, progressReporter(io));
+  const result = convertModel(
+    {
+      from: inv.from,
+      to: inv.to,
+      weights: inv.weights,
+      ...(inv.ops ? { ops: inv.ops } : {}),
+      ...(inv.name ? { name: inv.name } : {}),
+    },
+    progressReporter(io),
+  );
   const { architecture: a, manifest } = result;
   const bytes = result.graphs.reduce((sum, g) => sum + g.initializerBytes, 0);
   const onDisk = readdirSync(result.dir).reduce((sum, file) => sum + statSync(join(result.dir, file)).size, 0);
@@ -39,14 +48,21 @@ export async function convertCommand(argv: string[], io: Io): Promise<number> {
       `${(bytes / 1024 ** 2).toFixed(1)} MiB of ${inv.weights} weights in ${((Date.now() - started) / 1000).toFixed(1)} s; bundle ${(onDisk / 1024 ** 2).toFixed(1)} MiB on disk\n` +
       `chat template: ${result.chatTemplateSource}\n`,
   );
-  const token = (ref: unknown) => (typeof ref === 'object' && ref !== null ? `${(ref as { token: string }).token} (${(ref as { id: number }).id})` : String(ref));
+  const token = (ref: unknown) =>
+    typeof ref === 'object' && ref !== null
+      ? `${(ref as { token: string }).token} (${(ref as { id: number }).id})`
+      : String(ref);
   const special = manifest.special_tokens;
   if (result.family !== 'lm') {
-    const media = manifest.vision ? `image placeholder ${token(special.image)}, ${manifest.vision.tokens_per_image.kind === 'fixed' ? `${manifest.vision.tokens_per_image.count} tokens per image` : 'tokens per image from the grid'}` : `audio placeholder ${token(special.audio)}`;
+    const media = manifest.vision
+      ? `image placeholder ${token(special.image)}, ${manifest.vision.tokens_per_image.kind === 'fixed' ? `${manifest.vision.tokens_per_image.count} tokens per image` : 'tokens per image from the grid'}`
+      : `audio placeholder ${token(special.audio)}`;
     io.stderr.write(`${result.family}: towers ${result.towerGraphs.join(', ')}; ${media}\n`);
     for (const note of result.notes) io.stderr.write(`note: ${note}\n`);
   }
-  io.stderr.write(`special tokens: mask ${token(special.mask)}, eos ${token(special.eos)}, pad ${token(special.pad)}${special.bos === undefined ? '' : `, bos ${token(special.bos)}`}\n`);
+  io.stderr.write(
+    `special tokens: mask ${token(special.mask)}, eos ${token(special.eos)}, pad ${token(special.pad)}${special.bos === undefined ? '' : `, bos ${token(special.bos)}`}\n`,
+  );
   io.stdout.write(`${result.dir}\n`);
   return 0;
 }

@@ -12,7 +12,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ForwardRow, type ForwardRowResult, SafetensorsFile } from '@unmask/core';
 import { buildPrompt, ImageTower, mropePositionTable, Unmask, userMessage } from '@unmask/pipeline';
-import { DIMPLE_FIXTURE, DIMPLE_IMAGE, makeDimpleCheckpoint } from '../../../libs/convert/test-support/dimple-fixture.js';
+import {
+  DIMPLE_FIXTURE,
+  DIMPLE_IMAGE,
+  makeDimpleCheckpoint,
+} from '../../../libs/convert/test-support/dimple-fixture.js';
 import type { Io } from './ask-command.js';
 import { convertCommand } from './convert-command.js';
 
@@ -46,7 +50,8 @@ describe('a converted Dimple bundle answers an image prompt with 3-D positions',
     checkpoint = makeDimpleCheckpoint();
     let out = '';
     let err = '';
-    const stream = (append: (s: string) => void) => ({ isTTY: false, write: (s: string) => (append(s), true) }) as unknown as NodeJS.WriteStream;
+    const stream = (append: (s: string) => void) =>
+      ({ isTTY: false, write: (s: string) => (append(s), true) }) as unknown as NodeJS.WriteStream;
     const io: Io = { stdout: stream((s) => (out += s)), stderr: stream((s) => (err += s)) };
     assert.equal(await convertCommand(['--from', checkpoint, '--to', `${checkpoint}-bundle`], io), 0, err);
     unmask = await Unmask.load(out.trim(), { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
@@ -64,7 +69,11 @@ describe('a converted Dimple bundle answers an image prompt with 3-D positions',
     assert.deepEqual(built.promptIds, referenceIds.slice(0, P));
     assert.ok(built.mropePositions);
     for (let c = 0; c < 3; c++) {
-      assert.deepEqual(Array.from({ length: P }, (_, a) => at(built.mropePositions!, P, c, a)), Array.from({ length: P }, (_, a) => at(referencePositions, S, c, a)), `component ${c}`);
+      assert.deepEqual(
+        Array.from({ length: P }, (_, a) => at(built.mropePositions!, P, c, a)),
+        Array.from({ length: P }, (_, a) => at(referencePositions, S, c, a)),
+        `component ${c}`,
+      );
     }
   });
 
@@ -75,10 +84,21 @@ describe('a converted Dimple bundle answers an image prompt with 3-D positions',
     ids.forEach((id, i) => {
       if (id !== 28) return;
       if (ids[i - 1] === 28) spans[spans.length - 1]!.count += 1;
-      else spans.push({ offset: i, count: 1, grid: [grids[3 * spans.length]!, grids[3 * spans.length + 1]!, grids[3 * spans.length + 2]!] });
+      else
+        spans.push({
+          offset: i,
+          count: 1,
+          grid: [grids[3 * spans.length]!, grids[3 * spans.length + 1]!, grids[3 * spans.length + 2]!],
+        });
     });
-    assert.deepEqual(spans.map((s) => s.count), [35, 11]);
-    assert.deepEqual(Array.from(mropePositionTable(ids.length, spans, 2)), reference.integers('two_images.position_ids').data);
+    assert.deepEqual(
+      spans.map((s) => s.count),
+      [35, 11],
+    );
+    assert.deepEqual(
+      Array.from(mropePositionTable(ids.length, spans, 2)),
+      reference.integers('two_images.position_ids').data,
+    );
   });
 
   for (const cache of ['none', 'prefix', 'dual'] as const) {
@@ -92,13 +112,24 @@ describe('a converted Dimple bundle answers an image prompt with 3-D positions',
         return results;
       };
       try {
-        const answer = await unmask.ask({ prompt: 'describe this image', images: [image], maxTokens: 4, cache, strategy: { name: 'low_confidence', steps: 4, block_length: 2 }, sampling: { temperature: 0 } });
+        const answer = await unmask.ask({
+          prompt: 'describe this image',
+          images: [image],
+          maxTokens: 4,
+          cache,
+          strategy: { name: 'low_confidence', steps: 4, block_length: 2 },
+          sampling: { temperature: 0 },
+        });
         assert.equal(answer.promptTokens, P);
         assert.equal(answer.forwardPasses, seen.length);
       } finally {
         model.forward = forward;
       }
-      if (cache !== 'none') assert.ok(seen.some(({ rows }) => rows[0]!.past !== undefined), 'some passes read the cache');
+      if (cache !== 'none')
+        assert.ok(
+          seen.some(({ rows }) => rows[0]!.past !== undefined),
+          'some passes read the cache',
+        );
       for (const { rows } of seen) {
         const row = rows[0]!;
         const n = row.inputIds.length;
@@ -106,16 +137,24 @@ describe('a converted Dimple bundle answers an image prompt with 3-D positions',
         Array.from(row.positionIds).forEach((absolute, i) => {
           // The reference numbers the whole prompt ++ 4 masks; the answer continues past the prompt's max.
           const expected = [0, 1, 2].map((c) => at(referencePositions, S, c, absolute));
-          assert.deepEqual([0, 1, 2].map((c) => at(row.mropePositionIds!, n, c, i)), expected, `position ${absolute}`);
+          assert.deepEqual(
+            [0, 1, 2].map((c) => at(row.mropePositionIds!, n, c, i)),
+            expected,
+            `position ${absolute}`,
+          );
         });
       }
       // The first pass runs prompt ++ 4 masks; with shifted logits, mask a is predicted at P + a − 1.
       const first = seen[0]!;
       const indices = Array.from(first.rows[0]!.logitsIndices);
       const start = first.rows[0]!.positionIds[0]!;
-      const expected = indices.flatMap((index) => Array.from(referenceLogits.subarray((start + index) * VOCAB, (start + index + 1) * VOCAB)));
+      const expected = indices.flatMap((index) =>
+        Array.from(referenceLogits.subarray((start + index) * VOCAB, (start + index + 1) * VOCAB)),
+      );
       const relative = relativeDifference(first.results[0]!.logits, expected);
-      t.diagnostic(`first pass, ${indices.length} positions: relative ${relative.toExponential(2)} (image through the runtime's processor, tower and projector)`);
+      t.diagnostic(
+        `first pass, ${indices.length} positions: relative ${relative.toExponential(2)} (image through the runtime's processor, tower and projector)`,
+      );
       assert.ok(relative < 1e-3, `relative difference ${relative}`);
     });
   }

@@ -17,7 +17,8 @@ import { convertCommand } from './convert-command.js';
 function captureIo(): Io & { readonly out: () => string; readonly err: () => string } {
   let out = '';
   let err = '';
-  const stream = (append: (s: string) => void) => ({ isTTY: false, write: (s: string) => (append(s), true) }) as unknown as NodeJS.WriteStream;
+  const stream = (append: (s: string) => void) =>
+    ({ isTTY: false, write: (s: string) => (append(s), true) }) as unknown as NodeJS.WriteStream;
   return { stdout: stream((s) => (out += s)), stderr: stream((s) => (err += s)), out: () => out, err: () => err };
 }
 
@@ -30,10 +31,19 @@ function renderedTokens(unmask: Unmask, content: unknown): number {
 /** Logits at every prompt position for one image or sound, through the bundle's tower and LM. */
 async function promptLogits(unmask: Unmask, kind: 'image' | 'audio', bytes: Uint8Array): Promise<Float32Array> {
   const bundle = unmask.bundle;
-  const features = kind === 'image' ? await (await ImageTower.open(bundle))!.encode(bytes, undefined, 'image') : await (await AudioTower.open(bundle))!.encode(bytes, undefined, 'audio');
-  const { promptIds, embeddings } = buildPrompt(bundle, [userMessage('what', kind === 'image' ? 1 : 0, kind === 'audio' ? 1 : 0)], [features]);
+  const features =
+    kind === 'image'
+      ? await (await ImageTower.open(bundle))!.encode(bytes, undefined, 'image')
+      : await (await AudioTower.open(bundle))!.encode(bytes, undefined, 'audio');
+  const { promptIds, embeddings } = buildPrompt(
+    bundle,
+    [userMessage('what', kind === 'image' ? 1 : 0, kind === 'audio' ? 1 : 0)],
+    [features],
+  );
   const positions = promptIds.map((_, i) => i);
-  const [row] = await bundle.model.forward([{ inputIds: promptIds, positionIds: positions, embeddings, logitsIndices: positions }]);
+  const [row] = await bundle.model.forward([
+    { inputIds: promptIds, positionIds: positions, embeddings, logitsIndices: positions },
+  ]);
   return row!.logits;
 }
 
@@ -86,14 +96,22 @@ describe('unmask convert on a LLaDA-V checkpoint (LLaDA LM + SigLIP, last layer 
   const c = convertedBundle(makeLladaVCheckpoint);
 
   it('reports the towers, the image placeholder it added and what the bundle leaves out', () => {
-    assert.match(c.stderr, /llada-v: towers vision\.onnx, projector\.onnx; image placeholder <image> \(28\), 16 tokens per image/);
+    assert.match(
+      c.stderr,
+      /llada-v: towers vision\.onnx, projector\.onnx; image placeholder <image> \(28\), 16 tokens per image/,
+    );
     assert.match(c.stderr, /note: image_aspect_ratio "anyres_max_4": the bundle encodes one 64 × 64 view per image/);
     assert.deepEqual(c.unmask.accepts, { images: true, audio: false });
   });
 
   it('expands the one <image> placeholder to the 16 SigLIP tokens', async () => {
     const prompt = 'what is in the picture';
-    const r = await c.unmask.ask({ prompt, images: [await pngOf(120, 80)], maxTokens: 4, strategy: { name: 'low_confidence' } });
+    const r = await c.unmask.ask({
+      prompt,
+      images: [await pngOf(120, 80)],
+      maxTokens: 4,
+      strategy: { name: 'low_confidence' },
+    });
     const rendered = renderedTokens(c.unmask, [{ type: 'image' }, { type: 'text', text: prompt }]);
     assert.equal(r.promptTokens, rendered - 1 + 16);
     assert.equal(r.forwardPasses, 4);
@@ -113,8 +131,18 @@ describe('unmask convert on a LLaDA-V checkpoint (LLaDA LM + SigLIP, last layer 
 
   it('answers differently for different images', async () => {
     const canvases = new Set<string>();
-    for (const rgb of [[255, 255, 255], [0, 0, 0], [30, 200, 60], [250, 200, 0]] as [number, number, number][]) {
-      const r = await c.unmask.ask({ prompt: 'what', images: [await pngOf(64, 64, rgb)], maxTokens: 8, strategy: { name: 'low_confidence' } });
+    for (const rgb of [
+      [255, 255, 255],
+      [0, 0, 0],
+      [30, 200, 60],
+      [250, 200, 0],
+    ] as [number, number, number][]) {
+      const r = await c.unmask.ask({
+        prompt: 'what',
+        images: [await pngOf(64, 64, rgb)],
+        maxTokens: 8,
+        strategy: { name: 'low_confidence' },
+      });
       canvases.add(r.canvas.join(','));
     }
     assert.ok(canvases.size > 1, 'the answer should depend on the image');
@@ -131,11 +159,22 @@ describe('unmask convert on a DIFFA checkpoint (LLaDA LM + Whisper encoder + sem
 
   // feature_frames = ceil(samples / 160); encoder length (f − 1) / 2 + 1, cut to a multiple of 4,
   // stride-4 conv: 1 s → 100 frames → 50 → 48 → 12 semantic tokens; 2 s → 200 → 100 → 25. Plus 4 queries.
-  for (const [seconds, tokens] of [[1, 16], [2, 29]] as const) {
+  for (const [seconds, tokens] of [
+    [1, 16],
+    [2, 29],
+  ] as const) {
     it(`expands the <audio> placeholder after "This is the audio: " to ${tokens} tokens for ${seconds} s (4 acoustic + semantic tokens of the real audio length)`, async () => {
       const prompt = 'what is said';
-      const r = await c.unmask.ask({ prompt, audio: [wavOf(seconds)], maxTokens: 4, strategy: { name: 'low_confidence' } });
-      assert.equal(r.promptTokens, renderedTokens(c.unmask, [{ type: 'audio' }, { type: 'text', text: prompt }]) - 1 + tokens);
+      const r = await c.unmask.ask({
+        prompt,
+        audio: [wavOf(seconds)],
+        maxTokens: 4,
+        strategy: { name: 'low_confidence' },
+      });
+      assert.equal(
+        r.promptTokens,
+        renderedTokens(c.unmask, [{ type: 'audio' }, { type: 'text', text: prompt }]) - 1 + tokens,
+      );
       assert.equal(r.forwardPasses, 4);
     });
   }

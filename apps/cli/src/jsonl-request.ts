@@ -17,6 +17,16 @@ export type JsonlRequest = z.infer<typeof jsonlRequestSchema>;
 
 /** Strategy fields are every key beyond the request's own; the engine validates them. */
 export function strategyOf(line: JsonlRequest, fallback: Record<string, unknown>): Record<string, unknown> {
-  const { prompt: _p, image: _i, audio: _a, strategy, max_tokens: _m, seed: _s, temperature: _t, cache: _c, ...rest } = line;
+  const {
+    prompt: _p,
+    image: _i,
+    audio: _a,
+    strategy,
+    max_tokens: _m,
+    seed: _s,
+    temperature: _t,
+    cache: _c,
+    ...rest
+  } = line;
   return strategy === undefined ? { ...fallback, ...rest } : { name: strategy, ...rest };
 }

@@ -4,7 +4,10 @@ import { askCommand, type Io } from './ask-command.js';
 import { convertCommand } from './convert-command.js';
 import { MAIN_HELP } from './help.js';
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {

@@ -30,7 +30,16 @@ export interface RunningServer {
 export async function startApiServer(modelDir: string, env: Record<string, string> = {}): Promise<RunningServer> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', MODEL_DIR: modelDir, DEMO_DIR: join(DEMO_ROOT, 'dist'), LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MODEL_DIR: modelDir,
+      DEMO_DIR: join(DEMO_ROOT, 'dist'),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // If the test process ends without stopping the server (a crash), take the server down with it.
@@ -44,7 +53,10 @@ export async function startApiServer(modelDir: string, env: Record<string, strin
   };
   child.stderr?.on('data', keep);
   const origin = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the API server did not start within 60 s:\n${lines.join('\n')}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the API server did not start within 60 s:\n${lines.join('\n')}`)),
+      60_000,
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       keep(chunk);
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString('utf8'));
@@ -61,9 +73,13 @@ export async function startApiServer(modelDir: string, env: Record<string, strin
   // Listening comes before the model is loaded: wait until it is ready.
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ready = await fetch(`${origin}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${origin}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the model did not load:\n${lines.join('\n')}`);
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`the model did not load:\n${lines.join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -21,15 +21,25 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * Screenshots go to tmp/demo-artifacts/ (test artifacts); UPDATE_SCREENSHOTS=1 refreshes the
  * committed copies in apps/demo/artifacts/ that the README shows.
  */
-const ARTIFACTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(DEMO_ROOT, 'artifacts') : join(DEMO_ROOT, '..', '..', 'tmp', 'demo-artifacts');
+const ARTIFACTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(DEMO_ROOT, 'artifacts')
+    : join(DEMO_ROOT, '..', '..', 'tmp', 'demo-artifacts');
 const SAMPLES_DIR = join(DEMO_ROOT, 'public/samples');
 const samples = JSON.parse(readFileSync(join(SAMPLES_DIR, 'samples.json'), 'utf8')) as Samples;
 /** Small enough that a 10 s WAV (320 KB) is refused, large enough for every sample. */
 const MEDIA_LIMIT_BYTES = 256 * 1024;
 const model = chooseModel();
-const NEEDS_REAL_MODEL = model.real ? false : 'the tiny random bundle answers gibberish; runs once models/default exists';
+const NEEDS_REAL_MODEL = model.real
+  ? false
+  : 'the tiny random bundle answers gibberish; runs once models/default exists';
 
-const normalise = (text: string) => text.toLowerCase().replace(/[^\p{L}\p{N}\s{}":,_]/gu, '').replace(/\s+/g, ' ').trim();
+const normalise = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s{}":,_]/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 let server: RunningServer;
 let browser: Browser;
@@ -37,7 +47,10 @@ let browser: Browser;
 before(async () => {
   // The page under test is built from the current sources first.
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin/vite.js');
-  const build = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: DEMO_ROOT, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
+    cwd: DEMO_ROOT,
+    encoding: 'utf8',
+  });
   assert.equal(build.status, 0, `vite build failed:\n${build.stdout}\n${build.stderr}`);
   [server, browser] = await Promise.all([
     startApiServer(model.dir, { MEDIA_LIMIT_BYTES: String(MEDIA_LIMIT_BYTES) }),
@@ -76,7 +89,11 @@ interface Opened {
 }
 
 async function open(width = 1280, height = 900): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, baseURL: server.origin });
+  const context = await browser.newContext({
+    viewport: { width, height },
+    deviceScaleFactor: 1,
+    baseURL: server.origin,
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   const completions: Response[] = [];
@@ -87,7 +104,8 @@ async function open(width = 1280, height = 900): Promise<Opened> {
   // No request leaves the server: no CDN fonts or scripts.
   page.on('request', (r) => {
     const url = r.url();
-    if (!url.startsWith(`${server.origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) errors.push(`external request: ${url}`);
+    if (!url.startsWith(`${server.origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:'))
+      errors.push(`external request: ${url}`);
   });
   page.on('response', (r) => {
     if (r.url().endsWith('/v1/chat/completions')) completions.push(r);
@@ -111,7 +129,10 @@ async function finishedCards(page: Page, count: number) {
       cards.map((c) => `${(c as HTMLElement).dataset.status}: ${c.querySelector('.card-status')?.textContent ?? ''}`),
     );
     const alert = await page.locator('#error').textContent();
-    throw new Error(`expected ${count} finished cards, saw ${seen.length}: ${JSON.stringify(seen)}; error line: ${JSON.stringify(alert)}`, { cause: error });
+    throw new Error(
+      `expected ${count} finished cards, saw ${seen.length}: ${JSON.stringify(seen)}; error line: ${JSON.stringify(alert)}`,
+      { cause: error },
+    );
   }
   return page.$$eval('#runs .card', (cards) =>
     cards.map((c) => ({
@@ -140,7 +161,8 @@ function assertShowsStream(card: Awaited<ReturnType<typeof finishedCards>>[numbe
 }
 
 const imageSample = samples.images[2] ?? samples.images[0]!;
-const imageQuestion = Object.keys(imageSample.answers).find((q) => q.startsWith('what color')) ?? 'how many shapes are there';
+const imageQuestion =
+  Object.keys(imageSample.answers).find((q) => q.startsWith('what color')) ?? 'how many shapes are there';
 const commandClip = samples.audio.find((a) => a.file.startsWith('command'))!;
 const questionClip = samples.audio.find((a) => a.file.startsWith('question'))!;
 
@@ -169,7 +191,12 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
         .filter((n) => {
           const el = n as HTMLInputElement;
           const byLabel = el.labels && el.labels.length > 0;
-          return !byLabel && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') && !(el.textContent ?? '').trim();
+          return (
+            !byLabel &&
+            !el.getAttribute('aria-label') &&
+            !el.getAttribute('aria-labelledby') &&
+            !(el.textContent ?? '').trim()
+          );
         })
         .map((n) => n.outerHTML.slice(0, 80)),
     );
@@ -181,9 +208,13 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const data = new DataTransfer();
       data.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
-      document.getElementById('image-drop')?.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+      document
+        .getElementById('image-drop')
+        ?.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
     }, png);
-    await page.waitForFunction(() => /dropped\.png/.test(document.getElementById('image-preview-caption')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /dropped\.png/.test(document.getElementById('image-preview-caption')?.textContent ?? ''),
+    );
     assert.equal(await page.locator('#image-preview').isVisible(), true);
     assert.deepEqual(o.errors, []);
     await o.context.close();
@@ -200,7 +231,10 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
     const [card] = await finishedCards(page, 1);
     assertShowsStream(card!, streamed);
     // Forward passes shown are the usage's.
-    assert.equal(await page.locator('.card .stat', { hasText: 'Forward passes' }).locator('dd').textContent(), String(streamed.usage?.forward_passes));
+    assert.equal(
+      await page.locator('.card .stat', { hasText: 'Forward passes' }).locator('dd').textContent(),
+      String(streamed.usage?.forward_passes),
+    );
 
     // Replay with the keyboard: Home is step 0 (all masked), then one step at a time.
     const slider = page.getByRole('slider', { name: 'Step', exact: true });
@@ -212,7 +246,11 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.locator('.card').getAttribute('data-shown-step'), '1');
     assert.equal(await page.locator('.card .cell.masked').count(), streamed.steps[0]!.masks_remaining);
-    assert.equal(await page.locator('.card .cell.fresh').count(), streamed.steps[0]!.committed.length, 'the first step’s tokens are highlighted');
+    assert.equal(
+      await page.locator('.card .cell.fresh').count(),
+      streamed.steps[0]!.committed.length,
+      'the first step’s tokens are highlighted',
+    );
     await page.keyboard.press('End');
     assert.equal(await page.locator('.card .cell.masked').count(), 0);
     assert.deepEqual(o.errors, []);
@@ -235,7 +273,11 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
       assert.deepEqual(partsOf(streamed), ['input_audio', 'text']);
       assertShowsStream(cards[i]!, streamed);
     }
-    assert.deepEqual(await Promise.all(o.completions.map(async (r) => promptOf(await streamedBody(r)))), ['transcribe the audio', 'extract the intent as json', 'respond to the request']);
+    assert.deepEqual(await Promise.all(o.completions.map(async (r) => promptOf(await streamedBody(r)))), [
+      'transcribe the audio',
+      'extract the intent as json',
+      'respond to the request',
+    ]);
     assert.deepEqual(o.errors, []);
     await o.context.close();
   });
@@ -262,14 +304,18 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
     await page.getByRole('tab', { name: 'Spoken question about an image' }).click();
     await page.getByRole('button', { name: /^Sample image 1/ }).click();
     await page.getByRole('button', { name: 'Record from the microphone' }).click();
-    await page.waitForFunction(() => /Recording… [1-9]/.test(document.getElementById('record-status')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /Recording… [1-9]/.test(document.getElementById('record-status')?.textContent ?? ''),
+    );
     await page.getByRole('button', { name: 'Stop recording' }).click();
     await page.locator('#audio-preview').waitFor();
     assert.match((await page.locator('#audio-preview-caption').textContent()) ?? '', /Your recording/);
     await page.getByRole('button', { name: 'Run' }).click();
     const [card] = await finishedCards(page, 1);
     const streamed = await streamedBody(o.completions[0]!);
-    const audio = (streamed.request.messages[0]?.content as { type: string; input_audio?: { data: string } }[]).find((p) => p.type === 'input_audio');
+    const audio = (
+      streamed.request.messages[0]?.content as { type: string; input_audio?: { data: string } }[] | undefined
+    )?.find((p) => p.type === 'input_audio');
     const wav = Buffer.from(audio?.input_audio?.data ?? '', 'base64');
     assert.equal(wav.toString('ascii', 0, 4), 'RIFF');
     assert.equal(wav.readUInt32LE(24), 16000);
@@ -298,7 +344,9 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
     big.write('data', 36, 'ascii');
     big.writeUInt32LE(320_000, 40);
     await page.getByRole('tab', { name: 'Spoken command' }).click();
-    await page.getByLabel('Drop a WAV file here, or choose one').setInputFiles({ name: 'long.wav', mimeType: 'audio/wav', buffer: big });
+    await page
+      .getByLabel('Drop a WAV file here, or choose one')
+      .setInputFiles({ name: 'long.wav', mimeType: 'audio/wav', buffer: big });
     await page.getByRole('button', { name: 'Run' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
@@ -309,10 +357,15 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
     assert.equal(await page.locator('.card[data-status="error"]').count(), 1);
 
     await page.getByRole('tab', { name: 'Image question' }).click();
-    await page.getByLabel('Drop an image here, or choose a file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
+    await page
+      .getByLabel('Drop an image here, or choose a file')
+      .setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
     await page.getByRole('button', { name: 'Run' }).click();
     await page.waitForFunction(() => /HTTP 415/.test(document.getElementById('error')?.textContent ?? ''));
-    assert.match((await alert.textContent()) ?? '', /^That file type is not supported\. .*\[HTTP 415, unsupported_media_type\]$/);
+    assert.match(
+      (await alert.textContent()) ?? '',
+      /^That file type is not supported\. .*\[HTTP 415, unsupported_media_type\]$/,
+    );
     // The only console errors are the browser's own notes of the two refused requests.
     assert.deepEqual(
       o.errors.filter((e) => !/Failed to load resource: the server responded with a status of (413|415)/.test(e)),
@@ -353,7 +406,10 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
 
   it('fits a 360 px phone screen and a 1280 px desktop (screenshots in tmp/demo-artifacts/)', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    for (const [name, width, height] of [['desktop', 1280, 860], ['phone', 360, 780]] as const) {
+    for (const [name, width, height] of [
+      ['desktop', 1280, 860],
+      ['phone', 360, 780],
+    ] as const) {
       const o = await open(width, height);
       const { page } = o;
       await askAboutSampleImage(o);

@@ -8,12 +8,22 @@ export interface Streamed {
   steps: DiffusionStep[];
   usage: Usage | null;
   done: boolean;
-  request: { messages: { content: unknown }[]; diffusion?: { strategy?: Record<string, unknown>; stream_steps?: boolean }; max_tokens?: number };
+  request: {
+    messages: { content: unknown }[];
+    diffusion?: { strategy?: Record<string, unknown>; stream_steps?: boolean };
+    max_tokens?: number;
+  };
 }
 
 export async function streamedBody(response: Response): Promise<Streamed> {
   const events = new SseParser().push(await response.text());
-  const out: Streamed = { text: '', steps: [], usage: null, done: false, request: response.request().postDataJSON() as Streamed['request'] };
+  const out: Streamed = {
+    text: '',
+    steps: [],
+    usage: null,
+    done: false,
+    request: response.request().postDataJSON() as Streamed['request'],
+  };
   for (const data of events) {
     if (data === '[DONE]') {
       out.done = true;

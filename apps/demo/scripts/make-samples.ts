@@ -26,8 +26,18 @@ import {
 const out = fileURLToPath(new URL('../public/samples/', import.meta.url));
 mkdirSync(out, { recursive: true });
 
-interface ImageSample { file: string; alt: string; answers: Record<string, string> }
-interface AudioSample { file: string; transcript: string; intent?: Intent; response?: string; answers?: Record<string, string> }
+interface ImageSample {
+  file: string;
+  alt: string;
+  answers: Record<string, string>;
+}
+interface AudioSample {
+  file: string;
+  transcript: string;
+  intent?: Intent;
+  response?: string;
+  answers?: Record<string, string>;
+}
 
 const images: ImageSample[] = [];
 const rng = new Rng(2026);
@@ -62,25 +72,47 @@ function speak(text: string, voice: string): Buffer {
   const step = wave.sampleRate / 16000;
   const resampled = new Float32Array(Math.floor(wave.samples.length / step));
   for (let i = 0; i < resampled.length; i++) resampled[i] = wave.samples[Math.floor(i * step)] ?? 0;
-  return encodeWav({ samples: resampled, sampleRate: 16000 }, { sampleRate: 16000, bits: 16, encoding: 'pcm', channels: 1 });
+  return encodeWav(
+    { samples: resampled, sampleRate: 16000 },
+    { sampleRate: 16000, bits: 16, encoding: 'pcm', channels: 1 },
+  );
 }
 
 const commands: { text: string; intent: Intent; voice: string }[] = [
-  { text: 'turn on the lights in the kitchen', intent: { action: 'activate', object: 'lights', location: 'kitchen' }, voice: 'en-us' },
+  {
+    text: 'turn on the lights in the kitchen',
+    intent: { action: 'activate', object: 'lights', location: 'kitchen' },
+    voice: 'en-us',
+  },
   { text: 'turn down the heat', intent: { action: 'decrease', object: 'heat', location: 'none' }, voice: 'en-gb+f2' },
   { text: 'bring me my shoes', intent: { action: 'bring', object: 'shoes', location: 'none' }, voice: 'en+m3' },
 ];
 const audio: AudioSample[] = commands.map((c, i) => {
   const file = `command-${i + 1}.wav`;
   writeFileSync(out + file, speak(c.text, c.voice));
-  return { file, transcript: c.text, intent: c.intent, response: respondTo(c.intent), answers: { 'transcribe the audio': c.text, 'what is the intent': intentJson(c.intent), 'respond to the request': respondTo(c.intent) } };
+  return {
+    file,
+    transcript: c.text,
+    intent: c.intent,
+    response: respondTo(c.intent),
+    answers: {
+      'transcribe the audio': c.text,
+      'what is the intent': intentJson(c.intent),
+      'respond to the request': respondTo(c.intent),
+    },
+  };
 });
 
 // A spoken question about the first two-object image.
 const second = images[1];
-const spokenQuestion = Object.keys(second?.answers ?? {}).find((q) => q.startsWith('what color is the')) ?? 'how many shapes are there';
-writeFileSync(out + 'question-1.wav', speak(spokenQuestion, 'en-gb'));
-audio.push({ file: 'question-1.wav', transcript: spokenQuestion, answers: { 'answer the spoken question': second?.answers[spokenQuestion] ?? '' } });
+const spokenQuestion =
+  Object.keys(second?.answers ?? {}).find((q) => q.startsWith('what color is the')) ?? 'how many shapes are there';
+writeFileSync(`${out}question-1.wav`, speak(spokenQuestion, 'en-gb'));
+audio.push({
+  file: 'question-1.wav',
+  transcript: spokenQuestion,
+  answers: { 'answer the spoken question': second?.answers[spokenQuestion] ?? '' },
+});
 
-writeFileSync(out + 'samples.json', JSON.stringify({ images, audio, questionImage: second?.file }, null, 2) + '\n');
+writeFileSync(`${out}samples.json`, `${JSON.stringify({ images, audio, questionImage: second?.file }, null, 2)}\n`);
 console.log(`wrote ${images.length} images and ${audio.length} clips to ${out}`);

@@ -2,7 +2,15 @@
  * Talking to the unmask server: a streaming chat completion with every denoising step, the
  * served model, and API errors turned into plain sentences.
  */
-import type { ChatCompletionChunk, ChatCompletionRequestInput, ContentPart, DiffusionStep, ErrorBody, ModelList, Usage } from '@unmask/protocol';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionRequestInput,
+  ContentPart,
+  DiffusionStep,
+  ErrorBody,
+  ModelList,
+  Usage,
+} from '@unmask/protocol';
 import { SseParser } from './sse.js';
 
 export type StrategyInput = NonNullable<NonNullable<ChatCompletionRequestInput['diffusion']>['strategy']>;
@@ -39,7 +47,12 @@ export class ApiError extends Error {
 }
 
 function isErrorBody(value: unknown): value is ErrorBody {
-  return typeof value === 'object' && value !== null && 'error' in value && typeof (value as ErrorBody).error?.message === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'error' in value &&
+    typeof (value as ErrorBody).error?.message === 'string'
+  );
 }
 
 async function errorFrom(response: Response): Promise<ApiError> {
@@ -50,7 +63,12 @@ async function errorFrom(response: Response): Promise<ApiError> {
   } catch {
     // not JSON: fall through
   }
-  return new ApiError(text.trim() || response.statusText || 'The server answered with an error', response.status, null, null);
+  return new ApiError(
+    text.trim() || response.statusText || 'The server answered with an error',
+    response.status,
+    null,
+    null,
+  );
 }
 
 export interface Media {
@@ -71,7 +89,8 @@ export interface AskOptions {
 export function buildRequest(options: AskOptions): ChatCompletionRequestInput {
   const content: ContentPart[] = [];
   if (options.media.imageDataUrl) content.push({ type: 'image_url', image_url: { url: options.media.imageDataUrl } });
-  if (options.media.audioBase64) content.push({ type: 'input_audio', input_audio: { data: options.media.audioBase64, format: 'wav' } });
+  if (options.media.audioBase64)
+    content.push({ type: 'input_audio', input_audio: { data: options.media.audioBase64, format: 'wav' } });
   content.push({ type: 'text', text: options.prompt });
   return {
     messages: [{ role: 'user', content }],
@@ -95,7 +114,11 @@ export interface StreamResult {
 }
 
 /** Runs one streamed completion, calling back on every step and content delta. */
-export async function streamCompletion(options: AskOptions, handlers: StreamHandlers, signal?: AbortSignal): Promise<StreamResult> {
+export async function streamCompletion(
+  options: AskOptions,
+  handlers: StreamHandlers,
+  signal?: AbortSignal,
+): Promise<StreamResult> {
   let response: Response;
   try {
     response = await fetch('/v1/chat/completions', {
@@ -106,7 +129,12 @@ export async function streamCompletion(options: AskOptions, handlers: StreamHand
     });
   } catch (error) {
     if (signal?.aborted) throw error;
-    throw new ApiError(`Could not reach the server: ${error instanceof Error ? error.message : String(error)}`, null, null, null);
+    throw new ApiError(
+      `Could not reach the server: ${error instanceof Error ? error.message : String(error)}`,
+      null,
+      null,
+      null,
+    );
   }
   if (!response.ok || !response.body) throw await errorFrom(response);
 
@@ -124,7 +152,8 @@ export async function streamCompletion(options: AskOptions, handlers: StreamHand
         continue;
       }
       const payload: unknown = JSON.parse(data);
-      if (isErrorBody(payload)) throw new ApiError(payload.error.message, null, payload.error.code, payload.error.param);
+      if (isErrorBody(payload))
+        throw new ApiError(payload.error.message, null, payload.error.code, payload.error.param);
       const chunk = payload as ChatCompletionChunk;
       if (chunk.diffusion_step) handlers.onStep(chunk.diffusion_step);
       const choice = chunk.choices[0];

@@ -14,7 +14,18 @@ const step = (n: number, committed: [number, string, number | null][], masks: nu
   elapsed_ms: ms,
 });
 
-const steps = [step(1, [[2, ' cat', 0.95]], 3), step(2, [[0, 'a', 0.7], [1, ' big', 0.6]], 1), step(3, [[3, '', null]], 0)];
+const steps = [
+  step(1, [[2, ' cat', 0.95]], 3),
+  step(
+    2,
+    [
+      [0, 'a', 0.7],
+      [1, ' big', 0.6],
+    ],
+    1,
+  ),
+  step(3, [[3, '', null]], 0),
+];
 
 describe('canvasAt', () => {
   it('shows every position masked before the first step', () => {
@@ -25,9 +36,18 @@ describe('canvasAt', () => {
 
   it('fills the positions committed up to the step shown, out of order, and marks that step’s tokens fresh', () => {
     const cells = canvasAt(steps, 2);
-    assert.deepEqual(cells.map((c) => c.text), ['a', ' big', ' cat', null]);
-    assert.deepEqual(cells.map((c) => c.fresh), [true, true, false, false]);
-    assert.deepEqual(cells.map((c) => c.step), [2, 2, 1, null]);
+    assert.deepEqual(
+      cells.map((c) => c.text),
+      ['a', ' big', ' cat', null],
+    );
+    assert.deepEqual(
+      cells.map((c) => c.fresh),
+      [true, true, false, false],
+    );
+    assert.deepEqual(
+      cells.map((c) => c.step),
+      [2, 2, 1, null],
+    );
     assert.equal(cells[2]?.confidence, 0.95);
   });
 
@@ -41,7 +61,14 @@ describe('canvasAt', () => {
 
 describe('runStats', () => {
   it('counts passes, filled positions and positions per pass from the last step', () => {
-    assert.deepEqual(runStats(steps), { forwardPasses: 3, canvasLength: 4, filled: 4, masksRemaining: 0, tokensPerStep: 4 / 3, elapsedMs: 30 });
+    assert.deepEqual(runStats(steps), {
+      forwardPasses: 3,
+      canvasLength: 4,
+      filled: 4,
+      masksRemaining: 0,
+      tokensPerStep: 4 / 3,
+      elapsedMs: 30,
+    });
   });
 
   it('is all zeros before any step', () => {

@@ -20,7 +20,14 @@ export interface Cell {
 /** The canvas after `upTo` steps (0 = all masked), from the steps received so far. */
 export function canvasAt(steps: readonly DiffusionStep[], upTo: number): Cell[] {
   const length = steps.reduce((n, s) => Math.max(n, s.canvas_length), 0);
-  const cells: Cell[] = Array.from({ length }, (_, position) => ({ position, text: null, token: null, confidence: null, step: null, fresh: false }));
+  const cells: Cell[] = Array.from({ length }, (_, position) => ({
+    position,
+    text: null,
+    token: null,
+    confidence: null,
+    step: null,
+    fresh: false,
+  }));
   for (const event of steps) {
     if (event.step > upTo) continue;
     for (const c of event.committed) {

@@ -24,7 +24,15 @@ const stopButton = $<HTMLButtonElement>('stop');
 const question = $<HTMLInputElement>('question');
 const runs = $<HTMLDivElement>('runs');
 
-const state: { mode: Mode; image: LoadedMedia | null; audio: LoadedMedia | null; imageSample: string | null; samples: Samples | null; abort: AbortController | null; recording: MicrophoneRecording | null } = {
+const state: {
+  mode: Mode;
+  image: LoadedMedia | null;
+  audio: LoadedMedia | null;
+  imageSample: string | null;
+  samples: Samples | null;
+  abort: AbortController | null;
+  recording: MicrophoneRecording | null;
+} = {
   mode: 'image',
   image: null,
   audio: null,
@@ -34,8 +42,18 @@ const state: { mode: Mode; image: LoadedMedia | null; audio: LoadedMedia | null;
   recording: null,
 };
 
-const strategyA = createStrategyForm($('strategy-a'), 'a', 'Strategy A', { name: 'confident', threshold: 0.9, steps: 8, blockLength: null });
-const strategyB = createStrategyForm($('strategy-b'), 'b', 'Strategy B', { name: 'low_confidence', threshold: 0.9, steps: 8, blockLength: null });
+const strategyA = createStrategyForm($('strategy-a'), 'a', 'Strategy A', {
+  name: 'confident',
+  threshold: 0.9,
+  steps: 8,
+  blockLength: null,
+});
+const strategyB = createStrategyForm($('strategy-b'), 'b', 'Strategy B', {
+  name: 'low_confidence',
+  threshold: 0.9,
+  steps: 8,
+  blockLength: null,
+});
 
 function showError(message: string | null): void {
   errorBox.hidden = message === null;
@@ -45,7 +63,8 @@ function showError(message: string | null): void {
 // ---- modes (tabs with arrow-key navigation) ----
 const MODE_HELP: Record<Mode, string> = {
   image: 'Ask a question about a picture of shapes: their colours, kinds, positions and count.',
-  command: 'Speak a smart-home command (lights, music, heat, volume, language, fetching things). The model transcribes it, extracts the intent as JSON and responds.',
+  command:
+    'Speak a smart-home command (lights, music, heat, volume, language, fetching things). The model transcribes it, extracts the intent as JSON and responds.',
   both: 'Pick an image and ask a question about it out loud: the model hears the question and looks at the image.',
 };
 
@@ -71,7 +90,14 @@ tabs.forEach((tab, index) => {
   tab.addEventListener('click', () => setMode(tab.dataset.mode as Mode));
   tab.addEventListener('keydown', (event) => {
     const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
-    const target = event.key === 'Home' ? tabs[0] : event.key === 'End' ? tabs[tabs.length - 1] : step ? tabs[(index + step + tabs.length) % tabs.length] : undefined;
+    const target =
+      event.key === 'Home'
+        ? tabs[0]
+        : event.key === 'End'
+          ? tabs[tabs.length - 1]
+          : step
+            ? tabs[(index + step + tabs.length) % tabs.length]
+            : undefined;
     if (target) {
       event.preventDefault();
       setMode(target.dataset.mode as Mode, true);
@@ -89,7 +115,8 @@ function setImage(media: LoadedMedia, caption: string, sample: string | null): v
   img.alt = caption;
   $('image-preview-caption').textContent = `${media.name} (${formatBytes(media.bytes.length)})`;
   $('image-preview').hidden = false;
-  for (const b of document.querySelectorAll<HTMLButtonElement>('#gallery button')) b.setAttribute('aria-pressed', String(b.dataset.file === sample));
+  for (const b of document.querySelectorAll<HTMLButtonElement>('#gallery button'))
+    b.setAttribute('aria-pressed', String(b.dataset.file === sample));
   renderSuggestions();
 }
 
@@ -149,13 +176,16 @@ function setAudio(media: LoadedMedia, caption: string): void {
   player.setAttribute('aria-label', caption);
   $('audio-preview-caption').textContent = `${caption} — ${media.name} (${formatBytes(media.bytes.length)})`;
   $('audio-preview').hidden = false;
-  for (const b of document.querySelectorAll<HTMLButtonElement>('#clips button')) b.setAttribute('aria-pressed', String(b.dataset.file === media.name));
+  for (const b of document.querySelectorAll<HTMLButtonElement>('#clips button'))
+    b.setAttribute('aria-pressed', String(b.dataset.file === media.name));
 }
 
 function renderClips(): void {
   const samples = state.samples;
   if (!samples) return;
-  const clips = samples.audio.filter((a) => (state.mode === 'both' ? a.file.startsWith('question') : a.file.startsWith('command')));
+  const clips = samples.audio.filter((a) =>
+    state.mode === 'both' ? a.file.startsWith('question') : a.file.startsWith('command'),
+  );
   $('clips').replaceChildren(
     ...clips.map((clip) => {
       const button = document.createElement('button');
@@ -188,9 +218,18 @@ async function takeFile(file: File | undefined, kind: 'image' | 'audio'): Promis
   else setAudio(media, `Your file ${file.name}`);
 }
 
-$<HTMLInputElement>('image-file').addEventListener('change', (e) => void takeFile((e.target as HTMLInputElement).files?.[0], 'image'));
-$<HTMLInputElement>('audio-file').addEventListener('change', (e) => void takeFile((e.target as HTMLInputElement).files?.[0], 'audio'));
-for (const [zone, kind] of [['image-drop', 'image'], ['audio-drop', 'audio']] as const) {
+$<HTMLInputElement>('image-file').addEventListener(
+  'change',
+  (e) => void takeFile((e.target as HTMLInputElement).files?.[0], 'image'),
+);
+$<HTMLInputElement>('audio-file').addEventListener(
+  'change',
+  (e) => void takeFile((e.target as HTMLInputElement).files?.[0], 'audio'),
+);
+for (const [zone, kind] of [
+  ['image-drop', 'image'],
+  ['audio-drop', 'audio'],
+] as const) {
   const node = $(zone);
   node.addEventListener('dragover', (e) => {
     e.preventDefault();
@@ -217,7 +256,10 @@ async function stopRecording(): Promise<void> {
   const seconds = recording.seconds;
   const wav = await recording.stop();
   recordStatus.textContent = `Recorded ${seconds.toFixed(1)} s.`;
-  setAudio(await loadBlob(new Blob([wav], { type: 'audio/wav' }), 'recording.wav'), `Your recording (${seconds.toFixed(1)} s)`);
+  setAudio(
+    await loadBlob(new Blob([wav], { type: 'audio/wav' }), 'recording.wav'),
+    `Your recording (${seconds.toFixed(1)} s)`,
+  );
 }
 recordButton.addEventListener('click', async () => {
   showError(null);
@@ -228,7 +270,8 @@ recordButton.addEventListener('click', async () => {
     recordButton.textContent = 'Stop recording';
     recordStatus.textContent = 'Recording… 0.0 s';
     recordTimer = window.setInterval(() => {
-      if (state.recording) recordStatus.textContent = `Recording… ${state.recording.seconds.toFixed(1)} s (at most ${MAX_RECORD_SECONDS} s)`;
+      if (state.recording)
+        recordStatus.textContent = `Recording… ${state.recording.seconds.toFixed(1)} s (at most ${MAX_RECORD_SECONDS} s)`;
     }, 200);
   } catch (error) {
     showError(`Could not record: ${error instanceof Error ? error.message : String(error)}`);
@@ -248,8 +291,10 @@ interface Job {
 }
 
 function jobsFor(mode: Mode): Job[] | string {
-  if ((mode === 'image' || mode === 'both') && !state.image) return 'Choose an image first: drop one, pick a file, or click a sample.';
-  if ((mode === 'command' || mode === 'both') && !state.audio) return 'Choose a WAV first: upload one, record from the microphone, or click a sample clip.';
+  if ((mode === 'image' || mode === 'both') && !state.image)
+    return 'Choose an image first: drop one, pick a file, or click a sample.';
+  if ((mode === 'command' || mode === 'both') && !state.audio)
+    return 'Choose a WAV first: upload one, record from the microphone, or click a sample clip.';
   if (mode === 'image') {
     const prompt = question.value.trim();
     if (!prompt) return 'Type a question, or click a suggested one.';
@@ -278,7 +323,11 @@ let runCount = 0;
 async function runOne(card: ResultCard, options: AskOptions, job: Job, signal: AbortSignal): Promise<void> {
   const started = performance.now();
   try {
-    const result = await streamCompletion(options, { onStep: (s) => card.onStep(s), onText: (t) => card.onText(t) }, signal);
+    const result = await streamCompletion(
+      options,
+      { onStep: (s) => card.onStep(s), onText: (t) => card.onText(t) },
+      signal,
+    );
     card.finish(result, performance.now() - started, job.label === 'Intent' ? prettyIntent(result.text) : undefined);
   } catch (error) {
     if (signal.aborted) {
@@ -297,11 +346,18 @@ form.addEventListener('submit', async (event) => {
   const jobs = jobsFor(state.mode);
   if (typeof jobs === 'string') return showError(jobs);
   const media = {
-    ...(state.mode !== 'command' && state.image ? { imageDataUrl: `data:${state.image.type};base64,${bytesToBase64(state.image.bytes)}` } : {}),
+    ...(state.mode !== 'command' && state.image
+      ? { imageDataUrl: `data:${state.image.type};base64,${bytesToBase64(state.image.bytes)}` }
+      : {}),
     ...(state.mode !== 'image' && state.audio ? { audioBase64: bytesToBase64(state.audio.bytes) } : {}),
   };
   const maxTokens = Number($<HTMLSelectElement>('max-tokens').value);
-  const strategies = compare.checked ? [['A', strategyA], ['B', strategyB]] as const : [['A', strategyA]] as const;
+  const strategies = compare.checked
+    ? ([
+        ['A', strategyA],
+        ['B', strategyB],
+      ] as const)
+    : ([['A', strategyA]] as const);
 
   state.abort?.abort();
   const abort = new AbortController();
@@ -320,13 +376,19 @@ form.addEventListener('submit', async (event) => {
       run.append(row);
       await Promise.all(
         strategies.map(([name, strategy], s) => {
-          const card = new ResultCard(row, `${job.label} — strategy ${name}`, `“${job.prompt}”, ${strategy.describe()}, ${maxTokens} tokens`, `run${runCount}-${j}-${s}`);
+          const card = new ResultCard(
+            row,
+            `${job.label} — strategy ${name}`,
+            `“${job.prompt}”, ${strategy.describe()}, ${maxTokens} tokens`,
+            `run${runCount}-${j}-${s}`,
+          );
           return runOne(card, { prompt: job.prompt, media, strategy: strategy.read(), maxTokens }, job, abort.signal);
         }),
       );
     }
   } catch (error) {
-    if (!abort.signal.aborted) showError(error instanceof ApiError ? error.plain : error instanceof Error ? error.message : String(error));
+    if (!abort.signal.aborted)
+      showError(error instanceof ApiError ? error.plain : error instanceof Error ? error.message : String(error));
   } finally {
     if (state.abort === abort) state.abort = null;
     runButton.disabled = false;
@@ -341,7 +403,9 @@ async function connect(): Promise<void> {
   const status = $('model-status');
   try {
     const model = await fetchModel();
-    status.textContent = model ? `Model ${model.id}: accepts ${model.modalities.join(', ')}; ${model.max_positions} positions.` : 'The server serves no model.';
+    status.textContent = model
+      ? `Model ${model.id}: accepts ${model.modalities.join(', ')}; ${model.max_positions} positions.`
+      : 'The server serves no model.';
   } catch (error) {
     if (error instanceof ApiError && error.status === 503) {
       status.textContent = 'The model is loading…';

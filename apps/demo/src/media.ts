@@ -11,7 +11,14 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export function mediaType(name: string, type: string): string {
   if (type) return type === 'audio/x-wav' || type === 'audio/wave' ? 'audio/wav' : type;
   const ext = name.toLowerCase().split('.').pop() ?? '';
-  const byExt: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif', wav: 'audio/wav' };
+  const byExt: Record<string, string> = {
+    png: 'image/png',
+    jpg: 'image/jpeg',
+    jpeg: 'image/jpeg',
+    webp: 'image/webp',
+    gif: 'image/gif',
+    wav: 'audio/wav',
+  };
   return byExt[ext] ?? 'application/octet-stream';
 }
 

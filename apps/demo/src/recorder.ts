@@ -19,8 +19,11 @@ export class MicrophoneRecording {
   ) {}
 
   static async start(maxSeconds: number, onAutoStop: () => void): Promise<MicrophoneRecording> {
-    if (!navigator.mediaDevices?.getUserMedia) throw new Error('This browser cannot record audio here (a microphone needs https or localhost).');
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });
+    if (!navigator.mediaDevices?.getUserMedia)
+      throw new Error('This browser cannot record audio here (a microphone needs https or localhost).');
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false },
+    });
     const context = new AudioContext();
     const source = context.createMediaStreamSource(stream);
     const processor = context.createScriptProcessor(4096, 1, 1);

@@ -23,7 +23,10 @@ export function cellLabel(cell: Cell): string {
 function describeCell(cell: Cell): string {
   if (cell.text === null) return `position ${cell.position + 1}: masked`;
   const token = cell.text === '' ? 'end of text' : `“${cell.text}”`;
-  const confidence = cell.confidence === null ? 'no confidence (filled by end-of-text prediction)' : `confidence ${cell.confidence.toFixed(2)}`;
+  const confidence =
+    cell.confidence === null
+      ? 'no confidence (filled by end-of-text prediction)'
+      : `confidence ${cell.confidence.toFixed(2)}`;
   return `position ${cell.position + 1}: ${token}, ${confidence}, step ${cell.step}${cell.fresh ? ', new in this step' : ''}`;
 }
 
@@ -115,7 +118,10 @@ export class ResultCard {
     this.shown = upTo;
     const cells = canvasAt(this.steps, upTo);
     const nodes = cells.map((cell) => {
-      const node = el('span', `cell ${cell.text === null ? 'masked' : 'filled'}${cell.fresh ? ' fresh' : ''}${cell.text === '' ? ' eos' : ''}`);
+      const node = el(
+        'span',
+        `cell ${cell.text === null ? 'masked' : 'filled'}${cell.fresh ? ' fresh' : ''}${cell.text === '' ? ' eos' : ''}`,
+      );
       node.setAttribute('role', 'listitem');
       node.setAttribute('aria-label', describeCell(cell));
       node.title = describeCell(cell);
@@ -123,7 +129,11 @@ export class ResultCard {
       const bar = el('span', 'confidence');
       const level = cell.confidence ?? (cell.text === null ? 0 : 1);
       bar.style.setProperty('--confidence', String(level));
-      const number = el('span', 'conf-number', cell.text === null ? '' : cell.confidence === null ? '–' : cell.confidence.toFixed(2));
+      const number = el(
+        'span',
+        'conf-number',
+        cell.text === null ? '' : cell.confidence === null ? '–' : cell.confidence.toFixed(2),
+      );
       node.append(token, bar, number);
       return node;
     });
@@ -147,7 +157,10 @@ export class ResultCard {
       ['Answer tokens', r?.usage ? String(r.usage.completion_tokens) : `${s.filled} / ${s.canvasLength}`],
       ['Canvas positions', String(s.canvasLength)],
       ['Tokens per step', s.tokensPerStep.toFixed(2)],
-      [this.shown < this.steps.length ? `Masks at step ${this.shown}` : 'Masks left', this.root.dataset.masks ?? String(s.masksRemaining)],
+      [
+        this.shown < this.steps.length ? `Masks at step ${this.shown}` : 'Masks left',
+        this.root.dataset.masks ?? String(s.masksRemaining),
+      ],
       ['Engine time', `${s.elapsedMs.toFixed(0)} ms`],
     ];
     this.stats.replaceChildren(

@@ -18,7 +18,10 @@ function measure(bins: number, padding: 'max_length' | 'longest'): string {
   let seed = 1;
   for (let i = 0; i < audio.length; i++) {
     seed = (seed * 1103515245 + 12345) % 2 ** 31; // deterministic tones + noise
-    audio[i] = 0.3 * Math.sin((2 * Math.PI * 220 * i) / rate) + 0.1 * Math.sin((2 * Math.PI * 3100 * i) / rate) + 0.05 * (seed / 2 ** 31 - 0.5);
+    audio[i] =
+      0.3 * Math.sin((2 * Math.PI * 220 * i) / rate) +
+      0.1 * Math.sin((2 * Math.PI * 3100 * i) / rate) +
+      0.05 * (seed / 2 ** 31 - 0.5);
   }
   const extractor = new WhisperFeatureExtractor({ feature_size: bins, padding });
   for (let i = 0; i < 10; i++) extractor.extract(audio);
@@ -41,7 +44,9 @@ if (only) {
   const self = fileURLToPath(import.meta.url);
   for (const bins of [80, 128]) {
     for (const padding of ['max_length', 'longest']) {
-      const child = spawnSync(process.execPath, [...process.execArgv, self, String(runs), `${bins}:${padding}`], { stdio: 'inherit' });
+      const child = spawnSync(process.execPath, [...process.execArgv, self, String(runs), `${bins}:${padding}`], {
+        stdio: 'inherit',
+      });
       if (child.status !== 0) process.exit(child.status ?? 1);
     }
   }

@@ -17,11 +17,16 @@ console.log('from Hz | passband edge Hz | passband error dB | worst residual dB 
 for (const from of rates) {
   const lower = Math.min(from, TO);
   const edge = lower * (0.5 - TRANSITION);
-  let passErr = 0, residual = -Infinity, alias = -Infinity, ms = 0, runs = 0;
+  let passErr = 0,
+    residual = -Infinity,
+    alias = -Infinity,
+    ms = 0,
+    runs = 0;
   for (let f = 20; f <= edge; f += 97) {
     const t0 = performance.now();
     const out = resample(tone(from, f, 1), from, TO);
-    ms += performance.now() - t0; runs++;
+    ms += performance.now() - t0;
+    runs++;
     const fit = fitTone(out, TO, f, 2000, out.length - 2000);
     passErr = Math.max(passErr, Math.abs(dB(fit.amplitude)));
     residual = Math.max(residual, dB(fit.residualRms / (fit.amplitude / Math.SQRT2)));
@@ -31,7 +36,9 @@ for (const from of rates) {
     const fit = fitTone(out, TO, 1000, 2000, out.length - 2000); // only .rms is used
     alias = Math.max(alias, dB(fit.rms / Math.SQRT1_2));
   }
-  console.log(`${from} | ${edge.toFixed(0)} | ${passErr.toExponential(2)} | ${residual.toFixed(1)} | ${from > TO ? alias.toFixed(1) : 'n/a'} | ${(ms / runs).toFixed(1)}`);
+  console.log(
+    `${from} | ${edge.toFixed(0)} | ${passErr.toExponential(2)} | ${residual.toFixed(1)} | ${from > TO ? alias.toFixed(1) : 'n/a'} | ${(ms / runs).toFixed(1)}`,
+  );
 }
 
 const gains = [7048, 7250, 7500, 7750, 7900, 7975].map((f) => {

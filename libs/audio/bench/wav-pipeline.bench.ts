@@ -20,7 +20,11 @@ function median(run: () => void): number {
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
-for (const [rate, channels] of [[48000, 2], [44100, 1], [8000, 1]] as const) {
+for (const [rate, channels] of [
+  [48000, 2],
+  [44100, 1],
+  [8000, 1],
+] as const) {
   const data = new Uint8Array(30 * rate * channels * 2);
   const view = new DataView(data.buffer);
   for (let i = 0; i < data.length / 2; i++) view.setInt16(2 * i, Math.round(8000 * Math.sin(i * 0.01)), true);
@@ -28,5 +32,7 @@ for (const [rate, channels] of [[48000, 2], [44100, 1], [8000, 1]] as const) {
   const decoded = readWav(wav);
   const read = median(() => readWav(wav));
   const convert = median(() => resample(decoded.samples, rate, 16000));
-  console.log(`30 s, ${rate} Hz, ${channels} ch, 16-bit: readWav ${read.toFixed(0)} ms, resample to 16 kHz ${convert.toFixed(0)} ms (median of ${runs})`);
+  console.log(
+    `30 s, ${rate} Hz, ${channels} ch, 16-bit: readWav ${read.toFixed(0)} ms, resample to 16 kHz ${convert.toFixed(0)} ms (median of ${runs})`,
+  );
 }

@@ -17,7 +17,11 @@ import type { LogMelFeatures } from './log-mel.js';
 export const FEATURE_INPUTS: Readonly<Record<string, (features: LogMelFeatures) => TensorData>> = {
   feature_frames: (features) => {
     if (features.feature_frames === undefined) {
-      throw new UnmaskError('runtime_error', 'the audio adapter graph takes "feature_frames", but the log-mel features carry no frame count', 'feature_frames');
+      throw new UnmaskError(
+        'runtime_error',
+        'the audio adapter graph takes "feature_frames", but the log-mel features carry no frame count',
+        'feature_frames',
+      );
     }
     return { type: 'int64', dims: [1], data: BigInt64Array.of(BigInt(features.feature_frames)) };
   },
@@ -52,7 +56,11 @@ export class AudioEncoder {
   constructor(options: AudioEncoderOptions) {
     const { encoder, adapter, inputName = 'input_features', outputName = 'audio_embeds' } = options;
     if (!encoder.inputs.some((io) => io.name === inputName)) {
-      throw new UnmaskError('invalid_bundle', `audio encoder graph has no input "${inputName}" (inputs: ${names(encoder.inputs)})`, inputName);
+      throw new UnmaskError(
+        'invalid_bundle',
+        `audio encoder graph has no input "${inputName}" (inputs: ${names(encoder.inputs)})`,
+        inputName,
+      );
     }
     const produced = new Set(encoder.outputs.map((io) => io.name));
     for (const io of adapter.inputs) {
@@ -65,7 +73,11 @@ export class AudioEncoder {
       }
     }
     if (!adapter.outputs.some((io) => io.name === outputName)) {
-      throw new UnmaskError('invalid_bundle', `audio adapter graph has no output "${outputName}" (outputs: ${names(adapter.outputs)})`, outputName);
+      throw new UnmaskError(
+        'invalid_bundle',
+        `audio adapter graph has no output "${outputName}" (outputs: ${names(adapter.outputs)})`,
+        outputName,
+      );
     }
     this.encoder = encoder;
     this.adapter = adapter;
@@ -85,7 +97,11 @@ export class AudioEncoder {
     const [mels, frames] = features.dims;
     const expected = this.expectedMels;
     if (expected !== undefined && expected !== mels) {
-      throw new UnmaskError('invalid_bundle', `audio encoder expects ${expected} mel bins, the feature extractor produced ${mels}`, 'feature_size');
+      throw new UnmaskError(
+        'invalid_bundle',
+        `audio encoder expects ${expected} mel bins, the feature extractor produced ${mels}`,
+        'feature_size',
+      );
     }
     const hidden = await this.encoder.run(
       { [this.inputName]: { type: 'float32', dims: [1, mels, frames], data: features.input_features } },
@@ -100,7 +116,8 @@ export class AudioEncoder {
     for (const name of this.featureInputNames) feeds[name] = FEATURE_INPUTS[name]!(features);
     const result = await this.adapter.run(feeds, [this.outputName]);
     const embeds = result[this.outputName];
-    if (!embeds) throw new UnmaskError('runtime_error', `audio adapter graph returned no "${this.outputName}"`, this.outputName);
+    if (!embeds)
+      throw new UnmaskError('runtime_error', `audio adapter graph returned no "${this.outputName}"`, this.outputName);
     const [batch, tokens, width] = embeds.dims;
     if (
       embeds.type !== 'float32' ||

@@ -30,13 +30,22 @@ export const whisperFeatureExtractorConfigSchema = z
   .superRefine((config, ctx) => {
     const nSamples = config.chunk_length * config.sampling_rate;
     if (config.n_samples !== undefined && config.n_samples !== nSamples) {
-      ctx.addIssue({ code: 'custom', path: ['n_samples'], message: `n_samples ${config.n_samples} ≠ chunk_length × sampling_rate (${nSamples})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['n_samples'],
+        message: `n_samples ${config.n_samples} ≠ chunk_length × sampling_rate (${nSamples})`,
+      });
     }
     const frames = Math.floor(nSamples / config.hop_length);
     if (config.nb_max_frames !== undefined && config.nb_max_frames !== frames) {
-      ctx.addIssue({ code: 'custom', path: ['nb_max_frames'], message: `nb_max_frames ${config.nb_max_frames} ≠ n_samples / hop_length (${frames})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nb_max_frames'],
+        message: `nb_max_frames ${config.nb_max_frames} ≠ n_samples / hop_length (${frames})`,
+      });
     }
-    if (config.n_fft % 2 !== 0) ctx.addIssue({ code: 'custom', path: ['n_fft'], message: `n_fft must be even, got ${config.n_fft}` });
+    if (config.n_fft % 2 !== 0)
+      ctx.addIssue({ code: 'custom', path: ['n_fft'], message: `n_fft must be even, got ${config.n_fft}` });
   });
 
 export type WhisperFeatureExtractorConfig = z.infer<typeof whisperFeatureExtractorConfigSchema>;

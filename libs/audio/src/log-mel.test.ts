@@ -9,10 +9,18 @@ import { readFixture, readJsonFixture, readReferenceTensors } from '../test-supp
 const TOLERANCE = 1e-4;
 const audio = readWav(readFixture('whisper/input.wav')).samples; // 27200 samples at 16 kHz
 const reference = readReferenceTensors('whisper/reference-features.safetensors.gz');
-const config = (bins: number) => readJsonFixture(`whisper/feature_extractor_${bins}/preprocessor_config.json`) as Record<string, unknown>;
+const config = (bins: number) =>
+  readJsonFixture(`whisper/feature_extractor_${bins}/preprocessor_config.json`) as Record<string, unknown>;
 
 /** Max |ours - reference| over frames [0, frames) of [mels, referenceFrames] tensors. */
-function maxAbsDifference(ours: Float32Array, oursFrames: number, ref: Float32Array, refFrames: number, mels: number, frames: number): number {
+function maxAbsDifference(
+  ours: Float32Array,
+  oursFrames: number,
+  ref: Float32Array,
+  refFrames: number,
+  mels: number,
+  frames: number,
+): number {
   let worst = 0;
   for (let m = 0; m < mels; m++) {
     for (let t = 0; t < frames; t++) {
@@ -35,7 +43,9 @@ describe('Whisper log-mel input_features', () => {
 
     it(`without padding, give floor(n / hop) frames that match the reference until the audio's end (${bins} bins)`, () => {
       const ref = reference.get(`input_features_${bins}`)!;
-      const { input_features, dims } = new WhisperFeatureExtractor({ ...config(bins), padding: 'longest' }).extract(audio);
+      const { input_features, dims } = new WhisperFeatureExtractor({ ...config(bins), padding: 'longest' }).extract(
+        audio,
+      );
       assert.deepEqual(dims, [bins, 170]);
       // Frame 169 reads past sample 27200, where the reference sees zeros and we see the reflection.
       const worst = maxAbsDifference(input_features, 170, ref.data, 3000, bins, 169);
@@ -45,10 +55,15 @@ describe('Whisper log-mel input_features', () => {
 
   it('puts a 1 kHz tone in the mel bin whose filter weighs FFT bin 25 (1000 Hz / 40 Hz) most, 6 dB lower at half amplitude', () => {
     const extractor = new WhisperFeatureExtractor({ padding: 'longest' });
-    const weights = extractor.melFilters.filters.map(({ start, weights }) => (25 >= start && 25 < start + weights.length ? weights[25 - start]! : 0));
+    const weights = extractor.melFilters.filters.map(({ start, weights }) =>
+      25 >= start && 25 < start + weights.length ? weights[25 - start]! : 0,
+    );
     const expectedBin = weights.indexOf(Math.max(...weights));
     const peak = (amplitude: number) => {
-      const tone = Float32Array.from({ length: 16000 }, (_, i) => amplitude * Math.sin((2 * Math.PI * 1000 * i) / 16000));
+      const tone = Float32Array.from(
+        { length: 16000 },
+        (_, i) => amplitude * Math.sin((2 * Math.PI * 1000 * i) / 16000),
+      );
       const { input_features, dims } = extractor.extract(tone);
       const frames = dims[1];
       const t = 50; // a frame in the middle
@@ -111,7 +126,9 @@ describe('Whisper log-mel input_features', () => {
   it('refuses audio shorter than the reflect padding when not padding', () => {
     assert.throws(
       () => logMelSpectrogram(new Float32Array(200), { padding: 'longest' }),
-      (e) => isUnmaskError(e, 'invalid_media') && /200 samples, reflect padding with n_fft 400 needs at least 201/.test(e.message),
+      (e) =>
+        isUnmaskError(e, 'invalid_media') &&
+        /200 samples, reflect padding with n_fft 400 needs at least 201/.test(e.message),
     );
   });
 
@@ -130,16 +147,33 @@ describe('WhisperFeatureExtractor config (preprocessor_config.json)', () => {
     assert.equal(parsed.nb_max_frames, 3000);
     const defaults = whisperFeatureExtractorConfigSchema.parse({});
     assert.deepEqual(
-      [defaults.feature_size, defaults.sampling_rate, defaults.hop_length, defaults.n_fft, defaults.chunk_length, defaults.padding],
+      [
+        defaults.feature_size,
+        defaults.sampling_rate,
+        defaults.hop_length,
+        defaults.n_fft,
+        defaults.chunk_length,
+        defaults.padding,
+      ],
       [80, 16000, 160, 400, 30, 'max_length'],
     );
   });
 
   it('refuses inconsistent or unsupported settings, naming the field', () => {
-    assert.throws(() => new WhisperFeatureExtractor({ ...config(80), n_samples: 123 }),
-      (e) => isUnmaskError(e, 'invalid_bundle') && /^feature extractor config: n_samples: n_samples 123/.test(e.message) && e.param === 'n_samples');
-    assert.throws(() => new WhisperFeatureExtractor({ dither: 1e-5 } as never),
-      (e) => isUnmaskError(e, 'invalid_bundle') && e.param === 'dither');
-    assert.throws(() => new WhisperFeatureExtractor({ n_fft: 401 }), (e) => isUnmaskError(e, 'invalid_bundle') && e.param === 'n_fft');
+    assert.throws(
+      () => new WhisperFeatureExtractor({ ...config(80), n_samples: 123 }),
+      (e) =>
+        isUnmaskError(e, 'invalid_bundle') &&
+        /^feature extractor config: n_samples: n_samples 123/.test(e.message) &&
+        e.param === 'n_samples',
+    );
+    assert.throws(
+      () => new WhisperFeatureExtractor({ dither: 1e-5 } as never),
+      (e) => isUnmaskError(e, 'invalid_bundle') && e.param === 'dither',
+    );
+    assert.throws(
+      () => new WhisperFeatureExtractor({ n_fft: 401 }),
+      (e) => isUnmaskError(e, 'invalid_bundle') && e.param === 'n_fft',
+    );
   });
 });

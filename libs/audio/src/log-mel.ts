@@ -60,7 +60,11 @@ export class WhisperFeatureExtractor {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue?.path.join('.') ?? '';
-      throw new UnmaskError('invalid_bundle', `feature extractor config: ${field}: ${issue?.message ?? 'invalid'}`, field);
+      throw new UnmaskError(
+        'invalid_bundle',
+        `feature extractor config: ${field}: ${issue?.message ?? 'invalid'}`,
+        field,
+      );
     }
     this.config = parsed.data;
     const { n_fft, feature_size, sampling_rate } = this.config;
@@ -139,7 +143,7 @@ export class WhisperFeatureExtractor {
       }
       melFilters.apply(power, mel);
       for (let m = 0; m < feature_size; m++) {
-        const value = Math.log(mel[m]! > MEL_FLOOR ? mel[m]! : MEL_FLOOR) * Math.LOG10E;
+        const value = Math.log(Math.max(mel[m]!, MEL_FLOOR)) * Math.LOG10E;
         features[m * frames + t] = value;
         if (value > max) max = value;
       }
@@ -147,18 +151,20 @@ export class WhisperFeatureExtractor {
     const lowest = max - DYNAMIC_RANGE;
     for (let i = 0; i < features.length; i++) {
       const v = features[i]!;
-      features[i] = ((v > lowest ? v : lowest) + 4) / 4;
+      features[i] = (Math.max(v, lowest) + 4) / 4;
     }
     const featureFrames = Math.min(frames, Math.ceil(len / hop_length));
     return { input_features: features, dims: [feature_size, frames], feature_frames: featureFrames };
   }
-
 }
 
 const extractors = new Map<string, WhisperFeatureExtractor>();
 
 /** One-shot form of `new WhisperFeatureExtractor(config).extract(samples)`; extractors are cached per config. */
-export function logMelSpectrogram(samples: Float32Array, config: WhisperFeatureExtractorConfigInput = {}): LogMelFeatures {
+export function logMelSpectrogram(
+  samples: Float32Array,
+  config: WhisperFeatureExtractorConfigInput = {},
+): LogMelFeatures {
   const key = JSON.stringify(config);
   let extractor = extractors.get(key);
   if (!extractor) {

@@ -30,9 +30,14 @@ describe('MelFilterBank (Whisper: n_fft 400, 16 kHz, 0–8 kHz, Slaney-normalise
       assert.ok(weights.length > 0, `filter ${m} is empty`);
       assert.ok(weights.every((w) => w > 0));
       let peak = 0;
-      weights.forEach((w, i) => { if (w > weights[peak]!) peak = i; });
+      weights.forEach((w, i) => {
+        if (w > weights[peak]!) peak = i;
+      });
       const centreHz = melToHertzSlaney(step * (m + 1));
-      assert.ok(Math.abs((start + peak) * 40 - centreHz) <= 40, `filter ${m} peaks at bin ${start + peak}, centre ${centreHz} Hz`);
+      assert.ok(
+        Math.abs((start + peak) * 40 - centreHz) <= 40,
+        `filter ${m} peaks at bin ${start + peak}, centre ${centreHz} Hz`,
+      );
       // Rising then falling.
       for (let i = 1; i <= peak; i++) assert.ok(weights[i]! >= weights[i - 1]!);
       for (let i = peak + 1; i < weights.length; i++) assert.ok(weights[i]! <= weights[i - 1]!);
@@ -64,7 +69,13 @@ describe('MelFilterBank (Whisper: n_fft 400, 16 kHz, 0–8 kHz, Slaney-normalise
   });
 
   it('rejects impossible settings', () => {
-    assert.throws(() => new MelFilterBank({ nMels: 0, nFft: 400, sampleRate: 16000 }), (e) => isUnmaskError(e, 'invalid_parameter'));
-    assert.throws(() => new MelFilterBank({ nMels: 80, nFft: 400, sampleRate: 16000, maxHz: 9000 }), (e) => isUnmaskError(e, 'invalid_parameter'));
+    assert.throws(
+      () => new MelFilterBank({ nMels: 0, nFft: 400, sampleRate: 16000 }),
+      (e) => isUnmaskError(e, 'invalid_parameter'),
+    );
+    assert.throws(
+      () => new MelFilterBank({ nMels: 80, nFft: 400, sampleRate: 16000, maxHz: 9000 }),
+      (e) => isUnmaskError(e, 'invalid_parameter'),
+    );
   });
 });

@@ -52,10 +52,18 @@ export class MelFilterBank {
   constructor(options: MelFilterBankOptions) {
     const { nMels, nFft, sampleRate, minHz = 0, maxHz = sampleRate / 2 } = options;
     if (!Number.isInteger(nMels) || nMels < 1) {
-      throw new UnmaskError('invalid_parameter', `mel filter bank: feature_size must be a positive integer, got ${nMels}`, 'feature_size');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `mel filter bank: feature_size must be a positive integer, got ${nMels}`,
+        'feature_size',
+      );
     }
     if (!(minHz >= 0 && maxHz > minHz && maxHz <= sampleRate / 2)) {
-      throw new UnmaskError('invalid_parameter', `mel filter bank: need 0 ≤ minHz < maxHz ≤ sampleRate/2, got ${minHz}..${maxHz}`, 'maxHz');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `mel filter bank: need 0 ≤ minHz < maxHz ≤ sampleRate/2, got ${minHz}..${maxHz}`,
+        'maxHz',
+      );
     }
     this.nMels = nMels;
     this.bins = Math.floor(nFft / 2) + 1;
@@ -69,7 +77,9 @@ export class MelFilterBank {
     const binHz = Array.from({ length: this.bins }, (_, k) => (nyquist * k) / (this.bins - 1));
     const filters: MelFilter[] = [];
     for (let m = 0; m < nMels; m++) {
-      const left = corners[m]!, centre = corners[m + 1]!, right = corners[m + 2]!;
+      const left = corners[m]!,
+        centre = corners[m + 1]!,
+        right = corners[m + 2]!;
       const norm = 2 / (right - left);
       const dense = binHz.map((f) => {
         const rising = (f - left) / (centre - left);

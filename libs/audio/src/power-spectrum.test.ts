@@ -8,7 +8,8 @@ function naivePower(frame: Float64Array): Float64Array {
   const n = frame.length;
   const out = new Float64Array(n / 2 + 1);
   for (let k = 0; k <= n / 2; k++) {
-    let re = 0, im = 0;
+    let re = 0,
+      im = 0;
     for (let i = 0; i < n; i++) {
       re += frame[i]! * Math.cos((2 * Math.PI * i * k) / n);
       im -= frame[i]! * Math.sin((2 * Math.PI * i * k) / n);
@@ -50,12 +51,23 @@ describe('PowerSpectrum: |DFT|² of a real frame over fft.js', () => {
     const out = new Float64Array(201);
     new PowerSpectrum(400).compute(frame, 0, out);
     assert.ok(Math.abs(out[10]! - 200 * 200) < 1e-6);
-    out.forEach((p, k) => { if (k !== 10) assert.ok(p < 1e-12, `bin ${k} leaks ${p}`); });
+    out.forEach((p, k) => {
+      if (k !== 10) assert.ok(p < 1e-12, `bin ${k} leaks ${p}`);
+    });
   });
 
   it('rejects odd or tiny sizes and mismatched windows', () => {
-    assert.throws(() => new PowerSpectrum(401), (e) => isUnmaskError(e, 'invalid_parameter'));
-    assert.throws(() => new PowerSpectrum(2), (e) => isUnmaskError(e, 'invalid_parameter'));
-    assert.throws(() => new PowerSpectrum(400, new Float64Array(512)), (e) => isUnmaskError(e, 'invalid_parameter'));
+    assert.throws(
+      () => new PowerSpectrum(401),
+      (e) => isUnmaskError(e, 'invalid_parameter'),
+    );
+    assert.throws(
+      () => new PowerSpectrum(2),
+      (e) => isUnmaskError(e, 'invalid_parameter'),
+    );
+    assert.throws(
+      () => new PowerSpectrum(400, new Float64Array(512)),
+      (e) => isUnmaskError(e, 'invalid_parameter'),
+    );
   });
 });

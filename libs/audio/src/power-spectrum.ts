@@ -31,10 +31,18 @@ export class PowerSpectrum {
   /** `window` (length n) multiplies every frame; omitted, frames are used as they are. */
   constructor(size: number, window?: Float64Array) {
     if (!Number.isInteger(size) || size < 4 || size % 2 !== 0) {
-      throw new UnmaskError('invalid_parameter', `PowerSpectrum: size must be an even integer ≥ 4, got ${size}`, 'n_fft');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `PowerSpectrum: size must be an even integer ≥ 4, got ${size}`,
+        'n_fft',
+      );
     }
     if (window && window.length !== size) {
-      throw new UnmaskError('invalid_parameter', `PowerSpectrum: window has ${window.length} points, size is ${size}`, 'window');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `PowerSpectrum: window has ${window.length} points, size is ${size}`,
+        'window',
+      );
     }
     this.size = size;
     this.half = size / 2;
@@ -56,11 +64,16 @@ export class PowerSpectrum {
     for (let k = 0; k <= half; k++) {
       const a = k === half ? 0 : k;
       const b = k === 0 ? 0 : half - k;
-      const zr = z[2 * a]!, zi = z[2 * a + 1]!;
-      const cr = z[2 * b]!, ci = -z[2 * b + 1]!; // conj(Z[n/2 - k])
-      const er = zr + cr, ei = zi + ci; // 2 × the DFT of the even samples
-      const or = zi - ci, oi = cr - zr; // 2 × the DFT of the odd samples
-      const wr = twiddle[2 * k]!, wi = twiddle[2 * k + 1]!;
+      const zr = z[2 * a]!,
+        zi = z[2 * a + 1]!;
+      const cr = z[2 * b]!,
+        ci = -z[2 * b + 1]!; // conj(Z[n/2 - k])
+      const er = zr + cr,
+        ei = zi + ci; // 2 × the DFT of the even samples
+      const or = zi - ci,
+        oi = cr - zr; // 2 × the DFT of the odd samples
+      const wr = twiddle[2 * k]!,
+        wi = twiddle[2 * k + 1]!;
       const xr = er + wr * or - wi * oi;
       const xi = ei + wr * oi + wi * or;
       out[k] = 0.25 * (xr * xr + xi * xi);
@@ -100,10 +113,12 @@ export class PowerSpectrum {
     const postEven = new Float64Array(2 * points);
     const postOdd = new Float64Array(2 * points);
     for (let n = 0; n < points; n++) {
-      const w0 = this.window[2 * n]!, w1 = this.window[2 * n + 1]!;
+      const w0 = this.window[2 * n]!,
+        w1 = this.window[2 * n + 1]!;
       const [cr, ci] = chirp(n);
       const [tr, ti] = cis((-2 * Math.PI * n) / m);
-      const or = cr * tr - ci * ti, oi = cr * ti + ci * tr;
+      const or = cr * tr - ci * ti,
+        oi = cr * ti + ci * tr;
       preEven.set([w0 * cr, -w1 * ci, w0 * ci, w1 * cr], 4 * n);
       preOdd.set([w0 * or, -w1 * oi, w0 * oi, w1 * or], 4 * n);
       postEven.set([cr, ci], 2 * n);
@@ -137,15 +152,18 @@ export class PowerSpectrum {
     // conj(A·K) in place: the forward FFT of a conjugate is the conjugate of the inverse FFT.
     const multiplyConj = (spec: Float64Array, kern: Float64Array) => {
       for (let k = 0; k < h; k++) {
-        const sr = spec[2 * k]!, si = spec[2 * k + 1]!;
-        const kr = kern[2 * k]!, ki = kern[2 * k + 1]!;
+        const sr = spec[2 * k]!,
+          si = spec[2 * k + 1]!;
+        const kr = kern[2 * k]!,
+          ki = kern[2 * k + 1]!;
         spec[2 * k] = sr * kr - si * ki;
         spec[2 * k + 1] = -(sr * ki + si * kr);
       }
     };
     return (source, offset) => {
       for (let n = 0; n < points; n++) {
-        const xr = source[offset + 2 * n]!, xi = source[offset + 2 * n + 1]!;
+        const xr = source[offset + 2 * n]!,
+          xi = source[offset + 2 * n + 1]!;
         aEven[2 * n] = xr * preEven[4 * n]! + xi * preEven[4 * n + 1]!;
         aEven[2 * n + 1] = xr * preEven[4 * n + 2]! + xi * preEven[4 * n + 3]!;
         aOdd[2 * n] = xr * preOdd[4 * n]! + xi * preOdd[4 * n + 1]!;
@@ -158,10 +176,14 @@ export class PowerSpectrum {
       fft.transform(outEven, specEven);
       fft.transform(outOdd, specOdd);
       for (let k = 0; k < points; k++) {
-        const er = outEven[2 * k]!, ei = -outEven[2 * k + 1]!; // undo the conjugate
-        const or = outOdd[2 * k]!, oi = -outOdd[2 * k + 1]!;
-        const pr = postEven[2 * k]!, pi = postEven[2 * k + 1]!;
-        const qr = postOdd[2 * k]!, qi = postOdd[2 * k + 1]!;
+        const er = outEven[2 * k]!,
+          ei = -outEven[2 * k + 1]!; // undo the conjugate
+        const or = outOdd[2 * k]!,
+          oi = -outOdd[2 * k + 1]!;
+        const pr = postEven[2 * k]!,
+          pi = postEven[2 * k + 1]!;
+        const qr = postOdd[2 * k]!,
+          qi = postOdd[2 * k + 1]!;
         z[2 * k] = er * pr - ei * pi + or * qr - oi * qi;
         z[2 * k + 1] = er * pi + ei * pr + or * qi + oi * qr;
       }

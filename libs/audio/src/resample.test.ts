@@ -34,7 +34,13 @@ describe('resample: Kaiser-windowed sinc, polyphase', () => {
   });
 
   it('attenuates tones above the 8 kHz output Nyquist frequency by at least 85 dB instead of aliasing them', () => {
-    for (const [from, f] of [[48000, 8000], [48000, 8500], [48000, 12000], [44100, 9000], [96000, 30000]] as const) {
+    for (const [from, f] of [
+      [48000, 8000],
+      [48000, 8500],
+      [48000, 12000],
+      [44100, 9000],
+      [96000, 30000],
+    ] as const) {
       const out = resample(tone(from, f, 0.5), from, 16000);
       const level = dB(fitTone(out, 16000, 1000, 1000, out.length - 1000).rms / Math.SQRT1_2);
       assert.ok(level < -85, `${f} Hz at ${from} Hz came out at ${level.toFixed(1)} dB`);
@@ -65,7 +71,13 @@ describe('resample: Kaiser-windowed sinc, polyphase', () => {
   });
 
   it('rejects rates that are not positive integers', () => {
-    assert.throws(() => resample(new Float32Array(4), 0, 16000), (e) => isUnmaskError(e, 'invalid_parameter') && /fromRate/.test(e.message));
-    assert.throws(() => resample(new Float32Array(4), 16000, 22050.5), (e) => isUnmaskError(e, 'invalid_parameter') && /toRate/.test(e.message));
+    assert.throws(
+      () => resample(new Float32Array(4), 0, 16000),
+      (e) => isUnmaskError(e, 'invalid_parameter') && /fromRate/.test(e.message),
+    );
+    assert.throws(
+      () => resample(new Float32Array(4), 16000, 22050.5),
+      (e) => isUnmaskError(e, 'invalid_parameter') && /toRate/.test(e.message),
+    );
   });
 });

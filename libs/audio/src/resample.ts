@@ -80,7 +80,11 @@ function design(fromRate: number, toRate: number): Polyphase {
 
 function checkRate(rate: number, param: string): void {
   if (!Number.isInteger(rate) || rate <= 0) {
-    throw new UnmaskError('invalid_parameter', `resample: ${param} must be a positive integer number of Hz, got ${rate}`, param);
+    throw new UnmaskError(
+      'invalid_parameter',
+      `resample: ${param} must be a positive integer number of Hz, got ${rate}`,
+      param,
+    );
   }
 }
 
@@ -106,7 +110,10 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
     const lo = Math.max(0, -first);
     const hi = Math.min(taps, n - first);
     // Four partial sums let the multiply-adds overlap.
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    let a0 = 0,
+      a1 = 0,
+      a2 = 0,
+      a3 = 0;
     let i = lo;
     for (; i + 3 < hi; i += 4) {
       a0 += coefficients[base + i]! * samples[first + i]!;

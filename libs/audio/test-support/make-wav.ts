@@ -74,7 +74,11 @@ export function buildWav(spec: WavSpec): Uint8Array {
 }
 
 /** Interleaves per-channel integer or float values into little-endian sample bytes. */
-export function encodeSamples(channels: readonly (readonly number[])[], kind: 'int' | 'uint8' | 'float', bits: number): Uint8Array {
+export function encodeSamples(
+  channels: readonly (readonly number[])[],
+  kind: 'int' | 'uint8' | 'float',
+  bits: number,
+): Uint8Array {
   const frames = channels[0]?.length ?? 0;
   const bytes = bits / 8;
   const out = new Uint8Array(frames * channels.length * bytes);

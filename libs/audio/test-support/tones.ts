@@ -19,11 +19,23 @@ export interface ToneFit {
 
 /** Fits a·sin + b·cos at `frequency` over samples [from, to) of `signal`. */
 export function fitTone(signal: Float32Array, rate: number, frequency: number, from: number, to: number): ToneFit {
-  let ss = 0, cc = 0, sc = 0, ys = 0, yc = 0, yy = 0;
+  let ss = 0,
+    cc = 0,
+    sc = 0,
+    ys = 0,
+    yc = 0,
+    yy = 0;
   for (let i = from; i < to; i++) {
     const w = (2 * Math.PI * frequency * i) / rate;
-    const s = Math.sin(w), c = Math.cos(w), y = signal[i]!;
-    ss += s * s; cc += c * c; sc += s * c; ys += y * s; yc += y * c; yy += y * y;
+    const s = Math.sin(w),
+      c = Math.cos(w),
+      y = signal[i]!;
+    ss += s * s;
+    cc += c * c;
+    sc += s * c;
+    ys += y * s;
+    yc += y * c;
+    yy += y * y;
   }
   const det = ss * cc - sc * sc;
   const a = (ys * cc - yc * sc) / det;

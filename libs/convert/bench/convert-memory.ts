@@ -25,7 +25,15 @@ const folderBytes = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + s
 const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
 
 const { values } = parseArgs({
-  options: { layers: { type: 'string', default: '20' }, keep: { type: 'boolean' }, load: { type: 'boolean' }, child: { type: 'string', multiple: true }, 'load-child': { type: 'string' }, weights: { type: 'string', default: 'fp32' }, external: { type: 'boolean' } },
+  options: {
+    layers: { type: 'string', default: '20' },
+    keep: { type: 'boolean' },
+    load: { type: 'boolean' },
+    child: { type: 'string', multiple: true },
+    'load-child': { type: 'string' },
+    weights: { type: 'string', default: 'fp32' },
+    external: { type: 'boolean' },
+  },
 });
 if (values['load-child']) {
   const started = Date.now();
@@ -33,44 +41,102 @@ if (values['load-child']) {
   const loaded = (Date.now() - started) / 1000;
   const rssAfterLoad = process.memoryUsage().rss;
   const ids = [1, 4, 3, 3, 3, 3, 3, 2];
-  const [row] = await bundle.model.forward([{ inputIds: ids, positionIds: ids.map((_, i) => i), logitsIndices: [2, 3] }]);
+  const [row] = await bundle.model.forward([
+    { inputIds: ids, positionIds: ids.map((_, i) => i), logitsIndices: [2, 3] },
+  ]);
   const finite = Array.from(row!.logits).every(Number.isFinite);
   const forward = (Date.now() - started) / 1000 - loaded;
   const long = Array.from({ length: 64 }, (_, i) => [1, 4, 3][i % 3]!);
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t = Date.now();
-    await bundle.model.forward([{ inputIds: long, positionIds: long.map((_, j) => j), logitsIndices: [60, 61, 62, 63] }]);
+    await bundle.model.forward([
+      { inputIds: long, positionIds: long.map((_, j) => j), logitsIndices: [60, 61, 62, 63] },
+    ]);
     times.push((Date.now() - t) / 1000);
   }
   await bundle.close();
   const forward64 = times.sort((a, b) => a - b)[1]!;
-  process.stdout.write(JSON.stringify({ loaded, rssAfterLoad, forward, forward64, logits: row!.logits.length, finite, maxRssKiB: process.resourceUsage().maxRSS }));
+  process.stdout.write(
+    JSON.stringify({
+      loaded,
+      rssAfterLoad,
+      forward,
+      forward64,
+      logits: row!.logits.length,
+      finite,
+      maxRssKiB: process.resourceUsage().maxRSS,
+    }),
+  );
 } else if (values.child) {
   const [from, to] = values.child as [string, string];
   const started = Date.now();
-  convertCheckpoint({ from, to, weights: values.weights as WeightFormat, ...(values.external ? { externalDataThreshold: 0 } : {}) });
-  process.stdout.write(JSON.stringify({ seconds: (Date.now() - started) / 1000, maxRssKiB: process.resourceUsage().maxRSS }));
+  convertCheckpoint({
+    from,
+    to,
+    weights: values.weights as WeightFormat,
+    ...(values.external ? { externalDataThreshold: 0 } : {}),
+  });
+  process.stdout.write(
+    JSON.stringify({ seconds: (Date.now() - started) / 1000, maxRssKiB: process.resourceUsage().maxRSS }),
+  );
 } else {
   const work = mkdtempSync(join(tmpdir(), 'unmask-convert-memory-'));
   try {
     const from = join(work, 'checkpoint');
     mkdirSync(from);
-    const checkpointBytes = writeLladaCheckpoint(from, { d: 2048, heads: 16, layers: Number(values.layers), mlp: 5632, vocab: 32000 });
+    const checkpointBytes = writeLladaCheckpoint(from, {
+      d: 2048,
+      heads: 16,
+      layers: Number(values.layers),
+      mlp: 5632,
+      vocab: 32000,
+    });
     console.log(`checkpoint (bf16, ${values.layers} layers): ${gib(checkpointBytes)}`);
     for (const weights of values.weights.split(',')) {
       const to = join(work, `bundle-${weights}`);
-      const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', from, '--child', to, '--weights', weights, ...(values.external ? ['--external'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          fileURLToPath(import.meta.url),
+          '--child',
+          from,
+          '--child',
+          to,
+          '--weights',
+          weights,
+          ...(values.external ? ['--external'] : []),
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       if (child.status !== 0) throw new Error(`conversion failed (exit ${child.status})`);
       const { seconds, maxRssKiB } = JSON.parse(child.stdout) as { seconds: number; maxRssKiB: number };
       const peak = maxRssKiB * 1024;
       console.log(`bundle (${weights}): ${gib(folderBytes(to))} [${readdirSync(to).join(', ')}]`);
-      console.log(`  conversion: ${seconds.toFixed(1)} s, peak RSS ${gib(peak)} (${((100 * peak) / checkpointBytes).toFixed(1)}% of the checkpoint)`);
+      console.log(
+        `  conversion: ${seconds.toFixed(1)} s, peak RSS ${gib(peak)} (${((100 * peak) / checkpointBytes).toFixed(1)}% of the checkpoint)`,
+      );
       if (values.load) {
-        const load = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load-child', to], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+        const load = spawnSync(
+          process.execPath,
+          ['--import', 'tsx', fileURLToPath(import.meta.url), '--load-child', to],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+        );
         if (load.status !== 0) throw new Error(`loading the bundle failed (exit ${load.status})`);
-        const r = JSON.parse(load.stdout) as { loaded: number; rssAfterLoad: number; forward: number; forward64: number; logits: number; finite: boolean; maxRssKiB: number };
-        console.log(`  loadBundle: ${r.loaded.toFixed(1)} s, RSS after it ${gib(r.rssAfterLoad)}, first forward (8 tokens, 2 logit rows): ${r.forward.toFixed(2)} s, all finite: ${r.finite}; 64-token forward ${r.forward64.toFixed(2)} s (median of 3); peak RSS ${gib(r.maxRssKiB * 1024)}`);
+        const r = JSON.parse(load.stdout) as {
+          loaded: number;
+          rssAfterLoad: number;
+          forward: number;
+          forward64: number;
+          logits: number;
+          finite: boolean;
+          maxRssKiB: number;
+        };
+        console.log(
+          `  loadBundle: ${r.loaded.toFixed(1)} s, RSS after it ${gib(r.rssAfterLoad)}, first forward (8 tokens, 2 logit rows): ${r.forward.toFixed(2)} s, all finite: ${r.finite}; 64-token forward ${r.forward64.toFixed(2)} s (median of 3); peak RSS ${gib(r.maxRssKiB * 1024)}`,
+        );
       }
       if (!values.keep) rmSync(to, { recursive: true, force: true });
     }

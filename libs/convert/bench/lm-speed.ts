@@ -59,7 +59,11 @@ interface LoadResult {
 }
 
 function child(args: string[]): string {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
   if (r.status !== 0) throw new Error(`child ${args.join(' ')} failed (exit ${r.status})`);
   return r.stdout;
 }
@@ -68,7 +72,9 @@ if (values.convert) {
   const [from, to] = values.convert as [string, string];
   const started = Date.now();
   convertCheckpoint({ from, to, weights: values.format as WeightFormat, ops: values['ops-one'] as LmOps });
-  process.stdout.write(JSON.stringify({ seconds: (Date.now() - started) / 1000, maxRssKiB: process.resourceUsage().maxRSS }));
+  process.stdout.write(
+    JSON.stringify({ seconds: (Date.now() - started) / 1000, maxRssKiB: process.resourceUsage().maxRSS }),
+  );
 } else if (values.load) {
   // Every bundle of one format at once, their forwards interleaved (A, B, A, B, …) so that a
   // change in the machine's load hits each operator set alike.
@@ -79,7 +85,12 @@ if (values.convert) {
     const rssBefore = process.memoryUsage().rss;
     const started = Date.now();
     bundles.push(await loadBundle(dir, { poolSize: 1, sessionOptions: { intraOpNumThreads: threads } }));
-    results.push({ loadSeconds: (Date.now() - started) / 1000, rssAfterLoad: process.memoryUsage().rss - rssBefore, forward: {}, maxRssKiB: 0 });
+    results.push({
+      loadSeconds: (Date.now() - started) / 1000,
+      rssAfterLoad: process.memoryUsage().rss - rssBefore,
+      forward: {},
+      maxRssKiB: 0,
+    });
   }
   for (const seq of seqs) {
     const ids = Array.from({ length: seq }, (_, i) => [1, 4, 3][i % 3]!);
@@ -100,21 +111,53 @@ if (values.convert) {
   const maxRssKiB = process.resourceUsage().maxRSS;
   process.stdout.write(JSON.stringify(results.map((r) => ({ ...r, maxRssKiB }))));
 } else {
-  const shape = { d: Number(values.d), heads: Number(values.heads), layers: Number(values.layers), mlp: Number(values.mlp), vocab: Number(values.vocab) };
+  const shape = {
+    d: Number(values.d),
+    heads: Number(values.heads),
+    layers: Number(values.layers),
+    mlp: Number(values.mlp),
+    vocab: Number(values.vocab),
+  };
   const work = mkdtempSync(join(tmpdir(), 'unmask-lm-speed-'));
-  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  const load = () =>
+    loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ');
   try {
     const from = join(work, 'checkpoint');
     mkdirSync(from);
     const bytes = writeLladaCheckpoint(from, shape);
-    console.log(`checkpoint: LLaDA layout, d ${shape.d}, ${shape.heads} heads, MLP ${shape.mlp}, ${shape.layers} layers, vocabulary ${shape.vocab}: ${gib(bytes)} bf16`);
-    console.log(`one intra-op thread${threads === 1 ? '' : `s: ${threads}`}; forward: 1 row, ${logits} logit rows, median of ${runs} after a warm-up; load average at start ${load()}`);
+    console.log(
+      `checkpoint: LLaDA layout, d ${shape.d}, ${shape.heads} heads, MLP ${shape.mlp}, ${shape.layers} layers, vocabulary ${shape.vocab}: ${gib(bytes)} bf16`,
+    );
+    console.log(
+      `one intra-op thread${threads === 1 ? '' : `s: ${threads}`}; forward: 1 row, ${logits} logit rows, median of ${runs} after a warm-up; load average at start ${load()}`,
+    );
     const rows: Record<string, unknown>[] = [];
     for (const weights of values.weights.split(',') as WeightFormat[]) {
       const opsList = values.ops.split(',') as LmOps[];
       const dirs = opsList.map((ops) => join(work, `bundle-${weights}-${ops}`));
-      const converted = opsList.map((ops, i) => ({ ...(JSON.parse(child(['--convert', from, '--convert', dirs[i]!, '--format', weights, '--ops-one', ops])) as { seconds: number; maxRssKiB: number }), bundleBytes: folderBytes(dirs[i]!) }));
-      const loaded = JSON.parse(child(['--load', dirs.join(','), '--seqs', values.seqs, '--logits', values.logits, '--runs', values.runs, '--threads', values.threads])) as LoadResult[];
+      const converted = opsList.map((ops, i) => ({
+        ...(JSON.parse(child(['--convert', from, '--convert', dirs[i]!, '--format', weights, '--ops-one', ops])) as {
+          seconds: number;
+          maxRssKiB: number;
+        }),
+        bundleBytes: folderBytes(dirs[i]!),
+      }));
+      const loaded = JSON.parse(
+        child([
+          '--load',
+          dirs.join(','),
+          '--seqs',
+          values.seqs,
+          '--logits',
+          values.logits,
+          '--runs',
+          values.runs,
+          '--threads',
+          values.threads,
+        ]),
+      ) as LoadResult[];
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
       opsList.forEach((ops, i) => {
         const c = converted[i]!;
@@ -126,7 +169,9 @@ if (values.convert) {
         );
         rows.push({ weights, ops, convert: c, ...l });
       });
-      console.log(`  peak RSS of the process holding the ${opsList.length} bundles: ${gib(loaded[0]!.maxRssKiB * 1024)}`);
+      console.log(
+        `  peak RSS of the process holding the ${opsList.length} bundles: ${gib(loaded[0]!.maxRssKiB * 1024)}`,
+      );
     }
     console.log(JSON.stringify({ shape, logits, runs, threads, rows }));
   } finally {

@@ -41,7 +41,10 @@ function lladaTensors(c: LladaShape): Spec[] {
       { name: `${p}.ff_out.weight`, shape: [c.d, c.mlp] },
     );
   }
-  specs.push({ name: 'model.transformer.ln_f.weight', shape: [c.d] }, { name: 'model.transformer.ff_out.weight', shape: [c.vocab, c.d] });
+  specs.push(
+    { name: 'model.transformer.ln_f.weight', shape: [c.d] },
+    { name: 'model.transformer.ff_out.weight', shape: [c.vocab, c.d] },
+  );
   return specs;
 }
 
@@ -61,13 +64,40 @@ export function writeLladaCheckpoint(dir: string, c: LladaShape): number {
   writeFileSync(
     join(dir, 'config.json'),
     JSON.stringify({
-      model_type: 'llada', architectures: ['LLaDAModelLM'], d_model: c.d, n_heads: c.heads, n_kv_heads: c.heads, n_layers: c.layers, mlp_hidden_size: c.mlp,
-      vocab_size: c.vocab, embedding_size: c.vocab, rope_theta: 500000, rms_norm_eps: 1e-5, max_sequence_length: 4096, weight_tying: false,
-      block_type: 'llama', mask_token_id: 3, eos_token_id: 2, pad_token_id: 2,
+      model_type: 'llada',
+      architectures: ['LLaDAModelLM'],
+      d_model: c.d,
+      n_heads: c.heads,
+      n_kv_heads: c.heads,
+      n_layers: c.layers,
+      mlp_hidden_size: c.mlp,
+      vocab_size: c.vocab,
+      embedding_size: c.vocab,
+      rope_theta: 500000,
+      rms_norm_eps: 1e-5,
+      max_sequence_length: 4096,
+      weight_tying: false,
+      block_type: 'llama',
+      mask_token_id: 3,
+      eos_token_id: 2,
+      pad_token_id: 2,
     }),
   );
-  const vocab = Object.fromEntries(['<unk>', '<|startoftext|>', '<|endoftext|>', '<|mdm_mask|>', 'hello'].map((t, i) => [t, i]));
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: { type: 'WhitespaceSplit' }, post_processor: null, decoder: null, model: { type: 'WordLevel', vocab, unk_token: '<unk>' } }));
+  const vocab = Object.fromEntries(
+    ['<unk>', '<|startoftext|>', '<|endoftext|>', '<|mdm_mask|>', 'hello'].map((t, i) => [t, i]),
+  );
+  writeFileSync(
+    join(dir, 'tokenizer.json'),
+    JSON.stringify({
+      version: '1.0',
+      added_tokens: [],
+      normalizer: null,
+      pre_tokenizer: { type: 'WhitespaceSplit' },
+      post_processor: null,
+      decoder: null,
+      model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
+    }),
+  );
   // Shards of about SHARD_BYTES each, one tensor at a time.
   const shards: Spec[][] = [[]];
   let bytes = 0;
@@ -98,10 +128,17 @@ export function writeLladaCheckpoint(dir: string, c: LladaShape): number {
     const fd = openSync(join(dir, file), 'w');
     writeSync(fd, length);
     writeSync(fd, json);
-    for (const spec of specs) writeRandomBf16(fd, spec.shape.reduce((a, b) => a * b, 1));
+    for (const spec of specs)
+      writeRandomBf16(
+        fd,
+        spec.shape.reduce((a, b) => a * b, 1),
+      );
     closeSync(fd);
     total += statSync(join(dir, file)).size;
   });
-  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }));
+  writeFileSync(
+    join(dir, 'model.safetensors.index.json'),
+    JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }),
+  );
   return total;
 }

@@ -16,9 +16,25 @@ import { OnnxWorkerPool, type TensorData } from '@unmask/core';
 import { CheckpointTensors } from '../src/checkpoint-tensors.js';
 import type { OnnxGraphBuilder } from '../src/onnx-graph-builder.js';
 import { WEIGHT_FORMATS, type WeightFormat } from '../src/weight-format.js';
-import { buildQwen2VlVisionGraph, parseQwen2VlVisionConfig, QWEN25_VL_7B_VISION, qwen2VlVisionShapes } from '../src/qwen2-vl-vision-graph.js';
-import { buildSiglipGraph, LLADA_V_SIGLIP, parseSiglipVisionConfig, SIGLIP_SO400M_PATCH14_384, siglipShapes } from '../src/siglip-graph.js';
-import { buildWhisperEncoderGraph, parseWhisperEncoderConfig, WHISPER_SMALL_ENCODER, whisperEncoderShapes } from '../src/whisper-encoder-graph.js';
+import {
+  buildQwen2VlVisionGraph,
+  parseQwen2VlVisionConfig,
+  QWEN25_VL_7B_VISION,
+  qwen2VlVisionShapes,
+} from '../src/qwen2-vl-vision-graph.js';
+import {
+  buildSiglipGraph,
+  LLADA_V_SIGLIP,
+  parseSiglipVisionConfig,
+  SIGLIP_SO400M_PATCH14_384,
+  siglipShapes,
+} from '../src/siglip-graph.js';
+import {
+  buildWhisperEncoderGraph,
+  parseWhisperEncoderConfig,
+  WHISPER_SMALL_ENCODER,
+  whisperEncoderShapes,
+} from '../src/whisper-encoder-graph.js';
 
 interface Tower {
   readonly shapes: Map<string, readonly number[]>;
@@ -89,9 +105,17 @@ function writeCheckpoint(dir: string, shapes: Map<string, readonly number[]>): n
   return 8 + json.length + offset;
 }
 
-const { values } = parseArgs({ options: { tower: { type: 'string', default: 'whisper-small' }, weights: { type: 'string', default: 'fp32' }, threads: { type: 'string', default: '1' }, runs: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: {
+    tower: { type: 'string', default: 'whisper-small' },
+    weights: { type: 'string', default: 'fp32' },
+    threads: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '2' },
+  },
+});
 const format = values.weights as WeightFormat;
-if (!WEIGHT_FORMATS.includes(format)) throw new Error(`--weights ${values.weights}: one of ${WEIGHT_FORMATS.join(', ')}`);
+if (!WEIGHT_FORMATS.includes(format))
+  throw new Error(`--weights ${values.weights}: one of ${WEIGHT_FORMATS.join(', ')}`);
 const t = tower(values.tower!, format);
 const dir = mkdtempSync(join(tmpdir(), 'unmask-tower-bench-'));
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
@@ -103,7 +127,9 @@ try {
   const path = join(dir, 'tower.onnx');
   const written = t.build(CheckpointTensors.open(dir)).write(path);
   const graphBytes = statSync(path).size + (written.externalData ? statSync(join(dir, written.externalData)).size : 0);
-  console.log(`checkpoint (bf16) ${gib(checkpointBytes)}; graph (${format}) ${gib(graphBytes)}${written.externalData ? ' with external data' : ''}; conversion ${((Date.now() - start) / 1000).toFixed(1)} s`);
+  console.log(
+    `checkpoint (bf16) ${gib(checkpointBytes)}; graph (${format}) ${gib(graphBytes)}${written.externalData ? ' with external data' : ''}; conversion ${((Date.now() - start) / 1000).toFixed(1)} s`,
+  );
   const pool = new OnnxWorkerPool({ size: 1, sessionOptions: { intraOpNumThreads: Number(values.threads) } });
   start = Date.now();
   const session = await pool.createSession(path);
@@ -112,11 +138,15 @@ try {
     start = Date.now();
     const out = await session.run(t.input());
     const first = Object.values(out)[0]!;
-    console.log(`forward ${run + 1} (${values.threads} intra-op thread${values.threads === '1' ? '' : 's'}): ${((Date.now() - start) / 1000).toFixed(2)} s, output [${first.dims.join(', ')}]`);
+    console.log(
+      `forward ${run + 1} (${values.threads} intra-op thread${values.threads === '1' ? '' : 's'}): ${((Date.now() - start) / 1000).toFixed(2)} s, output [${first.dims.join(', ')}]`,
+    );
   }
   await session.release();
   await pool.close();
-  console.log(`peak RSS of this process (conversion; the session runs in a worker thread of it): ${gib(process.resourceUsage().maxRSS * 1024)}`);
+  console.log(
+    `peak RSS of this process (conversion; the session runs in a worker thread of it): ${gib(process.resourceUsage().maxRSS * 1024)}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -6,7 +6,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChatTemplate, LM_CONTRACTS, type Manifest, manifestSchema, TextTokenizer, type TokenRef, UnmaskError } from '@unmask/core';
+import {
+  ChatTemplate,
+  LM_CONTRACTS,
+  type Manifest,
+  manifestSchema,
+  TextTokenizer,
+  type TokenRef,
+  UnmaskError,
+} from '@unmask/core';
 import { z } from 'zod';
 import type { LmArchitecture } from './checkpoint-config.js';
 
@@ -22,7 +30,7 @@ const tokenizerConfigSchema = z.looseObject({
 });
 
 /** Used for checkpoints without any chat template (base models): the messages' text in order. */
-export const PLAIN_CHAT_TEMPLATE = '{% for message in messages %}{{ message[\'content\'] }}{% endfor %}';
+export const PLAIN_CHAT_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}";
 
 export interface BundleMetadata {
   readonly tokenizerFile: string;
@@ -43,10 +51,13 @@ function readJson(file: string): unknown {
 
 export function readBundleMetadata(dir: string, arch: LmArchitecture): BundleMetadata {
   const tokenizerFile = join(dir, 'tokenizer.json');
-  if (!existsSync(tokenizerFile)) throw new UnmaskError('invalid_bundle', `${dir}: the checkpoint has no tokenizer.json`, tokenizerFile);
+  if (!existsSync(tokenizerFile))
+    throw new UnmaskError('invalid_bundle', `${dir}: the checkpoint has no tokenizer.json`, tokenizerFile);
   const configFile = join(dir, 'tokenizer_config.json');
   const hasConfig = existsSync(configFile);
-  const parsed = hasConfig ? tokenizerConfigSchema.safeParse(readJson(configFile)) : tokenizerConfigSchema.safeParse({});
+  const parsed = hasConfig
+    ? tokenizerConfigSchema.safeParse(readJson(configFile))
+    : tokenizerConfigSchema.safeParse({});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new UnmaskError('invalid_bundle', `${configFile}: ${issue.path.join('.')}: ${issue.message}`, configFile);
@@ -54,13 +65,22 @@ export function readBundleMetadata(dir: string, arch: LmArchitecture): BundleMet
   const config = parsed.data;
   const tokenizer = TextTokenizer.fromFile(tokenizerFile, hasConfig ? configFile : undefined);
   if (tokenizer.size > arch.vocabSize) {
-    throw new UnmaskError('invalid_bundle', `${tokenizerFile}: has token ids up to ${tokenizer.size - 1}, but the model's embedding has ${arch.vocabSize} rows`, tokenizerFile);
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${tokenizerFile}: has token ids up to ${tokenizer.size - 1}, but the model's embedding has ${arch.vocabSize} rows`,
+      tokenizerFile,
+    );
   }
 
   const resolve = (role: 'mask' | 'eos' | 'pad' | 'bos'): TokenRef | undefined => {
     const id = arch.tokenIds[role];
     if (id !== undefined) {
-      if (id >= arch.vocabSize) throw new UnmaskError('invalid_bundle', `${join(dir, 'config.json')}: ${role}_token_id ${id} is outside the vocabulary [0, ${arch.vocabSize})`, `${role}_token_id`);
+      if (id >= arch.vocabSize)
+        throw new UnmaskError(
+          'invalid_bundle',
+          `${join(dir, 'config.json')}: ${role}_token_id ${id} is outside the vocabulary [0, ${arch.vocabSize})`,
+          `${role}_token_id`,
+        );
       const token = tokenizer.idToToken(id);
       return token === undefined ? id : { token, id };
     }
@@ -68,16 +88,29 @@ export function readBundleMetadata(dir: string, arch: LmArchitecture): BundleMet
     const token = typeof value === 'string' ? value : value?.content;
     if (token === undefined) return undefined;
     const tokenId = tokenizer.tokenToId(token);
-    if (tokenId === undefined) throw new UnmaskError('invalid_bundle', `${configFile}: ${role}_token ${JSON.stringify(token)} is not in tokenizer.json`, `${role}_token`);
+    if (tokenId === undefined)
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${configFile}: ${role}_token ${JSON.stringify(token)} is not in tokenizer.json`,
+        `${role}_token`,
+      );
     return { token, id: tokenId };
   };
   const mask = resolve('mask');
   if (mask === undefined) {
-    throw new UnmaskError('invalid_bundle', `${dir}: cannot tell the mask token: config.json has no mask_token_id and tokenizer_config.json no mask_token`, 'mask_token_id');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${dir}: cannot tell the mask token: config.json has no mask_token_id and tokenizer_config.json no mask_token`,
+      'mask_token_id',
+    );
   }
   const eos = resolve('eos');
   if (eos === undefined) {
-    throw new UnmaskError('invalid_bundle', `${dir}: cannot tell the end-of-sequence token: config.json has no eos_token_id and tokenizer_config.json no eos_token`, 'eos_token_id');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${dir}: cannot tell the end-of-sequence token: config.json has no eos_token_id and tokenizer_config.json no eos_token`,
+      'eos_token_id',
+    );
   }
   const pad = resolve('pad') ?? eos;
   const bos = resolve('bos');
@@ -109,7 +142,13 @@ export function readBundleMetadata(dir: string, arch: LmArchitecture): BundleMet
   };
 }
 
-export function makeManifest(name: string, arch: LmArchitecture, metadata: BundleMetadata, description: string, weights?: Manifest['lm']['weights']): Manifest {
+export function makeManifest(
+  name: string,
+  arch: LmArchitecture,
+  metadata: BundleMetadata,
+  description: string,
+  weights?: Manifest['lm']['weights'],
+): Manifest {
   return manifestSchema.parse({
     format: 1,
     name,
@@ -117,7 +156,14 @@ export function makeManifest(name: string, arch: LmArchitecture, metadata: Bundl
     tokenizer: 'tokenizer.json',
     ...(metadata.tokenizerConfigFile ? { tokenizer_config: 'tokenizer_config.json' } : {}),
     chat_template: 'chat_template.jinja',
-    lm: { contract: LM_CONTRACTS[0], embed_graph: 'embed.onnx', graph: 'lm.onnx', shifted_logits: arch.shiftedLogits, position_ids: arch.mropeSections ? 'mrope' : '1d', ...(weights ? { weights } : {}) },
+    lm: {
+      contract: LM_CONTRACTS[0],
+      embed_graph: 'embed.onnx',
+      graph: 'lm.onnx',
+      shifted_logits: arch.shiftedLogits,
+      position_ids: arch.mropeSections ? 'mrope' : '1d',
+      ...(weights ? { weights } : {}),
+    },
     sizes: {
       vocab_size: arch.vocabSize,
       hidden_size: arch.hiddenSize,

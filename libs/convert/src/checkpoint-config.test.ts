@@ -59,7 +59,15 @@ describe('architectureFromConfig', () => {
     const arch = architectureFromConfig(LLADA_8B);
     assert.equal(arch.layout, 'llada');
     assert.deepEqual(
-      [arch.numLayers, arch.hiddenSize, arch.numHeads, arch.numKvHeads, arch.headDim, arch.vocabSize, arch.intermediateSize],
+      [
+        arch.numLayers,
+        arch.hiddenSize,
+        arch.numHeads,
+        arch.numKvHeads,
+        arch.headDim,
+        arch.vocabSize,
+        arch.intermediateSize,
+      ],
       [32, 4096, 32, 32, 128, 126464, 12288],
     );
     assert.equal(arch.ropeTheta, 500000);
@@ -76,7 +84,10 @@ describe('architectureFromConfig', () => {
   it('reads Dream-7B: Qwen2 layout with q/k/v biases, grouped-query heads, θ 1e6 and shifted logits', () => {
     const arch = architectureFromConfig(DREAM_7B);
     assert.equal(arch.layout, 'qwen2');
-    assert.deepEqual([arch.numLayers, arch.hiddenSize, arch.numHeads, arch.numKvHeads, arch.headDim, arch.vocabSize], [28, 3584, 28, 4, 128, 152064]);
+    assert.deepEqual(
+      [arch.numLayers, arch.hiddenSize, arch.numHeads, arch.numKvHeads, arch.headDim, arch.vocabSize],
+      [28, 3584, 28, 4, 128, 152064],
+    );
     assert.equal(arch.ropeTheta, 1e6);
     assert.equal(arch.qkvBias, true);
     assert.equal(arch.shiftedLogits, true);
@@ -92,15 +103,26 @@ describe('architectureFromConfig', () => {
   });
 
   it('takes rope θ from transformers 5 rope_parameters and refuses scaled rotary', () => {
-    const base = { ...DREAM_7B, model_type: 'llama', rope_theta: undefined, rope_parameters: { rope_theta: 5e5, rope_type: 'default' } };
+    const base = {
+      ...DREAM_7B,
+      model_type: 'llama',
+      rope_theta: undefined,
+      rope_parameters: { rope_theta: 5e5, rope_type: 'default' },
+    };
     assert.equal(architectureFromConfig(base).ropeTheta, 5e5);
-    assert.throws(() => architectureFromConfig({ ...base, rope_parameters: { rope_theta: 5e5, rope_type: 'llama3' } }), /rope_parameters\.rope_type: is "llama3"; only the default rotary is supported yet/);
+    assert.throws(
+      () => architectureFromConfig({ ...base, rope_parameters: { rope_theta: 5e5, rope_type: 'llama3' } }),
+      /rope_parameters\.rope_type: is "llama3"; only the default rotary is supported yet/,
+    );
   });
 
   it('names a missing or invalid config field', () => {
     const { n_layers: _, ...noLayers } = LLADA_8B;
     assert.throws(() => architectureFromConfig(noLayers), /config\.json: n_layers: /);
-    assert.throws(() => architectureFromConfig({ ...LLADA_8B, n_kv_heads: 5 }), /n_kv_heads: n_heads 32 is not a multiple of n_kv_heads 5/);
+    assert.throws(
+      () => architectureFromConfig({ ...LLADA_8B, n_kv_heads: 5 }),
+      /n_kv_heads: n_heads 32 is not a multiple of n_kv_heads 5/,
+    );
     assert.throws(() => architectureFromConfig({ ...DREAM_7B, hidden_act: 'gelu' }), /hidden_act: is "gelu"/);
   });
 });

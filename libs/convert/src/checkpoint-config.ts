@@ -48,7 +48,9 @@ export interface LmArchitecture {
 
 const count = z.number().int().positive();
 const optionalId = z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative()).min(1)]).nullish();
-const ropeParameters = z.looseObject({ rope_theta: z.number().positive().optional(), rope_type: z.string().optional() }).nullish();
+const ropeParameters = z
+  .looseObject({ rope_theta: z.number().positive().optional(), rope_type: z.string().optional() })
+  .nullish();
 
 const lladaSchema = z.looseObject({
   d_model: count,
@@ -103,9 +105,15 @@ const hfSchema = z.looseObject({
   bos_token_id: optionalId,
 });
 
-const firstId = (id: number | number[] | null | undefined): number | undefined => (Array.isArray(id) ? id[0] : (id ?? undefined));
+const firstId = (id: number | number[] | null | undefined): number | undefined =>
+  Array.isArray(id) ? id[0] : (id ?? undefined);
 
-function tokenIds(config: { mask_token_id?: number | number[] | null; eos_token_id?: number | number[] | null; pad_token_id?: number | number[] | null; bos_token_id?: number | number[] | null }) {
+function tokenIds(config: {
+  mask_token_id?: number | number[] | null;
+  eos_token_id?: number | number[] | null;
+  pad_token_id?: number | number[] | null;
+  bos_token_id?: number | number[] | null;
+}) {
   const ids: { mask?: number; eos?: number; pad?: number; bos?: number } = {};
   const put = (key: keyof typeof ids, value: number | undefined) => {
     if (value !== undefined) ids[key] = value;
@@ -125,15 +133,20 @@ export function readArchitecture(dir: string): LmArchitecture {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UnmaskError('invalid_bundle', `${file}: ${code === 'ENOENT' ? 'the checkpoint has no config.json' : `cannot read (${(error as Error).message})`}`, file);
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${file}: ${code === 'ENOENT' ? 'the checkpoint has no config.json' : `cannot read (${(error as Error).message})`}`,
+      file,
+    );
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UnmaskError('invalid_bundle', `${file}: must be a JSON object`, file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UnmaskError('invalid_bundle', `${file}: must be a JSON object`, file);
   return architectureFromConfig(raw as Record<string, unknown>, file);
 }
 
 export function architectureFromConfig(config: Record<string, unknown>, file = 'config.json'): LmArchitecture {
-  const modelType = typeof config['model_type'] === 'string' ? config['model_type'] : '';
-  const architectures = Array.isArray(config['architectures']) ? config['architectures'].map(String) : [];
+  const modelType = typeof config.model_type === 'string' ? config.model_type : '';
+  const architectures = Array.isArray(config.architectures) ? config.architectures.map(String) : [];
   const fail = (field: string, message: string): never => {
     throw new UnmaskError('invalid_bundle', `${file}: ${field}: ${message}`, field);
   };
@@ -148,7 +161,11 @@ export function architectureFromConfig(config: Record<string, unknown>, file = '
   if (modelType === 'llada' || architectures.includes('LLaDAModelLM')) {
     const c = parse(lladaSchema);
     const unsupported: [boolean, string, string][] = [
-      [c.block_type !== 'llama', 'block_type', `is "${c.block_type}"; the converter builds LLaDA's "llama" block (separate q/k/v, SwiGLU)`],
+      [
+        c.block_type !== 'llama',
+        'block_type',
+        `is "${c.block_type}"; the converter builds LLaDA's "llama" block (separate q/k/v, SwiGLU)`,
+      ],
       [c.activation_type !== 'silu', 'activation_type', `is "${c.activation_type}"; only "silu" (SwiGLU) is supported`],
       [c.layer_norm_type !== 'rms', 'layer_norm_type', `is "${c.layer_norm_type}"; only "rms" is supported`],
       [!c.rope || c.alibi, 'rope', 'the converter needs rotary positions (rope true, alibi false)'],
@@ -161,7 +178,8 @@ export function architectureFromConfig(config: Record<string, unknown>, file = '
     for (const [bad, field, message] of unsupported) if (bad) fail(field, message);
     if (c.d_model % c.n_heads !== 0) fail('d_model', `${c.d_model} is not a multiple of n_heads ${c.n_heads}`);
     const numKvHeads = c.n_kv_heads ?? c.n_heads;
-    if (c.n_heads % numKvHeads !== 0) fail('n_kv_heads', `n_heads ${c.n_heads} is not a multiple of n_kv_heads ${numKvHeads}`);
+    if (c.n_heads % numKvHeads !== 0)
+      fail('n_kv_heads', `n_heads ${c.n_heads} is not a multiple of n_kv_heads ${numKvHeads}`);
     return {
       modelType: modelType || 'llada',
       layout: 'llada',
@@ -184,14 +202,16 @@ export function architectureFromConfig(config: Record<string, unknown>, file = '
   if (modelType === 'llama' || modelType === 'qwen2' || modelType.toLowerCase() === 'dream') {
     const c = parse(hfSchema);
     const rope = c.rope_parameters ?? c.rope_scaling;
-    if (rope?.rope_type !== undefined && rope.rope_type !== 'default') fail('rope_parameters.rope_type', `is "${rope.rope_type}"; only the default rotary is supported yet`);
+    if (rope?.rope_type !== undefined && rope.rope_type !== 'default')
+      fail('rope_parameters.rope_type', `is "${rope.rope_type}"; only the default rotary is supported yet`);
     if (c.hidden_act !== 'silu') fail('hidden_act', `is "${c.hidden_act}"; only "silu" (SwiGLU) is supported`);
     if (c.mlp_bias) fail('mlp_bias', 'MLP biases are not supported yet');
     if (c.use_sliding_window) fail('use_sliding_window', 'sliding-window attention is not supported');
     const qwen = modelType !== 'llama';
     if (!qwen && c.attention_bias) fail('attention_bias', 'Llama attention biases are not supported yet');
     const numKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
-    if (c.num_attention_heads % numKvHeads !== 0) fail('num_key_value_heads', `num_attention_heads ${c.num_attention_heads} is not a multiple of ${numKvHeads}`);
+    if (c.num_attention_heads % numKvHeads !== 0)
+      fail('num_key_value_heads', `num_attention_heads ${c.num_attention_heads} is not a multiple of ${numKvHeads}`);
     const headDim = c.head_dim ?? c.hidden_size / c.num_attention_heads;
     if (!Number.isInteger(headDim) || headDim % 2 !== 0) fail('head_dim', `${headDim} must be an even integer`);
     return {
@@ -213,5 +233,8 @@ export function architectureFromConfig(config: Record<string, unknown>, file = '
       tokenIds: tokenIds(c),
     };
   }
-  return fail('model_type', `"${modelType}"${architectures.length ? ` (${architectures.join(', ')})` : ''} is not an architecture the converter knows; it converts llada, llama (bidirectional), qwen2 and Dream language models`);
+  return fail(
+    'model_type',
+    `"${modelType}"${architectures.length ? ` (${architectures.join(', ')})` : ''} is not an architecture the converter knows; it converts llada, llama (bidirectional), qwen2 and Dream language models`,
+  );
 }

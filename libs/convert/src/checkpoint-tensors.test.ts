@@ -63,11 +63,23 @@ describe('CheckpointTensors (streaming safetensors reader)', () => {
 
   it('names a shard the index lists but the folder lacks, and a tensor the index places in the wrong shard', () => {
     const d = dir();
-    writeSafetensors(join(d, 'a.safetensors'), new Map([['x', { dtype: 'F32', shape: [1], data: new Float32Array(1) }]]));
-    writeFileSync(join(d, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { x: 'a.safetensors', y: 'b.safetensors' } }));
+    writeSafetensors(
+      join(d, 'a.safetensors'),
+      new Map([['x', { dtype: 'F32', shape: [1], data: new Float32Array(1) }]]),
+    );
+    writeFileSync(
+      join(d, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { x: 'a.safetensors', y: 'b.safetensors' } }),
+    );
     assert.throws(() => CheckpointTensors.open(d), /shard "b\.safetensors" does not exist/);
-    writeSafetensors(join(d, 'b.safetensors'), new Map([['z', { dtype: 'F32', shape: [1], data: new Float32Array(1) }]]));
-    assert.throws(() => CheckpointTensors.open(d), /tensor "y" is listed in shard "b\.safetensors" but no shard has it/);
+    writeSafetensors(
+      join(d, 'b.safetensors'),
+      new Map([['z', { dtype: 'F32', shape: [1], data: new Float32Array(1) }]]),
+    );
+    assert.throws(
+      () => CheckpointTensors.open(d),
+      /tensor "y" is listed in shard "b\.safetensors" but no shard has it/,
+    );
   });
 
   it('names a tensor whose byte range does not match its shape, and a folder with no weights', () => {
@@ -77,6 +89,9 @@ describe('CheckpointTensors (streaming safetensors reader)', () => {
     length.writeBigUInt64LE(BigInt(header.length));
     writeFileSync(join(d, 'model.safetensors'), Buffer.concat([length, header, Buffer.alloc(12)]));
     assert.throws(() => CheckpointTensors.open(d), /tensor "w" has 12 bytes, its shape \[4\] needs 16/);
-    assert.throws(() => CheckpointTensors.open(dir()), /the checkpoint has neither model\.safetensors nor model\.safetensors\.index\.json/);
+    assert.throws(
+      () => CheckpointTensors.open(dir()),
+      /the checkpoint has neither model\.safetensors nor model\.safetensors\.index\.json/,
+    );
   });
 });

@@ -63,13 +63,21 @@ function halfToFloatTable(): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exponent = (h >> 10) & 0x1f;
     const fraction = h & 0x3ff;
-    halfTable[h] = exponent === 0 ? sign * 2 ** -14 * (fraction / 1024) : exponent === 0x1f ? (fraction ? Number.NaN : sign * Infinity) : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+    halfTable[h] =
+      exponent === 0
+        ? sign * 2 ** -14 * (fraction / 1024)
+        : exponent === 0x1f
+          ? fraction
+            ? Number.NaN
+            : sign * Infinity
+          : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
   }
   return halfTable;
 }
 
 function readHeader(file: string): CheckpointTensor[] {
-  const fail = (why: string) => new UnmaskError('invalid_bundle', `${file}: not a valid safetensors file: ${why}`, file);
+  const fail = (why: string) =>
+    new UnmaskError('invalid_bundle', `${file}: not a valid safetensors file: ${why}`, file);
   const fd = openSync(file, 'r');
   try {
     const lengthBytes = Buffer.alloc(8);
@@ -77,24 +85,32 @@ function readHeader(file: string): CheckpointTensor[] {
     const headerLength = Number(lengthBytes.readBigUInt64LE(0));
     if (headerLength > 100 * 1024 * 1024) throw fail(`header length ${headerLength} is implausibly large`);
     const headerBytes = Buffer.alloc(headerLength);
-    if (readSync(fd, headerBytes, 0, headerLength, 8) !== headerLength) throw fail(`header length ${headerLength} runs past the end of the file`);
+    if (readSync(fd, headerBytes, 0, headerLength, 8) !== headerLength)
+      throw fail(`header length ${headerLength} runs past the end of the file`);
     let header: unknown;
     try {
       header = JSON.parse(headerBytes.toString('utf8'));
     } catch (error) {
       throw fail(`header is not JSON (${(error as Error).message})`);
     }
-    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw fail('header is not a JSON object');
+    if (typeof header !== 'object' || header === null || Array.isArray(header))
+      throw fail('header is not a JSON object');
     const tensors: CheckpointTensor[] = [];
     const fileSize = fstatSync(fd).size;
     for (const [name, value] of Object.entries(header)) {
       if (name === '__metadata__') continue;
       const parsed = entrySchema.safeParse(value);
       if (!parsed.success) throw fail(`tensor "${name}": ${parsed.error.issues[0]?.message ?? 'malformed entry'}`);
-      const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
+      const {
+        dtype,
+        shape,
+        data_offsets: [begin, end],
+      } = parsed.data;
       const needed = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
-      if (end - begin !== needed) throw fail(`tensor "${name}" has ${end - begin} bytes, its shape [${shape.join(', ')}] needs ${needed}`);
-      if (8 + headerLength + end > fileSize) throw fail(`tensor "${name}" runs past the end of the file (${fileSize} bytes): the file is cut short`);
+      if (end - begin !== needed)
+        throw fail(`tensor "${name}" has ${end - begin} bytes, its shape [${shape.join(', ')}] needs ${needed}`);
+      if (8 + headerLength + end > fileSize)
+        throw fail(`tensor "${name}" runs past the end of the file (${fileSize} bytes): the file is cut short`);
       tensors.push({ name, dtype, shape, file, offset: 8 + headerLength + begin, byteLength: needed });
     }
     return tensors;
@@ -120,8 +136,14 @@ export class CheckpointTensors {
     const format = formats.find((f) => existsSync(join(dir, f.index)) || existsSync(join(dir, f.single)));
     if (!format) {
       const pickle = PICKLE_FILES.find((file) => existsSync(join(dir, file)));
-      const other = pickle ? ` (it has ${pickle}: rename a torch.save zip archive to ${TORCH_FILE} to have it read)` : '';
-      throw new UnmaskError('invalid_bundle', `${dir}: the checkpoint has neither ${SINGLE_FILE} nor ${INDEX_FILE}, nor ${TORCH_FILE} nor ${TORCH_INDEX_FILE}${other}`, dir);
+      const other = pickle
+        ? ` (it has ${pickle}: rename a torch.save zip archive to ${TORCH_FILE} to have it read)`
+        : '';
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${dir}: the checkpoint has neither ${SINGLE_FILE} nor ${INDEX_FILE}, nor ${TORCH_FILE} nor ${TORCH_INDEX_FILE}${other}`,
+        dir,
+      );
     }
     const indexPath = join(dir, format.index);
     if (existsSync(indexPath)) {
@@ -129,24 +151,54 @@ export class CheckpointTensors {
       try {
         raw = JSON.parse(readFileSync(indexPath, 'utf8'));
       } catch (error) {
-        throw new UnmaskError('invalid_bundle', `${indexPath}: not valid JSON (${(error as Error).message})`, indexPath);
+        throw new UnmaskError(
+          'invalid_bundle',
+          `${indexPath}: not valid JSON (${(error as Error).message})`,
+          indexPath,
+        );
       }
       const index = indexSchema.safeParse(raw);
-      if (!index.success) throw new UnmaskError('invalid_bundle', `${indexPath}: weight_map: ${index.error.issues[0]?.message ?? 'malformed'}`, indexPath);
+      if (!index.success)
+        throw new UnmaskError(
+          'invalid_bundle',
+          `${indexPath}: weight_map: ${index.error.issues[0]?.message ?? 'malformed'}`,
+          indexPath,
+        );
       const shards = [...new Set(Object.values(index.data.weight_map))];
       for (const shard of shards) {
-        if (shard.includes('/') || shard.includes('\\')) throw new UnmaskError('invalid_bundle', `${indexPath}: shard "${shard}" is not a file name in the checkpoint folder`, indexPath);
+        if (shard.includes('/') || shard.includes('\\'))
+          throw new UnmaskError(
+            'invalid_bundle',
+            `${indexPath}: shard "${shard}" is not a file name in the checkpoint folder`,
+            indexPath,
+          );
         const path = join(dir, shard);
-        if (!existsSync(path)) throw new UnmaskError('invalid_bundle', `${indexPath}: shard "${shard}" does not exist in ${dir}`, shard);
+        if (!existsSync(path))
+          throw new UnmaskError('invalid_bundle', `${indexPath}: shard "${shard}" does not exist in ${dir}`, shard);
         for (const tensor of format.read(path)) {
-          if (tensors.has(tensor.name)) throw new UnmaskError('invalid_bundle', `${path}: tensor "${tensor.name}" is also in ${tensors.get(tensor.name)!.file}`, tensor.name);
+          if (tensors.has(tensor.name))
+            throw new UnmaskError(
+              'invalid_bundle',
+              `${path}: tensor "${tensor.name}" is also in ${tensors.get(tensor.name)!.file}`,
+              tensor.name,
+            );
           tensors.set(tensor.name, tensor);
         }
       }
       for (const [name, shard] of Object.entries(index.data.weight_map)) {
         const found = tensors.get(name);
-        if (!found) throw new UnmaskError('invalid_bundle', `${indexPath}: tensor "${name}" is listed in shard "${shard}" but no shard has it`, name);
-        if (found.file !== join(dir, shard)) throw new UnmaskError('invalid_bundle', `${indexPath}: tensor "${name}" is listed in shard "${shard}" but lives in ${found.file}`, name);
+        if (!found)
+          throw new UnmaskError(
+            'invalid_bundle',
+            `${indexPath}: tensor "${name}" is listed in shard "${shard}" but no shard has it`,
+            name,
+          );
+        if (found.file !== join(dir, shard))
+          throw new UnmaskError(
+            'invalid_bundle',
+            `${indexPath}: tensor "${name}" is listed in shard "${shard}" but lives in ${found.file}`,
+            name,
+          );
       }
     } else {
       for (const tensor of format.read(join(dir, format.single))) tensors.set(tensor.name, tensor);
@@ -165,7 +217,11 @@ export class CheckpointTensors {
     const tensor = this.get(name);
     const bytes = DTYPE_BYTES[tensor.dtype];
     if (!FLOAT_DTYPES.includes(tensor.dtype)) {
-      throw new UnmaskError('invalid_bundle', `${tensor.file}: tensor "${name}" is ${tensor.dtype}, not a float type`, name);
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${tensor.file}: tensor "${name}" is ${tensor.dtype}, not a float type`,
+        name,
+      );
     }
     if (endianness() !== 'LE') throw new UnmaskError('runtime_error', 'the converter needs a little-endian machine');
     const count = tensor.byteLength / bytes;
@@ -177,7 +233,12 @@ export class CheckpointTensors {
         let got = 0;
         while (got < raw.length) {
           const read = readSync(fd, raw, got, raw.length - got, tensor.offset + start * bytes + got);
-          if (read === 0) throw new UnmaskError('invalid_bundle', `${tensor.file}: tensor "${name}" is cut short (the file ends early)`, name);
+          if (read === 0)
+            throw new UnmaskError(
+              'invalid_bundle',
+              `${tensor.file}: tensor "${name}" is cut short (the file ends early)`,
+              name,
+            );
           got += read;
         }
         onChunk(toFloat32(tensor.dtype, raw, n));
@@ -207,7 +268,10 @@ export class CheckpointTensors {
       dataType: 'FLOAT',
       dims: tensor.shape,
       byteLength: count * 4,
-      produce: (write) => this.readFloat32Chunks(name, (chunk) => write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))),
+      produce: (write) =>
+        this.readFloat32Chunks(name, (chunk) =>
+          write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+        ),
     };
   }
 }

@@ -57,16 +57,25 @@ export interface ConvertResult {
  * `lm` replaces the architecture read from config.json (a multimodal checkpoint's LM part, whose
  * fields may sit in a nested config and whose tensors under a prefix).
  */
-export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress: ConvertProgress) => void, lm?: LmArchitecture): ConvertResult {
+export function convertCheckpoint(
+  input: ConvertOptions,
+  onProgress?: (progress: ConvertProgress) => void,
+  lm?: LmArchitecture,
+): ConvertResult {
   const parsed = convertOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UnmaskError('invalid_parameter', `${issue.path.join('.')}: ${issue.message}`, String(issue.path[0] ?? 'options'));
+    throw new UnmaskError(
+      'invalid_parameter',
+      `${issue.path.join('.')}: ${issue.message}`,
+      String(issue.path[0] ?? 'options'),
+    );
   }
   const options = parsed.data;
   const from = resolve(options.from);
   const to = resolve(options.to);
-  if (!existsSync(from) || !statSync(from).isDirectory()) throw new UnmaskError('invalid_parameter', `${from}: the checkpoint folder does not exist`, 'from');
+  if (!existsSync(from) || !statSync(from).isDirectory())
+    throw new UnmaskError('invalid_parameter', `${from}: the checkpoint folder does not exist`, 'from');
   if (existsSync(to) && (!statSync(to).isDirectory() || readdirSync(to).length > 0)) {
     throw new UnmaskError('invalid_parameter', `${to}: the bundle folder must not exist yet or be empty`, 'to');
   }
@@ -93,7 +102,10 @@ export function convertCheckpoint(input: ConvertOptions, onProgress?: (progress:
     });
   let graphs: WrittenGraph[];
   try {
-    graphs = [write('embed.onnx', buildEmbedGraph(architecture, checkpoint, options.weights)), write('lm.onnx', buildLmGraph(architecture, checkpoint, options.weights, options.ops))];
+    graphs = [
+      write('embed.onnx', buildEmbedGraph(architecture, checkpoint, options.weights)),
+      write('lm.onnx', buildLmGraph(architecture, checkpoint, options.weights, options.ops)),
+    ];
     copyFileSync(metadata.tokenizerFile, join(to, 'tokenizer.json'));
     if (metadata.tokenizerConfigFile) copyFileSync(metadata.tokenizerConfigFile, join(to, 'tokenizer_config.json'));
     writeFileSync(join(to, 'chat_template.jinja'), metadata.chatTemplate);

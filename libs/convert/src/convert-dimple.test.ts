@@ -9,7 +9,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Bundle, ChatTemplate, loadBundle, OnnxWorkerPool, SafetensorsFile, TextTokenizer, UnmaskError } from '@unmask/core';
+import {
+  type Bundle,
+  ChatTemplate,
+  loadBundle,
+  OnnxWorkerPool,
+  SafetensorsFile,
+  TextTokenizer,
+  UnmaskError,
+} from '@unmask/core';
 import { DIMPLE_FIXTURE, makeDimpleCheckpoint, type DimpleEdit } from '../test-support/dimple-fixture.js';
 import { readReference, relativeError, runGraph, TOWER_FIXTURES } from '../test-support/tower-fixtures.js';
 import { convertModel } from './convert-model.js';
@@ -54,19 +62,35 @@ describe('the Dimple config', () => {
   it('reads rope_parameters.mrope_section or a top-level mrope_section too, and falls back to DimpleConfig’s [16, 24, 24] with a note', () => {
     const { rope_scaling: _r, ...rest } = config;
     assert.deepEqual(dimplePlan({ ...rest, mrope_section: [4, 2, 2] }).lm.mropeSections, [4, 2, 2]);
-    const newer = dimplePlan({ ...rest, rope_parameters: { rope_type: 'mrope', rope_theta: 5000, mrope_section: [2, 2, 4] } });
+    const newer = dimplePlan({
+      ...rest,
+      rope_parameters: { rope_type: 'mrope', rope_theta: 5000, mrope_section: [2, 2, 4] },
+    });
     assert.deepEqual([newer.lm.mropeSections, newer.lm.ropeTheta], [[2, 2, 4], 5000]);
-    const big = { ...rest, hidden_size: 3584, num_attention_heads: 28, num_key_value_heads: 4, intermediate_size: 18944 };
+    const big = {
+      ...rest,
+      hidden_size: 3584,
+      num_attention_heads: 28,
+      num_key_value_heads: 4,
+      intermediate_size: 18944,
+    };
     const plan = dimplePlan(big);
     assert.deepEqual(plan.lm.mropeSections, [16, 24, 24]);
     assert.match(plan.notes.join(' '), /no mrope_section: DimpleConfig's default \[16,24,24\]/);
   });
 
   it('refuses sections that do not cover the head’s rotary frequencies, and other rotary scalings, by name', () => {
-    const refused = (c: Record<string, unknown>, pattern: RegExp) => assert.throws(() => dimplePlan(c), (e) => e instanceof UnmaskError && pattern.test(e.message));
-    refused({ ...config, rope_scaling: { type: 'mrope', mrope_section: [16, 24, 24] } }, /rope_scaling\.mrope_section: mrope_section \[16,24,24\] sums to 64, but the head size 16 has 8 rotary frequencies/);
+    const refused = (c: Record<string, unknown>, pattern: RegExp) =>
+      assert.throws(
+        () => dimplePlan(c),
+        (e) => e instanceof UnmaskError && pattern.test(e.message),
+      );
+    refused(
+      { ...config, rope_scaling: { type: 'mrope', mrope_section: [16, 24, 24] } },
+      /rope_scaling\.mrope_section: mrope_section \[16,24,24\] sums to 64, but the head size 16 has 8 rotary frequencies/,
+    );
     refused({ ...config, rope_scaling: { type: 'yarn', factor: 4 } }, /rope_scaling\.type: is "yarn"/);
-    refused({ ...config, vision_config: { ...(config['vision_config'] as object), hidden_act: 'gelu' } }, /vision_config/);
+    refused({ ...config, vision_config: { ...(config.vision_config as object), hidden_act: 'gelu' } }, /vision_config/);
   });
 });
 
@@ -98,25 +122,40 @@ describe('unmask convert on a Dimple checkpoint', () => {
     assert.deepEqual(manifest.special_tokens.mask, { token: '<|mask|>', id: 3 });
     assert.deepEqual(manifest.vision!.tokens_per_image, { kind: 'grid', merge_size: 2 });
     const processor = manifest.vision!.processor;
-    assert.equal(processor['image_processor_type'], 'Qwen2VLImageProcessor');
-    assert.deepEqual([processor['min_pixels'], processor['max_pixels'], processor['size']], [3136, 1003520, undefined]);
+    assert.equal(processor.image_processor_type, 'Qwen2VLImageProcessor');
+    assert.deepEqual([processor.min_pixels, processor.max_pixels, processor.size], [3136, 1003520, undefined]);
     // The tokenizer is the checkpoint's (the image pad is its own token, nothing added).
-    assert.deepEqual(JSON.parse(readFileSync(join(to, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(from, 'tokenizer.json'), 'utf8')));
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(to, 'tokenizer.json'), 'utf8')),
+      JSON.parse(readFileSync(join(from, 'tokenizer.json'), 'utf8')),
+    );
   });
 
   it('renders an image part as <|vision_start|><|image_pad|><|vision_end|> before the text, and text-only messages as before', () => {
     const to = join(work, 'fp32');
     const template = ChatTemplate.fromFile(join(to, 'chat_template.jinja'));
     const tokenizer = TextTokenizer.fromFile(join(to, 'tokenizer.json'));
-    const rendered = template.render([{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: 'describe this image' }] }], { addGenerationPrompt: true });
-    assert.match(rendered, /<\|im_start\|>user\n<\|vision_start\|><\|image_pad\|><\|vision_end\|>describe this image<\|im_end\|>/);
+    const rendered = template.render(
+      [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: 'describe this image' }] }],
+      { addGenerationPrompt: true },
+    );
+    assert.match(
+      rendered,
+      /<\|im_start\|>user\n<\|vision_start\|><\|image_pad\|><\|vision_end\|>describe this image<\|im_end\|>/,
+    );
     // The reference prompt is this rendering with the pad repeated per merged patch (35).
     const ids = tokenizer.encode(rendered);
     const expanded = ids.flatMap((id) => (id === 28 ? Array.from({ length: 35 }, () => 28) : [id]));
     assert.deepEqual(expanded, inputIds.slice(0, S - 4));
-    const original = new ChatTemplate((JSON.parse(readFileSync(join(from, 'tokenizer_config.json'), 'utf8')) as { chat_template: string }).chat_template);
+    const original = new ChatTemplate(
+      (JSON.parse(readFileSync(join(from, 'tokenizer_config.json'), 'utf8')) as { chat_template: string })
+        .chat_template,
+    );
     const text = [{ role: 'user', content: 'what is the colour of the sky' }];
-    assert.equal(template.render(text, { addGenerationPrompt: true }), original.render(text, { addGenerationPrompt: true }));
+    assert.equal(
+      template.render(text, { addGenerationPrompt: true }),
+      original.render(text, { addGenerationPrompt: true }),
+    );
   });
 
   it('its tower and projector turn the fixture’s pixel values into the reference image embeddings (1e-3 relative)', async (t) => {
@@ -128,8 +167,8 @@ describe('unmask convert on a Dimple checkpoint', () => {
       pixel_values: { type: 'float32', dims: pixels.shape, data: pixels.data as Float32Array },
       image_grid_thw: { type: 'int64', dims: grid.shape, data: grid.data as BigInt64Array },
     });
-    const embeds = await runGraph(pool, join(to, 'projector.onnx'), { image_features: features['image_features']! });
-    const { relative, absolute } = relativeError(embeds['image_embeds']!.data as Float32Array, imageEmbeds);
+    const embeds = await runGraph(pool, join(to, 'projector.onnx'), { image_features: features.image_features! });
+    const { relative, absolute } = relativeError(embeds.image_embeds!.data as Float32Array, imageEmbeds);
     t.diagnostic(`image_embeds: max abs ${absolute.toExponential(2)}, relative ${relative.toExponential(2)}`);
     assert.ok(relative < 1e-3, `relative error ${relative}`);
   });
@@ -139,7 +178,9 @@ describe('unmask convert on a Dimple checkpoint', () => {
     try {
       const mrope = relativeError(await logits(bundle, true), expectedLogits);
       const flat = relativeError(await logits(bundle, false), expectedLogits);
-      t.diagnostic(`M-RoPE positions: max abs ${mrope.absolute.toExponential(2)}, relative ${mrope.relative.toExponential(2)}; 1-D positions instead: relative ${flat.relative.toExponential(2)}`);
+      t.diagnostic(
+        `M-RoPE positions: max abs ${mrope.absolute.toExponential(2)}, relative ${mrope.relative.toExponential(2)}; 1-D positions instead: relative ${flat.relative.toExponential(2)}`,
+      );
       assert.ok(mrope.relative < 1e-4, `relative error ${mrope.relative}`);
       assert.ok(flat.relative > 100 * Math.max(mrope.relative, 1e-6), 'the 3-D positions change the logits');
     } finally {
@@ -167,7 +208,10 @@ describe('unmask convert on a Dimple checkpoint', () => {
       const dir = makeDimpleCheckpoint(edit);
       made.push(dir);
       const to = join(work, `refused-${made.length}`);
-      assert.throws(() => convertModel({ from: dir, to, ...options }), (e) => e instanceof UnmaskError && pattern.test(e.message));
+      assert.throws(
+        () => convertModel({ from: dir, to, ...options }),
+        (e) => e instanceof UnmaskError && pattern.test(e.message),
+      );
       assert.equal(existsSync(to), false);
     };
     const drop = (name: string): DimpleEdit => ({ tensors: (t) => (t.delete(name), t) });
@@ -176,18 +220,41 @@ describe('unmask convert on a Dimple checkpoint', () => {
     });
 
     it('names a missing or misshapen tensor of the LM, the tower or the projector', () => {
-      refused(drop('img_projector.linear_2.bias'), /missing tensor "img_projector\.linear_2\.bias" \(expected shape \[64\]\)/);
-      refused(reshape('img_projector.linear_1.weight', [64, 64]), /"img_projector\.linear_1\.weight" has shape \[64, 64\], config\.json implies \[64, 80\]/);
+      refused(
+        drop('img_projector.linear_2.bias'),
+        /missing tensor "img_projector\.linear_2\.bias" \(expected shape \[64\]\)/,
+      );
+      refused(
+        reshape('img_projector.linear_1.weight', [64, 64]),
+        /"img_projector\.linear_1\.weight" has shape \[64, 64\], config\.json implies \[64, 80\]/,
+      );
       refused(drop('visual.blocks.1.attn.qkv.weight'), /missing tensor "visual\.blocks\.1\.attn\.qkv\.weight"/);
-      refused(drop('model.layers.1.self_attn.q_proj.bias'), /missing tensor "model\.layers\.1\.self_attn\.q_proj\.bias"/);
-      refused({ tensors: (t) => t.set('img_projector.extra.weight', { dtype: 'F32', shape: [1], data: new Float32Array(1) }) }, /img_projector\.extra\.weight/);
+      refused(
+        drop('model.layers.1.self_attn.q_proj.bias'),
+        /missing tensor "model\.layers\.1\.self_attn\.q_proj\.bias"/,
+      );
+      refused(
+        {
+          tensors: (t) => t.set('img_projector.extra.weight', { dtype: 'F32', shape: [1], data: new Float32Array(1) }),
+        },
+        /img_projector\.extra\.weight/,
+      );
     });
 
     it('names an image token id the tokenizer does not agree with, and a processor whose patches differ from the tower', () => {
-      refused({ config: (c) => ({ ...c, image_token_id: 29 }) }, /<\|image_pad\|> is id 28, but config\.json's image_token_id is 29/);
+      refused(
+        { config: (c) => ({ ...c, image_token_id: 29 }) },
+        /<\|image_pad\|> is id 28, but config\.json's image_token_id is 29/,
+      );
       refused({ config: (c) => ({ ...c, image_token_id: 600 }) }, /image_token_id 600 is not a token of the tokenizer/);
-      refused({ preprocessor: (p) => ({ ...p, merge_size: 4 }) }, /preprocessor_config\.json: merge_size is 4, but the vision tower .* uses 2/);
-      refused({ preprocessor: (p) => ({ ...p, image_processor_type: 'SiglipImageProcessor' }) }, /image_processor_type is "SiglipImageProcessor"/);
+      refused(
+        { preprocessor: (p) => ({ ...p, merge_size: 4 }) },
+        /preprocessor_config\.json: merge_size is 4, but the vision tower .* uses 2/,
+      );
+      refused(
+        { preprocessor: (p) => ({ ...p, image_processor_type: 'SiglipImageProcessor' }) },
+        /image_processor_type is "SiglipImageProcessor"/,
+      );
     });
   });
 });

@@ -1,12 +1,27 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ChatTemplate, loadBundle, TextTokenizer, UnmaskError } from '@unmask/core';
 import { createImageProcessor, decodeImage, VisionEncoder } from '@unmask/vision';
 import { LLAMA_CHECKPOINT, lladaConfig } from '../test-support/checkpoint-fixtures.js';
-import { LLADA_V_VISION_PREFIX, makeDiffaCheckpoint, makeLladaVCheckpoint, SIGLIP_FIXTURE, WHISPER_FIXTURE } from '../test-support/multimodal-fixtures.js';
+import {
+  LLADA_V_VISION_PREFIX,
+  makeDiffaCheckpoint,
+  makeLladaVCheckpoint,
+  SIGLIP_FIXTURE,
+  WHISPER_FIXTURE,
+} from '../test-support/multimodal-fixtures.js';
 import { safetensorsToTorch, TORCH_FIXTURES } from '../test-support/torch-writer.js';
 import { convertModel } from './convert-model.js';
 import { ensurePlaceholderToken, mediaChatTemplate } from './media-placeholders.js';
@@ -21,24 +36,36 @@ describe('recognising multimodal checkpoints from config.json', () => {
     assert.equal(multimodalKind({ whisper_config: {}, llm_config: {} }), 'diffa');
     assert.equal(multimodalKind({ model_type: 'diffa' }), 'diffa');
     assert.equal(multimodalKind({ model_type: 'Dimple' }), 'dimple');
-    assert.equal(multimodalKind({ model_type: 'Dream', vision_config: { window_size: 112, fullatt_block_indexes: [7] } }), 'dimple');
+    assert.equal(
+      multimodalKind({ model_type: 'Dream', vision_config: { window_size: 112, fullatt_block_indexes: [7] } }),
+      'dimple',
+    );
     assert.equal(multimodalKind(lladaConfig()), undefined);
     assert.equal(multimodalKind({ model_type: 'qwen2' }), undefined);
   });
 });
 
 describe('the media placeholder and chat template a converted multimodal bundle gets', () => {
-  const template = "{{ bos_token }}{% for message in messages %}<{{ message['role'] }}> {{ message['content'] }}{% endfor %}";
-  const wrapped = new ChatTemplate(mediaChatTemplate(template, { image: '<image>\n', audio: "This is the audio: <audio>\n" }));
+  const template =
+    "{{ bos_token }}{% for message in messages %}<{{ message['role'] }}> {{ message['content'] }}{% endfor %}";
+  const wrapped = new ChatTemplate(
+    mediaChatTemplate(template, { image: '<image>\n', audio: 'This is the audio: <audio>\n' }),
+  );
   const variables = { bos_token: '<s>' };
 
   it('renders text-only messages exactly as the checkpoint’s template does', () => {
-    const messages = [{ role: 'user', content: 'hello "there"' }, { role: 'assistant', content: 'hi' }];
+    const messages = [
+      { role: 'user', content: 'hello "there"' },
+      { role: 'assistant', content: 'hi' },
+    ];
     assert.equal(wrapped.render(messages, { variables }), new ChatTemplate(template).render(messages, { variables }));
   });
 
   it('turns image and audio parts into their placeholder text, in order, followed by the text parts', () => {
-    const text = wrapped.render([{ role: 'user', content: [{ type: 'image' }, { type: 'audio' }, { type: 'text', text: 'what?' }] }], { variables });
+    const text = wrapped.render(
+      [{ role: 'user', content: [{ type: 'image' }, { type: 'audio' }, { type: 'text', text: 'what?' }] }],
+      { variables },
+    );
     assert.equal(text, '<s><user> <image>\nThis is the audio: <audio>\nwhat?');
   });
 
@@ -47,12 +74,18 @@ describe('the media placeholder and chat template a converted multimodal bundle 
     try {
       const path = join(dir, 'tokenizer.json');
       copyFileSync(join(LLAMA_CHECKPOINT, 'tokenizer.json'), path);
-      assert.throws(() => ensurePlaceholderToken(path, '<image>', 28), /cannot add the placeholder token "<image>": the tokenizer uses every id of the model's 28 embedding rows/);
+      assert.throws(
+        () => ensurePlaceholderToken(path, '<image>', 28),
+        /cannot add the placeholder token "<image>": the tokenizer uses every id of the model's 28 embedding rows/,
+      );
       assert.equal(ensurePlaceholderToken(path, '<image>', 512), 28);
       assert.equal(ensurePlaceholderToken(path, '<image>', 512), 28, 'a second call finds it');
       assert.equal(ensurePlaceholderToken(path, '<unk>', 512), 0, 'an existing token is used as it is');
       const tokenizer = TextTokenizer.fromFile(path);
-      assert.deepEqual(tokenizer.encode('hello <image>\nworld').filter((id) => id === 28), [28]);
+      assert.deepEqual(
+        tokenizer.encode('hello <image>\nworld').filter((id) => id === 28),
+        [28],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -76,7 +109,10 @@ describe('convertModel on multimodal checkpoints', () => {
   });
   const refused = (from: string, pattern: RegExp) => {
     const to = join(work, `refused-${made.length}-${Math.random().toString(36).slice(2)}`);
-    assert.throws(() => convertModel({ from, to }), (e) => e instanceof UnmaskError && pattern.test(e.message));
+    assert.throws(
+      () => convertModel({ from, to }),
+      (e) => e instanceof UnmaskError && pattern.test(e.message),
+    );
     assert.equal(existsSync(to), false, 'nothing is written');
   };
 
@@ -85,7 +121,11 @@ describe('convertModel on multimodal checkpoints', () => {
     const to = join(work, 'llada-v');
     const result = convertModel({ from, to, weights: 'int8' });
     assert.equal(result.family, 'llada-v');
-    const manifest = json(join(to, 'manifest.json')) as { lm: { weights: string }; vision: { tokens_per_image: unknown; processor: unknown; placeholder: unknown }; special_tokens: { image: unknown } };
+    const manifest = json(join(to, 'manifest.json')) as {
+      lm: { weights: string };
+      vision: { tokens_per_image: unknown; processor: unknown; placeholder: unknown };
+      special_tokens: { image: unknown };
+    };
     assert.equal(manifest.lm.weights, 'int8');
     assert.deepEqual(manifest.vision.tokens_per_image, { kind: 'fixed', count: 16 });
     assert.deepEqual(manifest.vision.processor, json(join(SIGLIP_FIXTURE, 'processor/preprocessor_config.json')));
@@ -93,7 +133,11 @@ describe('convertModel on multimodal checkpoints', () => {
     const bundle = await loadBundle(to, { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
     try {
       const section = bundle.manifest.vision!;
-      const encoder = new VisionEncoder({ processor: createImageProcessor(section.processor), encoder: await bundle.openGraph(section.graph), projector: await bundle.openGraph(section.projector!) });
+      const encoder = new VisionEncoder({
+        processor: createImageProcessor(section.processor),
+        encoder: await bundle.openGraph(section.graph),
+        projector: await bundle.openGraph(section.projector!),
+      });
       const features = await encoder.encode(await decodeImage(readFileSync(join(SIGLIP_FIXTURE, 'input.png'))));
       assert.deepEqual([features.tokens, features.hidden], [16, 64]);
     } finally {
@@ -108,11 +152,30 @@ describe('convertModel on multimodal checkpoints', () => {
     const bundle = await loadBundle(to, { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
     try {
       const audio = bundle.manifest.audio!;
-      assert.deepEqual(audio.feature_extractor, json(join(WHISPER_FIXTURE, 'feature_extractor_80/preprocessor_config.json')));
+      assert.deepEqual(
+        audio.feature_extractor,
+        json(join(WHISPER_FIXTURE, 'feature_extractor_80/preprocessor_config.json')),
+      );
       const adapter = await bundle.openGraph(audio.adapter);
-      assert.deepEqual(adapter.inputs.map((io) => io.name), ['last_hidden_state', 'hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'hidden_states.3', 'feature_frames']);
+      assert.deepEqual(
+        adapter.inputs.map((io) => io.name),
+        [
+          'last_hidden_state',
+          'hidden_states.0',
+          'hidden_states.1',
+          'hidden_states.2',
+          'hidden_states.3',
+          'feature_frames',
+        ],
+      );
       const encoder = await bundle.openGraph(audio.encoder);
-      assert.deepEqual(encoder.outputs.map((io) => io.name).sort(), ['hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'hidden_states.3', 'last_hidden_state']);
+      assert.deepEqual(encoder.outputs.map((io) => io.name).sort(), [
+        'hidden_states.0',
+        'hidden_states.1',
+        'hidden_states.2',
+        'hidden_states.3',
+        'last_hidden_state',
+      ]);
       assert.equal(bundle.specialTokens.audio?.token, '<audio>');
     } finally {
       await bundle.close();
@@ -121,39 +184,94 @@ describe('convertModel on multimodal checkpoints', () => {
 
   it('names a missing tower tensor (SigLIP layer, projector, Whisper, DIFFA adapter) and writes nothing', () => {
     const drop = (name: string) => ({ tensors: (t: Map<string, unknown>) => (t.delete(name), t) }) as never;
-    refused(checkpoint(() => makeLladaVCheckpoint(drop(`${LLADA_V_VISION_PREFIX}encoder.layers.1.mlp.fc2.weight`))), /missing tensor "model\.vision_tower\.vision_tower\.vision_model\.encoder\.layers\.1\.mlp\.fc2\.weight" \(expected shape \[64, 128\]\)/);
-    refused(checkpoint(() => makeLladaVCheckpoint(drop('model.mm_projector.2.bias'))), /missing tensor "model\.mm_projector\.2\.bias" \(expected shape \[64\]\)/);
-    refused(checkpoint(() => makeDiffaCheckpoint(drop('whisper_model.model.encoder.layers.2.fc1.weight'))), /missing tensor "whisper_model\.model\.encoder\.layers\.2\.fc1\.weight"/);
-    refused(checkpoint(() => makeDiffaCheckpoint(drop('acoustic_connector.layer_weights'))), /missing tensor "acoustic_connector\.layer_weights" \(expected shape \[4, 4\]\)/);
-    refused(checkpoint(() => makeDiffaCheckpoint(drop('llm_model.model.transformer.blocks.1.ff_out.weight'))), /missing tensor "llm_model\.model\.transformer\.blocks\.1\.ff_out\.weight"/);
+    refused(
+      checkpoint(() => makeLladaVCheckpoint(drop(`${LLADA_V_VISION_PREFIX}encoder.layers.1.mlp.fc2.weight`))),
+      /missing tensor "model\.vision_tower\.vision_tower\.vision_model\.encoder\.layers\.1\.mlp\.fc2\.weight" \(expected shape \[64, 128\]\)/,
+    );
+    refused(
+      checkpoint(() => makeLladaVCheckpoint(drop('model.mm_projector.2.bias'))),
+      /missing tensor "model\.mm_projector\.2\.bias" \(expected shape \[64\]\)/,
+    );
+    refused(
+      checkpoint(() => makeDiffaCheckpoint(drop('whisper_model.model.encoder.layers.2.fc1.weight'))),
+      /missing tensor "whisper_model\.model\.encoder\.layers\.2\.fc1\.weight"/,
+    );
+    refused(
+      checkpoint(() => makeDiffaCheckpoint(drop('acoustic_connector.layer_weights'))),
+      /missing tensor "acoustic_connector\.layer_weights" \(expected shape \[4, 4\]\)/,
+    );
+    refused(
+      checkpoint(() => makeDiffaCheckpoint(drop('llm_model.model.transformer.blocks.1.ff_out.weight'))),
+      /missing tensor "llm_model\.model\.transformer\.blocks\.1\.ff_out\.weight"/,
+    );
   });
 
   it('names tensors that belong to no part it converts', () => {
-    const extra = { tensors: (t: Map<string, unknown>) => t.set('model.audio_tower.proj.weight', { dtype: 'F32', shape: [2], data: new Float32Array(2) }) } as never;
-    refused(checkpoint(() => makeLladaVCheckpoint(extra)), /unexpected tensor "model\.audio_tower\.proj\.weight"/);
+    const extra = {
+      tensors: (t: Map<string, unknown>) =>
+        t.set('model.audio_tower.proj.weight', { dtype: 'F32', shape: [2], data: new Float32Array(2) }),
+    } as never;
+    refused(
+      checkpoint(() => makeLladaVCheckpoint(extra)),
+      /unexpected tensor "model\.audio_tower\.proj\.weight"/,
+    );
   });
 
   it('refuses configurations it does not implement, naming the field', () => {
-    refused(checkpoint(() => makeLladaVCheckpoint({ config: (c) => ({ ...c, mm_projector_type: 'linear' }) })), /config\.json: mm_projector_type: only "mlp2x_gelu"/);
-    refused(checkpoint(() => makeLladaVCheckpoint({ config: ({ vision_config: _, ...c }) => ({ ...c, mm_vision_tower: 'openai/clip-vit-large-patch14' }) })), /mm_vision_tower: "openai\/clip-vit-large-patch14" is not a SigLIP tower the converter knows/);
-    refused(checkpoint(() => makeLladaVCheckpoint({ config: (c) => ({ ...c, mm_hidden_size: 1152 }) })), /mm_hidden_size: is 1152, but the vision tower is 64 wide/);
-    refused(checkpoint(() => makeDiffaCheckpoint({ config: (c) => ({ ...c, whisper_model_id: 'openai/whisper-base' }) })), /config\.json: whisper_model_id: DIFFA knows the tapped layers of openai\/whisper-tiny/);
+    refused(
+      checkpoint(() => makeLladaVCheckpoint({ config: (c) => ({ ...c, mm_projector_type: 'linear' }) })),
+      /config\.json: mm_projector_type: only "mlp2x_gelu"/,
+    );
+    refused(
+      checkpoint(() =>
+        makeLladaVCheckpoint({
+          config: ({ vision_config: _, ...c }) => ({ ...c, mm_vision_tower: 'openai/clip-vit-large-patch14' }),
+        }),
+      ),
+      /mm_vision_tower: "openai\/clip-vit-large-patch14" is not a SigLIP tower the converter knows/,
+    );
+    refused(
+      checkpoint(() => makeLladaVCheckpoint({ config: (c) => ({ ...c, mm_hidden_size: 1152 }) })),
+      /mm_hidden_size: is 1152, but the vision tower is 64 wide/,
+    );
+    refused(
+      checkpoint(() => makeDiffaCheckpoint({ config: (c) => ({ ...c, whisper_model_id: 'openai/whisper-base' }) })),
+      /config\.json: whisper_model_id: DIFFA knows the tapped layers of openai\/whisper-tiny/,
+    );
   });
 
   it('takes a Dimple config for Dimple (convert-dimple.test.ts), naming what its language model lacks', () => {
-    refused(checkpoint(() => makeLladaVCheckpoint({ config: () => ({ model_type: 'dimple', vision_config: {} }) })), /config\.json \(Dimple's language model\): hidden_size: /);
+    refused(
+      checkpoint(() => makeLladaVCheckpoint({ config: () => ({ model_type: 'dimple', vision_config: {} }) })),
+      /config\.json \(Dimple's language model\): hidden_size: /,
+    );
   });
 
   it('needs preprocessor_config.json of the right kind and size', () => {
     const small = checkpoint(() => makeLladaVCheckpoint());
-    writeFileSync(join(small, 'preprocessor_config.json'), JSON.stringify({ ...json(join(SIGLIP_FIXTURE, 'processor/preprocessor_config.json')), size: { height: 32, width: 32 } }));
-    refused(small, /preprocessor_config\.json: size is \{"height":32,"width":32\}, but the vision tower takes 64 × 64 images/);
+    writeFileSync(
+      join(small, 'preprocessor_config.json'),
+      JSON.stringify({
+        ...json(join(SIGLIP_FIXTURE, 'processor/preprocessor_config.json')),
+        size: { height: 32, width: 32 },
+      }),
+    );
+    refused(
+      small,
+      /preprocessor_config\.json: size is \{"height":32,"width":32\}, but the vision tower takes 64 × 64 images/,
+    );
     const from = checkpoint(() => makeLladaVCheckpoint());
     renameSync(join(from, 'preprocessor_config.json'), join(from, 'processor.json'));
-    refused(from, /preprocessor_config\.json: the checkpoint has no preprocessor_config\.json \(the SigLIP image processor settings\)/);
+    refused(
+      from,
+      /preprocessor_config\.json: the checkpoint has no preprocessor_config\.json \(the SigLIP image processor settings\)/,
+    );
     const other = checkpoint(() => makeDiffaCheckpoint());
     copyFileSync(join(SIGLIP_FIXTURE, 'processor/preprocessor_config.json'), join(other, 'preprocessor_config.json'));
-    refused(other, /preprocessor_config\.json: is a SiglipImageProcessor config; DIFFA's audio needs a WhisperFeatureExtractor config/);
+    refused(
+      other,
+      /preprocessor_config\.json: is a SiglipImageProcessor config; DIFFA's audio needs a WhisperFeatureExtractor config/,
+    );
   });
 
   it('converts DIFFA from pytorch_model.bin shards (as DIFFA ships its weights) into the same bundle as from model.safetensors (every graph and file byte for byte, the manifest but for its name)', () => {
@@ -166,12 +284,21 @@ describe('convertModel on multimodal checkpoints', () => {
     const b = join(work, 'diffa-from-bin');
     convertModel({ from: fromSafetensors, to: a });
     convertModel({ from: fromTorch, to: b });
-    const files = (dir: string) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+    const files = (dir: string) =>
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => relative(dir, join(e.parentPath, e.name)))
+        .sort();
     assert.deepEqual(files(b), files(a));
-    assert.ok(files(a).some((f) => f.endsWith('.onnx')), 'the bundle has graphs');
-    for (const file of files(a).filter((f) => f !== 'manifest.json')) assert.ok(readFileSync(join(a, file)).equals(readFileSync(join(b, file))), `${file} is the same`);
+    assert.ok(
+      files(a).some((f) => f.endsWith('.onnx')),
+      'the bundle has graphs',
+    );
+    for (const file of files(a).filter((f) => f !== 'manifest.json'))
+      assert.ok(readFileSync(join(a, file)).equals(readFileSync(join(b, file))), `${file} is the same`);
     // The manifest differs only in the name taken from the checkpoint folder's name.
-    const unnamed = (dir: string) => JSON.stringify({ ...json(join(dir, 'manifest.json')), name: undefined, description: undefined });
+    const unnamed = (dir: string) =>
+      JSON.stringify({ ...json(join(dir, 'manifest.json')), name: undefined, description: undefined });
     assert.equal(unnamed(b), unnamed(a));
   });
 
@@ -179,6 +306,9 @@ describe('convertModel on multimodal checkpoints', () => {
     const from = checkpoint(() => makeDiffaCheckpoint());
     rmSync(join(from, 'model.safetensors'));
     copyFileSync(join(TORCH_FIXTURES, 'malicious.bin'), join(from, 'pytorch_model.bin'));
-    refused(from, /pytorch_model\.bin \(malicious\/data\.pkl\): the pickle refers to the global posix\.system, .*executes nothing/);
+    refused(
+      from,
+      /pytorch_model\.bin \(malicious\/data\.pkl\): the pickle refers to the global posix\.system, .*executes nothing/,
+    );
   });
 });

@@ -13,12 +13,23 @@ import { type Manifest, UnmaskError } from '@unmask/core';
 import { parseImageProcessorConfig } from '@unmask/vision';
 import type { LmArchitecture } from './checkpoint-config.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
-import { convertCheckpoint, convertOptionsSchema, type ConvertOptions, type ConvertProgress, type ConvertResult } from './convert-checkpoint.js';
+import {
+  convertCheckpoint,
+  convertOptionsSchema,
+  type ConvertOptions,
+  type ConvertProgress,
+  type ConvertResult,
+} from './convert-checkpoint.js';
 import { buildDiffaAdapterGraph } from './diffa-adapter-graph.js';
 import { dimpleImagePrompt, dimpleProcessorConfig } from './dimple-prompt.js';
 import { ensurePlaceholderToken, mediaChatTemplate } from './media-placeholders.js';
-import { type DiffaPlan, type DimplePlan, type LladaVPlan, type MultimodalPlan, multimodalPlan } from './multimodal-config.js';
-import type { OnnxGraphBuilder } from './onnx-graph-builder.js';
+import {
+  type DiffaPlan,
+  type DimplePlan,
+  type LladaVPlan,
+  type MultimodalPlan,
+  multimodalPlan,
+} from './multimodal-config.js';
 import { buildMlpProjectorGraph, dimpleProjector, lladaVProjector, mlpProjectorShapes } from './projector-graph.js';
 import { buildQwen2VlVisionGraph } from './qwen2-vl-vision-graph.js';
 import { buildSiglipGraph } from './siglip-graph.js';
@@ -31,7 +42,10 @@ import { buildWhisperEncoderGraph } from './whisper-encoder-graph.js';
 export const IMAGE_PLACEHOLDER = '<image>';
 export const AUDIO_PLACEHOLDER = '<audio>';
 /** LLaVA puts the image before the question on its own line; DIFFA introduces the audio with this text. */
-export const MEDIA_TEXT = { image: `${IMAGE_PLACEHOLDER}\n`, audio: `This is the audio: ${AUDIO_PLACEHOLDER}\n` } as const;
+export const MEDIA_TEXT = {
+  image: `${IMAGE_PLACEHOLDER}\n`,
+  audio: `This is the audio: ${AUDIO_PLACEHOLDER}\n`,
+} as const;
 
 export interface ModelConvertResult extends ConvertResult {
   /** `lm` for a plain language model. */
@@ -48,9 +62,14 @@ function readJsonObject(file: string, what: string): Record<string, unknown> {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UnmaskError('invalid_bundle', `${file}: ${code === 'ENOENT' ? `the checkpoint has no ${what}` : `cannot read (${(error as Error).message})`}`, file);
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${file}: ${code === 'ENOENT' ? `the checkpoint has no ${what}` : `cannot read (${(error as Error).message})`}`,
+      file,
+    );
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UnmaskError('invalid_bundle', `${file}: must be a JSON object`, file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UnmaskError('invalid_bundle', `${file}: must be a JSON object`, file);
   return raw as Record<string, unknown>;
 }
 
@@ -59,9 +78,21 @@ function readJsonObject(file: string, what: string): Record<string, unknown> {
  * embedding inside a larger model); exactly one tensor must end with it.
  */
 function prefixOf(checkpoint: CheckpointTensors, suffixes: readonly string[], what: string): string {
-  const found = [...checkpoint.tensors.keys()].flatMap((name) => suffixes.filter((s) => name === s || name.endsWith(`.${s}`)).map((s) => name.slice(0, name.length - s.length)));
-  if (found.length === 0) throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: missing tensor "${suffixes[0]}" (${what}) under any name prefix`, suffixes[0]);
-  if (found.length > 1) throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: ${what}: several tensors end in "${suffixes[0]}" (${found.map((p) => `"${p}"`).join(', ')}); cannot tell which is meant`, suffixes[0]);
+  const found = [...checkpoint.tensors.keys()].flatMap((name) =>
+    suffixes.filter((s) => name === s || name.endsWith(`.${s}`)).map((s) => name.slice(0, name.length - s.length)),
+  );
+  if (found.length === 0)
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${checkpoint.dir}: missing tensor "${suffixes[0]}" (${what}) under any name prefix`,
+      suffixes[0],
+    );
+  if (found.length > 1)
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${checkpoint.dir}: ${what}: several tensors end in "${suffixes[0]}" (${found.map((p) => `"${p}"`).join(', ')}); cannot tell which is meant`,
+      suffixes[0],
+    );
   return found[0]!;
 }
 
@@ -72,21 +103,44 @@ function lmWithPrefix(lm: LmArchitecture, checkpoint: CheckpointTensors): LmArch
 
 interface Towers {
   readonly ignore: readonly string[];
-  readonly attach: (bundle: string, progress: (graph: string) => (tensor: string, done: number, total: number) => void) => Manifest;
+  readonly attach: (
+    bundle: string,
+    progress: (graph: string) => (tensor: string, done: number, total: number) => void,
+  ) => Manifest;
   readonly graphs: readonly string[];
 }
 
-function lladaVTowers(plan: LladaVPlan, from: string, checkpoint: CheckpointTensors, lm: LmArchitecture, weights: WeightFormat): Towers {
+function lladaVTowers(
+  plan: LladaVPlan,
+  from: string,
+  checkpoint: CheckpointTensors,
+  lm: LmArchitecture,
+  weights: WeightFormat,
+): Towers {
   const processorFile = join(from, 'preprocessor_config.json');
   const processor = readJsonObject(processorFile, 'preprocessor_config.json (the SigLIP image processor settings)');
   parseImageProcessorConfig(processor, processorFile);
-  const size = processor['size'] as { height?: unknown; width?: unknown } | undefined;
+  const size = processor.size as { height?: unknown; width?: unknown } | undefined;
   if (size && (size.height !== plan.vision.image_size || size.width !== plan.vision.image_size)) {
-    throw new UnmaskError('invalid_bundle', `${processorFile}: size is ${JSON.stringify(size)}, but the vision tower takes ${plan.vision.image_size} × ${plan.vision.image_size} images (${plan.visionSource})`, 'size');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${processorFile}: size is ${JSON.stringify(size)}, but the vision tower takes ${plan.vision.image_size} × ${plan.vision.image_size} images (${plan.visionSource})`,
+      'size',
+    );
   }
   const prefix = prefixOf(checkpoint, ['embeddings.patch_embedding.weight'], 'the SigLIP tower');
-  if (prefix === '') throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: the SigLIP tensors must sit under a name prefix (LLaDA-V: "model.vision_tower.vision_tower.vision_model.")`, 'embeddings.patch_embedding.weight');
-  const encoder = buildSiglipGraph(plan.vision, checkpoint, { prefix, dropLastLayers: plan.dropLastLayers, postLayerNorm: false, weights });
+  if (prefix === '')
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${checkpoint.dir}: the SigLIP tensors must sit under a name prefix (LLaDA-V: "model.vision_tower.vision_tower.vision_model.")`,
+      'embeddings.patch_embedding.weight',
+    );
+  const encoder = buildSiglipGraph(plan.vision, checkpoint, {
+    prefix,
+    dropLastLayers: plan.dropLastLayers,
+    postLayerNorm: false,
+    weights,
+  });
   const projector = buildMlpProjectorGraph(lladaVProjector(plan.mmHiddenSize, lm.hiddenSize), checkpoint, weights);
   const tokens = Math.floor(plan.vision.image_size / plan.vision.patch_size) ** 2;
   return {
@@ -97,31 +151,73 @@ function lladaVTowers(plan: LladaVPlan, from: string, checkpoint: CheckpointTens
       const tokenizer = join(bundle, 'tokenizer.json');
       const id = ensurePlaceholderToken(tokenizer, IMAGE_PLACEHOLDER, lm.vocabSize);
       wrapTemplate(bundle);
-      return attachVision(bundle, { encoder, projector, placeholder: { token: IMAGE_PLACEHOLDER, id }, tokensPerImage: { kind: 'fixed', count: tokens }, processor }, { onInitializer: progress('vision') });
+      return attachVision(
+        bundle,
+        {
+          encoder,
+          projector,
+          placeholder: { token: IMAGE_PLACEHOLDER, id },
+          tokensPerImage: { kind: 'fixed', count: tokens },
+          processor,
+        },
+        { onInitializer: progress('vision') },
+      );
     },
   };
 }
 
-function diffaTowers(plan: DiffaPlan, from: string, checkpoint: CheckpointTensors, lm: LmArchitecture, weights: WeightFormat): Towers {
+function diffaTowers(
+  plan: DiffaPlan,
+  from: string,
+  checkpoint: CheckpointTensors,
+  lm: LmArchitecture,
+  weights: WeightFormat,
+): Towers {
   const extractorFile = join(from, 'preprocessor_config.json');
-  const featureExtractor = readJsonObject(extractorFile, 'preprocessor_config.json (the Whisper feature extractor settings)');
-  const type = featureExtractor['feature_extractor_type'] ?? featureExtractor['image_processor_type'];
+  const featureExtractor = readJsonObject(
+    extractorFile,
+    'preprocessor_config.json (the Whisper feature extractor settings)',
+  );
+  const type = featureExtractor.feature_extractor_type ?? featureExtractor.image_processor_type;
   if (type !== undefined && type !== 'WhisperFeatureExtractor') {
-    throw new UnmaskError('invalid_bundle', `${extractorFile}: is a ${String(type)} config; DIFFA's audio needs a WhisperFeatureExtractor config`, 'feature_extractor_type');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${extractorFile}: is a ${String(type)} config; DIFFA's audio needs a WhisperFeatureExtractor config`,
+      'feature_extractor_type',
+    );
   }
   const extractor = whisperFeatureExtractorConfigSchema.safeParse(featureExtractor);
   if (!extractor.success) {
     const issue = extractor.error.issues[0];
-    throw new UnmaskError('invalid_bundle', `${extractorFile}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, 'feature_extractor');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${extractorFile}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      'feature_extractor',
+    );
   }
   if (extractor.data.feature_size !== plan.whisper.num_mel_bins) {
-    throw new UnmaskError('invalid_bundle', `${extractorFile}: feature_size is ${extractor.data.feature_size}, but whisper_config.num_mel_bins is ${plan.whisper.num_mel_bins}`, 'feature_size');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${extractorFile}: feature_size is ${extractor.data.feature_size}, but whisper_config.num_mel_bins is ${plan.whisper.num_mel_bins}`,
+      'feature_size',
+    );
   }
   const whisperPrefix = prefixOf(checkpoint, ['conv1.weight'], 'the Whisper encoder');
-  if (whisperPrefix === '') throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: the Whisper encoder's tensors must sit under a name prefix`, 'conv1.weight');
-  const encoder = buildWhisperEncoderGraph(plan.whisper, checkpoint, { prefix: whisperPrefix, hiddenStates: plan.adapter.taps, weights });
+  if (whisperPrefix === '')
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${checkpoint.dir}: the Whisper encoder's tensors must sit under a name prefix`,
+      'conv1.weight',
+    );
+  const encoder = buildWhisperEncoderGraph(plan.whisper, checkpoint, {
+    prefix: whisperPrefix,
+    hiddenStates: plan.adapter.taps,
+    weights,
+  });
   // The Q-Former's feed-forward width is BERT's default (3072) in DIFFA; the stored tensor says it.
-  const intermediate = checkpoint.tensors.get(`${plan.adapter.acoustic}qformer.layer.0.intermediate.dense.weight`)?.shape[0] ?? plan.adapter.qformerIntermediate;
+  const intermediate =
+    checkpoint.tensors.get(`${plan.adapter.acoustic}qformer.layer.0.intermediate.dense.weight`)?.shape[0] ??
+    plan.adapter.qformerIntermediate;
   const adapter = buildDiffaAdapterGraph({ ...plan.adapter, qformerIntermediate: intermediate }, checkpoint, weights);
   const ignore = [whisperPrefix, plan.adapter.semantic, plan.adapter.acoustic];
   // A whole Whisper model stored beside its encoder: the decoder is not used.
@@ -132,22 +228,43 @@ function diffaTowers(plan: DiffaPlan, from: string, checkpoint: CheckpointTensor
     attach: (bundle, progress) => {
       const id = ensurePlaceholderToken(join(bundle, 'tokenizer.json'), AUDIO_PLACEHOLDER, lm.vocabSize);
       wrapTemplate(bundle);
-      return attachAudio(bundle, { encoder, adapter, placeholder: { token: AUDIO_PLACEHOLDER, id }, featureExtractor }, { onInitializer: progress('audio') });
+      return attachAudio(
+        bundle,
+        { encoder, adapter, placeholder: { token: AUDIO_PLACEHOLDER, id }, featureExtractor },
+        { onInitializer: progress('audio') },
+      );
     },
   };
 }
 
-function dimpleTowers(plan: DimplePlan, from: string, checkpoint: CheckpointTensors, lm: LmArchitecture, weights: WeightFormat): Towers {
+function dimpleTowers(
+  plan: DimplePlan,
+  from: string,
+  checkpoint: CheckpointTensors,
+  lm: LmArchitecture,
+  weights: WeightFormat,
+): Towers {
   const processorFile = join(from, 'preprocessor_config.json');
-  const processor = dimpleProcessorConfig(readJsonObject(processorFile, 'preprocessor_config.json (the Qwen2-VL image processor settings)'), plan.vision, processorFile);
+  const processor = dimpleProcessorConfig(
+    readJsonObject(processorFile, 'preprocessor_config.json (the Qwen2-VL image processor settings)'),
+    plan.vision,
+    processorFile,
+  );
   const prompt = dimpleImagePrompt(plan, join(from, 'tokenizer.json'), lm.vocabSize);
   const prefix = prefixOf(checkpoint, ['patch_embed.proj.weight'], 'the Qwen2.5-VL vision tower');
-  if (prefix === '') throw new UnmaskError('invalid_bundle', `${checkpoint.dir}: the vision tower's tensors must sit under a name prefix (Dimple: "visual.")`, 'patch_embed.proj.weight');
+  if (prefix === '')
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${checkpoint.dir}: the vision tower's tensors must sit under a name prefix (Dimple: "visual.")`,
+      'patch_embed.proj.weight',
+    );
   const encoder = buildQwen2VlVisionGraph(plan.vision, checkpoint, { prefix, weights });
   const projectorLayout = dimpleProjector(plan.vision.out_hidden_size, lm.hiddenSize, plan.projectorActivation);
   const projector = buildMlpProjectorGraph(projectorLayout, checkpoint, weights);
   // Nothing else may sit under img_projector. (its prefix is left out of the LM's check).
-  checkTensorShapes(`${checkpoint.dir} (Dimple projector)`, mlpProjectorShapes(projectorLayout), checkpoint, (name) => name.startsWith('img_projector.'));
+  checkTensorShapes(`${checkpoint.dir} (Dimple projector)`, mlpProjectorShapes(projectorLayout), checkpoint, (name) =>
+    name.startsWith('img_projector.'),
+  );
   return {
     ignore: [prefix, 'img_projector.'],
     graphs: ['vision.onnx', 'projector.onnx'],
@@ -155,7 +272,13 @@ function dimpleTowers(plan: DimplePlan, from: string, checkpoint: CheckpointTens
       wrapTemplate(bundle, { image: prompt.text });
       return attachVision(
         bundle,
-        { encoder, projector, placeholder: prompt.placeholder, tokensPerImage: { kind: 'grid', merge_size: plan.vision.spatial_merge_size }, processor },
+        {
+          encoder,
+          projector,
+          placeholder: prompt.placeholder,
+          tokensPerImage: { kind: 'grid', merge_size: plan.vision.spatial_merge_size },
+          processor,
+        },
         { onInitializer: progress('vision') },
       );
     },
@@ -167,11 +290,17 @@ function wrapTemplate(bundle: string, text: { image?: string; audio?: string } =
   writeFileSync(file, mediaChatTemplate(readFileSync(file, 'utf8'), text));
 }
 
-export function convertModel(input: ConvertOptions, onProgress?: (progress: ConvertProgress) => void): ModelConvertResult {
+export function convertModel(
+  input: ConvertOptions,
+  onProgress?: (progress: ConvertProgress) => void,
+): ModelConvertResult {
   const options = convertOptionsSchema.safeParse(input);
   const from = resolve(input.from ?? '');
   const configFile = join(from, 'config.json');
-  const plan = options.success && existsSync(configFile) ? multimodalPlan(readJsonObject(configFile, 'config.json'), configFile) : undefined;
+  const plan =
+    options.success && existsSync(configFile)
+      ? multimodalPlan(readJsonObject(configFile, 'config.json'), configFile)
+      : undefined;
   if (!plan) return { ...convertCheckpoint(input, onProgress), family: 'lm', towerGraphs: [], notes: [] };
 
   const weights = options.data!.weights;
@@ -179,13 +308,24 @@ export function convertModel(input: ConvertOptions, onProgress?: (progress: Conv
   const lm = lmWithPrefix(plan.lm, checkpoint);
   // Building the tower graphs checks all their tensors; nothing is written yet.
   const towers =
-    plan.kind === 'llada-v' ? lladaVTowers(plan, from, checkpoint, lm, weights) : plan.kind === 'dimple' ? dimpleTowers(plan, from, checkpoint, lm, weights) : diffaTowers(plan, from, checkpoint, lm, weights);
+    plan.kind === 'llada-v'
+      ? lladaVTowers(plan, from, checkpoint, lm, weights)
+      : plan.kind === 'dimple'
+        ? dimpleTowers(plan, from, checkpoint, lm, weights)
+        : diffaTowers(plan, from, checkpoint, lm, weights);
   const to = resolve(input.to);
   const existed = existsSync(to);
-  const result = convertCheckpoint({ ...input, ignoreTensorPrefixes: [...(input.ignoreTensorPrefixes ?? []), ...towers.ignore] }, onProgress, lm);
+  const result = convertCheckpoint(
+    { ...input, ignoreTensorPrefixes: [...(input.ignoreTensorPrefixes ?? []), ...towers.ignore] },
+    onProgress,
+    lm,
+  );
   let manifest: Manifest;
   try {
-    manifest = towers.attach(result.dir, (graph) => (tensor, done, total) => onProgress?.({ graph, tensor, done, total }));
+    manifest = towers.attach(
+      result.dir,
+      (graph) => (tensor, done, total) => onProgress?.({ graph, tensor, done, total }),
+    );
   } catch (error) {
     if (!existed) rmSync(to, { recursive: true, force: true });
     else for (const file of readdirSync(to)) rmSync(join(to, file), { recursive: true, force: true });

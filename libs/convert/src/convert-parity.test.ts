@@ -4,8 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Bundle, loadBundle } from '@unmask/core';
-import { LLAMA_CHECKPOINT, LLAMA_FIXTURE, lladaConfig, makeCheckpoint, type StoredTensor, toLladaName } from '../test-support/checkpoint-fixtures.js';
-import { checkParity, forwardLogits, QWEN2_FIXTURE, referenceOf, relativeError, VOCAB } from '../test-support/lm-parity.js';
+import {
+  LLAMA_CHECKPOINT,
+  LLAMA_FIXTURE,
+  lladaConfig,
+  makeCheckpoint,
+  type StoredTensor,
+  toLladaName,
+} from '../test-support/checkpoint-fixtures.js';
+import {
+  checkParity,
+  forwardLogits,
+  QWEN2_FIXTURE,
+  referenceOf,
+  relativeError,
+  VOCAB,
+} from '../test-support/lm-parity.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
 
 describe('unmask convert on the bidirectional Llama and Qwen2 fixtures (parity with transformers)', () => {
@@ -32,14 +46,31 @@ describe('unmask convert on the bidirectional Llama and Qwen2 fixtures (parity w
     });
 
     it('gives a bundle loadBundle accepts, with sizes from config.json and special tokens from the tokenizer files', () => {
-      assert.deepEqual(bundle.manifest.sizes, { vocab_size: 512, hidden_size: 64, num_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, max_positions: 256 });
+      assert.deepEqual(bundle.manifest.sizes, {
+        vocab_size: 512,
+        hidden_size: 64,
+        num_layers: 2,
+        num_attention_heads: 4,
+        num_key_value_heads: 2,
+        head_dim: 16,
+        max_positions: 256,
+      });
       assert.equal(bundle.manifest.lm.shifted_logits, false);
       assert.deepEqual(bundle.specialTokens.mask, { id: 3, token: '<|mdm_mask|>' });
       assert.deepEqual(bundle.specialTokens.eos, { id: 2, token: '<|endoftext|>' });
-      assert.deepEqual(bundle.specialTokens.pad, { id: 2, token: '<|endoftext|>' }, 'no pad token anywhere: the EOS token pads');
+      assert.deepEqual(
+        bundle.specialTokens.pad,
+        { id: 2, token: '<|endoftext|>' },
+        'no pad token anywhere: the EOS token pads',
+      );
       assert.deepEqual(bundle.specialTokens.bos, { id: 1, token: '<|startoftext|>' });
-      const prompt = bundle.chatTemplate.render([{ role: 'user', content: 'hello' }], { variables: { bos_token: '<|startoftext|>' } });
-      assert.equal(prompt, '<|startoftext|><|start_header_id|>user<|end_header_id|> hello<|eot_id|><|start_header_id|>assistant<|end_header_id|> ');
+      const prompt = bundle.chatTemplate.render([{ role: 'user', content: 'hello' }], {
+        variables: { bos_token: '<|startoftext|>' },
+      });
+      assert.equal(
+        prompt,
+        '<|startoftext|><|start_header_id|>user<|end_header_id|> hello<|eot_id|><|start_header_id|>assistant<|end_header_id|> ',
+      );
     });
 
     it('computes transformers’ bidirectional logits within 1e-3 relative, with and without key padding', async (t) => {
@@ -51,10 +82,14 @@ describe('unmask convert on the bidirectional Llama and Qwen2 fixtures (parity w
       const ids = inputIds.slice(0, seq);
       const positions = Array.from({ length: seq }, (_, i) => i);
       const split = 12;
-      const [full] = await bundle.model.forward([{ inputIds: ids, positionIds: positions, logitsIndices: positions, keep: [[0, split]] }]);
+      const [full] = await bundle.model.forward([
+        { inputIds: ids, positionIds: positions, logitsIndices: positions, keep: [[0, split]] },
+      ]);
       assert.equal(full!.cache!.length, split);
       const tail = positions.slice(split);
-      const [cached] = await bundle.model.forward([{ inputIds: ids.slice(split), positionIds: tail, logitsIndices: tail.map((_, i) => i), past: full!.cache! }]);
+      const [cached] = await bundle.model.forward([
+        { inputIds: ids.slice(split), positionIds: tail, logitsIndices: tail.map((_, i) => i), past: full!.cache! },
+      ]);
       full!.cache!.release();
       const { relative } = relativeError(cached!.logits, full!.logits.subarray(split * VOCAB));
       assert.ok(relative < 1e-5, `relative error ${relative}`);
@@ -114,10 +149,14 @@ describe('unmask convert on the bidirectional Llama and Qwen2 fixtures (parity w
 
   describe('tied embeddings', () => {
     it('use the embedding matrix as the LM head: same logits as an untied copy whose head equals the embedding', async () => {
-      const copyHead = (tensors: Map<string, StoredTensor>) => new Map(tensors).set('lm_head.weight', tensors.get('model.embed_tokens.weight')!);
+      const copyHead = (tensors: Map<string, StoredTensor>) =>
+        new Map(tensors).set('lm_head.weight', tensors.get('model.embed_tokens.weight')!);
       const untied = makeCheckpoint({ tensors: copyHead });
       const config = JSON.parse(readFileSync(join(LLAMA_CHECKPOINT, 'config.json'), 'utf8'));
-      const tied = makeCheckpoint({ config: { ...config, tie_word_embeddings: true }, tensors: (t) => new Map([...t].filter(([name]) => name !== 'lm_head.weight')) });
+      const tied = makeCheckpoint({
+        config: { ...config, tie_word_embeddings: true },
+        tensors: (t) => new Map([...t].filter(([name]) => name !== 'lm_head.weight')),
+      });
       checkpoints.push(untied, tied);
       convertCheckpoint({ from: untied, to: join(work, 'untied') });
       convertCheckpoint({ from: tied, to: join(work, 'tied') });

@@ -28,10 +28,19 @@ const LN_EPS = 1e-5;
 
 export function checkDiffaAdapterTensors(layout: DiffaAdapterLayout, checkpoint: CheckpointTensors): void {
   const where = `${checkpoint.dir} (DIFFA adapters, tensors under "${layout.semantic}" and "${layout.acoustic}")`;
-  checkTensorShapes(where, diffaAdapterShapes(layout), checkpoint, (name) => name.startsWith(layout.semantic) || name.startsWith(layout.acoustic));
+  checkTensorShapes(
+    where,
+    diffaAdapterShapes(layout),
+    checkpoint,
+    (name) => name.startsWith(layout.semantic) || name.startsWith(layout.acoustic),
+  );
 }
 
-export function buildDiffaAdapterGraph(layout: DiffaAdapterLayout, checkpoint: CheckpointTensors, weights: WeightFormat = 'fp32'): OnnxGraphBuilder {
+export function buildDiffaAdapterGraph(
+  layout: DiffaAdapterLayout,
+  checkpoint: CheckpointTensors,
+  weights: WeightFormat = 'fp32',
+): OnnxGraphBuilder {
   checkDiffaAdapterTensors(layout, checkpoint);
   const { encoderWidth: d, encoderHeads: heads, lmWidth, promptSize: P, downsample: ds } = layout;
   const g = new OnnxGraphBuilder('diffa_adapter');
@@ -48,29 +57,55 @@ export function buildDiffaAdapterGraph(layout: DiffaAdapterLayout, checkpoint: C
   const headDim = d / heads;
   let causal: string | undefined;
   if (layout.causalQueries) {
-    causal = g.floats('causal_bias', Float32Array.from({ length: P * P }, (_, i) => (i % P > Math.floor(i / P) ? LOWEST_FLOAT32 : 0)), [P, P]);
+    causal = g.floats(
+      'causal_bias',
+      Float32Array.from({ length: P * P }, (_, i) => (i % P > Math.floor(i / P) ? LOWEST_FLOAT32 : 0)),
+      [P, P],
+    );
   }
   const attend = (x: string, source: string, part: string, bias?: string) => {
     const p = `${a}qformer.layer.${part}`;
-    const context = ops.selfAttention(ops.linear(x, ...pair(`${p}.self.query`)), ops.linear(source, ...pair(`${p}.self.key`)), ops.linear(source, ...pair(`${p}.self.value`)), {
-      batchTokens,
-      heads,
-      headDim,
-      ...(bias ? { bias } : {}),
-    });
-    return ops.layerNorm(g.op('Add', [ops.linear(context, ...pair(`${p}.output.dense`)), x]), ...pair(`${p}.output.LayerNorm`), BERT_LN_EPS);
+    const context = ops.selfAttention(
+      ops.linear(x, ...pair(`${p}.self.query`)),
+      ops.linear(source, ...pair(`${p}.self.key`)),
+      ops.linear(source, ...pair(`${p}.self.value`)),
+      {
+        batchTokens,
+        heads,
+        headDim,
+        ...(bias ? { bias } : {}),
+      },
+    );
+    return ops.layerNorm(
+      g.op('Add', [ops.linear(context, ...pair(`${p}.output.dense`)), x]),
+      ...pair(`${p}.output.LayerNorm`),
+      BERT_LN_EPS,
+    );
   };
   const states = g.op('Reshape', [g.op('Concat', taps, { axis: 0 }), ops.ints([-1, d])]);
-  let x = g.op('Reshape', [g.op('Concat', layout.taps.map((_, j) => ops.weight(`${a}layer_prompts.${j}`)), { axis: 0 }), ops.ints([-1, d])]);
+  let x = g.op('Reshape', [
+    g.op(
+      'Concat',
+      layout.taps.map((_, j) => ops.weight(`${a}layer_prompts.${j}`)),
+      { axis: 0 },
+    ),
+    ops.ints([-1, d]),
+  ]);
   for (let i = 0; i < layout.qformerLayers; i++) {
     x = attend(x, x, `${i}.attention`, causal);
     x = attend(x, states, `${i}.crossattention`);
     const p = `${a}qformer.layer.${i}`;
-    const ffn = ops.linear(ops.gelu(ops.linear(x, ...pair(`${p}.intermediate.dense`)), 'erf'), ...pair(`${p}.output.dense`));
+    const ffn = ops.linear(
+      ops.gelu(ops.linear(x, ...pair(`${p}.intermediate.dense`)), 'erf'),
+      ...pair(`${p}.output.dense`),
+    );
     x = ops.layerNorm(g.op('Add', [ffn, x]), ...pair(`${p}.output.LayerNorm`), BERT_LN_EPS);
   }
   const stacked = g.op('Reshape', [x, ops.ints([nTaps, P, d])]);
-  const mix = g.op('Unsqueeze', [g.op('Transpose', [g.op('Softmax', [ops.weight(`${a}layer_weights`)], { axis: -1 })], { perm: [1, 0] }), ops.ints([2])]);
+  const mix = g.op('Unsqueeze', [
+    g.op('Transpose', [g.op('Softmax', [ops.weight(`${a}layer_weights`)], { axis: -1 })], { perm: [1, 0] }),
+    ops.ints([2]),
+  ]);
   const mixed = g.op('ReduceSum', [g.op('Mul', [stacked, mix]), ops.ints([0])], { keepdims: 0 });
   const acoustic = ops.linear(ops.layerNorm(mixed, ...pair(`${a}proj.0`), LN_EPS), ...pair(`${a}proj.1`));
 
@@ -79,13 +114,27 @@ export function buildDiffaAdapterGraph(layout: DiffaAdapterLayout, checkpoint: C
   const length = g.op('Add', [g.op('Div', [g.op('Sub', [frames, ops.ints([1])]), ops.ints([2])]), ops.ints([1])]);
   const usable = g.op('Sub', [length, g.op('Mod', [length, ops.ints([ds])])]);
   const cut = g.op('Slice', [last, ops.ints([0]), usable, ops.ints([1])]);
-  const conv = (x: string, name: string, stride: number) => g.op('Conv', [x, ...pair(name).map((n) => ops.weight(n))], { kernel_shape: [3], pads: [1, 1], strides: [stride] });
-  const convolved = conv(ops.gelu(conv(g.op('Transpose', [cut], { perm: [0, 2, 1] }), `${s}conv.0`, 1), 'erf'), `${s}conv.2`, ds);
+  const conv = (x: string, name: string, stride: number) =>
+    g.op('Conv', [x, ...pair(name).map((n) => ops.weight(n))], { kernel_shape: [3], pads: [1, 1], strides: [stride] });
+  const convolved = conv(
+    ops.gelu(conv(g.op('Transpose', [cut], { perm: [0, 2, 1] }), `${s}conv.0`, 1), 'erf'),
+    `${s}conv.2`,
+    ds,
+  );
   const rows = g.op('Reshape', [g.op('Transpose', [convolved], { perm: [0, 2, 1] }), ops.ints([-1, d * ds])]);
   const hidden = g.op('Relu', [ops.linear(rows, ...pair(`${s}linear_connector.0`))]);
-  const semantic = ops.layerNorm(g.op('Relu', [ops.linear(hidden, ...pair(`${s}linear_connector.2`))]), ...pair(`${s}layernorm`), LN_EPS);
+  const semantic = ops.layerNorm(
+    g.op('Relu', [ops.linear(hidden, ...pair(`${s}linear_connector.2`))]),
+    ...pair(`${s}layernorm`),
+    LN_EPS,
+  );
 
-  const embeds = g.op('Unsqueeze', [g.op('Concat', [acoustic, semantic], { axis: 0 }), ops.ints([0])], {}, 'audio_embeds');
+  const embeds = g.op(
+    'Unsqueeze',
+    [g.op('Concat', [acoustic, semantic], { axis: 0 }), ops.ints([0])],
+    {},
+    'audio_embeds',
+  );
   g.output(embeds, 'FLOAT', [1, 'tokens', lmWidth]);
   return g;
 }

@@ -23,7 +23,11 @@ export const diffaConfigSchema = z.looseObject({
   whisper_config: z.looseObject({ d_model: count, encoder_attention_heads: count, encoder_layers: count }),
   llm_config: z.looseObject({ d_model: count }),
   prompt_size: count.default(64),
-  whisper_model_id: z.enum(Object.keys(DIFFA_TAPS) as [string, ...string[]], { error: `DIFFA knows the tapped layers of ${Object.keys(DIFFA_TAPS).join(', ')}` }).default('openai/whisper-small'),
+  whisper_model_id: z
+    .enum(Object.keys(DIFFA_TAPS) as [string, ...string[]], {
+      error: `DIFFA knows the tapped layers of ${Object.keys(DIFFA_TAPS).join(', ')}`,
+    })
+    .default('openai/whisper-small'),
 });
 
 export interface DiffaAdapterLayout {
@@ -52,7 +56,9 @@ export function diffaAdapterLayout(raw: unknown, source = 'config.json'): DiffaA
   const taps = DIFFA_TAPS[config.whisper_model_id]!;
   const { d_model, encoder_attention_heads, encoder_layers } = config.whisper_config;
   if (taps.some((k) => k > encoder_layers)) {
-    throw new RangeError(`${source}: whisper_model_id ${config.whisper_model_id} taps hidden states ${taps.join(', ')}, but whisper_config.encoder_layers is ${encoder_layers}`);
+    throw new RangeError(
+      `${source}: whisper_model_id ${config.whisper_model_id} taps hidden states ${taps.join(', ')}, but whisper_config.encoder_layers is ${encoder_layers}`,
+    );
   }
   return {
     semantic: 'semantic_connector.',
@@ -70,7 +76,15 @@ export function diffaAdapterLayout(raw: unknown, source = 'config.json'): DiffaA
 
 /** Every adapter tensor with its shape as stored. */
 export function diffaAdapterShapes(layout: DiffaAdapterLayout): Map<string, readonly number[]> {
-  const { semantic: s, acoustic: a, encoderWidth: d, lmWidth: o, promptSize: P, downsample: ds, qformerIntermediate: f } = layout;
+  const {
+    semantic: s,
+    acoustic: a,
+    encoderWidth: d,
+    lmWidth: o,
+    promptSize: P,
+    downsample: ds,
+    qformerIntermediate: f,
+  } = layout;
   const shapes = new Map<string, readonly number[]>();
   const linear = (name: string, out: number, input: number) => {
     shapes.set(`${name}.weight`, [out, input]);

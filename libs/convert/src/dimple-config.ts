@@ -40,11 +40,19 @@ export interface DimplePlan {
 const id = z.number().int().nonnegative().optional();
 const sections = z.array(z.number().int().nonnegative());
 
-const ropeFields = z.looseObject({ type: z.string().optional(), rope_type: z.string().optional(), mrope_section: sections.optional() });
+const ropeFields = z.looseObject({
+  type: z.string().optional(),
+  rope_type: z.string().optional(),
+  mrope_section: sections.optional(),
+});
 
 const dimpleSchema = z.looseObject({
-  vision_config: z.record(z.string(), z.unknown(), { error: 'must be the Qwen2.5-VL vision tower\'s config (an object)' }),
-  hidden_act: z.enum(['silu', 'gelu', 'gelu_pytorch_tanh'], { error: 'the projector implements silu, gelu and gelu_pytorch_tanh' }).default('silu'),
+  vision_config: z.record(z.string(), z.unknown(), {
+    error: "must be the Qwen2.5-VL vision tower's config (an object)",
+  }),
+  hidden_act: z
+    .enum(['silu', 'gelu', 'gelu_pytorch_tanh'], { error: 'the projector implements silu, gelu and gelu_pytorch_tanh' })
+    .default('silu'),
   mrope_section: sections.optional(),
   rope_scaling: ropeFields.nullish(),
   rope_parameters: ropeFields.nullish(),
@@ -69,13 +77,19 @@ export function dimplePlan(config: Record<string, unknown>, file = 'config.json'
   for (const field of ['rope_scaling', 'rope_parameters'] as const) {
     const ropeType = c[field]?.rope_type ?? c[field]?.type;
     if (ropeType !== undefined && ropeType !== 'mrope' && ropeType !== 'default') {
-      fail(file, `${field}.type`, `is "${ropeType}"; Dimple's LM is built with the plain multimodal rotary ("mrope" / "default")`);
+      fail(
+        file,
+        `${field}.type`,
+        `is "${ropeType}"; Dimple's LM is built with the plain multimodal rotary ("mrope" / "default")`,
+      );
     }
   }
   // The LM fields are Qwen2's at the top level; rope_scaling only carries the M-RoPE sections,
   // and a rope_parameters of type "mrope" is otherwise the default rotary (its θ is kept).
   const { rope_scaling: _ropeScaling, rope_parameters: ropeParameters, ...lmFields } = config;
-  const lmConfig = c.rope_parameters ? { ...lmFields, rope_parameters: { ...(ropeParameters as object), rope_type: 'default' } } : lmFields;
+  const lmConfig = c.rope_parameters
+    ? { ...lmFields, rope_parameters: { ...(ropeParameters as object), rope_type: 'default' } }
+    : lmFields;
   const lm = architectureFromConfig({ ...lmConfig, model_type: 'qwen2' }, `${file} (Dimple's language model)`);
   const notes: string[] = [];
   const [given, field] = c.rope_scaling?.mrope_section
@@ -83,12 +97,15 @@ export function dimplePlan(config: Record<string, unknown>, file = 'config.json'
     : c.rope_parameters?.mrope_section
       ? [c.rope_parameters.mrope_section, 'rope_parameters.mrope_section']
       : [c.mrope_section, 'mrope_section'];
-  if (given === undefined) notes.push(`config.json names no mrope_section: DimpleConfig's default ${JSON.stringify(DIMPLE_DEFAULT_MROPE_SECTION)} is used`);
+  if (given === undefined)
+    notes.push(
+      `config.json names no mrope_section: DimpleConfig's default ${JSON.stringify(DIMPLE_DEFAULT_MROPE_SECTION)} is used`,
+    );
   const mropeSections = checkMropeSections(given ?? DIMPLE_DEFAULT_MROPE_SECTION, lm.headDim, `${file}: ${field}`);
   const vision = parseQwen2VlVisionConfig(c.vision_config, `${file}: vision_config`);
   return {
     kind: 'dimple',
-    lm: { ...lm, modelType: typeof config['model_type'] === 'string' ? config['model_type'] : 'Dimple', mropeSections },
+    lm: { ...lm, modelType: typeof config.model_type === 'string' ? config.model_type : 'Dimple', mropeSections },
     vision,
     projectorActivation: c.hidden_act,
     ...(c.image_token_id === undefined ? {} : { imageTokenId: c.image_token_id }),

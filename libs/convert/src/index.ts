@@ -1,26 +1,117 @@
-export { convertCheckpoint, convertOptionsSchema, WEIGHT_FORMATS, SUPPORTED_WEIGHT_FORMATS, type ConvertOptions, type ConvertProgress, type ConvertResult, type WeightFormat } from './convert-checkpoint.js';
-export { readArchitecture, architectureFromConfig, type LmArchitecture, type TensorLayout } from './checkpoint-config.js';
+export {
+  convertCheckpoint,
+  convertOptionsSchema,
+  WEIGHT_FORMATS,
+  SUPPORTED_WEIGHT_FORMATS,
+  type ConvertOptions,
+  type ConvertProgress,
+  type ConvertResult,
+  type WeightFormat,
+} from './convert-checkpoint.js';
+export {
+  readArchitecture,
+  architectureFromConfig,
+  type LmArchitecture,
+  type TensorLayout,
+} from './checkpoint-config.js';
 export { CheckpointTensors, type CheckpointTensor } from './checkpoint-tensors.js';
-export { tensorNames, expectedShapes, checkTensors, type LmTensorNames, type LayerTensorNames } from './tensor-layout.js';
+export {
+  tensorNames,
+  expectedShapes,
+  checkTensors,
+  type LmTensorNames,
+  type LayerTensorNames,
+} from './tensor-layout.js';
 export { buildEmbedGraph, buildLmGraph } from './lm-graph.js';
 export { contribLayers, DEFAULT_LM_OPS, LM_OPS, type LmOps, type ContribLayerInputs } from './lm-contrib-layers.js';
-export { OnnxGraphBuilder, memorySource, DEFAULT_EXTERNAL_DATA_THRESHOLD, type InitializerSource, type WriteGraphOptions, type WrittenGraph } from './onnx-graph-builder.js';
+export {
+  OnnxGraphBuilder,
+  memorySource,
+  DEFAULT_EXTERNAL_DATA_THRESHOLD,
+  type InitializerSource,
+  type WriteGraphOptions,
+  type WrittenGraph,
+} from './onnx-graph-builder.js';
 export { readBundleMetadata, makeManifest, PLAIN_CHAT_TEMPLATE, type BundleMetadata } from './bundle-metadata.js';
 export { checkTensorShapes } from './tensor-layout.js';
 export { TowerOps, parseTowerConfig } from './tower-layers.js';
-export { buildWhisperEncoderGraph, checkWhisperEncoderTensors, WHISPER_SMALL_ENCODER, parseWhisperEncoderConfig, whisperEncoderConfigSchema, whisperEncoderShapes, type WhisperEncoderConfig, type WhisperEncoderOptions } from './whisper-encoder-graph.js';
-export { buildSiglipGraph, checkSiglipTensors, LLADA_V_SIGLIP, SIGLIP_SO400M_PATCH14_384, parseSiglipVisionConfig, siglipShapes, siglipVisionConfigSchema, type SiglipOptions, type SiglipVisionConfig } from './siglip-graph.js';
-export { buildQwen2VlVisionGraph, checkQwen2VlVisionTensors, QWEN25_VL_7B_VISION, parseQwen2VlVisionConfig, qwen2VlVisionConfigSchema, qwen2VlVisionShapes, type Qwen2VlVisionConfig, type Qwen2VlVisionOptions } from './qwen2-vl-vision-graph.js';
-export { buildMlpProjectorGraph, checkMlpProjectorTensors, dimpleProjector, lladaVProjector, mlpProjectorShapes, type MlpProjectorLayout, type ProjectorActivation } from './projector-graph.js';
+export {
+  buildWhisperEncoderGraph,
+  checkWhisperEncoderTensors,
+  WHISPER_SMALL_ENCODER,
+  parseWhisperEncoderConfig,
+  whisperEncoderConfigSchema,
+  whisperEncoderShapes,
+  type WhisperEncoderConfig,
+  type WhisperEncoderOptions,
+} from './whisper-encoder-graph.js';
+export {
+  buildSiglipGraph,
+  checkSiglipTensors,
+  LLADA_V_SIGLIP,
+  SIGLIP_SO400M_PATCH14_384,
+  parseSiglipVisionConfig,
+  siglipShapes,
+  siglipVisionConfigSchema,
+  type SiglipOptions,
+  type SiglipVisionConfig,
+} from './siglip-graph.js';
+export {
+  buildQwen2VlVisionGraph,
+  checkQwen2VlVisionTensors,
+  QWEN25_VL_7B_VISION,
+  parseQwen2VlVisionConfig,
+  qwen2VlVisionConfigSchema,
+  qwen2VlVisionShapes,
+  type Qwen2VlVisionConfig,
+  type Qwen2VlVisionOptions,
+} from './qwen2-vl-vision-graph.js';
+export {
+  buildMlpProjectorGraph,
+  checkMlpProjectorTensors,
+  dimpleProjector,
+  lladaVProjector,
+  mlpProjectorShapes,
+  type MlpProjectorLayout,
+  type ProjectorActivation,
+} from './projector-graph.js';
 export { buildDiffaAdapterGraph, checkDiffaAdapterTensors } from './diffa-adapter-graph.js';
-export { DIFFA_TAPS, diffaAdapterLayout, diffaAdapterShapes, diffaConfigSchema, type DiffaAdapterLayout } from './diffa-adapter-layout.js';
+export {
+  DIFFA_TAPS,
+  diffaAdapterLayout,
+  diffaAdapterShapes,
+  diffaConfigSchema,
+  type DiffaAdapterLayout,
+} from './diffa-adapter-layout.js';
 export { attachAudio, attachVision, type AudioAttachment, type VisionAttachment } from './tower-bundle.js';
 export { weightWriter, type WeightWriter, type LinearOptions } from './weight-writer.js';
-export { convertModel, IMAGE_PLACEHOLDER, AUDIO_PLACEHOLDER, MEDIA_TEXT, type ModelConvertResult } from './convert-model.js';
-export { multimodalKind, multimodalPlan, lladaVPlan, diffaPlan, type MultimodalKind, type MultimodalPlan, type LladaVPlan, type DiffaPlan } from './multimodal-config.js';
+export {
+  convertModel,
+  IMAGE_PLACEHOLDER,
+  AUDIO_PLACEHOLDER,
+  MEDIA_TEXT,
+  type ModelConvertResult,
+} from './convert-model.js';
+export {
+  multimodalKind,
+  multimodalPlan,
+  lladaVPlan,
+  diffaPlan,
+  type MultimodalKind,
+  type MultimodalPlan,
+  type LladaVPlan,
+  type DiffaPlan,
+} from './multimodal-config.js';
 export { ensurePlaceholderToken, mediaChatTemplate, type MediaText } from './media-placeholders.js';
 export { PICKLE_FILES, TORCH_FILE, TORCH_INDEX_FILE } from './checkpoint-tensors.js';
 export { readTorchCheckpoint } from './torch-checkpoint.js';
 export { dimplePlan, DIMPLE_DEFAULT_MROPE_SECTION, type DimplePlan } from './dimple-config.js';
-export { dimpleImagePrompt, dimpleProcessorConfig, DIMPLE_IMAGE_PAD, DIMPLE_VISION_START, DIMPLE_VISION_END, type DimpleImagePrompt } from './dimple-prompt.js';
+export {
+  dimpleImagePrompt,
+  dimpleProcessorConfig,
+  DIMPLE_IMAGE_PAD,
+  DIMPLE_VISION_START,
+  DIMPLE_VISION_END,
+  type DimpleImagePrompt,
+} from './dimple-prompt.js';
 export { checkMropeSections, mropeAngles, mropeComponentOf, type MropeSections } from './mrope-rotary.js';

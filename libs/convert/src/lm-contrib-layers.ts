@@ -61,7 +61,8 @@ export function contribLayers(g: OnnxGraphBuilder, arch: LmArchitecture, inputs:
 
   const batchSeq = g.op('Shape', [embeds], { start: 0, end: 2 });
   const seq = g.op('Shape', [embeds], { start: 1, end: 2 });
-  const flat = (name: string, dims: number[]) => g.op('Concat', [batchSeq, g.int64s(`contrib_${name}`, dims)], { axis: 0 });
+  const flat = (name: string, dims: number[]) =>
+    g.op('Concat', [batchSeq, g.int64s(`contrib_${name}`, dims)], { axis: 0 });
   const qRows = flat('q_rows', [numHeads * D]);
   const kvRows = flat('kv_rows', [K * D]);
   const kvHeads = flat('kv_heads', [K, D]);
@@ -75,11 +76,15 @@ export function contribLayers(g: OnnxGraphBuilder, arch: LmArchitecture, inputs:
     const invFreq = Float32Array.from({ length: D / 2 }, (_, j) => 1 / arch.ropeTheta ** ((2 * j) / D));
     const count = g.op('Add', [g.op('ReduceMax', [positionIds], { keepdims: 0 }), g.int64s('contrib_one', [1], [])]);
     const table = g.op('Range', [g.int64s('contrib_zero', [0], []), count, g.int64s('contrib_step', [1], [])]);
-    const angles = g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [table], { to: 1 }), g.int64s('contrib_axis_one', [1])]), g.floats('contrib_inv_freq', invFreq)]);
+    const angles = g.op('Mul', [
+      g.op('Unsqueeze', [g.op('Cast', [table], { to: 1 }), g.int64s('contrib_axis_one', [1])]),
+      g.floats('contrib_inv_freq', invFreq),
+    ]);
     caches = [g.op('Cos', [angles]), g.op('Sin', [angles])];
     return caches;
   };
-  const toHeads = (x2d: string, shape: string) => g.op('Transpose', [g.op('Reshape', [x2d, shape])], { perm: [0, 2, 1, 3] });
+  const toHeads = (x2d: string, shape: string) =>
+    g.op('Transpose', [g.op('Reshape', [x2d, shape])], { perm: [0, 2, 1, 3] });
   /** [batch · seq, n · D] → rotated [batch, seq, n · D]. */
   const rotary = (x2d: string, heads: number, rows: string, headsShape: string) => {
     if (inputs.rotate) {
@@ -87,22 +92,42 @@ export function contribLayers(g: OnnxGraphBuilder, arch: LmArchitecture, inputs:
       return g.op('Reshape', [g.op('Transpose', [rotated], { perm: [0, 2, 1, 3] }), rows]);
     }
     const [cos, sin] = rotaryCaches();
-    return g.domainOp(MS, 1, 'RotaryEmbedding', [g.op('Reshape', [x2d, rows]), positionIds, cos, sin], { interleaved: 0, num_heads: heads });
+    return g.domainOp(MS, 1, 'RotaryEmbedding', [g.op('Reshape', [x2d, rows]), positionIds, cos, sin], {
+      interleaved: 0,
+      num_heads: heads,
+    });
   };
 
   // Key padding as an additive bias [batch, 1, seq, total].
   const masked = g.op('Equal', [attentionMask, g.int64s('contrib_zero_mask', [0], [])]);
-  const keyBias = g.op('Where', [masked, g.floats('contrib_lowest', [LOWEST_FLOAT32], []), g.floats('contrib_zero_bias', [0], [])]);
-  const biasShape = g.op('Concat', [g.int64s('contrib_bias_lead', [1, 1]), seq, g.int64s('contrib_bias_tail', [1])], { axis: 0 });
-  const attentionBias = g.op('Expand', [g.op('Unsqueeze', [keyBias, g.int64s('contrib_bias_axes', [1, 2])]), biasShape]);
+  const keyBias = g.op('Where', [
+    masked,
+    g.floats('contrib_lowest', [LOWEST_FLOAT32], []),
+    g.floats('contrib_zero_bias', [0], []),
+  ]);
+  const biasShape = g.op('Concat', [g.int64s('contrib_bias_lead', [1, 1]), seq, g.int64s('contrib_bias_tail', [1])], {
+    axis: 0,
+  });
+  const attentionBias = g.op('Expand', [
+    g.op('Unsqueeze', [keyBias, g.int64s('contrib_bias_axes', [1, 2])]),
+    biasShape,
+  ]);
   const repeat = g.int64s('contrib_repeat', [1, 1, rep, 1, 1]);
   const allHeads = g.int64s('contrib_all_heads', [0, numHeads, -1, D]);
   const axisGroup = g.int64s('contrib_axis_group', [2]);
   /** [batch, K, total, D] → [batch, heads, total, D], each key/value head repeated for its query heads. */
-  const perQueryHead = (x: string) => (rep === 1 ? x : g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [x, axisGroup]), repeat]), allHeads]));
+  const perQueryHead = (x: string) =>
+    rep === 1 ? x : g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [x, axisGroup]), repeat]), allHeads]);
 
   const skipNorm = (x: string, skip: string, weightName: string) => {
-    const [normed, , , sum] = g.domainNode(MS, 1, 'SkipSimplifiedLayerNormalization', [x, skip, weight(weightName)], { epsilon }, [true, false, false, true]);
+    const [normed, , , sum] = g.domainNode(
+      MS,
+      1,
+      'SkipSimplifiedLayerNormalization',
+      [x, skip, weight(weightName)],
+      { epsilon },
+      [true, false, false, true],
+    );
     return { normed: normed!, sum: sum! };
   };
 
@@ -123,7 +148,13 @@ export function contribLayers(g: OnnxGraphBuilder, arch: LmArchitecture, inputs:
     const values = g.op('Concat', [`past_key_values.${i}.value`, vHeads], { axis: 2 }, `present.${i}.value`);
     g.output(keys, 'FLOAT', ['batch', K, 'total', D]);
     g.output(values, 'FLOAT', ['batch', K, 'total', D]);
-    const context = g.domainOp(MS, 1, 'MultiHeadAttention', [q, perQueryHead(keys), perQueryHead(values), '', '', attentionBias], { num_heads: numHeads });
+    const context = g.domainOp(
+      MS,
+      1,
+      'MultiHeadAttention',
+      [q, perQueryHead(keys), perQueryHead(values), '', '', attentionBias],
+      { num_heads: numHeads },
+    );
     const attnOut = linear(g.op('Reshape', [context, flatHeads]), layer.o);
 
     const mlp = skipNorm(hidden, attnOut, layer.ffnNorm);

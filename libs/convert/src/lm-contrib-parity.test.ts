@@ -4,19 +4,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Bundle, loadBundle, SafetensorsFile, UnmaskError } from '@unmask/core';
-import { LLAMA_CHECKPOINT, LLAMA_FIXTURE, lladaConfig, makeCheckpoint, toLladaName } from '../test-support/checkpoint-fixtures.js';
+import {
+  LLAMA_CHECKPOINT,
+  LLAMA_FIXTURE,
+  lladaConfig,
+  makeCheckpoint,
+  toLladaName,
+} from '../test-support/checkpoint-fixtures.js';
 import { DIMPLE_FIXTURE, makeDimpleCheckpoint } from '../test-support/dimple-fixture.js';
-import { checkParity, QWEN2_FIXTURE, referenceOf, type Reference, relativeError, VOCAB } from '../test-support/lm-parity.js';
+import {
+  checkParity,
+  QWEN2_FIXTURE,
+  referenceOf,
+  type Reference,
+  relativeError,
+  VOCAB,
+} from '../test-support/lm-parity.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
 import { convertModel } from './convert-model.js';
 
-const CONTRIB_OPS = ['SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'RotaryEmbedding', 'MultiHeadAttention'];
+const CONTRIB_OPS = [
+  'SimplifiedLayerNormalization',
+  'SkipSimplifiedLayerNormalization',
+  'RotaryEmbedding',
+  'MultiHeadAttention',
+];
 
 /** Whether a node of the graph file has this op type (NodeProto field 4, length-delimited: tag 0x22, length, bytes). */
-const usesOp = (graph: string, op: string) => readFileSync(graph).includes(Buffer.concat([Buffer.from([0x22, op.length]), Buffer.from(op, 'latin1')]));
+const usesOp = (graph: string, op: string) =>
+  readFileSync(graph).includes(Buffer.concat([Buffer.from([0x22, op.length]), Buffer.from(op, 'latin1')]));
 
 /** Whether the graph file has an initializer of this name (TensorProto field 8: tag 0x42, length, bytes). */
-const hasInitializer = (graph: string, name: string) => readFileSync(graph).includes(Buffer.concat([Buffer.from([0x42, name.length]), Buffer.from(name, 'latin1')]));
+const hasInitializer = (graph: string, name: string) =>
+  readFileSync(graph).includes(Buffer.concat([Buffer.from([0x42, name.length]), Buffer.from(name, 'latin1')]));
 /** Initializers only the standard layers use: their key padding bias, attention scale, head grouping and rotary tables. */
 const STANDARD_ATTENTION = ['lowest', 'axes_bias', 'attn_scale', 'shape_grouped'];
 const STANDARD_ROTARY = ['inv_freq', 'half_mid', 'axis_heads'];
@@ -25,9 +45,13 @@ const STANDARD_ROTARY = ['inv_freq', 'half_mid', 'axis_heads'];
 async function keptCacheError(bundle: Bundle, { seq, inputIds }: Reference, split: number): Promise<number> {
   const ids = inputIds.slice(0, seq);
   const positions = Array.from({ length: seq }, (_, i) => i);
-  const [full] = await bundle.model.forward([{ inputIds: ids, positionIds: positions, logitsIndices: positions, keep: [[0, split]] }]);
+  const [full] = await bundle.model.forward([
+    { inputIds: ids, positionIds: positions, logitsIndices: positions, keep: [[0, split]] },
+  ]);
   const tail = positions.slice(split);
-  const [cached] = await bundle.model.forward([{ inputIds: ids.slice(split), positionIds: tail, logitsIndices: tail.map((_, i) => i), past: full!.cache! }]);
+  const [cached] = await bundle.model.forward([
+    { inputIds: ids.slice(split), positionIds: tail, logitsIndices: tail.map((_, i) => i), past: full!.cache! },
+  ]);
   full!.cache!.release();
   return relativeError(cached!.logits, full!.logits.subarray(split * VOCAB)).relative;
 }
@@ -36,9 +60,21 @@ async function keptCacheError(bundle: Bundle, { seq, inputIds }: Reference, spli
 async function raggedCacheLogits(bundle: Bundle, { seq, inputIds }: Reference): Promise<Float32Array[]> {
   const positions = Array.from({ length: seq }, (_, i) => i);
   const rows = [5, 11].map((split) => ({ ids: inputIds.slice(0, seq), split }));
-  const kept = await bundle.model.forward(rows.map(({ ids, split }) => ({ inputIds: ids, positionIds: positions, logitsIndices: [0], keep: [[0, split]] as [number, number][] })));
+  const kept = await bundle.model.forward(
+    rows.map(({ ids, split }) => ({
+      inputIds: ids,
+      positionIds: positions,
+      logitsIndices: [0],
+      keep: [[0, split]] as [number, number][],
+    })),
+  );
   const out = await bundle.model.forward(
-    rows.map(({ ids, split }, r) => ({ inputIds: ids.slice(split), positionIds: positions.slice(split), logitsIndices: positions.slice(split).map((_, i) => i), past: kept[r]!.cache! })),
+    rows.map(({ ids, split }, r) => ({
+      inputIds: ids.slice(split),
+      positionIds: positions.slice(split),
+      logitsIndices: positions.slice(split).map((_, i) => i),
+      past: kept[r]!.cache!,
+    })),
   );
   kept.forEach((k) => k.cache!.release());
   return out.map((o) => o.logits);
@@ -50,8 +86,17 @@ describe('the LM graph in onnxruntime contrib operators (ops: contrib, the defau
   const work = mkdtempSync(join(tmpdir(), 'unmask-contrib-'));
   const checkpoints: string[] = [];
   const open: Bundle[] = [];
-  const convert = async (from: string, name: string, options: { ops?: 'standard' | 'contrib'; weights?: 'fp32' | 'int4' } = {}) => {
-    convertCheckpoint({ from, to: join(work, name), ops: options.ops ?? 'contrib', ...(options.weights ? { weights: options.weights } : {}) });
+  const convert = async (
+    from: string,
+    name: string,
+    options: { ops?: 'standard' | 'contrib'; weights?: 'fp32' | 'int4' } = {},
+  ) => {
+    convertCheckpoint({
+      from,
+      to: join(work, name),
+      ops: options.ops ?? 'contrib',
+      ...(options.weights ? { weights: options.weights } : {}),
+    });
     const bundle = await loadBundle(join(work, name), { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
     open.push(bundle);
     return bundle;
@@ -114,7 +159,11 @@ describe('the LM graph in onnxruntime contrib operators (ops: contrib, the defau
     });
 
     it('and in standard operators (ops: standard) too', async (t) => {
-      await checkParity(t, await convert(join(QWEN2_FIXTURE, 'checkpoint'), 'qwen2-standard', { ops: 'standard' }), qwen2);
+      await checkParity(
+        t,
+        await convert(join(QWEN2_FIXTURE, 'checkpoint'), 'qwen2-standard', { ops: 'standard' }),
+        qwen2,
+      );
     });
 
     it('reproduces its full-forward logits from a kept KV cache, within 1e-5 relative', async () => {
@@ -124,7 +173,10 @@ describe('the LM graph in onnxruntime contrib operators (ops: contrib, the defau
 
   describe('the LLaDA tensor layout with int4 weights', () => {
     it('gives the same logits as the standard graph over the same MatMulNBits weights', async () => {
-      const dir = makeCheckpoint({ config: lladaConfig(), tensors: (tensors) => new Map([...tensors].map(([name, tensor]) => [toLladaName(name), tensor])) });
+      const dir = makeCheckpoint({
+        config: lladaConfig(),
+        tensors: (tensors) => new Map([...tensors].map(([name, tensor]) => [toLladaName(name), tensor])),
+      });
       checkpoints.push(dir);
       const contrib = await convert(dir, 'llada-int4-contrib', { weights: 'int4' });
       const standard = await convert(dir, 'llada-int4-standard', { ops: 'standard', weights: 'int4' });
@@ -153,18 +205,24 @@ describe('the LM graph in onnxruntime contrib operators (ops: contrib, the defau
       };
       const logits = async (ops: 'standard' | 'contrib') => {
         convertModel({ from, to: join(work, `dimple-${ops}`), ops });
-        const bundle = await loadBundle(join(work, `dimple-${ops}`), { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
+        const bundle = await loadBundle(join(work, `dimple-${ops}`), {
+          poolSize: 1,
+          sessionOptions: { intraOpNumThreads: 1 },
+        });
         open.push(bundle);
         return (await bundle.model.forward([row]))[0]!.logits;
       };
       const contrib = await logits('contrib');
       assert.ok(!usesOp(join(work, 'dimple-contrib', 'lm.onnx'), 'RotaryEmbedding'));
-      for (const name of STANDARD_ATTENTION) assert.ok(!hasInitializer(join(work, 'dimple-contrib', 'lm.onnx'), name), `${name} not in the contrib graph`);
+      for (const name of STANDARD_ATTENTION)
+        assert.ok(!hasInitializer(join(work, 'dimple-contrib', 'lm.onnx'), name), `${name} not in the contrib graph`);
       assert.ok(hasInitializer(join(work, 'dimple-contrib', 'lm.onnx'), 'half_mid'), 'the M-RoPE rotary tables are');
       assert.ok(usesOp(join(work, 'dimple-contrib', 'lm.onnx'), 'MultiHeadAttention'));
       const toReference = relativeError(contrib, reference.float32('logits').data);
       const toStandard = relativeError(contrib, await logits('standard'));
-      t.diagnostic(`relative to PyTorch ${toReference.relative.toExponential(2)}, to the standard graph ${toStandard.relative.toExponential(2)}`);
+      t.diagnostic(
+        `relative to PyTorch ${toReference.relative.toExponential(2)}, to the standard graph ${toStandard.relative.toExponential(2)}`,
+      );
       assert.ok(toReference.relative < 1e-3);
       assert.ok(toStandard.relative < 1e-5);
     });
@@ -173,7 +231,8 @@ describe('the LM graph in onnxruntime contrib operators (ops: contrib, the defau
   it('refuses an operator set it does not know, naming the option', () => {
     assert.throws(
       () => convertCheckpoint({ from: LLAMA_CHECKPOINT, to: join(work, 'bogus'), ops: 'fused' as 'contrib' }),
-      (error: unknown) => error instanceof UnmaskError && error.code === 'invalid_parameter' && /^ops: /.test(error.message),
+      (error: unknown) =>
+        error instanceof UnmaskError && error.code === 'invalid_parameter' && /^ops: /.test(error.message),
     );
   });
 });

@@ -29,16 +29,30 @@ import { weightWriter } from './weight-writer.js';
 /** The most negative float32: what a masked key gets before the softmax. */
 const LOWEST_FLOAT32 = -3.4028234663852886e38;
 
-export function buildEmbedGraph(arch: LmArchitecture, checkpoint: CheckpointTensors, format: WeightFormat = 'fp32'): OnnxGraphBuilder {
+export function buildEmbedGraph(
+  arch: LmArchitecture,
+  checkpoint: CheckpointTensors,
+  format: WeightFormat = 'fp32',
+): OnnxGraphBuilder {
   const g = new OnnxGraphBuilder('embed');
   const ids = g.input('input_ids', 'INT64', ['batch', 'seq']);
-  const embeds = weightWriter(format, g, checkpoint).gather(tensorNames(arch).embed, ids, 'embed_tokens', 'inputs_embeds');
+  const embeds = weightWriter(format, g, checkpoint).gather(
+    tensorNames(arch).embed,
+    ids,
+    'embed_tokens',
+    'inputs_embeds',
+  );
   g.output(embeds, 'FLOAT', ['batch', 'seq', arch.hiddenSize]);
   return g;
 }
 
 /** `ops`: the layers in standard operators, or in onnxruntime's contrib operators (lm-contrib-layers.ts). */
-export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors, format: WeightFormat = 'fp32', ops: LmOps = DEFAULT_LM_OPS): OnnxGraphBuilder {
+export function buildLmGraph(
+  arch: LmArchitecture,
+  checkpoint: CheckpointTensors,
+  format: WeightFormat = 'fp32',
+  ops: LmOps = DEFAULT_LM_OPS,
+): OnnxGraphBuilder {
   const { hiddenSize: H, numHeads, numKvHeads: K, headDim: D, vocabSize: V, numLayers } = arch;
   const rep = numHeads / K;
   const names = tensorNames(arch);
@@ -62,14 +76,19 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
 
   // Rotary tables from position_ids: angle = position · θ^(−2j/D), duplicated over both halves.
   // Built on first use: by the standard layers, and by the contrib layers only for M-RoPE.
-  let tables: { cos: string; sin: string; halfStart: string; halfMid: string; halfEnd: string; axisDim: string } | undefined;
+  let tables:
+    | { cos: string; sin: string; halfStart: string; halfMid: string; halfEnd: string; axisDim: string }
+    | undefined;
   const rotaryTables = () => {
     if (tables) return tables;
     const invFreq = Float32Array.from({ length: D / 2 }, (_, j) => 1 / arch.ropeTheta ** ((2 * j) / D));
     // M-RoPE (Dimple): position_ids [3, batch, seq], each frequency section turned by its component (mrope-rotary.ts).
     const freqs = arch.mropeSections
       ? mropeAngles(g, positionIds, invFreq, arch.mropeSections)
-      : g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: 1 }), g.int64s('axis_last', [2])]), g.floats('inv_freq', invFreq)]);
+      : g.op('Mul', [
+          g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: 1 }), g.int64s('axis_last', [2])]),
+          g.floats('inv_freq', invFreq),
+        ]);
     const angles = g.op('Concat', [freqs, freqs], { axis: -1 });
     const axisHeads = g.int64s('axis_heads', [1]);
     tables = {
@@ -95,10 +114,21 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
     const normalized = g.op('Div', [x, g.op('Sqrt', [g.op('Add', [meanSquare, epsilon])])]);
     return g.op('Mul', [normalized, weight(weightName)]);
   };
-  const linear = (x: string, weightName: string, biasName?: string) => weights.linear(x, weightName, biasName ? { bias: biasName } : {});
+  const linear = (x: string, weightName: string, biasName?: string) =>
+    weights.linear(x, weightName, biasName ? { bias: biasName } : {});
 
   let hidden = g.op('Reshape', [embeds, flatHidden]);
-  if (ops === 'contrib') hidden = contribLayers(g, arch, { embeds, attentionMask, positionIds, hidden, layers: names.layers, linear, weight, ...(arch.mropeSections ? { rotate: rotary } : {}) });
+  if (ops === 'contrib')
+    hidden = contribLayers(g, arch, {
+      embeds,
+      attentionMask,
+      positionIds,
+      hidden,
+      layers: names.layers,
+      linear,
+      weight,
+      ...(arch.mropeSections ? { rotate: rotary } : {}),
+    });
   else {
     // The standard layers' shapes, rotary tables and key padding bias (the contrib layers build their own).
     const batchSeq = g.op('Shape', [embeds], { start: 0, end: 2 });
@@ -116,7 +146,8 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
       g.op('Where', [masked, g.floats('lowest', [LOWEST_FLOAT32], []), g.floats('zero_f32', [0], [])]),
       g.int64s('axes_bias', [1, 2, 3]),
     ]);
-    const heads = (x2d: string, shape: string) => g.op('Transpose', [g.op('Reshape', [x2d, shape])], { perm: [0, 2, 1, 3] });
+    const heads = (x2d: string, shape: string) =>
+      g.op('Transpose', [g.op('Reshape', [x2d, shape])], { perm: [0, 2, 1, 3] });
     names.layers.forEach((layer, i) => {
       const normed = rmsNorm(hidden, layer.attnNorm);
       const q = rotary(heads(linear(normed, layer.q, layer.qBias), qShape));
@@ -132,7 +163,10 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
       const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [grouped, keysT]), scale]), maskBias]);
       const probs = g.op('Softmax', [scores], { axis: -1 });
       const context = g.op('MatMul', [probs, g.op('Unsqueeze', [values, axisGroup])]);
-      const merged = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [context, ungroupedShape])], { perm: [0, 2, 1, 3] }), flatHeads]);
+      const merged = g.op('Reshape', [
+        g.op('Transpose', [g.op('Reshape', [context, ungroupedShape])], { perm: [0, 2, 1, 3] }),
+        flatHeads,
+      ]);
       hidden = g.op('Add', [hidden, linear(merged, layer.o)]);
 
       const mlpIn = rmsNorm(hidden, layer.ffnNorm);
@@ -144,9 +178,14 @@ export function buildLmGraph(arch: LmArchitecture, checkpoint: CheckpointTensors
 
   // Logits only at logits_indices: gather [B, S, H] rows → [B, n, H], then norm and head.
   const hidden3d = g.op('Reshape', [hidden, g.op('Shape', [embeds])]);
-  const gathered = g.op('GatherND', [hidden3d, g.op('Unsqueeze', [logitsIndices, g.int64s('axis_index', [2])])], { batch_dims: 1 });
+  const gathered = g.op('GatherND', [hidden3d, g.op('Unsqueeze', [logitsIndices, g.int64s('axis_index', [2])])], {
+    batch_dims: 1,
+  });
   const finalNormed = rmsNorm(g.op('Reshape', [gathered, flatHidden]), names.finalNorm);
-  const logits2d = weights.linear(finalNormed, names.lmHead, { head: true, ...(names.lmHead === names.embed ? { name: 'lm_head_tied' } : {}) });
+  const logits2d = weights.linear(finalNormed, names.lmHead, {
+    head: true,
+    ...(names.lmHead === names.embed ? { name: 'lm_head_tied' } : {}),
+  });
   const logitsShape = g.op('Concat', [g.op('Shape', [logitsIndices]), g.int64s('vocab', [V])], { axis: 0 });
   g.output(g.op('Reshape', [logits2d, logitsShape], {}, 'logits'), 'FLOAT', ['batch', 'n', V]);
   return g;

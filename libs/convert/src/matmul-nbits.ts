@@ -33,7 +33,8 @@ export interface NBitsLayout {
 }
 
 export function nbitsLayout(n: number, k: number, bits: NBits, blockSize: number): NBitsLayout {
-  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new Error(`MatMulNBits block size ${blockSize} must be a power of two, at least 16`);
+  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
+    throw new Error(`MatMulNBits block size ${blockSize} must be a power of two, at least 16`);
   return { n, k, bits, blockSize, blocks: Math.ceil(k / blockSize), blobSize: (blockSize * bits) / 8 };
 }
 
@@ -85,7 +86,12 @@ export interface NBitsMatrix {
 }
 
 /** The checkpoint matrix `name` ([N, K]) quantised for MatMulNBits, streamed. */
-export function nbitsQuantized(checkpoint: CheckpointTensors, name: string, bits: NBits, blockSize: number): NBitsMatrix {
+export function nbitsQuantized(
+  checkpoint: CheckpointTensors,
+  name: string,
+  bits: NBits,
+  blockSize: number,
+): NBitsMatrix {
   const { rows, rowLength } = matrixShape(checkpoint, name);
   const layout = nbitsLayout(rows, rowLength, bits, blockSize);
   const rowBytes = layout.blocks * layout.blobSize;

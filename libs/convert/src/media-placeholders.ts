@@ -12,7 +12,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { TextTokenizer, UnmaskError } from '@unmask/core';
 import { z } from 'zod';
 
-const tokenizerJsonSchema = z.looseObject({ added_tokens: z.array(z.looseObject({ id: z.number().int(), content: z.string() })).default([]) });
+const tokenizerJsonSchema = z.looseObject({
+  added_tokens: z.array(z.looseObject({ id: z.number().int(), content: z.string() })).default([]),
+});
 
 /**
  * Makes `token` one token of the tokenizer at `path` (rewriting the file when it must be
@@ -24,14 +26,30 @@ export function ensurePlaceholderToken(path: string, token: string, vocabSize: n
   if (existing !== undefined) return existing;
   const id = tokenizer.size;
   if (id >= vocabSize) {
-    throw new UnmaskError('invalid_bundle', `${path}: cannot add the placeholder token ${JSON.stringify(token)}: the tokenizer uses every id of the model's ${vocabSize} embedding rows`, 'tokenizer.json');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${path}: cannot add the placeholder token ${JSON.stringify(token)}: the tokenizer uses every id of the model's ${vocabSize} embedding rows`,
+      'tokenizer.json',
+    );
   }
   const json = tokenizerJsonSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
-  json.added_tokens.push({ id, content: token, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  json.added_tokens.push({
+    id,
+    content: token,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   writeFileSync(path, JSON.stringify(json));
   const check = TextTokenizer.fromFile(path);
   if (check.tokenToId(token) !== id || check.encode(`a${token}b`).filter((t) => t === id).length !== 1) {
-    throw new UnmaskError('invalid_bundle', `${path}: the placeholder token ${JSON.stringify(token)} added at id ${id} does not encode as one token`, 'tokenizer.json');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${path}: the placeholder token ${JSON.stringify(token)} added at id ${id} does not encode as one token`,
+      'tokenizer.json',
+    );
   }
   return id;
 }

@@ -20,11 +20,19 @@ export type MropeSections = readonly [temporal: number, height: number, width: n
 /** Checks that the sections cover the rotary half exactly; returns them. */
 export function checkMropeSections(sections: readonly number[], headDim: number, source: string): MropeSections {
   if (sections.length !== 3 || sections.some((s) => !Number.isInteger(s) || s < 0)) {
-    throw new UnmaskError('invalid_bundle', `${source}: mrope_section must be three non-negative integers (temporal, height, width), got ${JSON.stringify(sections)}`, 'mrope_section');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${source}: mrope_section must be three non-negative integers (temporal, height, width), got ${JSON.stringify(sections)}`,
+      'mrope_section',
+    );
   }
   const sum = sections[0]! + sections[1]! + sections[2]!;
   if (sum * 2 !== headDim) {
-    throw new UnmaskError('invalid_bundle', `${source}: mrope_section ${JSON.stringify(sections)} sums to ${sum}, but the head size ${headDim} has ${headDim / 2} rotary frequencies`, 'mrope_section');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${source}: mrope_section ${JSON.stringify(sections)} sums to ${sum}, but the head size ${headDim} has ${headDim / 2} rotary frequencies`,
+      'mrope_section',
+    );
   }
   return [sections[0]!, sections[1]!, sections[2]!];
 }
@@ -39,9 +47,15 @@ export function mropeComponentOf(sections: MropeSections): number[] {
  * frequencies `invFreq` (D/2 of them), each frequency taking the position component of its
  * section.
  */
-export function mropeAngles(g: OnnxGraphBuilder, positionIds: string, invFreq: Float32Array, sections: MropeSections): string {
+export function mropeAngles(
+  g: OnnxGraphBuilder,
+  positionIds: string,
+  invFreq: Float32Array,
+  sections: MropeSections,
+): string {
   const components = mropeComponentOf(sections);
-  if (components.length !== invFreq.length) throw new Error(`mrope sections cover ${components.length} frequencies, the rotary has ${invFreq.length}`);
+  if (components.length !== invFreq.length)
+    throw new Error(`mrope sections cover ${components.length} frequencies, the rotary has ${invFreq.length}`);
   const half = invFreq.length;
   const selector = new Float32Array(3 * half);
   components.forEach((component, j) => (selector[component * half + j] = 1));

@@ -52,28 +52,41 @@ const count = z.number().int().positive();
 const lladaVSchema = z.looseObject({
   mm_vision_tower: z.string().min(1).optional(),
   vision_config: z.record(z.string(), z.unknown()).optional(),
-  mm_projector_type: z.literal('mlp2x_gelu', { error: 'only "mlp2x_gelu" (Linear → GELU → Linear) is implemented' }).default('mlp2x_gelu'),
+  mm_projector_type: z
+    .literal('mlp2x_gelu', { error: 'only "mlp2x_gelu" (Linear → GELU → Linear) is implemented' })
+    .default('mlp2x_gelu'),
   mm_hidden_size: count.optional(),
-  mm_vision_select_layer: z.number().int().max(-1, { error: 'must count from the end (−1 = last layer, −2 = one before)' }).default(-2),
-  mm_vision_select_feature: z.literal('patch', { error: 'only "patch" (all patch tokens, no CLS) is implemented' }).default('patch'),
+  mm_vision_select_layer: z
+    .number()
+    .int()
+    .max(-1, { error: 'must count from the end (−1 = last layer, −2 = one before)' })
+    .default(-2),
+  mm_vision_select_feature: z
+    .literal('patch', { error: 'only "patch" (all patch tokens, no CLS) is implemented' })
+    .default('patch'),
   image_aspect_ratio: z.string().optional(),
   mm_patch_merge_type: z.string().optional(),
 });
 
 /** SigLIP towers known by the name `mm_vision_tower` gives, when config.json has no `vision_config`. */
-const KNOWN_SIGLIP: ReadonlyArray<readonly [RegExp, Record<string, unknown>]> = [[/so400m-patch14-384/, SIGLIP_SO400M_PATCH14_384]];
+const KNOWN_SIGLIP: ReadonlyArray<readonly [RegExp, Record<string, unknown>]> = [
+  [/so400m-patch14-384/, SIGLIP_SO400M_PATCH14_384],
+];
 
 export type MultimodalKind = 'llada-v' | 'dimple' | 'diffa';
 
 /** Which multimodal family config.json describes, or undefined for a plain LM. */
 export function multimodalKind(config: Record<string, unknown>): MultimodalKind | undefined {
-  const modelType = typeof config['model_type'] === 'string' ? config['model_type'].toLowerCase() : '';
-  const architectures = Array.isArray(config['architectures']) ? config['architectures'].map((a) => String(a).toLowerCase()) : [];
+  const modelType = typeof config.model_type === 'string' ? config.model_type.toLowerCase() : '';
+  const architectures = Array.isArray(config.architectures)
+    ? config.architectures.map((a) => String(a).toLowerCase())
+    : [];
   const has = (field: string) => config[field] !== undefined && config[field] !== null;
   if (modelType === 'diffa' || (has('whisper_config') && has('llm_config'))) return 'diffa';
   if (modelType.includes('dimple') || architectures.some((a) => a.includes('dimple'))) return 'dimple';
-  const vision = config['vision_config'];
-  if (typeof vision === 'object' && vision !== null && ('fullatt_block_indexes' in vision || 'window_size' in vision)) return 'dimple';
+  const vision = config.vision_config;
+  if (typeof vision === 'object' && vision !== null && ('fullatt_block_indexes' in vision || 'window_size' in vision))
+    return 'dimple';
   if (modelType === 'llava_llada' || has('mm_vision_tower') || has('mm_projector_type')) return 'llada-v';
   return undefined;
 }
@@ -81,7 +94,12 @@ export function multimodalKind(config: Record<string, unknown>): MultimodalKind 
 /** The LM part of a config: LLaDA's fields (`d_model`, …) or Hugging Face Llama's (`hidden_size`, …). */
 function lmArchitecture(config: Record<string, unknown>, file: string, field: string): LmArchitecture {
   const modelType = 'd_model' in config ? 'llada' : 'hidden_size' in config ? 'llama' : undefined;
-  if (!modelType) throw new UnmaskError('invalid_bundle', `${file}: ${field}: has neither LLaDA's d_model nor Llama's hidden_size; cannot tell the language model`, field);
+  if (!modelType)
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${file}: ${field}: has neither LLaDA's d_model nor Llama's hidden_size; cannot tell the language model`,
+      field,
+    );
   return architectureFromConfig({ ...config, model_type: modelType }, `${file} (${field})`);
 }
 
@@ -104,30 +122,52 @@ export function lladaVPlan(config: Record<string, unknown>, file = 'config.json'
   let raw: Record<string, unknown> | undefined = c.vision_config;
   let visionSource = `${file}: vision_config`;
   if (!raw) {
-    const known = c.mm_vision_tower === undefined ? undefined : KNOWN_SIGLIP.find(([name]) => name.test(c.mm_vision_tower!));
+    const known =
+      c.mm_vision_tower === undefined ? undefined : KNOWN_SIGLIP.find(([name]) => name.test(c.mm_vision_tower!));
     if (!known) {
-      fail(file, 'mm_vision_tower', `${c.mm_vision_tower === undefined ? 'is missing' : `"${c.mm_vision_tower}" is not a SigLIP tower the converter knows (so400m-patch14-384)`} and there is no vision_config describing the tower`);
+      fail(
+        file,
+        'mm_vision_tower',
+        `${c.mm_vision_tower === undefined ? 'is missing' : `"${c.mm_vision_tower}" is not a SigLIP tower the converter knows (so400m-patch14-384)`} and there is no vision_config describing the tower`,
+      );
     }
     raw = known[1];
     visionSource = `${file}: mm_vision_tower "${c.mm_vision_tower}" (SigLIP so400m-patch14-384 sizes)`;
   }
   const vision = parseSiglipVisionConfig(raw, visionSource);
   const dropLastLayers = -1 - c.mm_vision_select_layer;
-  if (dropLastLayers >= vision.num_hidden_layers) fail(file, 'mm_vision_select_layer', `${c.mm_vision_select_layer} leaves no layer of the ${vision.num_hidden_layers}`);
+  if (dropLastLayers >= vision.num_hidden_layers)
+    fail(
+      file,
+      'mm_vision_select_layer',
+      `${c.mm_vision_select_layer} leaves no layer of the ${vision.num_hidden_layers}`,
+    );
   const mmHiddenSize = c.mm_hidden_size ?? vision.hidden_size;
-  if (mmHiddenSize !== vision.hidden_size) fail(file, 'mm_hidden_size', `is ${mmHiddenSize}, but the vision tower is ${vision.hidden_size} wide`);
+  if (mmHiddenSize !== vision.hidden_size)
+    fail(file, 'mm_hidden_size', `is ${mmHiddenSize}, but the vision tower is ${vision.hidden_size} wide`);
   const notes: string[] = [];
-  if (c.image_aspect_ratio && c.image_aspect_ratio.startsWith('anyres')) {
-    notes.push(`image_aspect_ratio "${c.image_aspect_ratio}": the bundle encodes one ${vision.image_size} × ${vision.image_size} view per image (no anyres tiling, no image_newline tokens)`);
+  if (c.image_aspect_ratio?.startsWith('anyres')) {
+    notes.push(
+      `image_aspect_ratio "${c.image_aspect_ratio}": the bundle encodes one ${vision.image_size} × ${vision.image_size} view per image (no anyres tiling, no image_newline tokens)`,
+    );
   }
-  return { kind: 'llada-v', lm: { ...lm, modelType: typeof config['model_type'] === 'string' ? config['model_type'] : 'llava_llada' }, vision, visionSource, dropLastLayers, mmHiddenSize, notes };
+  return {
+    kind: 'llada-v',
+    lm: { ...lm, modelType: typeof config.model_type === 'string' ? config.model_type : 'llava_llada' },
+    vision,
+    visionSource,
+    dropLastLayers,
+    mmHiddenSize,
+    notes,
+  };
 }
 
 export function diffaPlan(config: Record<string, unknown>, file = 'config.json'): DiffaPlan {
-  const llm = config['llm_config'];
-  if (typeof llm !== 'object' || llm === null || Array.isArray(llm)) fail(file, 'llm_config', 'must be the language model\'s config (an object)');
+  const llm = config.llm_config;
+  if (typeof llm !== 'object' || llm === null || Array.isArray(llm))
+    fail(file, 'llm_config', "must be the language model's config (an object)");
   const lm = lmArchitecture(llm as Record<string, unknown>, file, 'llm_config');
-  const whisper = parseWhisperEncoderConfig(config['whisper_config'], `${file}: whisper_config`);
+  const whisper = parseWhisperEncoderConfig(config.whisper_config, `${file}: whisper_config`);
   let adapter: DiffaAdapterLayout;
   try {
     adapter = diffaAdapterLayout(config, file);
@@ -135,7 +175,8 @@ export function diffaPlan(config: Record<string, unknown>, file = 'config.json')
     if (error instanceof RangeError) fail(file, 'whisper_model_id', error.message);
     throw error;
   }
-  if (adapter.lmWidth !== lm.hiddenSize) fail(file, 'llm_config.d_model', `${adapter.lmWidth} differs from the language model's width ${lm.hiddenSize}`);
+  if (adapter.lmWidth !== lm.hiddenSize)
+    fail(file, 'llm_config.d_model', `${adapter.lmWidth} differs from the language model's width ${lm.hiddenSize}`);
   return { kind: 'diffa', lm: { ...lm, modelType: 'diffa' }, whisper, adapter, notes: [] };
 }
 

@@ -13,7 +13,8 @@ function chunked(dims: number[], values: Float32Array, chunk: number): Initializ
     dims,
     byteLength: values.byteLength,
     produce(write) {
-      for (let i = 0; i < values.length; i += chunk) write(new Uint8Array(values.buffer, i * 4, Math.min(chunk, values.length - i) * 4));
+      for (let i = 0; i < values.length; i += chunk)
+        write(new Uint8Array(values.buffer, i * 4, Math.min(chunk, values.length - i) * 4));
     },
   };
 }
@@ -60,8 +61,8 @@ describe('OnnxGraphBuilder', () => {
     const session = await pool.createSession(path);
     try {
       const out = await session.run({ x: { type: 'float32', dims: [2, 3], data: Float32Array.from(x) } });
-      assert.deepEqual(out['y']!.dims, [2, 4]);
-      return Array.from(out['y']!.data as Float32Array);
+      assert.deepEqual(out.y!.dims, [2, 4]);
+      return Array.from(out.y!.data as Float32Array);
     } finally {
       await session.release();
     }
@@ -74,7 +75,9 @@ describe('OnnxGraphBuilder', () => {
     assert.equal(written.initializerBytes, 64);
     assert.equal(existsSync(`${path}.data`), false);
     const got = await run(path);
-    expected(x, weights, bias).forEach((value, i) => assert.ok(Math.abs(got[i]! - value) < 1e-5, `y[${i}] = ${got[i]}, expected ${value}`));
+    expected(x, weights, bias).forEach((value, i) =>
+      assert.ok(Math.abs(got[i]! - value) < 1e-5, `y[${i}] = ${got[i]}, expected ${value}`),
+    );
   });
 
   it('puts weights in an aligned external data file when they exceed the threshold, and onnxruntime reads them', async () => {
@@ -86,7 +89,9 @@ describe('OnnxGraphBuilder', () => {
     const data = new Float32Array(readFileSync(`${path}.data`).buffer.slice(4096, 4096 + 16));
     assert.deepEqual(Array.from(data), Array.from(bias));
     const got = await run(path);
-    expected(x, weights, bias).forEach((value, i) => assert.ok(Math.abs(got[i]! - value) < 1e-5, `y[${i}] = ${got[i]}, expected ${value}`));
+    expected(x, weights, bias).forEach((value, i) =>
+      assert.ok(Math.abs(got[i]! - value) < 1e-5, `y[${i}] = ${got[i]}, expected ${value}`),
+    );
   });
 
   it('refuses a source that produces a different number of bytes than it declared', () => {

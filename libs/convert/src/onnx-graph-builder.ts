@@ -56,7 +56,11 @@ export const DEFAULT_EXTERNAL_DATA_THRESHOLD = 1.9 * 1024 ** 3;
 const IR_VERSION = 8;
 
 /** An initializer from data already in memory. */
-export function memorySource(dataType: DataTypeName, dims: readonly number[], data: Float32Array | BigInt64Array | Int32Array | Uint8Array): InitializerSource {
+export function memorySource(
+  dataType: DataTypeName,
+  dims: readonly number[],
+  data: Float32Array | BigInt64Array | Int32Array | Uint8Array,
+): InitializerSource {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return { dataType, dims, byteLength: bytes.length, produce: (write) => write(bytes) };
 }
@@ -92,7 +96,10 @@ export class OnnxGraphBuilder {
 
   initializer(name: string, source: InitializerSource): string {
     const expected = source.dims.reduce((a, b) => a * b, 1) * bytesPerElement(source.dataType);
-    if (expected !== source.byteLength) throw new Error(`initializer ${name}: ${source.byteLength} bytes for dims [${source.dims.join(', ')}], expected ${expected}`);
+    if (expected !== source.byteLength)
+      throw new Error(
+        `initializer ${name}: ${source.byteLength} bytes for dims [${source.dims.join(', ')}], expected ${expected}`,
+      );
     this.initializers.set(this.claim(name), source);
     return name;
   }
@@ -106,15 +113,29 @@ export class OnnxGraphBuilder {
   }
 
   /** Adds a node; returns its output names (fresh ones unless `outputs` names them). */
-  node(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>> = {}, outputs: number | readonly string[] = 1): string[] {
-    const names = typeof outputs === 'number' ? Array.from({ length: outputs }, () => `${opType.toLowerCase()}_${this.counter++}`) : [...outputs];
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, AttributeValue>> = {},
+    outputs: number | readonly string[] = 1,
+  ): string[] {
+    const names =
+      typeof outputs === 'number'
+        ? Array.from({ length: outputs }, () => `${opType.toLowerCase()}_${this.counter++}`)
+        : [...outputs];
     names.forEach((n) => this.claim(n));
     this.nodes.push({ opType, inputs, outputs: names, name: `${opType}_${this.nodes.length}`, attributes });
     return names;
   }
 
   /** A single-output node of a non-default operator domain (e.g. `com.microsoft` contrib ops, version 1). */
-  domainOp(domain: string, version: number, opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>> = {}): string {
+  domainOp(
+    domain: string,
+    version: number,
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, AttributeValue>> = {},
+  ): string {
     const output = this.claim(`${opType.toLowerCase()}_${this.counter++}`);
     this.domains.set(domain, version);
     this.nodes.push({ opType, inputs, outputs: [output], name: `${opType}_${this.nodes.length}`, attributes, domain });
@@ -125,7 +146,14 @@ export class OnnxGraphBuilder {
    * A node of a non-default operator domain with several outputs: `wanted[i]` says whether output i
    * is produced (an optional output left out gets the empty name, `''`, as ONNX spells it).
    */
-  domainNode(domain: string, version: number, opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>>, wanted: readonly boolean[]): string[] {
+  domainNode(
+    domain: string,
+    version: number,
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, AttributeValue>>,
+    wanted: readonly boolean[],
+  ): string[] {
     const names = wanted.map((w) => (w ? this.claim(`${opType.toLowerCase()}_${this.counter++}`) : ''));
     this.domains.set(domain, version);
     this.nodes.push({ opType, inputs, outputs: names, name: `${opType}_${this.nodes.length}`, attributes, domain });
@@ -133,7 +161,12 @@ export class OnnxGraphBuilder {
   }
 
   /** A single-output node. */
-  op(opType: string, inputs: readonly string[], attributes: Readonly<Record<string, AttributeValue>> = {}, output?: string): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, AttributeValue>> = {},
+    output?: string,
+  ): string {
     return this.node(opType, inputs, attributes, output === undefined ? 1 : [output])[0]!;
   }
 
@@ -152,7 +185,8 @@ export class OnnxGraphBuilder {
     // Graph body pieces, in field order; streamed pieces carry their source.
     type Piece = { bytes: Uint8Array } | { header: Uint8Array; source: InitializerSource; name: string };
     const pieces: Piece[] = [];
-    const field = (number: number, message: ProtoWriter) => pieces.push({ bytes: new ProtoWriter().message(number, message).finish() });
+    const field = (number: number, message: ProtoWriter) =>
+      pieces.push({ bytes: new ProtoWriter().message(number, message).finish() });
     for (const node of this.nodes) field(GRAPH_FIELDS.node, encodeNode(node));
     pieces.push({ bytes: new ProtoWriter().string(GRAPH_FIELDS.name, this.name).finish() });
 
@@ -169,7 +203,10 @@ export class OnnxGraphBuilder {
           if (padding > 0) offset += writeAll(fd, new Uint8Array(padding));
           const start = offset;
           offset += produceInto(fd, name, source);
-          field(GRAPH_FIELDS.initializer, encodeExternalTensor(name, source.dataType, source.dims, dataName, start, source.byteLength));
+          field(
+            GRAPH_FIELDS.initializer,
+            encodeExternalTensor(name, source.dataType, source.dims, dataName, start, source.byteLength),
+          );
           progress(name);
         }
       } finally {
@@ -181,7 +218,10 @@ export class OnnxGraphBuilder {
     for (const input of this.inputs) field(GRAPH_FIELDS.input, input);
     for (const output of this.outputs) field(GRAPH_FIELDS.output, output);
 
-    const graphLength = pieces.reduce((sum, p) => sum + ('bytes' in p ? p.bytes.length : p.header.length + p.source.byteLength), 0);
+    const graphLength = pieces.reduce(
+      (sum, p) => sum + ('bytes' in p ? p.bytes.length : p.header.length + p.source.byteLength),
+      0,
+    );
     const head = new ProtoWriter()
       .varint(MODEL_FIELDS.irVersion, IR_VERSION)
       .string(MODEL_FIELDS.producerName, options.producerName ?? 'unmask-convert')
@@ -208,7 +248,10 @@ export class OnnxGraphBuilder {
 }
 
 /** The initializer field's tag and length, the TensorProto header and the raw_data prefix. */
-function inlinePiece(name: string, source: InitializerSource): { header: Uint8Array; source: InitializerSource; name: string } {
+function inlinePiece(
+  name: string,
+  source: InitializerSource,
+): { header: Uint8Array; source: InitializerSource; name: string } {
   const tensorHeader = encodeTensorHeader(name, source.dataType, source.dims);
   const tensorLength = tensorHeader.length + lengthDelimitedSize(TENSOR_RAW_DATA_FIELD, source.byteLength);
   const header = new ProtoWriter().lengthPrefix(GRAPH_FIELDS.initializer, tensorLength);
@@ -231,7 +274,8 @@ function produceInto(fd: number, name: string, source: InitializerSource): numbe
   source.produce((chunk) => {
     written += writeAll(fd, chunk);
   });
-  if (written !== source.byteLength) throw new Error(`initializer ${name}: its source produced ${written} bytes, expected ${source.byteLength}`);
+  if (written !== source.byteLength)
+    throw new Error(`initializer ${name}: its source produced ${written} bytes, expected ${source.byteLength}`);
   return written;
 }
 

@@ -16,7 +16,16 @@
  */
 
 /** TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, BFLOAT16: 16 } as const;
+export const DataType = {
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  INT32: 6,
+  INT64: 7,
+  BOOL: 9,
+  FLOAT16: 10,
+  BFLOAT16: 16,
+} as const;
 export type DataTypeName = keyof typeof DataType;
 
 const WIRE_VARINT = 0;
@@ -110,13 +119,20 @@ function isIntList(value: AttributeValue): value is readonly number[] {
   return Array.isArray(value);
 }
 
-export type AttributeValue = number | string | readonly number[] | { readonly float: number } | { readonly floats: readonly number[] } | { readonly tensor: ProtoWriter };
+export type AttributeValue =
+  | number
+  | string
+  | readonly number[]
+  | { readonly float: number }
+  | { readonly floats: readonly number[] }
+  | { readonly tensor: ProtoWriter };
 
 /** AttributeProto. Integers (and integer arrays) become INT/INTS; `{float}`/`{floats}` force floats. */
 export function encodeAttribute(name: string, value: AttributeValue): ProtoWriter {
   const w = new ProtoWriter().string(1, name);
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new Error(`attribute ${name}: ${value} is not an integer; pass { float: ${value} }`);
+    if (!Number.isInteger(value))
+      throw new Error(`attribute ${name}: ${value} is not an integer; pass { float: ${value} }`);
     return w.varint(3, value).varint(20, AttributeType.INT);
   }
   if (typeof value === 'string') return w.string(4, value).varint(20, AttributeType.STRING);
@@ -157,7 +173,8 @@ export type Dim = number | string;
 
 export function encodeValueInfo(name: string, dataType: DataTypeName, dims: readonly Dim[]): ProtoWriter {
   const shape = new ProtoWriter();
-  for (const dim of dims) shape.message(1, typeof dim === 'number' ? new ProtoWriter().varint(1, dim) : new ProtoWriter().string(2, dim));
+  for (const dim of dims)
+    shape.message(1, typeof dim === 'number' ? new ProtoWriter().varint(1, dim) : new ProtoWriter().string(2, dim));
   const tensorType = new ProtoWriter().varint(1, DataType[dataType]).message(2, shape);
   return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType));
 }
@@ -170,15 +187,29 @@ export function encodeTensorHeader(name: string, dataType: DataTypeName, dims: r
 }
 
 /** A TensorProto whose data lives in an external file (data_location EXTERNAL). */
-export function encodeExternalTensor(name: string, dataType: DataTypeName, dims: readonly number[], location: string, offset: number, length: number): ProtoWriter {
+export function encodeExternalTensor(
+  name: string,
+  dataType: DataTypeName,
+  dims: readonly number[],
+  location: string,
+  offset: number,
+  length: number,
+): ProtoWriter {
   const w = encodeTensorHeader(name, dataType, dims);
   const entry = (key: string, value: string) => new ProtoWriter().string(1, key).string(2, value);
-  w.message(13, entry('location', location)).message(13, entry('offset', String(offset))).message(13, entry('length', String(length)));
+  w.message(13, entry('location', location))
+    .message(13, entry('offset', String(offset)))
+    .message(13, entry('length', String(length)));
   return w.varint(14, 1);
 }
 
 /** An in-memory TensorProto with raw little-endian data (for constants and attributes). */
-export function encodeInlineTensor(name: string, dataType: DataTypeName, dims: readonly number[], raw: Uint8Array): ProtoWriter {
+export function encodeInlineTensor(
+  name: string,
+  dataType: DataTypeName,
+  dims: readonly number[],
+  raw: Uint8Array,
+): ProtoWriter {
   return encodeTensorHeader(name, dataType, dims).bytes(9, raw);
 }
 

@@ -7,7 +7,13 @@ import { OnnxWorkerPool, UnmaskError } from '@unmask/core';
 import { type StoredTensor, writeSafetensors } from '../test-support/checkpoint-fixtures.js';
 import { relativeError, runGraph } from '../test-support/tower-fixtures.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
-import { buildMlpProjectorGraph, dimpleProjector, lladaVProjector, type MlpProjectorLayout, type ProjectorActivation } from './projector-graph.js';
+import {
+  buildMlpProjectorGraph,
+  dimpleProjector,
+  lladaVProjector,
+  type MlpProjectorLayout,
+  type ProjectorActivation,
+} from './projector-graph.js';
 
 const IN = 6;
 const OUT = 5;
@@ -25,7 +31,9 @@ function values(n: number, seed: number): Float32Array {
 /** erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): enough for a 1e-5 check. */
 function erf(x: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(x));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return x >= 0 ? y : -y;
 }
 
@@ -37,10 +45,19 @@ const ACTIVATIONS: Record<ProjectorActivation, (x: number) => number> = {
 
 /** y = W2 · act(W1 · x + b1) + b2, row by row, in plain arithmetic. */
 function byHand(x: Float32Array, t: Map<string, StoredTensor>, layout: MlpProjectorLayout): number[] {
-  const [w1, b1, w2, b2] = [`${layout.first}.weight`, `${layout.first}.bias`, `${layout.second}.weight`, `${layout.second}.bias`].map((n) => t.get(n)!.data);
+  const [w1, b1, w2, b2] = [
+    `${layout.first}.weight`,
+    `${layout.first}.bias`,
+    `${layout.second}.weight`,
+    `${layout.second}.bias`,
+  ].map((n) => t.get(n)!.data);
   const out: number[] = [];
   for (let r = 0; r < TOKENS; r++) {
-    const hidden = Array.from({ length: OUT }, (_, o) => ACTIVATIONS[layout.activation](b1![o]! + Array.from({ length: IN }, (_, i) => w1![o * IN + i]! * x[r * IN + i]!).reduce((a, b) => a + b)));
+    const hidden = Array.from({ length: OUT }, (_, o) =>
+      ACTIVATIONS[layout.activation](
+        b1![o]! + Array.from({ length: IN }, (_, i) => w1![o * IN + i]! * x[r * IN + i]!).reduce((a, b) => a + b),
+      ),
+    );
     for (let o = 0; o < OUT; o++) out.push(b2![o]! + hidden.reduce((sum, h, k) => sum + w2![o * OUT + k]! * h, 0));
   }
   return out;
@@ -58,7 +75,10 @@ describe('the two-layer MLP projectors (LLaDA-V, Dimple) as projector.onnx', () 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function checkpointFor(layout: MlpProjectorLayout, name: string): { checkpoint: CheckpointTensors; tensors: Map<string, StoredTensor> } {
+  function checkpointFor(
+    layout: MlpProjectorLayout,
+    name: string,
+  ): { checkpoint: CheckpointTensors; tensors: Map<string, StoredTensor> } {
     const tensors = new Map<string, StoredTensor>([
       [`${layout.first}.weight`, { dtype: 'F32', shape: [OUT, IN], data: values(OUT * IN, 1) }],
       [`${layout.first}.bias`, { dtype: 'F32', shape: [OUT], data: values(OUT, 2) }],
@@ -85,8 +105,8 @@ describe('the two-layer MLP projectors (LLaDA-V, Dimple) as projector.onnx', () 
       buildMlpProjectorGraph(layout, checkpoint).write(path);
       const x = values(TOKENS * IN, 9);
       const out = await runGraph(pool, path, { image_features: { type: 'float32', dims: [TOKENS, IN], data: x } });
-      assert.deepEqual(out['image_embeds']!.dims, [TOKENS, OUT]);
-      const { absolute } = relativeError(out['image_embeds']!.data as Float32Array, byHand(x, tensors, layout));
+      assert.deepEqual(out.image_embeds!.dims, [TOKENS, OUT]);
+      const { absolute } = relativeError(out.image_embeds!.data as Float32Array, byHand(x, tensors, layout));
       assert.ok(absolute < 1e-5, `max abs difference ${absolute}`);
     });
   }
@@ -95,7 +115,10 @@ describe('the two-layer MLP projectors (LLaDA-V, Dimple) as projector.onnx', () 
     const { checkpoint } = checkpointFor(lladaVProjector(IN, OUT), 'wrong');
     assert.throws(
       () => buildMlpProjectorGraph(lladaVProjector(IN + 1, OUT), checkpoint),
-      (error: unknown) => error instanceof UnmaskError && error.param === 'model.mm_projector.0.weight' && /has shape \[5, 6\], config\.json implies \[5, 7\]/.test(error.message),
+      (error: unknown) =>
+        error instanceof UnmaskError &&
+        error.param === 'model.mm_projector.0.weight' &&
+        /has shape \[5, 6\], config\.json implies \[5, 7\]/.test(error.message),
     );
   });
 });

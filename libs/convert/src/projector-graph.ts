@@ -27,11 +27,27 @@ export interface MlpProjectorLayout {
 }
 
 export function lladaVProjector(mmHiddenSize: number, hiddenSize: number): MlpProjectorLayout {
-  return { first: 'model.mm_projector.0', second: 'model.mm_projector.2', activation: 'gelu', inputSize: mmHiddenSize, outputSize: hiddenSize };
+  return {
+    first: 'model.mm_projector.0',
+    second: 'model.mm_projector.2',
+    activation: 'gelu',
+    inputSize: mmHiddenSize,
+    outputSize: hiddenSize,
+  };
 }
 
-export function dimpleProjector(outHiddenSize: number, hiddenSize: number, hiddenAct: ProjectorActivation): MlpProjectorLayout {
-  return { first: 'img_projector.linear_1', second: 'img_projector.linear_2', activation: hiddenAct, inputSize: outHiddenSize, outputSize: hiddenSize };
+export function dimpleProjector(
+  outHiddenSize: number,
+  hiddenSize: number,
+  hiddenAct: ProjectorActivation,
+): MlpProjectorLayout {
+  return {
+    first: 'img_projector.linear_1',
+    second: 'img_projector.linear_2',
+    activation: hiddenAct,
+    inputSize: outHiddenSize,
+    outputSize: hiddenSize,
+  };
 }
 
 export function mlpProjectorShapes(layout: MlpProjectorLayout): Map<string, readonly number[]> {
@@ -47,16 +63,30 @@ export function mlpProjectorShapes(layout: MlpProjectorLayout): Map<string, read
 /** Checks the projector's four tensors (other tensors of the checkpoint are left alone). */
 export function checkMlpProjectorTensors(layout: MlpProjectorLayout, checkpoint: CheckpointTensors): void {
   const expected = mlpProjectorShapes(layout);
-  checkTensorShapes(`${checkpoint.dir} (MLP projector ${layout.first} → ${layout.second})`, expected, checkpoint, () => false);
+  checkTensorShapes(
+    `${checkpoint.dir} (MLP projector ${layout.first} → ${layout.second})`,
+    expected,
+    checkpoint,
+    () => false,
+  );
 }
 
-export function buildMlpProjectorGraph(layout: MlpProjectorLayout, checkpoint: CheckpointTensors, weights: WeightFormat = 'fp32'): OnnxGraphBuilder {
+export function buildMlpProjectorGraph(
+  layout: MlpProjectorLayout,
+  checkpoint: CheckpointTensors,
+  weights: WeightFormat = 'fp32',
+): OnnxGraphBuilder {
   checkMlpProjectorTensors(layout, checkpoint);
   const g = new OnnxGraphBuilder('projector');
   const ops = new TowerOps(g, checkpoint, weights);
   const x = g.input('image_features', 'FLOAT', ['tokens', layout.inputSize]);
   const hidden = ops.linear(x, `${layout.first}.weight`, `${layout.first}.bias`);
-  const activated = layout.activation === 'silu' ? ops.silu(hidden) : ops.gelu(hidden, layout.activation === 'gelu' ? 'erf' : 'tanh');
-  g.output(g.op('Identity', [ops.linear(activated, `${layout.second}.weight`, `${layout.second}.bias`)], {}, 'image_embeds'), 'FLOAT', ['tokens', layout.outputSize]);
+  const activated =
+    layout.activation === 'silu' ? ops.silu(hidden) : ops.gelu(hidden, layout.activation === 'gelu' ? 'erf' : 'tanh');
+  g.output(
+    g.op('Identity', [ops.linear(activated, `${layout.second}.weight`, `${layout.second}.bias`)], {}, 'image_embeds'),
+    'FLOAT',
+    ['tokens', layout.outputSize],
+  );
   return g;
 }

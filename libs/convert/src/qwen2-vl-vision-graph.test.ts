@@ -40,8 +40,11 @@ describe('the Qwen2.5-VL vision tower graph (Dimple’s) on the transformers fix
         pixel_values: { type: 'float32', dims: pixels.shape, data: pixels.data as Float32Array },
         image_grid_thw: { type: 'int64', dims: grid.shape, data: grid.data as BigInt64Array },
       });
-      assert.deepEqual(out['image_features']!.dims, expected.shape);
-      const { relative, absolute } = relativeError(out['image_features']!.data as Float32Array, floats(reference, `vision_output.${k}`));
+      assert.deepEqual(out.image_features!.dims, expected.shape);
+      const { relative, absolute } = relativeError(
+        out.image_features!.data as Float32Array,
+        floats(reference, `vision_output.${k}`),
+      );
       t.diagnostic(`image ${k}: max abs ${absolute.toExponential(2)}, relative ${relative.toExponential(2)}`);
       assert.ok(relative < 1e-3, `relative error ${relative}`);
     });
@@ -57,10 +60,13 @@ describe('the Qwen2.5-VL vision tower graph (Dimple’s) on the transformers fix
       image_grid_thw: { type: 'int64', dims: [1, 3], data: BigInt64Array.from([2n, 10n, 14n]) },
     });
     const expected = floats(reference, 'vision_output.0');
-    assert.deepEqual(out['image_features']!.dims, [70, 80]);
-    const got = out['image_features']!.data as Float32Array;
+    assert.deepEqual(out.image_features!.dims, [70, 80]);
+    const got = out.image_features!.data as Float32Array;
     for (const frame of [0, 1]) {
-      const { relative } = relativeError(got.subarray(frame * expected.length, (frame + 1) * expected.length), expected);
+      const { relative } = relativeError(
+        got.subarray(frame * expected.length, (frame + 1) * expected.length),
+        expected,
+      );
       assert.ok(relative < 1e-3, `frame ${frame}: relative error ${relative}`);
     }
   });

@@ -45,12 +45,25 @@ export const qwen2VlVisionConfigSchema = z
     message: 'hidden_size / num_heads must be a multiple of 4 (two rotary axes in rotate-half form)',
     path: ['num_heads'],
   })
-  .refine((c) => c.window_size % (c.spatial_merge_size * c.patch_size) === 0, { message: 'window_size is not a multiple of spatial_merge_size · patch_size', path: ['window_size'] })
-  .refine((c) => c.fullatt_block_indexes.every((i) => i < c.depth), { message: 'a full-attention block index is not below depth', path: ['fullatt_block_indexes'] });
+  .refine((c) => c.window_size % (c.spatial_merge_size * c.patch_size) === 0, {
+    message: 'window_size is not a multiple of spatial_merge_size · patch_size',
+    path: ['window_size'],
+  })
+  .refine((c) => c.fullatt_block_indexes.every((i) => i < c.depth), {
+    message: 'a full-attention block index is not below depth',
+    path: ['fullatt_block_indexes'],
+  });
 export type Qwen2VlVisionConfig = z.infer<typeof qwen2VlVisionConfigSchema>;
 
 /** Qwen2.5-VL-7B's vision tower sizes (Dimple-7B's vision config). */
-export const QWEN25_VL_7B_VISION = { depth: 32, hidden_size: 1280, intermediate_size: 3420, num_heads: 16, out_hidden_size: 3584, fullatt_block_indexes: [7, 15, 23, 31] } as const;
+export const QWEN25_VL_7B_VISION = {
+  depth: 32,
+  hidden_size: 1280,
+  intermediate_size: 3420,
+  num_heads: 16,
+  out_hidden_size: 3584,
+  fullatt_block_indexes: [7, 15, 23, 31],
+} as const;
 
 export interface Qwen2VlVisionOptions {
   /** Where the tower's tensors live (default ``; Qwen2.5-VL checkpoints: `visual.`). */
@@ -70,7 +83,10 @@ export function qwen2VlVisionShapes(config: Qwen2VlVisionConfig, prefix = ''): M
   const { hidden_size: h, intermediate_size: f, spatial_merge_size: m } = config;
   const merged = h * m * m;
   const shapes = new Map<string, readonly number[]>([
-    [`${prefix}patch_embed.proj.weight`, [h, config.in_channels, config.temporal_patch_size, config.patch_size, config.patch_size]],
+    [
+      `${prefix}patch_embed.proj.weight`,
+      [h, config.in_channels, config.temporal_patch_size, config.patch_size, config.patch_size],
+    ],
     [`${prefix}merger.ln_q.weight`, [h]],
     [`${prefix}merger.mlp.0.weight`, [merged, merged]],
     [`${prefix}merger.mlp.0.bias`, [merged]],
@@ -95,12 +111,20 @@ export function qwen2VlVisionShapes(config: Qwen2VlVisionConfig, prefix = ''): M
   return shapes;
 }
 
-export function checkQwen2VlVisionTensors(config: Qwen2VlVisionConfig, checkpoint: CheckpointTensors, prefix = ''): void {
+export function checkQwen2VlVisionTensors(
+  config: Qwen2VlVisionConfig,
+  checkpoint: CheckpointTensors,
+  prefix = '',
+): void {
   const where = `${checkpoint.dir} (Qwen2.5-VL vision tower${prefix ? `, tensors under "${prefix}"` : ''})`;
   checkTensorShapes(where, qwen2VlVisionShapes(config, prefix), checkpoint, (name) => name.startsWith(prefix));
 }
 
-export function buildQwen2VlVisionGraph(config: Qwen2VlVisionConfig, checkpoint: CheckpointTensors, options: Qwen2VlVisionOptions = {}): OnnxGraphBuilder {
+export function buildQwen2VlVisionGraph(
+  config: Qwen2VlVisionConfig,
+  checkpoint: CheckpointTensors,
+  options: Qwen2VlVisionOptions = {},
+): OnnxGraphBuilder {
   const prefix = options.prefix ?? '';
   checkQwen2VlVisionTensors(config, checkpoint, prefix);
   const { hidden_size: H, num_heads: heads, spatial_merge_size: m } = config;
@@ -123,7 +147,12 @@ export function buildQwen2VlVisionGraph(config: Qwen2VlVisionConfig, checkpoint:
   const batchTokens = g.op('Concat', [ops.ints([1]), g.op('Shape', [hidden], { start: 0, end: 1 })], { axis: 0 });
   const cos = g.op('Unsqueeze', [index.cos, ops.ints([0, 2])]);
   const sin = g.op('Unsqueeze', [index.sin, ops.ints([0, 2])]);
-  const [halfStart, halfMid, halfEnd, lastAxis] = [ops.ints([0]), ops.ints([headDim / 2]), ops.ints([headDim]), ops.ints([3])];
+  const [halfStart, halfMid, halfEnd, lastAxis] = [
+    ops.ints([0]),
+    ops.ints([headDim / 2]),
+    ops.ints([headDim]),
+    ops.ints([3]),
+  ];
   const rotate = (x: string) => {
     const first = g.op('Slice', [x, halfStart, halfMid, lastAxis]);
     const second = g.op('Slice', [x, halfMid, halfEnd, lastAxis]);
@@ -136,11 +165,19 @@ export function buildQwen2VlVisionGraph(config: Qwen2VlVisionConfig, checkpoint:
   const intoWindows = (x: string, rotated: boolean, perm: number[]) => {
     let shaped = g.op('Reshape', [x, ops.ints([1, -1, heads, headDim])]);
     if (rotated) shaped = rotate(shaped);
-    const gathered = g.op('Gather', [g.op('Reshape', [shaped, ops.ints([-1, heads, headDim])]), index.windowSlots], { axis: 0 });
+    const gathered = g.op('Gather', [g.op('Reshape', [shaped, ops.ints([-1, heads, headDim])]), index.windowSlots], {
+      axis: 0,
+    });
     return g.op('Transpose', [g.op('Reshape', [gathered, ops.ints([-1, slots, heads, headDim])])], { perm });
   };
   const windowAttention = (q: string, k: string, v: string) => {
-    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [intoWindows(q, true, [0, 2, 1, 3]), intoWindows(k, true, [0, 2, 3, 1])]), ops.float(1 / Math.sqrt(headDim))]), index.windowKeyBias]);
+    const scores = g.op('Add', [
+      g.op('Mul', [
+        g.op('MatMul', [intoWindows(q, true, [0, 2, 1, 3]), intoWindows(k, true, [0, 2, 3, 1])]),
+        ops.float(1 / Math.sqrt(headDim)),
+      ]),
+      index.windowKeyBias,
+    ]);
     const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), intoWindows(v, false, [0, 2, 1, 3])]);
     const rows = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), ops.ints([-1, H])]);
     return g.op('Gather', [rows, index.fromSlots], { axis: 0 });
@@ -149,19 +186,35 @@ export function buildQwen2VlVisionGraph(config: Qwen2VlVisionConfig, checkpoint:
   for (let i = 0; i < config.depth; i++) {
     const p = `${prefix}blocks.${i}.`;
     const normed = ops.rmsNorm(hidden, `${p}norm1.weight`, RMS_EPS);
-    const [q, k, v] = g.node('Split', [ops.linear(normed, `${p}attn.qkv.weight`, `${p}attn.qkv.bias`)], { axis: 1 }, 3) as [string, string, string];
+    const [q, k, v] = g.node(
+      'Split',
+      [ops.linear(normed, `${p}attn.qkv.weight`, `${p}attn.qkv.bias`)],
+      { axis: 1 },
+      3,
+    ) as [string, string, string];
     const full = config.fullatt_block_indexes.includes(i);
-    const context = full ? ops.selfAttention(q, k, v, { batchTokens, heads, headDim, rotate, bias: index.fullBias }) : windowAttention(q, k, v);
+    const context = full
+      ? ops.selfAttention(q, k, v, { batchTokens, heads, headDim, rotate, bias: index.fullBias })
+      : windowAttention(q, k, v);
     hidden = g.op('Add', [hidden, ops.linear(context, `${p}attn.proj.weight`, `${p}attn.proj.bias`)]);
     const mlpIn = ops.rmsNorm(hidden, `${p}norm2.weight`, RMS_EPS);
     const gate = ops.silu(ops.linear(mlpIn, `${p}mlp.gate_proj.weight`, `${p}mlp.gate_proj.bias`));
     const up = ops.linear(mlpIn, `${p}mlp.up_proj.weight`, `${p}mlp.up_proj.bias`);
-    hidden = g.op('Add', [hidden, ops.linear(g.op('Mul', [gate, up]), `${p}mlp.down_proj.weight`, `${p}mlp.down_proj.bias`)]);
+    hidden = g.op('Add', [
+      hidden,
+      ops.linear(g.op('Mul', [gate, up]), `${p}mlp.down_proj.weight`, `${p}mlp.down_proj.bias`),
+    ]);
   }
 
-  const units = g.op('Reshape', [ops.rmsNorm(hidden, `${prefix}merger.ln_q.weight`, RMS_EPS), ops.ints([-1, H * m * m])]);
+  const units = g.op('Reshape', [
+    ops.rmsNorm(hidden, `${prefix}merger.ln_q.weight`, RMS_EPS),
+    ops.ints([-1, H * m * m]),
+  ]);
   const mlp = ops.gelu(ops.linear(units, `${prefix}merger.mlp.0.weight`, `${prefix}merger.mlp.0.bias`), 'erf');
   const projected = ops.linear(mlp, `${prefix}merger.mlp.2.weight`, `${prefix}merger.mlp.2.bias`);
-  g.output(g.op('Gather', [projected, index.reverse], { axis: 0 }, 'image_features'), 'FLOAT', ['tokens', config.out_hidden_size]);
+  g.output(g.op('Gather', [projected, index.reverse], { axis: 0 }, 'image_features'), 'FLOAT', [
+    'tokens',
+    config.out_hidden_size,
+  ]);
   return g;
 }

@@ -62,14 +62,22 @@ export function buildWindowIndex(ops: TowerOps, imageGridThw: string, options: W
   // Rotary angles per patch, in the processor's order.
   const inner = ops.ints(Array.from({ length: m }, (_, i) => i));
   const full5 = g.op('Concat', [t, lh, lw, mm, mm], { axis: 0 });
-  const rows = g.op('Add', [g.op('Mul', [g.op('Reshape', [range(lh), ops.ints([1, -1, 1, 1, 1])]), mm]), g.op('Reshape', [inner, ops.ints([1, 1, 1, m, 1])])]);
-  const cols = g.op('Add', [g.op('Mul', [g.op('Reshape', [range(lw), ops.ints([1, 1, -1, 1, 1])]), mm]), g.op('Reshape', [inner, ops.ints([1, 1, 1, 1, m])])]);
+  const rows = g.op('Add', [
+    g.op('Mul', [g.op('Reshape', [range(lh), ops.ints([1, -1, 1, 1, 1])]), mm]),
+    g.op('Reshape', [inner, ops.ints([1, 1, 1, m, 1])]),
+  ]);
+  const cols = g.op('Add', [
+    g.op('Mul', [g.op('Reshape', [range(lw), ops.ints([1, 1, -1, 1, 1])]), mm]),
+    g.op('Reshape', [inner, ops.ints([1, 1, 1, 1, m])]),
+  ]);
   const flatColumn = ops.ints([-1, 1]);
   const asColumn = (x: string) => g.op('Reshape', [g.op('Cast', [g.op('Expand', [x, full5])], { to: 1 }), flatColumn]);
   const rotaryDim = headDim / 2;
   const invFreq = Array.from({ length: rotaryDim / 2 }, (_, j) => 1 / options.ropeTheta ** ((2 * j) / rotaryDim));
   const freqs = ops.float(invFreq, [1, invFreq.length]);
-  const half = g.op('Concat', [g.op('Mul', [asColumn(rows), freqs]), g.op('Mul', [asColumn(cols), freqs])], { axis: 1 });
+  const half = g.op('Concat', [g.op('Mul', [asColumn(rows), freqs]), g.op('Mul', [asColumn(cols), freqs])], {
+    axis: 1,
+  });
   const angles = g.op('Concat', [half, half], { axis: 1 });
 
   // Window order of the merged units: pad each frame's unit grid to whole windows (marker −1),
@@ -97,16 +105,37 @@ export function buildWindowIndex(ops: TowerOps, imageGridThw: string, options: W
 
   // Units expanded to their m × m patches: indices (unit · m² + i) and per-patch ids.
   const unitsCount = g.op('Shape', [windowIndex]);
-  const inUnit = ops.ints(Array.from({ length: unit }, (_, i) => i), [1, unit]);
-  const patchesOf = (unitIndex: string) => g.op('Reshape', [g.op('Add', [g.op('Mul', [g.op('Unsqueeze', [unitIndex, ops.ints([1])]), ops.ints([unit], [])]), inUnit]), ops.ints([-1])]);
-  const perUnit = (values: string) => g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [values, ops.ints([1])]), g.op('Concat', [g.op('Shape', [values]), ops.ints([unit])], { axis: 0 })]), ops.ints([-1])]);
+  const inUnit = ops.ints(
+    Array.from({ length: unit }, (_, i) => i),
+    [1, unit],
+  );
+  const patchesOf = (unitIndex: string) =>
+    g.op('Reshape', [
+      g.op('Add', [g.op('Mul', [g.op('Unsqueeze', [unitIndex, ops.ints([1])]), ops.ints([unit], [])]), inUnit]),
+      ops.ints([-1]),
+    ]);
+  const perUnit = (values: string) =>
+    g.op('Reshape', [
+      g.op('Expand', [
+        g.op('Unsqueeze', [values, ops.ints([1])]),
+        g.op('Concat', [g.op('Shape', [values]), ops.ints([unit])], { axis: 0 }),
+      ]),
+      ops.ints([-1]),
+    ]);
   const patchOrder = patchesOf(windowIndex);
   const frameOfPatch = perUnit(frameOfUnit);
-  const sameFrame = g.op('Equal', [g.op('Unsqueeze', [frameOfPatch, ops.ints([1])]), g.op('Unsqueeze', [frameOfPatch, ops.ints([0])])]);
+  const sameFrame = g.op('Equal', [
+    g.op('Unsqueeze', [frameOfPatch, ops.ints([1])]),
+    g.op('Unsqueeze', [frameOfPatch, ops.ints([0])]),
+  ]);
   const slotsPerWindow = ws * ws * unit;
   const keySlot = g.op('Reshape', [perUnit(keep), ops.ints([-1, 1, 1, slotsPerWindow])]);
   const ordered = g.op('Gather', [angles, patchOrder], { axis: 0 });
-  const reverse = g.op('ScatterElements', [g.op('Mul', [windowIndex, zero]), windowIndex, g.op('Range', [zero, scalar(unitsCount), one])], { axis: 0 });
+  const reverse = g.op(
+    'ScatterElements',
+    [g.op('Mul', [windowIndex, zero]), windowIndex, g.op('Range', [zero, scalar(unitsCount), one])],
+    { axis: 0 },
+  );
   return {
     patchOrder,
     cos: g.op('Cos', [ordered]),

@@ -29,9 +29,14 @@ export const siglipVisionConfigSchema = z
     image_size: count,
     patch_size: count,
     layer_norm_eps: z.number().positive().default(1e-6),
-    hidden_act: z.enum(['gelu_pytorch_tanh', 'gelu'], { error: 'only "gelu_pytorch_tanh" and "gelu" are implemented' }).default('gelu_pytorch_tanh'),
+    hidden_act: z
+      .enum(['gelu_pytorch_tanh', 'gelu'], { error: 'only "gelu_pytorch_tanh" and "gelu" are implemented' })
+      .default('gelu_pytorch_tanh'),
   })
-  .refine((c) => c.hidden_size % c.num_attention_heads === 0, { message: 'hidden_size is not a multiple of num_attention_heads', path: ['num_attention_heads'] });
+  .refine((c) => c.hidden_size % c.num_attention_heads === 0, {
+    message: 'hidden_size is not a multiple of num_attention_heads',
+    path: ['num_attention_heads'],
+  });
 export type SiglipVisionConfig = z.infer<typeof siglipVisionConfigSchema>;
 
 export interface SiglipOptions {
@@ -46,7 +51,14 @@ export interface SiglipOptions {
 }
 
 /** siglip-so400m-patch14-384, whose sizes LLaVA-style code (LLaDA-V) hard-codes instead of storing a vision config. */
-export const SIGLIP_SO400M_PATCH14_384 = { hidden_size: 1152, intermediate_size: 4304, num_hidden_layers: 27, num_attention_heads: 16, image_size: 384, patch_size: 14 } as const;
+export const SIGLIP_SO400M_PATCH14_384 = {
+  hidden_size: 1152,
+  intermediate_size: 4304,
+  num_hidden_layers: 27,
+  num_attention_heads: 16,
+  image_size: 384,
+  patch_size: 14,
+} as const;
 
 /** How LLaDA-V (LLaVA-OneVision style) uses SigLIP: last layer dropped, no post-LayerNorm. */
 export const LLADA_V_SIGLIP: SiglipOptions = { dropLastLayers: 1, postLayerNorm: false };
@@ -63,12 +75,23 @@ function patchesOf(config: SiglipVisionConfig): number {
 function keptLayers(config: SiglipVisionConfig, options: SiglipOptions): number {
   const drop = options.dropLastLayers ?? 0;
   if (!Number.isInteger(drop) || drop < 0 || drop >= config.num_hidden_layers) {
-    throw new RangeError(`dropLastLayers ${drop}: the tower has ${config.num_hidden_layers} layers; drop 0 … ${config.num_hidden_layers - 1}`);
+    throw new RangeError(
+      `dropLastLayers ${drop}: the tower has ${config.num_hidden_layers} layers; drop 0 … ${config.num_hidden_layers - 1}`,
+    );
   }
   return config.num_hidden_layers - drop;
 }
 
-const PAIRS = ['layer_norm1', 'layer_norm2', 'mlp.fc1', 'mlp.fc2', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.out_proj'] as const;
+const PAIRS = [
+  'layer_norm1',
+  'layer_norm2',
+  'mlp.fc1',
+  'mlp.fc2',
+  'self_attn.q_proj',
+  'self_attn.k_proj',
+  'self_attn.v_proj',
+  'self_attn.out_proj',
+] as const;
 
 /** The tensors the graph uses, with their shapes as stored. */
 export function siglipShapes(config: SiglipVisionConfig, options: SiglipOptions = {}): Map<string, readonly number[]> {
@@ -79,8 +102,26 @@ export function siglipShapes(config: SiglipVisionConfig, options: SiglipOptions 
     [`${prefix}embeddings.patch_embedding.bias`, [h]],
     [`${prefix}embeddings.position_embedding.weight`, [patchesOf(config), h]],
   ]);
-  const out: Record<(typeof PAIRS)[number], number> = { layer_norm1: h, layer_norm2: h, 'mlp.fc1': f, 'mlp.fc2': h, 'self_attn.q_proj': h, 'self_attn.k_proj': h, 'self_attn.v_proj': h, 'self_attn.out_proj': h };
-  const inputs: Record<(typeof PAIRS)[number], number | undefined> = { layer_norm1: undefined, layer_norm2: undefined, 'mlp.fc1': h, 'mlp.fc2': f, 'self_attn.q_proj': h, 'self_attn.k_proj': h, 'self_attn.v_proj': h, 'self_attn.out_proj': h };
+  const out: Record<(typeof PAIRS)[number], number> = {
+    layer_norm1: h,
+    layer_norm2: h,
+    'mlp.fc1': f,
+    'mlp.fc2': h,
+    'self_attn.q_proj': h,
+    'self_attn.k_proj': h,
+    'self_attn.v_proj': h,
+    'self_attn.out_proj': h,
+  };
+  const inputs: Record<(typeof PAIRS)[number], number | undefined> = {
+    layer_norm1: undefined,
+    layer_norm2: undefined,
+    'mlp.fc1': h,
+    'mlp.fc2': f,
+    'self_attn.q_proj': h,
+    'self_attn.k_proj': h,
+    'self_attn.v_proj': h,
+    'self_attn.out_proj': h,
+  };
   for (let i = 0; i < keptLayers(config, options); i++) {
     for (const part of PAIRS) {
       const input = inputs[part];
@@ -100,19 +141,37 @@ export function siglipShapes(config: SiglipVisionConfig, options: SiglipOptions 
  * pooling head, dropped layers, an unused post-LayerNorm, a stored `position_ids` buffer) may be
  * present; anything else under the prefix is unexpected.
  */
-export function checkSiglipTensors(config: SiglipVisionConfig, checkpoint: CheckpointTensors, options: SiglipOptions = {}): void {
+export function checkSiglipTensors(
+  config: SiglipVisionConfig,
+  checkpoint: CheckpointTensors,
+  options: SiglipOptions = {},
+): void {
   const prefix = options.prefix ?? '';
   const kept = keptLayers(config, options);
   const leftOut = (name: string) => {
     const rest = name.slice(prefix.length);
     const layer = /^encoder\.layers\.(\d+)\./.exec(rest);
-    return rest.startsWith('head.') || rest.startsWith('post_layernorm.') || rest === 'embeddings.position_ids' || (layer !== null && Number(layer[1]) >= kept && Number(layer[1]) < config.num_hidden_layers);
+    return (
+      rest.startsWith('head.') ||
+      rest.startsWith('post_layernorm.') ||
+      rest === 'embeddings.position_ids' ||
+      (layer !== null && Number(layer[1]) >= kept && Number(layer[1]) < config.num_hidden_layers)
+    );
   };
   const where = `${checkpoint.dir} (SigLIP vision tower${prefix ? `, tensors under "${prefix}"` : ''})`;
-  checkTensorShapes(where, siglipShapes(config, options), checkpoint, (name) => name.startsWith(prefix) && !leftOut(name));
+  checkTensorShapes(
+    where,
+    siglipShapes(config, options),
+    checkpoint,
+    (name) => name.startsWith(prefix) && !leftOut(name),
+  );
 }
 
-export function buildSiglipGraph(config: SiglipVisionConfig, checkpoint: CheckpointTensors, options: SiglipOptions = {}): OnnxGraphBuilder {
+export function buildSiglipGraph(
+  config: SiglipVisionConfig,
+  checkpoint: CheckpointTensors,
+  options: SiglipOptions = {},
+): OnnxGraphBuilder {
   const prefix = options.prefix ?? '';
   checkSiglipTensors(config, checkpoint, options);
   const { hidden_size: H, num_attention_heads: heads, patch_size: P, image_size: S, layer_norm_eps: eps } = config;
@@ -121,10 +180,18 @@ export function buildSiglipGraph(config: SiglipVisionConfig, checkpoint: Checkpo
   const ops = new TowerOps(g, checkpoint, options.weights);
   const pixels = g.input('pixel_values', 'FLOAT', ['batch', config.num_channels, S, S]);
 
-  const patches = g.op('Conv', [pixels, ops.weight(`${prefix}embeddings.patch_embedding.weight`), ops.weight(`${prefix}embeddings.patch_embedding.bias`)], {
-    kernel_shape: [P, P],
-    strides: [P, P],
-  });
+  const patches = g.op(
+    'Conv',
+    [
+      pixels,
+      ops.weight(`${prefix}embeddings.patch_embedding.weight`),
+      ops.weight(`${prefix}embeddings.patch_embedding.bias`),
+    ],
+    {
+      kernel_shape: [P, P],
+      strides: [P, P],
+    },
+  );
   const tokens = g.op('Transpose', [g.op('Reshape', [patches, ops.ints([0, H, -1])])], { perm: [0, 2, 1] });
   const embedded = g.op('Add', [tokens, ops.weight(`${prefix}embeddings.position_embedding.weight`)]);
   const shape3d = g.op('Shape', [embedded]);
@@ -132,7 +199,8 @@ export function buildSiglipGraph(config: SiglipVisionConfig, checkpoint: Checkpo
   let hidden = g.op('Reshape', [embedded, ops.ints([-1, H])]);
 
   for (let i = 0; i < keptLayers(config, options); i++) {
-    const p = (part: string) => [`${prefix}encoder.layers.${i}.${part}.weight`, `${prefix}encoder.layers.${i}.${part}.bias`] as const;
+    const p = (part: string) =>
+      [`${prefix}encoder.layers.${i}.${part}.weight`, `${prefix}encoder.layers.${i}.${part}.bias`] as const;
     const normed = ops.layerNorm(hidden, ...p('layer_norm1'), eps);
     const q = ops.linear(normed, ...p('self_attn.q_proj'));
     const k = ops.linear(normed, ...p('self_attn.k_proj'));
@@ -142,7 +210,8 @@ export function buildSiglipGraph(config: SiglipVisionConfig, checkpoint: Checkpo
     const mlpIn = ops.layerNorm(hidden, ...p('layer_norm2'), eps);
     hidden = g.op('Add', [hidden, ops.linear(ops.gelu(ops.linear(mlpIn, ...p('mlp.fc1')), act), ...p('mlp.fc2'))]);
   }
-  if (options.postLayerNorm ?? true) hidden = ops.layerNorm(hidden, `${prefix}post_layernorm.weight`, `${prefix}post_layernorm.bias`, eps);
+  if (options.postLayerNorm ?? true)
+    hidden = ops.layerNorm(hidden, `${prefix}post_layernorm.weight`, `${prefix}post_layernorm.bias`, eps);
   g.output(g.op('Reshape', [hidden, shape3d], {}, 'last_hidden_state'), 'FLOAT', ['batch', patchesOf(config), H]);
   return g;
 }

@@ -61,7 +61,13 @@ function layerNames(arch: LmArchitecture, i: number): LayerTensorNames {
     gate: `${p}.mlp.gate_proj.weight`,
     up: `${p}.mlp.up_proj.weight`,
     down: `${p}.mlp.down_proj.weight`,
-    ...(arch.qkvBias ? { qBias: `${p}.self_attn.q_proj.bias`, kBias: `${p}.self_attn.k_proj.bias`, vBias: `${p}.self_attn.v_proj.bias` } : {}),
+    ...(arch.qkvBias
+      ? {
+          qBias: `${p}.self_attn.q_proj.bias`,
+          kBias: `${p}.self_attn.k_proj.bias`,
+          vBias: `${p}.self_attn.v_proj.bias`,
+        }
+      : {}),
   };
 }
 
@@ -107,12 +113,24 @@ export function expectedShapes(arch: LmArchitecture): Map<string, readonly numbe
  * Throws `invalid_bundle` naming the first missing or misshapen tensor, or the unexpected ones;
  * tensors under `leaveAlone` prefixes (another graph's, e.g. a vision tower's) are not looked at.
  */
-export function checkTensors(arch: LmArchitecture, checkpoint: CheckpointTensors, leaveAlone: readonly string[] = []): void {
+export function checkTensors(
+  arch: LmArchitecture,
+  checkpoint: CheckpointTensors,
+  leaveAlone: readonly string[] = [],
+): void {
   const expected = expectedShapes(arch);
   const where = `${checkpoint.dir} (${arch.modelType}, ${arch.layout} tensor layout)`;
   // With tied embeddings the head is the embedding; a stored copy of it is not used.
-  const unusedHead = arch.tiedEmbeddings ? `${arch.tensorPrefix ?? ''}${arch.layout === 'llada' ? 'model.transformer.ff_out.weight' : 'lm_head.weight'}` : undefined;
-  checkTensorShapes(where, expected, checkpoint, (name) => name !== unusedHead && !IGNORABLE.some((re) => re.test(name)) && !leaveAlone.some((p) => name.startsWith(p)));
+  const unusedHead = arch.tiedEmbeddings
+    ? `${arch.tensorPrefix ?? ''}${arch.layout === 'llada' ? 'model.transformer.ff_out.weight' : 'lm_head.weight'}`
+    : undefined;
+  checkTensorShapes(
+    where,
+    expected,
+    checkpoint,
+    (name) =>
+      name !== unusedHead && !IGNORABLE.some((re) => re.test(name)) && !leaveAlone.some((p) => name.startsWith(p)),
+  );
 }
 
 /**
@@ -127,17 +145,33 @@ export function checkTensorShapes(
 ): void {
   for (const [name, shape] of expected) {
     const tensor = checkpoint.tensors.get(name);
-    if (!tensor) throw new UnmaskError('invalid_bundle', `${where}: missing tensor "${name}" (expected shape [${shape.join(', ')}])`, name);
+    if (!tensor)
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${where}: missing tensor "${name}" (expected shape [${shape.join(', ')}])`,
+        name,
+      );
     if (tensor.shape.length !== shape.length || tensor.shape.some((n, i) => n !== shape[i])) {
-      throw new UnmaskError('invalid_bundle', `${where}: tensor "${name}" has shape [${tensor.shape.join(', ')}], config.json implies [${shape.join(', ')}]`, name);
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${where}: tensor "${name}" has shape [${tensor.shape.join(', ')}], config.json implies [${shape.join(', ')}]`,
+        name,
+      );
     }
     if (!FLOAT_DTYPES.includes(tensor.dtype)) {
-      throw new UnmaskError('invalid_bundle', `${where}: tensor "${name}" is ${tensor.dtype}; weights must be ${FLOAT_DTYPES.join(', ')} (quantised checkpoints are not supported)`, name);
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${where}: tensor "${name}" is ${tensor.dtype}; weights must be ${FLOAT_DTYPES.join(', ')} (quantised checkpoints are not supported)`,
+        name,
+      );
     }
   }
   const unexpected = [...checkpoint.tensors.keys()].filter((name) => !expected.has(name) && counts(name));
   if (unexpected.length > 0) {
-    const shown = unexpected.slice(0, 5).map((n) => `"${n}"`).join(', ');
+    const shown = unexpected
+      .slice(0, 5)
+      .map((n) => `"${n}"`)
+      .join(', ');
     throw new UnmaskError(
       'invalid_bundle',
       `${where}: unexpected tensor${unexpected.length > 1 ? 's' : ''} ${shown}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}; the converter does not know what to do with ${unexpected.length > 1 ? 'them' : 'it'}`,

@@ -11,7 +11,17 @@ import { readTorchPickle } from './torch-pickle.js';
 import { ZipArchive } from './zip-entries.js';
 
 const fixture = (name: string) => join(TORCH_FIXTURES, name);
-const NAMES = ['layer.weight', 'layer.half', 'layer.bf16', 'layer.double', 'layer.count', 'scalar', 'shared.first', 'shared.second', 'column'];
+const NAMES = [
+  'layer.weight',
+  'layer.half',
+  'layer.bf16',
+  'layer.double',
+  'layer.count',
+  'scalar',
+  'shared.first',
+  'shared.second',
+  'column',
+];
 const FLOATS = NAMES.filter((n) => n !== 'layer.count');
 
 describe('reading PyTorch checkpoints (torch.save zip archives) without executing them', () => {
@@ -43,9 +53,17 @@ describe('reading PyTorch checkpoints (torch.save zip archives) without executin
   it('gives the same values as safetensors for float32, float16, bfloat16 and float64, and the same bytes for int64', () => {
     const bin = CheckpointTensors.open(folder({ 'pytorch_model.bin': fixture('tensors.bin') }), { chunkElements: 2 });
     const reference = safetensors();
-    for (const name of FLOATS) assert.deepEqual(Array.from(bin.readFloat32(name)), Array.from(reference.readFloat32(name)), name);
-    assert.deepEqual(Array.from(bin.readFloat32('layer.half')), [1.5, -2, 6.097555160522461e-5, 65504, 0.0999755859375]);
-    assert.deepEqual(Array.from(bin.readFloat32('layer.bf16')), [1, -2.5, 0.15625, 3.00405527047391e38], 'torch rounds 3e38 to the nearest bfloat16');
+    for (const name of FLOATS)
+      assert.deepEqual(Array.from(bin.readFloat32(name)), Array.from(reference.readFloat32(name)), name);
+    assert.deepEqual(
+      Array.from(bin.readFloat32('layer.half')),
+      [1.5, -2, 6.097555160522461e-5, 65504, 0.0999755859375],
+    );
+    assert.deepEqual(
+      Array.from(bin.readFloat32('layer.bf16')),
+      [1, -2.5, 0.15625, 3.00405527047391e38],
+      'torch rounds 3e38 to the nearest bfloat16',
+    );
     assert.ok(rawBytes(bin, 'layer.count').equals(rawBytes(reference, 'layer.count')));
   });
 
@@ -64,7 +82,8 @@ describe('reading PyTorch checkpoints (torch.save zip archives) without executin
     const zip64 = CheckpointTensors.open(folder({ 'pytorch_model.bin': fixture('zip64.bin') }));
     assert.deepEqual([...zip64.tensors.keys()], NAMES);
     const reference = safetensors();
-    for (const name of FLOATS) assert.deepEqual(Array.from(zip64.readFloat32(name)), Array.from(reference.readFloat32(name)), name);
+    for (const name of FLOATS)
+      assert.deepEqual(Array.from(zip64.readFloat32(name)), Array.from(reference.readFloat32(name)), name);
     assert.notDeepEqual(zip64.get('layer.weight').offset, plain[0]!.offset, 'a different layout was read');
   });
 
@@ -76,15 +95,23 @@ describe('reading PyTorch checkpoints (torch.save zip archives) without executin
     assert.deepEqual([...sharded.tensors.keys()].sort(), [...NAMES].sort());
     assert.equal(new Set([...sharded.tensors.values()].map((t) => t.file)).size, 2);
     const reference = safetensors();
-    for (const name of FLOATS) assert.deepEqual(Array.from(sharded.readFloat32(name)), Array.from(reference.readFloat32(name)), name);
-    const index = JSON.parse(readFileSync(join(dir, 'pytorch_model.bin.index.json'), 'utf8')) as { weight_map: Record<string, string> };
+    for (const name of FLOATS)
+      assert.deepEqual(Array.from(sharded.readFloat32(name)), Array.from(reference.readFloat32(name)), name);
+    const index = JSON.parse(readFileSync(join(dir, 'pytorch_model.bin.index.json'), 'utf8')) as {
+      weight_map: Record<string, string>;
+    };
     index.weight_map['missing.weight'] = 'pytorch_model-00001-of-00002.bin';
     writeFileSync(join(dir, 'pytorch_model.bin.index.json'), JSON.stringify(index));
-    assert.throws(() => CheckpointTensors.open(dir), /tensor "missing\.weight" is listed in shard "pytorch_model-00001-of-00002\.bin" but no shard has it/);
+    assert.throws(
+      () => CheckpointTensors.open(dir),
+      /tensor "missing\.weight" is listed in shard "pytorch_model-00001-of-00002\.bin" but no shard has it/,
+    );
   });
 
   it('prefers model.safetensors when a folder has both', () => {
-    const both = CheckpointTensors.open(folder({ 'model.safetensors': fixture('tensors.safetensors'), 'pytorch_model.bin': fixture('malicious.bin') }));
+    const both = CheckpointTensors.open(
+      folder({ 'model.safetensors': fixture('tensors.safetensors'), 'pytorch_model.bin': fixture('malicious.bin') }),
+    );
     assert.equal(both.get('layer.weight').file.endsWith('model.safetensors'), true);
   });
 
@@ -92,7 +119,13 @@ describe('reading PyTorch checkpoints (torch.save zip archives) without executin
     const dir = mkdtempSync(join(tmpdir(), 'unmask-torch-'));
     made.push(dir);
     const data = Float32Array.from([1, -2, 3.5, 0.25, 5, 6]);
-    writeTorchCheckpoint(join(dir, 'pytorch_model.bin'), new Map([['w', { dtype: 'F32', shape: [3, 2], data }], ['b', { dtype: 'BF16', shape: [2], data: Float32Array.from([1.5, -3]) }]]));
+    writeTorchCheckpoint(
+      join(dir, 'pytorch_model.bin'),
+      new Map([
+        ['w', { dtype: 'F32', shape: [3, 2], data }],
+        ['b', { dtype: 'BF16', shape: [2], data: Float32Array.from([1.5, -3]) }],
+      ]),
+    );
     const read = CheckpointTensors.open(dir);
     assert.deepEqual(Array.from(read.readFloat32('w')), Array.from(data));
     assert.deepEqual(Array.from(read.readFloat32('b')), [1.5, -3]);
@@ -100,24 +133,47 @@ describe('reading PyTorch checkpoints (torch.save zip archives) without executin
 });
 
 describe('what the PyTorch reader refuses, naming the problem', () => {
-  const refuses = (run: () => unknown, pattern: RegExp) => assert.throws(run, (e) => e instanceof UnmaskError && e.code === 'invalid_bundle' && pattern.test(e.message));
+  const refuses = (run: () => unknown, pattern: RegExp) =>
+    assert.throws(run, (e) => e instanceof UnmaskError && e.code === 'invalid_bundle' && pattern.test(e.message));
 
   it('refuses a pickle calling os.system (torch.save of an object whose __reduce__ is os.system), before building anything', () => {
-    refuses(() => readTorchCheckpoint(fixture('malicious.bin')), /malicious\.bin \(malicious\/data\.pkl\): the pickle refers to the global posix\.system, which a state dict of tensors does not need; the converter refuses it and executes nothing/);
+    refuses(
+      () => readTorchCheckpoint(fixture('malicious.bin')),
+      /malicious\.bin \(malicious\/data\.pkl\): the pickle refers to the global posix\.system, which a state dict of tensors does not need; the converter refuses it and executes nothing/,
+    );
   });
 
   it('refuses any global outside the state dict’s, however it is named (GLOBAL or STACK_GLOBAL), and opcodes a state dict never uses', () => {
-    const op = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
-    refuses(() => readTorchPickle(op([0x80, 2], 'cos\nsystem\n', 'X', [4, 0, 0, 0], 'echo', [0x85, 0x52, 0x2e]), 'p.pkl'), /p\.pkl: the pickle refers to the global os\.system/);
-    refuses(() => readTorchPickle(op([0x80, 4, 0x8c, 8], 'builtins', [0x8c, 4], 'eval', [0x93, 0x2e]), 'p.pkl'), /the global builtins\.eval/);
+    const op = (...parts: Array<string | number[]>) =>
+      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
+    refuses(
+      () => readTorchPickle(op([0x80, 2], 'cos\nsystem\n', 'X', [4, 0, 0, 0], 'echo', [0x85, 0x52, 0x2e]), 'p.pkl'),
+      /p\.pkl: the pickle refers to the global os\.system/,
+    );
+    refuses(
+      () => readTorchPickle(op([0x80, 4, 0x8c, 8], 'builtins', [0x8c, 4], 'eval', [0x93, 0x2e]), 'p.pkl'),
+      /the global builtins\.eval/,
+    );
     refuses(() => readTorchPickle(op([0x80, 2], 'ctorch\nload\n', [0x2e]), 'p.pkl'), /the global torch\.load/);
-    refuses(() => readTorchPickle(op([0x80, 2, 0x28], 'i__main__\nX\n', [0x2e]), 'p.pkl'), /opcode 0x69 at byte 3, which a state dict does not need/);
+    refuses(
+      () => readTorchPickle(op([0x80, 2, 0x28], 'i__main__\nX\n', [0x2e]), 'p.pkl'),
+      /opcode 0x69 at byte 3, which a state dict does not need/,
+    );
   });
 
   it('refuses a compressed entry (torch writes stored ones), a non-contiguous tensor naming it, and the legacy pre-1.6 format', () => {
-    refuses(() => readTorchCheckpoint(fixture('deflated.bin')), /zip entry "tensors\/data\.pkl": is compressed \(method 8\); the converter reads only stored entries/);
-    refuses(() => readTorchCheckpoint(fixture('noncontiguous.bin')), /tensor "transposed" is not contiguous \(size \[3, 2\], stride \[1, 3\]\)/);
-    refuses(() => readTorchCheckpoint(fixture('legacy.bin')), /is not a zip archive: a PyTorch checkpoint in the legacy format/);
+    refuses(
+      () => readTorchCheckpoint(fixture('deflated.bin')),
+      /zip entry "tensors\/data\.pkl": is compressed \(method 8\); the converter reads only stored entries/,
+    );
+    refuses(
+      () => readTorchCheckpoint(fixture('noncontiguous.bin')),
+      /tensor "transposed" is not contiguous \(size \[3, 2\], stride \[1, 3\]\)/,
+    );
+    refuses(
+      () => readTorchCheckpoint(fixture('legacy.bin')),
+      /is not a zip archive: a PyTorch checkpoint in the legacy format/,
+    );
   });
 
   it('refuses corrupted files: cut short, a damaged pickle, a storage missing from the archive', () => {
@@ -130,8 +186,18 @@ describe('what the PyTorch reader refuses, naming the problem', () => {
 
       const zip = ZipArchive.open(fixture('tensors.bin'));
       const pickle = zip.readEntry(zip.entries.get('tensors/data.pkl')!, 1 << 20);
-      refuses(() => readTorchPickle(pickle.subarray(0, pickle.length - 30), 'data.pkl'), /data\.pkl: the pickle (ends in the middle of an instruction|closes a mark it never opened|stops with a malformed stack)/);
-      refuses(() => readTorchPickle(Buffer.concat([pickle.subarray(0, 2), Buffer.from([0x68, 0xfe]), pickle.subarray(2)]), 'data.pkl'), /reads memo entry 254, which it never stored/);
+      refuses(
+        () => readTorchPickle(pickle.subarray(0, pickle.length - 30), 'data.pkl'),
+        /data\.pkl: the pickle (ends in the middle of an instruction|closes a mark it never opened|stops with a malformed stack)/,
+      );
+      refuses(
+        () =>
+          readTorchPickle(
+            Buffer.concat([pickle.subarray(0, 2), Buffer.from([0x68, 0xfe]), pickle.subarray(2)]),
+            'data.pkl',
+          ),
+        /reads memo entry 254, which it never stored/,
+      );
 
       // Rename storage 3 (layer.double's) in the central directory: the tensor pointing at it has no data.
       const renamed = Buffer.from(bytes);
@@ -139,7 +205,10 @@ describe('what the PyTorch reader refuses, naming the problem', () => {
       renamed.write('tensors/data/X', directoryName, 'latin1');
       const missing = join(dir, 'missing.bin');
       writeFileSync(missing, renamed);
-      refuses(() => readTorchCheckpoint(missing), /tensor "layer\.double": its storage tensors\/data\/3 is not in the archive/);
+      refuses(
+        () => readTorchCheckpoint(missing),
+        /tensor "layer\.double": its storage tensors\/data\/3 is not in the archive/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -149,7 +218,10 @@ describe('what the PyTorch reader refuses, naming the problem', () => {
     const dir = mkdtempSync(join(tmpdir(), 'unmask-torch-none-'));
     try {
       copyFileSync(fixture('tensors.bin'), join(dir, 'model.pt'));
-      refuses(() => CheckpointTensors.open(dir), /neither model\.safetensors nor model\.safetensors\.index\.json, nor pytorch_model\.bin nor pytorch_model\.bin\.index\.json \(it has model\.pt: rename a torch\.save zip archive to pytorch_model\.bin/);
+      refuses(
+        () => CheckpointTensors.open(dir),
+        /neither model\.safetensors nor model\.safetensors\.index\.json, nor pytorch_model\.bin nor pytorch_model\.bin\.index\.json \(it has model\.pt: rename a torch\.save zip archive to pytorch_model\.bin/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

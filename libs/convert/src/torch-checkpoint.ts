@@ -12,7 +12,18 @@ import type { CheckpointTensor, Dtype } from './checkpoint-tensors.js';
 import { PickleDict, readTorchPickle, type StorageRef, type TensorRef } from './torch-pickle.js';
 import { type ZipEntry, ZipArchive } from './zip-entries.js';
 
-const ELEMENT_BYTES: Record<Dtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const ELEMENT_BYTES: Record<Dtype, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 /** The largest `data.pkl` read (a state dict's pickle holds names and shapes only). */
 const PICKLE_LIMIT = 256 * 1024 * 1024;
 
@@ -47,11 +58,20 @@ export function readTorchCheckpoint(file: string): CheckpointTensor[] {
     closeSync(fd);
   }
   if (magic[0] !== 0x50 || magic[1] !== 0x4b) {
-    throw fail('is not a zip archive: a PyTorch checkpoint in the legacy format (torch.save before PyTorch 1.6, or _use_new_zipfile_serialization=False), which is not read; load it and save it again with a newer torch, or as safetensors');
+    throw fail(
+      'is not a zip archive: a PyTorch checkpoint in the legacy format (torch.save before PyTorch 1.6, or _use_new_zipfile_serialization=False), which is not read; load it and save it again with a newer torch, or as safetensors',
+    );
   }
   const zip = ZipArchive.open(file);
-  const pickles = [...zip.entries.values()].filter((e) => e.name.endsWith('/data.pkl') && e.name.split('/').length === 2);
-  if (pickles.length !== 1) throw fail(pickles.length === 0 ? 'the archive has no <name>/data.pkl: not a torch.save checkpoint' : `the archive has ${pickles.length} data.pkl entries`);
+  const pickles = [...zip.entries.values()].filter(
+    (e) => e.name.endsWith('/data.pkl') && e.name.split('/').length === 2,
+  );
+  if (pickles.length !== 1)
+    throw fail(
+      pickles.length === 0
+        ? 'the archive has no <name>/data.pkl: not a torch.save checkpoint'
+        : `the archive has ${pickles.length} data.pkl entries`,
+    );
   const pickleEntry = pickles[0]!;
   const prefix = pickleEntry.name.slice(0, -'data.pkl'.length);
   const byteorder = zip.entries.get(`${prefix}byteorder`);
@@ -60,7 +80,8 @@ export function readTorchCheckpoint(file: string): CheckpointTensor[] {
     if (order !== 'little') throw fail(`its byteorder is "${order}"; only little-endian checkpoints are read`);
   }
   const root = readTorchPickle(zip.readEntry(pickleEntry, PICKLE_LIMIT), `${file} (${pickleEntry.name})`);
-  if (!(root instanceof PickleDict)) throw fail(`data.pkl holds ${describe(root)}, not a state dict (a dict of tensors)`);
+  if (!(root instanceof PickleDict))
+    throw fail(`data.pkl holds ${describe(root)}, not a state dict (a dict of tensors)`);
   const storages = new Map<string, { entry: ZipEntry; start: number }>();
   const storage = (ref: StorageRef, name: string) => {
     const known = storages.get(ref.key);
@@ -68,7 +89,11 @@ export function readTorchCheckpoint(file: string): CheckpointTensor[] {
     const entry = zip.entries.get(`${prefix}data/${ref.key}`);
     if (!entry) throw fail(`tensor "${name}": its storage ${prefix}data/${ref.key} is not in the archive`, name);
     const needed = ref.numel * ELEMENT_BYTES[ref.dtype];
-    if (entry.size < needed) throw fail(`tensor "${name}": storage ${entry.name} has ${entry.size} bytes, its ${ref.numel} ${ref.dtype} elements need ${needed}`, name);
+    if (entry.size < needed)
+      throw fail(
+        `tensor "${name}": storage ${entry.name} has ${entry.size} bytes, its ${ref.numel} ${ref.dtype} elements need ${needed}`,
+        name,
+      );
     const found = { entry, start: zip.dataOffset(entry) };
     storages.set(ref.key, found);
     return found;
@@ -77,17 +102,33 @@ export function readTorchCheckpoint(file: string): CheckpointTensor[] {
   for (const [name, value] of root.items) {
     if (typeof name !== 'string') throw fail(`the state dict has a key that is not a string (${String(name)})`);
     const tensor = value as TensorRef;
-    if (typeof value !== 'object' || value === null || tensor.kind !== 'tensor') throw fail(`"${name}" is ${describe(value)}, not a tensor`, name);
+    if (typeof value !== 'object' || value === null || tensor.kind !== 'tensor')
+      throw fail(`"${name}" is ${describe(value)}, not a tensor`, name);
     const { storage: ref, storageOffset, shape, stride } = tensor;
-    if (shape.some((d) => d < 0) || storageOffset < 0) throw fail(`tensor "${name}" has a negative size or offset`, name);
+    if (shape.some((d) => d < 0) || storageOffset < 0)
+      throw fail(`tensor "${name}" has a negative size or offset`, name);
     if (!isContiguous(shape, stride)) {
-      throw fail(`tensor "${name}" is not contiguous (size [${shape.join(', ')}], stride [${stride.join(', ')}]); the converter reads only contiguous tensors: save tensor.contiguous() instead`, name);
+      throw fail(
+        `tensor "${name}" is not contiguous (size [${shape.join(', ')}], stride [${stride.join(', ')}]); the converter reads only contiguous tensors: save tensor.contiguous() instead`,
+        name,
+      );
     }
     const count = shape.reduce((a, b) => a * b, 1);
-    if (storageOffset + count > ref.numel) throw fail(`tensor "${name}" (${count} elements at offset ${storageOffset}) runs past its storage of ${ref.numel}`, name);
+    if (storageOffset + count > ref.numel)
+      throw fail(
+        `tensor "${name}" (${count} elements at offset ${storageOffset}) runs past its storage of ${ref.numel}`,
+        name,
+      );
     const { start } = storage(ref, name);
     const bytes = ELEMENT_BYTES[ref.dtype];
-    tensors.push({ name, dtype: ref.dtype, shape, file, offset: start + storageOffset * bytes, byteLength: count * bytes });
+    tensors.push({
+      name,
+      dtype: ref.dtype,
+      shape,
+      file,
+      offset: start + storageOffset * bytes,
+      byteLength: count * bytes,
+    });
   }
   return tensors;
 }

@@ -58,12 +58,21 @@ interface Tuple {
   readonly kind: 'tuple';
   readonly items: readonly unknown[];
 }
-const MARK = Symbol('mark');
+const _MARK = Symbol('mark');
 
-const ALLOWED_GLOBALS = new Set(['collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter', ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`)]);
+const ALLOWED_GLOBALS = new Set([
+  'collections.OrderedDict',
+  'torch._utils._rebuild_tensor_v2',
+  'torch._utils._rebuild_parameter',
+  ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`),
+]);
 
 const isTuple = (v: unknown): v is Tuple => typeof v === 'object' && v !== null && (v as Tuple).kind === 'tuple';
-const isGlobal = (v: unknown, name?: string): v is GlobalRef => typeof v === 'object' && v !== null && (v as GlobalRef).kind === 'global' && (name === undefined || `${(v as GlobalRef).module}.${(v as GlobalRef).name}` === name);
+const isGlobal = (v: unknown, name?: string): v is GlobalRef =>
+  typeof v === 'object' &&
+  v !== null &&
+  (v as GlobalRef).kind === 'global' &&
+  (name === undefined || `${(v as GlobalRef).module}.${(v as GlobalRef).name}` === name);
 
 /** Parses a state dict pickle; `where` names the file in errors. */
 export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
@@ -74,7 +83,8 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
   const memo = new Map<number, unknown>();
   let at = 0;
   const need = (n: number) => {
-    if (at + n > data.length) throw fail('the pickle ends in the middle of an instruction (the file is cut short or corrupted)');
+    if (at + n > data.length)
+      throw fail('the pickle ends in the middle of an instruction (the file is cut short or corrupted)');
   };
   const u8 = () => (need(1), data[at++]!);
   const u16 = () => (need(2), (at += 2), data.readUInt16LE(at - 2));
@@ -96,7 +106,8 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
     return value;
   };
   const pop = (): unknown => {
-    if (stack.length === 0 || (marks.length > 0 && stack.length <= marks[marks.length - 1]!)) throw fail('the pickle pops from an empty stack (corrupted)');
+    if (stack.length === 0 || (marks.length > 0 && stack.length <= marks[marks.length - 1]!))
+      throw fail('the pickle pops from an empty stack (corrupted)');
     return stack.pop();
   };
   const top = (): unknown => {
@@ -112,7 +123,9 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
   const global = (module: string, name: string): GlobalRef => {
     const full = `${module}.${name}`;
     if (!ALLOWED_GLOBALS.has(full)) {
-      throw fail(`the pickle refers to the global ${full}, which a state dict of tensors does not need; the converter refuses it and executes nothing (only ${[...ALLOWED_GLOBALS].slice(0, 3).join(', ')} and the torch.*Storage types are accepted)`);
+      throw fail(
+        `the pickle refers to the global ${full}, which a state dict of tensors does not need; the converter refuses it and executes nothing (only ${[...ALLOWED_GLOBALS].slice(0, 3).join(', ')} and the torch.*Storage types are accepted)`,
+      );
     }
     return { kind: 'global', module, name };
   };
@@ -121,7 +134,8 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
     if (pairs.length % 2 !== 0) throw fail('the pickle sets a dict item without a value');
     for (let i = 0; i < pairs.length; i += 2) {
       const key = pairs[i];
-      if (typeof key !== 'string' && typeof key !== 'number') throw fail('a dict key in the pickle is not a string or a number');
+      if (typeof key !== 'string' && typeof key !== 'number')
+        throw fail('a dict key in the pickle is not a string or a number');
       target.items.set(key, pairs[i + 1]);
     }
   };
@@ -134,11 +148,19 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
     return v.items.map((x) => int(x, what));
   };
   const persistent = (pid: unknown): StorageRef => {
-    if (!isTuple(pid) || pid.items.length < 5 || pid.items[0] !== 'storage') throw fail('a persistent id is not a ("storage", type, key, location, numel) tuple');
+    if (!isTuple(pid) || pid.items.length < 5 || pid.items[0] !== 'storage')
+      throw fail('a persistent id is not a ("storage", type, key, location, numel) tuple');
     const [, type, key, location, numel] = pid.items;
-    if (!isGlobal(type) || type.module !== 'torch' || !(type.name in STORAGE_DTYPES)) throw fail('a persistent id names no torch storage type');
+    if (!isGlobal(type) || type.module !== 'torch' || !(type.name in STORAGE_DTYPES))
+      throw fail('a persistent id names no torch storage type');
     if (typeof key !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(key)) throw fail('a storage key is not a plain name');
-    return { kind: 'storage', key, dtype: STORAGE_DTYPES[type.name as keyof typeof STORAGE_DTYPES], numel: int(numel, `storage "${key}"'s size`), location: String(location) };
+    return {
+      kind: 'storage',
+      key,
+      dtype: STORAGE_DTYPES[type.name as keyof typeof STORAGE_DTYPES],
+      numel: int(numel, `storage "${key}"'s size`),
+      location: String(location),
+    };
   };
   const reduce = (callable: unknown, args: unknown): unknown => {
     if (!isGlobal(callable) || !isTuple(args)) throw fail('the pickle calls something that is not an accepted global');
@@ -149,8 +171,15 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
         return new PickleDict();
       case 'torch._utils._rebuild_tensor_v2': {
         const storage = a[0] as StorageRef;
-        if (a.length < 4 || storage?.kind !== 'storage') throw fail('_rebuild_tensor_v2 is not given (storage, offset, size, stride, …)');
-        return { kind: 'tensor', storage, storageOffset: int(a[1], 'a storage offset'), shape: ints(a[2], 'a tensor size'), stride: ints(a[3], 'a tensor stride') } satisfies TensorRef;
+        if (a.length < 4 || storage?.kind !== 'storage')
+          throw fail('_rebuild_tensor_v2 is not given (storage, offset, size, stride, …)');
+        return {
+          kind: 'tensor',
+          storage,
+          storageOffset: int(a[1], 'a storage offset'),
+          shape: ints(a[2], 'a tensor size'),
+          stride: ints(a[3], 'a tensor stride'),
+        } satisfies TensorRef;
       }
       case 'torch._utils._rebuild_parameter':
         if ((a[0] as TensorRef | undefined)?.kind !== 'tensor') throw fail('_rebuild_parameter is not given a tensor');
@@ -270,7 +299,8 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
         for (let i = n - 1; i >= 0; i--) value = (value << 8n) | BigInt(data[at + i]!);
         if (n > 0 && data[at + n - 1]! & 0x80) value -= 1n << BigInt(8 * n);
         at += n;
-        if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) throw fail('an integer in the pickle is too large');
+        if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER))
+          throw fail('an integer in the pickle is too large');
         stack.push(Number(value));
         break;
       }
@@ -344,7 +374,9 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
         stack.push(persistent(pop()));
         break;
       default:
-        throw fail(`the pickle uses opcode 0x${opcode.toString(16).padStart(2, '0')} at byte ${at - 1}, which a state dict does not need; the converter refuses it`);
+        throw fail(
+          `the pickle uses opcode 0x${opcode.toString(16).padStart(2, '0')} at byte ${at - 1}, which a state dict does not need; the converter refuses it`,
+        );
     }
   }
 }

@@ -34,16 +34,26 @@ const MANIFEST = 'manifest.json';
 
 function readManifest(bundleDir: string): Manifest {
   const path = join(bundleDir, MANIFEST);
-  if (!existsSync(path)) throw new UnmaskError('invalid_bundle', `${bundleDir}: no ${MANIFEST}; convert the LM first`, MANIFEST);
+  if (!existsSync(path))
+    throw new UnmaskError('invalid_bundle', `${bundleDir}: no ${MANIFEST}; convert the LM first`, MANIFEST);
   return manifestSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 }
 
 /** Validates the updated manifest, then writes the graphs and the manifest (atomically). */
-function update(bundleDir: string, manifest: unknown, graphs: ReadonlyArray<readonly [string, OnnxGraphBuilder]>, options: WriteGraphOptions): Manifest {
+function update(
+  bundleDir: string,
+  manifest: unknown,
+  graphs: ReadonlyArray<readonly [string, OnnxGraphBuilder]>,
+  options: WriteGraphOptions,
+): Manifest {
   const parsed = manifestSchema.safeParse(manifest);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UnmaskError('invalid_bundle', `${join(bundleDir, MANIFEST)}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, issue?.path.join('.'));
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${join(bundleDir, MANIFEST)}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      issue?.path.join('.'),
+    );
   }
   for (const [file, graph] of graphs) graph.write(join(bundleDir, file), options);
   const path = join(bundleDir, MANIFEST);
@@ -53,7 +63,11 @@ function update(bundleDir: string, manifest: unknown, graphs: ReadonlyArray<read
 }
 
 /** Writes `vision.onnx` (and `projector.onnx`) into the bundle and adds the manifest's `vision` section. */
-export function attachVision(bundleDir: string, attachment: VisionAttachment, options: WriteGraphOptions = {}): Manifest {
+export function attachVision(
+  bundleDir: string,
+  attachment: VisionAttachment,
+  options: WriteGraphOptions = {},
+): Manifest {
   const manifest = readManifest(bundleDir);
   parseImageProcessorConfig(attachment.processor, `${bundleDir}: preprocessor config`);
   const graphs: [string, OnnxGraphBuilder][] = [['vision.onnx', attachment.encoder]];
@@ -82,14 +96,23 @@ export function attachAudio(bundleDir: string, attachment: AudioAttachment, opti
   const extractor = whisperFeatureExtractorConfigSchema.safeParse(attachment.featureExtractor);
   if (!extractor.success) {
     const issue = extractor.error.issues[0];
-    throw new UnmaskError('invalid_bundle', `${bundleDir}: feature extractor config: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, 'feature_extractor');
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${bundleDir}: feature extractor config: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      'feature_extractor',
+    );
   }
   return update(
     bundleDir,
     {
       ...manifest,
       special_tokens: { ...manifest.special_tokens, audio: attachment.placeholder },
-      audio: { encoder: 'audio_encoder.onnx', adapter: 'audio_adapter.onnx', placeholder: attachment.placeholder, feature_extractor: attachment.featureExtractor },
+      audio: {
+        encoder: 'audio_encoder.onnx',
+        adapter: 'audio_adapter.onnx',
+        placeholder: attachment.placeholder,
+        feature_extractor: attachment.featureExtractor,
+      },
     },
     [
       ['audio_encoder.onnx', attachment.encoder],

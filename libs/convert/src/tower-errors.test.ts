@@ -17,7 +17,12 @@ after(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true }))
 /** A copy of a tower fixture's checkpoint with its tensors edited. */
 function edited(tower: string, edit: (tensors: Map<string, StoredTensor>) => void): CheckpointTensors {
   const source = CheckpointTensors.open(join(TOWER_FIXTURES, tower, 'checkpoint'));
-  const tensors = new Map([...source.tensors.values()].map((t) => [t.name, { dtype: 'F32' as const, shape: t.shape, data: source.readFloat32(t.name) }]));
+  const tensors = new Map(
+    [...source.tensors.values()].map((t) => [
+      t.name,
+      { dtype: 'F32' as const, shape: t.shape, data: source.readFloat32(t.name) },
+    ]),
+  );
   edit(tensors);
   const dir = mkdtempSync(join(tmpdir(), 'unmask-tower-'));
   made.push(dir);
@@ -26,7 +31,8 @@ function edited(tower: string, edit: (tensors: Map<string, StoredTensor>) => voi
   return CheckpointTensors.open(dir);
 }
 
-const configOf = (tower: string) => JSON.parse(readFileSync(join(TOWER_FIXTURES, tower, 'checkpoint', 'config.json'), 'utf8'));
+const configOf = (tower: string) =>
+  JSON.parse(readFileSync(join(TOWER_FIXTURES, tower, 'checkpoint', 'config.json'), 'utf8'));
 
 function rejects(build: () => unknown, message: RegExp, param: string): void {
   assert.throws(build, (error: unknown) => {
@@ -41,13 +47,23 @@ function rejects(build: () => unknown, message: RegExp, param: string): void {
 describe('tower conversion errors name the tensor or config field', () => {
   it('a missing Whisper encoder tensor, with the shape config.json implies', () => {
     const checkpoint = edited('whisper', (t) => t.delete('model.encoder.layers.1.fc2.bias'));
-    rejects(() => buildWhisperEncoderGraph(parseWhisperEncoderConfig(configOf('whisper')), checkpoint), /Whisper encoder.*missing tensor "model\.encoder\.layers\.1\.fc2\.bias" \(expected shape \[64\]\)/, 'model.encoder.layers.1.fc2.bias');
+    rejects(
+      () => buildWhisperEncoderGraph(parseWhisperEncoderConfig(configOf('whisper')), checkpoint),
+      /Whisper encoder.*missing tensor "model\.encoder\.layers\.1\.fc2\.bias" \(expected shape \[64\]\)/,
+      'model.encoder.layers.1.fc2.bias',
+    );
   });
 
   it('a misshapen SigLIP position embedding', () => {
     const name = 'embeddings.position_embedding.weight';
-    const checkpoint = edited('siglip', (t) => t.set(name, { dtype: 'F32', shape: [15, 64], data: new Float32Array(15 * 64) }));
-    rejects(() => buildSiglipGraph(parseSiglipVisionConfig(configOf('siglip')), checkpoint), /SigLIP.*tensor "embeddings\.position_embedding\.weight" has shape \[15, 64\], config\.json implies \[16, 64\]/, name);
+    const checkpoint = edited('siglip', (t) =>
+      t.set(name, { dtype: 'F32', shape: [15, 64], data: new Float32Array(15 * 64) }),
+    );
+    rejects(
+      () => buildSiglipGraph(parseSiglipVisionConfig(configOf('siglip')), checkpoint),
+      /SigLIP.*tensor "embeddings\.position_embedding\.weight" has shape \[15, 64\], config\.json implies \[16, 64\]/,
+      name,
+    );
   });
 
   it('an unexpected tensor under the Qwen2.5-VL tower’s prefix, while tensors outside it are left alone', () => {
@@ -59,7 +75,11 @@ describe('tower conversion errors name the tensor or config field', () => {
       t.set('model.embed_tokens.weight', weight);
     });
     const config = parseQwen2VlVisionConfig(configOf('qwen25vl-vision'));
-    rejects(() => buildQwen2VlVisionGraph(config, checkpoint, { prefix: 'visual.' }), /tensors under "visual\.".*unexpected tensor "visual\.blocks\.2\.norm1\.weight"/, 'visual.blocks.2.norm1.weight');
+    rejects(
+      () => buildQwen2VlVisionGraph(config, checkpoint, { prefix: 'visual.' }),
+      /tensors under "visual\.".*unexpected tensor "visual\.blocks\.2\.norm1\.weight"/,
+      'visual.blocks.2.norm1.weight',
+    );
   });
 
   it('SigLIP tensors the graph leaves out on purpose (pooling head, a dropped layer) are not errors, other strays are', () => {
@@ -68,15 +88,35 @@ describe('tower conversion errors name the tensor or config field', () => {
       for (const name of [...t.keys()]) if (name.startsWith('encoder.layers.2.')) t.delete(name);
     });
     assert.doesNotThrow(() => buildSiglipGraph(config, withoutLast, LLADA_V_SIGLIP));
-    rejects(() => buildSiglipGraph(config, withoutLast), /missing tensor "encoder\.layers\.2\.layer_norm1\.weight"/, 'encoder.layers.2.layer_norm1.weight');
+    rejects(
+      () => buildSiglipGraph(config, withoutLast),
+      /missing tensor "encoder\.layers\.2\.layer_norm1\.weight"/,
+      'encoder.layers.2.layer_norm1.weight',
+    );
     const stray = edited('siglip', (t) => t.set('encoder.extra.weight', t.get('post_layernorm.weight')!));
-    rejects(() => buildSiglipGraph(config, stray), /unexpected tensor "encoder\.extra\.weight"/, 'encoder.extra.weight');
+    rejects(
+      () => buildSiglipGraph(config, stray),
+      /unexpected tensor "encoder\.extra\.weight"/,
+      'encoder.extra.weight',
+    );
   });
 
   it('a config field the tower needs, or one it does not implement', () => {
     const { out_hidden_size: _, ...withoutOut } = configOf('qwen25vl-vision');
-    rejects(() => parseQwen2VlVisionConfig(withoutOut, 'vision_config.json'), /^vision_config\.json: out_hidden_size: /, 'out_hidden_size');
-    rejects(() => parseWhisperEncoderConfig({ ...configOf('whisper'), activation_function: 'relu' }), /^config\.json: activation_function: only "gelu" \(exact\) is implemented/, 'activation_function');
-    rejects(() => parseQwen2VlVisionConfig({ ...configOf('qwen25vl-vision'), fullatt_block_indexes: [1, 2] }), /fullatt_block_indexes: a full-attention block index is not below depth/, 'fullatt_block_indexes');
+    rejects(
+      () => parseQwen2VlVisionConfig(withoutOut, 'vision_config.json'),
+      /^vision_config\.json: out_hidden_size: /,
+      'out_hidden_size',
+    );
+    rejects(
+      () => parseWhisperEncoderConfig({ ...configOf('whisper'), activation_function: 'relu' }),
+      /^config\.json: activation_function: only "gelu" \(exact\) is implemented/,
+      'activation_function',
+    );
+    rejects(
+      () => parseQwen2VlVisionConfig({ ...configOf('qwen25vl-vision'), fullatt_block_indexes: [1, 2] }),
+      /fullatt_block_indexes: a full-attention block index is not below depth/,
+      'fullatt_block_indexes',
+    );
   });
 });

@@ -68,7 +68,11 @@ export class TowerOps {
     const key = `f:${values.join(',')}:${dims ? dims.join('x') : typeof value === 'number' ? 'scalar' : 'vector'}`;
     let name = this.constants.get(key);
     if (!name) {
-      name = this.g.floats(`const_f${this.constants.size}`, values, dims ?? (typeof value === 'number' ? [] : [values.length]));
+      name = this.g.floats(
+        `const_f${this.constants.size}`,
+        values,
+        dims ?? (typeof value === 'number' ? [] : [values.length]),
+      );
       this.constants.set(key, name);
     }
     return name;
@@ -88,7 +92,8 @@ export class TowerOps {
   /** x · Wᵀ (+ b) for x [rows, in] and the checkpoint's W [out, in], in the weight format. */
   linear(x: string, weightName: string, biasName?: string, dims?: readonly number[]): string {
     if (this.writer && !dims) {
-      if (this.added.has(weightName)) throw new Error(`weight ${weightName} is used twice; a quantised graph would store it twice`);
+      if (this.added.has(weightName))
+        throw new Error(`weight ${weightName} is used twice; a quantised graph would store it twice`);
       this.added.set(weightName, weightName);
       return this.writer.linear(x, weightName, biasName ? { bias: biasName } : {});
     }
@@ -98,7 +103,10 @@ export class TowerOps {
   }
 
   layerNorm(x: string, weightName: string, biasName: string, epsilon: number): string {
-    return this.g.op('LayerNormalization', [x, this.weight(weightName), this.weight(biasName)], { axis: -1, epsilon: { float: epsilon } });
+    return this.g.op('LayerNormalization', [x, this.weight(weightName), this.weight(biasName)], {
+      axis: -1,
+      epsilon: { float: epsilon },
+    });
   }
 
   /** x / sqrt(mean(x²) + ε) · w, in the form onnxruntime fuses into SimplifiedLayerNormalization. */
@@ -117,7 +125,10 @@ export class TowerOps {
       return g.op('Mul', [g.op('Mul', [x, this.float(0.5)]), g.op('Add', [erf, this.float(1)])]);
     }
     const cube = g.op('Mul', [g.op('Mul', [x, x]), x]);
-    const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [cube, this.float(0.044715)])]), this.float(Math.sqrt(2 / Math.PI))]);
+    const inner = g.op('Mul', [
+      g.op('Add', [x, g.op('Mul', [cube, this.float(0.044715)])]),
+      this.float(Math.sqrt(2 / Math.PI)),
+    ]);
     return g.op('Mul', [g.op('Mul', [x, this.float(0.5)]), g.op('Add', [g.op('Tanh', [inner]), this.float(1)])]);
   }
 
@@ -136,7 +147,13 @@ export class TowerOps {
     q: string,
     k: string,
     v: string,
-    options: { readonly batchTokens: string; readonly heads: number; readonly headDim: number; readonly rotate?: (x: string) => string; readonly bias?: string },
+    options: {
+      readonly batchTokens: string;
+      readonly heads: number;
+      readonly headDim: number;
+      readonly rotate?: (x: string) => string;
+      readonly bias?: string;
+    },
   ): string {
     const { g } = this;
     const { heads, headDim } = options;

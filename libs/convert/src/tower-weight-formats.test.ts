@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { OnnxWorkerPool, type TensorData } from '@unmask/core';
-import { floats, pickRows, readReference, relativeError, runGraph, TOWER_FIXTURES } from '../test-support/tower-fixtures.js';
+import {
+  floats,
+  pickRows,
+  readReference,
+  relativeError,
+  runGraph,
+  TOWER_FIXTURES,
+} from '../test-support/tower-fixtures.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
 import { buildDiffaAdapterGraph } from './diffa-adapter-graph.js';
 import { diffaAdapterLayout } from './diffa-adapter-layout.js';
@@ -36,34 +43,66 @@ const diffaRef = readReference(join(DIFFA, 'reference.safetensors'));
 
 const CASES: Record<string, Case> = {
   'Whisper encoder': {
-    build: (weights) => buildWhisperEncoderGraph(parseWhisperEncoderConfig(json(join(whisper, 'checkpoint/config.json'))), CheckpointTensors.open(join(whisper, 'checkpoint')), { weights }),
-    feeds: () => ({ input_features: { type: 'float32', dims: [1, 80, 3000], data: floats(whisperRef, 'input_features') } }),
-    actual: (out) => pickRows(out['last_hidden_state']!.data as Float32Array, 64, whisperRef.get('rows')!.data as BigInt64Array),
+    build: (weights) =>
+      buildWhisperEncoderGraph(
+        parseWhisperEncoderConfig(json(join(whisper, 'checkpoint/config.json'))),
+        CheckpointTensors.open(join(whisper, 'checkpoint')),
+        { weights },
+      ),
+    feeds: () => ({
+      input_features: { type: 'float32', dims: [1, 80, 3000], data: floats(whisperRef, 'input_features') },
+    }),
+    actual: (out) =>
+      pickRows(out.last_hidden_state!.data as Float32Array, 64, whisperRef.get('rows')!.data as BigInt64Array),
     expected: () => floats(whisperRef, 'last_hidden_state'),
   },
   SigLIP: {
-    build: (weights) => buildSiglipGraph(parseSiglipVisionConfig(json(join(siglip, 'checkpoint/config.json'))), CheckpointTensors.open(join(siglip, 'checkpoint')), { weights }),
+    build: (weights) =>
+      buildSiglipGraph(
+        parseSiglipVisionConfig(json(join(siglip, 'checkpoint/config.json'))),
+        CheckpointTensors.open(join(siglip, 'checkpoint')),
+        { weights },
+      ),
     feeds: () => ({ pixel_values: { type: 'float32', dims: [1, 3, 64, 64], data: floats(siglipRef, 'pixel_values') } }),
-    actual: (out) => out['last_hidden_state']!.data as Float32Array,
+    actual: (out) => out.last_hidden_state!.data as Float32Array,
     expected: () => floats(siglipRef, 'last_hidden_state'),
   },
   'Qwen2.5-VL vision': {
-    build: (weights) => buildQwen2VlVisionGraph(parseQwen2VlVisionConfig(json(join(qwen, 'checkpoint/config.json'))), CheckpointTensors.open(join(qwen, 'checkpoint')), { weights }),
+    build: (weights) =>
+      buildQwen2VlVisionGraph(
+        parseQwen2VlVisionConfig(json(join(qwen, 'checkpoint/config.json'))),
+        CheckpointTensors.open(join(qwen, 'checkpoint')),
+        { weights },
+      ),
     feeds: () => ({
       pixel_values: { type: 'float32', dims: [140, 1176], data: floats(qwenRef, 'pixel_values.0') },
       image_grid_thw: { type: 'int64', dims: [1, 3], data: qwenRef.get('image_grid_thw.0')!.data as BigInt64Array },
     }),
-    actual: (out) => out['image_features']!.data as Float32Array,
+    actual: (out) => out.image_features!.data as Float32Array,
     expected: () => floats(qwenRef, 'vision_output.0'),
   },
   'DIFFA adapter': {
-    build: (weights) => buildDiffaAdapterGraph({ ...diffaAdapterLayout(json(join(DIFFA, 'checkpoint/config.json'))), qformerIntermediate: 32 }, CheckpointTensors.open(join(DIFFA, 'checkpoint')), weights),
+    build: (weights) =>
+      buildDiffaAdapterGraph(
+        { ...diffaAdapterLayout(json(join(DIFFA, 'checkpoint/config.json'))), qformerIntermediate: 32 },
+        CheckpointTensors.open(join(DIFFA, 'checkpoint')),
+        weights,
+      ),
     feeds: () => {
-      const out: Record<string, TensorData> = { feature_frames: { type: 'int64', dims: [1], data: BigInt64Array.from([73n]) } };
-      for (const name of ['last_hidden_state', 'hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'hidden_states.3']) out[name] = { type: 'float32', dims: [1, 50, 16], data: floats(diffaRef, name) };
+      const out: Record<string, TensorData> = {
+        feature_frames: { type: 'int64', dims: [1], data: BigInt64Array.from([73n]) },
+      };
+      for (const name of [
+        'last_hidden_state',
+        'hidden_states.0',
+        'hidden_states.1',
+        'hidden_states.2',
+        'hidden_states.3',
+      ])
+        out[name] = { type: 'float32', dims: [1, 50, 16], data: floats(diffaRef, name) };
       return out;
     },
-    actual: (out) => out['audio_embeds']!.data as Float32Array,
+    actual: (out) => out.audio_embeds!.data as Float32Array,
     expected: () => floats(diffaRef, 'audio_embeds'),
   },
 };
@@ -91,11 +130,16 @@ describe('tower graphs with fp16 / int8 / int4 projection weights, against the f
         c.build(format).write(path);
         sizes[format] = statSync(path).size;
         const { relative } = relativeError(c.actual(await runGraph(pool, path, c.feeds())), c.expected());
-        t.diagnostic(`${tower} ${format}: relative error ${relative.toExponential(2)}, graph ${(sizes[format]! / 1024).toFixed(0)} KiB`);
+        t.diagnostic(
+          `${tower} ${format}: relative error ${relative.toExponential(2)}, graph ${(sizes[format]! / 1024).toFixed(0)} KiB`,
+        );
         assert.ok(relative < (format === 'fp32' ? 1e-3 : BOUNDS[format]), `${format}: relative error ${relative}`);
       }
       // (Tiny rows pad int8 blocks of 32, so int8 need not beat fp16 here.)
-      assert.ok(sizes['fp16']! < sizes['fp32']! && sizes['int8']! < sizes['fp32']! && sizes['int4']! < sizes['int8']!, `sizes ${JSON.stringify(sizes)}`);
+      assert.ok(
+        sizes.fp16! < sizes.fp32! && sizes.int8! < sizes.fp32! && sizes.int4! < sizes.int8!,
+        `sizes ${JSON.stringify(sizes)}`,
+      );
     });
   }
 });

@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type Bundle, loadBundle, SafetensorsFile } from '@unmask/core';
-import { LLAMA_CHECKPOINT, lladaConfig, makeCheckpoint, type StoredTensor, toLladaName } from '../test-support/checkpoint-fixtures.js';
+import {
+  LLAMA_CHECKPOINT,
+  lladaConfig,
+  makeCheckpoint,
+  type StoredTensor,
+  toLladaName,
+} from '../test-support/checkpoint-fixtures.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
 import type { WeightFormat } from './weight-format.js';
 
@@ -43,7 +49,11 @@ function caseOf(label: string, fixture: string): Case {
 
 async function logitsOf(bundle: Bundle, { inputIds, batch, seq }: Case): Promise<Float32Array> {
   const positions = Array.from({ length: seq }, (_, i) => i);
-  const rows = Array.from({ length: batch }, (_, b) => ({ inputIds: inputIds.slice(b * seq, (b + 1) * seq), positionIds: positions, logitsIndices: positions }));
+  const rows = Array.from({ length: batch }, (_, b) => ({
+    inputIds: inputIds.slice(b * seq, (b + 1) * seq),
+    positionIds: positions,
+    logitsIndices: positions,
+  }));
   const out = new Float32Array(batch * seq * VOCAB);
   (await bundle.model.forward(rows)).forEach((result, b) => out.set(result.logits, b * seq * VOCAB));
   return out;
@@ -79,7 +89,12 @@ describe('weight formats against fp32 (--weights fp16 | int8 | int4)', () => {
   const open: Bundle[] = [];
   const temporary: string[] = [];
   const convertAndLoad = async (from: string, to: string, weights: WeightFormat, externalDataThreshold?: number) => {
-    convertCheckpoint({ from, to: join(work, to), weights, ...(externalDataThreshold === undefined ? {} : { externalDataThreshold }) });
+    convertCheckpoint({
+      from,
+      to: join(work, to),
+      weights,
+      ...(externalDataThreshold === undefined ? {} : { externalDataThreshold }),
+    });
     const bundle = await loadBundle(join(work, to), { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
     open.push(bundle);
     return bundle;
@@ -94,7 +109,10 @@ describe('weight formats against fp32 (--weights fp16 | int8 | int4)', () => {
       let reference: Float32Array;
       let fp32Bytes: number;
       before(async () => {
-        reference = await logitsOf(await convertAndLoad(testCase.checkpoint, `${testCase.label}-fp32`, 'fp32'), testCase);
+        reference = await logitsOf(
+          await convertAndLoad(testCase.checkpoint, `${testCase.label}-fp32`, 'fp32'),
+          testCase,
+        );
         fp32Bytes = folderBytes(join(work, `${testCase.label}-fp32`));
       });
 
@@ -107,11 +125,16 @@ describe('weight formats against fp32 (--weights fp16 | int8 | int4)', () => {
           const { relative, agreement } = compare(await logitsOf(bundle, testCase), reference);
           const bytes = folderBytes(join(work, dir));
           measured[format] = relative;
-          t.diagnostic(`${testCase.label} ${format}: max relative logit error ${relative.toExponential(2)}, argmax agreement ${(agreement * 100).toFixed(1)} %, bundle ${(bytes / 1024).toFixed(0)} KiB (fp32 ${(fp32Bytes / 1024).toFixed(0)} KiB)`);
+          t.diagnostic(
+            `${testCase.label} ${format}: max relative logit error ${relative.toExponential(2)}, argmax agreement ${(agreement * 100).toFixed(1)} %, bundle ${(bytes / 1024).toFixed(0)} KiB (fp32 ${(fp32Bytes / 1024).toFixed(0)} KiB)`,
+          );
           assert.ok(relative < BOUNDS[format].relative, `relative error ${relative}`);
           assert.ok(relative > 1e-6, 'the weights really changed format (fp32 gives 1e-7)');
           assert.ok(agreement >= BOUNDS[format].agreement, `argmax agreement ${agreement}`);
-          assert.ok(bytes < fp32Bytes * { fp16: 0.55, int8: 0.35, int4: 0.3 }[format], `bundle ${bytes} bytes against fp32 ${fp32Bytes}`);
+          assert.ok(
+            bytes < fp32Bytes * { fp16: 0.55, int8: 0.35, int4: 0.3 }[format],
+            `bundle ${bytes} bytes against fp32 ${fp32Bytes}`,
+          );
         });
       }
 
@@ -123,20 +146,35 @@ describe('weight formats against fp32 (--weights fp16 | int8 | int4)', () => {
 
   it('quantises the same weights to the same graph whatever their layout, sharding or external data (int4, LLaDA layout, 3 shards)', async () => {
     const llama = caseOf('Llama', 'llama-bidirectional');
-    const llada = makeCheckpoint({ config: lladaConfig(), tensors: (t) => new Map([...t].map(([name, tensor]) => [toLladaName(name), tensor])), shards: 3 });
+    const llada = makeCheckpoint({
+      config: lladaConfig(),
+      tensors: (t) => new Map([...t].map(([name, tensor]) => [toLladaName(name), tensor])),
+      shards: 3,
+    });
     temporary.push(llada);
     const a = await logitsOf(await convertAndLoad(llada, 'llada-int4', 'int4', 16 * 1024), llama);
     const b = await logitsOf(await convertAndLoad(LLAMA_CHECKPOINT, 'llama-int4-again', 'int4'), llama);
-    assert.ok(statSync(join(work, 'llada-int4', 'lm.onnx.data')).size > 0, 'the quantised weights went to external data');
+    assert.ok(
+      statSync(join(work, 'llada-int4', 'lm.onnx.data')).size > 0,
+      'the quantised weights went to external data',
+    );
     assert.deepEqual(a, b);
-    assert.match(JSON.parse(readFileSync(join(work, 'llada-int4', 'manifest.json'), 'utf8')).description, /int4 weights/);
+    assert.match(
+      JSON.parse(readFileSync(join(work, 'llada-int4', 'manifest.json'), 'utf8')).description,
+      /int4 weights/,
+    );
   });
 
   it('quantises a tied LM head from the embedding: int8 logits equal those of an untied copy whose head is the embedding', async () => {
     const llama = caseOf('Llama', 'llama-bidirectional');
     const config = JSON.parse(readFileSync(join(LLAMA_CHECKPOINT, 'config.json'), 'utf8'));
-    const untied = makeCheckpoint({ tensors: (t: Map<string, StoredTensor>) => new Map(t).set('lm_head.weight', t.get('model.embed_tokens.weight')!) });
-    const tied = makeCheckpoint({ config: { ...config, tie_word_embeddings: true }, tensors: (t) => new Map([...t].filter(([name]) => name !== 'lm_head.weight')) });
+    const untied = makeCheckpoint({
+      tensors: (t: Map<string, StoredTensor>) => new Map(t).set('lm_head.weight', t.get('model.embed_tokens.weight')!),
+    });
+    const tied = makeCheckpoint({
+      config: { ...config, tie_word_embeddings: true },
+      tensors: (t) => new Map([...t].filter(([name]) => name !== 'lm_head.weight')),
+    });
     temporary.push(untied, tied);
     const a = await logitsOf(await convertAndLoad(untied, 'untied-int8', 'int8'), llama);
     const b = await logitsOf(await convertAndLoad(tied, 'tied-int8', 'int8'), llama);

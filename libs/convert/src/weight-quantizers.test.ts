@@ -12,7 +12,14 @@ import { OnnxWorkerPool } from '@unmask/core';
 import { LLAMA_CHECKPOINT } from '../test-support/checkpoint-fixtures.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
 import { float32ToFloat16Bits, toFloat16 } from './fp16.js';
-import { dequantizeRowNBits, INT4_BLOCK_SIZE, nbitsLayout, nbitsQuantized, type NBits, quantizeRowNBits } from './matmul-nbits.js';
+import {
+  dequantizeRowNBits,
+  INT4_BLOCK_SIZE,
+  nbitsLayout,
+  nbitsQuantized,
+  type NBits,
+  quantizeRowNBits,
+} from './matmul-nbits.js';
 import { type InitializerSource, memorySource, OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { int8RowQuantized, int8RowScale, quantizeRowInt8 } from './quantize-int8.js';
 
@@ -80,7 +87,9 @@ describe('MatMulNBits blocks', () => {
       const scales = new Float32Array(layout.blocks);
       quantizeRowNBits(row, layout, codes, scales);
       const decoded = dequantizeRowNBits(codes, scales, layout);
-      row.forEach((value, i) => assert.ok(Math.abs(decoded[i]! - value) <= Math.abs(scales[Math.floor(i / 32)]!) / 2 + 1e-9, `element ${i}`));
+      row.forEach((value, i) =>
+        assert.ok(Math.abs(decoded[i]! - value) <= Math.abs(scales[Math.floor(i / 32)]!) / 2 + 1e-9, `element ${i}`),
+      );
       for (let b = 0; b < layout.blocks; b++) {
         const block = Array.from(row.subarray(b * 32, (b + 1) * 32));
         const extreme = block.reduce((m, v) => (Math.abs(v) > Math.abs(m) ? v : m), 0);
@@ -127,19 +136,29 @@ describe('MatMulNBits blocks', () => {
         const g = new OnnxGraphBuilder('nbits');
         const x = g.input('x', 'FLOAT', [2, k]);
         const b = g.initializer('b', memorySource('UINT8', [n, blocks, blobSize], codes));
-        const y = g.domainOp('com.microsoft', 1, 'MatMulNBits', [x, b, g.floats('scales', scales, [n, blocks])], { K: k, N: n, bits, block_size: 32, accuracy_level: 0 });
+        const y = g.domainOp('com.microsoft', 1, 'MatMulNBits', [x, b, g.floats('scales', scales, [n, blocks])], {
+          K: k,
+          N: n,
+          bits,
+          block_size: 32,
+          accuracy_level: 0,
+        });
         g.output(g.op('Identity', [y], {}, 'y'), 'FLOAT', [2, n]);
         const path = join(dir, `nbits${bits}.onnx`);
         g.write(path);
         const input = Float32Array.from({ length: 2 * k }, (_, i) => Math.sin(i));
         const session = await pool.createSession(path);
-        const out = (await session.run({ x: { type: 'float32', dims: [2, k], data: input } }))['y']!.data as Float32Array;
+        const out = (await session.run({ x: { type: 'float32', dims: [2, k], data: input } })).y!.data as Float32Array;
         await session.release();
         const weights = checkpoint.readFloat32(name);
         let worst = 0;
         let quantisation = 0;
         for (let r = 0; r < n; r++) {
-          const dequantized = dequantizeRowNBits(codes.subarray(r * blocks * blobSize, (r + 1) * blocks * blobSize), scales.subarray(r * blocks, (r + 1) * blocks), matrix.layout);
+          const dequantized = dequantizeRowNBits(
+            codes.subarray(r * blocks * blobSize, (r + 1) * blocks * blobSize),
+            scales.subarray(r * blocks, (r + 1) * blocks),
+            matrix.layout,
+          );
           for (let m = 0; m < 2; m++) {
             let expected = 0;
             let exact = 0;

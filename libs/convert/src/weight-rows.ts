@@ -7,7 +7,12 @@
 import type { CheckpointTensors } from './checkpoint-tensors.js';
 
 /** Calls `onRow(row, index)` for each row of the [rows, rowLength] tensor `name`, in order. */
-export function forEachRow(checkpoint: CheckpointTensors, name: string, rowLength: number, onRow: (row: Float32Array, index: number) => void): void {
+export function forEachRow(
+  checkpoint: CheckpointTensors,
+  name: string,
+  rowLength: number,
+  onRow: (row: Float32Array, index: number) => void,
+): void {
   const pending = new Float32Array(rowLength);
   let filled = 0;
   let index = 0;
@@ -31,7 +36,8 @@ export function forEachRow(checkpoint: CheckpointTensors, name: string, rowLengt
       filled = chunk.length - offset;
     }
   });
-  if (filled > 0) throw new Error(`tensor ${name}: its ${rowLength}-element rows do not divide it (${filled} elements left over)`);
+  if (filled > 0)
+    throw new Error(`tensor ${name}: its ${rowLength}-element rows do not divide it (${filled} elements left over)`);
 }
 
 /** Rows and row length of a 2-D checkpoint tensor. */
@@ -55,7 +61,8 @@ export class ByteBatcher {
 
   /** Space for `length` bytes, to be filled by the caller before the next call. */
   reserve(length: number): Uint8Array {
-    if (length > this.buffer.length) throw new Error(`ByteBatcher: ${length} bytes do not fit its ${this.buffer.length}-byte buffer`);
+    if (length > this.buffer.length)
+      throw new Error(`ByteBatcher: ${length} bytes do not fit its ${this.buffer.length}-byte buffer`);
     if (this.used + length > this.buffer.length) this.flush();
     const view = this.buffer.subarray(this.used, this.used + length);
     this.used += length;

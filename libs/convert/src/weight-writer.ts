@@ -38,14 +38,24 @@ export function weightWriter(format: WeightFormat, g: OnnxGraphBuilder, checkpoi
     const b = g.initializer(name, matrix.weight);
     const scales = g.initializer(`${name}.scales`, matrix.scales);
     const { k, n, blockSize } = matrix.layout;
-    return g.domainOp('com.microsoft', 1, 'MatMulNBits', [x, b, scales], { K: k, N: n, bits, block_size: blockSize, accuracy_level: NBITS_ACCURACY_LEVEL });
+    return g.domainOp('com.microsoft', 1, 'MatMulNBits', [x, b, scales], {
+      K: k,
+      N: n,
+      bits,
+      block_size: blockSize,
+      accuracy_level: NBITS_ACCURACY_LEVEL,
+    });
   };
 
   const linear = (x: string, tensor: string, options: LinearOptions = {}): string => {
     const name = options.name ?? tensor;
     switch (format) {
       case 'fp32':
-        return g.op('Gemm', options.bias ? [x, float32(name, tensor), float32(options.bias)] : [x, float32(name, tensor)], { transB: 1 });
+        return g.op(
+          'Gemm',
+          options.bias ? [x, float32(name, tensor), float32(options.bias)] : [x, float32(name, tensor)],
+          { transB: 1 },
+        );
       case 'fp16': {
         const w = g.op('Cast', [g.initializer(name, float16Source(checkpoint, tensor))], { to: FLOAT });
         return g.op('Gemm', options.bias ? [x, w, float32(options.bias)] : [x, w], { transB: 1 });
@@ -62,7 +72,12 @@ export function weightWriter(format: WeightFormat, g: OnnxGraphBuilder, checkpoi
       case 'fp32':
         return g.op('Gather', [float32(name, tensor), ids], { axis: 0 }, output);
       case 'fp16':
-        return g.op('Cast', [g.op('Gather', [g.initializer(name, float16Source(checkpoint, tensor)), ids], { axis: 0 })], { to: FLOAT }, output);
+        return g.op(
+          'Cast',
+          [g.op('Gather', [g.initializer(name, float16Source(checkpoint, tensor)), ids], { axis: 0 })],
+          { to: FLOAT },
+          output,
+        );
       case 'int8':
       case 'int4': {
         const table = int8RowQuantized(checkpoint, tensor);

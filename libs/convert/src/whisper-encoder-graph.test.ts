@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OnnxWorkerPool, type TensorData } from '@unmask/core';
-import { floats, pickRows, readReference, relativeError, runGraph, TOWER_FIXTURES } from '../test-support/tower-fixtures.js';
+import {
+  floats,
+  pickRows,
+  readReference,
+  relativeError,
+  runGraph,
+  TOWER_FIXTURES,
+} from '../test-support/tower-fixtures.js';
 import { CheckpointTensors } from './checkpoint-tensors.js';
 import { buildWhisperEncoderGraph, parseWhisperEncoderConfig } from './whisper-encoder-graph.js';
 
@@ -31,14 +38,22 @@ describe('the Whisper encoder graph (DIFFA’s audio tower) on the transformers 
   });
 
   it('takes input_features [1, 80, 3000] to last_hidden_state [1, 1500, 64]', () => {
-    assert.deepEqual(outputs['last_hidden_state']!.dims, [1, 1500, 64]);
+    assert.deepEqual(outputs.last_hidden_state!.dims, [1, 1500, 64]);
   });
 
-  for (const name of ['hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'hidden_states.3', 'last_hidden_state']) {
+  for (const name of [
+    'hidden_states.0',
+    'hidden_states.1',
+    'hidden_states.2',
+    'hidden_states.3',
+    'last_hidden_state',
+  ]) {
     it(`matches transformers’ ${name} within 1e-3 relative`, (t) => {
       const got = pickRows(outputs[name]!.data as Float32Array, 64, rows);
       const { relative, absolute } = relativeError(got, floats(reference, name));
-      t.diagnostic(`${name}: max abs ${absolute.toExponential(2)}, relative ${relative.toExponential(2)} over ${rows.length} rows`);
+      t.diagnostic(
+        `${name}: max abs ${absolute.toExponential(2)}, relative ${relative.toExponential(2)} over ${rows.length} rows`,
+      );
       assert.ok(relative < 1e-3, `relative error ${relative}`);
     });
   }
@@ -50,6 +65,9 @@ describe('the Whisper encoder graph (DIFFA’s audio tower) on the transformers 
     const session = await pool.createSession(path);
     assert.deepEqual(session.outputs.map((o) => o.name).sort(), ['hidden_states.2', 'last_hidden_state']);
     await session.release();
-    assert.throws(() => buildWhisperEncoderGraph(config(), checkpoint, { hiddenStates: [4] }), /hidden state 4 does not exist: the tuple has entries 0 … 3/);
+    assert.throws(
+      () => buildWhisperEncoderGraph(config(), checkpoint, { hiddenStates: [4] }),
+      /hidden state 4 does not exist: the tuple has entries 0 … 3/,
+    );
   });
 });

@@ -24,20 +24,30 @@ const count = z.number().int().positive();
 
 export const whisperEncoderConfigSchema = z
   .looseObject({
-  d_model: count,
-  encoder_layers: count,
-  encoder_attention_heads: count,
-  encoder_ffn_dim: count,
-  num_mel_bins: count,
-  max_source_positions: count,
-  activation_function: z.literal('gelu', { error: 'only "gelu" (exact) is implemented' }).default('gelu'),
-  scale_embedding: z.literal(false, { error: 'scale_embedding: true is not implemented' }).default(false),
+    d_model: count,
+    encoder_layers: count,
+    encoder_attention_heads: count,
+    encoder_ffn_dim: count,
+    num_mel_bins: count,
+    max_source_positions: count,
+    activation_function: z.literal('gelu', { error: 'only "gelu" (exact) is implemented' }).default('gelu'),
+    scale_embedding: z.literal(false, { error: 'scale_embedding: true is not implemented' }).default(false),
   })
-  .refine((c) => c.d_model % c.encoder_attention_heads === 0, { message: 'd_model is not a multiple of encoder_attention_heads', path: ['encoder_attention_heads'] });
+  .refine((c) => c.d_model % c.encoder_attention_heads === 0, {
+    message: 'd_model is not a multiple of encoder_attention_heads',
+    path: ['encoder_attention_heads'],
+  });
 export type WhisperEncoderConfig = z.infer<typeof whisperEncoderConfigSchema>;
 
 /** openai/whisper-small's encoder sizes (DIFFA's audio tower). */
-export const WHISPER_SMALL_ENCODER = { d_model: 768, encoder_layers: 12, encoder_attention_heads: 12, encoder_ffn_dim: 3072, num_mel_bins: 80, max_source_positions: 1500 } as const;
+export const WHISPER_SMALL_ENCODER = {
+  d_model: 768,
+  encoder_layers: 12,
+  encoder_attention_heads: 12,
+  encoder_ffn_dim: 3072,
+  num_mel_bins: 80,
+  max_source_positions: 1500,
+} as const;
 
 export interface WhisperEncoderOptions {
   /** Where the encoder's tensors live in the checkpoint (default `model.encoder.`). */
@@ -81,7 +91,10 @@ function layerNames(prefix: string, i: number): WhisperLayerNames {
 }
 
 /** Every encoder tensor with its shape as stored. */
-export function whisperEncoderShapes(config: WhisperEncoderConfig, prefix = 'model.encoder.'): Map<string, readonly number[]> {
+export function whisperEncoderShapes(
+  config: WhisperEncoderConfig,
+  prefix = 'model.encoder.',
+): Map<string, readonly number[]> {
   const { d_model: h, encoder_ffn_dim: f, num_mel_bins: mels } = config;
   const shapes = new Map<string, readonly number[]>([
     [`${prefix}conv1.weight`, [h, mels, 3]],
@@ -112,17 +125,26 @@ export function whisperEncoderShapes(config: WhisperEncoderConfig, prefix = 'mod
 }
 
 /** Checks the checkpoint holds exactly the encoder's tensors under `prefix` (others are left alone). */
-export function checkWhisperEncoderTensors(config: WhisperEncoderConfig, checkpoint: CheckpointTensors, prefix = 'model.encoder.'): void {
+export function checkWhisperEncoderTensors(
+  config: WhisperEncoderConfig,
+  checkpoint: CheckpointTensors,
+  prefix = 'model.encoder.',
+): void {
   const where = `${checkpoint.dir} (Whisper encoder, tensors under "${prefix}")`;
   checkTensorShapes(where, whisperEncoderShapes(config, prefix), checkpoint, (name) => name.startsWith(prefix));
 }
 
-export function buildWhisperEncoderGraph(config: WhisperEncoderConfig, checkpoint: CheckpointTensors, options: WhisperEncoderOptions = {}): OnnxGraphBuilder {
+export function buildWhisperEncoderGraph(
+  config: WhisperEncoderConfig,
+  checkpoint: CheckpointTensors,
+  options: WhisperEncoderOptions = {},
+): OnnxGraphBuilder {
   const prefix = options.prefix ?? 'model.encoder.';
   const { d_model: H, encoder_layers: L, encoder_attention_heads: heads } = config;
   const requested = [...new Set(options.hiddenStates ?? [])].sort((a, b) => a - b);
   for (const k of requested) {
-    if (!Number.isInteger(k) || k < 0 || k > L) throw new RangeError(`hidden state ${k} does not exist: the tuple has entries 0 … ${L}`);
+    if (!Number.isInteger(k) || k < 0 || k > L)
+      throw new RangeError(`hidden state ${k} does not exist: the tuple has entries 0 … ${L}`);
   }
   checkWhisperEncoderTensors(config, checkpoint, prefix);
 
@@ -131,28 +153,51 @@ export function buildWhisperEncoderGraph(config: WhisperEncoderConfig, checkpoin
   const features = g.input('input_features', 'FLOAT', ['batch', config.num_mel_bins, 'frames']);
 
   const conv = (x: string, name: string, stride: number) =>
-    ops.gelu(g.op('Conv', [x, ops.weight(`${prefix}${name}.weight`), ops.weight(`${prefix}${name}.bias`)], { kernel_shape: [3], pads: [1, 1], strides: [stride] }), 'erf');
+    ops.gelu(
+      g.op('Conv', [x, ops.weight(`${prefix}${name}.weight`), ops.weight(`${prefix}${name}.bias`)], {
+        kernel_shape: [3],
+        pads: [1, 1],
+        strides: [stride],
+      }),
+      'erf',
+    );
   const stem = g.op('Transpose', [conv(conv(features, 'conv1', 1), 'conv2', 2)], { perm: [0, 2, 1] });
   const shape3d = g.op('Shape', [stem]);
   const positionsUsed = g.op('Shape', [stem], { start: 1, end: 2 });
-  const positions = g.op('Slice', [ops.weight(`${prefix}embed_positions.weight`), ops.ints([0]), positionsUsed, ops.ints([0])]);
+  const positions = g.op('Slice', [
+    ops.weight(`${prefix}embed_positions.weight`),
+    ops.ints([0]),
+    positionsUsed,
+    ops.ints([0]),
+  ]);
   let hidden = g.op('Reshape', [g.op('Add', [stem, positions]), ops.ints([-1, H])]);
   const batchTokens = g.op('Shape', [stem], { start: 0, end: 2 });
 
   const emit = (k: number, x: string) => {
-    if (requested.includes(k)) g.output(g.op('Reshape', [x, shape3d], {}, `hidden_states.${k}`), 'FLOAT', ['batch', 'positions', H]);
+    if (requested.includes(k))
+      g.output(g.op('Reshape', [x, shape3d], {}, `hidden_states.${k}`), 'FLOAT', ['batch', 'positions', H]);
   };
   for (let i = 0; i < L; i++) {
     emit(i, hidden);
     const l = layerNames(prefix, i);
     const normed = ops.layerNorm(hidden, l.attnNorm[0], l.attnNorm[1], LAYER_NORM_EPS);
-    const context = ops.selfAttention(ops.linear(normed, ...l.q), ops.linear(normed, l.k), ops.linear(normed, ...l.v), { batchTokens, heads, headDim: H / heads });
+    const context = ops.selfAttention(ops.linear(normed, ...l.q), ops.linear(normed, l.k), ops.linear(normed, ...l.v), {
+      batchTokens,
+      heads,
+      headDim: H / heads,
+    });
     hidden = g.op('Add', [hidden, ops.linear(context, ...l.o)]);
     const mlpIn = ops.layerNorm(hidden, l.ffnNorm[0], l.ffnNorm[1], LAYER_NORM_EPS);
     hidden = g.op('Add', [hidden, ops.linear(ops.gelu(ops.linear(mlpIn, ...l.fc1), 'erf'), ...l.fc2)]);
   }
-  const final = g.op('Reshape', [ops.layerNorm(hidden, `${prefix}layer_norm.weight`, `${prefix}layer_norm.bias`, LAYER_NORM_EPS), shape3d], {}, 'last_hidden_state');
+  const final = g.op(
+    'Reshape',
+    [ops.layerNorm(hidden, `${prefix}layer_norm.weight`, `${prefix}layer_norm.bias`, LAYER_NORM_EPS), shape3d],
+    {},
+    'last_hidden_state',
+  );
   g.output(final, 'FLOAT', ['batch', 'positions', H]);
-  if (requested.includes(L)) g.output(g.op('Identity', [final], {}, `hidden_states.${L}`), 'FLOAT', ['batch', 'positions', H]);
+  if (requested.includes(L))
+    g.output(g.op('Identity', [final], {}, `hidden_states.${L}`), 'FLOAT', ['batch', 'positions', H]);
   return g;
 }

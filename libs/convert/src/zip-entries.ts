@@ -76,7 +76,8 @@ export class ZipArchive {
     let count = tail.readUInt16LE(eocd + 10);
     let directorySize = tail.readUInt32LE(eocd + 12);
     let directoryOffset = tail.readUInt32LE(eocd + 16);
-    if (tail.readUInt16LE(eocd + 4) !== 0 || tail.readUInt16LE(eocd + 6) !== 0) throw fail('archives split over several disks are not read');
+    if (tail.readUInt16LE(eocd + 4) !== 0 || tail.readUInt16LE(eocd + 6) !== 0)
+      throw fail('archives split over several disks are not read');
     if (count === U16_MAX || directorySize === U32_MAX || directoryOffset === U32_MAX) {
       const locatorAt = size - tailLength + eocd - 20;
       if (locatorAt < 0) throw fail('the zip64 locator is missing');
@@ -89,13 +90,18 @@ export class ZipArchive {
       directorySize = safeNumber(record.readBigUInt64LE(40), fail, 'central directory size');
       directoryOffset = safeNumber(record.readBigUInt64LE(48), fail, 'central directory offset');
     }
-    if (directoryOffset + directorySize > size) throw fail(`the central directory (${directorySize} bytes at ${directoryOffset}) runs past the end of the file (${size} bytes)`);
-    if (directorySize > 512 * 1024 * 1024) throw fail(`a central directory of ${directorySize} bytes is implausibly large`);
+    if (directoryOffset + directorySize > size)
+      throw fail(
+        `the central directory (${directorySize} bytes at ${directoryOffset}) runs past the end of the file (${size} bytes)`,
+      );
+    if (directorySize > 512 * 1024 * 1024)
+      throw fail(`a central directory of ${directorySize} bytes is implausibly large`);
     const directory = readAt(fd, directoryOffset, directorySize, () => fail('cannot read the central directory'));
     const entries = new Map<string, ZipEntry>();
     let at = 0;
     for (let n = 0; n < count; n++) {
-      if (at + 46 > directory.length || directory.readUInt32LE(at) !== CENTRAL_SIGNATURE) throw fail(`central directory entry ${n} is malformed`);
+      if (at + 46 > directory.length || directory.readUInt32LE(at) !== CENTRAL_SIGNATURE)
+        throw fail(`central directory entry ${n} is malformed`);
       const flags = directory.readUInt16LE(at + 8);
       const method = directory.readUInt16LE(at + 10);
       let compressedSize = directory.readUInt32LE(at + 20);
@@ -140,17 +146,24 @@ export class ZipArchive {
    * field lengths may differ from the central directory's), checked to lie inside the file.
    */
   dataOffset(entry: ZipEntry): number {
-    const fail = (why: string) => new UnmaskError('invalid_bundle', `${this.path}: zip entry "${entry.name}": ${why}`, this.path);
+    const fail = (why: string) =>
+      new UnmaskError('invalid_bundle', `${this.path}: zip entry "${entry.name}": ${why}`, this.path);
     if (entry.method !== 0) {
-      throw fail(`is compressed (method ${entry.method}); the converter reads only stored entries, as torch.save writes them (re-save the checkpoint with torch.save, or as safetensors)`);
+      throw fail(
+        `is compressed (method ${entry.method}); the converter reads only stored entries, as torch.save writes them (re-save the checkpoint with torch.save, or as safetensors)`,
+      );
     }
-    if (entry.compressedSize !== entry.size) throw fail(`is stored but its sizes differ (${entry.compressedSize} and ${entry.size})`);
+    if (entry.compressedSize !== entry.size)
+      throw fail(`is stored but its sizes differ (${entry.compressedSize} and ${entry.size})`);
     const fd = openSync(this.path, 'r');
     try {
       const header = readAt(fd, entry.headerOffset, 30, () => fail('its local header runs past the end of the file'));
       if (header.readUInt32LE(0) !== LOCAL_SIGNATURE) throw fail(`no local header at offset ${entry.headerOffset}`);
       const start = entry.headerOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-      if (start + entry.size > this.size) throw fail(`its ${entry.size} bytes at ${start} run past the end of the file (${this.size} bytes): the file is cut short`);
+      if (start + entry.size > this.size)
+        throw fail(
+          `its ${entry.size} bytes at ${start} run past the end of the file (${this.size} bytes): the file is cut short`,
+        );
       return start;
     } finally {
       closeSync(fd);
@@ -159,11 +172,21 @@ export class ZipArchive {
 
   /** A small stored entry's whole data. */
   readEntry(entry: ZipEntry, limit: number): Buffer {
-    if (entry.size > limit) throw new UnmaskError('invalid_bundle', `${this.path}: zip entry "${entry.name}" is ${entry.size} bytes, more than the ${limit} expected`, this.path);
+    if (entry.size > limit)
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${this.path}: zip entry "${entry.name}" is ${entry.size} bytes, more than the ${limit} expected`,
+        this.path,
+      );
     const start = this.dataOffset(entry);
     const fd = openSync(this.path, 'r');
     try {
-      return readAt(fd, start, entry.size, () => new UnmaskError('invalid_bundle', `${this.path}: zip entry "${entry.name}" is cut short`, this.path));
+      return readAt(
+        fd,
+        start,
+        entry.size,
+        () => new UnmaskError('invalid_bundle', `${this.path}: zip entry "${entry.name}" is cut short`, this.path),
+      );
     } finally {
       closeSync(fd);
     }

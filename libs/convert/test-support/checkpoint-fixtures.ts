@@ -26,7 +26,9 @@ export function writeSafetensors(path: string, tensors: ReadonlyMap<string, Stor
   for (const [name, tensor] of tensors) {
     let bytes: Uint8Array;
     if (tensor.dtype === 'F32') {
-      bytes = new Uint8Array(tensor.data.buffer.slice(tensor.data.byteOffset, tensor.data.byteOffset + tensor.data.byteLength));
+      bytes = new Uint8Array(
+        tensor.data.buffer.slice(tensor.data.byteOffset, tensor.data.byteOffset + tensor.data.byteLength),
+      );
     } else {
       const words = new Uint32Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.length);
       bytes = new Uint8Array(Uint16Array.from(words, (w) => w >>> 16).buffer);
@@ -44,7 +46,12 @@ export function writeSafetensors(path: string, tensors: ReadonlyMap<string, Stor
 /** The fixture's tensors as float32. */
 export function fixtureTensors(): Map<string, StoredTensor> {
   const checkpoint = CheckpointTensors.open(LLAMA_CHECKPOINT);
-  return new Map([...checkpoint.tensors.values()].map((t) => [t.name, { dtype: 'F32' as const, shape: t.shape, data: checkpoint.readFloat32(t.name) }]));
+  return new Map(
+    [...checkpoint.tensors.values()].map((t) => [
+      t.name,
+      { dtype: 'F32' as const, shape: t.shape, data: checkpoint.readFloat32(t.name) },
+    ]),
+  );
 }
 
 /** Llama tensor names → LLaDA's (`model.transformer.*`). */
@@ -116,7 +123,8 @@ export interface CheckpointEdit {
 /** A temporary checkpoint folder: the fixture with `edit` applied. */
 export function makeCheckpoint(edit: CheckpointEdit = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'unmask-ckpt-'));
-  for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(LLAMA_CHECKPOINT, file), join(dir, file));
+  for (const file of ['tokenizer.json', 'tokenizer_config.json'])
+    copyFileSync(join(LLAMA_CHECKPOINT, file), join(dir, file));
   if (edit.config) writeFileSync(join(dir, 'config.json'), JSON.stringify(edit.config, null, 2));
   else copyFileSync(join(LLAMA_CHECKPOINT, 'config.json'), join(dir, 'config.json'));
   const tensors = (edit.tensors ?? ((t) => t))(fixtureTensors());

@@ -21,7 +21,8 @@ export const DIMPLE_IMAGE = join(TOWER_FIXTURES, 'qwen25vl-vision/input0.png');
 function tensorsOf(dir: string, rename: (name: string) => string): Map<string, StoredTensor> {
   const checkpoint = CheckpointTensors.open(dir);
   const out = new Map<string, StoredTensor>();
-  for (const t of checkpoint.tensors.values()) out.set(rename(t.name), { dtype: 'F32', shape: t.shape, data: checkpoint.readFloat32(t.name) });
+  for (const t of checkpoint.tensors.values())
+    out.set(rename(t.name), { dtype: 'F32', shape: t.shape, data: checkpoint.readFloat32(t.name) });
   return out;
 }
 
@@ -34,7 +35,8 @@ export interface DimpleEdit {
 /** The Dimple tensors by name (LM, `visual.*`, `img_projector.*`). */
 export function dimpleTensors(): Map<string, StoredTensor> {
   const tensors = tensorsOf(join(QWEN2_FIXTURE, 'checkpoint'), (n) => n);
-  for (const [name, t] of tensorsOf(join(TOWER_FIXTURES, 'qwen25vl-vision/checkpoint'), (n) => `visual.${n}`)) tensors.set(name, t);
+  for (const [name, t] of tensorsOf(join(TOWER_FIXTURES, 'qwen25vl-vision/checkpoint'), (n) => `visual.${n}`))
+    tensors.set(name, t);
   const projector = SafetensorsFile.read(join(DIMPLE_FIXTURE, 'projector.safetensors'));
   for (const name of projector.entries.keys()) {
     const { shape, data } = projector.float32(name);
@@ -48,7 +50,8 @@ const json = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<
 /** Writes the checkpoint folder (edits applied) and returns its path. */
 export function makeDimpleCheckpoint(edit: DimpleEdit = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'unmask-dimple-ckpt-'));
-  for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(DIMPLE_FIXTURE, file), join(dir, file));
+  for (const file of ['tokenizer.json', 'tokenizer_config.json'])
+    copyFileSync(join(DIMPLE_FIXTURE, file), join(dir, file));
   const config = (edit.config ?? ((c) => c))(json(join(DIMPLE_FIXTURE, 'config.json')));
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   const preprocessor = (edit.preprocessor ?? ((c) => c))(json(join(DIMPLE_FIXTURE, 'preprocessor_config.json')));

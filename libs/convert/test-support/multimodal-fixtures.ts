@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointTensors } from '../src/checkpoint-tensors.js';
 import { diffaAdapterShapes, type DiffaAdapterLayout } from '../src/diffa-adapter-layout.js';
-import { fixtureTensors, LLAMA_CHECKPOINT, lladaConfig, type StoredTensor, toLladaName, writeSafetensors } from './checkpoint-fixtures.js';
+import {
+  fixtureTensors,
+  LLAMA_CHECKPOINT,
+  lladaConfig,
+  type StoredTensor,
+  toLladaName,
+  writeSafetensors,
+} from './checkpoint-fixtures.js';
 import { TOWER_FIXTURES } from './tower-fixtures.js';
 
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -48,9 +55,15 @@ export interface MultimodalEdit {
   readonly tensors?: (tensors: Map<string, StoredTensor>) => Map<string, StoredTensor>;
 }
 
-function writeCheckpoint(config: Record<string, unknown>, tensors: Map<string, StoredTensor>, preprocessor: string, edit: MultimodalEdit): string {
+function writeCheckpoint(
+  config: Record<string, unknown>,
+  tensors: Map<string, StoredTensor>,
+  preprocessor: string,
+  edit: MultimodalEdit,
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'unmask-mm-ckpt-'));
-  for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(LLAMA_CHECKPOINT, file), join(dir, file));
+  for (const file of ['tokenizer.json', 'tokenizer_config.json'])
+    copyFileSync(join(LLAMA_CHECKPOINT, file), join(dir, file));
   copyFileSync(preprocessor, join(dir, 'preprocessor_config.json'));
   writeFileSync(join(dir, 'config.json'), JSON.stringify((edit.config ?? ((c) => c))(config), null, 2));
   writeSafetensors(join(dir, 'model.safetensors'), (edit.tensors ?? ((t) => t))(tensors));
@@ -77,10 +90,22 @@ export function makeLladaVCheckpoint(edit: MultimodalEdit = {}): string {
     image_aspect_ratio: 'anyres_max_4',
   };
   const tensors = lmTensors();
-  for (const [name, t] of towerTensors(join(SIGLIP_FIXTURE, 'checkpoint'), (n) => `${LLADA_V_VISION_PREFIX}${n}`)) tensors.set(name, t);
-  [['0', 11], ['2', 12]].forEach(([layer, seed]) => {
-    tensors.set(`model.mm_projector.${layer}.weight`, { dtype: 'F32', shape: [64, 64], data: random(64 * 64, Number(seed), 0.3) });
-    tensors.set(`model.mm_projector.${layer}.bias`, { dtype: 'F32', shape: [64], data: random(64, Number(seed) + 100) });
+  for (const [name, t] of towerTensors(join(SIGLIP_FIXTURE, 'checkpoint'), (n) => `${LLADA_V_VISION_PREFIX}${n}`))
+    tensors.set(name, t);
+  [
+    ['0', 11],
+    ['2', 12],
+  ].forEach(([layer, seed]) => {
+    tensors.set(`model.mm_projector.${layer}.weight`, {
+      dtype: 'F32',
+      shape: [64, 64],
+      data: random(64 * 64, Number(seed), 0.3),
+    });
+    tensors.set(`model.mm_projector.${layer}.bias`, {
+      dtype: 'F32',
+      shape: [64],
+      data: random(64, Number(seed) + 100),
+    });
   });
   return writeCheckpoint(config, tensors, join(SIGLIP_FIXTURE, 'processor/preprocessor_config.json'), edit);
 }
@@ -115,12 +140,15 @@ export function makeDiffaCheckpoint(edit: MultimodalEdit = {}): string {
     prompt_size: DIFFA_TEST_LAYOUT.promptSize,
   };
   const tensors = lmTensors('llm_model.');
-  for (const [name, t] of towerTensors(join(WHISPER_FIXTURE, 'checkpoint'), (n) => `whisper_model.${n}`)) tensors.set(name, t);
+  for (const [name, t] of towerTensors(join(WHISPER_FIXTURE, 'checkpoint'), (n) => `whisper_model.${n}`))
+    tensors.set(name, t);
   let seed = 1000;
   for (const [name, shape] of diffaAdapterShapes(DIFFA_TEST_LAYOUT)) {
     const n = shape.reduce((a, b) => a * b, 1);
     // LayerNorm weights near 1, everything else small and random.
-    const data = /LayerNorm\.weight$|layernorm\.weight$|proj\.0\.weight$/.test(name) ? random(n, seed++, 0.1).map((v) => 1 + v) : random(n, seed++, 0.3);
+    const data = /LayerNorm\.weight$|layernorm\.weight$|proj\.0\.weight$/.test(name)
+      ? random(n, seed++, 0.1).map((v) => 1 + v)
+      : random(n, seed++, 0.3);
     tensors.set(name, { dtype: 'F32', shape, data });
   }
   return writeCheckpoint(config, tensors, join(WHISPER_FIXTURE, 'feature_extractor_80/preprocessor_config.json'), edit);

@@ -98,13 +98,34 @@ export function writeTorchCheckpoint(path: string, tensors: ReadonlyMap<string, 
     const count = tensor.shape.reduce((a, b) => a * b, 1);
     const stride = tensor.shape.map((_, d) => tensor.shape.slice(d + 1).reduce((a, b) => a * b, 1));
     pickle.string(name).global('torch._utils', '_rebuild_tensor_v2').op(0x28); // MARK (args
-    pickle.op(0x28).string('storage').global('torch', tensor.dtype === 'F32' ? 'FloatStorage' : 'BFloat16Storage').string(String(key)).string('cpu').int(count).op(0x74, 0x51); // persistent id tuple, BINPERSID
-    pickle.int(0).ints(tensor.shape).ints(stride).op(0x89).global('collections', 'OrderedDict').op(0x29, 0x52, 0x74, 0x52); // False, OrderedDict(), TUPLE, REDUCE
+    pickle
+      .op(0x28)
+      .string('storage')
+      .global('torch', tensor.dtype === 'F32' ? 'FloatStorage' : 'BFloat16Storage')
+      .string(String(key))
+      .string('cpu')
+      .int(count)
+      .op(0x74, 0x51); // persistent id tuple, BINPERSID
+    pickle
+      .int(0)
+      .ints(tensor.shape)
+      .ints(stride)
+      .op(0x89)
+      .global('collections', 'OrderedDict')
+      .op(0x29, 0x52, 0x74, 0x52); // False, OrderedDict(), TUPLE, REDUCE
     storages.push([`archive/data/${key}`, elementBytes(tensor)]);
     key++;
   }
   pickle.op(0x75, 0x2e); // SETITEMS, STOP
-  writeFileSync(path, zipStored([['archive/data.pkl', pickle.bytes()], ['archive/byteorder', Buffer.from('little')], ...storages, ['archive/version', Buffer.from('3\n')]]));
+  writeFileSync(
+    path,
+    zipStored([
+      ['archive/data.pkl', pickle.bytes()],
+      ['archive/byteorder', Buffer.from('little')],
+      ...storages,
+      ['archive/version', Buffer.from('3\n')],
+    ]),
+  );
 }
 
 /**
@@ -115,7 +136,8 @@ export function writeTorchCheckpoint(path: string, tensors: ReadonlyMap<string, 
 export function safetensorsToTorch(dir: string, shards = 1): void {
   const checkpoint = CheckpointTensors.open(dir);
   const all = [...checkpoint.tensors.values()].map((t) => {
-    if (t.dtype !== 'F32' && t.dtype !== 'BF16') throw new Error(`safetensorsToTorch: tensor "${t.name}" is ${t.dtype}`);
+    if (t.dtype !== 'F32' && t.dtype !== 'BF16')
+      throw new Error(`safetensorsToTorch: tensor "${t.name}" is ${t.dtype}`);
     return [t.name, { dtype: t.dtype, shape: t.shape, data: checkpoint.readFloat32(t.name) }] as const;
   });
   rmSync(join(dir, 'model.safetensors'));
@@ -131,7 +153,10 @@ export function safetensorsToTorch(dir: string, shards = 1): void {
     writeTorchCheckpoint(join(dir, file), new Map(part));
     for (const [name] of part) weightMap[name] = file;
   }
-  writeFileSync(join(dir, 'pytorch_model.bin.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }, null, 2));
+  writeFileSync(
+    join(dir, 'pytorch_model.bin.index.json'),
+    JSON.stringify({ metadata: {}, weight_map: weightMap }, null, 2),
+  );
 }
 
 /** The PyTorch checkpoints written by torch 1.13 (make-torch-fixtures.py). */

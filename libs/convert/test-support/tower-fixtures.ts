@@ -21,12 +21,21 @@ export function readReference(path: string): Map<string, ReferenceTensor> {
   let buffer = readFileSync(path);
   if (path.endsWith('.gz')) buffer = gunzipSync(buffer);
   const length = Number(buffer.readBigUInt64LE(0));
-  const header = JSON.parse(buffer.subarray(8, 8 + length).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(buffer.subarray(8, 8 + length).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const out = new Map<string, ReferenceTensor>();
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const bytes = buffer.buffer.slice(buffer.byteOffset + 8 + length + entry.data_offsets[0], buffer.byteOffset + 8 + length + entry.data_offsets[1]);
-    out.set(name, { shape: entry.shape, data: entry.dtype === 'I64' ? new BigInt64Array(bytes) : new Float32Array(bytes) });
+    const bytes = buffer.buffer.slice(
+      buffer.byteOffset + 8 + length + entry.data_offsets[0],
+      buffer.byteOffset + 8 + length + entry.data_offsets[1],
+    );
+    out.set(name, {
+      shape: entry.shape,
+      data: entry.dtype === 'I64' ? new BigInt64Array(bytes) : new Float32Array(bytes),
+    });
   }
   return out;
 }
@@ -38,7 +47,10 @@ export function floats(reference: Map<string, ReferenceTensor>, name: string): F
 }
 
 /** max |actual − expected| / max |expected|, and the absolute difference. */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): { relative: number; absolute: number } {
+export function relativeError(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+): { relative: number; absolute: number } {
   assert.equal(actual.length, expected.length, 'lengths differ');
   let worst = 0;
   let scale = 0;
@@ -51,7 +63,12 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 }
 
 /** Runs the graph at `path` once and releases its session. */
-export async function runGraph(pool: OnnxWorkerPool, path: string, feeds: Record<string, TensorData>, outputs?: string[]): Promise<Record<string, TensorData>> {
+export async function runGraph(
+  pool: OnnxWorkerPool,
+  path: string,
+  feeds: Record<string, TensorData>,
+  outputs?: string[],
+): Promise<Record<string, TensorData>> {
   const session = await pool.createSession(path);
   try {
     return await session.run(feeds, outputs);

@@ -1,6 +1,14 @@
 export { UnmaskError, isUnmaskError, type UnmaskErrorCode } from './errors.js';
 export type { GraphRunner, GraphIO, TensorData, TensorElementType } from './runtime/graph-runner.js';
-export type { LanguageModel, ModelInfo, ForwardRow, ForwardRowResult, KvCache, SplicedEmbeddings, IndexRange } from './model/language-model.js';
+export type {
+  LanguageModel,
+  ModelInfo,
+  ForwardRow,
+  ForwardRowResult,
+  KvCache,
+  SplicedEmbeddings,
+  IndexRange,
+} from './model/language-model.js';
 export * from './decoding/index.js';
 export { float32ToFloat16Bits, float32BitsToFloat16Bits, float16BitsToFloat32 } from './io/float16.js';
 export { SafetensorsFile, type Tensor, type SafetensorsDtype } from './io/safetensors.js';
@@ -8,9 +16,20 @@ export { OnnxWorkerPool, type WorkerPoolOptions, type CreateSessionOptions } fro
 export { OnnxSession, type RunOptions } from './runtime/onnx-session.js';
 export { sessionOptionsSchema, parseSessionOptions, type SessionOptions } from './runtime/session-options.js';
 export type { WorkerStats } from './runtime/worker-protocol.js';
-export { OnnxLanguageModel, OnnxKvCache, type OnnxLanguageModelOptions, type LmGeometry } from './model/onnx-language-model.js';
+export {
+  OnnxLanguageModel,
+  OnnxKvCache,
+  type OnnxLanguageModelOptions,
+  type LmGeometry,
+} from './model/onnx-language-model.js';
 export { TextTokenizer, type EncodeOptions, type DecodeOptions } from './tokenizer/text-tokenizer.js';
-export { ChatTemplate, chatMessageSchema, contentPartSchema, type ChatMessage, type RenderOptions } from './tokenizer/chat-template.js';
+export {
+  ChatTemplate,
+  chatMessageSchema,
+  contentPartSchema,
+  type ChatMessage,
+  type RenderOptions,
+} from './tokenizer/chat-template.js';
 export {
   manifestSchema,
   tokenRefSchema,
@@ -26,5 +45,18 @@ export {
   type AudioSection,
   type TokensPerImage,
 } from './bundle/manifest.js';
-export { loadBundle, readManifest, type Bundle, type LoadBundleOptions, type ResolvedToken, type SpecialTokens } from './bundle/load-bundle.js';
-export { checkGraphIO, embedGraphContract, lmGraphContract, type ExpectedGraph, type ExpectedIO } from './bundle/graph-contract.js';
+export {
+  loadBundle,
+  readManifest,
+  type Bundle,
+  type LoadBundleOptions,
+  type ResolvedToken,
+  type SpecialTokens,
+} from './bundle/load-bundle.js';
+export {
+  checkGraphIO,
+  embedGraphContract,
+  lmGraphContract,
+  type ExpectedGraph,
+  type ExpectedIO,
+} from './bundle/graph-contract.js';

@@ -44,13 +44,28 @@ export class ImageTower {
     const image = await decodeImage(bytes, limits, name);
     const features = await this.encoder.encode(image);
     if (features.hidden !== this.hidden) {
-      throw new UnmaskError('invalid_bundle', `the vision graph returns ${features.hidden}-wide features; the LM's hidden size is ${this.hidden}`, 'vision.graph');
+      throw new UnmaskError(
+        'invalid_bundle',
+        `the vision graph returns ${features.hidden}-wide features; the LM's hidden size is ${this.hidden}`,
+        'vision.graph',
+      );
     }
     if (this.expectedTokens !== undefined && features.tokens !== this.expectedTokens) {
-      throw new UnmaskError('invalid_bundle', `the vision graph returned ${features.tokens} tokens; the manifest's vision.tokens_per_image says ${this.expectedTokens}`, 'vision.tokens_per_image');
+      throw new UnmaskError(
+        'invalid_bundle',
+        `the vision graph returned ${features.tokens} tokens; the manifest's vision.tokens_per_image says ${this.expectedTokens}`,
+        'vision.tokens_per_image',
+      );
     }
-    const grid = features.image_grid_thw ? (Array.from(features.image_grid_thw.data as ArrayLike<number | bigint>, Number) as [number, number, number]) : undefined;
-    return { kind: 'image', tokens: features.tokens, data: features.image_embeds.data as Float32Array, ...(grid ? { grid } : {}) };
+    const grid = features.image_grid_thw
+      ? (Array.from(features.image_grid_thw.data as ArrayLike<number | bigint>, Number) as [number, number, number])
+      : undefined;
+    return {
+      kind: 'image',
+      tokens: features.tokens,
+      data: features.image_embeds.data as Float32Array,
+      ...(grid ? { grid } : {}),
+    };
   }
 }
 
@@ -65,7 +80,10 @@ export class AudioTower {
     const section = bundle.manifest.audio;
     if (!section) return undefined;
     const extractor = new WhisperFeatureExtractor(section.feature_extractor);
-    const encoder = new AudioEncoder({ encoder: await bundle.openGraph(section.encoder), adapter: await bundle.openGraph(section.adapter) });
+    const encoder = new AudioEncoder({
+      encoder: await bundle.openGraph(section.encoder),
+      adapter: await bundle.openGraph(section.adapter),
+    });
     return new AudioTower(extractor, encoder, bundle.info.hiddenSize);
   }
 
@@ -73,7 +91,11 @@ export class AudioTower {
     const features = wavToInputFeatures(bytes, this.extractor, { ...limits, name });
     const embeds = await this.encoder.encode(features);
     if (embeds.hidden !== this.hidden) {
-      throw new UnmaskError('invalid_bundle', `the audio adapter returns ${embeds.hidden}-wide features; the LM's hidden size is ${this.hidden}`, 'audio.adapter');
+      throw new UnmaskError(
+        'invalid_bundle',
+        `the audio adapter returns ${embeds.hidden}-wide features; the LM's hidden size is ${this.hidden}`,
+        'audio.adapter',
+      );
     }
     return { kind: 'audio', tokens: embeds.tokens, data: embeds.audio_embeds };
   }

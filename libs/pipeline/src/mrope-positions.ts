@@ -35,15 +35,27 @@ export function mropePositionTable(promptLength: number, images: readonly GridSp
   for (const span of spans) {
     const [t, gh, gw] = span.grid;
     if (gh % mergeSize !== 0 || gw % mergeSize !== 0) {
-      throw new UnmaskError('invalid_bundle', `image_grid_thw [${t}, ${gh}, ${gw}] is not a multiple of the merge size ${mergeSize}`, 'vision.tokens_per_image');
+      throw new UnmaskError(
+        'invalid_bundle',
+        `image_grid_thw [${t}, ${gh}, ${gw}] is not a multiple of the merge size ${mergeSize}`,
+        'vision.tokens_per_image',
+      );
     }
     const h = gh / mergeSize;
     const w = gw / mergeSize;
     if (t * h * w !== span.count) {
-      throw new UnmaskError('invalid_bundle', `an image of grid [${t}, ${gh}, ${gw}] (merge ${mergeSize}) has ${t * h * w} positions, but its features have ${span.count} rows`, 'vision.tokens_per_image');
+      throw new UnmaskError(
+        'invalid_bundle',
+        `an image of grid [${t}, ${gh}, ${gw}] (merge ${mergeSize}) has ${t * h * w} positions, but its features have ${span.count} rows`,
+        'vision.tokens_per_image',
+      );
     }
     if (span.offset < position || span.offset + span.count > promptLength) {
-      throw new UnmaskError('invalid_parameter', `image positions ${span.offset}..${span.offset + span.count} overlap another image or run past the prompt (${promptLength} tokens)`, 'images');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `image positions ${span.offset}..${span.offset + span.count} overlap another image or run past the prompt (${promptLength} tokens)`,
+        'images',
+      );
     }
     for (; position < span.offset; position++, next++) put(position, next, next, next);
     for (let ti = 0; ti < t; ti++) {

@@ -41,8 +41,14 @@ describe('the tiny multimodal bundle run through @unmask/vision and @unmask/audi
 
   it('vision.onnx takes pixel_values [batch, 3, 96, 96] and returns image_embeds [batch, 9, 32]', async () => {
     const graph = await bundle.openGraph(bundle.manifest.vision!.graph);
-    assert.deepEqual(graph.inputs.map((io) => [io.name, io.dims.slice(1)]), [['pixel_values', [3, 96, 96]]]);
-    assert.deepEqual(graph.outputs.map((io) => [io.name, io.dims.slice(1)]), [['image_embeds', [9, 32]]]);
+    assert.deepEqual(
+      graph.inputs.map((io) => [io.name, io.dims.slice(1)]),
+      [['pixel_values', [3, 96, 96]]],
+    );
+    assert.deepEqual(
+      graph.outputs.map((io) => [io.name, io.dims.slice(1)]),
+      [['image_embeds', [9, 32]]],
+    );
   });
 
   it('preprocesses the reference image to the reference pixel_values and encodes it to the reference image_embeds', async () => {
@@ -68,18 +74,36 @@ describe('the tiny multimodal bundle run through @unmask/vision and @unmask/audi
     const encoder = await bundle.openGraph(section.encoder);
     const adapter = await bundle.openGraph(section.adapter);
     const names = ['last_hidden_state', 'hidden_states.1', 'hidden_states.2', 'hidden_states.3'];
-    assert.deepEqual(encoder.inputs.map((io) => io.name), ['input_features']);
+    assert.deepEqual(
+      encoder.inputs.map((io) => io.name),
+      ['input_features'],
+    );
     assert.equal(encoder.inputs[0]!.dims[1], 80);
     assert.equal(typeof encoder.inputs[0]!.dims[2], 'string', 'frames is a dynamic axis');
-    assert.deepEqual(encoder.outputs.map((io) => io.name), names);
-    assert.deepEqual(adapter.inputs.map((io) => io.name), names);
-    assert.deepEqual(adapter.outputs.map((io) => io.name), ['audio_embeds']);
+    assert.deepEqual(
+      encoder.outputs.map((io) => io.name),
+      names,
+    );
+    assert.deepEqual(
+      adapter.inputs.map((io) => io.name),
+      names,
+    );
+    assert.deepEqual(
+      adapter.outputs.map((io) => io.name),
+      ['audio_embeds'],
+    );
   });
 
-  for (const [key, frames, tokens] of [['audio_a', 100, 17], ['audio_b', 37, 9]] as const) {
+  for (const [key, frames, tokens] of [
+    ['audio_a', 100, 17],
+    ['audio_b', 37, 9],
+  ] as const) {
     it(`encodes ${frames} frames of input_features to ${tokens} audio_embeds rows (4 acoustic + ceil(${frames} / 8) semantic) equal to PyTorch's`, async () => {
       const section = bundle.manifest.audio!;
-      const audio = new AudioEncoder({ encoder: await bundle.openGraph(section.encoder), adapter: await bundle.openGraph(section.adapter) });
+      const audio = new AudioEncoder({
+        encoder: await bundle.openGraph(section.encoder),
+        adapter: await bundle.openGraph(section.adapter),
+      });
       const input = reference.float32(`${key}.input_features`);
       assert.deepEqual(input.shape, [80, frames]);
       const result = await audio.encode({ input_features: input.data, dims: [80, frames] });
@@ -102,6 +126,9 @@ describe('the tiny multimodal bundle run through @unmask/vision and @unmask/audi
     const audio = bundle.resolveToken(bundle.manifest.audio!.placeholder, 'audio.placeholder').id;
     assert.equal(ids.filter((id) => id === image).length, 1);
     assert.equal(ids.filter((id) => id === audio).length, 1);
-    assert.equal(prompt, '<|user|> <|image|> what is the colour ? <|audio|> <|assistant|> red <|user|> and the sky ? <|assistant|> ');
+    assert.equal(
+      prompt,
+      '<|user|> <|image|> what is the colour ? <|audio|> <|assistant|> red <|user|> and the sky ? <|assistant|> ',
+    );
   });
 });

@@ -27,7 +27,11 @@ export function userMessage(prompt: string, images: number, sounds: number): Cha
   };
 }
 
-export function buildPrompt(bundle: Bundle, messages: readonly ChatMessage[], media: readonly MediaFeatures[]): BuiltPrompt {
+export function buildPrompt(
+  bundle: Bundle,
+  messages: readonly ChatMessage[],
+  media: readonly MediaFeatures[],
+): BuiltPrompt {
   const text = bundle.chatTemplate.render(messages);
   const ids = bundle.tokenizer.encode(text);
   const placeholderOf = { image: bundle.specialTokens.image?.id, audio: bundle.specialTokens.audio?.id };
@@ -36,11 +40,19 @@ export function buildPrompt(bundle: Bundle, messages: readonly ChatMessage[], me
     if (wanted === 0) continue;
     const id = placeholderOf[kind];
     if (id === undefined) {
-      throw new UnmaskError('invalid_parameter', `this model takes no ${kind} input (its manifest names no ${kind} placeholder)`, kind === 'image' ? 'images' : 'audio');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `this model takes no ${kind} input (its manifest names no ${kind} placeholder)`,
+        kind === 'image' ? 'images' : 'audio',
+      );
     }
     const found = ids.filter((t) => t === id).length;
     if (found !== wanted) {
-      throw new UnmaskError('invalid_bundle', `the chat template rendered ${found} ${kind} placeholders for ${wanted} ${kind} input(s)`, 'chat_template');
+      throw new UnmaskError(
+        'invalid_bundle',
+        `the chat template rendered ${found} ${kind} placeholders for ${wanted} ${kind} input(s)`,
+        'chat_template',
+      );
     }
   }
   // Placeholders appear in the order of the media of their kind.
@@ -49,7 +61,12 @@ export function buildPrompt(bundle: Bundle, messages: readonly ChatMessage[], me
   const embeddings: SplicedEmbeddings[] = [];
   const grids: GridSpan[] = [];
   for (const id of ids) {
-    const kind = id === placeholderOf.image && queues.image.length > 0 ? 'image' : id === placeholderOf.audio && queues.audio.length > 0 ? 'audio' : undefined;
+    const kind =
+      id === placeholderOf.image && queues.image.length > 0
+        ? 'image'
+        : id === placeholderOf.audio && queues.audio.length > 0
+          ? 'audio'
+          : undefined;
     if (!kind) {
       promptIds.push(id);
       continue;
@@ -64,7 +81,15 @@ export function buildPrompt(bundle: Bundle, messages: readonly ChatMessage[], me
   const perImage = bundle.manifest.vision?.tokens_per_image;
   const images = media.filter((m) => m.kind === 'image');
   if (images.length > 0 && (images.some((m) => m.grid === undefined) || perImage?.kind !== 'grid')) {
-    throw new UnmaskError('invalid_bundle', 'an M-RoPE model needs each image\'s image_grid_thw and a vision.tokens_per_image of kind "grid" (its merge size)', 'vision.tokens_per_image');
+    throw new UnmaskError(
+      'invalid_bundle',
+      'an M-RoPE model needs each image\'s image_grid_thw and a vision.tokens_per_image of kind "grid" (its merge size)',
+      'vision.tokens_per_image',
+    );
   }
-  return { promptIds, embeddings, mropePositions: mropePositionTable(promptIds.length, grids, perImage?.kind === 'grid' ? perImage.merge_size : 1) };
+  return {
+    promptIds,
+    embeddings,
+    mropePositions: mropePositionTable(promptIds.length, grids, perImage?.kind === 'grid' ? perImage.merge_size : 1),
+  };
 }

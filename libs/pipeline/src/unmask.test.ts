@@ -47,21 +47,40 @@ describe('Unmask on a multimodal bundle', () => {
   });
 
   it('takes an image and a sound in one request', async () => {
-    const r = await unmask.ask({ prompt: 'answer the question', images: [await pngOf(64, 64)], audio: [wavOf(0.5, 8000)], maxTokens: 4 });
+    const r = await unmask.ask({
+      prompt: 'answer the question',
+      images: [await pngOf(64, 64)],
+      audio: [wavOf(0.5, 8000)],
+      maxTokens: 4,
+    });
     assert.equal(r.forwardPasses <= 4, true);
   });
 
   it('splices features so the image changes the logits (different images, different canvases)', async () => {
     const canvases = new Set<string>();
-    for (const rgb of [[255, 255, 255], [0, 0, 0], [30, 200, 60], [250, 200, 0]] as [number, number, number][]) {
-      const r = await unmask.ask({ prompt: 'what', images: [await pngOf(96, 96, rgb)], maxTokens: 8, strategy: { name: 'low_confidence' } });
+    for (const rgb of [
+      [255, 255, 255],
+      [0, 0, 0],
+      [30, 200, 60],
+      [250, 200, 0],
+    ] as [number, number, number][]) {
+      const r = await unmask.ask({
+        prompt: 'what',
+        images: [await pngOf(96, 96, rgb)],
+        maxTokens: 8,
+        strategy: { name: 'low_confidence' },
+      });
       canvases.add(r.canvas.join(','));
     }
     assert.ok(canvases.size > 1, 'the answer should depend on the image');
   });
 
   it('streams every step with the text of each cell, masks as null', async () => {
-    const stream = unmask.askStream({ prompt: 'what is the answer', maxTokens: 5, strategy: { name: 'low_confidence' } });
+    const stream = unmask.askStream({
+      prompt: 'what is the answer',
+      maxTokens: 5,
+      strategy: { name: 'low_confidence' },
+    });
     const cells: (string | null)[][] = [];
     for await (const step of stream) cells.push([...step.cells]);
     assert.equal(cells.length, 5);
@@ -71,13 +90,18 @@ describe('Unmask on a multimodal bundle', () => {
   });
 
   it('scaffolds a JSON schema into a template whose fixed tokens survive decoding', async () => {
-    const r = await unmask.ask({ prompt: 'what is the answer', jsonSchema: { type: 'object', properties: { answer: { type: 'string', maxLength: 2 } } } });
+    const r = await unmask.ask({
+      prompt: 'what is the answer',
+      jsonSchema: { type: 'object', properties: { answer: { type: 'string', maxLength: 2 } } },
+    });
     assert.ok(r.forwardPasses <= 2);
   });
 
   it('rejects a corrupt image and a lying WAV with specific errors, then keeps answering', async () => {
     const png = await pngOf(64, 64);
-    await assert.rejects(unmask.ask({ prompt: 'what', images: [png.subarray(0, 60)] }), (e) => isUnmaskError(e, 'invalid_media'));
+    await assert.rejects(unmask.ask({ prompt: 'what', images: [png.subarray(0, 60)] }), (e) =>
+      isUnmaskError(e, 'invalid_media'),
+    );
     const wav = wavOf(0.5);
     Buffer.from(wav.buffer, wav.byteOffset).writeUInt32LE(10_000_000, 40); // data chunk claims more than the file holds
     await assert.rejects(unmask.ask({ prompt: 'what', audio: [wav] }), (e) => isUnmaskError(e, 'invalid_media'));
@@ -86,7 +110,10 @@ describe('Unmask on a multimodal bundle', () => {
   });
 
   it('rejects an empty prompt', async () => {
-    await assert.rejects(unmask.ask({ prompt: '  ' }), (e) => isUnmaskError(e, 'invalid_parameter') && /prompt/.test(e.message));
+    await assert.rejects(
+      unmask.ask({ prompt: '  ' }),
+      (e) => isUnmaskError(e, 'invalid_parameter') && /prompt/.test(e.message),
+    );
   });
 
   it('builds prompts with one placeholder per medium, in order, and checks the template rendered them', () => {
@@ -97,8 +124,17 @@ describe('Unmask on a multimodal bundle', () => {
     const built = buildPrompt(unmask.bundle, [userMessage('what', 1, 1)], features);
     const image = unmask.bundle.specialTokens.image?.id;
     const audio = unmask.bundle.specialTokens.audio?.id;
-    assert.deepEqual(built.embeddings.map((e) => [built.promptIds[e.offset], e.count]), [[image, 2], [audio, 3]]);
-    assert.throws(() => buildPrompt(unmask.bundle, [userMessage('what', 0, 0)], features), /rendered 0 image placeholders for 1/);
+    assert.deepEqual(
+      built.embeddings.map((e) => [built.promptIds[e.offset], e.count]),
+      [
+        [image, 2],
+        [audio, 3],
+      ],
+    );
+    assert.throws(
+      () => buildPrompt(unmask.bundle, [userMessage('what', 0, 0)], features),
+      /rendered 0 image placeholders for 1/,
+    );
   });
 });
 

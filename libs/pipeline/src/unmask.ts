@@ -82,7 +82,11 @@ export class Unmask {
       const skip = new Set([bundle.info.eosTokenId, bundle.info.padTokenId]);
       const engine = new DecodingEngine(bundle.model, {
         maxBatchSize: options.maxBatchSize ?? 8,
-        detokenize: (ids) => bundle.tokenizer.decode(ids.filter((id) => !skip.has(id)), { skipSpecialTokens: true }),
+        detokenize: (ids) =>
+          bundle.tokenizer.decode(
+            ids.filter((id) => !skip.has(id)),
+            { skipSpecialTokens: true },
+          ),
       });
       return new Unmask(bundle, engine, images, sounds, options.limits ?? {});
     } catch (error) {
@@ -107,7 +111,13 @@ export class Unmask {
     const mask = this.bundle.info.maskTokenId;
     const result = steps.then(async ({ run, promptTokens }) => {
       const decoded = await run.result;
-      return { ...decoded, text: decoded.text ?? '', promptTokens, completionTokens: decoded.tokenIds.length, ms: performance.now() - started };
+      return {
+        ...decoded,
+        text: decoded.text ?? '',
+        promptTokens,
+        completionTokens: decoded.tokenIds.length,
+        ms: performance.now() - started,
+      };
     });
     result.catch(() => {});
     return {
@@ -131,15 +141,33 @@ export class Unmask {
     }
     const images = request.images ?? [];
     const sounds = request.audio ?? [];
-    if (images.length > 0 && !this.images) throw new UnmaskError('invalid_parameter', 'this model takes no images', 'images');
-    if (sounds.length > 0 && !this.sounds) throw new UnmaskError('invalid_parameter', 'this model takes no audio', 'audio');
+    if (images.length > 0 && !this.images)
+      throw new UnmaskError('invalid_parameter', 'this model takes no images', 'images');
+    if (sounds.length > 0 && !this.sounds)
+      throw new UnmaskError('invalid_parameter', 'this model takes no audio', 'audio');
     const media: MediaFeatures[] = [];
-    for (const [i, bytes] of images.entries()) media.push(await (this.images as ImageTower).encode(bytes, this.limits.image, images.length > 1 ? `images[${i}]` : 'image'));
-    for (const [i, bytes] of sounds.entries()) media.push(await (this.sounds as AudioTower).encode(bytes, this.limits.audio, sounds.length > 1 ? `audio[${i}]` : 'audio'));
-    const { promptIds, embeddings, mropePositions } = buildPrompt(this.bundle, [userMessage(request.prompt, images.length, sounds.length)], media);
+    for (const [i, bytes] of images.entries())
+      media.push(
+        await (this.images as ImageTower).encode(
+          bytes,
+          this.limits.image,
+          images.length > 1 ? `images[${i}]` : 'image',
+        ),
+      );
+    for (const [i, bytes] of sounds.entries())
+      media.push(
+        await (this.sounds as AudioTower).encode(bytes, this.limits.audio, sounds.length > 1 ? `audio[${i}]` : 'audio'),
+      );
+    const { promptIds, embeddings, mropePositions } = buildPrompt(
+      this.bundle,
+      [userMessage(request.prompt, images.length, sounds.length)],
+      media,
+    );
     const template =
       request.template ??
-      (request.jsonSchema !== undefined ? scaffoldFromJsonSchema(request.jsonSchema, { encode: (text) => this.bundle.tokenizer.encode(text) }) : undefined);
+      (request.jsonSchema !== undefined
+        ? scaffoldFromJsonSchema(request.jsonSchema, { encode: (text) => this.bundle.tokenizer.encode(text) })
+        : undefined);
     const run = this.engine.generate({
       promptIds,
       embeddings,

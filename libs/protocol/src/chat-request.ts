@@ -6,7 +6,10 @@ export const textPartSchema = z.object({ type: z.literal('text'), text: z.string
 export const imagePartSchema = z.object({
   type: z.literal('image_url'),
   image_url: z.object({
-    url: z.string().min(1).describe('A data: URL (data:image/png;base64,...); http(s) URLs only for hosts on the server allow-list'),
+    url: z
+      .string()
+      .min(1)
+      .describe('A data: URL (data:image/png;base64,...); http(s) URLs only for hosts on the server allow-list'),
     detail: z.enum(['auto', 'low', 'high']).optional(),
   }),
 });
@@ -48,12 +51,35 @@ export const MAX_TOKENS_CAP = 8192;
 export const chatCompletionRequestSchema = z.object({
   model: z.string().optional().describe('Ignored beyond echoing: the server serves one model'),
   messages: z.array(chatMessageSchema).min(1),
-  max_tokens: z.number().int().min(1).max(MAX_TOKENS_CAP).nullable().optional().describe('Answer canvas length (default 32)'),
-  max_completion_tokens: z.number().int().min(1).max(MAX_TOKENS_CAP).nullable().optional().describe('Same as max_tokens; wins when both are given'),
+  max_tokens: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TOKENS_CAP)
+    .nullable()
+    .optional()
+    .describe('Answer canvas length (default 32)'),
+  max_completion_tokens: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TOKENS_CAP)
+    .nullable()
+    .optional()
+    .describe('Same as max_tokens; wins when both are given'),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).nullable().optional(),
-  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullable().optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .nullable()
+    .optional(),
+  stop: z
+    .union([z.string().min(1), z.array(z.string().min(1)).max(4)])
+    .nullable()
+    .optional(),
   n: z.literal(1, 'only n = 1 is supported').nullable().optional(),
   response_format: responseFormatSchema.optional(),
   stream: z.boolean().nullable().optional(),

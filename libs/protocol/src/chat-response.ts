@@ -45,6 +45,8 @@ export const chatCompletionChunkSchema = z.object({
   ),
   usage: usageSchema.nullable().optional(),
   system_fingerprint: z.string().nullable(),
-  diffusion_step: diffusionStepSchema.optional().describe('unmask: present on every chunk when diffusion.stream_steps is on'),
+  diffusion_step: diffusionStepSchema
+    .optional()
+    .describe('unmask: present on every chunk when diffusion.stream_steps is on'),
 });
 export type ChatCompletionChunk = z.infer<typeof chatCompletionChunkSchema>;

@@ -9,13 +9,17 @@ import { CACHE_MODES } from '@unmask/core/cache-modes';
 
 export const diffusionOptionsSchema = z
   .object({
-    strategy: strategySchema.optional().describe('Decoding strategy by `name` with its parameters (default `confident`, threshold 0.9)'),
+    strategy: strategySchema
+      .optional()
+      .describe('Decoding strategy by `name` with its parameters (default `confident`, threshold 0.9)'),
     cache: z.enum(CACHE_MODES).optional().describe('Key/value caching: none (default), prefix or dual'),
     top_k: z.number().int().min(1).optional().describe('Top-k filtering when temperature > 0'),
     stream_steps: z
       .boolean()
       .optional()
-      .describe('When streaming, send one chunk per denoising step with a `diffusion_step` field (positions, tokens, confidences)'),
+      .describe(
+        'When streaming, send one chunk per denoising step with a `diffusion_step` field (positions, tokens, confidences)',
+      ),
   })
   .strict();
 export type DiffusionOptions = z.infer<typeof diffusionOptionsSchema>;
@@ -25,7 +29,10 @@ export const committedTokenSchema = z.object({
   position: z.number().int().describe('Index in the answer canvas'),
   token: z.number().int().describe('Token id'),
   text: z.string().describe("The token's text ('' for end-of-text and padding)"),
-  confidence: z.number().nullable().describe("The strategy's confidence; null for positions filled by end-of-text prediction"),
+  confidence: z
+    .number()
+    .nullable()
+    .describe("The strategy's confidence; null for positions filled by end-of-text prediction"),
 });
 export type CommittedTokenEvent = z.infer<typeof committedTokenSchema>;
 

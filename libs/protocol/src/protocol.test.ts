@@ -5,7 +5,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { strategySchema } from '@unmask/core';
-import { chatCompletionChunkSchema, chatCompletionRequestSchema, diffusionOptionsSchema, errorBodySchema } from './index.js';
+import {
+  chatCompletionChunkSchema,
+  chatCompletionRequestSchema,
+  diffusionOptionsSchema,
+  errorBodySchema,
+} from './index.js';
 
 describe('the chat completion request schema', () => {
   it('accepts what the openai client sends, with images, audio and the diffusion extension', () => {
@@ -13,7 +18,14 @@ describe('the chat completion request schema', () => {
       model: 'any',
       messages: [
         { role: 'system', content: 'be brief' },
-        { role: 'user', content: [{ type: 'text', text: 'q' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } }, { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'q' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } },
+            { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } },
+          ],
+        },
       ],
       max_completion_tokens: 16,
       temperature: 0,
@@ -35,11 +47,18 @@ describe('the chat completion request schema', () => {
     const bad = diffusionOptionsSchema.safeParse({ strategy: { name: 'greedy' } });
     assert.equal(bad.success, false);
     assert.deepEqual(bad.error?.issues[0]?.path, ['strategy', 'name']);
-    assert.equal(diffusionOptionsSchema.safeParse({ stream_step: true }).success, false, 'a misspelt extension field is an error');
+    assert.equal(
+      diffusionOptionsSchema.safeParse({ stream_step: true }).success,
+      false,
+      'a misspelt extension field is an error',
+    );
   });
 
   it('refuses n > 1 and an empty conversation', () => {
-    assert.equal(chatCompletionRequestSchema.safeParse({ messages: [{ role: 'user', content: 'q' }], n: 2 }).success, false);
+    assert.equal(
+      chatCompletionRequestSchema.safeParse({ messages: [{ role: 'user', content: 'q' }], n: 2 }).success,
+      false,
+    );
     assert.equal(chatCompletionRequestSchema.safeParse({ messages: [] }).success, false);
   });
 });
@@ -53,10 +72,23 @@ describe('chunks and errors', () => {
       model: 'm',
       choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: null }],
       system_fingerprint: null,
-      diffusion_step: { step: 1, block: 0, canvas_length: 4, committed: [{ position: 2, token: 9, text: 'a', confidence: 0.5 }], masks_remaining: 3, forward_passes: 1, early_commit: false, elapsed_ms: 1 },
+      diffusion_step: {
+        step: 1,
+        block: 0,
+        canvas_length: 4,
+        committed: [{ position: 2, token: 9, text: 'a', confidence: 0.5 }],
+        masks_remaining: 3,
+        forward_passes: 1,
+        early_commit: false,
+        elapsed_ms: 1,
+      },
     });
     assert.equal(chunk.diffusion_step?.committed[0]?.position, 2);
-    assert.equal(errorBodySchema.safeParse({ error: { message: 'm', type: 'invalid_request_error', param: null, code: null } }).success, true);
+    assert.equal(
+      errorBodySchema.safeParse({ error: { message: 'm', type: 'invalid_request_error', param: null, code: null } })
+        .success,
+      true,
+    );
   });
 });
 
@@ -78,7 +110,10 @@ describe('the package stays browser-safe', () => {
       }
     };
     visit(fileURLToPath(new URL('./index.ts', import.meta.url)));
-    assert.ok([...seen].some((f) => f.endsWith('core/src/decoding/strategy.ts')), 'the scan follows the engine import');
+    assert.ok(
+      [...seen].some((f) => f.endsWith('core/src/decoding/strategy.ts')),
+      'the scan follows the engine import',
+    );
     assert.deepEqual([...external], ['zod']);
     assert.ok([...seen].every((f) => !f.includes('/runtime/') && !f.includes('/model/')));
   });

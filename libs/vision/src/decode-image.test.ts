@@ -52,7 +52,11 @@ async function rejects(bytes: Uint8Array, code: string, message: RegExp, options
 describe('decodeImage', () => {
   describe('formats', () => {
     it('decodes PNG, lossless WebP and TIFF to the exact RGB bytes', async () => {
-      for (const [format, options] of [['png', {}], ['webp', { lossless: true }], ['tiff', { compression: 'lzw' }]] as const) {
+      for (const [format, options] of [
+        ['png', {}],
+        ['webp', { lossless: true }],
+        ['tiff', { compression: 'lzw' }],
+      ] as const) {
         const out = await decodeImage(await encode(gradient, format, options));
         assert.deepEqual([out.width, out.height], [48, 32], format);
         assert.equal(maxDiff(out.data, gradient.data), 0, format);
@@ -70,7 +74,9 @@ describe('decodeImage', () => {
     it('decodes only the first frame of an animated GIF', async () => {
       // Two 4×3 frames: red, then blue.
       const frames = makeImage(4, 6, (_x, y) => (y < 3 ? [255, 0, 0] : [0, 0, 255]));
-      const gif = await sharp(frames.data, { raw: { width: 4, height: 6, channels: 3, pageHeight: 3 } }).gif({ delay: [100, 100] }).toBuffer();
+      const gif = await sharp(frames.data, { raw: { width: 4, height: 6, channels: 3, pageHeight: 3 } })
+        .gif({ delay: [100, 100] })
+        .toBuffer();
       assert.equal((await sharp(gif).metadata()).pages, 2);
       const out = await decodeImage(gif);
       assert.deepEqual([out.width, out.height], [4, 3]);
@@ -87,7 +93,10 @@ describe('decodeImage', () => {
     it('applies the EXIF orientation (6: rotate 90° clockwise)', async () => {
       // 40×30, left half red, right half blue; orientation 6 shows it as 30×40, red on top.
       const image = makeImage(40, 30, (x) => (x < 20 ? [255, 0, 0] : [0, 0, 255]));
-      const jpeg = await sharp(image.data, { raw: { width: 40, height: 30, channels: 3 } }).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+      const jpeg = await sharp(image.data, { raw: { width: 40, height: 30, channels: 3 } })
+        .jpeg({ quality: 100 })
+        .withMetadata({ orientation: 6 })
+        .toBuffer();
       assert.equal((await sharp(jpeg).metadata()).orientation, 6);
       const out = await decodeImage(jpeg);
       assert.deepEqual([out.width, out.height], [30, 40]);
@@ -99,7 +108,9 @@ describe('decodeImage', () => {
     it('flattens alpha onto white by default and onto a given background', async () => {
       // Opaque red left column, fully transparent right column, half-transparent black middle.
       const rgba = new Uint8Array([255, 0, 0, 255, 0, 0, 0, 128, 0, 0, 0, 0]);
-      const png = await sharp(rgba, { raw: { width: 3, height: 1, channels: 4 } }).png().toBuffer();
+      const png = await sharp(rgba, { raw: { width: 3, height: 1, channels: 4 } })
+        .png()
+        .toBuffer();
       // Half transparent (alpha 128/255) black over a background b: b · 127/255, within a level.
       const white = await decodeImage(png);
       assert.deepEqual([...white.data.subarray(0, 3)], [255, 0, 0]);
@@ -113,7 +124,10 @@ describe('decodeImage', () => {
     });
 
     it('expands a one-channel grey PNG to three equal channels', async () => {
-      const grey = await sharp(gradient.data, { raw: { width: 48, height: 32, channels: 3 } }).toColourspace('b-w').png().toBuffer();
+      const grey = await sharp(gradient.data, { raw: { width: 48, height: 32, channels: 3 } })
+        .toColourspace('b-w')
+        .png()
+        .toBuffer();
       assert.equal((await sharp(grey).metadata()).channels, 1);
       const out = await decodeImage(grey);
       for (let i = 0; i < out.data.length; i += 3) {
@@ -130,7 +144,10 @@ describe('decodeImage', () => {
     });
 
     it('reduces a 16-bit PNG to 8 bits per channel', async () => {
-      const png16 = await sharp(gradient.data, { raw: { width: 48, height: 32, channels: 3 } }).toColourspace('rgb16').png().toBuffer();
+      const png16 = await sharp(gradient.data, { raw: { width: 48, height: 32, channels: 3 } })
+        .toColourspace('rgb16')
+        .png()
+        .toBuffer();
       assert.equal((await sharp(png16).metadata()).depth, 'ushort');
       const out = await decodeImage(png16);
       assert.equal(out.data.length, 48 * 32 * 3);
@@ -140,7 +157,10 @@ describe('decodeImage', () => {
     it('maps an embedded ICC profile to sRGB, or keeps the stored values when asked (as Pillow does)', async () => {
       // Stored as Display P3: sRGB (200, 30, 30) is P3 ≈ (184, 50, 41).
       const srgb = makeImage(2, 1, () => [200, 30, 30]);
-      const p3 = await sharp(srgb.data, { raw: { width: 2, height: 1, channels: 3 } }).withIccProfile('p3').png().toBuffer();
+      const p3 = await sharp(srgb.data, { raw: { width: 2, height: 1, channels: 3 } })
+        .withIccProfile('p3')
+        .png()
+        .toBuffer();
       const converted = await decodeImage(p3);
       assert.ok(maxDiff(converted.data, srgb.data) <= 2, `${[...converted.data]}`);
       const stored = await decodeImage(p3, { iccProfile: 'ignore' });
@@ -149,7 +169,10 @@ describe('decodeImage', () => {
 
     it('converts a CMYK JPEG to sRGB', async () => {
       const flat = makeImage(8, 8, () => [40, 90, 200]);
-      const cmyk = await sharp(flat.data, { raw: { width: 8, height: 8, channels: 3 } }).toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer();
+      const cmyk = await sharp(flat.data, { raw: { width: 8, height: 8, channels: 3 } })
+        .toColourspace('cmyk')
+        .jpeg({ quality: 100 })
+        .toBuffer();
       assert.equal((await sharp(cmyk).metadata()).space, 'cmyk');
       const out = await decodeImage(cmyk);
       assert.equal(out.data.length, 8 * 8 * 3);
@@ -165,15 +188,23 @@ describe('decodeImage', () => {
 
     it('refuses a file over the byte limit before parsing it', async () => {
       const png = await encode(gradient, 'png');
-      await rejects(png, 'too_large', new RegExp(`${png.length} bytes is over the limit of 100 bytes`), { maxBytes: 100 });
+      await rejects(png, 'too_large', new RegExp(`${png.length} bytes is over the limit of 100 bytes`), {
+        maxBytes: 100,
+      });
     });
 
     it('refuses a header that declares 100000×100000 pixels without decoding it', async () => {
-      await rejects(pngWithHeader(100000, 100000), 'too_large', /png header declares 100000×100000 = 10000000000 pixels, over the limit of 40000000 pixels/);
+      await rejects(
+        pngWithHeader(100000, 100000),
+        'too_large',
+        /png header declares 100000×100000 = 10000000000 pixels, over the limit of 40000000 pixels/,
+      );
     });
 
     it('applies a configured pixel limit', async () => {
-      await rejects(await encode(gradient, 'png'), 'too_large', /48×32 = 1536 pixels, over the limit of 1000 pixels/, { maxPixels: 1000 });
+      await rejects(await encode(gradient, 'png'), 'too_large', /48×32 = 1536 pixels, over the limit of 1000 pixels/, {
+        maxPixels: 1000,
+      });
     });
 
     it('refuses headers declaring a zero width or height', async () => {
@@ -183,25 +214,45 @@ describe('decodeImage', () => {
 
     it('refuses a truncated PNG', async () => {
       const png = readBytes('hf/siglip/input.png');
-      await rejects(png.subarray(0, png.length >> 1), 'invalid_media', /corrupt or truncated png data: .*libpng read error/);
+      await rejects(
+        png.subarray(0, png.length >> 1),
+        'invalid_media',
+        /corrupt or truncated png data: .*libpng read error/,
+      );
     });
 
     it('refuses a truncated JPEG', async () => {
-      const jpeg = await encode(makeImage(64, 64, (x, y) => [(x * y) % 256, x * 4, y * 4]), 'jpeg');
-      await rejects(jpeg.subarray(0, jpeg.length >> 1), 'invalid_media', /corrupt or truncated jpeg data: .*premature end of JPEG/);
+      const jpeg = await encode(
+        makeImage(64, 64, (x, y) => [(x * y) % 256, x * 4, y * 4]),
+        'jpeg',
+      );
+      await rejects(
+        jpeg.subarray(0, jpeg.length >> 1),
+        'invalid_media',
+        /corrupt or truncated jpeg data: .*premature end of JPEG/,
+      );
     });
 
     it('refuses bytes in no image format, quoting the first bytes', async () => {
-      await rejects(new TextEncoder().encode('hello, this is not an image'), 'invalid_media', /not a recognised image format \(first bytes 68 65 6c 6c 6f 2c 20 74\); accepted: PNG, JPEG, WebP, GIF, TIFF, AVIF/);
+      await rejects(
+        new TextEncoder().encode('hello, this is not an image'),
+        'invalid_media',
+        /not a recognised image format \(first bytes 68 65 6c 6c 6f 2c 20 74\); accepted: PNG, JPEG, WebP, GIF, TIFF, AVIF/,
+      );
     });
 
     it('refuses a PNG signature followed by garbage', async () => {
-      const bogus = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('garbage garbage garbage garbage')]);
+      const bogus = Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        Buffer.from('garbage garbage garbage garbage'),
+      ]);
       await rejects(bogus, 'invalid_media', /unreadable image header|not a recognised image format/);
     });
 
     it('refuses formats sharp reads but this runtime does not accept (SVG)', async () => {
-      const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>');
+      const svg = new TextEncoder().encode(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>',
+      );
       await rejects(svg, 'invalid_media', /unsupported image format 'svg'/);
     });
 

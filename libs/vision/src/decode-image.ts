@@ -19,7 +19,11 @@ const byte = z.number().int().min(0).max(255);
 
 export const decodeOptionsSchema = z.object({
   /** Largest accepted encoded size in bytes (default 20 MiB). */
-  maxBytes: z.number().int().positive().default(20 * 1024 * 1024),
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 * 1024),
   /** Largest accepted width × height, checked on the header and enforced by sharp (default 40 Mpx). */
   maxPixels: z.number().int().positive().default(40_000_000),
   /** RGB the alpha channel is flattened onto (default white). */
@@ -56,7 +60,16 @@ function headerSize(bytes: Uint8Array): { format: string; width: number; height:
 function describe(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   // libvips repeats lines; the first distinct ones say enough.
-  return [...new Set(message.split('\n').map((line) => line.trim()).filter(Boolean))].slice(0, 2).join('; ');
+  return [
+    ...new Set(
+      message
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean),
+    ),
+  ]
+    .slice(0, 2)
+    .join('; ');
 }
 
 /**
@@ -66,7 +79,11 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
   const parsed = decodeOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UnmaskError('invalid_parameter', `decode options: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, 'decode');
+    throw new UnmaskError(
+      'invalid_parameter',
+      `decode options: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      'decode',
+    );
   }
   const { maxBytes, maxPixels, background, iccProfile } = parsed.data;
   if (!(bytes instanceof Uint8Array)) {
@@ -104,11 +121,19 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
   const format = metadata.format;
   if (!ACCEPTED.has(format) || (format === 'heif' && metadata.compression !== 'av1')) {
     const label = format === 'heif' ? `heif/${metadata.compression ?? 'unknown'}` : format;
-    throw new UnmaskError('invalid_media', `${name}: unsupported image format '${label}'; accepted: ${ACCEPTED_LIST}`, name);
+    throw new UnmaskError(
+      'invalid_media',
+      `${name}: unsupported image format '${label}'; accepted: ${ACCEPTED_LIST}`,
+      name,
+    );
   }
   const { width, height } = metadata;
   if (!width || !height) {
-    throw new UnmaskError('invalid_media', `${name}: the ${format} header declares a zero-sized image (${width ?? 0}×${height ?? 0})`, name);
+    throw new UnmaskError(
+      'invalid_media',
+      `${name}: the ${format} header declares a zero-sized image (${width ?? 0}×${height ?? 0})`,
+      name,
+    );
   }
   if (width * height > maxPixels) {
     throw new UnmaskError(
@@ -135,9 +160,13 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
   } catch (error) {
     const why = describe(error);
     if (/pixel limit/i.test(why)) {
-      throw new UnmaskError('too_large', `${name}: decoded image exceeds the limit of ${maxPixels} pixels`, name, { cause: error });
+      throw new UnmaskError('too_large', `${name}: decoded image exceeds the limit of ${maxPixels} pixels`, name, {
+        cause: error,
+      });
     }
-    throw new UnmaskError('invalid_media', `${name}: corrupt or truncated ${format} data: ${why}`, name, { cause: error });
+    throw new UnmaskError('invalid_media', `${name}: corrupt or truncated ${format} data: ${why}`, name, {
+      cause: error,
+    });
   }
   const { info, data } = raw;
   if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
@@ -147,5 +176,9 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
       name,
     );
   }
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }

@@ -2,7 +2,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createImageProcessor } from './image-processor.js';
 import { decodeImage } from './decode-image.js';
-import { diffStats, float32Of, int64Of, makeImage, readBytes, readJson, readSafetensors } from './test-support/fixtures.js';
+import {
+  diffStats,
+  float32Of,
+  int64Of,
+  makeImage,
+  readBytes,
+  readJson,
+  readSafetensors,
+} from './test-support/fixtures.js';
 
 /**
  * Tolerances against transformers' own outputs (test-fixtures/hf, made by transformers 5.17's
@@ -27,7 +35,9 @@ describe('createImageProcessor', () => {
     });
 
     it("stays within two levels (0.016) with Pillow's arithmetic", async () => {
-      const out = createImageProcessor({ ...config, resize_arithmetic: 'pillow' }).preprocess(await decodeImage(readBytes('hf/siglip/input.png')));
+      const out = createImageProcessor({ ...config, resize_arithmetic: 'pillow' }).preprocess(
+        await decodeImage(readBytes('hf/siglip/input.png')),
+      );
       const d = diffStats(out.pixel_values.data as Float32Array, reference);
       assert.ok(d.maxAbs <= 0.016 && d.meanAbs < 1e-3, `max abs ${d.maxAbs}, mean abs ${d.meanAbs}`);
     });
@@ -36,7 +46,11 @@ describe('createImageProcessor', () => {
   describe('Qwen2-VL fixture', () => {
     const reference = readSafetensors('hf/qwen2vl/reference.safetensors.gz');
     const config = readJson('hf/qwen2vl/preprocessor_config.json') as object;
-    const grids = [[1, 10, 14], [1, 34, 46], [1, 22, 2]];
+    const grids = [
+      [1, 10, 14],
+      [1, 34, 46],
+      [1, 22, 2],
+    ];
 
     for (const k of [0, 1, 2]) {
       it(`input${k}.png: image_grid_thw exactly ${JSON.stringify(grids[k])}, pixel_values within 1e-6`, async () => {
@@ -72,7 +86,10 @@ describe('createImageProcessor', () => {
 
     it('with do_resize false, refuses sides that are not multiples of 28', () => {
       const processor = createImageProcessor({ ...config, do_resize: false });
-      assert.throws(() => processor.preprocess(makeImage(30, 28, () => [0, 0, 0])), /image is 30×28; with do_resize false both sides must be multiples of 28/);
+      assert.throws(
+        () => processor.preprocess(makeImage(30, 28, () => [0, 0, 0])),
+        /image is 30×28; with do_resize false both sides must be multiples of 28/,
+      );
       assert.deepEqual(processor.preprocess(makeImage(56, 28, () => [0, 0, 0])).pixel_values.dims, [8, 1176]);
     });
   });
@@ -90,7 +107,12 @@ describe('createImageProcessor', () => {
     });
 
     it('passes an image of the right size through unresized: value = (v/255 − 0.5)/0.5', () => {
-      const processor = createImageProcessor({ image_processor_type: 'UnmaskImageProcessor', image_size: 32, patch_size: 8, merge_size: 2 });
+      const processor = createImageProcessor({
+        image_processor_type: 'UnmaskImageProcessor',
+        image_size: 32,
+        patch_size: 8,
+        merge_size: 2,
+      });
       const out = processor.preprocess(makeImage(32, 32, (x, y) => [x * 8, y * 8, 0]));
       const data = out.pixel_values.data as Float32Array;
       assert.equal(processor.featureCount(32, 32), 4);
@@ -105,10 +127,17 @@ describe('createImageProcessor', () => {
   });
 
   it('does no feature-count guess for SigLIP (the model decides)', () => {
-    assert.equal(createImageProcessor(readJson('hf/siglip/preprocessor_config.json')).featureCount(100, 100), undefined);
+    assert.equal(
+      createImageProcessor(readJson('hf/siglip/preprocessor_config.json')).featureCount(100, 100),
+      undefined,
+    );
   });
 
   it('validates the configuration it is given', () => {
-    assert.throws(() => createImageProcessor({ image_processor_type: 'SiglipImageProcessor' }, 'bundle/manifest.json vision.processor'), /^UnmaskError: bundle\/manifest\.json vision\.processor: size: /);
+    assert.throws(
+      () =>
+        createImageProcessor({ image_processor_type: 'SiglipImageProcessor' }, 'bundle/manifest.json vision.processor'),
+      /^UnmaskError: bundle\/manifest\.json vision\.processor: size: /,
+    );
   });
 });

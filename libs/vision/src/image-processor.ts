@@ -39,7 +39,14 @@ export interface ImageProcessor {
 
 type CommonConfig = Pick<
   FixedSizeProcessorConfig,
-  'do_resize' | 'do_rescale' | 'rescale_factor' | 'do_normalize' | 'image_mean' | 'image_std' | 'resample' | 'resize_arithmetic'
+  | 'do_resize'
+  | 'do_rescale'
+  | 'rescale_factor'
+  | 'do_normalize'
+  | 'image_mean'
+  | 'image_std'
+  | 'resample'
+  | 'resize_arithmetic'
 >;
 
 function normalizeOptions(c: CommonConfig): NormalizeOptions {
@@ -56,7 +63,11 @@ function resized(image: RgbImage, width: number, height: number, c: CommonConfig
 
 function channelsFirst(image: RgbImage, c: CommonConfig): ProcessedImage {
   return {
-    pixel_values: { type: 'float32', dims: [3, image.height, image.width], data: toChannelsFirst(image, normalizeOptions(c)) },
+    pixel_values: {
+      type: 'float32',
+      dims: [3, image.height, image.width],
+      data: toChannelsFirst(image, normalizeOptions(c)),
+    },
   };
 }
 

@@ -1,6 +1,12 @@
 export { decodeImage, decodeOptionsSchema, type DecodeOptions } from './decode-image.js';
 export { assertRgbImage, type RgbImage } from './rgb-image.js';
-export { resizeRgb, PIL_RESAMPLE_CODES, type ResampleFilter, type ResizeArithmetic, type ResizeOptions } from './resample.js';
+export {
+  resizeRgb,
+  PIL_RESAMPLE_CODES,
+  type ResampleFilter,
+  type ResizeArithmetic,
+  type ResizeOptions,
+} from './resample.js';
 export { smartResize, roundHalfEven, type SmartResizeOptions } from './smart-resize.js';
 export { toChannelsFirst, type NormalizeOptions } from './normalize.js';
 export { patchifyFrame, type PatchifyOptions, type Patches } from './patchify.js';

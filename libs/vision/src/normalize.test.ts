@@ -7,7 +7,14 @@ describe('toChannelsFirst', () => {
 
   it('moves channels first, rescales and normalises per channel', () => {
     const out = toChannelsFirst(image, { rescaleFactor: 1 / 255, mean: [0.5, 0.2, 0.5], std: [0.5, 0.1, 0.25] });
-    const expected = [(0 - 0.5) / 0.5, (1 - 0.5) / 0.5, (0.2 - 0.2) / 0.1, (0.4 - 0.2) / 0.1, (1 - 0.5) / 0.25, (0 - 0.5) / 0.25];
+    const expected = [
+      (0 - 0.5) / 0.5,
+      (1 - 0.5) / 0.5,
+      (0.2 - 0.2) / 0.1,
+      (0.4 - 0.2) / 0.1,
+      (1 - 0.5) / 0.25,
+      (0 - 0.5) / 0.25,
+    ];
     out.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-6, `${i}: ${v} vs ${expected[i]}`));
   });
 

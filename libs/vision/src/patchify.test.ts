@@ -6,7 +6,15 @@ import { patchifyFrame } from './patchify.js';
  * The reference layout, written the way transformers writes it: stack T copies of the frame,
  * view as [1, T, C, gh/m, m, p, gw/m, m, p], permute to (0, 3, 6, 4, 7, 2, 1, 5, 8), flatten.
  */
-function referencePatchify(frame: Float32Array, c: number, h: number, w: number, p: number, m: number, t: number): Float32Array {
+function referencePatchify(
+  frame: Float32Array,
+  c: number,
+  h: number,
+  w: number,
+  p: number,
+  m: number,
+  t: number,
+): Float32Array {
   const shape = [1, t, c, h / p / m, m, p, w / p / m, m, p];
   const order = [0, 3, 6, 4, 7, 2, 1, 5, 8];
   const strides = new Array<number>(shape.length);
@@ -54,6 +62,9 @@ describe('patchifyFrame', () => {
   });
 
   it('refuses sides that are not multiples of patch × merge', () => {
-    assert.throws(() => patchifyFrame(new Float32Array(3 * 28 * 30), 28, 30, { patchSize: 14, mergeSize: 2, temporalPatchSize: 2 }), /30×28 is not a multiple of patch_size × merge_size = 28/);
+    assert.throws(
+      () => patchifyFrame(new Float32Array(3 * 28 * 30), 28, 30, { patchSize: 14, mergeSize: 2, temporalPatchSize: 2 }),
+      /30×28 is not a multiple of patch_size × merge_size = 28/,
+    );
   });
 });

@@ -36,27 +36,42 @@ const positiveStd = (std: Triple) => std.every((s) => s > 0);
 const resample = z
   .number()
   .int()
-  .refine((v) => v in PIL_RESAMPLE_CODES, { message: 'resample must be a PIL code 0..5 (0 nearest, 1 lanczos, 2 bilinear, 3 bicubic, 4 box, 5 hamming)' })
+  .refine((v) => v in PIL_RESAMPLE_CODES, {
+    message: 'resample must be a PIL code 0..5 (0 nearest, 1 lanczos, 2 bilinear, 3 bicubic, 4 box, 5 hamming)',
+  })
   .default(3);
 
 const common = {
   do_convert_rgb: z.boolean().optional(),
   do_resize: z.boolean().default(true),
   do_rescale: z.boolean().default(true),
-  rescale_factor: z.number().positive().default(1 / 255),
+  rescale_factor: z
+    .number()
+    .positive()
+    .default(1 / 255),
   do_normalize: z.boolean().default(true),
   resample,
   resize_arithmetic: z.enum(['torchvision', 'pillow']).default('torchvision'),
-  do_center_crop: z.literal(false, { message: 'do_center_crop is not supported; give size as {height, width}' }).optional(),
+  do_center_crop: z
+    .literal(false, { message: 'do_center_crop is not supported; give size as {height, width}' })
+    .optional(),
   do_pad: z.literal(false, { message: 'do_pad is not supported' }).optional(),
 };
 
 const side = z.number().int().positive().max(8192);
 
 export const fixedSizeProcessorSchema = z.looseObject({
-  image_processor_type: z.enum(['SiglipImageProcessor', 'SiglipImageProcessorFast', 'CLIPImageProcessor', 'CLIPImageProcessorFast']),
+  image_processor_type: z.enum([
+    'SiglipImageProcessor',
+    'SiglipImageProcessorFast',
+    'CLIPImageProcessor',
+    'CLIPImageProcessorFast',
+  ]),
   ...common,
-  size: z.object({ height: side, width: side }, { message: 'size must be {height, width} (shortest_edge sizing is not supported)' }),
+  size: z.object(
+    { height: side, width: side },
+    { message: 'size must be {height, width} (shortest_edge sizing is not supported)' },
+  ),
   image_mean: triple(HALF),
   image_std: triple(HALF).refine(positiveStd, { message: 'image_std entries must be > 0' }),
 });
@@ -65,7 +80,9 @@ export const qwen2VlProcessorSchema = z
   .looseObject({
     image_processor_type: z.enum(['Qwen2VLImageProcessor', 'Qwen2VLImageProcessorFast']),
     ...common,
-    size: z.object({ shortest_edge: z.number().int().positive(), longest_edge: z.number().int().positive() }).optional(),
+    size: z
+      .object({ shortest_edge: z.number().int().positive(), longest_edge: z.number().int().positive() })
+      .optional(),
     min_pixels: z.number().int().positive().optional(),
     max_pixels: z.number().int().positive().optional(),
     patch_size: z.number().int().positive().default(14),
@@ -78,9 +95,17 @@ export const qwen2VlProcessorSchema = z
     // As transformers: explicit min_pixels / max_pixels override size; defaults 56² and 28²·1280.
     const minPixels = c.min_pixels ?? c.size?.shortest_edge ?? 56 * 56;
     const maxPixels = c.max_pixels ?? c.size?.longest_edge ?? 28 * 28 * 1280;
-    return { ...c, min_pixels: minPixels, max_pixels: maxPixels, size: { shortest_edge: minPixels, longest_edge: maxPixels } };
+    return {
+      ...c,
+      min_pixels: minPixels,
+      max_pixels: maxPixels,
+      size: { shortest_edge: minPixels, longest_edge: maxPixels },
+    };
   })
-  .refine((c) => c.min_pixels <= c.max_pixels, { message: 'min_pixels (size.shortest_edge) must not exceed max_pixels (size.longest_edge)', path: ['min_pixels'] });
+  .refine((c) => c.min_pixels <= c.max_pixels, {
+    message: 'min_pixels (size.shortest_edge) must not exceed max_pixels (size.longest_edge)',
+    path: ['min_pixels'],
+  });
 
 export const unmaskProcessorSchema = z
   .looseObject({
@@ -126,6 +151,7 @@ export function parseImageProcessorConfig(value: unknown, source = 'vision.proce
 
 export function resampleFilter(code: number): ResampleFilter {
   const filter = PIL_RESAMPLE_CODES[code];
-  if (!filter) throw new UnmaskError('invalid_bundle', `resample code ${code} is not a PIL resampling filter`, 'resample');
+  if (!filter)
+    throw new UnmaskError('invalid_bundle', `resample code ${code} is not a PIL resampling filter`, 'resample');
   return filter;
 }

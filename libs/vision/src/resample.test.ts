@@ -66,7 +66,8 @@ describe('resizeRgb', () => {
       const image = makeImage(4, 4, () => [1, 2, 3]);
       assert.throws(
         () => resizeRgb(image, 2, 2, { filter: 'lanczos' }),
-        (e: unknown) => isUnmaskError(e, 'invalid_parameter') && /resample 'lanczos' has no torchvision/.test(e.message),
+        (e: unknown) =>
+          isUnmaskError(e, 'invalid_parameter') && /resample 'lanczos' has no torchvision/.test(e.message),
       );
     });
   });
@@ -76,10 +77,17 @@ describe('resizeRgb', () => {
     for (const arithmetic of ['pillow', 'torchvision'] as const) {
       for (const filter of ['nearest', 'bilinear', 'bicubic', 'lanczos', 'box', 'hamming'] as const) {
         if (arithmetic === 'torchvision' && !['nearest', 'bilinear', 'bicubic'].includes(filter)) continue;
-        for (const [w, h] of [[10, 7], [80, 51]] as const) {
+        for (const [w, h] of [
+          [10, 7],
+          [80, 51],
+        ] as const) {
           const out = resizeRgb(flat, w, h, { filter, arithmetic });
           for (let i = 0; i < out.data.length; i += 3) {
-            assert.deepEqual([out.data[i], out.data[i + 1], out.data[i + 2]], [17, 128, 250], `${arithmetic} ${filter} ${w}×${h}`);
+            assert.deepEqual(
+              [out.data[i], out.data[i + 1], out.data[i + 2]],
+              [17, 128, 250],
+              `${arithmetic} ${filter} ${w}×${h}`,
+            );
           }
         }
       }
@@ -101,6 +109,15 @@ describe('resizeRgb', () => {
   });
 
   it('refuses a non-positive target size', () => {
-    assert.throws(() => resizeRgb(makeImage(2, 2, () => [0, 0, 0]), 0, 2, { filter: 'bilinear' }), /resize target must be positive integers, got 0×2/);
+    assert.throws(
+      () =>
+        resizeRgb(
+          makeImage(2, 2, () => [0, 0, 0]),
+          0,
+          2,
+          { filter: 'bilinear' },
+        ),
+      /resize target must be positive integers, got 0×2/,
+    );
   });
 });

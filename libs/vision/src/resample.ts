@@ -168,7 +168,7 @@ function convolve(src: Uint8Array, srcW: number, srcH: number, axis: AxisWeights
 }
 
 function clamp8(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return v < 0 ? 0 : Math.min(v, 255);
 }
 
 /** Source index of every output position along one axis, for `nearest`. */
@@ -215,7 +215,11 @@ export interface ResizeOptions {
 export function resizeRgb(image: RgbImage, width: number, height: number, options: ResizeOptions): RgbImage {
   assertRgbImage(image);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new UnmaskError('invalid_parameter', `resize target must be positive integers, got ${width}×${height}`, 'size');
+    throw new UnmaskError(
+      'invalid_parameter',
+      `resize target must be positive integers, got ${width}×${height}`,
+      'size',
+    );
   }
   const arithmetic = options.arithmetic ?? 'torchvision';
   if (options.filter === 'nearest') return resizeNearest(image, width, height, arithmetic);

@@ -15,7 +15,11 @@ export interface RgbImage {
 export function assertRgbImage(image: RgbImage, what = 'image'): void {
   const { width, height, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new UnmaskError('invalid_media', `${what}: width and height must be positive integers, got ${width}×${height}`, what);
+    throw new UnmaskError(
+      'invalid_media',
+      `${what}: width and height must be positive integers, got ${width}×${height}`,
+      what,
+    );
   }
   if (!(data instanceof Uint8Array) || data.length !== width * height * 3) {
     throw new UnmaskError(

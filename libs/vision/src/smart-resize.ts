@@ -23,7 +23,11 @@ export interface SmartResizeOptions {
   readonly maxAspectRatio?: number;
 }
 
-export function smartResize(height: number, width: number, options: SmartResizeOptions): { height: number; width: number } {
+export function smartResize(
+  height: number,
+  width: number,
+  options: SmartResizeOptions,
+): { height: number; width: number } {
   const { factor, minPixels, maxPixels } = options;
   const maxAspectRatio = options.maxAspectRatio ?? 200;
   if (Math.max(height, width) / Math.min(height, width) > maxAspectRatio) {

@@ -24,14 +24,24 @@ describe('placeholder splicing', () => {
       (e: unknown) =>
         isUnmaskError(e, 'invalid_parameter') &&
         e.param === 'prompt' &&
-        e.message === 'the prompt has 1 image placeholder token (id 7) but the images encode to 2 features; they must be equal (let the chat template insert the placeholders)',
+        e.message ===
+          'the prompt has 1 image placeholder token (id 7) but the images encode to 2 features; they must be equal (let the chat template insert the placeholders)',
     );
-    assert.throws(() => assertSpliceCount(10, 9, 151655), /the prompt has 10 image placeholder tokens \(id 151655\) but the images encode to 9 features/);
+    assert.throws(
+      () => assertSpliceCount(10, 9, 151655),
+      /the prompt has 10 image placeholder tokens \(id 151655\) but the images encode to 9 features/,
+    );
     assert.doesNotThrow(() => assertSpliceCount(9, 9, 151655));
   });
 
   it('refuses embeddings or features of the wrong size', () => {
-    assert.throws(() => spliceFeatures(new Float32Array(5), 2, [PAD, 1, 2], PAD, new Float32Array(2)), /embeddings hold 5 values, not 3 tokens × hidden 2/);
-    assert.throws(() => spliceFeatures(new Float32Array(6), 2, [PAD, 1, 2], PAD, new Float32Array(3)), /features hold 3 values, not a multiple of hidden size 2/);
+    assert.throws(
+      () => spliceFeatures(new Float32Array(5), 2, [PAD, 1, 2], PAD, new Float32Array(2)),
+      /embeddings hold 5 values, not 3 tokens × hidden 2/,
+    );
+    assert.throws(
+      () => spliceFeatures(new Float32Array(6), 2, [PAD, 1, 2], PAD, new Float32Array(3)),
+      /features hold 3 values, not a multiple of hidden size 2/,
+    );
   });
 });

@@ -35,10 +35,18 @@ export function spliceFeatures(
   what = 'image',
 ): Float32Array {
   if (!Number.isInteger(hidden) || hidden < 1 || embeds.length !== ids.length * hidden) {
-    throw new UnmaskError('invalid_parameter', `splice: embeddings hold ${embeds.length} values, not ${ids.length} tokens × hidden ${hidden}`, 'embeds');
+    throw new UnmaskError(
+      'invalid_parameter',
+      `splice: embeddings hold ${embeds.length} values, not ${ids.length} tokens × hidden ${hidden}`,
+      'embeds',
+    );
   }
   if (features.length % hidden !== 0) {
-    throw new UnmaskError('runtime_error', `splice: ${what} features hold ${features.length} values, not a multiple of hidden size ${hidden}`, 'features');
+    throw new UnmaskError(
+      'runtime_error',
+      `splice: ${what} features hold ${features.length} values, not a multiple of hidden size ${hidden}`,
+      'features',
+    );
   }
   assertSpliceCount(countPlaceholders(ids, placeholderId), features.length / hidden, placeholderId, what);
   let row = 0;

@@ -70,7 +70,9 @@ describe('VisionEncoder', () => {
         const [t, h] = x.dims as [number, number];
         // Each row duplicated and doubled: [t, 2h].
         const out = new Float32Array(t * h * 2);
-        for (let i = 0; i < t; i++) for (let j = 0; j < h; j++) out[i * 2 * h + j] = out[i * 2 * h + h + j] = 2 * (x.data as Float32Array)[i * h + j]!;
+        for (let i = 0; i < t; i++)
+          for (let j = 0; j < h; j++)
+            out[i * 2 * h + j] = out[i * 2 * h + h + j] = 2 * (x.data as Float32Array)[i * h + j]!;
         return { projected: { type: 'float32', dims: [t, 2 * h], data: out } };
       },
     );
@@ -97,7 +99,10 @@ describe('VisionEncoder', () => {
         pooler_output: { type: 'float32', dims: [1, 4], data: new Float32Array(4) },
       }),
     );
-    const vision = new VisionEncoder({ processor: createImageProcessor(readJson('hf/siglip/preprocessor_config.json')), encoder });
+    const vision = new VisionEncoder({
+      processor: createImageProcessor(readJson('hf/siglip/preprocessor_config.json')),
+      encoder,
+    });
     const out = await vision.encode(makeImage(20, 10, () => [1, 2, 3]));
     assert.deepEqual(encoder.calls[0]!.pixel_values!.dims, [1, 3, 64, 64]);
     assert.deepEqual(out.image_embeds.dims, [16, 4]);
@@ -105,8 +110,13 @@ describe('VisionEncoder', () => {
 
   it('refuses a feature count that disagrees with the processor', async () => {
     const vision = new VisionEncoder({ processor: createImageProcessor(qwenConfig), encoder: qwenLikeEncoder(8, 2) });
-    await assert.rejects(vision.encode(makeImage(56, 56, () => [0, 0, 0])), (e: unknown) =>
-      isUnmaskError(e, 'runtime_error') && /vision encoder produced 8 feature rows for a 56×56 image; processor Qwen2VLImageProcessor implies 4/.test(e.message),
+    await assert.rejects(
+      vision.encode(makeImage(56, 56, () => [0, 0, 0])),
+      (e: unknown) =>
+        isUnmaskError(e, 'runtime_error') &&
+        /vision encoder produced 8 feature rows for a 56×56 image; processor Qwen2VLImageProcessor implies 4/.test(
+          e.message,
+        ),
     );
   });
 
@@ -115,9 +125,22 @@ describe('VisionEncoder', () => {
     const bad = (inputs: GraphIO[], outputs: GraphIO[]) => new FakeGraph(inputs, outputs, () => ({}));
     const pv: GraphIO = { name: 'pixel_values', type: 'float32', dims: ['n', 1176] };
     const out: GraphIO = { name: 'a', type: 'float32', dims: ['n', 8] };
-    assert.throws(() => new VisionEncoder({ processor, encoder: bad([pv, { name: 'attention_mask', type: 'int64', dims: ['n'] }], [out]) }), /vision encoder graph input 'attention_mask' is not one this runtime feeds/);
-    assert.throws(() => new VisionEncoder({ processor, encoder: bad([pv], [out, { ...out, name: 'b' }]) }), /vision encoder graph has several outputs \(a, b\); name the one to use/);
-    assert.throws(() => new VisionEncoder({ processor, encoder: bad([pv], [out]), encoderOutput: 'c' }), /vision encoder graph has no output 'c' \(outputs: a\)/);
+    assert.throws(
+      () =>
+        new VisionEncoder({
+          processor,
+          encoder: bad([pv, { name: 'attention_mask', type: 'int64', dims: ['n'] }], [out]),
+        }),
+      /vision encoder graph input 'attention_mask' is not one this runtime feeds/,
+    );
+    assert.throws(
+      () => new VisionEncoder({ processor, encoder: bad([pv], [out, { ...out, name: 'b' }]) }),
+      /vision encoder graph has several outputs \(a, b\); name the one to use/,
+    );
+    assert.throws(
+      () => new VisionEncoder({ processor, encoder: bad([pv], [out]), encoderOutput: 'c' }),
+      /vision encoder graph has no output 'c' \(outputs: a\)/,
+    );
   });
 
   it('refuses an encoder that needs image_grid_thw behind a processor without one', async () => {
@@ -129,13 +152,29 @@ describe('VisionEncoder', () => {
       [{ name: 'image_embeds', type: 'float32', dims: [9, 8] }],
       () => ({}),
     );
-    const vision = new VisionEncoder({ processor: createImageProcessor({ image_processor_type: 'UnmaskImageProcessor' }), encoder });
-    await assert.rejects(vision.encode(makeImage(96, 96, () => [0, 0, 0])), /vision encoder graph takes image_grid_thw, but processor UnmaskImageProcessor produces none/);
+    const vision = new VisionEncoder({
+      processor: createImageProcessor({ image_processor_type: 'UnmaskImageProcessor' }),
+      encoder,
+    });
+    await assert.rejects(
+      vision.encode(makeImage(96, 96, () => [0, 0, 0])),
+      /vision encoder graph takes image_grid_thw, but processor UnmaskImageProcessor produces none/,
+    );
   });
 
   it('refuses a pixel_values tensor whose fixed dimensions disagree with the graph', async () => {
-    const encoder = new FakeGraph([{ name: 'pixel_values', type: 'float32', dims: [1, 3, 64, 64] }], [{ name: 'image_embeds', type: 'float32', dims: [9, 8] }], () => ({}));
-    const vision = new VisionEncoder({ processor: createImageProcessor({ image_processor_type: 'UnmaskImageProcessor' }), encoder });
-    await assert.rejects(vision.encode(makeImage(96, 96, () => [0, 0, 0])), /graph input 'pixel_values' expects \[1, 3, 64, 64\], got \[1, 3, 96, 96\]/);
+    const encoder = new FakeGraph(
+      [{ name: 'pixel_values', type: 'float32', dims: [1, 3, 64, 64] }],
+      [{ name: 'image_embeds', type: 'float32', dims: [9, 8] }],
+      () => ({}),
+    );
+    const vision = new VisionEncoder({
+      processor: createImageProcessor({ image_processor_type: 'UnmaskImageProcessor' }),
+      encoder,
+    });
+    await assert.rejects(
+      vision.encode(makeImage(96, 96, () => [0, 0, 0])),
+      /graph input 'pixel_values' expects \[1, 3, 64, 64\], got \[1, 3, 96, 96\]/,
+    );
   });
 });

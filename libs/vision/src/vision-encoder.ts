@@ -33,14 +33,22 @@ function pickOutput(graph: GraphRunner, which: string, requested?: string): stri
   const names = graph.outputs.map((o) => o.name);
   if (requested !== undefined) {
     if (!names.includes(requested)) {
-      throw new UnmaskError('invalid_bundle', `${which} graph has no output '${requested}' (outputs: ${names.join(', ')})`, which);
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${which} graph has no output '${requested}' (outputs: ${names.join(', ')})`,
+        which,
+      );
     }
     return requested;
   }
   if (names.length === 1) return names[0]!;
   const preferred = PREFERRED_OUTPUTS.find((n) => names.includes(n));
   if (preferred) return preferred;
-  throw new UnmaskError('invalid_bundle', `${which} graph has several outputs (${names.join(', ')}); name the one to use`, which);
+  throw new UnmaskError(
+    'invalid_bundle',
+    `${which} graph has several outputs (${names.join(', ')}); name the one to use`,
+    which,
+  );
 }
 
 /** Adapts `tensor` to the rank and element type the graph input declares. */
@@ -57,7 +65,11 @@ function fit(tensor: TensorData, io: GraphIO, which: string): TensorData {
   }
   io.dims.forEach((d, i) => {
     if (typeof d === 'number' && d >= 0 && d !== dims[i]) {
-      throw new UnmaskError('invalid_bundle', `${which} graph input '${io.name}' expects [${io.dims.join(', ')}], got [${dims.join(', ')}]`, which);
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${which} graph input '${io.name}' expects [${io.dims.join(', ')}], got [${dims.join(', ')}]`,
+        which,
+      );
     }
   });
   if (io.type === tensor.type || (io.type === 'float16' && tensor.type === 'float32')) {
@@ -66,7 +78,11 @@ function fit(tensor: TensorData, io: GraphIO, which: string): TensorData {
   if (io.type === 'int32' && tensor.type === 'int64') {
     return { type: 'int32', dims, data: Int32Array.from(tensor.data as BigInt64Array, Number) };
   }
-  throw new UnmaskError('invalid_bundle', `${which} graph input '${io.name}' has type ${io.type}, expected ${tensor.type}`, which);
+  throw new UnmaskError(
+    'invalid_bundle',
+    `${which} graph input '${io.name}' has type ${io.type}, expected ${tensor.type}`,
+    which,
+  );
 }
 
 /** [1, tokens, hidden] or [tokens, hidden] float → [tokens, hidden] float32. */
@@ -74,7 +90,11 @@ function asMatrix(tensor: TensorData | undefined, which: string, name: string): 
   if (!tensor) throw new UnmaskError('runtime_error', `${which} graph returned no '${name}'`, which);
   const dims = tensor.dims.length === 3 && tensor.dims[0] === 1 ? tensor.dims.slice(1) : tensor.dims;
   if (dims.length !== 2 || !(tensor.data instanceof Float32Array) || tensor.data.length !== dims[0]! * dims[1]!) {
-    throw new UnmaskError('runtime_error', `${which} output '${name}' is [${tensor.dims.join(', ')}] ${tensor.type}; expected float [tokens, hidden]`, which);
+    throw new UnmaskError(
+      'runtime_error',
+      `${which} output '${name}' is [${tensor.dims.join(', ')}] ${tensor.type}; expected float [tokens, hidden]`,
+      which,
+    );
   }
   return { type: 'float32', dims, data: tensor.data };
 }
@@ -108,7 +128,9 @@ export class VisionEncoder {
       );
     }
     this.encoderOutput = pickOutput(options.encoder, 'vision encoder', options.encoderOutput);
-    this.projectorOutput = options.projector ? pickOutput(options.projector, 'projector', options.projectorOutput) : undefined;
+    this.projectorOutput = options.projector
+      ? pickOutput(options.projector, 'projector', options.projectorOutput)
+      : undefined;
   }
 
   /** Feature rows an image of this size yields, when the processor fixes it. */
@@ -136,9 +158,12 @@ export class VisionEncoder {
     let name = this.encoderOutput;
     const projector = this.options.projector;
     if (projector && this.projectorOutput) {
-      if (!features) throw new UnmaskError('runtime_error', `vision encoder graph returned no '${this.encoderOutput}'`, 'encoder');
+      if (!features)
+        throw new UnmaskError('runtime_error', `vision encoder graph returned no '${this.encoderOutput}'`, 'encoder');
       const input = projector.inputs[0]!;
-      const projected = await projector.run({ [input.name]: fit(features, input, 'projector') }, [this.projectorOutput]);
+      const projected = await projector.run({ [input.name]: fit(features, input, 'projector') }, [
+        this.projectorOutput,
+      ]);
       features = projected[this.projectorOutput];
       source = 'projector';
       name = this.projectorOutput;
@@ -153,6 +178,11 @@ export class VisionEncoder {
         source,
       );
     }
-    return { image_embeds: matrix, tokens, hidden, ...(processed.image_grid_thw ? { image_grid_thw: processed.image_grid_thw } : {}) };
+    return {
+      image_embeds: matrix,
+      tokens,
+      hidden,
+      ...(processed.image_grid_thw ? { image_grid_thw: processed.image_grid_thw } : {}),
+    };
   }
 }

@@ -54,16 +54,29 @@ export function worldOf(type: TaskType): World {
 /** The task types of each world and how many samples of each make up `perWorld`. */
 export function typePlan(perWorld: number): { type: TaskType; count: number }[] {
   const split = (types: readonly TaskType[]) =>
-    types.map((type, i) => ({ type, count: Math.floor(perWorld / types.length) + (i < perWorld % types.length ? 1 : 0) }));
-  return [...split(SHAPE_QUESTION_TYPES), ...split(['transcribe', 'intent', 'respond']), ...split(['spoken_question']), ...split(['refusal'])];
+    types.map((type, i) => ({
+      type,
+      count: Math.floor(perWorld / types.length) + (i < perWorld % types.length ? 1 : 0),
+    }));
+  return [
+    ...split(SHAPE_QUESTION_TYPES),
+    ...split(['transcribe', 'intent', 'respond']),
+    ...split(['spoken_question']),
+    ...split(['refusal']),
+  ];
 }
 
-async function renderImage(scene: Scene, rng: Rng, otherShare: number): Promise<{ bytes: Uint8Array; media: Record<string, string | number> }> {
+async function renderImage(
+  scene: Scene,
+  rng: Rng,
+  otherShare: number,
+): Promise<{ bytes: Uint8Array; media: Record<string, string | number> }> {
   const renderer = rng.bool() ? 'svg' : 'raster';
   const other = rng.bool(otherShare);
   const format: ImageFormat = other ? 'png' : rng.pick(['png', 'jpeg', 'webp'] as const);
   const quality = rng.int(70, 95);
-  const bytes = renderer === 'svg' ? await renderSvg(scene, { format, quality }) : await renderRaster(scene, { format, quality });
+  const bytes =
+    renderer === 'svg' ? await renderSvg(scene, { format, quality }) : await renderRaster(scene, { format, quality });
   if (!other) return { bytes, media: { renderer, format, quality } };
   const variant = rng.pick(['rgba', 'palette', 'jpeg70', 'rescaled'] as const);
   let image = sharp(bytes);
@@ -111,14 +124,27 @@ export async function renderExampleMedia(e: Example, rng: Rng, options: MediaOpt
     const drawn = sampleSpeechVariant(rng);
     const variant = options.capWavFormat ? { ...drawn, format: options.capWavFormat(drawn.format) } : drawn;
     audio = new Uint8Array(renderSpeech(e.spoken, variant, rng));
-    Object.assign(media, { voice: variant.voice.voice, rate: variant.voice.rate, sampleRate: variant.format.sampleRate });
+    Object.assign(media, {
+      voice: variant.voice.voice,
+      rate: variant.voice.rate,
+      sampleRate: variant.format.sampleRate,
+    });
   }
   return { media, ...(image ? { image } : {}), ...(audio ? { audio } : {}) };
 }
 
 async function toSample(id: number, e: Example, rng: Rng, otherShare: number): Promise<EvalSample> {
   const { image, audio, media } = await renderExampleMedia(e, rng, { otherShare });
-  return { id, type: e.type, world: worldOf(e.type), prompt: e.prompt, answer: e.answer, media, ...(image ? { image } : {}), ...(audio ? { audio } : {}) };
+  return {
+    id,
+    type: e.type,
+    world: worldOf(e.type),
+    prompt: e.prompt,
+    answer: e.answer,
+    media,
+    ...(image ? { image } : {}),
+    ...(audio ? { audio } : {}),
+  };
 }
 
 export async function drawEvalSet(options: EvalSetOptions): Promise<EvalSample[]> {

@@ -34,7 +34,12 @@ async function pool<T, R>(items: readonly T[], size: number, fn: (item: T) => Pr
   return out;
 }
 
-export async function answerAll(unmask: Unmask, samples: readonly EvalSample[], strategy: unknown, onDone?: (n: number) => void): Promise<Scored[]> {
+export async function answerAll(
+  unmask: Unmask,
+  samples: readonly EvalSample[],
+  strategy: unknown,
+  onDone?: (n: number) => void,
+): Promise<Scored[]> {
   let done = 0;
   return pool(samples, 8, async (s) => {
     const request: AskRequest = {
@@ -91,7 +96,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const started = performance.now();
   const progress = (label: string) => (done: number, total: number) => {
-    if (done % 50 === 0 || done === total) process.stderr.write(`\r${label}: ${done}/${total}${done === total ? '\n' : ''}`);
+    if (done % 50 === 0 || done === total)
+      process.stderr.write(`\r${label}: ${done}/${total}${done === total ? '\n' : ''}`);
   };
   const samples = await drawEvalSet({ perWorld, rng: new Rng(seed), onProgress: progress('drawing samples') });
   const unmask = await Unmask.load(resolve(values.model));
@@ -100,7 +106,9 @@ async function main(argv: string[]): Promise<number> {
   const rows: Record<string, Scored[]> = {};
   try {
     for (const [name, strategy] of Object.entries(STRATEGIES)) {
-      rows[name] = await answerAll(unmask, samples, strategy, (n) => progress(`answering (${name})`)(n, samples.length));
+      rows[name] = await answerAll(unmask, samples, strategy, (n) =>
+        progress(`answering (${name})`)(n, samples.length),
+      );
       strategies[name] = scoreStrategy(rows[name]);
       refusals[name] = refusalRate(rows[name]);
     }
@@ -123,7 +131,13 @@ async function main(argv: string[]): Promise<number> {
   writeFileSync(join(values.out, 'report.md'), renderMarkdown(report));
   if (values['save-predictions']) {
     const lines = samples.map((s, i) =>
-      JSON.stringify({ type: s.type, prompt: s.prompt, answer: s.answer, media: s.media, ...Object.fromEntries(Object.entries(rows).map(([n, r]) => [n, r[i]!.predicted])) }),
+      JSON.stringify({
+        type: s.type,
+        prompt: s.prompt,
+        answer: s.answer,
+        media: s.media,
+        ...Object.fromEntries(Object.entries(rows).map(([n, r]) => [n, r[i]!.predicted])),
+      }),
     );
     writeFileSync(join(values.out, 'predictions.jsonl'), `${lines.join('\n')}\n`);
   }

@@ -32,7 +32,12 @@ import {
   type WavFormat,
 } from '../../worlds/src/index.js';
 import { renderExampleMedia, type ExampleMedia } from './eval-set.js';
-import { QUICK_SAMPLE_DIR, QUICK_SAMPLE_MANIFEST, quickSampleManifestSchema, type QuickSampleItem } from './quick-sample.js';
+import {
+  QUICK_SAMPLE_DIR,
+  QUICK_SAMPLE_MANIFEST,
+  quickSampleManifestSchema,
+  type QuickSampleItem,
+} from './quick-sample.js';
 
 export const QUICK_SAMPLE_SEED = 424242;
 export const QUICK_SAMPLE_PLAN = { imagesPerShapeType: 14, commands: 36, spokenQuestions: 12, refusals: 16 } as const;
@@ -51,7 +56,11 @@ export function capWavFormat(f: WavFormat): WavFormat {
  * it in its own format and settings (PNG stays PNG, palette PNG stays palette, JPEG / WebP keep
  * their quality). The runtime resizes every image to the vision tower's 96 × 96 anyway.
  */
-export async function shrinkImage(bytes: Uint8Array, media: Record<string, string | number>, budget = IMAGE_BYTE_BUDGET): Promise<{ bytes: Uint8Array; media: Record<string, string | number> }> {
+export async function shrinkImage(
+  bytes: Uint8Array,
+  media: Record<string, string | number>,
+  budget = IMAGE_BYTE_BUDGET,
+): Promise<{ bytes: Uint8Array; media: Record<string, string | number> }> {
   if (bytes.length <= budget) return { bytes, media };
   const { width = 0, height = 0 } = await sharp(bytes).metadata();
   const ext = imageExtension(bytes);
@@ -63,7 +72,12 @@ export async function shrinkImage(bytes: Uint8Array, media: Record<string, strin
     const w = Math.round(width * scale);
     const h = Math.round(height * scale);
     let img = sharp(bytes).resize(w, h, { fit: 'fill', kernel: 'lanczos3' });
-    img = ext === 'jpg' ? img.jpeg({ quality }) : ext === 'webp' ? img.webp({ quality }) : img.png(media.format === 'palette' ? { palette: true, colours: 64 } : {});
+    img =
+      ext === 'jpg'
+        ? img.jpeg({ quality })
+        : ext === 'webp'
+          ? img.webp({ quality })
+          : img.png(media.format === 'palette' ? { palette: true, colours: 64 } : {});
     out = new Uint8Array(await img.toBuffer());
     if (Math.min(w, h) <= 64) break;
   }
@@ -97,13 +111,19 @@ class SampleWriter {
     return out;
   }
 
-  add(id: string, e: Pick<Example, 'type' | 'prompt' | 'answer'>, files: { image?: string; audio?: string }, media: Record<string, string | number>): void {
+  add(
+    id: string,
+    e: Pick<Example, 'type' | 'prompt' | 'answer'>,
+    files: { image?: string; audio?: string },
+    media: Record<string, string | number>,
+  ): void {
     this.items.push({ id, type: e.type, prompt: e.prompt, answer: e.answer, ...files, media });
   }
 }
 
 export async function makeQuickSample(dir: string): Promise<QuickSampleItem[]> {
-  for (const sub of ['images', 'audio', QUICK_SAMPLE_MANIFEST]) rmSync(join(dir, sub), { recursive: true, force: true });
+  for (const sub of ['images', 'audio', QUICK_SAMPLE_MANIFEST])
+    rmSync(join(dir, sub), { recursive: true, force: true });
   mkdirSync(join(dir, 'images'), { recursive: true });
   mkdirSync(join(dir, 'audio'), { recursive: true });
   const rng = new Rng(QUICK_SAMPLE_SEED);

@@ -17,7 +17,12 @@ const row = (over: Partial<Scored>): Scored => ({
 
 describe('eval metrics', () => {
   it('scores exact match per type after the spec normalisation (case and punctuation do not count)', () => {
-    const s = scoreStrategy([row({}), row({ predicted: 'Red.' }), row({ predicted: 'blue' }), row({ type: 'where', answer: 'top left', predicted: 'top left', answerTokens: 2 })]);
+    const s = scoreStrategy([
+      row({}),
+      row({ predicted: 'Red.' }),
+      row({ predicted: 'blue' }),
+      row({ type: 'where', answer: 'top left', predicted: 'top left', answerTokens: 2 }),
+    ]);
     assert.equal(s.byType.color_of_shape!.n, 3);
     assert.ok(Math.abs(s.byType.color_of_shape!.exact - 2 / 3) < 1e-12);
     assert.equal(s.byType.where!.exact, 1);
@@ -26,8 +31,22 @@ describe('eval metrics', () => {
 
   it('reports word error rate for transcripts and forward passes over answer tokens', () => {
     const s = scoreStrategy([
-      row({ type: 'transcribe', world: 'home', answer: 'turn on the lights', predicted: 'turn on the light', forwardPasses: 2, answerTokens: 4 }),
-      row({ type: 'transcribe', world: 'home', answer: 'stop the music', predicted: 'stop the music', forwardPasses: 1, answerTokens: 3 }),
+      row({
+        type: 'transcribe',
+        world: 'home',
+        answer: 'turn on the lights',
+        predicted: 'turn on the light',
+        forwardPasses: 2,
+        answerTokens: 4,
+      }),
+      row({
+        type: 'transcribe',
+        world: 'home',
+        answer: 'stop the music',
+        predicted: 'stop the music',
+        forwardPasses: 1,
+        answerTokens: 3,
+      }),
     ]);
     assert.equal(s.byType.transcribe!.wer, (1 / 4 + 0) / 2);
     assert.equal(s.overall.forwardsPerAnswer, 1.5);
@@ -35,7 +54,17 @@ describe('eval metrics', () => {
   });
 
   it('checks the quality bar: a perfect, fast run passes every check, a slow or wrong one misses', () => {
-    const good = scoreStrategy([row({ forwardPasses: 1, answerTokens: 4 }), row({ type: 'refusal', world: 'refusal', answer: REFUSAL, predicted: REFUSAL, forwardPasses: 2, answerTokens: 14 })]);
+    const good = scoreStrategy([
+      row({ forwardPasses: 1, answerTokens: 4 }),
+      row({
+        type: 'refusal',
+        world: 'refusal',
+        answer: REFUSAL,
+        predicted: REFUSAL,
+        forwardPasses: 2,
+        answerTokens: 14,
+      }),
+    ]);
     assert.ok(qualityBar(good, good).every((c) => c.pass));
     const slow = scoreStrategy([row({ forwardPasses: 3, answerTokens: 1 })]);
     assert.equal(qualityBar(slow, slow).find((c) => c.name.startsWith('forward passes'))!.pass, false);
@@ -45,13 +74,27 @@ describe('eval metrics', () => {
   });
 
   it('counts how often each world is answered with the refusal', () => {
-    const rates = refusalRate([row({ predicted: REFUSAL }), row({}), row({ world: 'refusal', type: 'refusal', predicted: REFUSAL })]);
+    const rates = refusalRate([
+      row({ predicted: REFUSAL }),
+      row({}),
+      row({ world: 'refusal', type: 'refusal', predicted: REFUSAL }),
+    ]);
     assert.deepEqual(rates, { refusal: 1, shapes: 0.5 });
   });
 
   it('renders a markdown report with the bar and a row per type', () => {
     const s = scoreStrategy([row({})]);
-    const md = renderMarkdown({ model: 'm', seed: 1, perWorld: 1, samples: 1, seconds: 1, strategies: { 'tau0.9': s, greedy: s }, refusalRate: {}, bar: qualityBar(s, s), byMedia: {} });
+    const md = renderMarkdown({
+      model: 'm',
+      seed: 1,
+      perWorld: 1,
+      samples: 1,
+      seconds: 1,
+      strategies: { 'tau0.9': s, greedy: s },
+      refusalRate: {},
+      bar: qualityBar(s, s),
+      byMedia: {},
+    });
     assert.match(md, /\| color_of_shape \| 1 \| 100\.0% \| 1\.00 \| 100\.0% \| 1\.00 \| 1\.0 \|/);
     assert.match(md, /Quality bar/);
   });
@@ -61,9 +104,15 @@ describe('eval set plan', () => {
   it('splits each world evenly over its task types', () => {
     const plan = typePlan(500);
     const shapes = plan.filter((p) => worldOf(p.type) === 'shapes');
-    assert.equal(shapes.reduce((n, p) => n + p.count, 0), 500);
+    assert.equal(
+      shapes.reduce((n, p) => n + p.count, 0),
+      500,
+    );
     assert.equal(shapes.length, 7);
-    assert.equal(plan.filter((p) => worldOf(p.type) === 'home').reduce((n, p) => n + p.count, 0), 500);
+    assert.equal(
+      plan.filter((p) => worldOf(p.type) === 'home').reduce((n, p) => n + p.count, 0),
+      500,
+    );
     assert.equal(plan.find((p) => p.type === 'spoken_question')!.count, 500);
     assert.equal(plan.find((p) => p.type === 'refusal')!.count, 500);
     assert.ok(new Rng(1).next() >= 0);

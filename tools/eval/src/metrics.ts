@@ -75,7 +75,8 @@ export function qualityBar(confident: StrategyScore, greedy: StrategyScore): Bar
     if (value !== undefined) checks.push({ name, value, target: `≥ ${target * 100}%`, pass: value >= target });
   };
   for (const [t, s] of Object.entries(confident.byType)) {
-    if (['color_of_shape', 'shape_of_color', 'count_all', 'count_color', 'exists', 'where'].includes(t)) atLeast(`shapes: ${t}`, s.exact, 0.97);
+    if (['color_of_shape', 'shape_of_color', 'count_all', 'count_color', 'exists', 'where'].includes(t))
+      atLeast(`shapes: ${t}`, s.exact, 0.97);
   }
   atLeast('shapes: describe (object list exact)', get(confident, 'describe')?.exact, 0.9);
   atLeast('home: intent exact match', get(confident, 'intent')?.exact, 0.97);
@@ -85,9 +86,19 @@ export function qualityBar(confident: StrategyScore, greedy: StrategyScore): Bar
   atLeast('spoken questions about images', get(confident, 'spoken_question')?.exact, 0.9);
   atLeast('refusal of out-of-spec prompts', get(confident, 'refusal')?.exact, 0.99);
   const ratio = confident.overall.forwardRatio;
-  checks.push({ name: 'forward passes per answer / answer length (τ 0.9)', value: ratio, target: '≤ 0.333', pass: ratio <= 1 / 3 });
+  checks.push({
+    name: 'forward passes per answer / answer length (τ 0.9)',
+    value: ratio,
+    target: '≤ 0.333',
+    pass: ratio <= 1 / 3,
+  });
   const gap = greedy.overall.exact - confident.overall.exact;
-  checks.push({ name: 'accuracy drop of τ 0.9 vs one token per step (points)', value: gap * 100, target: '≤ 1', pass: gap * 100 <= 1 + 1e-9 });
+  checks.push({
+    name: 'accuracy drop of τ 0.9 vs one token per step (points)',
+    value: gap * 100,
+    target: '≤ 1',
+    pass: gap * 100 <= 1 + 1e-9,
+  });
   return checks;
 }
 

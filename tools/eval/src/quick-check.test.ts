@@ -13,7 +13,12 @@ import { describe, it } from 'node:test';
 import { Unmask } from '@unmask/pipeline';
 import { answerAll, STRATEGIES } from './evaluate.js';
 import { scoreStrategy, type StrategyScore } from './metrics.js';
-import { checkQuickThresholds, quickCheckTable, type QuickCheckThresholds, type ThresholdCheck } from './quick-check.js';
+import {
+  checkQuickThresholds,
+  quickCheckTable,
+  type QuickCheckThresholds,
+  type ThresholdCheck,
+} from './quick-check.js';
 import { loadQuickSample } from './quick-sample.js';
 
 /**
@@ -59,14 +64,22 @@ describe(`quick accuracy check of ${MODEL_DIR} on the fixed sample (tools/eval/q
       await unmask.close();
     }
     checks = checkQuickThresholds(score, THRESHOLDS);
-    console.log(`\nquick check of ${MODEL_DIR}, ${samples.length} items, confident τ 0.9:\n${quickCheckTable(score, checks)}\n`);
+    console.log(
+      `\nquick check of ${MODEL_DIR}, ${samples.length} items, confident τ 0.9:\n${quickCheckTable(score, checks)}\n`,
+    );
   });
 
-  it('answers the six short shapes question types exactly, pooled, at least as often as the threshold', () => check('shapes', 'exact match'));
-  it('lists the objects of `describe the image` exactly at least as often as the threshold', () => check('shapes', 'describe'));
-  it('extracts the intent JSON of spoken commands exactly at least as often as the threshold', () => check('home', 'intent'));
-  it('gives the expected response to spoken commands at least as often as the threshold', () => check('home', 'response'));
-  it('transcribes spoken commands with a mean word error rate no higher than the threshold', () => check('home', 'transcript'));
+  it('answers the six short shapes question types exactly, pooled, at least as often as the threshold', () =>
+    check('shapes', 'exact match'));
+  it('lists the objects of `describe the image` exactly at least as often as the threshold', () =>
+    check('shapes', 'describe'));
+  it('extracts the intent JSON of spoken commands exactly at least as often as the threshold', () =>
+    check('home', 'intent'));
+  it('gives the expected response to spoken commands at least as often as the threshold', () =>
+    check('home', 'response'));
+  it('transcribes spoken commands with a mean word error rate no higher than the threshold', () =>
+    check('home', 'transcript'));
   it('answers spoken questions about an image at least as often as the threshold', () => check('both', 'spoken'));
-  it('refuses out-of-spec and media-less prompts at least as often as the threshold', () => check('refusal', 'out-of-spec'));
+  it('refuses out-of-spec and media-less prompts at least as often as the threshold', () =>
+    check('refusal', 'out-of-spec'));
 });

@@ -62,7 +62,14 @@ export function checkQuickThresholds(score: StrategyScore, thresholds: QuickChec
     atLeast('shapes', 'describe: object list exact', ['describe'], t.shapes.describe),
     atLeast('home', 'intent exact match', ['intent'], t.home.intent),
     atLeast('home', 'response exact match', ['respond'], t.home.respond),
-    { world: 'home', name: 'transcript word error rate', n: transcribe?.n ?? 0, value: wer, target: `≤ ${pct(t.home.transcriptWer)}`, pass: transcribe !== undefined && wer <= t.home.transcriptWer + 1e-9 },
+    {
+      world: 'home',
+      name: 'transcript word error rate',
+      n: transcribe?.n ?? 0,
+      value: wer,
+      target: `≤ ${pct(t.home.transcriptWer)}`,
+      pass: transcribe !== undefined && wer <= t.home.transcriptWer + 1e-9,
+    },
     atLeast('both', 'spoken questions about an image', ['spoken_question'], t.both.spokenQuestion),
     atLeast('refusal', 'out-of-spec prompts refused', ['refusal'], t.refusal.refused),
   ];
@@ -76,15 +83,25 @@ function pct(x: number): string {
 export function quickCheckTable(score: StrategyScore, checks: readonly ThresholdCheck[]): string {
   const rows: string[][] = [['type', 'n', 'exact', 'WER', 'forwards/answer', 'answer tokens']];
   for (const [type, s] of Object.entries(score.byType)) {
-    rows.push([type, String(s.n), pct(s.exact), s.wer === undefined ? '' : pct(s.wer), s.forwardsPerAnswer.toFixed(2), s.answerTokens.toFixed(1)]);
+    rows.push([
+      type,
+      String(s.n),
+      pct(s.exact),
+      s.wer === undefined ? '' : pct(s.wer),
+      s.forwardsPerAnswer.toFixed(2),
+      s.answerTokens.toFixed(1),
+    ]);
   }
   const o = score.overall;
   rows.push(['all', String(o.n), pct(o.exact), '', o.forwardsPerAnswer.toFixed(2), o.answerTokens.toFixed(1)]);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [
     ...rows.map(line),
     '',
-    ...checks.map((c) => `${c.pass ? 'pass' : 'MISS'}  ${c.world}: ${c.name} (n ${c.n}): ${pct(c.value)}, target ${c.target}`),
+    ...checks.map(
+      (c) => `${c.pass ? 'pass' : 'MISS'}  ${c.world}: ${c.name} (n ${c.n}): ${pct(c.value)}, target ${c.target}`,
+    ),
   ].join('\n');
 }

@@ -49,12 +49,23 @@ describe('the quick-check sample shipped in tools/eval/quick-sample', () => {
   });
 
   it('lists every media file it holds and only those, and loads them all', () => {
-    for (const [folder, key] of [['images', 'image'], ['audio', 'audio']] as const) {
-      const onDisk = readdirSync(join(QUICK_SAMPLE_DIR, folder)).map((f) => `${folder}/${f}`).sort();
+    for (const [folder, key] of [
+      ['images', 'image'],
+      ['audio', 'audio'],
+    ] as const) {
+      const onDisk = readdirSync(join(QUICK_SAMPLE_DIR, folder))
+        .map((f) => `${folder}/${f}`)
+        .sort();
       assert.deepEqual(onDisk, [...files(key)].sort());
     }
     assert.equal(samples.length, manifest.items.length);
-    assert.ok(samples.every((s, i) => Boolean(s.image) === Boolean(manifest.items[i]!.image) && Boolean(s.audio) === Boolean(manifest.items[i]!.audio)));
+    assert.ok(
+      samples.every(
+        (s, i) =>
+          Boolean(s.image) === Boolean(manifest.items[i]!.image) &&
+          Boolean(s.audio) === Boolean(manifest.items[i]!.audio),
+      ),
+    );
   });
 
   it('stays small: under 4 MB in all, images within their byte budget, WAVs at most 16 kHz, 16-bit, mono PCM', () => {
@@ -67,7 +78,10 @@ describe('the quick-check sample shipped in tools/eval/quick-sample', () => {
       const h = parseWavHeader(s.audio, `item ${s.id}`);
       assert.equal(h.encoding, 'pcm');
       assert.equal(h.channels, 1);
-      assert.ok(h.sampleRate <= 16000 && h.bitsPerSample <= 16, `item ${s.id}: ${h.sampleRate} Hz, ${h.bitsPerSample} bits`);
+      assert.ok(
+        h.sampleRate <= 16000 && h.bitsPerSample <= 16,
+        `item ${s.id}: ${h.sampleRate} Hz, ${h.bitsPerSample} bits`,
+      );
     }
   });
 });
@@ -79,7 +93,14 @@ describe('the quick-sample manifest schema', () => {
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
     return dir;
   };
-  const item = { id: 'a', type: 'exists', prompt: 'is there a red circle', answer: 'yes', image: 'images/a.png', media: {} };
+  const item = {
+    id: 'a',
+    type: 'exists',
+    prompt: 'is there a red circle',
+    answer: 'yes',
+    image: 'images/a.png',
+    media: {},
+  };
 
   it('rejects media paths outside the sample folder, duplicate ids and empty answers, naming the field', () => {
     for (const [bad, field] of [
@@ -110,7 +131,9 @@ describe('the quick check arithmetic', () => {
     refusal: { refused: 0.9 },
   };
   const rows = (over: Partial<Record<string, string>> = {}): Scored[] =>
-    (['color_of_shape', 'where', 'describe', 'transcribe', 'intent', 'respond', 'spoken_question', 'refusal'] as const).map((type) => ({
+    (
+      ['color_of_shape', 'where', 'describe', 'transcribe', 'intent', 'respond', 'spoken_question', 'refusal'] as const
+    ).map((type) => ({
       type,
       world: 'shapes',
       answer: 'turn on the lights',
@@ -128,7 +151,10 @@ describe('the quick check arithmetic', () => {
   });
 
   it('misses exactly the line whose answers are wrong, and transcripts by word error rate', () => {
-    const checks = checkQuickThresholds(scoreStrategy(rows({ where: 'nowhere', transcribe: 'turn on the light' })), thresholds);
+    const checks = checkQuickThresholds(
+      scoreStrategy(rows({ where: 'nowhere', transcribe: 'turn on the light' })),
+      thresholds,
+    );
     assert.deepEqual(
       checks.filter((c) => !c.pass).map((c) => c.name),
       [checks[0]!.name, 'transcript word error rate'],
@@ -140,20 +166,38 @@ describe('the quick check arithmetic', () => {
   it('fails a line with no items and refuses thresholds that are not shares', () => {
     const checks = checkQuickThresholds(scoreStrategy(rows().filter((r) => r.type !== 'refusal')), thresholds);
     assert.equal(checks.find((c) => c.world === 'refusal')!.pass, false);
-    assert.throws(() => checkQuickThresholds(scoreStrategy(rows()), { ...thresholds, shapes: { exact: 97, describe: 0.9 } }));
+    assert.throws(() =>
+      checkQuickThresholds(scoreStrategy(rows()), { ...thresholds, shapes: { exact: 97, describe: 0.9 } }),
+    );
   });
 });
 
 describe('making the quick sample small', () => {
   it('caps WAV formats at 16 kHz, 16-bit, mono PCM and keeps smaller ones', () => {
-    assert.deepEqual(capWavFormat({ sampleRate: 48000, bits: 32, encoding: 'float', channels: 2 }), { sampleRate: 16000, bits: 16, encoding: 'pcm', channels: 1 });
-    assert.deepEqual(capWavFormat({ sampleRate: 8000, bits: 8, encoding: 'pcm', channels: 1 }), { sampleRate: 8000, bits: 8, encoding: 'pcm', channels: 1 });
+    assert.deepEqual(capWavFormat({ sampleRate: 48000, bits: 32, encoding: 'float', channels: 2 }), {
+      sampleRate: 16000,
+      bits: 16,
+      encoding: 'pcm',
+      channels: 1,
+    });
+    assert.deepEqual(capWavFormat({ sampleRate: 8000, bits: 8, encoding: 'pcm', channels: 1 }), {
+      sampleRate: 8000,
+      bits: 8,
+      encoding: 'pcm',
+      channels: 1,
+    });
   });
 
   it('downscales an image over the budget in its own format and says from what size', async () => {
     let x = 12345;
-    const noise = Buffer.from(Array.from({ length: 400 * 300 * 3 }, () => 100 + ((x = (x * 1103515245 + 12345) >>> 0) >>> 28)));
-    const png = new Uint8Array(await sharp(noise, { raw: { width: 400, height: 300, channels: 3 } }).png().toBuffer());
+    const noise = Buffer.from(
+      Array.from({ length: 400 * 300 * 3 }, () => 100 + ((x = (x * 1103515245 + 12345) >>> 0) >>> 28)),
+    );
+    const png = new Uint8Array(
+      await sharp(noise, { raw: { width: 400, height: 300, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
     assert.ok(png.length > IMAGE_BYTE_BUDGET);
     const small = await shrinkImage(png, { format: 'png' });
     const meta = await sharp(small.bytes).metadata();

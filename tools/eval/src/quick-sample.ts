@@ -48,7 +48,8 @@ export const quickSampleManifestSchema = z
   .superRefine((m, ctx) => {
     const seen = new Set<string>();
     m.items.forEach((item, i) => {
-      if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: ['items', i, 'id'], message: `duplicate id ${item.id}` });
+      if (seen.has(item.id))
+        ctx.addIssue({ code: 'custom', path: ['items', i, 'id'], message: `duplicate id ${item.id}` });
       seen.add(item.id);
     });
   });
@@ -72,7 +73,10 @@ export function readQuickSampleManifest(dir: string = QUICK_SAMPLE_DIR): QuickSa
 }
 
 /** The sample as evaluation samples (media bytes read from disk), in manifest order. */
-export function loadQuickSample(dir: string = QUICK_SAMPLE_DIR): { manifest: QuickSampleManifest; samples: EvalSample[] } {
+export function loadQuickSample(dir: string = QUICK_SAMPLE_DIR): {
+  manifest: QuickSampleManifest;
+  samples: EvalSample[];
+} {
   const manifest = readQuickSampleManifest(dir);
   const cache = new Map<string, Uint8Array>();
   const read = (rel: string, itemId: string) => {
@@ -81,21 +85,25 @@ export function loadQuickSample(dir: string = QUICK_SAMPLE_DIR): { manifest: Qui
       try {
         bytes = new Uint8Array(readFileSync(join(dir, rel)));
       } catch (e) {
-        throw new Error(`${join(dir, QUICK_SAMPLE_MANIFEST)}: item ${itemId} names ${rel}, which cannot be read (${(e as Error).message})`);
+        throw new Error(
+          `${join(dir, QUICK_SAMPLE_MANIFEST)}: item ${itemId} names ${rel}, which cannot be read (${(e as Error).message})`,
+        );
       }
       cache.set(rel, bytes);
     }
     return bytes;
   };
-  const samples = manifest.items.map((item, id): EvalSample => ({
-    id,
-    type: item.type,
-    world: worldOf(item.type),
-    prompt: item.prompt,
-    answer: item.answer,
-    media: item.media,
-    ...(item.image ? { image: read(item.image, item.id) } : {}),
-    ...(item.audio ? { audio: read(item.audio, item.id) } : {}),
-  }));
+  const samples = manifest.items.map(
+    (item, id): EvalSample => ({
+      id,
+      type: item.type,
+      world: worldOf(item.type),
+      prompt: item.prompt,
+      answer: item.answer,
+      media: item.media,
+      ...(item.image ? { image: read(item.image, item.id) } : {}),
+      ...(item.audio ? { audio: read(item.audio, item.id) } : {}),
+    }),
+  );
   return { manifest, samples };
 }

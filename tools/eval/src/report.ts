@@ -28,7 +28,10 @@ export function renderMarkdown(r: EvalReport): string {
     '',
     '| check | value | target | |',
     '| --- | --- | --- | --- |',
-    ...r.bar.map((b) => `| ${b.name} | ${b.name.includes('points') || b.name.includes('/') ? b.value.toFixed(2) : pct(b.value)} | ${b.target} | ${b.pass ? 'pass' : '**miss**'} |`),
+    ...r.bar.map(
+      (b) =>
+        `| ${b.name} | ${b.name.includes('points') || b.name.includes('/') ? b.value.toFixed(2) : pct(b.value)} | ${b.target} | ${b.pass ? 'pass' : '**miss**'} |`,
+    ),
     '',
     '## Per task type',
     '',
@@ -38,7 +41,9 @@ export function renderMarkdown(r: EvalReport): string {
       const first = r.strategies[names[0]!]!.byType[t]!;
       const cells = names.map((n) => {
         const s = r.strategies[n]!.byType[t];
-        return s ? `${pct(s.exact)}${s.wer !== undefined ? ` (WER ${pct(s.wer)})` : ''} | ${s.forwardsPerAnswer.toFixed(2)}` : '– | –';
+        return s
+          ? `${pct(s.exact)}${s.wer !== undefined ? ` (WER ${pct(s.wer)})` : ''} | ${s.forwardsPerAnswer.toFixed(2)}`
+          : '– | –';
       });
       return `| ${t} | ${first.n} | ${cells.join(' | ')} | ${first.answerTokens.toFixed(1)} |`;
     }),

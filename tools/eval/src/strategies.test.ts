@@ -40,7 +40,11 @@ describe(`every strategy and cache on ${MODEL_DIR} (a third of tools/eval/quick-
   let samples: EvalSample[];
   const answers = new Map<string, string[]>();
 
-  const run = async (label: string, strategy: unknown, cache: 'none' | 'prefix' | 'dual' = 'none'): Promise<string[]> => {
+  const run = async (
+    label: string,
+    strategy: unknown,
+    cache: 'none' | 'prefix' | 'dual' = 'none',
+  ): Promise<string[]> => {
     const key = `${label}/${cache}`;
     const known = answers.get(key);
     if (known) return known;
@@ -59,7 +63,8 @@ describe(`every strategy and cache on ${MODEL_DIR} (a third of tools/eval/quick-
     answers.set(key, out);
     return out;
   };
-  const accuracy = (texts: readonly string[]) => texts.filter((t, i) => answersMatch(t, samples[i]!.answer)).length / texts.length;
+  const accuracy = (texts: readonly string[]) =>
+    texts.filter((t, i) => answersMatch(t, samples[i]!.answer)).length / texts.length;
 
   before(async () => {
     samples = subset(loadQuickSample().samples);
@@ -73,15 +78,22 @@ describe(`every strategy and cache on ${MODEL_DIR} (a third of tools/eval/quick-
     it(`${c.label}: answers at least ${MIN_ACCURACY * 100}% of the sample exactly`, async () => {
       const acc = accuracy(await run(c.label, c.strategy(CANVAS)));
       console.log(`  ${c.label}: ${(acc * 100).toFixed(1)}% of ${samples.length}`);
-      assert.ok(acc >= MIN_ACCURACY, `${c.label}: ${(acc * 100).toFixed(1)}% exact on ${samples.length} items, floor ${MIN_ACCURACY * 100}%`);
+      assert.ok(
+        acc >= MIN_ACCURACY,
+        `${c.label}: ${(acc * 100).toFixed(1)}% exact on ${samples.length} items, floor ${MIN_ACCURACY * 100}%`,
+      );
     });
   }
 
   it('confident τ 0.9 is within a point (plus one item) of one token per step', async () => {
     const one = STRATEGIES.find((c) => c.label === 'fixed 1/step')!;
     const conf = STRATEGIES.find((c) => c.label === 'confident τ=0.9')!;
-    const drop = accuracy(await run(one.label, one.strategy(CANVAS))) - accuracy(await run(conf.label, conf.strategy(CANVAS)));
-    assert.ok(drop <= CONFIDENT_MAX_DROP, `confident τ 0.9 is ${(drop * 100).toFixed(1)} points below one token per step`);
+    const drop =
+      accuracy(await run(one.label, one.strategy(CANVAS))) - accuracy(await run(conf.label, conf.strategy(CANVAS)));
+    assert.ok(
+      drop <= CONFIDENT_MAX_DROP,
+      `confident τ 0.9 is ${(drop * 100).toFixed(1)} points below one token per step`,
+    );
   });
 
   for (const cache of ['prefix', 'dual'] as const) {
@@ -90,8 +102,13 @@ describe(`every strategy and cache on ${MODEL_DIR} (a third of tools/eval/quick-
       const plain = await run(conf.label, conf.strategy(CANVAS));
       const cached = await run(conf.label, conf.strategy(CANVAS), cache);
       const same = cached.filter((t, i) => t === plain[i]).length / cached.length;
-      console.log(`  ${cache} cache: ${(same * 100).toFixed(1)}% equal to no cache, accuracy ${(accuracy(cached) * 100).toFixed(1)}%`);
-      assert.ok(same >= CACHE_MIN_AGREEMENT, `${cache}: ${(same * 100).toFixed(1)}% of answers equal to the uncached ones, tolerance ${CACHE_MIN_AGREEMENT * 100}%`);
+      console.log(
+        `  ${cache} cache: ${(same * 100).toFixed(1)}% equal to no cache, accuracy ${(accuracy(cached) * 100).toFixed(1)}%`,
+      );
+      assert.ok(
+        same >= CACHE_MIN_AGREEMENT,
+        `${cache}: ${(same * 100).toFixed(1)}% of answers equal to the uncached ones, tolerance ${CACHE_MIN_AGREEMENT * 100}%`,
+      );
     });
   }
 });

@@ -58,8 +58,17 @@ def read_json(path: str) -> dict:
         return json.load(f)
 
 
-def assemble(lm_path: str, out: str, vision_path: str = None, audio_path: str = None, image_set: str = None,
-             audio_set: str = None, name: str = "unmask-default", description: str = "", extra_files=()) -> dict:
+def assemble(
+    lm_path: str,
+    out: str,
+    vision_path: str = None,
+    audio_path: str = None,
+    image_set: str = None,
+    audio_set: str = None,
+    name: str = "unmask-default",
+    description: str = "",
+    extra_files=(),
+) -> dict:
     model, layout = load_lm(lm_path)
     vocab = Vocab.load(os.path.join(os.path.dirname(lm_path), "vocab.json"))
     if os.path.isdir(out):
@@ -81,9 +90,19 @@ def assemble(lm_path: str, out: str, vision_path: str = None, audio_path: str = 
         extractor = read_json(os.path.join(audio_set, "feature_extractor.json")) if audio_set else None
         sections["audio"] = audio_section(tower, placeholder=AUDIO, feature_extractor=extractor)
     manifest = write_bundle(
-        model, out, name=name, description=description, tokenizer=vocab.tokenizer_json(), chat_template=CHAT_TEMPLATE,
-        special_tokens={"mask": {"token": MASK, "id": vocab.mask}, "eos": {"token": EOS, "id": vocab.eos},
-                        "pad": {"token": PAD, "id": vocab.pad}, "image": IMAGE, "audio": AUDIO},
+        model,
+        out,
+        name=name,
+        description=description,
+        tokenizer=vocab.tokenizer_json(),
+        chat_template=CHAT_TEMPLATE,
+        special_tokens={
+            "mask": {"token": MASK, "id": vocab.mask},
+            "eos": {"token": EOS, "id": vocab.eos},
+            "pad": {"token": PAD, "id": vocab.pad},
+            "image": IMAGE,
+            "audio": AUDIO,
+        },
         extra=sections,
     )
     for src in extra_files:
@@ -100,12 +119,17 @@ def main():
     ap.add_argument("--audio-set", help="the audio training set (its feature_extractor.json goes into the manifest)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--name", default="unmask-default")
-    ap.add_argument("--description", default="The embedded default model: a LLaDA-style masked diffusion LM with a Dimple-style "
-                    "vision tower and a DIFFA-style audio encoder and dual adapter, trained on the shapes and smart-home worlds "
-                    "(tools/train/build_default_model.sh, docs/default-model.md).")
+    ap.add_argument(
+        "--description",
+        default="The embedded default model: a LLaDA-style masked diffusion LM with a Dimple-style "
+        "vision tower and a DIFFA-style audio encoder and dual adapter, trained on the shapes and smart-home worlds "
+        "(tools/train/build_default_model.sh, docs/default-model.md).",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
-    manifest = assemble(args.lm, args.out, args.vision, args.audio, args.images, args.audio_set, args.name, args.description)
+    manifest = assemble(
+        args.lm, args.out, args.vision, args.audio, args.images, args.audio_set, args.name, args.description
+    )
     size = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
     print(json.dumps({"out": args.out, "bytes": size, "vision": manifest.get("vision", {}).get("tokens_per_image")}))
 

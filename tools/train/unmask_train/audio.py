@@ -75,9 +75,18 @@ class AudioConfig:
 def default_audio_config(hidden: int, layers: int, queries: int, lm_hidden: int) -> AudioConfig:
     """The default model's audio tower: a hidden × layers encoder, the Q-Former reading every
     encoder layer but the first, widths tied to `hidden`; audio_embeds `lm_hidden` wide."""
-    return AudioConfig(hidden_size=hidden, intermediate_size=4 * hidden, num_hidden_layers=layers, num_attention_heads=4,
-                       acoustic_layers=list(range(1, layers)), num_queries=queries, qformer_hidden_size=hidden,
-                       qformer_intermediate_size=2 * hidden, semantic_intermediate_size=2 * hidden, lm_hidden_size=lm_hidden)
+    return AudioConfig(
+        hidden_size=hidden,
+        intermediate_size=4 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        acoustic_layers=list(range(1, layers)),
+        num_queries=queries,
+        qformer_hidden_size=hidden,
+        qformer_intermediate_size=2 * hidden,
+        semantic_intermediate_size=2 * hidden,
+        lm_hidden_size=lm_hidden,
+    )
 
 
 def _halve(n: int) -> int:
@@ -124,11 +133,16 @@ class AudioEncoder(nn.Module):
         self.conv1 = nn.Conv1d(c.num_mel_bins, c.hidden_size, kernel_size=3, padding=1)
         self.conv2 = nn.Conv1d(c.hidden_size, c.hidden_size, kernel_size=3, stride=2, padding=1)
         self.layers = nn.ModuleList(
-            [EncoderLayer(c.hidden_size, c.num_attention_heads, c.intermediate_size, c.layer_norm_eps) for _ in range(c.num_hidden_layers)]
+            [
+                EncoderLayer(c.hidden_size, c.num_attention_heads, c.intermediate_size, c.layer_norm_eps)
+                for _ in range(c.num_hidden_layers)
+            ]
         )
         self.layer_norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
 
-    def forward(self, input_features: torch.Tensor, frame_lengths: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+    def forward(
+        self, input_features: torch.Tensor, frame_lengths: Optional[torch.Tensor] = None
+    ) -> Dict[str, torch.Tensor]:
         """`frame_lengths` [batch] (right-padded clips) zeroes and hides the padding; rows of the states
         past ceil(frame_lengths / 2) are then meaningless."""
         x = F.gelu(self.conv1(input_features))
@@ -175,11 +189,17 @@ class AcousticAdapter(nn.Module):
         c = config
         self.query_embeds = nn.Parameter(torch.randn(c.num_queries, c.qformer_hidden_size) * 0.02)
         # One LayerNorm per tapped layer (their scales differ), then a shared map to the Q-Former width.
-        self.state_layer_norms = nn.ModuleList([nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps) for _ in c.acoustic_layers])
+        self.state_layer_norms = nn.ModuleList(
+            [nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps) for _ in c.acoustic_layers]
+        )
         self.state_proj = nn.Linear(c.hidden_size, c.qformer_hidden_size)
         self.layers = nn.ModuleList(
-            [QFormerLayer(c.qformer_hidden_size, c.qformer_num_attention_heads, c.qformer_intermediate_size, c.layer_norm_eps)
-             for _ in range(c.qformer_num_layers)]
+            [
+                QFormerLayer(
+                    c.qformer_hidden_size, c.qformer_num_attention_heads, c.qformer_intermediate_size, c.layer_norm_eps
+                )
+                for _ in range(c.qformer_num_layers)
+            ]
         )
         # layer_weights[q, l]: query q's logit for tapped layer l; softmax over l.
         self.layer_weights = nn.Parameter(torch.zeros(c.num_queries, len(c.acoustic_layers)))
@@ -237,8 +257,12 @@ class DualAdapter(nn.Module):
         """The encoder outputs this adapter reads, in the order `forward` takes them."""
         return ["last_hidden_state", *[hidden_state_name(i) for i in self.config.acoustic_layers]]
 
-    def forward(self, last_hidden_state: torch.Tensor, *acoustic_states: torch.Tensor,
-                position_lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        last_hidden_state: torch.Tensor,
+        *acoustic_states: torch.Tensor,
+        position_lengths: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
         """`position_lengths` [batch]: valid encoder positions per row (right padding)."""
         key_mask = None if position_lengths is None else length_mask(position_lengths, last_hidden_state.shape[1])
         acoustic = self.acoustic(list(acoustic_states), key_mask)

@@ -39,8 +39,9 @@ def image_block(cells: Sequence[str], layout: str) -> List[str]:
     raise ValueError(f"unknown image layout {layout!r}")
 
 
-def audio_block(words: Sequence[str], rng: Optional[random.Random], max_blanks: int,
-                p_repeat: float = 0.15) -> List[str]:
+def audio_block(
+    words: Sequence[str], rng: Optional[random.Random], max_blanks: int, p_repeat: float = 0.15
+) -> List[str]:
     """The text stand-in for the audio adapter's semantic tokens.
 
     The adapter emits ~4-5 tokens per spoken word (12.5 tokens/s), CTC-aligned: mostly blanks,
@@ -86,8 +87,17 @@ class Batcher:
     """Draws batches of one canvas length; each example's canvas is the smallest bucket that fits
     (probability `p_smallest`) or a random larger one, so every decoding length is trained."""
 
-    def __init__(self, examples: List[dict], vocab: Vocab, layout: str, batch_size: int, seed: int,
-                 type_weights: Optional[Dict[str, float]] = None, p_smallest: float = 0.6, max_blanks: int = 2):
+    def __init__(
+        self,
+        examples: List[dict],
+        vocab: Vocab,
+        layout: str,
+        batch_size: int,
+        seed: int,
+        type_weights: Optional[Dict[str, float]] = None,
+        p_smallest: float = 0.6,
+        max_blanks: int = 2,
+    ):
         self.vocab, self.layout, self.batch_size = vocab, layout, batch_size
         self.rng = random.Random(seed)
         self.max_blanks = max_blanks
@@ -113,14 +123,23 @@ class Batcher:
         while len(picked) < self.batch_size:
             t = self.rng.choices(self.types, self.weights)[0]
             e = self.rng.choice(self.by_type[t])
-            if self._canvas(e) == canvas or (canvas == CANVAS_BUCKETS[-1] and answer_len(e) + 1 <= canvas and self.rng.random() < 0.15):
+            if self._canvas(e) == canvas or (
+                canvas == CANVAS_BUCKETS[-1] and answer_len(e) + 1 <= canvas and self.rng.random() < 0.15
+            ):
                 picked.append(e)
         enc = encode_batch(picked, self.vocab, self.layout, canvas, self.rng, self.max_blanks)
         return enc, picked
 
 
-def encode_batch(examples: List[dict], vocab: Vocab, layout: str, canvas: int, rng: Optional[random.Random] = None,
-                 max_blanks: int = 0, with_answer: bool = True):
+def encode_batch(
+    examples: List[dict],
+    vocab: Vocab,
+    layout: str,
+    canvas: int,
+    rng: Optional[random.Random] = None,
+    max_blanks: int = 0,
+    with_answer: bool = True,
+):
     """Left-padded prompts + canvas. Returns ids [B, P+canvas] (canvas = answer + eos, or masks when
     with_answer is False), attention mask, P (the canvas's start column), and cell numbers [B, P+canvas]
     (1..9 on the scene's tokens with layout compound_pos, else 0)."""
@@ -130,12 +149,12 @@ def encode_batch(examples: List[dict], vocab: Vocab, layout: str, canvas: int, r
     attn = torch.zeros((len(examples), p + canvas), dtype=torch.long)
     cells = torch.zeros((len(examples), p + canvas), dtype=torch.long)
     for i, (e, pr) in enumerate(zip(examples, prompts)):
-        ids[i, p - len(pr):p] = torch.tensor(pr)
-        attn[i, p - len(pr):] = 1
+        ids[i, p - len(pr) : p] = torch.tensor(pr)
+        attn[i, p - len(pr) :] = 1
         if layout == "compound_pos" and e.get("cells"):
             # The scene's nine tokens follow <|user|>; number them 1..9 in reading order.
             first = p - len(pr) + 1
-            cells[i, first:first + 9] = torch.arange(1, 10)
+            cells[i, first : first + 9] = torch.arange(1, 10)
         fill_canvas(ids, i, p, e["answer"], vocab, with_answer)
     return ids, attn, p, cells
 
@@ -144,9 +163,9 @@ def fill_canvas(ids: torch.Tensor, row: int, start: int, answer: str, vocab: Voc
     """Row `row`'s answer canvas from `start`: the answer then EOS padding (training), or all
     masks (decoding)."""
     if with_answer:
-        ans = vocab.encode_words(split_words(answer))[:ids.shape[1] - start]
+        ans = vocab.encode_words(split_words(answer))[: ids.shape[1] - start]
         ids[row, start:] = vocab.eos
-        ids[row, start:start + len(ans)] = torch.tensor(ans)
+        ids[row, start : start + len(ans)] = torch.tensor(ans)
     else:
         ids[row, start:] = vocab.mask
 

@@ -11,8 +11,16 @@ from .data import position_ids
 
 
 @torch.no_grad()
-def generate(model, ids: torch.Tensor, attn: torch.Tensor, start: int, mask_id: int, eos_id: int,
-             tau: Optional[float] = None, cells: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, List[int]]:
+def generate(
+    model,
+    ids: torch.Tensor,
+    attn: torch.Tensor,
+    start: int,
+    mask_id: int,
+    eos_id: int,
+    tau: Optional[float] = None,
+    cells: Optional[torch.Tensor] = None,
+) -> Tuple[torch.Tensor, List[int]]:
     """ids: [B, start + canvas] with masks on the canvas. Returns the filled canvas [B, canvas]
     and the number of forward passes each row took. tau=None: one token per step (greedy)."""
     x = ids.clone()

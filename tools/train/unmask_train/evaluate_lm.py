@@ -49,7 +49,9 @@ def main():
     ap.add_argument("--canvas", type=int, default=32)
     ap.add_argument("--tau", type=float, default=0.9)
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--max-blanks", type=int, default=5, help="audio blocks as the adapter lays them out (0: bare words)")
+    ap.add_argument(
+        "--max-blanks", type=int, default=5, help="audio blocks as the adapter lays them out (0: bare words)"
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     vocab = Vocab.load(args.vocab)
@@ -64,7 +66,9 @@ def main():
     confident = evaluate(model, vocab, examples, layout, args.canvas, tau=args.tau, max_blanks=args.max_blanks)
     print(f"{'type':16} {'greedy':>7} {'tau':>7} {'fwd/tok':>8}")
     for t in greedy:
-        print(f"{t:16} {greedy[t]['exact']*100:6.1f}% {confident[t]['exact']*100:6.1f}% {confident[t]['forwards_per_token']:8.2f}")
+        print(
+            f"{t:16} {greedy[t]['exact']*100:6.1f}% {confident[t]['exact']*100:6.1f}% {confident[t]['forwards_per_token']:8.2f}"
+        )
     print(f"({len(examples)} examples, {time.time() - t0:.0f} s)")
     if args.json:
         with open(args.json, "w") as f:

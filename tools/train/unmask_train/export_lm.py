@@ -61,7 +61,11 @@ def write_safetensors(path: str, tensors: Dict[str, np.ndarray]) -> None:
     for name, array in tensors.items():
         array = np.ascontiguousarray(array)
         blob = array.tobytes()
-        header[name] = {"dtype": names[array.dtype], "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
+        header[name] = {
+            "dtype": names[array.dtype],
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + len(blob)],
+        }
         blobs.append(blob)
         offset += len(blob)
     encoded = json.dumps(header).encode()
@@ -100,7 +104,7 @@ def load_hf_checkpoint(model_dir: str) -> MaskedDiffusionLM:
     weights = read_safetensors(os.path.join(model_dir, "model.safetensors"))
     state = {}
     for name, array in weights.items():
-        key = name[len("model."):] if name.startswith("model.") else name
+        key = name[len("model.") :] if name.startswith("model.") else name
         state[key] = torch.from_numpy(array.astype(np.float32))
     if config.tie_word_embeddings:
         state.pop("lm_head.weight", None)
@@ -143,8 +147,12 @@ def export_lm(model: MaskedDiffusionLM, out_dir: str) -> None:
     ids = torch.zeros(batch, seq, dtype=torch.int64)
     with torch.no_grad():
         torch.onnx.export(
-            _Embed(model), (ids,), os.path.join(out_dir, "embed.onnx"),
-            input_names=["input_ids"], output_names=["inputs_embeds"], opset_version=OPSET,
+            _Embed(model),
+            (ids,),
+            os.path.join(out_dir, "embed.onnx"),
+            input_names=["input_ids"],
+            output_names=["inputs_embeds"],
+            opset_version=OPSET,
             dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "inputs_embeds": {0: "batch", 1: "seq"}},
         )
         layers = config.num_hidden_layers
@@ -175,9 +183,13 @@ def export_lm(model: MaskedDiffusionLM, out_dir: str) -> None:
         for name in present_names:
             dynamic[name] = {0: "batch", 2: "total"}
         torch.onnx.export(
-            _LM(model), example, os.path.join(out_dir, "lm.onnx"),
+            _LM(model),
+            example,
+            os.path.join(out_dir, "lm.onnx"),
             input_names=["inputs_embeds", "attention_mask", "position_ids", "logits_indices", *past_names],
-            output_names=["logits", *present_names], opset_version=OPSET, dynamic_axes=dynamic,
+            output_names=["logits", *present_names],
+            opset_version=OPSET,
+            dynamic_axes=dynamic,
         )
 
 
@@ -232,7 +244,9 @@ def write_bundle(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--hf", required=True, help="folder with config.json and model.safetensors (Llama or Qwen2 layout)")
+    parser.add_argument(
+        "--hf", required=True, help="folder with config.json and model.safetensors (Llama or Qwen2 layout)"
+    )
     parser.add_argument("--out", required=True, help="folder to write embed.onnx and lm.onnx into")
     args = parser.parse_args()
     export_lm(load_hf_checkpoint(args.hf), args.out)

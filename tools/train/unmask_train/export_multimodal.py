@@ -41,8 +41,12 @@ def export_vision(tower: VisionTower, out_dir: str, file: str = VISION_GRAPH) ->
     example = torch.randn(1, c.num_channels, c.image_size, c.image_size)
     with torch.no_grad():
         torch.onnx.export(
-            tower.eval(), (example,), os.path.join(out_dir, file),
-            input_names=["pixel_values"], output_names=["image_embeds"], opset_version=OPSET,
+            tower.eval(),
+            (example,),
+            os.path.join(out_dir, file),
+            input_names=["pixel_values"],
+            output_names=["image_embeds"],
+            opset_version=OPSET,
             dynamic_axes={"pixel_values": {0: "batch"}, "image_embeds": {0: "batch"}},
         )
 
@@ -63,8 +67,13 @@ def audio_encoder_outputs(tower: AudioTower) -> List[str]:
     return tower.adapter.input_names
 
 
-def export_audio(tower: AudioTower, out_dir: str, encoder_file: str = AUDIO_ENCODER_GRAPH,
-                 adapter_file: str = AUDIO_ADAPTER_GRAPH, example_frames: int = 50) -> None:
+def export_audio(
+    tower: AudioTower,
+    out_dir: str,
+    encoder_file: str = AUDIO_ENCODER_GRAPH,
+    adapter_file: str = AUDIO_ADAPTER_GRAPH,
+    example_frames: int = 50,
+) -> None:
     """The encoder graph and the adapter graph; the adapter's inputs carry the encoder's output names."""
     c = tower.config
     os.makedirs(out_dir, exist_ok=True)
@@ -74,20 +83,29 @@ def export_audio(tower: AudioTower, out_dir: str, encoder_file: str = AUDIO_ENCO
     states_axes = {0: "batch", 1: "positions"}
     with torch.no_grad():
         torch.onnx.export(
-            _Encoder(tower, names), (features,), os.path.join(out_dir, encoder_file),
-            input_names=["input_features"], output_names=names, opset_version=OPSET,
+            _Encoder(tower, names),
+            (features,),
+            os.path.join(out_dir, encoder_file),
+            input_names=["input_features"],
+            output_names=names,
+            opset_version=OPSET,
             dynamic_axes={"input_features": {0: "batch", 2: "frames"}, **{n: states_axes for n in names}},
         )
         states = tower.encoder(features)
         torch.onnx.export(
-            tower.adapter, tuple(states[n] for n in names), os.path.join(out_dir, adapter_file),
-            input_names=names, output_names=["audio_embeds"], opset_version=OPSET,
+            tower.adapter,
+            tuple(states[n] for n in names),
+            os.path.join(out_dir, adapter_file),
+            input_names=names,
+            output_names=["audio_embeds"],
+            opset_version=OPSET,
             dynamic_axes={**{n: states_axes for n in names}, "audio_embeds": {0: "batch", 1: "tokens"}},
         )
 
 
-def vision_section(tower: VisionTower, *, graph: str = VISION_GRAPH, placeholder: str = "<|image|>",
-                   processor: Optional[dict] = None) -> dict:
+def vision_section(
+    tower: VisionTower, *, graph: str = VISION_GRAPH, placeholder: str = "<|image|>", processor: Optional[dict] = None
+) -> dict:
     """The manifest's `vision` section. `processor` overrides fields of the UnmaskImageProcessor config
     (e.g. `resample`, `resize_arithmetic`); size fields always come from the tower's config."""
     c = tower.config
@@ -113,8 +131,14 @@ def vision_section(tower: VisionTower, *, graph: str = VISION_GRAPH, placeholder
     }
 
 
-def audio_section(tower: AudioTower, *, encoder: str = AUDIO_ENCODER_GRAPH, adapter: str = AUDIO_ADAPTER_GRAPH,
-                  placeholder: str = "<|audio|>", feature_extractor: Optional[dict] = None) -> dict:
+def audio_section(
+    tower: AudioTower,
+    *,
+    encoder: str = AUDIO_ENCODER_GRAPH,
+    adapter: str = AUDIO_ADAPTER_GRAPH,
+    placeholder: str = "<|audio|>",
+    feature_extractor: Optional[dict] = None,
+) -> dict:
     """The manifest's `audio` section: Whisper log-mel settings with `padding: "longest"` (the clip's own
     length, no 30 s padding); `feature_extractor` overrides fields, `feature_size` comes from the tower."""
     c = tower.config
@@ -132,9 +156,17 @@ def audio_section(tower: AudioTower, *, encoder: str = AUDIO_ENCODER_GRAPH, adap
     return {"encoder": encoder, "adapter": adapter, "placeholder": placeholder, "feature_extractor": config}
 
 
-def write_multimodal_bundle(lm: MaskedDiffusionLM, out_dir: str, *, vision: Optional[VisionTower] = None,
-                            audio: Optional[AudioTower] = None, processor: Optional[dict] = None,
-                            feature_extractor: Optional[dict] = None, extra: Optional[dict] = None, **bundle_args) -> dict:
+def write_multimodal_bundle(
+    lm: MaskedDiffusionLM,
+    out_dir: str,
+    *,
+    vision: Optional[VisionTower] = None,
+    audio: Optional[AudioTower] = None,
+    processor: Optional[dict] = None,
+    feature_extractor: Optional[dict] = None,
+    extra: Optional[dict] = None,
+    **bundle_args,
+) -> dict:
     """`write_bundle` (the LM graphs, tokenizer, chat template, manifest) plus the vision and audio graphs
     and their manifest sections. The placeholders are `special_tokens["image"]` / `["audio"]`
     (strings, or the `token` of a {token, id} pair). Returns the manifest."""
@@ -142,14 +174,20 @@ def write_multimodal_bundle(lm: MaskedDiffusionLM, out_dir: str, *, vision: Opti
     sections = dict(extra or {})
     if vision is not None:
         if vision.config.lm_hidden_size != lm.config.hidden_size:
-            raise ValueError(f"vision lm_hidden_size {vision.config.lm_hidden_size} != LM hidden_size {lm.config.hidden_size}")
+            raise ValueError(
+                f"vision lm_hidden_size {vision.config.lm_hidden_size} != LM hidden_size {lm.config.hidden_size}"
+            )
         export_vision(vision, out_dir)
         sections["vision"] = vision_section(vision, placeholder=_token(specials, "image"), processor=processor)
     if audio is not None:
         if audio.config.lm_hidden_size != lm.config.hidden_size:
-            raise ValueError(f"audio lm_hidden_size {audio.config.lm_hidden_size} != LM hidden_size {lm.config.hidden_size}")
+            raise ValueError(
+                f"audio lm_hidden_size {audio.config.lm_hidden_size} != LM hidden_size {lm.config.hidden_size}"
+            )
         export_audio(audio, out_dir)
-        sections["audio"] = audio_section(audio, placeholder=_token(specials, "audio"), feature_extractor=feature_extractor)
+        sections["audio"] = audio_section(
+            audio, placeholder=_token(specials, "audio"), feature_extractor=feature_extractor
+        )
     return write_bundle(lm, out_dir, extra=sections, **bundle_args)
 
 

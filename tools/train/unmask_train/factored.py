@@ -22,7 +22,7 @@ def components(vocab: Vocab) -> Dict[int, List[int]]:
     for token, i in vocab.ids.items():
         parts: List[str] = []
         if token in CELL_MARKERS:
-            parts = token[len("<|cell_"):-len("|>")].split("_")
+            parts = token[len("<|cell_") : -len("|>")].split("_")
         elif "_" in token and not token.startswith("<|") and token.count("_") == 1 and token != "change_language":
             parts = token.split("_")
         if parts and all(p in vocab.ids for p in parts):

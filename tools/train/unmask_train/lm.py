@@ -65,8 +65,9 @@ class RMSNorm(nn.Module):
         return self.weight * (x * torch.rsqrt(variance + self.eps))
 
 
-def rotary_cos_sin(position_ids: torch.Tensor, head_dim: int, theta: float,
-                   mrope_section: Optional[List[int]] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+def rotary_cos_sin(
+    position_ids: torch.Tensor, head_dim: int, theta: float, mrope_section: Optional[List[int]] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """cos/sin tables [batch, seq, head_dim] for integer positions [batch, seq].
 
     With ``mrope_section`` the positions are [3, batch, seq] (temporal, height, width): frequency
@@ -118,8 +119,16 @@ class Attention(nn.Module):
         repeat = self.heads // self.kv_heads
         if repeat > 1:
             total = k.shape[2]
-            k = k.unsqueeze(2).expand(batch, self.kv_heads, repeat, total, self.head_dim).reshape(batch, self.heads, total, self.head_dim)
-            v = v.unsqueeze(2).expand(batch, self.kv_heads, repeat, total, self.head_dim).reshape(batch, self.heads, total, self.head_dim)
+            k = (
+                k.unsqueeze(2)
+                .expand(batch, self.kv_heads, repeat, total, self.head_dim)
+                .reshape(batch, self.heads, total, self.head_dim)
+            )
+            v = (
+                v.unsqueeze(2)
+                .expand(batch, self.kv_heads, repeat, total, self.head_dim)
+                .reshape(batch, self.heads, total, self.head_dim)
+            )
         scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim)
         # key_allowed: [batch, 1, 1, past + seq]; hidden keys get the most negative float.
         scores = torch.where(key_allowed, scores, torch.tensor(torch.finfo(scores.dtype).min, dtype=scores.dtype))

@@ -31,7 +31,7 @@ def ctc_wer(stage: AudioStage, clips: Clips, indices, batch: int = 40) -> float:
     stage.tower.eval()
     total = 0.0
     for i in range(0, len(indices), batch):
-        idx = indices[i:i + batch]
+        idx = indices[i : i + batch]
         out, lengths, _ = stage.encode(clips, idx)
         _, logp, in_len = stage.ctc(out, lengths, [clips.clips[j]["text"] for j in idx])
         total += sum(wer(h, clips.clips[j]["text"]) for h, j in zip(stage.ctc_text(logp, in_len), idx))
@@ -60,7 +60,9 @@ def main():
     args = ap.parse_args()
 
     torch.set_num_threads(1)
-    torch.backends.mkldnn.enabled = False  # Debian torch 1.13: wrong strided conv1d gradients with oneDNN (spliced.start_stage)
+    torch.backends.mkldnn.enabled = (
+        False  # Debian torch 1.13: wrong strided conv1d gradients with oneDNN (spliced.start_stage)
+    )
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     vocab = Vocab.load(args.vocab)
@@ -73,8 +75,10 @@ def main():
     rng = random.Random(args.seed)
     say = run_log(args.out)
 
-    say(f"audio stage 0 (encoder pretraining): {json.dumps(vars(args))} params={sum(p.numel() for p in tower.parameters())} "
-        f"train={len(clips.clips)} eval={len(eval_idx)}")
+    say(
+        f"audio stage 0 (encoder pretraining): {json.dumps(vars(args))} params={sum(p.numel() for p in tower.parameters())} "
+        f"train={len(clips.clips)} eval={len(eval_idx)}"
+    )
     params = list(tower.parameters()) + [table]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     # Warm-up, then a cosine over --steps, or over --minutes when the time limit comes first.

@@ -47,8 +47,16 @@ def transfer_schedule(mask_count: int, steps: int) -> List[int]:
 
 
 @torch.no_grad()
-def generate(model: MaskedDiffusionLM, prompt: List[int], gen_length: int, steps: int, block_length: int,
-             mask_id: int, eos_id: int, eos_fill: bool = True) -> Generation:
+def generate(
+    model: MaskedDiffusionLM,
+    prompt: List[int],
+    gen_length: int,
+    steps: int,
+    block_length: int,
+    mask_id: int,
+    eos_id: int,
+    eos_fill: bool = True,
+) -> Generation:
     assert gen_length % block_length == 0, "block_length must divide gen_length"
     num_blocks = gen_length // block_length
     assert steps % num_blocks == 0, "steps must be a multiple of the number of blocks"
@@ -114,8 +122,17 @@ def main() -> None:
     for prompt in args.prompts:
         ids = vocab.encode_words(prompt_tokens({"type": "", "prompt": prompt}, layout))
         out = generate(model, ids, args.gen_length, args.steps, block, vocab.mask, vocab.eos, not args.no_eos_fill)
-        cases.append({"prompt": prompt, "prompt_ids": ids, "gen_length": args.gen_length, "steps": args.steps,
-                      "block_length": block, "eos_fill": not args.no_eos_fill, **asdict(out)})
+        cases.append(
+            {
+                "prompt": prompt,
+                "prompt_ids": ids,
+                "gen_length": args.gen_length,
+                "steps": args.steps,
+                "block_length": block,
+                "eos_fill": not args.no_eos_fill,
+                **asdict(out),
+            }
+        )
     with open(args.out, "w") as f:
         json.dump({"cases": cases}, f, indent=1)
 

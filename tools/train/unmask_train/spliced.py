@@ -58,7 +58,11 @@ def start_stage(lm_path: str, out: str, seed: int) -> Tuple[MaskedDiffusionLM, s
 
 def cell_token_ids(vocab: Vocab) -> List[int]:
     """The cell content tokens (`empty` and every `{color}_{shape}`), in vocabulary order."""
-    return [i for t, i in vocab.ids.items() if t == "empty" or (not t.startswith("<|") and t.count("_") == 1 and t != "change_language")]
+    return [
+        i
+        for t, i in vocab.ids.items()
+        if t == "empty" or (not t.startswith("<|") and t.count("_") == 1 and t != "change_language")
+    ]
 
 
 class ImageBlock(nn.Module):
@@ -67,7 +71,9 @@ class ImageBlock(nn.Module):
     - "compound_pos": `cell_positions` [9, hidden] (the LM's E[row] + E[column]) added to each cell token;
     - "compound": the 9 tokens as they are."""
 
-    def __init__(self, tower: nn.Module, markers: Optional[torch.Tensor] = None, cell_positions: Optional[torch.Tensor] = None):
+    def __init__(
+        self, tower: nn.Module, markers: Optional[torch.Tensor] = None, cell_positions: Optional[torch.Tensor] = None
+    ):
         super().__init__()
         self.tower = tower
         self.config = tower.config
@@ -103,6 +109,7 @@ def cell_position_embeddings(model: MaskedDiffusionLM, vocab: Vocab) -> torch.Te
     """[9, hidden]: E[row word] + E[column word] of each cell in reading order, from the raw token table
     (the untied LM head of a checkpoint saved with factored embeddings), as layout compound_pos adds them."""
     from .factored import cell_position_matrix
+
     with torch.no_grad():
         return cell_position_matrix(vocab)[1:] @ model.lm_head.weight
 
@@ -148,12 +155,21 @@ def media_prompt(e: dict, image_rows: int, audio_rows: int, rng: Optional[random
     """The example's prompt tokens with placeholder runs for its image and audio."""
     text = prompt_tokens({**e, "cells": None, "spoken": None}, "compound", rng)
     assert text[0] == USER
-    media = [IMAGE] * (image_rows if e.get("image") is not None else 0) + [AUDIO] * (audio_rows if e.get("audio") is not None else 0)
+    media = [IMAGE] * (image_rows if e.get("image") is not None else 0) + [AUDIO] * (
+        audio_rows if e.get("audio") is not None else 0
+    )
     return [USER] + media + text[1:]
 
 
-def encode(examples: Sequence[dict], vocab: Vocab, canvas: int, image_rows: int, audio_rows: Sequence[int],
-           rng: Optional[random.Random] = None, with_answer: bool = True):
+def encode(
+    examples: Sequence[dict],
+    vocab: Vocab,
+    canvas: int,
+    image_rows: int,
+    audio_rows: Sequence[int],
+    rng: Optional[random.Random] = None,
+    with_answer: bool = True,
+):
     """Left-padded prompts + canvas, as data.encode_batch. Returns ids, attention mask, the canvas start,
     and for each example the offset of its image block and of its audio block (or -1)."""
     prompts = [media_prompt(e, image_rows, a, rng) for e, a in zip(examples, audio_rows)]
@@ -166,13 +182,21 @@ def encode(examples: Sequence[dict], vocab: Vocab, canvas: int, image_rows: int,
         ids[i, off:p] = torch.tensor(vocab.encode_words(pr))
         attn[i, off:] = 1
         image_at.append(off + 1 if e.get("image") is not None else -1)
-        audio_at.append(off + 1 + (image_rows if e.get("image") is not None else 0) if e.get("audio") is not None else -1)
+        audio_at.append(
+            off + 1 + (image_rows if e.get("image") is not None else 0) if e.get("audio") is not None else -1
+        )
         fill_canvas(ids, i, p, e["answer"], vocab, with_answer)
     return ids, attn, p, image_at, audio_at
 
 
-def splice(model: MaskedDiffusionLM, ids: torch.Tensor, image_at: Sequence[int], image_blocks: Optional[torch.Tensor],
-           audio_at: Sequence[int], audio_blocks: Optional[Sequence[torch.Tensor]]) -> Spliced:
+def splice(
+    model: MaskedDiffusionLM,
+    ids: torch.Tensor,
+    image_at: Sequence[int],
+    image_blocks: Optional[torch.Tensor],
+    audio_at: Sequence[int],
+    audio_blocks: Optional[Sequence[torch.Tensor]],
+) -> Spliced:
     """`image_blocks` [n_with_image, rows, hidden] and `audio_blocks` (one [rows_i, hidden] per example with
     audio), in example order."""
     batch, total = ids.shape
@@ -196,7 +220,7 @@ def splice(model: MaskedDiffusionLM, ids: torch.Tensor, image_at: Sequence[int],
         for at, blk in sorted(parts, key=lambda x: x[0]):
             pieces.append(row[pos:at])
             pieces.append(blk)
-            cover[at:at + blk.shape[0]] = True
+            cover[at : at + blk.shape[0]] = True
             pos = at + blk.shape[0]
         pieces.append(row[pos:])
         rows_list.append(torch.cat(pieces, 0))
@@ -231,5 +255,22 @@ def summary(acc: Dict[str, float]) -> str:
     return " ".join(f"{t}={v * 100:.0f}" for t, v in acc.items())
 
 
-__all__ = ["load_lm", "cell_token_ids", "ImageBlock", "image_block", "marker_embeddings", "cell_position_embeddings", "Spliced", "encode", "splice", "pick_canvas",
-           "by_type", "exact_by_type", "summary", "position_ids", "CANVAS_BUCKETS", "BLANK", "ASSISTANT"]
+__all__ = [
+    "load_lm",
+    "cell_token_ids",
+    "ImageBlock",
+    "image_block",
+    "marker_embeddings",
+    "cell_position_embeddings",
+    "Spliced",
+    "encode",
+    "splice",
+    "pick_canvas",
+    "by_type",
+    "exact_by_type",
+    "summary",
+    "position_ids",
+    "CANVAS_BUCKETS",
+    "BLANK",
+    "ASSISTANT",
+]

@@ -43,7 +43,10 @@ from .vocab import BLANK, Vocab, join_words, split_words
 from .run_log import run_log
 from .schedule import warmup_cosine
 
-STAGE_TYPES = {1: {"transcribe": 1.0}, 2: {"transcribe": 0.5, "intent": 1.0, "respond": 1.0, "spoken_question": 1.5, "refusal": 0.3}}
+STAGE_TYPES = {
+    1: {"transcribe": 1.0},
+    2: {"transcribe": 0.5, "intent": 1.0, "respond": 1.0, "spoken_question": 1.5, "refusal": 0.3},
+}
 
 
 class Clips:
@@ -60,12 +63,16 @@ class Clips:
         lengths = [int(self.frames[i]) for i in indices]
         out = np.zeros((len(indices), self.features.shape[1], max(lengths)), dtype=np.float32)
         for b, i in enumerate(indices):
-            out[b, :, :lengths[b]] = np.asarray(self.features[self.offsets[i]:self.offsets[i + 1]], dtype=np.float32).T
+            out[b, :, : lengths[b]] = np.asarray(
+                self.features[self.offsets[i] : self.offsets[i + 1]], dtype=np.float32
+            ).T
         return torch.from_numpy(out), torch.tensor(lengths)
 
 
 class AudioStage:
-    def __init__(self, model, vocab: Vocab, tower: AudioTower, logit_scale: float = 8.0, table: Optional[torch.Tensor] = None):
+    def __init__(
+        self, model, vocab: Vocab, tower: AudioTower, logit_scale: float = 8.0, table: Optional[torch.Tensor] = None
+    ):
         """`table` [V, hidden]: the CTC targets; by default the frozen LM's input embeddings (the
         encoder pretraining, pretrain_audio.py, passes a learnable table and no LM)."""
         self.model, self.vocab, self.tower, self.logit_scale = model, vocab, tower, logit_scale
@@ -83,19 +90,26 @@ class AudioStage:
     def encode(self, clips: Clips, indices: Sequence[int]):
         feats, lengths = clips.batch(indices)
         out = self.tower(feats, lengths)
-        blocks = [out[b, :self.rows(int(n))] for b, n in enumerate(lengths)]
+        blocks = [out[b, : self.rows(int(n))] for b, n in enumerate(lengths)]
         return out, lengths, blocks
 
     def ctc_logits(self, semantic: torch.Tensor) -> torch.Tensor:
         return -(semantic.unsqueeze(-2) - self.table).pow(2).sum(-1) * (self.logit_scale / self.hidden)
 
     def ctc(self, out: torch.Tensor, lengths: torch.Tensor, texts: Sequence[str]):
-        sem = out[:, self.queries:]
+        sem = out[:, self.queries :]
         logp = F.log_softmax(self.ctc_logits(sem), -1)
         targets = [torch.tensor(self.vocab.encode_words(split_words(t))) for t in texts]
         in_len = torch.tensor([semantic_tokens(int(n)) for n in lengths])
-        loss = F.ctc_loss(logp.transpose(0, 1), torch.cat(targets), in_len, torch.tensor([len(t) for t in targets]),
-                          blank=self.blank, reduction="mean", zero_infinity=True)
+        loss = F.ctc_loss(
+            logp.transpose(0, 1),
+            torch.cat(targets),
+            in_len,
+            torch.tensor([len(t) for t in targets]),
+            blank=self.blank,
+            reduction="mean",
+            zero_infinity=True,
+        )
         return loss, logp, in_len
 
     def ctc_text(self, logp: torch.Tensor, in_len: torch.Tensor) -> List[str]:
@@ -111,7 +125,7 @@ class AudioStage:
 
     def snap(self, out: torch.Tensor, logp: torch.Tensor, in_len: torch.Tensor) -> torch.Tensor:
         """Mean squared distance of each semantic token to its nearest token's embedding (relative)."""
-        sem = out[:, self.queries:]
+        sem = out[:, self.queries :]
         target = self.table[logp.argmax(-1).detach()]
         valid = (torch.arange(sem.shape[1]).unsqueeze(0) < in_len.unsqueeze(1)).to(sem.dtype)
         d = (sem - target).pow(2).sum(-1) / target.pow(2).sum(-1).clamp_min(1e-6)
@@ -119,7 +133,7 @@ class AudioStage:
 
     def query_pull(self, out: torch.Tensor) -> torch.Tensor:
         target = self.table[self.blank]
-        return ((out[:, :self.queries] - target).pow(2).sum(-1) / target.pow(2).sum()).mean()
+        return ((out[:, : self.queries] - target).pow(2).sum(-1) / target.pow(2).sum()).mean()
 
 
 def wer(hyp: str, ref: str) -> float:
@@ -149,11 +163,15 @@ def run_lm(stage: AudioStage, chunk, clips: Clips, image_block, pixels, canvas, 
     out, lengths, blocks = stage.encode(clips, idx)
     images = [e for e in chunk if e.get("image") is not None]
     rows = image_block.rows if image_block is not None else 0
-    ids, attn, start, image_at, audio_at = encode(chunk, stage.vocab, canvas, rows, [b.shape[0] for b in blocks], rng, with_answer)
+    ids, attn, start, image_at, audio_at = encode(
+        chunk, stage.vocab, canvas, rows, [b.shape[0] for b in blocks], rng, with_answer
+    )
     image_blocks = None
     if images:
         with torch.no_grad():
-            image_blocks = image_block(torch.from_numpy(np.asarray(pixels[[e["image"] for e in images]], dtype=np.float32)))
+            image_blocks = image_block(
+                torch.from_numpy(np.asarray(pixels[[e["image"] for e in images]], dtype=np.float32))
+            )
     return splice(stage.model, ids, image_at, image_blocks, audio_at, blocks), ids, attn, start, out, lengths
 
 
@@ -162,8 +180,10 @@ def evaluate(stage: AudioStage, clips: Clips, pairs, image_block, pixels, batch=
     stage.tower.eval()
     results, ctc_wer, lm_wer, n_tr = [], 0.0, 0.0, 0
     for i in range(0, len(pairs), batch):
-        chunk = pairs[i:i + batch]
-        spliced, ids, attn, start, out, lengths = run_lm(stage, chunk, clips, image_block, pixels, 32, with_answer=False)
+        chunk = pairs[i : i + batch]
+        spliced, ids, attn, start, out, lengths = run_lm(
+            stage, chunk, clips, image_block, pixels, 32, with_answer=False
+        )
         filled, _ = generate(spliced, ids, attn, start, stage.vocab.mask, stage.vocab.eos)
         texts = [stage.vocab.decode(r) for r in filled.tolist()]
         results += list(zip(chunk, texts))
@@ -197,13 +217,25 @@ def main():
     ap.add_argument("--ctc-weight", type=float, default=1.0)
     ap.add_argument("--qa-weight", type=float, default=1.0)
     ap.add_argument("--query-weight", type=float, default=0.1)
-    ap.add_argument("--snap-weight", type=float, default=0.0,
-                    help="pull each semantic token onto the embedding of its nearest token (CTC argmax), as the "
-                         "vision stage pulls cells onto theirs: the frozen LM then reads vectors it knows")
-    ap.add_argument("--qa-after", type=int, default=0,
-                    help="steps of CTC (and query pull) only before the LM loss joins: much cheaper per step")
-    ap.add_argument("--logit-scale", type=float, default=8.0,
-                    help="CTC logits = -squared distance × scale / hidden (distinct embeddings lie ~2 apart at scale 1)")
+    ap.add_argument(
+        "--snap-weight",
+        type=float,
+        default=0.0,
+        help="pull each semantic token onto the embedding of its nearest token (CTC argmax), as the "
+        "vision stage pulls cells onto theirs: the frozen LM then reads vectors it knows",
+    )
+    ap.add_argument(
+        "--qa-after",
+        type=int,
+        default=0,
+        help="steps of CTC (and query pull) only before the LM loss joins: much cheaper per step",
+    )
+    ap.add_argument(
+        "--logit-scale",
+        type=float,
+        default=8.0,
+        help="CTC logits = -squared distance × scale / hidden (distinct embeddings lie ~2 apart at scale 1)",
+    )
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--queries", type=int, default=4)
@@ -224,21 +256,31 @@ def main():
     stage = AudioStage(model, vocab, tower, args.logit_scale)
     image_block = load_image_block(args.vision, model, vocab, layout) if args.vision else None
     pixels = np.load(os.path.join(args.images, "pixel_values.npy"), mmap_mode="r") if args.images else None
-    eval_pixels = np.load(os.path.join(args.eval_images, "pixel_values.npy"), mmap_mode="r") if args.eval_images else None
+    eval_pixels = (
+        np.load(os.path.join(args.eval_images, "pixel_values.npy"), mmap_mode="r") if args.eval_images else None
+    )
 
     weights = STAGE_TYPES[args.stage]
-    usable = lambda e: e.get("audio") is not None and e["type"] in weights and (e.get("image") is None or image_block is not None)
+    usable = (
+        lambda e: e.get("audio") is not None
+        and e["type"] in weights
+        and (e.get("image") is None or image_block is not None)
+    )
     train = by_type([e for e in load_jsonl(args.pairs) if usable(e)])
     rng = random.Random(args.seed)
     eval_by = by_type([e for e in load_jsonl(args.eval_pairs) if usable(e)])
-    eval_pairs = [e for t, es in sorted(eval_by.items()) for e in random.Random(1).sample(es, min(args.eval_per_type, len(es)))]
+    eval_pairs = [
+        e for t, es in sorted(eval_by.items()) for e in random.Random(1).sample(es, min(args.eval_per_type, len(es)))
+    ]
     clips, eval_clips = Clips(args.audio), Clips(args.eval_audio)
     types = sorted(train)
 
     say = run_log(args.out)
 
-    say(f"audio stage {args.stage}: {json.dumps(vars(args))} layout={layout} params={sum(p.numel() for p in tower.parameters())} "
-        f"train={ {t: len(train[t]) for t in types} } eval={len(eval_pairs)}")
+    say(
+        f"audio stage {args.stage}: {json.dumps(vars(args))} layout={layout} params={sum(p.numel() for p in tower.parameters())} "
+        f"train={ {t: len(train[t]) for t in types} } eval={len(eval_pairs)}"
+    )
     opt = torch.optim.AdamW(tower.parameters(), lr=args.lr, weight_decay=0.01)
     sched = warmup_cosine(opt, args.steps)
     gen = torch.Generator().manual_seed(args.seed)
@@ -269,14 +311,18 @@ def main():
         agg["n"] += 1
         if step % 50 == 0:
             n = agg["n"]
-            say(f"step {step} ctc {agg['ctc'] / n:.3f} qa {agg['qa'] / n:.3f} query {agg['query'] / n:.3f} {time.time() - t0:.0f}s")
+            say(
+                f"step {step} ctc {agg['ctc'] / n:.3f} qa {agg['qa'] / n:.3f} query {agg['query'] / n:.3f} {time.time() - t0:.0f}s"
+            )
             agg = {k: 0.0 for k in agg}
             agg["n"] = 0
         stop = args.minutes and time.time() - t0 > args.minutes * 60
         if step % args.eval_every == 0 or step == args.steps or stop:
             res = evaluate(stage, eval_clips, eval_pairs, image_block, eval_pixels)
-            say(f"eval step {step}: ctc WER {res['ctc_wer'] * 100:.1f}% LM transcript WER {res['lm_wer'] * 100:.1f}% "
-                f"greedy: {summary(res['qa'])}")
+            say(
+                f"eval step {step}: ctc WER {res['ctc_wer'] * 100:.1f}% LM transcript WER {res['lm_wer'] * 100:.1f}% "
+                f"greedy: {summary(res['qa'])}"
+            )
             history.append({"step": step, "seconds": time.time() - t0, **res})
             torch.save({"config": config.to_dict(), "state": tower.state_dict()}, os.path.join(args.out, "audio.pt"))
         if stop:

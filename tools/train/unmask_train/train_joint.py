@@ -45,17 +45,21 @@ def image_qa_loss(model, block, vocab, pixels, chunk, rng, gen):
     ids, attn, start, image_at, _ = encode(chunk, vocab, canvas, block.rows, [0] * len(chunk), rng)
     with torch.no_grad():
         blocks = block(torch.from_numpy(np.asarray(pixels[[e["image"] for e in chunk]], dtype=np.float32)))
-    return llada_loss(splice(model, ids, image_at, blocks, [-1] * len(chunk), None), ids, attn, start, vocab.mask, gen, "flat")[0]
+    return llada_loss(
+        splice(model, ids, image_at, blocks, [-1] * len(chunk), None), ids, attn, start, vocab.mask, gen, "flat"
+    )[0]
 
 
 @torch.no_grad()
 def evaluate_images(model, block, vocab, pixels, pairs, batch=50):
     results = []
     for i in range(0, len(pairs), batch):
-        chunk = pairs[i:i + batch]
+        chunk = pairs[i : i + batch]
         ids, attn, start, image_at, _ = encode(chunk, vocab, 32, block.rows, [0] * len(chunk), with_answer=False)
         blocks = block(torch.from_numpy(np.asarray(pixels[[e["image"] for e in chunk]], dtype=np.float32)))
-        filled, _ = generate(splice(model, ids, image_at, blocks, [-1] * len(chunk), None), ids, attn, start, vocab.mask, vocab.eos)
+        filled, _ = generate(
+            splice(model, ids, image_at, blocks, [-1] * len(chunk), None), ids, attn, start, vocab.mask, vocab.eos
+        )
         results += [(e, vocab.decode(r)) for e, r in zip(chunk, filled.tolist())]
     return exact_by_type(results)
 
@@ -63,7 +67,9 @@ def evaluate_images(model, block, vocab, pixels, pairs, batch=50):
 def save(model, layout, tower, config, out, lm_dir):
     merged = copy.deepcopy(model)
     merge_lora(merged)
-    torch.save({"config": merged.config.to_dict(), "state": merged.state_dict(), "layout": layout}, os.path.join(out, "lm.pt"))
+    torch.save(
+        {"config": merged.config.to_dict(), "state": merged.state_dict(), "layout": layout}, os.path.join(out, "lm.pt")
+    )
     shutil.copy(os.path.join(lm_dir, "vocab.json"), os.path.join(out, "vocab.json"))
     torch.save({"config": config.to_dict(), "state": tower.state_dict()}, os.path.join(out, "audio.pt"))
 
@@ -105,7 +111,7 @@ def main():
     config = AudioConfig(**ckpt["config"])
     tower = AudioTower(config)
     tower.load_state_dict(ckpt["state"])
-    stage = AudioStage(model, vocab, tower)   # CTC targets: the LM's input embeddings (LoRA leaves them)
+    stage = AudioStage(model, vocab, tower)  # CTC targets: the LM's input embeddings (LoRA leaves them)
     lora = add_lora(model, args.rank, args.alpha)
     block = load_image_block(args.vision, model, vocab, layout)
     pixels = np.load(os.path.join(args.images, "pixel_values.npy"), mmap_mode="r")
@@ -127,8 +133,10 @@ def main():
     clips, eval_clips = Clips(args.audio), Clips(args.eval_audio)
 
     say = run_log(args.out)
-    say(f"audio stage 3 (LoRA rank {args.rank} on the LM's attention): {json.dumps(vars(args))} "
-        f"lora params={sum(p.numel() for p in lora)} audio={ {t: len(audio_train[t]) for t in types} } images={len(image_train)} text={len(text_train)}")
+    say(
+        f"audio stage 3 (LoRA rank {args.rank} on the LM's attention): {json.dumps(vars(args))} "
+        f"lora params={sum(p.numel() for p in lora)} audio={ {t: len(audio_train[t]) for t in types} } images={len(image_train)} text={len(text_train)}"
+    )
 
     def report(step):
         model.eval()
@@ -136,13 +144,19 @@ def main():
         i = evaluate_images(model, block, vocab, eval_pixels, image_eval)
         t = evaluate_text(model, vocab, text_eval, layout, 32, max_blanks=args.max_blanks)
         model.train()
-        say(f"eval step {step}: ctc WER {a['ctc_wer'] * 100:.1f}% LM transcript WER {a['lm_wer'] * 100:.1f}% "
-            f"audio: {summary(a['qa'])} | images: {summary(i)} | text: {summary({k: v['exact'] for k, v in t.items()})}")
+        say(
+            f"eval step {step}: ctc WER {a['ctc_wer'] * 100:.1f}% LM transcript WER {a['lm_wer'] * 100:.1f}% "
+            f"audio: {summary(a['qa'])} | images: {summary(i)} | text: {summary({k: v['exact'] for k, v in t.items()})}"
+        )
         return {"step": step, "audio": a, "images": i, "text": {k: v["exact"] for k, v in t.items()}}
 
     history = [report(0)]
-    opt = torch.optim.AdamW([{"params": lora, "lr": args.lr, "weight_decay": 0.0},
-                             {"params": tower.parameters(), "lr": args.tower_lr, "weight_decay": 0.01}])
+    opt = torch.optim.AdamW(
+        [
+            {"params": lora, "lr": args.lr, "weight_decay": 0.0},
+            {"params": tower.parameters(), "lr": args.tower_lr, "weight_decay": 0.01},
+        ]
+    )
     sched = warmup_cosine(opt, args.steps)
     rng = random.Random(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
@@ -151,13 +165,16 @@ def main():
     agg = {"audio": 0.0, "ctc": 0.0, "image": 0.0, "text": 0.0, "n": 0}
     for step in range(1, args.steps + 1):
         chunk = [rng.choice(audio_train[rng.choices(types, [weights[t] for t in types])[0]]) for _ in range(args.batch)]
-        spliced, ids, attn, start, out, lengths = run_lm(stage, chunk, clips, block, pixels, pick_canvas(chunk, rng), rng)
+        spliced, ids, attn, start, out, lengths = run_lm(
+            stage, chunk, clips, block, pixels, pick_canvas(chunk, rng), rng
+        )
         audio_loss, _ = llada_loss(spliced, ids, attn, start, vocab.mask, gen, "flat")
         ctc, _, _ = stage.ctc(out, lengths, [e["spoken"] for e in chunk])
         image_loss = image_qa_loss(model, block, vocab, pixels, rng.sample(image_train, args.image_batch), rng, gen)
         (t_ids, t_attn, t_start, t_cells), _ = texts.next()
-        text_loss, _ = llada_loss(model, t_ids, t_attn, t_start, vocab.mask, gen, "flat",
-                                  cells=t_cells if layout == "compound_pos" else None)
+        text_loss, _ = llada_loss(
+            model, t_ids, t_attn, t_start, vocab.mask, gen, "flat", cells=t_cells if layout == "compound_pos" else None
+        )
         loss = audio_loss + args.ctc_weight * ctc + args.query_weight * stage.query_pull(out) + image_loss + text_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -18,7 +18,7 @@ from collections import defaultdict
 import torch
 import torch.nn.functional as F
 
-from .data import CANVAS_BUCKETS, LAYOUTS, Batcher, encode_batch, load_jsonl, position_ids
+from .data import LAYOUTS, Batcher, encode_batch, load_jsonl, position_ids
 from .decode import generate
 from .factored import install as install_factored, materialised_state
 from .lm import LMConfig, MaskedDiffusionLM
@@ -65,11 +65,12 @@ def evaluate(model, vocab, examples, layout, canvas, tau=None, batch_size=100, m
     for t, es in sorted(by_type.items()):
         right, nfe, toks = 0, 0, 0
         for i in range(0, len(es), batch_size):
-            chunk = es[i:i + batch_size]
+            chunk = es[i : i + batch_size]
             rng = random.Random(i) if max_blanks else None
             ids, attn, start, cells = encode_batch(chunk, vocab, layout, canvas, rng, max_blanks, with_answer=False)
-            filled, forwards = generate(model, ids, attn, start, vocab.mask, vocab.eos, tau,
-                                        cells if layout == "compound_pos" else None)
+            filled, forwards = generate(
+                model, ids, attn, start, vocab.mask, vocab.eos, tau, cells if layout == "compound_pos" else None
+            )
             for e, row, f in zip(chunk, filled.tolist(), forwards):
                 right += vocab.decode(row) == e["answer"]
                 nfe += f
@@ -117,13 +118,25 @@ def main():
     ap.add_argument("--eval-canvas", type=int, default=32)
     ap.add_argument("--eval-n", type=int, default=60, help="eval examples per type")
     ap.add_argument("--weights", default="", help="type=weight,... for the training mix")
-    ap.add_argument("--loss", default="flat", choices=["llada", "flat"],
-                    help="llada: CE / t (LLaDA); flat: CE on masked tokens, same masking (learns faster at batch 64, EXPERIMENTS.md)")
-    ap.add_argument("--p-smallest", type=float, default=0.6,
-                    help="probability that an example's canvas is the smallest bucket its answer fits")
+    ap.add_argument(
+        "--loss",
+        default="flat",
+        choices=["llada", "flat"],
+        help="llada: CE / t (LLaDA); flat: CE on masked tokens, same masking (learns faster at batch 64, EXPERIMENTS.md)",
+    )
+    ap.add_argument(
+        "--p-smallest",
+        type=float,
+        default=0.6,
+        help="probability that an example's canvas is the smallest bucket its answer fits",
+    )
     ap.add_argument("--t-min", type=float, default=EPS)
-    ap.add_argument("--init", default="default", choices=["default", "small"],
-                    help="default: PyTorch's (embeddings N(0,1), linear Kaiming-uniform); small: N(0, 0.02) everywhere")
+    ap.add_argument(
+        "--init",
+        default="default",
+        choices=["default", "small"],
+        help="default: PyTorch's (embeddings N(0,1), linear Kaiming-uniform); small: N(0, 0.02) everywhere",
+    )
     ap.add_argument("--factored", type=int, default=1, help="compose compound-token embeddings (unmask_train.factored)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -144,12 +157,27 @@ def main():
     evalset = [e for es in per_type.values() for e in es]
 
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(",") if kv)}
-    batcher = Batcher(train, vocab, args.layout, args.batch, args.seed, weights, p_smallest=args.p_smallest,
-                      max_blanks=args.max_blanks)
+    batcher = Batcher(
+        train,
+        vocab,
+        args.layout,
+        args.batch,
+        args.seed,
+        weights,
+        p_smallest=args.p_smallest,
+        max_blanks=args.max_blanks,
+    )
     head_dim = args.hidden // args.heads
-    config = LMConfig(vocab_size=len(vocab), hidden_size=args.hidden, intermediate_size=args.ffn,
-                      num_hidden_layers=args.layers, num_attention_heads=args.heads, num_key_value_heads=args.heads,
-                      head_dim=head_dim, max_position_embeddings=256)
+    config = LMConfig(
+        vocab_size=len(vocab),
+        hidden_size=args.hidden,
+        intermediate_size=args.ffn,
+        num_hidden_layers=args.layers,
+        num_attention_heads=args.heads,
+        num_key_value_heads=args.heads,
+        head_dim=head_dim,
+        max_position_embeddings=256,
+    )
     model = MaskedDiffusionLM(config)
     if args.init == "small":
         for name, p in model.named_parameters():
@@ -159,8 +187,11 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98))
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=args.lr,
+        betas=(0.9, 0.98),
+    )
     sched = warmup_cosine(opt, args.steps, args.warmup)
     gen = torch.Generator().manual_seed(args.seed)
     say = run_log(args.out)
@@ -172,8 +203,17 @@ def main():
     step = 0
     for step in range(1, args.steps + 1):
         (ids, attn, start, cells), _ = batcher.next()
-        loss, acc = llada_loss(model, ids, attn, start, vocab.mask, gen, args.loss, args.t_min,
-                               cells if args.layout == "compound_pos" else None)
+        loss, acc = llada_loss(
+            model,
+            ids,
+            attn,
+            start,
+            vocab.mask,
+            gen,
+            args.loss,
+            args.t_min,
+            cells if args.layout == "compound_pos" else None,
+        )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -183,13 +223,17 @@ def main():
         run_acc += acc
         n += 1
         if step % args.log_every == 0:
-            say(f"step {step} loss {run_loss / n:.4f} masked-all-right {run_acc / n:.3f} lr {sched.get_last_lr()[0]:.2e} {time.time() - t0:.0f}s")
+            say(
+                f"step {step} loss {run_loss / n:.4f} masked-all-right {run_acc / n:.3f} lr {sched.get_last_lr()[0]:.2e} {time.time() - t0:.0f}s"
+            )
             run_loss, run_acc, n = 0.0, 0.0, 0
         stop = args.minutes and time.time() - t0 > args.minutes * 60
         if step % args.eval_every == 0 or step == args.steps or stop:
             te = time.time()
             greedy = evaluate(model, vocab, evalset, args.layout, args.eval_canvas, max_blanks=args.max_blanks)
-            say(f"eval step {step} ({time.time() - t0:.0f}s train+eval, eval {time.time() - te:.0f}s) greedy: {summary(greedy)}")
+            say(
+                f"eval step {step} ({time.time() - t0:.0f}s train+eval, eval {time.time() - te:.0f}s) greedy: {summary(greedy)}"
+            )
             history.append({"step": step, "seconds": time.time() - t0, "greedy": greedy})
             save_checkpoint(model, config, composition, args.layout, os.path.join(args.out, "lm.pt"))
         if stop:

@@ -31,7 +31,18 @@ import torch.nn.functional as F
 
 from .data import encode_batch, load_jsonl
 from .decode import generate
-from .spliced import ImageBlock, by_type, cell_token_ids, encode, exact_by_type, image_block, pick_canvas, splice, start_stage, summary
+from .spliced import (
+    ImageBlock,
+    by_type,
+    cell_token_ids,
+    encode,
+    exact_by_type,
+    image_block,
+    pick_canvas,
+    splice,
+    start_stage,
+    summary,
+)
 from .train_lm import llada_loss
 from .vision import VisionConfig, VisionTower
 from .vocab import Vocab
@@ -80,20 +91,22 @@ class Perception:
 
 
 @torch.no_grad()
-def evaluate(model, block: ImageBlock, perception: Perception, vocab: Vocab, pixels, targets, pairs, tau=None, batch=50):
+def evaluate(
+    model, block: ImageBlock, perception: Perception, vocab: Vocab, pixels, targets, pairs, tau=None, batch=50
+):
     """Per-cell accuracy over the images, all-nine-right rate, and greedy exact match per type on `pairs`
     (and the text-form ceiling: the same questions with the true cells as text)."""
     block.eval()
     cell_right, image_right, n_img = 0, 0, len(targets)
     for i in range(0, n_img, 100):
-        pv = torch.from_numpy(np.asarray(pixels[i:i + 100], dtype=np.float32))
+        pv = torch.from_numpy(np.asarray(pixels[i : i + 100], dtype=np.float32))
         pred = perception.predict(block.block_and_cells(pv)[1])
-        ok = pred == targets[i:i + 100]
+        ok = pred == targets[i : i + 100]
         cell_right += ok.sum().item()
         image_right += ok.all(1).sum().item()
     results, forwards, tokens = [], 0, 0
     for i in range(0, len(pairs), batch):
-        chunk = pairs[i:i + batch]
+        chunk = pairs[i : i + batch]
         ids, attn, start, image_at, _ = encode(chunk, vocab, 32, block.rows, [0] * len(chunk), with_answer=False)
         pv = torch.from_numpy(np.asarray(pixels[[e["image"] for e in chunk]], dtype=np.float32))
         spliced = splice(model, ids, image_at, block(pv), [-1] * len(chunk), None)
@@ -103,15 +116,19 @@ def evaluate(model, block: ImageBlock, perception: Perception, vocab: Vocab, pix
             forwards += f
             tokens += len(e["answer"].split()) + 1
     block.train()
-    return {"cell_accuracy": cell_right / (9 * n_img), "image_all_cells": image_right / n_img,
-            "qa": exact_by_type(results), "forwards_per_token": forwards / max(tokens, 1)}
+    return {
+        "cell_accuracy": cell_right / (9 * n_img),
+        "image_all_cells": image_right / n_img,
+        "qa": exact_by_type(results),
+        "forwards_per_token": forwards / max(tokens, 1),
+    }
 
 
 @torch.no_grad()
 def text_ceiling(model, vocab: Vocab, layout: str, pairs, batch=50):
     results = []
     for i in range(0, len(pairs), batch):
-        chunk = pairs[i:i + batch]
+        chunk = pairs[i : i + batch]
         ids, attn, start, *cells = encode_batch(chunk, vocab, layout, 32, with_answer=False)
         extra = (cells[0],) if layout == "compound_pos" else ()
         filled, _ = generate(model, ids, attn, start, vocab.mask, vocab.eos, None, *extra)
@@ -141,7 +158,9 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--qa-weight", type=float, default=1.0)
     ap.add_argument("--mse-weight", type=float, default=1.0)
-    ap.add_argument("--logit-scale", type=float, default=8.0, help="perception logits = -squared distance × scale / hidden")
+    ap.add_argument(
+        "--logit-scale", type=float, default=8.0, help="perception logits = -squared distance × scale / hidden"
+    )
     ap.add_argument("--qa-after", type=int, default=0, help="steps of perception only before the QA loss joins")
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--layers", type=int, default=3)
@@ -152,20 +171,32 @@ def main():
 
     model, layout, vocab = start_stage(args.lm, args.out, args.seed)
     perception = Perception(model, vocab, args.logit_scale)
-    tower = VisionTower(VisionConfig(hidden_size=args.hidden, intermediate_size=4 * args.hidden, num_hidden_layers=args.layers,
-                                     num_attention_heads=4, lm_hidden_size=model.config.hidden_size))
+    tower = VisionTower(
+        VisionConfig(
+            hidden_size=args.hidden,
+            intermediate_size=4 * args.hidden,
+            num_hidden_layers=args.layers,
+            num_attention_heads=4,
+            lm_hidden_size=model.config.hidden_size,
+        )
+    )
     block = image_block(tower, model, vocab, layout)
 
     pixels, eval_pixels = load_pixels(args.images), load_pixels(args.eval_images)
     targets = cell_targets(load_jsonl(os.path.join(args.images, "scenes.jsonl")), vocab)
     eval_targets = cell_targets(load_jsonl(os.path.join(args.eval_images, "scenes.jsonl")), vocab)
     pairs = [e for e in load_jsonl(args.pairs) if e.get("image") is not None and e.get("audio") is None]
-    eval_pairs = balanced([e for e in load_jsonl(args.eval_pairs) if e.get("image") is not None and e.get("audio") is None], args.eval_per_type)
+    eval_pairs = balanced(
+        [e for e in load_jsonl(args.eval_pairs) if e.get("image") is not None and e.get("audio") is None],
+        args.eval_per_type,
+    )
 
     say = run_log(args.out)
 
-    say(f"vision stage: {json.dumps(vars(args))} layout={layout} rows={block.rows} "
-        f"params={sum(p.numel() for p in tower.parameters())} train pairs={len(pairs)} eval pairs={len(eval_pairs)}")
+    say(
+        f"vision stage: {json.dumps(vars(args))} layout={layout} rows={block.rows} "
+        f"params={sum(p.numel() for p in tower.parameters())} train pairs={len(pairs)} eval pairs={len(eval_pairs)}"
+    )
     ceiling = text_ceiling(model, vocab, layout, eval_pairs)
     say(f"text-form ceiling (same LM, true cells as text): {summary(ceiling)}")
 
@@ -202,17 +233,24 @@ def main():
         agg["n"] += 1
         if step % 50 == 0:
             n = agg["n"]
-            say(f"step {step} perception ce {agg['ce'] / n:.3f} mse {agg['mse'] / n:.3f} cell-acc {agg['acc'] / n:.3f} "
-                f"qa {agg['qa'] / n:.3f} {time.time() - t0:.0f}s")
+            say(
+                f"step {step} perception ce {agg['ce'] / n:.3f} mse {agg['mse'] / n:.3f} cell-acc {agg['acc'] / n:.3f} "
+                f"qa {agg['qa'] / n:.3f} {time.time() - t0:.0f}s"
+            )
             agg = {k: 0.0 for k in agg}
             agg["n"] = 0
         stop = args.minutes and time.time() - t0 > args.minutes * 60
         if step % args.eval_every == 0 or step == args.steps or stop:
             res = evaluate(model, block, perception, vocab, eval_pixels, eval_targets, eval_pairs)
-            say(f"eval step {step}: cells {res['cell_accuracy'] * 100:.1f}% all-nine {res['image_all_cells'] * 100:.1f}% "
-                f"qa greedy: {summary(res['qa'])}")
+            say(
+                f"eval step {step}: cells {res['cell_accuracy'] * 100:.1f}% all-nine {res['image_all_cells'] * 100:.1f}% "
+                f"qa greedy: {summary(res['qa'])}"
+            )
             history.append({"step": step, "seconds": time.time() - t0, **res})
-            torch.save({"config": tower.config.to_dict(), "state": tower.state_dict(), "layout": layout}, os.path.join(args.out, "vision.pt"))
+            torch.save(
+                {"config": tower.config.to_dict(), "state": tower.state_dict(), "layout": layout},
+                os.path.join(args.out, "vision.pt"),
+            )
         if stop:
             break
     with open(os.path.join(args.out, "history.json"), "w") as f:

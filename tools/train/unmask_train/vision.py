@@ -60,7 +60,7 @@ class VisionConfig:
 
     @property
     def tokens_per_image(self) -> int:
-        return self.merged_grid_size ** 2
+        return self.merged_grid_size**2
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,8 +78,9 @@ class SelfAttention(nn.Module):
         self.v_proj = nn.Linear(hidden, hidden)
         self.out_proj = nn.Linear(hidden, hidden)
 
-    def forward(self, query: torch.Tensor, context: Optional[torch.Tensor] = None,
-                key_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self, query: torch.Tensor, context: Optional[torch.Tensor] = None, key_mask: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
         context = query if context is None else context
         batch, n_q, _ = query.shape
         n_k = context.shape[1]
@@ -137,19 +138,24 @@ class VisionTower(nn.Module):
         self.config = config
         c = config
         self.patch_embed = nn.Conv2d(c.num_channels, c.hidden_size, kernel_size=c.patch_size, stride=c.patch_size)
-        self.position_embedding = nn.Parameter(torch.randn(c.grid_size ** 2, c.hidden_size) * 0.02)
+        self.position_embedding = nn.Parameter(torch.randn(c.grid_size**2, c.hidden_size) * 0.02)
         self.layers = nn.ModuleList(
-            [EncoderLayer(c.hidden_size, c.num_attention_heads, c.intermediate_size, c.layer_norm_eps) for _ in range(c.num_hidden_layers)]
+            [
+                EncoderLayer(c.hidden_size, c.num_attention_heads, c.intermediate_size, c.layer_norm_eps)
+                for _ in range(c.num_hidden_layers)
+            ]
         )
         self.post_layernorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
-        merged = c.hidden_size * c.merge_size ** 2
+        merged = c.hidden_size * c.merge_size**2
         self.projector = Mlp(merged, c.projector_hidden_size or merged, c.lm_hidden_size)
 
     def encode(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """The ViT alone: [batch, 3, S, S] -> patch features [batch, (S/P)², vision_hidden] (after the final LayerNorm)."""
         c = self.config
         if pixel_values.shape[-1] != c.image_size or pixel_values.shape[-2] != c.image_size:
-            raise ValueError(f"pixel_values must be [batch, 3, {c.image_size}, {c.image_size}], got {list(pixel_values.shape)}")
+            raise ValueError(
+                f"pixel_values must be [batch, 3, {c.image_size}, {c.image_size}], got {list(pixel_values.shape)}"
+            )
         x = self.patch_embed(pixel_values).flatten(2).transpose(1, 2)  # [batch, patches, D], row-major patches
         x = x + self.position_embedding
         for layer in self.layers:

@@ -88,18 +88,32 @@ class Vocab:
             "truncation": None,
             "padding": None,
             "added_tokens": [
-                {"id": self.ids[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
-                 "normalized": False, "special": True}
-                for t in self.tokens if t in special or t in CELL_MARKERS
+                {
+                    "id": self.ids[t],
+                    "content": t,
+                    "single_word": False,
+                    "lstrip": False,
+                    "rstrip": False,
+                    "normalized": False,
+                    "special": True,
+                }
+                for t in self.tokens
+                if t in special or t in CELL_MARKERS
             ],
-            "normalizer": {"type": "Sequence", "normalizers": [
-                {"type": "Lowercase"},
-                {"type": "Replace", "pattern": {"Regex": "[?!.]"}, "content": " "},
-            ]},
-            "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-                {"type": "WhitespaceSplit"},
-                {"type": "Split", "pattern": {"String": ","}, "behavior": "Isolated", "invert": False},
-            ]},
+            "normalizer": {
+                "type": "Sequence",
+                "normalizers": [
+                    {"type": "Lowercase"},
+                    {"type": "Replace", "pattern": {"Regex": "[?!.]"}, "content": " "},
+                ],
+            },
+            "pre_tokenizer": {
+                "type": "Sequence",
+                "pretokenizers": [
+                    {"type": "WhitespaceSplit"},
+                    {"type": "Split", "pattern": {"String": ","}, "behavior": "Isolated", "invert": False},
+                ],
+            },
             "post_processor": None,
             "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
             "model": {"type": "WordLevel", "vocab": dict(self.ids), "unk_token": UNK},

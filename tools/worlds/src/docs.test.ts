@@ -11,7 +11,10 @@ const doc = readFileSync(fileURLToPath(new URL('../../../docs/worlds.md', import
 describe('docs/worlds.md', () => {
   it('lists every wording of every action with its object restriction', () => {
     for (const action of ACTIONS) {
-      assert.ok(doc.includes(`#### \`${action}\` (objects: ${OBJECTS_BY_ACTION[action].map((o) => `\`${o}\``).join(', ')})`), action);
+      assert.ok(
+        doc.includes(`#### \`${action}\` (objects: ${OBJECTS_BY_ACTION[action].map((o) => `\`${o}\``).join(', ')})`),
+        action,
+      );
       WORDINGS[action].forEach((w, i) => {
         const restriction = w.objects ? ` (only ${w.objects.map((o) => `\`${o}\``).join(', ')})` : '';
         assert.ok(doc.includes(`${i + 1}. \`${w.template}\`${restriction}\n`), `${action}: ${w.template}`);

@@ -20,15 +20,16 @@ if (!Number.isInteger(seed) || !Number.isInteger(count) || count < 0) {
   throw new Error(`--seed and --count must be integers, got ${values.seed} and ${values.count}`);
 }
 const types = (values.types ? values.types.split(',') : [...TASK_TYPES]) as TaskType[];
-for (const t of types) if (!TASK_TYPES.includes(t)) throw new Error(`--types: unknown task type "${t}" (known: ${TASK_TYPES.join(', ')})`);
+for (const t of types)
+  if (!TASK_TYPES.includes(t)) throw new Error(`--types: unknown task type "${t}" (known: ${TASK_TYPES.join(', ')})`);
 
 const rng = new Rng(seed);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
   lines.push(JSON.stringify(toTextExample(sampleExample(rng, rng.pick(types)))));
   if (lines.length >= 5000) {
-    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write(`${lines.join('\n')}\n`);
     lines.length = 0;
   }
 }
-if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);

@@ -4,7 +4,14 @@ export * from './shapes/spec.js';
 export * from './shapes/scene.js';
 export * from './shapes/questions.js';
 export * from './shapes/cells.js';
-export { sceneToSvg, renderSvg, renderSvgPixels, encodeRgb, type EncodeOptions, type ImageFormat } from './shapes/render-svg.js';
+export {
+  sceneToSvg,
+  renderSvg,
+  renderSvgPixels,
+  encodeRgb,
+  type EncodeOptions,
+  type ImageFormat,
+} from './shapes/render-svg.js';
 export { rasterisePixels, renderRaster } from './shapes/render-raster.js';
 export * from './home/spec.js';
 export * from './home/utterance.js';

@@ -4,7 +4,10 @@ import { answersMatch, normaliseText } from './normalise.js';
 
 describe('answer normalisation', () => {
   it('lower-cases, removes punctuation and collapses whitespace', () => {
-    assert.equal(normaliseText('  A Red Circle at the TOP left,  an orange star! '), 'a red circle at the top left an orange star');
+    assert.equal(
+      normaliseText('  A Red Circle at the TOP left,  an orange star! '),
+      'a red circle at the top left an orange star',
+    );
   });
 
   it('makes a trailing question mark or full stop optional in prompts', () => {

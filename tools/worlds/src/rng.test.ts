@@ -8,8 +8,14 @@ describe('Rng', () => {
     const b = new Rng(42);
     const c = new Rng(43);
     const sa = Array.from({ length: 20 }, () => a.uint32());
-    assert.deepEqual(sa, Array.from({ length: 20 }, () => b.uint32()));
-    assert.notDeepEqual(sa, Array.from({ length: 20 }, () => c.uint32()));
+    assert.deepEqual(
+      sa,
+      Array.from({ length: 20 }, () => b.uint32()),
+    );
+    assert.notDeepEqual(
+      sa,
+      Array.from({ length: 20 }, () => c.uint32()),
+    );
   });
 
   it('draws integers inside the inclusive range and reaches both ends', () => {

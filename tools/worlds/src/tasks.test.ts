@@ -31,7 +31,8 @@ describe('examples of every task type', () => {
         } else if (type === 'transcribe' || type === 'intent' || type === 'respond') {
           const u = byText.get(e.spoken!)!;
           assert.ok(u, e.spoken!);
-          const expected = type === 'transcribe' ? u.text : type === 'intent' ? intentJson(u.intent) : respondTo(u.intent);
+          const expected =
+            type === 'transcribe' ? u.text : type === 'intent' ? intentJson(u.intent) : respondTo(u.intent);
           assert.equal(e.answer, expected);
         } else {
           assert.equal(e.answer, answerQuestion(e.scene!, parseShapeQuestion(e.prompt)!));

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import type { Rng } from './rng.js';
 import { REFUSAL, SPOKEN_QUESTION_PROMPT, sampleOffTopicPrompt } from './refusal.js';
 import { sampleScene, type Scene } from './shapes/scene.js';
-import { allQuestions, answerQuestion, questionText, sampleQuestion, SHAPE_QUESTION_TYPES, type ShapeQuestionType } from './shapes/questions.js';
+import {
+  allQuestions,
+  answerQuestion,
+  questionText,
+  sampleQuestion,
+  SHAPE_QUESTION_TYPES,
+  type ShapeQuestionType,
+} from './shapes/questions.js';
 import { sceneCells } from './shapes/cells.js';
 import { HOME_PROMPTS } from './home/spec.js';
 import { allUtterances, intentJson, respondTo, sampleUtterance, type Utterance } from './home/utterance.js';
@@ -43,7 +50,13 @@ export const textExampleSchema = z.object({
 export type TextExample = z.infer<typeof textExampleSchema>;
 
 export function toTextExample(e: Example): TextExample {
-  return { type: e.type, cells: e.scene ? sceneCells(e.scene) : null, spoken: e.spoken, prompt: e.prompt, answer: e.answer };
+  return {
+    type: e.type,
+    cells: e.scene ? sceneCells(e.scene) : null,
+    spoken: e.spoken,
+    prompt: e.prompt,
+    answer: e.answer,
+  };
 }
 
 let inScopeCache: string[] | undefined;
@@ -65,7 +78,12 @@ function shapeExample(rng: Rng, type: ShapeQuestionType, scene: Scene): Example 
 }
 
 function homeExample(rng: Rng, type: 'transcribe' | 'intent' | 'respond', u: Utterance): Example {
-  const prompt = type === 'transcribe' ? rng.pick(HOME_PROMPTS.transcribe) : type === 'intent' ? rng.pick(HOME_PROMPTS.intent) : HOME_PROMPTS.respond[0];
+  const prompt =
+    type === 'transcribe'
+      ? rng.pick(HOME_PROMPTS.transcribe)
+      : type === 'intent'
+        ? rng.pick(HOME_PROMPTS.intent)
+        : HOME_PROMPTS.respond[0];
   const answer = type === 'transcribe' ? u.text : type === 'intent' ? intentJson(u.intent) : respondTo(u.intent);
   return { type, scene: null, spoken: u.text, prompt, answer };
 }
@@ -84,7 +102,13 @@ function refusalExample(rng: Rng): Example {
   if (r < 0.75) {
     // A shapes question with no image.
     const q = rng.pick(allQuestions());
-    return { type: 'refusal', scene: null, spoken: rng.bool(0.3) ? sampleUtterance(rng).text : null, prompt: questionText(q), answer: REFUSAL };
+    return {
+      type: 'refusal',
+      scene: null,
+      spoken: rng.bool(0.3) ? sampleUtterance(rng).text : null,
+      prompt: questionText(q),
+      answer: REFUSAL,
+    };
   }
   if (r < 0.9) {
     // A home prompt with no audio.
@@ -93,7 +117,13 @@ function refusalExample(rng: Rng): Example {
   }
   // The spoken-question prompt without an image or without audio.
   return rng.bool()
-    ? { type: 'refusal', scene: null, spoken: questionText(rng.pick(allQuestions())), prompt: SPOKEN_QUESTION_PROMPT, answer: REFUSAL }
+    ? {
+        type: 'refusal',
+        scene: null,
+        spoken: questionText(rng.pick(allQuestions())),
+        prompt: SPOKEN_QUESTION_PROMPT,
+        answer: REFUSAL,
+      }
     : { type: 'refusal', scene: sampleScene(rng), spoken: null, prompt: SPOKEN_QUESTION_PROMPT, answer: REFUSAL };
 }
 

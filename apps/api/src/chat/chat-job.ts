@@ -19,10 +19,19 @@ export interface ChatJob {
   readonly mediaParams: { readonly images: string[]; readonly audio: string[] };
 }
 
-const LABEL: Record<ChatMessage['role'], string> = { system: 'System', developer: 'System', user: 'User', assistant: 'Assistant' };
+const LABEL: Record<ChatMessage['role'], string> = {
+  system: 'System',
+  developer: 'System',
+  user: 'User',
+  assistant: 'Assistant',
+};
 
 /** One prompt from the conversation: the text alone for a single message, role-labelled turns otherwise. */
-export function flattenMessages(messages: readonly ChatMessage[]): { prompt: string; images: { url: string; param: string }[]; audio: { data: string; format: string; param: string }[] } {
+export function flattenMessages(messages: readonly ChatMessage[]): {
+  prompt: string;
+  images: { url: string; param: string }[];
+  audio: { data: string; format: string; param: string }[];
+} {
   const images: { url: string; param: string }[] = [];
   const audio: { data: string; format: string; param: string }[] = [];
   const turns: { role: ChatMessage['role']; text: string }[] = [];
@@ -36,15 +45,25 @@ export function flattenMessages(messages: readonly ChatMessage[]): { prompt: str
     content.forEach((part, j) => {
       const param = `messages[${i}].content[${j}]`;
       if (part.type === 'text') texts.push(part.text);
-      else if (message.role !== 'user') throw badRequest(`${param}: only user messages may carry ${part.type} parts`, `${param}.type`);
+      else if (message.role !== 'user')
+        throw badRequest(`${param}: only user messages may carry ${part.type} parts`, `${param}.type`);
       else if (part.type === 'image_url') images.push({ url: part.image_url.url, param: `${param}.image_url.url` });
       else audio.push({ data: part.input_audio.data, format: part.input_audio.format, param: `${param}.input_audio` });
     });
     turns.push({ role: message.role, text: texts.join('\n') });
   });
   const only = turns.length === 1 ? turns[0] : undefined;
-  const prompt = only ? only.text : turns.filter((t) => t.text.trim() !== '').map((t) => `${LABEL[t.role]}: ${t.text}`).join('\n\n');
-  if (prompt.trim() === '') throw badRequest('messages: the conversation holds no text; add a text part (e.g. the question about the image)', 'messages');
+  const prompt = only
+    ? only.text
+    : turns
+        .filter((t) => t.text.trim() !== '')
+        .map((t) => `${LABEL[t.role]}: ${t.text}`)
+        .join('\n\n');
+  if (prompt.trim() === '')
+    throw badRequest(
+      'messages: the conversation holds no text; add a text part (e.g. the question about the image)',
+      'messages',
+    );
   return { prompt, images, audio };
 }
 
@@ -57,18 +76,30 @@ export interface JobContext {
 
 function jsonObjectTemplate(unmask: Unmask, length: number): ResponseTemplate {
   const encode = (text: string) => unmask.bundle.tokenizer.encode(text);
-  return { parts: [{ type: 'text', ids: encode('{') }, { type: 'slot', length }, { type: 'text', ids: encode('}') }] } as ResponseTemplate;
+  return {
+    parts: [
+      { type: 'text', ids: encode('{') },
+      { type: 'slot', length },
+      { type: 'text', ids: encode('}') },
+    ],
+  } as ResponseTemplate;
 }
 
 export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): Promise<ChatJob> {
   const { unmask } = ctx;
   const { prompt, images, audio } = flattenMessages(request.messages);
-  if (images.length > 0 && !unmask.accepts.images) throw badRequest(`${images[0]?.param}: this model takes no images`, images[0]?.param ?? null);
-  if (audio.length > 0 && !unmask.accepts.audio) throw badRequest(`${audio[0]?.param}: this model takes no audio`, audio[0]?.param ?? null);
+  if (images.length > 0 && !unmask.accepts.images)
+    throw badRequest(`${images[0]?.param}: this model takes no images`, images[0]?.param ?? null);
+  if (audio.length > 0 && !unmask.accepts.audio)
+    throw badRequest(`${audio[0]?.param}: this model takes no audio`, audio[0]?.param ?? null);
   const imageData: Uint8Array[] = [];
   for (const image of images) imageData.push(await imageBytes(image.url, image.param, ctx.fetchPolicy, ctx.signal));
   const audioData = audio.map((a) => {
-    if (a.format.toLowerCase() !== 'wav') throw unsupportedMedia(`${a.param}.format: unsupported audio format '${a.format}'; accepted: wav`, `${a.param}.format`);
+    if (a.format.toLowerCase() !== 'wav')
+      throw unsupportedMedia(
+        `${a.param}.format: unsupported audio format '${a.format}'; accepted: wav`,
+        `${a.param}.format`,
+      );
     return decodeBase64(a.data, `${a.param}.data`, ctx.fetchPolicy.maxBytes);
   });
 
@@ -84,7 +115,11 @@ export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): 
   let structure: Pick<AskRequest, 'template' | 'jsonSchema'> = {};
   if (format?.type === 'json_object') structure = { template: jsonObjectTemplate(unmask, maxTokens) };
   if (format?.type === 'json_schema') {
-    if (!format.json_schema.schema) throw badRequest('response_format.json_schema.schema: required for json_schema', 'response_format.json_schema.schema');
+    if (!format.json_schema.schema)
+      throw badRequest(
+        'response_format.json_schema.schema: required for json_schema',
+        'response_format.json_schema.schema',
+      );
     structure = { jsonSchema: format.json_schema.schema };
   }
   const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop;
@@ -115,7 +150,11 @@ export function withRequestParams(error: unknown, job: ChatJob, structured: bool
   if (m) {
     const list = m[1] === 'audio' ? job.mediaParams.audio : job.mediaParams.images;
     param = list[Number(m[2] ?? 0)];
-  } else if (structured && job.ask.jsonSchema !== undefined && !['maxTokens', 'promptIds', 'strategy'].some((p) => error.param?.startsWith(p))) {
+  } else if (
+    structured &&
+    job.ask.jsonSchema !== undefined &&
+    !['maxTokens', 'promptIds', 'strategy'].some((p) => error.param?.startsWith(p))
+  ) {
     param = 'response_format.json_schema.schema';
   } else if (error.param === 'maxTokens') {
     param = 'max_tokens';
@@ -126,6 +165,9 @@ export function withRequestParams(error: unknown, job: ChatJob, structured: bool
   }
   if (!param) return error;
   const old = error.param;
-  const message = error.message.startsWith(`${old}:`) || error.message.startsWith(`${old} `) ? `${param}${error.message.slice(old.length)}` : `${param}: ${error.message}`;
+  const message =
+    error.message.startsWith(`${old}:`) || error.message.startsWith(`${old} `)
+      ? `${param}${error.message.slice(old.length)}`
+      : `${param}: ${error.message}`;
   return new UnmaskError(error.code, message, param, { cause: error });
 }

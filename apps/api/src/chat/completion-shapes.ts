@@ -7,23 +7,40 @@ export const completionId = () => `chatcmpl-${randomUUID().replaceAll('-', '')}`
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export function usageOf(promptTokens: number, completionTokens: number, forwardPasses: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens, forward_passes: forwardPasses };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+    forward_passes: forwardPasses,
+  };
 }
 
-export function completionOf(id: string, model: string, text: string, finish: 'stop' | 'length', usage: Usage): ChatCompletion {
+export function completionOf(
+  id: string,
+  model: string,
+  text: string,
+  finish: 'stop' | 'length',
+  usage: Usage,
+): ChatCompletion {
   return {
     id,
     object: 'chat.completion',
     created: nowSeconds(),
     model,
-    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finish }],
+    choices: [
+      { index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finish },
+    ],
     usage,
     system_fingerprint: null,
   };
 }
 
 export interface ChunkFactory {
-  (delta: { role?: 'assistant'; content?: string }, finish?: 'stop' | 'length' | null, extra?: { diffusion_step?: DiffusionStep }): ChatCompletionChunk;
+  (
+    delta: { role?: 'assistant'; content?: string },
+    finish?: 'stop' | 'length' | null,
+    extra?: { diffusion_step?: DiffusionStep },
+  ): ChatCompletionChunk;
   usage(usage: Usage): ChatCompletionChunk;
 }
 
@@ -38,7 +55,15 @@ export function chunkFactory(id: string, model: string): ChunkFactory {
     system_fingerprint: null,
     ...extra,
   })) as ChunkFactory;
-  make.usage = (usage) => ({ id, object: 'chat.completion.chunk', created, model, choices: [], usage, system_fingerprint: null });
+  make.usage = (usage) => ({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    choices: [],
+    usage,
+    system_fingerprint: null,
+  });
   return make;
 }
 
@@ -47,7 +72,12 @@ export function stepEventOf(step: AskStep): DiffusionStep {
     step: step.step,
     block: step.block,
     canvas_length: step.canvas.length,
-    committed: step.committed.map((c) => ({ position: c.position, token: c.token, text: step.cells[c.position] ?? '', confidence: c.confidence })),
+    committed: step.committed.map((c) => ({
+      position: c.position,
+      token: c.token,
+      text: step.cells[c.position] ?? '',
+      confidence: c.confidence,
+    })),
     masks_remaining: step.masksRemaining,
     forward_passes: step.forwardPasses,
     early_commit: step.earlyCommit,

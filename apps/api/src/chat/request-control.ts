@@ -52,12 +52,24 @@ export class RequestControl {
 
   /** The error the client sees for a failure while this request ran. */
   explain(error: unknown): unknown {
-    const abortish = this.signal.aborted && (isUnmaskError(error, 'aborted') || isUnmaskError(error, 'timeout') || error === this.signal.reason || (error as Error)?.name === 'AbortError');
+    const abortish =
+      this.signal.aborted &&
+      (isUnmaskError(error, 'aborted') ||
+        isUnmaskError(error, 'timeout') ||
+        error === this.signal.reason ||
+        (error as Error)?.name === 'AbortError');
     if (abortish && this.cause === 'deadline') {
-      return new ApiError(504, 'timeout_error', `the request did not finish within its deadline of ${this.deadlineMs} ms`, 'timeout');
+      return new ApiError(
+        504,
+        'timeout_error',
+        `the request did not finish within its deadline of ${this.deadlineMs} ms`,
+        'timeout',
+      );
     }
-    if (abortish && this.cause === 'shutdown') return new ApiError(503, 'service_unavailable', 'the server is shutting down', 'shutting_down');
-    if (abortish && this.cause === 'client') return new ApiError(499, 'invalid_request_error', 'the client closed the connection', 'client_closed');
+    if (abortish && this.cause === 'shutdown')
+      return new ApiError(503, 'service_unavailable', 'the server is shutting down', 'shutting_down');
+    if (abortish && this.cause === 'client')
+      return new ApiError(499, 'invalid_request_error', 'the client closed the connection', 'client_closed');
     return error;
   }
 

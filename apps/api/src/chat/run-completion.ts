@@ -22,7 +22,12 @@ export interface RunContext {
   readonly metrics: Metrics;
 }
 
-export async function runCompletion(job: ChatJob, ctx: RunContext, control: RequestControl, reply: FastifyReply): Promise<void> {
+export async function runCompletion(
+  job: ChatJob,
+  ctx: RunContext,
+  control: RequestControl,
+  reply: FastifyReply,
+): Promise<void> {
   let release: (() => void) | undefined;
   try {
     release = await ctx.admission.acquire(control.signal);
@@ -38,7 +43,12 @@ export async function runCompletion(job: ChatJob, ctx: RunContext, control: Requ
   }
 }
 
-function observe(ctx: RunContext, control: RequestControl, result: AskResult, completionTokens = result.completionTokens) {
+function observe(
+  ctx: RunContext,
+  control: RequestControl,
+  result: AskResult,
+  completionTokens = result.completionTokens,
+) {
   control.record('completed', result.forwardPasses);
   ctx.metrics.completionTokens.observe(completionTokens);
   ctx.metrics.promptTokens.observe(result.promptTokens);
@@ -54,7 +64,12 @@ async function wholeAnswer(job: ChatJob, ctx: RunContext, control: RequestContro
   await reply.send(completionOf(completionId(), ctx.modelId, cut.text, finishOf(result, cut.stopped), usage));
 }
 
-async function streamAnswer(job: ChatJob, ctx: RunContext, control: RequestControl, reply: FastifyReply): Promise<void> {
+async function streamAnswer(
+  job: ChatJob,
+  ctx: RunContext,
+  control: RequestControl,
+  reply: FastifyReply,
+): Promise<void> {
   const { unmask } = ctx;
   const info = unmask.bundle.info;
   const stream = unmask.askStream({ ...job.ask, signal: control.signal });
@@ -64,7 +79,13 @@ async function streamAnswer(job: ChatJob, ctx: RunContext, control: RequestContr
 
   const res = reply.raw;
   reply.hijack();
-  const headers = { ...reply.getHeaders(), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
+  const headers = {
+    ...reply.getHeaders(),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  };
   res.writeHead(200, headers as Record<string, string>);
   const send = (data: unknown) => writeEvent(res, `data: ${JSON.stringify(data)}\n\n`);
   const chunk = chunkFactory(completionId(), ctx.modelId);
@@ -87,7 +108,13 @@ async function streamAnswer(job: ChatJob, ctx: RunContext, control: RequestContr
       if (!prefix.stopped) {
         const delta = prefix.advance(step.canvas);
         if (delta !== '' || job.streamSteps) {
-          await send(chunk(delta !== '' ? { content: delta } : {}, null, job.streamSteps ? { diffusion_step: stepEventOf(step) } : {}));
+          await send(
+            chunk(
+              delta !== '' ? { content: delta } : {},
+              null,
+              job.streamSteps ? { diffusion_step: stepEventOf(step) } : {},
+            ),
+          );
         }
       }
       next = await steps.next();

@@ -30,7 +30,8 @@ export const badRequest = (message: string, param: string | null = null, code: s
   new ApiError(400, 'invalid_request_error', message, code, param);
 export const unsupportedMedia = (message: string, param: string | null = null) =>
   new ApiError(415, 'invalid_request_error', message, 'unsupported_media_type', param);
-export const tooLarge = (message: string, param: string | null = null) => new ApiError(413, 'invalid_request_error', message, 'too_large', param);
+export const tooLarge = (message: string, param: string | null = null) =>
+  new ApiError(413, 'invalid_request_error', message, 'too_large', param);
 
 const BY_CODE: Record<UnmaskErrorCode, { status: number; type: ErrorType }> = {
   invalid_parameter: { status: 400, type: 'invalid_request_error' },
@@ -49,9 +50,17 @@ const FASTIFY: Record<string, { status: number; code: string; message?: string }
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'too_large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'the request body is empty; expected a JSON object' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    code: 'invalid_json',
+    message: 'the request body is empty; expected a JSON object',
+  },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json' },
-  FST_INVALID_MULTIPART_CONTENT_TYPE: { status: 415, code: 'unsupported_media_type', message: 'expected a multipart/form-data body' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'expected a multipart/form-data body',
+  },
   FST_REQ_FILE_TOO_LARGE: { status: 413, code: 'too_large' },
   FST_PARTS_LIMIT: { status: 413, code: 'too_large' },
   FST_FILES_LIMIT: { status: 413, code: 'too_large' },
@@ -63,7 +72,13 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (isUnmaskError(error)) {
     const { status, type } = BY_CODE[error.code];
-    if (status >= 500) return new ApiError(status, type, status === 500 ? 'the model failed to answer this request' : error.message, error.code);
+    if (status >= 500)
+      return new ApiError(
+        status,
+        type,
+        status === 500 ? 'the model failed to answer this request' : error.message,
+        error.code,
+      );
     return new ApiError(status, type, error.message, error.code, error.param ?? null);
   }
   const e = error as { code?: unknown; statusCode?: unknown; message?: unknown };
@@ -75,7 +90,8 @@ export function toApiError(error: unknown): ApiError {
     const known = FASTIFY[e.code] as { status: number; code: string; message?: string };
     return new ApiError(known.status, 'invalid_request_error', known.message ?? String(e.message), known.code);
   }
-  if (error instanceof SyntaxError) return badRequest(`the body is not valid JSON: ${error.message}`, null, 'invalid_json');
+  if (error instanceof SyntaxError)
+    return badRequest(`the body is not valid JSON: ${error.message}`, null, 'invalid_json');
   // Other 4xx errors Fastify raises carry their own safe message.
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && typeof e.message === 'string') {
     return new ApiError(e.statusCode, 'invalid_request_error', e.message, typeof e.code === 'string' ? e.code : null);

@@ -14,8 +14,15 @@ export function bearerCheck(apiKey: string): (authorization: string | undefined)
   return (authorization) => {
     const match = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? '');
     const given = match?.[1]?.trim();
-    if (!given) throw new ApiError(401, 'authentication_error', 'missing API key: send Authorization: Bearer <key>', 'missing_api_key');
-    if (!timingSafeEqual(digest(given), expected)) throw new ApiError(401, 'authentication_error', 'incorrect API key', 'invalid_api_key');
+    if (!given)
+      throw new ApiError(
+        401,
+        'authentication_error',
+        'missing API key: send Authorization: Bearer <key>',
+        'missing_api_key',
+      );
+    if (!timingSafeEqual(digest(given), expected))
+      throw new ApiError(401, 'authentication_error', 'incorrect API key', 'invalid_api_key');
   };
 }
 
@@ -30,5 +37,7 @@ export function routeNeedsKey(routePattern: string | undefined, scope: AuthScope
   if (routePattern === undefined) return false;
   if (routePattern.startsWith('/v1/')) return true;
   if (scope.metrics && routePattern === '/metrics') return true;
-  return scope.docs && (routePattern === '/openapi.json' || routePattern === '/docs' || routePattern.startsWith('/docs/'));
+  return (
+    scope.docs && (routePattern === '/openapi.json' || routePattern === '/docs' || routePattern.startsWith('/docs/'))
+  );
 }

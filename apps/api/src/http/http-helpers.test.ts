@@ -38,7 +38,15 @@ describe('error mapping', () => {
 describe('zod issues as one sentence', () => {
   it('names the deepest field of a failed union and formats array indices', () => {
     const { message, param } = describeIssues([
-      { code: 'invalid_union', path: ['messages', 0, 'content'], message: 'Invalid input', errors: [[{ code: 'invalid_type', path: [], message: 'expected string' }], [{ code: 'invalid_type', path: [1, 'image_url'], message: 'expected object' }]] },
+      {
+        code: 'invalid_union',
+        path: ['messages', 0, 'content'],
+        message: 'Invalid input',
+        errors: [
+          [{ code: 'invalid_type', path: [], message: 'expected string' }],
+          [{ code: 'invalid_type', path: [1, 'image_url'], message: 'expected object' }],
+        ],
+      },
     ]);
     assert.equal(param, 'messages[0].content[1].image_url');
     assert.equal(message, 'messages[0].content[1].image_url: expected object');
@@ -60,8 +68,17 @@ describe('bearer auth', () => {
     const check = bearerCheck('k1');
     check('Bearer k1');
     check('bearer   k1 ');
-    assert.throws(() => check(undefined), (e: unknown) => e instanceof ApiError && e.status === 401 && e.code === 'missing_api_key');
-    assert.throws(() => check('Bearer k2'), (e: unknown) => e instanceof ApiError && e.code === 'invalid_api_key');
-    assert.throws(() => check('Basic k1'), (e: unknown) => e instanceof ApiError && e.code === 'missing_api_key');
+    assert.throws(
+      () => check(undefined),
+      (e: unknown) => e instanceof ApiError && e.status === 401 && e.code === 'missing_api_key',
+    );
+    assert.throws(
+      () => check('Bearer k2'),
+      (e: unknown) => e instanceof ApiError && e.code === 'invalid_api_key',
+    );
+    assert.throws(
+      () => check('Basic k1'),
+      (e: unknown) => e instanceof ApiError && e.code === 'missing_api_key',
+    );
   });
 });

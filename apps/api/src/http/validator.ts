@@ -18,5 +18,7 @@ export const zodValidatorCompiler: FastifySchemaCompiler<ZodType> =
   ({ schema }) =>
   (data) => {
     const result = schema.safeParse(data);
-    return result.success ? { value: result.data } : { error: new RequestValidationError(result.error.issues as readonly ZodIssue[]) };
+    return result.success
+      ? { value: result.data }
+      : { error: new RequestValidationError(result.error.issues as readonly ZodIssue[]) };
   };

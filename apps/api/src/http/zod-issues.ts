@@ -18,9 +18,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function deepest(issue: ZodIssue, prefix: readonly PropertyKey[]): { path: PropertyKey[]; message: string } {
   const path = [...prefix, ...(issue.path ?? [])];
   if (issue.code === 'invalid_union' && issue.discriminator && issue.options) {
-    return { path, message: `unknown ${issue.discriminator}; expected one of: ${issue.options.map(String).join(', ')}` };
+    return {
+      path,
+      message: `unknown ${issue.discriminator}; expected one of: ${issue.options.map(String).join(', ')}`,
+    };
   }
-  if (issue.code !== 'invalid_union' || !issue.errors || issue.errors.length === 0) return { path, message: issue.message };
+  if (issue.code !== 'invalid_union' || !issue.errors || issue.errors.length === 0)
+    return { path, message: issue.message };
   let best: { path: PropertyKey[]; message: string } | undefined;
   for (const branch of issue.errors) {
     for (const sub of branch) {

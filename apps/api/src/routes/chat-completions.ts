@@ -13,7 +13,11 @@ import type { FastifyReply } from 'fastify';
 export const errorResponses = { '4xx': errorBodySchema, '5xx': errorBodySchema } as const;
 
 /** Runs a job under its own cancellation control (client, deadline, shutdown). */
-export async function answer(services: Services, reply: FastifyReply, makeJob: (signal: AbortSignal) => Promise<ChatJob>): Promise<FastifyReply> {
+export async function answer(
+  services: Services,
+  reply: FastifyReply,
+  makeJob: (signal: AbortSignal) => Promise<ChatJob>,
+): Promise<FastifyReply> {
   const { config, model, admission, metrics } = services;
   const unmask = model.require();
   const control = new RequestControl(reply.raw, config.REQUEST_TIMEOUT_MS, services.shutdown.signal, metrics);
@@ -40,8 +44,12 @@ export async function chatCompletionsRoute(app: FastifyInstance, services: Servi
         response: { 200: chatCompletionSchema, ...errorResponses },
       },
       preValidation: async (request) => {
-        const type = String(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-        if (type !== 'application/json') throw unsupportedMedia(`expected Content-Type application/json, got '${type || 'none'}'`);
+        const type = String(request.headers['content-type'] ?? '')
+          .split(';')[0]
+          ?.trim()
+          .toLowerCase();
+        if (type !== 'application/json')
+          throw unsupportedMedia(`expected Content-Type application/json, got '${type || 'none'}'`);
       },
     },
     async (request, reply) =>
@@ -49,7 +57,11 @@ export async function chatCompletionsRoute(app: FastifyInstance, services: Servi
         chatJob(request.body, {
           unmask: model.require(),
           defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
-          fetchPolicy: { allowHosts: config.IMAGE_URL_ALLOWLIST, maxBytes: config.MEDIA_LIMIT_BYTES, timeoutMs: 10_000 },
+          fetchPolicy: {
+            allowHosts: config.IMAGE_URL_ALLOWLIST,
+            maxBytes: config.MEDIA_LIMIT_BYTES,
+            timeoutMs: 10_000,
+          },
           signal,
         }),
       ),

@@ -25,7 +25,12 @@ export const mediaFormFieldsSchema = z
     temperature: num.min(0).max(2).optional(),
     top_p: num.gt(0).max(1).optional(),
     top_k: z.coerce.number().int().min(1).optional(),
-    seed: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
+    seed: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional(),
     cache: z.enum(CACHE_MODES).optional(),
     stop: z.string().min(1).optional(),
     stream: flag.optional(),
@@ -42,7 +47,15 @@ export const mediaFormFieldsSchema = z
   .strict();
 export type MediaFormFields = z.infer<typeof mediaFormFieldsSchema>;
 
-const STRATEGY_FIELDS = ['threshold', 'steps', 'block_length', 'factor', 'remasking', 'confidence', 'eos_gamma'] as const;
+const STRATEGY_FIELDS = [
+  'threshold',
+  'steps',
+  'block_length',
+  'factor',
+  'remasking',
+  'confidence',
+  'eos_gamma',
+] as const;
 
 function strategyOf(fields: MediaFormFields): unknown {
   let base: Record<string, unknown> = {};
@@ -70,24 +83,42 @@ interface FormKind {
   readonly types: readonly string[];
 }
 
-async function readForm(request: FastifyRequest, form: FormKind, maxBytes: number): Promise<{ file: Uint8Array; fields: Record<string, string> }> {
-  if (!request.isMultipart()) throw unsupportedMedia(`expected a multipart/form-data body with an '${form.kind}' file and a 'prompt' field`);
+async function readForm(
+  request: FastifyRequest,
+  form: FormKind,
+  maxBytes: number,
+): Promise<{ file: Uint8Array; fields: Record<string, string> }> {
+  if (!request.isMultipart())
+    throw unsupportedMedia(`expected a multipart/form-data body with an '${form.kind}' file and a 'prompt' field`);
   let file: Uint8Array | undefined;
   const fields: Record<string, string> = {};
-  const parts = request.parts({ limits: { fileSize: maxBytes, files: 1, fields: 32, fieldSize: 1024 * 1024, parts: 40 } });
+  const parts = request.parts({
+    limits: { fileSize: maxBytes, files: 1, fields: 32, fieldSize: 1024 * 1024, parts: 40 },
+  });
   for await (const part of parts as AsyncIterable<Multipart>) {
     if (part.type === 'file') {
-      if (part.fieldname !== form.kind && part.fieldname !== 'file') throw badRequest(`unexpected file field '${part.fieldname}'; send the ${form.kind} as '${form.kind}'`, part.fieldname);
+      if (part.fieldname !== form.kind && part.fieldname !== 'file')
+        throw badRequest(
+          `unexpected file field '${part.fieldname}'; send the ${form.kind} as '${form.kind}'`,
+          part.fieldname,
+        );
       const type = part.mimetype.toLowerCase();
       if (!form.types.includes(type) && type !== UNKNOWN_TYPE) {
-        throw unsupportedMedia(`${form.kind}: unsupported media type '${type}'; accepted: ${form.types.join(', ')}`, form.kind);
+        throw unsupportedMedia(
+          `${form.kind}: unsupported media type '${type}'; accepted: ${form.types.join(', ')}`,
+          form.kind,
+        );
       }
       file = new Uint8Array(await part.toBuffer());
     } else {
       fields[part.fieldname] = String(part.value);
     }
   }
-  if (!file) throw badRequest(`${form.kind}: required: attach the file as '${form.kind}' (curl -F ${form.kind}=@file)`, form.kind);
+  if (!file)
+    throw badRequest(
+      `${form.kind}: required: attach the file as '${form.kind}' (curl -F ${form.kind}=@file)`,
+      form.kind,
+    );
   return { file, fields };
 }
 
@@ -124,8 +155,16 @@ function formJob(file: Uint8Array, raw: Record<string, string>, form: FormKind):
 
 export async function mediaFormRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const forms: { url: string; form: FormKind; summary: string }[] = [
-    { url: '/v1/vqa', form: { kind: 'image', types: IMAGE_TYPES }, summary: 'Visual question answering: an image file and a prompt (multipart)' },
-    { url: '/v1/slu', form: { kind: 'audio', types: AUDIO_TYPES }, summary: 'Spoken language understanding: a WAV file and a prompt (multipart)' },
+    {
+      url: '/v1/vqa',
+      form: { kind: 'image', types: IMAGE_TYPES },
+      summary: 'Visual question answering: an image file and a prompt (multipart)',
+    },
+    {
+      url: '/v1/slu',
+      form: { kind: 'audio', types: AUDIO_TYPES },
+      summary: 'Spoken language understanding: a WAV file and a prompt (multipart)',
+    },
   ];
   for (const { url, form, summary } of forms) {
     app.post(

@@ -10,22 +10,47 @@ export async function serviceRoutes(app: FastifyInstance, services: Services, st
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const { model, metrics } = services;
 
-  typed.get('/v1/models', { schema: { summary: 'The served model', tags: ['models'], response: { 200: modelListSchema, ...errorResponses } } }, async (): Promise<ModelList> => {
-    const unmask = model.require();
-    const modalities: ('text' | 'image' | 'audio')[] = ['text'];
-    if (unmask.accepts.images) modalities.push('image');
-    if (unmask.accepts.audio) modalities.push('audio');
-    return {
-      object: 'list',
-      data: [{ id: model.id, object: 'model', created: Math.floor(startedAt / 1000), owned_by: 'unmask', modalities, max_positions: unmask.bundle.info.maxPositions }],
-    };
-  });
+  typed.get(
+    '/v1/models',
+    {
+      schema: { summary: 'The served model', tags: ['models'], response: { 200: modelListSchema, ...errorResponses } },
+    },
+    async (): Promise<ModelList> => {
+      const unmask = model.require();
+      const modalities: ('text' | 'image' | 'audio')[] = ['text'];
+      if (unmask.accepts.images) modalities.push('image');
+      if (unmask.accepts.audio) modalities.push('audio');
+      return {
+        object: 'list',
+        data: [
+          {
+            id: model.id,
+            object: 'model',
+            created: Math.floor(startedAt / 1000),
+            owned_by: 'unmask',
+            modalities,
+            max_positions: unmask.bundle.info.maxPositions,
+          },
+        ],
+      };
+    },
+  );
 
-  typed.get('/healthz', { schema: { summary: 'Liveness', tags: ['ops'], response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  typed.get(
+    '/healthz',
+    { schema: { summary: 'Liveness', tags: ['ops'], response: { 200: z.object({ status: z.literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
 
   typed.get(
     '/readyz',
-    { schema: { summary: 'Readiness: 200 once the model is loaded', tags: ['ops'], response: { 200: z.object({ status: z.literal('ready'), model: z.string() }), ...errorResponses } } },
+    {
+      schema: {
+        summary: 'Readiness: 200 once the model is loaded',
+        tags: ['ops'],
+        response: { 200: z.object({ status: z.literal('ready'), model: z.string() }), ...errorResponses },
+      },
+    },
     async () => {
       model.require();
       return { status: 'ready' as const, model: model.id };

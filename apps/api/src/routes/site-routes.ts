@@ -23,6 +23,8 @@ export async function siteRoutes(app: FastifyInstance, demoDir: string): Promise
   if (existsSync(demoDir)) {
     await app.register(fastifyStatic, { root: demoDir, prefix: '/', wildcard: true });
   } else {
-    app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT));
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(NOT_BUILT),
+    );
   }
 }

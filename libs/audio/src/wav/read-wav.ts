@@ -12,7 +12,11 @@ import { parseWavHeader, type WavEncoding, type WavHeader } from './riff-header.
 
 export const wavLimitsSchema = z.object({
   /** Largest accepted file, in bytes (default 20 MiB). */
-  maxBytes: z.number().int().positive().default(20 * 1024 * 1024),
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 * 1024),
   /** Longest accepted recording, in seconds (default 30, Whisper's window). */
   maxSeconds: z.number().positive().default(30),
 });
@@ -84,7 +88,11 @@ export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): Decode
   }
   const limits = parsed.data;
   if (bytes.length > limits.maxBytes) {
-    throw new UnmaskError('too_large', `${name}: ${bytes.length} bytes exceeds the limit of ${limits.maxBytes} bytes`, name);
+    throw new UnmaskError(
+      'too_large',
+      `${name}: ${bytes.length} bytes exceeds the limit of ${limits.maxBytes} bytes`,
+      name,
+    );
   }
   const header = parseWavHeader(bytes, name);
   const durationSeconds = header.frames / header.sampleRate;
@@ -102,7 +110,9 @@ export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): Decode
     if (header.encoding === 'alaw') wav.fromALaw();
     if (header.encoding === 'mulaw') wav.fromMuLaw();
   } catch (error) {
-    throw new UnmaskError('invalid_media', `${name}: the WAV decoder failed: ${(error as Error).message}`, name, { cause: error });
+    throw new UnmaskError('invalid_media', `${name}: the WAV decoder failed: ${(error as Error).message}`, name, {
+      cause: error,
+    });
   }
   // Interleaved output is markedly faster in wavefile than one array per channel.
   const interleaved = wav.getSamples(true, Float64Array) as unknown as Float64Array;
@@ -118,12 +128,16 @@ export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): Decode
     for (let c = 0; c < channels; c++, k++) {
       const v = interleaved[k]!;
       if (!Number.isFinite(v)) {
-        throw new UnmaskError('invalid_media', `${name}: sample ${i} of channel ${c} is ${v} (not a finite number)`, name);
+        throw new UnmaskError(
+          'invalid_media',
+          `${name}: sample ${i} of channel ${c} is ${v} (not a finite number)`,
+          name,
+        );
       }
       sum += v + offset;
     }
     const mono = sum * gain;
-    samples[i] = mono > 1 ? 1 : mono < -1 ? -1 : mono; // float files may exceed full scale
+    samples[i] = mono > 1 ? 1 : Math.max(mono, -1); // float files may exceed full scale
   }
   return {
     samples,

@@ -45,7 +45,12 @@ const ALLOWED_BITS: Record<WavEncoding, readonly number[]> = {
 };
 
 function fourcc(bytes: Uint8Array, offset: number): string {
-  return String.fromCharCode(bytes[offset] ?? 0, bytes[offset + 1] ?? 0, bytes[offset + 2] ?? 0, bytes[offset + 3] ?? 0);
+  return String.fromCharCode(
+    bytes[offset] ?? 0,
+    bytes[offset + 1] ?? 0,
+    bytes[offset + 2] ?? 0,
+    bytes[offset + 3] ?? 0,
+  );
 }
 
 function printable(id: string): string {
@@ -112,7 +117,9 @@ export function parseWavHeader(bytes: Uint8Array, name = 'audio'): WavHeader {
     encoding = tailMatches ? FORMAT_TAGS[subformat] : undefined;
     if (!encoding) throw fail(`unsupported WAVE_FORMAT_EXTENSIBLE sub-format (0x${subformat.toString(16)})`);
   } else if (!encoding) {
-    throw fail(`unsupported format tag 0x${formatTag.toString(16).padStart(4, '0')}; supported: PCM, IEEE float, A-law, µ-law`);
+    throw fail(
+      `unsupported format tag 0x${formatTag.toString(16).padStart(4, '0')}; supported: PCM, IEEE float, A-law, µ-law`,
+    );
   }
 
   if (channels === 0) throw fail('the "fmt " chunk declares 0 channels');
@@ -121,14 +128,20 @@ export function parseWavHeader(bytes: Uint8Array, name = 'audio'): WavHeader {
     throw fail(`sample rate ${sampleRate} Hz is outside the supported ${MIN_SAMPLE_RATE}–${MAX_SAMPLE_RATE} Hz`);
   }
   if (!ALLOWED_BITS[encoding].includes(bitsPerSample)) {
-    throw fail(`${bitsPerSample}-bit ${encoding} samples are not supported (expected ${ALLOWED_BITS[encoding].join(', ')})`);
+    throw fail(
+      `${bitsPerSample}-bit ${encoding} samples are not supported (expected ${ALLOWED_BITS[encoding].join(', ')})`,
+    );
   }
   const expectedAlign = channels * (bitsPerSample / 8);
   if (blockAlign !== expectedAlign) {
-    throw fail(`block align ${blockAlign} does not match ${channels} channel(s) × ${bitsPerSample} bits (${expectedAlign})`);
+    throw fail(
+      `block align ${blockAlign} does not match ${channels} channel(s) × ${bitsPerSample} bits (${expectedAlign})`,
+    );
   }
   if (byteRate !== sampleRate * blockAlign) {
-    throw fail(`byte rate ${byteRate} is inconsistent with ${sampleRate} Hz × ${blockAlign}-byte frames (${sampleRate * blockAlign})`);
+    throw fail(
+      `byte rate ${byteRate} is inconsistent with ${sampleRate} Hz × ${blockAlign}-byte frames (${sampleRate * blockAlign})`,
+    );
   }
   if (data.size === 0) throw fail('the "data" chunk holds no samples');
   if (data.size % blockAlign !== 0) {

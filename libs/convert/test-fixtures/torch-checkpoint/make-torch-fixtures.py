@@ -42,7 +42,13 @@ def state_dict():
     return sd
 
 
-ST_DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64", torch.int64: "I64"}
+ST_DTYPES = {
+    torch.float32: "F32",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.float64: "F64",
+    torch.int64: "I64",
+}
 
 
 def write_safetensors(path, tensors):
@@ -50,7 +56,11 @@ def write_safetensors(path, tensors):
     for name, t in tensors.items():
         t = t.contiguous()
         raw = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
-        header[name] = {"dtype": ST_DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        header[name] = {
+            "dtype": ST_DTYPES[t.dtype],
+            "shape": list(t.shape),
+            "data_offsets": [offset, offset + len(raw)],
+        }
         blobs.append(raw)
         offset += len(raw)
     text = json.dumps(header).encode()
@@ -98,7 +108,10 @@ def main():
     saturate_end_record(os.path.join(HERE, "zip64.bin"))
     repack(os.path.join(HERE, "tensors.bin"), os.path.join(HERE, "deflated.bin"), zipfile.ZIP_DEFLATED)
 
-    torch.save({"ok": torch.ones(2), "transposed": torch.arange(6.0).reshape(2, 3).t()}, os.path.join(HERE, "noncontiguous.bin"))
+    torch.save(
+        {"ok": torch.ones(2), "transposed": torch.arange(6.0).reshape(2, 3).t()},
+        os.path.join(HERE, "noncontiguous.bin"),
+    )
     torch.save({"w": torch.ones(2)}, os.path.join(HERE, "legacy.bin"), _use_new_zipfile_serialization=False)
     torch.save({"w": torch.ones(2), "payload": Shell()}, os.path.join(HERE, "malicious.bin"))
 

@@ -22,7 +22,11 @@ export interface ExpectedGraph {
   readonly note?: string;
 }
 
-export function checkGraphIO(file: string, graph: { inputs: readonly GraphIO[]; outputs: readonly GraphIO[] }, expected: ExpectedGraph): void {
+export function checkGraphIO(
+  file: string,
+  graph: { inputs: readonly GraphIO[]; outputs: readonly GraphIO[] },
+  expected: ExpectedGraph,
+): void {
   const fail = (message: string): never => {
     throw new UnmaskError('invalid_bundle', `${file}: ${message}`, file);
   };
@@ -33,19 +37,30 @@ export function checkGraphIO(file: string, graph: { inputs: readonly GraphIO[]; 
     const byName = new Map(actual.map((io) => [io.name, io]));
     for (const want of wanted) {
       const io = byName.get(want.name);
-      if (!io) fail(`missing ${side} "${want.name}"${note}; the graph's ${side}s are ${actual.map((x) => `"${x.name}"`).join(', ')}`);
+      if (!io)
+        fail(
+          `missing ${side} "${want.name}"${note}; the graph's ${side}s are ${actual.map((x) => `"${x.name}"`).join(', ')}`,
+        );
       const got = io as GraphIO;
-      if (got.type !== want.type) fail(`${side} "${want.name}" has element type ${got.type}, the contract needs ${want.type}`);
-      if (got.dims.length !== want.rank) fail(`${side} "${want.name}" has rank ${got.dims.length} [${got.dims.join(', ')}], the contract needs rank ${want.rank}`);
+      if (got.type !== want.type)
+        fail(`${side} "${want.name}" has element type ${got.type}, the contract needs ${want.type}`);
+      if (got.dims.length !== want.rank)
+        fail(
+          `${side} "${want.name}" has rank ${got.dims.length} [${got.dims.join(', ')}], the contract needs rank ${want.rank}`,
+        );
       for (const { axis, size, field } of want.sizes ?? []) {
         const dim = got.dims[axis];
-        if (typeof dim === 'number' && dim !== size) fail(`${side} "${want.name}" has size ${dim} on axis ${axis}, but manifest ${field} is ${size}`);
+        if (typeof dim === 'number' && dim !== size)
+          fail(`${side} "${want.name}" has size ${dim} on axis ${axis}, but manifest ${field} is ${size}`);
       }
     }
     if (side === 'input') {
       const known = new Set(wanted.map((w) => w.name));
       const extra = actual.filter((io) => !known.has(io.name));
-      if (extra.length > 0) fail(`unexpected input ${extra.map((x) => `"${x.name}"`).join(', ')}${note}; the contract's inputs are ${wanted.map((w) => `"${w.name}"`).join(', ')}`);
+      if (extra.length > 0)
+        fail(
+          `unexpected input ${extra.map((x) => `"${x.name}"`).join(', ')}${note}; the contract's inputs are ${wanted.map((w) => `"${w.name}"`).join(', ')}`,
+        );
     }
   }
 }
@@ -54,7 +69,14 @@ export function checkGraphIO(file: string, graph: { inputs: readonly GraphIO[]; 
 export function embedGraphContract(sizes: ManifestSizes): ExpectedGraph {
   return {
     inputs: [{ name: 'input_ids', type: 'int64', rank: 2 }],
-    outputs: [{ name: 'inputs_embeds', type: 'float32', rank: 3, sizes: [{ axis: 2, size: sizes.hidden_size, field: 'sizes.hidden_size' }] }],
+    outputs: [
+      {
+        name: 'inputs_embeds',
+        type: 'float32',
+        rank: 3,
+        sizes: [{ axis: 2, size: sizes.hidden_size, field: 'sizes.hidden_size' }],
+      },
+    ],
   };
 }
 
@@ -78,12 +100,25 @@ export function lmGraphContract(sizes: ManifestSizes, positionIds: '1d' | 'mrope
   return {
     note: `sizes.num_layers = ${sizes.num_layers}`,
     inputs: [
-      { name: 'inputs_embeds', type: 'float32', rank: 3, sizes: [{ axis: 2, size: sizes.hidden_size, field: 'sizes.hidden_size' }] },
+      {
+        name: 'inputs_embeds',
+        type: 'float32',
+        rank: 3,
+        sizes: [{ axis: 2, size: sizes.hidden_size, field: 'sizes.hidden_size' }],
+      },
       { name: 'attention_mask', type: 'int64', rank: 2 },
       { name: 'position_ids', type: 'int64', rank: positionIds === 'mrope' ? 3 : 2 },
       { name: 'logits_indices', type: 'int64', rank: 2 },
       ...past,
     ],
-    outputs: [{ name: 'logits', type: 'float32', rank: 3, sizes: [{ axis: 2, size: sizes.vocab_size, field: 'sizes.vocab_size' }] }, ...present],
+    outputs: [
+      {
+        name: 'logits',
+        type: 'float32',
+        rank: 3,
+        sizes: [{ axis: 2, size: sizes.vocab_size, field: 'sizes.vocab_size' }],
+      },
+      ...present,
+    ],
   };
 }

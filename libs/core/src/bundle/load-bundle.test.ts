@@ -10,7 +10,9 @@ import { OnnxWorkerPool } from '../runtime/worker-pool.js';
 import { type Bundle, loadBundle } from './load-bundle.js';
 
 const tinyBundle = fileURLToPath(new URL('../../test-fixtures/tiny-bundle', import.meta.url));
-const reference = SafetensorsFile.read(fileURLToPath(new URL('../../test-fixtures/tiny-reference.safetensors', import.meta.url)));
+const reference = SafetensorsFile.read(
+  fileURLToPath(new URL('../../test-fixtures/tiny-reference.safetensors', import.meta.url)),
+);
 
 describe('loadBundle on the tiny bundle', () => {
   let bundle: Bundle;
@@ -20,7 +22,15 @@ describe('loadBundle on the tiny bundle', () => {
   after(() => bundle.close());
 
   it('reads the manifest into the model info the engine needs', () => {
-    assert.deepEqual(bundle.info, { vocabSize: 64, hiddenSize: 32, maxPositions: 128, maskTokenId: 2, eosTokenId: 1, padTokenId: 0, shiftedLogits: false });
+    assert.deepEqual(bundle.info, {
+      vocabSize: 64,
+      hiddenSize: 32,
+      maxPositions: 128,
+      maskTokenId: 2,
+      eosTokenId: 1,
+      padTokenId: 0,
+      shiftedLogits: false,
+    });
     assert.equal(bundle.manifest.name, 'tiny-random');
   });
 
@@ -65,6 +75,7 @@ describe('loadBundle on a bad bundle', () => {
 
   let count = 0;
   /** A copy of the tiny bundle with `edit` applied to its manifest and folder. */
+  // biome-ignore lint/suspicious/noExplicitAny: the tests edit arbitrary manifest fields
   function variant(edit: (manifest: Record<string, any>, dir: string) => void): string {
     const dir = join(scratch, `b${count++}`);
     cpSync(tinyBundle, dir, { recursive: true });
@@ -83,7 +94,10 @@ describe('loadBundle on a bad bundle', () => {
   }
 
   it('names a missing graph file and its manifest field', async () => {
-    await rejects(variant((_, dir) => rmSync(join(dir, 'lm.onnx'))), /manifest\.json: lm\.graph: file "lm\.onnx" does not exist/);
+    await rejects(
+      variant((_, dir) => rmSync(join(dir, 'lm.onnx'))),
+      /manifest\.json: lm\.graph: file "lm\.onnx" does not exist/,
+    );
   });
 
   it('names a graph input the contract does not know', async () => {
@@ -96,57 +110,107 @@ describe('loadBundle on a bad bundle', () => {
   });
 
   it('rejects a graph standing in for another (wrong names and ranks)', async () => {
-    await rejects(variant((m) => (m['lm'].graph = 'embed.onnx')), /embed\.onnx: missing input "inputs_embeds"/);
+    await rejects(
+      variant((m) => (m.lm.graph = 'embed.onnx')),
+      /embed\.onnx: missing input "inputs_embeds"/,
+    );
   });
 
   it('rejects an unknown format version', async () => {
-    await rejects(variant((m) => (m['format'] = 2)), /manifest\.json: format: unknown format version 2; this runtime reads format 1/);
+    await rejects(
+      variant((m) => (m.format = 2)),
+      /manifest\.json: format: unknown format version 2; this runtime reads format 1/,
+    );
   });
 
   it('rejects a special token id outside the vocabulary', async () => {
-    await rejects(variant((m) => (m['special_tokens'].pad = 64)), /manifest\.json: special_tokens\.pad: token id 64 is outside the vocabulary \[0, 64\)/);
+    await rejects(
+      variant((m) => (m.special_tokens.pad = 64)),
+      /manifest\.json: special_tokens\.pad: token id 64 is outside the vocabulary \[0, 64\)/,
+    );
   });
 
   it('rejects a special token string the tokenizer lacks, or a string and id that disagree', async () => {
-    await rejects(variant((m) => (m['special_tokens'].eos = '<|end|>')), /special_tokens\.eos: token "<\|end\|>" is not in tokenizer\.json/);
-    await rejects(variant((m) => (m['special_tokens'].mask = { token: '<|mask|>', id: 3 })), /special_tokens\.mask: token "<\|mask\|>" has id 2 in tokenizer\.json, not 3/);
+    await rejects(
+      variant((m) => (m.special_tokens.eos = '<|end|>')),
+      /special_tokens\.eos: token "<\|end\|>" is not in tokenizer\.json/,
+    );
+    await rejects(
+      variant((m) => (m.special_tokens.mask = { token: '<|mask|>', id: 3 })),
+      /special_tokens\.mask: token "<\|mask\|>" has id 2 in tokenizer\.json, not 3/,
+    );
   });
 
   it('rejects manifest sizes that contradict the graphs', async () => {
-    await rejects(variant((m) => (m['sizes'].hidden_size = 48)), /embed\.onnx: output "inputs_embeds" has size 32 on axis 2, but manifest sizes\.hidden_size is 48/);
-    await rejects(variant((m) => (m['sizes'].num_layers = 3)), /lm\.onnx: missing input "past_key_values\.2\.key" \(manifest sizes\.num_layers = 3\)/);
-    await rejects(variant((m) => (m['sizes'].num_key_value_heads = 4)), /past_key_values\.0\.key" has size 2 on axis 1, but manifest sizes\.num_key_value_heads is 4/);
-    await rejects(variant((m) => (m['sizes'].vocab_size = 32)), /sizes\.vocab_size: is 32, but tokenizer\.json has token ids up to 63/);
+    await rejects(
+      variant((m) => (m.sizes.hidden_size = 48)),
+      /embed\.onnx: output "inputs_embeds" has size 32 on axis 2, but manifest sizes\.hidden_size is 48/,
+    );
+    await rejects(
+      variant((m) => (m.sizes.num_layers = 3)),
+      /lm\.onnx: missing input "past_key_values\.2\.key" \(manifest sizes\.num_layers = 3\)/,
+    );
+    await rejects(
+      variant((m) => (m.sizes.num_key_value_heads = 4)),
+      /past_key_values\.0\.key" has size 2 on axis 1, but manifest sizes\.num_key_value_heads is 4/,
+    );
+    await rejects(
+      variant((m) => (m.sizes.vocab_size = 32)),
+      /sizes\.vocab_size: is 32, but tokenizer\.json has token ids up to 63/,
+    );
   });
 
   it('rejects a 1-D rotary graph in a bundle that declares M-RoPE', async () => {
-    await rejects(variant((m) => (m['lm'].position_ids = 'mrope')), /lm\.onnx: input "position_ids" has rank 2 \[batch, seq\], the contract needs rank 3/);
+    await rejects(
+      variant((m) => (m.lm.position_ids = 'mrope')),
+      /lm\.onnx: input "position_ids" has rank 2 \[batch, seq\], the contract needs rank 3/,
+    );
   });
 
   it('names the field of a schema violation', async () => {
-    await rejects(variant((m) => (m['sizes'].head_dim = -8)), /manifest\.json: sizes\.head_dim: /);
-    await rejects(variant((m) => delete m['lm'].shifted_logits), /manifest\.json: lm\.shifted_logits: /);
-    await rejects(variant((m) => (m['tokenizer'] = '../tokenizer.json')), /manifest\.json: tokenizer: must be a relative path inside the bundle folder/);
+    await rejects(
+      variant((m) => (m.sizes.head_dim = -8)),
+      /manifest\.json: sizes\.head_dim: /,
+    );
+    await rejects(
+      variant((m) => delete m.lm.shifted_logits),
+      /manifest\.json: lm\.shifted_logits: /,
+    );
+    await rejects(
+      variant((m) => (m.tokenizer = '../tokenizer.json')),
+      /manifest\.json: tokenizer: must be a relative path inside the bundle folder/,
+    );
   });
 
   it('checks the files and placeholder of a vision or audio section', async () => {
-    const vision = { graph: 'vision.onnx', placeholder: '<|image|>', tokens_per_image: { kind: 'fixed', count: 4 }, processor: {} };
-    await rejects(variant((m) => (m['vision'] = vision)), /manifest\.json: vision\.graph: file "vision\.onnx" does not exist/);
+    const vision = {
+      graph: 'vision.onnx',
+      placeholder: '<|image|>',
+      tokens_per_image: { kind: 'fixed', count: 4 },
+      processor: {},
+    };
+    await rejects(
+      variant((m) => (m.vision = vision)),
+      /manifest\.json: vision\.graph: file "vision\.onnx" does not exist/,
+    );
     await rejects(
       variant((m, dir) => {
         writeFileSync(join(dir, 'vision.onnx'), '');
-        m['vision'] = { ...vision, placeholder: '<|audio|>' };
+        m.vision = { ...vision, placeholder: '<|audio|>' };
       }),
       /vision\.placeholder: is token id 9, but special_tokens\.image is 8/,
     );
     await rejects(
-      variant((m) => (m['audio'] = { encoder: 'enc.onnx', placeholder: '<|audio|>', feature_extractor: {} })),
+      variant((m) => (m.audio = { encoder: 'enc.onnx', placeholder: '<|audio|>', feature_extractor: {} })),
       /manifest\.json: audio\.adapter: /,
     );
   });
 
   it('rejects a chat template that does not parse, and a missing manifest', async () => {
-    await rejects(variant((_, dir) => writeFileSync(join(dir, 'chat_template.jinja'), '{% for m in %}')), /chat_template\.jinja: the chat template does not parse/);
+    await rejects(
+      variant((_, dir) => writeFileSync(join(dir, 'chat_template.jinja'), '{% for m in %}')),
+      /chat_template\.jinja: the chat template does not parse/,
+    );
     const noManifest = variant(() => {});
     rmSync(join(noManifest, 'manifest.json'));
     await rejects(noManifest, /manifest\.json: the bundle has no manifest/);

@@ -67,7 +67,11 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function bad(file: string, field: string | undefined, message: string): UnmaskError {
-  return new UnmaskError('invalid_bundle', `${file}${field ? `: ${field}` : ''}: ${message}`, field ? `${file}:${field}` : file);
+  return new UnmaskError(
+    'invalid_bundle',
+    `${file}${field ? `: ${field}` : ''}: ${message}`,
+    field ? `${file}:${field}` : file,
+  );
 }
 
 /** Reads and validates manifest.json (no other file). */
@@ -78,13 +82,27 @@ export function readManifest(dir: string): Manifest {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw bad(file, undefined, code === 'ENOENT' ? 'the bundle has no manifest' : code ? `cannot read (${code})` : `not valid JSON (${(error as Error).message})`);
+    throw bad(
+      file,
+      undefined,
+      code === 'ENOENT'
+        ? 'the bundle has no manifest'
+        : code
+          ? `cannot read (${code})`
+          : `not valid JSON (${(error as Error).message})`,
+    );
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(file, undefined, 'must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw bad(file, undefined, 'must be a JSON object');
   const format = (raw as { format?: unknown }).format;
-  if (format === undefined) throw bad(file, 'format', `missing; this runtime reads format ${MANIFEST_FORMATS.join(', ')}`);
+  if (format === undefined)
+    throw bad(file, 'format', `missing; this runtime reads format ${MANIFEST_FORMATS.join(', ')}`);
   if (!(MANIFEST_FORMATS as readonly unknown[]).includes(format)) {
-    throw bad(file, 'format', `unknown format version ${JSON.stringify(format)}; this runtime reads format ${MANIFEST_FORMATS.join(', ')}`);
+    throw bad(
+      file,
+      'format',
+      `unknown format version ${JSON.stringify(format)}; this runtime reads format ${MANIFEST_FORMATS.join(', ')}`,
+    );
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
@@ -103,7 +121,8 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   const manifest = readManifest(root);
   const fileOf = (relative: string, field: string): string => {
     const path = join(root, relative);
-    if (!existsSync(path) || !statSync(path).isFile()) throw bad(manifestFile, field, `file "${relative}" does not exist in ${root}`);
+    if (!existsSync(path) || !statSync(path).isFile())
+      throw bad(manifestFile, field, `file "${relative}" does not exist in ${root}`);
     return path;
   };
   const files = {
@@ -125,7 +144,11 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   const { sizes } = manifest;
   const tokenizer = TextTokenizer.fromFile(files.tokenizer, files.tokenizerConfig);
   if (tokenizer.size > sizes.vocab_size) {
-    throw bad(manifestFile, 'sizes.vocab_size', `is ${sizes.vocab_size}, but ${manifest.tokenizer} has token ids up to ${tokenizer.size - 1}`);
+    throw bad(
+      manifestFile,
+      'sizes.vocab_size',
+      `is ${sizes.vocab_size}, but ${manifest.tokenizer} has token ids up to ${tokenizer.size - 1}`,
+    );
   }
   const chatTemplate = ChatTemplate.fromFile(files.chatTemplate);
 
@@ -142,14 +165,16 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     else {
       id = ref.id;
       const actual = byToken(ref.token);
-      if (actual !== ref.id) throw where(`token ${JSON.stringify(ref.token)} has id ${actual} in ${manifest.tokenizer}, not ${ref.id}`);
+      if (actual !== ref.id)
+        throw where(`token ${JSON.stringify(ref.token)} has id ${actual} in ${manifest.tokenizer}, not ${ref.id}`);
     }
     if (id >= sizes.vocab_size) throw where(`token id ${id} is outside the vocabulary [0, ${sizes.vocab_size})`);
     const token = tokenizer.idToToken(id);
     return token === undefined ? { id } : { id, token };
   };
   const st = manifest.special_tokens;
-  const optionalToken = (ref: TokenRef | undefined, field: string) => (ref === undefined ? {} : { [field]: resolveToken(ref, `special_tokens.${field}`) });
+  const optionalToken = (ref: TokenRef | undefined, field: string) =>
+    ref === undefined ? {} : { [field]: resolveToken(ref, `special_tokens.${field}`) };
   const specialTokens: SpecialTokens = {
     mask: resolveToken(st.mask, 'special_tokens.mask'),
     eos: resolveToken(st.eos, 'special_tokens.eos'),
@@ -163,7 +188,11 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     if (ref === undefined) return;
     const resolved = resolveToken(ref, `${section}.placeholder`);
     if (special && special.id !== resolved.id) {
-      throw bad(manifestFile, `${section}.placeholder`, `is token id ${resolved.id}, but special_tokens.${section === 'vision' ? 'image' : 'audio'} is ${special.id}`);
+      throw bad(
+        manifestFile,
+        `${section}.placeholder`,
+        `is token id ${resolved.id}, but special_tokens.${section === 'vision' ? 'image' : 'audio'} is ${special.id}`,
+      );
     }
   };
   sectionPlaceholder('vision', specialTokens.image);
@@ -180,7 +209,12 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   };
 
   const ownPool = options.pool === undefined;
-  const pool = options.pool ?? new OnnxWorkerPool({ ...(options.poolSize === undefined ? {} : { size: options.poolSize }), ...(options.sessionOptions ? { sessionOptions: options.sessionOptions } : {}) });
+  const pool =
+    options.pool ??
+    new OnnxWorkerPool({
+      ...(options.poolSize === undefined ? {} : { size: options.poolSize }),
+      ...(options.sessionOptions ? { sessionOptions: options.sessionOptions } : {}),
+    });
   let model: OnnxLanguageModel | undefined;
   try {
     model = await OnnxLanguageModel.create({
@@ -215,7 +249,8 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     model: loaded,
     pool,
     resolve: absolute,
-    openGraph: (file, sessionOptions) => pool.createSession(absolute(file), { ...options.sessionOptions, ...sessionOptions }),
+    openGraph: (file, sessionOptions) =>
+      pool.createSession(absolute(file), { ...options.sessionOptions, ...sessionOptions }),
     resolveToken,
     async close() {
       await loaded.close();

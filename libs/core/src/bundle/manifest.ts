@@ -24,7 +24,10 @@ export type TokenRef = z.infer<typeof tokenRefSchema>;
 const bundleFile = z
   .string()
   .min(1)
-  .refine((path) => !path.startsWith('/') && !path.split(/[\\/]/).includes('..'), 'must be a relative path inside the bundle folder');
+  .refine(
+    (path) => !path.startsWith('/') && !path.split(/[\\/]/).includes('..'),
+    'must be a relative path inside the bundle folder',
+  );
 
 const count = z.number().int().positive();
 

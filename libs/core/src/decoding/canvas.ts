@@ -14,7 +14,10 @@ export class AnswerCanvas {
   private masks: number;
   readonly initialMasks: number;
 
-  constructor(template: ResponseTemplate, readonly maskTokenId: number) {
+  constructor(
+    template: ResponseTemplate,
+    readonly maskTokenId: number,
+  ) {
     const length = template.parts.reduce((n, p) => n + (p.type === 'text' ? p.ids.length : p.length), 0);
     this.ids = new Int32Array(length);
     this.regionOf = new Int32Array(length).fill(-1);

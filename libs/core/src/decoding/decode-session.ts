@@ -87,7 +87,9 @@ export class DecodeSession {
     return {
       inputIds,
       positionIds: Int32Array.from({ length: inputIds.length }, (_, i) => segmentStart + i),
-      ...(this.request.mropePositions ? { mropePositionIds: this.request.mropePositions.segment(segmentStart, segmentEnd) } : {}),
+      ...(this.request.mropePositions
+        ? { mropePositionIds: this.request.mropePositions.segment(segmentStart, segmentEnd) }
+        : {}),
       embeddings: sliceEmbeddings(this.request.embeddings, segmentStart, segmentEnd, this.info.hiddenSize),
       past: plan.usesCache ? this.cache : undefined,
       logitsIndices: Int32Array.from(positions, (a) => p + a - this.shift - segmentStart),
@@ -118,13 +120,21 @@ export class DecodeSession {
       const token = sampleToken(logits, offset, vocab, sampling, this.random);
       const scores = scorePosition(logits, offset, vocab, token);
       let confidence = confidenceOf(scores, strategy.confidence);
-      if (token === this.info.eosTokenId && strategy.eosGamma < 1) confidence *= eosConfidenceFactor(strategy.eosGamma, progress);
+      if (token === this.info.eosTokenId && strategy.eosGamma < 1)
+        confidence *= eosConfidenceFactor(strategy.eosGamma, progress);
       return { candidate: { position, token, confidence } as Candidate, gap: scores.logitGap };
     });
 
     let chosen: readonly Candidate[];
     let earlyCommit = false;
-    if (strategy.earlyCommit && shouldCommitAll(scored.map((s) => s.gap), progress, strategy.earlyCommit)) {
+    if (
+      strategy.earlyCommit &&
+      shouldCommitAll(
+        scored.map((s) => s.gap),
+        progress,
+        strategy.earlyCommit,
+      )
+    ) {
       chosen = scored.map((s) => s.candidate);
       earlyCommit = true;
     } else {
@@ -132,7 +142,12 @@ export class DecodeSession {
         .map((s) => s.candidate)
         .filter((c) => Math.floor(c.position / blockLength) === this.block)
         .sort(byConfidence);
-      chosen = strategy.rule({ candidates: inBlock, stepInBlock: this.stepInBlock, blockMaskCount: this.blockMaskCount, random: this.random });
+      chosen = strategy.rule({
+        candidates: inBlock,
+        stepInBlock: this.stepInBlock,
+        blockMaskCount: this.blockMaskCount,
+        random: this.random,
+      });
     }
 
     const committed: CommittedToken[] = [];
@@ -168,7 +183,9 @@ export class DecodeSession {
     const last = parts[parts.length - 1];
     const lastRegion = this.canvas.regions[this.canvas.regions.length - 1];
     const endedByLength =
-      last?.type === 'slot' && lastRegion !== undefined && !Array.from(this.canvas.ids.subarray(lastRegion[0], lastRegion[1])).includes(this.info.eosTokenId);
+      last?.type === 'slot' &&
+      lastRegion !== undefined &&
+      !Array.from(this.canvas.ids.subarray(lastRegion[0], lastRegion[1])).includes(this.info.eosTokenId);
     return {
       tokenIds,
       ...(detokenize ? { text: detokenize(tokenIds) } : {}),
@@ -188,13 +205,21 @@ export class DecodeSession {
 }
 
 /** The parts of the prompt's spliced embeddings that fall inside `[start, end)`, re-based to `start`. */
-export function sliceEmbeddings(embeddings: readonly SplicedEmbeddings[], start: number, end: number, hidden: number): SplicedEmbeddings[] {
+export function sliceEmbeddings(
+  embeddings: readonly SplicedEmbeddings[],
+  start: number,
+  end: number,
+  hidden: number,
+): SplicedEmbeddings[] {
   const out: SplicedEmbeddings[] = [];
   for (const e of embeddings) {
     const from = Math.max(start, e.offset);
     const to = Math.min(end, e.offset + e.count);
     if (from >= to) continue;
-    const data = from === e.offset && to === e.offset + e.count ? e.data : e.data.subarray((from - e.offset) * hidden, (to - e.offset) * hidden);
+    const data =
+      from === e.offset && to === e.offset + e.count
+        ? e.data
+        : e.data.subarray((from - e.offset) * hidden, (to - e.offset) * hidden);
     out.push({ offset: from - start, count: to - from, data });
   }
   return out;

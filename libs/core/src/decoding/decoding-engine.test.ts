@@ -43,10 +43,17 @@ describe('key/value caching', () => {
     const model = new ScriptedModel(countingScript(prompt.length));
     const result = await decode(model, { ...request, cache: 'prefix' });
     const rows = model.calls.map((c) => c[0]);
-    assert.deepEqual(rows.map((r) => [r?.pastLength, r?.segmentLength, r?.kept]), [
-      [0, 10, true], [4, 6, false], [4, 6, false],
-      [0, 10, true], [7, 3, false], [7, 3, false],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r?.pastLength, r?.segmentLength, r?.kept]),
+      [
+        [0, 10, true],
+        [4, 6, false],
+        [4, 6, false],
+        [0, 10, true],
+        [7, 3, false],
+        [7, 3, false],
+      ],
+    );
     const uncached = await decode(new ScriptedModel(countingScript(prompt.length)), { ...request, cache: 'none' });
     assert.deepEqual(result.tokenIds, uncached.tokenIds);
     assert.deepEqual(result.tokenIds, [2, 3, 4, 5, 6, 7]);
@@ -56,10 +63,17 @@ describe('key/value caching', () => {
     const model = new ScriptedModel(countingScript(prompt.length));
     const result = await decode(model, { ...request, cache: 'dual' });
     const rows = model.calls.map((c) => c[0]);
-    assert.deepEqual(rows.map((r) => [r?.pastLength, r?.segmentLength]), [
-      [0, 10], [7, 3], [7, 3],
-      [0, 10], [7, 3], [7, 3],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r?.pastLength, r?.segmentLength]),
+      [
+        [0, 10],
+        [7, 3],
+        [7, 3],
+        [0, 10],
+        [7, 3],
+        [7, 3],
+      ],
+    );
     assert.deepEqual(rows[1]?.positionIds, [4, 5, 6]);
     assert.deepEqual(rows[4]?.positionIds, [7, 8, 9]);
     assert.deepEqual(result.tokenIds, [2, 3, 4, 5, 6, 7]);
@@ -104,10 +118,19 @@ describe('streaming', () => {
       strategy: { name: 'low_confidence' },
     });
     const steps = await collect(stream);
-    assert.deepEqual(steps.map((s) => s.step), [1, 2, 3]);
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      [1, 2, 3],
+    );
     assert.deepEqual(steps[0]?.canvas, [2, MASK, MASK]);
-    assert.deepEqual(steps.map((s) => s.masksRemaining), [2, 1, 0]);
-    assert.deepEqual(steps.map((s) => s.forwardPasses), [1, 2, 3]);
+    assert.deepEqual(
+      steps.map((s) => s.masksRemaining),
+      [2, 1, 0],
+    );
+    assert.deepEqual(
+      steps.map((s) => s.forwardPasses),
+      [1, 2, 3],
+    );
     const result = await stream.result;
     assert.equal(result.text, '2 3 4');
     assert.equal(result.forwardPasses, 3);
@@ -151,7 +174,10 @@ describe('streaming', () => {
     const model = new ScriptedModel(() => {
       throw new Error('boom');
     });
-    await assert.rejects(decode(model, { promptIds: [8], maxTokens: 2 }), (e) => isUnmaskError(e, 'runtime_error') && /boom/.test(e.message));
+    await assert.rejects(
+      decode(model, { promptIds: [8], maxTokens: 2 }),
+      (e) => isUnmaskError(e, 'runtime_error') && /boom/.test(e.message),
+    );
   });
 });
 
@@ -164,8 +190,14 @@ describe('batching', () => {
     const [ra, rb] = await Promise.all([a.result, b.result]);
     assert.equal(ra.forwardPasses, 1); // everything above τ at once
     assert.equal(rb.forwardPasses, 3); // one per step
-    assert.deepEqual(model.calls.map((c) => c.length), [2, 1, 1]); // a leaves after step 1, b goes on alone
-    assert.deepEqual(model.calls[0]?.map((r) => r.segmentLength), [6, 8]);
+    assert.deepEqual(
+      model.calls.map((c) => c.length),
+      [2, 1, 1],
+    ); // a leaves after step 1, b goes on alone
+    assert.deepEqual(
+      model.calls[0]?.map((r) => r.segmentLength),
+      [6, 8],
+    );
   });
 
   it('a request that arrives mid-run joins the batch at the next step', async () => {
@@ -174,18 +206,27 @@ describe('batching', () => {
     const first = engine.generate({ promptIds: [8], maxTokens: 3, strategy: { name: 'low_confidence' } });
     let second: Promise<unknown> | undefined;
     for await (const step of first) {
-      if (step.step === 1) second = engine.generate({ promptIds: [9], maxTokens: 3, strategy: { name: 'low_confidence' } }).result;
+      if (step.step === 1)
+        second = engine.generate({ promptIds: [9], maxTokens: 3, strategy: { name: 'low_confidence' } }).result;
     }
     await second;
-    assert.deepEqual(model.calls.map((c) => c.length), [1, 2, 2, 1]);
+    assert.deepEqual(
+      model.calls.map((c) => c.length),
+      [1, 2, 2, 1],
+    );
   });
 
   it('never exceeds maxBatchSize rows; the rest wait their turn', async () => {
     const model = new ScriptedModel(() => peaked(3, 0.99));
     const engine = new DecodingEngine(model, { maxBatchSize: 2 });
-    const runs = [1, 2, 3].map((i) => engine.generate({ promptIds: [i + 5], maxTokens: 2, strategy: { name: 'confident' } }).result);
+    const runs = [1, 2, 3].map(
+      (i) => engine.generate({ promptIds: [i + 5], maxTokens: 2, strategy: { name: 'confident' } }).result,
+    );
     const results = await Promise.all(runs);
-    assert.deepEqual(model.calls.map((c) => c.length), [2, 1]);
+    assert.deepEqual(
+      model.calls.map((c) => c.length),
+      [2, 1],
+    );
     assert.ok((results[2]?.timings.queueMs ?? -1) >= 0);
   });
 });
@@ -195,7 +236,13 @@ describe('structure templates', () => {
     const model = new ScriptedModel(({ target }) => peaked(2 + (target % 7), 0.99));
     const result = await decode(model, {
       promptIds: [8],
-      template: { parts: [{ type: 'text', ids: [11, 12] }, { type: 'slot', length: 2 }, { type: 'text', ids: [13] }] },
+      template: {
+        parts: [
+          { type: 'text', ids: [11, 12] },
+          { type: 'slot', length: 2 },
+          { type: 'text', ids: [13] },
+        ],
+      },
       strategy: { name: 'confident' },
     });
     assert.deepEqual(model.calls[0]?.[0]?.logitsIndices, [3, 4]);
@@ -210,7 +257,14 @@ describe('structure templates', () => {
     const model = new ScriptedModel(({ target }) => peaked(tokens[target - 1] as number, 0.99));
     const result = await decode(model, {
       promptIds: [10],
-      template: { parts: [{ type: 'text', ids: [11] }, { type: 'slot', length: 3 }, { type: 'text', ids: [12] }, { type: 'slot', length: 2 }] },
+      template: {
+        parts: [
+          { type: 'text', ids: [11] },
+          { type: 'slot', length: 3 },
+          { type: 'text', ids: [12] },
+          { type: 'slot', length: 2 },
+        ],
+      },
       strategy: { name: 'confident' },
     });
     assert.deepEqual(result.tokenIds, [11, 6, 12, 8, 9]);
@@ -219,7 +273,10 @@ describe('structure templates', () => {
 
   it('a template without masks finishes at once with zero forward passes', async () => {
     const model = new ScriptedModel(() => peaked(3, 0.9));
-    const steps = new DecodingEngine(model).generate({ promptIds: [8], template: { parts: [{ type: 'text', ids: [4, 5] }] } });
+    const steps = new DecodingEngine(model).generate({
+      promptIds: [8],
+      template: { parts: [{ type: 'text', ids: [4, 5] }] },
+    });
     assert.deepEqual(await collect(steps), []);
     const result = await steps.result;
     assert.deepEqual(result.tokenIds, [4, 5]);
@@ -228,7 +285,22 @@ describe('structure templates', () => {
   });
 
   it('scaffolds a JSON schema into fixed punctuation and keys with one slot per value', () => {
-    const vocab = ['{"', 'action', '": "', '", "', 'object', '"}', '{', '}', '"', ': ', ', ', 'location', 'lights', 'lamp'];
+    const vocab = [
+      '{"',
+      'action',
+      '": "',
+      '", "',
+      'object',
+      '"}',
+      '{',
+      '}',
+      '"',
+      ': ',
+      ', ',
+      'location',
+      'lights',
+      'lamp',
+    ];
     const encode = (text: string) => {
       const ids: number[] = [];
       let rest = text;
@@ -241,7 +313,10 @@ describe('structure templates', () => {
       return ids;
     };
     const template = scaffoldFromJsonSchema(
-      { type: 'object', properties: { action: { type: 'string', maxLength: 2 }, object: { enum: ['lights', 'lamp'] } } },
+      {
+        type: 'object',
+        properties: { action: { type: 'string', maxLength: 2 }, object: { enum: ['lights', 'lamp'] } },
+      },
       { encode },
     );
     assert.deepEqual(

@@ -49,7 +49,11 @@ export class DecodingEngine {
   ) {
     this.maxBatchSize = options.maxBatchSize ?? 8;
     if (!Number.isInteger(this.maxBatchSize) || this.maxBatchSize < 1) {
-      throw new UnmaskError('invalid_parameter', `maxBatchSize must be a positive integer, got ${options.maxBatchSize}`, 'maxBatchSize');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `maxBatchSize must be a positive integer, got ${options.maxBatchSize}`,
+        'maxBatchSize',
+      );
     }
   }
 
@@ -132,9 +136,15 @@ export class DecodingEngine {
     let results;
     try {
       results = await this.model.forward(rows);
-      if (results.length !== rows.length) throw new Error(`the model returned ${results.length} rows for ${rows.length}`);
+      if (results.length !== rows.length)
+        throw new Error(`the model returned ${results.length} rows for ${rows.length}`);
     } catch (error) {
-      const wrapped = error instanceof UnmaskError ? error : new UnmaskError('runtime_error', `forward pass failed: ${(error as Error).message}`, undefined, { cause: error });
+      const wrapped =
+        error instanceof UnmaskError
+          ? error
+          : new UnmaskError('runtime_error', `forward pass failed: ${(error as Error).message}`, undefined, {
+              cause: error,
+            });
       for (const job of batch) {
         this.remove(job);
         this.fail(job, wrapped);
@@ -180,6 +190,10 @@ function abortError(signal: AbortSignal): UnmaskError {
 }
 
 /** Decodes one request on its own and returns its result (a convenience over the engine). */
-export async function decode(model: LanguageModel, request: GenerateRequest, options: EngineOptions = {}): Promise<DecodeResult> {
+export async function decode(
+  model: LanguageModel,
+  request: GenerateRequest,
+  options: EngineOptions = {},
+): Promise<DecodeResult> {
   return new DecodingEngine(model, options).generate(request).result;
 }

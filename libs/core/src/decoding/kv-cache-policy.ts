@@ -31,7 +31,14 @@ export interface PassPlan {
  * @param total absolute length of prompt + answer
  * @param firstStepOfBlock whether this is the block's first pass (the cache is then rebuilt)
  */
-export function planPass(mode: CacheMode, blockStart: number, blockEnd: number, total: number, shift: 0 | 1, firstStepOfBlock: boolean): PassPlan {
+export function planPass(
+  mode: CacheMode,
+  blockStart: number,
+  blockEnd: number,
+  total: number,
+  shift: 0 | 1,
+  firstStepOfBlock: boolean,
+): PassPlan {
   const cacheEnd = Math.max(0, blockStart - shift);
   if (mode === 'none') return { segmentStart: 0, segmentEnd: total, usesCache: false };
   if (firstStepOfBlock) {

@@ -22,7 +22,9 @@ const TABLE = [
 const PROMPT = [3, 4, 9, 9, 9, 9, 5];
 // Answer positions 7, 8, … continue at 5, 6, … (delta 5 − 7 = −2) in all three components.
 const expectedAt = (absolute: number): [number, number, number] =>
-  absolute < 7 ? [TABLE[absolute]!, TABLE[7 + absolute]!, TABLE[14 + absolute]!] : [absolute - 2, absolute - 2, absolute - 2];
+  absolute < 7
+    ? [TABLE[absolute]!, TABLE[7 + absolute]!, TABLE[14 + absolute]!]
+    : [absolute - 2, absolute - 2, absolute - 2];
 
 describe('M-RoPE positions of a request', () => {
   it('keeps the prompt table and continues the answer one past its largest position', () => {
@@ -32,14 +34,31 @@ describe('M-RoPE positions of a request', () => {
   });
 
   it('refuses a table of the wrong length or with negative positions, naming mropePositions', () => {
-    assert.throws(() => MropePositions.of([0, 1, 2], 2), (e) => isUnmaskError(e, 'invalid_parameter') && /mropePositions has 3 entries; expected 3 × the prompt's 2 tokens/.test(e.message));
-    assert.throws(() => MropePositions.of([0, -1, 0, 0, 0, 0], 2), (e) => isUnmaskError(e, 'invalid_parameter') && /mropePositions\[1\] = -1/.test(e.message));
+    assert.throws(
+      () => MropePositions.of([0, 1, 2], 2),
+      (e) =>
+        isUnmaskError(e, 'invalid_parameter') &&
+        /mropePositions has 3 entries; expected 3 × the prompt's 2 tokens/.test(e.message),
+    );
+    assert.throws(
+      () => MropePositions.of([0, -1, 0, 0, 0, 0], 2),
+      (e) => isUnmaskError(e, 'invalid_parameter') && /mropePositions\[1\] = -1/.test(e.message),
+    );
   });
 
   for (const cache of ['none', 'prefix', 'dual'] as const) {
     it(`every row of a ${cache}-cache run carries the positions of its segment`, async () => {
-      const model = new ScriptedModel(({ target }) => peaked(2 + (target % 5), 0.9), { ...DEFAULT_INFO, shiftedLogits: true });
-      await decode(model, { promptIds: PROMPT, mropePositions: TABLE, maxTokens: 6, cache, strategy: { name: 'low_confidence', block_length: 3, steps: 6 } });
+      const model = new ScriptedModel(({ target }) => peaked(2 + (target % 5), 0.9), {
+        ...DEFAULT_INFO,
+        shiftedLogits: true,
+      });
+      await decode(model, {
+        promptIds: PROMPT,
+        mropePositions: TABLE,
+        maxTokens: 6,
+        cache,
+        strategy: { name: 'low_confidence', block_length: 3, steps: 6 },
+      });
       const rows = model.calls.flat();
       assert.ok(rows.length >= 6);
       for (const row of rows) {
@@ -47,10 +66,18 @@ describe('M-RoPE positions of a request', () => {
         assert.ok(row.mropePositionIds, 'the row carries M-RoPE positions');
         row.positionIds.forEach((absolute, i) => {
           const [t, h, w] = expectedAt(absolute);
-          assert.deepEqual([row.mropePositionIds![i], row.mropePositionIds![n + i], row.mropePositionIds![2 * n + i]], [t, h, w], `position ${absolute}`);
+          assert.deepEqual(
+            [row.mropePositionIds![i], row.mropePositionIds![n + i], row.mropePositionIds![2 * n + i]],
+            [t, h, w],
+            `position ${absolute}`,
+          );
         });
       }
-      if (cache !== 'none') assert.ok(rows.some((r) => r.pastLength > 0), 'some rows read a cache');
+      if (cache !== 'none')
+        assert.ok(
+          rows.some((r) => r.pastLength > 0),
+          'some rows read a cache',
+        );
     });
   }
 

@@ -24,12 +24,21 @@ export class MropePositions {
   /** Validates `table` (3 × `promptLength` non-negative integers). */
   static of(table: ArrayLike<number>, promptLength: number): MropePositions {
     if (table.length !== 3 * promptLength) {
-      throw new UnmaskError('invalid_parameter', `mropePositions has ${table.length} entries; expected 3 × the prompt's ${promptLength} tokens`, 'mropePositions');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `mropePositions has ${table.length} entries; expected 3 × the prompt's ${promptLength} tokens`,
+        'mropePositions',
+      );
     }
     const prompt = new Int32Array(table.length);
     for (let i = 0; i < table.length; i++) {
       const p = table[i]!;
-      if (!Number.isInteger(p) || p < 0) throw new UnmaskError('invalid_parameter', `mropePositions[${i}] = ${p} is not a non-negative integer`, 'mropePositions');
+      if (!Number.isInteger(p) || p < 0)
+        throw new UnmaskError(
+          'invalid_parameter',
+          `mropePositions[${i}] = ${p} is not a non-negative integer`,
+          'mropePositions',
+        );
       prompt[i] = p;
     }
     return new MropePositions(prompt, promptLength);
@@ -40,7 +49,8 @@ export class MropePositions {
     const n = end - start;
     const out = new Int32Array(3 * n);
     for (let c = 0; c < 3; c++) {
-      for (let a = start; a < end; a++) out[c * n + a - start] = a < this.promptLength ? this.prompt[c * this.promptLength + a]! : a + this.delta;
+      for (let a = start; a < end; a++)
+        out[c * n + a - start] = a < this.promptLength ? this.prompt[c * this.promptLength + a]! : a + this.delta;
     }
     return out;
   }

@@ -49,10 +49,14 @@ const invalid = (message: string, param: string) => new UnmaskError('invalid_par
 
 export function validateRequest(request: GenerateRequest, info: ModelInfo): ValidatedRequest {
   const { promptIds } = request;
-  if (!Array.isArray(promptIds) && !ArrayBuffer.isView(promptIds)) throw invalid('promptIds must be an array of token ids', 'promptIds');
+  if (!Array.isArray(promptIds) && !ArrayBuffer.isView(promptIds))
+    throw invalid('promptIds must be an array of token ids', 'promptIds');
   promptIds.forEach((id, i) => {
     if (!Number.isInteger(id) || id < 0 || id >= info.vocabSize) {
-      throw invalid(`promptIds[${i}] = ${id} is not a token id of this model (vocabulary size ${info.vocabSize})`, 'promptIds');
+      throw invalid(
+        `promptIds[${i}] = ${id} is not a token id of this model (vocabulary size ${info.vocabSize})`,
+        'promptIds',
+      );
     }
   });
   if (info.shiftedLogits && promptIds.length === 0) {
@@ -65,11 +69,13 @@ export function validateRequest(request: GenerateRequest, info: ModelInfo): Vali
     if (!parsed.success) throw invalid(`template: ${parsed.error.issues[0]?.message}`, 'template');
     template = parsed.data;
     for (const part of template.parts) {
-      if (part.type === 'text' && part.ids.some((id) => id >= info.vocabSize)) throw invalid('template holds a token id outside the vocabulary', 'template');
+      if (part.type === 'text' && part.ids.some((id) => id >= info.vocabSize))
+        throw invalid('template holds a token id outside the vocabulary', 'template');
     }
   } else {
     const maxTokens = request.maxTokens ?? 32;
-    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw invalid(`maxTokens must be a positive integer, got ${maxTokens}`, 'maxTokens');
+    if (!Number.isInteger(maxTokens) || maxTokens < 1)
+      throw invalid(`maxTokens must be a positive integer, got ${maxTokens}`, 'maxTokens');
     template = plainTemplate(maxTokens);
   }
   const answerLength = templateLength(template);
@@ -84,10 +90,16 @@ export function validateRequest(request: GenerateRequest, info: ModelInfo): Vali
   const embeddings = request.embeddings ?? [];
   embeddings.forEach((e, i) => {
     if (e.offset < 0 || e.count < 0 || e.offset + e.count > promptIds.length) {
-      throw invalid(`embeddings[${i}] covers positions ${e.offset}..${e.offset + e.count} outside the prompt (${promptIds.length} tokens)`, 'embeddings');
+      throw invalid(
+        `embeddings[${i}] covers positions ${e.offset}..${e.offset + e.count} outside the prompt (${promptIds.length} tokens)`,
+        'embeddings',
+      );
     }
     if (e.data.length !== e.count * info.hiddenSize) {
-      throw invalid(`embeddings[${i}] has ${e.data.length} values; ${e.count} positions × hidden size ${info.hiddenSize} = ${e.count * info.hiddenSize}`, 'embeddings');
+      throw invalid(
+        `embeddings[${i}] has ${e.data.length} values; ${e.count} positions × hidden size ${info.hiddenSize} = ${e.count * info.hiddenSize}`,
+        'embeddings',
+      );
     }
   });
 
@@ -98,12 +110,15 @@ export function validateRequest(request: GenerateRequest, info: ModelInfo): Vali
     throw invalid(`${path}: ${issue?.message}`, path);
   }
   const cache = request.cache ?? 'none';
-  if (!CACHE_MODES.includes(cache)) throw invalid(`cache must be one of ${CACHE_MODES.join(', ')}, got ${JSON.stringify(cache)}`, 'cache');
+  if (!CACHE_MODES.includes(cache))
+    throw invalid(`cache must be one of ${CACHE_MODES.join(', ')}, got ${JSON.stringify(cache)}`, 'cache');
 
   return {
     promptIds: Int32Array.from(promptIds),
     embeddings,
-    ...(request.mropePositions === undefined ? {} : { mropePositions: MropePositions.of(request.mropePositions, promptIds.length) }),
+    ...(request.mropePositions === undefined
+      ? {}
+      : { mropePositions: MropePositions.of(request.mropePositions, promptIds.length) }),
     template,
     answerLength,
     strategy: resolveStrategy(parseStrategy(request.strategy), answerLength),

@@ -30,7 +30,9 @@ describe('sampling', () => {
     const n = 20000;
     for (let i = 0; i < n; i++) counts[sampleToken(logits, 0, 4, options({ temperature: 1 }), r)]! += 1;
     const z = [1, 3, 2, 0.5].reduce((a, v) => a + Math.exp(v), 0);
-    counts.forEach((c, i) => assert.ok(Math.abs(c / n - Math.exp([1, 3, 2, 0.5][i]!) / z) < 0.015, `token ${i}: ${c / n}`));
+    counts.forEach((c, i) =>
+      assert.ok(Math.abs(c / n - Math.exp([1, 3, 2, 0.5][i]!) / z) < 0.015, `token ${i}: ${c / n}`),
+    );
   });
 
   it('a high temperature flattens the distribution, a low one sharpens it', () => {

@@ -12,7 +12,12 @@ export const samplingOptionsSchema = z
     temperature: z.number().min(0).max(100).default(0),
     top_k: z.number().int().min(1).optional(),
     top_p: z.number().gt(0).max(1).optional(),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional(),
   })
   .strict();
 export type SamplingOptions = z.infer<typeof samplingOptionsSchema>;
@@ -64,7 +69,9 @@ export function sampleToken(
 export function filterCandidates(scaled: Float64Array, topK?: number, topP?: number): number[] {
   const vocab = scaled.length;
   if (topK === undefined && (topP === undefined || topP >= 1)) return Array.from({ length: vocab }, (_, i) => i);
-  const order = Array.from({ length: vocab }, (_, i) => i).sort((a, b) => (scaled[b] as number) - (scaled[a] as number));
+  const order = Array.from({ length: vocab }, (_, i) => i).sort(
+    (a, b) => (scaled[b] as number) - (scaled[a] as number),
+  );
   let kept = topK !== undefined ? order.slice(0, Math.min(topK, vocab)) : order;
   if (topP !== undefined && topP < 1) {
     const max = scaled[kept[0] as number] as number;

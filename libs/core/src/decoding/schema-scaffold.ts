@@ -43,7 +43,11 @@ export function scaffoldFromJsonSchema(schema: unknown, options: ScaffoldOptions
 
   const visit = (node: unknown, path: string): void => {
     if (typeof node !== 'object' || node === null) {
-      throw new UnmaskError('invalid_parameter', `json schema at ${path || '(root)'} is not an object`, 'response_format.json_schema');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `json schema at ${path || '(root)'} is not an object`,
+        'response_format.json_schema',
+      );
     }
     const s = node as JsonSchema;
     const budget = s['x-slot-length'] ?? s.maxLength ?? defaultLength;

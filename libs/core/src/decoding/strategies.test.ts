@@ -23,7 +23,12 @@ function fixedModel(answer: readonly (readonly [number, number])[]) {
 
 async function run(answer: readonly (readonly [number, number])[], strategy: unknown, extra: object = {}) {
   const model = fixedModel(answer);
-  const stream = new DecodingEngine(model).generate({ promptIds: PROMPT, maxTokens: answer.length, strategy, ...extra });
+  const stream = new DecodingEngine(model).generate({
+    promptIds: PROMPT,
+    maxTokens: answer.length,
+    strategy,
+    ...extra,
+  });
   const steps: StepEvent[] = [];
   for await (const step of stream) steps.push(step);
   return { steps, result: await stream.result, model, order: steps.map((s) => s.committed.map((c) => c.position)) };
@@ -47,19 +52,28 @@ describe('low_confidence (LLaDA fixed steps)', () => {
 
   it('with length/2 steps commits two per step', async () => {
     const { order } = await run(FOUR, { name: 'low_confidence', steps: 2 });
-    assert.deepEqual(order, [[0, 2], [1, 3]]);
+    assert.deepEqual(order, [
+      [0, 2],
+      [1, 3],
+    ]);
   });
 
   it('spreads an uneven schedule with the remainder first (5 masks over 2 steps: 3 then 2)', async () => {
     const five: [number, number][] = [...FOUR, [9, 0.5]];
     const { order } = await run(five, { name: 'low_confidence', steps: 2 });
-    assert.deepEqual(order.map((o) => o.length), [3, 2]);
+    assert.deepEqual(
+      order.map((o) => o.length),
+      [3, 2],
+    );
   });
 
   it('decodes semi-autoregressive blocks left to right, whatever the confidence in later blocks', async () => {
     const { order, steps } = await run(FOUR, { name: 'low_confidence', steps: 4, block_length: 2 });
     assert.deepEqual(order, [[0], [1], [2], [3]]);
-    assert.deepEqual(steps.map((s) => s.block), [0, 0, 1, 1]);
+    assert.deepEqual(
+      steps.map((s) => s.block),
+      [0, 0, 1, 1],
+    );
   });
 
   it('with random remasking picks positions from the seed, reproducibly', async () => {
@@ -132,7 +146,10 @@ describe('ascending step size', () => {
   it('commits 1, 2, 4, … tokens at steps 0, 1, 2, …', async () => {
     const seven: [number, number][] = Array.from({ length: 7 }, (_, i) => [5 + i, 0.9 - i * 0.05] as [number, number]);
     const { order } = await run(seven, { name: 'ascending' });
-    assert.deepEqual(order.map((o) => o.length), [1, 2, 4]);
+    assert.deepEqual(
+      order.map((o) => o.length),
+      [1, 2, 4],
+    );
   });
 });
 
@@ -166,7 +183,10 @@ describe('Prophet early commit', () => {
       [7, 0.9],
       [8, 0.9],
     ];
-    const { order } = await run(answer, { name: 'prophet', early_commit: { thresholds: [7.5, 2.5], boundaries: [0.5] } });
+    const { order } = await run(answer, {
+      name: 'prophet',
+      early_commit: { thresholds: [7.5, 2.5], boundaries: [0.5] },
+    });
     assert.deepEqual(order, [[0], [1], [2, 3]]);
   });
 });
@@ -225,7 +245,11 @@ describe('EOS handling', () => {
 describe('never predicting the mask token', () => {
   it('picks the best real token even when the mask token has the highest logit', async () => {
     const model = new ScriptedModel(() => peaked(MASK, 0.9));
-    const result = await new DecodingEngine(model).generate({ promptIds: PROMPT, maxTokens: 2, strategy: { name: 'confident' } }).result;
+    const result = await new DecodingEngine(model).generate({
+      promptIds: PROMPT,
+      maxTokens: 2,
+      strategy: { name: 'confident' },
+    }).result;
     assert.ok(result.canvas.every((id) => id !== MASK));
   });
 });

@@ -38,12 +38,26 @@ const common = {
 const steps = z.number().int().min(1, 'must be at least 1').optional();
 
 export const strategySchema = z.discriminatedUnion('name', [
-  z.object({ name: z.literal('low_confidence'), steps, remasking: z.enum(['low_confidence', 'random']).default('low_confidence'), ...common }).strict(),
+  z
+    .object({
+      name: z.literal('low_confidence'),
+      steps,
+      remasking: z.enum(['low_confidence', 'random']).default('low_confidence'),
+      ...common,
+    })
+    .strict(),
   z.object({ name: z.literal('confident'), threshold: tau.default(0.9), steps, ...common }).strict(),
   z.object({ name: z.literal('threshold'), threshold: tau.default(0.9), ...common }).strict(),
   z.object({ name: z.literal('factor'), factor: z.number().positive().max(10).default(1), ...common }).strict(),
   z.object({ name: z.literal('ascending'), ...common }).strict(),
-  z.object({ name: z.literal('prophet'), steps, ...common, early_commit: z.union([z.literal(true), earlyCommitSchema]).default(true) }).strict(),
+  z
+    .object({
+      name: z.literal('prophet'),
+      steps,
+      ...common,
+      early_commit: z.union([z.literal(true), earlyCommitSchema]).default(true),
+    })
+    .strict(),
 ]);
 export type StrategySpec = z.infer<typeof strategySchema>;
 export type StrategyInput = z.input<typeof strategySchema>;
@@ -66,7 +80,11 @@ export function parseStrategy(input: unknown, param = 'strategy'): StrategySpec 
   if (typeof input === 'object' && input !== null && 'name' in input) {
     const name = (input as { name: unknown }).name;
     if (typeof name !== 'string' || !(STRATEGY_NAMES as string[]).includes(name)) {
-      throw new UnmaskError('invalid_parameter', `unknown strategy ${JSON.stringify(name)}; known: ${STRATEGY_NAMES.join(', ')}`, `${param}.name`);
+      throw new UnmaskError(
+        'invalid_parameter',
+        `unknown strategy ${JSON.stringify(name)}; known: ${STRATEGY_NAMES.join(', ')}`,
+        `${param}.name`,
+      );
     }
   }
   const parsed = strategySchema.safeParse(input ?? { name: 'confident' });
@@ -82,16 +100,28 @@ export function parseStrategy(input: unknown, param = 'strategy'): StrategySpec 
 export function resolveStrategy(spec: StrategySpec, answerLength: number, param = 'strategy'): ResolvedStrategy {
   const blockLength = spec.block_length ?? Math.max(1, answerLength);
   if (answerLength > 0 && answerLength % blockLength !== 0) {
-    throw new UnmaskError('invalid_parameter', `${param}.block_length (${blockLength}) must divide the answer length (${answerLength})`, `${param}.block_length`);
+    throw new UnmaskError(
+      'invalid_parameter',
+      `${param}.block_length (${blockLength}) must divide the answer length (${answerLength})`,
+      `${param}.block_length`,
+    );
   }
   const blocks = Math.max(1, Math.ceil(answerLength / blockLength));
   const stepsPerBlock = (steps: number | undefined): number => {
     const total = steps ?? Math.max(1, answerLength);
     if (total % blocks !== 0) {
-      throw new UnmaskError('invalid_parameter', `${param}.steps (${total}) must be a multiple of the number of blocks (${blocks})`, `${param}.steps`);
+      throw new UnmaskError(
+        'invalid_parameter',
+        `${param}.steps (${total}) must be a multiple of the number of blocks (${blocks})`,
+        `${param}.steps`,
+      );
     }
     if (answerLength > 0 && total > answerLength) {
-      throw new UnmaskError('invalid_parameter', `${param}.steps (${total}) exceeds the answer length (${answerLength})`, `${param}.steps`);
+      throw new UnmaskError(
+        'invalid_parameter',
+        `${param}.steps (${total}) exceeds the answer length (${answerLength})`,
+        `${param}.steps`,
+      );
     }
     return total / blocks;
   };

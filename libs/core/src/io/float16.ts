@@ -23,12 +23,12 @@ export function float32BitsToFloat16Bits(bits: number): number {
     let half = mantissa >>> shift;
     const remainder = mantissa & ((1 << shift) - 1);
     const midpoint = 1 << (shift - 1);
-    if (remainder > midpoint || (remainder === midpoint && (half & 1))) half += 1;
+    if (remainder > midpoint || (remainder === midpoint && half & 1)) half += 1;
     return sign | half;
   }
   let half = sign | (e << 10) | (mantissa >>> 13);
   const remainder = mantissa & 0x1fff;
-  if (remainder > 0x1000 || (remainder === 0x1000 && (half & 1))) half += 1;
+  if (remainder > 0x1000 || (remainder === 0x1000 && half & 1)) half += 1;
   return half;
 }
 

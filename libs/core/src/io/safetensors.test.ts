@@ -23,7 +23,11 @@ describe('SafetensorsFile', () => {
     ids.writeBigInt64LE(7n, 0);
     ids.writeBigInt64LE(-1n, 8);
     const path = write(
-      { w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] }, ids: { dtype: 'I64', shape: [2], data_offsets: [16, 32] }, __metadata__: { format: 'pt' } },
+      {
+        w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] },
+        ids: { dtype: 'I64', shape: [2], data_offsets: [16, 32] },
+        __metadata__: { format: 'pt' },
+      },
       Buffer.concat([f, ids]),
     );
     const file = SafetensorsFile.read(path);
@@ -44,7 +48,10 @@ describe('SafetensorsFile', () => {
 
   it('rejects a tensor whose byte count does not match its shape, naming it', () => {
     const path = write({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, Buffer.alloc(8));
-    assert.throws(() => SafetensorsFile.read(path), (e) => isUnmaskError(e, 'invalid_bundle') && /tensor "w"/.test(e.message));
+    assert.throws(
+      () => SafetensorsFile.read(path),
+      (e) => isUnmaskError(e, 'invalid_bundle') && /tensor "w"/.test(e.message),
+    );
   });
 
   it('rejects a truncated file and a missing tensor', () => {

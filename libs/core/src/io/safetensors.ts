@@ -35,7 +35,8 @@ export class SafetensorsFile {
 
   static read(path: string): SafetensorsFile {
     const buffer = readFileSync(path);
-    const fail = (why: string) => new UnmaskError('invalid_bundle', `${path}: not a valid safetensors file: ${why}`, path);
+    const fail = (why: string) =>
+      new UnmaskError('invalid_bundle', `${path}: not a valid safetensors file: ${why}`, path);
     if (buffer.length < 8) throw fail('shorter than its 8-byte header length');
     const headerLength = Number(buffer.readBigUInt64LE(0));
     if (8 + headerLength > buffer.length) throw fail(`header length ${headerLength} runs past the end of the file`);
@@ -59,7 +60,8 @@ export class SafetensorsFile {
       const entry = parsed.data;
       const [begin, end] = entry.data_offsets;
       const expected = entry.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[entry.dtype];
-      if (end - begin !== expected) throw fail(`tensor "${name}" has ${end - begin} bytes, its shape needs ${expected}`);
+      if (end - begin !== expected)
+        throw fail(`tensor "${name}" has ${end - begin} bytes, its shape needs ${expected}`);
       if (dataStart + end > buffer.length) throw fail(`tensor "${name}" runs past the end of the file`);
       entries.set(name, entry);
     }
@@ -74,7 +76,11 @@ export class SafetensorsFile {
     const entry = this.entries.get(name);
     if (!entry) throw new UnmaskError('invalid_bundle', `${this.path}: no tensor named "${name}"`, name);
     const [begin, end] = entry.data_offsets;
-    return { dtype: entry.dtype, shape: entry.shape, bytes: this.buffer.subarray(this.dataStart + begin, this.dataStart + end) };
+    return {
+      dtype: entry.dtype,
+      shape: entry.shape,
+      bytes: this.buffer.subarray(this.dataStart + begin, this.dataStart + end),
+    };
   }
 
   /** The tensor as float32 (F32, F16, BF16 and F64 are converted). */
@@ -117,7 +123,8 @@ export class SafetensorsFile {
       U8: (i) => view.getUint8(i),
     };
     const get = read[dtype];
-    if (!get) throw new UnmaskError('invalid_bundle', `${this.path}: tensor "${name}" is ${dtype}, not an integer type`, name);
+    if (!get)
+      throw new UnmaskError('invalid_bundle', `${this.path}: tensor "${name}" is ${dtype}, not an integer type`, name);
     return { shape, data: Array.from({ length: n }, (_, i) => get(i)) };
   }
 }

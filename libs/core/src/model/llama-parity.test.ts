@@ -31,7 +31,15 @@ describe('the exported bidirectional Llama fixture', () => {
       pool,
       embedGraph: `${dir}embed.onnx`,
       lmGraph: `${dir}lm.onnx`,
-      info: { vocabSize: VOCAB, hiddenSize: 64, maxPositions: 256, maskTokenId: 0, eosTokenId: 2, padTokenId: 0, shiftedLogits: false },
+      info: {
+        vocabSize: VOCAB,
+        hiddenSize: 64,
+        maxPositions: 256,
+        maskTokenId: 0,
+        eosTokenId: 2,
+        padTokenId: 0,
+        shiftedLogits: false,
+      },
       geometry: { numLayers: 2, numKeyValueHeads: 2, headDim: 16 },
     });
   });
@@ -39,20 +47,28 @@ describe('the exported bidirectional Llama fixture', () => {
 
   it('matches transformers’ bidirectional logits within 1e-3 through OnnxLanguageModel', async () => {
     const positions = Array.from({ length: SEQ }, (_, i) => i);
-    const rows = Array.from({ length: BATCH }, (_, b) => ({ inputIds: inputIds.slice(b * SEQ, (b + 1) * SEQ), positionIds: positions, logitsIndices: positions }));
+    const rows = Array.from({ length: BATCH }, (_, b) => ({
+      inputIds: inputIds.slice(b * SEQ, (b + 1) * SEQ),
+      positionIds: positions,
+      logitsIndices: positions,
+    }));
     const results = await model.forward(rows);
     const expected = reference.float32('logits_bidirectional').data;
-    results.forEach((result, b) => assert.ok(maxAbsDiff(result.logits, expected.subarray(b * SEQ * VOCAB, (b + 1) * SEQ * VOCAB)) < 1e-3));
+    results.forEach((result, b) =>
+      assert.ok(maxAbsDiff(result.logits, expected.subarray(b * SEQ * VOCAB, (b + 1) * SEQ * VOCAB)) < 1e-3),
+    );
   });
 
   it('matches the key-padded logits within 1e-3 when the graph gets the key mask', async () => {
     const lm: OnnxSession = model.lmSession;
-    const embedded = await model.embedSession.run({ input_ids: { type: 'int64', dims: [BATCH, SEQ], data: BigInt64Array.from(inputIds.map(BigInt)) } });
+    const embedded = await model.embedSession.run({
+      input_ids: { type: 'int64', dims: [BATCH, SEQ], data: BigInt64Array.from(inputIds.map(BigInt)) },
+    });
     const positions = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) => BigInt(i % SEQ));
     const empty = { type: 'float32' as const, dims: [BATCH, 2, 0, 16], data: new Float32Array(0) };
     const out = await lm.run(
       {
-        inputs_embeds: embedded['inputs_embeds']!,
+        inputs_embeds: embedded.inputs_embeds!,
         attention_mask: { type: 'int64', dims: [BATCH, SEQ], data: BigInt64Array.from(keyMask.map(BigInt)) },
         position_ids: { type: 'int64', dims: [BATCH, SEQ], data: positions },
         logits_indices: { type: 'int64', dims: [BATCH, SEQ], data: positions },
@@ -63,6 +79,8 @@ describe('the exported bidirectional Llama fixture', () => {
       },
       ['logits'],
     );
-    assert.ok(maxAbsDiff(out['logits']!.data as Float32Array, reference.float32('logits_bidirectional_keypad').data) < 1e-3);
+    assert.ok(
+      maxAbsDiff(out.logits!.data as Float32Array, reference.float32('logits_bidirectional_keypad').data) < 1e-3,
+    );
   });
 });

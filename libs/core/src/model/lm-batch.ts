@@ -56,9 +56,15 @@ export function embedFeed(rows: readonly WireLmRow[], geometry: BatchGeometry, s
 }
 
 /** Writes each row's spliced features over its token embeddings (`embeds` is `[batch, seq, hidden]`). */
-export function spliceEmbeddings(embeds: Float32Array, rows: readonly WireLmRow[], geometry: BatchGeometry, hidden: number): void {
+export function spliceEmbeddings(
+  embeds: Float32Array,
+  rows: readonly WireLmRow[],
+  geometry: BatchGeometry,
+  hidden: number,
+): void {
   rows.forEach((row, r) => {
-    for (const splice of row.embeddings) embeds.set(splice.data.subarray(0, splice.count * hidden), (r * geometry.seq + splice.offset) * hidden);
+    for (const splice of row.embeddings)
+      embeds.set(splice.data.subarray(0, splice.count * hidden), (r * geometry.seq + splice.offset) * hidden);
   });
 }
 
@@ -97,7 +103,11 @@ export function lmFeeds(
     for (const part of ['key', 'value'] as const) {
       if (direct) {
         const entry = pasts[0]!;
-        feeds[`past_key_values.${layer}.${part}`] = { type: 'float32', dims: [1, heads, past, headDim], data: (part === 'key' ? entry.keys : entry.values)[layer]! };
+        feeds[`past_key_values.${layer}.${part}`] = {
+          type: 'float32',
+          dims: [1, heads, past, headDim],
+          data: (part === 'key' ? entry.keys : entry.values)[layer]!,
+        };
         continue;
       }
       const data = new Float32Array(batch * heads * past * headDim);
@@ -106,7 +116,7 @@ export function lmFeeds(
         const source = (part === 'key' ? entry.keys : entry.values)[layer]!;
         const rowBlock = entry.length * headDim;
         for (let h = 0; h < heads; h++) {
-          data.set(source.subarray(h * rowBlock, (h + 1) * rowBlock), ((r * heads + h) * past) * headDim);
+          data.set(source.subarray(h * rowBlock, (h + 1) * rowBlock), (r * heads + h) * past * headDim);
         }
       });
       feeds[`past_key_values.${layer}.${part}`] = { type: 'float32', dims: [batch, heads, past, headDim], data };
@@ -116,8 +126,15 @@ export function lmFeeds(
 }
 
 /** Row r's logits (`logitsIndices.length × vocab`) cut out of `[batch, n, vocab]`, each in its own buffer. */
-export function rowLogits(logits: Float32Array, rows: readonly WireLmRow[], geometry: BatchGeometry, vocab: number): Float32Array[] {
-  return rows.map((row, r) => logits.slice(r * geometry.n * vocab, (r * geometry.n + row.logitsIndices.length) * vocab));
+export function rowLogits(
+  logits: Float32Array,
+  rows: readonly WireLmRow[],
+  geometry: BatchGeometry,
+  vocab: number,
+): Float32Array[] {
+  return rows.map((row, r) =>
+    logits.slice(r * geometry.n * vocab, (r * geometry.n + row.logitsIndices.length) * vocab),
+  );
 }
 
 /**

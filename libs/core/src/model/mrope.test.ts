@@ -31,7 +31,9 @@ describe('a bundle whose LM takes M-RoPE position ids [3, batch, seq]', () => {
 
   it('matches PyTorch for a row with image-grid positions', async () => {
     assert.equal(bundle.manifest.lm.position_ids, 'mrope');
-    const [row] = await bundle.model.forward([{ inputIds: e, positionIds: mrope.slice(0, 10), mropePositionIds: mrope, logitsIndices: all }]);
+    const [row] = await bundle.model.forward([
+      { inputIds: e, positionIds: mrope.slice(0, 10), mropePositionIds: mrope, logitsIndices: all },
+    ]);
     assert.ok(maxDiff(row!.logits, reference.float32('e.logits').data) < 1e-4);
   });
 
@@ -43,10 +45,18 @@ describe('a bundle whose LM takes M-RoPE position ids [3, batch, seq]', () => {
   });
 
   it('reproduces the full forward from an exactly cached prefix', async () => {
-    const [full] = await bundle.model.forward([{ inputIds: e, positionIds: mrope.slice(0, 10), mropePositionIds: mrope, logitsIndices: [], keep: [[0, 7]] }]);
+    const [full] = await bundle.model.forward([
+      { inputIds: e, positionIds: mrope.slice(0, 10), mropePositionIds: mrope, logitsIndices: [], keep: [[0, 7]] },
+    ]);
     const segment = [0, 1, 2].flatMap((c) => mrope.slice(c * 10 + 7, c * 10 + 10));
     const [rest] = await bundle.model.forward([
-      { inputIds: e.slice(7), positionIds: segment.slice(0, 3), mropePositionIds: segment, past: full!.cache!, logitsIndices: [0, 1, 2] },
+      {
+        inputIds: e.slice(7),
+        positionIds: segment.slice(0, 3),
+        mropePositionIds: segment,
+        past: full!.cache!,
+        logitsIndices: [0, 1, 2],
+      },
     ]);
     assert.ok(maxDiff(rest!.logits, reference.float32('e.logits').data.subarray(7 * VOCAB)) < 1e-4);
     full!.cache!.release();
@@ -54,15 +64,22 @@ describe('a bundle whose LM takes M-RoPE position ids [3, batch, seq]', () => {
 
   it('rejects M-RoPE positions of the wrong length', async () => {
     await assert.rejects(
-      bundle.model.forward([{ inputIds: [10, 11], positionIds: [0, 1], mropePositionIds: [0, 1, 0, 1], logitsIndices: [0] }]),
-      (error) => isUnmaskError(error, 'invalid_parameter') && /mropePositionIds: has 4 entries, expected 3 × 2/.test(error.message),
+      bundle.model.forward([
+        { inputIds: [10, 11], positionIds: [0, 1], mropePositionIds: [0, 1, 0, 1], logitsIndices: [0] },
+      ]),
+      (error) =>
+        isUnmaskError(error, 'invalid_parameter') &&
+        /mropePositionIds: has 4 entries, expected 3 × 2/.test(error.message),
     );
   });
 });
 
 describe('a bundle with 1-D rotary', () => {
   it('rejects M-RoPE positions', async () => {
-    const bundle = await loadBundle(`${fixtures}tiny-bundle`, { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
+    const bundle = await loadBundle(`${fixtures}tiny-bundle`, {
+      poolSize: 1,
+      sessionOptions: { intraOpNumThreads: 1 },
+    });
     try {
       await assert.rejects(
         bundle.model.forward([{ inputIds: [10], positionIds: [0], mropePositionIds: [0, 0, 0], logitsIndices: [0] }]),

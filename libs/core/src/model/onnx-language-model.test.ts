@@ -10,7 +10,15 @@ import { OnnxLanguageModel } from './onnx-language-model.js';
 const fixtures = fileURLToPath(new URL('../../test-fixtures/', import.meta.url));
 const reference = SafetensorsFile.read(`${fixtures}tiny-reference.safetensors`);
 const VOCAB = 64;
-const info: ModelInfo = { vocabSize: VOCAB, hiddenSize: 32, maxPositions: 128, maskTokenId: 2, eosTokenId: 1, padTokenId: 0, shiftedLogits: false };
+const info: ModelInfo = {
+  vocabSize: VOCAB,
+  hiddenSize: 32,
+  maxPositions: 128,
+  maskTokenId: 2,
+  eosTokenId: 1,
+  padTokenId: 0,
+  shiftedLogits: false,
+};
 const geometry = { numLayers: 2, numKeyValueHeads: 2, headDim: 8 };
 
 const ids = (name: string) => reference.integers(name).data;
@@ -20,7 +28,8 @@ const range = (start: number, end: number) => Array.from({ length: end - start }
 function maxDiff(actual: Float32Array, expected: Float32Array, fromRow = 0): number {
   assert.equal(actual.length + fromRow * VOCAB, expected.length, 'logits size');
   let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[fromRow * VOCAB + i]!));
+  for (let i = 0; i < actual.length; i++)
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[fromRow * VOCAB + i]!));
   return worst;
 }
 
@@ -33,7 +42,13 @@ describe('OnnxLanguageModel on the tiny bundle (PyTorch reference logits)', () =
   let model: OnnxLanguageModel;
   before(async () => {
     pool = new OnnxWorkerPool({ size: 1, sessionOptions: { intraOpNumThreads: 1 } });
-    model = await OnnxLanguageModel.create({ pool, embedGraph: `${fixtures}tiny-bundle/embed.onnx`, lmGraph: `${fixtures}tiny-bundle/lm.onnx`, info, geometry });
+    model = await OnnxLanguageModel.create({
+      pool,
+      embedGraph: `${fixtures}tiny-bundle/embed.onnx`,
+      lmGraph: `${fixtures}tiny-bundle/lm.onnx`,
+      info,
+      geometry,
+    });
   });
   after(() => pool.close());
 
@@ -75,15 +90,35 @@ describe('OnnxLanguageModel on the tiny bundle (PyTorch reference logits)', () =
   it('keeps non-contiguous ranges (dual cache) and reorders past ++ segment as asked', async () => {
     const d1 = ids('d1.input_ids');
     const d2 = ids('d2.input_ids');
-    const [pass1] = await model.forward([fullRow(d1, { logitsIndices: [], keep: [[0, 4], [8, 12]] })]);
+    const [pass1] = await model.forward([
+      fullRow(d1, {
+        logitsIndices: [],
+        keep: [
+          [0, 4],
+          [8, 12],
+        ],
+      }),
+    ]);
     assert.equal(pass1!.logits.length, 0);
     assert.equal(pass1!.cache?.length, 8);
     const [pass2] = await model.forward([
-      { inputIds: d2.slice(4, 8), positionIds: [4, 5, 6, 7], past: pass1!.cache!, logitsIndices: range(0, 4), keep: [[0, 4], [8, 12], [4, 8]] },
+      {
+        inputIds: d2.slice(4, 8),
+        positionIds: [4, 5, 6, 7],
+        past: pass1!.cache!,
+        logitsIndices: range(0, 4),
+        keep: [
+          [0, 4],
+          [8, 12],
+          [4, 8],
+        ],
+      },
     ]);
     assert.ok(maxDiff(pass2!.logits, reference.float32('d.logits').data) < 1e-4);
     assert.equal(pass2!.cache?.length, 12);
-    const [pass3] = await model.forward([{ inputIds: ids('d3.input_ids'), positionIds: [12, 13], past: pass2!.cache!, logitsIndices: [0, 1] }]);
+    const [pass3] = await model.forward([
+      { inputIds: ids('d3.input_ids'), positionIds: [12, 13], past: pass2!.cache!, logitsIndices: [0, 1] },
+    ]);
     assert.ok(maxDiff(pass3!.logits, reference.float32('d3.logits').data) < 1e-4);
     pass1!.cache!.release();
     pass2!.cache!.release();
@@ -93,7 +128,15 @@ describe('OnnxLanguageModel on the tiny bundle (PyTorch reference logits)', () =
     const c = ids('c.input_ids');
     const d1 = ids('d1.input_ids');
     const d2 = ids('d2.input_ids');
-    const [cFull, dFull] = await model.forward([fullRow(c, { keep: [[0, 6]] }), fullRow(d1, { keep: [[0, 4], [8, 12]] })]);
+    const [cFull, dFull] = await model.forward([
+      fullRow(c, { keep: [[0, 6]] }),
+      fullRow(d1, {
+        keep: [
+          [0, 4],
+          [8, 12],
+        ],
+      }),
+    ]);
     const [cSeg, dSeg, aRow] = await model.forward([
       { inputIds: c.slice(6), positionIds: range(6, 11), past: cFull!.cache!, logitsIndices: range(0, 5) },
       { inputIds: d2.slice(4, 8), positionIds: [4, 5, 6, 7], past: dFull!.cache!, logitsIndices: range(0, 4) },
@@ -109,10 +152,16 @@ describe('OnnxLanguageModel on the tiny bundle (PyTorch reference logits)', () =
   it('replaces token embeddings with spliced features', async () => {
     const a = ids('a.input_ids');
     // Splicing the embeddings of other tokens must equal feeding those tokens.
-    const embedded = await model.embedSession.run({ input_ids: { type: 'int64', dims: [1, 2], data: BigInt64Array.from([a[0]!, a[1]!].map(BigInt)) } });
+    const embedded = await model.embedSession.run({
+      input_ids: { type: 'int64', dims: [1, 2], data: BigInt64Array.from([a[0]!, a[1]!].map(BigInt)) },
+    });
     const swapped = [a[0]!, a[1]!, ...a.slice(2)];
     const placeholder = [5, 5, ...a.slice(2)];
-    const [viaSplice] = await model.forward([fullRow(placeholder, { embeddings: [{ offset: 0, count: 2, data: embedded['inputs_embeds']!.data as Float32Array }] })]);
+    const [viaSplice] = await model.forward([
+      fullRow(placeholder, {
+        embeddings: [{ offset: 0, count: 2, data: embedded.inputs_embeds!.data as Float32Array }],
+      }),
+    ]);
     const [viaTokens] = await model.forward([fullRow(swapped)]);
     assert.ok(maxDiff(viaSplice!.logits, viaTokens!.logits) < 1e-6);
   });
@@ -141,12 +190,25 @@ describe('OnnxLanguageModel on the tiny bundle (PyTorch reference logits)', () =
       [{ inputIds: [64], positionIds: [0], logitsIndices: [] }, /token id 64 .* outside the vocabulary/],
       [{ inputIds: [3], positionIds: [0], logitsIndices: [1] }, /logitsIndices: index 1 is outside/],
       [{ inputIds: [3], positionIds: [0], logitsIndices: [], keep: [[0, 2]] }, /keep\[0\]: range \[0, 2\)/],
-      [{ inputIds: [3], positionIds: [0], logitsIndices: [], embeddings: [{ offset: 0, count: 1, data: new Float32Array(3) }] }, /embeddings\[0\]\.data: has 3 floats/],
+      [
+        {
+          inputIds: [3],
+          positionIds: [0],
+          logitsIndices: [],
+          embeddings: [{ offset: 0, count: 1, data: new Float32Array(3) }],
+        },
+        /embeddings\[0\]\.data: has 3 floats/,
+      ],
     ];
     for (const [row, message] of cases) {
-      await assert.rejects(model.forward([row]), (error) => isUnmaskError(error, 'invalid_parameter') && message.test(error.message));
+      await assert.rejects(
+        model.forward([row]),
+        (error) => isUnmaskError(error, 'invalid_parameter') && message.test(error.message),
+      );
     }
-    await assert.rejects(model.forward([{ inputIds: [3], positionIds: [128], logitsIndices: [0] }]), (error) => isUnmaskError(error, 'context_length_exceeded'));
+    await assert.rejects(model.forward([{ inputIds: [3], positionIds: [128], logitsIndices: [0] }]), (error) =>
+      isUnmaskError(error, 'context_length_exceeded'),
+    );
   });
 });
 
@@ -154,7 +216,13 @@ describe('OnnxLanguageModel when its worker crashes', () => {
   it('fails the forward in flight, reports caches as lost, and runs again afterwards', async () => {
     const pool = new OnnxWorkerPool({ size: 1, sessionOptions: { intraOpNumThreads: 1 } });
     try {
-      const model = await OnnxLanguageModel.create({ pool, embedGraph: `${fixtures}tiny-bundle/embed.onnx`, lmGraph: `${fixtures}tiny-bundle/lm.onnx`, info, geometry });
+      const model = await OnnxLanguageModel.create({
+        pool,
+        embedGraph: `${fixtures}tiny-bundle/embed.onnx`,
+        lmGraph: `${fixtures}tiny-bundle/lm.onnx`,
+        info,
+        geometry,
+      });
       const c = ids('c.input_ids');
       const [kept] = await model.forward([fullRow(c, { keep: [[0, 6]] })]);
       const crash = pool.simulateCrash(model.workerIndex);
@@ -163,7 +231,9 @@ describe('OnnxLanguageModel when its worker crashes', () => {
       await assert.rejects(inFlight, (error) => isUnmaskError(error, 'runtime_error') && /crashed/.test(error.message));
       await assert.rejects(
         model.forward([{ inputIds: c.slice(6), positionIds: range(6, 11), past: kept!.cache!, logitsIndices: [0] }]),
-        (error) => isUnmaskError(error, 'runtime_error') && /KV cache #\d+ was lost: the ONNX worker holding it crashed/.test(error.message),
+        (error) =>
+          isUnmaskError(error, 'runtime_error') &&
+          /KV cache #\d+ was lost: the ONNX worker holding it crashed/.test(error.message),
       );
       kept!.cache!.release();
       const [again] = await model.forward([fullRow(c)]);

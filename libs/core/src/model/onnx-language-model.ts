@@ -71,9 +71,18 @@ export class OnnxKvCache implements KvCache {
 
   /** The worker-side id, after checking that the cache can still be used. */
   use(): number {
-    if (this.released) throw new UnmaskError('invalid_parameter', `KV cache #${this.state.id} was released and cannot be used again`, 'past');
+    if (this.released)
+      throw new UnmaskError(
+        'invalid_parameter',
+        `KV cache #${this.state.id} was released and cannot be used again`,
+        'past',
+      );
     if (this.state.pool.generation(this.state.worker) !== this.state.generation) {
-      throw new UnmaskError('runtime_error', `KV cache #${this.state.id} was lost: the ONNX worker holding it crashed`, 'past');
+      throw new UnmaskError(
+        'runtime_error',
+        `KV cache #${this.state.id} was lost: the ONNX worker holding it crashed`,
+        'past',
+      );
     }
     return this.state.id;
   }
@@ -98,7 +107,10 @@ export class OnnxLanguageModel implements LanguageModel {
 
   static async create(options: OnnxLanguageModelOptions): Promise<OnnxLanguageModel> {
     const { pool, sessionOptions = {} } = options;
-    const lm = await pool.createSession(options.lmGraph, { ...sessionOptions, ...(options.worker === undefined ? {} : { worker: options.worker }) });
+    const lm = await pool.createSession(options.lmGraph, {
+      ...sessionOptions,
+      ...(options.worker === undefined ? {} : { worker: options.worker }),
+    });
     const embed = await pool.createSession(options.embedGraph, { ...sessionOptions, worker: lm.workerIndex });
     return new OnnxLanguageModel(options.info, options.geometry, embed, lm);
   }
@@ -124,16 +136,33 @@ export class OnnxLanguageModel implements LanguageModel {
     };
     const generation = this.pool.generation(this.workerIndex);
     // The wire arrays are fresh copies made by toWire, so they can move instead of being cloned.
-    const transfer = wire.flatMap((row) => [row.inputIds.buffer, row.positionIds.buffer, row.logitsIndices.buffer, ...row.embeddings.map((e) => e.data.buffer)]) as ArrayBuffer[];
+    const transfer = wire.flatMap((row) => [
+      row.inputIds.buffer,
+      row.positionIds.buffer,
+      row.logitsIndices.buffer,
+      ...row.embeddings.map((e) => e.data.buffer),
+    ]) as ArrayBuffer[];
     const results = (await this.pool.request(
       this.workerIndex,
-      { kind: 'lm-forward', embedSessionId: this.embedSession.sessionId, lmSessionId: this.lmSession.sessionId, shape, rows: wire },
+      {
+        kind: 'lm-forward',
+        embedSessionId: this.embedSession.sessionId,
+        lmSessionId: this.lmSession.sessionId,
+        shape,
+        rows: wire,
+      },
       transfer,
     )) as LmRowResult[];
     return results.map((result) => ({
       logits: result.logits,
       ...(result.cache
-        ? { cache: new OnnxKvCache(this, { pool: this.pool, worker: this.workerIndex, id: result.cache.id, generation }, result.cache.length) }
+        ? {
+            cache: new OnnxKvCache(
+              this,
+              { pool: this.pool, worker: this.workerIndex, id: result.cache.id, generation },
+              result.cache.length,
+            ),
+          }
         : {}),
     }));
   }
@@ -153,15 +182,19 @@ export class OnnxLanguageModel implements LanguageModel {
     const { vocabSize, hiddenSize, maxPositions } = this.info;
     const seq = row.inputIds.length;
     if (seq === 0) fail('inputIds', 'the segment is empty');
-    if (row.positionIds.length !== seq) fail('positionIds', `has ${row.positionIds.length} entries for ${seq} input ids`);
+    if (row.positionIds.length !== seq)
+      fail('positionIds', `has ${row.positionIds.length} entries for ${seq} input ids`);
     const inputIds = Int32Array.from(row.inputIds);
     inputIds.forEach((id, t) => {
-      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) fail('inputIds', `token id ${row.inputIds[t]} at offset ${t} is outside the vocabulary [0, ${vocabSize})`);
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+        fail('inputIds', `token id ${row.inputIds[t]} at offset ${t} is outside the vocabulary [0, ${vocabSize})`);
     });
     let positionIds = Int32Array.from(row.positionIds);
     if (row.mropePositionIds !== undefined) {
-      if (!this.geometry.mrope) fail('mropePositionIds', 'the model does not use M-RoPE (bundle lm.position_ids is "1d")');
-      if (row.mropePositionIds.length !== 3 * seq) fail('mropePositionIds', `has ${row.mropePositionIds.length} entries, expected 3 × ${seq}`);
+      if (!this.geometry.mrope)
+        fail('mropePositionIds', 'the model does not use M-RoPE (bundle lm.position_ids is "1d")');
+      if (row.mropePositionIds.length !== 3 * seq)
+        fail('mropePositionIds', `has ${row.mropePositionIds.length} entries, expected 3 × ${seq}`);
       positionIds = Int32Array.from(row.mropePositionIds);
     } else if (this.geometry.mrope) {
       positionIds = Int32Array.from({ length: 3 * seq }, (_, i) => positionIds[i % seq]!);
@@ -169,26 +202,44 @@ export class OnnxLanguageModel implements LanguageModel {
     positionIds.forEach((position, t) => {
       if (position < 0) fail('positionIds', `position ${position} at offset ${t} is negative`);
       if (position >= maxPositions) {
-        throw new UnmaskError('context_length_exceeded', `${where}.positionIds: position ${position} is beyond the model's ${maxPositions} positions`, 'positionIds');
+        throw new UnmaskError(
+          'context_length_exceeded',
+          `${where}.positionIds: position ${position} is beyond the model's ${maxPositions} positions`,
+          'positionIds',
+        );
       }
     });
     const logitsIndices = Int32Array.from(row.logitsIndices);
     logitsIndices.forEach((index) => {
-      if (!Number.isInteger(index) || index < 0 || index >= seq) fail('logitsIndices', `index ${index} is outside the segment [0, ${seq})`);
+      if (!Number.isInteger(index) || index < 0 || index >= seq)
+        fail('logitsIndices', `index ${index} is outside the segment [0, ${seq})`);
     });
     const embeddings = (row.embeddings ?? []).map((splice, i) => {
-      if (!Number.isInteger(splice.offset) || !Number.isInteger(splice.count) || splice.offset < 0 || splice.count < 0 || splice.offset + splice.count > seq) {
-        fail(`embeddings[${i}]`, `offset ${splice.offset} + count ${splice.count} runs outside the segment of ${seq} positions`);
+      if (
+        !Number.isInteger(splice.offset) ||
+        !Number.isInteger(splice.count) ||
+        splice.offset < 0 ||
+        splice.count < 0 ||
+        splice.offset + splice.count > seq
+      ) {
+        fail(
+          `embeddings[${i}]`,
+          `offset ${splice.offset} + count ${splice.count} runs outside the segment of ${seq} positions`,
+        );
       }
       if (splice.data.length !== splice.count * hiddenSize) {
-        fail(`embeddings[${i}].data`, `has ${splice.data.length} floats, expected count × hidden = ${splice.count} × ${hiddenSize}`);
+        fail(
+          `embeddings[${i}].data`,
+          `has ${splice.data.length} floats, expected count × hidden = ${splice.count} × ${hiddenSize}`,
+        );
       }
       return { offset: splice.offset, count: splice.count, data: Float32Array.from(splice.data) };
     });
     let pastLength = 0;
     let pastCacheId: number | undefined;
     if (row.past) {
-      if (!(row.past instanceof OnnxKvCache) || row.past.model !== this) fail('past', 'the KV cache does not come from this model');
+      if (!(row.past instanceof OnnxKvCache) || row.past.model !== this)
+        fail('past', 'the KV cache does not come from this model');
       const past = row.past as OnnxKvCache;
       pastCacheId = past.use();
       pastLength = past.length;

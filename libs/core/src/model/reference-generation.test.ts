@@ -23,7 +23,9 @@ interface ReferenceCase {
   forward_passes: number;
 }
 
-const { cases } = JSON.parse(readFileSync(new URL('tiny-generate-reference.json', FIXTURES), 'utf8')) as { cases: ReferenceCase[] };
+const { cases } = JSON.parse(readFileSync(new URL('tiny-generate-reference.json', FIXTURES), 'utf8')) as {
+  cases: ReferenceCase[];
+};
 
 describe('greedy fixed-step decoding equals the PyTorch reference loop', () => {
   let bundle: Bundle;

@@ -23,5 +23,8 @@ export interface GraphRunner {
   readonly inputs: readonly GraphIO[];
   readonly outputs: readonly GraphIO[];
   /** Runs the graph; returns the requested outputs (all when omitted). */
-  run(feeds: Readonly<Record<string, TensorData>>, outputNames?: readonly string[]): Promise<Record<string, TensorData>>;
+  run(
+    feeds: Readonly<Record<string, TensorData>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, TensorData>>;
 }

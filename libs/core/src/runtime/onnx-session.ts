@@ -28,16 +28,33 @@ export class OnnxSession implements GraphRunner {
     readonly outputs: readonly GraphIO[],
   ) {}
 
-  async run(feeds: Readonly<Record<string, TensorData>>, outputNames?: readonly string[], options: RunOptions = {}): Promise<Record<string, TensorData>> {
+  async run(
+    feeds: Readonly<Record<string, TensorData>>,
+    outputNames?: readonly string[],
+    options: RunOptions = {},
+  ): Promise<Record<string, TensorData>> {
     if (this.released) throw new UnmaskError('runtime_error', `${this.path}: the ONNX session was released`);
     const known = new Set(this.inputs.map((input) => input.name));
     for (const name of Object.keys(feeds)) {
       if (!known.has(name)) {
-        throw new UnmaskError('invalid_parameter', `${this.path}: the graph has no input "${name}" (inputs: ${[...known].join(', ')})`, name);
+        throw new UnmaskError(
+          'invalid_parameter',
+          `${this.path}: the graph has no input "${name}" (inputs: ${[...known].join(', ')})`,
+          name,
+        );
       }
     }
-    const transfer = options.transferInputs ? [...new Set(Object.values(feeds).map((t) => t.data.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer) : [];
-    const body = { kind: 'run' as const, sessionId: this.sessionId, feeds: { ...feeds }, ...(outputNames ? { outputNames: [...outputNames] } : {}) };
+    const transfer = options.transferInputs
+      ? [...new Set(Object.values(feeds).map((t) => t.data.buffer))].filter(
+          (b): b is ArrayBuffer => b instanceof ArrayBuffer,
+        )
+      : [];
+    const body = {
+      kind: 'run' as const,
+      sessionId: this.sessionId,
+      feeds: { ...feeds },
+      ...(outputNames ? { outputNames: [...outputNames] } : {}),
+    };
     return (await this.pool.request(this.workerIndex, body, transfer)) as Record<string, TensorData>;
   }
 

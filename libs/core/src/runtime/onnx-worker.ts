@@ -39,7 +39,11 @@ function describe(metadata: readonly InferenceSession.ValueMetadata[], path: str
   return metadata.map((value) => {
     if (!value.isTensor) throw new UnmaskError('invalid_bundle', `${path}: "${value.name}" is not a tensor`, path);
     if (!isTensorElementType(value.type)) {
-      throw new UnmaskError('invalid_bundle', `${path}: "${value.name}" has element type ${value.type}, which the runtime does not support`, path);
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${path}: "${value.name}" has element type ${value.type}, which the runtime does not support`,
+        path,
+      );
     }
     return { name: value.name, type: value.type, dims: [...value.shape] };
   });
@@ -51,14 +55,23 @@ function sessionOf(sessionId: number): LoadedSession {
   return loaded;
 }
 
-async function run(loaded: LoadedSession, feeds: Record<string, TensorData>, outputNames?: readonly string[]): Promise<Record<string, TensorData>> {
+async function run(
+  loaded: LoadedSession,
+  feeds: Record<string, TensorData>,
+  outputNames?: readonly string[],
+): Promise<Record<string, TensorData>> {
   const ortFeeds: Record<string, ort.Tensor> = {};
   for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, tensor);
   let outputs: InferenceSession.OnnxValueMapType;
   try {
     outputs = outputNames ? await loaded.session.run(ortFeeds, [...outputNames]) : await loaded.session.run(ortFeeds);
   } catch (error) {
-    throw new UnmaskError('runtime_error', `${loaded.path}: onnxruntime failed: ${(error as Error).message}`, loaded.path, { cause: error });
+    throw new UnmaskError(
+      'runtime_error',
+      `${loaded.path}: onnxruntime failed: ${(error as Error).message}`,
+      loaded.path,
+      { cause: error },
+    );
   }
   const result: Record<string, TensorData> = {};
   for (const [name, value] of Object.entries(outputs)) result[name] = fromOrtTensor(name, value as ort.Tensor);
@@ -71,12 +84,16 @@ function cacheOf(id: number): CacheEntry {
   return entry;
 }
 
-async function lmForward(request: Extract<WorkerRequest, { kind: 'lm-forward' }>): Promise<{ result: LmRowResult[]; transfer: ArrayBuffer[] }> {
+async function lmForward(
+  request: Extract<WorkerRequest, { kind: 'lm-forward' }>,
+): Promise<{ result: LmRowResult[]; transfer: ArrayBuffer[] }> {
   const { rows, shape } = request;
   const pasts = rows.map((row) => (row.pastCacheId === undefined ? undefined : cacheOf(row.pastCacheId)));
   const geometry = batchGeometry(rows, pasts);
-  const embedded = await run(sessionOf(request.embedSessionId), { input_ids: embedFeed(rows, geometry, shape) }, ['inputs_embeds']);
-  const embeds = embedded['inputs_embeds']!;
+  const embedded = await run(sessionOf(request.embedSessionId), { input_ids: embedFeed(rows, geometry, shape) }, [
+    'inputs_embeds',
+  ]);
+  const embeds = embedded.inputs_embeds!;
   spliceEmbeddings(embeds.data as Float32Array, rows, geometry, shape.hiddenSize);
   const keeping = rows.some((row) => row.keep !== undefined);
   const outputs = await run(
@@ -84,7 +101,7 @@ async function lmForward(request: Extract<WorkerRequest, { kind: 'lm-forward' }>
     { inputs_embeds: embeds, ...lmFeeds(rows, pasts, geometry, shape) },
     keeping ? ['logits', ...presentNames(shape.numLayers)] : ['logits'],
   );
-  const logits = rowLogits(outputs['logits']!.data as Float32Array, rows, geometry, shape.vocabSize);
+  const logits = rowLogits(outputs.logits!.data as Float32Array, rows, geometry, shape.vocabSize);
   const result = rows.map((row, r): LmRowResult => {
     if (!row.keep) return { logits: logits[r]! };
     const entry = keptCache(outputs, r, pasts[r]?.length ?? 0, row.keep, geometry, shape);
@@ -100,12 +117,23 @@ async function handle(request: WorkerRequest): Promise<{ result: unknown; transf
     case 'create': {
       let session: InferenceSession;
       try {
-        session = await ort.InferenceSession.create(request.path, { logSeverityLevel: 3, ...toOrtSessionOptions(request.options) });
+        session = await ort.InferenceSession.create(request.path, {
+          logSeverityLevel: 3,
+          ...toOrtSessionOptions(request.options),
+        });
       } catch (error) {
-        throw new UnmaskError('invalid_bundle', `${request.path}: onnxruntime cannot load the graph: ${(error as Error).message}`, request.path, { cause: error });
+        throw new UnmaskError(
+          'invalid_bundle',
+          `${request.path}: onnxruntime cannot load the graph: ${(error as Error).message}`,
+          request.path,
+          { cause: error },
+        );
       }
       sessions.set(request.sessionId, { path: request.path, session });
-      const info: SessionInfo = { inputs: describe(session.inputMetadata, request.path), outputs: describe(session.outputMetadata, request.path) };
+      const info: SessionInfo = {
+        inputs: describe(session.inputMetadata, request.path),
+        outputs: describe(session.outputMetadata, request.path),
+      };
       return { result: info };
     }
     case 'run': {
@@ -151,8 +179,20 @@ port.on('message', (request: WorkerRequest) => {
       transfer = handled.transfer ?? [];
     } catch (error) {
       reply = isUnmaskError(error)
-        ? { id: request.id, ok: false, error: { code: error.code, message: error.message, ...(error.param === undefined ? {} : { param: error.param }) } }
-        : { id: request.id, ok: false, error: { code: 'runtime_error', message: (error as Error)?.message ?? String(error) } };
+        ? {
+            id: request.id,
+            ok: false,
+            error: {
+              code: error.code,
+              message: error.message,
+              ...(error.param === undefined ? {} : { param: error.param }),
+            },
+          }
+        : {
+            id: request.id,
+            ok: false,
+            error: { code: 'runtime_error', message: (error as Error)?.message ?? String(error) },
+          };
     }
     port.postMessage(reply, transfer);
   });

@@ -5,8 +5,16 @@ import { parseSessionOptions, toOrtSessionOptions } from './session-options.js';
 
 describe('session options', () => {
   it('pass through to onnxruntime unchanged when spinning is not set', () => {
-    const options = parseSessionOptions({ intraOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: false });
-    assert.deepEqual(toOrtSessionOptions(options), { intraOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: false });
+    const options = parseSessionOptions({
+      intraOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      enableCpuMemArena: false,
+    });
+    assert.deepEqual(toOrtSessionOptions(options), {
+      intraOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      enableCpuMemArena: false,
+    });
   });
 
   it('turn allowSpinning into onnxruntime’s intra- and inter-op allow_spinning config entries', () => {
@@ -20,7 +28,13 @@ describe('session options', () => {
   });
 
   it('reject unknown keys and wrong types, naming the field', () => {
-    assert.throws(() => parseSessionOptions({ allowSpinning: 'no' }, 'sessionOptions'), (e) => isUnmaskError(e, 'invalid_parameter') && /sessionOptions\.allowSpinning/.test(e.message));
-    assert.throws(() => parseSessionOptions({ spin: true }), (e) => isUnmaskError(e, 'invalid_parameter'));
+    assert.throws(
+      () => parseSessionOptions({ allowSpinning: 'no' }, 'sessionOptions'),
+      (e) => isUnmaskError(e, 'invalid_parameter') && /sessionOptions\.allowSpinning/.test(e.message),
+    );
+    assert.throws(
+      () => parseSessionOptions({ spin: true }),
+      (e) => isUnmaskError(e, 'invalid_parameter'),
+    );
   });
 });

@@ -33,11 +33,14 @@ export function parseSessionOptions(options: unknown, where = 'session options')
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path.join('.') ?? '';
-    throw new UnmaskError('invalid_parameter', `${where}${path ? `.${path}` : ''}: ${issue?.message ?? 'invalid'}`, path || undefined);
+    throw new UnmaskError(
+      'invalid_parameter',
+      `${where}${path ? `.${path}` : ''}: ${issue?.message ?? 'invalid'}`,
+      path || undefined,
+    );
   }
   return parsed.data;
 }
-
 
 /** onnxruntime-node's SessionOptions for ours: the same fields, spinning as config entries. */
 export function toOrtSessionOptions(options: SessionOptions): Record<string, unknown> {

@@ -8,7 +8,14 @@ import { UnmaskError } from '../errors.js';
 import type { TensorData, TensorElementType } from './graph-runner.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../io/float16.js';
 
-const SUPPORTED: ReadonlySet<string> = new Set<TensorElementType>(['float32', 'float16', 'int64', 'int32', 'bool', 'uint8']);
+const SUPPORTED: ReadonlySet<string> = new Set<TensorElementType>([
+  'float32',
+  'float16',
+  'int64',
+  'int32',
+  'bool',
+  'uint8',
+]);
 
 export function isTensorElementType(type: string): type is TensorElementType {
   return SUPPORTED.has(type);
@@ -17,7 +24,6 @@ export function isTensorElementType(type: string): type is TensorElementType {
 export function elementCount(dims: readonly number[]): number {
   return dims.reduce((product, dim) => product * dim, 1);
 }
-
 
 /** A plain `TensorData` as an onnxruntime tensor (no copy except for float16). */
 export function toOrtTensor(name: string, tensor: TensorData): Tensor {
@@ -67,7 +73,11 @@ export function fromOrtTensor(name: string, tensor: Tensor): TensorData {
     case 'uint8':
       return { type: tensor.type, dims, data: tensor.data as Uint8Array };
     default:
-      throw new UnmaskError('runtime_error', `output "${name}" has element type ${tensor.type}, which the runtime does not support`, name);
+      throw new UnmaskError(
+        'runtime_error',
+        `output "${name}" has element type ${tensor.type}, which the runtime does not support`,
+        name,
+      );
   }
 }
 
@@ -75,16 +85,27 @@ export function fromOrtTensor(name: string, tensor: Tensor): TensorData {
  * The buffers to put in a postMessage transfer list for these tensors. A typed array that is a
  * view on part of a larger buffer is copied first, so only memory the tensor owns is moved.
  */
-export function ownedForTransfer(tensors: Record<string, TensorData>): { tensors: Record<string, TensorData>; transfer: ArrayBuffer[] } {
+export function ownedForTransfer(tensors: Record<string, TensorData>): {
+  tensors: Record<string, TensorData>;
+  transfer: ArrayBuffer[];
+} {
   const seen = new Set<ArrayBufferLike>();
   const out: Record<string, TensorData> = {};
   for (const [name, tensor] of Object.entries(tensors)) {
     let data = tensor.data;
-    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || seen.has(data.buffer) || !(data.buffer instanceof ArrayBuffer)) {
+    if (
+      data.byteOffset !== 0 ||
+      data.byteLength !== data.buffer.byteLength ||
+      seen.has(data.buffer) ||
+      !(data.buffer instanceof ArrayBuffer)
+    ) {
       data = data.slice() as typeof data;
     }
     seen.add(data.buffer);
     out[name] = { ...tensor, data };
   }
-  return { tensors: out, transfer: [...seen].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0) };
+  return {
+    tensors: out,
+    transfer: [...seen].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0),
+  };
 }

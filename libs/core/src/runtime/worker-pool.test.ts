@@ -11,7 +11,11 @@ import { OnnxWorkerPool } from './worker-pool.js';
 
 const embedGraph = fileURLToPath(new URL('../../test-fixtures/tiny-bundle/embed.onnx', import.meta.url));
 
-const ids = (...values: number[]): TensorData => ({ type: 'int64', dims: [1, values.length], data: BigInt64Array.from(values.map(BigInt)) });
+const ids = (...values: number[]): TensorData => ({
+  type: 'int64',
+  dims: [1, values.length],
+  data: BigInt64Array.from(values.map(BigInt)),
+});
 
 describe('OnnxWorkerPool', () => {
   let pool: OnnxWorkerPool;
@@ -32,8 +36,10 @@ describe('OnnxWorkerPool', () => {
     const second = await pool.createSession(embedGraph);
     assert.notEqual(first.workerIndex, second.workerIndex);
     const [reference] = [await first.run({ input_ids: ids(7, 8, 9) })];
-    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).run({ input_ids: ids(7, 8, 9) })));
-    for (const out of runs) assert.deepEqual(out['inputs_embeds'], reference!['inputs_embeds']);
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).run({ input_ids: ids(7, 8, 9) })),
+    );
+    for (const out of runs) assert.deepEqual(out.inputs_embeds, reference!.inputs_embeds);
     await Promise.all([first.release(), second.release()]);
   });
 
@@ -41,14 +47,17 @@ describe('OnnxWorkerPool', () => {
     const session = await pool.createSession(embedGraph);
     const feed = ids(1, 2);
     const out = await session.run({ input_ids: feed }, undefined, { transferInputs: true });
-    assert.deepEqual(out['inputs_embeds']!.dims, [1, 2, 32]);
+    assert.deepEqual(out.inputs_embeds!.dims, [1, 2, 32]);
     assert.equal(feed.data.length, 0, 'the transferred buffer is detached');
     await session.release();
   });
 
   it('names the graph and the input when a feed is unknown or onnxruntime fails', async () => {
     const session = await pool.createSession(embedGraph);
-    await assert.rejects(session.run({ ids: ids(1) }), (error) => isUnmaskError(error, 'invalid_parameter') && /has no input "ids"/.test(error.message));
+    await assert.rejects(
+      session.run({ ids: ids(1) }),
+      (error) => isUnmaskError(error, 'invalid_parameter') && /has no input "ids"/.test(error.message),
+    );
     await assert.rejects(
       session.run({ input_ids: { type: 'int64', dims: [3], data: new BigInt64Array(3) } }),
       (error) => isUnmaskError(error, 'runtime_error') && error.message.includes('embed.onnx'),
@@ -57,7 +66,10 @@ describe('OnnxWorkerPool', () => {
   });
 
   it('fails a graph that does not exist with invalid_bundle naming the file', async () => {
-    await assert.rejects(pool.createSession('/nonexistent/graph.onnx'), (error) => isUnmaskError(error, 'invalid_bundle') && error.message.includes('/nonexistent/graph.onnx'));
+    await assert.rejects(
+      pool.createSession('/nonexistent/graph.onnx'),
+      (error) => isUnmaskError(error, 'invalid_bundle') && error.message.includes('/nonexistent/graph.onnx'),
+    );
   });
 
   it('turns a worker crash into runtime_error for requests in flight and recovers', async () => {
@@ -66,11 +78,14 @@ describe('OnnxWorkerPool', () => {
     const generation = pool.generation(1);
     const crash = pool.simulateCrash(1);
     const inFlight = session.run({ input_ids: ids(4, 5) });
-    await assert.rejects(crash, (error) => isUnmaskError(error, 'runtime_error') && /ONNX worker #1 crashed/.test(error.message));
+    await assert.rejects(
+      crash,
+      (error) => isUnmaskError(error, 'runtime_error') && /ONNX worker #1 crashed/.test(error.message),
+    );
     await assert.rejects(inFlight, (error) => isUnmaskError(error, 'runtime_error'));
     assert.equal(pool.generation(1), generation + 1);
     const afterCrash = await session.run({ input_ids: ids(4, 5) });
-    assert.deepEqual(afterCrash['inputs_embeds'], before['inputs_embeds']);
+    assert.deepEqual(afterCrash.inputs_embeds, before.inputs_embeds);
     await session.release();
   });
 
@@ -79,7 +94,7 @@ describe('OnnxWorkerPool', () => {
     try {
       const [a, b] = await Promise.all([quiet.createSession(embedGraph), pool.createSession(embedGraph)]);
       const [x, y] = await Promise.all([a.run({ input_ids: ids(1, 2, 3) }), b.run({ input_ids: ids(1, 2, 3) })]);
-      assert.deepEqual(x['inputs_embeds'], y['inputs_embeds']);
+      assert.deepEqual(x.inputs_embeds, y.inputs_embeds);
       await Promise.all([a.release(), b.release()]);
     } finally {
       await quiet.close();
@@ -87,10 +102,14 @@ describe('OnnxWorkerPool', () => {
   });
 
   it('validates its options', () => {
-    assert.throws(() => new OnnxWorkerPool({ size: 0 }), (error) => isUnmaskError(error, 'invalid_parameter'));
+    assert.throws(
+      () => new OnnxWorkerPool({ size: 0 }),
+      (error) => isUnmaskError(error, 'invalid_parameter'),
+    );
     assert.throws(
       () => new OnnxWorkerPool({ sessionOptions: { graphOptimizationLevel: 'max' as never } }),
-      (error) => isUnmaskError(error, 'invalid_parameter') && /sessionOptions\.graphOptimizationLevel/.test(error.message),
+      (error) =>
+        isUnmaskError(error, 'invalid_parameter') && /sessionOptions\.graphOptimizationLevel/.test(error.message),
     );
   });
 });
@@ -110,7 +129,10 @@ describe('OnnxWorkerPool with a worker that cannot start', () => {
           return true;
         });
       }
-      assert.match(messages.at(-1)!, /ONNX worker #0 died 3 times in a row without answering \(last: this worker cannot start\); it is not restarted/);
+      assert.match(
+        messages.at(-1)!,
+        /ONNX worker #0 died 3 times in a row without answering \(last: this worker cannot start\); it is not restarted/,
+      );
     } finally {
       await pool.close();
     }
@@ -132,7 +154,11 @@ describe('the worker threads under a plain `node --import tsx` script', () => {
         `console.log(JSON.stringify(dims));\n`,
     );
     const tsx = import.meta.resolve('tsx');
-    const result = spawnSync(process.execPath, ['--import', tsx, script], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+    const result = spawnSync(process.execPath, ['--import', tsx, script], {
+      encoding: 'utf8',
+      cwd: dir,
+      timeout: 60_000,
+    });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.trim(), '[1,2,32]');
   });

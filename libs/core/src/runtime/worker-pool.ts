@@ -62,7 +62,8 @@ class Slot {
 }
 
 const bootstrap = new URL('./worker-bootstrap.mjs', import.meta.url);
-const workerEntry = new URL(import.meta.url.endsWith('.ts') ? './onnx-worker.ts' : './onnx-worker.js', import.meta.url).href;
+const workerEntry = new URL(import.meta.url.endsWith('.ts') ? './onnx-worker.ts' : './onnx-worker.js', import.meta.url)
+  .href;
 
 export class OnnxWorkerPool {
   readonly size: number;
@@ -90,13 +91,29 @@ export class OnnxWorkerPool {
     const { worker, ...sessionOptions } = options;
     const merged = parseSessionOptions({ ...this.defaults, ...sessionOptions });
     if (worker !== undefined && !(Number.isInteger(worker) && worker >= 0 && worker < this.size)) {
-      throw new UnmaskError('invalid_parameter', `worker must be an integer in [0, ${this.size - 1}], got ${worker}`, 'worker');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `worker must be an integer in [0, ${this.size - 1}], got ${worker}`,
+        'worker',
+      );
     }
     const slot = worker === undefined ? this.leastLoaded() : this.slots[worker]!;
     const record: SessionRecord = { sessionId: this.nextSessionId++, path, options: merged };
-    const info = (await this.request(slot.index, { kind: 'create', sessionId: record.sessionId, path, options: merged })) as SessionInfo;
+    const info = (await this.request(slot.index, {
+      kind: 'create',
+      sessionId: record.sessionId,
+      path,
+      options: merged,
+    })) as SessionInfo;
     slot.sessions.set(record.sessionId, record);
-    return new OnnxSession(this, slot.index, record.sessionId, path, info.inputs as GraphIO[], info.outputs as GraphIO[]);
+    return new OnnxSession(
+      this,
+      slot.index,
+      record.sessionId,
+      path,
+      info.inputs as GraphIO[],
+      info.outputs as GraphIO[],
+    );
   }
 
   /** Sends one request to worker `index`; resolves with its result or rejects with an `UnmaskError`. */
@@ -113,7 +130,14 @@ export class OnnxWorkerPool {
         slot.worker.postMessage({ ...body, id } as WorkerRequest, [...transfer]);
       } catch (error) {
         slot.pending.delete(id);
-        reject(new UnmaskError('runtime_error', `cannot send to ONNX worker #${index}: ${(error as Error).message}`, undefined, { cause: error }));
+        reject(
+          new UnmaskError(
+            'runtime_error',
+            `cannot send to ONNX worker #${index}: ${(error as Error).message}`,
+            undefined,
+            { cause: error },
+          ),
+        );
       }
     });
   }
@@ -171,10 +195,23 @@ export class OnnxWorkerPool {
     worker.on('exit', (code) => {
       if (this.closed || slot.worker !== worker) return;
       const why = slot.lastError ? slot.lastError.message : `exit code ${code}`;
-      this.failPending(slot, new UnmaskError('runtime_error', `ONNX worker #${slot.index} crashed (${why}); the request was lost`, undefined, { cause: slot.lastError }));
+      this.failPending(
+        slot,
+        new UnmaskError(
+          'runtime_error',
+          `ONNX worker #${slot.index} crashed (${why}); the request was lost`,
+          undefined,
+          { cause: slot.lastError },
+        ),
+      );
       slot.generation++;
       if (++slot.silentCrashes >= MAX_SILENT_CRASHES) {
-        slot.broken = new UnmaskError('runtime_error', `ONNX worker #${slot.index} died ${slot.silentCrashes} times in a row without answering (last: ${why}); it is not restarted`, undefined, { cause: slot.lastError });
+        slot.broken = new UnmaskError(
+          'runtime_error',
+          `ONNX worker #${slot.index} died ${slot.silentCrashes} times in a row without answering (last: ${why}); it is not restarted`,
+          undefined,
+          { cause: slot.lastError },
+        );
         return;
       }
       this.spawn(slot);
@@ -185,7 +222,12 @@ export class OnnxWorkerPool {
   /** Recreates a replaced worker's sessions under their old ids; requests queue behind them. */
   private reload(slot: Slot): void {
     for (const record of slot.sessions.values()) {
-      this.request(slot.index, { kind: 'create', sessionId: record.sessionId, path: record.path, options: record.options }).catch(() => {
+      this.request(slot.index, {
+        kind: 'create',
+        sessionId: record.sessionId,
+        path: record.path,
+        options: record.options,
+      }).catch(() => {
         // A graph that no longer loads fails the requests that use it, with its own message.
       });
     }

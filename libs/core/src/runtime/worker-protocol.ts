@@ -34,7 +34,14 @@ export type WorkerRequest =
   | { kind: 'create'; id: number; sessionId: number; path: string; options: SessionOptions }
   | { kind: 'run'; id: number; sessionId: number; feeds: Record<string, TensorData>; outputNames?: readonly string[] }
   | { kind: 'release-session'; id: number; sessionId: number }
-  | { kind: 'lm-forward'; id: number; embedSessionId: number; lmSessionId: number; shape: LmShape; rows: readonly WireLmRow[] }
+  | {
+      kind: 'lm-forward';
+      id: number;
+      embedSessionId: number;
+      lmSessionId: number;
+      shape: LmShape;
+      rows: readonly WireLmRow[];
+    }
   | { kind: 'release-caches'; id: number; cacheIds: readonly number[] }
   | { kind: 'stats'; id: number }
   /** Test hook: throw an uncaught exception inside the worker, as a crash would. */

@@ -4,7 +4,14 @@
  * segment) and returns logits for the position being predicted. It honours the cache contract
  * (keep ranges, releases) so caching logic is tested against it, and records every call.
  */
-import type { ForwardRow, ForwardRowResult, IndexRange, KvCache, LanguageModel, ModelInfo } from '../model/language-model.js';
+import type {
+  ForwardRow,
+  ForwardRowResult,
+  IndexRange,
+  KvCache,
+  LanguageModel,
+  ModelInfo,
+} from '../model/language-model.js';
 
 export interface ScriptContext {
   /** Token id at each absolute position this pass can see (undefined where neither cached nor in the segment). */
@@ -75,7 +82,10 @@ export class ScriptedModel implements LanguageModel {
     return rows.map((r, row) => {
       const past = r.past as ScriptedCache | undefined;
       if (past?.released) throw new Error('a released cache was used');
-      const entries = [...(past?.entries ?? []), ...Array.from(r.inputIds, (id, i) => ({ position: r.positionIds[i] as number, id }))];
+      const entries = [
+        ...(past?.entries ?? []),
+        ...Array.from(r.inputIds, (id, i) => ({ position: r.positionIds[i] as number, id })),
+      ];
       const sequence = new Map(entries.map((e) => [e.position, e.id]));
       const vocab = this.info.vocabSize;
       const logits = new Float32Array(r.logitsIndices.length * vocab);

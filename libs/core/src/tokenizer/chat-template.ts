@@ -34,7 +34,12 @@ export class ChatTemplate {
     try {
       this.template = new Template(source);
     } catch (error) {
-      throw new UnmaskError('invalid_bundle', `${path}: the chat template does not parse (${(error as Error).message})`, path, { cause: error });
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${path}: the chat template does not parse (${(error as Error).message})`,
+        path,
+        { cause: error },
+      );
     }
   }
 
@@ -43,7 +48,11 @@ export class ChatTemplate {
     try {
       source = readFileSync(path, 'utf8');
     } catch (error) {
-      throw new UnmaskError('invalid_bundle', `${path}: cannot read the chat template (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, path);
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${path}: cannot read the chat template (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        path,
+      );
     }
     return new ChatTemplate(source, path);
   }
@@ -52,13 +61,24 @@ export class ChatTemplate {
     const parsed = z.array(chatMessageSchema).min(1).safeParse(messages);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const where = (issue?.path ?? []).map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
+      const where = (issue?.path ?? [])
+        .map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))
+        .join('');
       throw new UnmaskError('invalid_parameter', `messages${where}: ${issue?.message ?? 'invalid'}`, 'messages');
     }
     try {
-      return this.template.render({ ...options.variables, messages: parsed.data, add_generation_prompt: options.addGenerationPrompt ?? true });
+      return this.template.render({
+        ...options.variables,
+        messages: parsed.data,
+        add_generation_prompt: options.addGenerationPrompt ?? true,
+      });
     } catch (error) {
-      throw new UnmaskError('invalid_parameter', `${this.path}: rendering the chat template failed (${(error as Error).message})`, 'messages', { cause: error });
+      throw new UnmaskError(
+        'invalid_parameter',
+        `${this.path}: rendering the chat template failed (${(error as Error).message})`,
+        'messages',
+        { cause: error },
+      );
     }
   }
 }

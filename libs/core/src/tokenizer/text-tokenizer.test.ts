@@ -14,8 +14,20 @@ describe('TextTokenizer (tiny word-level tokenizer.json)', () => {
 
   it('encodes words and special tokens to their ids and decodes them back', () => {
     const ids = tokenizer.encode('<|user|> the cat <|mask|><|mask|>');
-    assert.deepEqual(tokenizer.tokenize('<|user|> the cat <|mask|><|mask|>'), ['<|user|>', 'the', 'cat', '<|mask|>', '<|mask|>']);
-    assert.deepEqual(ids, [tokenizer.tokenToId('<|user|>'), tokenizer.tokenToId('the'), tokenizer.tokenToId('cat'), 2, 2]);
+    assert.deepEqual(tokenizer.tokenize('<|user|> the cat <|mask|><|mask|>'), [
+      '<|user|>',
+      'the',
+      'cat',
+      '<|mask|>',
+      '<|mask|>',
+    ]);
+    assert.deepEqual(ids, [
+      tokenizer.tokenToId('<|user|>'),
+      tokenizer.tokenToId('the'),
+      tokenizer.tokenToId('cat'),
+      2,
+      2,
+    ]);
     assert.equal(tokenizer.decode(ids), '<|user|> the cat <|mask|> <|mask|>');
     assert.equal(tokenizer.decode(ids, { skipSpecialTokens: true }), 'the cat');
     assert.equal(tokenizer.decode([]), '', 'an empty answer decodes to the empty string');
@@ -31,6 +43,9 @@ describe('TextTokenizer (tiny word-level tokenizer.json)', () => {
   it('names the file when it is not JSON', () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'unmask-tok-')), 'tokenizer.json');
     writeFileSync(bad, '{ not json');
-    assert.throws(() => TextTokenizer.fromFile(bad), (e) => isUnmaskError(e, 'invalid_bundle') && e.message.startsWith(`${bad}: not valid JSON`));
+    assert.throws(
+      () => TextTokenizer.fromFile(bad),
+      (e) => isUnmaskError(e, 'invalid_bundle') && e.message.startsWith(`${bad}: not valid JSON`),
+    );
   });
 });

@@ -38,7 +38,11 @@ export class TextTokenizer {
       try {
         text = readFileSync(file, 'utf8');
       } catch (error) {
-        throw new UnmaskError('invalid_bundle', `${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, file);
+        throw new UnmaskError(
+          'invalid_bundle',
+          `${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+          file,
+        );
       }
       try {
         const value: unknown = JSON.parse(text);
@@ -52,11 +56,19 @@ export class TextTokenizer {
     // @huggingface/tokenizers runs WordLevel models through its legacy path, which takes the
     // unknown token from the config rather than from tokenizer.json's model: hand it over.
     const modelUnk = (json as { model?: { unk_token?: unknown } }).model?.unk_token;
-    const config = { ...(typeof modelUnk === 'string' ? { unk_token: modelUnk } : {}), ...(configPath ? readJson(configPath) : {}) };
+    const config = {
+      ...(typeof modelUnk === 'string' ? { unk_token: modelUnk } : {}),
+      ...(configPath ? readJson(configPath) : {}),
+    };
     try {
       return new TextTokenizer(new Tokenizer(json, config), path);
     } catch (error) {
-      throw new UnmaskError('invalid_bundle', `${path}: not a tokenizer the runtime can load (${(error as Error).message})`, path, { cause: error });
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${path}: not a tokenizer the runtime can load (${(error as Error).message})`,
+        path,
+        { cause: error },
+      );
     }
   }
 
@@ -64,7 +76,11 @@ export class TextTokenizer {
     const { ids, tokens } = this.tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? false });
     const missing = ids.findIndex((id: number | undefined) => typeof id !== 'number');
     if (missing >= 0) {
-      throw new UnmaskError('invalid_parameter', `${this.path}: token ${JSON.stringify(tokens[missing])} has no id and the tokenizer has no unknown token`, 'text');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `${this.path}: token ${JSON.stringify(tokens[missing])} has no id and the tokenizer has no unknown token`,
+        'text',
+      );
     }
     return ids;
   }

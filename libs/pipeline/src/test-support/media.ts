@@ -1,7 +1,11 @@
 /** Small real media files for tests: a PNG drawn with sharp and a PCM WAV written by hand. */
 import sharp from 'sharp';
 
-export async function pngOf(width: number, height: number, rgb: [number, number, number] = [240, 240, 240]): Promise<Uint8Array> {
+export async function pngOf(
+  width: number,
+  height: number,
+  rgb: [number, number, number] = [240, 240, 240],
+): Promise<Uint8Array> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="rgb(${rgb.join(',')})"/><circle cx="${width / 4}" cy="${height / 4}" r="${Math.min(width, height) / 10}" fill="rgb(220,40,40)"/></svg>`;
   return new Uint8Array(await sharp(Buffer.from(svg)).png().toBuffer());
 }
@@ -22,6 +26,7 @@ export function wavOf(seconds: number, sampleRate = 16000, frequency = 440): Uin
   buffer.writeUInt16LE(16, 34);
   buffer.write('data', 36, 'ascii');
   buffer.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) buffer.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * frequency * i) / sampleRate)), 44 + i * 2);
+  for (let i = 0; i < n; i++)
+    buffer.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * frequency * i) / sampleRate)), 44 + i * 2);
   return new Uint8Array(buffer);
 }

@@ -66,7 +66,11 @@ export function diffStats(a: Float32Array, b: Float32Array): { maxAbs: number; m
 }
 
 /** A synthetic RGB image: pixel (x, y) = f(x, y). */
-export function makeImage(width: number, height: number, f: (x: number, y: number) => readonly [number, number, number]): RgbImage {
+export function makeImage(
+  width: number,
+  height: number,
+  f: (x: number, y: number) => readonly [number, number, number],
+): RgbImage {
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) data.set(f(x, y), (y * width + x) * 3);
@@ -75,7 +79,11 @@ export function makeImage(width: number, height: number, f: (x: number, y: numbe
 }
 
 /** Encodes an RGB image with sharp (`format` one of sharp's output formats). */
-export async function encode(image: RgbImage, format: 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'avif', options: object = {}): Promise<Buffer> {
+export async function encode(
+  image: RgbImage,
+  format: 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'avif',
+  options: object = {},
+): Promise<Buffer> {
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .toFormat(format, options)
     .toBuffer();

@@ -14,7 +14,12 @@ function wavInfo(buf: Buffer) {
     if (id === 'fmt ') {
       let format = buf.readUInt16LE(off + 8);
       if (format === 0xfffe) format = buf.readUInt16LE(off + 8 + 24);
-      fmt = { format, channels: buf.readUInt16LE(off + 10), rate: buf.readUInt32LE(off + 12), bits: buf.readUInt16LE(off + 22) };
+      fmt = {
+        format,
+        channels: buf.readUInt16LE(off + 10),
+        rate: buf.readUInt32LE(off + 12),
+        bits: buf.readUInt16LE(off + 22),
+      };
     }
     if (id === 'data') {
       assert.ok(fmt, 'fmt chunk before data');

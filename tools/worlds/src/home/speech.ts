@@ -6,7 +6,20 @@ import type { Rng } from '../rng.js';
 
 /** The English espeak-ng voices of the spec; each may carry a `+m1`…`+m7` or `+f1`…`+f4` variant. */
 export const BASE_VOICES = ['en', 'en-us', 'en-gb', 'en-gb-scotland', 'en-gb-x-rp', 'en-029'] as const;
-export const VOICE_VARIANTS = ['', '+m1', '+m2', '+m3', '+m4', '+m5', '+m6', '+m7', '+f1', '+f2', '+f3', '+f4'] as const;
+export const VOICE_VARIANTS = [
+  '',
+  '+m1',
+  '+m2',
+  '+m3',
+  '+m4',
+  '+m5',
+  '+m6',
+  '+m7',
+  '+f1',
+  '+f2',
+  '+f3',
+  '+f4',
+] as const;
 export const MIN_RATE = 130;
 export const MAX_RATE = 190;
 export const MIN_PITCH = 30;
@@ -47,13 +60,21 @@ export function sampleVoice(rng: Rng): VoiceSettings {
 
 /** Speaks the text with espeak-ng and returns mono float samples at 22.05 kHz (sox converts the WAV to raw float). */
 export function synthesise(text: string, settings: VoiceSettings): Waveform {
-  const wav = execFileSync('espeak-ng', ['--stdout', '-v', settings.voice, '-s', String(settings.rate), '-p', String(settings.pitch), text], {
-    maxBuffer: 64 << 20,
-  });
-  const raw = execFileSync('sox', ['-V1', '-t', 'wav', '-', '-t', 'f32', '-c', '1', '-r', String(ESPEAK_SAMPLE_RATE), '-'], {
-    input: wav,
-    maxBuffer: 64 << 20,
-  });
+  const wav = execFileSync(
+    'espeak-ng',
+    ['--stdout', '-v', settings.voice, '-s', String(settings.rate), '-p', String(settings.pitch), text],
+    {
+      maxBuffer: 64 << 20,
+    },
+  );
+  const raw = execFileSync(
+    'sox',
+    ['-V1', '-t', 'wav', '-', '-t', 'f32', '-c', '1', '-r', String(ESPEAK_SAMPLE_RATE), '-'],
+    {
+      input: wav,
+      maxBuffer: 64 << 20,
+    },
+  );
   const samples = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   return { samples, sampleRate: ESPEAK_SAMPLE_RATE };
 }
@@ -76,7 +97,13 @@ function rms(samples: Float32Array): number {
 /** White or pink noise (Paul Kellet's filter over white noise), unit RMS. */
 export function makeNoise(rng: Rng, length: number, kind: NoiseKind): Float32Array {
   const out = new Float32Array(length);
-  let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0;
+  let b0 = 0,
+    b1 = 0,
+    b2 = 0,
+    b3 = 0,
+    b4 = 0,
+    b5 = 0,
+    b6 = 0;
   for (let i = 0; i < length; i++) {
     const w = rng.normal();
     if (kind === 'white') {
@@ -118,13 +145,33 @@ export function encodeWav(wave: Waveform, format: WavFormat): Buffer {
   const peak = wave.samples.reduce((m, s) => Math.max(m, Math.abs(s)), 0);
   const samples = peak > 0.99 ? wave.samples.map((s) => (s * 0.99) / peak) : wave.samples;
   const input = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-  const enc = format.encoding === 'float' ? ['-e', 'floating-point', '-b', '32'] : ['-e', format.bits === 8 ? 'unsigned-integer' : 'signed-integer', '-b', String(format.bits)];
+  const enc =
+    format.encoding === 'float'
+      ? ['-e', 'floating-point', '-b', '32']
+      : ['-e', format.bits === 8 ? 'unsigned-integer' : 'signed-integer', '-b', String(format.bits)];
   const dir = mkdtempSync(join(tmpdir(), 'unmask-speech-'));
   const out = join(dir, 'speech.wav');
   try {
     execFileSync(
       'sox',
-      ['-D', '-t', 'f32', '-c', '1', '-r', String(wave.sampleRate), '-', '-t', 'wav', ...enc, '-c', String(format.channels), '-r', String(format.sampleRate), out],
+      [
+        '-D',
+        '-t',
+        'f32',
+        '-c',
+        '1',
+        '-r',
+        String(wave.sampleRate),
+        '-',
+        '-t',
+        'wav',
+        ...enc,
+        '-c',
+        String(format.channels),
+        '-r',
+        String(format.sampleRate),
+        out,
+      ],
       { input, maxBuffer: 64 << 20 },
     );
     return readFileSync(out);

@@ -58,7 +58,8 @@ describe('smart-home utterances', () => {
       if (u.intent.action === 'change_language' || u.intent.action === 'bring') assert.equal(u.intent.location, 'none');
       assert.equal(u.text, normaliseText(u.text));
     }
-    for (const room of ['kitchen', 'bedroom', 'washroom', 'none']) assert.ok(all.some((u) => u.intent.location === room));
+    for (const room of ['kitchen', 'bedroom', 'washroom', 'none'])
+      assert.ok(all.some((u) => u.intent.location === room));
   });
 
   it('samples reproducibly from the in-scope set', () => {
@@ -73,7 +74,10 @@ describe('smart-home utterances', () => {
   });
 
   it('fills optional room parts only when a room is named', () => {
-    assert.equal(fillTemplate('switch on the [{location} ]{object}', 'lights', 'kitchen'), 'switch on the kitchen lights');
+    assert.equal(
+      fillTemplate('switch on the [{location} ]{object}', 'lights', 'kitchen'),
+      'switch on the kitchen lights',
+    );
     assert.equal(fillTemplate('switch on the [{location} ]{object}', 'lights', 'none'), 'switch on the lights');
   });
 });
@@ -86,9 +90,15 @@ describe('intent JSON and confirmations', () => {
   });
 
   it('confirms a request in the documented words', () => {
-    assert.equal(respondTo({ action: 'activate', object: 'lights', location: 'kitchen' }), 'ok, turning on the lights in the kitchen');
+    assert.equal(
+      respondTo({ action: 'activate', object: 'lights', location: 'kitchen' }),
+      'ok, turning on the lights in the kitchen',
+    );
     assert.equal(respondTo({ action: 'decrease', object: 'volume', location: 'none' }), 'ok, turning down the volume');
-    assert.equal(respondTo({ action: 'change_language', object: 'korean', location: 'none' }), 'ok, switching the language to korean');
+    assert.equal(
+      respondTo({ action: 'change_language', object: 'korean', location: 'none' }),
+      'ok, switching the language to korean',
+    );
     assert.equal(respondTo({ action: 'bring', object: 'socks', location: 'none' }), 'ok, bringing your socks');
   });
 });

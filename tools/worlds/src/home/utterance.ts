@@ -1,7 +1,18 @@
 import { z } from 'zod';
 import type { Rng } from '../rng.js';
 import { normaliseText } from '../normalise.js';
-import { ACTIONS, ACTIONS_WITH_ROOM, CONFIRMATIONS, LOCATIONS, OBJECTS_BY_ACTION, ROOMS, WORDINGS, type Action, type Location, type Wording } from './spec.js';
+import {
+  ACTIONS,
+  ACTIONS_WITH_ROOM,
+  CONFIRMATIONS,
+  LOCATIONS,
+  OBJECTS_BY_ACTION,
+  ROOMS,
+  WORDINGS,
+  type Action,
+  type Location,
+  type Wording,
+} from './spec.js';
 
 export const intentSchema = z.object({
   action: z.enum(ACTIONS),
@@ -44,7 +55,11 @@ export function allUtterances(): Utterance[] {
       for (const object of OBJECTS_BY_ACTION[action]) {
         for (const location of locations) {
           if (!wordingFits(action, w, object, location)) continue;
-          out.push({ text: normaliseText(fillTemplate(w.template, object, location)), intent: { action, object, location }, wording });
+          out.push({
+            text: normaliseText(fillTemplate(w.template, object, location)),
+            intent: { action, object, location },
+            wording,
+          });
         }
       }
     });
@@ -58,14 +73,22 @@ export function sampleUtterance(rng: Rng): Utterance {
   const object = rng.pick(OBJECTS_BY_ACTION[action]);
   const wantsRoom = ACTIONS_WITH_ROOM.includes(action) && rng.bool(0.6);
   const location: Location = wantsRoom ? rng.pick(ROOMS) : 'none';
-  const fitting = WORDINGS[action].map((w, i) => [w, i] as const).filter(([w]) => wordingFits(action, w, object, location));
+  const fitting = WORDINGS[action]
+    .map((w, i) => [w, i] as const)
+    .filter(([w]) => wordingFits(action, w, object, location));
   const [w, wording] = rng.pick(fitting);
-  return { text: normaliseText(fillTemplate(w.template, object, location)), intent: { action, object, location }, wording };
+  return {
+    text: normaliseText(fillTemplate(w.template, object, location)),
+    intent: { action, object, location },
+    wording,
+  };
 }
 
 /** The intent as JSON with the key order action, object, location. */
 export function intentJson(intent: Intent): string {
-  return JSON.stringify({ action: intent.action, object: intent.object, location: intent.location }).replace(/":"/g, '": "').replace(/","/g, '", "');
+  return JSON.stringify({ action: intent.action, object: intent.object, location: intent.location })
+    .replace(/":"/g, '": "')
+    .replace(/","/g, '", "');
 }
 
 /** The documented `respond to the request` confirmation for an intent. */

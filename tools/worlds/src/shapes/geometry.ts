@@ -30,11 +30,25 @@ export function shapePolygon(o: Pick<SceneObject, 'shape' | 'cx' | 'cy' | 'size'
   const h = o.size / 2;
   switch (o.shape) {
     case 'square':
-      return [[o.cx - h, o.cy - h], [o.cx + h, o.cy - h], [o.cx + h, o.cy + h], [o.cx - h, o.cy + h]];
+      return [
+        [o.cx - h, o.cy - h],
+        [o.cx + h, o.cy - h],
+        [o.cx + h, o.cy + h],
+        [o.cx - h, o.cy + h],
+      ];
     case 'triangle':
-      return [[o.cx, o.cy - h], [o.cx + h, o.cy + h], [o.cx - h, o.cy + h]];
+      return [
+        [o.cx, o.cy - h],
+        [o.cx + h, o.cy + h],
+        [o.cx - h, o.cy + h],
+      ];
     case 'diamond':
-      return [[o.cx, o.cy - h], [o.cx + h, o.cy], [o.cx, o.cy + h], [o.cx - h, o.cy]];
+      return [
+        [o.cx, o.cy - h],
+        [o.cx + h, o.cy],
+        [o.cx, o.cy + h],
+        [o.cx - h, o.cy],
+      ];
     case 'star':
       return starPolygon(o.cx, o.cy, o.size);
     case 'circle':

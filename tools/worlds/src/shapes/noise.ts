@@ -7,6 +7,6 @@ export function addUniformNoise(pixels: Uint8Array | Buffer, channels: number, a
   for (let i = 0; i < pixels.length; i++) {
     if (channels === 4 && i % 4 === 3) continue;
     const v = (pixels[i] as number) + rng.int(-amplitude, amplitude);
-    pixels[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    pixels[i] = v < 0 ? 0 : Math.min(v, 255);
   }
 }

@@ -2,10 +2,22 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../rng.js';
 import { sampleScene, type Scene } from './scene.js';
-import { allQuestions, answerQuestion, describeScene, parseShapeQuestion, questionText, sampleQuestion, SHAPE_QUESTION_TYPES } from './questions.js';
+import {
+  allQuestions,
+  answerQuestion,
+  describeScene,
+  parseShapeQuestion,
+  questionText,
+  sampleQuestion,
+  SHAPE_QUESTION_TYPES,
+} from './questions.js';
 
 const scene: Scene = {
-  width: 300, height: 300, background: [255, 255, 255], noise: 0, noiseSeed: 0,
+  width: 300,
+  height: 300,
+  background: [255, 255, 255],
+  noise: 0,
+  noiseSeed: 0,
   objects: [
     { shape: 'star', color: 'orange', rgb: [245, 140, 30], row: 'bottom', column: 'right', cx: 250, cy: 250, size: 60 },
     { shape: 'circle', color: 'red', rgb: [220, 40, 40], row: 'top', column: 'left', cx: 50, cy: 50, size: 60 },
@@ -42,7 +54,10 @@ describe('world-1 answers', () => {
   });
 
   it('describes the image in reading order with the right article', () => {
-    assert.equal(describeScene(scene), 'a red circle at the top left, a red square at the middle center, an orange star at the bottom right');
+    assert.equal(
+      describeScene(scene),
+      'a red circle at the top left, a red square at the middle center, an orange star at the bottom right',
+    );
   });
 });
 
@@ -61,7 +76,11 @@ describe('world-1 prompts', () => {
       const s = sampleScene(rng);
       for (const type of SHAPE_QUESTION_TYPES) {
         const a = answerQuestion(s, sampleQuestion(rng, s, type));
-        const key = a.startsWith('there is') ? `${type}:failed` : type === 'exists' || type === 'count_color' ? `${type}:${a}` : type;
+        const key = a.startsWith('there is')
+          ? `${type}:failed`
+          : type === 'exists' || type === 'count_color'
+            ? `${type}:${a}`
+            : type;
         tally.set(key, (tally.get(key) ?? 0) + 1);
       }
     }

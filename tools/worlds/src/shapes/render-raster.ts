@@ -50,6 +50,10 @@ function insideTest(o: SceneObject): (x: number, y: number) => boolean {
 }
 
 /** The scene rasterised directly and encoded as PNG, JPEG or WebP. */
-export async function renderRaster(scene: Scene, options: EncodeOptions = { format: 'png' }, supersample = 3): Promise<Buffer> {
+export async function renderRaster(
+  scene: Scene,
+  options: EncodeOptions = { format: 'png' },
+  supersample = 3,
+): Promise<Buffer> {
   return encodeRgb(rasterisePixels(scene, supersample), scene.width, scene.height, options);
 }

@@ -14,9 +14,13 @@ export function sceneToSvg(scene: Scene): string {
   for (const o of scene.objects) {
     const fill = hex(o.rgb);
     if (o.shape === 'circle') {
-      parts.push(`<circle cx="${o.cx.toFixed(3)}" cy="${o.cy.toFixed(3)}" r="${(o.size / 2).toFixed(3)}" fill="${fill}"/>`);
+      parts.push(
+        `<circle cx="${o.cx.toFixed(3)}" cy="${o.cy.toFixed(3)}" r="${(o.size / 2).toFixed(3)}" fill="${fill}"/>`,
+      );
     } else {
-      const points = shapePolygon(o).map(([x, y]) => `${x.toFixed(3)},${y.toFixed(3)}`).join(' ');
+      const points = shapePolygon(o)
+        .map(([x, y]) => `${x.toFixed(3)},${y.toFixed(3)}`)
+        .join(' ');
       parts.push(`<polygon points="${points}" fill="${fill}"/>`);
     }
   }
@@ -33,7 +37,12 @@ export interface EncodeOptions {
 }
 
 /** Encodes interleaved 8-bit RGB pixels. */
-export async function encodeRgb(pixels: Buffer, width: number, height: number, options: EncodeOptions): Promise<Buffer> {
+export async function encodeRgb(
+  pixels: Buffer,
+  width: number,
+  height: number,
+  options: EncodeOptions,
+): Promise<Buffer> {
   const image = sharp(pixels, { raw: { width, height, channels: 3 } });
   switch (options.format) {
     case 'png':
@@ -52,7 +61,9 @@ export async function renderSvgPixels(scene: Scene): Promise<Buffer> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.width !== scene.width || info.height !== scene.height || info.channels !== 3) {
-    throw new Error(`renderSvgPixels: expected ${scene.width}x${scene.height}x3, got ${info.width}x${info.height}x${info.channels}`);
+    throw new Error(
+      `renderSvgPixels: expected ${scene.width}x${scene.height}x3, got ${info.width}x${info.height}x${info.channels}`,
+    );
   }
   addUniformNoise(data, 3, scene.noise, scene.noiseSeed);
   return data;

@@ -6,11 +6,24 @@ import { renderSvg, renderSvgPixels, sceneToSvg } from './render-svg.js';
 import type { Scene } from './scene.js';
 
 const scene: Scene = {
-  width: 240, height: 180, background: [245, 240, 220], noise: 0, noiseSeed: 1,
+  width: 240,
+  height: 180,
+  background: [245, 240, 220],
+  noise: 0,
+  noiseSeed: 1,
   objects: [
     { shape: 'triangle', color: 'blue', rgb: [40, 90, 220], row: 'top', column: 'left', cx: 40, cy: 30, size: 40 },
     { shape: 'star', color: 'red', rgb: [220, 40, 40], row: 'middle', column: 'center', cx: 120, cy: 90, size: 50 },
-    { shape: 'diamond', color: 'green', rgb: [40, 165, 70], row: 'bottom', column: 'right', cx: 200, cy: 150, size: 40 },
+    {
+      shape: 'diamond',
+      color: 'green',
+      rgb: [40, 165, 70],
+      row: 'bottom',
+      column: 'right',
+      cx: 200,
+      cy: 150,
+      size: 40,
+    },
     { shape: 'circle', color: 'black', rgb: [25, 25, 25], row: 'top', column: 'right', cx: 200, cy: 30, size: 40 },
   ],
 };
@@ -68,7 +81,10 @@ for (const [name, render] of renderers) {
 describe('image encoding', () => {
   it('writes PNG, JPEG and WebP files of the scene’s size', async () => {
     for (const format of ['png', 'jpeg', 'webp'] as const) {
-      for (const encoded of [await renderSvg(scene, { format, quality: 80 }), await renderRaster(scene, { format, quality: 80 })]) {
+      for (const encoded of [
+        await renderSvg(scene, { format, quality: 80 }),
+        await renderRaster(scene, { format, quality: 80 }),
+      ]) {
         const meta = await sharp(encoded).metadata();
         assert.equal(meta.format, format);
         assert.equal(meta.width, 240);

@@ -14,7 +14,10 @@ describe('scene sampling', () => {
       counts[scene.objects.length]! += 1;
     }
     // Every object count from 1 to 4 occurs.
-    assert.ok(counts.slice(1).every((c) => c > 300), `object counts ${counts}`);
+    assert.ok(
+      counts.slice(1).every((c) => c > 300),
+      `object counts ${counts}`,
+    );
   });
 
   it('is reproducible from a seed', () => {
@@ -33,7 +36,11 @@ describe('scene sampling', () => {
 
   it('reports overlapping objects, a repeated shape and a dark background as violations', () => {
     const scene: Scene = {
-      width: 300, height: 300, background: [150, 255, 255], noise: 0, noiseSeed: 0,
+      width: 300,
+      height: 300,
+      background: [150, 255, 255],
+      noise: 0,
+      noiseSeed: 0,
       objects: [
         { shape: 'circle', color: 'red', rgb: [220, 40, 40], row: 'top', column: 'left', cx: 90, cy: 50, size: 80 },
         { shape: 'circle', color: 'blue', rgb: [40, 90, 220], row: 'top', column: 'center', cx: 130, cy: 50, size: 80 },
@@ -48,19 +55,45 @@ describe('scene sampling', () => {
 
 describe('reading order and the cell text form', () => {
   const scene: Scene = {
-    width: 300, height: 300, background: [255, 255, 255], noise: 0, noiseSeed: 0,
+    width: 300,
+    height: 300,
+    background: [255, 255, 255],
+    noise: 0,
+    noiseSeed: 0,
     objects: [
-      { shape: 'star', color: 'orange', rgb: [245, 140, 30], row: 'bottom', column: 'right', cx: 250, cy: 250, size: 60 },
+      {
+        shape: 'star',
+        color: 'orange',
+        rgb: [245, 140, 30],
+        row: 'bottom',
+        column: 'right',
+        cx: 250,
+        cy: 250,
+        size: 60,
+      },
       { shape: 'circle', color: 'red', rgb: [220, 40, 40], row: 'top', column: 'left', cx: 50, cy: 50, size: 60 },
       { shape: 'square', color: 'blue', rgb: [40, 90, 220], row: 'middle', column: 'left', cx: 50, cy: 150, size: 60 },
     ],
   };
 
   it('orders objects by row, then column', () => {
-    assert.deepEqual(readingOrder(scene).map((o) => o.shape), ['circle', 'square', 'star']);
+    assert.deepEqual(
+      readingOrder(scene).map((o) => o.shape),
+      ['circle', 'square', 'star'],
+    );
   });
 
   it('writes one token per grid cell, empty cells included', () => {
-    assert.deepEqual(sceneCells(scene), ['red_circle', 'empty', 'empty', 'blue_square', 'empty', 'empty', 'empty', 'empty', 'orange_star']);
+    assert.deepEqual(sceneCells(scene), [
+      'red_circle',
+      'empty',
+      'empty',
+      'blue_square',
+      'empty',
+      'empty',
+      'empty',
+      'empty',
+      'orange_star',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Rng } from '../rng.js';
+import type { Rng } from '../rng.js';
 import {
   COLOR_JITTER,
   COLOR_RGB,
@@ -19,7 +19,11 @@ import {
   SHAPES,
 } from './spec.js';
 
-const rgb = z.tuple([z.number().int().min(0).max(255), z.number().int().min(0).max(255), z.number().int().min(0).max(255)]);
+const rgb = z.tuple([
+  z.number().int().min(0).max(255),
+  z.number().int().min(0).max(255),
+  z.number().int().min(0).max(255),
+]);
 
 export const sceneObjectSchema = z.object({
   shape: z.enum(SHAPES),
@@ -69,13 +73,19 @@ function jitter(rng: Rng, value: number): number {
 }
 
 function sampleSize(rng: Rng, options: SceneOptions): { width: number; height: number } {
-  if (options.width !== undefined && options.height !== undefined) return { width: options.width, height: options.height };
+  if (options.width !== undefined && options.height !== undefined)
+    return { width: options.width, height: options.height };
   for (;;) {
     const width = rng.int(MIN_IMAGE_SIDE, MAX_IMAGE_SIDE);
     // Half of the images square, the rest with a random allowed aspect ratio.
     const aspect = rng.bool(0.5) ? 1 : rng.uniform(MIN_ASPECT, MAX_ASPECT);
     const height = Math.round(width / aspect);
-    if (height >= MIN_IMAGE_SIDE && height <= MAX_IMAGE_SIDE && width / height >= MIN_ASPECT && width / height <= MAX_ASPECT) {
+    if (
+      height >= MIN_IMAGE_SIDE &&
+      height <= MAX_IMAGE_SIDE &&
+      width / height >= MIN_ASPECT &&
+      width / height <= MAX_ASPECT
+    ) {
       return { width, height };
     }
   }
@@ -156,7 +166,8 @@ export function sceneViolations(scene: Scene): string[] {
   const parsed = sceneSchema.safeParse(scene);
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   const aspect = scene.width / scene.height;
-  if (aspect < MIN_ASPECT - 1e-9 || aspect > MAX_ASPECT + 1e-9) problems.push(`aspect ratio ${aspect.toFixed(3)} outside 3:4–4:3`);
+  if (aspect < MIN_ASPECT - 1e-9 || aspect > MAX_ASPECT + 1e-9)
+    problems.push(`aspect ratio ${aspect.toFixed(3)} outside 3:4–4:3`);
   if (scene.background.some((c) => c < MIN_BACKGROUND)) problems.push('background channel below 200');
   const shorter = Math.min(scene.width, scene.height);
   const shapes = new Set(scene.objects.map((o) => o.shape));
@@ -165,17 +176,25 @@ export function sceneViolations(scene: Scene): string[] {
   if (cells.size !== scene.objects.length) problems.push('two objects share a cell');
   scene.objects.forEach((o, i) => {
     const frac = o.size / shorter;
-    if (frac < MIN_SIZE_FRACTION - 1e-9 || frac > MAX_SIZE_FRACTION + 1e-9) problems.push(`object ${i}: size ${frac.toFixed(3)} of the shorter side`);
+    if (frac < MIN_SIZE_FRACTION - 1e-9 || frac > MAX_SIZE_FRACTION + 1e-9)
+      problems.push(`object ${i}: size ${frac.toFixed(3)} of the shorter side`);
     const base = COLOR_RGB[o.color];
-    if (o.rgb.some((c, k) => Math.abs(c - (base[k] as number)) > COLOR_JITTER)) problems.push(`object ${i}: rgb too far from ${o.color}`);
+    if (o.rgb.some((c, k) => Math.abs(c - (base[k] as number)) > COLOR_JITTER))
+      problems.push(`object ${i}: rgb too far from ${o.color}`);
     const cellW = scene.width / 3;
     const cellH = scene.height / 3;
     const col = COLUMNS.indexOf(o.column);
     const row = ROWS.indexOf(o.row);
     const fx = (o.cx - col * cellW) / cellW;
     const fy = (o.cy - row * cellH) / cellH;
-    if (fx < 0.25 || fx > 0.75 || fy < 0.25 || fy > 0.75) problems.push(`object ${i}: centre outside the middle 50% of its cell`);
-    if (o.cx - o.size / 2 < 0 || o.cy - o.size / 2 < 0 || o.cx + o.size / 2 > scene.width || o.cy + o.size / 2 > scene.height) {
+    if (fx < 0.25 || fx > 0.75 || fy < 0.25 || fy > 0.75)
+      problems.push(`object ${i}: centre outside the middle 50% of its cell`);
+    if (
+      o.cx - o.size / 2 < 0 ||
+      o.cy - o.size / 2 < 0 ||
+      o.cx + o.size / 2 > scene.width ||
+      o.cy + o.size / 2 > scene.height
+    ) {
       problems.push(`object ${i}: outside the image`);
     }
     scene.objects.forEach((p, j) => {
