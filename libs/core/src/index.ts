@@ -9,6 +9,7 @@ export type {
   SplicedEmbeddings,
   IndexRange,
 } from './model/language-model.js';
+export * from './options/index.js';
 export * from './decoding/index.js';
 export { float32ToFloat16Bits, float32BitsToFloat16Bits, float16BitsToFloat32 } from './io/float16.js';
 export { SafetensorsFile, type Tensor, type SafetensorsDtype } from './io/safetensors.js';

@@ -4,8 +4,7 @@
  * whether the stream carries every denoising step. Standard OpenAI clients never send it.
  */
 import { z } from 'zod';
-import { strategySchema } from '@unmask/core/strategy';
-import { CACHE_MODES } from '@unmask/core/cache-modes';
+import { CACHE_MODES, strategySchema } from '@unmask/core/options';
 
 export const diffusionOptionsSchema = z
   .object({

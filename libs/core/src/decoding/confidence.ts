@@ -7,8 +7,7 @@
  *   entropy, rescaled into (0, 1] (1 when the distribution is a point mass).
  * Also returns the top-1/top-2 logit gap, which Prophet's early-commit rule reads.
  */
-export const CONFIDENCE_KINDS = ['probability', 'margin', 'neg_entropy'] as const;
-export type ConfidenceKind = (typeof CONFIDENCE_KINDS)[number];
+import type { ConfidenceKind } from '../options/strategy-options.js';
 
 export interface PositionScores {
   /** Softmax probability (temperature 1) of the given token. */

@@ -5,23 +5,7 @@
  * falls as decoding progresses: `thresholds[k]` applies while progress < `boundaries[k]`, the
  * last one after the last boundary.
  */
-import { z } from 'zod';
-
-export const earlyCommitSchema = z
-  .object({
-    thresholds: z.array(z.number().positive()).min(1).default([7.5, 5, 2.5]),
-    boundaries: z.array(z.number().gt(0).lt(1)).default([0.33, 0.67]),
-  })
-  .strict()
-  .refine((v) => v.boundaries.length === v.thresholds.length - 1, {
-    message: 'needs one boundary fewer than thresholds',
-    path: ['boundaries'],
-  })
-  .refine((v) => v.boundaries.every((b, i) => i === 0 || b > (v.boundaries[i - 1] as number)), {
-    message: 'must be increasing',
-    path: ['boundaries'],
-  });
-export type EarlyCommitOptions = z.infer<typeof earlyCommitSchema>;
+import type { EarlyCommitOptions } from '../options/strategy-options.js';
 
 export function earlyCommitThreshold(options: EarlyCommitOptions, progress: number): number {
   const k = options.boundaries.findIndex((b) => progress < b);

@@ -10,9 +10,7 @@
  * since it carries the logits of the block's first position.
  */
 import type { IndexRange } from '../model/language-model.js';
-
-export const CACHE_MODES = ['none', 'prefix', 'dual'] as const;
-export type CacheMode = (typeof CACHE_MODES)[number];
+import type { CacheMode } from '../options/cache-modes.js';
 
 export interface PassPlan {
   /** Absolute start of the recomputed segment. */

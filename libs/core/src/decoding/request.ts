@@ -3,10 +3,11 @@
  */
 import { UnmaskError } from '../errors.js';
 import type { ModelInfo, SplicedEmbeddings } from '../model/language-model.js';
-import { CACHE_MODES, type CacheMode } from './kv-cache-policy.js';
+import { CACHE_MODES, type CacheMode } from '../options/cache-modes.js';
+import { samplingOptionsSchema, type SamplingInput, type SamplingOptions } from '../options/sampling-options.js';
+import type { StrategyInput } from '../options/strategy-options.js';
 import { MropePositions } from './mrope-positions.js';
-import { samplingOptionsSchema, type SamplingInput, type SamplingOptions } from './sampling.js';
-import { parseStrategy, resolveStrategy, type ResolvedStrategy, type StrategyInput } from './strategy.js';
+import { parseStrategy, resolveStrategy, type ResolvedStrategy } from './strategy.js';
 import { plainTemplate, responseTemplateSchema, templateLength, type ResponseTemplate } from './template.js';
 
 export interface GenerateRequest {

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random } from './random.js';
-import { argmax, filterCandidates, sampleToken, samplingOptionsSchema } from './sampling.js';
+import { samplingOptionsSchema } from '../options/sampling-options.js';
+import { argmax, filterCandidates, sampleToken } from './sampling.js';
 import { scorePosition } from './confidence.js';
 import { transferSchedule } from './schedule.js';
 

@@ -4,24 +4,8 @@
  * Gumbel noise lowers the effective temperature (the LLaDA authors' observation). Temperature 0
  * is argmax.
  */
-import { z } from 'zod';
+import type { SamplingOptions } from '../options/sampling-options.js';
 import type { Random } from './random.js';
-
-export const samplingOptionsSchema = z
-  .object({
-    temperature: z.number().min(0).max(100).default(0),
-    top_k: z.number().int().min(1).optional(),
-    top_p: z.number().gt(0).max(1).optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1)
-      .optional(),
-  })
-  .strict();
-export type SamplingOptions = z.infer<typeof samplingOptionsSchema>;
-export type SamplingInput = z.input<typeof samplingOptionsSchema>;
 
 /** Index of the largest value (the first on ties). */
 export function argmax(values: ArrayLike<number>, start = 0, end = values.length): number {

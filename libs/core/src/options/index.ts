@@ -1,0 +1,19 @@
+/**
+ * `@unmask/core/options`: the option schemas of a generation request (strategy, sampling, cache
+ * mode), for code that validates requests without running a model (libs/protocol, the demo).
+ * Node-free: these modules import zod and each other, nothing else (tools/scripts/import-graph.mjs
+ * checks it).
+ */
+export {
+  strategySchema,
+  earlyCommitSchema,
+  STRATEGY_NAMES,
+  CONFIDENCE_KINDS,
+  type StrategySpec,
+  type StrategyInput,
+  type StrategyName,
+  type ConfidenceKind,
+  type EarlyCommitOptions,
+} from './strategy-options.js';
+export { samplingOptionsSchema, type SamplingOptions, type SamplingInput } from './sampling-options.js';
+export { CACHE_MODES, type CacheMode } from './cache-modes.js';
