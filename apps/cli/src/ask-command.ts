@@ -64,10 +64,11 @@ export async function askCommand(argv: string[], io: Io): Promise<number> {
       io.stdout.write(`${JSON.stringify(summary(await unmask.ask(request)))}\n`);
       return 0;
     }
-    const stream = unmask.askStream(request);
     const live = io.stdout.isTTY ? new LiveLine(io.stdout) : undefined;
+    const stream = unmask.askStream(request, { cells: live !== undefined });
     for await (const step of stream) {
-      live?.draw(renderCanvas({ cells: step.cells, fresh: new Set(step.committed.map((c) => c.position)) }, true));
+      if (live && step.cells)
+        live.draw(renderCanvas({ cells: step.cells, fresh: new Set(step.committed.map((c) => c.position)) }, true));
     }
     const result = await stream.result;
     live?.draw(result.text);

@@ -75,26 +75,72 @@ describe('Unmask on a multimodal bundle', () => {
     assert.ok(canvases.size > 1, 'the answer should depend on the image');
   });
 
-  it('streams every step with the text of each cell, masks as null', async () => {
-    const stream = unmask.askStream({
-      prompt: 'what is the answer',
-      maxTokens: 5,
-      strategy: { name: 'low_confidence' },
-    });
+  it('streams every step with the text of each cell when asked, masks as null', async () => {
+    const request = { prompt: 'what is the answer', maxTokens: 5, strategy: { name: 'low_confidence' } };
+    const stream = unmask.askStream(request, { cells: true });
     const cells: (string | null)[][] = [];
-    for await (const step of stream) cells.push([...step.cells]);
+    for await (const step of stream) cells.push([...(step.cells ?? [])]);
     assert.equal(cells.length, 5);
     assert.equal(cells[0]?.filter((c) => c === null).length, 4);
     assert.equal(cells[4]?.filter((c) => c === null).length, 0);
     assert.equal((await stream.result).forwardPasses, 5);
+    for await (const step of unmask.askStream(request)) assert.equal(step.cells, undefined, 'not asked: not decoded');
+  });
+
+  it('streams the answer as deltas that add up to the final text', async () => {
+    const stream = unmask.askStream({
+      prompt: 'what is the answer',
+      maxTokens: 8,
+      strategy: { name: 'low_confidence' },
+    });
+    let streamed = '';
+    for await (const step of stream) streamed += step.delta;
+    assert.equal(streamed, (await stream.result).text);
+  });
+
+  it('cuts the answer at a stop sequence, streamed and final, with finish reason stop', async () => {
+    const request = { prompt: 'what is the answer', maxTokens: 8, strategy: { name: 'low_confidence' } };
+    const free = (await unmask.ask(request)).text;
+    const words = free.split(' ').filter((w) => w !== '');
+    assert.ok(words.length >= 2, `the random model's answer has two words: ${JSON.stringify(free)}`);
+    const stop = words[1] as string;
+    const stream = unmask.askStream({ ...request, stop: [stop] });
+    let streamed = '';
+    const stoppedAt: boolean[] = [];
+    for await (const step of stream) {
+      streamed += step.delta;
+      stoppedAt.push(step.stopped);
+    }
+    const result = await stream.result;
+    assert.equal(result.text, free.slice(0, free.indexOf(stop)));
+    assert.equal(result.finishReason, 'stop');
+    assert.equal(streamed, result.text);
+    assert.equal(stoppedAt.at(-1), true);
   });
 
   it('scaffolds a JSON schema into a template whose fixed tokens survive decoding', async () => {
     const r = await unmask.ask({
       prompt: 'what is the answer',
-      jsonSchema: { type: 'object', properties: { answer: { type: 'string', maxLength: 2 } } },
+      responseFormat: {
+        type: 'json_schema',
+        schema: { type: 'object', properties: { answer: { type: 'string', maxLength: 2 } } },
+      },
     });
     assert.ok(r.forwardPasses <= 2);
+    const encode = (text: string) => unmask.bundle.tokenizer.encode(text);
+    const [open, close] = [encode('{"answer": "'), encode('"}')];
+    assert.equal(r.canvas.length, open.length + 2 + close.length);
+    assert.deepEqual(r.canvas.slice(0, open.length), open);
+    assert.deepEqual(r.canvas.slice(-close.length), close);
+  });
+
+  it('frames a json_object answer in braces around one free slot of max tokens', async () => {
+    const r = await unmask.ask({ prompt: 'what is the answer', maxTokens: 3, responseFormat: { type: 'json_object' } });
+    const encode = (text: string) => unmask.bundle.tokenizer.encode(text);
+    const [open, close] = [encode('{'), encode('}')];
+    assert.equal(r.canvas.length, open.length + 3 + close.length);
+    assert.deepEqual(r.canvas.slice(0, open.length), open);
+    assert.deepEqual(r.canvas.slice(-close.length), close);
   });
 
   it('rejects a corrupt image and a lying WAV with specific errors, then keeps answering', async () => {

@@ -1,7 +1,8 @@
 /**
  * The pipeline: a loaded bundle with its decoding engine and media towers. `ask` answers one
- * request (text, images, sounds); `askStream` also yields every denoising step with the text of
- * each canvas cell, for live display.
+ * request (text, images, sounds); `askStream` also yields every denoising step with the answer's
+ * new text (and, when asked, the text of each canvas cell, for live display). The answer's text
+ * (stop sequences, where it ends, JSON response formats) is decided here, not by callers.
  *
  *   const unmask = await Unmask.load();            // the embedded default model
  *   const { text } = await unmask.ask({ prompt: 'what color is the circle', images: [png] });
@@ -9,7 +10,6 @@
 import {
   DecodingEngine,
   loadBundle,
-  scaffoldFromJsonSchema,
   UnmaskError,
   type Bundle,
   type CacheMode,
@@ -19,6 +19,8 @@ import {
   type SamplingInput,
   type StepEvent,
 } from '@unmask/core';
+import { AnswerText } from './answer/answer-text.js';
+import { responseTemplate, type ResponseFormat } from './answer/response-format.js';
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
 import { buildPrompt, userMessage } from './prompt-builder.js';
@@ -37,13 +39,18 @@ export interface AskRequest {
   readonly cache?: CacheMode;
   /** A response template (structure prior) … */
   readonly template?: ResponseTemplate;
-  /** … or a JSON schema to scaffold one from. */
-  readonly jsonSchema?: unknown;
+  /** … or a response format to build one from (`json_object`, `json_schema`; `text` is free). */
+  readonly responseFormat?: ResponseFormat;
+  /** The answer ends before the first occurrence of any of these (OpenAI's `stop`). */
+  readonly stop?: readonly string[];
   readonly signal?: AbortSignal;
 }
 
 export interface AskResult extends DecodeResult {
+  /** The answer's text, cut at the first stop sequence. */
   readonly text: string;
+  /** `stop` also when a stop sequence ended the text. */
+  readonly finishReason: DecodeResult['finishReason'];
   readonly promptTokens: number;
   /** Answer tokens after trimming. */
   readonly completionTokens: number;
@@ -52,12 +59,25 @@ export interface AskResult extends DecodeResult {
 }
 
 export interface AskStep extends StepEvent {
-  /** Text of each canvas cell; null for masks, '' for EOS and padding. */
-  readonly cells: readonly (string | null)[];
+  /**
+   * The answer's new text: the committed prefix grows left to right and is sent once safe (no
+   * incomplete character, nothing that may begin a stop sequence). The deltas of all steps make
+   * a prefix of the result's `text`; what they have not sent yet is the rest of it.
+   */
+  readonly delta: string;
+  /** A stop sequence was reached: the text is final and later steps carry no delta. */
+  readonly stopped: boolean;
+  /** Text of each canvas cell (null for masks, '' for EOS and padding), when the stream was asked for it. */
+  readonly cells?: readonly (string | null)[];
 }
 
 export interface AskStream extends AsyncIterable<AskStep> {
   readonly result: Promise<AskResult>;
+}
+
+export interface StreamOptions {
+  /** Decode the text of every canvas cell at every step (`AskStep.cells`). Default false. */
+  readonly cells?: boolean;
 }
 
 export interface UnmaskOptions extends LoadBundleOptions {
@@ -79,15 +99,7 @@ export class Unmask {
     try {
       const images = await ImageTower.open(bundle);
       const sounds = await AudioTower.open(bundle);
-      const skip = new Set([bundle.info.eosTokenId, bundle.info.padTokenId]);
-      const engine = new DecodingEngine(bundle.model, {
-        maxBatchSize: options.maxBatchSize ?? 8,
-        detokenize: (ids) =>
-          bundle.tokenizer.decode(
-            ids.filter((id) => !skip.has(id)),
-            { skipSpecialTokens: true },
-          ),
-      });
+      const engine = new DecodingEngine(bundle.model, { maxBatchSize: options.maxBatchSize ?? 8 });
       return new Unmask(bundle, engine, images, sounds, options.limits ?? {});
     } catch (error) {
       await bundle.close();
@@ -104,16 +116,14 @@ export class Unmask {
     return this.askStream(request).result;
   }
 
-  askStream(request: AskRequest): AskStream {
+  askStream(request: AskRequest, options: StreamOptions = {}): AskStream {
     const started = performance.now();
     const steps = this.start(request);
-    const tokenText = (id: number) => this.tokenText(id);
-    const mask = this.bundle.info.maskTokenId;
-    const result = steps.then(async ({ run, promptTokens }) => {
+    const result = steps.then(async ({ run, answer, promptTokens }) => {
       const decoded = await run.result;
       return {
         ...decoded,
-        text: decoded.text ?? '',
+        ...answer.final(decoded.tokenIds, decoded.finishReason),
         promptTokens,
         completionTokens: decoded.tokenIds.length,
         ms: performance.now() - started,
@@ -123,9 +133,14 @@ export class Unmask {
     return {
       result,
       async *[Symbol.asyncIterator]() {
-        const { run } = await steps;
+        const { run, answer } = await steps;
         for await (const step of run) {
-          yield { ...step, cells: step.canvas.map((id) => (id === mask ? null : tokenText(id))) };
+          yield {
+            ...step,
+            delta: answer.advance(step.canvas),
+            stopped: answer.stopped,
+            ...(options.cells ? { cells: step.canvas.map((id) => answer.cell(id)) } : {}),
+          };
         }
       },
     };
@@ -163,26 +178,22 @@ export class Unmask {
       [userMessage(request.prompt, images.length, sounds.length)],
       media,
     );
+    const maxTokens = request.maxTokens ?? 32;
     const template =
       request.template ??
-      (request.jsonSchema !== undefined
-        ? scaffoldFromJsonSchema(request.jsonSchema, { encode: (text) => this.bundle.tokenizer.encode(text) })
-        : undefined);
+      responseTemplate(request.responseFormat, (text) => this.bundle.tokenizer.encode(text), maxTokens);
     const run = this.engine.generate({
       promptIds,
       embeddings,
       ...(mropePositions ? { mropePositions } : {}),
-      ...(template ? { template } : { maxTokens: request.maxTokens ?? 32 }),
+      ...(template ? { template } : { maxTokens }),
       strategy: request.strategy,
       ...(request.sampling ? { sampling: request.sampling } : {}),
       ...(request.cache ? { cache: request.cache } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
     });
-    return { run, promptTokens: promptIds.length };
-  }
-
-  private tokenText(id: number): string {
-    if (id === this.bundle.info.eosTokenId || id === this.bundle.info.padTokenId) return '';
-    return this.bundle.tokenizer.decode([id], { skipSpecialTokens: true });
+    const decode = (ids: readonly number[]) => this.bundle.tokenizer.decode([...ids], { skipSpecialTokens: true });
+    const answer = new AnswerText(run.layout, { ...this.bundle.info, decode }, request.stop ?? []);
+    return { run, answer, promptTokens: promptIds.length };
   }
 }

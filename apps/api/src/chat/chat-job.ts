@@ -1,17 +1,16 @@
 /**
  * A validated chat completion request turned into the pipeline's `AskRequest`: messages
  * flattened into one prompt with its images and sounds, OpenAI's sampling fields and the
- * `diffusion` extension mapped to the engine's options, `response_format` to a structure prior.
+ * `diffusion` extension mapped to the engine's options, `stop` and `response_format` passed on.
  */
-import { isUnmaskError, UnmaskError, type ResponseTemplate, type SamplingInput } from '@unmask/core';
-import type { AskRequest, Unmask } from '@unmask/pipeline';
+import { isUnmaskError, UnmaskError, type SamplingInput } from '@unmask/core';
+import type { AskRequest, ResponseFormat, Unmask } from '@unmask/pipeline';
 import type { ChatCompletionRequest, ChatMessage } from '@unmask/protocol';
 import { badRequest, unsupportedMedia } from '../http/api-error.js';
 import { decodeBase64, imageBytes, type FetchPolicy } from './media-input.js';
 
 export interface ChatJob {
   readonly ask: Omit<AskRequest, 'signal'>;
-  readonly stop: readonly string[];
   readonly stream: boolean;
   readonly includeUsage: boolean;
   readonly streamSteps: boolean;
@@ -74,17 +73,6 @@ export interface JobContext {
   readonly signal: AbortSignal;
 }
 
-function jsonObjectTemplate(unmask: Unmask, length: number): ResponseTemplate {
-  const encode = (text: string) => unmask.bundle.tokenizer.encode(text);
-  return {
-    parts: [
-      { type: 'text', ids: encode('{') },
-      { type: 'slot', length },
-      { type: 'text', ids: encode('}') },
-    ],
-  } as ResponseTemplate;
-}
-
 export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): Promise<ChatJob> {
   const { unmask } = ctx;
   const { prompt, images, audio } = flattenMessages(request.messages);
@@ -112,15 +100,15 @@ export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): 
     ...(diffusion.top_k !== undefined ? { top_k: diffusion.top_k } : {}),
   };
   const format = request.response_format;
-  let structure: Pick<AskRequest, 'template' | 'jsonSchema'> = {};
-  if (format?.type === 'json_object') structure = { template: jsonObjectTemplate(unmask, maxTokens) };
+  let responseFormat: ResponseFormat | undefined;
+  if (format?.type === 'json_object') responseFormat = { type: 'json_object' };
   if (format?.type === 'json_schema') {
     if (!format.json_schema.schema)
       throw badRequest(
         'response_format.json_schema.schema: required for json_schema',
         'response_format.json_schema.schema',
       );
-    structure = { jsonSchema: format.json_schema.schema };
+    responseFormat = { type: 'json_schema', schema: format.json_schema.schema };
   }
   const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop;
   return {
@@ -132,9 +120,9 @@ export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): 
       ...(diffusion.strategy ? { strategy: diffusion.strategy } : {}),
       ...(Object.keys(sampling).length > 0 ? { sampling } : {}),
       ...(diffusion.cache ? { cache: diffusion.cache } : {}),
-      ...structure,
+      ...(responseFormat ? { responseFormat } : {}),
+      ...(stop.length > 0 ? { stop } : {}),
     },
-    stop,
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
     streamSteps: diffusion.stream_steps === true,
@@ -143,7 +131,7 @@ export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): 
 }
 
 /** Renames the pipeline's media names (`image`, `images[1]`, `audio`) to the request's JSON paths. */
-export function withRequestParams(error: unknown, job: ChatJob, structured: boolean): unknown {
+export function withRequestParams(error: unknown, job: ChatJob): unknown {
   if (!isUnmaskError(error) || error.param === undefined) return error;
   const m = /^(images?|audio)(?:\[(\d+)\])?$/.exec(error.param);
   let param: string | undefined;
@@ -151,8 +139,7 @@ export function withRequestParams(error: unknown, job: ChatJob, structured: bool
     const list = m[1] === 'audio' ? job.mediaParams.audio : job.mediaParams.images;
     param = list[Number(m[2] ?? 0)];
   } else if (
-    structured &&
-    job.ask.jsonSchema !== undefined &&
+    job.ask.responseFormat?.type === 'json_schema' &&
     !['maxTokens', 'promptIds', 'strategy'].some((p) => error.param?.startsWith(p))
   ) {
     param = 'response_format.json_schema.schema';

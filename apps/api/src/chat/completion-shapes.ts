@@ -1,6 +1,6 @@
 /** OpenAI-shaped completion objects and chunks from the pipeline's results. */
 import { randomUUID } from 'node:crypto';
-import type { AskResult, AskStep } from '@unmask/pipeline';
+import type { AskStep } from '@unmask/pipeline';
 import type { ChatCompletion, ChatCompletionChunk, DiffusionStep, Usage } from '@unmask/protocol';
 
 export const completionId = () => `chatcmpl-${randomUUID().replaceAll('-', '')}`;
@@ -75,7 +75,7 @@ export function stepEventOf(step: AskStep): DiffusionStep {
     committed: step.committed.map((c) => ({
       position: c.position,
       token: c.token,
-      text: step.cells[c.position] ?? '',
+      text: step.cells?.[c.position] ?? '',
       confidence: c.confidence,
     })),
     masks_remaining: step.masksRemaining,
@@ -83,9 +83,4 @@ export function stepEventOf(step: AskStep): DiffusionStep {
     early_commit: step.earlyCommit,
     elapsed_ms: Math.round(step.elapsedMs * 1000) / 1000,
   };
-}
-
-/** The answer's finish reason after stop sequences. */
-export function finishOf(result: Pick<AskResult, 'finishReason'>, stopped: boolean): 'stop' | 'length' {
-  return stopped ? 'stop' : result.finishReason;
 }

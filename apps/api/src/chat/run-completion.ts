@@ -9,11 +9,9 @@ import type { AskResult, Unmask } from '@unmask/pipeline';
 import type { Admission } from '../admission.js';
 import { toApiError } from '../http/api-error.js';
 import type { Metrics } from '../metrics.js';
-import { AnswerPrefix } from './answer-prefix.js';
 import { withRequestParams, type ChatJob } from './chat-job.js';
-import { chunkFactory, completionId, completionOf, finishOf, stepEventOf, usageOf } from './completion-shapes.js';
+import { chunkFactory, completionId, completionOf, stepEventOf, usageOf } from './completion-shapes.js';
 import type { RequestControl } from './request-control.js';
-import { cutAtStop } from './stop-sequences.js';
 
 export interface RunContext {
   readonly unmask: Unmask;
@@ -34,7 +32,7 @@ export async function runCompletion(
     if (job.stream) await streamAnswer(job, ctx, control, reply);
     else await wholeAnswer(job, ctx, control, reply);
   } catch (error) {
-    const explained = control.explain(withRequestParams(error, job, job.ask.jsonSchema !== undefined));
+    const explained = control.explain(withRequestParams(error, job));
     // A request refused by the full queue never became a generation.
     if (release || control.cause) control.record(control.outcomeOf(explained));
     throw explained;
@@ -58,10 +56,9 @@ async function wholeAnswer(job: ChatJob, ctx: RunContext, control: RequestContro
   const stream = ctx.unmask.askStream({ ...job.ask, signal: control.signal });
   for await (const step of stream) control.forwardPasses = step.forwardPasses;
   const result = await stream.result;
-  const cut = cutAtStop(result.text, job.stop);
   observe(ctx, control, result);
   const usage = usageOf(result.promptTokens, result.completionTokens, result.forwardPasses);
-  await reply.send(completionOf(completionId(), ctx.modelId, cut.text, finishOf(result, cut.stopped), usage));
+  await reply.send(completionOf(completionId(), ctx.modelId, result.text, result.finishReason, usage));
 }
 
 async function streamAnswer(
@@ -70,9 +67,7 @@ async function streamAnswer(
   control: RequestControl,
   reply: FastifyReply,
 ): Promise<void> {
-  const { unmask } = ctx;
-  const info = unmask.bundle.info;
-  const stream = unmask.askStream({ ...job.ask, signal: control.signal });
+  const stream = ctx.unmask.askStream({ ...job.ask, signal: control.signal }, { cells: job.streamSteps });
   const steps = stream[Symbol.asyncIterator]();
   // Media and parameter errors surface here, before any byte is sent: they keep their status.
   let next = await steps.next();
@@ -89,24 +84,18 @@ async function streamAnswer(
   res.writeHead(200, headers as Record<string, string>);
   const send = (data: unknown) => writeEvent(res, `data: ${JSON.stringify(data)}\n\n`);
   const chunk = chunkFactory(completionId(), ctx.modelId);
-  const prefix = new AnswerPrefix(
-    {
-      maskId: info.maskTokenId,
-      eosId: info.eosTokenId,
-      endIds: new Set([info.eosTokenId, info.padTokenId]),
-      structured: job.ask.template !== undefined || job.ask.jsonSchema !== undefined,
-      decode: (ids) => (ids.length === 0 ? '' : unmask.bundle.tokenizer.decode([...ids], { skipSpecialTokens: true })),
-    },
-    job.stop,
-  );
   try {
     await send(chunk({ role: 'assistant', content: '' }));
+    let sent = '';
+    let stopped = false;
     while (!next.done) {
       const step = next.value;
       control.forwardPasses = step.forwardPasses;
       // Once a stop sequence is reached the answer is final: later steps send nothing.
-      if (!prefix.stopped) {
-        const delta = prefix.advance(step.canvas);
+      if (!stopped) {
+        const { delta } = step;
+        sent += delta;
+        stopped = step.stopped;
         if (delta !== '' || job.streamSteps) {
           await send(
             chunk(
@@ -120,17 +109,16 @@ async function streamAnswer(
       next = await steps.next();
     }
     const result = await stream.result;
-    const cut = cutAtStop(result.text, job.stop);
-    const rest = prefix.finish(cut.text);
+    // The steps sent a prefix of the final text; the rest (if any) goes now.
+    const rest = result.text.startsWith(sent) ? result.text.slice(sent.length) : '';
     if (rest !== '') await send(chunk({ content: rest }));
-    const finish = finishOf(result, cut.stopped);
     const usage = usageOf(result.promptTokens, result.completionTokens, result.forwardPasses);
     observe(ctx, control, result);
-    await send(chunk({}, finish));
+    await send(chunk({}, result.finishReason));
     if (job.includeUsage) await send(chunk.usage(usage));
     await writeEvent(res, 'data: [DONE]\n\n');
   } catch (error) {
-    const explained = control.explain(withRequestParams(error, job, job.ask.jsonSchema !== undefined));
+    const explained = control.explain(withRequestParams(error, job));
     control.record(control.outcomeOf(explained));
     const api = toApiError(explained);
     if (api.status >= 500 && !control.clientGone) reply.log.error({ err: error }, 'stream failed');

@@ -3,13 +3,13 @@
  * token or a mask. Positions are grouped into regions (the slots of the response template) for
  * end-of-text prediction.
  */
+import { AnswerLayout } from './answer-layout.js';
 import type { ResponseTemplate } from './template.js';
 
 export class AnswerCanvas {
   readonly ids: Int32Array;
-  /** Region index of each position; -1 for fixed template tokens. */
-  readonly regionOf: Int32Array;
-  readonly regions: readonly (readonly [start: number, end: number])[];
+  /** Which positions are fixed tokens and which belong to which slot (region). */
+  readonly layout: AnswerLayout;
   private readonly masked: Uint8Array;
   private masks: number;
   readonly initialMasks: number;
@@ -18,11 +18,10 @@ export class AnswerCanvas {
     template: ResponseTemplate,
     readonly maskTokenId: number,
   ) {
-    const length = template.parts.reduce((n, p) => n + (p.type === 'text' ? p.ids.length : p.length), 0);
+    this.layout = AnswerLayout.of(template);
+    const length = this.layout.length;
     this.ids = new Int32Array(length);
-    this.regionOf = new Int32Array(length).fill(-1);
     this.masked = new Uint8Array(length);
-    const regions: [number, number][] = [];
     let at = 0;
     for (const part of template.parts) {
       if (part.type === 'text') {
@@ -31,13 +30,10 @@ export class AnswerCanvas {
       } else {
         this.ids.fill(maskTokenId, at, at + part.length);
         this.masked.fill(1, at, at + part.length);
-        this.regionOf.fill(regions.length, at, at + part.length);
-        regions.push([at, at + part.length]);
         at += part.length;
       }
     }
-    this.regions = regions;
-    this.masks = regions.reduce((n, [s, e]) => n + e - s, 0);
+    this.masks = this.layout.regions.reduce((n, [s, e]) => n + e - s, 0);
     this.initialMasks = this.masks;
   }
 
@@ -77,7 +73,7 @@ export class AnswerCanvas {
    * `eos`. Returns the positions filled.
    */
   fillAfter(position: number, eos: number): number[] {
-    const region = this.regions[this.regionOf[position] as number];
+    const region = this.layout.regions[this.layout.regionOf[position] as number];
     if (!region) return [];
     const filled: number[] = [];
     for (let i = position + 1; i < region[1]; i++) {
@@ -89,34 +85,5 @@ export class AnswerCanvas {
       }
     }
     return filled;
-  }
-
-  /**
-   * The answer's tokens: fixed tokens, and in each region the tokens before its first EOS
-   * (padding dropped). The free text of a plain answer thus ends at its first EOS.
-   */
-  resultTokens(eos: number, pad: number): number[] {
-    const out: number[] = [];
-    let ended = -1;
-    for (let i = 0; i < this.length; i++) {
-      const region = this.regionOf[i] as number;
-      if (region === -1) {
-        out.push(this.ids[i] as number);
-        continue;
-      }
-      if (ended === region) continue;
-      const id = this.ids[i] as number;
-      if (id === eos) {
-        ended = region;
-        continue;
-      }
-      if (id !== pad) out.push(id);
-    }
-    return out;
-  }
-
-  hasEos(eos: number): boolean {
-    for (let i = 0; i < this.length; i++) if (this.regionOf[i] !== -1 && this.ids[i] === eos) return true;
-    return false;
   }
 }

@@ -178,21 +178,15 @@ export class DecodeSession {
   }
 
   result(detokenize?: (ids: number[]) => string): DecodeResult {
-    const tokenIds = this.canvas.resultTokens(this.info.eosTokenId, this.info.padTokenId);
-    const parts = this.request.template.parts;
-    const last = parts[parts.length - 1];
-    const lastRegion = this.canvas.regions[this.canvas.regions.length - 1];
-    const endedByLength =
-      last?.type === 'slot' &&
-      lastRegion !== undefined &&
-      !Array.from(this.canvas.ids.subarray(lastRegion[0], lastRegion[1])).includes(this.info.eosTokenId);
+    const { ids, layout } = this.canvas;
+    const tokenIds = layout.read(ids, this.info).ids;
     return {
       tokenIds,
       ...(detokenize ? { text: detokenize(tokenIds) } : {}),
-      canvas: Array.from(this.canvas.ids),
+      canvas: Array.from(ids),
       forwardPasses: this.steps,
       steps: this.steps,
-      finishReason: endedByLength ? 'length' : 'stop',
+      finishReason: layout.finishReason(ids, this.info.eosTokenId),
       timings: { totalMs: this.now() - this.startedAt, forwardMs: this.forwardMs, queueMs: this.queueMs },
     };
   }

@@ -6,7 +6,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecodingEngine, decode } from './decoding-engine.js';
 import type { StepEvent } from './events.js';
-import { scaffoldFromJsonSchema } from './schema-scaffold.js';
 import { DEFAULT_INFO, ScriptedModel, peaked, type Script } from '../testing/scripted-model.js';
 import { isUnmaskError } from '../errors.js';
 
@@ -282,53 +281,5 @@ describe('structure templates', () => {
     assert.deepEqual(result.tokenIds, [4, 5]);
     assert.equal(result.forwardPasses, 0);
     assert.equal(model.calls.length, 0);
-  });
-
-  it('scaffolds a JSON schema into fixed punctuation and keys with one slot per value', () => {
-    const vocab = [
-      '{"',
-      'action',
-      '": "',
-      '", "',
-      'object',
-      '"}',
-      '{',
-      '}',
-      '"',
-      ': ',
-      ', ',
-      'location',
-      'lights',
-      'lamp',
-    ];
-    const encode = (text: string) => {
-      const ids: number[] = [];
-      let rest = text;
-      while (rest) {
-        const match = [...vocab].sort((x, y) => y.length - x.length).find((v) => rest.startsWith(v));
-        if (!match) throw new Error(`cannot encode ${rest}`);
-        ids.push(vocab.indexOf(match));
-        rest = rest.slice(match.length);
-      }
-      return ids;
-    };
-    const template = scaffoldFromJsonSchema(
-      {
-        type: 'object',
-        properties: { action: { type: 'string', maxLength: 2 }, object: { enum: ['lights', 'lamp'] } },
-      },
-      { encode },
-    );
-    assert.deepEqual(
-      template.parts.map((p) => (p.type === 'slot' ? `<${p.name}:${p.length}>` : p.ids.map((i) => vocab[i]).join(''))),
-      ['{"action": "', '<action:2>', '", "object": "', '<object:1>', '"}'],
-    );
-  });
-
-  it('refuses JSON schema types it cannot scaffold, naming the path', () => {
-    assert.throws(
-      () => scaffoldFromJsonSchema({ type: 'object', properties: { tags: { type: 'array' } } }, { encode: () => [1] }),
-      (e) => isUnmaskError(e, 'invalid_parameter') && /tags/.test(e.message) && /"array"/.test(e.message),
-    );
   });
 });

@@ -11,6 +11,7 @@
  */
 import { UnmaskError } from '../errors.js';
 import type { ForwardRow, LanguageModel } from '../model/language-model.js';
+import type { AnswerLayout } from './answer-layout.js';
 import { AsyncQueue } from './async-queue.js';
 import { DecodeSession } from './decode-session.js';
 import type { DecodeResult, StepEvent } from './events.js';
@@ -26,6 +27,8 @@ export interface EngineOptions {
 /** A running request: iterate it for step events; `result` settles when decoding ends. */
 export interface DecodeStream extends AsyncIterable<StepEvent> {
   readonly result: Promise<DecodeResult>;
+  /** Where the answer's fixed tokens and slots lie on the canvas (what `result.tokenIds` is read by). */
+  readonly layout: AnswerLayout;
 }
 
 interface Job {
@@ -88,7 +91,7 @@ export class DecodingEngine {
       this.waiting.push(job);
       queueMicrotask(() => void this.loop()); // requests submitted in the same tick share the first step
     }
-    return { result, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]() };
+    return { result, layout: session.canvas.layout, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]() };
   }
 
   private async loop(): Promise<void> {

@@ -9,4 +9,4 @@ export {
   type ResponseTemplate,
   type TemplatePart,
 } from './template.js';
-export { scaffoldFromJsonSchema, type ScaffoldOptions } from './schema-scaffold.js';
+export { AnswerLayout, type AnswerEnds, type AnswerRead } from './answer-layout.js';

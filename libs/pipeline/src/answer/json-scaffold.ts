@@ -6,8 +6,7 @@
  * given `encode`, which is exact for word-level and byte-level tokenizers whose pieces do not
  * merge across the boundaries used here (`{"`, `": `, `, `, `}`).
  */
-import { UnmaskError } from '../errors.js';
-import type { ResponseTemplate, TemplatePart } from './template.js';
+import { UnmaskError, type ResponseTemplate, type TemplatePart } from '@unmask/core';
 
 export interface ScaffoldOptions {
   /** Turns fixed text into token ids. */
