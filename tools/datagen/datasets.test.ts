@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createImageProcessor, decodeImage } from '@unmask/vision';
-import { halfToFloat } from '../../libs/core/src/io/safetensors.js';
+import { float16BitsToFloat32 } from '@unmask/core';
 import { renderRaster, renderSvg, Rng, sceneSchema, type ImageFormat } from '../worlds/src/index.js';
 import { DEFAULT_PROCESSOR, writeImageSet } from './image-set.js';
 import { writeAudioSet } from './audio-set.js';
@@ -47,7 +47,10 @@ describe('image sets', () => {
     const stride = 3 * 96 * 96;
     let worst = 0;
     for (let i = 0; i < stride; i++)
-      worst = Math.max(worst, Math.abs(halfToFloat(bytes.readUInt16LE((stride + i) * 2)) - (expected[i] as number)));
+      worst = Math.max(
+        worst,
+        Math.abs(float16BitsToFloat32(bytes.readUInt16LE((stride + i) * 2)) - (expected[i] as number)),
+      );
     assert.ok(worst < 1e-3, `max abs ${worst}`); // float16 storage
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'processor.json'), 'utf8')).image_size, 96);
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { halfToFloat } from '../../libs/core/src/io/safetensors.js';
+import { float16BitsToFloat32 } from '@unmask/core';
 import { npyHeader, toFloat16, writeNpy } from './npy.js';
 
 describe('npy files', () => {
@@ -33,7 +33,7 @@ describe('npy files', () => {
 describe('float16 conversion', () => {
   it('is exact for representable values and rounds others to nearest even', () => {
     const values = [0, 1, -2, 0.5, 65504, 1 / 1024, 2 ** -24, 0.1, 1.0009765625, -1e-8, 1e6, Number.NaN];
-    const back = Array.from(toFloat16(values), halfToFloat);
+    const back = Array.from(toFloat16(values), float16BitsToFloat32);
     assert.deepEqual(back.slice(0, 7), [0, 1, -2, 0.5, 65504, 1 / 1024, 2 ** -24]);
     assert.ok(Math.abs((back[7] as number) - 0.1) < 1e-4);
     assert.equal(back[8], 1.0009765625);
@@ -44,7 +44,7 @@ describe('float16 conversion', () => {
 
   it('stays within half a unit in the last place over a sweep', () => {
     for (let x = -4; x <= 4; x += 0.0137) {
-      const h = halfToFloat(toFloat16([x])[0] as number);
+      const h = float16BitsToFloat32(toFloat16([x])[0] as number);
       assert.ok(Math.abs(h - x) <= Math.max(2 ** -25, Math.abs(x) * 2 ** -11), `${x} → ${h}`);
     }
   });

@@ -3,6 +3,7 @@
  * PyTorch trainer: little-endian, C order, dtypes uint8, int32, float16 and float32.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { float32ToFloat16Bits } from '@unmask/core';
 
 export type NpyDtype = 'uint8' | 'int32' | 'float16' | 'float32';
 const DESCR: Record<NpyDtype, string> = { uint8: '|u1', int32: '<i4', float16: '<f2', float32: '<f4' };
@@ -21,45 +22,10 @@ export function npyHeader(dtype: NpyDtype, shape: readonly number[]): Buffer {
   return header;
 }
 
-/** Float32 → IEEE 754 half (round to nearest even), as the bits of a Uint16Array. */
+/** Float32 → IEEE 754 half (round to nearest even, @unmask/core's conversion), as the bits of a Uint16Array. */
 export function toFloat16(values: ArrayLike<number>): Uint16Array {
   const out = new Uint16Array(values.length);
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  for (let i = 0; i < values.length; i++) {
-    f32[0] = values[i] as number;
-    const x = u32[0] as number;
-    const sign = (x >>> 16) & 0x8000;
-    const exponent = (x >>> 23) & 0xff;
-    let mantissa = x & 0x7fffff;
-    if (exponent === 0xff) {
-      out[i] = sign | 0x7c00 | (mantissa ? 0x200 : 0);
-      continue;
-    }
-    const e = exponent - 127 + 15;
-    if (e >= 0x1f) {
-      out[i] = sign | 0x7c00;
-      continue;
-    }
-    if (e <= 0) {
-      if (e < -10) {
-        out[i] = sign;
-        continue;
-      }
-      mantissa |= 0x800000;
-      const shift = 14 - e;
-      let half = mantissa >>> shift;
-      const rest = mantissa & ((1 << shift) - 1);
-      const midpoint = 1 << (shift - 1);
-      if (rest > midpoint || (rest === midpoint && half & 1)) half += 1;
-      out[i] = sign | half;
-      continue;
-    }
-    let half = (e << 10) | (mantissa >>> 13);
-    const rest = mantissa & 0x1fff;
-    if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half += 1; // a carry into the exponent is still correct
-    out[i] = sign | half;
-  }
+  for (let i = 0; i < values.length; i++) out[i] = float32ToFloat16Bits(values[i] as number);
   return out;
 }
 

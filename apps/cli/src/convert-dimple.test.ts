@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type ForwardRow, type ForwardRowResult, SafetensorsFile } from '@unmask/core';
+import type { ForwardRow, ForwardRowResult } from '@unmask/core';
+import { SafetensorsFile } from '@unmask/core/testing';
 import { buildPrompt, ImageTower, mropePositionTable, Unmask, userMessage } from '@unmask/pipeline';
 import {
   DIMPLE_FIXTURE,

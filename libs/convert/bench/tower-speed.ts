@@ -13,28 +13,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OnnxWorkerPool, type TensorData } from '@unmask/core';
-import { CheckpointTensors } from '../src/checkpoint-tensors.js';
-import type { OnnxGraphBuilder } from '../src/onnx-graph-builder.js';
-import { WEIGHT_FORMATS, type WeightFormat } from '../src/weight-format.js';
+import { CheckpointTensors } from '../src/checkpoint/checkpoint-tensors.js';
+import type { OnnxGraphBuilder } from '../src/onnx/onnx-graph-builder.js';
+import { WEIGHT_FORMATS, type WeightFormat } from '../src/weights/weight-format.js';
 import {
   buildQwen2VlVisionGraph,
   parseQwen2VlVisionConfig,
   QWEN25_VL_7B_VISION,
   qwen2VlVisionShapes,
-} from '../src/qwen2-vl-vision-graph.js';
+} from '../src/towers/qwen2-vl-vision-graph.js';
 import {
   buildSiglipGraph,
   LLADA_V_SIGLIP,
   parseSiglipVisionConfig,
   SIGLIP_SO400M_PATCH14_384,
   siglipShapes,
-} from '../src/siglip-graph.js';
+} from '../src/towers/siglip-graph.js';
 import {
   buildWhisperEncoderGraph,
   parseWhisperEncoderConfig,
   WHISPER_SMALL_ENCODER,
   whisperEncoderShapes,
-} from '../src/whisper-encoder-graph.js';
+} from '../src/towers/whisper-encoder-graph.js';
 
 interface Tower {
   readonly shapes: Map<string, readonly number[]>;

@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import { toFloat16 } from '../src/fp16.js';
-import { nbitsLayout, type NBits, quantizeRowNBits } from '../src/matmul-nbits.js';
-import { memorySource, OnnxGraphBuilder } from '../src/onnx-graph-builder.js';
-import { int8RowScale, quantizeRowInt8 } from '../src/quantize-int8.js';
+import { toFloat16 } from '../src/weights/fp16.js';
+import { nbitsLayout, type NBits, quantizeRowNBits } from '../src/weights/matmul-nbits.js';
+import { memorySource, OnnxGraphBuilder } from '../src/onnx/onnx-graph-builder.js';
+import { int8RowScale, quantizeRowInt8 } from '../src/weights/quantize-int8.js';
 
 const VARIANTS = [
   'fp32',

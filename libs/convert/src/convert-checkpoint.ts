@@ -8,17 +8,17 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, wri
 import { basename, join, resolve } from 'node:path';
 import { type Manifest, UnmaskError } from '@unmask/core';
 import { z } from 'zod';
-import { makeManifest, readBundleMetadata } from './bundle-metadata.js';
-import { type LmArchitecture, readArchitecture } from './checkpoint-config.js';
-import { CheckpointTensors } from './checkpoint-tensors.js';
-import { DEFAULT_LM_OPS, LM_OPS } from './lm-contrib-layers.js';
-import { buildEmbedGraph, buildLmGraph } from './lm-graph.js';
-import type { WrittenGraph } from './onnx-graph-builder.js';
-import { checkTensors } from './tensor-layout.js';
-import { WEIGHT_FORMATS } from './weight-format.js';
+import { makeManifest, readBundleMetadata } from './bundle/bundle-metadata.js';
+import { type LmArchitecture, readArchitecture } from './lm/checkpoint-config.js';
+import { CheckpointTensors } from './checkpoint/checkpoint-tensors.js';
+import { DEFAULT_LM_OPS, LM_OPS } from './lm/lm-contrib-layers.js';
+import { buildEmbedGraph, buildLmGraph } from './lm/lm-graph.js';
+import type { WrittenGraph } from './onnx/onnx-graph-builder.js';
+import { checkTensors } from './lm/tensor-layout.js';
+import { WEIGHT_FORMATS } from './weights/weight-format.js';
 
-export { DEFAULT_LM_OPS, LM_OPS, type LmOps } from './lm-contrib-layers.js';
-export { WEIGHT_FORMATS, type WeightFormat } from './weight-format.js';
+export { DEFAULT_LM_OPS, LM_OPS, type LmOps } from './lm/lm-contrib-layers.js';
+export { WEIGHT_FORMATS, type WeightFormat } from './weights/weight-format.js';
 /** The formats the converter writes (all of WEIGHT_FORMATS). */
 export const SUPPORTED_WEIGHT_FORMATS = WEIGHT_FORMATS;
 

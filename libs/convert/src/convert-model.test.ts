@@ -24,8 +24,8 @@ import {
 } from '../test-support/multimodal-fixtures.js';
 import { safetensorsToTorch, TORCH_FIXTURES } from '../test-support/torch-writer.js';
 import { convertModel } from './convert-model.js';
-import { ensurePlaceholderToken, mediaChatTemplate } from './media-placeholders.js';
-import { multimodalKind } from './multimodal-config.js';
+import { ensurePlaceholderToken, mediaChatTemplate } from './bundle/media-placeholders.js';
+import { multimodalKind } from './families/multimodal-config.js';
 
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 

@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { whisperFeatureExtractorConfigSchema } from '@unmask/audio';
 import { type Manifest, UnmaskError } from '@unmask/core';
 import { parseImageProcessorConfig } from '@unmask/vision';
-import type { LmArchitecture } from './checkpoint-config.js';
-import { CheckpointTensors } from './checkpoint-tensors.js';
+import type { LmArchitecture } from './lm/checkpoint-config.js';
+import { CheckpointTensors } from './checkpoint/checkpoint-tensors.js';
 import {
   convertCheckpoint,
   convertOptionsSchema,
@@ -20,23 +20,28 @@ import {
   type ConvertProgress,
   type ConvertResult,
 } from './convert-checkpoint.js';
-import { buildDiffaAdapterGraph } from './diffa-adapter-graph.js';
-import { dimpleImagePrompt, dimpleProcessorConfig } from './dimple-prompt.js';
-import { ensurePlaceholderToken, mediaChatTemplate } from './media-placeholders.js';
+import { buildDiffaAdapterGraph } from './towers/diffa-adapter-graph.js';
+import { dimpleImagePrompt, dimpleProcessorConfig } from './families/dimple-prompt.js';
+import { ensurePlaceholderToken, mediaChatTemplate } from './bundle/media-placeholders.js';
 import {
   type DiffaPlan,
   type DimplePlan,
   type LladaVPlan,
   type MultimodalPlan,
   multimodalPlan,
-} from './multimodal-config.js';
-import { buildMlpProjectorGraph, dimpleProjector, lladaVProjector, mlpProjectorShapes } from './projector-graph.js';
-import { buildQwen2VlVisionGraph } from './qwen2-vl-vision-graph.js';
-import { buildSiglipGraph } from './siglip-graph.js';
-import { checkTensorShapes } from './tensor-layout.js';
-import { attachAudio, attachVision } from './tower-bundle.js';
-import type { WeightFormat } from './weight-format.js';
-import { buildWhisperEncoderGraph } from './whisper-encoder-graph.js';
+} from './families/multimodal-config.js';
+import {
+  buildMlpProjectorGraph,
+  dimpleProjector,
+  lladaVProjector,
+  mlpProjectorShapes,
+} from './towers/projector-graph.js';
+import { buildQwen2VlVisionGraph } from './towers/qwen2-vl-vision-graph.js';
+import { buildSiglipGraph } from './towers/siglip-graph.js';
+import { checkTensorShapes } from './lm/tensor-layout.js';
+import { attachAudio, attachVision } from './bundle/tower-bundle.js';
+import type { WeightFormat } from './weights/weight-format.js';
+import { buildWhisperEncoderGraph } from './towers/whisper-encoder-graph.js';
 
 /** The placeholder strings the converter gives images and sounds, and the text around them. */
 export const IMAGE_PLACEHOLDER = '<image>';

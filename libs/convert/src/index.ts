@@ -13,17 +13,17 @@ export {
   architectureFromConfig,
   type LmArchitecture,
   type TensorLayout,
-} from './checkpoint-config.js';
-export { CheckpointTensors, type CheckpointTensor } from './checkpoint-tensors.js';
+} from './lm/checkpoint-config.js';
+export { CheckpointTensors, type CheckpointTensor } from './checkpoint/checkpoint-tensors.js';
 export {
   tensorNames,
   expectedShapes,
   checkTensors,
   type LmTensorNames,
   type LayerTensorNames,
-} from './tensor-layout.js';
-export { buildEmbedGraph, buildLmGraph } from './lm-graph.js';
-export { contribLayers, DEFAULT_LM_OPS, LM_OPS, type LmOps, type ContribLayerInputs } from './lm-contrib-layers.js';
+} from './lm/tensor-layout.js';
+export { buildEmbedGraph, buildLmGraph } from './lm/lm-graph.js';
+export { contribLayers, DEFAULT_LM_OPS, LM_OPS, type LmOps, type ContribLayerInputs } from './lm/lm-contrib-layers.js';
 export {
   OnnxGraphBuilder,
   memorySource,
@@ -31,10 +31,15 @@ export {
   type InitializerSource,
   type WriteGraphOptions,
   type WrittenGraph,
-} from './onnx-graph-builder.js';
-export { readBundleMetadata, makeManifest, PLAIN_CHAT_TEMPLATE, type BundleMetadata } from './bundle-metadata.js';
-export { checkTensorShapes } from './tensor-layout.js';
-export { TowerOps, parseTowerConfig } from './tower-layers.js';
+} from './onnx/onnx-graph-builder.js';
+export {
+  readBundleMetadata,
+  makeManifest,
+  PLAIN_CHAT_TEMPLATE,
+  type BundleMetadata,
+} from './bundle/bundle-metadata.js';
+export { checkTensorShapes } from './lm/tensor-layout.js';
+export { TowerOps, parseTowerConfig } from './towers/tower-layers.js';
 export {
   buildWhisperEncoderGraph,
   checkWhisperEncoderTensors,
@@ -44,7 +49,7 @@ export {
   whisperEncoderShapes,
   type WhisperEncoderConfig,
   type WhisperEncoderOptions,
-} from './whisper-encoder-graph.js';
+} from './towers/whisper-encoder-graph.js';
 export {
   buildSiglipGraph,
   checkSiglipTensors,
@@ -55,7 +60,7 @@ export {
   siglipVisionConfigSchema,
   type SiglipOptions,
   type SiglipVisionConfig,
-} from './siglip-graph.js';
+} from './towers/siglip-graph.js';
 export {
   buildQwen2VlVisionGraph,
   checkQwen2VlVisionTensors,
@@ -65,7 +70,7 @@ export {
   qwen2VlVisionShapes,
   type Qwen2VlVisionConfig,
   type Qwen2VlVisionOptions,
-} from './qwen2-vl-vision-graph.js';
+} from './towers/qwen2-vl-vision-graph.js';
 export {
   buildMlpProjectorGraph,
   checkMlpProjectorTensors,
@@ -74,17 +79,17 @@ export {
   mlpProjectorShapes,
   type MlpProjectorLayout,
   type ProjectorActivation,
-} from './projector-graph.js';
-export { buildDiffaAdapterGraph, checkDiffaAdapterTensors } from './diffa-adapter-graph.js';
+} from './towers/projector-graph.js';
+export { buildDiffaAdapterGraph, checkDiffaAdapterTensors } from './towers/diffa-adapter-graph.js';
 export {
   DIFFA_TAPS,
   diffaAdapterLayout,
   diffaAdapterShapes,
   diffaConfigSchema,
   type DiffaAdapterLayout,
-} from './diffa-adapter-layout.js';
-export { attachAudio, attachVision, type AudioAttachment, type VisionAttachment } from './tower-bundle.js';
-export { weightWriter, type WeightWriter, type LinearOptions } from './weight-writer.js';
+} from './towers/diffa-adapter-layout.js';
+export { attachAudio, attachVision, type AudioAttachment, type VisionAttachment } from './bundle/tower-bundle.js';
+export { weightWriter, type WeightWriter, type LinearOptions } from './weights/weight-writer.js';
 export {
   convertModel,
   IMAGE_PLACEHOLDER,
@@ -101,11 +106,11 @@ export {
   type MultimodalPlan,
   type LladaVPlan,
   type DiffaPlan,
-} from './multimodal-config.js';
-export { ensurePlaceholderToken, mediaChatTemplate, type MediaText } from './media-placeholders.js';
-export { PICKLE_FILES, TORCH_FILE, TORCH_INDEX_FILE } from './checkpoint-tensors.js';
-export { readTorchCheckpoint } from './torch-checkpoint.js';
-export { dimplePlan, DIMPLE_DEFAULT_MROPE_SECTION, type DimplePlan } from './dimple-config.js';
+} from './families/multimodal-config.js';
+export { ensurePlaceholderToken, mediaChatTemplate, type MediaText } from './bundle/media-placeholders.js';
+export { PICKLE_FILES, TORCH_FILE, TORCH_INDEX_FILE } from './checkpoint/checkpoint-tensors.js';
+export { readTorchCheckpoint } from './checkpoint/torch-checkpoint.js';
+export { dimplePlan, DIMPLE_DEFAULT_MROPE_SECTION, type DimplePlan } from './families/dimple-config.js';
 export {
   dimpleImagePrompt,
   dimpleProcessorConfig,
@@ -113,5 +118,5 @@ export {
   DIMPLE_VISION_START,
   DIMPLE_VISION_END,
   type DimpleImagePrompt,
-} from './dimple-prompt.js';
-export { checkMropeSections, mropeAngles, mropeComponentOf, type MropeSections } from './mrope-rotary.js';
+} from './families/dimple-prompt.js';
+export { checkMropeSections, mropeAngles, mropeComponentOf, type MropeSections } from './lm/mrope-rotary.js';

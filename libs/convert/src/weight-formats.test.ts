@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { type Bundle, loadBundle, SafetensorsFile } from '@unmask/core';
+import { type Bundle, loadBundle } from '@unmask/core';
+import { SafetensorsFile } from '@unmask/core/testing';
 import {
   LLAMA_CHECKPOINT,
   lladaConfig,
@@ -21,7 +22,7 @@ import {
   toLladaName,
 } from '../test-support/checkpoint-fixtures.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
-import type { WeightFormat } from './weight-format.js';
+import type { WeightFormat } from './weights/weight-format.js';
 
 const FIXTURES = fileURLToPath(new URL('../test-fixtures/', import.meta.url));
 const VOCAB = 512;

@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CheckpointTensors } from '../src/checkpoint-tensors.js';
+import { CheckpointTensors } from '../src/checkpoint/checkpoint-tensors.js';
 
 export const LLAMA_FIXTURE = fileURLToPath(new URL('../test-fixtures/llama-bidirectional/', import.meta.url));
 export const LLAMA_CHECKPOINT = join(LLAMA_FIXTURE, 'checkpoint');

@@ -9,8 +9,8 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SafetensorsFile } from '@unmask/core';
-import { CheckpointTensors } from '../src/checkpoint-tensors.js';
+import { SafetensorsFile } from '@unmask/core/testing';
+import { CheckpointTensors } from '../src/checkpoint/checkpoint-tensors.js';
 import { type StoredTensor, writeSafetensors } from './checkpoint-fixtures.js';
 import { QWEN2_FIXTURE } from './lm-parity.js';
 import { TOWER_FIXTURES } from './tower-fixtures.js';
@@ -38,7 +38,7 @@ export function dimpleTensors(): Map<string, StoredTensor> {
   for (const [name, t] of tensorsOf(join(TOWER_FIXTURES, 'qwen25vl-vision/checkpoint'), (n) => `visual.${n}`))
     tensors.set(name, t);
   const projector = SafetensorsFile.read(join(DIMPLE_FIXTURE, 'projector.safetensors'));
-  for (const name of projector.entries.keys()) {
+  for (const name of projector.names) {
     const { shape, data } = projector.float32(name);
     tensors.set(name, { dtype: 'F32', shape: [...shape], data });
   }

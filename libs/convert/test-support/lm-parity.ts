@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import { type Bundle, SafetensorsFile, type TensorData } from '@unmask/core';
+import type { Bundle, TensorData } from '@unmask/core';
+import { SafetensorsFile } from '@unmask/core/testing';
 
 export const QWEN2_FIXTURE = fileURLToPath(new URL('../test-fixtures/qwen2-bidirectional/', import.meta.url));
 

@@ -8,8 +8,8 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointTensors } from '../src/checkpoint-tensors.js';
-import { diffaAdapterShapes, type DiffaAdapterLayout } from '../src/diffa-adapter-layout.js';
+import { CheckpointTensors } from '../src/checkpoint/checkpoint-tensors.js';
+import { diffaAdapterShapes, type DiffaAdapterLayout } from '../src/towers/diffa-adapter-layout.js';
 import {
   fixtureTensors,
   LLAMA_CHECKPOINT,

@@ -9,7 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
-import { CheckpointTensors } from '../src/checkpoint-tensors.js';
+import { CheckpointTensors } from '../src/checkpoint/checkpoint-tensors.js';
 import type { StoredTensor } from './checkpoint-fixtures.js';
 
 class PickleWriter {

@@ -12,7 +12,15 @@ export type {
 export * from './options/index.js';
 export * from './decoding/index.js';
 export { float32ToFloat16Bits, float32BitsToFloat16Bits, float16BitsToFloat32 } from './io/float16.js';
-export { SafetensorsFile, type Tensor, type SafetensorsDtype } from './io/safetensors.js';
+export {
+  DTYPE_BYTES,
+  FLOAT_DTYPES,
+  parseSafetensorsHeader,
+  toFloat32,
+  type SafetensorsDtype,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+} from './io/safetensors.js';
 export { OnnxWorkerPool, type WorkerPoolOptions, type CreateSessionOptions } from './runtime/worker-pool.js';
 export { OnnxSession, type RunOptions } from './runtime/onnx-session.js';
 export { sessionOptionsSchema, parseSessionOptions, type SessionOptions } from './runtime/session-options.js';

@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { loadBundle, SafetensorsFile, type Bundle } from '@unmask/core';
+import { loadBundle, type Bundle } from '@unmask/core';
+import { SafetensorsFile } from '@unmask/core/testing';
 import { createImageProcessor, VisionEncoder } from '@unmask/vision';
 import { AudioEncoder, whisperFeatureExtractorConfigSchema } from '@unmask/audio';
 
