@@ -14,6 +14,8 @@ export type UnmaskErrorCode =
   | 'too_large'
   /** The prompt does not fit in the model's positions. */
   | 'context_length_exceeded'
+  /** No answer within the canvas, written with the model's vocabulary, satisfies the constraint. */
+  | 'constraint_unsatisfiable'
   /** The caller aborted. */
   | 'aborted'
   /** A deadline passed. */

@@ -36,6 +36,7 @@ export const tooLarge = (message: string, param: string | null = null) =>
 const BY_CODE: Record<UnmaskErrorCode, { status: number; type: ErrorType }> = {
   invalid_parameter: { status: 400, type: 'invalid_request_error' },
   context_length_exceeded: { status: 400, type: 'invalid_request_error' },
+  constraint_unsatisfiable: { status: 400, type: 'invalid_request_error' },
   invalid_media: { status: 422, type: 'invalid_request_error' },
   too_large: { status: 413, type: 'invalid_request_error' },
   timeout: { status: 504, type: 'timeout_error' },

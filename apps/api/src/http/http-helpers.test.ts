@@ -11,6 +11,7 @@ describe('error mapping', () => {
     const expected: Record<UnmaskErrorCode, number> = {
       invalid_parameter: 400,
       context_length_exceeded: 400,
+      constraint_unsatisfiable: 400,
       invalid_media: 422,
       too_large: 413,
       timeout: 504,

@@ -3,9 +3,11 @@
  * back turn into commits. The batch scheduler drives many sessions at once; a session neither
  * runs the model nor knows about other requests.
  */
+import { UnmaskError } from '../errors.js';
 import type { ForwardRow, ForwardRowResult, KvCache, ModelInfo, SplicedEmbeddings } from '../model/language-model.js';
 import { AnswerCanvas } from './canvas.js';
 import { confidenceOf, scorePosition } from './confidence.js';
+import type { CanvasCheck } from './constraints/canvas-check.js';
 import { shouldCommitAll } from './early-commit.js';
 import { eosConfidenceFactor } from './eos-handling.js';
 import type { CommittedToken, DecodeResult, StepEvent } from './events.js';
@@ -35,6 +37,8 @@ export class DecodeSession {
   private readonly startedAt: number;
   private forwardMs = 0;
   queueMs = 0;
+  /** The constraint's check of this canvas, when the request has one. */
+  private readonly check: CanvasCheck | undefined;
 
   constructor(
     readonly request: ValidatedRequest,
@@ -46,6 +50,18 @@ export class DecodeSession {
     this.promptLength = request.promptIds.length;
     this.shift = info.shiftedLogits ? 1 : 0;
     this.startedAt = now();
+    this.check = request.constraint?.track({
+      length: this.canvas.length,
+      maskTokenId: info.maskTokenId,
+      eosTokenId: info.eosTokenId,
+    });
+    if (this.check && !this.check.completable) {
+      throw new UnmaskError(
+        'constraint_unsatisfiable',
+        `no answer of at most ${this.canvas.length} tokens of this model's vocabulary satisfies the constraint`,
+        'constraint',
+      );
+    }
   }
 
   get done(): boolean {
@@ -117,6 +133,7 @@ export class DecodeSession {
     const scored = pending.positions.map((position, i) => {
       const offset = i * vocab;
       logits[offset + this.info.maskTokenId] = -Infinity; // never predict the mask itself
+      this.check?.restrict(position, logits, offset, vocab);
       const token = sampleToken(logits, offset, vocab, sampling, this.random);
       const scores = scorePosition(logits, offset, vocab, token);
       let confidence = confidenceOf(scores, strategy.confidence);
@@ -151,13 +168,21 @@ export class DecodeSession {
     }
 
     const committed: CommittedToken[] = [];
-    for (const c of [...chosen].sort((a, b) => a.position - b.position)) {
+    // Under a constraint, commits are checked one at a time, most confident first; one that no
+    // longer fits after the others stays masked for a later step (the first always fits).
+    const order = this.check ? [...chosen].sort(byConfidence) : [...chosen].sort((a, b) => a.position - b.position);
+    for (const c of order) {
       if (!this.canvas.isMasked(c.position)) continue; // already filled after an earlier EOS
+      if (this.check) {
+        if (!this.check.allows(c.position, c.token)) continue;
+        this.check.commit(c.position, c.token);
+      }
       this.canvas.commit(c.position, c.token);
       committed.push({ position: c.position, token: c.token, confidence: c.confidence });
       if (strategy.eosFill && c.token === this.info.eosTokenId) {
         for (const filled of this.canvas.fillAfter(c.position, this.info.eosTokenId)) {
           committed.push({ position: filled, token: this.info.eosTokenId, confidence: null });
+          this.check?.commit(filled, this.info.eosTokenId);
         }
       }
     }

@@ -10,3 +10,11 @@ export {
   type TemplatePart,
 } from './template.js';
 export { AnswerLayout, type AnswerEnds, type AnswerRead } from './answer-layout.js';
+export {
+  compileConstraint,
+  constraintSpecSchema,
+  ConstraintVocabulary,
+  TokenConstraint,
+  CanvasCheck,
+  type ConstraintSpec,
+} from './constraints/index.js';

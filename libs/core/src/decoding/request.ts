@@ -3,6 +3,7 @@
  */
 import { UnmaskError } from '../errors.js';
 import type { ModelInfo, SplicedEmbeddings } from '../model/language-model.js';
+import type { TokenConstraint } from './constraints/token-constraint.js';
 import { CACHE_MODES, type CacheMode } from '../options/cache-modes.js';
 import { samplingOptionsSchema, type SamplingInput, type SamplingOptions } from '../options/sampling-options.js';
 import type { StrategyInput } from '../options/strategy-options.js';
@@ -32,6 +33,11 @@ export interface GenerateRequest {
   readonly cache?: CacheMode;
   /** Cancels the request between steps. */
   readonly signal?: AbortSignal;
+  /**
+   * Keeps the answer in a language (JSON Schema, JSON, regex, choice), compiled against this
+   * model's vocabulary (`TokenConstraint`); needs a plain canvas (no template).
+   */
+  readonly constraint?: TokenConstraint;
 }
 
 export interface ValidatedRequest {
@@ -44,6 +50,7 @@ export interface ValidatedRequest {
   readonly sampling: SamplingOptions;
   readonly cache: CacheMode;
   readonly signal: AbortSignal | undefined;
+  readonly constraint?: TokenConstraint;
 }
 
 const invalid = (message: string, param: string) => new UnmaskError('invalid_parameter', message, param);
@@ -80,6 +87,15 @@ export function validateRequest(request: GenerateRequest, info: ModelInfo): Vali
     template = plainTemplate(maxTokens);
   }
   const answerLength = templateLength(template);
+  if (request.constraint !== undefined) {
+    if (template.parts.length !== 1 || template.parts[0]?.type !== 'slot')
+      throw invalid('a constraint needs a plain canvas, not a response template', 'constraint');
+    if (request.constraint.vocabulary.size !== info.vocabSize)
+      throw invalid(
+        `the constraint was compiled for a vocabulary of ${request.constraint.vocabulary.size} ids, the model has ${info.vocabSize}`,
+        'constraint',
+      );
+  }
   if (promptIds.length + answerLength > info.maxPositions) {
     throw new UnmaskError(
       'context_length_exceeded',
@@ -126,5 +142,6 @@ export function validateRequest(request: GenerateRequest, info: ModelInfo): Vali
     sampling: sampling.data,
     cache,
     signal: request.signal,
+    ...(request.constraint ? { constraint: request.constraint } : {}),
   };
 }

@@ -13,6 +13,22 @@ export interface EncodeOptions {
 export interface DecodeOptions {
   /** Drop special tokens (mask, EOS, role markers) from the text. Default false. */
   readonly skipSpecialTokens?: boolean;
+  /**
+   * Hugging Face's `clean_up_tokenization_spaces` (" ," → "," and the like over the whole text).
+   * Default: the tokenizer's own setting. Constrained answers turn it off: their text is exactly
+   * the tokens' concatenation (decoding/constraints/token-surfaces.ts).
+   */
+  readonly cleanUpSpaces?: boolean;
+}
+
+/** What the constraint machinery reads of `tokenizer.json` besides the tokens themselves. */
+export interface TokenizerLayout {
+  /** The `decoder` object (null when absent). */
+  readonly decoder: unknown;
+  /** The model's type (`BPE`, `WordLevel`, `WordPiece`, `Unigram`) and `end_of_word_suffix`, if any. */
+  readonly model: { readonly type?: unknown; readonly end_of_word_suffix?: unknown };
+  /** Added tokens: ids, contents and whether they are special. */
+  readonly addedTokens: readonly { readonly id: number; readonly content: string; readonly special: boolean }[];
 }
 
 export class TextTokenizer {
@@ -24,6 +40,8 @@ export class TextTokenizer {
     private readonly tokenizer: Tokenizer,
     /** The file it came from, for messages. */
     readonly path: string,
+    /** The decoder, model type and added tokens of tokenizer.json. */
+    readonly layout: TokenizerLayout,
   ) {
     this.vocab = tokenizer.get_vocab(true);
     let largest = -1;
@@ -60,8 +78,20 @@ export class TextTokenizer {
       ...(typeof modelUnk === 'string' ? { unk_token: modelUnk } : {}),
       ...(configPath ? readJson(configPath) : {}),
     };
+    const raw = json as { decoder?: unknown; model?: Record<string, unknown>; added_tokens?: unknown };
+    const added = Array.isArray(raw.added_tokens) ? raw.added_tokens : [];
+    const layout: TokenizerLayout = {
+      decoder: raw.decoder ?? null,
+      model: { type: raw.model?.type, end_of_word_suffix: raw.model?.end_of_word_suffix },
+      addedTokens: added
+        .filter(
+          (t): t is { id: number; content: string; special?: unknown } =>
+            typeof t?.id === 'number' && typeof t?.content === 'string',
+        )
+        .map((t) => ({ id: t.id, content: t.content, special: t.special === true })),
+    };
     try {
-      return new TextTokenizer(new Tokenizer(json, config), path);
+      return new TextTokenizer(new Tokenizer(json, config), path, layout);
     } catch (error) {
       throw new UnmaskError(
         'invalid_bundle',
@@ -93,7 +123,10 @@ export class TextTokenizer {
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
     // @huggingface/tokenizers throws on an empty list; an empty answer (all EOS) decodes to ''.
     if (ids.length === 0) return '';
-    return this.tokenizer.decode(Array.from(ids), { skip_special_tokens: options.skipSpecialTokens ?? false });
+    return this.tokenizer.decode(Array.from(ids), {
+      skip_special_tokens: options.skipSpecialTokens ?? false,
+      ...(options.cleanUpSpaces !== undefined ? { clean_up_tokenization_spaces: options.cleanUpSpaces } : {}),
+    });
   }
 
   tokenToId(token: string): number | undefined {

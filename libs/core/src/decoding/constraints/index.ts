@@ -1,0 +1,14 @@
+export { ByteDfa, DEAD } from './byte-automaton.js';
+export { CanvasCheck } from './canvas-check.js';
+export { anyJsonObject, compileJsonSchema, type JsonSchemaOptions } from './json-schema.js';
+export { parseRegex } from './regex.js';
+export {
+  compileConstraint,
+  constraintPattern,
+  constraintSpecSchema,
+  ConstraintVocabulary,
+  TokenConstraint,
+  type ConstraintSpec,
+} from './token-constraint.js';
+export { checkSurfaces, tokenSurfaces, type TokenSurfaces } from './token-surfaces.js';
+export type { Pattern } from './pattern.js';
