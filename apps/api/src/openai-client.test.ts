@@ -106,16 +106,21 @@ describe('the official openai client over a real socket', () => {
     assert.equal(audio.choices.length, 1);
   });
 
-  it('uses JSON mode with a json_schema', async () => {
-    const completion = await client.chat.completions.create({
-      model: 'm',
-      messages: [{ role: 'user', content: 'answer yes or no' }],
-      response_format: {
-        type: 'json_schema',
-        json_schema: { name: 'a', schema: { type: 'object', properties: { answer: { enum: ['yes', 'no'] } } } },
-      },
-    });
-    assert.equal(completion.choices[0]?.finish_reason, 'stop');
+  it('refuses JSON mode with a schema this vocabulary cannot write (no JSON punctuation), naming response_format', async () => {
+    await assert.rejects(
+      client.chat.completions.create({
+        model: 'm',
+        messages: [{ role: 'user', content: 'answer yes or no' }],
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'a', schema: { type: 'object', properties: { answer: { enum: ['yes', 'no'] } } } },
+        },
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        error.code === 'constraint_unsatisfiable' &&
+        error.param === 'response_format',
+    );
   });
 
   it('raises the SDK error types with our status, code and param', async () => {

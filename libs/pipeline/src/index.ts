@@ -9,8 +9,8 @@ export {
 } from './unmask.js';
 export { AnswerText, type AnswerTokens } from './answer/answer-text.js';
 export { cutAtStop, holdBack } from './answer/stop-sequences.js';
-export { responseTemplate, type ResponseFormat } from './answer/response-format.js';
-export { scaffoldFromJsonSchema, type ScaffoldOptions } from './answer/json-scaffold.js';
+export { constraintOf, type ResponseFormat } from './answer/response-format.js';
+export { ConstraintCache } from './answer/constraint-cache.js';
 export { buildPrompt, userMessage, type BuiltPrompt } from './prompt-builder.js';
 export { ImageTower, AudioTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
 export { defaultModelDir, DEFAULT_MODEL_DIR } from './default-model.js';

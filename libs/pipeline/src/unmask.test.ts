@@ -118,29 +118,40 @@ describe('Unmask on a multimodal bundle', () => {
     assert.equal(stoppedAt.at(-1), true);
   });
 
-  it('scaffolds a JSON schema into a template whose fixed tokens survive decoding', async () => {
-    const r = await unmask.ask({
-      prompt: 'what is the answer',
-      responseFormat: {
-        type: 'json_schema',
-        schema: { type: 'object', properties: { answer: { type: 'string', maxLength: 2 } } },
-      },
-    });
-    assert.ok(r.forwardPasses <= 2);
-    const encode = (text: string) => unmask.bundle.tokenizer.encode(text);
-    const [open, close] = [encode('{"answer": "'), encode('"}')];
-    assert.equal(r.canvas.length, open.length + 2 + close.length);
-    assert.deepEqual(r.canvas.slice(0, open.length), open);
-    assert.deepEqual(r.canvas.slice(-close.length), close);
+  it('keeps a constrained answer in its language: a choice, a regular expression', async () => {
+    const choices = ['red', 'blue sky', 'two dogs'];
+    for (const strategy of [{ name: 'low_confidence' }, { name: 'confident', threshold: 0.5 }, { name: 'prophet' }]) {
+      const r = await unmask.ask({
+        prompt: 'what is the answer',
+        maxTokens: 6,
+        strategy,
+        responseFormat: { type: 'choice', choices },
+      });
+      assert.ok(choices.includes(r.text), `${strategy.name}: ${JSON.stringify(r.text)}`);
+      assert.equal(r.finishReason, 'stop');
+    }
+    const pattern = '(one|two|three)( and (one|two|three))* (cat|dog)';
+    const stream = unmask.askStream({ prompt: 'how many', maxTokens: 8, responseFormat: { type: 'regex', pattern } });
+    let streamed = '';
+    for await (const step of stream) streamed += step.delta;
+    const r = await stream.result;
+    assert.match(r.text, new RegExp(`^${pattern}$`));
+    assert.equal(streamed, r.text);
   });
 
-  it('frames a json_object answer in braces around one free slot of max tokens', async () => {
-    const r = await unmask.ask({ prompt: 'what is the answer', maxTokens: 3, responseFormat: { type: 'json_object' } });
-    const encode = (text: string) => unmask.bundle.tokenizer.encode(text);
-    const [open, close] = [encode('{'), encode('}')];
-    assert.equal(r.canvas.length, open.length + 3 + close.length);
-    assert.deepEqual(r.canvas.slice(0, open.length), open);
-    assert.deepEqual(r.canvas.slice(-close.length), close);
+  it('refuses a constraint the vocabulary cannot write before decoding, and a bad schema by its field', async () => {
+    // The tiny vocabulary has no JSON punctuation.
+    await assert.rejects(unmask.ask({ prompt: 'what', responseFormat: { type: 'json_object' } }), (e) =>
+      isUnmaskError(e, 'constraint_unsatisfiable'),
+    );
+    await assert.rejects(
+      unmask.ask({
+        prompt: 'what',
+        responseFormat: { type: 'json_schema', schema: { type: 'array', uniqueItems: true } },
+      }),
+      (e) =>
+        isUnmaskError(e, 'invalid_parameter') && e.param === 'responseFormat.schema' && /uniqueItems/.test(e.message),
+    );
   });
 
   it('rejects a corrupt image and a lying WAV with specific errors, then keeps answering', async () => {

@@ -20,7 +20,8 @@ import {
   type StepEvent,
 } from '@unmask/core';
 import { AnswerText } from './answer/answer-text.js';
-import { responseTemplate, type ResponseFormat } from './answer/response-format.js';
+import { ConstraintCache } from './answer/constraint-cache.js';
+import { constraintOf, formatParam, type ResponseFormat } from './answer/response-format.js';
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
 import { buildPrompt, userMessage } from './prompt-builder.js';
@@ -37,9 +38,12 @@ export interface AskRequest {
   readonly strategy?: unknown;
   readonly sampling?: SamplingInput;
   readonly cache?: CacheMode;
-  /** A response template (structure prior) … */
+  /** A response template (structure prior): fixed tokens and free slots. */
   readonly template?: ResponseTemplate;
-  /** … or a response format to build one from (`json_object`, `json_schema`; `text` is free). */
+  /**
+   * What the answer must be (`json_object`, `json_schema`, `regex`, `choice`; `text` is free):
+   * grammar-constrained decoding keeps it so at every step, whatever the prompt.
+   */
   readonly responseFormat?: ResponseFormat;
   /** The answer ends before the first occurrence of any of these (OpenAI's `stop`). */
   readonly stop?: readonly string[];
@@ -86,13 +90,17 @@ export interface UnmaskOptions extends LoadBundleOptions {
 }
 
 export class Unmask {
+  private readonly constraints: ConstraintCache;
+
   private constructor(
     readonly bundle: Bundle,
     readonly engine: DecodingEngine,
     private readonly images: ImageTower | undefined,
     private readonly sounds: AudioTower | undefined,
     private readonly limits: MediaLimits,
-  ) {}
+  ) {
+    this.constraints = new ConstraintCache(bundle);
+  }
 
   static async load(dir: string = defaultModelDir(), options: UnmaskOptions = {}): Promise<Unmask> {
     const bundle = await loadBundle(dir, options);
@@ -179,9 +187,11 @@ export class Unmask {
       media,
     );
     const maxTokens = request.maxTokens ?? 32;
-    const template =
-      request.template ??
-      responseTemplate(request.responseFormat, (text) => this.bundle.tokenizer.encode(text), maxTokens);
+    const spec = constraintOf(request.responseFormat);
+    if (spec && request.template)
+      throw new UnmaskError('invalid_parameter', 'give a template or a response format, not both', 'template');
+    const constraint = spec && this.constraints.get(spec, formatParam(request.responseFormat as ResponseFormat));
+    const template = request.template;
     const run = this.engine.generate({
       promptIds,
       embeddings,
@@ -191,8 +201,12 @@ export class Unmask {
       ...(request.sampling ? { sampling: request.sampling } : {}),
       ...(request.cache ? { cache: request.cache } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
+      ...(constraint ? { constraint } : {}),
     });
-    const decode = (ids: readonly number[]) => this.bundle.tokenizer.decode([...ids], { skipSpecialTokens: true });
+    // A constrained answer's text is exactly its tokens' concatenation: no space clean-up.
+    const cleanUp = constraint ? { cleanUpSpaces: false } : {};
+    const decode = (ids: readonly number[]) =>
+      this.bundle.tokenizer.decode([...ids], { skipSpecialTokens: true, ...cleanUp });
     const answer = new AnswerText(run.layout, { ...this.bundle.info, decode }, request.stop ?? []);
     return { run, answer, promptTokens: promptIds.length };
   }

@@ -138,11 +138,10 @@ export function withRequestParams(error: unknown, job: ChatJob): unknown {
   if (m) {
     const list = m[1] === 'audio' ? job.mediaParams.audio : job.mediaParams.images;
     param = list[Number(m[2] ?? 0)];
-  } else if (
-    job.ask.responseFormat?.type === 'json_schema' &&
-    !['maxTokens', 'promptIds', 'strategy'].some((p) => error.param?.startsWith(p))
-  ) {
+  } else if (error.param.startsWith('responseFormat.schema')) {
     param = 'response_format.json_schema.schema';
+  } else if (error.param === 'constraint' || error.param.startsWith('responseFormat')) {
+    param = 'response_format';
   } else if (error.param === 'maxTokens') {
     param = 'max_tokens';
   } else if (error.param.startsWith('strategy')) {

@@ -1,36 +1,46 @@
 /**
- * OpenAI's `response_format` as a structure prior: `json_object` fixes the braces around one
- * free slot, `json_schema` scaffolds the schema (json-scaffold.ts), `text` leaves the answer
- * free. This is the one function that turns a format into decoding constraints; grammar-
- * constrained decoding replaces it here.
+ * What the answer must be: OpenAI's `response_format` (`json_object`, `json_schema`; `text` is
+ * free) and the constraints beyond it (`regex`, `choice`), as the engine's constraint spec. The
+ * constraint is compiled against the bundle's vocabulary (constraint-cache.ts) and keeps every
+ * commit of the diffusion canvas completable, so the answer always parses and validates.
  */
-import type { ResponseTemplate } from '@unmask/core';
-import { scaffoldFromJsonSchema } from './json-scaffold.js';
+import type { ConstraintSpec } from '@unmask/core';
 
 export type ResponseFormat =
   | { readonly type: 'text' }
   | { readonly type: 'json_object' }
-  | { readonly type: 'json_schema'; readonly schema: unknown };
+  | { readonly type: 'json_schema'; readonly schema: unknown }
+  | { readonly type: 'regex'; readonly pattern: string }
+  | { readonly type: 'choice'; readonly choices: readonly string[] };
 
-/** The template for `format`, or undefined for free text. `answerLength` is the free slot's length. */
-export function responseTemplate(
-  format: ResponseFormat | undefined,
-  encode: (text: string) => number[],
-  answerLength: number,
-): ResponseTemplate | undefined {
+/** The constraint for `format`, or undefined for free text. */
+export function constraintOf(format: ResponseFormat | undefined): ConstraintSpec | undefined {
   switch (format?.type) {
     case undefined:
     case 'text':
       return undefined;
     case 'json_object':
-      return {
-        parts: [
-          { type: 'text', ids: encode('{') },
-          { type: 'slot', length: answerLength },
-          { type: 'text', ids: encode('}') },
-        ],
-      };
+      return { type: 'json_object' };
     case 'json_schema':
-      return scaffoldFromJsonSchema(format.schema, { encode });
+      // Validated when compiled (token-constraint.ts), with errors naming the request field.
+      return { type: 'json_schema', schema: format.schema as Record<string, unknown> };
+    case 'regex':
+      return { type: 'regex', pattern: format.pattern };
+    case 'choice':
+      return { type: 'choice', choices: [...format.choices] };
+  }
+}
+
+/** The request field a format's errors name. */
+export function formatParam(format: ResponseFormat): string {
+  switch (format.type) {
+    case 'json_schema':
+      return 'responseFormat.schema';
+    case 'regex':
+      return 'responseFormat.pattern';
+    case 'choice':
+      return 'responseFormat.choices';
+    default:
+      return 'responseFormat';
   }
 }
