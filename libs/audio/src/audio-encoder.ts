@@ -9,8 +9,10 @@
  * Besides encoder outputs, an adapter may declare inputs computed from the features themselves
  * (`FEATURE_INPUTS`): `feature_frames` [1] int64, the mel frames that hold audio, which DIFFA's
  * semantic adapter uses to cut the encoder output to the real audio.
+ * Encoder and adapter run as one chain (core's `runChain`): in a worker, the encoder's hidden
+ * states stay there.
  */
-import { UnmaskError, type GraphRunner, type TensorData } from '@unmask/core';
+import { runChain, UnmaskError, type GraphRunner, type TensorData } from '@unmask/core';
 import type { LogMelFeatures } from './log-mel.js';
 
 /** Adapter inputs fed from the log-mel features rather than from the encoder, by name. */
@@ -103,18 +105,23 @@ export class AudioEncoder {
         'feature_size',
       );
     }
-    const hidden = await this.encoder.run(
-      { [this.inputName]: { type: 'float32', dims: [1, mels, frames], data: features.input_features } },
-      this.hiddenStateNames,
-    );
     const feeds: Record<string, TensorData> = {};
-    for (const name of this.hiddenStateNames) {
-      const tensor = hidden[name];
-      if (!tensor) throw new UnmaskError('runtime_error', `audio encoder graph returned no "${name}"`, name);
-      feeds[name] = tensor;
-    }
     for (const name of this.featureInputNames) feeds[name] = FEATURE_INPUTS[name]!(features);
-    const result = await this.adapter.run(feeds, [this.outputName]);
+    const result = await runChain([
+      {
+        graph: this.encoder,
+        label: 'audio encoder',
+        feeds: { [this.inputName]: { type: 'float32', dims: [1, mels, frames], data: features.input_features } },
+        outputs: this.hiddenStateNames,
+      },
+      {
+        graph: this.adapter,
+        label: 'audio adapter',
+        feeds,
+        from: Object.fromEntries(this.hiddenStateNames.map((name) => [name, name])),
+        outputs: [this.outputName],
+      },
+    ]);
     const embeds = result[this.outputName];
     if (!embeds)
       throw new UnmaskError('runtime_error', `audio adapter graph returned no "${this.outputName}"`, this.outputName);

@@ -23,8 +23,10 @@ export {
 } from './io/safetensors.js';
 export { OnnxWorkerPool, type WorkerPoolOptions, type CreateSessionOptions } from './runtime/worker-pool.js';
 export { OnnxSession, type RunOptions } from './runtime/onnx-session.js';
+export { runChain, type ChainLink } from './runtime/graph-chain.js';
+export { fitTensor, integerTensor } from './runtime/tensor-fit.js';
 export { sessionOptionsSchema, parseSessionOptions, type SessionOptions } from './runtime/session-options.js';
-export type { WorkerStats } from './runtime/worker-protocol.js';
+export type { WorkerStats, WorkerChannel } from './runtime/worker-protocol.js';
 export {
   OnnxLanguageModel,
   OnnxKvCache,

@@ -34,7 +34,10 @@ export class ImageTower {
     if (!section) return undefined;
     const processor = createImageProcessor(section.processor, `${bundle.dir}/manifest.json: vision.processor`);
     const encoder = await bundle.openGraph(section.graph);
-    const projector = section.projector ? await bundle.openGraph(section.projector) : undefined;
+    // The projector sits in the encoder's worker, so the encoder's output never leaves it.
+    const projector = section.projector
+      ? await bundle.openGraph(section.projector, { worker: encoder.workerIndex })
+      : undefined;
     const vision = new VisionEncoder({ processor, encoder, ...(projector ? { projector } : {}) });
     const fixed = section.tokens_per_image.kind === 'fixed' ? section.tokens_per_image.count : undefined;
     return new ImageTower(vision, fixed, bundle.info.hiddenSize);
@@ -57,14 +60,11 @@ export class ImageTower {
         'vision.tokens_per_image',
       );
     }
-    const grid = features.image_grid_thw
-      ? (Array.from(features.image_grid_thw.data as ArrayLike<number | bigint>, Number) as [number, number, number])
-      : undefined;
     return {
       kind: 'image',
       tokens: features.tokens,
       data: features.image_embeds.data as Float32Array,
-      ...(grid ? { grid } : {}),
+      ...(features.image_grid_thw ? { grid: features.image_grid_thw } : {}),
     };
   }
 }
@@ -80,10 +80,10 @@ export class AudioTower {
     const section = bundle.manifest.audio;
     if (!section) return undefined;
     const extractor = new WhisperFeatureExtractor(section.feature_extractor);
-    const encoder = new AudioEncoder({
-      encoder: await bundle.openGraph(section.encoder),
-      adapter: await bundle.openGraph(section.adapter),
-    });
+    const audioEncoder = await bundle.openGraph(section.encoder);
+    // The adapter sits in the encoder's worker, so the hidden states never leave it.
+    const adapter = await bundle.openGraph(section.adapter, { worker: audioEncoder.workerIndex });
+    const encoder = new AudioEncoder({ encoder: audioEncoder, adapter });
     return new AudioTower(extractor, encoder, bundle.info.hiddenSize);
   }
 

@@ -57,10 +57,9 @@ describe('createImageProcessor', () => {
         const image = await decodeImage(readBytes(`hf/qwen2vl/input${k}.png`));
         const processor = createImageProcessor(config);
         const out = processor.preprocess(image);
-        const grid = Array.from(out.image_grid_thw!.data as BigInt64Array, Number);
+        const grid = [...out.image_grid_thw!];
         assert.deepEqual(grid, int64Of(reference.get(`image_grid_thw.${k}`)!));
         assert.deepEqual(grid, grids[k]);
-        assert.deepEqual(out.image_grid_thw!.dims, [1, 3]);
         const expected = reference.get(`pixel_values.${k}`)!;
         assert.deepEqual(out.pixel_values.dims, expected.shape);
         const d = diffStats(out.pixel_values.data as Float32Array, float32Of(expected));

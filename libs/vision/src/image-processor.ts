@@ -21,8 +21,8 @@ import { smartResize } from './smart-resize.js';
 export interface ProcessedImage {
   /** float32: [3, H, W] for fixed-size processors, [patches, 3·T·P·P] for Qwen2-VL. */
   readonly pixel_values: TensorData;
-  /** int64 [1, 3] (t, h, w in patches): Qwen2-VL only. */
-  readonly image_grid_thw?: TensorData;
+  /** (t, h, w) in patches, Qwen2-VL only; numbers until the encoder builds its [1, 3] tensor. */
+  readonly image_grid_thw?: readonly [t: number, h: number, w: number];
 }
 
 export interface ImageProcessor {
@@ -132,7 +132,7 @@ function qwen2Vl(config: Qwen2VlProcessorConfig): ImageProcessor {
       });
       return {
         pixel_values: { type: 'float32', dims: [patches.rows, patches.rowLength], data: patches.data },
-        image_grid_thw: { type: 'int64', dims: [1, 3], data: BigInt64Array.from(patches.gridThw, (v) => BigInt(v)) },
+        image_grid_thw: patches.gridThw,
       };
     },
   };

@@ -1,13 +1,23 @@
 /**
  * `VisionEncoder`: image → processor tensors → vision encoder graph → (optional) projector graph
  * → `image_embeds` [tokens, hidden], through the GraphRunner interface of @unmask/core, so the
- * graphs can run in-process or in the ONNX worker pool alike.
+ * graphs can run in-process or in the ONNX worker pool alike. Encoder and projector run as one
+ * chain (core's `runChain`): in a worker, the encoder's hidden states stay there.
  *
  * Encoder inputs are fed by name: `pixel_values` (a leading batch dimension of 1 is added when
- * the graph's input has one more axis) and `image_grid_thw` (Qwen2-VL). The projector, when
- * there is one, takes the encoder output on its single input.
+ * the graph's input has one more axis) and `image_grid_thw` (Qwen2-VL; built here from the
+ * processor's numbers, in the integer type the graph declares). The projector, when there is
+ * one, takes the encoder output on its single input.
  */
-import { UnmaskError, type GraphIO, type GraphRunner, type TensorData } from '@unmask/core';
+import {
+  fitTensor,
+  integerTensor,
+  runChain,
+  UnmaskError,
+  type ChainLink,
+  type GraphRunner,
+  type TensorData,
+} from '@unmask/core';
 import type { ImageProcessor } from './image-processor.js';
 import type { RgbImage } from './rgb-image.js';
 
@@ -24,7 +34,8 @@ export interface ImageFeatures {
   readonly image_embeds: TensorData;
   readonly tokens: number;
   readonly hidden: number;
-  readonly image_grid_thw?: TensorData;
+  /** The processor's (t, h, w) in patches, when it has one (Qwen2-VL). */
+  readonly image_grid_thw?: readonly [t: number, h: number, w: number];
 }
 
 const PREFERRED_OUTPUTS = ['image_embeds', 'image_features', 'last_hidden_state'];
@@ -47,40 +58,6 @@ function pickOutput(graph: GraphRunner, which: string, requested?: string): stri
   throw new UnmaskError(
     'invalid_bundle',
     `${which} graph has several outputs (${names.join(', ')}); name the one to use`,
-    which,
-  );
-}
-
-/** Adapts `tensor` to the rank and element type the graph input declares. */
-function fit(tensor: TensorData, io: GraphIO, which: string): TensorData {
-  let dims = tensor.dims;
-  if (io.dims.length === dims.length + 1) dims = [1, ...dims];
-  else if (io.dims.length === dims.length - 1 && dims[0] === 1) dims = dims.slice(1);
-  if (io.dims.length !== dims.length) {
-    throw new UnmaskError(
-      'invalid_bundle',
-      `${which} graph input '${io.name}' has rank ${io.dims.length}, but the tensor for it is [${tensor.dims.join(', ')}]`,
-      which,
-    );
-  }
-  io.dims.forEach((d, i) => {
-    if (typeof d === 'number' && d >= 0 && d !== dims[i]) {
-      throw new UnmaskError(
-        'invalid_bundle',
-        `${which} graph input '${io.name}' expects [${io.dims.join(', ')}], got [${dims.join(', ')}]`,
-        which,
-      );
-    }
-  });
-  if (io.type === tensor.type || (io.type === 'float16' && tensor.type === 'float32')) {
-    return { type: io.type, dims, data: tensor.data };
-  }
-  if (io.type === 'int32' && tensor.type === 'int64') {
-    return { type: 'int32', dims, data: Int32Array.from(tensor.data as BigInt64Array, Number) };
-  }
-  throw new UnmaskError(
-    'invalid_bundle',
-    `${which} graph input '${io.name}' has type ${io.type}, expected ${tensor.type}`,
     which,
   );
 }
@@ -140,10 +117,11 @@ export class VisionEncoder {
 
   async encode(image: RgbImage): Promise<ImageFeatures> {
     const processed = this.processor.preprocess(image);
+    const label = 'vision encoder';
     const feeds: Record<string, TensorData> = {};
     for (const io of this.options.encoder.inputs) {
-      if (io.name === 'pixel_values') feeds[io.name] = fit(processed.pixel_values, io, 'vision encoder');
-      else if (processed.image_grid_thw) feeds[io.name] = fit(processed.image_grid_thw, io, 'vision encoder');
+      if (io.name === 'pixel_values') feeds[io.name] = fitTensor(processed.pixel_values, io, label);
+      else if (processed.image_grid_thw) feeds[io.name] = integerTensor(processed.image_grid_thw, [1, 3], io, label);
       else {
         throw new UnmaskError(
           'invalid_bundle',
@@ -152,22 +130,21 @@ export class VisionEncoder {
         );
       }
     }
-    const encoded = await this.options.encoder.run(feeds, [this.encoderOutput]);
-    let features = encoded[this.encoderOutput];
-    let source = 'vision encoder';
-    let name = this.encoderOutput;
+    const links: ChainLink[] = [{ graph: this.options.encoder, label, feeds, outputs: [this.encoderOutput] }];
     const projector = this.options.projector;
     if (projector && this.projectorOutput) {
-      if (!features)
-        throw new UnmaskError('runtime_error', `vision encoder graph returned no '${this.encoderOutput}'`, 'encoder');
       const input = projector.inputs[0]!;
-      const projected = await projector.run({ [input.name]: fit(features, input, 'projector') }, [
-        this.projectorOutput,
-      ]);
-      features = projected[this.projectorOutput];
-      source = 'projector';
-      name = this.projectorOutput;
+      links.push({
+        graph: projector,
+        label: 'projector',
+        from: { [input.name]: this.encoderOutput },
+        outputs: [this.projectorOutput],
+      });
     }
+    const last = links.at(-1)!;
+    const name = last.outputs[0]!;
+    const source = last.label;
+    const features = (await runChain(links))[name];
     const matrix = asMatrix(features, source, name);
     const [tokens, hidden] = matrix.dims as [number, number];
     const expected = this.processor.featureCount(image.width, image.height);

@@ -9,7 +9,7 @@ import { UnmaskError } from '../errors.js';
 import type { OnnxSession } from '../runtime/onnx-session.js';
 import type { SessionOptions } from '../runtime/session-options.js';
 import type { OnnxWorkerPool } from '../runtime/worker-pool.js';
-import type { LmRowResult, LmShape, WireLmRow } from '../runtime/worker-protocol.js';
+import type { LmShape, WireLmRow, WorkerChannel } from '../runtime/worker-protocol.js';
 import type { ForwardRow, ForwardRowResult, KvCache, LanguageModel, ModelInfo } from './language-model.js';
 
 /** Architecture sizes the runtime needs beyond `ModelInfo`. */
@@ -35,15 +35,15 @@ export interface OnnxLanguageModelOptions {
 }
 
 interface CacheHandleState {
-  readonly pool: OnnxWorkerPool;
+  readonly channel: WorkerChannel;
   readonly worker: number;
   readonly id: number;
   readonly generation: number;
 }
 
 function releaseInWorker(state: CacheHandleState): void {
-  if (state.pool.generation(state.worker) !== state.generation) return; // died with its worker
-  state.pool.request(state.worker, { kind: 'release-caches', cacheIds: [state.id] }).catch(() => {});
+  if (state.channel.generation(state.worker) !== state.generation) return; // died with its worker
+  state.channel.call(state.worker, 'release-caches', { cacheIds: [state.id] }).catch(() => {});
 }
 
 /** Caches the engine drops without releasing are freed when garbage-collected. */
@@ -77,7 +77,7 @@ export class OnnxKvCache implements KvCache {
         `KV cache #${this.state.id} was released and cannot be used again`,
         'past',
       );
-    if (this.state.pool.generation(this.state.worker) !== this.state.generation) {
+    if (this.state.channel.generation(this.state.worker) !== this.state.generation) {
       throw new UnmaskError(
         'runtime_error',
         `KV cache #${this.state.id} was lost: the ONNX worker holding it crashed`,
@@ -115,8 +115,8 @@ export class OnnxLanguageModel implements LanguageModel {
     return new OnnxLanguageModel(options.info, options.geometry, embed, lm);
   }
 
-  get pool(): OnnxWorkerPool {
-    return this.lmSession.pool;
+  get channel(): WorkerChannel {
+    return this.lmSession.channel;
   }
 
   get workerIndex(): number {
@@ -134,7 +134,7 @@ export class OnnxLanguageModel implements LanguageModel {
       vocabSize: this.info.vocabSize,
       padTokenId: this.info.padTokenId,
     };
-    const generation = this.pool.generation(this.workerIndex);
+    const generation = this.channel.generation(this.workerIndex);
     // The wire arrays are fresh copies made by toWire, so they can move instead of being cloned.
     const transfer = wire.flatMap((row) => [
       row.inputIds.buffer,
@@ -142,24 +142,19 @@ export class OnnxLanguageModel implements LanguageModel {
       row.logitsIndices.buffer,
       ...row.embeddings.map((e) => e.data.buffer),
     ]) as ArrayBuffer[];
-    const results = (await this.pool.request(
+    const results = await this.channel.call(
       this.workerIndex,
-      {
-        kind: 'lm-forward',
-        embedSessionId: this.embedSession.sessionId,
-        lmSessionId: this.lmSession.sessionId,
-        shape,
-        rows: wire,
-      },
+      'lm-forward',
+      { embedSessionId: this.embedSession.sessionId, lmSessionId: this.lmSession.sessionId, shape, rows: wire },
       transfer,
-    )) as LmRowResult[];
+    );
     return results.map((result) => ({
       logits: result.logits,
       ...(result.cache
         ? {
             cache: new OnnxKvCache(
               this,
-              { pool: this.pool, worker: this.workerIndex, id: result.cache.id, generation },
+              { channel: this.channel, worker: this.workerIndex, id: result.cache.id, generation },
               result.cache.length,
             ),
           }

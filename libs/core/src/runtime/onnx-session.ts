@@ -1,10 +1,11 @@
 /**
  * One ONNX graph loaded in a worker of an `OnnxWorkerPool`: a `GraphRunner` whose `run` is
- * asynchronous and does not block the calling thread.
+ * asynchronous and does not block the calling thread. It reaches its worker through the narrow
+ * `WorkerChannel` (the pool implements it), not the pool itself.
  */
 import { UnmaskError } from '../errors.js';
 import type { GraphIO, GraphRunner, TensorData } from './graph-runner.js';
-import type { OnnxWorkerPool } from './worker-pool.js';
+import type { WorkerChannel } from './worker-protocol.js';
 
 export interface RunOptions {
   /**
@@ -18,7 +19,7 @@ export class OnnxSession implements GraphRunner {
   private released = false;
 
   constructor(
-    readonly pool: OnnxWorkerPool,
+    readonly channel: WorkerChannel,
     /** The worker holding the session. */
     readonly workerIndex: number,
     readonly sessionId: number,
@@ -33,29 +34,19 @@ export class OnnxSession implements GraphRunner {
     outputNames?: readonly string[],
     options: RunOptions = {},
   ): Promise<Record<string, TensorData>> {
-    if (this.released) throw new UnmaskError('runtime_error', `${this.path}: the ONNX session was released`);
-    const known = new Set(this.inputs.map((input) => input.name));
-    for (const name of Object.keys(feeds)) {
-      if (!known.has(name)) {
-        throw new UnmaskError(
-          'invalid_parameter',
-          `${this.path}: the graph has no input "${name}" (inputs: ${[...known].join(', ')})`,
-          name,
-        );
-      }
-    }
+    this.checkUsable();
+    this.checkInputs(Object.keys(feeds));
     const transfer = options.transferInputs
       ? [...new Set(Object.values(feeds).map((t) => t.data.buffer))].filter(
           (b): b is ArrayBuffer => b instanceof ArrayBuffer,
         )
       : [];
     const body = {
-      kind: 'run' as const,
       sessionId: this.sessionId,
       feeds: { ...feeds },
       ...(outputNames ? { outputNames: [...outputNames] } : {}),
     };
-    return (await this.pool.request(this.workerIndex, body, transfer)) as Record<string, TensorData>;
+    return this.channel.call(this.workerIndex, 'run', body, transfer);
   }
 
   input(name: string): GraphIO | undefined {
@@ -66,11 +57,30 @@ export class OnnxSession implements GraphRunner {
     return this.outputs.find((io) => io.name === name);
   }
 
+  /** Throws when the session was released. */
+  checkUsable(): void {
+    if (this.released) throw new UnmaskError('runtime_error', `${this.path}: the ONNX session was released`);
+  }
+
+  /** Throws when a feed's name is no input of the graph. */
+  checkInputs(names: readonly string[]): void {
+    const known = new Set(this.inputs.map((input) => input.name));
+    for (const name of names) {
+      if (!known.has(name)) {
+        throw new UnmaskError(
+          'invalid_parameter',
+          `${this.path}: the graph has no input "${name}" (inputs: ${[...known].join(', ')})`,
+          name,
+        );
+      }
+    }
+  }
+
   /** Frees the session in its worker. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    this.pool.forgetSession(this.workerIndex, this.sessionId);
-    await this.pool.request(this.workerIndex, { kind: 'release-session', sessionId: this.sessionId });
+    this.channel.forgetSession(this.workerIndex, this.sessionId);
+    await this.channel.call(this.workerIndex, 'release-session', { sessionId: this.sessionId });
   }
 }

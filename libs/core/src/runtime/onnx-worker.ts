@@ -17,15 +17,25 @@ import {
   presentNames,
   rowLogits,
   spliceEmbeddings,
-} from '../model/lm-batch.js';
+} from './lm-batch.js';
+import { feedsOfLink } from './graph-chain.js';
 import type { GraphIO, TensorData } from './graph-runner.js';
 import { toOrtSessionOptions } from './session-options.js';
 import { fromOrtTensor, isTensorElementType, ownedForTransfer, toOrtTensor } from './tensor-convert.js';
-import type { LmRowResult, SessionInfo, WorkerReply, WorkerRequest, WorkerStats } from './worker-protocol.js';
+import type {
+  LmRowResult,
+  ReplyOf,
+  RequestOf,
+  WorkerKind,
+  WorkerReply,
+  WorkerRequest,
+  WorkerStats,
+} from './worker-protocol.js';
 
 interface LoadedSession {
   readonly path: string;
   readonly session: InferenceSession;
+  readonly inputs: readonly GraphIO[];
 }
 
 const port = parentPort;
@@ -84,9 +94,7 @@ function cacheOf(id: number): CacheEntry {
   return entry;
 }
 
-async function lmForward(
-  request: Extract<WorkerRequest, { kind: 'lm-forward' }>,
-): Promise<{ result: LmRowResult[]; transfer: ArrayBuffer[] }> {
+async function lmForward(request: RequestOf<'lm-forward'>): Promise<Handled<'lm-forward'>> {
   const { rows, shape } = request;
   const pasts = rows.map((row) => (row.pastCacheId === undefined ? undefined : cacheOf(row.pastCacheId)));
   const geometry = batchGeometry(rows, pasts);
@@ -112,60 +120,77 @@ async function lmForward(
   return { result, transfer: logits.map((array) => array.buffer as ArrayBuffer) };
 }
 
-async function handle(request: WorkerRequest): Promise<{ result: unknown; transfer?: ArrayBuffer[] }> {
-  switch (request.kind) {
-    case 'create': {
-      let session: InferenceSession;
-      try {
-        session = await ort.InferenceSession.create(request.path, {
-          logSeverityLevel: 3,
-          ...toOrtSessionOptions(request.options),
-        });
-      } catch (error) {
-        throw new UnmaskError(
-          'invalid_bundle',
-          `${request.path}: onnxruntime cannot load the graph: ${(error as Error).message}`,
-          request.path,
-          { cause: error },
-        );
-      }
-      sessions.set(request.sessionId, { path: request.path, session });
-      const info: SessionInfo = {
-        inputs: describe(session.inputMetadata, request.path),
-        outputs: describe(session.outputMetadata, request.path),
-      };
-      return { result: info };
-    }
-    case 'run': {
-      const outputs = await run(sessionOf(request.sessionId), request.feeds, request.outputNames);
-      const { tensors, transfer } = ownedForTransfer(outputs);
-      return { result: tensors, transfer };
-    }
-    case 'release-session': {
-      const loaded = sessions.get(request.sessionId);
-      sessions.delete(request.sessionId);
-      await loaded?.session.release();
-      return { result: null };
-    }
-    case 'lm-forward':
-      return lmForward(request);
-    case 'release-caches':
-      for (const id of request.cacheIds) caches.delete(id);
-      return { result: null };
-    case 'stats': {
-      let bytes = 0;
-      for (const entry of caches.values()) bytes += cacheBytes(entry);
-      const stats: WorkerStats = { sessions: sessions.size, caches: caches.size, cacheBytes: bytes };
-      return { result: stats };
-    }
-    case 'crash':
-      // Never answers: the worker dies with this request (and any queued behind it) in flight.
-      return new Promise(() => {
-        setImmediate(() => {
-          throw new Error('simulated crash of the ONNX worker');
-        });
+interface Handled<K extends WorkerKind> {
+  readonly result: ReplyOf<K>;
+  readonly transfer?: ArrayBuffer[];
+}
+
+/** One handler per request kind, each answering with that kind's reply (worker-protocol.ts). */
+const handlers: { [K in WorkerKind]: (request: RequestOf<K>) => Promise<Handled<K>> } = {
+  async create(request) {
+    let session: InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(request.path, {
+        logSeverityLevel: 3,
+        ...toOrtSessionOptions(request.options),
       });
-  }
+    } catch (error) {
+      throw new UnmaskError(
+        'invalid_bundle',
+        `${request.path}: onnxruntime cannot load the graph: ${(error as Error).message}`,
+        request.path,
+        { cause: error },
+      );
+    }
+    const inputs = describe(session.inputMetadata, request.path);
+    sessions.set(request.sessionId, { path: request.path, session, inputs });
+    return { result: { inputs, outputs: describe(session.outputMetadata, request.path) } };
+  },
+  async run(request) {
+    const outputs = await run(sessionOf(request.sessionId), request.feeds, request.outputNames);
+    const { tensors, transfer } = ownedForTransfer(outputs);
+    return { result: tensors, transfer };
+  },
+  async 'run-chain'(request) {
+    let previous: Record<string, TensorData> = {};
+    for (const link of request.links) {
+      const loaded = sessionOf(link.sessionId);
+      previous = await run(loaded, feedsOfLink(link, loaded.inputs, previous), link.outputNames);
+    }
+    const { tensors, transfer } = ownedForTransfer(previous);
+    return { result: tensors, transfer };
+  },
+  async 'release-session'(request) {
+    const loaded = sessions.get(request.sessionId);
+    sessions.delete(request.sessionId);
+    await loaded?.session.release();
+    return { result: null };
+  },
+  'lm-forward': lmForward,
+  async 'release-caches'(request) {
+    for (const id of request.cacheIds) caches.delete(id);
+    return { result: null };
+  },
+  async stats() {
+    let bytes = 0;
+    for (const entry of caches.values()) bytes += cacheBytes(entry);
+    const stats: WorkerStats = { sessions: sessions.size, caches: caches.size, cacheBytes: bytes };
+    return { result: stats };
+  },
+  crash() {
+    // Never answers: the worker dies with this request (and any queued behind it) in flight.
+    return new Promise(() => {
+      setImmediate(() => {
+        throw new Error('simulated crash of the ONNX worker');
+      });
+    });
+  },
+};
+
+function handle(request: WorkerRequest): Promise<Handled<WorkerKind>> {
+  // TypeScript cannot tie `request.kind` to its handler's parameter; the map above is typed per kind.
+  const handler = handlers[request.kind] as (request: WorkerRequest) => Promise<Handled<WorkerKind>>;
+  return handler(request);
 }
 
 let queue: Promise<void> = Promise.resolve();

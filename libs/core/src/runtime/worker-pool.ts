@@ -13,10 +13,17 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UnmaskError } from '../errors.js';
-import type { GraphIO } from './graph-runner.js';
 import { OnnxSession } from './onnx-session.js';
 import { type SessionOptions, parseSessionOptions } from './session-options.js';
-import type { SessionInfo, WorkerReply, WorkerRequest, WorkerStats } from './worker-protocol.js';
+import type {
+  ReplyOf,
+  RequestOf,
+  WorkerChannel,
+  WorkerKind,
+  WorkerReply,
+  WorkerRequest,
+  WorkerStats,
+} from './worker-protocol.js';
 
 export interface WorkerPoolOptions {
   /** Number of worker threads; default min(2, available cores). */
@@ -34,8 +41,6 @@ export interface CreateSessionOptions extends SessionOptions {
   /** Put the session in this worker (an index below `size`), e.g. next to a related session. */
   readonly worker?: number;
 }
-
-type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
 interface Pending {
   readonly resolve: (value: unknown) => void;
@@ -65,7 +70,7 @@ const bootstrap = new URL('./worker-bootstrap.mjs', import.meta.url);
 const workerEntry = new URL(import.meta.url.endsWith('.ts') ? './onnx-worker.ts' : './onnx-worker.js', import.meta.url)
   .href;
 
-export class OnnxWorkerPool {
+export class OnnxWorkerPool implements WorkerChannel {
   readonly size: number;
   private readonly slots: Slot[];
   private readonly defaults: SessionOptions;
@@ -99,35 +104,29 @@ export class OnnxWorkerPool {
     }
     const slot = worker === undefined ? this.leastLoaded() : this.slots[worker]!;
     const record: SessionRecord = { sessionId: this.nextSessionId++, path, options: merged };
-    const info = (await this.request(slot.index, {
-      kind: 'create',
-      sessionId: record.sessionId,
-      path,
-      options: merged,
-    })) as SessionInfo;
+    const info = await this.call(slot.index, 'create', { sessionId: record.sessionId, path, options: merged });
     slot.sessions.set(record.sessionId, record);
-    return new OnnxSession(
-      this,
-      slot.index,
-      record.sessionId,
-      path,
-      info.inputs as GraphIO[],
-      info.outputs as GraphIO[],
-    );
+    return new OnnxSession(this, slot.index, record.sessionId, path, info.inputs, info.outputs);
   }
 
-  /** Sends one request to worker `index`; resolves with its result or rejects with an `UnmaskError`. */
-  request(index: number, body: RequestBody, transfer: readonly ArrayBuffer[] = []): Promise<unknown> {
+  /** Sends one request to worker `index`; resolves with its reply or rejects with an `UnmaskError`. */
+  call<K extends WorkerKind>(
+    index: number,
+    kind: K,
+    body: RequestOf<K>,
+    transfer: readonly ArrayBuffer[] = [],
+  ): Promise<ReplyOf<K>> {
     if (this.closed) return Promise.reject(new UnmaskError('runtime_error', 'the ONNX worker pool is closed'));
     const slot = this.slots[index];
     if (!slot) return Promise.reject(new UnmaskError('runtime_error', `no ONNX worker #${index}`));
     if (slot.broken) return Promise.reject(slot.broken);
     const id = this.nextRequestId++;
-    return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
+    return new Promise<ReplyOf<K>>((resolve, reject) => {
+      // The worker answers a request of kind K with ReplyOf<K> (onnx-worker.ts's handlers are typed so).
+      slot.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       slot.worker.ref();
       try {
-        slot.worker.postMessage({ ...body, id } as WorkerRequest, [...transfer]);
+        slot.worker.postMessage({ ...body, kind, id } as WorkerRequest, [...transfer]);
       } catch (error) {
         slot.pending.delete(id);
         reject(
@@ -151,13 +150,13 @@ export class OnnxWorkerPool {
     this.slots[index]?.sessions.delete(sessionId);
   }
 
-  async stats(index: number): Promise<WorkerStats> {
-    return (await this.request(index, { kind: 'stats' })) as WorkerStats;
+  stats(index: number): Promise<WorkerStats> {
+    return this.call(index, 'stats', {});
   }
 
   /** Test hook: makes worker `index` throw an uncaught exception, as a crash would. */
-  simulateCrash(index: number): Promise<unknown> {
-    return this.request(index, { kind: 'crash' });
+  simulateCrash(index: number): Promise<never> {
+    return this.call(index, 'crash', {});
   }
 
   async close(): Promise<void> {
@@ -222,8 +221,7 @@ export class OnnxWorkerPool {
   /** Recreates a replaced worker's sessions under their old ids; requests queue behind them. */
   private reload(slot: Slot): void {
     for (const record of slot.sessions.values()) {
-      this.request(slot.index, {
-        kind: 'create',
+      this.call(slot.index, 'create', {
         sessionId: record.sessionId,
         path: record.path,
         options: record.options,

@@ -1,7 +1,8 @@
 /**
- * Messages between the worker pool (main thread) and an ONNX worker. Every request carries an
- * `id`; the worker answers each with a `WorkerReply` of the same id. The worker handles
- * requests one at a time, in arrival order.
+ * Messages between the worker pool (main thread) and an ONNX worker, one request and one reply
+ * type per kind (`WorkerCalls`). Every request carries an `id`; the worker answers each with a
+ * `WorkerReply` of the same id. The worker handles requests one at a time, in arrival order.
+ * `WorkerChannel` is all a session or a model needs of the pool: typed calls to one worker.
  */
 import type { UnmaskErrorCode } from '../errors.js';
 import type { GraphIO, TensorData } from './graph-runner.js';
@@ -30,22 +31,16 @@ export interface LmShape {
   readonly mrope: boolean;
 }
 
-export type WorkerRequest =
-  | { kind: 'create'; id: number; sessionId: number; path: string; options: SessionOptions }
-  | { kind: 'run'; id: number; sessionId: number; feeds: Record<string, TensorData>; outputNames?: readonly string[] }
-  | { kind: 'release-session'; id: number; sessionId: number }
-  | {
-      kind: 'lm-forward';
-      id: number;
-      embedSessionId: number;
-      lmSessionId: number;
-      shape: LmShape;
-      rows: readonly WireLmRow[];
-    }
-  | { kind: 'release-caches'; id: number; cacheIds: readonly number[] }
-  | { kind: 'stats'; id: number }
-  /** Test hook: throw an uncaught exception inside the worker, as a crash would. */
-  | { kind: 'crash'; id: number };
+/** One graph of a chain run inside a worker (see graph-chain.ts). */
+export interface WireChainLink {
+  readonly sessionId: number;
+  readonly feeds: Record<string, TensorData>;
+  /** Inputs fed from the previous link's outputs: input name → output name. */
+  readonly from?: Readonly<Record<string, string>>;
+  readonly outputNames: readonly string[];
+  /** Names the graph in errors (e.g. "projector"). */
+  readonly label: string;
+}
 
 export interface SessionInfo {
   readonly inputs: readonly GraphIO[];
@@ -64,6 +59,46 @@ export interface WorkerStats {
   readonly cacheBytes: number;
 }
 
+/** Each kind of request: what it sends (`id` and `kind` aside) and what its reply carries. */
+export interface WorkerCalls {
+  create: { request: { sessionId: number; path: string; options: SessionOptions }; reply: SessionInfo };
+  run: {
+    request: { sessionId: number; feeds: Record<string, TensorData>; outputNames?: readonly string[] };
+    reply: Record<string, TensorData>;
+  };
+  /** Several graphs of this worker in order, each fed from the one before; the last one's outputs. */
+  'run-chain': { request: { links: readonly WireChainLink[] }; reply: Record<string, TensorData> };
+  'release-session': { request: { sessionId: number }; reply: null };
+  'lm-forward': {
+    request: { embedSessionId: number; lmSessionId: number; shape: LmShape; rows: readonly WireLmRow[] };
+    reply: LmRowResult[];
+  };
+  'release-caches': { request: { cacheIds: readonly number[] }; reply: null };
+  stats: { request: Record<string, never>; reply: WorkerStats };
+  /** Test hook: throw an uncaught exception inside the worker, as a crash would. Never answered. */
+  crash: { request: Record<string, never>; reply: never };
+}
+
+export type WorkerKind = keyof WorkerCalls;
+export type RequestOf<K extends WorkerKind> = WorkerCalls[K]['request'];
+export type ReplyOf<K extends WorkerKind> = WorkerCalls[K]['reply'];
+
+export type WorkerRequest = { [K in WorkerKind]: { kind: K; id: number } & RequestOf<K> }[WorkerKind];
+
 export type WorkerReply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { code: UnmaskErrorCode; message: string; param?: string } };
+
+/** Typed calls to the workers of a pool, by worker index. */
+export interface WorkerChannel {
+  call<K extends WorkerKind>(
+    worker: number,
+    kind: K,
+    body: RequestOf<K>,
+    transfer?: readonly ArrayBuffer[],
+  ): Promise<ReplyOf<K>>;
+  /** Bumped each time the worker is replaced after a crash (state it held is gone). */
+  generation(worker: number): number;
+  /** The session was released: the worker need not reload it after a crash. */
+  forgetSession(worker: number, sessionId: number): void;
+}

@@ -7,8 +7,8 @@
  * P_r, segment length S_r) occupies keys [0, P_r) and [P, P + S_r) of the P + S keys; every
  * other key is padding (attention_mask 0). Padded queries compute garbage nobody reads.
  */
-import type { TensorData } from '../runtime/graph-runner.js';
-import type { LmShape, WireLmRow } from '../runtime/worker-protocol.js';
+import type { TensorData } from './graph-runner.js';
+import type { LmShape, WireLmRow } from './worker-protocol.js';
 
 /** Keys/values of `length` positions, one array per layer, each `[kvHeads, length, headDim]`. */
 export interface CacheEntry {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TensorData } from '../runtime/graph-runner.js';
-import type { LmShape, WireLmRow } from '../runtime/worker-protocol.js';
+import type { TensorData } from './graph-runner.js';
+import type { LmShape, WireLmRow } from './worker-protocol.js';
 import { type CacheEntry, batchGeometry, embedFeed, keptCache, lmFeeds, rowLogits } from './lm-batch.js';
 
 const shape: LmShape = {
