@@ -115,7 +115,7 @@ describe('convertCheckpoint refuses a checkpoint it cannot convert faithfully, n
     fails(
       () => convert(from),
       'invalid_bundle',
-      /cannot tell the mask token: config\.json has no mask_token_id and tokenizer_config\.json no mask_token/,
+      /cannot tell the mask token: config\.json has no mask_token_id, tokenizer_config\.json no mask_token and no <\|mdm_mask\|> among its additional_special_tokens/,
     );
   });
 

@@ -27,7 +27,15 @@ const tokenizerConfigSchema = z.looseObject({
   pad_token: tokenString,
   bos_token: tokenString,
   chat_template: z.union([z.string(), z.array(z.object({ name: z.string(), template: z.string() }))]).nullish(),
+  additional_special_tokens: z.array(tokenString).nullish(),
 });
+
+/**
+ * LLaDA's mask token. LLaDA-8B-Instruct's and LLaDA-V's tokenizer_config.json name it only among
+ * `additional_special_tokens` and their config.json may have no mask_token_id: the upstream
+ * generate functions hard-code its id (126336, `mask_id`).
+ */
+export const LLADA_MASK_TOKEN = '<|mdm_mask|>';
 
 /** Used for checkpoints without any chat template (base models): the messages' text in order. */
 export const PLAIN_CHAT_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}";
@@ -72,9 +80,15 @@ export function readBundleMetadata(dir: string, arch: LmArchitecture): BundleMet
     );
   }
 
+  const named = (role: 'mask' | 'eos' | 'pad' | 'bos'): string | undefined => {
+    const value = config[`${role}_token`];
+    return typeof value === 'string' ? value : value?.content;
+  };
   const resolve = (role: 'mask' | 'eos' | 'pad' | 'bos'): TokenRef | undefined => {
     const id = arch.tokenIds[role];
-    if (id !== undefined) {
+    // LLaDA-V's language model config.json says bos_token_id 128000 (Llama 3's) outside its
+    // 126 464-row vocabulary; its tokenizer files name the real one (<|startoftext|>, 126080).
+    if (id !== undefined && !(id >= arch.vocabSize && named(role) !== undefined)) {
       if (id >= arch.vocabSize)
         throw new UnmaskError(
           'invalid_bundle',
@@ -84,8 +98,7 @@ export function readBundleMetadata(dir: string, arch: LmArchitecture): BundleMet
       const token = tokenizer.idToToken(id);
       return token === undefined ? id : { token, id };
     }
-    const value = config[`${role}_token`];
-    const token = typeof value === 'string' ? value : value?.content;
+    const token = named(role);
     if (token === undefined) return undefined;
     const tokenId = tokenizer.tokenToId(token);
     if (tokenId === undefined)
@@ -96,11 +109,13 @@ export function readBundleMetadata(dir: string, arch: LmArchitecture): BundleMet
       );
     return { token, id: tokenId };
   };
-  const mask = resolve('mask');
+  const additional = (config.additional_special_tokens ?? []).map((t) => (typeof t === 'string' ? t : t?.content));
+  const lladaMask = additional.includes(LLADA_MASK_TOKEN) ? tokenizer.tokenToId(LLADA_MASK_TOKEN) : undefined;
+  const mask = resolve('mask') ?? (lladaMask === undefined ? undefined : { token: LLADA_MASK_TOKEN, id: lladaMask });
   if (mask === undefined) {
     throw new UnmaskError(
       'invalid_bundle',
-      `${dir}: cannot tell the mask token: config.json has no mask_token_id and tokenizer_config.json no mask_token`,
+      `${dir}: cannot tell the mask token: config.json has no mask_token_id, tokenizer_config.json no mask_token and no ${LLADA_MASK_TOKEN} among its additional_special_tokens`,
       'mask_token_id',
     );
   }

@@ -117,12 +117,54 @@ describe('architectureFromConfig', () => {
   });
 
   it('names a missing or invalid config field', () => {
-    const { n_layers: _, ...noLayers } = LLADA_8B;
-    assert.throws(() => architectureFromConfig(noLayers), /config\.json: n_layers: /);
+    assert.throws(() => architectureFromConfig({ ...LLADA_8B, n_layers: 'x' }), /config\.json: n_layers: /);
     assert.throws(
       () => architectureFromConfig({ ...LLADA_8B, n_kv_heads: 5 }),
       /n_kv_heads: n_heads 32 is not a multiple of n_kv_heads 5/,
     );
     assert.throws(() => architectureFromConfig({ ...DREAM_7B, hidden_act: 'gelu' }), /hidden_act: is "gelu"/);
+  });
+
+  it('gives a LLaDA field the config omits configuration_llada.py’s ModelConfig default', () => {
+    const omit = (...fields: string[]) =>
+      Object.fromEntries(Object.entries(LLADA_8B).filter(([key]) => !fields.includes(key)));
+    const arch = architectureFromConfig(omit('max_sequence_length', 'rope_theta', 'rms_norm_eps', 'embedding_size'));
+    assert.deepEqual([arch.maxPositions, arch.ropeTheta, arch.rmsNormEps], [1024, 10000, 1e-5]);
+    assert.equal(arch.vocabSize, 50304, 'embedding_size omitted: 50304; null would mean vocab_size');
+    assert.equal(architectureFromConfig({ ...LLADA_8B, embedding_size: null }).vocabSize, 126464);
+    assert.equal(architectureFromConfig(omit('weight_tying')).tiedEmbeddings, true, 'weight_tying defaults to true');
+    assert.deepEqual(
+      (({ hiddenSize, numHeads, numLayers }) => [hiddenSize, numHeads, numLayers])(
+        architectureFromConfig(omit('d_model', 'n_heads', 'n_kv_heads', 'n_layers', 'mlp_hidden_size')),
+      ),
+      [768, 12, 12],
+    );
+    // Defaults the graph builder does not build are refused by name, not silently replaced.
+    assert.throws(() => architectureFromConfig(omit('block_type')), /block_type: is "sequential"/);
+    assert.throws(() => architectureFromConfig(omit('activation_type')), /activation_type: is "swiglu"/);
+    assert.throws(() => architectureFromConfig(omit('layer_norm_type')), /layer_norm_type: is "default"/);
+    assert.throws(() => architectureFromConfig(omit('rope')), /rope: the converter needs rotary positions/);
+  });
+
+  it('reads LLaDA under Llama field names (LLaDA-V’s LM), with LLaDAConfig’s defaults for what it omits', () => {
+    const config = {
+      architectures: ['LLaDAModelLM'],
+      model_type: 'llada',
+      hidden_size: 64,
+      num_attention_heads: 4,
+      num_hidden_layers: 2,
+      intermediate_size: 96,
+      vocab_size: 300,
+    };
+    const arch = architectureFromConfig(config);
+    assert.deepEqual(
+      [arch.layout, arch.modelType, arch.shiftedLogits, arch.qkvBias, arch.numKvHeads],
+      ['llama', 'llada', false, false, 4],
+    );
+    assert.deepEqual(
+      [arch.maxPositions, arch.ropeTheta, arch.rmsNormEps, arch.tiedEmbeddings],
+      [2048, 10000, 1e-6, false],
+    );
+    assert.throws(() => architectureFromConfig({ ...config, attention_bias: true }), /attention_bias: /);
   });
 });

@@ -52,29 +52,64 @@ const ropeParameters = z
   .looseObject({ rope_theta: z.number().positive().optional(), rope_type: z.string().optional() })
   .nullish();
 
+/**
+ * LLaDA's own field names. A field the config omits takes the default of `ModelConfig` in the
+ * checkpoint's configuration_llada.py (as LLaDAConfig does when it loads the file); defaults the
+ * graph builder cannot build (block_type "sequential", activation "swiglu", layer norm "default",
+ * rope off) are then refused by name below, as they would change the model; an omitted
+ * weight_tying means a tied head (the embedding), as upstream.
+ */
 const lladaSchema = z.looseObject({
-  d_model: count,
-  n_heads: count,
+  d_model: count.default(768),
+  n_heads: count.default(12),
   n_kv_heads: count.nullish(),
-  n_layers: count,
-  mlp_hidden_size: count.nullish(),
+  n_layers: count.default(12),
   mlp_ratio: count.default(4),
-  vocab_size: count,
-  embedding_size: count.nullish(),
+  mlp_hidden_size: count.nullish(),
+  vocab_size: count.default(50257),
+  /** Omitted: 50304 (ModelConfig's default); null: vocab_size. */
+  embedding_size: count.nullable().default(50304),
   rope_theta: z.number().positive().default(10000),
   rms_norm_eps: z.number().positive().default(1e-5),
-  max_sequence_length: count,
-  weight_tying: z.boolean().default(false),
-  block_type: z.string().default('llama'),
-  activation_type: z.string().default('silu'),
-  layer_norm_type: z.string().default('rms'),
-  rope: z.boolean().default(true),
+  max_sequence_length: count.default(1024),
+  weight_tying: z.boolean().default(true),
+  block_type: z.string().default('sequential'),
+  activation_type: z.string().default('swiglu'),
+  layer_norm_type: z.string().default('default'),
+  rope: z.boolean().default(false),
   alibi: z.boolean().default(false),
   include_bias: z.boolean().default(false),
-  include_qkv_bias: z.boolean().default(false),
+  include_qkv_bias: z.boolean().nullable().default(false),
   attention_layer_norm: z.boolean().default(false),
   input_emb_norm: z.boolean().default(false),
   scale_logits: z.boolean().default(false),
+  mask_token_id: optionalId,
+  eos_token_id: optionalId,
+  pad_token_id: optionalId,
+  bos_token_id: optionalId,
+});
+
+/**
+ * LLaDA under Llama's field names (`model_type` "llada" with `hidden_size` …, as LLaDA-V ships its
+ * language model): omitted fields take the defaults of that configuration_llada.py's LLaDAConfig
+ * (Llama's: vocabulary 32000, width 4096, MLP 11008, 32 layers and heads, 2048 positions, RMS ε
+ * 1e-6, θ 10000, untied head).
+ */
+const lladaLlamaSchema = z.looseObject({
+  hidden_size: count.default(4096),
+  num_attention_heads: count.default(32),
+  num_key_value_heads: count.nullish(),
+  num_hidden_layers: count.default(32),
+  intermediate_size: count.default(11008),
+  vocab_size: count.default(32000),
+  head_dim: count.nullish(),
+  rope_theta: z.number().positive().default(10000),
+  rope_scaling: ropeParameters,
+  rms_norm_eps: z.number().positive().default(1e-6),
+  max_position_embeddings: count.default(2048),
+  tie_word_embeddings: z.boolean().default(false),
+  hidden_act: z.string().default('silu'),
+  attention_bias: z.boolean().default(false),
   mask_token_id: optionalId,
   eos_token_id: optionalId,
   pad_token_id: optionalId,
@@ -158,7 +193,38 @@ export function architectureFromConfig(config: Record<string, unknown>, file = '
     }
     return parsed.data;
   };
-  if (modelType === 'llada' || architectures.includes('LLaDAModelLM')) {
+  const lladaFamily = modelType === 'llada' || architectures.includes('LLaDAModelLM');
+  if (lladaFamily && !('d_model' in config) && 'hidden_size' in config) {
+    const c = parse(lladaLlamaSchema);
+    if (c.rope_scaling?.rope_type !== undefined && c.rope_scaling.rope_type !== 'default')
+      fail('rope_scaling', `is "${c.rope_scaling.rope_type}"; only the default rotary is supported yet`);
+    if (c.hidden_act !== 'silu') fail('hidden_act', `is "${c.hidden_act}"; only "silu" (SwiGLU) is supported`);
+    if (c.attention_bias) fail('attention_bias', 'attention biases are not supported yet');
+    const numKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
+    if (c.num_attention_heads % numKvHeads !== 0)
+      fail('num_key_value_heads', `num_attention_heads ${c.num_attention_heads} is not a multiple of ${numKvHeads}`);
+    const headDim = c.head_dim ?? c.hidden_size / c.num_attention_heads;
+    if (!Number.isInteger(headDim) || headDim % 2 !== 0) fail('head_dim', `${headDim} must be an even integer`);
+    return {
+      modelType: modelType || 'llada',
+      layout: 'llama',
+      hiddenSize: c.hidden_size,
+      numLayers: c.num_hidden_layers,
+      numHeads: c.num_attention_heads,
+      numKvHeads,
+      headDim,
+      intermediateSize: c.intermediate_size,
+      vocabSize: c.vocab_size,
+      ropeTheta: c.rope_theta,
+      rmsNormEps: c.rms_norm_eps,
+      maxPositions: c.max_position_embeddings,
+      tiedEmbeddings: c.tie_word_embeddings,
+      qkvBias: false,
+      shiftedLogits: false,
+      tokenIds: tokenIds(c),
+    };
+  }
+  if (lladaFamily) {
     const c = parse(lladaSchema);
     const unsupported: [boolean, string, string][] = [
       [
@@ -170,7 +236,7 @@ export function architectureFromConfig(config: Record<string, unknown>, file = '
       [c.layer_norm_type !== 'rms', 'layer_norm_type', `is "${c.layer_norm_type}"; only "rms" is supported`],
       [!c.rope || c.alibi, 'rope', 'the converter needs rotary positions (rope true, alibi false)'],
       [c.include_bias, 'include_bias', 'biases in LLaDA blocks are not supported yet'],
-      [c.include_qkv_bias, 'include_qkv_bias', 'q/k/v biases in LLaDA blocks are not supported yet'],
+      [c.include_qkv_bias === true, 'include_qkv_bias', 'q/k/v biases in LLaDA blocks are not supported yet'],
       [c.attention_layer_norm, 'attention_layer_norm', 'q/k layer norms are not supported yet'],
       [c.input_emb_norm, 'input_emb_norm', 'an embedding norm is not supported yet'],
       [c.scale_logits, 'scale_logits', 'logit scaling is not supported yet'],
