@@ -13,6 +13,8 @@ const OPTIONS = {
   weights: { type: 'string' },
   ops: { type: 'string' },
   name: { type: 'string' },
+  lm: { type: 'string' },
+  whisper: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -28,6 +30,8 @@ const convertFlagsSchema = z.object({
     .enum(LM_OPS, { error: (issue) => `--ops must be one of ${LM_OPS.join(', ')}, got ${JSON.stringify(issue.input)}` })
     .optional(),
   name: z.string().min(1, '--name must not be empty').optional(),
+  lm: z.string().min(1, '--lm must not be empty').optional(),
+  whisper: z.string().min(1, '--whisper must not be empty').optional(),
 });
 
 export type ConvertInvocation =

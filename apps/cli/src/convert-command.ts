@@ -37,6 +37,8 @@ export async function convertCommand(argv: string[], io: Io): Promise<number> {
       weights: inv.weights,
       ...(inv.ops ? { ops: inv.ops } : {}),
       ...(inv.name ? { name: inv.name } : {}),
+      ...(inv.lm ? { lm: inv.lm } : {}),
+      ...(inv.whisper ? { whisper: inv.whisper } : {}),
     },
     progressReporter(io),
   );

@@ -153,7 +153,10 @@ describe('unmask convert on a DIFFA checkpoint (LLaDA LM + Whisper encoder + sem
   const c = convertedBundle(makeDiffaCheckpoint);
 
   it('reports the audio towers and the placeholder it added', () => {
-    assert.match(c.stderr, /diffa: towers audio_encoder\.onnx, audio_adapter\.onnx; audio placeholder <audio> \(28\)/);
+    assert.match(
+      c.stderr,
+      /diffa: towers audio_encoder\.onnx, audio_adapter\.onnx; audio placeholder <\|diffa_audio\|> \(28\)/,
+    );
     assert.deepEqual(c.unmask.accepts, { images: false, audio: true });
   });
 
@@ -163,7 +166,7 @@ describe('unmask convert on a DIFFA checkpoint (LLaDA LM + Whisper encoder + sem
     [1, 16],
     [2, 29],
   ] as const) {
-    it(`expands the <audio> placeholder after "This is the audio: " to ${tokens} tokens for ${seconds} s (4 acoustic + semantic tokens of the real audio length)`, async () => {
+    it(`expands the audio placeholder after "This is the audio:" to ${tokens} tokens for ${seconds} s (4 acoustic + semantic tokens of the real audio length)`, async () => {
       const prompt = 'what is said';
       const r = await c.unmask.ask({
         prompt,

@@ -60,8 +60,10 @@ memory stays far below the checkpoint's size; graphs over 2 GB keep their weight
 
 Works now: LLaDA language models (model_type llada, model.transformer.* tensors), the same model
 in Llama layout, Qwen2 / Dream layout language models, and whole multimodal checkpoints:
-LLaDA-V (LM + SigLIP + projector; reads preprocessor_config.json, adds an <image> placeholder)
-DIFFA (LM + Whisper encoder + adapters; its pytorch_model.bin is read; adds an <audio> placeholder) and
+LLaDA-V (LM + SigLIP + projector; reads preprocessor_config.json, adds an <image> placeholder
+and LLaDA-V's system prompt), DIFFA (its adapters folder with --lm LLaDA-8B-Instruct and --whisper
+whisper-small folders, found beside it when not given, or one merged folder; pytorch_model.bin is
+read; its system prompt and "This is the audio:" prompt, a <|diffa_audio|> placeholder) and
 Dimple (Dream LM with M-RoPE + Qwen2.5-VL tower + projector; <|image_pad|> per merged patch).
 Not yet: LLaDA-V's anyres tiling.
 
@@ -76,9 +78,12 @@ Options
                          faster on CPU, lower peak memory) or standard (plain ONNX operators);
                          same logits either way (docs/convert.md, "Operator sets")
   --name NAME            the bundle's name in manifest.json (default: the checkpoint folder's name)
+  --lm DIR               DIFFA: the LLaDA-8B-Instruct folder (language model and tokenizer)
+  --whisper DIR          DIFFA: the whisper-small folder (encoder and feature extractor)
   -h, --help             this text
 
 Example
   unmask convert --from ~/models/LLaDA-8B-Instruct --to models/llada-8b
   unmask convert --from ~/models/LLaDA-8B-Instruct --to models/llada-8b-int4 --weights int4
+  unmask convert --from ~/models/DIFFA --lm ~/models/LLaDA-8B-Instruct --whisper ~/models/whisper-small --to models/diffa
 `;

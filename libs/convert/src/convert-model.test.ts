@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdtempSync,
   readdirSync,
@@ -16,15 +17,19 @@ import { ChatTemplate, loadBundle, TextTokenizer, UnmaskError } from '@unmask/co
 import { createImageProcessor, decodeImage, VisionEncoder } from '@unmask/vision';
 import { LLAMA_CHECKPOINT, lladaConfig } from '../test-support/checkpoint-fixtures.js';
 import {
+  DIFFA_FOLDERS,
   LLADA_V_VISION_PREFIX,
   makeDiffaCheckpoint,
+  makeDiffaFolders,
   makeLladaVCheckpoint,
   SIGLIP_FIXTURE,
   WHISPER_FIXTURE,
 } from '../test-support/multimodal-fixtures.js';
-import { safetensorsToTorch, TORCH_FIXTURES } from '../test-support/torch-writer.js';
+import { safetensorsToTorch, TORCH_FIXTURES, writeTorchCheckpoint } from '../test-support/torch-writer.js';
+import { CheckpointTensors } from './checkpoint/checkpoint-tensors.js';
 import { convertModel } from './convert-model.js';
 import { ensurePlaceholderToken, mediaChatTemplate } from './bundle/media-placeholders.js';
+import { DIFFA_PROMPT } from './families/family-prompts.js';
 import { multimodalKind } from './families/multimodal-config.js';
 
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -67,6 +72,24 @@ describe('the media placeholder and chat template a converted multimodal bundle 
       { variables },
     );
     assert.equal(text, '<s><user> <image>\nThis is the audio: <audio>\nwhat?');
+  });
+
+  it('puts the family’s system prompt first when the messages bring none, and keeps one they bring', () => {
+    const withSystem = new ChatTemplate(mediaChatTemplate(template, { audio: 'A:<ph> ' }, 'Be brief.'));
+    assert.equal(
+      withSystem.render([{ role: 'user', content: [{ type: 'audio' }, { type: 'text', text: 'q' }] }], { variables }),
+      '<s><system> Be brief.<user> A:<ph> q',
+    );
+    assert.equal(
+      withSystem.render(
+        [
+          { role: 'system', content: 'Mine.' },
+          { role: 'user', content: 'q' },
+        ],
+        { variables },
+      ),
+      '<s><system> Mine.<user> q',
+    );
   });
 
   it('adds the placeholder to tokenizer.json at the first unused id, as one token, and refuses when the embedding has no spare row', () => {
@@ -176,7 +199,7 @@ describe('convertModel on multimodal checkpoints', () => {
         'hidden_states.3',
         'last_hidden_state',
       ]);
-      assert.equal(bundle.specialTokens.audio?.token, '<audio>');
+      assert.equal(bundle.specialTokens.audio?.token, DIFFA_PROMPT.placeholder);
     } finally {
       await bundle.close();
     }
@@ -310,5 +333,142 @@ describe('convertModel on multimodal checkpoints', () => {
       from,
       /pytorch_model\.bin \(malicious\/data\.pkl\): the pickle refers to the global posix\.system, .*executes nothing/,
     );
+  });
+
+  /**
+   * Two DIFFA bundles are the same: every file byte for byte, the manifest but for its name, except
+   * the LM and encoder graphs, whose initializers are named after the checkpoint's tensors
+   * (llm_model.… / whisper_model.model.encoder.… in the merged folder): those compute the same.
+   */
+  const sameBundle = async (a: string, b: string) => {
+    const files = (dir: string) =>
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => relative(dir, join(e.parentPath, e.name)))
+        .sort();
+    assert.deepEqual(files(b), files(a));
+    const named = ['manifest.json', 'lm.onnx', 'embed.onnx', 'audio_encoder.onnx'];
+    for (const file of files(a).filter((f) => !named.includes(f)))
+      assert.ok(readFileSync(join(a, file)).equals(readFileSync(join(b, file))), `${file} is the same`);
+    const unnamed = (dir: string) =>
+      JSON.stringify({ ...json(join(dir, 'manifest.json')), name: undefined, description: undefined });
+    assert.equal(unnamed(b), unnamed(a));
+    const options = { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } };
+    const [x, y] = [await loadBundle(a, options), await loadBundle(b, options)];
+    try {
+      const ids = [1, 5, 9, 2, 7, 3, 3, 8];
+      const row = { inputIds: ids, positionIds: ids.map((_, i) => i), logitsIndices: ids.map((_, i) => i) };
+      const [[lx], [ly]] = [await x.model.forward([row]), await y.model.forward([row])];
+      assert.deepEqual(Array.from(ly!.logits), Array.from(lx!.logits), 'the language models compute the same');
+      const input = {
+        input_features: {
+          type: 'float32' as const,
+          dims: [1, 80, 3000],
+          data: Float32Array.from({ length: 80 * 3000 }, (_, i) => Math.sin(i * 0.37)),
+        },
+      };
+      const run = async (bundle: typeof x) => {
+        const session = await bundle.openGraph(bundle.manifest.audio!.encoder);
+        try {
+          return await session.run(input);
+        } finally {
+          await session.release();
+        }
+      };
+      const [ex, ey] = [await run(x), await run(y)];
+      for (const name of Object.keys(ex))
+        assert.deepEqual(Array.from(ey[name]!.data as Float32Array), Array.from(ex[name]!.data as Float32Array), name);
+    } finally {
+      await x.close();
+      await y.close();
+    }
+  };
+
+  it('converts DIFFA as it ships (DIFFA, LLaDA-8B-Instruct and whisper-small folders; --lm / --whisper) into the bundle of the hand-merged folder, leaving trainable_prompts and the frozen Whisper copy out with the reason', async () => {
+    const parent = checkpoint(() => mkdtempSync(join(tmpdir(), 'unmask-diffa-shipped-')));
+    const dirs = makeDiffaFolders(parent, { whisperCopy: true });
+    const merged = checkpoint(() => makeDiffaCheckpoint());
+    const a = join(work, 'diffa-merged');
+    const b = join(work, 'diffa-three-folders');
+    convertModel({ from: merged, to: a });
+    const result = convertModel({ from: dirs.diffa, to: b, lm: dirs.lm, whisper: dirs.whisper });
+    await sameBundle(a, b);
+    assert.equal(json(join(b, 'manifest.json')).name, DIFFA_FOLDERS.diffa, 'named after the DIFFA folder');
+    assert.ok(result.notes.some((n) => n.startsWith(`language model and tokenizer from ${dirs.lm};`)));
+    assert.ok(result.notes.some((n) => /^trainable_prompts\.\* left out: .*stage 1/.test(n)));
+    assert.ok(result.notes.some((n) => n.startsWith('whisper_model.* left out: replaced by the Whisper encoder of')));
+  });
+
+  it('finds the LLaDA and Whisper folders beside the DIFFA folder, and asks for --lm / --whisper when it cannot tell', async () => {
+    const parent = checkpoint(() => mkdtempSync(join(tmpdir(), 'unmask-diffa-beside-')));
+    const dirs = makeDiffaFolders(parent);
+    const merged = checkpoint(() => makeDiffaCheckpoint());
+    const a = join(work, 'diffa-merged-2');
+    const b = join(work, 'diffa-beside');
+    convertModel({ from: merged, to: a });
+    convertModel({ from: dirs.diffa, to: b });
+    await sameBundle(a, b);
+    const lonely = checkpoint(() => mkdtempSync(join(tmpdir(), 'unmask-diffa-alone-')));
+    const only = makeDiffaFolders(lonely);
+    rmSync(only.lm, { recursive: true });
+    refused(
+      only.diffa,
+      /the DIFFA checkpoint holds no LLaDA language model and no folder beside it has one: give --lm DIR/,
+    );
+    cpSync(only.whisper, join(lonely, 'whisper-other'), { recursive: true });
+    assert.throws(
+      () => convertModel({ from: only.diffa, to: join(work, 'diffa-two'), lm: join(parent, DIFFA_FOLDERS.lm) }),
+      /several folders beside the DIFFA checkpoint hold a Whisper model \(.*\): choose one with --whisper DIR/,
+    );
+  });
+
+  it('refuses a --lm that is not LLaDA or not DIFFA’s width, a --whisper that is not Whisper, and an unknown tensor in the DIFFA folder', () => {
+    const parent = checkpoint(() => mkdtempSync(join(tmpdir(), 'unmask-diffa-bad-')));
+    const dirs = makeDiffaFolders(parent);
+    const to = join(work, 'diffa-bad');
+    assert.throws(
+      () => convertModel({ from: dirs.diffa, to, lm: dirs.whisper }),
+      /config\.json is not a LLaDA model's/,
+    );
+    assert.throws(
+      () => convertModel({ from: dirs.diffa, to, whisper: dirs.lm }),
+      /config\.json is not a Whisper model's/,
+    );
+    const config = json(join(dirs.lm, 'config.json'));
+    writeFileSync(join(dirs.lm, 'config.json'), JSON.stringify({ ...config, d_model: 128, n_heads: 4 }));
+    assert.throws(() => convertModel({ from: dirs.diffa, to }), /is 128 wide, DIFFA's adapters project to 64/);
+    writeFileSync(join(dirs.lm, 'config.json'), JSON.stringify(config));
+    const tensors = CheckpointTensors.open(dirs.diffa);
+    const stored = new Map(
+      [...tensors.tensors.values()].map((t) => [
+        t.name,
+        { dtype: 'F32' as const, shape: t.shape, data: tensors.readFloat32(t.name) },
+      ]),
+    );
+    stored.set('stage3_head.weight', { dtype: 'F32', shape: [2], data: new Float32Array(2) });
+    writeTorchCheckpoint(join(dirs.diffa, 'pytorch_model.bin'), stored);
+    assert.throws(() => convertModel({ from: dirs.diffa, to }), /\(DIFFA\): unexpected tensor "stage3_head\.weight"/);
+    assert.equal(existsSync(to), false, 'nothing is written');
+  });
+
+  it('builds DIFFA’s prompt as upstream: its system prompt, “This is the audio:” then the audio rows, then the literal " <audio>. " and the question', async () => {
+    const parent = checkpoint(() => mkdtempSync(join(tmpdir(), 'unmask-diffa-prompt-')));
+    const dirs = makeDiffaFolders(parent);
+    const to = join(work, 'diffa-prompt');
+    convertModel({ from: dirs.diffa, to });
+    const bundle = await loadBundle(to, { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
+    try {
+      const text = bundle.chatTemplate.render(
+        [{ role: 'user', content: [{ type: 'audio' }, { type: 'text', text: 'what is said?' }] }],
+        { variables: { bos_token: '<s>' } },
+      );
+      assert.match(text, /You are a helpful voice assistant\./);
+      assert.ok(text.includes('This is the audio:<|diffa_audio|> <audio>. what is said?'), text);
+      const ids = bundle.tokenizer.encode(text);
+      const placeholder = bundle.specialTokens.audio!.id;
+      assert.equal(ids.filter((id) => id === placeholder).length, 1, 'one placeholder: the literal <audio> stays text');
+    } finally {
+      await bundle.close();
+    }
   });
 });

@@ -7,7 +7,7 @@
  * attached with the manifest's `vision` / `audio` section. A failure removes the bundle.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { whisperFeatureExtractorConfigSchema } from '@unmask/audio';
 import { type Manifest, UnmaskError } from '@unmask/core';
 import { parseImageProcessorConfig } from '@unmask/vision';
@@ -21,7 +21,9 @@ import {
   type ConvertResult,
 } from './convert-checkpoint.js';
 import { buildDiffaAdapterGraph } from './towers/diffa-adapter-graph.js';
+import { type DiffaSources, diffaSources } from './families/diffa-sources.js';
 import { dimpleImagePrompt, dimpleProcessorConfig } from './families/dimple-prompt.js';
+import { DIFFA_PROMPT, type FamilyPrompt, LLADA_V_PROMPT } from './families/family-prompts.js';
 import { ensurePlaceholderToken, mediaChatTemplate } from './bundle/media-placeholders.js';
 import {
   type DiffaPlan,
@@ -43,14 +45,13 @@ import { attachAudio, attachVision } from './bundle/tower-bundle.js';
 import type { WeightFormat } from './weights/weight-format.js';
 import { buildWhisperEncoderGraph } from './towers/whisper-encoder-graph.js';
 
-/** The placeholder strings the converter gives images and sounds, and the text around them. */
-export const IMAGE_PLACEHOLDER = '<image>';
-export const AUDIO_PLACEHOLDER = '<audio>';
-/** LLaVA puts the image before the question on its own line; DIFFA introduces the audio with this text. */
-export const MEDIA_TEXT = {
-  image: `${IMAGE_PLACEHOLDER}\n`,
-  audio: `This is the audio: ${AUDIO_PLACEHOLDER}\n`,
-} as const;
+/** `unmask convert`'s options: the LM converter's, and DIFFA's other folders. */
+export type ModelConvertOptions = ConvertOptions & {
+  /** DIFFA: the LLaDA-8B-Instruct folder (default: in the DIFFA folder, else the one beside it). */
+  readonly lm?: string;
+  /** DIFFA: the Whisper folder (default: in the DIFFA folder, else the one beside it). */
+  readonly whisper?: string;
+};
 
 export interface ModelConvertResult extends ConvertResult {
   /** `lm` for a plain language model. */
@@ -154,14 +155,14 @@ function lladaVTowers(
     graphs: ['vision.onnx', 'projector.onnx'],
     attach: (bundle, progress) => {
       const tokenizer = join(bundle, 'tokenizer.json');
-      const id = ensurePlaceholderToken(tokenizer, IMAGE_PLACEHOLDER, lm.vocabSize);
-      wrapTemplate(bundle);
+      const id = ensurePlaceholderToken(tokenizer, LLADA_V_PROMPT.placeholder, lm.vocabSize);
+      wrapTemplate(bundle, LLADA_V_PROMPT);
       return attachVision(
         bundle,
         {
           encoder,
           projector,
-          placeholder: { token: IMAGE_PLACEHOLDER, id },
+          placeholder: { token: LLADA_V_PROMPT.placeholder, id },
           tokensPerImage: { kind: 'fixed', count: tokens },
           processor,
         },
@@ -173,12 +174,12 @@ function lladaVTowers(
 
 function diffaTowers(
   plan: DiffaPlan,
-  from: string,
   checkpoint: CheckpointTensors,
+  sources: DiffaSources,
   lm: LmArchitecture,
   weights: WeightFormat,
 ): Towers {
-  const extractorFile = join(from, 'preprocessor_config.json');
+  const extractorFile = sources.whisper.featureExtractorFile;
   const featureExtractor = readJsonObject(
     extractorFile,
     'preprocessor_config.json (the Whisper feature extractor settings)',
@@ -200,21 +201,23 @@ function diffaTowers(
       'feature_extractor',
     );
   }
-  if (extractor.data.feature_size !== plan.whisper.num_mel_bins) {
+  const whisperConfig = sources.whisper.config;
+  if (extractor.data.feature_size !== whisperConfig.num_mel_bins) {
     throw new UnmaskError(
       'invalid_bundle',
-      `${extractorFile}: feature_size is ${extractor.data.feature_size}, but whisper_config.num_mel_bins is ${plan.whisper.num_mel_bins}`,
+      `${extractorFile}: feature_size is ${extractor.data.feature_size}, but the Whisper config's num_mel_bins is ${whisperConfig.num_mel_bins}`,
       'feature_size',
     );
   }
-  const whisperPrefix = prefixOf(checkpoint, ['conv1.weight'], 'the Whisper encoder');
-  if (whisperPrefix === '')
+  const whisperCheckpoint = sources.whisper.checkpoint;
+  const whisperPrefix = prefixOf(whisperCheckpoint, ['conv1.weight'], 'the Whisper encoder');
+  if (whisperPrefix === '' && !sources.whisper.separate)
     throw new UnmaskError(
       'invalid_bundle',
       `${checkpoint.dir}: the Whisper encoder's tensors must sit under a name prefix`,
       'conv1.weight',
     );
-  const encoder = buildWhisperEncoderGraph(plan.whisper, checkpoint, {
+  const encoder = buildWhisperEncoderGraph(whisperConfig, whisperCheckpoint, {
     prefix: whisperPrefix,
     hiddenStates: plan.adapter.taps,
     weights,
@@ -224,18 +227,36 @@ function diffaTowers(
     checkpoint.tensors.get(`${plan.adapter.acoustic}qformer.layer.0.intermediate.dense.weight`)?.shape[0] ??
     plan.adapter.qformerIntermediate;
   const adapter = buildDiffaAdapterGraph({ ...plan.adapter, qformerIntermediate: intermediate }, checkpoint, weights);
-  const ignore = [whisperPrefix, plan.adapter.semantic, plan.adapter.acoustic];
-  // A whole Whisper model stored beside its encoder: the decoder is not used.
-  if (whisperPrefix.endsWith('encoder.')) ignore.push(`${whisperPrefix.slice(0, -'encoder.'.length)}decoder.`);
+  const prompts = checkpoint.tensors.get('trainable_prompts.weight');
+  if (prompts && (prompts.shape.length !== 2 || prompts.shape[1] !== plan.adapter.lmWidth))
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${checkpoint.dir}: tensor "trainable_prompts.weight" has shape [${prompts.shape.join(', ')}]; DIFFA's nn.Embedding(20, d) is [20, ${plan.adapter.lmWidth}]`,
+      'trainable_prompts.weight',
+    );
+  // What the DIFFA folder may hold besides the adapters; anything else is refused by name.
+  const known = [plan.adapter.semantic, plan.adapter.acoustic, ...sources.unused.map(([prefix]) => prefix)];
+  if (!sources.whisper.separate) {
+    known.push(whisperPrefix);
+    // A whole Whisper model stored beside its encoder: the decoder is not used.
+    if (whisperPrefix.endsWith('encoder.')) known.push(`${whisperPrefix.slice(0, -'encoder.'.length)}decoder.`);
+  }
+  if (sources.lm.separate)
+    checkTensorShapes(
+      `${checkpoint.dir} (DIFFA)`,
+      new Map(),
+      checkpoint,
+      (name) => !known.some((prefix) => name.startsWith(prefix)),
+    );
   return {
-    ignore,
+    ignore: sources.lm.separate ? [] : known,
     graphs: ['audio_encoder.onnx', 'audio_adapter.onnx'],
     attach: (bundle, progress) => {
-      const id = ensurePlaceholderToken(join(bundle, 'tokenizer.json'), AUDIO_PLACEHOLDER, lm.vocabSize);
-      wrapTemplate(bundle);
+      const id = ensurePlaceholderToken(join(bundle, 'tokenizer.json'), DIFFA_PROMPT.placeholder, lm.vocabSize);
+      wrapTemplate(bundle, DIFFA_PROMPT);
       return attachAudio(
         bundle,
-        { encoder, adapter, placeholder: { token: AUDIO_PLACEHOLDER, id }, featureExtractor },
+        { encoder, adapter, placeholder: { token: DIFFA_PROMPT.placeholder, id }, featureExtractor },
         { onInitializer: progress('audio') },
       );
     },
@@ -274,7 +295,7 @@ function dimpleTowers(
     ignore: [prefix, 'img_projector.'],
     graphs: ['vision.onnx', 'projector.onnx'],
     attach: (bundle, progress) => {
-      wrapTemplate(bundle, { image: prompt.text });
+      wrapTemplate(bundle, { mediaText: { image: prompt.text } });
       return attachVision(
         bundle,
         {
@@ -290,13 +311,13 @@ function dimpleTowers(
   };
 }
 
-function wrapTemplate(bundle: string, text: { image?: string; audio?: string } = MEDIA_TEXT): void {
+function wrapTemplate(bundle: string, prompt: Pick<FamilyPrompt, 'mediaText' | 'systemPrompt'>): void {
   const file = join(bundle, 'chat_template.jinja');
-  writeFileSync(file, mediaChatTemplate(readFileSync(file, 'utf8'), text));
+  writeFileSync(file, mediaChatTemplate(readFileSync(file, 'utf8'), prompt.mediaText, prompt.systemPrompt));
 }
 
 export function convertModel(
-  input: ConvertOptions,
+  input: ModelConvertOptions,
   onProgress?: (progress: ConvertProgress) => void,
 ): ModelConvertResult {
   const options = convertOptionsSchema.safeParse(input);
@@ -310,18 +331,31 @@ export function convertModel(
 
   const weights = options.data!.weights;
   const checkpoint = CheckpointTensors.open(from);
-  const lm = lmWithPrefix(plan.lm, checkpoint);
+  const sources = plan.kind === 'diffa' ? diffaSources(plan, from, checkpoint, input) : undefined;
+  const lm = lmWithPrefix(sources?.lm.arch ?? plan.lm, sources?.lm.checkpoint ?? checkpoint);
   // Building the tower graphs checks all their tensors; nothing is written yet.
   const towers =
     plan.kind === 'llada-v'
       ? lladaVTowers(plan, from, checkpoint, lm, weights)
       : plan.kind === 'dimple'
         ? dimpleTowers(plan, from, checkpoint, lm, weights)
-        : diffaTowers(plan, from, checkpoint, lm, weights);
+        : diffaTowers(plan, checkpoint, sources!, lm, weights);
+  const notes = [...plan.notes];
+  if (sources) {
+    notes.push(
+      `language model and tokenizer from ${sources.lm.source}; Whisper encoder and feature extractor from ${sources.whisper.source}`,
+    );
+    for (const [prefix, reason] of sources.unused) notes.push(`${prefix}* left out: ${reason}`);
+  }
   const to = resolve(input.to);
   const existed = existsSync(to);
   const result = convertCheckpoint(
-    { ...input, ignoreTensorPrefixes: [...(input.ignoreTensorPrefixes ?? []), ...towers.ignore] },
+    {
+      ...input,
+      from: sources?.lm.dir ?? from,
+      name: input.name ?? basename(from),
+      ignoreTensorPrefixes: [...(input.ignoreTensorPrefixes ?? []), ...towers.ignore],
+    },
     onProgress,
     lm,
   );
@@ -336,5 +370,5 @@ export function convertModel(
     else for (const file of readdirSync(to)) rmSync(join(to, file), { recursive: true, force: true });
     throw error;
   }
-  return { ...result, manifest, family: plan.kind, towerGraphs: towers.graphs, notes: plan.notes };
+  return { ...result, manifest, family: plan.kind, towerGraphs: towers.graphs, notes };
 }

@@ -90,13 +90,9 @@ export {
 } from './towers/diffa-adapter-layout.js';
 export { attachAudio, attachVision, type AudioAttachment, type VisionAttachment } from './bundle/tower-bundle.js';
 export { weightWriter, type WeightWriter, type LinearOptions } from './weights/weight-writer.js';
-export {
-  convertModel,
-  IMAGE_PLACEHOLDER,
-  AUDIO_PLACEHOLDER,
-  MEDIA_TEXT,
-  type ModelConvertResult,
-} from './convert-model.js';
+export { convertModel, type ModelConvertOptions, type ModelConvertResult } from './convert-model.js';
+export { DIFFA_PROMPT, LLADA_V_PROMPT, type FamilyPrompt } from './families/family-prompts.js';
+export { diffaSources, DIFFA_UNUSED, type DiffaSources } from './families/diffa-sources.js';
 export {
   multimodalKind,
   multimodalPlan,

@@ -5,7 +5,7 @@
  * projector / DIFFA adapter weights. Each is laid out as the real checkpoint names its tensors
  * (docs/convert.md), with a config.json in the documented fields and a preprocessor_config.json.
  */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointTensors } from '../src/checkpoint/checkpoint-tensors.js';
@@ -19,6 +19,7 @@ import {
   writeSafetensors,
 } from './checkpoint-fixtures.js';
 import { TOWER_FIXTURES } from './tower-fixtures.js';
+import { writeTorchCheckpoint } from './torch-writer.js';
 
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 export const SIGLIP_FIXTURE = join(TOWER_FIXTURES, 'siglip');
@@ -152,4 +153,64 @@ export function makeDiffaCheckpoint(edit: MultimodalEdit = {}): string {
     tensors.set(name, { dtype: 'F32', shape, data });
   }
   return writeCheckpoint(config, tensors, join(WHISPER_FIXTURE, 'feature_extractor_80/preprocessor_config.json'), edit);
+}
+
+/** The folder names makeDiffaFolders gives the three parts, as users download them. */
+export const DIFFA_FOLDERS = { diffa: 'DIFFA', lm: 'LLaDA-8B-Instruct', whisper: 'whisper-small' } as const;
+
+/**
+ * DIFFA as it ships, under `parent`: the DIFFA folder (config.json, `pytorch_model.bin` with the
+ * adapters, DIFFA's 20 `trainable_prompts` and, with `whisperCopy`, a frozen copy of the Whisper
+ * encoder under `whisper_model.`), the LLaDA folder (makeDiffaCheckpoint's LM under LLaDA's own names, with
+ * its config.json and tokenizer) and the Whisper folder (the Whisper fixture with its feature
+ * extractor). The tensors are makeDiffaCheckpoint's, so both layouts make the same bundle.
+ */
+export function makeDiffaFolders(
+  parent: string,
+  { whisperCopy = false } = {},
+): { diffa: string; lm: string; whisper: string } {
+  const merged = makeDiffaCheckpoint();
+  const all = CheckpointTensors.open(merged);
+  const pick = (test: (name: string) => string | undefined) => {
+    const out = new Map<string, StoredTensor>();
+    for (const t of all.tensors.values()) {
+      const name = test(t.name);
+      if (name !== undefined) out.set(name, { dtype: 'F32', shape: t.shape, data: all.readFloat32(t.name) });
+    }
+    return out;
+  };
+  const dirs = {
+    diffa: join(parent, DIFFA_FOLDERS.diffa),
+    lm: join(parent, DIFFA_FOLDERS.lm),
+    whisper: join(parent, DIFFA_FOLDERS.whisper),
+  };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+
+  const config = json(join(merged, 'config.json'));
+  writeFileSync(join(dirs.diffa, 'config.json'), JSON.stringify(config, null, 2));
+  const diffa = pick((n) =>
+    n.startsWith('semantic_connector.') ||
+    n.startsWith('acoustic_connector.') ||
+    (whisperCopy && n.startsWith('whisper_model.model.encoder.'))
+      ? n
+      : undefined,
+  );
+  diffa.set('trainable_prompts.weight', { dtype: 'F32', shape: [20, 64], data: random(20 * 64, 77) });
+  writeTorchCheckpoint(join(dirs.diffa, 'pytorch_model.bin'), diffa);
+
+  for (const file of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(merged, file), join(dirs.lm, file));
+  writeFileSync(join(dirs.lm, 'config.json'), JSON.stringify(config.llm_config, null, 2));
+  writeSafetensors(
+    join(dirs.lm, 'model.safetensors'),
+    pick((n) => (n.startsWith('llm_model.') ? n.slice('llm_model.'.length) : undefined)),
+  );
+
+  copyFileSync(join(WHISPER_FIXTURE, 'checkpoint/config.json'), join(dirs.whisper, 'config.json'));
+  copyFileSync(join(WHISPER_FIXTURE, 'checkpoint/model.safetensors'), join(dirs.whisper, 'model.safetensors'));
+  copyFileSync(
+    join(WHISPER_FIXTURE, 'feature_extractor_80/preprocessor_config.json'),
+    join(dirs.whisper, 'preprocessor_config.json'),
+  );
+  rmSync(merged, { recursive: true, force: true });
+  return dirs;
 }

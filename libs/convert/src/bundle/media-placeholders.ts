@@ -6,7 +6,8 @@
  * token at the first id the tokenizer does not use (the embedding has spare rows: its row is
  * never read, the features replace it), and wraps the checkpoint's chat template so that
  * content parts `{type: 'image'}` / `{type: 'audio'}` become that text before the original
- * template runs. Text-only messages render exactly as before.
+ * template runs. Text-only messages render exactly as before, but for the family's system prompt
+ * when the request sends none (families/family-prompts.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { TextTokenizer, UnmaskError } from '@unmask/core';
@@ -62,10 +63,17 @@ export interface MediaText {
 
 /**
  * `template` preceded by a block that rewrites `messages`: list contents are flattened to one
- * string, each media part replaced by its text and text parts appended in order.
+ * string, each media part replaced by its text and text parts appended in order; with
+ * `systemPrompt`, a system message with it goes first when the messages start with none.
  */
-export function mediaChatTemplate(template: string, text: MediaText): string {
+export function mediaChatTemplate(template: string, text: MediaText, systemPrompt?: string): string {
   const literal = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+  const system =
+    systemPrompt === undefined
+      ? ''
+      : `{%- if unmask.messages | length == 0 or unmask.messages[0]['role'] != 'system' -%}` +
+        `{%- set unmask.messages = [{'role': 'system', 'content': ${literal(systemPrompt)}}] + unmask.messages -%}` +
+        `{%- endif -%}`;
   const branches = (['image', 'audio'] as const)
     .filter((kind) => text[kind] !== undefined)
     .map((kind) => `{%- elif part['type'] == '${kind}' -%}{%- set flat.text = flat.text + ${literal(text[kind]!)} -%}`)
@@ -81,6 +89,7 @@ export function mediaChatTemplate(template: string, text: MediaText): string {
     `{%- endfor -%}` +
     `{%- set unmask.messages = unmask.messages + [{'role': message['role'], 'content': flat.text}] -%}` +
     `{%- endif -%}{%- endfor -%}` +
+    system +
     `{%- set messages = unmask.messages -%}\n` +
     template
   );
