@@ -25,6 +25,7 @@ import { type DiffaSources, diffaSources } from './families/diffa-sources.js';
 import { dimpleImagePrompt, dimpleProcessorConfig } from './families/dimple-prompt.js';
 import { DIFFA_PROMPT, type FamilyPrompt, LLADA_V_PROMPT } from './families/family-prompts.js';
 import { ensurePlaceholderToken, mediaChatTemplate } from './bundle/media-placeholders.js';
+import { checkpointTokenizerFile } from './bundle/slow-tokenizer.js';
 import {
   type DiffaPlan,
   type DimplePlan,
@@ -276,7 +277,7 @@ function dimpleTowers(
     plan.vision,
     processorFile,
   );
-  const prompt = dimpleImagePrompt(plan, join(from, 'tokenizer.json'), lm.vocabSize);
+  const prompt = dimpleImagePrompt(plan, checkpointTokenizerFile(from), lm.vocabSize);
   const prefix = prefixOf(checkpoint, ['patch_embed.proj.weight'], 'the Qwen2.5-VL vision tower');
   if (prefix === '')
     throw new UnmaskError(

@@ -17,6 +17,7 @@ import {
 } from '@unmask/core';
 import { z } from 'zod';
 import type { LmArchitecture } from '../lm/checkpoint-config.js';
+import { checkpointTokenizerFile } from './slow-tokenizer.js';
 
 /** An AddedToken as tokenizer_config.json serialises it: a string or `{content, …}`. */
 const tokenString = z.union([z.string(), z.looseObject({ content: z.string() })]).nullish();
@@ -58,9 +59,7 @@ function readJson(file: string): unknown {
 }
 
 export function readBundleMetadata(dir: string, arch: LmArchitecture): BundleMetadata {
-  const tokenizerFile = join(dir, 'tokenizer.json');
-  if (!existsSync(tokenizerFile))
-    throw new UnmaskError('invalid_bundle', `${dir}: the checkpoint has no tokenizer.json`, tokenizerFile);
+  const tokenizerFile = checkpointTokenizerFile(dir);
   const configFile = join(dir, 'tokenizer_config.json');
   const hasConfig = existsSync(configFile);
   const parsed = hasConfig
