@@ -312,9 +312,10 @@ function dimpleTowers(
   };
 }
 
-function wrapTemplate(bundle: string, prompt: Pick<FamilyPrompt, 'mediaText' | 'systemPrompt'>): void {
+function wrapTemplate(bundle: string, prompt: Pick<FamilyPrompt, 'mediaText' | 'systemPrompt' | 'chatTemplate'>): void {
   const file = join(bundle, 'chat_template.jinja');
-  writeFileSync(file, mediaChatTemplate(readFileSync(file, 'utf8'), prompt.mediaText, prompt.systemPrompt));
+  const template = prompt.chatTemplate ?? readFileSync(file, 'utf8');
+  writeFileSync(file, mediaChatTemplate(template, prompt.mediaText, prompt.systemPrompt));
 }
 
 export function convertModel(

@@ -14,6 +14,8 @@ export interface FamilyPrompt {
   readonly placeholder: string;
   /** The text a media part becomes: the placeholder and what upstream writes around it. */
   readonly mediaText: MediaText;
+  /** A chat template of the family's own, when upstream does not use the tokenizer's. */
+  readonly chatTemplate?: string;
 }
 
 /**
@@ -40,4 +42,7 @@ export const DIFFA_PROMPT: FamilyPrompt = {
   systemPrompt: 'You are a helpful voice assistant.',
   placeholder: '<|diffa_audio|>',
   mediaText: { audio: 'This is the audio:<|diffa_audio|> <audio>. ' },
+  // build_chat_prompt writes the LLaMA-3 headers itself, without the tokenizer template's trim.
+  chatTemplate:
+    "<|startoftext|>{% for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n{{ message['content'] }}<|eot_id|>{% endfor %}{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}",
 };
