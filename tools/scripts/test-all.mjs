@@ -10,8 +10,13 @@ const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const resultsDir = join(root, 'tmp', 'test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 
-// Formatting and lint first (seconds): a failure counts as one failed test and the run goes on.
+// Formatting, lint and the import graph first (seconds): a failure counts as one failed test and the run goes on.
 const lint = spawnSync(process.execPath, [join(root, 'tools/scripts/lint.mjs')], { cwd: root, stdio: 'inherit' });
+// The import graph's rules (no circles, no upward arrows, ...): a second of reading imports.
+const imports = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'tools/scripts/import-graph.ts')], {
+  cwd: root,
+  stdio: 'inherit',
+});
 
 const nx = join(root, 'node_modules', '.bin', 'nx');
 const run = spawnSync(
@@ -38,7 +43,8 @@ if (existsSync(resultsDir)) {
   }
 }
 if (lint.status !== 0) failed++;
-const status = (run.status ?? 1) || (lint.status ?? 1);
+if (imports.status !== 0) failed++;
+const status = (run.status ?? 1) || (lint.status ?? 1) || (imports.status ?? 1);
 if (status !== 0 && failed === 0) failed = 1; // a type error or a crashed runner counts as a failure
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(status);

@@ -14,7 +14,23 @@
  * earlier mask. Commits are checked one at a time, so any order and any number of commits per
  * step keep the invariant.
  */
-import type { TokenConstraint } from './token-constraint.js';
+import type { ByteDfa } from './byte-automaton.js';
+import type { TokenMoves, TokenTrie } from './token-trie.js';
+
+/**
+ * What the check reads of a constraint (token-constraint.ts's `TokenConstraint` is one),
+ * declared here so that the two modules do not import each other.
+ */
+export interface CheckedConstraint {
+  readonly dfa: ByteDfa;
+  readonly vocabulary: {
+    readonly size: number;
+    readonly first: TokenTrie;
+    readonly rest: TokenTrie;
+    surface(id: number, position: number): Uint8Array | null;
+  };
+  moves(state: number, first: boolean): TokenMoves;
+}
 
 /** Allowed-token sets kept per request; keyed by their inputs, so they stay valid across commits. */
 const ALLOWED_CACHE = 64;
@@ -34,7 +50,7 @@ export class CanvasCheck {
   private readonly allowedCache = new Map<string, Uint8Array>();
 
   constructor(
-    readonly constraint: TokenConstraint,
+    readonly constraint: CheckedConstraint,
     readonly length: number,
     private readonly maskId: number,
     private readonly eosId: number,
