@@ -91,30 +91,22 @@ const lladaSchema = z.looseObject({
 
 /**
  * LLaDA under Llama's field names (`model_type` "llada" with `hidden_size` …, as LLaDA-V ships its
- * language model): omitted fields take the defaults of that configuration_llada.py's LLaDAConfig
- * (Llama's: vocabulary 32000, width 4096, MLP 11008, 32 layers and heads, 2048 positions, RMS ε
- * 1e-6, θ 10000, untied head).
+ * language model): what that configuration_llada.py's LLaDAConfig gives a field the config omits
+ * (Llama's defaults). The config is then read as a Llama one.
  */
-const lladaLlamaSchema = z.looseObject({
-  hidden_size: count.default(4096),
-  num_attention_heads: count.default(32),
-  num_key_value_heads: count.nullish(),
-  num_hidden_layers: count.default(32),
-  intermediate_size: count.default(11008),
-  vocab_size: count.default(32000),
-  head_dim: count.nullish(),
-  rope_theta: z.number().positive().default(10000),
-  rope_scaling: ropeParameters,
-  rms_norm_eps: z.number().positive().default(1e-6),
-  max_position_embeddings: count.default(2048),
-  tie_word_embeddings: z.boolean().default(false),
-  hidden_act: z.string().default('silu'),
-  attention_bias: z.boolean().default(false),
-  mask_token_id: optionalId,
-  eos_token_id: optionalId,
-  pad_token_id: optionalId,
-  bos_token_id: optionalId,
-});
+const LLADA_LLAMA_DEFAULTS = {
+  vocab_size: 32000,
+  hidden_size: 4096,
+  intermediate_size: 11008,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  hidden_act: 'silu',
+  max_position_embeddings: 2048,
+  rms_norm_eps: 1e-6,
+  tie_word_embeddings: false,
+  rope_theta: 10000,
+  attention_bias: false,
+};
 
 const hfSchema = z.looseObject({
   hidden_size: count,
@@ -195,34 +187,9 @@ export function architectureFromConfig(config: Record<string, unknown>, file = '
   };
   const lladaFamily = modelType === 'llada' || architectures.includes('LLaDAModelLM');
   if (lladaFamily && !('d_model' in config) && 'hidden_size' in config) {
-    const c = parse(lladaLlamaSchema);
-    if (c.rope_scaling?.rope_type !== undefined && c.rope_scaling.rope_type !== 'default')
-      fail('rope_scaling', `is "${c.rope_scaling.rope_type}"; only the default rotary is supported yet`);
-    if (c.hidden_act !== 'silu') fail('hidden_act', `is "${c.hidden_act}"; only "silu" (SwiGLU) is supported`);
-    if (c.attention_bias) fail('attention_bias', 'attention biases are not supported yet');
-    const numKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
-    if (c.num_attention_heads % numKvHeads !== 0)
-      fail('num_key_value_heads', `num_attention_heads ${c.num_attention_heads} is not a multiple of ${numKvHeads}`);
-    const headDim = c.head_dim ?? c.hidden_size / c.num_attention_heads;
-    if (!Number.isInteger(headDim) || headDim % 2 !== 0) fail('head_dim', `${headDim} must be an even integer`);
-    return {
-      modelType: modelType || 'llada',
-      layout: 'llama',
-      hiddenSize: c.hidden_size,
-      numLayers: c.num_hidden_layers,
-      numHeads: c.num_attention_heads,
-      numKvHeads,
-      headDim,
-      intermediateSize: c.intermediate_size,
-      vocabSize: c.vocab_size,
-      ropeTheta: c.rope_theta,
-      rmsNormEps: c.rms_norm_eps,
-      maxPositions: c.max_position_embeddings,
-      tiedEmbeddings: c.tie_word_embeddings,
-      qkvBias: false,
-      shiftedLogits: false,
-      tokenIds: tokenIds(c),
-    };
+    const { model_type: _, architectures: __, ...fields } = config;
+    const llama = architectureFromConfig({ ...LLADA_LLAMA_DEFAULTS, ...fields, model_type: 'llama' }, file);
+    return { ...llama, modelType: modelType || 'llada' };
   }
   if (lladaFamily) {
     const c = parse(lladaSchema);
