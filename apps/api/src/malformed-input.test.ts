@@ -204,8 +204,16 @@ describe('malformed input: each gets its documented status and the server keeps 
       'messages[0].content[0].image_url.url',
       'url_not_allowed',
     );
+    // max_tokens is only a bound (4000 fits: the canvas stops at the model's positions); a
+    // prompt that leaves no room for an answer does not.
+    const capped = await post({
+      messages: [{ role: 'user', content: 'q' }],
+      max_tokens: 4000,
+      diffusion: { strategy: { name: 'confident', threshold: 0.01 } },
+    });
+    assert.equal(capped.statusCode, 200, capped.body);
     await expectError(
-      await post({ messages: [{ role: 'user', content: 'q' }], max_tokens: 4000 }),
+      await post({ messages: [{ role: 'user', content: 'what '.repeat(200) }], max_tokens: 4 }),
       400,
       'messages',
       'context_length_exceeded',

@@ -46,6 +46,7 @@ export {
   tokenRefSchema,
   visionSectionSchema,
   audioSectionSchema,
+  generationSectionSchema,
   tokensPerImageSchema,
   MANIFEST_FORMATS,
   LM_CONTRACTS,
@@ -54,6 +55,7 @@ export {
   type TokenRef,
   type VisionSection,
   type AudioSection,
+  type GenerationSection,
   type TokensPerImage,
 } from './bundle/manifest.js';
 export {

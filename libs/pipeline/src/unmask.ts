@@ -8,6 +8,7 @@
  *   const { text } = await unmask.ask({ prompt: 'what color is the circle', images: [png] });
  */
 import {
+  chooseAnswerLength,
   DecodingEngine,
   loadBundle,
   UnmaskError,
@@ -32,8 +33,21 @@ export interface AskRequest {
   readonly images?: readonly Uint8Array[];
   /** WAV files. */
   readonly audio?: readonly Uint8Array[];
-  /** Answer canvas length (default 32). */
+  /**
+   * The most answer tokens (default 32): an upper bound. The canvas is the bundle's trained
+   * answer length or DAEDAL's sized length within it (core's answer-length.ts), unless
+   * `fixedCanvas` asks for exactly `maxTokens` positions.
+   */
   readonly maxTokens?: number;
+  /** Decode exactly `maxTokens` positions (benchmarks, evaluations of a fixed canvas). */
+  readonly fixedCanvas?: boolean;
+  /**
+   * Earlier turns of a conversation (system messages, user and assistant turns, tool results),
+   * text only; `prompt` and the media are the last user turn. The bundle decides how they map
+   * to the prompt (manifest `generation.conversation`): a chat template renders them all; the
+   * default model answers the last user turn alone.
+   */
+  readonly history?: readonly { readonly role: string; readonly content: string }[];
   /** A strategy by name with its parameters; validated by the engine. */
   readonly strategy?: unknown;
   readonly sampling?: SamplingInput;
@@ -58,6 +72,8 @@ export interface AskResult extends DecodeResult {
   readonly promptTokens: number;
   /** Answer tokens after trimming. */
   readonly completionTokens: number;
+  /** Positions of the answer canvas decoded (chosen within `maxTokens`). */
+  readonly canvasLength: number;
   /** Milliseconds from the call to the result, media encoding included. */
   readonly ms: number;
 }
@@ -127,13 +143,19 @@ export class Unmask {
   askStream(request: AskRequest, options: StreamOptions = {}): AskStream {
     const started = performance.now();
     const steps = this.start(request);
-    const result = steps.then(async ({ run, answer, promptTokens }) => {
+    const result = steps.then(async ({ run, answer, promptTokens, sizing, cut }) => {
       const decoded = await run.result;
+      // Without end-of-text the answer was cut only when the canvas reached the caller's bound
+      // or the model's positions; a canvas of the model's own length ends the answer.
+      const finishReason = decoded.finishReason === 'length' && !cut ? 'stop' : decoded.finishReason;
       return {
         ...decoded,
-        ...answer.final(decoded.tokenIds, decoded.finishReason),
+        forwardPasses: decoded.forwardPasses + sizing,
+        steps: decoded.steps + sizing,
+        ...answer.final(decoded.tokenIds, finishReason),
         promptTokens,
         completionTokens: decoded.tokenIds.length,
+        canvasLength: run.layout.length,
         ms: performance.now() - started,
       };
     });
@@ -181,12 +203,37 @@ export class Unmask {
       media.push(
         await (this.sounds as AudioTower).encode(bytes, this.limits.audio, sounds.length > 1 ? `audio[${i}]` : 'audio'),
       );
+    const conversation = this.bundle.manifest.generation?.conversation ?? 'template';
+    const history = conversation === 'template' ? (request.history ?? []) : [];
     const { promptIds, embeddings, mropePositions } = buildPrompt(
       this.bundle,
-      [userMessage(request.prompt, images.length, sounds.length)],
+      [...history, userMessage(request.prompt, images.length, sounds.length)],
       media,
     );
-    const maxTokens = request.maxTokens ?? 32;
+    const bound = request.maxTokens ?? 32;
+    let maxTokens = bound;
+    let sizing = 0;
+    let cut = true;
+    if (!request.fixedCanvas && !request.template) {
+      const chosen = await chooseAnswerLength(
+        this.bundle.model,
+        {
+          promptIds,
+          embeddings,
+          ...(mropePositions ? { mropePositions } : {}),
+          ...(request.signal ? { signal: request.signal } : {}),
+        },
+        {
+          bound,
+          ...(this.bundle.manifest.generation?.answer_length !== undefined
+            ? { trained: this.bundle.manifest.generation.answer_length }
+            : {}),
+        },
+      );
+      maxTokens = chosen.length;
+      sizing = chosen.passes;
+      cut = chosen.limitedBy === 'bound' || chosen.limitedBy === 'context';
+    }
     const spec = constraintOf(request.responseFormat);
     if (spec && request.template)
       throw new UnmaskError('invalid_parameter', 'give a template or a response format, not both', 'template');
@@ -208,6 +255,6 @@ export class Unmask {
     const decode = (ids: readonly number[]) =>
       this.bundle.tokenizer.decode([...ids], { skipSpecialTokens: true, ...cleanUp });
     const answer = new AnswerText(run.layout, { ...this.bundle.info, decode }, request.stop ?? []);
-    return { run, answer, promptTokens: promptIds.length };
+    return { run, answer, promptTokens: promptIds.length, sizing, cut };
   }
 }

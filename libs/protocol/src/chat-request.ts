@@ -23,10 +23,20 @@ export const audioPartSchema = z.object({
 export const contentPartSchema = z.discriminatedUnion('type', [textPartSchema, imagePartSchema, audioPartSchema]);
 export type ContentPart = z.infer<typeof contentPartSchema>;
 
+export const toolCallSchema = z.object({
+  id: z.string(),
+  type: z.literal('function'),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
 export const chatMessageSchema = z.object({
-  role: z.enum(['system', 'developer', 'user', 'assistant']),
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: z.union([z.string(), z.array(contentPartSchema)]).nullable(),
-  name: z.string().optional(),
+  name: z.string().nullable().optional(),
+  /** An assistant turn that called tools (history). */
+  tool_calls: z.array(toolCallSchema).nullable().optional(),
+  /** A `tool` message answers this call. */
+  tool_call_id: z.string().nullable().optional(),
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
@@ -58,7 +68,9 @@ export const chatCompletionRequestSchema = z.object({
     .max(MAX_TOKENS_CAP)
     .nullable()
     .optional()
-    .describe('Answer canvas length (default 32)'),
+    .describe(
+      'Upper bound on answer tokens (default 32): the server chooses the canvas within it (the model\'s trained answer length, or DAEDAL sizing); finish_reason "length" only when the bound (or the model\'s positions) cut the answer',
+    ),
   max_completion_tokens: z
     .number()
     .int()
@@ -81,10 +93,27 @@ export const chatCompletionRequestSchema = z.object({
     .nullable()
     .optional(),
   n: z.literal(1, 'only n = 1 is supported').nullable().optional(),
-  response_format: responseFormatSchema.optional(),
+  response_format: responseFormatSchema.nullable().optional(),
   stream: z.boolean().nullable().optional(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
-  user: z.string().optional(),
+  stream_options: z.object({ include_usage: z.boolean().nullable().optional() }).nullable().optional(),
+  user: z.string().nullable().optional(),
+  logprobs: z
+    .boolean()
+    .nullable()
+    .optional()
+    .describe('Not supported: true is refused with a 400 (a diffusion model commits tokens out of order)'),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+  tools: z
+    .array(z.looseObject({ type: z.literal('function') }))
+    .nullable()
+    .optional()
+    .describe('Not supported yet: a non-empty list is refused with a 400 unless tool_choice is "none"'),
+  tool_choice: z.unknown().optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
+  frequency_penalty: z.number().nullable().optional(),
+  presence_penalty: z.number().nullable().optional(),
+  metadata: z.record(z.string(), z.string()).nullable().optional(),
+  store: z.boolean().nullable().optional(),
   diffusion: diffusionOptionsSchema.optional().describe('unmask extension: strategy, cache, top_k, stream_steps'),
 });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;

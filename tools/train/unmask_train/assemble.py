@@ -18,6 +18,7 @@ import shutil
 import torch
 
 from .audio import AudioConfig, AudioTower
+from .data import CANVAS_BUCKETS
 from .export_lm import write_bundle
 from .export_multimodal import audio_section, export_audio, export_vision, vision_section
 from .spliced import ImageBlock, image_block, load_lm
@@ -89,6 +90,8 @@ def assemble(
         export_audio(tower, out)
         extractor = read_json(os.path.join(audio_set, "feature_extractor.json")) if audio_set else None
         sections["audio"] = audio_section(tower, placeholder=AUDIO, feature_extractor=extractor)
+    # The model answers single questions on canvases of up to max(CANVAS_BUCKETS) positions.
+    sections["generation"] = {"answer_length": max(CANVAS_BUCKETS), "conversation": "last_user_turn"}
     manifest = write_bundle(
         model,
         out,

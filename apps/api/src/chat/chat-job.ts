@@ -18,26 +18,27 @@ export interface ChatJob {
   readonly mediaParams: { readonly images: string[]; readonly audio: string[] };
 }
 
-const LABEL: Record<ChatMessage['role'], string> = {
-  system: 'System',
-  developer: 'System',
-  user: 'User',
-  assistant: 'Assistant',
-};
-
-/** One prompt from the conversation: the text alone for a single message, role-labelled turns otherwise. */
+/**
+ * The conversation as the pipeline takes it: the last user turn's text is the prompt, every
+ * earlier message (system, developer, user, assistant, tool) is history, and the images and
+ * sounds of all user turns go with the prompt. The bundle decides what history counts
+ * (manifest `generation.conversation`): a chat template renders it, the default model answers
+ * the last user turn alone.
+ */
 export function flattenMessages(messages: readonly ChatMessage[]): {
   prompt: string;
+  history: { role: string; content: string }[];
   images: { url: string; param: string }[];
   audio: { data: string; format: string; param: string }[];
 } {
   const images: { url: string; param: string }[] = [];
   const audio: { data: string; format: string; param: string }[] = [];
-  const turns: { role: ChatMessage['role']; text: string }[] = [];
+  const turns: { role: string; text: string }[] = [];
   messages.forEach((message, i) => {
     const content = message.content ?? '';
+    const role = message.role === 'developer' ? 'system' : message.role;
     if (typeof content === 'string') {
-      turns.push({ role: message.role, text: content });
+      turns.push({ role, text: content });
       return;
     }
     const texts: string[] = [];
@@ -49,21 +50,22 @@ export function flattenMessages(messages: readonly ChatMessage[]): {
       else if (part.type === 'image_url') images.push({ url: part.image_url.url, param: `${param}.image_url.url` });
       else audio.push({ data: part.input_audio.data, format: part.input_audio.format, param: `${param}.input_audio` });
     });
-    turns.push({ role: message.role, text: texts.join('\n') });
+    turns.push({ role, text: texts.join('\n') });
   });
-  const only = turns.length === 1 ? turns[0] : undefined;
-  const prompt = only
-    ? only.text
-    : turns
-        .filter((t) => t.text.trim() !== '')
-        .map((t) => `${LABEL[t.role]}: ${t.text}`)
-        .join('\n\n');
+  let last = -1;
+  turns.forEach((t, i) => {
+    if (t.role === 'user') last = i;
+  });
+  const prompt = last >= 0 ? (turns[last] as { text: string }).text : '';
   if (prompt.trim() === '')
     throw badRequest(
-      'messages: the conversation holds no text; add a text part (e.g. the question about the image)',
+      'messages: the last user message holds no text; add a text part (e.g. the question about the image)',
       'messages',
     );
-  return { prompt, images, audio };
+  const history = turns
+    .filter((t, i) => i !== last && t.text.trim() !== '')
+    .map((t) => ({ role: t.role, content: t.text }));
+  return { prompt, history, images, audio };
 }
 
 export interface JobContext {
@@ -75,7 +77,7 @@ export interface JobContext {
 
 export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): Promise<ChatJob> {
   const { unmask } = ctx;
-  const { prompt, images, audio } = flattenMessages(request.messages);
+  const { prompt, history, images, audio } = flattenMessages(request.messages);
   if (images.length > 0 && !unmask.accepts.images)
     throw badRequest(`${images[0]?.param}: this model takes no images`, images[0]?.param ?? null);
   if (audio.length > 0 && !unmask.accepts.audio)
@@ -91,6 +93,7 @@ export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): 
     return decodeBase64(a.data, `${a.param}.data`, ctx.fetchPolicy.maxBytes);
   });
 
+  refuseUnsupported(request);
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? ctx.defaultMaxTokens;
   const diffusion = request.diffusion ?? {};
   const sampling: SamplingInput = {
@@ -114,6 +117,7 @@ export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): 
   return {
     ask: {
       prompt,
+      ...(history.length > 0 ? { history } : {}),
       images: imageData,
       audio: audioData,
       maxTokens,
@@ -156,4 +160,21 @@ export function withRequestParams(error: unknown, job: ChatJob): unknown {
       ? `${param}${error.message.slice(old.length)}`
       : `${param}: ${error.message}`;
   return new UnmaskError(error.code, message, param, { cause: error });
+}
+
+/** Fields OpenAI defines that this server cannot honour: a clear 400 rather than silence. */
+function refuseUnsupported(request: ChatCompletionRequest): void {
+  const unsupported = (param: string, message: string) =>
+    badRequest(`${param}: ${message}`, param, 'unsupported_parameter');
+  if (request.logprobs === true || (request.top_logprobs ?? 0) > 0)
+    throw unsupported(
+      'logprobs',
+      'log-probabilities are not returned: a diffusion model commits tokens out of order, several per step',
+    );
+  const tools = request.tools ?? [];
+  if (tools.length > 0 && request.tool_choice !== 'none')
+    throw unsupported('tools', 'tool calls are not supported by this server; send tool_choice "none" or no tools');
+  for (const key of ['frequency_penalty', 'presence_penalty'] as const) {
+    if ((request[key] ?? 0) !== 0) throw unsupported(key, 'penalties are not supported (only 0)');
+  }
 }

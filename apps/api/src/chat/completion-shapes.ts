@@ -44,7 +44,8 @@ export interface ChunkFactory {
   usage(usage: Usage): ChatCompletionChunk;
 }
 
-export function chunkFactory(id: string, model: string): ChunkFactory {
+/** `includeUsage`: every chunk before the usage chunk carries `usage: null`, as OpenAI's do. */
+export function chunkFactory(id: string, model: string, includeUsage = false): ChunkFactory {
   const created = nowSeconds();
   const make = ((delta, finish = null, extra = {}) => ({
     id,
@@ -52,6 +53,7 @@ export function chunkFactory(id: string, model: string): ChunkFactory {
     created,
     model,
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    ...(includeUsage ? { usage: null } : {}),
     system_fingerprint: null,
     ...extra,
   })) as ChunkFactory;

@@ -83,7 +83,7 @@ async function streamAnswer(
   };
   res.writeHead(200, headers as Record<string, string>);
   const send = (data: unknown) => writeEvent(res, `data: ${JSON.stringify(data)}\n\n`);
-  const chunk = chunkFactory(completionId(), ctx.modelId);
+  const chunk = chunkFactory(completionId(), ctx.modelId, job.includeUsage);
   try {
     await send(chunk({ role: 'assistant', content: '' }));
     let sent = '';

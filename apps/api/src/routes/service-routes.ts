@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { modelListSchema, type ModelList } from '@unmask/protocol';
+import { modelListSchema, modelSchema, type Model, type ModelList } from '@unmask/protocol';
+import { ApiError } from '../http/api-error.js';
 import type { Services } from '../services.js';
 import { errorResponses } from './chat-completions.js';
 
@@ -15,26 +16,47 @@ export async function serviceRoutes(app: FastifyInstance, services: Services, st
     {
       schema: { summary: 'The served model', tags: ['models'], response: { 200: modelListSchema, ...errorResponses } },
     },
-    async (): Promise<ModelList> => {
-      const unmask = model.require();
-      const modalities: ('text' | 'image' | 'audio')[] = ['text'];
-      if (unmask.accepts.images) modalities.push('image');
-      if (unmask.accepts.audio) modalities.push('audio');
-      return {
-        object: 'list',
-        data: [
-          {
-            id: model.id,
-            object: 'model',
-            created: Math.floor(startedAt / 1000),
-            owned_by: 'unmask',
-            modalities,
-            max_positions: unmask.bundle.info.maxPositions,
-          },
-        ],
-      };
+    async (): Promise<ModelList> => ({ object: 'list', data: [served()] }),
+  );
+
+  typed.get(
+    '/v1/models/:model',
+    {
+      schema: {
+        summary: 'One model (the served one; any other id is a 404)',
+        tags: ['models'],
+        params: z.object({ model: z.string() }),
+        response: { 200: modelSchema, ...errorResponses },
+      },
+    },
+    async (request): Promise<Model> => {
+      const one = served();
+      if (request.params.model !== one.id)
+        throw new ApiError(
+          404,
+          'invalid_request_error',
+          `the model '${request.params.model}' does not exist; this server serves '${one.id}'`,
+          'model_not_found',
+          'model',
+        );
+      return one;
     },
   );
+
+  function served(): Model {
+    const unmask = model.require();
+    const modalities: ('text' | 'image' | 'audio')[] = ['text'];
+    if (unmask.accepts.images) modalities.push('image');
+    if (unmask.accepts.audio) modalities.push('audio');
+    return {
+      id: model.id,
+      object: 'model',
+      created: Math.floor(startedAt / 1000),
+      owned_by: 'unmask',
+      modalities,
+      max_positions: unmask.bundle.info.maxPositions,
+    };
+  }
 
   typed.get(
     '/healthz',

@@ -88,6 +88,26 @@ export const audioSectionSchema = z.looseObject({
   feature_extractor: z.record(z.string(), z.unknown()),
 });
 
+/** How the model was trained to answer (docs/bundle-format.md#generation). */
+export const generationSectionSchema = z
+  .object({
+    /**
+     * The answer canvas the model was trained with: a request's `max_tokens` is then only a
+     * bound and the canvas is min(max_tokens, answer_length). Absent: the canvas is sized by
+     * DAEDAL's initial length adjustment.
+     */
+    answer_length: count.optional(),
+    /**
+     * How a conversation becomes the prompt: `template` renders every message with the chat
+     * template (real checkpoints); `last_user_turn` keeps only the last user message (a model
+     * trained on single questions, like the default model, so that system messages and history
+     * change nothing). Default `template`.
+     */
+    conversation: z.enum(['template', 'last_user_turn']).default('template'),
+  })
+  .strict();
+export type GenerationSection = z.infer<typeof generationSectionSchema>;
+
 export const manifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMATS[0]),
@@ -114,6 +134,7 @@ export const manifestSchema = z
     special_tokens: specialTokensSchema,
     vision: visionSectionSchema.optional(),
     audio: audioSectionSchema.optional(),
+    generation: generationSectionSchema.optional(),
   })
   .strict();
 

@@ -18,3 +18,10 @@ export {
   CanvasCheck,
   type ConstraintSpec,
 } from './constraints/index.js';
+export {
+  chooseAnswerLength,
+  eosConfidence,
+  DAEDAL_DEFAULTS,
+  type ChosenLength,
+  type LengthOptions,
+} from './answer-length.js';
