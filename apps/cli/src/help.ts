@@ -34,7 +34,7 @@ Decoding
   --eos-gamma G          EOS early rejection factor in (0, 1]; 1 turns it off
   --early-commit         Prophet's early commit on top of any strategy
   --cache MODE           none | prefix | dual (default: none)
-  --max-tokens N         length of the answer canvas (default: 32)
+  --max-tokens N         the most answer tokens (default: 32): the canvas is the model's trained answer length or DAEDAL-sized within it
   --temperature T        0 = argmax (default)
   --seed N               makes sampling reproducible
 
