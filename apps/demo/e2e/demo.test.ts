@@ -7,14 +7,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { chooseModel, DEMO_ROOT, startApiServer, type RunningServer } from './api-server.js';
 import { partsOf, promptOf, streamedBody, type Streamed } from './sse-capture.js';
 import type { Samples } from '../src/samples.js';
+import { buildIfStale } from '../scripts/build-if-stale.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /**
@@ -45,13 +44,8 @@ let server: RunningServer;
 let browser: Browser;
 
 before(async () => {
-  // The page under test is built from the current sources first.
-  const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin/vite.js');
-  const build = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
-    cwd: DEMO_ROOT,
-    encoding: 'utf8',
-  });
-  assert.equal(build.status, 0, `vite build failed:\n${build.stdout}\n${build.stderr}`);
+  // The page under test is built from the current sources first (as `npm start` does).
+  buildIfStale();
   [server, browser] = await Promise.all([
     startApiServer(model.dir, { MEDIA_LIMIT_BYTES: String(MEDIA_LIMIT_BYTES) }),
     chromium.launch({
@@ -404,6 +398,31 @@ describe(`the demo page, served by the API on ${model.real ? 'models/default' : 
     await o.context.close();
   });
 
+  it('waits for a sample clicked just before Run, and asks about that sample', async () => {
+    const o = await open();
+    const { page } = o;
+    const file = samples.images[1]!.file;
+    // The sample arrives slowly (a busy server, a slow network): Run is clicked before it has.
+    await page.route(`**/samples/${file}`, async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await page.getByRole('button', { name: /^Sample image 2/ }).click();
+    await page.getByRole('textbox', { name: 'Question' }).fill('how many shapes are there');
+    await page.getByRole('button', { name: 'Run' }).click();
+    const [card] = await finishedCards(page, 1);
+    assert.equal(await page.locator('#error').isVisible(), false, 'no "Choose an image first"');
+    const streamed = await streamedBody(o.completions[0]!);
+    const image = (
+      streamed.request.messages[0]?.content as { type: string; image_url?: { url: string } }[] | undefined
+    )?.find((p) => p.type === 'image_url');
+    const sent = Buffer.from((image?.image_url?.url ?? '').replace(/^data:image\/png;base64,/, ''), 'base64');
+    assert.ok(sent.equals(readFileSync(join(SAMPLES_DIR, file))), `the request carries ${file}`);
+    assertShowsStream(card!, streamed);
+    assert.deepEqual(o.errors, []);
+    await o.context.close();
+  });
+
   it('fits a 360 px phone screen and a 1280 px desktop (screenshots in tmp/demo-artifacts/)', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     for (const [name, width, height] of [
@@ -435,6 +454,10 @@ describe('the answers of the default model in the demo', () => {
     const o = await open();
     const streamed = await askAboutSampleImage(o);
     assert.equal(normalise(streamed.text), normalise(imageSample.answers[imageQuestion]!));
+    // A short answer on a 32-token canvas: the rest is end-of-text, shown as a word, not a glyph box.
+    const ends = await o.page.$$eval('.card .cell.eos .token', (nodes) => nodes.map((n) => n.textContent));
+    assert.ok(ends.length > 0, 'the canvas has end-of-text cells');
+    assert.deepEqual(new Set(ends), new Set(['end']));
     await o.context.close();
   });
 

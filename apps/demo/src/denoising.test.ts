@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DiffusionStep } from '@unmask/protocol';
-import { canvasAt, runStats } from './denoising.js';
+import { canvasAt, cellLabel, describeCell, END_OF_TEXT_LABEL, runStats } from './denoising.js';
 
 const step = (n: number, committed: [number, string, number | null][], masks: number, ms = n * 10): DiffusionStep => ({
   step: n,
@@ -74,5 +74,23 @@ describe('runStats', () => {
   it('is all zeros before any step', () => {
     assert.equal(runStats([]).forwardPasses, 0);
     assert.equal(runStats([]).tokensPerStep, 0);
+  });
+});
+
+describe('cellLabel and describeCell', () => {
+  const cells = canvasAt(steps, 3);
+  it('shows end-of-text as a word in plain letters that every font draws, and says so to screen readers', () => {
+    assert.equal(cellLabel(cells[3]!), END_OF_TEXT_LABEL);
+    assert.match(END_OF_TEXT_LABEL, /^[a-z]+$/);
+    assert.equal(
+      describeCell(cells[3]!),
+      'position 4: end of text, no confidence (filled by end-of-text prediction), step 3, new in this step',
+    );
+  });
+  it('makes spaces and line breaks visible and leaves masked cells empty', () => {
+    assert.equal(cellLabel(cells[2]!), '·cat');
+    assert.equal(cellLabel({ ...cells[2]!, text: 'a\nb' }), 'a↵b');
+    assert.equal(cellLabel(canvasAt(steps, 0)[0]!), '');
+    assert.equal(describeCell(canvasAt(steps, 0)[0]!), 'position 1: masked');
   });
 });

@@ -72,3 +72,24 @@ export function runStats(steps: readonly DiffusionStep[]): RunStats {
     elapsedMs: last?.elapsed_ms ?? 0,
   };
 }
+
+/**
+ * How a token reads in a cell: spaces and line breaks made visible, end-of-text as the word
+ * "end" (plain letters, so every font draws it; a symbol such as U+23F9 was a missing-glyph box).
+ */
+export const END_OF_TEXT_LABEL = 'end';
+export function cellLabel(cell: Cell): string {
+  if (cell.text === null) return '';
+  if (cell.text === '') return END_OF_TEXT_LABEL;
+  return cell.text.replace(/\n/g, '↵').replace(/ /g, '·');
+}
+
+export function describeCell(cell: Cell): string {
+  if (cell.text === null) return `position ${cell.position + 1}: masked`;
+  const token = cell.text === '' ? 'end of text' : `“${cell.text}”`;
+  const confidence =
+    cell.confidence === null
+      ? 'no confidence (filled by end-of-text prediction)'
+      : `confidence ${cell.confidence.toFixed(2)}`;
+  return `position ${cell.position + 1}: ${token}, ${confidence}, step ${cell.step}${cell.fresh ? ', new in this step' : ''}`;
+}

@@ -60,6 +60,34 @@ function showError(message: string | null): void {
   errorBox.textContent = message ?? '';
 }
 
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Media being picked (a sample fetched, a file read, a recording encoded): Run waits for these, so
+ * a click on a sample followed at once by Run asks about that sample. Of two picks of the same
+ * kind, the one started last wins, whichever finishes first.
+ */
+const picking = new Set<Promise<void>>();
+const latestPick = { image: 0, audio: 0 };
+
+function whilePicking(task: Promise<void>): void {
+  const tracked: Promise<void> = task
+    .catch((error: unknown) => showError(messageOf(error)))
+    .finally(() => {
+      picking.delete(tracked);
+    });
+  picking.add(tracked);
+}
+
+/** The media once loaded, or null when a later pick of the same kind superseded it. */
+async function pick(kind: 'image' | 'audio', media: Promise<LoadedMedia>): Promise<LoadedMedia | null> {
+  const ticket = ++latestPick[kind];
+  const loaded = await media;
+  if (ticket === latestPick[kind]) return loaded;
+  URL.revokeObjectURL(loaded.previewUrl);
+  return null;
+}
+
 // ---- modes (tabs with arrow-key navigation) ----
 const MODE_HELP: Record<Mode, string> = {
   image: 'Ask a question about a picture of shapes: their colours, kinds, positions and count.',
@@ -153,18 +181,15 @@ function renderGallery(samples: Samples): void {
       img.width = 64;
       img.height = 64;
       button.append(img);
-      button.addEventListener('click', () => void pickSampleImage(s.file, s.alt));
+      button.addEventListener('click', () => whilePicking(pickSampleImage(s.file, s.alt)));
       return button;
     }),
   );
 }
 
 async function pickSampleImage(file: string, alt: string): Promise<void> {
-  try {
-    setImage(await loadUrl(`samples/${file}`, file), alt, file);
-  } catch (error) {
-    showError(error instanceof Error ? error.message : String(error));
-  }
+  const media = await pick('image', loadUrl(`samples/${file}`, file));
+  if (media) setImage(media, alt, file);
 }
 
 // ---- audio ----
@@ -194,17 +219,18 @@ function renderClips(): void {
       button.dataset.file = clip.file;
       button.setAttribute('aria-pressed', String(state.audio?.name === clip.file));
       button.textContent = `“${clip.transcript}”`;
-      button.addEventListener('click', async () => {
-        try {
-          setAudio(await loadUrl(`samples/${clip.file}`, clip.file), `Sample clip: ${clip.transcript}`);
-          if (state.mode === 'both' && !state.image && samples.questionImage) {
-            const image = samples.images.find((s) => s.file === samples.questionImage);
-            if (image) await pickSampleImage(image.file, image.alt);
-          }
-        } catch (error) {
-          showError(error instanceof Error ? error.message : String(error));
-        }
-      });
+      button.addEventListener('click', () =>
+        whilePicking(
+          (async () => {
+            const media = await pick('audio', loadUrl(`samples/${clip.file}`, clip.file));
+            if (media) setAudio(media, `Sample clip: ${clip.transcript}`);
+            if (state.mode === 'both' && !state.image && samples.questionImage) {
+              const image = samples.images.find((s) => s.file === samples.questionImage);
+              if (image) await pickSampleImage(image.file, image.alt);
+            }
+          })(),
+        ),
+      );
       return button;
     }),
   );
@@ -213,18 +239,17 @@ function renderClips(): void {
 async function takeFile(file: File | undefined, kind: 'image' | 'audio'): Promise<void> {
   if (!file) return;
   showError(null);
-  const media = await loadBlob(file, file.name);
+  const media = await pick(kind, loadBlob(file, file.name));
+  if (!media) return;
   if (kind === 'image') setImage(media, `Your image ${file.name}`, null);
   else setAudio(media, `Your file ${file.name}`);
 }
 
-$<HTMLInputElement>('image-file').addEventListener(
-  'change',
-  (e) => void takeFile((e.target as HTMLInputElement).files?.[0], 'image'),
+$<HTMLInputElement>('image-file').addEventListener('change', (e) =>
+  whilePicking(takeFile((e.target as HTMLInputElement).files?.[0], 'image')),
 );
-$<HTMLInputElement>('audio-file').addEventListener(
-  'change',
-  (e) => void takeFile((e.target as HTMLInputElement).files?.[0], 'audio'),
+$<HTMLInputElement>('audio-file').addEventListener('change', (e) =>
+  whilePicking(takeFile((e.target as HTMLInputElement).files?.[0], 'audio')),
 );
 for (const [zone, kind] of [
   ['image-drop', 'image'],
@@ -239,7 +264,7 @@ for (const [zone, kind] of [
   node.addEventListener('drop', (e) => {
     e.preventDefault();
     node.classList.remove('over');
-    void takeFile(e.dataTransfer?.files[0], kind);
+    whilePicking(takeFile(e.dataTransfer?.files[0], kind));
   });
 }
 
@@ -254,18 +279,18 @@ async function stopRecording(): Promise<void> {
   recordButton.setAttribute('aria-pressed', 'false');
   recordButton.textContent = 'Record from the microphone';
   const seconds = recording.seconds;
-  const wav = await recording.stop();
-  recordStatus.textContent = `Recorded ${seconds.toFixed(1)} s.`;
-  setAudio(
-    await loadBlob(new Blob([wav], { type: 'audio/wav' }), 'recording.wav'),
-    `Your recording (${seconds.toFixed(1)} s)`,
+  const media = await pick(
+    'audio',
+    recording.stop().then((wav) => loadBlob(new Blob([wav], { type: 'audio/wav' }), 'recording.wav')),
   );
+  recordStatus.textContent = `Recorded ${seconds.toFixed(1)} s.`;
+  if (media) setAudio(media, `Your recording (${seconds.toFixed(1)} s)`);
 }
 recordButton.addEventListener('click', async () => {
   showError(null);
-  if (state.recording) return stopRecording();
+  if (state.recording) return whilePicking(stopRecording());
   try {
-    state.recording = await MicrophoneRecording.start(MAX_RECORD_SECONDS, () => void stopRecording());
+    state.recording = await MicrophoneRecording.start(MAX_RECORD_SECONDS, () => whilePicking(stopRecording()));
     recordButton.setAttribute('aria-pressed', 'true');
     recordButton.textContent = 'Stop recording';
     recordStatus.textContent = 'Recording… 0.0 s';
@@ -343,6 +368,11 @@ async function runOne(card: ResultCard, options: AskOptions, job: Job, signal: A
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   showError(null);
+  if (picking.size > 0) {
+    runButton.disabled = true;
+    await Promise.all([...picking]);
+    runButton.disabled = false;
+  }
   const jobs = jobsFor(state.mode);
   if (typeof jobs === 'string') return showError(jobs);
   const media = {

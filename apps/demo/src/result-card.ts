@@ -4,30 +4,13 @@
  */
 import type { DiffusionStep } from '@unmask/protocol';
 import type { ApiError, StreamResult } from './api.js';
-import { canvasAt, runStats, type Cell } from './denoising.js';
+import { canvasAt, cellLabel, describeCell, runStats } from './denoising.js';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text = ''): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text) node.textContent = text;
   return node;
-}
-
-/** How a token reads in a cell: spaces made visible, end-of-text as a symbol. */
-export function cellLabel(cell: Cell): string {
-  if (cell.text === null) return '';
-  if (cell.text === '') return '⏹';
-  return cell.text.replace(/\n/g, '↵').replace(/ /g, '·');
-}
-
-function describeCell(cell: Cell): string {
-  if (cell.text === null) return `position ${cell.position + 1}: masked`;
-  const token = cell.text === '' ? 'end of text' : `“${cell.text}”`;
-  const confidence =
-    cell.confidence === null
-      ? 'no confidence (filled by end-of-text prediction)'
-      : `confidence ${cell.confidence.toFixed(2)}`;
-  return `position ${cell.position + 1}: ${token}, ${confidence}, step ${cell.step}${cell.fresh ? ', new in this step' : ''}`;
 }
 
 export class ResultCard {
