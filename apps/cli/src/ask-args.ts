@@ -21,10 +21,8 @@ export interface AskInvocation {
   readonly help: boolean;
 }
 
-const OPTIONS = {
-  model: { type: 'string' },
-  image: { type: 'string', multiple: true },
-  audio: { type: 'string' },
+/** The flags that set how lines are decoded (shared with `unmask batch`). */
+export const ASK_DECODING_OPTIONS = {
   strategy: { type: 'string' },
   threshold: { type: 'string' },
   steps: { type: 'string' },
@@ -38,6 +36,13 @@ const OPTIONS = {
   'max-tokens': { type: 'string' },
   seed: { type: 'string' },
   temperature: { type: 'string' },
+} as const;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  image: { type: 'string', multiple: true },
+  audio: { type: 'string' },
+  ...ASK_DECODING_OPTIONS,
   json: { type: 'boolean' },
   jsonl: { type: 'string' },
   help: { type: 'boolean', short: 'h' },

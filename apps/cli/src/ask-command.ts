@@ -1,11 +1,11 @@
 /** `unmask ask`: one prompt (streamed or --json) or a --jsonl batch, on one loaded model. */
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { isUnmaskError, UnmaskError } from '@unmask/core';
-import { Unmask, type AskRequest, type AskResult } from '@unmask/pipeline';
+import { UnmaskError } from '@unmask/core';
+import { Unmask, type AskRequest } from '@unmask/pipeline';
 import { parseAskArgs, type AskInvocation } from './ask-args.js';
 import { ASK_HELP } from './help.js';
-import { jsonlRequestSchema, strategyOf } from './jsonl-request.js';
+import { answerLine, readMediaFile, summary, type LineDefaults } from './jsonl-line.js';
 import { LiveLine, renderCanvas } from './render-canvas.js';
 
 export interface Io {
@@ -13,33 +13,11 @@ export interface Io {
   readonly stderr: NodeJS.WriteStream;
 }
 
-function readMedia(path: string, flag: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UnmaskError(
-      'invalid_parameter',
-      `${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message}`,
-      flag,
-    );
-  }
-}
-
-function summary(result: AskResult) {
-  return {
-    text: result.text,
-    steps: result.forwardPasses,
-    tokens: result.completionTokens,
-    ms: Math.round(result.ms * 10) / 10,
-  };
-}
-
 function requestOf(inv: AskInvocation): AskRequest {
   return {
     prompt: inv.prompt as string,
-    images: inv.images.map((p) => readMedia(p, '--image')),
-    audio: inv.audio ? [readMedia(inv.audio, '--audio')] : [],
+    images: inv.images.map((p) => readMediaFile(p, '--image')),
+    audio: inv.audio ? [readMediaFile(inv.audio, '--audio')] : [],
     strategy: inv.strategy,
     ...(inv.maxTokens !== undefined ? { maxTokens: inv.maxTokens } : {}),
     sampling: {
@@ -99,48 +77,15 @@ async function runJsonl(unmask: Unmask, inv: AskInvocation, io: Io): Promise<num
     );
   });
   await opened;
+  const defaults: LineDefaults = inv;
   let failures = 0;
   let lineNumber = 0;
   for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
     lineNumber += 1;
     if (raw.trim() === '') continue;
-    try {
-      let json: unknown;
-      try {
-        json = JSON.parse(raw);
-      } catch (error) {
-        throw new UnmaskError('invalid_parameter', `line ${lineNumber}: not JSON (${(error as Error).message})`);
-      }
-      const parsed = jsonlRequestSchema.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UnmaskError(
-          'invalid_parameter',
-          `line ${lineNumber}: ${issue?.path.join('.') || 'request'}: ${issue?.message}`,
-        );
-      }
-      const line = parsed.data;
-      const images = line.image === undefined ? [] : Array.isArray(line.image) ? line.image : [line.image];
-      const result = await unmask.ask({
-        prompt: line.prompt,
-        images: images.map((p) => readMedia(p, 'image')),
-        audio: line.audio ? [readMedia(line.audio, 'audio')] : [],
-        strategy: strategyOf(line, { ...inv.strategy }),
-        maxTokens: line.max_tokens ?? inv.maxTokens ?? 32,
-        sampling: {
-          ...((line.seed ?? inv.seed) !== undefined ? { seed: (line.seed ?? inv.seed) as number } : {}),
-          ...((line.temperature ?? inv.temperature) !== undefined
-            ? { temperature: (line.temperature ?? inv.temperature) as number }
-            : {}),
-        },
-        ...((line.cache ?? inv.cache) ? { cache: line.cache ?? inv.cache } : {}),
-      });
-      io.stdout.write(`${JSON.stringify(summary(result))}\n`);
-    } catch (error) {
-      if (!isUnmaskError(error)) throw error;
-      failures += 1;
-      io.stdout.write(`${JSON.stringify({ error: error.message })}\n`);
-    }
+    const { out, failed } = await answerLine(unmask, raw, lineNumber, defaults);
+    if (failed) failures += 1;
+    io.stdout.write(`${out}\n`);
   }
   return failures > 0 ? 1 : 0;
 }

@@ -4,9 +4,12 @@ Usage:
   unmask ask [options] PROMPT     answer a prompt, with optional images and audio
   unmask convert --from DIR --to DIR
                                   turn a Hugging Face checkpoint into a model bundle
+  unmask worker --redis URL       answer the lines \`unmask batch\` queues (any number of machines)
+  unmask batch --redis URL --jsonl IN --out OUT
+                                  \`unmask ask --jsonl\` spread over workers through Redis
   unmask --help                   this text
 
-Run \`unmask ask --help\` or \`unmask convert --help\` for their options.
+Run \`unmask COMMAND --help\` for a command's options.
 `;
 
 export const ASK_HELP = `unmask ask [options] PROMPT
@@ -86,4 +89,60 @@ Example
   unmask convert --from ~/models/LLaDA-8B-Instruct --to models/llada-8b
   unmask convert --from ~/models/LLaDA-8B-Instruct --to models/llada-8b-int4 --weights int4
   unmask convert --from ~/models/DIFFA --lm ~/models/LLaDA-8B-Instruct --whisper ~/models/whisper-small --to models/diffa
+`;
+
+export const WORKER_HELP = `unmask worker --redis URL [options]
+
+Loads a model once and answers the jobs \`unmask batch\` puts on a BullMQ queue in Redis; start
+one or more on every machine that can reach the Redis server. Each job is one JSONL line; its
+result is what \`unmask ask --jsonl\` prints for that line. Every worker of a queue should run the
+same model. SIGTERM or SIGINT drains: no new job is taken, the jobs in flight finish, then the
+worker exits 0 (a second signal exits at once). A worker that dies loses nothing: its jobs go
+to another worker once their lock expires.
+
+Options
+  --redis URL            redis://[user:password@]host:port[/db] (rediss:// for TLS)
+  --model DIR            model bundle folder (default: the embedded model in models/default)
+  --concurrency N        jobs answered at once, batched together by the engine (default 4)
+  --queue NAME           the queue (default: unmask)
+  --lock-duration MS     how long a job stays claimed without a heartbeat; a dead worker's jobs
+                         move to another worker within one to two of these (default 30000)
+  -v, --verbose          log every job's start and end
+  -h, --help             this text
+
+Example
+  unmask worker --redis redis://10.0.0.5:6379 --concurrency 8
+`;
+
+export const BATCH_HELP = `unmask batch --redis URL --jsonl IN --out OUT [decoding options]
+
+\`unmask ask --jsonl IN > OUT\`, spread over \`unmask worker\`s through Redis (BullMQ): one job per
+non-blank line of IN (media files are read here and travel inside the job, so workers need no
+shared disk). OUT is written in input order, each line exactly what \`unmask ask --jsonl\` prints
+for it ({"text", "steps", "tokens", "ms"}, or {"error": "..."} for a failed line); the batch goes
+on past failed lines and exits 1 if there were any.
+
+Resuming: job ids are the batch id (a hash of IN and the decoding options) and the line number,
+and OUT is checkpointed in OUT.progress.json, so running the same command again, after a crash,
+Ctrl-C or a Redis outage, goes on where it stopped without answering a line twice or losing one.
+
+Options
+  --redis URL            redis://[user:password@]host:port[/db] (rediss:// for TLS)
+  --jsonl FILE           the requests, one JSON object per line (see \`unmask ask --help\`)
+  --out FILE             the results (OUT.progress.json beside it while the batch runs)
+  --queue NAME           the queue (default: unmask)
+  --batch-id ID          instead of the hash of IN and the options
+  --window N             lines queued but not yet written, at most (default 512; bounds Redis memory)
+  --redis-timeout S      stop, with the command that resumes, after Redis has been unreachable this
+                         long (default 60)
+  --progress MODE        bar (a live line), lines (one every 10 s), off; default: bar on a terminal
+  -h, --help             this text
+
+Decoding options, as for \`unmask ask\` (the defaults for lines that do not set their own):
+  --strategy --threshold --steps --block-length --factor --remasking --confidence --eos-gamma
+  --early-commit --cache --max-tokens --seed --temperature
+
+Example
+  unmask worker --redis redis://10.0.0.5:6379 &        # on each machine
+  unmask batch --redis redis://10.0.0.5:6379 --jsonl requests.jsonl --out results.jsonl
 `;

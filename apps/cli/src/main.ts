@@ -1,6 +1,8 @@
 /** The `unmask` command line: dispatches sub-commands and turns errors into one-line messages. */
 import { isUnmaskError } from '@unmask/core';
 import { askCommand, type Io } from './ask-command.js';
+import { batchCommand } from './batch/batch-command.js';
+import { workerCommand } from './batch/worker-command.js';
 import { convertCommand } from './convert-command.js';
 import { MAIN_HELP } from './help.js';
 
@@ -15,6 +17,10 @@ export async function main(
         return await askCommand(rest, io);
       case 'convert':
         return await convertCommand(rest, io);
+      case 'worker':
+        return await workerCommand(rest, io);
+      case 'batch':
+        return await batchCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':
