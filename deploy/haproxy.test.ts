@@ -172,7 +172,11 @@ describe('deploy/haproxy/haproxy.cfg on loopback: three replicas, a load, one ki
     stop = true;
     await Promise.all(clients);
 
-    assert.deepEqual(failures, [], `no failed request among ${results.length}`);
+    assert.deepEqual(
+      failures.slice(0, 5),
+      [],
+      `no failed request among ${results.length} (${failures.length} failed); haproxy's log:\n${haproxy.log.slice(-6000)}`,
+    );
     assert.ok(results.length >= 50, `a real load: ${results.length} requests`);
     assert.equal(drainExit, 0, `the replica sent SIGTERM drains and exits 0:\n${api2!.process.log}`);
     const counts = (from: number, to: number) => {

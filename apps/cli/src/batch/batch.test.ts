@@ -15,46 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { checkpointPathOf } from './batch-output.js';
 import { connect, DEFAULT_QUEUE } from './queue-shared.js';
-import { RedisServer, redisMissing, Unmask } from './testing.js';
+import { RedisServer, redisMissing, sampleRequests, Unmask } from './testing.js';
 
 const missing = redisMissing();
 const CI = process.env.CI === 'true';
 const skip = missing && !CI ? missing : false;
-const SAMPLES = fileURLToPath(new URL('../../../demo/public/samples/', import.meta.url));
-const samples = JSON.parse(readFileSync(join(SAMPLES, 'samples.json'), 'utf8')) as {
-  images: { file: string; answers: Record<string, string> }[];
-  audio: { file: string; answers: Record<string, string> }[];
-};
 /** Short enough that a killed worker's job comes back within seconds; long enough for a loaded machine. */
 const LOCK_MS = '4000';
-
-/** `count` non-blank request lines cycling through the samples, with failing lines and blank lines among them. */
-function requests(count: number): string {
-  const pool: object[] = [];
-  for (const image of samples.images)
-    for (const prompt of Object.keys(image.answers)) pool.push({ prompt, image: join(SAMPLES, image.file) });
-  for (const clip of samples.audio)
-    for (const prompt of Object.keys(clip.answers))
-      pool.push({
-        prompt,
-        audio: join(SAMPLES, clip.file),
-        ...(clip.file.startsWith('question') ? { image: join(SAMPLES, 'shapes-2.png') } : {}),
-      });
-  const lines: string[] = [];
-  for (let i = 0; lines.filter((l) => l.trim()).length < count; i++) {
-    if (i % 37 === 5) lines.push('not json');
-    else if (i % 41 === 7) lines.push(JSON.stringify({ prompt: 'what is it', image: 'no/such/file.png' }));
-    else if (i % 43 === 9) lines.push(JSON.stringify({ prompt: 'what is it', strategy: 'confident', threshold: 2 }));
-    else if (i % 29 === 3) lines.push('');
-    else {
-      const base = pool[i % pool.length] as Record<string, unknown>;
-      lines.push(
-        JSON.stringify(i % 5 === 0 ? { ...base, strategy: 'low_confidence', steps: 4, max_tokens: 16 } : base),
-      );
-    }
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 /** Each line as `ask --jsonl` printed it, with `ms` (a timing) replaced by its type. */
 function comparable(text: string): unknown[] {
@@ -100,8 +67,8 @@ const batch = (input: string, out: string, extra: string[] = []) =>
 describe('unmask batch over Redis with unmask workers (the embedded default model)', { skip }, () => {
   before(async () => {
     if (missing) throw new Error(`CI=true but ${missing}; .ci/run installs redis-server`);
-    writeFileSync(BIG, requests(300));
-    writeFileSync(SMALL, requests(60));
+    writeFileSync(BIG, sampleRequests(300));
+    writeFileSync(SMALL, sampleRequests(60));
     redis = await RedisServer.start();
     // The reference: `unmask ask --jsonl` on the same files, one process, in order.
     for (const file of [BIG, SMALL]) {

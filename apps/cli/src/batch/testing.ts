@@ -1,13 +1,48 @@
 /**
- * For the batch tests: Debian's redis-server on a free loopback port (no persistence, so a
- * restart loses every job, the hard case), and `unmask` child processes whose stderr is kept.
+ * For the batch tests and benchmark: request lines over the demo's samples, Debian's redis-server
+ * on a free loopback port (no persistence, so a restart loses every job, the hard case), and
+ * `unmask` child processes whose stderr is kept.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+const SAMPLES = fileURLToPath(new URL('../../../demo/public/samples/', import.meta.url));
+const samples = JSON.parse(readFileSync(join(SAMPLES, 'samples.json'), 'utf8')) as {
+  images: { file: string; answers: Record<string, string> }[];
+  audio: { file: string; answers: Record<string, string> }[];
+};
+
+/** `count` non-blank request lines cycling through the samples, with failing lines and blank lines among them. */
+export function sampleRequests(count: number): string {
+  const pool: object[] = [];
+  for (const image of samples.images)
+    for (const prompt of Object.keys(image.answers)) pool.push({ prompt, image: join(SAMPLES, image.file) });
+  for (const clip of samples.audio)
+    for (const prompt of Object.keys(clip.answers))
+      pool.push({
+        prompt,
+        audio: join(SAMPLES, clip.file),
+        ...(clip.file.startsWith('question') ? { image: join(SAMPLES, 'shapes-2.png') } : {}),
+      });
+  const lines: string[] = [];
+  for (let i = 0; lines.filter((l) => l.trim()).length < count; i++) {
+    if (i % 37 === 5) lines.push('not json');
+    else if (i % 41 === 7) lines.push(JSON.stringify({ prompt: 'what is it', image: 'no/such/file.png' }));
+    else if (i % 43 === 9) lines.push(JSON.stringify({ prompt: 'what is it', strategy: 'confident', threshold: 2 }));
+    else if (i % 29 === 3) lines.push('');
+    else {
+      const base = pool[i % pool.length] as Record<string, unknown>;
+      lines.push(
+        JSON.stringify(i % 5 === 0 ? { ...base, strategy: 'low_confidence', steps: 4, max_tokens: 16 } : base),
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 export const BIN = fileURLToPath(new URL('../../bin/unmask.mjs', import.meta.url));
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
