@@ -71,6 +71,7 @@ function workspacePackageJsons(): string[] {
 }
 
 // ---- the manifests ----
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML, checked field by field by the assertions below
 type Doc = Record<string, any>;
 function manifests(): Map<string, Doc> {
   const byKind = new Map<string, Doc>();
