@@ -24,6 +24,9 @@ import {
   type JobResult,
 } from './queue-shared.js';
 
+/** How long a drain waits for Redis to come back before giving up on the jobs in flight. */
+const DRAIN_WITHOUT_REDIS_MS = 10_000;
+
 const OPTIONS = {
   redis: { type: 'string' },
   model: { type: 'string' },
@@ -88,6 +91,10 @@ export async function workerCommand(argv: string[], io: Io): Promise<number> {
   const loadSeconds = ((performance.now() - started) / 1000).toFixed(1);
   const connection = connect(inv.redis);
   let lastRedisError = '';
+  let downSince: number | null = null;
+  connection.on('close', () => {
+    downSince ??= Date.now();
+  });
   connection.on('error', (error: Error) => {
     if (error.message !== lastRedisError) log(`redis ${redactedUrl(inv.redis)}: ${error.message} (retrying)`);
     lastRedisError = error.message;
@@ -95,6 +102,7 @@ export async function workerCommand(argv: string[], io: Io): Promise<number> {
   connection.on('ready', () => {
     if (lastRedisError) log(`redis ${redactedUrl(inv.redis)}: connected again`);
     lastRedisError = '';
+    downSince = null;
   });
 
   let answered = 0;
@@ -134,11 +142,38 @@ export async function workerCommand(argv: string[], io: Io): Promise<number> {
       };
       process.once('SIGTERM', again);
       process.once('SIGINT', again);
-      await worker.close();
+      // A job's answer is written to Redis: while Redis is unreachable a drain cannot finish.
+      const closing = worker.close();
+      const gaveUp = await new Promise<boolean>((done) => {
+        const check = setInterval(() => {
+          if (downSince !== null && Date.now() - downSince > DRAIN_WITHOUT_REDIS_MS) {
+            clearInterval(check);
+            done(true);
+          }
+        }, 250);
+        void closing.then(
+          () => {
+            clearInterval(check);
+            done(false);
+          },
+          () => {
+            clearInterval(check);
+            done(false);
+          },
+        );
+      });
+      if (gaveUp) {
+        log(
+          `Redis has been unreachable for ${DRAIN_WITHOUT_REDIS_MS / 1000} s: exiting without finishing; any job in flight goes back to the queue once Redis is back and its lock expires`,
+        );
+        void worker.close(true).catch(() => {});
+      }
       await unmask.close();
       connection.disconnect();
-      log(`drained after ${answered} jobs; exiting`);
-      resolve(0);
+      if (!gaveUp) log(`drained after ${answered} jobs; exiting`);
+      // Whatever BullMQ still holds open (a reconnecting socket), the process ends now.
+      setTimeout(() => process.exit(gaveUp ? 1 : 0), 2000).unref();
+      resolve(gaveUp ? 1 : 0);
     };
     process.once('SIGTERM', () => void drain('SIGTERM'));
     process.once('SIGINT', () => void drain('SIGINT'));
