@@ -29,9 +29,14 @@ export const configSchema = z.object({
   PROTECT_METRICS: flag.default(false),
   /** With API_KEY: `/docs` and `/openapi.json` need the key too. */
   PROTECT_DOCS: flag.default(false),
-  BODY_LIMIT_BYTES: int(1024, 1024 * MiB).default(20 * MiB),
+  /** Largest request body (JSON; multipart files have MEDIA_LIMIT_BYTES). */
+  BODY_LIMIT_BYTES: int(1024, 1024 * MiB).default(8 * MiB),
   MEDIA_LIMIT_BYTES: int(1024, 1024 * MiB).default(20 * MiB),
   AUDIO_MAX_SECONDS: z.coerce.number().positive().max(3600).default(30),
+  /** Images and sounds in one request (400 beyond), counted before any is decoded. */
+  MAX_MEDIA_ITEMS: int(0, 1000).default(8),
+  /** Characters in a request's prompt (all its text), checked before tokenizing. */
+  MAX_PROMPT_CHARS: int(1, 100_000_000).default(100_000),
   IMAGE_MAX_PIXELS: int(1, 1_000_000_000).default(40_000_000),
   /** Hosts whose http(s) image URLs are fetched; empty: only data: URLs. */
   IMAGE_URL_ALLOWLIST: list.default([]),
@@ -44,8 +49,16 @@ export const configSchema = z.object({
   QUEUE_SIZE: int(0, 100_000).default(64),
   /** Per-request deadline, queueing included. */
   REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
-  /** How long SIGTERM waits for in-flight requests before cancelling them. */
+  /** How long SIGTERM waits for in-flight requests before cancelling them (after the grace period). */
   DRAIN_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  /** On SIGTERM, /readyz fails this long (requests still served) before the listener closes. */
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(5_000),
+  /** The whole request, headers and body, must arrive within this (408 beyond): a trickled body is dropped. */
+  HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
+  /** A connection silent both ways this long is closed (default: REQUEST_TIMEOUT_MS + 30 s). */
+  HTTP_IDLE_TIMEOUT_MS: int(1000, 7_200_000).optional(),
+  /** A streamed event the client does not take within this ends its stream and frees its slot. */
+  STREAM_WRITE_TIMEOUT_MS: int(100, 600_000).default(30_000),
   DEFAULT_MAX_TOKENS: int(1, 8192).default(32),
   /** Deepest nesting accepted in a JSON body. */
   MAX_JSON_DEPTH: int(4, 10_000).default(64),
@@ -74,8 +87,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0];
     throw new ConfigError(`environment variable ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  if (config.HTTP_IDLE_TIMEOUT_MS !== undefined && config.HTTP_IDLE_TIMEOUT_MS <= config.REQUEST_TIMEOUT_MS)
+    throw new ConfigError(
+      `environment variable HTTP_IDLE_TIMEOUT_MS: ${config.HTTP_IDLE_TIMEOUT_MS} must exceed REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS}), or a whole answer still decoding would be cut off`,
+    );
+  return config;
 }
+
+/** The socket inactivity timeout in force. */
+export const idleTimeoutMs = (config: Config): number =>
+  config.HTTP_IDLE_TIMEOUT_MS ?? config.REQUEST_TIMEOUT_MS + 30_000;
 
 /** A configuration for tests and embedding: the defaults with some values replaced. */
 export function configWith(overrides: Partial<Config> = {}): Config {

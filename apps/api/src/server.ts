@@ -17,8 +17,9 @@ import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-z
 import { pino, type Logger } from 'pino';
 import type { Unmask } from '@unmask/pipeline';
 import { Admission } from './admission.js';
-import type { Config } from './config.js';
+import { idleTimeoutMs, type Config } from './config.js';
 import { ApiError, badRequest, toApiError } from './http/api-error.js';
+import { clientErrorHandler } from './http/client-error.js';
 import { bearerCheck, routeNeedsKey } from './http/bearer-auth.js';
 import { jsonDepthExceeds } from './http/json-depth.js';
 import { zodValidatorCompiler } from './http/validator.js';
@@ -27,7 +28,7 @@ import { chatCompletionsRoute } from './routes/chat-completions.js';
 import { mediaFormRoutes } from './routes/media-forms.js';
 import { serviceRoutes } from './routes/service-routes.js';
 import { siteRoutes } from './routes/site-routes.js';
-import { ModelState, type Services } from './services.js';
+import { Lifecycle, ModelState, type Services } from './services.js';
 
 export interface ServerOptions {
   readonly config: Config;
@@ -41,7 +42,7 @@ export interface Server {
   readonly services: Services;
   /** Resolves once the model is loaded (rejects if it failed). */
   readonly ready: Promise<Unmask>;
-  /** Stops accepting requests and waits for in-flight ones; past DRAIN_TIMEOUT_MS they are cancelled. */
+  /** Fails /readyz, waits SHUTDOWN_GRACE_MS, stops accepting requests and waits for in-flight ones (cancelled past DRAIN_TIMEOUT_MS). */
   drain(): Promise<void>;
 }
 
@@ -59,6 +60,15 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Slow clients: the whole request must arrive within HTTP_REQUEST_TIMEOUT_MS (checked every
+    // second, not Node's default 30 s), a silent connection is closed after the idle timeout.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: idleTimeoutMs(config),
+    http: {
+      headersTimeout: Math.min(60_000, config.HTTP_REQUEST_TIMEOUT_MS),
+      connectionsCheckingInterval: Math.min(1000, config.HTTP_REQUEST_TIMEOUT_MS),
+    },
+    clientErrorHandler,
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -70,6 +80,7 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
     model,
     metrics,
     admission: new Admission(config.MAX_CONCURRENT ?? config.MAX_BATCH_SIZE, config.QUEUE_SIZE, metrics),
+    lifecycle: new Lifecycle(),
     shutdown: new AbortController(),
   };
   // Every request in flight listens for shutdown.
@@ -176,9 +187,13 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
   await app.register(async (scope) => serviceRoutes(scope, services, startedAt));
   await app.register(async (scope) => siteRoutes(scope, config.DEMO_DIR));
 
+  // Shutdown: /readyz fails first (a load balancer stops sending), requests are still served for
+  // SHUTDOWN_GRACE_MS, then the listener closes and in-flight work drains (cancelled past DRAIN_TIMEOUT_MS).
   let draining: Promise<void> | undefined;
   const drain = () => {
     draining ??= (async () => {
+      services.lifecycle.draining = true;
+      if (config.SHUTDOWN_GRACE_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_GRACE_MS));
       const timer = setTimeout(() => services.shutdown.abort(), config.DRAIN_TIMEOUT_MS);
       try {
         await app.close();

@@ -25,11 +25,17 @@ export class ModelState {
   }
 }
 
+/** Where the server is in its life: set to draining when a shutdown starts (/readyz then fails). */
+export class Lifecycle {
+  draining = false;
+}
+
 export interface Services {
   readonly config: Config;
   readonly model: ModelState;
   readonly admission: Admission;
   readonly metrics: Metrics;
+  readonly lifecycle: Lifecycle;
   /** Aborted when a drain runs out of time: every request still running is cancelled. */
   readonly shutdown: AbortController;
 }

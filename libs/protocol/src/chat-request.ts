@@ -2,6 +2,12 @@
 import { z } from 'zod';
 import { diffusionOptionsSchema } from './diffusion-extension.js';
 
+/** The largest seed (the engine's generator is seeded with 32 bits). */
+export const SEED_MAX = 2 ** 32 - 1;
+const SEED_RANGE = `must be an integer from 0 to ${SEED_MAX} (2^32 − 1)`;
+/** OpenAI's limit on `stop`. */
+export const MAX_STOP_SEQUENCES = 4;
+
 export const textPartSchema = z.object({ type: z.literal('text'), text: z.string() });
 export const imagePartSchema = z.object({
   type: z.literal('image_url'),
@@ -81,15 +87,13 @@ export const chatCompletionRequestSchema = z.object({
     .describe('Same as max_tokens; wins when both are given'),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1)
-    .nullable()
-    .optional(),
+  // The range first, so a seed past 2^53 is told the seed's limit, not the safe-integer one.
+  seed: z.number().min(0, SEED_RANGE).max(SEED_MAX, SEED_RANGE).int().nullable().optional(),
   stop: z
-    .union([z.string().min(1), z.array(z.string().min(1)).max(4)])
+    .union([
+      z.string().min(1),
+      z.array(z.string().min(1)).max(MAX_STOP_SEQUENCES, `at most ${MAX_STOP_SEQUENCES} stop sequences are accepted`),
+    ])
     .nullable()
     .optional(),
   n: z.literal(1, 'only n = 1 is supported').nullable().optional(),

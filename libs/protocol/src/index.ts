@@ -7,6 +7,8 @@ export {
   audioPartSchema,
   responseFormatSchema,
   MAX_TOKENS_CAP,
+  SEED_MAX,
+  MAX_STOP_SEQUENCES,
   type ChatCompletionRequest,
   type ChatCompletionRequestInput,
   type ChatMessage,

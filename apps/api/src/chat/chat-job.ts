@@ -6,7 +6,7 @@
 import { isUnmaskError, UnmaskError, type SamplingInput } from '@unmask/core';
 import type { AskRequest, ResponseFormat, Unmask } from '@unmask/pipeline';
 import type { ChatCompletionRequest, ChatMessage } from '@unmask/protocol';
-import { badRequest, unsupportedMedia } from '../http/api-error.js';
+import { badRequest, tooLarge, unsupportedMedia } from '../http/api-error.js';
 import { decodeBase64, imageBytes, type FetchPolicy } from './media-input.js';
 
 export interface ChatJob {
@@ -68,8 +68,38 @@ export function flattenMessages(messages: readonly ChatMessage[]): {
   return { prompt, history, images, audio };
 }
 
+/** Cheap limits checked before any media is decoded or any text tokenized. */
+export interface RequestLimits {
+  /** Images and sounds together (MAX_MEDIA_ITEMS). */
+  readonly maxMediaItems: number;
+  /** Characters of the prompt (MAX_PROMPT_CHARS). */
+  readonly maxPromptChars: number;
+}
+
+export function checkRequestLimits(
+  prompt: string,
+  media: readonly { param: string }[],
+  limits: RequestLimits,
+  promptParam = 'messages',
+): void {
+  if (prompt.length > limits.maxPromptChars)
+    throw tooLarge(
+      `${promptParam}: the prompt has ${prompt.length} characters, over the limit of ${limits.maxPromptChars} (MAX_PROMPT_CHARS)`,
+      promptParam,
+    );
+  if (media.length > limits.maxMediaItems) {
+    const first = media[limits.maxMediaItems]?.param ?? promptParam;
+    throw badRequest(
+      `${first}: the request carries ${media.length} images and sounds, over the limit of ${limits.maxMediaItems} (MAX_MEDIA_ITEMS)`,
+      first,
+      'too_many_media',
+    );
+  }
+}
+
 export interface JobContext {
   readonly unmask: Unmask;
+  readonly limits: RequestLimits;
   readonly defaultMaxTokens: number;
   readonly fetchPolicy: FetchPolicy;
   readonly signal: AbortSignal;
@@ -78,6 +108,7 @@ export interface JobContext {
 export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): Promise<ChatJob> {
   const { unmask } = ctx;
   const { prompt, history, images, audio } = flattenMessages(request.messages);
+  checkRequestLimits(prompt, [...images, ...audio], ctx.limits);
   if (images.length > 0 && !unmask.accepts.images)
     throw badRequest(`${images[0]?.param}: this model takes no images`, images[0]?.param ?? null);
   if (audio.length > 0 && !unmask.accepts.audio)

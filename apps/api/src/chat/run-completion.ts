@@ -12,12 +12,15 @@ import type { Metrics } from '../metrics.js';
 import { withRequestParams, type ChatJob } from './chat-job.js';
 import { chunkFactory, completionId, completionOf, stepEventOf, usageOf } from './completion-shapes.js';
 import type { RequestControl } from './request-control.js';
+import { eventWriter } from './event-writer.js';
 
 export interface RunContext {
   readonly unmask: Unmask;
   readonly modelId: string;
   readonly admission: Admission;
   readonly metrics: Metrics;
+  /** How long a streamed event may wait for the client to read (STREAM_WRITE_TIMEOUT_MS). */
+  readonly streamWriteTimeoutMs: number;
 }
 
 export async function runCompletion(
@@ -82,7 +85,8 @@ async function streamAnswer(
     'x-accel-buffering': 'no',
   };
   res.writeHead(200, headers as Record<string, string>);
-  const send = (data: unknown) => writeEvent(res, `data: ${JSON.stringify(data)}\n\n`);
+  const writeEvent = eventWriter(res, ctx.streamWriteTimeoutMs);
+  const send = (data: unknown) => writeEvent(`data: ${JSON.stringify(data)}\n\n`);
   const chunk = chunkFactory(completionId(), ctx.modelId, job.includeUsage);
   try {
     await send(chunk({ role: 'assistant', content: '' }));
@@ -116,30 +120,15 @@ async function streamAnswer(
     observe(ctx, control, result);
     await send(chunk({}, result.finishReason));
     if (job.includeUsage) await send(chunk.usage(usage));
-    await writeEvent(res, 'data: [DONE]\n\n');
+    await writeEvent('data: [DONE]\n\n');
   } catch (error) {
     const explained = control.explain(withRequestParams(error, job));
     control.record(control.outcomeOf(explained));
     const api = toApiError(explained);
     if (api.status >= 500 && !control.clientGone) reply.log.error({ err: error }, 'stream failed');
     else reply.log.info({ status: api.status, code: api.code }, `stream ended early: ${api.message}`);
-    if (!control.clientGone) await writeEvent(res, `data: ${JSON.stringify(api.body())}\n\n`);
+    if (!control.clientGone) await writeEvent(`data: ${JSON.stringify(api.body())}\n\n`);
   } finally {
     res.end();
   }
-}
-
-/** Writes one event, waiting for the socket to drain when its buffer is full (or for it to close). */
-function writeEvent(res: import('node:http').ServerResponse, text: string): Promise<void> {
-  if (res.destroyed || res.writableEnded) return Promise.resolve();
-  if (res.write(text)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
 }

@@ -15,7 +15,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** For a failed union, the branch that got furthest names the field best. */
-function deepest(issue: ZodIssue, prefix: readonly PropertyKey[]): { path: PropertyKey[]; message: string } {
+interface Found {
+  path: PropertyKey[];
+  message: string;
+  typeMismatch?: boolean;
+}
+
+function deepest(issue: ZodIssue, prefix: readonly PropertyKey[]): Found {
   const path = [...prefix, ...(issue.path ?? [])];
   if (issue.code === 'invalid_union' && issue.discriminator && issue.options) {
     return {
@@ -24,12 +30,19 @@ function deepest(issue: ZodIssue, prefix: readonly PropertyKey[]): { path: Prope
     };
   }
   if (issue.code !== 'invalid_union' || !issue.errors || issue.errors.length === 0)
-    return { path, message: issue.message };
-  let best: { path: PropertyKey[]; message: string } | undefined;
+    return { path, message: issue.message, typeMismatch: issue.code === 'invalid_type' };
+  let best: Found | undefined;
   for (const branch of issue.errors) {
     for (const sub of branch) {
       const candidate = deepest(sub, path);
-      if (!best || candidate.path.length > best.path.length) best = candidate;
+      // The deepest branch names the field best; at equal depth, a branch whose type matched
+      // (and failed a limit) explains more than one that expected another type.
+      if (
+        !best ||
+        candidate.path.length > best.path.length ||
+        (candidate.path.length === best.path.length && best.typeMismatch && !candidate.typeMismatch)
+      )
+        best = candidate;
     }
   }
   return best ?? { path, message: issue.message };

@@ -23,7 +23,12 @@ export async function answer(
   const control = new RequestControl(reply.raw, config.REQUEST_TIMEOUT_MS, services.shutdown.signal, metrics);
   try {
     const job = await makeJob(control.signal);
-    await runCompletion(job, { unmask, modelId: model.id, admission, metrics }, control, reply);
+    await runCompletion(
+      job,
+      { unmask, modelId: model.id, admission, metrics, streamWriteTimeoutMs: config.STREAM_WRITE_TIMEOUT_MS },
+      control,
+      reply,
+    );
     return reply;
   } finally {
     control.dispose();
@@ -56,6 +61,7 @@ export async function chatCompletionsRoute(app: FastifyInstance, services: Servi
       answer(services, reply, (signal) =>
         chatJob(request.body, {
           unmask: model.require(),
+          limits: { maxMediaItems: config.MAX_MEDIA_ITEMS, maxPromptChars: config.MAX_PROMPT_CHARS },
           defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
           fetchPolicy: {
             allowHosts: config.IMAGE_URL_ALLOWLIST,

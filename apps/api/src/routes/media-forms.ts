@@ -7,10 +7,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
 import { z } from 'zod';
 import { CACHE_MODES, strategySchema } from '@unmask/core';
-import { chatCompletionSchema, MAX_TOKENS_CAP } from '@unmask/protocol';
-import type { ChatJob } from '../chat/chat-job.js';
+import { chatCompletionSchema, MAX_TOKENS_CAP, SEED_MAX } from '@unmask/protocol';
+import { checkRequestLimits, type ChatJob } from '../chat/chat-job.js';
 import { AUDIO_TYPES, IMAGE_TYPES, UNKNOWN_TYPE } from '../chat/media-input.js';
-import { badRequest, unsupportedMedia } from '../http/api-error.js';
+import { ApiError, badRequest, tooLarge, unsupportedMedia } from '../http/api-error.js';
 import { describeIssues, type ZodIssue } from '../http/zod-issues.js';
 import type { Services } from '../services.js';
 import { answer, errorResponses } from './chat-completions.js';
@@ -27,9 +27,9 @@ export const mediaFormFieldsSchema = z
     top_k: z.coerce.number().int().min(1).optional(),
     seed: z.coerce
       .number()
+      .min(0, `must be an integer from 0 to ${SEED_MAX} (2^32 − 1)`)
+      .max(SEED_MAX, `must be an integer from 0 to ${SEED_MAX} (2^32 − 1)`)
       .int()
-      .min(0)
-      .max(2 ** 32 - 1)
       .optional(),
     cache: z.enum(CACHE_MODES).optional(),
     stop: z.string().min(1).optional(),
@@ -83,6 +83,21 @@ interface FormKind {
   readonly types: readonly string[];
 }
 
+/** The largest multipart text field, in bytes (a longer one is refused, never cut). */
+export const FORM_FIELD_LIMIT = 1024 * 1024;
+
+/** A parser error (busboy's, Fastify's) as a 4xx in the OpenAI shape: never a 500 with a stack trace. */
+function formError(error: unknown): unknown {
+  if (error instanceof ApiError) return error;
+  const e = error as { code?: unknown; message?: unknown; statusCode?: unknown };
+  if (e.code === 'FST_INVALID_JSON_FIELD_ERROR')
+    return badRequest('a multipart field declared as application/json is not valid JSON', null, 'invalid_multipart');
+  // Fastify's own limit errors (413) keep their mapping in toApiError.
+  if (typeof e.code === 'string' && e.code.startsWith('FST_') && e.code !== 'FST_MP_PREMATURE_CLOSE') return error;
+  const why = typeof e.message === 'string' ? e.message.replace(/^Multipart: /, '') : 'unreadable';
+  return badRequest(`the multipart body is malformed: ${why}`, null, 'invalid_multipart');
+}
+
 async function readForm(
   request: FastifyRequest,
   form: FormKind,
@@ -92,27 +107,37 @@ async function readForm(
     throw unsupportedMedia(`expected a multipart/form-data body with an '${form.kind}' file and a 'prompt' field`);
   let file: Uint8Array | undefined;
   const fields: Record<string, string> = {};
-  const parts = request.parts({
-    limits: { fileSize: maxBytes, files: 1, fields: 32, fieldSize: 1024 * 1024, parts: 40 },
-  });
-  for await (const part of parts as AsyncIterable<Multipart>) {
-    if (part.type === 'file') {
-      if (part.fieldname !== form.kind && part.fieldname !== 'file')
-        throw badRequest(
-          `unexpected file field '${part.fieldname}'; send the ${form.kind} as '${form.kind}'`,
-          part.fieldname,
-        );
-      const type = part.mimetype.toLowerCase();
-      if (!form.types.includes(type) && type !== UNKNOWN_TYPE) {
-        throw unsupportedMedia(
-          `${form.kind}: unsupported media type '${type}'; accepted: ${form.types.join(', ')}`,
-          form.kind,
-        );
+  try {
+    const parts = request.parts({
+      limits: { fileSize: maxBytes, files: 1, fields: 32, fieldSize: FORM_FIELD_LIMIT, parts: 40 },
+    });
+    for await (const part of parts as AsyncIterable<Multipart>) {
+      if (part.type === 'file') {
+        if (part.fieldname !== form.kind && part.fieldname !== 'file')
+          throw badRequest(
+            `unexpected file field '${part.fieldname}'; send the ${form.kind} as '${form.kind}'`,
+            part.fieldname,
+          );
+        const type = part.mimetype.toLowerCase();
+        if (!form.types.includes(type) && type !== UNKNOWN_TYPE) {
+          throw unsupportedMedia(
+            `${form.kind}: unsupported media type '${type}'; accepted: ${form.types.join(', ')}`,
+            form.kind,
+          );
+        }
+        file = new Uint8Array(await part.toBuffer());
+      } else {
+        if (part.fieldnameTruncated) throw tooLarge('a multipart field name is over the limit of 100 bytes');
+        if (part.valueTruncated)
+          throw tooLarge(
+            `${part.fieldname}: the field is over the limit of ${FORM_FIELD_LIMIT} bytes (1 MiB); it is refused, not cut`,
+            part.fieldname,
+          );
+        fields[part.fieldname] = String(part.value);
       }
-      file = new Uint8Array(await part.toBuffer());
-    } else {
-      fields[part.fieldname] = String(part.value);
     }
+  } catch (error) {
+    throw formError(error);
   }
   if (!file)
     throw badRequest(
@@ -182,6 +207,13 @@ export async function mediaFormRoutes(app: FastifyInstance, services: Services):
         services.model.require();
         const { file, fields } = await readForm(request, form, services.config.MEDIA_LIMIT_BYTES);
         const job = formJob(file, fields, form);
+        const { config } = services;
+        checkRequestLimits(
+          job.ask.prompt,
+          [{ param: form.kind }],
+          { maxMediaItems: config.MAX_MEDIA_ITEMS, maxPromptChars: config.MAX_PROMPT_CHARS },
+          'prompt',
+        );
         return answer(services, reply, async () => job);
       },
     );

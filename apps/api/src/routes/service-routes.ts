@@ -68,13 +68,25 @@ export async function serviceRoutes(app: FastifyInstance, services: Services, st
     '/readyz',
     {
       schema: {
-        summary: 'Readiness: 200 once the model is loaded',
+        summary: 'Readiness: 200 once the model is loaded, while every ONNX worker serves and no shutdown has begun',
         tags: ['ops'],
         response: { 200: z.object({ status: z.literal('ready'), model: z.string() }), ...errorResponses },
       },
     },
-    async () => {
-      model.require();
+    async (request) => {
+      if (services.lifecycle.draining)
+        throw new ApiError(503, 'service_unavailable', 'the server is shutting down', 'shutting_down');
+      const unmask = model.require();
+      const disabled = unmask.bundle.pool.disabled;
+      if (disabled.length > 0) {
+        request.log.error({ disabled }, 'not ready: ONNX workers disabled');
+        throw new ApiError(
+          503,
+          'service_unavailable',
+          `${disabled.length} of ${unmask.bundle.pool.size} ONNX workers are disabled after repeated crashes`,
+          'worker_unhealthy',
+        );
+      }
       return { status: 'ready' as const, model: model.id };
     },
   );

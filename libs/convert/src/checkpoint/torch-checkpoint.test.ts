@@ -214,6 +214,16 @@ describe('what the PyTorch reader refuses, naming the problem', () => {
     }
   });
 
+  it('reads a list of 300,000 items in one APPENDS without overflowing the call stack (found by fuzzing)', () => {
+    const items = 300_000;
+    const pickle = new Uint8Array(items + 6);
+    pickle.set([0x80, 2, 0x5d, 0x28]); // PROTO 2, EMPTY_LIST, MARK
+    pickle.fill(0x4e, 4, 4 + items); // NONE × items
+    pickle.set([0x65, 0x2e], 4 + items); // APPENDS, STOP
+    const list = readTorchPickle(pickle, 'p.pkl');
+    assert.ok(Array.isArray(list) && list.length === items);
+  });
+
   it('names the PyTorch file names it does not look for when a folder has no weights it reads', () => {
     const dir = mkdtempSync(join(tmpdir(), 'unmask-torch-none-'));
     try {

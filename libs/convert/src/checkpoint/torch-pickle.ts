@@ -247,7 +247,8 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
         const values = popMark();
         const list = top();
         if (!Array.isArray(list)) throw fail('the pickle appends to something that is not a list');
-        list.push(...values);
+        // One at a time: spreading a long run into push() overflows the call stack.
+        for (const value of values) list.push(value);
         break;
       }
       case 0x7d: // EMPTY_DICT

@@ -121,6 +121,7 @@ describe('OnnxWorkerPool with a worker that cannot start', () => {
     writeFileSync(entry, "throw new Error('this worker cannot start');\n");
     const pool = new OnnxWorkerPool({ size: 1, workerEntry: pathToFileURL(entry).href });
     try {
+      assert.deepEqual(pool.disabled, []);
       const messages: string[] = [];
       for (let attempt = 0; attempt < 10 && !messages.some((m) => /not restarted/.test(m)); attempt++) {
         await assert.rejects(pool.createSession(embedGraph), (error) => {
@@ -132,6 +133,11 @@ describe('OnnxWorkerPool with a worker that cannot start', () => {
       assert.match(
         messages.at(-1)!,
         /ONNX worker #0 died 3 times in a row without answering \(last: this worker cannot start\); it is not restarted/,
+      );
+      assert.deepEqual(
+        pool.disabled.map((d) => d.worker),
+        [0],
+        'the disabled worker is reported (readiness reads it)',
       );
     } finally {
       await pool.close();

@@ -141,6 +141,11 @@ export class OnnxWorkerPool implements WorkerChannel {
     });
   }
 
+  /** Workers disabled after dying MAX_SILENT_CRASHES times in a row; empty while every worker serves. */
+  get disabled(): readonly { readonly worker: number; readonly reason: string }[] {
+    return this.slots.flatMap((slot) => (slot.broken ? [{ worker: slot.index, reason: slot.broken.message }] : []));
+  }
+
   /** Bumped each time worker `index` is replaced after a crash. */
   generation(index: number): number {
     return this.slots[index]?.generation ?? -1;
