@@ -18,6 +18,8 @@ export interface FuzzTarget<T> {
   readonly refusal?: (error: unknown) => boolean;
   /** Longest time one input may take (default 2000 ms). */
   readonly timeoutMs?: number;
+  /** Slow set-up (a server, a model) run once before the first input, outside its time. */
+  readonly setUp?: () => Promise<void>;
 }
 
 /** Error codes a parser of untrusted bytes may refuse with: never a `runtime_error`. */
@@ -77,6 +79,7 @@ export interface FuzzRunReport {
 /** Runs a target: every input judged, the heap watched; resolves with the figures (never throws). */
 export async function runFuzz<T>(target: FuzzTarget<T>, options: FuzzRunOptions = {}): Promise<FuzzRunReport> {
   const seed = options.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
+  await target.setUp?.();
   const maxGrowth = options.maxHeapGrowthBytes ?? 512 * 1024 * 1024;
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
