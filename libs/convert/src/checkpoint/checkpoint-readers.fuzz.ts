@@ -43,7 +43,7 @@ function checkInside(tensors: readonly CheckpointTensor[], bytes: Uint8Array): v
 }
 
 /** Bytes of one pickled value built from the accepted opcodes; containers may hold 200,000 items. */
-const pickleValue = fc.letrec<{ value: number[] }>((tie) => ({
+const pickleValue = fc.letrec<{ value: readonly number[] }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.constantFrom(

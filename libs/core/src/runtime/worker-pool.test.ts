@@ -121,7 +121,7 @@ describe('OnnxWorkerPool with a worker that cannot start', () => {
     writeFileSync(entry, "throw new Error('this worker cannot start');\n");
     const pool = new OnnxWorkerPool({ size: 1, workerEntry: pathToFileURL(entry).href });
     try {
-      assert.deepEqual(pool.disabled, []);
+      assert.equal(pool.disabled.length, 0);
       const messages: string[] = [];
       for (let attempt = 0; attempt < 10 && !messages.some((m) => /not restarted/.test(m)); attempt++) {
         await assert.rejects(pool.createSession(embedGraph), (error) => {

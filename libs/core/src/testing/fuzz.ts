@@ -40,6 +40,9 @@ export class FuzzFinding extends Error {
 export async function judged<T>(target: FuzzTarget<T>, input: T): Promise<void> {
   const refusal = target.refusal ?? isInputRefusal;
   const limit = target.timeoutMs ?? 2000;
+  // CPU time is what an input costs; wall time also counts waiting for a loaded machine, so it
+  // gets ten times the limit (and still catches an input that waits on nothing).
+  const cpu = process.cpuUsage();
   const started = performance.now();
   try {
     await target.run(input);
@@ -51,7 +54,12 @@ export async function judged<T>(target: FuzzTarget<T>, input: T): Promise<void> 
     }
   }
   const ms = performance.now() - started;
-  if (ms > limit) throw new FuzzFinding(`${target.name}: one input took ${Math.round(ms)} ms, over ${limit} ms`);
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  if (cpuMs > limit || ms > 10 * limit)
+    throw new FuzzFinding(
+      `${target.name}: one input took ${Math.round(cpuMs)} ms of CPU (${Math.round(ms)} ms), over ${limit} ms`,
+    );
 }
 
 export interface FuzzRunOptions {
@@ -180,7 +188,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 /** Applies mutations to a copy of `seed` (positions wrap around its length). */
 export function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
-  let out = Uint8Array.from(seed);
+  let out: Uint8Array = Uint8Array.from(seed);
   for (const m of mutations) {
     if (out.length === 0) break;
     const at = m.at % out.length;
