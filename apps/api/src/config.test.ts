@@ -9,10 +9,25 @@ describe('configuration from the environment', () => {
     assert.equal(config.HOST, '127.0.0.1');
     assert.equal(config.MODEL_DIR, undefined);
     assert.equal(config.API_KEY, undefined);
-    assert.equal(config.BODY_LIMIT_BYTES, 20 * 1024 * 1024);
+    assert.equal(config.BODY_LIMIT_BYTES, 8 * 1024 * 1024);
     assert.equal(config.MEDIA_LIMIT_BYTES, 20 * 1024 * 1024);
+    assert.equal(config.MAX_PROMPT_CHARS, 100_000);
+    assert.equal(config.MAX_MEDIA_ITEMS, 8);
+    assert.equal(config.MAX_REQUEST_PIXELS, 64_000_000);
+    assert.equal(config.MAX_REQUEST_AUDIO_SECONDS, 120);
+    assert.equal(config.HTTP_REQUEST_TIMEOUT_MS, 30_000);
+    assert.equal(config.STREAM_WRITE_TIMEOUT_MS, 30_000);
+    assert.equal(config.SHUTDOWN_GRACE_MS, 5_000);
     assert.equal(config.CORS_ORIGIN, '*');
     assert.deepEqual(config.IMAGE_URL_ALLOWLIST, []);
+  });
+
+  it('refuses an idle timeout that would cut off a whole answer still decoding', () => {
+    assert.throws(
+      () => loadConfig({ REQUEST_TIMEOUT_MS: '60000', HTTP_IDLE_TIMEOUT_MS: '30000' }),
+      (e: unknown) =>
+        e instanceof ConfigError && /HTTP_IDLE_TIMEOUT_MS: 30000 must exceed REQUEST_TIMEOUT_MS/.test(e.message),
+    );
   });
 
   it('reads and coerces values; empty strings count as unset', () => {

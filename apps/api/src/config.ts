@@ -37,6 +37,10 @@ export const configSchema = z.object({
   MAX_MEDIA_ITEMS: int(0, 1000).default(8),
   /** Characters in a request's prompt (all its text), checked before tokenizing. */
   MAX_PROMPT_CHARS: int(1, 100_000_000).default(100_000),
+  /** Pixels of all the images of one request, read from their headers before any is decoded. */
+  MAX_REQUEST_PIXELS: int(1, 10_000_000_000).default(64_000_000),
+  /** Seconds of all the sounds of one request, read from their WAV headers before any is decoded. */
+  MAX_REQUEST_AUDIO_SECONDS: z.coerce.number().positive().max(36_000).default(120),
   IMAGE_MAX_PIXELS: int(1, 1_000_000_000).default(40_000_000),
   /** Hosts whose http(s) image URLs are fetched; empty: only data: URLs. */
   IMAGE_URL_ALLOWLIST: list.default([]),
@@ -93,6 +97,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `environment variable HTTP_IDLE_TIMEOUT_MS: ${config.HTTP_IDLE_TIMEOUT_MS} must exceed REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS}), or a whole answer still decoding would be cut off`,
     );
   return config;
+}
+
+/** The pipeline's limits (per medium and per request) from the configuration. */
+export function mediaLimitsOf(config: Config) {
+  return {
+    image: { maxBytes: config.MEDIA_LIMIT_BYTES, maxPixels: config.IMAGE_MAX_PIXELS },
+    audio: { maxBytes: config.MEDIA_LIMIT_BYTES, maxSeconds: config.AUDIO_MAX_SECONDS },
+    request: {
+      maxPromptChars: config.MAX_PROMPT_CHARS,
+      maxMediaItems: config.MAX_MEDIA_ITEMS,
+      maxTotalPixels: config.MAX_REQUEST_PIXELS,
+      maxTotalSeconds: config.MAX_REQUEST_AUDIO_SECONDS,
+    },
+  };
 }
 
 /** The socket inactivity timeout in force. */

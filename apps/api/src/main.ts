@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import { defaultModelDir, Unmask } from '@unmask/pipeline';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, mediaLimitsOf, type Config } from './config.js';
 import { buildServer } from './server.js';
 
 async function main(): Promise<number> {
@@ -24,10 +24,7 @@ async function main(): Promise<number> {
     logger.info({ model_dir: dir }, 'loading model');
     return Unmask.load(dir, {
       maxBatchSize: config.MAX_BATCH_SIZE,
-      limits: {
-        image: { maxBytes: config.MEDIA_LIMIT_BYTES, maxPixels: config.IMAGE_MAX_PIXELS },
-        audio: { maxBytes: config.MEDIA_LIMIT_BYTES, maxSeconds: config.AUDIO_MAX_SECONDS },
-      },
+      limits: mediaLimitsOf(config),
     });
   })();
   const server = await buildServer({ config, model: loading, logger });

@@ -89,6 +89,11 @@ export class AudioEncoder {
     this.featureInputNames = adapter.inputs.map((io) => io.name).filter((name) => !produced.has(name));
   }
 
+  /** Whether the adapter reads how much of the window holds audio (its rows may follow the clip's length). */
+  get lengthDependent(): boolean {
+    return this.featureInputNames.length > 0;
+  }
+
   /** Mel bins the encoder expects, when its input declares a fixed size. */
   get expectedMels(): number | undefined {
     const dim = this.encoder.inputs.find((io) => io.name === this.inputName)?.dims[1];

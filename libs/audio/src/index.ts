@@ -1,5 +1,6 @@
 export {
   readWav,
+  readWavHeader,
   wavLimitsSchema,
   type DecodedAudio,
   type ReadWavOptions,

@@ -11,7 +11,13 @@ export { AnswerText, type AnswerTokens } from './answer/answer-text.js';
 export { cutAtStop, holdBack } from './answer/stop-sequences.js';
 export { constraintOf, type ResponseFormat } from './answer/response-format.js';
 export { ConstraintCache } from './answer/constraint-cache.js';
-export { buildPrompt, userMessage, type BuiltPrompt } from './prompt-builder.js';
+export { buildPrompt, tokenizePrompt, userMessage, type BuiltPrompt } from './prompt-builder.js';
+export {
+  requestLimitsSchema,
+  parseRequestLimits,
+  type RequestLimits,
+  type RequestLimitsInput,
+} from './request-budget.js';
 export { ImageTower, AudioTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
 export { defaultModelDir, DEFAULT_MODEL_DIR } from './default-model.js';
 export { mropePositionTable, type GridSpan } from './mrope-positions.js';

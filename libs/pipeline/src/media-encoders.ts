@@ -5,8 +5,15 @@
  * embedding space, spliced later at the placeholder positions.
  */
 import { UnmaskError, type Bundle } from '@unmask/core';
-import { createImageProcessor, decodeImage, VisionEncoder, type DecodeOptions } from '@unmask/vision';
-import { AudioEncoder, WhisperFeatureExtractor, wavToInputFeatures, type WavLimitsInput } from '@unmask/audio';
+import type { RequestLimitsInput } from './request-budget.js';
+import { createImageProcessor, decodeImage, readImageHeader, VisionEncoder, type DecodeOptions } from '@unmask/vision';
+import {
+  AudioEncoder,
+  readWavHeader,
+  WhisperFeatureExtractor,
+  wavToInputFeatures,
+  type WavLimitsInput,
+} from '@unmask/audio';
 
 /** Features of one image or one sound, `tokens × hidden` floats. */
 export interface MediaFeatures {
@@ -20,6 +27,8 @@ export interface MediaFeatures {
 export interface MediaLimits {
   readonly image?: DecodeOptions;
   readonly audio?: WavLimitsInput;
+  /** Limits on a whole request (request-budget.ts), checked before anything is decoded. */
+  readonly request?: RequestLimitsInput;
 }
 
 export class ImageTower {
@@ -41,6 +50,19 @@ export class ImageTower {
     const vision = new VisionEncoder({ processor, encoder, ...(projector ? { projector } : {}) });
     const fixed = section.tokens_per_image.kind === 'fixed' ? section.tokens_per_image.count : undefined;
     return new ImageTower(vision, fixed, bundle.info.hiddenSize);
+  }
+
+  /**
+   * The image's size from its header alone, and the feature rows it will take when the manifest
+   * or the processor fixes them (undefined otherwise: known only once encoded).
+   */
+  async measure(
+    bytes: Uint8Array,
+    limits: DecodeOptions | undefined,
+    name: string,
+  ): Promise<{ pixels: number; rows: number | undefined }> {
+    const { width, height } = await readImageHeader(bytes, limits, name);
+    return { pixels: width * height, rows: this.expectedTokens ?? this.encoder.featureCount(width, height) };
   }
 
   async encode(bytes: Uint8Array, limits: DecodeOptions | undefined, name: string): Promise<MediaFeatures> {
@@ -87,9 +109,26 @@ export class AudioTower {
     return new AudioTower(extractor, encoder, bundle.info.hiddenSize);
   }
 
+  /** Rows of one clip once seen, when the extractor pads every clip to the same length. */
+  private fixedRows: number | undefined;
+
+  /**
+   * The clip's duration from its WAV header alone, and its feature rows when known before
+   * encoding (clips padded to Whisper's window all take the rows the first one took).
+   */
+  measure(
+    bytes: Uint8Array,
+    limits: WavLimitsInput | undefined,
+    name: string,
+  ): { seconds: number; rows: number | undefined } {
+    const { durationSeconds } = readWavHeader(bytes, { ...limits, name });
+    return { seconds: durationSeconds, rows: this.fixedRows };
+  }
+
   async encode(bytes: Uint8Array, limits: WavLimitsInput | undefined, name: string): Promise<MediaFeatures> {
     const features = wavToInputFeatures(bytes, this.extractor, { ...limits, name });
     const embeds = await this.encoder.encode(features);
+    if (this.extractor.config.padding === 'max_length' && !this.encoder.lengthDependent) this.fixedRows = embeds.tokens;
     if (embeds.hidden !== this.hidden) {
       throw new UnmaskError(
         'invalid_bundle',

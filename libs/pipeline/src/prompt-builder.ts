@@ -27,13 +27,19 @@ export function userMessage(prompt: string, images: number, sounds: number): Cha
   };
 }
 
+/** The rendered chat template's token ids, one placeholder per image or sound. */
+export function tokenizePrompt(bundle: Bundle, messages: readonly ChatMessage[]): number[] {
+  return bundle.tokenizer.encode(bundle.chatTemplate.render(messages));
+}
+
 export function buildPrompt(
   bundle: Bundle,
   messages: readonly ChatMessage[],
   media: readonly MediaFeatures[],
+  /** The messages' ids, when already tokenized (`tokenizePrompt`). */
+  tokenized?: readonly number[],
 ): BuiltPrompt {
-  const text = bundle.chatTemplate.render(messages);
-  const ids = bundle.tokenizer.encode(text);
+  const ids = tokenized ?? tokenizePrompt(bundle, messages);
   const placeholderOf = { image: bundle.specialTokens.image?.id, audio: bundle.specialTokens.audio?.id };
   for (const kind of ['image', 'audio'] as const) {
     const wanted = media.filter((m) => m.kind === kind).length;

@@ -11,6 +11,7 @@ import {
   chooseAnswerLength,
   DecodingEngine,
   loadBundle,
+  templateLength,
   UnmaskError,
   type Bundle,
   type CacheMode,
@@ -25,7 +26,15 @@ import { ConstraintCache } from './answer/constraint-cache.js';
 import { constraintOf, formatParam, type ResponseFormat } from './answer/response-format.js';
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
-import { buildPrompt, userMessage } from './prompt-builder.js';
+import { buildPrompt, tokenizePrompt, userMessage } from './prompt-builder.js';
+import {
+  checkPositions,
+  checkRequestShape,
+  MediaTally,
+  parseRequestLimits,
+  throwIfAborted,
+  type RequestLimits,
+} from './request-budget.js';
 
 export interface AskRequest {
   readonly prompt: string;
@@ -114,6 +123,7 @@ export class Unmask {
     private readonly images: ImageTower | undefined,
     private readonly sounds: AudioTower | undefined,
     private readonly limits: MediaLimits,
+    private readonly requestLimits: RequestLimits,
   ) {
     this.constraints = new ConstraintCache(bundle);
   }
@@ -124,7 +134,8 @@ export class Unmask {
       const images = await ImageTower.open(bundle);
       const sounds = await AudioTower.open(bundle);
       const engine = new DecodingEngine(bundle.model, { maxBatchSize: options.maxBatchSize ?? 8 });
-      return new Unmask(bundle, engine, images, sounds, options.limits ?? {});
+      const limits = options.limits ?? {};
+      return new Unmask(bundle, engine, images, sounds, limits, parseRequestLimits(limits.request));
     } catch (error) {
       await bundle.close();
       throw error;
@@ -190,27 +201,50 @@ export class Unmask {
       throw new UnmaskError('invalid_parameter', 'this model takes no images', 'images');
     if (sounds.length > 0 && !this.sounds)
       throw new UnmaskError('invalid_parameter', 'this model takes no audio', 'audio');
-    const media: MediaFeatures[] = [];
-    for (const [i, bytes] of images.entries())
-      media.push(
-        await (this.images as ImageTower).encode(
-          bytes,
-          this.limits.image,
-          images.length > 1 ? `images[${i}]` : 'image',
-        ),
-      );
-    for (const [i, bytes] of sounds.entries())
-      media.push(
-        await (this.sounds as AudioTower).encode(bytes, this.limits.audio, sounds.length > 1 ? `audio[${i}]` : 'audio'),
-      );
+    // Cheap checks first: sizes and counts, then headers, then the positions; only then decoding.
+    checkRequestShape(request.prompt, images.length, sounds.length, this.requestLimits);
+    const imageName = (i: number) => (images.length > 1 ? `images[${i}]` : 'image');
+    const soundName = (i: number) => (sounds.length > 1 ? `audio[${i}]` : 'audio');
+    const tally = new MediaTally(this.requestLimits);
+    for (const [i, bytes] of images.entries()) {
+      throwIfAborted(request.signal);
+      const { pixels, rows } = await (this.images as ImageTower).measure(bytes, this.limits.image, imageName(i));
+      tally.addImage(pixels, rows, imageName(i));
+    }
+    for (const [i, bytes] of sounds.entries()) {
+      throwIfAborted(request.signal);
+      const { seconds, rows } = (this.sounds as AudioTower).measure(bytes, this.limits.audio, soundName(i));
+      tally.addSound(seconds, rows, soundName(i));
+    }
     const conversation = this.bundle.manifest.generation?.conversation ?? 'template';
     const history = conversation === 'template' ? (request.history ?? []) : [];
-    const { promptIds, embeddings, mropePositions } = buildPrompt(
-      this.bundle,
-      [...history, userMessage(request.prompt, images.length, sounds.length)],
-      media,
-    );
+    const messages = [...history, userMessage(request.prompt, images.length, sounds.length)];
+    const ids = tokenizePrompt(this.bundle, messages);
     const bound = request.maxTokens ?? 32;
+    const template = request.template;
+    // The smallest answer the request allows: its template, its fixed canvas, else one position
+    // (the answer's length is chosen later, within what the context leaves).
+    checkPositions(
+      ids.length - images.length - sounds.length,
+      tally.knownRows,
+      template ? templateLength(template) : request.fixedCanvas ? bound : 1,
+      this.bundle.info.maxPositions,
+    );
+    const spec = constraintOf(request.responseFormat);
+    if (spec && request.template)
+      throw new UnmaskError('invalid_parameter', 'give a template or a response format, not both', 'template');
+    const constraint = spec && this.constraints.get(spec, formatParam(request.responseFormat as ResponseFormat));
+    const media: MediaFeatures[] = [];
+    for (const [i, bytes] of images.entries()) {
+      throwIfAborted(request.signal);
+      media.push(await (this.images as ImageTower).encode(bytes, this.limits.image, imageName(i)));
+    }
+    for (const [i, bytes] of sounds.entries()) {
+      throwIfAborted(request.signal);
+      media.push(await (this.sounds as AudioTower).encode(bytes, this.limits.audio, soundName(i)));
+    }
+    throwIfAborted(request.signal);
+    const { promptIds, embeddings, mropePositions } = buildPrompt(this.bundle, messages, media, ids);
     let maxTokens = bound;
     let sizing = 0;
     let cut = true;
@@ -234,11 +268,6 @@ export class Unmask {
       sizing = chosen.passes;
       cut = chosen.limitedBy === 'bound' || chosen.limitedBy === 'context';
     }
-    const spec = constraintOf(request.responseFormat);
-    if (spec && request.template)
-      throw new UnmaskError('invalid_parameter', 'give a template or a response format, not both', 'template');
-    const constraint = spec && this.constraints.get(spec, formatParam(request.responseFormat as ResponseFormat));
-    const template = request.template;
     const run = this.engine.generate({
       promptIds,
       embeddings,

@@ -72,10 +72,14 @@ function describe(error: unknown): string {
     .join('; ');
 }
 
-/**
- * Decodes `bytes` into RGB. `name` (a file name or field) prefixes every error message.
- */
-export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}, name = 'image'): Promise<RgbImage> {
+export interface ImageHeader {
+  /** sharp's format name (`heif` for AVIF). */
+  readonly format: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+function parseOptions(options: DecodeOptions) {
   const parsed = decodeOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -85,7 +89,20 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
       'decode',
     );
   }
-  const { maxBytes, maxPixels, background, iccProfile } = parsed.data;
+  return parsed.data;
+}
+
+/**
+ * Reads only the header of an image file (libvips reads no pixel data for it): the format and
+ * the declared size, checked against `maxBytes` and `maxPixels`. This is the cheap check a
+ * request's images get before any of them is decoded.
+ */
+export async function readImageHeader(
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+  name = 'image',
+): Promise<ImageHeader> {
+  const { maxBytes, maxPixels } = parseOptions(options);
   if (!(bytes instanceof Uint8Array)) {
     throw new UnmaskError('invalid_media', `${name}: expected bytes (Uint8Array), got ${typeof bytes}`, name);
   }
@@ -102,7 +119,6 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
     );
   }
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-
   let metadata: Metadata;
   try {
     metadata = await sharp(input, { limitInputPixels: false }).metadata();
@@ -142,6 +158,16 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
       name,
     );
   }
+  return { format, width, height };
+}
+
+/**
+ * Decodes `bytes` into RGB. `name` (a file name or field) prefixes every error message.
+ */
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}, name = 'image'): Promise<RgbImage> {
+  const { maxPixels, background, iccProfile } = parseOptions(options);
+  const { format } = await readImageHeader(bytes, options, name);
+  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
   let raw: { data: Buffer; info: OutputInfo };
   try {

@@ -1,4 +1,10 @@
-export { decodeImage, decodeOptionsSchema, type DecodeOptions } from './decode-image.js';
+export {
+  decodeImage,
+  readImageHeader,
+  decodeOptionsSchema,
+  type DecodeOptions,
+  type ImageHeader,
+} from './decode-image.js';
 export { assertRgbImage, type RgbImage } from './rgb-image.js';
 export {
   resizeRgb,

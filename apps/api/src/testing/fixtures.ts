@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Unmask } from '@unmask/pipeline';
-import { configWith, type Config } from '../config.js';
+import { configWith, mediaLimitsOf, type Config } from '../config.js';
 import { buildServer, type Server } from '../server.js';
 import { wavOf } from '@unmask/pipeline/testing';
 
@@ -18,10 +18,7 @@ export async function startServer(
   const config = configWith({ LOG_LEVEL: 'silent', DEMO_DIR: '/nonexistent-demo-dir', ...overrides });
   const unmask = await Unmask.load(bundle, {
     maxBatchSize: config.MAX_BATCH_SIZE,
-    limits: {
-      image: { maxBytes: config.MEDIA_LIMIT_BYTES },
-      audio: { maxBytes: config.MEDIA_LIMIT_BYTES, maxSeconds: config.AUDIO_MAX_SECONDS },
-    },
+    limits: mediaLimitsOf(config),
   });
   const server = await buildServer({ config, model: unmask });
   await server.ready;

@@ -78,7 +78,15 @@ function canonicalWav(bytes: Uint8Array, header: WavHeader): Uint8Array {
  * Decodes a WAV file to mono. Errors: `too_large` past `maxBytes` / `maxSeconds`,
  * `invalid_media` for anything malformed (each message names the problem).
  */
-export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): DecodedAudio {
+/**
+ * The cheap part of `readWav`: the byte-size limit, the RIFF header checked, the duration it
+ * declares against `maxSeconds`; no sample is decoded. A request's sounds get this before any
+ * of them is decoded.
+ */
+export function readWavHeader(
+  bytes: Uint8Array,
+  options: ReadWavOptions = {},
+): { header: WavHeader; durationSeconds: number } {
   const name = options.name ?? 'audio';
   const parsed = wavLimitsSchema.safeParse({ maxBytes: options.maxBytes, maxSeconds: options.maxSeconds });
   if (!parsed.success) {
@@ -103,6 +111,12 @@ export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): Decode
       name,
     );
   }
+  return { header, durationSeconds };
+}
+
+export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): DecodedAudio {
+  const name = options.name ?? 'audio';
+  const { header, durationSeconds } = readWavHeader(bytes, options);
 
   const wav = new wavefile.WaveFile();
   try {
