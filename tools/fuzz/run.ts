@@ -40,7 +40,10 @@ async function child(file: string, name: string, ms: number, seed: number | unde
     last = Date.now();
     writeSync(1, `progress ${executions}\n`);
   };
-  const report = await runFuzz(target, { timeLimitMs: ms, onProgress, ...(seed !== undefined ? { seed } : {}) });
+  // The seed is printed first, so that a run the parent has to kill can be replayed.
+  const chosen = seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
+  writeSync(1, `seed ${chosen}\n`);
+  const report = await runFuzz(target, { timeLimitMs: ms, onProgress, seed: chosen });
   process.stdout.write(`report ${JSON.stringify(report)}\n`);
   // Targets may hold servers or pools open.
   process.exit(0);
@@ -67,6 +70,8 @@ function supervise(file: string, name: string, ms: number, stallMs: number, seed
   const proc = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let last = Date.now();
   let report: FuzzRunReport | undefined;
+  let seedUsed: number | undefined;
+  let executions = 0;
   let stderr = '';
   let buffered = '';
   proc.stdout.on('data', (data: Buffer) => {
@@ -74,7 +79,11 @@ function supervise(file: string, name: string, ms: number, stallMs: number, seed
     buffered += data.toString();
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.startsWith('report ')) report = JSON.parse(line.slice(7)) as FuzzRunReport;
+    for (const line of lines) {
+      if (line.startsWith('report ')) report = JSON.parse(line.slice(7)) as FuzzRunReport;
+      if (line.startsWith('seed ')) seedUsed = Number(line.slice(5));
+      if (line.startsWith('progress ')) executions = Number(line.slice(9));
+    }
   });
   proc.stderr.on('data', (data: Buffer) => {
     stderr = (stderr + data.toString()).slice(-4000);
@@ -91,7 +100,14 @@ function supervise(file: string, name: string, ms: number, stallMs: number, seed
       clearInterval(watchdog);
       const where = relative(root, file);
       if (hung)
-        resolvePromise({ target: name, file: where, status: 'hang', detail: `no progress for ${stallMs / 1000} s` });
+        resolvePromise({
+          target: name,
+          file: where,
+          status: 'hang',
+          executions,
+          ...(seedUsed !== undefined ? { seed: seedUsed } : {}),
+          detail: `no progress for ${stallMs / 1000} s after about ${executions} inputs (replay with --seed)`,
+        });
       else if (report) resolvePromise({ ...report, file: where, status: report.failure ? 'finding' : 'clean' });
       else
         resolvePromise({

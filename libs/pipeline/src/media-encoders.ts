@@ -6,7 +6,14 @@
  */
 import { UnmaskError, type Bundle } from '@unmask/core';
 import type { RequestLimitsInput } from './request-budget.js';
-import { createImageProcessor, decodeImage, readImageHeader, VisionEncoder, type DecodeOptions } from '@unmask/vision';
+import {
+  createImageProcessor,
+  decodeImage,
+  PreprocessThread,
+  readImageHeader,
+  VisionEncoder,
+  type DecodeOptions,
+} from '@unmask/vision';
 import {
   AudioEncoder,
   readWavHeader,
@@ -36,7 +43,13 @@ export class ImageTower {
     private readonly encoder: VisionEncoder,
     private readonly expectedTokens: number | undefined,
     private readonly hidden: number,
+    private readonly thread: PreprocessThread,
   ) {}
+
+  /** Stops the preprocessing thread. */
+  close(): Promise<void> {
+    return this.thread.close();
+  }
 
   static async open(bundle: Bundle): Promise<ImageTower | undefined> {
     const section = bundle.manifest.vision;
@@ -47,9 +60,17 @@ export class ImageTower {
     const projector = section.projector
       ? await bundle.openGraph(section.projector, { worker: encoder.workerIndex })
       : undefined;
-    const vision = new VisionEncoder({ processor, encoder, ...(projector ? { projector } : {}) });
+    // Resizing is TypeScript: it runs on a thread of its own, never on the event loop.
+    const thread = new PreprocessThread(section.processor);
+    const vision = new VisionEncoder({
+      processor,
+      encoder,
+      ...(projector ? { projector } : {}),
+      // The decoded pixels are not needed afterwards: moved to the thread, not copied.
+      preprocess: (image) => thread.preprocess(image, { transfer: true }),
+    });
     const fixed = section.tokens_per_image.kind === 'fixed' ? section.tokens_per_image.count : undefined;
-    return new ImageTower(vision, fixed, bundle.info.hiddenSize);
+    return new ImageTower(vision, fixed, bundle.info.hiddenSize, thread);
   }
 
   /**

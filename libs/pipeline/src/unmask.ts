@@ -188,6 +188,7 @@ export class Unmask {
   }
 
   async close(): Promise<void> {
+    await this.images?.close();
     await this.bundle.close();
   }
 

@@ -33,3 +33,4 @@ export {
 export { createImageProcessor, type ImageProcessor, type ProcessedImage } from './image-processor.js';
 export { VisionEncoder, type VisionEncoderOptions, type ImageFeatures } from './vision-encoder.js';
 export { countPlaceholders, assertSpliceCount, spliceFeatures } from './splice.js';
+export { PreprocessThread } from './preprocess-thread.js';

@@ -18,7 +18,7 @@ import {
   type GraphRunner,
   type TensorData,
 } from '@unmask/core';
-import type { ImageProcessor } from './image-processor.js';
+import type { ImageProcessor, ProcessedImage } from './image-processor.js';
 import type { RgbImage } from './rgb-image.js';
 
 export interface VisionEncoderOptions {
@@ -27,6 +27,8 @@ export interface VisionEncoderOptions {
   readonly projector?: GraphRunner;
   readonly encoderOutput?: string;
   readonly projectorOutput?: string;
+  /** Runs the processor elsewhere (a PreprocessThread); default: on the calling thread. */
+  readonly preprocess?: (image: RgbImage) => Promise<ProcessedImage>;
 }
 
 export interface ImageFeatures {
@@ -116,7 +118,9 @@ export class VisionEncoder {
   }
 
   async encode(image: RgbImage): Promise<ImageFeatures> {
-    const processed = this.processor.preprocess(image);
+    const processed = this.options.preprocess
+      ? await this.options.preprocess(image)
+      : this.processor.preprocess(image);
     const label = 'vision encoder';
     const feeds: Record<string, TensorData> = {};
     for (const io of this.options.encoder.inputs) {

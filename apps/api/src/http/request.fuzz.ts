@@ -194,12 +194,18 @@ export const httpRequestTarget: FuzzTarget<FuzzRequest> = {
   setUp: async () => void (await server()),
   async run({ url, contentType, body }) {
     const { app } = await server();
-    const res = await app.inject({
-      method: 'POST',
-      url,
-      payload: Buffer.from(body),
-      headers: contentType ? { 'content-type': contentType } : {},
-    });
+    let timer: NodeJS.Timeout | undefined;
+    const res = await Promise.race([
+      app.inject({
+        method: 'POST',
+        url,
+        payload: Buffer.from(body),
+        headers: contentType ? { 'content-type': contentType } : {},
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new FuzzFinding(`${url}: no answer within 60 s`)), 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     if (res.statusCode >= 500) throw new FuzzFinding(`${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
     if (/\bat .+:\d+:\d+/.test(res.body)) throw new FuzzFinding(`${url}: a stack trace in the answer`);
     if (res.statusCode >= 400) {

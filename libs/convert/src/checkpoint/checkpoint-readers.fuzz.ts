@@ -69,7 +69,9 @@ const pickleValue = fc.letrec<{ value: readonly number[] }>((tie) => ({
         fc.boolean(),
       )
       .map(([kind, items, times, memoize]) => {
-        const once = items.flat();
+        // Nesting multiplies: every container is cut to 1M bytes, so no input exceeds a few MB.
+        const flat = items.flat();
+        const once = flat.length > 1_000_000 ? flat.slice(0, 1_000_000) : flat;
         // Repetition is capped at 1 MB of pickle, so nesting cannot multiply it past that.
         const repeats = Math.min(times, Math.max(1, Math.floor(1_000_000 / Math.max(1, once.length))));
         const body: number[] = [];

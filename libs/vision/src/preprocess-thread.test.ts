@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { isUnmaskError } from '@unmask/core';
+import { createImageProcessor } from './image-processor.js';
+import { PreprocessThread } from './preprocess-thread.js';
+import type { RgbImage } from './rgb-image.js';
+
+const CONFIG = {
+  image_processor_type: 'Qwen2VLImageProcessor',
+  min_pixels: 56 * 56,
+  max_pixels: 448 * 448,
+  patch_size: 14,
+  merge_size: 2,
+  temporal_patch_size: 2,
+};
+
+function gradient(width: number, height: number): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 11)) & 0xff;
+  return { width, height, data };
+}
+
+/** The longest gap between ticks of a 5 ms timer while `work` runs (and just after). */
+async function loopDelayDuring(work: () => Promise<unknown>): Promise<number> {
+  let last = performance.now();
+  let worst = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+  }, 5);
+  await new Promise((r) => setTimeout(r, 20));
+  await work();
+  await new Promise((r) => setTimeout(r, 30));
+  clearInterval(timer);
+  return worst;
+}
+
+describe('image preprocessing on its own thread', () => {
+  const thread = new PreprocessThread(CONFIG);
+  after(() => thread.close());
+
+  it('gives the same tensors as the processor on the calling thread', async () => {
+    const image = gradient(300, 200);
+    const here = createImageProcessor(CONFIG).preprocess(image);
+    const there = await thread.preprocess(image);
+    assert.deepEqual(there.pixel_values.dims, here.pixel_values.dims);
+    assert.deepEqual(there.pixel_values.data, here.pixel_values.data);
+    assert.deepEqual(there.image_grid_thw?.data, here.image_grid_thw?.data);
+  });
+
+  it('keeps the event loop turning while a large image is resized (on the calling thread it stalls)', async () => {
+    const image = gradient(3000, 2000);
+    await thread.preprocess(gradient(64, 64)); // the thread is started
+    const processor = createImageProcessor(CONFIG);
+    const blocked = await loopDelayDuring(async () => processor.preprocess(image));
+    const free = await loopDelayDuring(() => thread.preprocess(image, { transfer: true }));
+    assert.equal(image.data.length, 0, 'the pixels were moved, not copied');
+    assert.ok(blocked > 100, `on the calling thread the loop stalled ${Math.round(blocked)} ms`);
+    assert.ok(free < blocked / 2, `on the thread the loop's worst delay was ${Math.round(free)} ms (vs ${Math.round(blocked)} ms)`);
+  });
+
+  it('refuses a malformed image with the processor’s own error', async () => {
+    await assert.rejects(
+      thread.preprocess({ width: 10, height: 10, data: new Uint8Array(5) }),
+      (e) => isUnmaskError(e, 'invalid_media'),
+    );
+  });
+});

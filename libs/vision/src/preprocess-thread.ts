@@ -1,0 +1,100 @@
+/**
+ * An image processor on its own worker thread. Resizing reproduces PIL's and torchvision's
+ * integer arithmetic, so it is TypeScript, and a large image holds the thread it runs on for
+ * a while; here that thread is not the event loop, so one request's pixels never stall another
+ * request's decoding, its HTTP traffic or its timers. Images are processed one at a time in the
+ * order sent; a thread that dies fails what it held and is replaced on the next image.
+ */
+import { Worker } from 'node:worker_threads';
+import { UnmaskError, type UnmaskErrorCode } from '@unmask/core';
+import { createImageProcessor, type ImageProcessor, type ProcessedImage } from './image-processor.js';
+import type { RgbImage } from './rgb-image.js';
+
+const bootstrap = new URL('./preprocess-bootstrap.mjs', import.meta.url);
+const entry = new URL(import.meta.url.endsWith('.ts') ? './preprocess-worker.ts' : './preprocess-worker.js', import.meta.url)
+  .href;
+
+interface Pending {
+  readonly resolve: (value: ProcessedImage) => void;
+  readonly reject: (error: Error) => void;
+}
+
+type Reply =
+  | { id: number; ok: true; result: ProcessedImage }
+  | { id: number; ok: false; error: { code: UnmaskErrorCode; message: string; param?: string } };
+
+export class PreprocessThread {
+  /** The same processor, for what is cheap (target sizes, feature counts). */
+  readonly processor: ImageProcessor;
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly config: unknown) {
+    this.processor = createImageProcessor(config);
+  }
+
+  /**
+   * Processes `image` on the thread. With `transfer`, pixels that fill their own buffer are moved
+   * there rather than copied (the caller's array is then empty): the copy of a large image is
+   * itself work on the calling thread.
+   */
+  preprocess(image: RgbImage, options: { transfer?: boolean } = {}): Promise<ProcessedImage> {
+    if (this.closed) return Promise.reject(new UnmaskError('runtime_error', 'the image preprocessing thread is closed'));
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      const { data } = image;
+      const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
+      const message = { id, config: this.config, image: { width: image.width, height: image.height, data } };
+      worker.postMessage(message, options.transfer && whole ? [data.buffer as ArrayBuffer] : []);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    this.fail(new UnmaskError('runtime_error', 'the image preprocessing thread was closed'));
+    await worker?.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(bootstrap, { workerData: { entry } });
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const pending = this.pending.get(reply.id);
+      if (!pending) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (reply.ok) pending.resolve(reply.result);
+      else pending.reject(new UnmaskError(reply.error.code, reply.error.message, reply.error.param));
+    });
+    let lastError: Error | undefined;
+    worker.on('error', (error) => {
+      lastError = error;
+    });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.fail(
+        new UnmaskError(
+          'runtime_error',
+          `the image preprocessing thread stopped (${lastError?.message ?? `exit code ${code}`})`,
+        ),
+      );
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private fail(error: Error): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(error);
+  }
+}
