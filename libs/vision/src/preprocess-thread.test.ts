@@ -57,13 +57,15 @@ describe('image preprocessing on its own thread', () => {
     const free = await loopDelayDuring(() => thread.preprocess(image, { transfer: true }));
     assert.equal(image.data.length, 0, 'the pixels were moved, not copied');
     assert.ok(blocked > 100, `on the calling thread the loop stalled ${Math.round(blocked)} ms`);
-    assert.ok(free < blocked / 2, `on the thread the loop's worst delay was ${Math.round(free)} ms (vs ${Math.round(blocked)} ms)`);
+    assert.ok(
+      free < blocked / 2,
+      `on the thread the loop's worst delay was ${Math.round(free)} ms (vs ${Math.round(blocked)} ms)`,
+    );
   });
 
   it('refuses a malformed image with the processor’s own error', async () => {
-    await assert.rejects(
-      thread.preprocess({ width: 10, height: 10, data: new Uint8Array(5) }),
-      (e) => isUnmaskError(e, 'invalid_media'),
+    await assert.rejects(thread.preprocess({ width: 10, height: 10, data: new Uint8Array(5) }), (e) =>
+      isUnmaskError(e, 'invalid_media'),
     );
   });
 });

@@ -11,8 +11,10 @@ import { createImageProcessor, type ImageProcessor, type ProcessedImage } from '
 import type { RgbImage } from './rgb-image.js';
 
 const bootstrap = new URL('./preprocess-bootstrap.mjs', import.meta.url);
-const entry = new URL(import.meta.url.endsWith('.ts') ? './preprocess-worker.ts' : './preprocess-worker.js', import.meta.url)
-  .href;
+const entry = new URL(
+  import.meta.url.endsWith('.ts') ? './preprocess-worker.ts' : './preprocess-worker.js',
+  import.meta.url,
+).href;
 
 interface Pending {
   readonly resolve: (value: ProcessedImage) => void;
@@ -41,14 +43,18 @@ export class PreprocessThread {
    * itself work on the calling thread.
    */
   preprocess(image: RgbImage, options: { transfer?: boolean } = {}): Promise<ProcessedImage> {
-    if (this.closed) return Promise.reject(new UnmaskError('runtime_error', 'the image preprocessing thread is closed'));
+    if (this.closed)
+      return Promise.reject(new UnmaskError('runtime_error', 'the image preprocessing thread is closed'));
     const worker = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
       const { data } = image;
-      const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
+      const whole =
+        data.byteOffset === 0 &&
+        data.byteLength === data.buffer.byteLength &&
+        !(data.buffer instanceof SharedArrayBuffer);
       const message = { id, config: this.config, image: { width: image.width, height: image.height, data } };
       worker.postMessage(message, options.transfer && whole ? [data.buffer as ArrayBuffer] : []);
     });

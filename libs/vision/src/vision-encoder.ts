@@ -118,9 +118,7 @@ export class VisionEncoder {
   }
 
   async encode(image: RgbImage): Promise<ImageFeatures> {
-    const processed = this.options.preprocess
-      ? await this.options.preprocess(image)
-      : this.processor.preprocess(image);
+    const processed = this.options.preprocess ? await this.options.preprocess(image) : this.processor.preprocess(image);
     const label = 'vision encoder';
     const feeds: Record<string, TensorData> = {};
     for (const io of this.options.encoder.inputs) {
