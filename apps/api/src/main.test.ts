@@ -32,7 +32,8 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
 }
 
 async function waitReady(base: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+  // Two minutes: loading the model on a machine shared with other builds can take one.
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
     try {
       if ((await fetch(`${base}/readyz`)).status === 200) return;
