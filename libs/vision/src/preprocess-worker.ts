@@ -21,10 +21,7 @@ parentPort?.on('message', ({ id, config, image }: PreprocessRequest) => {
       processors.set(key, processor);
     }
     const result = processor.preprocess(image);
-    const transfer = [result.pixel_values.data, result.image_grid_thw?.data]
-      .filter((d): d is Float32Array | BigInt64Array => d !== undefined)
-      .map((d) => d.buffer as ArrayBuffer);
-    parentPort?.postMessage({ id, ok: true, result }, transfer);
+    parentPort?.postMessage({ id, ok: true, result }, [result.pixel_values.data.buffer as ArrayBuffer]);
   } catch (error) {
     const e = error as Error;
     parentPort?.postMessage({
