@@ -64,7 +64,7 @@ describe('cheap checks before any media is decoded or text tokenized', () => {
   it('a request that cannot fit the model: refused from the headers, the image never decoded', async () => {
     const image = headerOnly(await pngOf(60, 60));
     await assert.rejects(
-      unmask.ask({ prompt: 'q', images: [image], maxTokens: unmask.bundle.info.maxPositions }),
+      unmask.ask({ prompt: 'q', images: [image], maxTokens: unmask.bundle.info.maxPositions, fixedCanvas: true }),
       refused('context_length_exceeded', /9 media positions.*more than the model's/),
     );
     await assert.rejects(
