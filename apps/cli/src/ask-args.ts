@@ -4,17 +4,23 @@
  * a one-line error, never a stack trace.
  */
 import { parseArgs } from 'node:util';
-import { CACHE_MODES, parseStrategy, UnmaskError, type CacheMode, type StrategySpec } from '@unmask/core';
+import { CACHE_MODES, parseStrategy, UnmaskError, type CacheMode } from '@unmask/core';
 
 export interface AskInvocation {
   readonly modelDir: string | undefined;
   readonly images: string[];
   readonly audio: string | undefined;
   readonly prompt: string | undefined;
-  readonly strategy: StrategySpec;
+  /**
+   * The strategy fields the flags name (`name` only with --strategy), or undefined when no flag
+   * names one; the model's decoding defaults fill the rest.
+   */
+  readonly strategy: Record<string, unknown> | undefined;
   readonly maxTokens: number | undefined;
   readonly seed: number | undefined;
   readonly temperature: number | undefined;
+  readonly topP: number | undefined;
+  readonly topK: number | undefined;
   readonly cache: CacheMode | undefined;
   readonly json: boolean;
   readonly jsonl: string | undefined;
@@ -32,6 +38,13 @@ export const ASK_DECODING_OPTIONS = {
   confidence: { type: 'string' },
   'eos-gamma': { type: 'string' },
   'early-commit': { type: 'boolean' },
+  'cfg-scale': { type: 'string' },
+  alg: { type: 'string' },
+  'alg-temp': { type: 'string' },
+  eps: { type: 'string' },
+  'eos-fill': { type: 'string' },
+  'top-p': { type: 'string' },
+  'top-k': { type: 'string' },
   cache: { type: 'string' },
   'max-tokens': { type: 'string' },
   seed: { type: 'string' },
@@ -76,7 +89,7 @@ export function parseAskArgs(argv: string[]): AskInvocation {
       'PROMPT',
     );
   }
-  const strategyInput: Record<string, unknown> = { name: values.strategy ?? 'confident' };
+  const strategyInput: Record<string, unknown> = values.strategy === undefined ? {} : { name: values.strategy };
   const put = (key: string, value: unknown) => {
     if (value !== undefined) strategyInput[key] = value;
   };
@@ -88,7 +101,16 @@ export function parseAskArgs(argv: string[]): AskInvocation {
   put('confidence', values.confidence);
   put('eos_gamma', number(values['eos-gamma'], 'eos-gamma'));
   put('early_commit', values['early-commit']);
-  const strategy = parseStrategy(strategyInput, 'strategy');
+  put('cfg_scale', number(values['cfg-scale'], 'cfg-scale'));
+  put('alg', values.alg);
+  put('alg_temp', number(values['alg-temp'], 'alg-temp'));
+  put('eps', number(values.eps, 'eps'));
+  put('eos_fill', values['eos-fill'] === undefined ? undefined : values['eos-fill'] !== 'false');
+  if (values['eos-fill'] !== undefined && !['true', 'false'].includes(values['eos-fill']))
+    throw flagError(`--eos-fill expects true or false, got ${JSON.stringify(values['eos-fill'])}`, 'eos-fill');
+  // With --strategy every flag is checked now; without, the model's default strategy is known only once it loads.
+  if (values.strategy !== undefined) parseStrategy(strategyInput, 'strategy');
+  const strategy = Object.keys(strategyInput).length > 0 ? strategyInput : undefined;
   const cache = values.cache;
   if (cache !== undefined && !(CACHE_MODES as readonly string[]).includes(cache)) {
     throw flagError(`--cache must be one of ${CACHE_MODES.join(', ')}, got ${JSON.stringify(cache)}`, 'cache');
@@ -99,6 +121,10 @@ export function parseAskArgs(argv: string[]): AskInvocation {
   if (seed !== undefined && (seed < 0 || seed >= 2 ** 32)) throw flagError('--seed must be in [0, 2^32)', 'seed');
   const temperature = number(values.temperature, 'temperature');
   if (temperature !== undefined && temperature < 0) throw flagError('--temperature must be ≥ 0', 'temperature');
+  const topP = number(values['top-p'], 'top-p');
+  if (topP !== undefined && (topP <= 0 || topP > 1)) throw flagError('--top-p must be in (0, 1]', 'top-p');
+  const topK = number(values['top-k'], 'top-k', { integer: true });
+  if (topK !== undefined && topK < 1) throw flagError('--top-k must be at least 1', 'top-k');
   const invocation: AskInvocation = {
     modelDir: values.model,
     images: values.image ?? [],
@@ -108,6 +134,8 @@ export function parseAskArgs(argv: string[]): AskInvocation {
     maxTokens,
     seed,
     temperature,
+    topP,
+    topK,
     cache: cache as CacheMode | undefined,
     json: values.json ?? false,
     jsonl: values.jsonl,

@@ -5,7 +5,7 @@ import { UnmaskError } from '@unmask/core';
 import { Unmask, type AskRequest } from '@unmask/pipeline';
 import { parseAskArgs, type AskInvocation } from './ask-args.js';
 import { ASK_HELP } from './help.js';
-import { answerLine, readMediaFile, summary, type LineDefaults } from './jsonl-line.js';
+import { answerLine, readMediaFile, samplingOf, summary, type LineDefaults } from './jsonl-line.js';
 import { LiveLine, renderCanvas } from './render-canvas.js';
 
 export interface Io {
@@ -18,12 +18,9 @@ function requestOf(inv: AskInvocation): AskRequest {
     prompt: inv.prompt as string,
     images: inv.images.map((p) => readMediaFile(p, '--image')),
     audio: inv.audio ? [readMediaFile(inv.audio, '--audio')] : [],
-    strategy: inv.strategy,
+    ...(inv.strategy ? { strategy: inv.strategy } : {}),
     ...(inv.maxTokens !== undefined ? { maxTokens: inv.maxTokens } : {}),
-    sampling: {
-      ...(inv.seed !== undefined ? { seed: inv.seed } : {}),
-      ...(inv.temperature !== undefined ? { temperature: inv.temperature } : {}),
-    },
+    sampling: samplingOf(inv),
     ...(inv.cache ? { cache: inv.cache } : {}),
   };
 }

@@ -60,8 +60,17 @@ export async function convertCommand(argv: string[], io: Io): Promise<number> {
       ? `image placeholder ${token(special.image)}, ${manifest.vision.tokens_per_image.kind === 'fixed' ? `${manifest.vision.tokens_per_image.count} tokens per image` : 'tokens per image from the grid'}`
       : `audio placeholder ${token(special.audio)}`;
     io.stderr.write(`${result.family}: towers ${result.towerGraphs.join(', ')}; ${media}\n`);
-    for (const note of result.notes) io.stderr.write(`note: ${note}\n`);
   }
+  const decoding = manifest.decoding;
+  if (decoding) {
+    const sampling = Object.entries(decoding.sampling ?? {})
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    io.stderr.write(
+      `decoding defaults (${decoding.family}): ${decoding.strategy}${sampling ? `, ${sampling}` : ''}, max_tokens ${decoding.max_tokens ?? 'engine default'}\n`,
+    );
+  }
+  for (const note of result.notes) io.stderr.write(`note: ${note}\n`);
   io.stderr.write(
     `special tokens: mask ${token(special.mask)}, eos ${token(special.eos)}, pad ${token(special.pad)}${special.bos === undefined ? '' : `, bos ${token(special.bos)}`}\n`,
   );

@@ -4,17 +4,37 @@
  * both print the same thing for the same line, errors included.
  */
 import { readFileSync } from 'node:fs';
-import { isUnmaskError, UnmaskError, type CacheMode, type StrategySpec } from '@unmask/core';
+import { isUnmaskError, UnmaskError, type CacheMode, type SamplingInput } from '@unmask/core';
 import type { AskResult, Unmask } from '@unmask/pipeline';
 import { jsonlRequestSchema, strategyOf } from './jsonl-request.js';
 
 /** The invocation's flags that a line does not set itself. */
 export interface LineDefaults {
-  readonly strategy: StrategySpec | Record<string, unknown>;
+  /** The strategy fields the flags name; what neither they nor a line name comes from the model's defaults. */
+  readonly strategy?: Record<string, unknown> | undefined;
   readonly maxTokens?: number | undefined;
   readonly seed?: number | undefined;
   readonly temperature?: number | undefined;
+  readonly topP?: number | undefined;
+  readonly topK?: number | undefined;
   readonly cache?: CacheMode | undefined;
+}
+
+/** The sampling fields a line or else the flags set (none: the model's defaults). */
+export function samplingOf(
+  defaults: LineDefaults,
+  line: { seed?: number; temperature?: number; top_p?: number; top_k?: number } = {},
+): SamplingInput {
+  const seed = line.seed ?? defaults.seed;
+  const temperature = line.temperature ?? defaults.temperature;
+  const topP = line.top_p ?? defaults.topP;
+  const topK = line.top_k ?? defaults.topK;
+  return {
+    ...(seed !== undefined ? { seed } : {}),
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...(topP !== undefined ? { top_p: topP } : {}),
+    ...(topK !== undefined ? { top_k: topK } : {}),
+  };
 }
 
 /** Reads a media file named by a request; `field` names it in errors (`--image`, `image`, ...). */
@@ -97,19 +117,16 @@ export async function answerLine(
   try {
     const line = parseLine(raw, lineNumber);
     const images = line.image === undefined ? [] : Array.isArray(line.image) ? line.image : [line.image];
-    const seed = line.seed ?? defaults.seed;
-    const temperature = line.temperature ?? defaults.temperature;
     const cache = line.cache ?? defaults.cache;
+    const strategy = strategyOf(line, { ...defaults.strategy });
+    const maxTokens = line.max_tokens ?? defaults.maxTokens;
     const result = await unmask.ask({
       prompt: line.prompt,
       images: images.map((p) => readMedia(p, 'image')),
       audio: line.audio ? [readMedia(line.audio, 'audio')] : [],
-      strategy: strategyOf(line, { ...defaults.strategy }),
-      maxTokens: line.max_tokens ?? defaults.maxTokens ?? 32,
-      sampling: {
-        ...(seed !== undefined ? { seed } : {}),
-        ...(temperature !== undefined ? { temperature } : {}),
-      },
+      ...(strategy ? { strategy } : {}),
+      ...(maxTokens !== undefined ? { maxTokens } : {}),
+      sampling: samplingOf(defaults, line),
       ...(cache ? { cache } : {}),
     });
     return { out: JSON.stringify(summary(result)), failed: false };

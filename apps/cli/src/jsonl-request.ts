@@ -10,13 +10,18 @@ export const jsonlRequestSchema = z
     max_tokens: z.number().int().min(1).optional(),
     seed: z.number().int().min(0).optional(),
     temperature: z.number().min(0).optional(),
+    top_p: z.number().gt(0).max(1).optional(),
+    top_k: z.number().int().min(0).optional(),
     cache: z.enum(['none', 'prefix', 'dual']).optional(),
   })
   .catchall(z.unknown());
 export type JsonlRequest = z.infer<typeof jsonlRequestSchema>;
 
-/** Strategy fields are every key beyond the request's own; the engine validates them. */
-export function strategyOf(line: JsonlRequest, fallback: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Strategy fields are every key beyond the request's own; the engine validates them, and the
+ * model's decoding defaults fill what neither the line nor the flags name. Undefined when nothing does.
+ */
+export function strategyOf(line: JsonlRequest, fallback: Record<string, unknown>): Record<string, unknown> | undefined {
   const {
     prompt: _p,
     image: _i,
@@ -25,8 +30,11 @@ export function strategyOf(line: JsonlRequest, fallback: Record<string, unknown>
     max_tokens: _m,
     seed: _s,
     temperature: _t,
+    top_p: _tp,
+    top_k: _tk,
     cache: _c,
     ...rest
   } = line;
-  return strategy === undefined ? { ...fallback, ...rest } : { name: strategy, ...rest };
+  const merged = strategy === undefined ? { ...fallback, ...rest } : { name: strategy, ...rest };
+  return Object.keys(merged).length > 0 ? merged : undefined;
 }

@@ -6,11 +6,12 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { type Manifest, UnmaskError } from '@unmask/core';
+import { type Manifest, TextTokenizer, UnmaskError } from '@unmask/core';
 import { z } from 'zod';
 import { makeManifest, readBundleMetadata } from './bundle/bundle-metadata.js';
 import { type LmArchitecture, readArchitecture } from './lm/checkpoint-config.js';
 import { CheckpointTensors } from './checkpoint/checkpoint-tensors.js';
+import { type DecodingFamily, familyDecoding } from './bundle/decoding-defaults.js';
 import { DEFAULT_LM_OPS, LM_OPS } from './lm/lm-contrib-layers.js';
 import { buildEmbedGraph, buildLmGraph } from './lm/lm-graph.js';
 import type { WrittenGraph } from './onnx/onnx-graph-builder.js';
@@ -51,16 +52,22 @@ export interface ConvertResult {
   readonly architecture: LmArchitecture;
   readonly graphs: readonly WrittenGraph[];
   readonly chatTemplateSource: string;
+  /** The family whose upstream decoding defaults the manifest's `decoding` section holds. */
+  readonly decodingFamily: DecodingFamily;
+  /** What the bundle does differently from the original model (also for the CLI to print). */
+  readonly notes: readonly string[];
 }
 
 /**
  * `lm` replaces the architecture read from config.json (a multimodal checkpoint's LM part, whose
- * fields may sit in a nested config and whose tensors under a prefix).
+ * fields may sit in a nested config and whose tensors under a prefix); `family` names whose
+ * decoding defaults the manifest gets (default: Dream for shifted logits, else LLaDA).
  */
 export function convertCheckpoint(
   input: ConvertOptions,
   onProgress?: (progress: ConvertProgress) => void,
   lm?: LmArchitecture,
+  family?: DecodingFamily,
 ): ConvertResult {
   const parsed = convertOptionsSchema.safeParse(input);
   if (!parsed.success) {
@@ -85,12 +92,18 @@ export function convertCheckpoint(
   checkTensors(architecture, checkpoint, options.ignoreTensorPrefixes);
   const metadata = readBundleMetadata(from, architecture);
   const name = options.name ?? basename(from);
+  const decodingFamily = family ?? (architecture.shiftedLogits ? 'dream' : 'llada');
+  const decoding = familyDecoding(
+    decodingFamily,
+    TextTokenizer.fromFile(metadata.tokenizerFile, metadata.tokenizerConfigFile),
+  );
   const manifest = makeManifest(
     name,
     architecture,
     metadata,
     `${architecture.modelType} checkpoint ${basename(from)} converted by unmask convert (${options.weights} weights, ${options.ops} operators, ${architecture.layout} tensor layout)`,
     options.weights,
+    decoding.section,
   );
 
   const created = !existsSync(to);
@@ -116,5 +129,13 @@ export function convertCheckpoint(
     else for (const file of readdirSync(to)) rmSync(join(to, file), { recursive: true, force: true });
     throw error;
   }
-  return { dir: to, manifest, architecture, graphs, chatTemplateSource: metadata.chatTemplateSource };
+  return {
+    dir: to,
+    manifest,
+    architecture,
+    graphs,
+    chatTemplateSource: metadata.chatTemplateSource,
+    decodingFamily,
+    notes: decoding.notes,
+  };
 }

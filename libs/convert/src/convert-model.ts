@@ -59,8 +59,6 @@ export interface ModelConvertResult extends ConvertResult {
   readonly family: 'lm' | MultimodalPlan['kind'];
   /** Tower graph files written besides the LM's. */
   readonly towerGraphs: readonly string[];
-  /** What the bundle does differently from the original model (also for the CLI to print). */
-  readonly notes: readonly string[];
 }
 
 function readJsonObject(file: string, what: string): Record<string, unknown> {
@@ -329,7 +327,7 @@ export function convertModel(
     options.success && existsSync(configFile)
       ? multimodalPlan(readJsonObject(configFile, 'config.json'), configFile)
       : undefined;
-  if (!plan) return { ...convertCheckpoint(input, onProgress), family: 'lm', towerGraphs: [], notes: [] };
+  if (!plan) return { ...convertCheckpoint(input, onProgress), family: 'lm', towerGraphs: [] };
 
   const weights = options.data!.weights;
   const checkpoint = CheckpointTensors.open(from);
@@ -360,6 +358,7 @@ export function convertModel(
     },
     onProgress,
     lm,
+    plan.kind,
   );
   let manifest: Manifest;
   try {
@@ -372,5 +371,11 @@ export function convertModel(
     else for (const file of readdirSync(to)) rmSync(join(to, file), { recursive: true, force: true });
     throw error;
   }
-  return { ...result, manifest, family: plan.kind, towerGraphs: towers.graphs, notes };
+  return {
+    ...result,
+    manifest,
+    family: plan.kind,
+    towerGraphs: towers.graphs,
+    notes: [...notes, ...result.notes],
+  };
 }

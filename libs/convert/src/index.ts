@@ -116,3 +116,10 @@ export {
   type DimpleImagePrompt,
 } from './families/dimple-prompt.js';
 export { checkMropeSections, mropeAngles, mropeComponentOf, type MropeSections } from './lm/mrope-rotary.js';
+export {
+  DECODING_FAMILIES,
+  FAMILY_DECODING,
+  familyDecoding,
+  type DecodingFamily,
+  type FamilyDecoding,
+} from './bundle/decoding-defaults.js';

@@ -48,6 +48,7 @@ export {
   audioSectionSchema,
   generationSectionSchema,
   tokensPerImageSchema,
+  decodingSectionSchema,
   MANIFEST_FORMATS,
   LM_CONTRACTS,
   type Manifest,
@@ -57,7 +58,9 @@ export {
   type AudioSection,
   type GenerationSection,
   type TokensPerImage,
+  type DecodingSection,
 } from './bundle/manifest.js';
+export { resolveDecodingSection } from './bundle/decoding-section.js';
 export {
   loadBundle,
   readManifest,

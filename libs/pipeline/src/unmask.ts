@@ -43,9 +43,10 @@ export interface AskRequest {
   /** WAV files. */
   readonly audio?: readonly Uint8Array[];
   /**
-   * The most answer tokens (default 32): an upper bound. The canvas is the bundle's trained
-   * answer length or DAEDAL's sized length within it (core's answer-length.ts), unless
-   * `fixedCanvas` asks for exactly `maxTokens` positions.
+   * The most answer tokens (default: the model's decoding defaults, else 32): an upper bound. The
+   * canvas is the bundle's trained answer length (or, for a family whose upstream code decodes a
+   * fixed canvas, its `decoding.max_tokens`) or DAEDAL's sized length within it (core's
+   * answer-length.ts), unless `fixedCanvas` asks for exactly `maxTokens` positions.
    */
   readonly maxTokens?: number;
   /** Decode exactly `maxTokens` positions (benchmarks, evaluations of a fixed canvas). */
@@ -57,7 +58,10 @@ export interface AskRequest {
    * default model answers the last user turn alone.
    */
   readonly history?: readonly { readonly role: string; readonly content: string }[];
-  /** A strategy by name with its parameters; validated by the engine. */
+  /**
+   * A strategy by name with its parameters, validated by the engine; what it leaves out comes
+   * from the model's decoding defaults (the bundle's `decoding` section).
+   */
   readonly strategy?: unknown;
   readonly sampling?: SamplingInput;
   readonly cache?: CacheMode;
@@ -133,7 +137,10 @@ export class Unmask {
     try {
       const images = await ImageTower.open(bundle);
       const sounds = await AudioTower.open(bundle);
-      const engine = new DecodingEngine(bundle.model, { maxBatchSize: options.maxBatchSize ?? 8 });
+      const engine = new DecodingEngine(bundle.model, {
+        maxBatchSize: options.maxBatchSize ?? 8,
+        ...(bundle.decodingDefaults ? { defaults: bundle.decodingDefaults } : {}),
+      });
       const limits = options.limits ?? {};
       return new Unmask(bundle, engine, images, sounds, limits, parseRequestLimits(limits.request));
     } catch (error) {
@@ -221,7 +228,7 @@ export class Unmask {
     const history = conversation === 'template' ? (request.history ?? []) : [];
     const messages = [...history, userMessage(request.prompt, images.length, sounds.length)];
     const ids = tokenizePrompt(this.bundle, messages);
-    const bound = request.maxTokens ?? 32;
+    const bound = request.maxTokens ?? this.bundle.decodingDefaults?.max_tokens ?? 32;
     const template = request.template;
     // The smallest answer the request allows: its template, its fixed canvas, else one position
     // (the answer's length is chosen later, within what the context leaves).
@@ -250,6 +257,8 @@ export class Unmask {
     let sizing = 0;
     let cut = true;
     if (!request.fixedCanvas && !request.template) {
+      // A family whose upstream code decodes a fixed canvas (the bundle's decoding defaults) keeps it.
+      const trained = this.bundle.manifest.generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
       const chosen = await chooseAnswerLength(
         this.bundle.model,
         {
@@ -260,9 +269,7 @@ export class Unmask {
         },
         {
           bound,
-          ...(this.bundle.manifest.generation?.answer_length !== undefined
-            ? { trained: this.bundle.manifest.generation.answer_length }
-            : {}),
+          ...(trained !== undefined ? { trained } : {}),
         },
       );
       maxTokens = chosen.length;
@@ -273,7 +280,7 @@ export class Unmask {
       promptIds,
       embeddings,
       ...(mropePositions ? { mropePositions } : {}),
-      ...(template ? { template } : { maxTokens }),
+      ...(template ? { template } : request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
       strategy: request.strategy,
       ...(request.sampling ? { sampling: request.sampling } : {}),
       ...(request.cache ? { cache: request.cache } : {}),

@@ -10,7 +10,9 @@ export const diffusionOptionsSchema = z
   .object({
     strategy: strategySchema
       .optional()
-      .describe('Decoding strategy by `name` with its parameters (default `confident`, threshold 0.9)'),
+      .describe(
+        "Decoding strategy by `name` with its parameters; what it leaves out comes from the model's decoding defaults (else `confident`, threshold 0.9)",
+      ),
     cache: z.enum(CACHE_MODES).optional().describe('Key/value caching: none (default), prefix or dual'),
     top_k: z.number().int().min(1).optional().describe('Top-k filtering when temperature > 0'),
     stream_steps: z

@@ -69,7 +69,9 @@ function strategyOf(fields: MediaFormFields): unknown {
   } else if (raw) base = { name: raw };
   const flat = Object.fromEntries(STRATEGY_FIELDS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]));
   if (Object.keys(base).length === 0 && Object.keys(flat).length === 0) return undefined;
-  const merged = { name: 'confident', ...base, ...flat };
+  const merged = { ...base, ...flat };
+  // Without a name the model's default strategy applies; the engine checks the fields against it.
+  if (!('name' in merged)) return merged;
   const parsed = strategySchema.safeParse(merged);
   if (!parsed.success) {
     const { message, param } = describeIssues(parsed.error.issues as readonly ZodIssue[]);

@@ -137,6 +137,8 @@ export function parseBatchArgs(argv: string[]): BatchInvocation | 'help' {
       maxTokens: ask.maxTokens,
       seed: ask.seed,
       temperature: ask.temperature,
+      topP: ask.topP,
+      topK: ask.topK,
       cache: ask.cache,
     },
   };

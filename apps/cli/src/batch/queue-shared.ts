@@ -28,10 +28,12 @@ export const jobDataSchema = z.object({
   /** `field:path` → the file's bytes, or the error reading it gave (`ask` prints that error). */
   media: z.record(z.string(), mediaEntry),
   defaults: z.object({
-    strategy: z.record(z.string(), z.unknown()),
+    strategy: z.record(z.string(), z.unknown()).optional(),
     maxTokens: z.number().int().optional(),
     seed: z.number().int().optional(),
     temperature: z.number().optional(),
+    topP: z.number().optional(),
+    topK: z.number().int().optional(),
     cache: z.enum(['none', 'prefix', 'dual']).optional(),
   }),
 });

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ChatTemplate,
+  type DecodingSection,
   LM_CONTRACTS,
   type Manifest,
   manifestSchema,
@@ -162,6 +163,7 @@ export function makeManifest(
   metadata: BundleMetadata,
   description: string,
   weights?: Manifest['lm']['weights'],
+  decoding?: DecodingSection,
 ): Manifest {
   return manifestSchema.parse({
     format: 1,
@@ -188,5 +190,6 @@ export function makeManifest(
       max_positions: arch.maxPositions,
     },
     special_tokens: metadata.specialTokens,
+    ...(decoding ? { decoding } : {}),
   });
 }

@@ -215,4 +215,49 @@ describe('loadBundle on a bad bundle', () => {
     rmSync(join(noManifest, 'manifest.json'));
     await rejects(noManifest, /manifest\.json: the bundle has no manifest/);
   });
+
+  it('resolves the decoding section’s tokens to ids for the engine', async () => {
+    const dir = variant((m) => {
+      m.decoding = {
+        family: 'llada-v',
+        strategy: 'low_confidence',
+        parameters: { low_confidence: { block_length: 4 } },
+        options: { eos_fill: false },
+        sampling: { temperature: 0 },
+        max_tokens: 8,
+        stop_tokens: ['<|eos|>'],
+        suppress_tokens: ['<|user|>', 5],
+        eot_token: '<|assistant|>',
+      };
+    });
+    const bundle = await loadBundle(dir, { poolSize: 1 });
+    try {
+      const user = bundle.tokenizer.tokenToId('<|user|>');
+      assert.deepEqual(bundle.decodingDefaults, {
+        strategy: 'low_confidence',
+        parameters: { low_confidence: { block_length: 4 } },
+        options: { eos_fill: false, stop_tokens: [1], suppress_tokens: [user, 5] },
+        sampling: { temperature: 0 },
+        max_tokens: 8,
+        eot_token_id: bundle.tokenizer.tokenToId('<|assistant|>'),
+      });
+    } finally {
+      await bundle.close();
+    }
+  });
+
+  it('rejects a decoding section with a bad strategy parameter or an unknown token, naming the field', async () => {
+    await rejects(
+      variant((m) => (m.decoding = { family: 'x', strategy: 'dream', parameters: { dream: { alg: 'greedy' } } })),
+      /manifest\.json: decoding\.parameters\.dream\.alg: Invalid option/,
+    );
+    await rejects(
+      variant((m) => (m.decoding = { family: 'x', strategy: 'lowest' })),
+      /manifest\.json: decoding\.strategy/,
+    );
+    await rejects(
+      variant((m) => (m.decoding = { family: 'x', strategy: 'threshold', stop_tokens: ['<|eot|>'] })),
+      /decoding\.stop_tokens\[0\]: token "<\|eot\|>" is not in tokenizer\.json/,
+    );
+  });
 });

@@ -14,6 +14,8 @@ import type { SessionOptions } from '../runtime/session-options.js';
 import { type CreateSessionOptions, OnnxWorkerPool } from '../runtime/worker-pool.js';
 import { ChatTemplate } from '../tokenizer/chat-template.js';
 import { TextTokenizer } from '../tokenizer/text-tokenizer.js';
+import type { DecodingDefaults } from '../decoding/decoding-defaults.js';
+import { resolveDecodingSection } from './decoding-section.js';
 import { checkGraphIO, embedGraphContract, lmGraphContract } from './graph-contract.js';
 import { MANIFEST_FORMATS, type Manifest, type TokenRef, manifestSchema } from './manifest.js';
 
@@ -49,6 +51,8 @@ export interface Bundle {
   readonly tokenizer: TextTokenizer;
   readonly chatTemplate: ChatTemplate;
   readonly specialTokens: SpecialTokens;
+  /** The family's decoding defaults (the manifest's `decoding` section), when it has one. */
+  readonly decodingDefaults?: DecodingDefaults;
   readonly model: OnnxLanguageModel;
   readonly pool: OnnxWorkerPool;
   /** Absolute path of a file named in the manifest. */
@@ -197,6 +201,9 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   };
   sectionPlaceholder('vision', specialTokens.image);
   sectionPlaceholder('audio', specialTokens.audio);
+  const decodingDefaults = manifest.decoding
+    ? resolveDecodingSection(manifest.decoding, resolveToken, manifestFile)
+    : undefined;
 
   const info: ModelInfo = {
     vocabSize: sizes.vocab_size,
@@ -246,6 +253,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     tokenizer,
     chatTemplate,
     specialTokens,
+    ...(decodingDefaults ? { decodingDefaults } : {}),
     model: loaded,
     pool,
     resolve: absolute,

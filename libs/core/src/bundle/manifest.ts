@@ -6,6 +6,8 @@
  * @unmask/vision and @unmask/audio, which validate them with their own schemas.
  */
 import { z } from 'zod';
+import { CACHE_MODES } from '../options/cache-modes.js';
+import { STRATEGY_NAMES, type StrategyName } from '../options/strategy-options.js';
 
 /** The manifest formats this runtime reads. */
 export const MANIFEST_FORMATS = [1] as const;
@@ -108,6 +110,41 @@ export const generationSectionSchema = z
   .strict();
 export type GenerationSection = z.infer<typeof generationSectionSchema>;
 
+const strategyName = z.enum(STRATEGY_NAMES as [StrategyName, ...StrategyName[]]);
+
+/**
+ * The model family's upstream decoding defaults (docs/bundle-format.md, docs/decoding.md): used
+ * for whatever a request does not name. `parameters` and `options` hold strategy parameters as
+ * the strategy schema names them; they are validated when the bundle loads.
+ */
+export const decodingSectionSchema = z
+  .object({
+    /** The family (informational): llada, dream, dimple, llada-v, diffa. */
+    family: z.string().min(1),
+    /** Where the defaults come from: upstream repository, commit, file, function. */
+    source: z.string().optional(),
+    strategy: strategyName,
+    parameters: z.partialRecord(strategyName, z.record(z.string(), z.unknown())).optional(),
+    options: z.record(z.string(), z.unknown()).optional(),
+    sampling: z
+      .object({
+        temperature: z.number().min(0).max(100).optional(),
+        top_p: z.number().gt(0).max(1).optional(),
+        top_k: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    max_tokens: count.optional(),
+    cache: z.enum(CACHE_MODES).optional(),
+    /** Tokens after which the answer ends and nothing more is decoded (LLaDA-V: `<|eot_id|>`). */
+    stop_tokens: z.array(tokenRefSchema).optional(),
+    /** Tokens never predicted at masked positions (LLaDA-V's four). */
+    suppress_tokens: z.array(tokenRefSchema).optional(),
+    /** The end-of-turn token (LLaDA's `confidence_eos_eot_inf`). */
+    eot_token: tokenRefSchema.optional(),
+  })
+  .strict();
+
 export const manifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMATS[0]),
@@ -135,6 +172,8 @@ export const manifestSchema = z
     vision: visionSectionSchema.optional(),
     audio: audioSectionSchema.optional(),
     generation: generationSectionSchema.optional(),
+    /** The family's decoding defaults; absent: the engine's built-in ones. */
+    decoding: decodingSectionSchema.optional(),
   })
   .strict();
 
@@ -143,3 +182,4 @@ export type ManifestSizes = z.infer<typeof sizesSchema>;
 export type VisionSection = z.infer<typeof visionSectionSchema>;
 export type AudioSection = z.infer<typeof audioSectionSchema>;
 export type TokensPerImage = z.infer<typeof tokensPerImageSchema>;
+export type DecodingSection = z.infer<typeof decodingSectionSchema>;

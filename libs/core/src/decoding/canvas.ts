@@ -1,7 +1,8 @@
 /**
  * The answer canvas: the positions after the prompt, each either a fixed token, a committed
  * token or a mask. Positions are grouped into regions (the slots of the response template) for
- * end-of-text prediction.
+ * end-of-text prediction. A mask after a committed stop token is *frozen*: it keeps the mask id
+ * in the model's input but is no longer decoded (LLaDA-V's stop at `<|eot_id|>`).
  */
 import { AnswerLayout } from './answer-layout.js';
 import type { ResponseTemplate } from './template.js';
@@ -11,17 +12,21 @@ export class AnswerCanvas {
   /** Which positions are fixed tokens and which belong to which slot (region). */
   readonly layout: AnswerLayout;
   private readonly masked: Uint8Array;
+  private readonly frozen: Uint8Array;
   private masks: number;
   readonly initialMasks: number;
 
   constructor(
     template: ResponseTemplate,
     readonly maskTokenId: number,
+    /** Tokens that end a slot like EOS, and after which nothing more is decoded. */
+    readonly stopTokens: readonly number[] = [],
   ) {
-    this.layout = AnswerLayout.of(template);
+    this.layout = AnswerLayout.of(template, stopTokens);
     const length = this.layout.length;
     this.ids = new Int32Array(length);
     this.masked = new Uint8Array(length);
+    this.frozen = new Uint8Array(length);
     let at = 0;
     for (const part of template.parts) {
       if (part.type === 'text') {
@@ -41,6 +46,7 @@ export class AnswerCanvas {
     return this.ids.length;
   }
 
+  /** Masks still to decode (frozen ones excluded). */
   get maskCount(): number {
     return this.masks;
   }
@@ -66,6 +72,28 @@ export class AnswerCanvas {
     this.masked[position] = 0;
     this.ids[position] = token;
     this.masks -= 1;
+  }
+
+  /**
+   * Freezes every mask after the first stop token of each slot (the answer ends there). Returns
+   * the positions frozen now.
+   */
+  freezeAfterStop(): number[] {
+    const frozen: number[] = [];
+    if (this.stopTokens.length === 0) return frozen;
+    for (const [start, end] of this.layout.regions) {
+      let stopped = false;
+      for (let i = start; i < end; i++) {
+        if (stopped && this.masked[i] === 1) {
+          this.masked[i] = 0;
+          this.frozen[i] = 1;
+          this.masks -= 1;
+          frozen.push(i);
+        } else if (this.masked[i] === 0 && this.frozen[i] === 0 && this.stopTokens.includes(this.ids[i] as number))
+          stopped = true;
+      }
+    }
+    return frozen;
   }
 
   /**

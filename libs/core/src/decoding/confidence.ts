@@ -1,60 +1,81 @@
 /**
- * How sure the model is about one masked position. Every kind maps to (0, 1] so that a single
- * threshold τ ∈ (0, 1] means something for each:
- * - `probability`: softmax probability of the chosen token (LLaDA, Dimple);
- * - `margin`: probability of the top-1 token minus that of the top-2 token;
- * - `neg_entropy`: exp(−H) of the softmax distribution — the same ordering as negative
- *   entropy, rescaled into (0, 1] (1 when the distribution is a point mass).
- * Also returns the top-1/top-2 logit gap, which Prophet's early-commit rule reads.
+ * How sure the model is about one masked position, read from a softmax distribution.
+ *
+ * The `confidence` option's kinds map to (0, 1] so that a single threshold τ ∈ (0, 1] means
+ * something for each:
+ * - `probability`: probability of the chosen token (LLaDA, Dimple; Dream's `maskgit_plus`);
+ * - `margin`: top-1 minus top-2 probability (Dream's `topk_margin`);
+ * - `neg_entropy`: exp(−H), the negative entropy rescaled into (0, 1] (1 for a point mass).
+ * Dream's and Dimple's `alg: 'entropy'` is the raw negative entropy Σ p·log(p + 1e-10) ≤ 0
+ * (`entropy` below): its order is that of `neg_entropy`, but a positive τ never passes it and
+ * `alg_temp` sees its scale.
  */
 import type { ConfidenceKind } from '../options/strategy-options.js';
 
-export interface PositionScores {
-  /** Softmax probability (temperature 1) of the given token. */
+/** Every measure a rule can rank by: the option's kinds plus Dream's raw `entropy`. */
+export type ConfidenceMeasure = ConfidenceKind | 'entropy';
+
+export interface DistributionScores {
   readonly probability: number;
   readonly margin: number;
   readonly negEntropy: number;
-  /** Top-1 logit minus top-2 logit. */
-  readonly logitGap: number;
+  /** Σ p·log(p + 1e-10), as Dream's `sample_tokens(neg_entropy=True)`. */
+  readonly entropy: number;
 }
 
-/** Scores one row of logits for `token` (the token chosen by sampling). */
-export function scorePosition(logits: Float32Array, offset: number, vocab: number, token: number): PositionScores {
-  let top1 = -Infinity;
-  let top2 = -Infinity;
-  for (let i = 0; i < vocab; i++) {
-    const v = logits[offset + i] as number;
-    if (v > top1) {
-      top2 = top1;
-      top1 = v;
-    } else if (v > top2) top2 = v;
-  }
+/** Scores the softmax of `logits` (any scale; −∞ entries have probability 0) for `token`. */
+export function scoreDistribution(logits: ArrayLike<number>, token: number): DistributionScores {
+  const vocab = logits.length;
+  let max = -Infinity;
+  for (let i = 0; i < vocab; i++) if ((logits[i] as number) > max) max = logits[i] as number;
   let total = 0;
-  for (let i = 0; i < vocab; i++) total += Math.exp((logits[offset + i] as number) - top1);
+  for (let i = 0; i < vocab; i++) total += Math.exp((logits[i] as number) - max);
   const logTotal = Math.log(total);
-  let entropy = 0;
+  let h = 0;
+  let dreamEntropy = 0;
+  let p1 = 0;
+  let p2 = 0;
   for (let i = 0; i < vocab; i++) {
-    const logp = (logits[offset + i] as number) - top1 - logTotal;
+    const logp = (logits[i] as number) - max - logTotal;
     const p = Math.exp(logp);
-    if (p > 0) entropy -= p * logp;
+    if (p > 0) h -= p * logp;
+    dreamEntropy += p * Math.log(p + 1e-10);
+    if (p > p1) {
+      p2 = p1;
+      p1 = p;
+    } else if (p > p2) p2 = p;
   }
-  const pTop1 = Math.exp(-logTotal);
-  const pTop2 = vocab > 1 ? Math.exp(top2 - top1 - logTotal) : 0;
   return {
-    probability: Math.exp((logits[offset + token] as number) - top1 - logTotal),
-    margin: pTop1 - pTop2,
-    negEntropy: Math.exp(-entropy),
-    logitGap: vocab > 1 ? top1 - top2 : Infinity,
+    probability: Math.exp((logits[token] as number) - max - logTotal),
+    margin: p1 - p2,
+    negEntropy: Math.exp(-h),
+    entropy: dreamEntropy,
   };
 }
 
-export function confidenceOf(scores: PositionScores, kind: ConfidenceKind): number {
-  switch (kind) {
+export function confidenceOf(scores: DistributionScores, measure: ConfidenceMeasure): number {
+  switch (measure) {
     case 'probability':
       return scores.probability;
     case 'margin':
       return scores.margin;
     case 'neg_entropy':
       return scores.negEntropy;
+    case 'entropy':
+      return scores.entropy;
   }
+}
+
+/** Top-1 logit minus top-2 logit of a row (Prophet's gap); Infinity for a one-token vocabulary. */
+export function logitGap(logits: ArrayLike<number>): number {
+  let top1 = -Infinity;
+  let top2 = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i] as number;
+    if (v > top1) {
+      top2 = top1;
+      top1 = v;
+    } else if (v > top2) top2 = v;
+  }
+  return logits.length > 1 ? top1 - top2 : Infinity;
 }

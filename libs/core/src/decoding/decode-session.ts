@@ -1,33 +1,48 @@
 /**
- * One request's decoding state: which forward row it needs next, and how the logits that come
- * back turn into commits. The batch scheduler drives many sessions at once; a session neither
- * runs the model nor knows about other requests.
+ * One request's decoding state: which forward rows it needs next (one, or two with
+ * classifier-free guidance), and how the logits that come back turn into commits. The batch
+ * scheduler drives many sessions at once; a session neither runs the model nor knows about other
+ * requests.
  */
 import { UnmaskError } from '../errors.js';
 import type { ForwardRow, ForwardRowResult, KvCache, ModelInfo, SplicedEmbeddings } from '../model/language-model.js';
 import { AnswerCanvas } from './canvas.js';
-import { confidenceOf, scorePosition } from './confidence.js';
+import { logitGap } from './confidence.js';
 import type { CanvasCheck } from './constraints/canvas-check.js';
-import { shouldCommitAll } from './early-commit.js';
+import { earlyCommitWindow, shouldCommitAll } from './early-commit.js';
 import { eosConfidenceFactor } from './eos-handling.js';
 import type { CommittedToken, DecodeResult, StepEvent } from './events.js';
+import { guidedLogits, unconditionalRow } from './guidance.js';
 import { planPass, type PassPlan } from './kv-cache-policy.js';
-import { Random } from './random.js';
+import { logitProcessors, type LogitProcessor } from './logit-processors.js';
+import { scoreRow, type ScoringOptions } from './position-scoring.js';
+import { Random, type RandomSource } from './random.js';
 import type { ValidatedRequest } from './request.js';
-import { sampleToken } from './sampling.js';
 import { byConfidence, type Candidate } from './strategies/commit-rule.js';
 
 interface PendingPass {
   readonly plan: PassPlan;
+  readonly rows: number;
   /** Answer positions whose logits were requested, in request order. */
   readonly positions: readonly number[];
+  /** Masked positions among them (the candidates). */
+  readonly masked: ReadonlySet<number>;
+  /** Positions of Prophet's window among them. */
+  readonly window: ReadonlySet<number>;
+  /** Fast-dLLM's block-wise Dream: this pass commits the block's first position, whatever its confidence. */
+  readonly commitBlockStart: boolean;
 }
 
 export class DecodeSession {
   readonly canvas: AnswerCanvas;
-  private readonly random: Random;
+  private readonly random: RandomSource;
   private readonly promptLength: number;
   private readonly shift: 0 | 1;
+  private readonly processors: LogitProcessor[];
+  private readonly scoring: ScoringOptions;
+  private readonly window: readonly number[];
+  /** The constraint's check of this canvas, when the request has one. */
+  private readonly check: CanvasCheck | undefined;
   private block = -1;
   private stepInBlock = 0;
   private blockMaskCount = 0;
@@ -37,19 +52,31 @@ export class DecodeSession {
   private readonly startedAt: number;
   private forwardMs = 0;
   queueMs = 0;
-  /** The constraint's check of this canvas, when the request has one. */
-  private readonly check: CanvasCheck | undefined;
 
   constructor(
     readonly request: ValidatedRequest,
     private readonly info: ModelInfo,
     private readonly now: () => number = () => performance.now(),
+    random?: RandomSource,
   ) {
-    this.canvas = new AnswerCanvas(request.template, info.maskTokenId);
-    this.random = new Random(request.sampling.seed);
+    const { strategy } = request;
+    this.canvas = new AnswerCanvas(request.template, info.maskTokenId, strategy.stopTokens);
+    this.random = random ?? new Random(request.sampling.seed);
     this.promptLength = request.promptIds.length;
     this.shift = info.shiftedLogits ? 1 : 0;
-    this.startedAt = now();
+    this.processors = logitProcessors({
+      suppressTokens: strategy.suppressTokens,
+      logitsEosInf: strategy.logitsEosInf,
+      eosTokenId: info.eosTokenId,
+    });
+    this.scoring = {
+      sampling: request.sampling,
+      measure: strategy.measure,
+      useOriginalConfidence: strategy.useOriginalConfidence,
+      banned: [info.maskTokenId],
+      confidenceExcluded: strategy.confidenceEosEotInf && request.eotTokenId !== undefined ? [request.eotTokenId] : [],
+    };
+    this.window = strategy.earlyCommit ? earlyCommitWindow(strategy.earlyCommit, this.canvas.length) : [];
     this.check = request.constraint?.track({
       length: this.canvas.length,
       maskTokenId: info.maskTokenId,
@@ -62,6 +89,7 @@ export class DecodeSession {
         'constraint',
       );
     }
+    this.startedAt = now();
   }
 
   get done(): boolean {
@@ -72,9 +100,10 @@ export class DecodeSession {
     return this.steps;
   }
 
-  /** The forward row for the next step. Call only while not done. */
-  nextRow(): ForwardRow {
-    const { blockLength } = this.request.strategy;
+  /** The forward rows for the next step (two with guidance: the canvas, then its unconditional twin). */
+  nextRows(): ForwardRow[] {
+    const { strategy } = this.request;
+    const { blockLength } = strategy;
     const firstMasked = this.canvas.maskedIn(0, this.canvas.length)[0] as number;
     const block = Math.floor(firstMasked / blockLength);
     const firstStepOfBlock = block !== this.block;
@@ -87,20 +116,35 @@ export class DecodeSession {
     const blockStart = p + block * blockLength;
     const blockEnd = Math.min(p + (block + 1) * blockLength, p + this.canvas.length);
     const total = p + this.canvas.length;
-    const plan = planPass(this.request.cache, blockStart, blockEnd, total, this.shift, firstStepOfBlock || !this.cache);
+    const commitBlockStart = strategy.commitBlockStart && firstStepOfBlock;
+    // Once the block's first position is committed at the cache-building pass, its logits are never
+    // needed again, and the cache ends at the block start (Fast-dLLM's block-wise Dream).
+    const cacheShift = strategy.commitBlockStart ? 0 : this.shift;
+    const plan = planPass(this.request.cache, blockStart, blockEnd, total, cacheShift, firstStepOfBlock || !this.cache);
 
-    const wantsAll = this.request.strategy.earlyCommit !== undefined && this.request.cache !== 'dual';
-    const positions = wantsAll
-      ? this.canvas.maskedIn(block * blockLength, this.canvas.length)
-      : this.canvas.maskedIn(block * blockLength, (block + 1) * blockLength);
-    this.pending = { plan, positions };
-
+    let candidates: number[];
+    if (commitBlockStart) candidates = this.canvas.isMasked(block * blockLength) ? [block * blockLength] : [];
+    else if (strategy.earlyCommit !== undefined && this.request.cache !== 'dual')
+      candidates = this.canvas.maskedIn(block * blockLength, this.canvas.length);
+    else candidates = this.canvas.maskedIn(block * blockLength, (block + 1) * blockLength);
     const { segmentStart, segmentEnd } = plan;
+    const inSegment = (a: number) => p + a - this.shift >= segmentStart && p + a - this.shift < segmentEnd;
+    const window = commitBlockStart ? [] : this.window.filter(inSegment);
+    const positions = [...new Set([...candidates, ...window])].sort((a, b) => a - b);
+    this.pending = {
+      plan,
+      rows: strategy.cfgScale > 0 ? 2 : 1,
+      positions,
+      masked: new Set(candidates),
+      window: new Set(window),
+      commitBlockStart,
+    };
+
     const inputIds = new Int32Array(segmentEnd - segmentStart);
     for (let a = segmentStart; a < segmentEnd; a++) {
       inputIds[a - segmentStart] = a < p ? (this.request.promptIds[a] as number) : (this.canvas.ids[a - p] as number);
     }
-    return {
+    const row: ForwardRow = {
       inputIds,
       positionIds: Int32Array.from({ length: inputIds.length }, (_, i) => segmentStart + i),
       ...(this.request.mropePositions
@@ -111,54 +155,60 @@ export class DecodeSession {
       logitsIndices: Int32Array.from(positions, (a) => p + a - this.shift - segmentStart),
       keep: plan.keep,
     };
+    return strategy.cfgScale > 0 ? [row, unconditionalRow(row, p, this.info.maskTokenId)] : [row];
   }
 
-  /** Applies the logits of the row returned by `nextRow`; returns the step's event. */
-  apply(result: ForwardRowResult, forwardMs: number): StepEvent {
+  /** Applies the results of the rows returned by `nextRows`; returns the step's event. */
+  apply(results: readonly ForwardRowResult[], forwardMs: number): StepEvent {
     const pending = this.pending;
-    if (!pending) throw new Error('apply() without a pending nextRow()');
+    if (!pending) throw new Error('apply() without a pending nextRows()');
+    if (results.length !== pending.rows) throw new Error(`expected ${pending.rows} row results, got ${results.length}`);
     this.pending = undefined;
     this.forwardMs += forwardMs;
+    const first = results[0] as ForwardRowResult;
     if (pending.plan.keep) {
-      if (!result.cache) throw new Error('the model returned no cache for a pass that asked to keep one');
+      if (!first.cache) throw new Error('the model returned no cache for a pass that asked to keep one');
       this.cache?.release();
-      this.cache = result.cache;
+      this.cache = first.cache;
     }
 
-    const { strategy, sampling } = this.request;
+    const { strategy } = this.request;
     const vocab = this.info.vocabSize;
-    const { logits } = result;
+    const logits =
+      pending.rows === 2
+        ? guidedLogits(first.logits, (results[1] as ForwardRowResult).logits, strategy.cfgScale)
+        : first.logits;
     const progress = this.canvas.progress;
-    const blockLength = strategy.blockLength;
-    const scored = pending.positions.map((position, i) => {
-      const offset = i * vocab;
-      logits[offset + this.info.maskTokenId] = -Infinity; // never predict the mask itself
-      this.check?.restrict(position, logits, offset, vocab);
-      const token = sampleToken(logits, offset, vocab, sampling, this.random);
-      const scores = scorePosition(logits, offset, vocab, token);
-      let confidence = confidenceOf(scores, strategy.confidence);
-      if (token === this.info.eosTokenId && strategy.eosGamma < 1)
-        confidence *= eosConfidenceFactor(strategy.eosGamma, progress);
-      return { candidate: { position, token, confidence } as Candidate, gap: scores.logitGap };
+    const scored: Candidate[] = [];
+    const gaps: number[] = [];
+    pending.positions.forEach((position, i) => {
+      const row = logits.subarray(i * vocab, (i + 1) * vocab);
+      const masked = pending.masked.has(position);
+      if (masked) {
+        if (!strategy.keepMaskLogit) row[this.info.maskTokenId] = -Infinity;
+        for (const process of this.processors) process(row, position);
+        this.check?.restrict(position, row, 0, vocab);
+      }
+      if (pending.window.has(position)) gaps.push(logitGap(row));
+      if (!masked) return;
+      const { token, confidence } = scoreRow(row, this.scoring, this.random);
+      const eos = token === this.info.eosTokenId && strategy.eosGamma < 1;
+      scored.push({
+        position,
+        token,
+        confidence: eos ? confidence * eosConfidenceFactor(strategy.eosGamma, progress) : confidence,
+      });
     });
 
     let chosen: readonly Candidate[];
     let earlyCommit = false;
-    if (
-      strategy.earlyCommit &&
-      shouldCommitAll(
-        scored.map((s) => s.gap),
-        progress,
-        strategy.earlyCommit,
-      )
-    ) {
-      chosen = scored.map((s) => s.candidate);
+    const blockLength = strategy.blockLength;
+    if (pending.commitBlockStart) chosen = scored;
+    else if (strategy.earlyCommit && shouldCommitAll(gaps, this.steps + 1, strategy.totalSteps, strategy.earlyCommit)) {
+      chosen = scored;
       earlyCommit = true;
     } else {
-      const inBlock = scored
-        .map((s) => s.candidate)
-        .filter((c) => Math.floor(c.position / blockLength) === this.block)
-        .sort(byConfidence);
+      const inBlock = scored.filter((c) => Math.floor(c.position / blockLength) === this.block).sort(byConfidence);
       chosen = strategy.rule({
         candidates: inBlock,
         stepInBlock: this.stepInBlock,
@@ -181,11 +231,12 @@ export class DecodeSession {
       committed.push({ position: c.position, token: c.token, confidence: c.confidence });
       if (strategy.eosFill && c.token === this.info.eosTokenId) {
         for (const filled of this.canvas.fillAfter(c.position, this.info.eosTokenId)) {
-          committed.push({ position: filled, token: this.info.eosTokenId, confidence: null });
           this.check?.commit(filled, this.info.eosTokenId);
+          committed.push({ position: filled, token: this.info.eosTokenId, confidence: null });
         }
       }
     }
+    this.canvas.freezeAfterStop();
     committed.sort((a, b) => a.position - b.position);
     this.steps += 1;
     this.stepInBlock += 1;

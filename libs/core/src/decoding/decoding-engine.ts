@@ -14,7 +14,9 @@ import type { ForwardRow, LanguageModel } from '../model/language-model.js';
 import type { AnswerLayout } from './answer-layout.js';
 import { AsyncQueue } from './async-queue.js';
 import { DecodeSession } from './decode-session.js';
+import type { DecodingDefaults } from './decoding-defaults.js';
 import type { DecodeResult, StepEvent } from './events.js';
+import type { RandomSource } from './random.js';
 import { validateRequest, type GenerateRequest } from './request.js';
 
 export interface EngineOptions {
@@ -22,6 +24,10 @@ export interface EngineOptions {
   readonly maxBatchSize?: number;
   /** Turns answer token ids into text for `DecodeResult.text`. */
   readonly detokenize?: (ids: number[]) => string;
+  /** The model family's decoding defaults (the bundle's `decoding` section); none: the built-in ones. */
+  readonly defaults?: DecodingDefaults;
+  /** Where a request's random draws come from (default: a `Random` seeded by `sampling.seed`); for tests. */
+  readonly random?: () => RandomSource;
 }
 
 /** A running request: iterate it for step events; `result` settles when decoding ends. */
@@ -70,8 +76,8 @@ export class DecodingEngine {
    * `UnmaskError` naming the parameter.
    */
   generate(request: GenerateRequest): DecodeStream {
-    const validated = validateRequest(request, this.model.info);
-    const session = new DecodeSession(validated, this.model.info);
+    const validated = validateRequest(request, this.model.info, this.options.defaults);
+    const session = new DecodeSession(validated, this.model.info, undefined, this.options.random?.());
     const events = new AsyncQueue<StepEvent>();
     let resolve!: (r: DecodeResult) => void;
     let reject!: (e: unknown) => void;
@@ -125,9 +131,9 @@ export class DecodingEngine {
   }
 
   private async step(batch: Job[]): Promise<void> {
-    let rows: ForwardRow[];
+    let perJob: ForwardRow[][];
     try {
-      rows = batch.map((job) => job.session.nextRow());
+      perJob = batch.map((job) => job.session.nextRows());
     } catch (error) {
       for (const job of batch) {
         this.remove(job);
@@ -135,6 +141,7 @@ export class DecodingEngine {
       }
       return;
     }
+    const rows = perJob.flat();
     const started = performance.now();
     let results;
     try {
@@ -155,9 +162,13 @@ export class DecodingEngine {
       return;
     }
     const forwardMs = performance.now() - started;
+    let at = 0;
     batch.forEach((job, i) => {
+      const count = (perJob[i] as ForwardRow[]).length;
+      const own = results.slice(at, at + count);
+      at += count;
       try {
-        job.events.push(job.session.apply(results[i] as (typeof results)[number], forwardMs));
+        job.events.push(job.session.apply(own, forwardMs));
         if (job.session.done) {
           this.remove(job);
           this.finish(job);

@@ -2,6 +2,8 @@ export { DecodingEngine, decode, type DecodeStream, type EngineOptions } from '.
 export type { GenerateRequest } from './request.js';
 export type { CommittedToken, DecodeResult, FinishReason, StepEvent } from './events.js';
 export { parseStrategy, resolveStrategy } from './strategy.js';
+export { withStrategyDefaults } from './decoding-defaults.js';
+export type { RandomSource } from './random.js';
 export {
   responseTemplateSchema,
   plainTemplate,

@@ -3,7 +3,12 @@
  * 53 random bits. A seed makes a decoding run reproducible; without one, the seed is drawn from
  * Math.random.
  */
-export class Random {
+/** A source of float64 uniforms in (0, 1): `Random`, or a scripted one in tests. */
+export interface RandomSource {
+  uniform(): number;
+}
+
+export class Random implements RandomSource {
   private s0: number;
   private s1: number;
   private s2: number;

@@ -19,7 +19,7 @@ describe('request validation', () => {
     rejects(
       { strategy: { name: 'greedy' } },
       'invalid_parameter',
-      /unknown strategy "greedy"; known: low_confidence, confident/,
+      /unknown strategy "greedy"; known: low_confidence, dream, confident/,
     );
   });
   it('refuses a block_length that does not divide the answer length', () => {

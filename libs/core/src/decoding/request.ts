@@ -5,9 +5,11 @@ import { UnmaskError } from '../errors.js';
 import type { ModelInfo, SplicedEmbeddings } from '../model/language-model.js';
 import type { TokenConstraint } from './constraints/token-constraint.js';
 import { CACHE_MODES, type CacheMode } from '../options/cache-modes.js';
-import { samplingOptionsSchema, type SamplingInput, type SamplingOptions } from '../options/sampling-options.js';
-import type { StrategyInput } from '../options/strategy-options.js';
 import { MropePositions } from './mrope-positions.js';
+import { type DecodingDefaults, withStrategyDefaults } from './decoding-defaults.js';
+import { samplingOptionsSchema, type SamplingInput } from '../options/sampling-options.js';
+import type { StrategyInput } from '../options/strategy-options.js';
+import type { ResolvedSampling } from './sampling.js';
 import { parseStrategy, resolveStrategy, type ResolvedStrategy } from './strategy.js';
 import { plainTemplate, responseTemplateSchema, templateLength, type ResponseTemplate } from './template.js';
 
@@ -22,14 +24,17 @@ export interface GenerateRequest {
    * largest. Omitted: every component is the token's index.
    */
   readonly mropePositions?: ArrayLike<number>;
-  /** Length of the answer canvas when no template is given (default 32). */
+  /** Length of the answer canvas when no template is given (default: the model's, else 32). */
   readonly maxTokens?: number;
   /** A structure prior; its length replaces `maxTokens`. */
   readonly template?: ResponseTemplate;
-  /** Strategy by name with its parameters (validated); default `confident` at τ = 0.9. */
-  readonly strategy?: StrategyInput | unknown;
+  /**
+   * Strategy by name with its parameters (validated). What it leaves out comes from the model's
+   * decoding defaults, else the built-in ones (`confident` at τ = 0.9).
+   */
+  readonly strategy?: StrategyInput | Record<string, unknown> | unknown;
   readonly sampling?: SamplingInput;
-  /** Key/value caching (default `none`). */
+  /** Key/value caching (default: the model's, else `none`). */
   readonly cache?: CacheMode;
   /** Cancels the request between steps. */
   readonly signal?: AbortSignal;
@@ -47,15 +52,21 @@ export interface ValidatedRequest {
   readonly template: ResponseTemplate;
   readonly answerLength: number;
   readonly strategy: ResolvedStrategy;
-  readonly sampling: SamplingOptions;
+  readonly sampling: ResolvedSampling;
   readonly cache: CacheMode;
+  /** The end-of-turn token, when the model's defaults name one (LLaDA's `confidence_eos_eot_inf`). */
+  readonly eotTokenId?: number;
   readonly signal: AbortSignal | undefined;
   readonly constraint?: TokenConstraint;
 }
 
 const invalid = (message: string, param: string) => new UnmaskError('invalid_parameter', message, param);
 
-export function validateRequest(request: GenerateRequest, info: ModelInfo): ValidatedRequest {
+export function validateRequest(
+  request: GenerateRequest,
+  info: ModelInfo,
+  defaults?: DecodingDefaults,
+): ValidatedRequest {
   const { promptIds } = request;
   if (!Array.isArray(promptIds) && !ArrayBuffer.isView(promptIds))
     throw invalid('promptIds must be an array of token ids', 'promptIds');
@@ -81,7 +92,7 @@ export function validateRequest(request: GenerateRequest, info: ModelInfo): Vali
         throw invalid('template holds a token id outside the vocabulary', 'template');
     }
   } else {
-    const maxTokens = request.maxTokens ?? 32;
+    const maxTokens = request.maxTokens ?? defaults?.max_tokens ?? 32;
     if (!Number.isInteger(maxTokens) || maxTokens < 1)
       throw invalid(`maxTokens must be a positive integer, got ${maxTokens}`, 'maxTokens');
     template = plainTemplate(maxTokens);
@@ -120,15 +131,27 @@ export function validateRequest(request: GenerateRequest, info: ModelInfo): Vali
     }
   });
 
-  const sampling = samplingOptionsSchema.safeParse(request.sampling ?? {});
-  if (!sampling.success) {
-    const issue = sampling.error.issues[0];
+  const parsedSampling = samplingOptionsSchema.safeParse(request.sampling ?? {});
+  if (!parsedSampling.success) {
+    const issue = parsedSampling.error.issues[0];
     const path = ['sampling', ...(issue?.path ?? [])].join('.');
     throw invalid(`${path}: ${issue?.message}`, path);
   }
-  const cache = request.cache ?? 'none';
+  const merged = { ...defaults?.sampling, ...parsedSampling.data };
+  const sampling: ResolvedSampling = { ...merged, temperature: merged.temperature ?? 0 };
+  const cache = request.cache ?? defaults?.cache ?? 'none';
   if (!CACHE_MODES.includes(cache))
     throw invalid(`cache must be one of ${CACHE_MODES.join(', ')}, got ${JSON.stringify(cache)}`, 'cache');
+  const strategy = resolveStrategy(parseStrategy(withStrategyDefaults(request.strategy, defaults)), answerLength);
+  if (strategy.cfgScale > 0 && cache !== 'none') {
+    throw invalid(
+      `strategy.cfg_scale needs cache "none" (the unconditional pass keeps no cache), got cache "${cache}"`,
+      'strategy.cfg_scale',
+    );
+  }
+  const unknownId = [...strategy.suppressTokens, ...strategy.stopTokens].find((id) => id >= info.vocabSize);
+  if (unknownId !== undefined)
+    throw invalid(`strategy: token id ${unknownId} is outside the vocabulary (${info.vocabSize})`, 'strategy');
 
   return {
     promptIds: Int32Array.from(promptIds),
@@ -138,9 +161,10 @@ export function validateRequest(request: GenerateRequest, info: ModelInfo): Vali
       : { mropePositions: MropePositions.of(request.mropePositions, promptIds.length) }),
     template,
     answerLength,
-    strategy: resolveStrategy(parseStrategy(request.strategy), answerLength),
-    sampling: sampling.data,
+    strategy,
+    sampling,
     cache,
+    ...(defaults?.eot_token_id === undefined ? {} : { eotTokenId: defaults.eot_token_id }),
     signal: request.signal,
     ...(request.constraint ? { constraint: request.constraint } : {}),
   };

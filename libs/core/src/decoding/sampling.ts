@@ -1,11 +1,19 @@
 /**
- * Choosing a token for one masked position from its logits: temperature, top-k and top-p
- * filtering, then Gumbel-max (categorical) sampling carried out in float64, since float32
- * Gumbel noise lowers the effective temperature (the LLaDA authors' observation). Temperature 0
- * is argmax.
+ * Choosing a token for one masked position from its logits. The distribution sampled from is
+ * the upstream one (Dream's `sample_tokens`): logits divided by the temperature (when > 0), then
+ * top-p (nucleus) filtering, then top-k filtering. Temperature 0 is argmax; otherwise a token is
+ * drawn by Gumbel-max in float64 (LLaDA's `add_gumbel_noise`: float32 noise lowers the effective
+ * temperature). Some ids can be banned from the choice (the mask token itself).
  */
-import type { SamplingOptions } from '../options/sampling-options.js';
-import type { Random } from './random.js';
+import type { RandomSource } from './random.js';
+
+/** Sampling options with the temperature resolved (0 when neither the request nor the model's defaults set one). */
+export interface ResolvedSampling {
+  readonly temperature: number;
+  readonly top_k?: number;
+  readonly top_p?: number;
+  readonly seed?: number;
+}
 
 /** Index of the largest value (the first on ties). */
 export function argmax(values: ArrayLike<number>, start = 0, end = values.length): number {
@@ -22,57 +30,59 @@ export function argmax(values: ArrayLike<number>, start = 0, end = values.length
 }
 
 /**
- * Samples a token id from `logits[offset, offset + vocab)`. Returns the argmax when the
- * temperature is 0.
+ * The logits of the sampled distribution: `row / temperature` (unscaled at 0), with the tokens
+ * top-p then top-k remove set to −∞. Top-p keeps the most probable tokens up to and including the
+ * first whose cumulative probability exceeds p; top-k keeps every token at least as large as the
+ * k-th largest (ties included), as Dream's `top_p_logits` / `top_k_logits` do.
  */
-export function sampleToken(
-  logits: Float32Array,
-  offset: number,
-  vocab: number,
-  options: SamplingOptions,
-  random: Random,
-): number {
-  if (options.temperature === 0) return argmax(logits, offset, offset + vocab);
+export function filteredLogits(row: ArrayLike<number>, options: ResolvedSampling): Float64Array {
+  const vocab = row.length;
   const scaled = new Float64Array(vocab);
-  for (let i = 0; i < vocab; i++) scaled[i] = (logits[offset + i] as number) / options.temperature;
-  const allowed = filterCandidates(scaled, options.top_k, options.top_p);
+  const t = options.temperature;
+  for (let i = 0; i < vocab; i++) scaled[i] = t > 0 ? (row[i] as number) / t : (row[i] as number);
+  const { top_p: topP, top_k: topK } = options;
+  if (topP !== undefined && topP < 1) {
+    const order = Array.from({ length: vocab }, (_, i) => i).sort(
+      (a, b) => (scaled[b] as number) - (scaled[a] as number),
+    );
+    const max = scaled[order[0] as number] as number;
+    let total = 0;
+    for (let i = 0; i < vocab; i++) total += Math.exp((scaled[i] as number) - max);
+    let cumulative = 0;
+    let crossed = false;
+    for (const i of order) {
+      if (crossed) scaled[i] = -Infinity;
+      cumulative += Math.exp((scaled[i] as number) - max) / total;
+      if (cumulative > topP) crossed = true;
+    }
+  }
+  if (topK !== undefined && topK > 0 && topK < vocab) {
+    const kth = Array.from(scaled).sort((a, b) => b - a)[topK - 1] as number;
+    for (let i = 0; i < vocab; i++) if ((scaled[i] as number) < kth) scaled[i] = -Infinity;
+  }
+  return scaled;
+}
+
+/**
+ * Chooses a token from `logits` (already filtered, any scale): argmax when `temperature` is 0,
+ * else Gumbel-max over the allowed entries. `banned` ids are never chosen (unless nothing else is left).
+ */
+export function chooseToken(
+  logits: ArrayLike<number>,
+  temperature: number,
+  random: RandomSource,
+  banned: readonly number[] = [],
+): number {
   let best = -1;
   let bestScore = -Infinity;
-  for (const i of allowed) {
-    const gumbel = -Math.log(-Math.log(random.uniform()));
-    const score = (scaled[i] as number) + gumbel;
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i] as number;
+    if (v === -Infinity || banned.includes(i)) continue;
+    const score = temperature > 0 ? v - Math.log(-Math.log(random.uniform())) : v;
     if (score > bestScore) {
       bestScore = score;
       best = i;
     }
   }
-  return best;
-}
-
-/** The token ids that survive top-k then top-p (nucleus) filtering of the scaled logits. */
-export function filterCandidates(scaled: Float64Array, topK?: number, topP?: number): number[] {
-  const vocab = scaled.length;
-  if (topK === undefined && (topP === undefined || topP >= 1)) return Array.from({ length: vocab }, (_, i) => i);
-  const order = Array.from({ length: vocab }, (_, i) => i).sort(
-    (a, b) => (scaled[b] as number) - (scaled[a] as number),
-  );
-  let kept = topK !== undefined ? order.slice(0, Math.min(topK, vocab)) : order;
-  if (topP !== undefined && topP < 1) {
-    const max = scaled[kept[0] as number] as number;
-    let total = 0;
-    const weights = kept.map((i) => {
-      const w = Math.exp((scaled[i] as number) - max);
-      total += w;
-      return w;
-    });
-    let cumulative = 0;
-    let count = 0;
-    for (const w of weights) {
-      count += 1;
-      cumulative += w / total;
-      if (cumulative >= topP) break; // keep the smallest prefix whose mass reaches top_p
-    }
-    kept = kept.slice(0, count);
-  }
-  return kept;
+  return best === -1 ? argmax(logits) : best;
 }

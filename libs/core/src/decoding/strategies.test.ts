@@ -5,34 +5,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecodingEngine } from './decoding-engine.js';
-import type { StepEvent } from './events.js';
 import { DEFAULT_INFO, ScriptedModel, peaked } from '../testing/scripted-model.js';
+import { PROMPT, runScripted, scriptedRandom } from '../testing/scripted-run.js';
 
-const PROMPT = [2, 3, 4];
 const MASK = DEFAULT_INFO.maskTokenId;
 const EOS = DEFAULT_INFO.eosTokenId;
-
-/** A model that predicts, for answer position a, token `answer[a][0]` with probability `answer[a][1]`. */
-function fixedModel(answer: readonly (readonly [number, number])[]) {
-  return new ScriptedModel(({ target }) => {
-    const entry = answer[target - PROMPT.length];
-    if (!entry) throw new Error(`no script for position ${target}`);
-    return peaked(entry[0], entry[1]);
-  });
-}
-
-async function run(answer: readonly (readonly [number, number])[], strategy: unknown, extra: object = {}) {
-  const model = fixedModel(answer);
-  const stream = new DecodingEngine(model).generate({
-    promptIds: PROMPT,
-    maxTokens: answer.length,
-    strategy,
-    ...extra,
-  });
-  const steps: StepEvent[] = [];
-  for await (const step of stream) steps.push(step);
-  return { steps, result: await stream.result, model, order: steps.map((s) => s.committed.map((c) => c.position)) };
-}
+const run = runScripted;
 
 // Confidences chosen so that the order by confidence is 2, 0, 3, 1.
 const FOUR: [number, number][] = [
@@ -82,45 +60,42 @@ describe('low_confidence (LLaDA fixed steps)', () => {
     assert.deepEqual(a.order, b.order);
     assert.deepEqual(a.order.flat().sort(), [0, 1, 2, 3]);
   });
-});
 
-describe('confident (Dimple confident decoding)', () => {
-  it('commits every mask above τ in one step and stops when no mask remains', async () => {
-    const { order, result } = await run(FOUR, { name: 'confident', threshold: 0.5 });
-    assert.deepEqual(order, [[0, 2, 3], [1]]);
+  it("with random remasking commits the masks with the largest uniform draws (LLaDA's x0_p = torch.rand)", async () => {
+    // one draw per mask of the block, in canvas order: 0.1, 0.9, 0.4, 0.7 → 2 per step: positions 1 and 3
+    const random = scriptedRandom([0.1, 0.9, 0.4, 0.7, 0.3, 0.6]);
+    const { order } = await run(
+      FOUR,
+      { name: 'low_confidence', remasking: 'random', steps: 2 },
+      {},
+      { random: () => random },
+    );
+    // second step: draws 0.3, 0.6 for positions 0 and 2 → both (2 scheduled)
+    assert.deepEqual(order, [
+      [1, 3],
+      [0, 2],
+    ]);
+  });
+
+  it('a block with fewer masks than steps (fixed template tokens) ends when its masks do', async () => {
+    // 2 masks in a block of 4 with 4 steps: LLaDA's schedule is 1, 1, 0, 0; the zero steps are not run
+    const { steps, result } = await run(
+      FOUR.slice(0, 2),
+      { name: 'low_confidence', steps: 4 },
+      {
+        template: {
+          parts: [
+            { type: 'slot', length: 2 },
+            { type: 'text', ids: [9, 9] },
+          ],
+        },
+      },
+    );
+    assert.deepEqual(
+      steps.map((s) => s.committed.length),
+      [1, 1],
+    );
     assert.equal(result.forwardPasses, 2);
-  });
-
-  it('commits everything in a single pass when every mask is above τ', async () => {
-    const { order } = await run(FOUR, { name: 'confident', threshold: 0.2 });
-    assert.deepEqual(order, [[0, 1, 2, 3]]);
-  });
-
-  it('falls back to the schedule (one per step by default) when nothing is above τ', async () => {
-    const { order } = await run(FOUR, { name: 'confident', threshold: 0.99 });
-    assert.deepEqual(order, [[2], [0], [3], [1]]);
-  });
-
-  it('uses a strict comparison: a confidence equal to τ does not pass', async () => {
-    const equal: [number, number][] = [
-      [5, 0.5],
-      [6, 0.25],
-    ];
-    const { order } = await run(equal, { name: 'confident', threshold: 0.5 });
-    assert.deepEqual(order, [[0], [1]]);
-  });
-
-  it('measures confidence as the top-1/top-2 margin when asked', async () => {
-    // p = 0.8 → margin 0.8 − 0.2/15 ≈ 0.787; p = 0.6 → ≈ 0.573
-    const { order } = await run(FOUR, { name: 'confident', threshold: 0.7, confidence: 'margin' });
-    assert.deepEqual(order[0], [0, 2]);
-  });
-
-  it('measures confidence as exp(−entropy) when asked', async () => {
-    const { steps } = await run(FOUR, { name: 'confident', threshold: 0.99, confidence: 'neg_entropy' });
-    const first = steps[0]?.committed[0];
-    assert.equal(first?.position, 2);
-    assert.ok(first && first.confidence !== null && first.confidence > 0 && first.confidence < 0.95);
   });
 });
 
@@ -140,6 +115,20 @@ describe('threshold and factor (Fast-dLLM)', () => {
     const { order } = await run(FOUR, { name: 'factor', factor: 1 });
     assert.deepEqual(order[0], [0, 2]);
   });
+
+  it("factor commits the last mask too when it is the first to fail (Fast-dLLM's top_i += 1)", async () => {
+    // f = 1, after [0, 2]: two masks left, 0.6 first (always), then 0.3 fails its 0.667 — the last one: both commit.
+    const { order, result } = await run(FOUR, { name: 'factor', factor: 1 });
+    assert.deepEqual(order, [
+      [0, 2],
+      [1, 3],
+    ]);
+    assert.equal(result.forwardPasses, 2);
+    // with three masks left and the second failing, the third stays
+    const five: [number, number][] = [...FOUR, [9, 0.2]];
+    const { order: five_order } = await run(five, { name: 'factor', factor: 1 });
+    assert.deepEqual(five_order, [[0, 2], [3], [1, 4]]);
+  });
 });
 
 describe('ascending step size', () => {
@@ -150,44 +139,6 @@ describe('ascending step size', () => {
       order.map((o) => o.length),
       [1, 2, 4],
     );
-  });
-});
-
-describe('Prophet early commit', () => {
-  it('commits every remaining mask at once when the mean logit gap is above the threshold', async () => {
-    const sure: [number, number][] = FOUR.map(([t]) => [t, 0.9999]);
-    const { order, steps, result } = await run(sure, { name: 'prophet' });
-    assert.deepEqual(order, [[0, 1, 2, 3]]);
-    assert.equal(steps[0]?.earlyCommit, true);
-    assert.equal(result.forwardPasses, 1);
-  });
-
-  it('follows the fixed schedule while the model is unsure', async () => {
-    const { order, steps } = await run(FOUR, { name: 'prophet' });
-    assert.deepEqual(order, [[2], [0], [3], [1]]);
-    assert.ok(steps.every((s) => !s.earlyCommit));
-  });
-
-  it('commits masks of later blocks too when it fires', async () => {
-    const sure: [number, number][] = FOUR.map(([t]) => [t, 0.9999]);
-    const { order } = await run(sure, { name: 'prophet', block_length: 2, steps: 4 });
-    assert.deepEqual(order, [[0, 1, 2, 3]]);
-  });
-
-  it('uses a threshold that falls with progress', async () => {
-    // Logit gaps: p = 0.99 → log(0.99 / (0.01/15)) ≈ 7.3; p = 0.9 → ≈ 4.9. Their mean stays under
-    // 7.5 during the first half, and passes 2.5 once half the answer is committed.
-    const answer: [number, number][] = [
-      [5, 0.99],
-      [6, 0.985],
-      [7, 0.9],
-      [8, 0.9],
-    ];
-    const { order } = await run(answer, {
-      name: 'prophet',
-      early_commit: { thresholds: [7.5, 2.5], boundaries: [0.5] },
-    });
-    assert.deepEqual(order, [[0], [1], [2, 3]]);
   });
 });
 
@@ -242,14 +193,24 @@ describe('EOS handling', () => {
   });
 });
 
-describe('never predicting the mask token', () => {
-  it('picks the best real token even when the mask token has the highest logit', async () => {
-    const model = new ScriptedModel(() => peaked(MASK, 0.9));
-    const result = await new DecodingEngine(model).generate({
-      promptIds: PROMPT,
-      maxTokens: 2,
-      strategy: { name: 'confident' },
-    }).result;
-    assert.ok(result.canvas.every((id) => id !== MASK));
+describe('the mask token', () => {
+  it('with keep_mask_logit stays in the softmax, as the upstream code leaves it; by default it is left out', async () => {
+    // peaked() gives every other id, the mask included, (1 − p)/15: kept, the confidence is exactly p
+    const kept = await run([[5, 0.8]], { name: 'low_confidence', keep_mask_logit: true });
+    assert.ok(Math.abs((kept.steps[0]?.committed[0]?.confidence ?? 0) - 0.8) < 1e-6);
+    const left = await run([[5, 0.8]], { name: 'low_confidence' });
+    assert.ok(Math.abs((left.steps[0]?.committed[0]?.confidence ?? 0) - 0.8 / (1 - 0.2 / 15)) < 1e-6);
+  });
+
+  it('is never the token, kept in the softmax or not: the best real token is chosen even when the mask has the highest logit', async () => {
+    for (const keep of [false, true]) {
+      const model = new ScriptedModel(() => peaked(MASK, 0.9));
+      const result = await new DecodingEngine(model).generate({
+        promptIds: PROMPT,
+        maxTokens: 2,
+        strategy: { name: 'confident', keep_mask_logit: keep },
+      }).result;
+      assert.ok(result.canvas.every((id) => id !== MASK));
+    }
   });
 });

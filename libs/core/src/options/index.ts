@@ -7,8 +7,12 @@
 export {
   strategySchema,
   earlyCommitSchema,
+  commonStrategyOptions,
   STRATEGY_NAMES,
+  DEFAULT_STRATEGY,
+  DREAM_ALGS,
   CONFIDENCE_KINDS,
+  type DreamAlg,
   type StrategySpec,
   type StrategyInput,
   type StrategyName,
@@ -17,3 +21,4 @@ export {
 } from './strategy-options.js';
 export { samplingOptionsSchema, type SamplingOptions, type SamplingInput } from './sampling-options.js';
 export { CACHE_MODES, type CacheMode } from './cache-modes.js';
+export { decodingDefaultsSchema, type DecodingDefaults } from './decoding-defaults.js';

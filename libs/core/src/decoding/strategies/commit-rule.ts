@@ -1,16 +1,17 @@
 /**
  * A commit rule decides, at one denoising step, which masked positions of the current block
- * receive their predicted token. Rules only ever commit (nothing is re-masked), and every rule
- * commits at least one position while the block has masks, so decoding always ends.
+ * receive their predicted token. Rules only ever commit (nothing is re-masked). A step may commit
+ * nothing where the upstream schedule says 0, but every rule commits all that is left by its last
+ * step (or at least one position per step), so decoding always ends.
  */
-import type { Random } from '../random.js';
+import type { RandomSource } from '../random.js';
 
 export interface Candidate {
   /** Index within the answer canvas. */
   readonly position: number;
   /** The token sampled for this position. */
   readonly token: number;
-  /** The confidence of the strategy's kind, in (0, 1], after EOS rescaling. */
+  /** The strategy's confidence measure (in (0, 1], or ≤ 0 for Dream's raw entropy), after EOS rescaling. */
   readonly confidence: number;
 }
 
@@ -21,7 +22,7 @@ export interface CommitContext {
   readonly stepInBlock: number;
   /** Masks in the current block when the block started. */
   readonly blockMaskCount: number;
-  readonly random: Random;
+  readonly random: RandomSource;
 }
 
 export type CommitRule = (context: CommitContext) => readonly Candidate[];
