@@ -124,7 +124,7 @@ export function parseAskArgs(argv: string[]): AskInvocation {
   const topP = number(values['top-p'], 'top-p');
   if (topP !== undefined && (topP <= 0 || topP > 1)) throw flagError('--top-p must be in (0, 1]', 'top-p');
   const topK = number(values['top-k'], 'top-k', { integer: true });
-  if (topK !== undefined && topK < 1) throw flagError('--top-k must be at least 1', 'top-k');
+  if (topK !== undefined && topK < 0) throw flagError('--top-k must be at least 0 (0: off)', 'top-k');
   const invocation: AskInvocation = {
     modelDir: values.model,
     images: values.image ?? [],

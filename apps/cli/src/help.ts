@@ -25,20 +25,29 @@ Input
                          fields}; prints one result per line in order; a failing line prints
                          {"error": "..."} and the rest go on. The model is loaded once.
 
-Decoding
-  --strategy NAME        low_confidence | confident | threshold | factor | ascending | prophet
-                         (default: confident)
+Decoding (what a flag leaves out comes from the model's decoding defaults — its upstream
+code's, written by unmask convert — else the built-in ones)
+  --strategy NAME        low_confidence | dream | confident | threshold | factor | ascending | prophet
+                         (default: the model's; built-in: confident)
   --threshold T          τ for confident (strictly above) and threshold (at or above); (0, 1]
-  --steps N              steps of the fixed schedule (low_confidence, prophet; confident's fallback)
+  --steps N              steps of the schedule (low_confidence, prophet, dream; confident's fallback)
   --block-length N       semi-autoregressive block length; must divide --max-tokens
   --factor F             f of the factor rule
-  --remasking KIND       low_confidence | random (low_confidence strategy)
+  --remasking KIND       low_confidence | random (low_confidence, prophet)
   --confidence KIND      probability | margin | neg_entropy
+  --alg ALG              Dream's and Dimple's alg: origin | maskgit_plus | topk_margin | entropy
+  --alg-temp T           positions drawn from softmax(confidence / T) (dream, confident)
+  --eps E                the eps of the eps-linspace schedule (dream, confident; default 0.001)
+  --cfg-scale S          LLaDA's classifier-free guidance (cache none)
+  --eos-fill true|false  end-of-text prediction (built-in: true; upstream families: false)
   --eos-gamma G          EOS early rejection factor in (0, 1]; 1 turns it off
   --early-commit         Prophet's early commit on top of any strategy
-  --cache MODE           none | prefix | dual (default: none)
-  --max-tokens N         the most answer tokens (default: 32): the canvas is the model's trained answer length or DAEDAL-sized within it
-  --temperature T        0 = argmax (default)
+  --cache MODE           none | prefix | dual (default: the model's, else none)
+  --max-tokens N         the most answer tokens (default: the model's, else 32): the canvas is the
+                         model's trained (or upstream fixed) answer length or DAEDAL-sized within it
+  --temperature T        0 = argmax (default: the model's, else 0)
+  --top-p P              nucleus filtering, (0, 1]; 1 turns a model default off
+  --top-k K              top-k filtering; 0 turns a model default off
   --seed N               makes sampling reproducible
 
 Output
@@ -49,6 +58,7 @@ Examples
   unmask ask --image shapes.png "what color is the circle"
   unmask ask --audio command.wav "extract the intent as json" --json
   unmask ask --strategy low_confidence --steps 8 --max-tokens 16 "describe the image" --image a.png
+  unmask ask --model bundles/dream-7b "what is a diffusion language model?"   # Dream's README decoding
   unmask ask --jsonl requests.jsonl > results.jsonl
 `;
 

@@ -42,6 +42,7 @@ interface UpstreamKwargs {
   readonly analyze_gap?: boolean;
   readonly answer_start_pos?: number;
   readonly early_exit_thresholds?: { early: number; mid: number; late: number } | null;
+  readonly stopping_criteria?: string[];
 }
 
 interface UpstreamCase {
@@ -54,6 +55,8 @@ interface UpstreamCase {
   readonly output_ids: number[];
   readonly answer_text: string;
   readonly forward_passes: number;
+  /** Set where upstream returns the answer cut before its stop token (LLaDA-V) rather than the whole canvas. */
+  readonly output_kind?: string;
 }
 
 function readCases(file: string): UpstreamCase[] {
@@ -71,8 +74,14 @@ const CACHE_OF: Record<string, AskRequest['cache']> = {
   generate_with_dual_cache: 'dual',
 };
 
-/** The unmask request that does what the upstream call did (no EOS fill: upstream decodes past EOS). */
-export function upstreamRequest(c: UpstreamCase): Omit<AskRequest, 'prompt'> {
+/** LLaDA-V's generate_with_embeds sets these to −∞ at masked positions (126081, 126080, 126346, 126347 in LLaDA-8B). */
+const LLADA_V_SUPPRESSED = ['<|endoftext|>', '<|startoftext|>', '<|start_header_id|>', '<|end_header_id|>'];
+
+/**
+ * The unmask request that does what the upstream call did (no EOS fill: upstream decodes past
+ * EOS; the mask token's logit kept in the softmax). `id` turns a token string into the bundle's id.
+ */
+export function upstreamRequest(c: UpstreamCase, id: (token: string) => number): Omit<AskRequest, 'prompt'> {
   const k = c.upstream.kwargs;
   const fn = c.upstream.function;
   // None upstream is "off" here (top_p 1, top_k 0), over the bundle's family defaults.
@@ -92,7 +101,8 @@ export function upstreamRequest(c: UpstreamCase): Omit<AskRequest, 'prompt'> {
               name: 'dream',
               steps: k.steps,
               eps: k.eps ?? 1e-3,
-              alg: k.alg,
+              // its non-threshold path ranks by entropy whatever `alg` says (sample_tokens(..., neg_entropy=True))
+              alg: 'entropy',
               alg_temp: k.alg_temp ?? 0,
               ...blockwise,
               ...common,
@@ -132,8 +142,19 @@ export function upstreamRequest(c: UpstreamCase): Omit<AskRequest, 'prompt'> {
       },
     };
   }
-  // LLaDA's generate, Fast-dLLM's three LLaDA functions, Prophet's generate
+  // LLaDA's generate, Fast-dLLM's three LLaDA functions, Prophet's generate, LLaDA-V's generate_with_embeds
   const base = { block_length: k.block_length, ...common };
+  if (fn === 'LLaDAModelLM.generate_with_embeds') {
+    const strategy = {
+      name: 'low_confidence',
+      steps: k.steps,
+      remasking: k.remasking,
+      suppress_tokens: LLADA_V_SUPPRESSED.map(id),
+      ...(k.stopping_criteria ? { stop_tokens: k.stopping_criteria.map(id) } : {}),
+      ...base,
+    };
+    return { maxTokens: k.gen_length, cache: 'none', sampling, strategy };
+  }
   let strategy: Record<string, unknown>;
   if (k.threshold != null) strategy = { name: 'threshold', threshold: k.threshold, ...base };
   else if (k.factor != null) strategy = { name: 'factor', factor: k.factor, ...base };
@@ -200,13 +221,50 @@ describe('upstream decoding, reproduced token for token (test-fixtures/upstream)
     assert.equal(models.get('dream')?.bundle.manifest.decoding?.family, 'dream');
   });
 
+  it('with nothing named, a converted LLaDA bundle decodes as generate.py main() does', async () => {
+    const unmask = models.get('llada') as Unmask;
+    const prompt = 'tok1 tok2 tok3 tok4 tok5';
+    const implicit = await unmask.ask({ prompt, maxTokens: 64 });
+    const explicit = await unmask.ask({
+      prompt,
+      maxTokens: 64,
+      sampling: { temperature: 0 },
+      strategy: { name: 'low_confidence', steps: 64, block_length: 32, eos_fill: false, keep_mask_logit: true },
+    });
+    assert.deepEqual(implicit.canvas, explicit.canvas);
+    assert.equal(implicit.forwardPasses, 64);
+    const long = await unmask.ask({ prompt });
+    assert.equal(long.canvas.length, 128); // gen_length 128
+  });
+
+  it('with nothing named, a converted Dream bundle decodes as its README does (temperature 0.2, top-p 0.95, entropy)', async () => {
+    const unmask = models.get('dream') as Unmask;
+    const prompt = 'tok1 tok2 tok3 tok4 tok5';
+    const implicit = await unmask.ask({ prompt, maxTokens: 16, sampling: { seed: 7 } });
+    const explicit = await unmask.ask({
+      prompt,
+      maxTokens: 16,
+      sampling: { temperature: 0.2, top_p: 0.95, seed: 7 },
+      strategy: { name: 'dream', alg: 'entropy', eps: 1e-3, eos_fill: false, use_original_confidence: false, keep_mask_logit: true },
+    });
+    assert.deepEqual(implicit.canvas, explicit.canvas);
+    assert.equal(implicit.forwardPasses, 16); // steps = max_new_tokens, every step run
+  });
+
   for (const c of CASES) {
     it(`${c.id}: ${c.upstream.function} ${JSON.stringify(c.upstream.kwargs).slice(0, 160)}`, async () => {
       const unmask = models.get(c.checkpoint) as Unmask;
       assert.deepEqual(unmask.bundle.tokenizer.encode(c.prompt_text), c.prompt_ids);
-      const result = await unmask.ask({ prompt: c.prompt_text, ...upstreamRequest(c) });
+      const id = (token: string) => unmask.bundle.tokenizer.tokenToId(token) as number;
+      const result = await unmask.ask({ prompt: c.prompt_text, ...upstreamRequest(c, id) });
       assert.equal(result.promptTokens, c.prompt_ids.length);
-      assert.deepEqual(result.canvas, c.output_ids, 'output ids');
+      if (c.output_kind === undefined) assert.deepEqual(result.canvas, c.output_ids, 'output ids');
+      else {
+        // upstream returned the answer up to its stop token: the canvas up to there, then the stop
+        assert.deepEqual(result.canvas.slice(0, c.output_ids.length), c.output_ids, 'output ids');
+        const stop = result.canvas[c.output_ids.length];
+        if (stop !== undefined) assert.equal(stop, id(c.upstream.kwargs.stopping_criteria?.[0] ?? ''), 'stop token');
+      }
       assert.equal(result.forwardPasses, c.forward_passes, 'forward passes');
       assert.equal(result.text, c.answer_text);
     });
