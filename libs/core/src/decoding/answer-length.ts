@@ -81,8 +81,8 @@ export async function chooseAnswerLength(
       ),
       model.info,
     );
-    const row = session.nextRow();
-    const [result] = await model.forward([row]);
+    // one row: no guidance in this probe
+    const [result] = await model.forward(session.nextRows());
     passes += 1;
     const confidence = eosConfidence(result?.logits as Float32Array, length, model.info, window);
     if (confidence >= threshold) return { length, passes, limitedBy: 'eos' };
