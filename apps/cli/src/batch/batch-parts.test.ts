@@ -116,8 +116,8 @@ describe('flags', () => {
       '16',
     ]);
     assert.ok(inv !== 'help');
-    assert.equal(inv.defaults.strategy.name, 'low_confidence');
-    assert.equal(inv.defaults.strategy.steps, 4);
+    assert.equal(inv.defaults.strategy?.name, 'low_confidence');
+    assert.equal(inv.defaults.strategy?.steps, 4);
     assert.equal(inv.defaults.maxTokens, 16);
     assert.equal(inv.window, 512);
   });
