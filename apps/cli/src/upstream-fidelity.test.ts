@@ -245,7 +245,14 @@ describe('upstream decoding, reproduced token for token (test-fixtures/upstream)
       prompt,
       maxTokens: 16,
       sampling: { temperature: 0.2, top_p: 0.95, seed: 7 },
-      strategy: { name: 'dream', alg: 'entropy', eps: 1e-3, eos_fill: false, use_original_confidence: false, keep_mask_logit: true },
+      strategy: {
+        name: 'dream',
+        alg: 'entropy',
+        eps: 1e-3,
+        eos_fill: false,
+        use_original_confidence: false,
+        keep_mask_logit: true,
+      },
     });
     assert.deepEqual(implicit.canvas, explicit.canvas);
     assert.equal(implicit.forwardPasses, 16); // steps = max_new_tokens, every step run

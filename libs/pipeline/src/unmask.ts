@@ -280,7 +280,7 @@ export class Unmask {
       promptIds,
       embeddings,
       ...(mropePositions ? { mropePositions } : {}),
-      ...(template ? { template } : request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
+      ...(template ? { template } : { maxTokens }),
       strategy: request.strategy,
       ...(request.sampling ? { sampling: request.sampling } : {}),
       ...(request.cache ? { cache: request.cache } : {}),
