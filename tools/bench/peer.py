@@ -56,7 +56,7 @@ def load_model(weights: dict) -> MaskedDiffusionLM:
             )
         ).eval()
     if kind == "lm-pt":
-        from unmask_train.spliced import load_lm
+        from unmask_train.checkpoints import load_lm
 
         return load_lm(weights["path"])[0]
     if kind == "hf":

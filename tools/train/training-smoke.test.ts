@@ -265,7 +265,7 @@ describe('a training smoke run on a small text set', () => {
       // lora.py: the LM the bundle exports after stage 3 must be the LoRA model itself, in the plain layout.
       const check = [
         'import json, sys, torch',
-        'from unmask_train.spliced import load_lm',
+        'from unmask_train.checkpoints import load_lm',
         'from unmask_train.lora import add_lora, merge_lora',
         'model, _ = load_lm(sys.argv[1]); keys = sorted(model.state_dict())',
         'torch.manual_seed(0); x = torch.randn(2, 7, model.config.hidden_size)',

@@ -17,13 +17,11 @@ import shutil
 
 import torch
 
-from .audio import AudioConfig, AudioTower
+from .checkpoints import load_audio_tower, load_lm, load_vision_block, lm_vocab
 from .data import CANVAS_BUCKETS
 from .export_lm import write_bundle
 from .export_multimodal import audio_section, export_audio, export_vision, vision_section
-from .spliced import ImageBlock, image_block, load_lm
-from .vision import VisionConfig, VisionTower
-from .vocab import ASSISTANT, AUDIO, EOS, IMAGE, MASK, PAD, USER, Vocab
+from .vocab import ASSISTANT, AUDIO, EOS, IMAGE, MASK, PAD, USER
 
 # Message content is a string or a list of parts; an image or audio part renders as its placeholder
 # once (the runtime expands it to the graph's rows). The result is the LM's training layout:
@@ -38,20 +36,6 @@ CHAT_TEMPLATE = (
     "{% endif %}{% endfor %}{% endif %}{% endif %}{% endfor %}"
     "{% if add_generation_prompt %}" + ASSISTANT + " {% endif %}"
 )
-
-
-def load_vision(path: str, model, vocab: Vocab, layout: str) -> ImageBlock:
-    ckpt = torch.load(path, map_location="cpu")
-    tower = VisionTower(VisionConfig(**ckpt["config"]))
-    tower.load_state_dict(ckpt["state"])
-    return image_block(tower, model, vocab, layout).eval()
-
-
-def load_audio(path: str) -> AudioTower:
-    ckpt = torch.load(path, map_location="cpu")
-    tower = AudioTower(AudioConfig(**ckpt["config"]))
-    tower.load_state_dict(ckpt["state"])
-    return tower.eval()
 
 
 def read_json(path: str) -> dict:
@@ -71,13 +55,13 @@ def assemble(
     extra_files=(),
 ) -> dict:
     model, layout = load_lm(lm_path)
-    vocab = Vocab.load(os.path.join(os.path.dirname(lm_path), "vocab.json"))
+    vocab = lm_vocab(lm_path)
     if os.path.isdir(out):
         shutil.rmtree(out)
     os.makedirs(out)
     sections = {}
     if vision_path:
-        block = load_vision(vision_path, model, vocab, layout)
+        block = load_vision_block(vision_path, model, vocab, layout)
         export_vision(block, out)
         processor = read_json(os.path.join(image_set, "processor.json")) if image_set else None
         # With layout "pair" the graph emits a marker row before each cell token (the runtime checks the count).
@@ -86,7 +70,7 @@ def assemble(
         section["tokens_per_image"] = {"kind": "fixed", "count": block.rows}
         sections["vision"] = section
     if audio_path:
-        tower = load_audio(audio_path)
+        tower = load_audio_tower(audio_path).eval()
         export_audio(tower, out)
         extractor = read_json(os.path.join(audio_set, "feature_extractor.json")) if audio_set else None
         sections["audio"] = audio_section(tower, placeholder=AUDIO, feature_extractor=extractor)

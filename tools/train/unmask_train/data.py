@@ -1,4 +1,5 @@
-"""Text-form examples (from tools/worlds) -> token sequences and training batches.
+"""Text-form examples (from tools/worlds) -> token sequences and training batches, and the helpers
+that split example lists by task type.
 
 A sequence is  <|user|> [image block] [audio block] prompt words <|assistant|> | canvas
 where the canvas is the answer followed by <|eos|> up to the canvas length. The image block is
@@ -173,3 +174,28 @@ def fill_canvas(ids: torch.Tensor, row: int, start: int, answer: str, vocab: Voc
 def position_ids(attn: torch.Tensor) -> torch.Tensor:
     """Positions count from the first real (non-padding) token."""
     return (attn.cumsum(1) - 1).clamp(min=0)
+
+
+def by_type(examples: Sequence[dict]) -> Dict[str, List[dict]]:
+    out: Dict[str, List[dict]] = defaultdict(list)
+    for e in examples:
+        out[e["type"]].append(e)
+    return out
+
+
+def balanced(examples: Sequence[dict], per_type: int, seed: int = 0) -> List[dict]:
+    """Up to `per_type` examples of each type (a random sample, types in sorted order)."""
+    rng = random.Random(seed)
+    out = []
+    for t, es in sorted(by_type(examples).items()):
+        out += rng.sample(es, min(per_type, len(es)))
+    return out
+
+
+def first_per_type(examples: Sequence[dict], n: int) -> List[dict]:
+    """The first `n` examples of each type, in file order (the text LM's evaluation set)."""
+    per_type: Dict[str, List[dict]] = defaultdict(list)
+    for e in examples:
+        if len(per_type[e["type"]]) < n:
+            per_type[e["type"]].append(e)
+    return [e for es in per_type.values() for e in es]

@@ -10,34 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections import defaultdict
 
 import torch
 
-from .data import load_jsonl
-from .factored import cell_position_matrix
-from .lm import LMConfig, MaskedDiffusionLM
-from .train_lm import evaluate
+from .checkpoints import load_lm
+from .data import first_per_type, load_jsonl
+from .evaluation import evaluate_text
+from .spliced import accept_cell_numbers
 from .vocab import Vocab
-
-
-def load(ckpt_path: str, vocab: Vocab):
-    ck = torch.load(ckpt_path)
-    model = MaskedDiffusionLM(LMConfig(**ck["config"]))
-    model.load_state_dict(ck["state"])
-    model.eval()
-    layout = ck.get("layout", "pair")
-    if layout == "compound_pos":
-        # The cell-position embedding E[row] + E[col] uses the raw word table (the LM head of a
-        # checkpoint saved with factored embeddings; the tied table otherwise).
-        pos = cell_position_matrix(vocab) @ model.lm_head.weight.detach()
-
-        def embed(ids, cells=None):
-            out = model.embed_tokens(ids)
-            return out if cells is None else out + torch.nn.functional.embedding(cells, pos)
-
-        model.embed = embed
-    return model, layout
 
 
 def main():
@@ -55,15 +35,15 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(1)
     vocab = Vocab.load(args.vocab)
-    model, layout = load(args.ckpt, vocab)
-    per_type = defaultdict(list)
-    for e in load_jsonl(args.eval):
-        if len(per_type[e["type"]]) < args.n:
-            per_type[e["type"]].append(e)
-    examples = [e for es in per_type.values() for e in es]
+    model, layout = load_lm(args.ckpt)
+    if layout == "compound_pos":
+        # The cell-position embedding E[row] + E[col] from the raw word table (the LM head of a
+        # checkpoint saved with factored embeddings; the tied table otherwise).
+        accept_cell_numbers(model, vocab)
+    examples = first_per_type(load_jsonl(args.eval), args.n)
     t0 = time.time()
-    greedy = evaluate(model, vocab, examples, layout, args.canvas, max_blanks=args.max_blanks)
-    confident = evaluate(model, vocab, examples, layout, args.canvas, tau=args.tau, max_blanks=args.max_blanks)
+    greedy = evaluate_text(model, vocab, examples, layout, args.canvas, max_blanks=args.max_blanks)
+    confident = evaluate_text(model, vocab, examples, layout, args.canvas, tau=args.tau, max_blanks=args.max_blanks)
     print(f"{'type':16} {'greedy':>7} {'tau':>7} {'fwd/tok':>8}")
     for t in greedy:
         print(

@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
-import time
 
 import torch
 
 from .audio import AudioTower, default_audio_config
-from .train_audio import AudioStage, Clips, wer
-from .vocab import Vocab
+from .checkpoints import save_tower
+from .cli import run_args
+from .evaluation import wer
+from .loop import StepLoop
+from .losses import AudioStage
+from .media import Clips
 from .run_log import run_log
+from .schedule import set_warmup_cosine
+from .vocab import Vocab
 
 
 @torch.no_grad()
@@ -44,69 +48,64 @@ def main():
     ap.add_argument("--vocab", required=True, help="vocab.json of the text LM (train_lm writes it first)")
     ap.add_argument("--audio", required=True)
     ap.add_argument("--eval-audio", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=100000)
-    ap.add_argument("--minutes", type=float, default=0, help="stop after this many minutes (0 = no limit)")
-    ap.add_argument("--batch", type=int, default=24)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    run_args(ap, steps=100000, lr=2e-3, batch=24)
     ap.add_argument("--logit-scale", type=float, default=8.0)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--queries", type=int, default=4)
     ap.add_argument("--lm-hidden", type=int, default=128, help="the text LM's hidden size (the width of audio_embeds)")
-    ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--eval-n", type=int, default=150)
-    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
     torch.set_num_threads(1)
-    torch.backends.mkldnn.enabled = (
-        False  # Debian torch 1.13: wrong strided conv1d gradients with oneDNN (spliced.start_stage)
-    )
+    # Debian torch 1.13: wrong strided conv1d gradients with oneDNN (checkpoints.start_stage)
+    torch.backends.mkldnn.enabled = False
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     vocab = Vocab.load(args.vocab)
-    config = default_audio_config(args.hidden, args.layers, args.queries, args.lm_hidden)
-    tower = AudioTower(config)
+    tower = AudioTower(default_audio_config(args.hidden, args.layers, args.queries, args.lm_hidden))
     table = torch.nn.Parameter(torch.randn(len(vocab), args.lm_hidden))
     stage = AudioStage(None, vocab, tower, args.logit_scale, table=table)
     clips, eval_clips = Clips(args.audio), Clips(args.eval_audio)
     eval_idx = random.Random(1).sample(range(len(eval_clips.clips)), min(args.eval_n, len(eval_clips.clips)))
     rng = random.Random(args.seed)
     say = run_log(args.out)
-
     say(
         f"audio stage 0 (encoder pretraining): {json.dumps(vars(args))} params={sum(p.numel() for p in tower.parameters())} "
         f"train={len(clips.clips)} eval={len(eval_idx)}"
     )
     params = list(tower.parameters()) + [table]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    # Warm-up, then a cosine over --steps, or over --minutes when the time limit comes first.
-    horizon = lambda s, elapsed: max(s / args.steps, elapsed / (args.minutes * 60) if args.minutes else 0.0)
-    t0, step, agg, history = time.time(), 0, 0.0, []
-    for step in range(1, args.steps + 1):
-        frac = min(1.0, horizon(step, time.time() - t0))
-        for g in opt.param_groups:
-            g["lr"] = args.lr * min(1.0, step / 50) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.9 + 0.1)
+    history = []
+    loop = StepLoop(
+        params,
+        opt,
+        None,
+        say,
+        steps=args.steps,
+        eval_every=args.eval_every,
+        minutes=args.minutes,
+        log_extra=lambda: f"lr {opt.param_groups[0]['lr']:.2e}",
+    )
+
+    def before_step(step, elapsed):
+        # Warm-up, then a cosine over --steps, or over --minutes when the time limit comes first.
+        done = max(step / args.steps, elapsed / (args.minutes * 60) if args.minutes else 0.0)
+        set_warmup_cosine(opt, args.lr, step, done, warmup=50)
+
+    def step(_):
         idx = [rng.randrange(len(clips.clips)) for _ in range(args.batch)]
         out, lengths, _ = stage.encode(clips, idx)
         loss, _, _ = stage.ctc(out, lengths, [clips.clips[i]["text"] for i in idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        agg += loss.item()
-        if step % 50 == 0:
-            say(f"step {step} ctc {agg / 50:.3f} lr {opt.param_groups[0]['lr']:.2e} {time.time() - t0:.0f}s")
-            agg = 0.0
-        stop = frac >= 1.0
-        if step % args.eval_every == 0 or stop or step == args.steps:
-            w = ctc_wer(stage, eval_clips, eval_idx)
-            say(f"eval step {step}: ctc WER {w * 100:.1f}%")
-            history.append({"step": step, "seconds": time.time() - t0, "ctc_wer": w})
-            torch.save({"config": config.to_dict(), "state": tower.state_dict()}, os.path.join(args.out, "audio.pt"))
-        if stop:
-            break
+        return loss, {"ctc": loss.item()}
+
+    def evaluate(step):
+        w = ctc_wer(stage, eval_clips, eval_idx)
+        say(f"eval step {step}: ctc WER {w * 100:.1f}%")
+        history.append({"step": step, "seconds": loop.elapsed(), "ctc_wer": w})
+        save_tower(tower, os.path.join(args.out, "audio.pt"))
+
+    loop.run(step, evaluate, before_step)
     with open(os.path.join(args.out, "history.json"), "w") as f:
         json.dump(history, f, indent=1)
 

@@ -111,7 +111,7 @@ def main() -> None:
     ap.add_argument("prompts", nargs="+", help="user prompts, laid out as in training: <|user|> words <|assistant|>")
     args = ap.parse_args()
     from .data import prompt_tokens  # the training layout of a text-only prompt
-    from .spliced import load_lm
+    from .checkpoints import load_lm
     from .vocab import Vocab
 
     torch.set_num_threads(1)

@@ -1,11 +1,7 @@
 """The frozen text LM with media embeddings spliced into its input: shared by the vision and audio
-stages (train_vision.py, train_audio.py) and the bundle assembly (assemble.py).
+stages (train_vision.py, train_audio.py, train_joint.py) and the bundle assembly (assemble.py).
 
-A multimodal example's sequence is the LM helper's layout (data.prompt_tokens) with the media
-blocks replaced by placeholder positions:
-
-    <|user|> [<|image|> × image rows] [<|audio|> × audio rows] prompt words <|assistant|> | canvas
-
+A multimodal example's sequence has placeholder positions for its media blocks (media.encode).
 `Spliced` wraps the LM so that `embed(ids)` returns the LM's own embeddings everywhere except at the
 placeholder positions, which get the towers' outputs. The LM helper's loss (train_lm.llada_loss)
 and decoding (decode.generate) then run unchanged on the wrapper.
@@ -16,44 +12,15 @@ the contents the tower's 9 projected tokens (`ImageBlock`). With layout "compoun
 """
 from __future__ import annotations
 
-import os
-import random
-from collections import defaultdict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch import nn
 
-from .data import CANVAS_BUCKETS, fill_canvas, fitting_buckets, position_ids, prompt_tokens
-from .lm import LMConfig, MaskedDiffusionLM
-from .vocab import ASSISTANT, AUDIO, BLANK, CELL_MARKERS, IMAGE, USER, Vocab, split_words
-
-
-def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
-    """A checkpoint written by train_lm.save_checkpoint -> (frozen model in eval mode, layout)."""
-    ckpt = torch.load(path, map_location="cpu")
-    model = MaskedDiffusionLM(LMConfig(**ckpt["config"]))
-    model.load_state_dict(ckpt["state"])
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model, ckpt.get("layout", "pair")
-
-
-def start_stage(lm_path: str, out: str, seed: int) -> Tuple[MaskedDiffusionLM, str, Vocab]:
-    """What every multimodal stage does first: one thread, oneDNN off (Debian's torch 1.13 returns
-    garbage weight gradients, 1e16 then NaN, for the strided conv1d backward on this CPU; the
-    native kernels are correct), the seed, the output folder, and the frozen LM with its vocab
-    (taking cell numbers in `embed` for layout compound_pos)."""
-    torch.set_num_threads(1)
-    torch.backends.mkldnn.enabled = False
-    torch.manual_seed(seed)
-    os.makedirs(out, exist_ok=True)
-    model, layout = load_lm(lm_path)
-    vocab = Vocab.load(os.path.join(os.path.dirname(lm_path), "vocab.json"))
-    if layout == "compound_pos":
-        accept_cell_numbers(model, vocab)
-    return model, layout, vocab
+from .lm import MaskedDiffusionLM
+from .media import encode
+from .vocab import CELL_MARKERS, Vocab
 
 
 def cell_token_ids(vocab: Vocab) -> List[int]:
@@ -151,44 +118,6 @@ class Spliced:
         return self.model(*args, **kwargs)
 
 
-def media_prompt(e: dict, image_rows: int, audio_rows: int, rng: Optional[random.Random] = None) -> List[str]:
-    """The example's prompt tokens with placeholder runs for its image and audio."""
-    text = prompt_tokens({**e, "cells": None, "spoken": None}, "compound", rng)
-    assert text[0] == USER
-    media = [IMAGE] * (image_rows if e.get("image") is not None else 0) + [AUDIO] * (
-        audio_rows if e.get("audio") is not None else 0
-    )
-    return [USER] + media + text[1:]
-
-
-def encode(
-    examples: Sequence[dict],
-    vocab: Vocab,
-    canvas: int,
-    image_rows: int,
-    audio_rows: Sequence[int],
-    rng: Optional[random.Random] = None,
-    with_answer: bool = True,
-):
-    """Left-padded prompts + canvas, as data.encode_batch. Returns ids, attention mask, the canvas start,
-    and for each example the offset of its image block and of its audio block (or -1)."""
-    prompts = [media_prompt(e, image_rows, a, rng) for e, a in zip(examples, audio_rows)]
-    p = max(len(x) for x in prompts)
-    ids = torch.full((len(examples), p + canvas), vocab.pad, dtype=torch.long)
-    attn = torch.zeros_like(ids)
-    image_at, audio_at = [], []
-    for i, (e, pr) in enumerate(zip(examples, prompts)):
-        off = p - len(pr)
-        ids[i, off:p] = torch.tensor(vocab.encode_words(pr))
-        attn[i, off:] = 1
-        image_at.append(off + 1 if e.get("image") is not None else -1)
-        audio_at.append(
-            off + 1 + (image_rows if e.get("image") is not None else 0) if e.get("audio") is not None else -1
-        )
-        fill_canvas(ids, i, p, e["answer"], vocab, with_answer)
-    return ids, attn, p, image_at, audio_at
-
-
 def splice(
     model: MaskedDiffusionLM,
     ids: torch.Tensor,
@@ -228,49 +157,20 @@ def splice(
     return Spliced(model, torch.stack(rows_list), torch.stack(where_list))
 
 
-def pick_canvas(examples: Sequence[dict], rng: random.Random, p_smallest: float = 0.6) -> int:
-    """The smallest bucket fitting every answer (probability p_smallest) or a random larger one."""
-    need = max(len(split_words(e["answer"])) for e in examples)
-    fits = fitting_buckets(need)
-    if not fits:
-        raise ValueError("answer longer than the largest canvas")
-    return fits[0] if rng.random() < p_smallest or len(fits) == 1 else rng.choice(fits[1:])
-
-
-def by_type(examples: Sequence[dict]) -> Dict[str, List[dict]]:
-    out: Dict[str, List[dict]] = defaultdict(list)
-    for e in examples:
-        out[e["type"]].append(e)
-    return out
-
-
-def exact_by_type(results: Sequence[Tuple[dict, str]]) -> Dict[str, float]:
-    right: Dict[str, List[int]] = defaultdict(list)
-    for e, text in results:
-        right[e["type"]].append(int(text == e["answer"]))
-    return {t: sum(v) / len(v) for t, v in sorted(right.items())}
-
-
-def summary(acc: Dict[str, float]) -> str:
-    return " ".join(f"{t}={v * 100:.0f}" for t, v in acc.items())
-
-
-__all__ = [
-    "load_lm",
-    "cell_token_ids",
-    "ImageBlock",
-    "image_block",
-    "marker_embeddings",
-    "cell_position_embeddings",
-    "Spliced",
-    "encode",
-    "splice",
-    "pick_canvas",
-    "by_type",
-    "exact_by_type",
-    "summary",
-    "position_ids",
-    "CANVAS_BUCKETS",
-    "BLANK",
-    "ASSISTANT",
-]
+def run_lm(stage, chunk, clips, image_block, pixels, canvas, rng=None, with_answer=True):
+    """Towers -> spliced LM for a chunk of examples with audio (losses.AudioStage `stage`; the frozen
+    `image_block` for those with an image). Returns (spliced, ids, attn, start, tower out, lengths)."""
+    idx = [e["audio"] for e in chunk]
+    out, lengths, blocks = stage.encode(clips, idx)
+    images = [e for e in chunk if e.get("image") is not None]
+    rows = image_block.rows if image_block is not None else 0
+    ids, attn, start, image_at, audio_at = encode(
+        chunk, stage.vocab, canvas, rows, [b.shape[0] for b in blocks], rng, with_answer
+    )
+    image_blocks = None
+    if images:
+        with torch.no_grad():
+            image_blocks = image_block(
+                torch.from_numpy(np.asarray(pixels[[e["image"] for e in images]], dtype=np.float32))
+            )
+    return splice(stage.model, ids, image_at, image_blocks, audio_at, blocks), ids, attn, start, out, lengths

@@ -1,0 +1,87 @@
+"""Checkpoints of the stages: the text LM (lm.pt, vocab.json beside it), the vision tower
+(vision.pt) and the audio tower (audio.pt), and what every stage after the text LM does first
+(`start_stage`).
+
+lm.pt is {config, state, layout}: plain LLaDA-style weights. With factored embeddings the
+composition is materialised and the LM head untied (tie_word_embeddings False), so the exported
+graph is an ordinary LM. The towers' files are {config, state}.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional, Tuple
+
+import torch
+
+from .audio import AudioConfig, AudioTower
+from .factored import materialised_state
+from .lm import LMConfig, MaskedDiffusionLM
+from .spliced import ImageBlock, accept_cell_numbers, image_block
+from .vision import VisionConfig, VisionTower
+from .vocab import Vocab
+
+
+def save_lm(model: MaskedDiffusionLM, config: LMConfig, composition: Optional[torch.Tensor], layout: str, path: str):
+    """Plain LLaDA-style weights: with factored embeddings the composition is materialised and the
+    LM head untied (tie_word_embeddings False)."""
+    if composition is None:
+        cfg, state = config.to_dict(), model.state_dict()
+    else:
+        cfg = {**config.to_dict(), "tie_word_embeddings": False}
+        state = materialised_state(model, composition)
+    torch.save({"config": cfg, "state": state, "layout": layout}, path)
+
+
+def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
+    """A checkpoint written by save_lm -> (frozen model in eval mode, layout)."""
+    ckpt = torch.load(path, map_location="cpu")
+    model = MaskedDiffusionLM(LMConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["state"])
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, ckpt.get("layout", "pair")
+
+
+def lm_vocab(lm_path: str) -> Vocab:
+    """The vocabulary beside an lm.pt."""
+    return Vocab.load(os.path.join(os.path.dirname(lm_path), "vocab.json"))
+
+
+def start_stage(lm_path: str, out: str, seed: int) -> Tuple[MaskedDiffusionLM, str, Vocab]:
+    """What every multimodal stage does first: one thread, oneDNN off (Debian's torch 1.13 returns
+    garbage weight gradients, 1e16 then NaN, for the strided conv1d backward on this CPU; the
+    native kernels are correct), the seed, the output folder, and the frozen LM with its vocab
+    (taking cell numbers in `embed` for layout compound_pos)."""
+    torch.set_num_threads(1)
+    torch.backends.mkldnn.enabled = False
+    torch.manual_seed(seed)
+    os.makedirs(out, exist_ok=True)
+    model, layout = load_lm(lm_path)
+    vocab = lm_vocab(lm_path)
+    if layout == "compound_pos":
+        accept_cell_numbers(model, vocab)
+    return model, layout, vocab
+
+
+def save_tower(tower, path: str, **extra) -> None:
+    torch.save({"config": tower.config.to_dict(), "state": tower.state_dict(), **extra}, path)
+
+
+def load_vision_block(path: str, model: MaskedDiffusionLM, vocab: Vocab, layout: str) -> ImageBlock:
+    """vision.pt -> the frozen image block for the LM's layout (eval mode)."""
+    ckpt = torch.load(path, map_location="cpu")
+    tower = VisionTower(VisionConfig(**ckpt["config"]))
+    tower.load_state_dict(ckpt["state"])
+    block = image_block(tower, model, vocab, layout).eval()
+    for p in block.parameters():
+        p.requires_grad_(False)
+    return block
+
+
+def load_audio_tower(path: str) -> AudioTower:
+    """audio.pt -> the audio tower (encoder and dual adapter), trainable, in training mode."""
+    ckpt = torch.load(path, map_location="cpu")
+    tower = AudioTower(AudioConfig(**ckpt["config"]))
+    tower.load_state_dict(ckpt["state"])
+    return tower

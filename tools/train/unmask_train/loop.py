@@ -1,0 +1,87 @@
+"""The one training-step loop every stage runs.
+
+Each step: the stage's `step(step)` returns the loss to minimise and the figures to log; the loop
+clears the gradients, back-propagates, clips the gradient norm of `params` to 1, steps the optimiser
+and the schedule. Every `log_every` steps it logs the figures' means since the last log
+(`step N name value ... Ns`); at every `eval_every`-th step, at the last step and when `minutes`
+ran out it calls `evaluate(step)` (which typically logs an `eval …` line and saves the checkpoint).
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Dict, Iterable, Optional, Tuple
+
+import torch
+
+Figures = Dict[str, float]
+
+
+class StepLoop:
+    def __init__(
+        self,
+        params: Iterable[torch.nn.Parameter],
+        opt: torch.optim.Optimizer,
+        sched,
+        say: Callable[[str], None],
+        *,
+        steps: int,
+        eval_every: int,
+        minutes: float = 0,
+        log_every: int = 50,
+        formats: Optional[Dict[str, str]] = None,
+        log_extra: Optional[Callable[[], str]] = None,
+    ):
+        """`formats`: a figure's label and format in the log line (default `name value:.3f`);
+        `log_extra()`: text appended to each log line before the time (e.g. the learning rate)."""
+        self.params = list(params)
+        self.opt, self.sched, self.say = opt, sched, say
+        self.steps, self.eval_every, self.minutes, self.log_every = steps, eval_every, minutes, log_every
+        self.formats = formats or {}
+        self.log_extra = log_extra
+        self.t0 = time.time()
+
+    def elapsed(self) -> float:
+        return time.time() - self.t0
+
+    def _line(self, step: int, means: Figures) -> str:
+        parts = [f"step {step}"]
+        for name, value in means.items():
+            parts.append(self.formats.get(name, f"{name} {{:.3f}}").format(value))
+        if self.log_extra:
+            parts.append(self.log_extra())
+        parts.append(f"{self.elapsed():.0f}s")
+        return " ".join(parts)
+
+    def run(
+        self,
+        step_fn: Callable[[int], Tuple[torch.Tensor, Figures]],
+        evaluate: Callable[[int], None],
+        before_step: Optional[Callable[[int, float], None]] = None,
+    ) -> int:
+        """Runs the steps; returns the last step taken."""
+        self.t0 = time.time()
+        sums: Figures = {}
+        n = 0
+        step = 0
+        for step in range(1, self.steps + 1):
+            if before_step:
+                before_step(step, self.elapsed())
+            loss, figures = step_fn(step)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+            self.opt.step()
+            if self.sched is not None:
+                self.sched.step()
+            for k, v in figures.items():
+                sums[k] = sums.get(k, 0.0) + v
+            n += 1
+            if step % self.log_every == 0:
+                self.say(self._line(step, {k: v / n for k, v in sums.items()}))
+                sums, n = {k: 0.0 for k in sums}, 0
+            stop = bool(self.minutes) and self.elapsed() > self.minutes * 60
+            if step % self.eval_every == 0 or step == self.steps or stop:
+                evaluate(step)
+            if stop:
+                break
+        return step
