@@ -5,7 +5,7 @@
  * Writes
  *   input_features.npy  float16 [total_frames, n_mels]  every clip's log-mel frames, time-major
  *   frames.npy          int32 [N]                        frames per clip (offsets by cumulative sum)
- *   clips.jsonl         {text, kind: "command" | "question", intent?, voice, format}
+ *   clips.jsonl         {text, kind: "command" | "question", intent? (commands), question? (questions), voice, format}
  *   feature_extractor.json  the feature extractor config used (the bundle manifest copies it)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,11 +13,14 @@ import { join } from 'node:path';
 import { WhisperFeatureExtractor, wavToInputFeatures } from '@unmask/audio';
 import {
   allQuestions,
-  questionText,
+  MORE_WORDINGS,
   renderSpeech,
   sampleSpeechVariant,
   sampleUtterance,
+  spokenShapePrompt,
+  WORDINGS,
   type Rng,
+  type WordingSplit,
 } from '../worlds/src/index.js';
 import { NpyWriter, writeNpy } from './npy.js';
 
@@ -40,6 +43,12 @@ export interface AudioSetOptions {
   /** Share of clips that are spoken shapes questions (the rest are commands). */
   readonly questionShare?: number;
   readonly featureExtractor?: Record<string, unknown>;
+  /**
+   * `table`: commands and questions worded as docs/worlds.md's tables; `train` (default): the
+   * training set's wordings (commands from the table and the further wordings half each, questions
+   * in the trained frames three times in four: tools/worlds/src/wordings).
+   */
+  readonly wording?: Extract<WordingSplit, 'table' | 'train'>;
   readonly onProgress?: (done: number) => void;
 }
 
@@ -55,8 +64,12 @@ export function writeAudioSet(options: AudioSetOptions): void {
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     const question = rng.next() < (options.questionShare ?? 0.35);
-    const utterance = question ? undefined : sampleUtterance(rng);
-    const text = utterance ? utterance.text : questionText(rng.pick(questions));
+    const wording = options.wording ?? 'train';
+    const utterance = question
+      ? undefined
+      : sampleUtterance(rng, wording === 'train' && rng.bool() ? MORE_WORDINGS : WORDINGS);
+    const asked = question ? rng.pick(questions) : undefined;
+    const text = utterance ? utterance.text : spokenShapePrompt(rng, asked!, wording);
     const variant = sampleSpeechVariant(rng);
     const wav = renderSpeech(text, variant, rng);
     const features = wavToInputFeatures(new Uint8Array(wav), extractor);
@@ -71,6 +84,7 @@ export function writeAudioSet(options: AudioSetOptions): void {
         text,
         kind: question ? 'question' : 'command',
         ...(utterance ? { intent: utterance.intent } : {}),
+        ...(asked ? { question: asked } : {}),
         voice: variant.voice,
         format: variant.format,
       }),

@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       out: { type: 'string' },
       'question-share': { type: 'string' },
+      wording: { type: 'string', default: 'train' },
     },
   });
   const kind = positionals[0];
@@ -40,9 +41,12 @@ async function main(argv: string[]): Promise<number> {
     !Number.isInteger(count) ||
     count < 1 ||
     !Number.isInteger(seed) ||
-    !values.out
+    !values.out ||
+    !['table', 'train'].includes(values.wording ?? '')
   ) {
-    process.stderr.write('usage: generate.ts images|audio --count N --seed N --out DIR [--question-share P]\n');
+    process.stderr.write(
+      'usage: generate.ts images|audio --count N --seed N --out DIR [--question-share P] [--wording table|train]\n',
+    );
     return 2;
   }
   const rng = new Rng(seed);
@@ -54,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       rng,
       out: values.out,
       ...(share !== undefined ? { questionShare: share } : {}),
+      wording: values.wording === 'table' ? ('table' as const) : ('train' as const),
       onProgress: progress('audio', count),
     });
   }

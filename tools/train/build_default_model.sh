@@ -7,7 +7,9 @@
 #   -> bundle -> evaluation (and, with stage 3, the frozen-LM bundle's evaluation beside it)
 #
 # Stages that finished (a `done` file in their folder under $WORK) are skipped when the command is
-# run again with the same $WORK, so an interrupted build resumes; delete $WORK to start over.
+# run again with the same $WORK, so an interrupted build resumes; delete $WORK to start over. Each
+# stage's wall time and CPU time (user + system of its processes) go to $WORK/timings.tsv and into
+# $OUT/eval/build.md, beside the evaluation report.
 #
 #   tools/train/build_default_model.sh                 # full run, bundle in models/default
 #   OUT=tmp/build/bundle SMOKE=1 tools/train/build_default_model.sh   # minutes: tiny data, few steps
@@ -22,7 +24,7 @@ cd "$ROOT"
 
 SMOKE="${SMOKE:-0}"
 if [ "$SMOKE" = "1" ]; then
-  : "${TEXT_COUNT:=20000}" "${IMAGES:=200}" "${AUDIO:=120}" "${EVAL_IMAGES:=60}" "${EVAL_AUDIO:=40}"
+  : "${TEXT_COUNT:=20000}" "${IMAGES:=200}" "${AUDIO:=120}" "${EVAL_IMAGES:=60}" "${EVAL_AUDIO:=40}" "${HELDOUT_PER_WORLD:=14}"
   : "${VISION_QA_AFTER:=30}" "${AUDIO1_QA_AFTER:=20}" "${AUDIO0_MINUTES:=1}" "${LM_STEPS:=60}" "${LM_ARGS:=--layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${LORA_STEPS:=20}" "${EVAL_PER_WORLD:=14}"
 fi
 PYTHON="${PYTHON:-/usr/bin/python3}"
@@ -36,8 +38,8 @@ EVAL_IMAGES="${EVAL_IMAGES:-300}"
 EVAL_AUDIO="${EVAL_AUDIO:-300}"
 # The text LM: the LM helper's best recipe so far (EXPERIMENTS.md); extra flags via LM_ARGS.
 LM_STEPS="${LM_STEPS:-8000}"
-LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --max-blanks 5 --weights describe=2.5,spoken_question=2,transcribe=2,count_color=1.5,shape_of_color=1.5}"
-LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (vocab.json beside it) instead of training one
+LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --max-blanks 5 --vocab-size 1200 --weights describe=2.5,spoken_question=2,transcribe=2,count_color=1.5,shape_of_color=1.5,refusal=2}"
+LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (tokenizer.json and vocab.json beside it) instead of training one
 # Perception-only steps (no LM pass) are ~5x cheaper; the LM loss joins after *_QA_AFTER steps.
 AUDIO0_MINUTES="${AUDIO0_MINUTES:-35}"   # encoder pretraining, on the core the LM leaves free
 VISION_STEPS="${VISION_STEPS:-4000}"
@@ -49,7 +51,10 @@ LORA_STEPS="${LORA_STEPS:-1000}"   # audio stage 3, LoRA on the LM's attention (
 LORA_RANK="${LORA_RANK:-8}"
 LORA_WEIGHTS="${LORA_WEIGHTS:-respond=2,spoken_question=2}"   # audio task weights over stage 2's
 EVAL_PER_WORLD="${EVAL_PER_WORLD:-500}"
+HELDOUT_PER_WORLD="${HELDOUT_PER_WORLD:-250}"   # held-out wordings (never trained on), per world
 EVAL_SEED="${EVAL_SEED:-90001}"
+FROZEN_EVAL="${FROZEN_EVAL:-1}"   # with stage 3, also evaluate the frozen-LM bundle (about 7 minutes)
+NICE="${NICE:-0}"                 # niceness of the stages (others on a shared machine run theirs at 10)
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" ONNXRUNTIME_NODE_INSTALL=skip
 
 mkdir -p "$WORK"
@@ -58,8 +63,24 @@ START=$(date +%s)
 done_in() { [ -f "$WORK/$1/done" ]; }
 mark_done() { touch "$WORK/$1/done"; }
 stage() { printf '\n[%s +%ss] %s\n' "$(date -u +%H:%M:%S)" "$(( $(date +%s) - START ))" "$*"; }
-py() { (cd "$ROOT/tools/train" && nice -n 10 "$PYTHON" -m "$@"); }
-tsx() { nice -n 10 node --import tsx "$@"; }
+py() { (cd "$ROOT/tools/train" && nice -n "$NICE" "$PYTHON" -m "$@"); }
+tsx() { nice -n "$NICE" node --import tsx "$@"; }
+# timed NAME CMD...: runs CMD and appends NAME, wall seconds and CPU seconds (user + system of every
+# process it ran) to $WORK/timings.tsv.
+timed() {
+  local name=$1 t0 rc
+  shift
+  t0=$(date +%s)
+  (
+    rc=0
+    "$@" || rc=$?
+    times > "$WORK/.times.$BASHPID"   # a redirect, not a pipe: `times` must run in this shell
+    tail -1 "$WORK/.times.$BASHPID" | awk -v n="$name" -v w="$(( $(date +%s) - t0 ))" -v f="$WORK/timings.tsv" '{
+      split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%s\t%d\t%.0f\n", n, w, u[1] * 60 + u[2] + s[1] * 60 + s[2] >> f }'
+    rm -f "$WORK/.times.$BASHPID"
+    exit $rc
+  )
+}
 
 # A set already under $WORK with the requested count is reused (generation is deterministic per
 # seed). The text LM only needs text, so it trains while, on the other core, the image and audio
@@ -67,18 +88,20 @@ tsx() { nice -n 10 node --import tsx "$@"; }
 # learnable table, needing only the vocabulary). The vision stage and audio stage 1 both need only
 # the frozen LM, so they run side by side too (one thread each: 2 cores, 2 processes).
 have_set() { [ -f "$1/$2" ] && [ "$(wc -l < "$1/$2")" -eq "$3" ]; }
-images_set() { have_set "$WORK/$1" scenes.jsonl "$2" || tsx tools/datagen/generate.ts images --count "$2" --seed "$3" --out "$WORK/$1"; }
-audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || tsx tools/datagen/generate.ts audio --count "$2" --seed "$3" --out "$WORK/$1" ${4:+--question-share "$4"}; }
+images_set() { have_set "$WORK/$1" scenes.jsonl "$2" || timed "$1" tsx tools/datagen/generate.ts images --count "$2" --seed "$3" --out "$WORK/$1"; }
+audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || timed "$1" tsx tools/datagen/generate.ts audio --count "$2" --seed "$3" --out "$WORK/$1" ${4:+--question-share "$4"}; }
 
 stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_MINUTES min) beside the LM"
-tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" > "$WORK/text-train.jsonl"
-tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 > "$WORK/text-eval.jsonl"
+# Text forms in the training set's wordings; the LM's evaluation also reads held-out wordings.
+timed text tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train > "$WORK/text-train.jsonl"
+tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 --wording train > "$WORK/text-eval.jsonl"
+tsx tools/worlds/src/generate-text.ts --seed 998 --count 3000 --wording heldout > "$WORK/text-heldout.jsonl"
 (
   images_set images-train "$IMAGES" 101 && images_set images-eval "$EVAL_IMAGES" 201 &&
     audio_set audio-train "$AUDIO" 102 "$AUDIO_QUESTION_SHARE" && audio_set audio-eval "$EVAL_AUDIO" 202 || exit 1
   if ! done_in audio0; then
     until [ -f "$WORK/lm/vocab.json" ]; do sleep 5; done   # train_lm writes the vocabulary first
-    py unmask_train.pretrain_audio --vocab "$WORK/lm/vocab.json" --audio "$WORK/audio-train" --eval-audio "$WORK/audio-eval" \
+    timed "audio 0" py unmask_train.pretrain_audio --vocab "$WORK/lm/vocab.json" --audio "$WORK/audio-train" --eval-audio "$WORK/audio-eval" \
       --out "$WORK/audio0" --minutes "$AUDIO0_MINUTES" && mark_done audio0
   fi
 ) > "$WORK/beside-lm.log" 2>&1 &
@@ -86,13 +109,13 @@ BESIDE=$!
 
 if [ -n "$LM_CKPT" ]; then
   stage "2/9 text LM: reusing $LM_CKPT"
-  mkdir -p "$WORK/lm" && cp "$LM_CKPT" "$WORK/lm/lm.pt" && cp "$(dirname "$LM_CKPT")/vocab.json" "$WORK/lm/vocab.json"
+  mkdir -p "$WORK/lm" && cp "$LM_CKPT" "$WORK/lm/lm.pt" && cp "$(dirname "$LM_CKPT")"/{vocab,tokenizer}.json "$WORK/lm/"
 elif done_in lm; then
   stage "2/9 text LM: done before ($WORK/lm)"
 else
   stage "2/9 text LM: $LM_STEPS steps ($LM_ARGS)"
-  py unmask_train.train_lm --train "$WORK/text-train.jsonl" --eval "$WORK/text-eval.jsonl" --out "$WORK/lm" \
-    --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" $LM_ARGS | grep --line-buffered -E '^(eval|final)'
+  timed "text LM" py unmask_train.train_lm --train "$WORK/text-train.jsonl" --eval "$WORK/text-eval.jsonl" --eval-heldout "$WORK/text-heldout.jsonl" \
+    --out "$WORK/lm" --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" $LM_ARGS | grep --line-buffered -E '^(eval|final|held)'
   mark_done lm
 fi
 LM="$WORK/lm/lm.pt"
@@ -106,14 +129,14 @@ AUDIO_SETS=(--audio "$WORK/audio-train" --images "$WORK/images-train" --pairs "$
 stage "3/9 vision stage ($VISION_STEPS steps) beside 4/9 audio stage 1, transcription ($AUDIO1_STEPS steps); LM frozen"
 VISION= AUDIO1=
 if ! done_in vision; then
-  { py unmask_train.train_vision --lm "$LM" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl" \
+  { timed vision py unmask_train.train_vision --lm "$LM" --images "$WORK/images-train" --pairs "$WORK/pairs-train.jsonl" \
       --eval-images "$WORK/images-eval" --eval-pairs "$WORK/pairs-eval.jsonl" --out "$WORK/vision" --steps "$VISION_STEPS" --qa-after "$VISION_QA_AFTER" \
       --eval-every "$(( VISION_STEPS / 4 > 0 ? VISION_STEPS / 4 : 1 ))" | grep --line-buffered -E '^(text-form|eval)' | sed -u 's/^/[vision] /' &&
     mark_done vision; } &
   VISION=$!
 fi
 if ! done_in audio1; then
-  { py unmask_train.train_audio --stage 1 --lm "$LM" --init "$WORK/audio0/audio.pt" "${AUDIO_SETS[@]}" --out "$WORK/audio1" --steps "$AUDIO1_STEPS" \
+  { timed "audio 1" py unmask_train.train_audio --stage 1 --lm "$LM" --init "$WORK/audio0/audio.pt" "${AUDIO_SETS[@]}" --out "$WORK/audio1" --steps "$AUDIO1_STEPS" \
       --qa-after "$AUDIO1_QA_AFTER" --eval-every "$(( AUDIO1_STEPS / 3 > 0 ? AUDIO1_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval' | sed -u 's/^/[audio 1] /' &&
     mark_done audio1; } &
   AUDIO1=$!
@@ -123,7 +146,7 @@ fi
 
 stage "5/9 audio stage 2, instructions (LM and vision frozen): $AUDIO2_STEPS steps"
 if ! done_in audio2; then
-  py unmask_train.train_audio --stage 2 --lm "$LM" --vision "$WORK/vision/vision.pt" --init "$WORK/audio1/audio.pt" "${AUDIO_SETS[@]}" \
+  timed "audio 2" py unmask_train.train_audio --stage 2 --lm "$LM" --vision "$WORK/vision/vision.pt" --init "$WORK/audio1/audio.pt" "${AUDIO_SETS[@]}" \
     --out "$WORK/audio2" --steps "$AUDIO2_STEPS" --eval-every "$(( AUDIO2_STEPS / 3 > 0 ? AUDIO2_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval'
   mark_done audio2
 fi
@@ -135,7 +158,7 @@ FINAL_LM="$LM" FINAL_AUDIO="$WORK/audio2/audio.pt"
 if [ "$LORA_STEPS" -gt 0 ]; then
   stage "6/9 audio stage 3, LoRA rank $LORA_RANK on the LM's attention: $LORA_STEPS steps (weights $LORA_WEIGHTS)"
   if ! done_in audio3; then
-    py unmask_train.train_joint --lm "$LM" --vision "$WORK/vision/vision.pt" --init "$WORK/audio2/audio.pt" \
+    timed "audio 3 (LoRA)" py unmask_train.train_joint --lm "$LM" --vision "$WORK/vision/vision.pt" --init "$WORK/audio2/audio.pt" \
       --text "$WORK/text-train.jsonl" --text-eval "$WORK/text-eval.jsonl" "${AUDIO_SETS[@]}" --out "$WORK/audio3" \
       --steps "$LORA_STEPS" --rank "$LORA_RANK" --weights "$LORA_WEIGHTS" --eval-every "$(( LORA_STEPS / 2 > 0 ? LORA_STEPS / 2 : 1 ))" | grep --line-buffered -E '^eval' | cut -c1-400
     mark_done audio3
@@ -146,7 +169,7 @@ else
 fi
 
 stage "7/9 bundle -> $OUT"
-py unmask_train.assemble --lm "$FINAL_LM" --vision "$WORK/vision/vision.pt" --audio "$FINAL_AUDIO" \
+timed bundle py unmask_train.assemble --lm "$FINAL_LM" --vision "$WORK/vision/vision.pt" --audio "$FINAL_AUDIO" \
   --images "$WORK/images-train" --audio-set "$WORK/audio-train" --out "$ROOT/$OUT" 2>/dev/null
 
 stage "8/9 smoke check: npx unmask ask --model $OUT"
@@ -154,14 +177,46 @@ SAMPLE="$ROOT/apps/demo/public/samples/shapes-1.png"
 [ -f "$SAMPLE" ] && npx unmask ask --model "$ROOT/$OUT" --image "$SAMPLE" "describe the image" --json
 
 stage "9/9 evaluation: $EVAL_PER_WORLD samples per world, seed $EVAL_SEED"
-tsx tools/eval/src/evaluate.ts --model "$ROOT/$OUT" --per-world "$EVAL_PER_WORLD" --seed "$EVAL_SEED" --out "$ROOT/$OUT/eval" > "$WORK/eval.out"
+timed evaluation tsx tools/eval/src/evaluate.ts --model "$ROOT/$OUT" --per-world "$EVAL_PER_WORLD" --heldout-per-world "$HELDOUT_PER_WORLD" \
+  --seed "$EVAL_SEED" --out "$ROOT/$OUT/eval" > "$WORK/eval.out"
 sed -n '/Quality bar/,/## Refusals/p' "$ROOT/$OUT/eval/report.md"
-if [ "$LORA_STEPS" -gt 0 ]; then
+if [ "$LORA_STEPS" -gt 0 ] && [ "$FROZEN_EVAL" = "1" ]; then
   # The frozen-LM result beside the deviation (issue 4): the same stages without stage 3.
-  py unmask_train.assemble --lm "$LM" --vision "$WORK/vision/vision.pt" --audio "$WORK/audio2/audio.pt" \
+  timed "frozen-LM bundle" py unmask_train.assemble --lm "$LM" --vision "$WORK/vision/vision.pt" --audio "$WORK/audio2/audio.pt" \
     --images "$WORK/images-train" --audio-set "$WORK/audio-train" --out "$WORK/bundle-frozen" 2>/dev/null
-  tsx tools/eval/src/evaluate.ts --model "$WORK/bundle-frozen" --per-world "$EVAL_PER_WORLD" --seed "$EVAL_SEED" --out "$ROOT/$OUT/eval/frozen-lm" > "$WORK/eval-frozen.out"
+  timed "frozen-LM evaluation" tsx tools/eval/src/evaluate.ts --model "$WORK/bundle-frozen" --per-world "$EVAL_PER_WORLD" \
+    --heldout-per-world "$HELDOUT_PER_WORLD" --seed "$EVAL_SEED" --out "$ROOT/$OUT/eval/frozen-lm" > "$WORK/eval-frozen.out"
   echo "frozen-LM bundle (no stage 3): $OUT/eval/frozen-lm/report.md"
 fi
 
-stage "done: bundle $OUT ($(du -sh "$ROOT/$OUT" | cut -f1)), report $OUT/eval/report.md, total $(( ($(date +%s) - START) / 60 )) min"
+TOTAL=$(( $(date +%s) - START ))
+# The build's own record beside the evaluation: settings, per-stage wall and CPU time, each stage's last held-out line.
+{
+  echo "# How this bundle was built"
+  echo
+  echo "\`tools/train/build_default_model.sh\`, $(date -u +%Y-%m-%d), on $(nproc) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); SMOKE=$SMOKE."
+  echo "Total wall time: $(( TOTAL / 60 )) min $(( TOTAL % 60 )) s (the stages on two cores side by side where the table says so)."
+  echo
+  echo "| stage | wall (min) | CPU (min) |"
+  echo "| --- | ---: | ---: |"
+  awk -F'\t' '{ printf "| %s | %.1f | %.1f |\n", $1, $2 / 60, $3 / 60 }' "$WORK/timings.tsv"
+  echo
+  echo "CPU time is user + system of the stage's processes; wall time is what the stage took while the other"
+  echo "core ran its neighbour (text LM beside data generation and audio stage 0; vision beside audio stage 1)."
+  echo "Machine load while building (1, 5, 15 min averages at the end): $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo
+  echo "## Settings"
+  echo
+  echo "TEXT_COUNT=$TEXT_COUNT IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_MINUTES=$AUDIO0_MINUTES"
+  echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
+  echo "LM_ARGS=$LM_ARGS"
+  echo
+  echo "## Each stage's last evaluation on its own held-out split"
+  echo
+  echo '```'
+  for f in lm audio0 vision audio1 audio2 audio3; do
+    [ -f "$WORK/$f/log.txt" ] && grep -E '^(eval|final|held)' "$WORK/$f/log.txt" | tail -3 | cut -c1-600 | sed "s/^/[$f] /"
+  done
+  echo '```'
+} > "$ROOT/$OUT/eval/build.md"
+stage "done: bundle $OUT ($(du -sh "$ROOT/$OUT" | cut -f1)), report $OUT/eval/report.md, build record $OUT/eval/build.md, total $(( TOTAL / 60 )) min"

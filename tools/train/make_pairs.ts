@@ -1,37 +1,37 @@
 /**
  * Pairs the generated media sets (tools/datagen) with prompts and answers from tools/worlds, for
  * the vision and audio training stages of the default model. The answers come from the worlds'
- * own question and intent code, so the trainer never re-implements the spec.
+ * own question and intent code, so the trainer never re-implements the spec; the prompts are the
+ * training set's wordings (tools/worlds/src/wordings, `train`: the tables' wording a quarter of
+ * the time).
  *
  *   node --import tsx tools/train/make_pairs.ts --images DIR [--audio DIR] --per-scene 4 --seed 5 --out FILE
  *
  * Each output line is a text-form example (type, cells, spoken, prompt, answer) plus the index of
  * its image (`image`, a row of DIR/pixel_values.npy) and/or clip (`audio`, a clip of DIR/clips.jsonl):
- * - per image: `--per-scene` shapes questions (types uniform) and, with `--refusals`, an off-topic prompt;
- * - per command clip: one transcribe, one intent and one respond example (the prompt wording random);
- * - per spoken-question clip: the question asked about a random image of `--images`
- *   (prompt `answer the spoken question`); no transcript pair (transcription is a smart-home task).
+ * - per image: `--per-scene` shapes questions (types uniform) and, with probability `--refusals`, a
+ *   prompt to refuse with that image (tools/worlds' refusal kinds);
+ * - per command clip: one transcribe, one intent and one respond example;
+ * - per spoken-question clip: the question asked about a random image of `--images`; no transcript
+ *   pair (transcription is a smart-home task);
+ * - per clip, with probability `--refusals`, a prompt to refuse with that clip.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   answerQuestion,
-  HOME_PROMPTS,
-  inScopePrompts,
+  homePrompt,
   intentJson,
-  normalisePrompt,
-  parseShapeQuestion,
-  questionText,
   REFUSAL,
   respondTo,
   Rng,
-  sampleOffTopicPrompt,
-  sampleQuestion,
+  sampleExample,
+  sampleRefusalPrompt,
   SHAPE_QUESTION_TYPES,
-  SPOKEN_QUESTION_PROMPT,
   type Intent,
   type Scene,
+  type ShapeQuestion,
 } from '../worlds/src/index.js';
 
 interface SceneLine {
@@ -42,6 +42,7 @@ interface ClipLine {
   text: string;
   kind: 'command' | 'question';
   intent?: Intent;
+  question?: ShapeQuestion;
 }
 
 function readJsonl<T>(path: string): T[] {
@@ -77,51 +78,25 @@ const emit = (o: object) => lines.push(JSON.stringify(o));
 
 scenes.forEach(({ scene, cells }, image) => {
   for (let k = 0; k < perScene; k++) {
-    const type = rng.pick(SHAPE_QUESTION_TYPES);
-    const q = sampleQuestion(rng, scene, type);
-    emit({ type, image, cells, spoken: null, prompt: questionText(q), answer: answerQuestion(scene, q) });
+    // The worlds' own example sampler, for this image's scene (so shape-only `exists` and the wordings come with it).
+    const e = sampleExample(rng, rng.pick(SHAPE_QUESTION_TYPES), { wording: 'train', scene });
+    emit({ type: e.type, image, cells, spoken: null, prompt: e.prompt, answer: e.answer });
   }
-  if (rng.bool(refusalShare))
-    emit({
-      type: 'refusal',
-      image,
-      cells,
-      spoken: null,
-      prompt: sampleOffTopicPrompt(rng, inScopePrompts()),
-      answer: REFUSAL,
-    });
+  if (rng.bool(refusalShare)) {
+    const { prompt } = sampleRefusalPrompt(rng, 'train', { image: true, audio: false });
+    emit({ type: 'refusal', image, cells, spoken: null, prompt, answer: REFUSAL });
+  }
 });
 
 clips.forEach((clip, audio) => {
   if (clip.kind === 'command' && clip.intent) {
     const { intent, text } = clip;
-    emit({
-      type: 'transcribe',
-      audio,
-      cells: null,
-      spoken: text,
-      prompt: rng.pick(HOME_PROMPTS.transcribe),
-      answer: text,
-    });
-    emit({
-      type: 'intent',
-      audio,
-      cells: null,
-      spoken: text,
-      prompt: rng.pick(HOME_PROMPTS.intent),
-      answer: intentJson(intent),
-    });
-    emit({
-      type: 'respond',
-      audio,
-      cells: null,
-      spoken: text,
-      prompt: HOME_PROMPTS.respond[0],
-      answer: respondTo(intent),
-    });
+    const base = { audio, cells: null, spoken: text };
+    emit({ ...base, type: 'transcribe', prompt: homePrompt(rng, 'transcribe', 'train'), answer: text });
+    emit({ ...base, type: 'intent', prompt: homePrompt(rng, 'intent', 'train'), answer: intentJson(intent) });
+    emit({ ...base, type: 'respond', prompt: homePrompt(rng, 'respond', 'train'), answer: respondTo(intent) });
   } else {
-    const q = parseShapeQuestion(normalisePrompt(clip.text));
-    if (!q) throw new Error(`clip ${audio}: "${clip.text}" is not a shapes question`);
+    if (!clip.question) throw new Error(`clip ${audio}: a spoken question without its question (regenerate the set)`);
     // No `transcribe` pair here: transcription is a smart-home task, and the text LM never learnt to
     // write out a shapes question (the LM loss on such pairs pushed the adapter toward vectors the LM
     // misreads). The clip's words still train the encoder through the CTC loss of its spoken question.
@@ -134,20 +109,15 @@ clips.forEach((clip, audio) => {
         audio,
         cells: s.cells,
         spoken: clip.text,
-        prompt: SPOKEN_QUESTION_PROMPT,
-        answer: answerQuestion(s.scene, q),
+        prompt: homePrompt(rng, 'spoken_question', 'train'),
+        answer: answerQuestion(s.scene, clip.question),
       });
     }
   }
-  if (rng.bool(refusalShare))
-    emit({
-      type: 'refusal',
-      audio,
-      cells: null,
-      spoken: clip.text,
-      prompt: sampleOffTopicPrompt(rng, inScopePrompts()),
-      answer: REFUSAL,
-    });
+  if (rng.bool(refusalShare)) {
+    const { prompt } = sampleRefusalPrompt(rng, 'train', { image: false, audio: true });
+    emit({ type: 'refusal', audio, cells: null, spoken: clip.text, prompt, answer: REFUSAL });
+  }
 });
 
 writeFileSync(values.out, `${lines.join('\n')}\n`);

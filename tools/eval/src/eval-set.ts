@@ -1,6 +1,8 @@
 /**
  * Evaluation samples for the default model, drawn fresh from the worlds spec (tools/worlds) with a
- * seed of their own: images rendered by both renderers at their scene's size in PNG, JPEG or WebP
+ * seed of their own, in two sets: `table` (prompts and commands worded as docs/worlds.md's tables;
+ * refusals of the kinds trained on) and `heldout` (wordings, commands and refusal prompts never
+ * trained on: tools/worlds/src/wordings). Media: images rendered by both renderers at their scene's size in PNG, JPEG or WebP
  * (and, for the "other" share, RGBA / palette PNG, JPEG quality 70 and rescaled copies that no
  * training image went through), speech by random espeak-ng voices with noise, silence and WAV
  * formats. Every sample is media bytes plus the text prompt and the expected answer.
@@ -22,11 +24,16 @@ import {
 } from '../../worlds/src/index.js';
 
 export type World = 'shapes' | 'home' | 'both' | 'refusal';
+/** Which wordings a sample's prompt (and spoken words) come from. */
+export type WordingSet = 'table' | 'heldout';
 
 export interface EvalSample {
   readonly id: number;
   readonly type: TaskType;
   readonly world: World;
+  readonly set: WordingSet;
+  /** Refusals: the kind of prompt refused; home tasks of the held-out set: the command's wordings. */
+  readonly detail?: string;
   readonly prompt: string;
   readonly answer: string;
   readonly image?: Uint8Array;
@@ -38,6 +45,8 @@ export interface EvalSample {
 export interface EvalSetOptions {
   /** Samples per world (shapes questions; home commands; spoken questions; refusals). */
   readonly perWorld: number;
+  /** Samples per world in held-out wordings (drawn after the others, from a stream of their own). */
+  readonly heldoutPerWorld?: number;
   readonly rng: Rng;
   /** Share of images given a variant no training image had (RGBA/palette PNG, JPEG 70, rescaled). */
   readonly otherShare?: number;
@@ -133,12 +142,15 @@ export async function renderExampleMedia(e: Example, rng: Rng, options: MediaOpt
   return { media, ...(image ? { image } : {}), ...(audio ? { audio } : {}) };
 }
 
-async function toSample(id: number, e: Example, rng: Rng, otherShare: number): Promise<EvalSample> {
+async function toSample(id: number, e: Example, rng: Rng, otherShare: number, set: WordingSet): Promise<EvalSample> {
   const { image, audio, media } = await renderExampleMedia(e, rng, { otherShare });
+  const detail = e.refusalKind ?? e.commandWording;
   return {
     id,
     type: e.type,
     world: worldOf(e.type),
+    set,
+    ...(detail ? { detail } : {}),
     prompt: e.prompt,
     answer: e.answer,
     media,
@@ -148,13 +160,22 @@ async function toSample(id: number, e: Example, rng: Rng, otherShare: number): P
 }
 
 export async function drawEvalSet(options: EvalSetOptions): Promise<EvalSample[]> {
-  const plan = typePlan(options.perWorld);
-  const total = plan.reduce((n, p) => n + p.count, 0);
+  const sets: { set: WordingSet; plan: { type: TaskType; count: number }[] }[] = [
+    { set: 'table', plan: typePlan(options.perWorld) },
+  ];
+  if (options.heldoutPerWorld) sets.push({ set: 'heldout', plan: typePlan(options.heldoutPerWorld) });
+  const total = sets.reduce((n, s) => n + s.plan.reduce((m, p) => m + p.count, 0), 0);
   const out: EvalSample[] = [];
-  for (const { type, count } of plan) {
-    for (let i = 0; i < count; i++) {
-      out.push(await toSample(out.length, sampleExample(options.rng, type), options.rng, options.otherShare ?? 0.25));
-      options.onProgress?.(out.length, total);
+  for (const { set, plan } of sets) {
+    // The held-out set draws from a stream forked after the table set, which stays as it was.
+    const rng = set === 'table' ? options.rng : options.rng.fork(1);
+    const wording = set === 'table' ? 'table' : 'heldout';
+    for (const { type, count } of plan) {
+      for (let i = 0; i < count; i++) {
+        const e = sampleExample(rng, type, { wording });
+        out.push(await toSample(out.length, e, rng, options.otherShare ?? 0.25, set));
+        options.onProgress?.(out.length, total);
+      }
     }
   }
   return out;

@@ -13,7 +13,15 @@ import { parseArgs } from 'node:util';
 import { Unmask, type AskRequest } from '@unmask/pipeline';
 import { answersMatch, Rng } from '../../worlds/src/index.js';
 import { drawEvalSet, type EvalSample } from './eval-set.js';
-import { qualityBar, refusalRate, scoreStrategy, type Scored } from './metrics.js';
+import {
+  qualityBar,
+  refusalRate,
+  refusalsByKind,
+  scoreStrategy,
+  wholeness,
+  wordingBar,
+  type Scored,
+} from './metrics.js';
 import { renderMarkdown, type EvalReport } from './report.js';
 
 export const STRATEGIES = {
@@ -54,6 +62,8 @@ export async function answerAll(
     return {
       type: s.type,
       world: s.world,
+      set: s.set,
+      ...(s.detail ? { detail: s.detail } : {}),
       answer: s.answer,
       predicted: r.text,
       forwardPasses: r.forwardPasses,
@@ -83,15 +93,26 @@ async function main(argv: string[]): Promise<number> {
     options: {
       model: { type: 'string', default: 'models/default' },
       'per-world': { type: 'string', default: '500' },
+      'heldout-per-world': { type: 'string', default: '0' },
       seed: { type: 'string', default: '90001' },
       out: { type: 'string' },
       'save-predictions': { type: 'boolean', default: false },
     },
   });
   const perWorld = Number(values['per-world']);
+  const heldoutPerWorld = Number(values['heldout-per-world']);
   const seed = Number(values.seed);
-  if (!Number.isInteger(perWorld) || perWorld < 1 || !Number.isInteger(seed) || !values.out) {
-    process.stderr.write('usage: evaluate.ts --model DIR --per-world N --seed N --out DIR [--save-predictions]\n');
+  if (
+    !Number.isInteger(perWorld) ||
+    perWorld < 1 ||
+    !Number.isInteger(heldoutPerWorld) ||
+    heldoutPerWorld < 0 ||
+    !Number.isInteger(seed) ||
+    !values.out
+  ) {
+    process.stderr.write(
+      'usage: evaluate.ts --model DIR --per-world N [--heldout-per-world N] --seed N --out DIR [--save-predictions]\n',
+    );
     return 2;
   }
   const started = performance.now();
@@ -99,22 +120,33 @@ async function main(argv: string[]): Promise<number> {
     if (done % 50 === 0 || done === total)
       process.stderr.write(`\r${label}: ${done}/${total}${done === total ? '\n' : ''}`);
   };
-  const samples = await drawEvalSet({ perWorld, rng: new Rng(seed), onProgress: progress('drawing samples') });
+  const samples = await drawEvalSet({
+    perWorld,
+    heldoutPerWorld,
+    rng: new Rng(seed),
+    onProgress: progress('drawing samples'),
+  });
   const unmask = await Unmask.load(resolve(values.model));
   const strategies: EvalReport['strategies'] = {};
+  const heldout: EvalReport['strategies'] = {};
   const refusals: EvalReport['refusalRate'] = {};
   const rows: Record<string, Scored[]> = {};
+  const table = samples.filter((s) => s.set === 'table');
   try {
     for (const [name, strategy] of Object.entries(STRATEGIES)) {
       rows[name] = await answerAll(unmask, samples, strategy, (n) =>
         progress(`answering (${name})`)(n, samples.length),
       );
-      strategies[name] = scoreStrategy(rows[name]);
-      refusals[name] = refusalRate(rows[name]);
+      const tableRows = rows[name].filter((r) => r.set === 'table');
+      const heldRows = rows[name].filter((r) => r.set === 'heldout');
+      strategies[name] = scoreStrategy(tableRows);
+      if (heldRows.length > 0) heldout[name] = scoreStrategy(heldRows);
+      refusals[name] = refusalRate(tableRows);
     }
   } finally {
     await unmask.close();
   }
+  const confident = rows['tau0.9']!;
   const report: EvalReport = {
     model: values.model,
     seed,
@@ -124,7 +156,18 @@ async function main(argv: string[]): Promise<number> {
     strategies,
     refusalRate: refusals,
     bar: qualityBar(strategies['tau0.9']!, strategies.greedy!),
-    byMedia: byMedia(samples, rows['tau0.9']!),
+    wordingBar: wordingBar(
+      confident.filter((r) => r.set === 'table'),
+      confident.filter((r) => r.set === 'heldout'),
+    ),
+    heldoutPerWorld,
+    heldout,
+    refusalsByKind: refusalsByKind(confident),
+    wholeness: wholeness(confident),
+    byMedia: byMedia(
+      table,
+      confident.filter((r) => r.set === 'table'),
+    ),
   };
   mkdirSync(values.out, { recursive: true });
   writeFileSync(join(values.out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);
@@ -133,6 +176,8 @@ async function main(argv: string[]): Promise<number> {
     const lines = samples.map((s, i) =>
       JSON.stringify({
         type: s.type,
+        set: s.set,
+        ...(s.detail ? { detail: s.detail } : {}),
         prompt: s.prompt,
         answer: s.answer,
         media: s.media,

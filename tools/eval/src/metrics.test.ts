@@ -8,6 +8,7 @@ import { renderMarkdown } from './report.js';
 const row = (over: Partial<Scored>): Scored => ({
   type: 'color_of_shape',
   world: 'shapes',
+  set: 'table',
   answer: 'red',
   predicted: 'red',
   forwardPasses: 1,

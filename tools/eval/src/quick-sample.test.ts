@@ -136,6 +136,7 @@ describe('the quick check arithmetic', () => {
     ).map((type) => ({
       type,
       world: 'shapes',
+      set: 'table',
       answer: 'turn on the lights',
       predicted: over[type] ?? 'turn on the lights',
       forwardPasses: 1,

@@ -98,6 +98,7 @@ export function loadQuickSample(dir: string = QUICK_SAMPLE_DIR): {
       id,
       type: item.type,
       world: worldOf(item.type),
+      set: 'table',
       prompt: item.prompt,
       answer: item.answer,
       media: item.media,

@@ -23,17 +23,22 @@ from .export_lm import write_bundle
 from .export_multimodal import audio_section, export_audio, export_vision, vision_section
 from .vocab import ASSISTANT, AUDIO, EOS, IMAGE, MASK, PAD, USER
 
-# Message content is a string or a list of parts; an image or audio part renders as its placeholder
-# once (the runtime expands it to the graph's rows). The result is the LM's training layout:
-# `<|user|> [image] [audio] prompt words <|assistant|>` (the pipeline puts images before audio).
+# The model answers one user turn: the template renders the LAST user message only (system messages
+# and earlier turns are left out; the model was never trained on them). Its content is a string or a
+# list of parts; an image or audio part renders as its placeholder once (the runtime expands it to the
+# graph's rows). The result is the LM's training layout `<|user|> [image] [audio] prompt <|assistant|>`
+# (the pipeline puts images before audio). The tokenizer's normalizer trims the spaces around each text
+# section, so the spaces here do not reach the ids.
 CHAT_TEMPLATE = (
-    "{% for message in messages %}{% if message['role'] == 'user' %}" + USER + " "
-    "{% if message['content'] is string %}{{ message['content'] }} "
-    "{% else %}{% for part in message['content'] %}"
+    "{% set ns = namespace(last=none) %}"
+    "{% for message in messages %}{% if message['role'] == 'user' %}{% set ns.last = message %}{% endif %}{% endfor %}"
+    "{% if ns.last is not none %}" + USER + " "
+    "{% if ns.last['content'] is string %}{{ ns.last['content'] }} "
+    "{% else %}{% for part in ns.last['content'] %}"
     "{% if part['type'] == 'text' %}{{ part['text'] }} "
     "{% elif part['type'] == 'image' %}" + IMAGE + " "
     "{% elif part['type'] == 'audio' %}" + AUDIO + " "
-    "{% endif %}{% endfor %}{% endif %}{% endif %}{% endfor %}"
+    "{% endif %}{% endfor %}{% endif %}{% endif %}"
     "{% if add_generation_prompt %}" + ASSISTANT + " {% endif %}"
 )
 

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from .vocab import ASSISTANT, BLANK, CELL_MARKERS, UNK, USER, Vocab, split_words
+from .vocab import ASSISTANT, BLANK, CELL_MARKERS, USER, Vocab, cell_token, split_words
 
 CANVAS_BUCKETS = (8, 16, 32)
 
@@ -34,9 +34,9 @@ def image_block(cells: Sequence[str], layout: str) -> List[str]:
     """pair: marker + content per cell (18 tokens); compound / compound_pos: the nine content
     tokens (compound_pos adds a cell-position embedding to them, see cell_positions)."""
     if layout == "pair":
-        return [t for marker, cell in zip(CELL_MARKERS, cells) for t in (marker, cell)]
+        return [t for marker, cell in zip(CELL_MARKERS, cells) for t in (marker, cell_token(cell))]
     if layout in ("compound", "compound_pos"):
-        return list(cells)
+        return [cell_token(c) for c in cells]
     raise ValueError(f"unknown image layout {layout!r}")
 
 
@@ -62,22 +62,20 @@ def audio_block(
 
 
 def prompt_tokens(e: dict, layout: str, rng: Optional[random.Random] = None, max_blanks: int = 0) -> List[str]:
+    """Added tokens and text sections (Vocab.encode_words): the spoken words one section each, the
+    typed prompt one section, as the runtime's tokenizer encodes the chat template's text."""
     toks = [USER]
     if e.get("cells"):
         toks += image_block(e["cells"], layout)
     if e.get("spoken"):
         toks += audio_block(split_words(e["spoken"]), rng, max_blanks)
-    words = split_words(e["prompt"])
-    if rng is not None and e["type"] == "refusal":
-        # Unknown words map to <|unk|> at inference; teach that they lead to the refusal.
-        words = [UNK if rng.random() < 0.15 else w for w in words]
-    toks += words
+    toks.append(e["prompt"])
     toks.append(ASSISTANT)
     return toks
 
 
-def answer_len(e: dict) -> int:
-    return len(split_words(e["answer"]))
+def answer_len(e: dict, vocab: Vocab) -> int:
+    return vocab.text_len(e["answer"])
 
 
 def fitting_buckets(n_answer: int) -> List[int]:
@@ -112,7 +110,7 @@ class Batcher:
         self.weights = [w.get(t, 1.0) for t in types]
 
     def _canvas(self, e: dict) -> int:
-        fits = fitting_buckets(answer_len(e))
+        fits = fitting_buckets(answer_len(e, self.vocab))
         if not fits:
             raise ValueError(f"answer longer than the largest canvas: {e['answer']!r}")
         return fits[0] if self.rng.random() < self.p_smallest or len(fits) == 1 else self.rng.choice(fits[1:])
@@ -125,7 +123,7 @@ class Batcher:
             t = self.rng.choices(self.types, self.weights)[0]
             e = self.rng.choice(self.by_type[t])
             if self._canvas(e) == canvas or (
-                canvas == CANVAS_BUCKETS[-1] and answer_len(e) + 1 <= canvas and self.rng.random() < 0.15
+                canvas == CANVAS_BUCKETS[-1] and answer_len(e, self.vocab) + 1 <= canvas and self.rng.random() < 0.15
             ):
                 picked.append(e)
         enc = encode_batch(picked, self.vocab, self.layout, canvas, self.rng, self.max_blanks)
@@ -164,7 +162,7 @@ def fill_canvas(ids: torch.Tensor, row: int, start: int, answer: str, vocab: Voc
     """Row `row`'s answer canvas from `start`: the answer then EOS padding (training), or all
     masks (decoding)."""
     if with_answer:
-        ans = vocab.encode_words(split_words(answer))[: ids.shape[1] - start]
+        ans = vocab.encode_text(answer)[: ids.shape[1] - start]
         ids[row, start:] = vocab.eos
         ids[row, start : start + len(ans)] = torch.tensor(ans)
     else:

@@ -16,7 +16,6 @@ from .data import encode_batch
 from .decode import generate
 from .media import encode
 from .spliced import run_lm, splice
-from .vocab import split_words
 
 
 def exact_by_type(results: Sequence[Tuple[dict, str]]) -> Dict[str, float]:
@@ -63,7 +62,7 @@ def evaluate_text(model, vocab, examples, layout, canvas, tau=None, batch_size=1
             for e, row, f in zip(chunk, filled.tolist(), forwards):
                 right += vocab.decode(row) == e["answer"]
                 nfe += f
-                toks += len(split_words(e["answer"])) + 1
+                toks += vocab.text_len(e["answer"]) + 1
         out[t] = {"exact": right / len(es), "n": len(es), "forwards_per_token": nfe / toks}
     model.train()
     return out
@@ -106,7 +105,7 @@ def evaluate_images(model, block, vocab, pixels, pairs, batch=50, tau=None):
         for e, row, f in zip(chunk, filled.tolist(), fw):
             results.append((e, vocab.decode(row)))
             forwards += f
-            tokens += len(e["answer"].split()) + 1
+            tokens += vocab.text_len(e["answer"]) + 1
     return exact_by_type(results), forwards, tokens
 
 

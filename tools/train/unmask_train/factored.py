@@ -14,19 +14,18 @@ from typing import Dict, List, Optional
 
 import torch
 
-from .vocab import CELL_MARKERS, CELL_NAMES, Vocab
+from .vocab import CELL_MARKERS, CELL_NAMES, CELL_WORDS, Vocab
 
 
 def components(vocab: Vocab) -> Dict[int, List[int]]:
+    """Compound token id -> the ids of its words: `<|red_circle|>` -> `red`, `circle`;
+    `<|cell_top_left|>` -> `top`, `left` (each word one BPE token, with its leading space)."""
     out: Dict[int, List[int]] = {}
-    for token, i in vocab.ids.items():
-        parts: List[str] = []
-        if token in CELL_MARKERS:
-            parts = token[len("<|cell_") : -len("|>")].split("_")
-        elif "_" in token and not token.startswith("<|") and token.count("_") == 1 and token != "change_language":
-            parts = token.split("_")
-        if parts and all(p in vocab.ids for p in parts):
-            out[i] = [vocab.ids[p] for p in parts]
+    for marker, name in zip(CELL_MARKERS, CELL_NAMES):
+        out[vocab.ids[marker]] = [vocab.word_id(w) for w in name.split("_")]
+    for cell in CELL_WORDS:
+        if cell != "empty":
+            out[vocab.cell_id(cell)] = [vocab.word_id(w) for w in cell.split("_")]
     return out
 
 
@@ -44,7 +43,7 @@ def cell_position_matrix(vocab: Vocab) -> torch.Tensor:
     m = torch.zeros(10, len(vocab))
     for k, name in enumerate(CELL_NAMES, start=1):
         for word in name.split("_"):
-            m[k, vocab.ids[word]] = 1.0
+            m[k, vocab.word_id(word)] = 1.0
     return m
 
 

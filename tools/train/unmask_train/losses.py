@@ -21,7 +21,7 @@ from .audio import AudioTower, semantic_tokens
 from .data import position_ids
 from .media import Clips, encode, pick_canvas
 from .spliced import cell_token_ids, splice
-from .vocab import BLANK, Vocab, join_words, split_words
+from .vocab import BLANK, Vocab
 
 EPS = 1e-3
 
@@ -112,7 +112,7 @@ class AudioStage:
     def ctc(self, out: torch.Tensor, lengths: torch.Tensor, texts: Sequence[str]):
         sem = out[:, self.queries :]
         logp = F.log_softmax(self.ctc_logits(sem), -1)
-        targets = [torch.tensor(self.vocab.encode_words(split_words(t))) for t in texts]
+        targets = [torch.tensor(self.vocab.encode_text(t)) for t in texts]
         in_len = torch.tensor([semantic_tokens(int(n)) for n in lengths])
         loss = F.ctc_loss(
             logp.transpose(0, 1),
@@ -128,12 +128,12 @@ class AudioStage:
     def ctc_text(self, logp: torch.Tensor, in_len: torch.Tensor) -> List[str]:
         out = []
         for row, n in zip(logp.argmax(-1).tolist(), in_len.tolist()):
-            words, prev = [], None
+            ids, prev = [], None
             for t in row[:n]:
                 if t != prev and t != self.blank:
-                    words.append(self.vocab.tokens[t])
+                    ids.append(t)
                 prev = t
-            out.append(join_words(words))
+            out.append(self.vocab.decode(ids))
         return out
 
     def snap(self, out: torch.Tensor, logp: torch.Tensor, in_len: torch.Tensor) -> torch.Tensor:
@@ -151,7 +151,7 @@ class AudioStage:
 
 def image_qa_loss(model, block, vocab, pixels, chunk, rng, gen):
     """The flat llada_loss of image questions `chunk`, the image block from the frozen `block`."""
-    canvas = pick_canvas(chunk, rng)
+    canvas = pick_canvas(chunk, vocab, rng)
     ids, attn, start, image_at, _ = encode(chunk, vocab, canvas, block.rows, [0] * len(chunk), rng)
     with torch.no_grad():
         blocks = block(torch.from_numpy(np.asarray(pixels[[e["image"] for e in chunk]], dtype=np.float32)))

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .data import fill_canvas, fitting_buckets, load_jsonl, prompt_tokens
-from .vocab import AUDIO, IMAGE, USER, Vocab, split_words
+from .vocab import AUDIO, IMAGE, USER, Vocab
 
 
 # The task mix of the audio stages (train_audio --stage 1 / 2; train_joint starts from stage 2's).
@@ -33,7 +33,7 @@ def load_pixels(folder: str) -> np.ndarray:
 
 def cell_targets(scenes, vocab: Vocab) -> torch.Tensor:
     """[N, 9] token ids of each scene's cell content tokens."""
-    return torch.tensor([[vocab.ids[c] for c in s["cells"]] for s in scenes], dtype=torch.long)
+    return torch.tensor([[vocab.cell_id(c) for c in s["cells"]] for s in scenes], dtype=torch.long)
 
 
 class Clips:
@@ -94,9 +94,9 @@ def encode(
     return ids, attn, p, image_at, audio_at
 
 
-def pick_canvas(examples: Sequence[dict], rng: random.Random, p_smallest: float = 0.6) -> int:
+def pick_canvas(examples: Sequence[dict], vocab: Vocab, rng: random.Random, p_smallest: float = 0.6) -> int:
     """The smallest bucket fitting every answer (probability p_smallest) or a random larger one."""
-    need = max(len(split_words(e["answer"])) for e in examples)
+    need = max(vocab.text_len(e["answer"]) for e in examples)
     fits = fitting_buckets(need)
     if not fits:
         raise ValueError("answer longer than the largest canvas")

@@ -20,16 +20,12 @@ from torch import nn
 
 from .lm import MaskedDiffusionLM
 from .media import encode
-from .vocab import CELL_MARKERS, Vocab
+from .vocab import CELL_MARKERS, CELL_TOKENS, Vocab
 
 
 def cell_token_ids(vocab: Vocab) -> List[int]:
-    """The cell content tokens (`empty` and every `{color}_{shape}`), in vocabulary order."""
-    return [
-        i
-        for t, i in vocab.ids.items()
-        if t == "empty" or (not t.startswith("<|") and t.count("_") == 1 and t != "change_language")
-    ]
+    """The cell content tokens (`<|empty|>` and every `<|{color}_{shape}|>`)."""
+    return [vocab.ids[t] for t in CELL_TOKENS]
 
 
 class ImageBlock(nn.Module):

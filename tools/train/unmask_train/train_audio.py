@@ -118,7 +118,7 @@ def main():
 
     def step(step):
         chunk = [rng.choice(train[rng.choices(types, [weights[t] for t in types])[0]]) for _ in range(args.batch)]
-        canvas = pick_canvas(chunk, rng)
+        canvas = pick_canvas(chunk, vocab, rng)
         if step > args.qa_after:
             spliced, ids, attn, start, out, lengths = run_lm(stage, chunk, clips, image_block, pixels, canvas, rng)
             qa, _ = llada_loss(spliced, ids, attn, start, vocab.mask, gen, "flat")

@@ -45,7 +45,8 @@ def save(model, layout, tower, out, lm_dir):
     torch.save(
         {"config": merged.config.to_dict(), "state": merged.state_dict(), "layout": layout}, os.path.join(out, "lm.pt")
     )
-    shutil.copy(os.path.join(lm_dir, "vocab.json"), os.path.join(out, "vocab.json"))
+    for name in ("vocab.json", "tokenizer.json"):
+        shutil.copy(os.path.join(lm_dir, name), os.path.join(out, name))
     save_tower(tower, os.path.join(out, "audio.pt"))
 
 
@@ -130,7 +131,7 @@ def main():
     def step(_):
         chunk = [rng.choice(audio_train[rng.choices(types, [weights[t] for t in types])[0]]) for _ in range(args.batch)]
         spliced, ids, attn, start, out, lengths = run_lm(
-            stage, chunk, clips, block, pixels, pick_canvas(chunk, rng), rng
+            stage, chunk, clips, block, pixels, pick_canvas(chunk, vocab, rng), rng
         )
         audio_loss, _ = llada_loss(spliced, ids, attn, start, vocab.mask, gen, "flat")
         ctc, _, _ = stage.ctc(out, lengths, [e["spoken"] for e in chunk])

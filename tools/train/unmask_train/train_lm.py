@@ -32,7 +32,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", required=True)
     ap.add_argument("--eval", required=True)
-    ap.add_argument("--vocab", help="vocabulary JSON to reuse (built from --train otherwise)")
+    ap.add_argument("--eval-heldout", help="text forms in held-out wordings, evaluated beside --eval (greedy)")
+    ap.add_argument("--vocab", help="tokenizer.json to reuse (byte-level BPE trained on --train otherwise)")
+    ap.add_argument("--vocab-size", type=int, default=1200, help="BPE vocabulary size when training one")
     ap.add_argument("--layout", default="compound_pos", choices=list(LAYOUTS))
     run_args(ap, steps=3000, lr=2e-3, batch=64)
     ap.add_argument("--warmup", type=int, default=100)
@@ -73,11 +75,10 @@ def main():
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     train = load_jsonl(args.train)
-    vocab = Vocab.load(args.vocab) if args.vocab else Vocab.build(train)
-    vocab.save(os.path.join(args.out, "vocab.json"))
-    with open(os.path.join(args.out, "tokenizer.json"), "w") as f:
-        json.dump(vocab.tokenizer_json(), f, indent=1)
+    vocab = Vocab.load(args.vocab) if args.vocab else Vocab.build(train, args.vocab_size)
+    vocab.save(args.out)
     evalset = first_per_type(load_jsonl(args.eval), args.eval_n)
+    heldout = first_per_type(load_jsonl(args.eval_heldout), args.eval_n) if args.eval_heldout else []
 
     batcher = Batcher(
         train,
@@ -143,7 +144,13 @@ def main():
         say(
             f"eval step {step} ({loop.elapsed():.0f}s train+eval, eval {time.time() - te:.0f}s) greedy: {text_summary(greedy)}"
         )
-        history.append({"step": step, "seconds": loop.elapsed(), "greedy": greedy})
+        entry = {"step": step, "seconds": loop.elapsed(), "greedy": greedy}
+        if heldout:
+            entry["heldout"] = evaluate_text(
+                model, vocab, heldout, args.layout, args.eval_canvas, max_blanks=args.max_blanks
+            )
+            say(f"heldout wordings step {step} greedy: {text_summary(entry['heldout'])}")
+        history.append(entry)
         save_lm(model, config, composition, args.layout, os.path.join(args.out, "lm.pt"))
 
     last = loop.run(step, evaluate)

@@ -110,7 +110,7 @@ def main():
         loss = ce + args.mse_weight * mse
         qa = torch.zeros(())
         if args.qa_weight > 0 and step > args.qa_after:
-            canvas = pick_canvas(chunk, rng)
+            canvas = pick_canvas(chunk, vocab, rng)
             ids, attn, start, image_at, _ = encode(chunk, vocab, canvas, block.rows, [0] * len(chunk), rng)
             spliced = splice(model, ids, image_at, blocks[[where[i] for i in images]], [-1] * len(chunk), None)
             qa, _ = llada_loss(spliced, ids, attn, start, vocab.mask, gen, "flat")

@@ -1,17 +1,21 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] > out.jsonl
- * Types are drawn uniformly from the list (default: every task type).
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] > out.jsonl
+ * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
+ * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
+ * wordings only).
  */
 import { parseArgs } from 'node:util';
 import { Rng } from './rng.js';
 import { sampleExample, TASK_TYPES, toTextExample, type TaskType } from './tasks.js';
+import type { WordingSplit } from './wordings/prompts.js';
 
 const { values } = parseArgs({
   options: {
     seed: { type: 'string', default: '1' },
     count: { type: 'string', default: '1000' },
     types: { type: 'string' },
+    wording: { type: 'string', default: 'train' },
   },
 });
 const seed = Number(values.seed);
@@ -23,10 +27,14 @@ const types = (values.types ? values.types.split(',') : [...TASK_TYPES]) as Task
 for (const t of types)
   if (!TASK_TYPES.includes(t)) throw new Error(`--types: unknown task type "${t}" (known: ${TASK_TYPES.join(', ')})`);
 
+const wording = values.wording as WordingSplit;
+if (!['table', 'train', 'heldout'].includes(wording))
+  throw new Error(`--wording must be table, train or heldout, got "${values.wording}"`);
+
 const rng = new Rng(seed);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
-  lines.push(JSON.stringify(toTextExample(sampleExample(rng, rng.pick(types)))));
+  lines.push(JSON.stringify(toTextExample(sampleExample(rng, rng.pick(types), { wording }))));
   if (lines.length >= 5000) {
     process.stdout.write(`${lines.join('\n')}\n`);
     lines.length = 0;

@@ -1,5 +1,7 @@
 import type { Rng } from './rng.js';
-import { COLORS, SHAPES } from './shapes/spec.js';
+import { SHAPES } from './shapes/spec.js';
+import { DECORATIONS, decorate, type Split } from './wordings/decorate.js';
+import { fill, pickAlternatives, tidy } from './wordings/template.js';
 
 /** The fixed answer to any prompt outside the two worlds. */
 export const REFUSAL = 'i can only answer questions about shapes in images and smart home voice commands';
@@ -29,7 +31,6 @@ export const OFF_TOPIC_PROMPTS: readonly string[] = [
   'what can you do',
   'play a game with me',
   'open the door',
-  'what is in the picture',
   'is the circle big',
   'how big is the square',
   'what is the biggest shape',
@@ -41,25 +42,131 @@ export const OFF_TOPIC_PROMPTS: readonly string[] = [
   'how long is the audio',
 ];
 
-const OTHER_SHAPES = ['hexagon', 'rectangle', 'oval', 'heart', 'cross', 'pentagon'] as const;
-const OTHER_COLORS = ['pink', 'brown', 'white', 'grey', 'cyan', 'gold'] as const;
+/** Everyday prompts never trained on (the held-out refusals). */
+export const HELDOUT_OFF_TOPIC_PROMPTS: readonly string[] = [
+  'good evening',
+  'what day is it',
+  'sing me a song',
+  'how old are you',
+  'where do you live',
+  'what is the meaning of life',
+  'recommend a good book',
+  'is it going to rain tomorrow',
+  'what is the smallest shape',
+  'what is behind the circle',
+  'how tall is the triangle',
+  'which shape is the prettiest',
+  'how loud is the speaker',
+  'what accent does the speaker have',
+  'order a pizza',
+  'what is your favourite color',
+];
 
 /**
- * An out-of-spec prompt: an everyday request, or a near miss of a spec question (a shape or
- * colour the world does not have, an unknown verb, a shuffled question).
+ * Out-of-world prompts built from frames: requests on other topics, and questions shaped like the
+ * worlds' own about things the worlds do not have (`what color is the sky`, `is there a dog`).
  */
-export function sampleOffTopicPrompt(rng: Rng, inScope: readonly string[]): string {
-  const r = rng.next();
-  if (r < 0.4) return rng.pick(OFF_TOPIC_PROMPTS);
-  if (r < 0.55) return `what color is the ${rng.pick(OTHER_SHAPES)}`;
-  if (r < 0.65) return `what shape is the ${rng.pick(OTHER_COLORS)} object`;
-  if (r < 0.75) return `is there a ${rng.pick([...COLORS, ...OTHER_COLORS])} ${rng.pick(OTHER_SHAPES)}`;
-  if (r < 0.8) return `how many ${rng.pick(OTHER_COLORS)} shapes are there`;
-  if (r < 0.85) return `where is the ${rng.pick(OTHER_SHAPES)}`;
-  if (r < 0.9) return `what size is the ${rng.pick(SHAPES)}`;
-  for (;;) {
-    const words = rng.shuffle(rng.pick(inScope).split(' '));
-    const prompt = words.join(' ');
-    if (!inScope.includes(prompt)) return prompt;
-  }
+export const OFF_TOPIC_FRAMES: Readonly<Record<Split, readonly string[]>> = {
+  train: [
+    'tell me about {topic}',
+    'what do you know about {topic}',
+    '(explain|describe) {topic}',
+    'write a (poem|story|song) about {topic}',
+    'how do i {activity}',
+    'can you help me {activity}',
+    'what is the best way to {activity}',
+    'who invented {thing}',
+    'how does {thing} work',
+    'what is {thing}',
+    'i (like|love|hate) {topic}',
+    'what (color|colour) is the {object}',
+    'where is the {object}',
+    'how many {objects} are there',
+    'is there a {object}',
+    '(do|can) you see a {object}',
+    'count the {objects}',
+    'describe (yourself|your day|the {object})',
+    'what is the weather in {city}',
+    'what time is it in {city}',
+    'remind me to {activity}',
+    'call {person}',
+    'what does {word} mean',
+    'spell {word}',
+  ],
+  heldout: [
+    'give me a recipe for {topic}',
+    'recommend a (movie|podcast) about {topic}',
+    'how far is {city}',
+    'what is your favourite {object}',
+    'who is the (mayor|president) of {city}',
+    'book a table in {city}',
+    'why is the {object} (there|so small)',
+    'how many {objects} live in {city}',
+    'is the {object} (happy|old|expensive)',
+    'show me {topic}',
+    'what rhymes with {word}',
+    'what is the opposite of {word}',
+  ],
+};
+
+export const OFF_TOPIC_FILLERS: Readonly<Record<Split, Readonly<Record<string, readonly string[]>>>> = {
+  train: {
+    topic: ['history', 'football', 'the moon', 'cooking', 'politics', 'the ocean', 'dinosaurs', 'the news', 'space'],
+    activity: ['bake bread', 'fix my bike', 'learn french', 'tie a tie', 'get to the station', 'write an email'],
+    thing: ['the internet', 'electricity', 'a computer', 'gravity', 'the telephone', 'a rainbow'],
+    object: ['sky', 'sun', 'car', 'house', 'tree', 'dog', 'cat', 'background', 'text', 'person', 'table'],
+    objects: ['cars', 'dogs', 'cats', 'people', 'trees', 'houses', 'colors', 'words', 'letters'],
+    city: ['paris', 'london', 'tokyo', 'berlin', 'new york'],
+    person: ['mom', 'john', 'the doctor', 'my boss'],
+    word: ['cat', 'house', 'apple', 'happy', 'window'],
+  },
+  heldout: {
+    topic: ['pasta', 'volcanoes', 'the stock market', 'birds', 'jazz'],
+    object: ['moon', 'bicycle', 'flower', 'horse', 'chair', 'window'],
+    objects: ['birds', 'chairs', 'flowers', 'horses'],
+    city: ['rome', 'madrid', 'sydney', 'chicago'],
+    word: ['dog', 'green house', 'river', 'quiet'],
+  },
+};
+
+/** Shapes and colours the worlds do not have (near misses of their questions). */
+export const OTHER_SHAPES: Readonly<Record<Split, readonly string[]>> = {
+  train: ['hexagon', 'rectangle', 'oval', 'heart', 'cross', 'pentagon'],
+  heldout: ['octagon', 'arrow', 'crescent', 'trapezoid'],
+};
+export const OTHER_COLORS: Readonly<Record<Split, readonly string[]>> = {
+  train: ['pink', 'brown', 'white', 'grey', 'cyan', 'gold'],
+  heldout: ['magenta', 'beige', 'turquoise', 'silver'],
+};
+
+/** Questions about what the shapes world does not say (size, background), per shape. */
+export const ATTRIBUTE_FRAMES: Readonly<Record<Split, readonly string[]>> = {
+  train: [
+    'what size is the {shape}',
+    'is the {shape} (big|small)',
+    'how big is the {shape}',
+    'what is the biggest shape',
+  ],
+  heldout: ['how wide is the {shape}', 'is the {shape} larger than the others'],
+};
+
+/** An everyday prompt (listed, or built from a frame) of the split, decorated like a question. */
+export function sampleOffTopicPrompt(rng: Rng, split: Split = 'train'): string {
+  const listed = split === 'train' ? OFF_TOPIC_PROMPTS : HELDOUT_OFF_TOPIC_PROMPTS;
+  const fillers = { ...OFF_TOPIC_FILLERS.train, ...OFF_TOPIC_FILLERS[split] };
+  const text = rng.bool(0.5)
+    ? rng.pick(listed)
+    : tidy(
+        fill(
+          pickAlternatives(rng, rng.pick(OFF_TOPIC_FRAMES[split])),
+          Object.fromEntries(Object.entries(fillers).map(([k, v]) => [k, rng.pick(v)])),
+        ),
+      );
+  return decorate(rng, text, 'question', { split, context: false });
+}
+
+/** A question about an attribute the shapes world does not have (`how big is the circle`). */
+export function sampleAttributeQuestion(rng: Rng, split: Split = 'train'): string {
+  const text = fill(pickAlternatives(rng, rng.pick(ATTRIBUTE_FRAMES[split])), { shape: rng.pick(SHAPES) });
+  return decorate(rng, text, 'question', { split, context: true, contexts: DECORATIONS[split].imageContext });
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { Rng } from './rng.js';
-import { REFUSAL, SPOKEN_QUESTION_PROMPT, sampleOffTopicPrompt } from './refusal.js';
+import { SPOKEN_QUESTION_PROMPT } from './refusal.js';
+import { sampleRefusal, type RefusalKind } from './refusal-examples.js';
 import { sampleScene, type Scene } from './shapes/scene.js';
+import { SHAPES } from './shapes/spec.js';
 import {
   allQuestions,
   answerQuestion,
@@ -11,8 +13,10 @@ import {
   type ShapeQuestionType,
 } from './shapes/questions.js';
 import { sceneCells } from './shapes/cells.js';
-import { HOME_PROMPTS } from './home/spec.js';
+import { HOME_PROMPTS, WORDINGS } from './home/spec.js';
 import { allUtterances, intentJson, respondTo, sampleUtterance, type Utterance } from './home/utterance.js';
+import { HELDOUT_WORDINGS, MORE_WORDINGS } from './wordings/home.js';
+import { homePrompt, shapePrompt, spokenShapePrompt, type WordingSplit } from './wordings/prompts.js';
 
 /** Every task type the default model answers, by world. */
 export const TASK_TYPES = [
@@ -37,6 +41,10 @@ export interface Example {
   spoken: string | null;
   prompt: string;
   answer: string;
+  /** Refusals: what kind of prompt is refused (refusal-examples.ts). */
+  refusalKind?: RefusalKind;
+  /** Home tasks: which wordings the spoken command comes from (the tables', `more` trained ones, held-out ones). */
+  commandWording?: 'table' | 'more' | 'heldout';
 }
 
 /** The example in the text form the language model is trained on (the scene as nine cell tokens). */
@@ -60,7 +68,7 @@ export function toTextExample(e: Example): TextExample {
 }
 
 let inScopeCache: string[] | undefined;
-/** Every in-scope text prompt (normalised). */
+/** Every in-scope text prompt as the tables word it (normalised). */
 export function inScopePrompts(): string[] {
   inScopeCache ??= [
     ...allQuestions().map(questionText),
@@ -72,77 +80,80 @@ export function inScopePrompts(): string[] {
   return inScopeCache;
 }
 
-function shapeExample(rng: Rng, type: ShapeQuestionType, scene: Scene): Example {
-  const q = sampleQuestion(rng, scene, type);
-  return { type, scene, spoken: null, prompt: questionText(q), answer: answerQuestion(scene, q) };
+/** How an example's prompt and spoken words are worded (wordings/prompts.ts). */
+export interface SampleOptions {
+  readonly wording?: WordingSplit;
+  /** The scene of a shapes question (drawn otherwise). */
+  readonly scene?: Scene;
 }
 
-function homeExample(rng: Rng, type: 'transcribe' | 'intent' | 'respond', u: Utterance): Example {
+function shapeExample(rng: Rng, type: ShapeQuestionType, scene: Scene, wording: WordingSplit): Example {
+  let q = sampleQuestion(rng, scene, type);
+  if (type === 'exists' && wording !== 'table' && rng.bool(0.25)) {
+    // `is there a {shape}`: the shape present half of the time.
+    const present = scene.objects.map((o) => o.shape);
+    const absent = SHAPES.filter((s) => !present.includes(s));
+    q = { type, color: null, shape: absent.length > 0 && rng.bool() ? rng.pick(absent) : rng.pick(present) };
+  }
+  return { type, scene, spoken: null, prompt: shapePrompt(rng, q, wording), answer: answerQuestion(scene, q) };
+}
+
+function homeExample(
+  rng: Rng,
+  type: 'transcribe' | 'intent' | 'respond',
+  u: Utterance,
+  wording: WordingSplit,
+): Example {
+  // The table's wording draws as it always did (the standard evaluation's samples stay the same).
   const prompt =
-    type === 'transcribe'
-      ? rng.pick(HOME_PROMPTS.transcribe)
-      : type === 'intent'
-        ? rng.pick(HOME_PROMPTS.intent)
-        : HOME_PROMPTS.respond[0];
+    wording !== 'table'
+      ? homePrompt(rng, type, wording)
+      : type === 'transcribe'
+        ? rng.pick(HOME_PROMPTS.transcribe)
+        : type === 'intent'
+          ? rng.pick(HOME_PROMPTS.intent)
+          : HOME_PROMPTS.respond[0];
   const answer = type === 'transcribe' ? u.text : type === 'intent' ? intentJson(u.intent) : respondTo(u.intent);
   return { type, scene: null, spoken: u.text, prompt, answer };
 }
 
-/**
- * A refusal example: an out-of-spec prompt with any media, or an in-scope prompt whose media is
- * missing (a shapes question without an image, a home prompt without audio).
- */
-function refusalExample(rng: Rng): Example {
-  const r = rng.next();
-  const scene = rng.bool(0.5) ? sampleScene(rng) : null;
-  if (r < 0.6) {
-    const spoken = rng.bool(0.2) ? sampleUtterance(rng).text : null;
-    return { type: 'refusal', scene, spoken, prompt: sampleOffTopicPrompt(rng, inScopePrompts()), answer: REFUSAL };
-  }
-  if (r < 0.75) {
-    // A shapes question with no image.
-    const q = rng.pick(allQuestions());
-    return {
-      type: 'refusal',
-      scene: null,
-      spoken: rng.bool(0.3) ? sampleUtterance(rng).text : null,
-      prompt: questionText(q),
-      answer: REFUSAL,
-    };
-  }
-  if (r < 0.9) {
-    // A home prompt with no audio.
-    const prompt = rng.pick([...HOME_PROMPTS.transcribe, ...HOME_PROMPTS.intent, ...HOME_PROMPTS.respond]);
-    return { type: 'refusal', scene, spoken: null, prompt, answer: REFUSAL };
-  }
-  // The spoken-question prompt without an image or without audio.
-  return rng.bool()
-    ? {
-        type: 'refusal',
-        scene: null,
-        spoken: questionText(rng.pick(allQuestions())),
-        prompt: SPOKEN_QUESTION_PROMPT,
-        answer: REFUSAL,
-      }
-    : { type: 'refusal', scene: sampleScene(rng), spoken: null, prompt: SPOKEN_QUESTION_PROMPT, answer: REFUSAL };
+/** A spoken shapes question about the scene and its answer. */
+function spokenQuestion(rng: Rng, scene: Scene, wording: WordingSplit): { spoken: string; answer: string } {
+  const q = sampleQuestion(rng, scene, rng.pick(SHAPE_QUESTION_TYPES));
+  return { spoken: spokenShapePrompt(rng, q, wording), answer: answerQuestion(scene, q) };
 }
 
-/** A random example of the given type. */
-export function sampleExample(rng: Rng, type: TaskType): Example {
+/** A smart-home utterance: the table's wordings, or (train) also the further wordings, or (heldout) the held-out ones half of the time. */
+function sampleUtteranceIn(rng: Rng, wording: WordingSplit): { u: Utterance; from: 'table' | 'more' | 'heldout' } {
+  if (wording === 'table') return { u: sampleUtterance(rng), from: 'table' };
+  const other = rng.bool(0.5);
+  if (wording === 'train')
+    return { u: sampleUtterance(rng, other ? MORE_WORDINGS : WORDINGS), from: other ? 'more' : 'table' };
+  return { u: sampleUtterance(rng, other ? HELDOUT_WORDINGS : WORDINGS), from: other ? 'heldout' : 'table' };
+}
+
+/** A random example of the given type; `wording` (default `table`) as in wordings/prompts.ts. */
+export function sampleExample(rng: Rng, type: TaskType, options: SampleOptions = {}): Example {
+  const wording = options.wording ?? 'table';
   switch (type) {
     case 'transcribe':
     case 'intent':
-    case 'respond':
-      return homeExample(rng, type, sampleUtterance(rng));
+    case 'respond': {
+      const { u, from } = sampleUtteranceIn(rng, wording);
+      return { ...homeExample(rng, type, u, wording), ...(wording === 'table' ? {} : { commandWording: from }) };
+    }
     case 'spoken_question': {
       const scene = sampleScene(rng);
-      const inner = shapeExample(rng, rng.pick(SHAPE_QUESTION_TYPES), scene);
-      return { type, scene, spoken: inner.prompt, prompt: SPOKEN_QUESTION_PROMPT, answer: inner.answer };
+      const { spoken, answer } = spokenQuestion(rng, scene, wording);
+      const prompt = wording === 'table' ? SPOKEN_QUESTION_PROMPT : homePrompt(rng, 'spoken_question', wording);
+      return { type, scene, spoken, prompt, answer };
     }
-    case 'refusal':
-      return refusalExample(rng);
+    case 'refusal': {
+      const { example, kind } = sampleRefusal(rng, wording === 'heldout' ? 'heldout' : 'train');
+      return { ...example, refusalKind: kind };
+    }
     default:
-      return shapeExample(rng, type, sampleScene(rng));
+      return shapeExample(rng, type, options.scene ?? sampleScene(rng), wording);
   }
 }
 

@@ -67,15 +67,26 @@ export function allUtterances(): Utterance[] {
   return out;
 }
 
-/** A random utterance: action uniform, then object, then location (a room half of the time when one fits), then a fitting wording. */
-export function sampleUtterance(rng: Rng): Utterance {
+/**
+ * A random utterance: action uniform, then object, then location (a room 60% of the time when one
+ * fits), then a fitting wording of `wordings` (default: the table's; tools/worlds/src/wordings/home.ts
+ * has more, and held-out ones). When no wording of the set fits the object and room, the room is
+ * dropped, then the table's wordings are used.
+ */
+export function sampleUtterance(
+  rng: Rng,
+  wordings: Readonly<Record<Action, readonly Wording[]>> = WORDINGS,
+): Utterance {
   const action = rng.pick(ACTIONS);
   const object = rng.pick(OBJECTS_BY_ACTION[action]);
   const wantsRoom = ACTIONS_WITH_ROOM.includes(action) && rng.bool(0.6);
-  const location: Location = wantsRoom ? rng.pick(ROOMS) : 'none';
-  const fitting = WORDINGS[action]
-    .map((w, i) => [w, i] as const)
-    .filter(([w]) => wordingFits(action, w, object, location));
+  let location: Location = wantsRoom ? rng.pick(ROOMS) : 'none';
+  const fits = (loc: Location) =>
+    wordings[action].map((w, i) => [w, i] as const).filter(([w]) => wordingFits(action, w, object, loc));
+  let fitting = fits(location);
+  if (fitting.length === 0 && location !== 'none') fitting = fits((location = 'none'));
+  if (fitting.length === 0)
+    fitting = WORDINGS[action].map((w, i) => [w, i] as const).filter(([w]) => wordingFits(action, w, object, location));
   const [w, wording] = rng.pick(fitting);
   return {
     text: normaliseText(fillTemplate(w.template, object, location)),

@@ -19,7 +19,8 @@ export type ShapeQuestion =
   | { type: 'shape_of_color'; color: Color }
   | { type: 'count_all'; wording: 0 | 1 }
   | { type: 'count_color'; color: Color }
-  | { type: 'exists'; color: Color; shape: Shape }
+  /** `color` null: `is there a {shape}` (the project's addition, docs/worlds.md part 2). */
+  | { type: 'exists'; color: Color | null; shape: Shape }
   | { type: 'where'; shape: Shape }
   | { type: 'describe' };
 
@@ -35,7 +36,7 @@ export function questionText(q: ShapeQuestion): string {
     case 'count_color':
       return `how many ${q.color} shapes are there`;
     case 'exists':
-      return `is there a ${q.color} ${q.shape}`;
+      return q.color === null ? `is there a ${q.shape}` : `is there a ${q.color} ${q.shape}`;
     case 'where':
       return `where is the ${q.shape}`;
     case 'describe':
@@ -78,7 +79,7 @@ export function answerQuestion(scene: Scene, q: ShapeQuestion): string {
     case 'count_color':
       return String(scene.objects.filter((o) => o.color === q.color).length);
     case 'exists':
-      return scene.objects.some((o) => o.color === q.color && o.shape === q.shape) ? 'yes' : 'no';
+      return scene.objects.some((o) => (q.color === null || o.color === q.color) && o.shape === q.shape) ? 'yes' : 'no';
     case 'where': {
       const o = byShape(q.shape);
       return o ? `${o.row} ${o.column}` : `there is no ${q.shape}`;
@@ -151,6 +152,7 @@ export function allQuestions(): ShapeQuestion[] {
   for (const color of COLORS) out.push({ type: 'shape_of_color', color }, { type: 'count_color', color });
   out.push({ type: 'count_all', wording: 0 }, { type: 'count_all', wording: 1 }, { type: 'describe' });
   for (const color of COLORS) for (const shape of SHAPES) out.push({ type: 'exists', color, shape });
+  for (const shape of SHAPES) out.push({ type: 'exists', color: null, shape });
   return out;
 }
 
