@@ -1,16 +1,15 @@
 /**
  * The evaluation input: JSON lines of {prompt, image?, audio?, answer}. Media paths are relative
- * to the file's folder. The default model's training tool writes such sets; until then
- * `writeSampleEvalSet` draws a small one from tools/worlds.
+ * to the file's folder. `writeSampleEvalSet` draws a small one from tools/worlds, its media made
+ * by the evaluation's own builder (tools/eval/src/eval-set.ts: `renderExampleMedia`).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UnmaskError } from '@unmask/core';
 import { Rng } from '../worlds/src/rng.js';
-import { renderSpeech, sampleSpeechVariant } from '../worlds/src/home/speech.js';
-import { renderRaster } from '../worlds/src/shapes/render-raster.js';
 import { sampleExample, TASK_TYPES, toTextExample } from '../worlds/src/tasks.js';
+import { renderExampleMedia } from '../eval/src/eval-set.js';
 import { DEFAULT_LONG_SHARE, isLongSlot, sampleLongExample, slowestSpeech } from './long-prompts.js';
 
 export const evalLineSchema = z.object({
@@ -102,24 +101,29 @@ export async function writeSampleEvalSet(dir: string, options: SampleOptions): P
     const text = toTextExample(example);
     const line: EvalLine = { prompt: '', answer: text.answer, type: text.type, ...(isLong ? { long: true } : {}) };
     const words: string[] = [];
+    // Media through the evaluation's builder: the raster renderer's PNG, speech drawn from the
+    // sample's media stream (the slowest speech for long examples).
+    const { image, audio } = await renderExampleMedia(
+      {
+        ...example,
+        scene: options.images ? example.scene : null,
+        spoken: options.audio ? example.spoken : null,
+      },
+      isLong ? longMediaRng : mediaRng,
+      { otherShare: 0, image: 'png', ...(isLong ? { speechVariant: slowestSpeech } : {}) },
+    );
     if (text.cells && example.scene) {
-      if (options.images) {
-        const file = `image-${i}.png`;
-        writeFileSync(join(dir, file), await renderRaster(example.scene));
-        line.image = file;
+      if (image) {
+        line.image = `image-${i}.png`;
+        writeFileSync(join(dir, line.image), image);
       } else {
         words.push(...text.cells);
       }
     }
     if (text.spoken) {
-      if (options.audio) {
-        const file = `audio-${i}.wav`;
-        const speechRng = isLong ? longMediaRng : mediaRng;
-        writeFileSync(
-          join(dir, file),
-          renderSpeech(text.spoken, isLong ? slowestSpeech(speechRng) : sampleSpeechVariant(speechRng), speechRng),
-        );
-        line.audio = file;
+      if (audio) {
+        line.audio = `audio-${i}.wav`;
+        writeFileSync(join(dir, line.audio), audio);
       } else {
         words.push(text.spoken);
       }

@@ -74,10 +74,11 @@ timed() {
   (
     rc=0
     "$@" || rc=$?
-    times > "$WORK/.times.$BASHPID"   # a redirect, not a pipe: `times` must run in this shell
-    tail -1 "$WORK/.times.$BASHPID" | awk -v n="$name" -v w="$(( $(date +%s) - t0 ))" -v f="$WORK/timings.tsv" '{
+    local file="$WORK/.times.$BASHPID"
+    times > "$file"   # a redirect, not a pipe: `times` must run in this shell to see its children
+    tail -1 "$file" | awk -v n="$name" -v w="$(( $(date +%s) - t0 ))" -v f="$WORK/timings.tsv" '{
       split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%s\t%d\t%.0f\n", n, w, u[1] * 60 + u[2] + s[1] * 60 + s[2] >> f }'
-    rm -f "$WORK/.times.$BASHPID"
+    rm -f "$file"
     exit $rc
   )
 }

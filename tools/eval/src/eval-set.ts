@@ -19,6 +19,7 @@ import {
   type ImageFormat,
   type Rng,
   type Scene,
+  type SpeechVariant,
   type TaskType,
   type WavFormat,
 } from '../../worlds/src/index.js';
@@ -107,6 +108,13 @@ export interface MediaOptions {
   /** Share of images given a variant no training image had. */
   readonly otherShare: number;
   /**
+   * `drawn` (default): a random renderer and format, `otherShare` of them a variant; `png`: the
+   * raster renderer's PNG, drawing nothing (the benchmark's sample).
+   */
+  readonly image?: 'drawn' | 'png';
+  /** How a clip's speech variant is drawn (default sampleSpeechVariant; the benchmark's long prompts speak slowest). */
+  readonly speechVariant?: (rng: Rng) => SpeechVariant;
+  /**
    * Caps the WAV format drawn for a clip (rate, depth, channels) before it is encoded, e.g. to keep
    * a sample shipped with the repository small; the draw itself (and so the random stream) is unchanged.
    */
@@ -125,12 +133,15 @@ export async function renderExampleMedia(e: Example, rng: Rng, options: MediaOpt
   let image: Uint8Array | undefined;
   let audio: Uint8Array | undefined;
   if (e.scene) {
-    const r = await renderImage(e.scene, rng, options.otherShare);
+    const r =
+      options.image === 'png'
+        ? { bytes: await renderRaster(e.scene), media: { renderer: 'raster', format: 'png' } }
+        : await renderImage(e.scene, rng, options.otherShare);
     image = r.bytes;
     Object.assign(media, r.media);
   }
   if (e.spoken) {
-    const drawn = sampleSpeechVariant(rng);
+    const drawn = (options.speechVariant ?? sampleSpeechVariant)(rng);
     const variant = options.capWavFormat ? { ...drawn, format: options.capWavFormat(drawn.format) } : drawn;
     audio = new Uint8Array(renderSpeech(e.spoken, variant, rng));
     Object.assign(media, {
