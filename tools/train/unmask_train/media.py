@@ -77,14 +77,14 @@ def encode(
 ):
     """Left-padded prompts + canvas, as data.encode_batch. Returns ids, attention mask, the canvas start,
     and for each example the offset of its image block and of its audio block (or -1)."""
-    prompts = [media_prompt(e, image_rows, a, rng) for e, a in zip(examples, audio_rows)]
+    prompts = [vocab.encode_words(media_prompt(e, image_rows, a, rng)) for e, a in zip(examples, audio_rows)]
     p = max(len(x) for x in prompts)
     ids = torch.full((len(examples), p + canvas), vocab.pad, dtype=torch.long)
     attn = torch.zeros_like(ids)
     image_at, audio_at = [], []
     for i, (e, pr) in enumerate(zip(examples, prompts)):
         off = p - len(pr)
-        ids[i, off:p] = torch.tensor(vocab.encode_words(pr))
+        ids[i, off:p] = torch.tensor(pr)
         attn[i, off:] = 1
         image_at.append(off + 1 if e.get("image") is not None else -1)
         audio_at.append(
