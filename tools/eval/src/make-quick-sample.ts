@@ -7,7 +7,10 @@
  * - 14 images per shapes question type (7 types, `describe the image` included), one question each;
  * - 36 spoken commands, each WAV asked three times (transcribe, intent, respond);
  * - 12 spoken questions about an image (a WAV and an image each);
- * - 16 out-of-spec or missing-media prompts that must be refused.
+ * - 16 out-of-spec or missing-media prompts that must be refused;
+ * - in held-out wordings (never trained on; drawn from a stream of their own, seed + 1): 3 images per
+ *   shapes question type, 6 spoken commands (half in held-out command wordings) each asked the three
+ *   home questions, 4 spoken questions about an image, 12 held-out prompts to refuse.
  *
  * To keep the sample small (about 4 MB), WAV formats are drawn as the evaluation draws them, then
  * capped at 16 kHz, 16-bit PCM, mono (8-bit and lower rates are kept), and images over 12 kB (lossless
@@ -21,6 +24,8 @@ import sharp from 'sharp';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  HELDOUT_WORDINGS,
+  homePrompt,
   HOME_PROMPTS,
   intentJson,
   respondTo,
@@ -28,6 +33,7 @@ import {
   sampleExample,
   sampleUtterance,
   SHAPE_QUESTION_TYPES,
+  WORDINGS,
   type Example,
   type WavFormat,
 } from '../../worlds/src/index.js';
@@ -40,7 +46,13 @@ import {
 } from './quick-sample.js';
 
 export const QUICK_SAMPLE_SEED = 424242;
-export const QUICK_SAMPLE_PLAN = { imagesPerShapeType: 14, commands: 36, spokenQuestions: 12, refusals: 16 } as const;
+export const QUICK_SAMPLE_PLAN = {
+  imagesPerShapeType: 14,
+  commands: 36,
+  spokenQuestions: 12,
+  refusals: 16,
+  heldout: { imagesPerShapeType: 3, commands: 6, spokenQuestions: 4, refusals: 12 },
+} as const;
 const OTHER_SHARE = 0.25;
 /** Largest image file kept as rendered; bigger ones (mostly lossless PNGs of noisy scenes) are downscaled. */
 export const IMAGE_BYTE_BUDGET = 12_000;
@@ -116,8 +128,9 @@ class SampleWriter {
     e: Pick<Example, 'type' | 'prompt' | 'answer'>,
     files: { image?: string; audio?: string },
     media: Record<string, string | number>,
+    set: 'table' | 'heldout' = 'table',
   ): void {
-    this.items.push({ id, type: e.type, prompt: e.prompt, answer: e.answer, ...files, media });
+    this.items.push({ id, type: e.type, set, prompt: e.prompt, answer: e.answer, ...files, media });
   }
 }
 
@@ -126,7 +139,7 @@ export async function makeQuickSample(dir: string): Promise<QuickSampleItem[]> {
     rmSync(join(dir, sub), { recursive: true, force: true });
   mkdirSync(join(dir, 'images'), { recursive: true });
   mkdirSync(join(dir, 'audio'), { recursive: true });
-  const rng = new Rng(QUICK_SAMPLE_SEED);
+  let rng = new Rng(QUICK_SAMPLE_SEED);
   const render = async (e: Example): Promise<ExampleMedia> => {
     const m = await renderExampleMedia(e, rng, { otherShare: OTHER_SHARE, capWavFormat });
     if (!m.image) return m;
@@ -164,6 +177,52 @@ export async function makeQuickSample(dir: string): Promise<QuickSampleItem[]> {
     const e = sampleExample(rng, 'refusal');
     const m = await render(e);
     w.add(`refusal-${i}`, e, w.write('refusal', m), m.media);
+  }
+
+  // Held-out wordings, from a stream of their own (the items above stay as they were drawn).
+  rng = new Rng(QUICK_SAMPLE_SEED + 1);
+  const held = plan.heldout;
+  for (const type of SHAPE_QUESTION_TYPES) {
+    for (let i = 0; i < held.imagesPerShapeType; i++) {
+      const e = sampleExample(rng, type, { wording: 'heldout' });
+      const m = await render(e);
+      w.add(`heldout-${type}-${i}`, e, w.write(`heldout-${type}`, m), m.media, 'heldout');
+    }
+  }
+  for (let i = 0; i < held.commands; i++) {
+    // One clip (in a held-out command wording every other time), asked each home question in a held-out wording.
+    const u = sampleUtterance(rng, i % 2 === 0 ? HELDOUT_WORDINGS : WORDINGS);
+    const asks: Pick<Example, 'type' | 'prompt' | 'answer'>[] = [
+      { type: 'transcribe', prompt: homePrompt(rng, 'transcribe', 'heldout'), answer: u.text },
+      { type: 'intent', prompt: homePrompt(rng, 'intent', 'heldout'), answer: intentJson(u.intent) },
+      { type: 'respond', prompt: homePrompt(rng, 'respond', 'heldout'), answer: respondTo(u.intent) },
+    ];
+    const m = await render({ ...asks[0]!, scene: null, spoken: u.text });
+    const files = w.write('heldout-command', m);
+    for (const a of asks)
+      w.add(
+        `heldout-command-${i}-${a.type}`,
+        a,
+        files,
+        { ...m.media, command: i % 2 === 0 ? 'heldout' : 'table' },
+        'heldout',
+      );
+  }
+  for (let i = 0; i < held.spokenQuestions; i++) {
+    const e = sampleExample(rng, 'spoken_question', { wording: 'heldout' });
+    const m = await render(e);
+    w.add(`heldout-spoken_question-${i}`, e, w.write('heldout-spoken_question', m), m.media, 'heldout');
+  }
+  for (let i = 0; i < held.refusals; i++) {
+    const e = sampleExample(rng, 'refusal', { wording: 'heldout' });
+    const m = await render(e);
+    w.add(
+      `heldout-refusal-${i}`,
+      e,
+      w.write('heldout-refusal', m),
+      { ...m.media, kind: e.refusalKind ?? '' },
+      'heldout',
+    );
   }
 
   const manifest = quickSampleManifestSchema.parse({

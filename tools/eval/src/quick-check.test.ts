@@ -56,16 +56,19 @@ describe(`quick accuracy check of ${MODEL_DIR} on the fixed sample (tools/eval/q
     );
     const { samples } = loadQuickSample();
     const unmask = await Unmask.load(MODEL_DIR);
+    let heldout: StrategyScore;
     try {
       const rows = await answerAll(unmask, samples, STRATEGIES['tau0.9']);
       assert.equal(rows.length, samples.length);
-      score = scoreStrategy(rows);
+      score = scoreStrategy(rows.filter((r) => r.set === 'table'));
+      heldout = scoreStrategy(rows.filter((r) => r.set === 'heldout'));
     } finally {
       await unmask.close();
     }
-    checks = checkQuickThresholds(score, THRESHOLDS);
+    checks = checkQuickThresholds(score, THRESHOLDS, heldout);
     console.log(
-      `\nquick check of ${MODEL_DIR}, ${samples.length} items, confident τ 0.9:\n${quickCheckTable(score, checks)}\n`,
+      `\nquick check of ${MODEL_DIR}, ${samples.length} items, confident τ 0.9, tables' wordings:\n${quickCheckTable(score, checks)}\n` +
+        (heldout.overall.n > 0 ? `held-out wordings:\n${quickCheckTable(heldout, [])}\n` : ''),
     );
   });
 

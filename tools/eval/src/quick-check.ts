@@ -31,6 +31,15 @@ export const quickCheckThresholdsSchema = z.object({
     /** Out-of-spec (or media-less) prompts answered with the refusal. */
     refused: share,
   }),
+  /** The held-out wordings (items of set `heldout`); checked when given. */
+  heldout: z
+    .object({
+      /** Exact match over the seven shapes question types, pooled. */
+      shapes: share,
+      intent: share,
+      refused: share,
+    })
+    .optional(),
 });
 export type QuickCheckThresholds = z.infer<typeof quickCheckThresholdsSchema>;
 
@@ -45,12 +54,25 @@ export interface ThresholdCheck {
 
 const SHORT_ANSWER_TYPES = SHAPE_QUESTION_TYPES.filter((t) => t !== 'describe');
 
-/** Checks a score against the thresholds; a type with no items counts as 0 (and fails). */
-export function checkQuickThresholds(score: StrategyScore, thresholds: QuickCheckThresholds): ThresholdCheck[] {
+/**
+ * Checks the scores of the tables' set and of the held-out set against the thresholds; a type with
+ * no items counts as 0 (and fails).
+ */
+export function checkQuickThresholds(
+  score: StrategyScore,
+  thresholds: QuickCheckThresholds,
+  heldout?: StrategyScore,
+): ThresholdCheck[] {
   const t = quickCheckThresholdsSchema.parse(thresholds);
   const type = (name: string) => score.byType[name];
-  const atLeast = (world: string, name: string, types: readonly string[], target: number): ThresholdCheck => {
-    const scores = types.map(type).filter((s) => s !== undefined);
+  const atLeast = (
+    world: string,
+    name: string,
+    types: readonly string[],
+    target: number,
+    from: StrategyScore | undefined = score,
+  ): ThresholdCheck => {
+    const scores = types.map((n) => from?.byType[n]).filter((s) => s !== undefined);
     const n = scores.reduce((a, s) => a + s.n, 0);
     const value = n === 0 ? 0 : scores.reduce((a, s) => a + s.exact * s.n, 0) / n;
     return { world, name, n, value, target: `≥ ${pct(target)}`, pass: n > 0 && value >= target - 1e-9 };
@@ -72,6 +94,13 @@ export function checkQuickThresholds(score: StrategyScore, thresholds: QuickChec
     },
     atLeast('both', 'spoken questions about an image', ['spoken_question'], t.both.spokenQuestion),
     atLeast('refusal', 'out-of-spec prompts refused', ['refusal'], t.refusal.refused),
+    ...(t.heldout
+      ? [
+          atLeast('heldout', 'shapes questions in held-out wordings', SHAPE_QUESTION_TYPES, t.heldout.shapes, heldout),
+          atLeast('heldout', 'intent with held-out prompts and commands', ['intent'], t.heldout.intent, heldout),
+          atLeast('heldout', 'held-out prompts refused', ['refusal'], t.heldout.refused, heldout),
+        ]
+      : []),
   ];
 }
 

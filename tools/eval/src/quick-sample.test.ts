@@ -129,6 +129,7 @@ describe('the quick check arithmetic', () => {
     home: { intent: 0.9, respond: 0.9, transcriptWer: 0.1 },
     both: { spokenQuestion: 0.75 },
     refusal: { refused: 0.9 },
+    heldout: { shapes: 0.9, intent: 0.9, refused: 0.9 },
   };
   const rows = (over: Partial<Record<string, string>> = {}): Scored[] =>
     (
@@ -145,8 +146,8 @@ describe('the quick check arithmetic', () => {
 
   it('passes every line when every answer is right and prints a row per type', () => {
     const score = scoreStrategy(rows());
-    const checks = checkQuickThresholds(score, thresholds);
-    assert.equal(checks.length, 7);
+    const checks = checkQuickThresholds(score, thresholds, score);
+    assert.equal(checks.length, 10);
     assert.ok(checks.every((c) => c.pass));
     assert.match(quickCheckTable(score, checks), /^spoken_question +1 +100\.0%/m);
   });
@@ -155,10 +156,11 @@ describe('the quick check arithmetic', () => {
     const checks = checkQuickThresholds(
       scoreStrategy(rows({ where: 'nowhere', transcribe: 'turn on the light' })),
       thresholds,
+      scoreStrategy(rows({ intent: 'no' })),
     );
     assert.deepEqual(
       checks.filter((c) => !c.pass).map((c) => c.name),
-      [checks[0]!.name, 'transcript word error rate'],
+      [checks[0]!.name, 'transcript word error rate', 'intent with held-out prompts and commands'],
     );
     assert.equal(checks[0]!.value, 0.5);
     assert.equal(checks.find((c) => c.name === 'transcript word error rate')!.value, 0.25);
@@ -167,6 +169,7 @@ describe('the quick check arithmetic', () => {
   it('fails a line with no items and refuses thresholds that are not shares', () => {
     const checks = checkQuickThresholds(scoreStrategy(rows().filter((r) => r.type !== 'refusal')), thresholds);
     assert.equal(checks.find((c) => c.world === 'refusal')!.pass, false);
+    assert.ok(checks.filter((c) => c.world === 'heldout').every((c) => !c.pass && c.n === 0));
     assert.throws(() =>
       checkQuickThresholds(scoreStrategy(rows()), { ...thresholds, shapes: { exact: 97, describe: 0.9 } }),
     );

@@ -26,6 +26,8 @@ export const quickSampleItemSchema = z.object({
   /** Unique within the manifest. */
   id: z.string().min(1),
   type: z.enum(TASK_TYPES),
+  /** `table`: worded as docs/worlds.md's tables; `heldout`: in wordings never trained on. */
+  set: z.enum(['table', 'heldout']).default('table'),
   prompt: z.string().min(1),
   /** The expected answer, compared after the spec's normalisation. */
   answer: z.string().min(1),
@@ -98,7 +100,7 @@ export function loadQuickSample(dir: string = QUICK_SAMPLE_DIR): {
       id,
       type: item.type,
       world: worldOf(item.type),
-      set: 'table',
+      set: item.set,
       prompt: item.prompt,
       answer: item.answer,
       media: item.media,
