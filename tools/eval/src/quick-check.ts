@@ -70,7 +70,7 @@ export function checkQuickThresholds(
     name: string,
     types: readonly string[],
     target: number,
-    from: StrategyScore | undefined = score,
+    from: StrategyScore | undefined,
   ): ThresholdCheck => {
     const scores = types.map((n) => from?.byType[n]).filter((s) => s !== undefined);
     const n = scores.reduce((a, s) => a + s.n, 0);
@@ -80,10 +80,10 @@ export function checkQuickThresholds(
   const transcribe = type('transcribe');
   const wer = transcribe?.wer ?? 1;
   return [
-    atLeast('shapes', `exact match, ${SHORT_ANSWER_TYPES.join(' / ')}`, SHORT_ANSWER_TYPES, t.shapes.exact),
-    atLeast('shapes', 'describe: object list exact', ['describe'], t.shapes.describe),
-    atLeast('home', 'intent exact match', ['intent'], t.home.intent),
-    atLeast('home', 'response exact match', ['respond'], t.home.respond),
+    atLeast('shapes', `exact match, ${SHORT_ANSWER_TYPES.join(' / ')}`, SHORT_ANSWER_TYPES, t.shapes.exact, score),
+    atLeast('shapes', 'describe: object list exact', ['describe'], t.shapes.describe, score),
+    atLeast('home', 'intent exact match', ['intent'], t.home.intent, score),
+    atLeast('home', 'response exact match', ['respond'], t.home.respond, score),
     {
       world: 'home',
       name: 'transcript word error rate',
@@ -92,8 +92,8 @@ export function checkQuickThresholds(
       target: `≤ ${pct(t.home.transcriptWer)}`,
       pass: transcribe !== undefined && wer <= t.home.transcriptWer + 1e-9,
     },
-    atLeast('both', 'spoken questions about an image', ['spoken_question'], t.both.spokenQuestion),
-    atLeast('refusal', 'out-of-spec prompts refused', ['refusal'], t.refusal.refused),
+    atLeast('both', 'spoken questions about an image', ['spoken_question'], t.both.spokenQuestion, score),
+    atLeast('refusal', 'out-of-spec prompts refused', ['refusal'], t.refusal.refused, score),
     ...(t.heldout
       ? [
           atLeast('heldout', 'shapes questions in held-out wordings', SHAPE_QUESTION_TYPES, t.heldout.shapes, heldout),
