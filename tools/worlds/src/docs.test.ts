@@ -16,6 +16,7 @@ import {
 } from './refusal.js';
 import { DECORATIONS } from './wordings/decorate.js';
 import { HELDOUT_WORDINGS, HOME_FRAMES, MORE_WORDINGS } from './wordings/home.js';
+import { FILLER_WORDS } from './wordings/noise.js';
 import { SHAPE_FRAMES } from './wordings/shapes.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../../../docs/worlds.md', import.meta.url)), 'utf8');
@@ -61,5 +62,9 @@ describe('docs/worlds.md: the wordings', () => {
       for (const list of Object.values(OFF_TOPIC_FILLERS[split]))
         for (const x of list) assert.ok(doc.includes(code(x)), x);
     }
+  });
+
+  it('lists the noise fillers of the training prompts, in order', () => {
+    assert.ok(doc.includes(`Fillers:\n${FILLER_WORDS.map((f) => `\`${f}\``).join(', ')}.`));
   });
 });

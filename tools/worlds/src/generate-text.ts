@@ -1,13 +1,15 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] > out.jsonl
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] > out.jsonl
  * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
  * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
- * wordings only).
+ * wordings only). `--noise P` (training data, `train` wording only) puts noise words into a share P of
+ * the prompts (wordings/noise.ts), from a random stream of its own: the examples are those drawn without it.
  */
 import { parseArgs } from 'node:util';
 import { Rng } from './rng.js';
 import { sampleExample, TASK_TYPES, toTextExample, type TaskType } from './tasks.js';
+import { addNoiseWords } from './wordings/noise.js';
 import type { WordingSplit } from './wordings/prompts.js';
 
 const { values } = parseArgs({
@@ -16,6 +18,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '1000' },
     types: { type: 'string' },
     wording: { type: 'string', default: 'train' },
+    noise: { type: 'string', default: '0' },
   },
 });
 const seed = Number(values.seed);
@@ -31,10 +34,17 @@ const wording = values.wording as WordingSplit;
 if (!['table', 'train', 'heldout'].includes(wording))
   throw new Error(`--wording must be table, train or heldout, got "${values.wording}"`);
 
+const noise = Number(values.noise);
+if (!(noise >= 0 && noise <= 1)) throw new Error(`--noise must be a share in [0, 1], got "${values.noise}"`);
+if (noise > 0 && wording !== 'train')
+  throw new Error(`--noise is for training data (--wording train), got --wording ${wording}`);
+
 const rng = new Rng(seed);
+const noiseRng = new Rng(seed ^ 0x6e6f6973);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
-  lines.push(JSON.stringify(toTextExample(sampleExample(rng, rng.pick(types), { wording }))));
+  const e = toTextExample(sampleExample(rng, rng.pick(types), { wording }));
+  lines.push(JSON.stringify(noise > 0 ? { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise) } : e));
   if (lines.length >= 5000) {
     process.stdout.write(`${lines.join('\n')}\n`);
     lines.length = 0;

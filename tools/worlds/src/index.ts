@@ -25,3 +25,4 @@ export * from './wordings/home.js';
 export * from './wordings/decorate.js';
 export * from './wordings/prompts.js';
 export * from './wordings/recognise.js';
+export * from './wordings/noise.js';

@@ -1,0 +1,92 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../rng.js';
+import { COLORS, SHAPES } from '../shapes/spec.js';
+import { sampleExample, TASK_TYPES } from '../tasks.js';
+import { addNoiseWords, FILLER_WORDS, heldoutOnlyWords, knownWords, madeUpWord } from './noise.js';
+
+const words = (s: string) => s.split(/\s+/).filter(Boolean);
+
+/** Whether `sub`'s words come in `all`'s words in order (the rest being insertions). */
+function isSubsequence(sub: readonly string[], all: readonly string[]): boolean {
+  let i = 0;
+  for (const w of all) if (i < sub.length && w === sub[i]) i++;
+  return i === sub.length;
+}
+
+describe('noise words in training prompts', () => {
+  it('knows the held-out lists’ own words, and no filler is one of them or a colour or shape', () => {
+    const heldout = heldoutOnlyWords();
+    for (const w of ['whereabouts', 'cheers', 'kindly', 'acknowledge', 'octagon', 'magenta'])
+      assert.ok(heldout.has(w), w);
+    for (const w of ['what', 'color', 'circle', 'please']) assert.ok(!heldout.has(w), w);
+    for (const filler of FILLER_WORDS)
+      for (const w of words(filler)) {
+        assert.ok(!heldout.has(w), `filler "${filler}" is a held-out word`);
+        assert.ok(![...SHAPES, ...COLORS].includes(w as never), filler);
+      }
+  });
+
+  it('makes up words that are in no list of the worlds', () => {
+    const rng = new Rng(1);
+    const known = knownWords();
+    for (let i = 0; i < 3000; i++) {
+      const w = madeUpWord(rng);
+      assert.match(w, /^[a-z]{3,}$/);
+      assert.ok(!known.has(w), w);
+    }
+  });
+
+  it('inserts one to three items into a share p of prompts, keeping the prompt’s words in order and its end punctuation', () => {
+    const rng = new Rng(2);
+    let changed = 0;
+    for (let i = 0; i < 400; i++) {
+      const prompt = 'Hey, what color is the circle in the picture??';
+      const out = addNoiseWords(rng, prompt, 0.5);
+      if (out === prompt) continue;
+      changed++;
+      assert.ok(out.endsWith('picture??') || / [a-z]+\?\?$/.test(out), out);
+      const added = words(out).length - words(prompt).length;
+      assert.ok(added >= 1 && added <= 6, out);
+      assert.ok(isSubsequence(words(prompt.replace(/\?\?$/, '')), words(out.replace(/\?\?$/, ''))), out);
+    }
+    assert.ok(changed > 150 && changed < 250, `changed ${changed} of 400`);
+    assert.equal(addNoiseWords(rng, 'what color is the circle', 0), 'what color is the circle');
+  });
+
+  it('puts no noise right before a colour, a shape or the noun a colour qualifies', () => {
+    const rng = new Rng(3);
+    const guarded = new Set([...SHAPES, ...COLORS, 'shapes', 'objects', 'one', 'shape']);
+    for (let i = 0; i < 300; i++) {
+      const prompt = 'how many red shapes are there, is there a blue circle or a square';
+      const out = words(addNoiseWords(rng, prompt, 1));
+      const original = new Set(words(prompt));
+      for (let k = 1; k < out.length; k++)
+        if (guarded.has(out[k]!))
+          assert.ok(original.has(out[k - 1]!), `${out.join(' ')}: "${out[k - 1]}" before ${out[k]}`);
+    }
+  });
+
+  it('shouts with a prompt in capitals', () => {
+    const rng = new Rng(4);
+    const out = addNoiseWords(rng, 'WHERE IS THE STAR?', 1);
+    assert.equal(out, out.toUpperCase());
+    assert.ok(out.endsWith('?'));
+  });
+
+  it('leaves every noise word out of the held-out lists, over many training prompts', () => {
+    const rng = new Rng(5);
+    const noiseRng = new Rng(6);
+    const heldout = heldoutOnlyWords();
+    for (let i = 0; i < 600; i++) {
+      const e = sampleExample(rng, TASK_TYPES[i % TASK_TYPES.length]!, { wording: 'train' });
+      const before = new Set(words(e.prompt.toLowerCase().replace(/[^a-z' ]/g, ' ')));
+      for (const w of words(
+        addNoiseWords(noiseRng, e.prompt, 1)
+          .toLowerCase()
+          .replace(/[^a-z' ]/g, ' '),
+      ))
+        if (!before.has(w)) assert.ok(!heldout.has(w), w);
+    }
+  });
+});

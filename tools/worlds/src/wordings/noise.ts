@@ -1,0 +1,201 @@
+/**
+ * Extra words in training prompts, so that the model learns which words carry the task and that
+ * other words do not change it: fillers people say (`um`, `actually`, `by the way`) and made-up
+ * words (`brelo`, `tamkis`: a word it never saw, read in BPE pieces, as an unseen real word is).
+ * Training data only (generate-text.ts `--noise`): the tables' and the held-out sets stay as drawn.
+ *
+ * Two rules keep it honest and consistent:
+ * - no noise word is a word of any list of the worlds (trained or held out), so no held-out word
+ *   is trained through the noise (`knownWords`, tested);
+ * - no noise word goes right before a colour or a shape word, or the noun a colour is put before
+ *   (`is there a brelo circle`, `how many brelo shapes` would teach that an unknown word there is
+ *   harmless, which the refusals of `is there a pink circle`, `how many pink shapes` contradict).
+ */
+import { CONFIRMATIONS, HOME_PROMPTS, OBJECTS_BY_ACTION, ROOMS, WORDINGS } from '../home/spec.js';
+import {
+  ATTRIBUTE_FRAMES,
+  HELDOUT_OFF_TOPIC_PROMPTS,
+  OFF_TOPIC_FILLERS,
+  OFF_TOPIC_FRAMES,
+  OFF_TOPIC_PROMPTS,
+  OTHER_COLORS,
+  OTHER_SHAPES,
+  REFUSAL,
+} from '../refusal.js';
+import type { Rng } from '../rng.js';
+import { COLORS, SHAPES } from '../shapes/spec.js';
+import { CONTRACTIONS, DECORATIONS } from './decorate.js';
+import { HELDOUT_WORDINGS, HOME_FRAMES, MORE_WORDINGS } from './home.js';
+import { TABLE_PROMPTS } from './prompts.js';
+import { SHAPE_FRAMES } from './shapes.js';
+
+/** Fillers people put into a request that change nothing about it (none is a word of the worlds' lists). */
+export const FILLER_WORDS: readonly string[] = [
+  'um',
+  'uh',
+  'er',
+  'hmm',
+  'oh',
+  'well',
+  'like',
+  'actually',
+  'really',
+  'basically',
+  'honestly',
+  'anyway',
+  'maybe',
+  'right',
+  'you know',
+  'i guess',
+  'by the way',
+  'real quick',
+  'for real',
+  'again',
+];
+
+/** Every word in a value of strings, arrays and records (templates' syntax and slots dropped). */
+function wordsIn(value: unknown, out: Set<string>): Set<string> {
+  if (typeof value === 'string') {
+    for (const w of value
+      .toLowerCase()
+      .replace(/\{\w+\}/g, ' ')
+      .split(/[^a-z']+/)) {
+      if (w) out.add(w.replace(/^'+|'+$/g, ''));
+    }
+  } else if (Array.isArray(value)) for (const v of value) wordsIn(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) wordsIn(v, out);
+  return out;
+}
+
+const TRAINED_SOURCES: unknown[] = [
+  Object.values(SHAPE_FRAMES).map((s) => s.train),
+  Object.values(HOME_FRAMES).map((s) => s.train),
+  DECORATIONS.train,
+  WORDINGS,
+  MORE_WORDINGS,
+  OFF_TOPIC_PROMPTS,
+  OFF_TOPIC_FRAMES.train,
+  OFF_TOPIC_FILLERS.train,
+  OTHER_SHAPES.train,
+  OTHER_COLORS.train,
+  ATTRIBUTE_FRAMES.train,
+  SHAPES,
+  COLORS,
+  OBJECTS_BY_ACTION,
+  ROOMS,
+  TABLE_PROMPTS,
+  HOME_PROMPTS,
+  CONFIRMATIONS,
+  CONTRACTIONS,
+  REFUSAL,
+];
+const HELDOUT_SOURCES: unknown[] = [
+  Object.values(SHAPE_FRAMES).map((s) => s.heldout),
+  Object.values(HOME_FRAMES).map((s) => s.heldout),
+  DECORATIONS.heldout,
+  HELDOUT_WORDINGS,
+  HELDOUT_OFF_TOPIC_PROMPTS,
+  OFF_TOPIC_FRAMES.heldout,
+  OFF_TOPIC_FILLERS.heldout,
+  OTHER_SHAPES.heldout,
+  OTHER_COLORS.heldout,
+  ATTRIBUTE_FRAMES.heldout,
+];
+
+let known: Set<string> | undefined;
+/** Every word of the worlds' lists, trained and held out. */
+export function knownWords(): ReadonlySet<string> {
+  known ??= wordsIn([...TRAINED_SOURCES, ...HELDOUT_SOURCES], new Set());
+  return known;
+}
+
+/** The words that only the held-out lists use (what the held-out evaluation reads that training never does). */
+export function heldoutOnlyWords(): ReadonlySet<string> {
+  const trained = wordsIn(TRAINED_SOURCES, new Set());
+  return new Set([...wordsIn(HELDOUT_SOURCES, new Set())].filter((w) => !trained.has(w)));
+}
+
+const ONSETS = [
+  'b',
+  'd',
+  'f',
+  'g',
+  'k',
+  'l',
+  'm',
+  'n',
+  'p',
+  'r',
+  's',
+  't',
+  'v',
+  'z',
+  'bl',
+  'br',
+  'gr',
+  'kr',
+  'pl',
+  'st',
+  'tr',
+  'sh',
+  'ch',
+];
+const VOWELS = ['a', 'e', 'i', 'o', 'u', 'a', 'e', 'o', 'ai', 'ou', 'ee'];
+const CODAS = ['', '', '', 'n', 'r', 's', 't', 'k', 'm', 'l'];
+
+/** A pronounceable word of one to three syllables that is no word of the worlds' lists. */
+export function madeUpWord(rng: Rng): string {
+  for (;;) {
+    const syllables = rng.int(1, 3);
+    let w = '';
+    for (let i = 0; i < syllables; i++) w += rng.pick(ONSETS) + rng.pick(VOWELS) + rng.pick(CODAS);
+    if (w.length >= 3 && !knownWords().has(w)) return w;
+  }
+}
+
+/**
+ * Words a noise word may not precede: colours and shapes (also those the worlds do not have), the
+ * nouns a colour is put before (`red shapes`, `red one`), and their plurals.
+ */
+const SLOT_WORDS: ReadonlySet<string> = new Set(
+  [
+    ...SHAPES,
+    ...COLORS,
+    ...OTHER_SHAPES.train,
+    ...OTHER_SHAPES.heldout,
+    ...OTHER_COLORS.train,
+    ...OTHER_COLORS.heldout,
+    ...['shape', 'object', 'thing', 'one'],
+  ].flatMap((w) => [w, `${w}s`]),
+);
+
+const bare = (word: string) => word.toLowerCase().replace(/[^a-z]/g, '');
+
+/** The noise words of one insertion: a filler, or one or two made-up words. */
+function noiseItem(rng: Rng): string {
+  if (rng.bool(0.5)) return rng.pick(FILLER_WORDS);
+  return rng.bool(0.8) ? madeUpWord(rng) : `${madeUpWord(rng)} ${madeUpWord(rng)}`;
+}
+
+/**
+ * The prompt with one to three noise insertions (probability `p`; the prompt as it was otherwise),
+ * each at a word boundary that is not right before a colour or shape word; trailing punctuation stays
+ * at the end, and an all-capitals prompt gets its noise in capitals.
+ */
+export function addNoiseWords(rng: Rng, prompt: string, p: number): string {
+  if (!rng.bool(p)) return prompt;
+  const m = /^(.*?)([\s?!.,]*)$/s.exec(prompt);
+  const body = m?.[1] ?? prompt;
+  const end = m?.[2] ?? '';
+  const words = body.split(/\s+/).filter(Boolean);
+  const shout = /[A-Z]/.test(body) && body === body.toUpperCase();
+  const n = rng.bool(0.7) ? 1 : rng.bool(0.8) ? 2 : 3;
+  for (let i = 0; i < n; i++) {
+    const slots: number[] = [];
+    for (let k = 0; k <= words.length; k++)
+      if (k === words.length || !SLOT_WORDS.has(bare(words[k] as string))) slots.push(k);
+    const item = noiseItem(rng);
+    words.splice(rng.pick(slots), 0, shout ? item.toUpperCase() : item);
+  }
+  return `${words.join(' ')}${end}`;
+}
