@@ -224,6 +224,51 @@ describe('what the PyTorch reader refuses, naming the problem', () => {
     assert.ok(Array.isArray(list) && list.length === items);
   });
 
+  // Bytes of a pickle program: strings as Latin-1, numbers as opcodes and operands.
+  const program = (...parts: Array<string | number | number[] | Uint8Array>) =>
+    Buffer.concat(
+      parts.map((p) =>
+        typeof p === 'string' ? Buffer.from(p, 'latin1') : typeof p === 'number' ? Buffer.from([p]) : Buffer.from(p),
+      ),
+    );
+  const short = (text: string) => program(0x8c, text.length, text); // SHORT_BINUNICODE
+  const storageAt = (location: Buffer) =>
+    // MARK 'storage' torch.FloatStorage '0' <location> 1 TUPLE BINPERSID
+    program(0x28, short('storage'), 'ctorch\nFloatStorage\n', short('0'), location, [0x4b, 1], 0x74, 0x51);
+
+  it('refuses a tensor size of more than 64 dimensions before reading it, so a size shared by many tensors costs nothing (bounded work per byte)', () => {
+    // One size tuple of 20,000 ones in the memo, then 20,000 tensors of 13 bytes each naming it:
+    // reading every size would be 400 million items for a 300 kB pickle.
+    const dims = 20_000;
+    const tensors = 20_000;
+    const pickle = program(
+      [0x80, 2],
+      'ctorch._utils\n_rebuild_tensor_v2\n',
+      [0x71, 1, 0x30], // BINPUT 1, POP
+      storageAt(short('cpu')),
+      [0x71, 2, 0x30],
+      0x28,
+      Buffer.alloc(dims * 2, Buffer.from([0x4b, 1])), // BININT1 1 × dims
+      [0x74, 0x71, 3, 0x30], // TUPLE, BINPUT 3, POP
+      [0x5d, 0x28], // EMPTY_LIST, MARK
+      // BINGET 1, MARK, BINGET 2, BININT1 0, BINGET 3, BINGET 3, TUPLE, REDUCE
+      Buffer.alloc(tensors * 13, Buffer.from([0x68, 1, 0x28, 0x68, 2, 0x4b, 0, 0x68, 3, 0x68, 3, 0x74, 0x52])),
+      [0x65, 0x2e], // APPENDS, STOP
+    );
+    const started = performance.now();
+    refuses(() => readTorchPickle(pickle, 'p.pkl'), /p\.pkl: a tensor size has 20000 dimensions, over the limit of 64/);
+    assert.ok(performance.now() - started < 5000);
+  });
+
+  it('refuses a storage location that is not a string, rather than making one of it (a list referring to itself, nested, would make a string of any length)', () => {
+    // A list of ten references to the list before it, six deep: a million items from 150 bytes.
+    const levels: Buffer[] = [program(0x5d, 0x94)]; // EMPTY_LIST, MEMOIZE (memo 0)
+    for (let level = 1; level <= 6; level++)
+      levels.push(program(0x5d, 0x28, Buffer.alloc(20, Buffer.from([0x68, level - 1])), 0x65, 0x94));
+    const pickle = program([0x80, 4], ...levels, storageAt(Buffer.from([0x68, 6])), 0x2e);
+    refuses(() => readTorchPickle(pickle, 'p.pkl'), /storage "0"'s location is not a string/);
+  });
+
   it('names the PyTorch file names it does not look for when a folder has no weights it reads', () => {
     const dir = mkdtempSync(join(tmpdir(), 'unmask-torch-none-'));
     try {

@@ -5,6 +5,10 @@
  * `torch.*Storage` types; each becomes an inert description (a dict, a tensor reference, a
  * storage reference). Any other global, and any opcode outside the set, is refused by name
  * before anything is built from it.
+ * The work is bounded by a constant per input byte: the memo and DUP let a few bytes refer to
+ * a value of any size again and again, so nothing is walked whose size the pickle chooses (a
+ * tensor's size and stride have at most `MAX_TENSOR_DIMS` entries; a storage's location must be
+ * a string, never a value made into one).
  */
 import { UnmaskError } from '@unmask/core';
 
@@ -59,6 +63,9 @@ interface Tuple {
   readonly items: readonly unknown[];
 }
 const _MARK = Symbol('mark');
+
+/** Dimensions of a tensor's size and stride read (a model's weights have a few; NumPy 2 allows 64). */
+export const MAX_TENSOR_DIMS = 64;
 
 const ALLOWED_GLOBALS = new Set([
   'collections.OrderedDict',
@@ -145,6 +152,9 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
   };
   const ints = (v: unknown, what: string): number[] => {
     if (!isTuple(v)) throw fail(`${what} is not a tuple`);
+    // Checked before the items are read: one tuple may be referred to any number of times.
+    if (v.items.length > MAX_TENSOR_DIMS)
+      throw fail(`${what} has ${v.items.length} dimensions, over the limit of ${MAX_TENSOR_DIMS}`);
     return v.items.map((x) => int(x, what));
   };
   const persistent = (pid: unknown): StorageRef => {
@@ -154,12 +164,14 @@ export function readTorchPickle(bytes: Uint8Array, where: string): unknown {
     if (!isGlobal(type) || type.module !== 'torch' || !(type.name in STORAGE_DTYPES))
       throw fail('a persistent id names no torch storage type');
     if (typeof key !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(key)) throw fail('a storage key is not a plain name');
+    if (typeof location !== 'string')
+      throw fail(`storage "${key}"'s location is not a string (torch writes e.g. 'cpu')`);
     return {
       kind: 'storage',
       key,
       dtype: STORAGE_DTYPES[type.name as keyof typeof STORAGE_DTYPES],
       numel: int(numel, `storage "${key}"'s size`),
-      location: String(location),
+      location,
     };
   };
   const reduce = (callable: unknown, args: unknown): unknown => {
