@@ -42,25 +42,53 @@ function checkInside(tensors: readonly CheckpointTensor[], bytes: Uint8Array): v
   }
 }
 
-/** Bytes of one pickled value built from the accepted opcodes; containers may hold 200,000 items. */
-const pickleValue = fc.letrec<{ value: readonly number[] }>((tie) => ({
+/** The most bytes a generated container holds: nesting cannot multiply its size past this. */
+const CONTAINER_BYTES = 1 << 20;
+
+/** `parts` joined, cut at `limit` bytes. */
+function joined(parts: readonly Uint8Array[], limit: number): Uint8Array {
+  const out = new Uint8Array(
+    Math.min(
+      limit,
+      parts.reduce((n, p) => n + p.length, 0),
+    ),
+  );
+  let at = 0;
+  for (const part of parts) {
+    if (at >= out.length) break;
+    out.set(part.subarray(0, out.length - at), at);
+    at += part.length;
+  }
+  return out;
+}
+
+/**
+ * Bytes of one pickled value built from the accepted opcodes; a container repeats its items up
+ * to 200,000 times within CONTAINER_BYTES. Generation copies bytes (typed arrays, doubling), so
+ * that making an input costs far less than the reader's work on it.
+ */
+const pickleValue = fc.letrec<{ value: Uint8Array }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(
-      [0x4e],
-      [0x88],
-      [0x4b, 7],
-      [0x4a, 1, 0, 0, 0x80],
-      [0x8c, 3, 0x61, 0x62, 0x63],
-      [0x8a, 9, ...Array(9).fill(0xff)],
-    ),
-    fc.constantFrom(
-      [0x63, ...Buffer.from('collections\nOrderedDict\n'), 0x29, 0x52],
-      [0x63, ...Buffer.from('torch\nFloatStorage\n')],
-      [0x63, ...Buffer.from('os\nsystem\n')],
-      [0x68, 0],
-      [0x32],
-    ),
+    fc
+      .constantFrom(
+        [0x4e],
+        [0x88],
+        [0x4b, 7],
+        [0x4a, 1, 0, 0, 0x80],
+        [0x8c, 3, 0x61, 0x62, 0x63],
+        [0x8a, 9, ...Array(9).fill(0xff)],
+      )
+      .map((bytes) => Uint8Array.from(bytes)),
+    fc
+      .constantFrom(
+        [0x63, ...Buffer.from('collections\nOrderedDict\n'), 0x29, 0x52],
+        [0x63, ...Buffer.from('torch\nFloatStorage\n')],
+        [0x63, ...Buffer.from('os\nsystem\n')],
+        [0x68, 0],
+        [0x32],
+      )
+      .map((bytes) => Uint8Array.from(bytes)),
     fc
       .tuple(
         fc.constantFrom('list', 'tuple', 'dict', 'ordered'),
@@ -69,16 +97,20 @@ const pickleValue = fc.letrec<{ value: readonly number[] }>((tie) => ({
         fc.boolean(),
       )
       .map(([kind, items, times, memoize]) => {
-        // Nesting multiplies: every container is cut to 1M bytes, so no input exceeds a few MB.
-        const flat = items.flat();
-        const once = flat.length > 1_000_000 ? flat.slice(0, 1_000_000) : flat;
-        // Repetition is capped at 1 MB of pickle, so nesting cannot multiply it past that.
-        const repeats = Math.min(times, Math.max(1, Math.floor(1_000_000 / Math.max(1, once.length))));
-        const body: number[] = [];
-        for (let k = 0; k < repeats; k++) for (const b of once) body.push(b);
+        const once = joined(items, CONTAINER_BYTES);
+        const repeats = Math.min(times, Math.max(1, Math.floor(CONTAINER_BYTES / Math.max(1, once.length))));
         const open = { list: [0x5d, 0x28], tuple: [0x28], dict: [0x7d, 0x28], ordered: [0x7d, 0x28] }[kind];
-        const close = { list: [0x65], tuple: [0x74], dict: [0x75], ordered: [0x75] }[kind];
-        return [...open, ...body, ...close, ...(memoize ? [0x94] : [])];
+        const close = { list: 0x65, tuple: 0x74, dict: 0x75, ordered: 0x75 }[kind];
+        const body = once.length * repeats;
+        const out = new Uint8Array(open.length + body + 1 + (memoize ? 1 : 0));
+        out.set(open);
+        out.set(once, open.length);
+        // The repetitions by doubling: log2(repeats) copies.
+        for (let filled = once.length; filled < body; filled *= 2)
+          out.copyWithin(open.length + filled, open.length, open.length + Math.min(filled, body - filled));
+        out[open.length + body] = close;
+        if (memoize) out[open.length + body + 1] = 0x94;
+        return out;
       }),
   ),
 })).value;
