@@ -1,17 +1,19 @@
 /**
  * The long fuzz run: every target in a `*.fuzz.ts` module of libs/ and apps/ (or those named),
  * each in its own child process for `--minutes`, watched from outside so that a hang (no
- * progress for `--stall-seconds`) or a crash of the process itself is caught too. Prints one
- * JSON line per target (executions, time, failures) and a summary table.
+ * progress for `--stall-seconds`, default 300, while making or judging one input) or a crash of
+ * the process itself is caught too. Prints one JSON line per target (executions, time, failures)
+ * and a summary table; a finding's whole counterexample is written to
+ * `tmp/fuzz/<target>-<seed>.counterexample.txt`.
  *
  *   nice -n 10 node --import tsx tools/fuzz/run.ts --minutes 30 [--target audio.readWav] [--seed N] [--parallel 2]
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { FuzzRunReport, FuzzTarget } from '@unmask/core/fuzz';
+import { type FuzzRunReport, type FuzzTarget, shortCounterexample } from '@unmask/core/fuzz';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -44,7 +46,20 @@ async function child(file: string, name: string, ms: number, seed: number | unde
   const chosen = seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
   writeSync(1, `seed ${chosen}\n`);
   const report = await runFuzz(target, { timeLimitMs: ms, onProgress, seed: chosen });
-  process.stdout.write(`report ${JSON.stringify(report)}\n`);
+  // The whole counterexample goes to a file (it may be megabytes); the report line carries its start.
+  let line: FuzzRunReport & { counterexampleFile?: string } = report;
+  if (report.counterexample !== undefined) {
+    const dir = join(root, 'tmp', 'fuzz');
+    mkdirSync(dir, { recursive: true });
+    const counterexampleFile = join(dir, `${name}-${chosen}.counterexample.txt`);
+    writeFileSync(counterexampleFile, `${report.failure}\n${report.counterexample}\n`);
+    line = {
+      ...report,
+      counterexample: shortCounterexample(report),
+      counterexampleFile: relative(root, counterexampleFile),
+    };
+  }
+  process.stdout.write(`report ${JSON.stringify(line)}\n`);
   // Targets may hold servers or pools open.
   process.exit(0);
 }
@@ -127,7 +142,7 @@ async function main(): Promise<void> {
       target: { type: 'string', multiple: true },
       seed: { type: 'string' },
       parallel: { type: 'string', default: '1' },
-      'stall-seconds': { type: 'string', default: '120' },
+      'stall-seconds': { type: 'string', default: '300' },
       list: { type: 'boolean', default: false },
       child: { type: 'string' },
       ms: { type: 'string' },

@@ -70,7 +70,10 @@ export interface FuzzRunOptions {
   readonly seed?: number;
   /** Heap growth (after GC when exposed) that counts as unbounded allocation (default 512 MiB). */
   readonly maxHeapGrowthBytes?: number;
-  /** Called every 10 inputs (from inside the run: a watchdog outside sees it stop when an input hangs). */
+  /**
+   * Called before every input (from inside the run: a watchdog outside sees it stop when making
+   * or judging one input hangs); `npm run fuzz` passes it on at most every few seconds.
+   */
   readonly onProgress?: (executions: number) => void;
 }
 
@@ -81,8 +84,17 @@ export interface FuzzRunReport {
   readonly ms: number;
   /** The shrunk counterexample's error, when the property failed. */
   readonly failure?: string;
+  /** The shrunk counterexample, whole (fast-check's notation: it may be long). */
   readonly counterexample?: string;
 }
+
+/** A counterexample cut for a log line or an assertion message. */
+export const shortCounterexample = (report: FuzzRunReport, length = 600): string =>
+  report.counterexample === undefined
+    ? '?'
+    : report.counterexample.length > length
+      ? `${report.counterexample.slice(0, length)}… (${report.counterexample.length} characters)`
+      : report.counterexample;
 
 /** Runs a target: every input judged, the heap watched; resolves with the figures (never throws). */
 export async function runFuzz<T>(target: FuzzTarget<T>, options: FuzzRunOptions = {}): Promise<FuzzRunReport> {
@@ -96,7 +108,7 @@ export async function runFuzz<T>(target: FuzzTarget<T>, options: FuzzRunOptions 
   const started = performance.now();
   const property = fc.asyncProperty(target.arbitrary, async (input) => {
     executions++;
-    if (executions % 10 === 0) options.onProgress?.(executions);
+    options.onProgress?.(executions);
     await judged(target, input);
     if (executions % 200 === 0) {
       gc?.();
@@ -123,7 +135,7 @@ export async function runFuzz<T>(target: FuzzTarget<T>, options: FuzzRunOptions 
   return {
     ...report,
     failure: error instanceof Error ? error.message : String(error),
-    counterexample: fc.stringify(details.counterexample).slice(0, 600),
+    counterexample: fc.stringify(details.counterexample),
   };
 }
 
@@ -131,7 +143,7 @@ export async function runFuzz<T>(target: FuzzTarget<T>, options: FuzzRunOptions 
 export async function assertFuzz<T>(target: FuzzTarget<T>, options: FuzzRunOptions): Promise<FuzzRunReport> {
   const report = await runFuzz(target, options);
   if (report.failure !== undefined)
-    throw new FuzzFinding(`${report.failure}\nseed ${report.seed}; counterexample: ${report.counterexample ?? '?'}`);
+    throw new FuzzFinding(`${report.failure}\nseed ${report.seed}; counterexample: ${shortCounterexample(report)}`);
   return report;
 }
 
