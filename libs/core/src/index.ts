@@ -22,6 +22,7 @@ export {
   type SafetensorsHeader,
 } from './io/safetensors.js';
 export { OnnxWorkerPool, type WorkerPoolOptions, type CreateSessionOptions } from './runtime/worker-pool.js';
+export { siblingModule, startModuleWorker } from './runtime/module-worker.js';
 export { OnnxSession, type RunOptions } from './runtime/onnx-session.js';
 export { runChain, type ChainLink } from './runtime/graph-chain.js';
 export { fitTensor, integerTensor } from './runtime/tensor-fit.js';

@@ -46,6 +46,11 @@ export class ImageTower {
     private readonly thread: PreprocessThread,
   ) {}
 
+  /** The preprocessing thread is running (it starts when the tower opens, with the model). */
+  get preprocessing(): boolean {
+    return this.thread.started;
+  }
+
   /** Stops the preprocessing thread. */
   close(): Promise<void> {
     return this.thread.close();
@@ -60,8 +65,15 @@ export class ImageTower {
     const projector = section.projector
       ? await bundle.openGraph(section.projector, { worker: encoder.workerIndex })
       : undefined;
-    // Resizing is TypeScript: it runs on a thread of its own, never on the event loop.
+    // Resizing is TypeScript: it runs on a thread of its own, never on the event loop, started
+    // now so that the first image does not wait for it.
     const thread = new PreprocessThread(section.processor);
+    try {
+      await thread.start();
+    } catch (error) {
+      await thread.close();
+      throw error;
+    }
     const vision = new VisionEncoder({
       processor,
       encoder,

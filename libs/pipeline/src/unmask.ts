@@ -134,16 +134,19 @@ export class Unmask {
 
   static async load(dir: string = defaultModelDir(), options: UnmaskOptions = {}): Promise<Unmask> {
     const bundle = await loadBundle(dir, options);
+    let images: ImageTower | undefined;
     try {
-      const images = await ImageTower.open(bundle);
+      const limits = options.limits ?? {};
+      const requestLimits = parseRequestLimits(limits.request);
+      images = await ImageTower.open(bundle);
       const sounds = await AudioTower.open(bundle);
       const engine = new DecodingEngine(bundle.model, {
         maxBatchSize: options.maxBatchSize ?? 8,
         ...(bundle.decodingDefaults ? { defaults: bundle.decodingDefaults } : {}),
       });
-      const limits = options.limits ?? {};
-      return new Unmask(bundle, engine, images, sounds, limits, parseRequestLimits(limits.request));
+      return new Unmask(bundle, engine, images, sounds, limits, requestLimits);
     } catch (error) {
+      await images?.close();
       await bundle.close();
       throw error;
     }

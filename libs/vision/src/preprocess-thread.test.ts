@@ -36,6 +36,24 @@ async function loopDelayDuring(work: () => Promise<unknown>): Promise<number> {
   return worst;
 }
 
+describe('starting the preprocessing thread', () => {
+  it('start() runs the thread before any image, so that the first image does not wait for it', async () => {
+    const thread = new PreprocessThread(CONFIG);
+    try {
+      assert.equal(thread.started, false, 'nothing runs until asked');
+      await thread.start();
+      assert.equal(thread.started, true, 'the thread has loaded its module');
+      await thread.start(); // a second call finds it running
+      const result = await thread.preprocess(gradient(40, 30));
+      assert.deepEqual(result.image_grid_thw, createImageProcessor(CONFIG).preprocess(gradient(40, 30)).image_grid_thw);
+    } finally {
+      await thread.close();
+    }
+    assert.equal(thread.started, false);
+    await assert.rejects(thread.start(), (e) => isUnmaskError(e, 'runtime_error') && /closed/.test(e.message));
+  });
+});
+
 describe('image preprocessing on its own thread', () => {
   const thread = new PreprocessThread(CONFIG);
   after(() => thread.close());

@@ -4,17 +4,15 @@
  * a while; here that thread is not the event loop, so one request's pixels never stall another
  * request's decoding, its HTTP traffic or its timers. Images are processed one at a time in the
  * order sent; a thread that dies fails what it held and is replaced on the next image.
+ * `start()` starts the thread ahead of the first image (the model's load does), so that no
+ * request waits for it and a thread that cannot start fails the load, not a request.
  */
-import { Worker } from 'node:worker_threads';
-import { UnmaskError, type UnmaskErrorCode } from '@unmask/core';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startModuleWorker, UnmaskError, type UnmaskErrorCode } from '@unmask/core';
 import { createImageProcessor, type ImageProcessor, type ProcessedImage } from './image-processor.js';
 import type { RgbImage } from './rgb-image.js';
 
-const bootstrap = new URL('./preprocess-bootstrap.mjs', import.meta.url);
-const entry = new URL(
-  import.meta.url.endsWith('.ts') ? './preprocess-worker.ts' : './preprocess-worker.js',
-  import.meta.url,
-).href;
+const entry = siblingModule(import.meta.url, 'preprocess-worker');
 
 interface Pending {
   readonly resolve: (value: ProcessedImage) => void;
@@ -22,6 +20,7 @@ interface Pending {
 }
 
 type Reply =
+  | { ready: true }
   | { id: number; ok: true; result: ProcessedImage }
   | { id: number; ok: false; error: { code: UnmaskErrorCode; message: string; param?: string } };
 
@@ -29,6 +28,9 @@ export class PreprocessThread {
   /** The same processor, for what is cheap (target sizes, feature counts). */
   readonly processor: ImageProcessor;
   private worker: Worker | undefined;
+  /** Settles when the current worker has loaded its module (or failed to). */
+  private ready: Promise<void> | undefined;
+  private loaded = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
@@ -45,7 +47,7 @@ export class PreprocessThread {
   preprocess(image: RgbImage, options: { transfer?: boolean } = {}): Promise<ProcessedImage> {
     if (this.closed)
       return Promise.reject(new UnmaskError('runtime_error', 'the image preprocessing thread is closed'));
-    const worker = this.start();
+    const worker = this.spawn();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -60,19 +62,49 @@ export class PreprocessThread {
     });
   }
 
+  /**
+   * Starts the thread now rather than on the first image; resolves once it has loaded the
+   * processor's module, rejects (`runtime_error`) when it cannot.
+   */
+  async start(): Promise<void> {
+    if (this.closed) throw new UnmaskError('runtime_error', 'the image preprocessing thread is closed');
+    this.spawn();
+    await this.ready;
+  }
+
+  /** A thread is running and has loaded its module. */
+  get started(): boolean {
+    return this.loaded;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     this.worker = undefined;
+    this.ready = undefined;
+    this.loaded = false;
     this.fail(new UnmaskError('runtime_error', 'the image preprocessing thread was closed'));
     await worker?.terminate();
   }
 
-  private start(): Worker {
+  private spawn(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(bootstrap, { workerData: { entry } });
-    worker.unref();
+    // Loading the module is work in flight: the thread holds the process open until it is ready.
+    const worker = startModuleWorker(entry);
+    let markReady: () => void = () => {};
+    let failStart: (error: Error) => void = () => {};
+    this.ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failStart = reject;
+    });
+    // Requests wait on their own promises; the start-up outcome matters to `start()` only.
+    this.ready.catch(() => {});
     worker.on('message', (reply: Reply) => {
+      if ('ready' in reply) {
+        if (this.worker === worker) this.loaded = true;
+        if (this.pending.size === 0) worker.unref();
+        return markReady();
+      }
       const pending = this.pending.get(reply.id);
       if (!pending) return;
       this.pending.delete(reply.id);
@@ -85,14 +117,16 @@ export class PreprocessThread {
       lastError = error;
     });
     worker.on('exit', (code) => {
+      const stopped = new UnmaskError(
+        'runtime_error',
+        `the image preprocessing thread stopped (${lastError?.message ?? `exit code ${code}`})`,
+      );
+      failStart(stopped);
       if (this.worker !== worker) return;
       this.worker = undefined;
-      this.fail(
-        new UnmaskError(
-          'runtime_error',
-          `the image preprocessing thread stopped (${lastError?.message ?? `exit code ${code}`})`,
-        ),
-      );
+      this.ready = undefined;
+      this.loaded = false;
+      this.fail(stopped);
     });
     this.worker = worker;
     return worker;

@@ -33,3 +33,6 @@ parentPort?.on('message', ({ id, config, image }: PreprocessRequest) => {
     });
   }
 });
+
+// Loaded: the thread may take images (PreprocessThread.start waits for this).
+parentPort?.postMessage({ ready: true });

@@ -11,8 +11,9 @@
  * dead worker (KV caches) is gone; `generation` tells holders that it changed.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { UnmaskError } from '../errors.js';
+import { siblingModule, startModuleWorker } from './module-worker.js';
 import { OnnxSession } from './onnx-session.js';
 import { type SessionOptions, parseSessionOptions } from './session-options.js';
 import type {
@@ -66,9 +67,7 @@ class Slot {
   constructor(readonly index: number) {}
 }
 
-const bootstrap = new URL('./worker-bootstrap.mjs', import.meta.url);
-const workerEntry = new URL(import.meta.url.endsWith('.ts') ? './onnx-worker.ts' : './onnx-worker.js', import.meta.url)
-  .href;
+const workerEntry = siblingModule(import.meta.url, 'onnx-worker');
 
 export class OnnxWorkerPool implements WorkerChannel {
   readonly size: number;
@@ -180,7 +179,7 @@ export class OnnxWorkerPool implements WorkerChannel {
   }
 
   private spawn(slot: Slot): void {
-    const worker = new Worker(bootstrap, { workerData: { entry: this.entry } });
+    const worker = startModuleWorker(this.entry);
     slot.worker = worker;
     slot.lastError = undefined;
     worker.unref();
