@@ -135,6 +135,22 @@ describe('hostile requests', () => {
     await expectError(await post(form.payload, form.headers, '/v1/vqa'), 413, 'too_large');
   });
 
+  it('MAX_PROMPT_CHARS counts the whole conversation: earlier turns and system messages too', async () => {
+    const error = await expectError(
+      await post({
+        messages: [
+          { role: 'system', content: 's'.repeat(1200) },
+          { role: 'user', content: 'u'.repeat(500) },
+          { role: 'assistant', content: [{ type: 'text', text: 'a'.repeat(300) }] },
+          { role: 'user', content: 'and now?' },
+        ],
+      }),
+      413,
+      'too_large',
+    );
+    assert.match(error.message, /conversation has 2008 characters, over the limit of 2000 \(MAX_PROMPT_CHARS\)/);
+  });
+
   it('more images and sounds than MAX_MEDIA_ITEMS: 400 before any is decoded', async () => {
     // The parts are not even valid base64: the count is checked first.
     const image = { type: 'image_url', image_url: { url: 'data:image/png;base64,@@@' } };

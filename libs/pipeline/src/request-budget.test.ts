@@ -37,6 +37,17 @@ describe('cheap checks before any media is decoded or text tokenized', () => {
     );
   });
 
+  it('maxPromptChars counts the whole conversation: a short prompt after a long history is refused', async () => {
+    const history = [
+      { role: 'system', content: 's'.repeat(300) },
+      { role: 'assistant', content: 'a'.repeat(200) },
+    ];
+    await assert.rejects(
+      unmask.ask({ prompt: 'q?', history }),
+      refused('too_large', /prompt and history: 502 characters is over the limit of 500/, 'prompt'),
+    );
+  });
+
   it('more media items than maxMediaItems', async () => {
     const png = await pngOf(8, 8);
     await assert.rejects(

@@ -8,7 +8,10 @@ import { z } from 'zod';
 import { UnmaskError } from '@unmask/core';
 
 export const requestLimitsSchema = z.object({
-  /** Characters of the prompt, checked before it is tokenized (default 100,000). */
+  /**
+   * Characters of the whole conversation's text (the prompt and every turn of its history),
+   * checked before anything is tokenized (default 100,000).
+   */
   maxPromptChars: z.number().int().positive().default(100_000),
   /** Images and sounds together (default 8). */
   maxMediaItems: z.number().int().nonnegative().default(8),
@@ -33,12 +36,25 @@ export function parseRequestLimits(input: RequestLimitsInput = {}): RequestLimit
   return parsed.data;
 }
 
-/** Before tokenizing: the prompt's characters and the count of media items. */
-export function checkRequestShape(prompt: string, images: number, sounds: number, limits: RequestLimits): void {
-  if (prompt.length > limits.maxPromptChars)
+/**
+ * Before tokenizing: the characters of the prompt and its history together, and the count of
+ * media items.
+ */
+export function checkRequestShape(
+  prompt: string,
+  history: readonly { readonly content: string }[],
+  images: number,
+  sounds: number,
+  limits: RequestLimits,
+): void {
+  let chars = prompt.length;
+  for (const turn of history) chars += typeof turn?.content === 'string' ? turn.content.length : 0;
+  if (chars > limits.maxPromptChars)
     throw new UnmaskError(
       'too_large',
-      `prompt: ${prompt.length} characters is over the limit of ${limits.maxPromptChars} characters`,
+      history.length > 0
+        ? `prompt and history: ${chars} characters is over the limit of ${limits.maxPromptChars} characters`
+        : `prompt: ${chars} characters is over the limit of ${limits.maxPromptChars} characters`,
       'prompt',
     );
   if (images + sounds > limits.maxMediaItems)

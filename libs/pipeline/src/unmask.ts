@@ -213,7 +213,7 @@ export class Unmask {
     if (sounds.length > 0 && !this.sounds)
       throw new UnmaskError('invalid_parameter', 'this model takes no audio', 'audio');
     // Cheap checks first: sizes and counts, then headers, then the positions; only then decoding.
-    checkRequestShape(request.prompt, images.length, sounds.length, this.requestLimits);
+    checkRequestShape(request.prompt, request.history ?? [], images.length, sounds.length, this.requestLimits);
     const imageName = (i: number) => (images.length > 1 ? `images[${i}]` : 'image');
     const soundName = (i: number) => (sounds.length > 1 ? `audio[${i}]` : 'audio');
     const tally = new MediaTally(this.requestLimits);

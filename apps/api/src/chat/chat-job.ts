@@ -72,19 +72,24 @@ export function flattenMessages(messages: readonly ChatMessage[]): {
 export interface RequestLimits {
   /** Images and sounds together (MAX_MEDIA_ITEMS). */
   readonly maxMediaItems: number;
-  /** Characters of the prompt (MAX_PROMPT_CHARS). */
+  /** Characters of the whole conversation's text: the prompt and every earlier turn (MAX_PROMPT_CHARS). */
   readonly maxPromptChars: number;
 }
 
+/**
+ * `texts`: the prompt and the conversation's earlier turns, all of which are counted against
+ * MAX_PROMPT_CHARS (a chat template renders them all, and they are tokenized together).
+ */
 export function checkRequestLimits(
-  prompt: string,
+  texts: readonly string[],
   media: readonly { param: string }[],
   limits: RequestLimits,
   promptParam = 'messages',
 ): void {
-  if (prompt.length > limits.maxPromptChars)
+  const chars = texts.reduce((n, text) => n + text.length, 0);
+  if (chars > limits.maxPromptChars)
     throw tooLarge(
-      `${promptParam}: the prompt has ${prompt.length} characters, over the limit of ${limits.maxPromptChars} (MAX_PROMPT_CHARS)`,
+      `${promptParam}: the ${texts.length > 1 ? 'conversation' : 'prompt'} has ${chars} characters, over the limit of ${limits.maxPromptChars} (MAX_PROMPT_CHARS)`,
       promptParam,
     );
   if (media.length > limits.maxMediaItems) {
@@ -108,7 +113,7 @@ export interface JobContext {
 export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): Promise<ChatJob> {
   const { unmask } = ctx;
   const { prompt, history, images, audio } = flattenMessages(request.messages);
-  checkRequestLimits(prompt, [...images, ...audio], ctx.limits);
+  checkRequestLimits([...history.map((turn) => turn.content), prompt], [...images, ...audio], ctx.limits);
   if (images.length > 0 && !unmask.accepts.images)
     throw badRequest(`${images[0]?.param}: this model takes no images`, images[0]?.param ?? null);
   if (audio.length > 0 && !unmask.accepts.audio)

@@ -211,7 +211,7 @@ export async function mediaFormRoutes(app: FastifyInstance, services: Services):
         const job = formJob(file, fields, form);
         const { config } = services;
         checkRequestLimits(
-          job.ask.prompt,
+          [job.ask.prompt],
           [{ param: form.kind }],
           { maxMediaItems: config.MAX_MEDIA_ITEMS, maxPromptChars: config.MAX_PROMPT_CHARS },
           'prompt',
