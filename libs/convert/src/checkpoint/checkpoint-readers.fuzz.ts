@@ -17,7 +17,12 @@ import { ZipArchive } from './zip-entries.js';
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../test-fixtures/torch-checkpoint/${name}`, import.meta.url));
-export const TORCH_FILES = ['tensors.bin', 'zip64.bin', 'noncontiguous.bin', 'sharded/pytorch_model-00001-of-00002.bin'];
+export const TORCH_FILES = [
+  'tensors.bin',
+  'zip64.bin',
+  'noncontiguous.bin',
+  'sharded/pytorch_model-00001-of-00002.bin',
+];
 
 export const TORCH_SEEDS: readonly Uint8Array[] = TORCH_FILES.map((f) => new Uint8Array(readFileSync(fixture(f))));
 export const PICKLE_SEEDS: readonly Uint8Array[] = TORCH_FILES.map((f) => {
