@@ -6,6 +6,8 @@
 export type UnmaskErrorCode =
   /** A request parameter is invalid or contradicts another. */
   | 'invalid_parameter'
+  /** A valid request this model cannot honour (e.g. a choice between text and a tool call it was not trained to make). */
+  | 'unsupported_parameter'
   /** A model bundle is malformed: the message names the file and the field. */
   | 'invalid_bundle'
   /** An image or audio file cannot be decoded or breaks a limit. */

@@ -106,6 +106,28 @@ export const generationSectionSchema = z
      * change nothing). Default `template`.
      */
     conversation: z.enum(['template', 'last_user_turn']).default('template'),
+    /**
+     * How the model writes a tool call. `json` (default): `{"name": …, "arguments": {…}}`
+     * between `prefix` and `suffix` (e.g. `<tool_call>\n` and `\n</tool_call>`), the chat
+     * template rendering the offered `tools`; `arguments`: only the arguments object (a model
+     * trained to answer with JSON, like the default model), the function being the one the
+     * request names or the one whose schema the arguments satisfy. `auto`: whether the model
+     * can choose between a text answer and a call (OpenAI's `tool_choice: "auto"`); only with
+     * `json`. Default false: such requests are refused.
+     */
+    tool_calls: z
+      .object({
+        format: z.enum(['json', 'arguments']).default('json'),
+        prefix: z.string().default(''),
+        suffix: z.string().default(''),
+        auto: z.boolean().default(false),
+      })
+      .strict()
+      .refine((t) => !(t.auto && t.format === 'arguments'), {
+        message: 'a model that writes only arguments cannot choose between text and a call (auto needs format json)',
+        path: ['auto'],
+      })
+      .optional(),
   })
   .strict();
 export type GenerationSection = z.infer<typeof generationSectionSchema>;

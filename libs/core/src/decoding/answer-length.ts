@@ -11,6 +11,9 @@
  *   sum of p(EOS) over the last `window` positions where EOS is the top prediction, divided by
  *   `window`; defaults as the paper's code: initial 64, step 8, threshold 0.5, window 32.
  *
+ * A request whose strategy cannot decode the chosen length (e.g. `block_length` 32 and a canvas
+ * of 72) gets the next length within the bound that it can (an addition to DAEDAL's rule).
+ *
  * `limitedBy` tells whether the canvas ran into the caller's bound or the model's positions: an
  * answer without end-of-text is then cut (`finish_reason: "length"`); otherwise it is not.
  */
@@ -29,6 +32,11 @@ export interface LengthOptions {
   readonly step?: number;
   readonly threshold?: number;
   readonly window?: number;
+  /**
+   * Whether the request can decode a canvas of this length (its strategy's `steps` and
+   * `block_length` must fit it): DAEDAL's length grows on to the next length that fits.
+   */
+  readonly fits?: (length: number) => boolean;
 }
 
 export interface ChosenLength {
@@ -71,7 +79,12 @@ export async function chooseAnswerLength(
   const window = options.window ?? DAEDAL_DEFAULTS.window;
   let length = Math.min(initial, cap);
   let passes = 0;
-  if (length === cap) return { length, passes, limitedBy: capBy };
+  const fitting = (chosen: ChosenLength): ChosenLength => {
+    if (!options.fits || options.fits(chosen.length)) return chosen;
+    for (let l = chosen.length + 1; l <= cap; l++) if (options.fits(l)) return { ...chosen, length: l };
+    return chosen;
+  };
+  if (length === cap) return fitting({ length, passes, limitedBy: capBy });
   for (;;) {
     if (request.signal?.aborted) throw new UnmaskError('aborted', 'the request was cancelled', undefined);
     const session = new DecodeSession(
@@ -85,8 +98,8 @@ export async function chooseAnswerLength(
     const [result] = await model.forward(session.nextRows());
     passes += 1;
     const confidence = eosConfidence(result?.logits as Float32Array, length, model.info, window);
-    if (confidence >= threshold) return { length, passes, limitedBy: 'eos' };
-    if (length >= cap) return { length, passes, limitedBy: capBy };
+    if (confidence >= threshold) return fitting({ length, passes, limitedBy: 'eos' });
+    if (length >= cap) return fitting({ length, passes, limitedBy: capBy });
     length = Math.min(cap, length + step);
   }
 }

@@ -17,6 +17,8 @@ export type ConfidenceMeasure = ConfidenceKind | 'entropy';
 
 export interface DistributionScores {
   readonly probability: number;
+  /** Its natural log, computed without underflow. */
+  readonly logprob: number;
   readonly margin: number;
   readonly negEntropy: number;
   /** Σ p·log(p + 1e-10), as Dream's `sample_tokens(neg_entropy=True)`. */
@@ -45,8 +47,10 @@ export function scoreDistribution(logits: ArrayLike<number>, token: number): Dis
       p1 = p;
     } else if (p > p2) p2 = p;
   }
+  const logprob = (logits[token] as number) - max - logTotal;
   return {
-    probability: Math.exp((logits[token] as number) - max - logTotal),
+    probability: Math.exp(logprob),
+    logprob,
     margin: p1 - p2,
     negEntropy: Math.exp(-h),
     entropy: dreamEntropy,
@@ -78,4 +82,49 @@ export function logitGap(logits: ArrayLike<number>): number {
     } else if (v > top2) top2 = v;
   }
   return logits.length > 1 ? top1 - top2 : Infinity;
+}
+
+/**
+ * The `count` most likely tokens of one row of logits with their log-probabilities (softmax at
+ * temperature 1), most likely first; ties keep the lower id first. Tokens at −∞ are left out.
+ */
+export function topLogprobs(
+  logits: ArrayLike<number>,
+  offset: number,
+  vocab: number,
+  count: number,
+): { token: number; logprob: number }[] {
+  if (count <= 0) return [];
+  let top1 = -Infinity;
+  for (let i = 0; i < vocab; i++) top1 = Math.max(top1, logits[offset + i] as number);
+  let total = 0;
+  for (let i = 0; i < vocab; i++) total += Math.exp((logits[offset + i] as number) - top1);
+  const logTotal = Math.log(total);
+  // A small sorted list: count is at most 20.
+  const best: { token: number; logit: number }[] = [];
+  for (let i = 0; i < vocab; i++) {
+    const v = logits[offset + i] as number;
+    if (v === -Infinity || (best.length === count && v <= (best[count - 1] as { logit: number }).logit)) continue;
+    let at = best.length;
+    while (at > 0 && (best[at - 1] as { logit: number }).logit < v) at--;
+    best.splice(at, 0, { token: i, logit: v });
+    if (best.length > count) best.pop();
+  }
+  return best.map((b) => ({ token: b.token, logprob: b.logit - top1 - logTotal }));
+}
+
+/**
+ * A committed token's log-probability and its `count` most likely alternatives, read from the row
+ * it was chosen from with `excluded` ids ruled out (the mask token, which a family's default may
+ * leave in the row for its confidence).
+ */
+export function tokenLogprob(
+  row: ArrayLike<number>,
+  token: number,
+  count: number,
+  excluded: readonly number[],
+): { logprob: number; top: { token: number; logprob: number }[] } {
+  const kept = Float64Array.from(row);
+  for (const id of excluded) if (id < kept.length) kept[id] = -Infinity;
+  return { logprob: scoreDistribution(kept, token).logprob, top: topLogprobs(kept, 0, kept.length, count) };
 }

@@ -7,11 +7,11 @@
 import { UnmaskError } from '../errors.js';
 import type { ForwardRow, ForwardRowResult, KvCache, ModelInfo, SplicedEmbeddings } from '../model/language-model.js';
 import { AnswerCanvas } from './canvas.js';
-import { logitGap } from './confidence.js';
+import { logitGap, tokenLogprob } from './confidence.js';
 import type { CanvasCheck } from './constraints/canvas-check.js';
 import { earlyCommitWindow, shouldCommitAll } from './early-commit.js';
 import { eosConfidenceFactor } from './eos-handling.js';
-import type { CommittedToken, DecodeResult, StepEvent } from './events.js';
+import type { CommittedToken, DecodeResult, StepEvent, TokenLogprob } from './events.js';
 import { guidedLogits, unconditionalRow } from './guidance.js';
 import { planPass, type PassPlan } from './kv-cache-policy.js';
 import { logitProcessors, type LogitProcessor } from './logit-processors.js';
@@ -43,6 +43,8 @@ export class DecodeSession {
   private readonly window: readonly number[];
   /** The constraint's check of this canvas, when the request has one. */
   private readonly check: CanvasCheck | undefined;
+  /** Per canvas position, when the request records log-probabilities. */
+  private readonly logprobs: (TokenLogprob | null)[] | undefined;
   private block = -1;
   private stepInBlock = 0;
   private blockMaskCount = 0;
@@ -82,6 +84,7 @@ export class DecodeSession {
       maskTokenId: info.maskTokenId,
       eosTokenId: info.eosTokenId,
     });
+    if (request.logprobs !== undefined) this.logprobs = new Array<TokenLogprob | null>(this.canvas.length).fill(null);
     if (this.check && !this.check.completable) {
       throw new UnmaskError(
         'constraint_unsatisfiable',
@@ -181,6 +184,7 @@ export class DecodeSession {
     const progress = this.canvas.progress;
     const scored: Candidate[] = [];
     const gaps: number[] = [];
+    const rows = new Map<number, Float32Array>();
     pending.positions.forEach((position, i) => {
       const row = logits.subarray(i * vocab, (i + 1) * vocab);
       const masked = pending.masked.has(position);
@@ -191,6 +195,7 @@ export class DecodeSession {
       }
       if (pending.window.has(position)) gaps.push(logitGap(row));
       if (!masked) return;
+      rows.set(position, row);
       const { token, confidence } = scoreRow(row, this.scoring, this.random);
       const eos = token === this.info.eosTokenId && strategy.eosGamma < 1;
       scored.push({
@@ -199,6 +204,15 @@ export class DecodeSession {
         confidence: eos ? confidence * eosConfidenceFactor(strategy.eosGamma, progress) : confidence,
       });
     });
+
+    // The distribution each committed token was chosen from: these logits after the logit
+    // processors and the constraint, with the mask ruled out (before temperature, top-k and top-p).
+    const logprobOf = (position: number, token: number): TokenLogprob | undefined => {
+      const count = this.request.logprobs;
+      const row = rows.get(position);
+      if (count === undefined || !row) return undefined;
+      return tokenLogprob(row, token, count, [this.info.maskTokenId]);
+    };
 
     let chosen: readonly Candidate[];
     let earlyCommit = false;
@@ -228,7 +242,9 @@ export class DecodeSession {
         this.check.commit(c.position, c.token);
       }
       this.canvas.commit(c.position, c.token);
-      committed.push({ position: c.position, token: c.token, confidence: c.confidence });
+      const logprob = logprobOf(c.position, c.token);
+      if (logprob && this.logprobs) this.logprobs[c.position] = logprob;
+      committed.push({ position: c.position, token: c.token, confidence: c.confidence, ...(logprob ? { logprob } : {}) });
       if (strategy.eosFill && c.token === this.info.eosTokenId) {
         for (const filled of this.canvas.fillAfter(c.position, this.info.eosTokenId)) {
           this.check?.commit(filled, this.info.eosTokenId);
@@ -263,6 +279,7 @@ export class DecodeSession {
       forwardPasses: this.steps,
       steps: this.steps,
       finishReason: layout.finishReason(ids, this.info.eosTokenId),
+      ...(this.logprobs ? { logprobs: [...this.logprobs] } : {}),
       timings: { totalMs: this.now() - this.startedAt, forwardMs: this.forwardMs, queueMs: this.queueMs },
     };
   }

@@ -5,6 +5,24 @@ export interface CommittedToken {
   readonly token: number;
   /** The strategy's confidence when committed; null for positions filled by end-of-text prediction. */
   readonly confidence: number | null;
+  /**
+   * Only when the request asked for log-probabilities (`GenerateRequest.logprobs`), and not for
+   * positions filled by end-of-text prediction: the token's log-probability at the step it was
+   * committed, and the most likely tokens there.
+   */
+  readonly logprob?: TokenLogprob;
+}
+
+/**
+ * A committed token's log-probability under the distribution it was drawn from at its step:
+ * the softmax (temperature 1, before top-k / top-p) of the model's logits at that position in
+ * that forward pass, over the tokens the step allowed (never the mask token; under a
+ * constraint, only tokens that keep the canvas completable). `top` lists the most likely
+ * tokens of the same distribution, most likely first.
+ */
+export interface TokenLogprob {
+  readonly logprob: number;
+  readonly top: readonly { readonly token: number; readonly logprob: number }[];
 }
 
 export interface StepEvent {
@@ -36,6 +54,11 @@ export interface DecodeResult {
   readonly steps: number;
   /** `stop`: the text ended with EOS (or filled a template); `length`: the canvas ran out. */
   readonly finishReason: FinishReason;
+  /**
+   * Only when the request asked for them: each canvas position's `TokenLogprob` from the step
+   * that committed it (null where nothing was decoded: template text, end-of-text fill).
+   */
+  readonly logprobs?: readonly (TokenLogprob | null)[];
   readonly timings: {
     /** From the request's submission to its result. */
     readonly totalMs: number;

@@ -1,6 +1,6 @@
 export { DecodingEngine, decode, type DecodeStream, type EngineOptions } from './decoding-engine.js';
-export type { GenerateRequest } from './request.js';
-export type { CommittedToken, DecodeResult, FinishReason, StepEvent } from './events.js';
+export { MAX_TOP_LOGPROBS, type GenerateRequest } from './request.js';
+export type { CommittedToken, DecodeResult, FinishReason, StepEvent, TokenLogprob } from './events.js';
 export { parseStrategy, resolveStrategy } from './strategy.js';
 export { withStrategyDefaults } from './decoding-defaults.js';
 export type { RandomSource } from './random.js';
@@ -14,7 +14,9 @@ export {
 export { AnswerLayout, type AnswerEnds, type AnswerRead } from './answer-layout.js';
 export {
   compileConstraint,
+  constraintPattern,
   constraintSpecSchema,
+  matchesConstraint,
   ConstraintVocabulary,
   TokenConstraint,
   CanvasCheck,

@@ -43,7 +43,15 @@ export interface GenerateRequest {
    * model's vocabulary (`TokenConstraint`); needs a plain canvas (no template).
    */
   readonly constraint?: TokenConstraint;
+  /**
+   * Record each committed token's log-probability at its step (`CommittedToken.logprob`,
+   * `DecodeResult.logprobs`) with this many most likely alternatives (0 to 20). Omitted: none.
+   */
+  readonly logprobs?: number;
 }
+
+/** Most alternatives `logprobs` may ask for (OpenAI's `top_logprobs` limit). */
+export const MAX_TOP_LOGPROBS = 20;
 
 export interface ValidatedRequest {
   readonly promptIds: Int32Array;
@@ -58,6 +66,8 @@ export interface ValidatedRequest {
   readonly eotTokenId?: number;
   readonly signal: AbortSignal | undefined;
   readonly constraint?: TokenConstraint;
+  /** Alternatives per committed token when log-probabilities are recorded. */
+  readonly logprobs?: number;
 }
 
 const invalid = (message: string, param: string) => new UnmaskError('invalid_parameter', message, param);
@@ -139,6 +149,9 @@ export function validateRequest(
   }
   const merged = { ...defaults?.sampling, ...parsedSampling.data };
   const sampling: ResolvedSampling = { ...merged, temperature: merged.temperature ?? 0 };
+  const { logprobs } = request;
+  if (logprobs !== undefined && (!Number.isInteger(logprobs) || logprobs < 0 || logprobs > MAX_TOP_LOGPROBS))
+    throw invalid(`logprobs must be an integer from 0 to ${MAX_TOP_LOGPROBS}, got ${logprobs}`, 'logprobs');
   const cache = request.cache ?? defaults?.cache ?? 'none';
   if (!CACHE_MODES.includes(cache))
     throw invalid(`cache must be one of ${CACHE_MODES.join(', ')}, got ${JSON.stringify(cache)}`, 'cache');
@@ -167,5 +180,6 @@ export function validateRequest(
     ...(defaults?.eot_token_id === undefined ? {} : { eotTokenId: defaults.eot_token_id }),
     signal: request.signal,
     ...(request.constraint ? { constraint: request.constraint } : {}),
+    ...(logprobs !== undefined ? { logprobs } : {}),
   };
 }

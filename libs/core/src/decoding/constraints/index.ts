@@ -5,6 +5,7 @@ export { parseRegex } from './regex.js';
 export {
   compileConstraint,
   constraintPattern,
+  matchesConstraint,
   constraintSpecSchema,
   ConstraintVocabulary,
   TokenConstraint,
@@ -12,3 +13,4 @@ export {
 } from './token-constraint.js';
 export { checkSurfaces, tokenSurfaces, type TokenSurfaces } from './token-surfaces.js';
 export type { Pattern } from './pattern.js';
+export { toolCallPattern, type ToolCallLanguage } from './tool-call.js';

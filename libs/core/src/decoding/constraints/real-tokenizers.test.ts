@@ -76,6 +76,20 @@ const SPECS: ConstraintSpec[] = [
   { type: 'json_object' },
   { type: 'regex', pattern: '(yes|no), [0-9]{1,3} (apples?|pears)' },
   { type: 'choice', choices: ['red', 'green', 'dark blue'] },
+  {
+    type: 'tool_call',
+    schema: {
+      anyOf: ['switch', 'report'].map((name) => ({
+        type: 'object',
+        properties: { name: { const: name }, arguments: INTENT },
+        required: ['name', 'arguments'],
+        additionalProperties: false,
+      })),
+    },
+    prefix: '<tool_call>',
+    suffix: '</tool_call>',
+    text: true,
+  },
 ];
 
 function rng(seed: number): () => number {
@@ -109,6 +123,15 @@ function validator(spec: ConstraintSpec): (text: string) => string | undefined {
     }
     case 'choice':
       return (text) => (spec.choices.includes(text) ? undefined : 'not a choice');
+    case 'tool_call': {
+      const call = validator({ type: 'json_schema', schema: spec.schema });
+      const [prefix, suffix] = [spec.prefix ?? '', spec.suffix ?? ''];
+      return (text) => {
+        if (!text.startsWith(prefix)) return spec.text ? undefined : 'no call';
+        if (!text.endsWith(suffix)) return 'no suffix';
+        return call(text.slice(prefix.length, text.length - suffix.length));
+      };
+    }
   }
 }
 

@@ -13,6 +13,7 @@ import { anyJsonObject, compileJsonSchema } from './json-schema.js';
 import { alt, literal, type Pattern } from './pattern.js';
 import { parseRegex } from './regex.js';
 import { checkSurfaces, tokenSurfaces, type TokenSurfaces } from './token-surfaces.js';
+import { toolCallPattern } from './tool-call.js';
 import { type TokenMoves, TokenTrie } from './token-trie.js';
 
 /** What an answer must be. */
@@ -28,11 +29,23 @@ export const constraintSpecSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('json_object'), max_depth: z.number().int().min(1).max(10).optional() }).strict(),
   z.object({ type: z.literal('regex'), pattern: z.string().min(1) }).strict(),
   z.object({ type: z.literal('choice'), choices: z.array(z.string()).min(1).max(10_000) }).strict(),
+  /** A tool call (tool-call.ts): `schema`'s JSON between `prefix` and `suffix`, or with `text` a plain answer. */
+  z
+    .object({
+      type: z.literal('tool_call'),
+      schema: z.union([z.record(z.string(), z.unknown()), z.boolean()]),
+      prefix: z.string().default(''),
+      suffix: z.string().default(''),
+      text: z.boolean().default(false),
+      max_depth: z.number().int().min(1).max(10).optional(),
+    })
+    .strict(),
 ]);
-export type ConstraintSpec = z.infer<typeof constraintSpecSchema>;
+export type ConstraintSpec = z.input<typeof constraintSpecSchema>;
 
 /** The pattern of a constraint's texts. */
-export function constraintPattern(spec: ConstraintSpec, param = 'constraint'): Pattern {
+export function constraintPattern(input: ConstraintSpec, param = 'constraint'): Pattern {
+  const spec = constraintSpecSchema.parse(input);
   switch (spec.type) {
     case 'json_schema':
       return compileJsonSchema(spec.schema, { maxDepth: spec.max_depth ?? 5, param });
@@ -42,7 +55,19 @@ export function constraintPattern(spec: ConstraintSpec, param = 'constraint'): P
       return parseRegex(spec.pattern, param);
     case 'choice':
       return alt(...spec.choices.map(literal));
+    case 'tool_call':
+      return toolCallPattern({ ...spec, maxDepth: spec.max_depth ?? 5, param });
   }
+}
+
+/**
+ * Whether `text` is in the constraint's language (its automaton run over the UTF-8 bytes): which
+ * of several schemas an answer satisfies, without a JSON Schema validator.
+ */
+export function matchesConstraint(spec: ConstraintSpec, text: string, param = 'constraint'): boolean {
+  const dfa = new ByteDfa(constraintPattern(spec, param));
+  const end = dfa.start === DEAD ? DEAD : dfa.walk(dfa.start, new TextEncoder().encode(text));
+  return end !== DEAD && dfa.isAccepting(end);
 }
 
 /**
