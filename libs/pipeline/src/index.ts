@@ -4,12 +4,25 @@ export {
   type AskResult,
   type AskStep,
   type AskStream,
+  type AnswerFinishReason,
+  type HistoryMessage,
   type StreamOptions,
   type UnmaskOptions,
 } from './unmask.js';
 export { AnswerText, type AnswerTokens } from './answer/answer-text.js';
 export { cutAtStop, holdBack } from './answer/stop-sequences.js';
 export { constraintOf, type ResponseFormat } from './answer/response-format.js';
+export {
+  planToolCall,
+  ToolAnswerText,
+  DEFAULT_TOOL_CALL_FORMAT,
+  type ToolCall,
+  type ToolChoice,
+  type ToolFunction,
+  type ToolPlan,
+  type ToolRequest,
+} from './answer/tool-calls.js';
+export { AnswerLogprobs, type AnswerLogprob, type TokenText } from './answer/answer-logprobs.js';
 export { ConstraintCache } from './answer/constraint-cache.js';
 export { buildPrompt, tokenizePrompt, userMessage, type BuiltPrompt } from './prompt-builder.js';
 export {

@@ -27,9 +27,13 @@ export function userMessage(prompt: string, images: number, sounds: number): Cha
   };
 }
 
-/** The rendered chat template's token ids, one placeholder per image or sound. */
-export function tokenizePrompt(bundle: Bundle, messages: readonly ChatMessage[]): number[] {
-  return bundle.tokenizer.encode(bundle.chatTemplate.render(messages));
+/** The rendered chat template's token ids, one placeholder per image or sound; `variables` go to the template too (e.g. `tools`). */
+export function tokenizePrompt(
+  bundle: Bundle,
+  messages: readonly ChatMessage[],
+  variables: Readonly<Record<string, unknown>> = {},
+): number[] {
+  return bundle.tokenizer.encode(bundle.chatTemplate.render(messages, { variables }));
 }
 
 export function buildPrompt(

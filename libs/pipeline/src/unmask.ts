@@ -9,21 +9,40 @@
  */
 import {
   chooseAnswerLength,
+  constraintPattern,
+  DAEDAL_DEFAULTS,
   DecodingEngine,
   loadBundle,
+  MAX_TOP_LOGPROBS,
+  parseStrategy,
+  withStrategyDefaults,
+  resolveStrategy,
   templateLength,
   UnmaskError,
   type Bundle,
   type CacheMode,
+  type ChatMessage,
+  type ConstraintSpec,
   type DecodeResult,
+  type FinishReason,
   type LoadBundleOptions,
   type ResponseTemplate,
   type SamplingInput,
   type StepEvent,
+  type StrategySpec,
 } from '@unmask/core';
+import { AnswerLogprobs, type AnswerLogprob } from './answer/answer-logprobs.js';
 import { AnswerText } from './answer/answer-text.js';
 import { ConstraintCache } from './answer/constraint-cache.js';
 import { constraintOf, formatParam, type ResponseFormat } from './answer/response-format.js';
+import {
+  DEFAULT_TOOL_CALL_FORMAT,
+  planToolCall,
+  ToolAnswerText,
+  type ToolCall,
+  type ToolPlan,
+  type ToolRequest,
+} from './answer/tool-calls.js';
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
 import { buildPrompt, tokenizePrompt, userMessage } from './prompt-builder.js';
@@ -57,7 +76,7 @@ export interface AskRequest {
    * to the prompt (manifest `generation.conversation`): a chat template renders them all; the
    * default model answers the last user turn alone.
    */
-  readonly history?: readonly { readonly role: string; readonly content: string }[];
+  readonly history?: readonly HistoryMessage[];
   /**
    * A strategy by name with its parameters, validated by the engine; what it leaves out comes
    * from the model's decoding defaults (the bundle's `decoding` section).
@@ -74,14 +93,40 @@ export interface AskRequest {
   readonly responseFormat?: ResponseFormat;
   /** The answer ends before the first occurrence of any of these (OpenAI's `stop`). */
   readonly stop?: readonly string[];
+  /**
+   * Functions the answer may (`auto`) or must (`required`, a named one) call: the call is
+   * grammar-constrained to an offered name and that function's arguments schema, written as
+   * the bundle's model writes calls (answer/tool-calls.ts). Not with `responseFormat`.
+   */
+  readonly tools?: ToolRequest;
+  /**
+   * Report each answer token's log-probability at the step that committed it, with this many
+   * most likely alternatives (0 to 20). Text answers only (not a tool call's arguments).
+   */
+  readonly logprobs?: number;
   readonly signal?: AbortSignal;
 }
 
-export interface AskResult extends DecodeResult {
-  /** The answer's text, cut at the first stop sequence. */
+/** An earlier turn: an assistant turn may carry the calls it made, a `tool` turn answers one. */
+export interface HistoryMessage {
+  readonly role: string;
+  readonly content: string;
+  readonly tool_calls?: readonly { readonly id: string; readonly name: string; readonly arguments: string }[];
+  readonly tool_call_id?: string;
+}
+
+/** `tool_calls`: the answer is a call (`toolCalls`), not text. */
+export type AnswerFinishReason = FinishReason | 'tool_calls';
+
+export interface AskResult extends Omit<DecodeResult, 'finishReason' | 'logprobs'> {
+  /** The answer's text, cut at the first stop sequence ('' when the answer is a tool call). */
   readonly text: string;
-  /** `stop` also when a stop sequence ended the text. */
-  readonly finishReason: DecodeResult['finishReason'];
+  /** `stop` also when a stop sequence ended the text; `tool_calls` when the answer is a call. */
+  readonly finishReason: AnswerFinishReason;
+  /** The answer's call, when it is one (one call per answer). */
+  readonly toolCalls?: readonly ToolCall[];
+  /** When asked for: every token of the text answer, in order (answer/answer-logprobs.ts). */
+  readonly logprobs?: readonly AnswerLogprob[];
   readonly promptTokens: number;
   /** Answer tokens after trimming. */
   readonly completionTokens: number;
@@ -100,6 +145,13 @@ export interface AskStep extends StepEvent {
   readonly delta: string;
   /** A stop sequence was reached: the text is final and later steps carry no delta. */
   readonly stopped: boolean;
+  /**
+   * A tool call's progress: its name the first time it is known, then its arguments' new text
+   * (all of it adds up to a prefix of the result's call). `delta` is '' for a call.
+   */
+  readonly toolCall?: { readonly name?: string; readonly arguments: string };
+  /** When log-probabilities were asked for: the tokens `delta` completed (a prefix of the result's list). */
+  readonly logprobs?: readonly AnswerLogprob[];
   /** Text of each canvas cell (null for masks, '' for EOS and padding), when the stream was asked for it. */
   readonly cells?: readonly (string | null)[];
 }
@@ -164,16 +216,31 @@ export class Unmask {
   askStream(request: AskRequest, options: StreamOptions = {}): AskStream {
     const started = performance.now();
     const steps = this.start(request);
-    const result = steps.then(async ({ run, answer, promptTokens, sizing, cut }) => {
+    const result = steps.then(async ({ run, answer, tool, logprobs, promptTokens, sizing, cut, decode }) => {
       const decoded = await run.result;
       // Without end-of-text the answer was cut only when the canvas reached the caller's bound
       // or the model's positions; a canvas of the model's own length ends the answer.
-      const finishReason = decoded.finishReason === 'length' && !cut ? 'stop' : decoded.finishReason;
+      const engineFinish = decoded.finishReason === 'length' && !cut ? 'stop' : decoded.finishReason;
+      let final: { text: string; finishReason: AnswerFinishReason; toolCalls?: ToolCall[] };
+      if (tool) {
+        const read = tool.finish(decode(decoded.tokenIds));
+        final = read.call
+          ? { text: '', finishReason: 'tool_calls', toolCalls: [read.call] }
+          : { text: read.text, finishReason: read.stopped ? 'stop' : engineFinish };
+      } else final = answer.final(decoded.tokenIds, engineFinish);
+      const { logprobs: byPosition, ...rest } = decoded;
+      let answerLogprobs: AnswerLogprob[] | undefined;
+      if (logprobs && !final.toolCalls) {
+        const all = logprobs();
+        all.record((byPosition ?? []).flatMap((logprob, position) => (logprob ? [{ position, logprob }] : [])));
+        answerLogprobs = all.finish(decoded.tokenIds, final.text.length);
+      }
       return {
-        ...decoded,
+        ...rest,
         forwardPasses: decoded.forwardPasses + sizing,
         steps: decoded.steps + sizing,
-        ...answer.final(decoded.tokenIds, finishReason),
+        ...final,
+        ...(answerLogprobs ? { logprobs: answerLogprobs } : {}),
         promptTokens,
         completionTokens: decoded.tokenIds.length,
         canvasLength: run.layout.length,
@@ -184,12 +251,29 @@ export class Unmask {
     return {
       result,
       async *[Symbol.asyncIterator]() {
-        const { run, answer } = await steps;
+        const { run, answer, tool, logprobs } = await steps;
+        const streamed = logprobs?.();
         for await (const step of run) {
+          const raw = answer.advance(step.canvas);
+          let delta = raw;
+          let toolCall: AskStep['toolCall'];
+          if (tool) {
+            const read = tool.advance(answer.text);
+            delta = read.content;
+            toolCall = read.call;
+          }
+          let stepLogprobs: AnswerLogprob[] | undefined;
+          if (streamed) {
+            streamed.record(step.committed);
+            const content = tool ? tool.content : answer.text;
+            if (!tool?.isCall) stepLogprobs = streamed.advance(answer.committedIds, content.length);
+          }
           yield {
             ...step,
-            delta: answer.advance(step.canvas),
-            stopped: answer.stopped,
+            delta,
+            stopped: tool ? tool.stopped : answer.stopped,
+            ...(toolCall ? { toolCall } : {}),
+            ...(stepLogprobs ? { logprobs: stepLogprobs } : {}),
             ...(options.cells ? { cells: step.canvas.map((id) => answer.cell(id)) } : {}),
           };
         }
@@ -197,23 +281,85 @@ export class Unmask {
     };
   }
 
+  /**
+   * Checks what needs no model run, so that a caller (the API, before a request takes a queue
+   * slot) refuses a bad request at once: the prompt, the media the model takes, the strategy
+   * against every canvas length the request could get, the response format or tools (their
+   * schemas compiled to patterns), log-probabilities. Throws `UnmaskError` naming the field.
+   */
+  check(request: AskRequest): void {
+    if (typeof request.prompt !== 'string' || request.prompt.trim() === '')
+      throw new UnmaskError('invalid_parameter', 'prompt must be a non-empty string', 'prompt');
+    if ((request.images?.length ?? 0) > 0 && !this.images)
+      throw new UnmaskError('invalid_parameter', 'this model takes no images', 'images');
+    if ((request.audio?.length ?? 0) > 0 && !this.sounds)
+      throw new UnmaskError('invalid_parameter', 'this model takes no audio', 'audio');
+    checkRequestShape(
+      request.prompt,
+      request.history ?? [],
+      request.images?.length ?? 0,
+      request.audio?.length ?? 0,
+      this.requestLimits,
+    );
+    const strategy = this.strategySpec(request);
+    const lengths = this.canvasLengths(request);
+    if (!lengths.some((length) => strategyFits(strategy, length))) resolveStrategy(strategy, lengths[0] as number);
+    const { spec, param } = this.constraintSpec(request);
+    if (spec) constraintPattern(spec, param);
+    const { logprobs } = request;
+    if (logprobs !== undefined && (!Number.isInteger(logprobs) || logprobs < 0 || logprobs > MAX_TOP_LOGPROBS))
+      throw new UnmaskError(
+        'invalid_parameter',
+        `logprobs must be an integer from 0 to ${MAX_TOP_LOGPROBS}, got ${logprobs}`,
+        'logprobs',
+      );
+    if (logprobs !== undefined && request.template)
+      throw new UnmaskError('invalid_parameter', 'log-probabilities are not reported for a template', 'logprobs');
+  }
+
   async close(): Promise<void> {
     await this.images?.close();
     await this.bundle.close();
   }
 
-  private async start(request: AskRequest) {
-    if (typeof request.prompt !== 'string' || request.prompt.trim() === '') {
-      throw new UnmaskError('invalid_parameter', 'prompt must be a non-empty string', 'prompt');
+  /** The request's strategy over the model's decoding defaults, as the engine will read it. */
+  private strategySpec(request: AskRequest): StrategySpec {
+    return parseStrategy(withStrategyDefaults(request.strategy, this.bundle.decodingDefaults));
+  }
+
+  /** The canvas lengths a request may get (before the prompt's length is known). */
+  private canvasLengths(request: AskRequest): number[] {
+    if (request.template) return [templateLength(request.template)];
+    const bound = request.maxTokens ?? this.bundle.decodingDefaults?.max_tokens ?? 32;
+    if (!Number.isInteger(bound) || bound < 1)
+      throw new UnmaskError('invalid_parameter', `maxTokens must be a positive integer, got ${bound}`, 'maxTokens');
+    const trained = this.bundle.manifest.generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
+    if (request.fixedCanvas) return [bound];
+    if (trained !== undefined) return [Math.min(trained, bound)];
+    // DAEDAL: from its initial length, by its step, up to the bound (and any length it grows on to).
+    const lengths = [Math.min(DAEDAL_DEFAULTS.initial, bound)];
+    for (let l = (lengths[0] as number) + 1; l <= bound; l++) lengths.push(l);
+    return lengths;
+  }
+
+  /** The constraint a request's response format or tools ask for, and the field its errors name. */
+  private constraintSpec(request: AskRequest): { spec?: ConstraintSpec; param: string; plan?: ToolPlan } {
+    const format = request.responseFormat;
+    const spec = constraintOf(format);
+    if (request.tools) {
+      if (spec)
+        throw new UnmaskError('invalid_parameter', 'give tools or a response format, not both', 'responseFormat');
+      const plan = planToolCall(request.tools, this.bundle.manifest.generation?.tool_calls ?? DEFAULT_TOOL_CALL_FORMAT);
+      return { spec: plan.spec, param: 'tools', plan };
     }
+    return spec ? { spec, param: formatParam(format as ResponseFormat) } : { param: 'responseFormat' };
+  }
+
+  private async start(request: AskRequest) {
+    this.check(request);
     const images = request.images ?? [];
     const sounds = request.audio ?? [];
-    if (images.length > 0 && !this.images)
-      throw new UnmaskError('invalid_parameter', 'this model takes no images', 'images');
-    if (sounds.length > 0 && !this.sounds)
-      throw new UnmaskError('invalid_parameter', 'this model takes no audio', 'audio');
-    // Cheap checks first: sizes and counts, then headers, then the positions; only then decoding.
-    checkRequestShape(request.prompt, request.history ?? [], images.length, sounds.length, this.requestLimits);
+    // Cheap checks first (check(): sizes and counts), then headers, then the positions; only then decoding.
     const imageName = (i: number) => (images.length > 1 ? `images[${i}]` : 'image');
     const soundName = (i: number) => (sounds.length > 1 ? `audio[${i}]` : 'audio');
     const tally = new MediaTally(this.requestLimits);
@@ -227,10 +373,17 @@ export class Unmask {
       const { seconds, rows } = (this.sounds as AudioTower).measure(bytes, this.limits.audio, soundName(i));
       tally.addSound(seconds, rows, soundName(i));
     }
-    const conversation = this.bundle.manifest.generation?.conversation ?? 'template';
-    const history = conversation === 'template' ? (request.history ?? []) : [];
+    const generation = this.bundle.manifest.generation;
+    const conversation = generation?.conversation ?? 'template';
+    const history = conversation === 'template' ? (request.history ?? []).map(templateMessage) : [];
+    const { spec, param, plan } = this.constraintSpec(request);
     const messages = [...history, userMessage(request.prompt, images.length, sounds.length)];
-    const ids = tokenizePrompt(this.bundle, messages);
+    // A chat template that renders tools (Hugging Face's `tools` variable) shows them to the model.
+    const ids = tokenizePrompt(
+      this.bundle,
+      messages,
+      plan && conversation === 'template' ? { tools: templateTools(plan) } : {},
+    );
     const bound = request.maxTokens ?? this.bundle.decodingDefaults?.max_tokens ?? 32;
     const template = request.template;
     // The smallest answer the request allows: its template, its fixed canvas, else one position
@@ -241,10 +394,9 @@ export class Unmask {
       template ? templateLength(template) : request.fixedCanvas ? bound : 1,
       this.bundle.info.maxPositions,
     );
-    const spec = constraintOf(request.responseFormat);
-    if (spec && request.template)
+    if (spec && template)
       throw new UnmaskError('invalid_parameter', 'give a template or a response format, not both', 'template');
-    const constraint = spec && this.constraints.get(spec, formatParam(request.responseFormat as ResponseFormat));
+    const constraint = spec && this.constraints.get(spec, param);
     const media: MediaFeatures[] = [];
     for (const [i, bytes] of images.entries()) {
       throwIfAborted(request.signal);
@@ -259,9 +411,10 @@ export class Unmask {
     let maxTokens = bound;
     let sizing = 0;
     let cut = true;
-    if (!request.fixedCanvas && !request.template) {
+    if (!request.fixedCanvas && !template) {
       // A family whose upstream code decodes a fixed canvas (the bundle's decoding defaults) keeps it.
-      const trained = this.bundle.manifest.generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
+      const trained = generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
+      const strategy = this.strategySpec(request);
       const chosen = await chooseAnswerLength(
         this.bundle.model,
         {
@@ -273,6 +426,7 @@ export class Unmask {
         {
           bound,
           ...(trained !== undefined ? { trained } : {}),
+          fits: (length) => strategyFits(strategy, length),
         },
       );
       maxTokens = chosen.length;
@@ -289,12 +443,71 @@ export class Unmask {
       ...(request.cache ? { cache: request.cache } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       ...(constraint ? { constraint } : {}),
+      ...(request.logprobs !== undefined ? { logprobs: request.logprobs } : {}),
     });
     // A constrained answer's text is exactly its tokens' concatenation: no space clean-up.
     const cleanUp = constraint ? { cleanUpSpaces: false } : {};
     const decode = (ids: readonly number[]) =>
       this.bundle.tokenizer.decode([...ids], { skipSpecialTokens: true, ...cleanUp });
-    const answer = new AnswerText(run.layout, { ...this.bundle.info, decode }, request.stop ?? []);
-    return { run, answer, promptTokens: promptIds.length, sizing, cut };
+    const stop = request.stop ?? [];
+    // Under tools the stop sequences apply to a text answer only (ToolAnswerText), never to a call.
+    const answer = new AnswerText(run.layout, { ...this.bundle.info, decode }, plan ? [] : stop);
+    const tool = plan ? new ToolAnswerText(plan, stop) : undefined;
+    const logprobs =
+      request.logprobs === undefined
+        ? undefined
+        : () =>
+            new AnswerLogprobs({
+              decode,
+              bytesOf: (id, position) => this.constraints.tokenBytes(id, position, decode),
+            });
+    return { run, answer, tool, logprobs, decode, promptTokens: promptIds.length, sizing, cut };
   }
+}
+
+/** Whether a strategy can decode a canvas of `length` (its steps and blocks fit it). */
+function strategyFits(strategy: StrategySpec, length: number): boolean {
+  try {
+    resolveStrategy(strategy, length);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A history message as chat templates take it: calls in OpenAI's shape, their arguments parsed (Hugging Face templates print them with `tojson`). */
+function templateMessage(m: HistoryMessage): ChatMessage {
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  };
+  return {
+    role: m.role,
+    content: m.content,
+    ...(m.tool_calls
+      ? {
+          tool_calls: m.tool_calls.map((c) => ({
+            id: c.id,
+            type: 'function',
+            function: { name: c.name, arguments: parse(c.arguments) },
+          })),
+        }
+      : {}),
+    ...(m.tool_call_id !== undefined ? { tool_call_id: m.tool_call_id } : {}),
+  };
+}
+
+/** The offered functions as chat templates take them (OpenAI's tool shape, Hugging Face's convention). */
+function templateTools(plan: ToolPlan): unknown[] {
+  return plan.candidates.map((f) => ({
+    type: 'function',
+    function: {
+      name: f.name,
+      ...(f.description !== undefined ? { description: f.description } : {}),
+      parameters: f.parameters ?? { type: 'object', properties: {} },
+    },
+  }));
 }

@@ -79,8 +79,13 @@ def assemble(
         export_audio(tower, out)
         extractor = read_json(os.path.join(audio_set, "feature_extractor.json")) if audio_set else None
         sections["audio"] = audio_section(tower, placeholder=AUDIO, feature_extractor=extractor)
-    # The model answers single questions on canvases of up to max(CANVAS_BUCKETS) positions.
-    sections["generation"] = {"answer_length": max(CANVAS_BUCKETS), "conversation": "last_user_turn"}
+    # The model answers single questions on canvases of up to max(CANVAS_BUCKETS) positions; its
+    # intents are JSON objects, so a tool call is the arguments object alone.
+    sections["generation"] = {
+        "answer_length": max(CANVAS_BUCKETS),
+        "conversation": "last_user_turn",
+        "tool_calls": {"format": "arguments"},
+    }
     manifest = write_bundle(
         model,
         out,

@@ -20,6 +20,7 @@ export interface AnswerTokens extends AnswerEnds {
 export class AnswerText {
   private sent = '';
   private stoppedAt: string | undefined;
+  private prefixIds: readonly number[] = [];
 
   constructor(
     private readonly layout: AnswerLayout,
@@ -30,6 +31,11 @@ export class AnswerText {
   /** Text sent so far. */
   get text(): string {
     return this.sent;
+  }
+
+  /** The ids of the committed prefix read by the latest `advance`. */
+  get committedIds(): readonly number[] {
+    return this.prefixIds;
   }
 
   /** Whether a stop sequence has been reached (the answer is final). */
@@ -48,6 +54,7 @@ export class AnswerText {
   advance(canvas: ArrayLike<number>): string {
     if (this.stopped) return '';
     const { ids, complete } = this.layout.read(canvas, this.tokens);
+    this.prefixIds = ids;
     const decoded = this.decode(ids);
     const cut = cutAtStop(decoded, this.stop);
     if (cut.stopped) {

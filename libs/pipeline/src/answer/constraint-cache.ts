@@ -16,6 +16,8 @@ export const CONSTRAINT_CACHE_SIZE = 32;
 
 export class ConstraintCache {
   private vocabulary: ConstraintVocabulary | undefined;
+  /** Why the vocabulary cannot be built (an unsupported decoder), once known. */
+  private failure: unknown;
   private readonly compiled = new Map<string, TokenConstraint>();
 
   constructor(private readonly bundle: Bundle) {}
@@ -29,15 +31,39 @@ export class ConstraintCache {
       this.compiled.set(key, known);
       return known;
     }
-    this.vocabulary ??= ConstraintVocabulary.of(this.bundle.tokenizer, this.bundle.info.vocabSize, [
+    const constraint = compileConstraint(spec, this.tokens(), param);
+    if (this.compiled.size >= CONSTRAINT_CACHE_SIZE) this.compiled.delete(this.compiled.keys().next().value as string);
+    this.compiled.set(key, constraint);
+    return constraint;
+  }
+
+  /**
+   * The bytes token `id` adds at answer position `position` (its surface); special tokens, and
+   * every token of a tokenizer whose decoder has no surfaces, fall back to `decode([id])`.
+   */
+  tokenBytes(id: number, position: number, decode: (ids: readonly number[]) => string): Uint8Array {
+    let surface: Uint8Array | null = null;
+    try {
+      surface = this.tokens().surface(id, position);
+    } catch {
+      // A decoder without surfaces (tokenSurfaces refuses it): the token's own decoding.
+    }
+    return surface ?? new TextEncoder().encode(decode([id]));
+  }
+
+  private tokens(): ConstraintVocabulary {
+    if (this.failure !== undefined) throw this.failure;
+    try {
+      this.vocabulary ??= ConstraintVocabulary.of(this.bundle.tokenizer, this.bundle.info.vocabSize, [
       this.bundle.info.eosTokenId,
       this.bundle.info.padTokenId,
       this.bundle.info.maskTokenId,
       ...Object.values(this.bundle.specialTokens).flatMap((t) => (t ? [t.id] : [])),
-    ]);
-    const constraint = compileConstraint(spec, this.vocabulary, param);
-    if (this.compiled.size >= CONSTRAINT_CACHE_SIZE) this.compiled.delete(this.compiled.keys().next().value as string);
-    this.compiled.set(key, constraint);
-    return constraint;
+      ]);
+    } catch (error) {
+      this.failure = error;
+      throw error;
+    }
+    return this.vocabulary;
   }
 }
