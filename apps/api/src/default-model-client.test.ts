@@ -3,6 +3,7 @@
  * user would call it: structured outputs with `.parse` give the sample commands' intents, a
  * system message or earlier turns change nothing, `max_tokens` is only a bound, and the fields
  * OpenAI defines but this server cannot honour are refused with a clear 400 (never ignored).
+ * Tools and logprobs: default-model-tools.test.ts; the Responses API: responses-api.test.ts.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -143,20 +144,15 @@ describe('the openai client and the default model', () => {
     assert.ok(usages.at(-1));
   });
 
-  it('refuses logprobs and tool calls with a 400 naming the field', async () => {
-    await assert.rejects(
-      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], logprobs: true }),
-      (e: unknown) =>
-        e instanceof OpenAI.BadRequestError && e.param === 'logprobs' && e.code === 'unsupported_parameter',
-    );
+  it('refuses penalties with a 400 naming the field (never ignored)', async () => {
     await assert.rejects(
       client.chat.completions.create({
         model: 'm',
-        messages: [{ role: 'user', content: 'turn on the lights' }],
-        tools: [{ type: 'function', function: { name: 'switch', parameters: INTENT } }],
-        tool_choice: 'required',
+        messages: [{ role: 'user', content: 'hi' }],
+        frequency_penalty: 0.5,
       }),
-      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'tools',
+      (e: unknown) =>
+        e instanceof OpenAI.BadRequestError && e.param === 'frequency_penalty' && e.code === 'unsupported_parameter',
     );
   });
 });

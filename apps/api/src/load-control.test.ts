@@ -47,6 +47,39 @@ describe('under load: the bounded queue and the deadline', () => {
     assert.equal((await chat(server, SHORT)).statusCode, 200);
   });
 
+  it('refuses a request the pipeline can tell is bad (a strategy that cannot run, tools it cannot honour) before it takes a queue slot', async () => {
+    const server = await startServer({ MAX_CONCURRENT: 1, QUEUE_SIZE: 0 });
+    servers.push(server);
+    // The only slot is taken and nothing may wait: a request that reaches the queue gets 429.
+    const release = await server.services.admission.acquire(new AbortController().signal);
+    try {
+      assert.equal((await chat(server, SHORT)).statusCode, 429);
+      const cases: [object, string][] = [
+        [{ ...SHORT, diffusion: { strategy: { name: 'low_confidence', steps: 8 } } }, 'diffusion.strategy.steps'],
+        [{ ...SHORT, diffusion: { strategy: { name: 'confident', block_length: 3 } } }, 'diffusion.strategy.block_length'],
+        [
+          {
+            ...SHORT,
+            tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', not: {} } } }],
+            tool_choice: 'required',
+          },
+          'tools[0].function.parameters',
+        ],
+        [{ ...SHORT, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { uniqueItems: true } } } }, 'response_format.json_schema.schema'],
+      ];
+      for (const [payload, param] of cases) {
+        const res = await chat(server, payload);
+        assert.equal(res.statusCode, 400, res.body);
+        assert.equal(errorBodySchema.parse(res.json()).error.param, param);
+      }
+      const metrics = (await server.app.inject('/metrics')).body;
+      assert.equal(metricValue(metrics, 'unmask_queue_rejected_total'), 1, 'only the valid request met the full queue');
+    } finally {
+      release();
+    }
+    assert.equal((await chat(server, SHORT)).statusCode, 200);
+  });
+
   it('answers 504 when a request misses its deadline, waiting or decoding, and counts it', async () => {
     const server = await startServer({ MAX_CONCURRENT: 1, REQUEST_TIMEOUT_MS: 30 });
     servers.push(server);

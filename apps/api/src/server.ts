@@ -26,6 +26,7 @@ import { zodValidatorCompiler } from './http/validator.js';
 import { Metrics } from './metrics.js';
 import { chatCompletionsRoute } from './routes/chat-completions.js';
 import { mediaFormRoutes } from './routes/media-forms.js';
+import { responsesRoute } from './routes/responses.js';
 import { serviceRoutes } from './routes/service-routes.js';
 import { siteRoutes } from './routes/site-routes.js';
 import { Lifecycle, ModelState, type Services } from './services.js';
@@ -183,6 +184,7 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
 
   const startedAt = Date.now();
   await app.register(async (scope) => chatCompletionsRoute(scope, services));
+  await app.register(async (scope) => responsesRoute(scope, services));
   await app.register(async (scope) => mediaFormRoutes(scope, services));
   await app.register(async (scope) => serviceRoutes(scope, services, startedAt));
   await app.register(async (scope) => siteRoutes(scope, config.DEMO_DIR));

@@ -61,6 +61,24 @@ export const responseFormatSchema = z.discriminatedUnion('type', [
 ]);
 export type ResponseFormat = z.infer<typeof responseFormatSchema>;
 
+/** A function the model may call (OpenAI's Chat Completions tool). */
+export const functionToolSchema = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().min(1),
+    description: z.string().nullable().optional(),
+    parameters: z.record(z.string(), z.unknown()).nullable().optional().describe('The arguments\' JSON Schema'),
+    strict: z.boolean().nullable().optional().describe('Accepted; arguments are always constrained to the schema'),
+  }),
+});
+export type FunctionTool = z.infer<typeof functionToolSchema>;
+
+export const toolChoiceSchema = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) }),
+]);
+export type ToolChoice = z.infer<typeof toolChoiceSchema>;
+
 /** The answer canvas is bounded by the model's positions; this is only a sanity cap. */
 export const MAX_TOKENS_CAP = 8192;
 
@@ -105,15 +123,33 @@ export const chatCompletionRequestSchema = z.object({
     .boolean()
     .nullable()
     .optional()
-    .describe('Not supported: true is refused with a 400 (a diffusion model commits tokens out of order)'),
-  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
-  tools: z
-    .array(z.looseObject({ type: z.literal('function') }))
+    .describe(
+      "Return each answer token's log-probability at the denoising step that committed it (softmax of that step's logits, before temperature)",
+    ),
+  top_logprobs: z
+    .number()
+    .int()
+    .min(0)
+    .max(20)
     .nullable()
     .optional()
-    .describe('Not supported yet: a non-empty list is refused with a 400 unless tool_choice is "none"'),
-  tool_choice: z.unknown().optional(),
-  parallel_tool_calls: z.boolean().nullable().optional(),
+    .describe('Most likely alternatives per token, from the same step (needs logprobs: true)'),
+  tools: z
+    .array(functionToolSchema)
+    .nullable()
+    .optional()
+    .describe("Functions the model may call; each call's arguments are grammar-constrained to its `parameters`"),
+  tool_choice: toolChoiceSchema
+    .nullable()
+    .optional()
+    .describe(
+      '`required`, a named function or `none`; `auto` only for models that declare they can choose between text and a call (400 otherwise). Default `auto` when tools are given',
+    ),
+  parallel_tool_calls: z
+    .boolean()
+    .nullable()
+    .optional()
+    .describe('Accepted; an answer holds at most one call'),
   frequency_penalty: z.number().nullable().optional(),
   presence_penalty: z.number().nullable().optional(),
   metadata: z.record(z.string(), z.string()).nullable().optional(),

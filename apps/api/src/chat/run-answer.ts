@@ -1,16 +1,16 @@
 /**
- * Runs a chat job on the engine and answers it, whole (`chat.completion`) or as server-sent
- * events (`chat.completion.chunk` deltas of the committed prefix, optional `diffusion_step`
- * fields, a finish chunk, an optional usage chunk, `[DONE]`). Errors raised before the first
- * step are ordinary HTTP errors; later ones are sent as an `error` event.
+ * Runs an answer job on the engine and answers it, whole or as server-sent events, in the shape
+ * its protocol's presenter writes (Chat Completions: chat-presenter.ts; Responses:
+ * responses/response-presenter.ts). Errors raised before the first step are ordinary HTTP
+ * errors; later ones are sent as the presenter's error event.
  */
 import type { FastifyReply } from 'fastify';
-import type { AskResult, Unmask } from '@unmask/pipeline';
+import type { AskResult, AskStep, Unmask } from '@unmask/pipeline';
 import type { Admission } from '../admission.js';
-import { toApiError } from '../http/api-error.js';
+import { type ApiError, toApiError } from '../http/api-error.js';
 import type { Metrics } from '../metrics.js';
-import { withRequestParams, type ChatJob } from './chat-job.js';
-import { chunkFactory, completionId, completionOf, stepEventOf, usageOf } from './completion-shapes.js';
+import { type AnswerJob, withRequestParams } from './answer-job.js';
+import { eventWriter } from './event-writer.js';
 import type { RequestControl } from './request-control.js';
 import { eventWriter } from './event-writer.js';
 
@@ -23,8 +23,18 @@ export interface RunContext {
   readonly streamWriteTimeoutMs: number;
 }
 
-export async function runCompletion(
-  job: ChatJob,
+/** Writes one protocol's answer: the whole body, or its stream's events as SSE frames. */
+export interface AnswerPresenter {
+  whole(result: AskResult): unknown;
+  open(): string[];
+  step(step: AskStep): string[];
+  close(result: AskResult): string[];
+  fail(error: ApiError): string[];
+}
+
+export async function runAnswer(
+  job: AnswerJob,
+  presenter: AnswerPresenter,
   ctx: RunContext,
   control: RequestControl,
   reply: FastifyReply,
@@ -32,10 +42,10 @@ export async function runCompletion(
   let release: (() => void) | undefined;
   try {
     release = await ctx.admission.acquire(control.signal);
-    if (job.stream) await streamAnswer(job, ctx, control, reply);
-    else await wholeAnswer(job, ctx, control, reply);
+    if (job.stream) await streamAnswer(job, presenter, ctx, control, reply);
+    else await wholeAnswer(job, presenter, ctx, control, reply);
   } catch (error) {
-    const explained = control.explain(withRequestParams(error, job));
+    const explained = control.explain(withRequestParams(error, job.names));
     // A request refused by the full queue never became a generation.
     if (release || control.cause) control.record(control.outcomeOf(explained));
     throw explained;
@@ -44,28 +54,29 @@ export async function runCompletion(
   }
 }
 
-function observe(
-  ctx: RunContext,
-  control: RequestControl,
-  result: AskResult,
-  completionTokens = result.completionTokens,
-) {
+function observe(ctx: RunContext, control: RequestControl, result: AskResult) {
   control.record('completed', result.forwardPasses);
-  ctx.metrics.completionTokens.observe(completionTokens);
+  ctx.metrics.completionTokens.observe(result.completionTokens);
   ctx.metrics.promptTokens.observe(result.promptTokens);
 }
 
-async function wholeAnswer(job: ChatJob, ctx: RunContext, control: RequestControl, reply: FastifyReply): Promise<void> {
+async function wholeAnswer(
+  job: AnswerJob,
+  presenter: AnswerPresenter,
+  ctx: RunContext,
+  control: RequestControl,
+  reply: FastifyReply,
+): Promise<void> {
   const stream = ctx.unmask.askStream({ ...job.ask, signal: control.signal });
   for await (const step of stream) control.forwardPasses = step.forwardPasses;
   const result = await stream.result;
   observe(ctx, control, result);
-  const usage = usageOf(result.promptTokens, result.completionTokens, result.forwardPasses);
-  await reply.send(completionOf(completionId(), ctx.modelId, result.text, result.finishReason, usage));
+  await reply.send(presenter.whole(result));
 }
 
 async function streamAnswer(
-  job: ChatJob,
+  job: AnswerJob,
+  presenter: AnswerPresenter,
   ctx: RunContext,
   control: RequestControl,
   reply: FastifyReply,
@@ -86,48 +97,26 @@ async function streamAnswer(
   };
   res.writeHead(200, headers as Record<string, string>);
   const writeEvent = eventWriter(res, ctx.streamWriteTimeoutMs);
-  const send = (data: unknown) => writeEvent(`data: ${JSON.stringify(data)}\n\n`);
-  const chunk = chunkFactory(completionId(), ctx.modelId, job.includeUsage);
+  const send = async (frames: string[]) => {
+    for (const frame of frames) await writeEvent(frame);
+  };
   try {
-    await send(chunk({ role: 'assistant', content: '' }));
-    let sent = '';
-    let stopped = false;
+    await send(presenter.open());
     while (!next.done) {
-      const step = next.value;
-      control.forwardPasses = step.forwardPasses;
-      // Once a stop sequence is reached the answer is final: later steps send nothing.
-      if (!stopped) {
-        const { delta } = step;
-        sent += delta;
-        stopped = step.stopped;
-        if (delta !== '' || job.streamSteps) {
-          await send(
-            chunk(
-              delta !== '' ? { content: delta } : {},
-              null,
-              job.streamSteps ? { diffusion_step: stepEventOf(step) } : {},
-            ),
-          );
-        }
-      }
+      control.forwardPasses = next.value.forwardPasses;
+      await send(presenter.step(next.value));
       next = await steps.next();
     }
     const result = await stream.result;
-    // The steps sent a prefix of the final text; the rest (if any) goes now.
-    const rest = result.text.startsWith(sent) ? result.text.slice(sent.length) : '';
-    if (rest !== '') await send(chunk({ content: rest }));
-    const usage = usageOf(result.promptTokens, result.completionTokens, result.forwardPasses);
     observe(ctx, control, result);
-    await send(chunk({}, result.finishReason));
-    if (job.includeUsage) await send(chunk.usage(usage));
-    await writeEvent('data: [DONE]\n\n');
+    await send(presenter.close(result));
   } catch (error) {
-    const explained = control.explain(withRequestParams(error, job));
+    const explained = control.explain(withRequestParams(error, job.names));
     control.record(control.outcomeOf(explained));
     const api = toApiError(explained);
     if (api.status >= 500 && !control.clientGone) reply.log.error({ err: error }, 'stream failed');
     else reply.log.info({ status: api.status, code: api.code }, `stream ended early: ${api.message}`);
-    if (!control.clientGone) await writeEvent(`data: ${JSON.stringify(api.body())}\n\n`);
+    if (!control.clientGone) await send(presenter.fail(api));
   } finally {
     res.end();
   }

@@ -35,6 +35,7 @@ export const tooLarge = (message: string, param: string | null = null) =>
 
 const BY_CODE: Record<UnmaskErrorCode, { status: number; type: ErrorType }> = {
   invalid_parameter: { status: 400, type: 'invalid_request_error' },
+  unsupported_parameter: { status: 400, type: 'invalid_request_error' },
   context_length_exceeded: { status: 400, type: 'invalid_request_error' },
   constraint_unsatisfiable: { status: 400, type: 'invalid_request_error' },
   invalid_media: { status: 422, type: 'invalid_request_error' },

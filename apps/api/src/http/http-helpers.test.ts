@@ -10,6 +10,7 @@ describe('error mapping', () => {
   it('maps every UnmaskError code to its HTTP status', () => {
     const expected: Record<UnmaskErrorCode, number> = {
       invalid_parameter: 400,
+      unsupported_parameter: 400,
       context_length_exceeded: 400,
       constraint_unsatisfiable: 400,
       invalid_media: 422,

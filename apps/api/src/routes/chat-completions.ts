@@ -2,29 +2,41 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { chatCompletionRequestSchema, chatCompletionSchema, errorBodySchema } from '@unmask/protocol';
+import type { AnswerJob, JobContext } from '../chat/answer-job.js';
+import { withRequestParams } from '../chat/answer-job.js';
+import { ChatPresenter } from '../chat/chat-presenter.js';
 import { chatJob } from '../chat/chat-job.js';
 import { RequestControl } from '../chat/request-control.js';
-import { runCompletion } from '../chat/run-completion.js';
+import { type AnswerPresenter, runAnswer } from '../chat/run-answer.js';
 import { unsupportedMedia } from '../http/api-error.js';
 import type { Services } from '../services.js';
-import type { ChatJob } from '../chat/chat-job.js';
 import type { FastifyReply } from 'fastify';
 
 export const errorResponses = { '4xx': errorBodySchema, '5xx': errorBodySchema } as const;
 
-/** Runs a job under its own cancellation control (client, deadline, shutdown). */
-export async function answer(
+/**
+ * Runs a job under its own cancellation control (client, deadline, shutdown). The job is
+ * checked by the pipeline (strategy, formats, tools, media kinds) before it takes a queue slot.
+ */
+export async function answer<J extends AnswerJob>(
   services: Services,
   reply: FastifyReply,
-  makeJob: (signal: AbortSignal) => Promise<ChatJob>,
+  makeJob: (signal: AbortSignal) => Promise<J>,
+  presenterOf: (job: J, modelId: string) => AnswerPresenter,
 ): Promise<FastifyReply> {
   const { config, model, admission, metrics } = services;
   const unmask = model.require();
   const control = new RequestControl(reply.raw, config.REQUEST_TIMEOUT_MS, services.shutdown.signal, metrics);
   try {
     const job = await makeJob(control.signal);
-    await runCompletion(
+    try {
+      unmask.check(job.ask);
+    } catch (error) {
+      throw withRequestParams(error, job.names);
+    }
+    await runAnswer(
       job,
+      presenterOf(job, model.id),
       { unmask, modelId: model.id, admission, metrics, streamWriteTimeoutMs: config.STREAM_WRITE_TIMEOUT_MS },
       control,
       reply,
@@ -35,8 +47,36 @@ export async function answer(
   }
 }
 
+export const chatPresenter = (job: AnswerJob & { includeUsage: boolean }, modelId: string) =>
+  new ChatPresenter({
+    modelId,
+    includeUsage: job.includeUsage,
+    streamSteps: job.streamSteps,
+    logprobs: job.ask.logprobs !== undefined,
+  });
+
+/** What every answer job needs from the configuration and the model. */
+export const jobContextOf = (services: Services, signal: AbortSignal): JobContext => {
+  const { config } = services;
+  return {
+    unmask: services.model.require(),
+    limits: { maxMediaItems: config.MAX_MEDIA_ITEMS, maxPromptChars: config.MAX_PROMPT_CHARS },
+    defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
+    fetchPolicy: { allowHosts: config.IMAGE_URL_ALLOWLIST, maxBytes: config.MEDIA_LIMIT_BYTES, timeoutMs: 10_000 },
+    signal,
+  };
+};
+
+/** Refuses a body that is not JSON (415) before it is validated. */
+export async function requireJson(request: { headers: Record<string, unknown> }): Promise<void> {
+  const type = String(request.headers['content-type'] ?? '')
+    .split(';')[0]
+    ?.trim()
+    .toLowerCase();
+  if (type !== 'application/json') throw unsupportedMedia(`expected Content-Type application/json, got '${type || 'none'}'`);
+}
+
 export async function chatCompletionsRoute(app: FastifyInstance, services: Services): Promise<void> {
-  const { config, model } = services;
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/chat/completions',
     {
@@ -48,28 +88,14 @@ export async function chatCompletionsRoute(app: FastifyInstance, services: Servi
         body: chatCompletionRequestSchema,
         response: { 200: chatCompletionSchema, ...errorResponses },
       },
-      preValidation: async (request) => {
-        const type = String(request.headers['content-type'] ?? '')
-          .split(';')[0]
-          ?.trim()
-          .toLowerCase();
-        if (type !== 'application/json')
-          throw unsupportedMedia(`expected Content-Type application/json, got '${type || 'none'}'`);
-      },
+      preValidation: requireJson,
     },
     async (request, reply) =>
-      answer(services, reply, (signal) =>
-        chatJob(request.body, {
-          unmask: model.require(),
-          limits: { maxMediaItems: config.MAX_MEDIA_ITEMS, maxPromptChars: config.MAX_PROMPT_CHARS },
-          defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
-          fetchPolicy: {
-            allowHosts: config.IMAGE_URL_ALLOWLIST,
-            maxBytes: config.MEDIA_LIMIT_BYTES,
-            timeoutMs: 10_000,
-          },
-          signal,
-        }),
+      answer(
+        services,
+        reply,
+        (signal) => chatJob(request.body, jobContextOf(services, signal)),
+        chatPresenter,
       ),
   );
 }

@@ -8,12 +8,13 @@ import type { Multipart } from '@fastify/multipart';
 import { z } from 'zod';
 import { CACHE_MODES, strategySchema } from '@unmask/core';
 import { chatCompletionSchema, MAX_TOKENS_CAP, SEED_MAX } from '@unmask/protocol';
-import { checkRequestLimits, type ChatJob } from '../chat/chat-job.js';
+import { checkRequestLimits } from '../chat/answer-job.js';
+import type { ChatJob } from '../chat/chat-job.js';
 import { AUDIO_TYPES, IMAGE_TYPES, UNKNOWN_TYPE } from '../chat/media-input.js';
 import { ApiError, badRequest, tooLarge, unsupportedMedia } from '../http/api-error.js';
 import { describeIssues, type ZodIssue } from '../http/zod-issues.js';
 import type { Services } from '../services.js';
-import { answer, errorResponses } from './chat-completions.js';
+import { answer, chatPresenter, errorResponses } from './chat-completions.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const num = z.coerce.number();
@@ -176,7 +177,17 @@ function formJob(file: Uint8Array, raw: Record<string, string>, form: FormKind):
     stream: f.stream === true,
     includeUsage: f.stream === true,
     streamSteps: f.stream_steps === true,
-    mediaParams: { images: ['image'], audio: ['audio'] },
+    names: {
+      conversation: 'prompt',
+      maxTokens: 'max_tokens',
+      responseFormat: 'response_format',
+      responseSchema: 'response_format',
+      tool: () => 'tools',
+      toolChoice: 'tool_choice',
+      logprobs: 'logprobs',
+      images: ['image'],
+      audio: ['audio'],
+    },
   };
 }
 
@@ -216,7 +227,7 @@ export async function mediaFormRoutes(app: FastifyInstance, services: Services):
           { maxMediaItems: config.MAX_MEDIA_ITEMS, maxPromptChars: config.MAX_PROMPT_CHARS },
           'prompt',
         );
-        return answer(services, reply, async () => job);
+        return answer(services, reply, async () => job, chatPresenter);
       },
     );
   }

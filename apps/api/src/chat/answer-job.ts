@@ -1,0 +1,202 @@
+/**
+ * What Chat Completions and Responses requests share on their way to the pipeline: a
+ * conversation of turns (text, images, sounds, earlier tool calls and results) becomes the
+ * `AskRequest`'s prompt, history and media; the pipeline's errors are renamed to the request's
+ * own fields (`messages[0].content[1].image_url.url`, `input[0].content[1].image_url`, …).
+ */
+import { isUnmaskError, UnmaskError, type SamplingInput } from '@unmask/core';
+import type { AskRequest, Unmask } from '@unmask/pipeline';
+import type { DiffusionOptions } from '@unmask/protocol';
+import { badRequest, tooLarge, unsupportedMedia } from '../http/api-error.js';
+import { decodeBase64, imageBytes, type FetchPolicy } from './media-input.js';
+
+export interface AnswerJob {
+  readonly ask: Omit<AskRequest, 'signal'>;
+  readonly stream: boolean;
+  readonly streamSteps: boolean;
+  /** How this request names the pipeline's parameters, for errors. */
+  readonly names: RequestNames;
+}
+
+export interface RequestNames {
+  /** The conversation (`messages`, `input`). */
+  readonly conversation: string;
+  readonly maxTokens: string;
+  readonly responseFormat: string;
+  readonly responseSchema: string;
+  /** Field `field` of the `index`-th tool. */
+  readonly tool: (index: number, field: string) => string;
+  readonly toolChoice: string;
+  readonly logprobs: string;
+  /** JSON paths of the images and sounds, in order. */
+  readonly images: readonly string[];
+  readonly audio: readonly string[];
+}
+
+/** One message of a conversation, its media already located by JSON path. */
+export interface Turn {
+  readonly role: 'system' | 'user' | 'assistant' | 'tool';
+  readonly text: string;
+  readonly images: readonly { readonly url: string; readonly param: string }[];
+  readonly audio: readonly {
+    readonly data: string;
+    readonly format: string;
+    readonly param: string;
+    /** Where the base64 data sits, when not `${param}.data`. */
+    readonly dataParam?: string;
+  }[];
+  /** An assistant turn's tool calls (history). */
+  readonly toolCalls?: readonly { readonly id: string; readonly name: string; readonly arguments: string }[];
+  /** A tool turn answers this call. */
+  readonly toolCallId?: string;
+}
+
+/** Cheap limits checked before any media is decoded or any text tokenized. */
+export interface RequestLimits {
+  /** Images and sounds together (MAX_MEDIA_ITEMS). */
+  readonly maxMediaItems: number;
+  /** Characters of the whole conversation's text: the prompt and every earlier turn (MAX_PROMPT_CHARS). */
+  readonly maxPromptChars: number;
+}
+
+/**
+ * `texts`: the prompt and the conversation's earlier turns, all of which are counted against
+ * MAX_PROMPT_CHARS (a chat template renders them all, and they are tokenized together).
+ */
+export function checkRequestLimits(
+  texts: readonly string[],
+  media: readonly { param: string }[],
+  limits: RequestLimits,
+  promptParam = 'messages',
+): void {
+  const chars = texts.reduce((n, text) => n + text.length, 0);
+  if (chars > limits.maxPromptChars)
+    throw tooLarge(
+      `${promptParam}: the ${texts.length > 1 ? 'conversation' : 'prompt'} has ${chars} characters, over the limit of ${limits.maxPromptChars} (MAX_PROMPT_CHARS)`,
+      promptParam,
+    );
+  if (media.length > limits.maxMediaItems) {
+    const first = media[limits.maxMediaItems]?.param ?? promptParam;
+    throw badRequest(
+      `${first}: the request carries ${media.length} images and sounds, over the limit of ${limits.maxMediaItems} (MAX_MEDIA_ITEMS)`,
+      first,
+      'too_many_media',
+    );
+  }
+}
+
+export interface JobContext {
+  /** What the model accepts (media kinds are checked before any is decoded). */
+  readonly unmask: Pick<Unmask, 'accepts'>;
+  readonly limits: RequestLimits;
+  readonly defaultMaxTokens: number;
+  readonly fetchPolicy: FetchPolicy;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The conversation as the pipeline takes it: the last user turn's text is the prompt, every
+ * earlier turn is history, and the images and sounds of all user turns go with the prompt. The
+ * bundle decides what history counts (manifest `generation.conversation`).
+ */
+export async function conversationOf(
+  turns: readonly Turn[],
+  conversationParam: string,
+  ctx: JobContext,
+): Promise<Pick<AskRequest, 'prompt' | 'history' | 'images' | 'audio'> & { imageParams: string[]; audioParams: string[] }> {
+  let last = -1;
+  turns.forEach((t, i) => {
+    if (t.role === 'user') last = i;
+  });
+  const prompt = last >= 0 ? (turns[last] as Turn).text : '';
+  if (prompt.trim() === '')
+    throw badRequest(
+      `${conversationParam}: the last user message holds no text; add a text part (e.g. the question about the image)`,
+      conversationParam,
+    );
+  const history = turns
+    .filter((t, i) => i !== last && (t.text.trim() !== '' || (t.toolCalls?.length ?? 0) > 0))
+    .map((t) => ({
+      role: t.role,
+      content: t.text,
+      ...(t.toolCalls?.length ? { tool_calls: t.toolCalls } : {}),
+      ...(t.toolCallId !== undefined ? { tool_call_id: t.toolCallId } : {}),
+    }));
+  const images = turns.flatMap((t) => t.images);
+  const audio = turns.flatMap((t) => t.audio);
+  checkRequestLimits(
+    [...history.map((turn) => turn.content), prompt],
+    [...images, ...audio],
+    ctx.limits,
+    conversationParam,
+  );
+  if (images.length > 0 && !ctx.unmask.accepts.images)
+    throw badRequest(`${images[0]?.param}: this model takes no images`, images[0]?.param ?? null);
+  if (audio.length > 0 && !ctx.unmask.accepts.audio)
+    throw badRequest(`${audio[0]?.param}: this model takes no audio`, audio[0]?.param ?? null);
+  const imageData: Uint8Array[] = [];
+  for (const image of images) imageData.push(await imageBytes(image.url, image.param, ctx.fetchPolicy, ctx.signal));
+  const audioData = audio.map((a) => {
+    if (a.format.toLowerCase() !== 'wav')
+      throw unsupportedMedia(
+        `${a.param}.format: unsupported audio format '${a.format}'; accepted: wav`,
+        `${a.param}.format`,
+      );
+    return decodeBase64(a.data, a.dataParam ?? `${a.param}.data`, ctx.fetchPolicy.maxBytes);
+  });
+  return {
+    prompt,
+    ...(history.length > 0 ? { history } : {}),
+    images: imageData,
+    audio: audioData,
+    imageParams: images.map((i) => i.param),
+    audioParams: audio.map((a) => a.dataParam ?? `${a.param}.data`),
+  };
+}
+
+/** OpenAI's sampling fields and the `diffusion` extension, as the pipeline takes them. */
+export function decodingOf(
+  fields: { temperature?: number | null; top_p?: number | null; seed?: number | null },
+  diffusion: DiffusionOptions,
+): Pick<AskRequest, 'sampling' | 'strategy' | 'cache'> {
+  const sampling: SamplingInput = {
+    ...(fields.temperature != null ? { temperature: fields.temperature } : {}),
+    ...(fields.top_p != null ? { top_p: fields.top_p } : {}),
+    ...(fields.seed != null ? { seed: fields.seed } : {}),
+    ...(diffusion.top_k !== undefined ? { top_k: diffusion.top_k } : {}),
+  };
+  return {
+    ...(diffusion.strategy ? { strategy: diffusion.strategy } : {}),
+    ...(Object.keys(sampling).length > 0 ? { sampling } : {}),
+    ...(diffusion.cache ? { cache: diffusion.cache } : {}),
+  };
+}
+
+/** A field OpenAI defines that this server cannot honour: a clear 400 rather than silence. */
+export const unsupported = (param: string, message: string) =>
+  badRequest(`${param}: ${message}`, param, 'unsupported_parameter');
+
+/** Renames the pipeline's parameters (`image`, `audio[1]`, `responseFormat.schema`, `tools.functions[0].parameters`, …) to the request's. */
+export function withRequestParams(error: unknown, names: RequestNames): unknown {
+  if (!isUnmaskError(error) || error.param === undefined) return error;
+  const old = error.param;
+  const media = /^(images?|audio)(?:\[(\d+)\])?$/.exec(old);
+  const tool = /^tools\.functions\[(\d+)\]\.?(.*)$/.exec(old);
+  let param: string | undefined;
+  if (media) param = (media[1] === 'audio' ? names.audio : names.images)[Number(media[2] ?? 0)];
+  else if (old.startsWith('responseFormat.schema')) param = names.responseSchema;
+  else if (old === 'constraint' || old.startsWith('responseFormat')) param = names.responseFormat;
+  else if (tool) param = names.tool(Number(tool[1]), tool[2] ?? '');
+  else if (old === 'tools.choice') param = names.toolChoice;
+  else if (old.startsWith('tools')) param = names.tool(-1, '');
+  else if (old === 'maxTokens') param = names.maxTokens;
+  else if (old === 'logprobs') param = names.logprobs;
+  else if (old.startsWith('strategy')) param = `diffusion.${old}`;
+  else if (old === 'promptIds' || old === 'prompt' || old === 'messages') param = names.conversation;
+  if (!param) return error;
+  const message =
+    error.message.startsWith(`${old}:`) || error.message.startsWith(`${old} `)
+      ? `${param}${error.message.slice(old.length)}`
+      : `${param}: ${error.message}`;
+  return new UnmaskError(error.code, message, param, { cause: error });
+}
