@@ -12,7 +12,16 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { generateObject, generateText, jsonSchema, type LanguageModel, type ModelMessage, streamObject, streamText, tool } from 'ai';
+import {
+  generateObject,
+  generateText,
+  jsonSchema,
+  type LanguageModel,
+  type ModelMessage,
+  streamObject,
+  streamText,
+  tool,
+} from 'ai';
 import { z } from 'zod';
 import { defaultModelDir } from '@unmask/pipeline';
 import { startServer } from './testing/fixtures.js';
@@ -107,7 +116,12 @@ describe('the Vercel AI SDK and the default model', () => {
     const baseURL = `http://127.0.0.1:${(server_.app.server.address() as AddressInfo).port}/v1`;
     const plain = createOpenAICompatible({ name: 'unmask', baseURL }).chatModel('unmask-default');
     const sample = commands[0] as (typeof commands)[number];
-    const { object } = await generateObject({ model: plain, schema: Intent, messages: spoken(sample.file), maxRetries: 0 });
+    const { object } = await generateObject({
+      model: plain,
+      schema: Intent,
+      messages: spoken(sample.file),
+      maxRetries: 0,
+    });
     assert.deepEqual(object, sample.intent);
   });
 
@@ -116,7 +130,14 @@ describe('the Vercel AI SDK and the default model', () => {
       const sample = commands[2] as (typeof commands)[number];
       const tools = {
         control_device: tool({ description: 'Act on a smart-home device', inputSchema: Intent }),
-        look_up: tool({ inputSchema: jsonSchema<{ query: string }>({ type: 'object', properties: { query: { type: 'string' } }, required: ['query'], additionalProperties: false }) }),
+        look_up: tool({
+          inputSchema: jsonSchema<{ query: string }>({
+            type: 'object',
+            properties: { query: { type: 'string' } },
+            required: ['query'],
+            additionalProperties: false,
+          }),
+        }),
       };
       for (const toolChoice of ['required', { type: 'tool', toolName: 'control_device' }] as const) {
         const result = await generateText({
@@ -149,7 +170,12 @@ describe('the Vercel AI SDK and the default model', () => {
       for (const question of ['what color is the circle', 'describe the image']) {
         const { text } = await generateText({ model, messages: shown(question), maxRetries: 0 });
         assert.equal(text, image.answers[question], `${name}: ${question}`);
-        const withSystem = await generateText({ model, system: 'Be concise.', messages: shown(question), maxRetries: 0 });
+        const withSystem = await generateText({
+          model,
+          system: 'Be concise.',
+          messages: shown(question),
+          maxRetries: 0,
+        });
         assert.equal(withSystem.text, text, name);
       }
       const stream = streamText({ model, messages: shown('describe the image'), maxRetries: 0 });

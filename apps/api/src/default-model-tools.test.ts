@@ -60,7 +60,10 @@ describe('tool calls and logprobs with the openai client and the default model',
   const spoken = (file: string, text = 'what is the intent'): OpenAI.Chat.ChatCompletionMessageParam => ({
     role: 'user',
     content: [
-      { type: 'input_audio', input_audio: { data: readFileSync(`${SAMPLES}${file}`).toString('base64'), format: 'wav' } },
+      {
+        type: 'input_audio',
+        input_audio: { data: readFileSync(`${SAMPLES}${file}`).toString('base64'), format: 'wav' },
+      },
       { type: 'text', text },
     ],
   });

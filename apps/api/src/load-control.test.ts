@@ -56,7 +56,10 @@ describe('under load: the bounded queue and the deadline', () => {
       assert.equal((await chat(server, SHORT)).statusCode, 429);
       const cases: [object, string][] = [
         [{ ...SHORT, diffusion: { strategy: { name: 'low_confidence', steps: 8 } } }, 'diffusion.strategy.steps'],
-        [{ ...SHORT, diffusion: { strategy: { name: 'confident', block_length: 3 } } }, 'diffusion.strategy.block_length'],
+        [
+          { ...SHORT, diffusion: { strategy: { name: 'confident', block_length: 3 } } },
+          'diffusion.strategy.block_length',
+        ],
         [
           {
             ...SHORT,
@@ -65,7 +68,13 @@ describe('under load: the bounded queue and the deadline', () => {
           },
           'tools[0].function.parameters',
         ],
-        [{ ...SHORT, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { uniqueItems: true } } } }, 'response_format.json_schema.schema'],
+        [
+          {
+            ...SHORT,
+            response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { uniqueItems: true } } },
+          },
+          'response_format.json_schema.schema',
+        ],
       ];
       for (const [payload, param] of cases) {
         const res = await chat(server, payload);

@@ -240,7 +240,11 @@ describe('the Responses API with the openai client and the default model', () =>
     });
     assert.equal(response.status, 'incomplete');
     assert.deepEqual(response.incomplete_details, { reason: 'max_output_tokens' });
-    const full = await client.responses.create({ model: 'm', input: imageQuestion('describe the image'), max_output_tokens: 4096 });
+    const full = await client.responses.create({
+      model: 'm',
+      input: imageQuestion('describe the image'),
+      max_output_tokens: 4096,
+    });
     assert.equal(full.status, 'completed');
     assert.equal(full.output_text, image.answers['describe the image']);
   });
@@ -252,7 +256,8 @@ describe('the Responses API with the openai client and the default model', () =>
       include: ['message.output_text.logprobs'],
       top_logprobs: 2,
     });
-    const part = (response.output[0] as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText;
+    const part = (response.output[0] as OpenAI.Responses.ResponseOutputMessage)
+      .content[0] as OpenAI.Responses.ResponseOutputText;
     assert.equal((part.logprobs ?? []).map((t) => t.token).join(''), response.output_text);
     assert.ok((part.logprobs ?? []).every((t) => t.top_logprobs.length === 2));
 
@@ -265,7 +270,15 @@ describe('the Responses API with the openai client and the default model', () =>
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'data:image/png;base64,AAAA' }, { type: 'input_text', text: 'q' }] }],
+        input: [
+          {
+            role: 'user',
+            content: [
+              { type: 'input_image', image_url: 'data:image/png;base64,AAAA' },
+              { type: 'input_text', text: 'q' },
+            ],
+          },
+        ],
       }),
     });
     assert.equal(bad.status, 422);

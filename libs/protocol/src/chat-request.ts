@@ -67,7 +67,7 @@ export const functionToolSchema = z.object({
   function: z.object({
     name: z.string().min(1),
     description: z.string().nullable().optional(),
-    parameters: z.record(z.string(), z.unknown()).nullable().optional().describe('The arguments\' JSON Schema'),
+    parameters: z.record(z.string(), z.unknown()).nullable().optional().describe("The arguments' JSON Schema"),
     strict: z.boolean().nullable().optional().describe('Accepted; arguments are always constrained to the schema'),
   }),
 });
@@ -145,11 +145,7 @@ export const chatCompletionRequestSchema = z.object({
     .describe(
       '`required`, a named function or `none`; `auto` only for models that declare they can choose between text and a call (400 otherwise). Default `auto` when tools are given',
     ),
-  parallel_tool_calls: z
-    .boolean()
-    .nullable()
-    .optional()
-    .describe('Accepted; an answer holds at most one call'),
+  parallel_tool_calls: z.boolean().nullable().optional().describe('Accepted; an answer holds at most one call'),
   frequency_penalty: z.number().nullable().optional(),
   presence_penalty: z.number().nullable().optional(),
   metadata: z.record(z.string(), z.string()).nullable().optional(),

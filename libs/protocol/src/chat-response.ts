@@ -34,7 +34,10 @@ export type ChoiceLogprobs = z.infer<typeof choiceLogprobsSchema>;
 export const messageToolCallSchema = z.object({
   id: z.string(),
   type: z.literal('function'),
-  function: z.object({ name: z.string(), arguments: z.string().describe("JSON text satisfying the function's schema") }),
+  function: z.object({
+    name: z.string(),
+    arguments: z.string().describe("JSON text satisfying the function's schema"),
+  }),
 });
 export type MessageToolCall = z.infer<typeof messageToolCallSchema>;
 

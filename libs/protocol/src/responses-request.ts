@@ -133,7 +133,9 @@ export const createResponseSchema = z.object({
     .max(MAX_TOKENS_CAP)
     .nullable()
     .optional()
-    .describe('Upper bound on answer tokens, as max_tokens in Chat Completions (status incomplete when it cut the answer)'),
+    .describe(
+      'Upper bound on answer tokens, as max_tokens in Chat Completions (status incomplete when it cut the answer)',
+    ),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
   text: z

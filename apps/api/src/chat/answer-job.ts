@@ -103,7 +103,9 @@ export async function conversationOf(
   turns: readonly Turn[],
   conversationParam: string,
   ctx: JobContext,
-): Promise<Pick<AskRequest, 'prompt' | 'history' | 'images' | 'audio'> & { imageParams: string[]; audioParams: string[] }> {
+): Promise<
+  Pick<AskRequest, 'prompt' | 'history' | 'images' | 'audio'> & { imageParams: string[]; audioParams: string[] }
+> {
   let last = -1;
   turns.forEach((t, i) => {
     if (t.role === 'user') last = i;

@@ -258,11 +258,7 @@ export class ResponsePresenter implements AnswerPresenter {
     };
   }
 
-  private response(
-    status: ResponseObject['status'],
-    output: ResponseOutputItem[],
-    result?: AskResult,
-  ): ResponseObject {
+  private response(status: ResponseObject['status'], output: ResponseOutputItem[], result?: AskResult): ResponseObject {
     const r = this.job.request;
     return {
       id: this.id,

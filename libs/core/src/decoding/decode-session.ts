@@ -244,7 +244,12 @@ export class DecodeSession {
       this.canvas.commit(c.position, c.token);
       const logprob = logprobOf(c.position, c.token);
       if (logprob && this.logprobs) this.logprobs[c.position] = logprob;
-      committed.push({ position: c.position, token: c.token, confidence: c.confidence, ...(logprob ? { logprob } : {}) });
+      committed.push({
+        position: c.position,
+        token: c.token,
+        confidence: c.confidence,
+        ...(logprob ? { logprob } : {}),
+      });
       if (strategy.eosFill && c.token === this.info.eosTokenId) {
         for (const filled of this.canvas.fillAfter(c.position, this.info.eosTokenId)) {
           this.check?.commit(filled, this.info.eosTokenId);

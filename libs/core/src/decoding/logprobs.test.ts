@@ -90,7 +90,10 @@ describe('log-probabilities of committed tokens', () => {
     const surfaces = Array.from({ length: VOCAB }, (_, id) =>
       id >= 2 && id <= 14 ? new TextEncoder().encode(String.fromCharCode(95 + id)) : null,
     );
-    const vocabulary = ConstraintVocabulary.fromSurfaces({ rest: surfaces, first: surfaces, firstDiffers: false }, VOCAB);
+    const vocabulary = ConstraintVocabulary.fromSurfaces(
+      { rest: surfaces, first: surfaces, firstDiffers: false },
+      VOCAB,
+    );
     // Only 'a' (id 2) or 'b' (id 3) may be written.
     const constraint = compileConstraint({ type: 'choice', choices: ['a', 'b'] }, vocabulary);
     const model = new ScriptedModel(script);

@@ -55,10 +55,10 @@ export class ConstraintCache {
     if (this.failure !== undefined) throw this.failure;
     try {
       this.vocabulary ??= ConstraintVocabulary.of(this.bundle.tokenizer, this.bundle.info.vocabSize, [
-      this.bundle.info.eosTokenId,
-      this.bundle.info.padTokenId,
-      this.bundle.info.maskTokenId,
-      ...Object.values(this.bundle.specialTokens).flatMap((t) => (t ? [t.id] : [])),
+        this.bundle.info.eosTokenId,
+        this.bundle.info.padTokenId,
+        this.bundle.info.maskTokenId,
+        ...Object.values(this.bundle.specialTokens).flatMap((t) => (t ? [t.id] : [])),
       ]);
     } catch (error) {
       this.failure = error;

@@ -70,7 +70,10 @@ describe('tool calls: the constraint', () => {
       [{ functions: [WEATHER, WEATHER], choice: 'required' }, 'tools.functions[1].name'],
       [{ functions: [{ name: 'has space' }], choice: 'required' }, 'tools.functions[0].name'],
       [{ functions: [WEATHER], choice: { name: 'other' } }, 'tools.choice'],
-      [{ functions: [WEATHER, { name: 'x', parameters: { not: {} } }], choice: 'required' }, 'tools.functions[1].parameters'],
+      [
+        { functions: [WEATHER, { name: 'x', parameters: { not: {} } }], choice: 'required' },
+        'tools.functions[1].parameters',
+      ],
       [{ functions: [WEATHER], choice: 'auto' }, 'tools.choice'],
     ];
     for (const [tools, param] of cases)
@@ -94,7 +97,10 @@ describe('tool calls: reading the answer as it grows', () => {
   });
 
   it('arguments format: one candidate streams at once; of several, the call is the one whose schema fits, at the end', () => {
-    const one = stream(new ToolAnswerText(planToolCall({ functions: [WEATHER], choice: 'required' }, ARGUMENTS), []), ' {"city": "Oslo"} ');
+    const one = stream(
+      new ToolAnswerText(planToolCall({ functions: [WEATHER], choice: 'required' }, ARGUMENTS), []),
+      ' {"city": "Oslo"} ',
+    );
     assert.equal(one.name, 'weather');
     assert.equal(one.args, '{"city": "Oslo"}');
     const two = planToolCall({ functions: [WEATHER, CLOCK], choice: 'required' }, ARGUMENTS);
@@ -110,7 +116,10 @@ describe('tool calls: reading the answer as it grows', () => {
     const text = stream(new ToolAnswerText(plan, [' rain']), 'It is sunny. No rain today.');
     assert.equal(text.content, 'It is sunny. No');
     assert.deepEqual(text.final, { text: 'It is sunny. No', stopped: true });
-    const call = stream(new ToolAnswerText(plan, ['.']), '<tool_call>\n{"name": "weather", "arguments": {"city": "A.B"}}\n</tool_call>');
+    const call = stream(
+      new ToolAnswerText(plan, ['.']),
+      '<tool_call>\n{"name": "weather", "arguments": {"city": "A.B"}}\n</tool_call>',
+    );
     assert.equal(call.content, '');
     assert.equal(call.args, '{"city": "A.B"}', 'stop sequences never cut a call');
   });

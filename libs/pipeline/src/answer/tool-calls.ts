@@ -77,7 +77,8 @@ export function planToolCall(tools: ToolRequest, format: ToolCallFormat = DEFAUL
   let candidates = functions;
   if (typeof choice === 'object') {
     const named = functions.find((f) => f.name === choice.name);
-    if (!named) throw invalid(`tools.choice: no function named ${JSON.stringify(choice.name)} is offered`, 'tools.choice');
+    if (!named)
+      throw invalid(`tools.choice: no function named ${JSON.stringify(choice.name)} is offered`, 'tools.choice');
     candidates = [named];
   }
   const text = choice === 'auto';
@@ -175,7 +176,11 @@ export class ToolAnswerText {
     this.classify(raw, true);
     if (this.kind === 'text') return { ...cutAtStop(raw, this.stop) };
     const { name, args } = this.read(raw, true);
-    return { call: { name: name ?? (this.plan.candidates[0] as ToolFunction).name, arguments: args }, text: '', stopped: false };
+    return {
+      call: { name: name ?? (this.plan.candidates[0] as ToolFunction).name, arguments: args },
+      text: '',
+      stopped: false,
+    };
   }
 
   private classify(raw: string, final: boolean): void {

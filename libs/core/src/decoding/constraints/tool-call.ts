@@ -35,7 +35,14 @@ export function toolCallPattern(language: ToolCallLanguage): Pattern {
 function textNotStartingWith(prefix: string): Pattern {
   if (prefix === '') {
     // Whitespace only, or whitespace then a first character other than `{` and whitespace.
-    const first = chars(...negateRanges([[0x09, 0x0a], [0x0d, 0x0d], [0x20, 0x20], [0x7b, 0x7b]]));
+    const first = chars(
+      ...negateRanges([
+        [0x09, 0x0a],
+        [0x0d, 0x0d],
+        [0x20, 0x20],
+        [0x7b, 0x7b],
+      ]),
+    );
     return seq(WS, alt(EMPTY, seq(first, ANY_TEXT)));
   }
   // A proper beginning of the prefix, or a beginning of it followed by another character.
