@@ -8,8 +8,10 @@ import { strategySchema } from '@unmask/core/options';
 import {
   chatCompletionChunkSchema,
   chatCompletionRequestSchema,
+  createResponseSchema,
   diffusionOptionsSchema,
   errorBodySchema,
+  responseStreamEventSchema,
 } from './index.js';
 
 describe('the chat completion request schema', () => {
@@ -60,6 +62,60 @@ describe('the chat completion request schema', () => {
       false,
     );
     assert.equal(chatCompletionRequestSchema.safeParse({ messages: [] }).success, false);
+  });
+});
+
+describe('the Responses request schema', () => {
+  it('accepts a string, or items with text, images, audio, files, calls and their outputs', () => {
+    assert.equal(createResponseSchema.safeParse({ input: 'how many shapes are there' }).success, true);
+    const parsed = createResponseSchema.parse({
+      model: 'any',
+      instructions: 'be brief',
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'q' },
+            { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'auto' },
+            { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } },
+            { type: 'input_file', filename: 'a.wav', file_data: 'data:audio/wav;base64,AAAA' },
+          ],
+        },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'ok', annotations: [] }] },
+        { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'call_1', output: 'done' },
+      ],
+      text: { format: { type: 'json_schema', name: 'x', schema: { type: 'object' }, strict: true } },
+      tools: [{ type: 'function', name: 'f', parameters: { type: 'object' }, strict: true }],
+      tool_choice: { type: 'function', name: 'f' },
+      max_output_tokens: 64,
+      include: ['message.output_text.logprobs'],
+      top_logprobs: 2,
+      stream: true,
+      store: false,
+      diffusion: { strategy: { name: 'threshold', threshold: 0.5 } },
+    });
+    assert.equal(parsed.tools?.[0]?.name, 'f');
+  });
+
+  it('refuses tools other than functions and an empty input', () => {
+    assert.equal(createResponseSchema.safeParse({ input: 'q', tools: [{ type: 'web_search' }] }).success, false);
+    assert.equal(createResponseSchema.safeParse({ input: [] }).success, false);
+    assert.equal(createResponseSchema.safeParse({ input: '' }).success, false);
+  });
+
+  it('stream events carry their type and sequence number', () => {
+    const delta = responseStreamEventSchema.parse({
+      type: 'response.output_text.delta',
+      output_index: 0,
+      item_id: 'msg_1',
+      content_index: 0,
+      delta: 'red',
+      logprobs: [],
+      sequence_number: 4,
+    });
+    assert.equal(delta.sequence_number, 4);
+    assert.equal(responseStreamEventSchema.safeParse({ type: 'response.output_text.delta', delta: 'x' }).success, false);
   });
 });
 
