@@ -115,7 +115,10 @@ describe('the Responses request schema', () => {
       sequence_number: 4,
     });
     assert.equal(delta.sequence_number, 4);
-    assert.equal(responseStreamEventSchema.safeParse({ type: 'response.output_text.delta', delta: 'x' }).success, false);
+    assert.equal(
+      responseStreamEventSchema.safeParse({ type: 'response.output_text.delta', delta: 'x' }).success,
+      false,
+    );
   });
 });
 

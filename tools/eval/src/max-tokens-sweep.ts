@@ -113,7 +113,9 @@ async function main(argv: string[]): Promise<number> {
   const seed = Number(values.seed);
   const bounds = String(values.bounds).split(',').map(Number);
   if (!Number.isInteger(perWorld) || perWorld < 1 || bounds.some((b) => !Number.isInteger(b) || b < 1)) {
-    process.stderr.write('usage: max-tokens-sweep.ts --model DIR --per-world N [--seed N] [--bounds 16,32,...] [--out DIR]\n');
+    process.stderr.write(
+      'usage: max-tokens-sweep.ts --model DIR --per-world N [--seed N] [--bounds 16,32,...] [--out DIR]\n',
+    );
     return 2;
   }
   const started = performance.now();

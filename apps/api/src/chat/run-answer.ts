@@ -12,7 +12,6 @@ import type { Metrics } from '../metrics.js';
 import { type AnswerJob, withRequestParams } from './answer-job.js';
 import { eventWriter } from './event-writer.js';
 import type { RequestControl } from './request-control.js';
-import { eventWriter } from './event-writer.js';
 
 export interface RunContext {
   readonly unmask: Unmask;

@@ -73,7 +73,8 @@ export async function requireJson(request: { headers: Record<string, unknown> })
     .split(';')[0]
     ?.trim()
     .toLowerCase();
-  if (type !== 'application/json') throw unsupportedMedia(`expected Content-Type application/json, got '${type || 'none'}'`);
+  if (type !== 'application/json')
+    throw unsupportedMedia(`expected Content-Type application/json, got '${type || 'none'}'`);
 }
 
 export async function chatCompletionsRoute(app: FastifyInstance, services: Services): Promise<void> {
@@ -91,11 +92,6 @@ export async function chatCompletionsRoute(app: FastifyInstance, services: Servi
       preValidation: requireJson,
     },
     async (request, reply) =>
-      answer(
-        services,
-        reply,
-        (signal) => chatJob(request.body, jobContextOf(services, signal)),
-        chatPresenter,
-      ),
+      answer(services, reply, (signal) => chatJob(request.body, jobContextOf(services, signal)), chatPresenter),
   );
 }

@@ -25,8 +25,7 @@ export async function responsesRoute(app: FastifyInstance, services: Services): 
       answer(
         services,
         reply,
-        (signal) =>
-          responsesJob(request.body, jobContextOf(services, signal)),
+        (signal) => responsesJob(request.body, jobContextOf(services, signal)),
         (job, modelId) => new ResponsePresenter(job, modelId),
       ),
   );
