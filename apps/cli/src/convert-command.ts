@@ -56,8 +56,17 @@ export async function convertCommand(argv: string[], io: Io): Promise<number> {
       : String(ref);
   const special = manifest.special_tokens;
   if (result.family !== 'lm') {
-    const media = manifest.vision
-      ? `image placeholder ${token(special.image)}, ${manifest.vision.tokens_per_image.kind === 'fixed' ? `${manifest.vision.tokens_per_image.count} tokens per image` : 'tokens per image from the grid'}`
+    const vision = manifest.vision;
+    const anyres = vision?.anyres as { image_aspect_ratio?: string; image_grid_pinpoints?: unknown[] } | undefined;
+    const perImage = !vision
+      ? ''
+      : anyres
+        ? `${vision.tokens_per_image.kind === 'fixed' ? vision.tokens_per_image.count : '?'} tokens per view, ${anyres.image_aspect_ratio} over ${anyres.image_grid_pinpoints?.length} grids (tokens per image from its size)`
+        : vision.tokens_per_image.kind === 'fixed'
+          ? `${vision.tokens_per_image.count} tokens per image`
+          : 'tokens per image from the grid';
+    const media = vision
+      ? `image placeholder ${token(special.image)}, ${perImage}`
       : `audio placeholder ${token(special.audio)}`;
     io.stderr.write(`${result.family}: towers ${result.towerGraphs.join(', ')}; ${media}\n`);
   }

@@ -74,11 +74,11 @@ memory stays far below the checkpoint's size; graphs over 2 GB keep their weight
 Works now: LLaDA language models (model_type llada, model.transformer.* tensors), the same model
 in Llama layout, Qwen2 / Dream layout language models, and whole multimodal checkpoints:
 LLaDA-V (LM + SigLIP + projector; reads preprocessor_config.json, adds an <image> placeholder
-and LLaDA-V's system prompt), DIFFA (its adapters folder with --lm LLaDA-8B-Instruct and --whisper
-whisper-small folders, found beside it when not given, or one merged folder; pytorch_model.bin is
-read; its system prompt and "This is the audio:" prompt, a <|diffa_audio|> placeholder) and
+and LLaDA-V's system prompt; images tiled anyres_max_4 with its image_newline, as upstream),
+DIFFA (its adapters folder with --lm LLaDA-8B-Instruct and --whisper whisper-small folders,
+found beside it when not given, or one merged folder; pytorch_model.bin is read; its system
+prompt and "This is the audio:" prompt, a <|diffa_audio|> placeholder) and
 Dimple (Dream LM with M-RoPE + Qwen2.5-VL tower + projector; <|image_pad|> per merged patch).
-Not yet: LLaDA-V's anyres tiling.
 
 Options
   --from DIR             the checkpoint folder

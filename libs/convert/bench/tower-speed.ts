@@ -2,7 +2,7 @@
  * Conversion and inference time of a perception tower at its real size, on a synthetic
  * checkpoint of random bf16 weights (no real checkpoint is available offline):
  *
- *   node --import tsx libs/convert/bench/tower-speed.ts --tower whisper-small|siglip-so400m|qwen25vl-dimple [--weights fp32|fp16|int8|int4] [--threads 1] [--runs 2]
+ *   node --import tsx libs/convert/bench/tower-speed.ts --tower whisper-small|siglip-so400m|qwen25vl-dimple|llada-v-projector [--weights fp32|fp16|int8|int4] [--threads 1] [--runs 2]
  *
  * Prints the checkpoint and graph sizes, the conversion time, the session load time, the time
  * of each forward pass on a random input of the tower's usual size, and the process's peak RSS.
@@ -16,6 +16,7 @@ import { OnnxWorkerPool, type TensorData } from '@unmask/core';
 import { CheckpointTensors } from '../src/checkpoint/checkpoint-tensors.js';
 import type { OnnxGraphBuilder } from '../src/onnx/onnx-graph-builder.js';
 import { WEIGHT_FORMATS, type WeightFormat } from '../src/weights/weight-format.js';
+import { buildMlpProjectorGraph, lladaVProjector } from '../src/towers/projector-graph.js';
 import {
   buildQwen2VlVisionGraph,
   parseQwen2VlVisionConfig,
@@ -76,7 +77,21 @@ function tower(name: string, weights: WeightFormat): Tower {
       what: 'Qwen2.5-VL-7B vision tower (Dimple-7B), one 448 × 448 image (32 × 32 patches → 256 tokens)',
     };
   }
-  throw new Error(`unknown tower ${name}: whisper-small, siglip-so400m or qwen25vl-dimple`);
+  if (name === 'llada-v-projector') {
+    const layout = lladaVProjector(1152, 4096);
+    return {
+      shapes: new Map([
+        [`${layout.first}.weight`, [4096, 1152]],
+        [`${layout.first}.bias`, [4096]],
+        [`${layout.second}.weight`, [4096, 4096]],
+        [`${layout.second}.bias`, [4096]],
+      ]),
+      build: (c) => buildMlpProjectorGraph(layout, c, weights),
+      input: () => ({ image_features: { type: 'float32', dims: [729, 1152], data: random(729 * 1152) } }),
+      what: "LLaDA-V's mlp2x_gelu projector (1152 → 4096 → 4096), one view's 729 rows",
+    };
+  }
+  throw new Error(`unknown tower ${name}: whisper-small, siglip-so400m, qwen25vl-dimple or llada-v-projector`);
 }
 
 /** A single-file safetensors checkpoint of small random bf16 values. */

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ChatTemplate, loadBundle, TextTokenizer, UnmaskError } from '@unmask/core';
+import { SafetensorsFile } from '@unmask/core/testing';
 import { createImageProcessor, decodeImage, VisionEncoder } from '@unmask/vision';
 import { LLAMA_CHECKPOINT, lladaConfig } from '../test-support/checkpoint-fixtures.js';
 import {
@@ -139,19 +140,36 @@ describe('convertModel on multimodal checkpoints', () => {
     assert.equal(existsSync(to), false, 'nothing is written');
   };
 
-  it('writes a LLaDA-V bundle: LM graphs, vision.onnx (SigLIP without its last layer) and projector.onnx, the processor config and 16 tokens per image', async () => {
+  it('writes a LLaDA-V bundle: LM graphs, vision.onnx (SigLIP without its last layer) and projector.onnx, the processor config, 16 rows per view and the anyres settings with the image_newline', async () => {
     const from = checkpoint(() => makeLladaVCheckpoint());
     const to = join(work, 'llada-v');
     const result = convertModel({ from, to, weights: 'int8' });
     assert.equal(result.family, 'llada-v');
+    assert.deepEqual(result.notes, []);
     const manifest = json(join(to, 'manifest.json')) as {
       lm: { weights: string };
-      vision: { tokens_per_image: unknown; processor: unknown; placeholder: unknown };
+      vision: { tokens_per_image: unknown; processor: unknown; placeholder: unknown; anyres: unknown };
       special_tokens: { image: unknown };
     };
     assert.equal(manifest.lm.weights, 'int8');
     assert.deepEqual(manifest.vision.tokens_per_image, { kind: 'fixed', count: 16 });
-    assert.deepEqual(manifest.vision.processor, json(join(SIGLIP_FIXTURE, 'processor/preprocessor_config.json')));
+    // LLaVA's SigLipImageProcessor resizes with PIL: Pillow's arithmetic.
+    assert.deepEqual(manifest.vision.processor, {
+      ...json(join(SIGLIP_FIXTURE, 'processor/preprocessor_config.json')),
+      resize_arithmetic: 'pillow',
+    });
+    // "(1x1),...,(3x3)" of the tower's 64 px tiles, width-major as LLaVA expands it.
+    const grids = [1, 2, 3].flatMap((i) => [1, 2, 3].map((j) => [64 * i, 64 * j]));
+    assert.deepEqual(manifest.vision.anyres, {
+      image_aspect_ratio: 'anyres_max_4',
+      image_grid_pinpoints: grids,
+      mm_patch_merge_type: 'spatial_unpad',
+      image_newline: 'image_newline.safetensors',
+    });
+    assert.deepEqual(
+      SafetensorsFile.read(join(to, 'image_newline.safetensors')).float32('image_newline').data,
+      CheckpointTensors.open(from).readFloat32('model.image_newline'),
+    );
     assert.deepEqual(manifest.special_tokens.image, { token: '<image>', id: 28 });
     const bundle = await loadBundle(to, { poolSize: 1, sessionOptions: { intraOpNumThreads: 1 } });
     try {
@@ -260,6 +278,50 @@ describe('convertModel on multimodal checkpoints', () => {
     refused(
       checkpoint(() => makeDiffaCheckpoint({ config: (c) => ({ ...c, whisper_model_id: 'openai/whisper-base' }) })),
       /config\.json: whisper_model_id: DIFFA knows the tapped layers of openai\/whisper-tiny/,
+    );
+  });
+
+  it('keeps one view per image without anyres, and says so for anyres merges it does not implement', () => {
+    const square = checkpoint(() =>
+      makeLladaVCheckpoint({ config: ({ image_aspect_ratio: _, ...c }) => ({ ...c, image_aspect_ratio: 'square' }) }),
+    );
+    const to = join(work, `one-view-${made.length}`);
+    const result = convertModel({ from: square, to });
+    assert.deepEqual(result.notes, []);
+    assert.equal((json(join(to, 'manifest.json')).vision as Record<string, unknown>).anyres, undefined);
+    assert.equal(existsSync(join(to, 'image_newline.safetensors')), false);
+    const flat = checkpoint(() => makeLladaVCheckpoint({ config: (c) => ({ ...c, mm_patch_merge_type: 'flat' }) }));
+    const flatTo = join(work, `flat-${made.length}`);
+    assert.deepEqual(convertModel({ from: flat, to: flatTo }).notes, [
+      'image_aspect_ratio "anyres_max_4" with mm_patch_merge_type "flat": only "spatial_unpad" is implemented; the bundle encodes one 64 × 64 view per image',
+    ]);
+  });
+
+  it('refuses anyres it cannot carry: no pinpoints, pinpoints off the tile, no or misshapen image_newline', () => {
+    refused(
+      checkpoint(() => makeLladaVCheckpoint({ config: ({ image_grid_pinpoints: _, ...c }) => c })),
+      /config\.json: image_grid_pinpoints: is missing; image_aspect_ratio "anyres_max_4" tiles images/,
+    );
+    refused(
+      checkpoint(() => makeLladaVCheckpoint({ config: (c) => ({ ...c, image_grid_pinpoints: [[64, 100]] }) })),
+      /image_grid_pinpoints: \[64, 100\] is not a whole number of the tower's 64 × 64 tiles/,
+    );
+    refused(
+      checkpoint(() => makeLladaVCheckpoint({ config: (c) => ({ ...c, image_aspect_ratio: 'anyres_max_four' }) })),
+      /image_aspect_ratio: "anyres_max_four" is not "anyres" or "anyres_max_N"/,
+    );
+    const drop = { tensors: (t: Map<string, unknown>) => (t.delete('model.image_newline'), t) } as never;
+    refused(
+      checkpoint(() => makeLladaVCheckpoint(drop)),
+      /missing tensor "image_newline" \(LLaVA's newline row/,
+    );
+    const wide = {
+      tensors: (t: Map<string, unknown>) =>
+        t.set('model.image_newline', { dtype: 'F32', shape: [32], data: new Float32Array(32) }),
+    } as never;
+    refused(
+      checkpoint(() => makeLladaVCheckpoint(wide)),
+      /tensor "model\.image_newline" is \[32\]; the newline row must be \[64\]/,
     );
   });
 

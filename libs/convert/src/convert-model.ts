@@ -147,9 +147,14 @@ function lladaVTowers(
     weights,
   });
   const projector = buildMlpProjectorGraph(lladaVProjector(plan.mmHiddenSize, lm.hiddenSize), checkpoint, weights);
+  // Rows per view; with anyres an image's rows follow from its size (vision.anyres).
   const tokens = Math.floor(plan.vision.image_size / plan.vision.patch_size) ** 2;
+  const anyres = plan.anyres && {
+    ...plan.anyres,
+    image_newline: lladaVImageNewline(checkpoint, lm.hiddenSize),
+  };
   return {
-    // The tower, the projector, and LLaVA's image_newline (unused: one view per image).
+    // The tower, the projector, and LLaVA's image_newline (in vision.anyres, or unused: one view per image).
     ignore: [prefix, 'model.mm_projector.', 'model.image_newline'],
     graphs: ['vision.onnx', 'projector.onnx'],
     attach: (bundle, progress) => {
@@ -163,12 +168,27 @@ function lladaVTowers(
           projector,
           placeholder: { token: LLADA_V_PROMPT.placeholder, id },
           tokensPerImage: { kind: 'fixed', count: tokens },
-          processor,
+          // LLaVA's SigLipImageProcessor resizes with PIL (transformers' image_transforms.resize).
+          processor: { ...processor, resize_arithmetic: processor.resize_arithmetic ?? 'pillow' },
+          ...(anyres ? { anyres } : {}),
         },
         { onInitializer: progress('vision') },
       );
     },
   };
+}
+
+/** LLaVA's learned `image_newline` ([LM width]), the one tensor named so (LLaDA-V: `model.image_newline`). */
+function lladaVImageNewline(checkpoint: CheckpointTensors, hidden: number): Float32Array {
+  const name = `${prefixOf(checkpoint, ['image_newline'], "LLaVA's newline row (mm_patch_merge_type spatial_unpad)")}image_newline`;
+  const shape = checkpoint.get(name).shape;
+  if (shape.length !== 1 || shape[0] !== hidden)
+    throw new UnmaskError(
+      'invalid_bundle',
+      `${checkpoint.dir}: tensor "${name}" is [${shape.join(', ')}]; the newline row must be [${hidden}] (the LM's width)`,
+      name,
+    );
+  return checkpoint.readFloat32(name);
 }
 
 function diffaTowers(

@@ -74,8 +74,10 @@ function writeCheckpoint(
 /**
  * LLaDA-V layout: the LM's LLaDA fields at the top of config.json with the LLaVA `mm_*` fields,
  * the SigLIP fixture (3 layers, 64 px, patch 16 → 16 tokens, width 64) under
- * `model.vision_tower.vision_tower.vision_model.` described by `vision_config`, and a
- * 64 → 64 `mlp2x_gelu` projector at `model.mm_projector.{0,2}`.
+ * `model.vision_tower.vision_tower.vision_model.` described by `vision_config`, a 64 → 64
+ * `mlp2x_gelu` projector at `model.mm_projector.{0,2}`, and LLaDA-V's image settings scaled to
+ * the 64 px tile: `anyres_max_4` over grids "(1x1),...,(3x3)", `spatial_unpad` with a random
+ * `model.image_newline`.
  */
 export function makeLladaVCheckpoint(edit: MultimodalEdit = {}): string {
   const config = {
@@ -89,8 +91,11 @@ export function makeLladaVCheckpoint(edit: MultimodalEdit = {}): string {
     mm_vision_select_layer: -2,
     mm_vision_select_feature: 'patch',
     image_aspect_ratio: 'anyres_max_4',
+    image_grid_pinpoints: '(1x1),...,(3x3)',
+    mm_patch_merge_type: 'spatial_unpad',
   };
   const tensors = lmTensors();
+  tensors.set('model.image_newline', { dtype: 'F32', shape: [64], data: random(64, 13, 1) });
   for (const [name, t] of towerTensors(join(SIGLIP_FIXTURE, 'checkpoint'), (n) => `${LLADA_V_VISION_PREFIX}${n}`))
     tensors.set(name, t);
   [
@@ -109,6 +114,38 @@ export function makeLladaVCheckpoint(edit: MultimodalEdit = {}): string {
     });
   });
   return writeCheckpoint(config, tensors, join(SIGLIP_FIXTURE, 'processor/preprocessor_config.json'), edit);
+}
+
+/** Where the upstream anyres run's checkpoint parts and outputs are (its README says how they were made). */
+export const LLADA_V_ANYRES_FIXTURE = join(TOWER_FIXTURES, '..', 'llada-v-anyres');
+
+/**
+ * LLaDA-V exactly as upstream's anyres code runs it, at toy width: the SigLIP tower of the upstream
+ * run (384 px, patch 14 → 729 rows per view as LLaDA-V's tower asserts, width 16, 2 layers),
+ * its 16 → 64 projector and image_newline (`llada-v-anyres/llada-v-vision.safetensors`, LLaDA-V's
+ * tensor names), the LM fixture, `anyres_max_4` over "(1x1),...,(6x6)", `spatial_unpad`, and
+ * the SigLIP processor at 384 × 384.
+ */
+export function makeLladaVAnyresCheckpoint(edit: MultimodalEdit = {}): string {
+  const config = {
+    ...lladaConfig(),
+    architectures: ['LlavaLLaDAModelLM'],
+    model_type: 'llava_llada',
+    // Room for the rows of large images (rotary positions: any length runs).
+    max_sequence_length: 8192,
+    mm_vision_tower: 'siglip-toy-384-patch14',
+    vision_config: json(join(LLADA_V_ANYRES_FIXTURE, 'tiny-siglip-config.json')),
+    mm_projector_type: 'mlp2x_gelu',
+    mm_hidden_size: 16,
+    mm_vision_select_layer: -2,
+    mm_vision_select_feature: 'patch',
+    image_aspect_ratio: 'anyres_max_4',
+    image_grid_pinpoints: '(1x1),...,(6x6)',
+    mm_patch_merge_type: 'spatial_unpad',
+  };
+  const tensors = lmTensors();
+  for (const [name, t] of towerTensors(LLADA_V_ANYRES_FIXTURE, (n) => n)) tensors.set(name, t);
+  return writeCheckpoint(config, tensors, join(LLADA_V_ANYRES_FIXTURE, 'preprocessor_config.json'), edit);
 }
 
 /** The DIFFA adapter sizes of makeDiffaCheckpoint: Whisper fixture width 64 (4 heads), LM width 64. */

@@ -34,3 +34,5 @@ export {
 export { ImageTower, AudioTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
 export { defaultModelDir, DEFAULT_MODEL_DIR } from './default-model.js';
 export { mropePositionTable, type GridSpan } from './mrope-positions.js';
+export { anyresLayout, mergeAnyresFeatures, pythonFloorDiv, type AnyresLayout } from './anyres-rows.js';
+export { AnyresImages, readImageNewline } from './anyres-images.js';

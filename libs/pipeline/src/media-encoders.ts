@@ -21,6 +21,7 @@ import {
   wavToInputFeatures,
   type WavLimitsInput,
 } from '@unmask/audio';
+import { AnyresImages } from './anyres-images.js';
 
 /** Features of one image or one sound, `tokens × hidden` floats. */
 export interface MediaFeatures {
@@ -44,6 +45,8 @@ export class ImageTower {
     private readonly expectedTokens: number | undefined,
     private readonly hidden: number,
     private readonly thread: PreprocessThread,
+    /** The anyres path (LLaDA-V), when the manifest has `vision.anyres`. */
+    private readonly anyres: AnyresImages | undefined,
   ) {}
 
   /** The preprocessing thread is running (it starts when the tower opens, with the model). */
@@ -65,6 +68,7 @@ export class ImageTower {
     const projector = section.projector
       ? await bundle.openGraph(section.projector, { worker: encoder.workerIndex })
       : undefined;
+    const anyres = AnyresImages.open(bundle);
     // Resizing is TypeScript: it runs on a thread of its own, never on the event loop, started
     // now so that the first image does not wait for it.
     const thread = new PreprocessThread(section.processor);
@@ -81,13 +85,15 @@ export class ImageTower {
       // The decoded pixels are not needed afterwards: moved to the thread, not copied.
       preprocess: (image) => thread.preprocess(image, { transfer: true }),
     });
-    const fixed = section.tokens_per_image.kind === 'fixed' ? section.tokens_per_image.count : undefined;
-    return new ImageTower(vision, fixed, bundle.info.hiddenSize, thread);
+    // With anyres, tokens_per_image is one view's rows; an image's rows follow from its size.
+    const fixed = section.tokens_per_image.kind === 'fixed' && !anyres ? section.tokens_per_image.count : undefined;
+    return new ImageTower(vision, fixed, bundle.info.hiddenSize, thread, anyres);
   }
 
   /**
-   * The image's size from its header alone, and the feature rows it will take when the manifest
-   * or the processor fixes them (undefined otherwise: known only once encoded).
+   * The image's size from its header alone, and the prompt positions it will take when the bundle
+   * fixes them (a fixed count, a Qwen2-VL grid, the anyres layout; undefined otherwise: known
+   * only once encoded).
    */
   async measure(
     bytes: Uint8Array,
@@ -95,11 +101,18 @@ export class ImageTower {
     name: string,
   ): Promise<{ pixels: number; rows: number | undefined }> {
     const { width, height } = await readImageHeader(bytes, limits, name);
-    return { pixels: width * height, rows: this.expectedTokens ?? this.encoder.featureCount(width, height) };
+    return { pixels: width * height, rows: this.rows(width, height) };
+  }
+
+  /** The prompt positions a `width` × `height` image takes, when its size alone tells. */
+  rows(width: number, height: number): number | undefined {
+    if (this.anyres) return this.anyres.rows(width, height);
+    return this.expectedTokens ?? this.encoder.featureCount(width, height);
   }
 
   async encode(bytes: Uint8Array, limits: DecodeOptions | undefined, name: string): Promise<MediaFeatures> {
     const image = await decodeImage(bytes, limits, name);
+    if (this.anyres) return { kind: 'image', ...(await this.anyres.encode(image, this.encoder)) };
     const features = await this.encoder.encode(image);
     if (features.hidden !== this.hidden) {
       throw new UnmaskError(

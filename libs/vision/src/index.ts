@@ -34,3 +34,20 @@ export { createImageProcessor, type ImageProcessor, type ProcessedImage } from '
 export { VisionEncoder, type VisionEncoderOptions, type ImageFeatures } from './vision-encoder.js';
 export { countPlaceholders, assertSpliceCount, spliceFeatures } from './splice.js';
 export { PreprocessThread } from './preprocess-thread.js';
+export {
+  anyresConfigSchema,
+  parseAnyresConfig,
+  anyresMaxPatches,
+  assertPinpointsTile,
+  expandGridPinpoints,
+  type AnyresConfig,
+} from './anyres-config.js';
+export { selectBestResolution, anyresGrid, type AnyresGrid } from './anyres-grid.js';
+export {
+  anyresViews,
+  resizeAndPad,
+  createAnyresProcessor,
+  type AnyresViews,
+  type AnyresProcessed,
+  type AnyresProcessor,
+} from './anyres-views.js';

@@ -119,6 +119,20 @@ export class VisionEncoder {
 
   async encode(image: RgbImage): Promise<ImageFeatures> {
     const processed = this.options.preprocess ? await this.options.preprocess(image) : this.processor.preprocess(image);
+    const features = await this.encodeProcessed(processed);
+    const expected = this.processor.featureCount(image.width, image.height);
+    if (expected !== undefined && expected !== features.tokens) {
+      throw new UnmaskError(
+        'runtime_error',
+        `${this.options.projector ? 'projector' : 'vision encoder'} produced ${features.tokens} feature rows for a ${image.width}×${image.height} image; processor ${this.processor.config.image_processor_type} implies ${expected}`,
+        this.options.projector ? 'projector' : 'vision encoder',
+      );
+    }
+    return features;
+  }
+
+  /** Runs the graphs on what a processor made (one image or one view of it). */
+  async encodeProcessed(processed: ProcessedImage): Promise<ImageFeatures> {
     const label = 'vision encoder';
     const feeds: Record<string, TensorData> = {};
     for (const io of this.options.encoder.inputs) {
@@ -149,14 +163,6 @@ export class VisionEncoder {
     const features = (await runChain(links))[name];
     const matrix = asMatrix(features, source, name);
     const [tokens, hidden] = matrix.dims as [number, number];
-    const expected = this.processor.featureCount(image.width, image.height);
-    if (expected !== undefined && expected !== tokens) {
-      throw new UnmaskError(
-        'runtime_error',
-        `${source} produced ${tokens} feature rows for a ${image.width}×${image.height} image; processor ${this.processor.config.image_processor_type} implies ${expected}`,
-        source,
-      );
-    }
     return {
       image_embeds: matrix,
       tokens,

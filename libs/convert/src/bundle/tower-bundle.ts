@@ -9,7 +9,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { whisperFeatureExtractorConfigSchema } from '@unmask/audio';
 import { type Manifest, manifestSchema, type TokenRef, type TokensPerImage, UnmaskError } from '@unmask/core';
-import { parseImageProcessorConfig } from '@unmask/vision';
+import { type AnyresConfig, parseAnyresConfig, parseImageProcessorConfig } from '@unmask/vision';
 import type { OnnxGraphBuilder, WriteGraphOptions } from '../onnx/onnx-graph-builder.js';
 
 export interface VisionAttachment {
@@ -20,6 +20,16 @@ export interface VisionAttachment {
   readonly tokensPerImage: TokensPerImage;
   /** The checkpoint's `preprocessor_config.json` (an image processor config). */
   readonly processor: Record<string, unknown>;
+  /**
+   * LLaVA's anyres settings and learned newline row: written as `image_newline.safetensors` and
+   * the manifest's `vision.anyres` (@unmask/vision's `anyresConfigSchema`).
+   */
+  readonly anyres?: {
+    readonly image_aspect_ratio: AnyresConfig['image_aspect_ratio'];
+    readonly image_grid_pinpoints: readonly (readonly [number, number])[];
+    readonly mm_patch_merge_type: AnyresConfig['mm_patch_merge_type'];
+    readonly image_newline: Float32Array;
+  };
 }
 
 export interface AudioAttachment {
@@ -31,6 +41,23 @@ export interface AudioAttachment {
 }
 
 const MANIFEST = 'manifest.json';
+const NEWLINE_FILE = 'image_newline.safetensors';
+
+/** The newline row as a safetensors file of one F32 tensor `image_newline` [hidden]. */
+function writeNewline(path: string, row: Float32Array, hidden: number): void {
+  if (row.length !== hidden)
+    throw new UnmaskError(
+      'invalid_bundle',
+      `image_newline has ${row.length} values; the LM is ${hidden} wide`,
+      'image_newline',
+    );
+  const json = JSON.stringify({ image_newline: { dtype: 'F32', shape: [hidden], data_offsets: [0, hidden * 4] } });
+  // Padded with spaces to 8 bytes, so the data starts aligned.
+  const header = Buffer.from(json.padEnd(Math.ceil(json.length / 8) * 8));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  writeFileSync(path, Buffer.concat([length, header, Buffer.from(row.buffer, row.byteOffset, row.byteLength)]));
+}
 
 function readManifest(bundleDir: string): Manifest {
   const path = join(bundleDir, MANIFEST);
@@ -72,6 +99,8 @@ export function attachVision(
   parseImageProcessorConfig(attachment.processor, `${bundleDir}: preprocessor config`);
   const graphs: [string, OnnxGraphBuilder][] = [['vision.onnx', attachment.encoder]];
   if (attachment.projector) graphs.push(['projector.onnx', attachment.projector]);
+  const anyres = attachment.anyres && parseAnyresConfig({ ...attachment.anyres, image_newline: NEWLINE_FILE });
+  if (anyres) writeNewline(join(bundleDir, NEWLINE_FILE), attachment.anyres!.image_newline, manifest.sizes.hidden_size);
   return update(
     bundleDir,
     {
@@ -83,6 +112,7 @@ export function attachVision(
         placeholder: attachment.placeholder,
         tokens_per_image: attachment.tokensPerImage,
         processor: attachment.processor,
+        ...(anyres ? { anyres } : {}),
       },
     },
     graphs,

@@ -16,6 +16,7 @@
  * reads and unknown fields are kept, not trusted.
  */
 import { UnmaskError } from '@unmask/core';
+import { expandGridPinpoints } from '@unmask/vision';
 import { z } from 'zod';
 import { architectureFromConfig, type LmArchitecture } from '../lm/checkpoint-config.js';
 import { diffaAdapterLayout, type DiffaAdapterLayout } from '../towers/diffa-adapter-layout.js';
@@ -32,6 +33,16 @@ export interface LladaVPlan {
   /** Encoder layers left out at the end (from `mm_vision_select_layer`). */
   readonly dropLastLayers: number;
   readonly mmHiddenSize: number;
+  /**
+   * LLaVA's anyres tiling (`image_aspect_ratio` "anyres…" with `spatial_unpad`): the settings the
+   * bundle's `vision.anyres` carries, pinpoints in pixels; the `image_newline` tensor comes from
+   * the checkpoint. Undefined: one view per image.
+   */
+  readonly anyres?: {
+    readonly image_aspect_ratio: string;
+    readonly image_grid_pinpoints: readonly [number, number][];
+    readonly mm_patch_merge_type: 'spatial_unpad';
+  };
   /** Things of the real model the bundle does not do (said by the CLI and the docs). */
   readonly notes: readonly string[];
 }
@@ -66,6 +77,8 @@ const lladaVSchema = z.looseObject({
     .default('patch'),
   image_aspect_ratio: z.string().optional(),
   mm_patch_merge_type: z.string().optional(),
+  /** A list of [width, height] pairs, its Python text, or a grid range "(1x1),...,(6x6)" (anyres-config.ts in @unmask/vision). */
+  image_grid_pinpoints: z.unknown().optional(),
 });
 
 /** SigLIP towers known by the name `mm_vision_tower` gives, when config.json has no `vision_config`. */
@@ -146,11 +159,7 @@ export function lladaVPlan(config: Record<string, unknown>, file = 'config.json'
   if (mmHiddenSize !== vision.hidden_size)
     fail(file, 'mm_hidden_size', `is ${mmHiddenSize}, but the vision tower is ${vision.hidden_size} wide`);
   const notes: string[] = [];
-  if (c.image_aspect_ratio?.startsWith('anyres')) {
-    notes.push(
-      `image_aspect_ratio "${c.image_aspect_ratio}": the bundle encodes one ${vision.image_size} × ${vision.image_size} view per image (no anyres tiling, no image_newline tokens)`,
-    );
-  }
+  const anyres = lladaVAnyres(c, vision.image_size, file, notes);
   return {
     kind: 'llada-v',
     lm: { ...lm, modelType: typeof config.model_type === 'string' ? config.model_type : 'llava_llada' },
@@ -158,8 +167,52 @@ export function lladaVPlan(config: Record<string, unknown>, file = 'config.json'
     visionSource,
     dropLastLayers,
     mmHiddenSize,
+    ...(anyres ? { anyres } : {}),
     notes,
   };
+}
+
+/**
+ * The anyres settings of a LLaDA-V config (LLaVA's `process_images` / `prepare_inputs_labels_for_multimodal`
+ * read `image_aspect_ratio`, `image_grid_pinpoints`, `mm_patch_merge_type`); tiles are the tower's
+ * `image_size`. Other aspect ratios keep one view per image, as do anyres merges other than
+ * `spatial_unpad` (with a note: not implemented).
+ */
+function lladaVAnyres(
+  c: z.infer<typeof lladaVSchema>,
+  tile: number,
+  file: string,
+  notes: string[],
+): LladaVPlan['anyres'] {
+  const ratio = c.image_aspect_ratio;
+  if (ratio === undefined || !ratio.startsWith('anyres')) return undefined;
+  if (!/^anyres(_max_[1-9][0-9]*)?$/.test(ratio))
+    fail(file, 'image_aspect_ratio', `"${ratio}" is not "anyres" or "anyres_max_N"`);
+  const merge = c.mm_patch_merge_type ?? 'flat';
+  if (merge !== 'spatial_unpad') {
+    notes.push(
+      `image_aspect_ratio "${ratio}" with mm_patch_merge_type "${merge}": only "spatial_unpad" is implemented; the bundle encodes one ${tile} × ${tile} view per image`,
+    );
+    return undefined;
+  }
+  if (c.image_grid_pinpoints === undefined || c.image_grid_pinpoints === null)
+    fail(file, 'image_grid_pinpoints', `is missing; image_aspect_ratio "${ratio}" tiles images at these resolutions`);
+  let pinpoints: [number, number][];
+  try {
+    pinpoints = expandGridPinpoints(c.image_grid_pinpoints, tile, `${file}: image_grid_pinpoints`);
+  } catch (error) {
+    if (error instanceof UnmaskError)
+      fail(file, 'image_grid_pinpoints', error.message.replace(/^.*?image_grid_pinpoints: /, ''));
+    throw error;
+  }
+  const bad = pinpoints.find(([w, h]) => w % tile !== 0 || h % tile !== 0);
+  if (bad)
+    fail(
+      file,
+      'image_grid_pinpoints',
+      `[${bad.join(', ')}] is not a whole number of the tower's ${tile} × ${tile} tiles`,
+    );
+  return { image_aspect_ratio: ratio, image_grid_pinpoints: pinpoints, mm_patch_merge_type: 'spatial_unpad' };
 }
 
 export function diffaPlan(config: Record<string, unknown>, file = 'config.json'): DiffaPlan {
