@@ -1,6 +1,7 @@
 /**
  * A bundle's anyres image path (manifest `vision.anyres`, docs/bundle-format.md): the image is cut
- * into views by @unmask/vision's anyres processor, each view goes through the vision tower and
+ * into views by @unmask/vision's anyres processor (on the preprocessing thread: ImageTower passes
+ * the views in), each view goes through the vision tower and
  * projector, and the views' rows are merged into the prompt's rows (anyres-rows.ts) with the
  * bundle's learned `image_newline`. `rows(width, height)` gives the count from the size alone.
  */
@@ -12,8 +13,8 @@ import {
   createAnyresProcessor,
   createImageProcessor,
   parseAnyresConfig,
+  type AnyresProcessed,
   type AnyresProcessor,
-  type RgbImage,
   type VisionEncoder,
 } from '@unmask/vision';
 import { anyresLayout, mergeAnyresFeatures, type AnyresLayout } from './anyres-rows.js';
@@ -90,9 +91,11 @@ export class AnyresImages {
     return this.layout(width, height).rows;
   }
 
-  /** Views → tower and projector, one view at a time → the merged rows, `rows × hidden` floats. */
-  async encode(image: RgbImage, encoder: VisionEncoder): Promise<{ tokens: number; data: Float32Array }> {
-    const processed = this.processor.preprocess(image);
+  /**
+   * An image's views (`processor.preprocess`, or the preprocessing thread's `views`) → tower and
+   * projector, one view at a time → the merged rows, `rows × hidden` floats.
+   */
+  async encode(processed: AnyresProcessed, encoder: VisionEncoder): Promise<{ tokens: number; data: Float32Array }> {
     const [views, , tile] = processed.pixel_values.dims as [number, number, number, number];
     const plane = 3 * tile * tile;
     const perView = this.side * this.side;
@@ -111,7 +114,7 @@ export class AnyresImages {
       }
       rows.set(features.image_embeds.data as Float32Array, v * perView * this.hidden);
     }
-    const layout = this.layout(image.width, image.height);
+    const layout = this.layout(...processed.image_size);
     return { tokens: layout.rows, data: mergeAnyresFeatures(rows, layout, this.newline, this.hidden) };
   }
 }

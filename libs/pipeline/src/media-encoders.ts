@@ -71,7 +71,7 @@ export class ImageTower {
     const anyres = AnyresImages.open(bundle);
     // Resizing is TypeScript: it runs on a thread of its own, never on the event loop, started
     // now so that the first image does not wait for it.
-    const thread = new PreprocessThread(section.processor);
+    const thread = new PreprocessThread(section.processor, section.anyres);
     try {
       await thread.start();
     } catch (error) {
@@ -112,7 +112,11 @@ export class ImageTower {
 
   async encode(bytes: Uint8Array, limits: DecodeOptions | undefined, name: string): Promise<MediaFeatures> {
     const image = await decodeImage(bytes, limits, name);
-    if (this.anyres) return { kind: 'image', ...(await this.anyres.encode(image, this.encoder)) };
+    if (this.anyres) {
+      // The views are made on the preprocessing thread too; the decoded pixels move there.
+      const views = await this.thread.views(image, { transfer: true });
+      return { kind: 'image', ...(await this.anyres.encode(views, this.encoder)) };
+    }
     const features = await this.encoder.encode(image);
     if (features.hidden !== this.hidden) {
       throw new UnmaskError(

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { isUnmaskError } from '@unmask/core';
+import { parseAnyresConfig } from './anyres-config.js';
+import { createAnyresProcessor } from './anyres-views.js';
 import { createImageProcessor } from './image-processor.js';
 import { PreprocessThread } from './preprocess-thread.js';
 import type { RgbImage } from './rgb-image.js';
@@ -84,6 +86,55 @@ describe('image preprocessing on its own thread', () => {
   it('refuses a malformed image with the processor’s own error', async () => {
     await assert.rejects(thread.preprocess({ width: 10, height: 10, data: new Uint8Array(5) }), (e) =>
       isUnmaskError(e, 'invalid_media'),
+    );
+  });
+});
+
+describe('anyres views on the preprocessing thread', () => {
+  // A small tile keeps the spec quick; the views are the same code as anyres-views.test.ts checks against upstream.
+  const SIGLIP = {
+    image_processor_type: 'SiglipImageProcessor',
+    size: { height: 32, width: 32 },
+    resample: 3,
+    image_mean: [0.5, 0.5, 0.5],
+    image_std: [0.5, 0.5, 0.5],
+  };
+  const ANYRES = {
+    image_aspect_ratio: 'anyres_max_4',
+    image_grid_pinpoints: [
+      [32, 32],
+      [64, 32],
+      [32, 64],
+      [64, 64],
+    ],
+    mm_patch_merge_type: 'spatial_unpad',
+    image_newline: 'image_newline.safetensors',
+  };
+  const thread = new PreprocessThread(SIGLIP, ANYRES);
+  after(() => thread.close());
+
+  it('gives the same views, grid and size as createAnyresProcessor on the calling thread, the pixels moved', async () => {
+    const image = gradient(90, 41);
+    const here = createAnyresProcessor(createImageProcessor(SIGLIP), parseAnyresConfig(ANYRES)).preprocess(image);
+    const there = await thread.views(image, { transfer: true });
+    assert.equal(image.data.length, 0, 'the pixels were moved, not copied');
+    assert.deepEqual(there.pixel_values.dims, [3, 3, 32, 32], 'the base view and a 2×1 grid');
+    assert.deepEqual(there.pixel_values.dims, here.pixel_values.dims);
+    assert.deepEqual(there.pixel_values.data, here.pixel_values.data);
+    assert.deepEqual(there.grid, here.grid);
+    assert.deepEqual(there.image_size, [90, 41]);
+  });
+
+  it('refuses views from a thread made without anyres, and a bad anyres section when it is made', async () => {
+    const plain = new PreprocessThread(SIGLIP);
+    await assert.rejects(
+      plain.views(gradient(8, 8)),
+      (e) => isUnmaskError(e, 'runtime_error') && /without anyres/.test(e.message),
+    );
+    await plain.close();
+    assert.throws(
+      () => new PreprocessThread(SIGLIP, { ...ANYRES, mm_patch_merge_type: 'flat' }),
+      (e) => isUnmaskError(e, 'invalid_bundle') && /mm_patch_merge_type/.test(e.message),
     );
   });
 });

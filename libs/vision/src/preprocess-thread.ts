@@ -4,24 +4,27 @@
  * a while; here that thread is not the event loop, so one request's pixels never stall another
  * request's decoding, its HTTP traffic or its timers. Images are processed one at a time in the
  * order sent; a thread that dies fails what it held and is replaced on the next image.
+ * An anyres processor (LLaVA's views, anyres-views.ts) runs there too: `views()`.
  * `start()` starts the thread ahead of the first image (the model's load does), so that no
  * request waits for it and a thread that cannot start fails the load, not a request.
  */
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, startModuleWorker, UnmaskError, type UnmaskErrorCode } from '@unmask/core';
+import { parseAnyresConfig } from './anyres-config.js';
+import type { AnyresProcessed } from './anyres-views.js';
 import { createImageProcessor, type ImageProcessor, type ProcessedImage } from './image-processor.js';
 import type { RgbImage } from './rgb-image.js';
 
 const entry = siblingModule(import.meta.url, 'preprocess-worker');
 
 interface Pending {
-  readonly resolve: (value: ProcessedImage) => void;
+  readonly resolve: (value: ProcessedImage | AnyresProcessed) => void;
   readonly reject: (error: Error) => void;
 }
 
 type Reply =
   | { ready: true }
-  | { id: number; ok: true; result: ProcessedImage }
+  | { id: number; ok: true; result: ProcessedImage | AnyresProcessed }
   | { id: number; ok: false; error: { code: UnmaskErrorCode; message: string; param?: string } };
 
 export class PreprocessThread {
@@ -35,8 +38,16 @@ export class PreprocessThread {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly config: unknown) {
+  /**
+   * `config`: the image processor's; `anyres`: a `vision.anyres` section, for `views()`
+   * (validated here, on the calling thread).
+   */
+  constructor(
+    private readonly config: unknown,
+    private readonly anyres?: unknown,
+  ) {
     this.processor = createImageProcessor(config);
+    if (anyres !== undefined) parseAnyresConfig(anyres);
   }
 
   /**
@@ -45,6 +56,24 @@ export class PreprocessThread {
    * itself work on the calling thread.
    */
   preprocess(image: RgbImage, options: { transfer?: boolean } = {}): Promise<ProcessedImage> {
+    return this.send(image, undefined, options) as Promise<ProcessedImage>;
+  }
+
+  /**
+   * The anyres views of `image` (`createAnyresProcessor` over this processor) made on the
+   * thread: `pixel_values` [views, 3, tile, tile], the grid and the image's size.
+   */
+  views(image: RgbImage, options: { transfer?: boolean } = {}): Promise<AnyresProcessed> {
+    if (this.anyres === undefined)
+      return Promise.reject(new UnmaskError('runtime_error', 'this preprocessing thread was made without anyres'));
+    return this.send(image, this.anyres, options) as Promise<AnyresProcessed>;
+  }
+
+  private send(
+    image: RgbImage,
+    anyres: unknown,
+    options: { transfer?: boolean },
+  ): Promise<ProcessedImage | AnyresProcessed> {
     if (this.closed)
       return Promise.reject(new UnmaskError('runtime_error', 'the image preprocessing thread is closed'));
     const worker = this.spawn();
@@ -57,7 +86,12 @@ export class PreprocessThread {
         data.byteOffset === 0 &&
         data.byteLength === data.buffer.byteLength &&
         !(data.buffer instanceof SharedArrayBuffer);
-      const message = { id, config: this.config, image: { width: image.width, height: image.height, data } };
+      const message = {
+        id,
+        config: this.config,
+        ...(anyres !== undefined ? { anyres } : {}),
+        image: { width: image.width, height: image.height, data },
+      };
       worker.postMessage(message, options.transfer && whole ? [data.buffer as ArrayBuffer] : []);
     });
   }
