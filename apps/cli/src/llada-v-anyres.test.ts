@@ -78,6 +78,7 @@ describe('LLaDA-V anyres images = ML-GSAI/LLaDA-V’s prepare_inputs_labels_for_
     tower = await ImageTower.open(unmask.bundle);
   });
   after(async () => {
+    await tower?.close(); // its preprocessing thread runs from the open
     await unmask?.close();
     rmSync(checkpoint, { recursive: true, force: true });
     rmSync(`${checkpoint}-bundle`, { recursive: true, force: true });
