@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { errorBodySchema } from '@unmask/protocol';
-import { dataUrl, multipart, pngBytes, startServer } from './testing/fixtures.js';
+import { dataUrl, multipart, pngBytes, startServer } from './test-support/fixtures.js';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { errorBodySchema } from '@unmask/protocol';
-import { metricValue, startServer } from './testing/fixtures.js';
+import { metricValue, startServer } from './test-support/fixtures.js';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 

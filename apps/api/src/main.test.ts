@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { MULTIMODAL_BUNDLE } from './testing/fixtures.js';
+import { MULTIMODAL_BUNDLE } from './test-support/fixtures.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errorBodySchema } from '@unmask/protocol';
-import { dataUrl, multipart, pngBytes, startServer, wavBytes } from './testing/fixtures.js';
+import { dataUrl, multipart, pngBytes, startServer, wavBytes } from './test-support/fixtures.js';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 

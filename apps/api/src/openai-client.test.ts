@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { chatCompletionChunkSchema } from '@unmask/protocol';
-import { dataUrl, metricValue, pngBytes, startServer, wavBytes } from './testing/fixtures.js';
+import { dataUrl, metricValue, pngBytes, startServer, wavBytes } from './test-support/fixtures.js';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 

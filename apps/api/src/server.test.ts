@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chatCompletionChunkSchema, chatCompletionSchema, errorBodySchema, modelListSchema } from '@unmask/protocol';
-import { dataUrl, multipart, pngBytes, sseData, startServer, TEXT_BUNDLE, wavBytes } from './testing/fixtures.js';
+import { dataUrl, multipart, pngBytes, sseData, startServer, TEXT_BUNDLE, wavBytes } from './test-support/fixtures.js';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 

@@ -4,7 +4,7 @@ import { Unmask } from '@unmask/pipeline';
 import { errorBodySchema } from '@unmask/protocol';
 import { configWith } from './config.js';
 import { buildServer } from './server.js';
-import { MULTIMODAL_BUNDLE, startServer } from './testing/fixtures.js';
+import { MULTIMODAL_BUNDLE, startServer } from './test-support/fixtures.js';
 
 describe('shutdown', () => {
   it('fails /readyz first, serves through SHUTDOWN_GRACE_MS, then closes the listener', async () => {

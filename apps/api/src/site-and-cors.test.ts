@@ -5,7 +5,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pngBytes, startServer } from './testing/fixtures.js';
+import { pngBytes, startServer } from './test-support/fixtures.js';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 

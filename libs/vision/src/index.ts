@@ -32,7 +32,6 @@ export {
 } from './processor-config.js';
 export { createImageProcessor, type ImageProcessor, type ProcessedImage } from './image-processor.js';
 export { VisionEncoder, type VisionEncoderOptions, type ImageFeatures } from './vision-encoder.js';
-export { countPlaceholders, assertSpliceCount, spliceFeatures } from './splice.js';
 export { PreprocessThread } from './preprocess-thread.js';
 export {
   anyresConfigSchema,

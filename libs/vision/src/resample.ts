@@ -13,6 +13,7 @@
  * normalised to sum 1 per output pixel), run the horizontal pass first into an 8-bit
  * intermediate image, then the vertical pass, rounding and clamping to 0..255 after each pass.
  * They differ only in how the weights are quantised; that changes the odd pixel by one level.
+ * Hand-written: sharp's (libvips') kernels match neither arithmetic (README, measured).
  */
 import { UnmaskError } from '@unmask/core';
 import type { RgbImage } from './rgb-image.js';

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { FuzzFinding, mutatedBytes, type FuzzTarget } from '@unmask/core/fuzz';
 import { errorBodySchema } from '@unmask/protocol';
-import { dataUrl, multipart, startServer, wavBytes } from '../testing/fixtures.js';
+import { dataUrl, multipart, startServer, wavBytes } from '../test-support/fixtures.js';
 import { pngOf } from '@unmask/pipeline/testing';
 
 type Started = Awaited<ReturnType<typeof startServer>>;

@@ -4,7 +4,8 @@
  * `collections.OrderedDict`, `torch._utils._rebuild_tensor_v2` / `_rebuild_parameter` and the
  * `torch.*Storage` types; each becomes an inert description (a dict, a tensor reference, a
  * storage reference). Any other global, and any opcode outside the set, is refused by name
- * before anything is built from it.
+ * before anything is built from it. Hand-written: a general unpickler (Python's, or a port)
+ * builds whatever the file names, and a checkpoint is untrusted input.
  * The work is bounded by a constant per input byte: the memo and DUP let a few bytes refer to
  * a value of any size again and again, so nothing is walked whose size the pickle chooses (a
  * tensor's size and stride have at most `MAX_TENSOR_DIMS` entries; a storage's location must be

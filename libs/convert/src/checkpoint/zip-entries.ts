@@ -2,7 +2,8 @@
  * The entries of a zip archive, read from its central directory (zip64 included), with the
  * absolute byte offset of each stored entry's data. Only what PyTorch's `torch.save` writes is
  * needed: stored (uncompressed), unencrypted entries on one disk. Nothing is decompressed; an
- * entry's data is read in place from the archive by the caller.
+ * entry's data is read in place from the archive by the caller. Hand-written: a zip library
+ * would bring inflation and streams for what is here a directory walk to byte offsets.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UnmaskError } from '@unmask/core';

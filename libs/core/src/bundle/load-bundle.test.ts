@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isUnmaskError } from '../errors.js';
-import { SafetensorsFile } from '../testing/safetensors-file.js';
+import { SafetensorsFile } from '../test-support/safetensors-file.js';
 import { OnnxWorkerPool } from '../runtime/worker-pool.js';
 import { type Bundle, loadBundle } from './load-bundle.js';
 

@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { peaked } from '../testing/scripted-model.js';
-import { runScripted as run, scriptedRandom } from '../testing/scripted-run.js';
+import { peaked } from '../test-support/scripted-model.js';
+import { runScripted as run, scriptedRandom } from '../test-support/scripted-run.js';
 
 // Confidences chosen so that the order by confidence is 2, 0, 3, 1.
 const FOUR: [number, number][] = [

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type DecodingDefaults, withStrategyDefaults } from './decoding-defaults.js';
-import { runScripted as run } from '../testing/scripted-run.js';
+import { runScripted as run } from '../test-support/scripted-run.js';
 
 const DREAM_LIKE: DecodingDefaults = {
   strategy: 'dream',

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecodingEngine, decode } from './decoding-engine.js';
 import type { StepEvent } from './events.js';
-import { DEFAULT_INFO, ScriptedModel, peaked, type Script } from '../testing/scripted-model.js';
+import { DEFAULT_INFO, ScriptedModel, peaked, type Script } from '../test-support/scripted-model.js';
 import { isUnmaskError } from '../errors.js';
 
 const MASK = DEFAULT_INFO.maskTokenId;

@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_INFO, peaked } from '../testing/scripted-model.js';
-import { runScripted as run, scriptedRandom } from '../testing/scripted-run.js';
+import { DEFAULT_INFO, peaked } from '../test-support/scripted-model.js';
+import { runScripted as run, scriptedRandom } from '../test-support/scripted-run.js';
 
 const FOUR: [number, number][] = [
   [5, 0.8],

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from './decoding-engine.js';
 import { MropePositions } from './mrope-positions.js';
-import { DEFAULT_INFO, ScriptedModel, peaked } from '../testing/scripted-model.js';
+import { DEFAULT_INFO, ScriptedModel, peaked } from '../test-support/scripted-model.js';
 import { isUnmaskError } from '../errors.js';
 
 // Prompt: 2 text tokens, a 2 × 2 merged image (4 tokens), 1 text token.

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runScripted as run } from '../testing/scripted-run.js';
+import { runScripted as run } from '../test-support/scripted-run.js';
 
 /** Logits with top-1 token `token` at `gap` above every other token (exact top-1/top-2 gap). */
 function gapped(token: number, gap: number): Float32Array {

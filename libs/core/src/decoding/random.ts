@@ -1,7 +1,8 @@
 /**
  * A small seeded PRNG (xoshiro128**, seeded through splitmix32) producing float64 uniforms with
  * 53 random bits. A seed makes a decoding run reproducible; without one, the seed is drawn from
- * Math.random.
+ * Math.random. Hand-written: a dozen lines, where a library would add a dependency for one
+ * generator (Math.random takes no seed).
  */
 /** A source of float64 uniforms in (0, 1): `Random`, or a scripted one in tests. */
 export interface RandomSource {

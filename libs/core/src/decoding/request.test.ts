@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecodingEngine } from './decoding-engine.js';
-import { DEFAULT_INFO, ScriptedModel, peaked } from '../testing/scripted-model.js';
+import { DEFAULT_INFO, ScriptedModel, peaked } from '../test-support/scripted-model.js';
 import { isUnmaskError, type UnmaskErrorCode } from '../errors.js';
 
 const engine = new DecodingEngine(new ScriptedModel(() => peaked(3, 0.9)));

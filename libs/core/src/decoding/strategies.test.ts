@@ -5,8 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecodingEngine } from './decoding-engine.js';
-import { DEFAULT_INFO, ScriptedModel, peaked } from '../testing/scripted-model.js';
-import { PROMPT, runScripted, scriptedRandom } from '../testing/scripted-run.js';
+import { DEFAULT_INFO, ScriptedModel, peaked } from '../test-support/scripted-model.js';
+import { PROMPT, runScripted, scriptedRandom } from '../test-support/scripted-run.js';
 
 const MASK = DEFAULT_INFO.maskTokenId;
 const EOS = DEFAULT_INFO.eosTokenId;

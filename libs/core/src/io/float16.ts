@@ -1,4 +1,7 @@
-/** IEEE 754 half precision: float32 → float16 bits (round to nearest, ties to even; overflow to ±∞, NaN kept) and back. */
+/**
+ * IEEE 754 half precision: float32 → float16 bits (round to nearest, ties to even; overflow to
+ * ±∞, NaN kept) and back. Hand-written: Node 20 has neither Float16Array nor Math.f16round.
+ */
 const scratch = new Float32Array(1);
 const scratchBits = new Uint32Array(scratch.buffer);
 

@@ -3,7 +3,8 @@
  * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {...}}`, then raw data.
  * The repository's one dtype → bytes table and one conversion of stored floats to float32; the
  * converter's streaming checkpoint reader (@unmask/convert) and the test fixtures' whole-file
- * reader (testing/safetensors-file.ts) both parse headers here.
+ * reader (test-support/safetensors-file.ts) both parse headers here. Hand-written: the format
+ * is a length and a JSON header, and the converter reads tensors in place from their offsets.
  */
 import { z } from 'zod';
 import { float16BitsToFloat32 } from './float16.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SafetensorsFile } from '../testing/safetensors-file.js';
+import { SafetensorsFile } from '../test-support/safetensors-file.js';
 import type { OnnxSession } from '../runtime/onnx-session.js';
 import { OnnxWorkerPool } from '../runtime/worker-pool.js';
 import { OnnxLanguageModel } from './onnx-language-model.js';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Bundle, loadBundle } from '../bundle/load-bundle.js';
 import { isUnmaskError } from '../errors.js';
-import { SafetensorsFile } from '../testing/safetensors-file.js';
+import { SafetensorsFile } from '../test-support/safetensors-file.js';
 
 // The tiny model with multimodal rotary (M-RoPE sections [2, 1, 1]), as Dimple uses; reference
 // logits from PyTorch (tools/train/make_test_bundle.py).

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isUnmaskError } from '../errors.js';
-import { SafetensorsFile } from '../testing/safetensors-file.js';
+import { SafetensorsFile } from '../test-support/safetensors-file.js';
 import { OnnxWorkerPool } from '../runtime/worker-pool.js';
 import type { ForwardRow, ModelInfo } from './language-model.js';
 import { OnnxLanguageModel } from './onnx-language-model.js';

@@ -9,6 +9,8 @@
  * When a worker dies, every request in flight on it fails with a `runtime_error`, a fresh
  * worker replaces it and reloads its sessions, and later requests work again. State held by the
  * dead worker (KV caches) is gone; `generation` tells holders that it changed.
+ * Hand-written: task pools (piscina, workerpool) send a task to any free worker, while a session
+ * and its caches belong to one worker and must be reloaded there after a crash.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';

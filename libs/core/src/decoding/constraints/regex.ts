@@ -5,7 +5,8 @@
  * `.`, groups `(…)` `(?:…)` `(?<name>…)`, `|`, and the quantifiers `* + ? {n} {n,} {n,m}`
  * (lazy forms accepted, they match the same strings). `^` at the start and `$` at the end
  * anchor; the match is always of the whole text. Back-references, look-around, word
- * boundaries and flags are refused with a message naming them.
+ * boundaries and flags are refused with a message naming them. Hand-written: JavaScript's RegExp
+ * matches but does not expose a pattern's structure, which the byte automaton is built from.
  */
 import { UnmaskError } from '../../errors.js';
 import { alt, type Pattern, type Range, repeat, seq } from './pattern.js';
