@@ -4,9 +4,9 @@
  * A clean result has at most one sample per input byte, every sample finite and in [-1, 1].
  */
 import { FuzzFinding, mutatedBytes, type FuzzTarget } from '@unmask/core/fuzz';
-import { WhisperFeatureExtractor } from '../log-mel.js';
-import { wavToInputFeatures } from '../input-features.js';
-import { readWav } from './read-wav.js';
+import { WhisperFeatureExtractor } from './log-mel.js';
+import { wavToInputFeatures } from './input-features.js';
+import { readWav } from './wav/read-wav.js';
 
 interface SeedFormat {
   readonly tag: number;

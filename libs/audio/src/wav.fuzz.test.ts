@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertFuzz, ciFuzzOptions, judged } from '@unmask/core/fuzz';
-import { readWav } from './read-wav.js';
+import { readWav } from './wav/read-wav.js';
 import { readWavTarget, WAV_SEEDS, wavFeaturesTarget } from './wav.fuzz.js';
 
 describe('fuzzing the WAV reader (bounded; `npm run fuzz` runs it for longer)', () => {
