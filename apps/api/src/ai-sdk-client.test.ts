@@ -24,7 +24,7 @@ import {
 } from 'ai';
 import { z } from 'zod';
 import { defaultModelDir } from '@unmask/pipeline';
-import { startServer } from './testing/fixtures.js';
+import { startServer } from './test-support/fixtures.js';
 
 const SAMPLES = fileURLToPath(new URL('../../demo/public/samples/', import.meta.url));
 const samples = JSON.parse(readFileSync(`${SAMPLES}samples.json`, 'utf8')) as {

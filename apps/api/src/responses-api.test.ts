@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { defaultModelDir } from '@unmask/pipeline';
 import { errorBodySchema, responseObjectSchema, responseStreamEventSchema } from '@unmask/protocol';
-import { startServer } from './testing/fixtures.js';
+import { startServer } from './test-support/fixtures.js';
 
 const SAMPLES = fileURLToPath(new URL('../../demo/public/samples/', import.meta.url));
 const samples = JSON.parse(readFileSync(`${SAMPLES}samples.json`, 'utf8')) as {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isUnmaskError } from '../errors.js';
-import { DEFAULT_INFO, ScriptedModel, type Script } from '../testing/scripted-model.js';
+import { DEFAULT_INFO, ScriptedModel, type Script } from '../test-support/scripted-model.js';
 import { topLogprobs } from './confidence.js';
 import { ConstraintVocabulary, compileConstraint } from './constraints/token-constraint.js';
 import { DecodingEngine, decode } from './decoding-engine.js';
