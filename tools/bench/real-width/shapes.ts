@@ -1,0 +1,114 @@
+/**
+ * The two model families the real-width benchmark measures, at their published widths
+ * (config.json of GSAI-ML/LLaDA-8B-Instruct and Dream-org/Dream-v0-Instruct-7B) with a reduced
+ * number of layers, and the arithmetic of one forward pass over them.
+ */
+
+export type Family = 'llada' | 'dream';
+export const FAMILIES: readonly Family[] = ['llada', 'dream'];
+
+export interface FamilyShape {
+  readonly family: Family;
+  /** The model whose widths these are, for reports. */
+  readonly model: string;
+  /** Layers of the published model (the benchmark keeps fewer; figures scale per layer). */
+  readonly fullLayers: number;
+  readonly hidden: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly mlp: number;
+  readonly vocab: number;
+  /** q/k/v projections carry biases (Qwen2 layout). */
+  readonly qkvBias: boolean;
+  readonly ropeTheta: number;
+  readonly rmsNormEps: number;
+  readonly maxPositions: number;
+  readonly maskTokenId: number;
+  readonly eosTokenId: number;
+}
+
+export const SHAPES: Readonly<Record<Family, FamilyShape>> = {
+  llada: {
+    family: 'llada',
+    model: 'LLaDA-8B-Instruct',
+    fullLayers: 32,
+    hidden: 4096,
+    heads: 32,
+    kvHeads: 32,
+    headDim: 128,
+    mlp: 12288,
+    vocab: 126464,
+    qkvBias: false,
+    ropeTheta: 500000,
+    rmsNormEps: 1e-5,
+    maxPositions: 4096,
+    maskTokenId: 126336,
+    eosTokenId: 126081,
+  },
+  dream: {
+    family: 'dream',
+    model: 'Dream-v0-Instruct-7B',
+    fullLayers: 28,
+    hidden: 3584,
+    heads: 28,
+    kvHeads: 4,
+    headDim: 128,
+    mlp: 18944,
+    vocab: 152064,
+    qkvBias: true,
+    ropeTheta: 1000000,
+    rmsNormEps: 1e-6,
+    maxPositions: 131072,
+    maskTokenId: 151666,
+    eosTokenId: 151643,
+  },
+};
+
+/** Multiply-accumulates per position of one layer's weight matrices (q, k, v, o, gate, up, down). */
+export function layerWeights(s: FamilyShape): number {
+  const q = s.hidden * s.heads * s.headDim;
+  const kv = 2 * s.hidden * s.kvHeads * s.headDim;
+  const o = s.heads * s.headDim * s.hidden;
+  return q + kv + o + 3 * s.hidden * s.mlp;
+}
+
+/** Parameters of a checkpoint with `layers` layers (embedding and head untied, norms and biases included). */
+export function parameters(s: FamilyShape, layers: number): number {
+  const bias = s.qkvBias ? (s.heads + 2 * s.kvHeads) * s.headDim : 0;
+  const perLayer = layerWeights(s) + 2 * s.hidden + bias;
+  return layers * perLayer + 2 * s.vocab * s.hidden + s.hidden;
+}
+
+/**
+ * FLOPs of one forward over `positions` positions (no cache) with `logits` logit rows:
+ * 2·S·W per layer for the projections and MLP, 4·S²·A·D per layer for the attention scores and
+ * the weighted sum, 2·n·H·V for the head on the requested rows. Norms, rotary, softmax and
+ * the embedding lookup are O(S·H) and left out.
+ */
+export function forwardFlops(s: FamilyShape, layers: number, positions: number, logits: number): number {
+  const perLayer = 2 * positions * layerWeights(s) + 4 * positions * positions * s.heads * s.headDim;
+  return layers * perLayer + 2 * Math.min(logits, positions) * s.hidden * s.vocab;
+}
+
+/** The same forward's FLOPs in the layers only (what scales with depth). */
+export function layerFlops(s: FamilyShape, positions: number): number {
+  return 2 * positions * layerWeights(s) + 4 * positions * positions * s.heads * s.headDim;
+}
+
+/** A tiny stand-in of a family's layout (same tensors, small widths), for smoke runs and tests. */
+export function tinyShape(family: Family): FamilyShape {
+  const s = SHAPES[family];
+  return {
+    ...s,
+    model: `${s.model} layout, tiny`,
+    hidden: 256,
+    heads: 4,
+    kvHeads: family === 'dream' ? 2 : 4,
+    headDim: 64,
+    mlp: 512,
+    vocab: 1024,
+    maskTokenId: 1000,
+    eosTokenId: 999,
+  };
+}
