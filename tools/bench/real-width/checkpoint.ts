@@ -1,11 +1,12 @@
 /**
  * Synthetic checkpoints at a real model's width and a reduced depth, in the family's own
  * Hugging Face layout (LLaDA's `model.transformer.*`, Dream's Qwen2 `model.layers.*`), so that
- * `unmask convert` reads them exactly as it reads the published checkpoints. Weights are bf16
- * from a seeded generator (the same seed gives the same bytes): norms are 1, every other value
- * is ±[2⁻⁷, 2⁻⁶) with a random sign and mantissa. Speed does not depend on the values; the
- * engines' logits can be compared because they all read these bytes.
+ * `unmask convert` reads them exactly as it reads the published checkpoints. Weights are random
+ * bf16 (OpenSSL's generator, the fastest here): norms are 1, every other value is ±[2⁻⁷, 2⁻⁶)
+ * with a random sign and mantissa. Speed does not depend on the values; the engines' logits
+ * can be compared because every engine of a run reads the same checkpoint.
  */
+import { randomFillSync } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FamilyShape } from './shapes.js';
@@ -111,24 +112,6 @@ function configJson(s: FamilyShape, layers: number): Record<string, unknown> {
   };
 }
 
-/** A xorshift32 stream: the same seed, the same words. */
-export class WordStream {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
-  }
-  fill(out: Uint32Array): void {
-    let x = this.state;
-    for (let i = 0; i < out.length; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      out[i] = x >>> 0;
-    }
-    this.state = x;
-  }
-}
-
 /** bf16 bits ±[2⁻⁷, 2⁻⁶): sign and mantissa random, exponent fixed (two values per word). */
 const BF16_MASK = 0x807f807f;
 const BF16_EXPONENT = 0x3c003c00;
@@ -136,7 +119,7 @@ const BF16_ONE = 0x3f80;
 
 const PIECE_WORDS = 16 * 1024 * 1024;
 
-function writeTensor(fd: number, spec: TensorSpec, words: WordStream): void {
+function writeTensor(fd: number, spec: TensorSpec): void {
   const elements = spec.shape.reduce((a, b) => a * b, 1);
   if (spec.ones) {
     writeSync(fd, new Uint16Array(elements).fill(BF16_ONE));
@@ -145,7 +128,7 @@ function writeTensor(fd: number, spec: TensorSpec, words: WordStream): void {
   for (let done = 0; done < elements; done += 2 * PIECE_WORDS) {
     const count = Math.min(2 * PIECE_WORDS, elements - done);
     const buffer = new Uint32Array(Math.ceil(count / 2));
-    words.fill(buffer);
+    randomFillSync(buffer);
     for (let i = 0; i < buffer.length; i++) buffer[i] = (buffer[i]! & BF16_MASK) | BF16_EXPONENT;
     writeSync(fd, new Uint16Array(buffer.buffer, 0, count));
   }
@@ -163,7 +146,7 @@ export interface WrittenCheckpoint {
  * Writes config.json, a minimal WordLevel tokenizer.json and bf16 safetensors shards of about
  * 2 GiB (with model.safetensors.index.json) into `dir`.
  */
-export function writeCheckpoint(dir: string, s: FamilyShape, layers: number, seed = 1): WrittenCheckpoint {
+export function writeCheckpoint(dir: string, s: FamilyShape, layers: number): WrittenCheckpoint {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(configJson(s, layers), null, 1));
   const vocab = Object.fromEntries(['<unk>', '<s>', '</s>', 'hello', 'world'].map((t, i) => [t, i]));
@@ -192,7 +175,6 @@ export function writeCheckpoint(dir: string, s: FamilyShape, layers: number, see
     bytes += size;
   }
   const weightMap: Record<string, string> = {};
-  const words = new WordStream(seed);
   let total = 0;
   shards.forEach((specs, s) => {
     const file = `model-${String(s + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`;
@@ -211,7 +193,7 @@ export function writeCheckpoint(dir: string, s: FamilyShape, layers: number, see
     try {
       writeSync(fd, length);
       writeSync(fd, json);
-      for (const spec of specs) writeTensor(fd, spec, words);
+      for (const spec of specs) writeTensor(fd, spec);
     } finally {
       closeSync(fd);
     }

@@ -129,12 +129,14 @@ log('floor: CPU peak and the best GEMM of onnxruntime, numpy and torch');
 const floor = await measureFloor(
   options.threads,
   existsSync(values.python) ? values.python : undefined,
-  [
-    [1024, 1024, 1024],
-    [2048, 2048, 2048],
-    [256, SHAPES.llada.hidden, SHAPES.llada.mlp],
-  ],
-  quick ? 0.5 : 1.5,
+  values.tiny
+    ? [[256, 256, 256]]
+    : [
+        [1024, 1024, 1024],
+        [2048, 2048, 2048],
+        [256, SHAPES.llada.hidden, SHAPES.llada.mlp],
+      ],
+  values.tiny ? 0.1 : quick ? 0.5 : 1.5,
 );
 log(
   `CPU peak ${(floor.cpu.fp32 / 1e9).toFixed(0)} GFLOP/s fp32; best GEMM ${(floor.bestFp32.rate / 1e9).toFixed(1)} GFLOP/s (${floor.bestFp32.library})`,
