@@ -50,9 +50,14 @@ export interface ContribLayerInputs {
    * express. When given it replaces RotaryEmbedding; the rest stays contrib.
    */
   readonly rotate?: (heads: string) => string;
+  /** [batch · seq, width] → the rows at logits_indices, [batch · n, width]. */
+  readonly gatherRows: (x2d: string, width: number) => string;
 }
 
-/** All layers; returns the residual stream after the last one, [batch · seq, H] (not normalised). */
+/**
+ * All layers; returns the residual stream after the last one at the logit rows, [batch · n, H]
+ * (not normalised): the last layer's output projection and MLP run on those rows only.
+ */
 export function contribLayers(g: OnnxGraphBuilder, arch: LmArchitecture, inputs: ContribLayerInputs): string {
   const { numHeads, numKvHeads: K, headDim: D } = arch;
   const rep = numHeads / K;
@@ -155,9 +160,11 @@ export function contribLayers(g: OnnxGraphBuilder, arch: LmArchitecture, inputs:
       [q, perQueryHead(keys), perQueryHead(values), '', '', attentionBias],
       { num_heads: numHeads },
     );
-    const attnOut = linear(g.op('Reshape', [context, flatHeads]), layer.o);
+    const last = i === inputs.layers.length - 1;
+    const context2d = g.op('Reshape', [context, flatHeads]);
+    const attnOut = linear(last ? inputs.gatherRows(context2d, numHeads * D) : context2d, layer.o);
 
-    const mlp = skipNorm(hidden, attnOut, layer.ffnNorm);
+    const mlp = skipNorm(last ? inputs.gatherRows(hidden, arch.hiddenSize) : hidden, attnOut, layer.ffnNorm);
     hidden = mlp.sum;
     const gate = linear(mlp.normed, layer.gate);
     const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), linear(mlp.normed, layer.up)]);

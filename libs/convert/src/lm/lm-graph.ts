@@ -10,7 +10,8 @@
  *   → rotary (rotate-half form, θ from the config) → keys/values appended to the past →
  *   full bidirectional attention over all keys whose `attention_mask` is 1 (grouped-query heads
  *   broadcast, no causal mask) → output projection → residual; RMSNorm → SwiGLU MLP → residual.
- *   The final hidden states are gathered at `logits_indices` before the final norm and head.
+ *   The last layer's attention output and residual are gathered at `logits_indices` before its
+ *   output projection, so its MLP, the final norm and the head run on the logit rows only.
  *
  * Projection weights stay in the checkpoint's [out, in] layout (Gemm transB = 1), so tensors
  * stream from the checkpoint into the graph file without being transposed in memory. RMSNorm is
@@ -117,6 +118,25 @@ export function buildLmGraph(
   const linear = (x: string, weightName: string, biasName?: string) =>
     weights.linear(x, weightName, biasName ? { bias: biasName } : {});
 
+  // Only the logits rows need the last layer's output projection, MLP, final norm and head:
+  // its attention output and residual are gathered at logits_indices before the projection
+  // (the keys/values of every position are computed first, so the cache is unchanged).
+  const indexOf = g.op('Unsqueeze', [logitsIndices, g.int64s('axis_index', [2])]);
+  const batchSeqOf = g.op('Shape', [embeds], { start: 0, end: 2 });
+  const rowShapes = new Map<number, [string, string]>();
+  const gatherRows = (x2d: string, width: number) => {
+    let shapes = rowShapes.get(width);
+    if (!shapes) {
+      shapes = [
+        g.op('Concat', [batchSeqOf, g.int64s(`rows_width_${width}`, [width])], { axis: 0 }),
+        g.int64s(`rows_flat_${width}`, [-1, width]),
+      ];
+      rowShapes.set(width, shapes);
+    }
+    const gathered = g.op('GatherND', [g.op('Reshape', [x2d, shapes[0]]), indexOf], { batch_dims: 1 });
+    return g.op('Reshape', [gathered, shapes[1]]);
+  };
+
   let hidden = g.op('Reshape', [embeds, flatHidden]);
   if (ops === 'contrib')
     hidden = contribLayers(g, arch, {
@@ -127,6 +147,7 @@ export function buildLmGraph(
       layers: names.layers,
       linear,
       weight,
+      gatherRows,
       ...(arch.mropeSections ? { rotate: rotary } : {}),
     });
   else {
@@ -167,7 +188,11 @@ export function buildLmGraph(
         g.op('Transpose', [g.op('Reshape', [context, ungroupedShape])], { perm: [0, 2, 1, 3] }),
         flatHeads,
       ]);
-      hidden = g.op('Add', [hidden, linear(merged, layer.o)]);
+      const last = i === numLayers - 1;
+      hidden = g.op('Add', [
+        last ? gatherRows(hidden, H) : hidden,
+        linear(last ? gatherRows(merged, numHeads * D) : merged, layer.o),
+      ]);
 
       const mlpIn = rmsNorm(hidden, layer.ffnNorm);
       const gate = linear(mlpIn, layer.gate);
@@ -176,12 +201,8 @@ export function buildLmGraph(
     });
   }
 
-  // Logits only at logits_indices: gather [B, S, H] rows → [B, n, H], then norm and head.
-  const hidden3d = g.op('Reshape', [hidden, g.op('Shape', [embeds])]);
-  const gathered = g.op('GatherND', [hidden3d, g.op('Unsqueeze', [logitsIndices, g.int64s('axis_index', [2])])], {
-    batch_dims: 1,
-  });
-  const finalNormed = rmsNorm(g.op('Reshape', [gathered, flatHidden]), names.finalNorm);
+  // Logits only at logits_indices: `hidden` is already the [B · n, H] rows; norm and head.
+  const finalNormed = rmsNorm(numLayers > 0 ? hidden : gatherRows(hidden, H), names.finalNorm);
   const logits2d = weights.linear(finalNormed, names.lmHead, {
     head: true,
     ...(names.lmHead === names.embed ? { name: 'lm_head_tied' } : {}),
