@@ -15,14 +15,15 @@ describe('the real-width shapes', () => {
     assert.equal(layerWeights(SHAPES.dream), 2 * 3584 * 3584 + 2 * 3584 * 512 + 3 * 3584 * 18944);
   });
 
-  it('count a forward as 2·S·W and 4·S²·A·D per layer plus the head on the logit rows only', () => {
+  it('count a forward as q/k/v and attention on every position, o and MLP on every position but in the last layer, the head on the logit rows', () => {
     const s = SHAPES.llada;
     const S = 256;
-    const expected = 2 * (2 * S * layerWeights(s) + 4 * S * S * 32 * 128) + 2 * 32 * 4096 * 126464;
+    const qkv = 3 * 4096 * 4096;
+    const rest = 4096 * 4096 + 3 * 4096 * 12288;
+    const attention = 4 * S * S * 32 * 128;
+    const expected = 2 * (2 * S * qkv + attention) + 2 * rest * (S + 32) + 2 * 32 * 4096 * 126464;
     assert.equal(forwardFlops(s, 2, S, 32), expected);
-    assert.equal(
-      forwardFlops(s, 2, 16, 32),
-      2 * (2 * 16 * layerWeights(s) + 4 * 16 * 16 * 32 * 128) + 2 * 16 * 4096 * 126464,
-    );
+    const short = 2 * (2 * 16 * qkv + 4 * 16 * 16 * 32 * 128) + 2 * rest * (16 + 16) + 2 * 16 * 4096 * 126464;
+    assert.equal(forwardFlops(s, 2, 16, 32), short, 'fewer positions than logit rows: every position is a logit row');
   });
 });

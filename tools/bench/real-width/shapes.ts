@@ -80,18 +80,27 @@ export function parameters(s: FamilyShape, layers: number): number {
   return layers * perLayer + 2 * s.vocab * s.hidden + s.hidden;
 }
 
-/**
- * FLOPs of one forward over `positions` positions (no cache) with `logits` logit rows:
- * 2·S·W per layer for the projections and MLP, 4·S²·A·D per layer for the attention scores and
- * the weighted sum, 2·n·H·V for the head on the requested rows. Norms, rotary, softmax and
- * the embedding lookup are O(S·H) and left out.
- */
-export function forwardFlops(s: FamilyShape, layers: number, positions: number, logits: number): number {
-  const perLayer = 2 * positions * layerWeights(s) + 4 * positions * positions * s.heads * s.headDim;
-  return layers * perLayer + 2 * Math.min(logits, positions) * s.hidden * s.vocab;
+/** Per-position multiply-accumulates of the q, k, v projections (what every position needs for the keys/values). */
+export function qkvWeights(s: FamilyShape): number {
+  return s.hidden * (s.heads + 2 * s.kvHeads) * s.headDim;
 }
 
-/** The same forward's FLOPs in the layers only (what scales with depth). */
+/**
+ * FLOPs of one forward over `positions` positions (no cache) with `logits` logit rows, as both
+ * unmask's LM graph and llama.cpp compute it: every layer runs q/k/v and the attention (4·S²·A·D:
+ * scores and weighted sum) on all S positions; the output projection and MLP run on all S in
+ * every layer but the last, which runs them on the n logit rows only; the head runs on those n
+ * rows. Norms, rotary, softmax and the embedding lookup are O(S·H) and left out.
+ */
+export function forwardFlops(s: FamilyShape, layers: number, positions: number, logits: number): number {
+  const n = Math.min(logits, positions);
+  const rest = layerWeights(s) - qkvWeights(s);
+  const attention = 4 * positions * positions * s.heads * s.headDim;
+  const allRows = 2 * positions * qkvWeights(s) + attention;
+  return layers * allRows + 2 * rest * ((layers - 1) * positions + n) + 2 * n * s.hidden * s.vocab;
+}
+
+/** The same forward's FLOPs in one full layer (what scales with depth). */
 export function layerFlops(s: FamilyShape, positions: number): number {
   return 2 * positions * layerWeights(s) + 4 * positions * positions * s.heads * s.headDim;
 }
