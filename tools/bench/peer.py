@@ -17,6 +17,9 @@ as the runtime splices them; media encoding is timed on neither side. `weights` 
   {"kind": "lm-pt", "path": F}  a checkpoint written by train_lm (lm.pt: config + state), the default
                                 model's LM (loaded with unmask_train.spliced.load_lm)
   {"kind": "hf", "path": DIR}   a Llama/Qwen2-layout checkpoint (config.json + model.safetensors)
+  {"kind": "state", "path": F, "config": {...}}
+                                lm.py parameter names in a float32 safetensors file and the LMConfig
+                                fields (what peer.ts rebuilds from a bundle's ONNX initializers)
 """
 from __future__ import annotations
 
@@ -63,7 +66,14 @@ def load_model(weights: dict) -> MaskedDiffusionLM:
         from unmask_train.export_lm import load_hf_checkpoint
 
         return load_hf_checkpoint(weights["path"])
-    raise ValueError(f"peer: unknown weights kind {kind!r} (tiny, tiny-multimodal, lm-pt, hf)")
+    if kind == "state":
+        from unmask_train.export_lm import read_safetensors
+
+        model = MaskedDiffusionLM(LMConfig(**weights["config"]))
+        state = {name: torch.from_numpy(array) for name, array in read_safetensors(weights["path"]).items()}
+        model.load_state_dict(state, strict=True)
+        return model.eval()
+    raise ValueError(f"peer: unknown weights kind {kind!r} (tiny, tiny-multimodal, lm-pt, hf, state)")
 
 
 def splicing(model: MaskedDiffusionLM, splices: list):

@@ -28,12 +28,41 @@ describe('the PyTorch peer and the counting model', () => {
   });
   after(() => bundle.close());
 
-  it('finds the peer weights of the tiny bundles by name, and a checkpoint when one is given', () => {
-    assert.deepEqual(peerWeightsFor('tiny-random', undefined), { kind: 'tiny' });
-    assert.deepEqual(peerWeightsFor('tiny-random-multimodal', undefined), { kind: 'tiny-multimodal' });
-    assert.deepEqual(peerWeightsFor('tiny-random', '/ckpt'), { kind: 'hf', path: '/ckpt' });
-    assert.deepEqual(peerWeightsFor('default', '/run/lm.pt'), { kind: 'lm-pt', path: '/run/lm.pt' });
-    assert.equal(peerWeightsFor('default', undefined), undefined);
+  it('finds the peer weights: a checkpoint when one is given, the tiny builders by name, else the bundle itself', () => {
+    assert.deepEqual(peerWeightsFor('tiny-random', undefined, '/b'), { kind: 'tiny' });
+    assert.deepEqual(peerWeightsFor('tiny-random-multimodal', undefined, '/b'), { kind: 'tiny-multimodal' });
+    assert.deepEqual(peerWeightsFor('tiny-random', '/ckpt', '/b'), { kind: 'hf', path: '/ckpt' });
+    assert.deepEqual(peerWeightsFor('default', '/run/lm.pt', '/b'), { kind: 'lm-pt', path: '/run/lm.pt' });
+    assert.deepEqual(peerWeightsFor('unmask-default', undefined, '/models/default'), {
+      kind: 'bundle',
+      dir: '/models/default',
+    });
+  });
+
+  it("rebuilds the weights from the bundle: the peer decodes the runtime's canvas with no checkpoint at all", {
+    skip: hasTorch ? false : `${PYTHON} has no torch`,
+  }, async () => {
+    const prompt = [4, 5, 30, 31, 6];
+    const ours = await new DecodingEngine(bundle.model).generate({
+      promptIds: prompt,
+      maxTokens: 8,
+      strategy: { name: 'low_confidence', steps: 8 },
+    }).result;
+    const peer = await runPeer(
+      {
+        weights: peerWeightsFor('some-bundle', undefined, TINY),
+        threads: 1,
+        prompts: [peerPrompt(prompt, [])],
+        gen_length: 8,
+        steps: 8,
+        block_length: 8,
+        mask_id: bundle.info.maskTokenId,
+        eos_id: bundle.info.eosTokenId,
+        warmup: 0,
+      },
+      120_000,
+    );
+    assert.deepEqual(peer.results[0]!.canvas, ours.canvas);
   });
 
   it('records one pass per engine step with its rows and FLOPs', async () => {
@@ -152,7 +181,7 @@ describe('the PyTorch peer and the counting model', () => {
       }).result;
       const peer = await runPeer(
         {
-          weights: peerWeightsFor('default', path)!,
+          weights: peerWeightsFor('default', path, TINY),
           threads: 1,
           prompts: [peerPrompt(prompt, [])],
           gen_length: 8,

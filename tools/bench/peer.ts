@@ -4,12 +4,13 @@
  * fixed-step strategy.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { SplicedEmbeddings } from '@unmask/core';
+import type { Manifest, SplicedEmbeddings } from '@unmask/core';
+import { type PeerLmConfig, bundleWeights, writeSafetensors } from './bundle-weights.js';
 
 export const PEER_SCRIPT = fileURLToPath(new URL('peer.py', import.meta.url));
 export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
@@ -19,6 +20,7 @@ export const peerWeightsSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tiny-multimodal') }),
   z.object({ kind: z.literal('lm-pt'), path: z.string() }),
   z.object({ kind: z.literal('hf'), path: z.string() }),
+  z.object({ kind: z.literal('bundle'), dir: z.string() }),
 ]);
 export type PeerWeights = z.infer<typeof peerWeightsSchema>;
 
@@ -36,17 +38,23 @@ export interface PeerOutput extends z.infer<typeof peerHeaderSchema> {
 }
 
 /**
- * Where the peer's weights come from: `--peer-checkpoint` (a `.pt` file written by train_lm,
- * the default model's LM, or a folder with a Llama/Qwen2-layout checkpoint), else the tiny
- * bundles by manifest name; undefined when neither applies (the peer is then skipped and the
- * report says so).
+ * Where the peer's weights come from: `--peer-checkpoint` (a `.pt` file written by train_lm, or
+ * a folder with a Llama/Qwen2-layout checkpoint), else the tiny test bundles' own builders by
+ * manifest name, else the bundle's own ONNX initializers (bundle-weights.ts), which every bundle
+ * exported by tools/train has: the default model's peer needs nothing beside the bundle.
  */
-export function peerWeightsFor(manifestName: string, checkpoint: string | undefined): PeerWeights | undefined {
+export function peerWeightsFor(manifestName: string, checkpoint: string | undefined, bundleDir: string): PeerWeights {
   if (checkpoint)
     return checkpoint.endsWith('.pt') ? { kind: 'lm-pt', path: checkpoint } : { kind: 'hf', path: checkpoint };
   if (manifestName === 'tiny-random') return { kind: 'tiny' };
   if (manifestName === 'tiny-random-multimodal') return { kind: 'tiny-multimodal' };
-  return undefined;
+  return { kind: 'bundle', dir: bundleDir };
+}
+
+/** How the report names the weights. */
+export function describePeerWeights(weights: PeerWeights): string {
+  if (weights.kind === 'bundle') return `rebuilt from the bundle's ONNX initializers (${weights.dir})`;
+  return 'path' in weights ? `checkpoint ${weights.path}` : weights.kind;
 }
 
 /** A prompt's token ids and the media features spliced over its placeholder positions. */
@@ -74,11 +82,29 @@ export interface PeerJob {
   readonly warmup: number;
 }
 
+/** The job as peer.py reads it: weights rebuilt from a bundle become a safetensors file and an LMConfig. */
+function peerJobFile(job: PeerJob, dir: string): string {
+  let weights: PeerWeights | { kind: 'state'; path: string; config: PeerLmConfig } = job.weights;
+  if (job.weights.kind === 'bundle') {
+    const manifest = JSON.parse(readFileSync(join(job.weights.dir, 'manifest.json'), 'utf8')) as Manifest;
+    const rebuilt = bundleWeights(
+      join(job.weights.dir, manifest.lm.graph),
+      join(job.weights.dir, manifest.lm.embed_graph),
+      manifest.sizes,
+    );
+    const path = join(dir, 'weights.safetensors');
+    writeSafetensors(path, rebuilt.tensors);
+    weights = { kind: 'state', path, config: rebuilt.config };
+  }
+  const file = join(dir, 'job.json');
+  writeFileSync(file, JSON.stringify({ ...job, weights }));
+  return file;
+}
+
 export async function runPeer(job: PeerJob, timeoutMs: number): Promise<PeerOutput> {
   const dir = mkdtempSync(join(tmpdir(), 'unmask-peer-'));
-  const file = join(dir, 'job.json');
-  writeFileSync(file, JSON.stringify(job));
   try {
+    const file = peerJobFile(job, dir);
     const child = spawn(PYTHON, [PEER_SCRIPT, file], {
       env: { ...process.env, OMP_NUM_THREADS: String(job.threads), MKL_NUM_THREADS: String(job.threads) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -44,7 +44,7 @@ import { describeMachine } from './machine.js';
 import { measureMatmulRate } from './matmul-rate.js';
 import { measurePassScaling } from './pass-scaling.js';
 import { prefixByPromptLength } from './prefix-by-length.js';
-import { peerPrompt, peerWeightsFor, runPeer } from './peer.js';
+import { describePeerWeights, peerPrompt, peerWeightsFor, runPeer } from './peer.js';
 import { Progress } from './progress.js';
 import { chartSvg, markdownReport } from './report.js';
 import type { BenchResult, PeerComparison } from './result.js';
@@ -241,62 +241,58 @@ try {
   // --- the PyTorch peer on the same prompts and media features ---
   let peer: PeerComparison | undefined;
   let peerSkipped: string | undefined;
-  const weights = peerWeightsFor(bundle.manifest.name, args['peer-checkpoint']);
+  const weights = peerWeightsFor(bundle.manifest.name, args['peer-checkpoint'], modelDir);
   const peerPrompts = sample.map((p, i) => ({ p, i }));
-  if (!weights)
-    peerSkipped = `no PyTorch weights for bundle "${bundle.manifest.name}"; pass --peer-checkpoint (train_lm's lm.pt, or a folder with a Llama/Qwen2-layout config.json + model.safetensors)`;
-  else {
-    progress.grow(peerPrompts.length);
-    progress.draw('PyTorch peer');
-    const ours = grid.find((c) => c.strategy === strategies[0]!.label && c.cache === 'none')!;
-    const peerBudgetMs = Math.max(30, budgetS * 0.7 - elapsedS()) * 1000;
-    try {
-      const out = await runPeer(
-        {
-          weights,
-          threads,
-          prompts: peerPrompts.map(({ p }) => peerPrompt(p.promptIds, p.embeddings)),
-          gen_length: canvas,
-          steps: canvas,
-          block_length: blockLength ?? canvas,
-          mask_id: bundle.info.maskTokenId,
-          eos_id: bundle.info.eosTokenId,
-          warmup: 1,
-        },
-        peerBudgetMs,
+  progress.grow(peerPrompts.length);
+  progress.draw('PyTorch peer');
+  const ours = grid.find((c) => c.strategy === strategies[0]!.label && c.cache === 'none')!;
+  const peerBudgetMs = Math.max(30, budgetS * 0.7 - elapsedS()) * 1000;
+  try {
+    const out = await runPeer(
+      {
+        weights,
+        threads,
+        prompts: peerPrompts.map(({ p }) => peerPrompt(p.promptIds, p.embeddings)),
+        gen_length: canvas,
+        steps: canvas,
+        block_length: blockLength ?? canvas,
+        mask_id: bundle.info.maskTokenId,
+        eos_id: bundle.info.eosTokenId,
+        warmup: 1,
+      },
+      peerBudgetMs,
+    );
+    progress.tick('PyTorch peer', peerPrompts.length);
+    const done = peerPrompts.slice(0, out.results.length);
+    if (out.cut)
+      notes.push(
+        `The peer reached its time limit (${(peerBudgetMs / 1000).toFixed(0)} s) after ${done.length} of ${peerPrompts.length} prompts; the comparison uses those.`,
       );
-      progress.tick('PyTorch peer', peerPrompts.length);
-      const done = peerPrompts.slice(0, out.results.length);
-      if (out.cut)
-        notes.push(
-          `The peer reached its time limit (${(peerBudgetMs / 1000).toFixed(0)} s) after ${done.length} of ${peerPrompts.length} prompts; the comparison uses those.`,
-        );
-      const oursMs = done.map(({ i }) => ours.answers[i]!.ms);
-      const peerMs = out.results.map((r) => r.ms);
-      const disagreements: PeerComparison['disagreements'] = [];
-      done.forEach(({ i }, k) => {
-        const r = out.results[k]!;
-        if (!sameTokens(ours.answers[i]!.canvas, r.canvas))
-          disagreements.push({ prompt: i, ours: ours.answers[i]!.canvas, peer: r.canvas, minMargin: r.min_margin });
-      });
-      peer = {
-        weights: 'path' in weights ? `checkpoint ${weights.path}` : weights.kind,
-        torch: out.torch,
-        threads: out.threads,
-        requests: done.length,
-        peerP50Ms: quantile(peerMs, 0.5),
-        peerMeanMs: mean(peerMs),
-        oursP50Ms: quantile(oursMs, 0.5),
-        oursMeanMs: mean(oursMs),
-        speedupP50: quantile(peerMs, 0.5) / quantile(oursMs, 0.5),
-        speedupMean: mean(peerMs) / mean(oursMs),
-        agree: done.length - disagreements.length,
-        nearTies: out.results.filter((r) => r.min_margin < 1e-3).length,
-        disagreements,
-      };
-    } catch (error) {
-      peerSkipped = `the peer failed: ${(error as Error).message}`;
-    }
+    const oursMs = done.map(({ i }) => ours.answers[i]!.ms);
+    const peerMs = out.results.map((r) => r.ms);
+    const disagreements: PeerComparison['disagreements'] = [];
+    done.forEach(({ i }, k) => {
+      const r = out.results[k]!;
+      if (!sameTokens(ours.answers[i]!.canvas, r.canvas))
+        disagreements.push({ prompt: i, ours: ours.answers[i]!.canvas, peer: r.canvas, minMargin: r.min_margin });
+    });
+    peer = {
+      weights: describePeerWeights(weights),
+      torch: out.torch,
+      threads: out.threads,
+      requests: done.length,
+      peerP50Ms: quantile(peerMs, 0.5),
+      peerMeanMs: mean(peerMs),
+      oursP50Ms: quantile(oursMs, 0.5),
+      oursMeanMs: mean(oursMs),
+      speedupP50: quantile(peerMs, 0.5) / quantile(oursMs, 0.5),
+      speedupMean: mean(peerMs) / mean(oursMs),
+      agree: done.length - disagreements.length,
+      nearTies: out.results.filter((r) => r.min_margin < 1e-3).length,
+      disagreements,
+    };
+  } catch (error) {
+    peerSkipped = `the peer failed: ${(error as Error).message}`;
   }
 
   // --- batching: 16 concurrent clients, maxBatchSize 8 vs 1 ---
