@@ -190,7 +190,7 @@ export function bundleWeights(lmGraph: string, embedGraph: string, sizes: Manife
   };
   const constants = new Map<string, OnnxTensor>();
   for (const n of lm.nodes) if (n.op === 'Constant' && n.value && n.outputs[0]) constants.set(n.outputs[0], n.value);
-  const valueOf = (name: string) => lm.initializers.get(name) ?? constants.get(name);
+  const constantValue = (name: string) => lm.initializers.get(name) ?? constants.get(name);
 
   // Linear weights in graph order, as PyTorch [out, in].
   const transposedBy = new Map<string, string>();
@@ -202,7 +202,7 @@ export function bundleWeights(lmGraph: string, embedGraph: string, sizes: Manife
     const input = n.inputs[1]!;
     const source = transposedBy.get(input) ?? input;
     const t = lm.initializers.get(source);
-    if (!t || t.dims.length !== 2) continue;
+    if (t?.dims.length !== 2) continue;
     if (!t.data) fail(`initializer ${source} has no inline float32 data (external data is not read here)`);
     const [rows, cols] = t.dims as [number, number];
     const storedOutIn = transposedBy.has(input) || (n.op === 'Gemm' && n.ints.get('transB') === 1);
@@ -277,7 +277,7 @@ export function bundleWeights(lmGraph: string, embedGraph: string, sizes: Manife
   for (const n of lm.nodes) {
     if (n.op !== 'Add' || !n.inputs.some((x) => reduceOutputs.has(x))) continue;
     const other = n.inputs.find((x) => !reduceOutputs.has(x));
-    const v = other === undefined ? undefined : valueOf(other)?.data;
+    const v = other === undefined ? undefined : constantValue(other)?.data;
     if (v?.length === 1) eps = v[0];
   }
   if (eps === undefined) fail('no epsilon constant after ReduceMean');
