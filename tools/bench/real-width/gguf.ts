@@ -36,23 +36,33 @@ export function rowBytes(type: GgufType, width: number): number {
   }
 }
 
-/** Q8_0 blocks: fp16 d = max|x| / 127, then 32 int8 round(x / d). */
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+/** fp16 bits of a float32, little-endian into out[at], out[at + 1]. */
+function putHalf(out: Uint8Array, at: number, value: number): void {
+  scratch[0] = value;
+  const h = float32BitsToFloat16Bits(scratchBits[0]!);
+  out[at] = h & 0xff;
+  out[at + 1] = h >>> 8;
+}
+
+/** Q8_0 blocks: fp16 d = max|x| / 127, then 32 int8 roundf(x / d) (halves away from zero). */
 export function quantizeQ8_0(x: Float32Array, out: Uint8Array, outOffset = 0): void {
-  const view = new DataView(out.buffer, out.byteOffset);
-  const scratch = new Float32Array(1);
-  const bits = new Uint32Array(scratch.buffer);
-  for (let b = 0; b < x.length / BLOCK; b++) {
+  const codes = new Int8Array(out.buffer, out.byteOffset, out.byteLength);
+  for (let b = 0, base = 0; base < x.length; b++, base += BLOCK) {
     let amax = 0;
-    for (let j = 0; j < BLOCK; j++) amax = Math.max(amax, Math.abs(x[b * BLOCK + j]!));
+    for (let j = 0; j < BLOCK; j++) {
+      const v = x[base + j]!;
+      const a = v < 0 ? -v : v;
+      if (a > amax) amax = a;
+    }
     const d = amax / 127;
     const id = d ? 1 / d : 0;
     const at = outOffset + b * 34;
-    scratch[0] = d;
-    view.setUint16(at, float32BitsToFloat16Bits(bits[0]!), true);
+    putHalf(out, at, d);
     for (let j = 0; j < BLOCK; j++) {
-      // roundf: halves away from zero.
-      const v = x[b * BLOCK + j]! * id;
-      view.setInt8(at + 2 + j, Math.sign(v) * Math.round(Math.abs(v)));
+      const v = x[base + j]! * id;
+      codes[at + 2 + j] = v >= 0 ? Math.floor(v + 0.5) : -Math.floor(0.5 - v);
     }
   }
 }
@@ -62,28 +72,24 @@ export function quantizeQ8_0(x: Float32Array, out: Uint8Array, outOffset = 0): v
  * min(15, trunc(x / d + 8.5)); byte j holds element j (low nibble) and element j + 16 (high).
  */
 export function quantizeQ4_0(x: Float32Array, out: Uint8Array, outOffset = 0): void {
-  const view = new DataView(out.buffer, out.byteOffset);
-  const scratch = new Float32Array(1);
-  const bits = new Uint32Array(scratch.buffer);
-  const code = (v: number) => Math.min(15, Math.trunc(Math.fround(v + 8.5)));
-  for (let b = 0; b < x.length / BLOCK; b++) {
+  for (let b = 0, base = 0; base < x.length; b++, base += BLOCK) {
     let amax = 0;
     let max = 0;
     for (let j = 0; j < BLOCK; j++) {
-      const v = x[b * BLOCK + j]!;
-      if (Math.abs(v) > amax) {
-        amax = Math.abs(v);
+      const v = x[base + j]!;
+      const a = v < 0 ? -v : v;
+      if (a > amax) {
+        amax = a;
         max = v;
       }
     }
     const d = Math.fround(max / -8);
     const id = d ? Math.fround(1 / d) : 0;
     const at = outOffset + b * 18;
-    scratch[0] = d;
-    view.setUint16(at, float32BitsToFloat16Bits(bits[0]!), true);
+    putHalf(out, at, d);
     for (let j = 0; j < BLOCK / 2; j++) {
-      const lo = code(Math.fround(x[b * BLOCK + j]! * id));
-      const hi = code(Math.fround(x[b * BLOCK + j + BLOCK / 2]! * id));
+      const lo = Math.min(15, Math.trunc(Math.fround(Math.fround(x[base + j]! * id) + 8.5)));
+      const hi = Math.min(15, Math.trunc(Math.fround(Math.fround(x[base + j + BLOCK / 2]! * id) + 8.5)));
       out[at + 2 + j] = lo | (hi << 4);
     }
   }
