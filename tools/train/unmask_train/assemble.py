@@ -101,6 +101,9 @@ def assemble(
             "audio": AUDIO,
         },
         extra=sections,
+        # Batching does not pay on this 0.9 M-parameter LM: a pass of 8 rows took 7.2x one row
+        # (npm run bench, docs/bench/default-model.md), so the runtime decodes one row per pass.
+        max_batch_size=1,
     )
     for src in extra_files:
         shutil.copy(src, out)

@@ -204,11 +204,13 @@ def write_bundle(
     shifted_logits: bool = False,
     description: str = "",
     extra: Optional[dict] = None,
+    max_batch_size: Optional[int] = None,
 ) -> dict:
     """Writes a complete bundle (docs/bundle-format.md): both graphs, tokenizer.json,
     chat_template.jinja and manifest.json. `special_tokens` maps mask/eos/pad (and optionally
     bos/image/audio) to token strings, ids or {"token", "id"}; `extra` adds manifest sections
-    (vision, audio). Returns the manifest."""
+    (vision, audio); `max_batch_size` is the runtime's default rows per pass (lm.max_batch_size,
+    chosen from a measurement). Returns the manifest."""
     config = model.config
     export_lm(model, out_dir)
     with open(os.path.join(out_dir, "tokenizer.json"), "w") as f:
@@ -218,6 +220,8 @@ def write_bundle(
     lm = {"contract": "unmask-lm/1", "embed_graph": "embed.onnx", "graph": "lm.onnx", "shifted_logits": shifted_logits}
     if config.mrope_section is not None:
         lm["position_ids"] = "mrope"
+    if max_batch_size is not None:
+        lm["max_batch_size"] = max_batch_size
     manifest = {
         "format": 1,
         "name": name,

@@ -187,6 +187,12 @@ export const manifestSchema = z
         position_ids: z.enum(['1d', 'mrope']).default('1d'),
         /** How the converter stored the LM weights (informational; the graphs are self-describing). */
         weights: z.enum(['fp32', 'fp16', 'int8', 'int4']).optional(),
+        /**
+         * Rows per forward pass the runtime batches by default (the API's MAX_BATCH_SIZE when it is
+         * not set), chosen from a measurement of this model (docs/bench): 1 where a batched pass
+         * costs about as much per row as a single one, more where passes are bound by reading weights.
+         */
+        max_batch_size: count.optional(),
       })
       .strict(),
     sizes: sizesSchema,
