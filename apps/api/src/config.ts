@@ -46,9 +46,12 @@ export const configSchema = z.object({
   IMAGE_URL_ALLOWLIST: list.default([]),
   /** `*`, a comma-separated list of origins, or `off`. */
   CORS_ORIGIN: z.string().default('*'),
-  MAX_BATCH_SIZE: int(1, 256).default(8),
-  /** Requests decoding at once (default: MAX_BATCH_SIZE). */
+  /** Rows of one batched forward pass; default: the bundle's `lm.max_batch_size`, else 8. */
+  MAX_BATCH_SIZE: int(1, 256).optional(),
+  /** Requests decoding at once (default: MAX_BATCH_SIZE, else 8). */
   MAX_CONCURRENT: int(1, 1024).optional(),
+  /** Bytes of shared prompt prefixes (image and audio rows) kept across requests; 0 turns it off. */
+  PREFIX_CACHE_BYTES: int(0, 2 ** 50).default(256 * MiB),
   /** Requests waiting beyond MAX_CONCURRENT before 429. */
   QUEUE_SIZE: int(0, 100_000).default(64),
   /** Per-request deadline, queueing included. */

@@ -23,7 +23,8 @@ async function main(): Promise<number> {
     const dir = config.MODEL_DIR ?? defaultModelDir();
     logger.info({ model_dir: dir }, 'loading model');
     return Unmask.load(dir, {
-      maxBatchSize: config.MAX_BATCH_SIZE,
+      ...(config.MAX_BATCH_SIZE ? { maxBatchSize: config.MAX_BATCH_SIZE } : {}),
+      prefixCacheBytes: config.PREFIX_CACHE_BYTES,
       limits: mediaLimitsOf(config),
     });
   })();

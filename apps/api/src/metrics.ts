@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics (prom-client, one registry per server): HTTP requests and latency by route
  * and status, queue depth, active generations, forward passes and tokens per request by outcome,
- * and the model's load time.
+ * the model's load time, and the cross-request prefix cache (hits, misses, evictions, bytes).
  */
+import type { PrefixCacheStats } from '@unmask/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type Outcome = 'completed' | 'cancelled' | 'timeout' | 'error';
@@ -68,7 +69,42 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Where the prefix cache's figures are read at each scrape (set once the model is loaded). */
+  prefixCacheStats: (() => PrefixCacheStats | undefined) | undefined;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    const read = () => this.prefixCacheStats?.();
+    const counter = (name: string, help: string, pick: (s: PrefixCacheStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const stats = read();
+          this.reset();
+          if (stats) this.inc(pick(stats));
+        },
+      });
+    const gauge = (name: string, help: string, pick: (s: PrefixCacheStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const stats = read();
+          this.set(stats ? pick(stats) : 0);
+        },
+      });
+    counter('unmask_prefix_cache_hits_total', 'Requests whose shared prompt prefix was already cached', (s) => s.hits);
+    counter('unmask_prefix_cache_misses_total', 'Requests that computed their shared prompt prefix', (s) => s.misses);
+    counter(
+      'unmask_prefix_cache_evictions_total',
+      'Shared prefixes dropped to stay within PREFIX_CACHE_BYTES',
+      (s) => s.evictions,
+    );
+    gauge('unmask_prefix_cache_bytes', 'Bytes of keys/values of the shared prefixes kept', (s) => s.bytes);
+    gauge('unmask_prefix_cache_entries', 'Shared prefixes kept', (s) => s.entries);
+    gauge('unmask_prefix_cache_capacity_bytes', 'PREFIX_CACHE_BYTES', (s) => s.capacityBytes);
   }
 }

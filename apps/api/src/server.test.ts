@@ -245,6 +245,35 @@ describe('the API server through fastify.inject (tiny multimodal bundle)', () =>
     assert.match(home.body, /demo is not built/);
   });
 
+  it("keeps an image's prompt prefix across requests with the prefix cache, and counts hits and bytes in /metrics", async () => {
+    const png = await pngBytes(24, 24);
+    const ask = (question: string) =>
+      chat(server, {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'image_url', image_url: { url: dataUrl('image/png', png) } },
+              { type: 'text', text: question },
+            ],
+          },
+        ],
+        max_tokens: 6,
+        diffusion: { cache: 'prefix' },
+      });
+    const before = server.unmask.prefixCache!.stats();
+    assert.equal((await ask('what color?')).statusCode, 200);
+    assert.equal((await ask('what shape?')).statusCode, 200);
+    const after = server.unmask.prefixCache!.stats();
+    assert.equal(after.misses - before.misses, 1, 'the first question computes the image prefix');
+    assert.equal(after.hits - before.hits, 1, 'the second reuses it');
+    const text = (await server.app.inject('/metrics')).body;
+    assert.match(text, new RegExp(`unmask_prefix_cache_hits_total ${after.hits}\\b`));
+    assert.match(text, new RegExp(`unmask_prefix_cache_bytes ${after.bytes}\\b`));
+    assert.ok(after.bytes > 0);
+    assert.match(text, /unmask_prefix_cache_capacity_bytes 268435456/);
+  });
+
   it('exposes Prometheus metrics: requests by route and status, forward passes, model load time', async () => {
     const text = (await server.app.inject('/metrics')).body;
     assert.match(text, /http_requests_total\{method="POST",route="\/v1\/chat\/completions",status="200"\} \d+/);

@@ -80,7 +80,7 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
     config,
     model,
     metrics,
-    admission: new Admission(config.MAX_CONCURRENT ?? config.MAX_BATCH_SIZE, config.QUEUE_SIZE, metrics),
+    admission: new Admission(config.MAX_CONCURRENT ?? config.MAX_BATCH_SIZE ?? 8, config.QUEUE_SIZE, metrics),
     lifecycle: new Lifecycle(),
     shutdown: new AbortController(),
   };
@@ -91,6 +91,7 @@ export async function buildServer(options: ServerOptions): Promise<Server> {
     (unmask) => {
       model.unmask = unmask;
       metrics.modelLoadSeconds.set((performance.now() - loadStarted) / 1000);
+      metrics.prefixCacheStats = () => unmask.prefixCache?.stats();
       return unmask;
     },
     (error: unknown) => {

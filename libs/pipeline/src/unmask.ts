@@ -15,6 +15,7 @@ import {
   loadBundle,
   MAX_TOP_LOGPROBS,
   parseStrategy,
+  PrefixCache,
   withStrategyDefaults,
   resolveStrategy,
   templateLength,
@@ -28,6 +29,7 @@ import {
   type LoadBundleOptions,
   type ResponseTemplate,
   type SamplingInput,
+  type SplicedEmbeddings,
   type StepEvent,
   type StrategySpec,
 } from '@unmask/core';
@@ -166,8 +168,16 @@ export interface StreamOptions {
 }
 
 export interface UnmaskOptions extends LoadBundleOptions {
+  /** Rows per forward pass (default: the bundle's `lm.max_batch_size`, else 8). */
   readonly maxBatchSize?: number;
   readonly limits?: MediaLimits;
+  /**
+   * Bytes of shared prompt prefixes kept across requests (default 0: none). With a budget, a
+   * request with `cache` `prefix` or `dual` and an image or audio shares its prompt up to the
+   * end of its last media span (template header and media rows): computed once over that prefix
+   * alone, reused by the next request with the same media (docs/decoding.md).
+   */
+  readonly prefixCacheBytes?: number;
 }
 
 export class Unmask {
@@ -176,6 +186,8 @@ export class Unmask {
   private constructor(
     readonly bundle: Bundle,
     readonly engine: DecodingEngine,
+    /** The shared prefixes kept across requests, when `prefixCacheBytes` was given. */
+    readonly prefixCache: PrefixCache | undefined,
     private readonly images: ImageTower | undefined,
     private readonly sounds: AudioTower | undefined,
     private readonly limits: MediaLimits,
@@ -192,11 +204,13 @@ export class Unmask {
       const requestLimits = parseRequestLimits(limits.request);
       images = await ImageTower.open(bundle);
       const sounds = await AudioTower.open(bundle);
+      const prefixCache = options.prefixCacheBytes ? new PrefixCache(options.prefixCacheBytes) : undefined;
       const engine = new DecodingEngine(bundle.model, {
-        maxBatchSize: options.maxBatchSize ?? 8,
+        maxBatchSize: options.maxBatchSize ?? bundle.manifest.lm.max_batch_size ?? 8,
         ...(bundle.decodingDefaults ? { defaults: bundle.decodingDefaults } : {}),
+        ...(prefixCache ? { prefixCache } : {}),
       });
-      return new Unmask(bundle, engine, images, sounds, limits, requestLimits);
+      return new Unmask(bundle, engine, prefixCache, images, sounds, limits, requestLimits);
     } catch (error) {
       await images?.close();
       await bundle.close();
@@ -433,6 +447,7 @@ export class Unmask {
       sizing = chosen.passes;
       cut = chosen.limitedBy === 'bound' || chosen.limitedBy === 'context';
     }
+    const sharedPrefix = this.sharedPrefixOf(request.cache, embeddings, promptIds.length);
     const run = this.engine.generate({
       promptIds,
       embeddings,
@@ -441,6 +456,7 @@ export class Unmask {
       strategy: request.strategy,
       ...(request.sampling ? { sampling: request.sampling } : {}),
       ...(request.cache ? { cache: request.cache } : {}),
+      ...(sharedPrefix ? { sharedPrefix } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       ...(constraint ? { constraint } : {}),
       ...(request.logprobs !== undefined ? { logprobs: request.logprobs } : {}),
@@ -462,6 +478,13 @@ export class Unmask {
               bytesOf: (id, position) => this.constraints.tokenBytes(id, position, decode),
             });
     return { run, answer, tool, logprobs, decode, promptTokens: promptIds.length, sizing, cut };
+  }
+
+  /** The prompt positions shared across requests: up to the end of the last media span, with a cache mode that caches. */
+  private sharedPrefixOf(cache: CacheMode | undefined, embeddings: readonly SplicedEmbeddings[], promptLength: number) {
+    if (!this.prefixCache || (cache !== 'prefix' && cache !== 'dual') || embeddings.length === 0) return 0;
+    const end = Math.max(...embeddings.map((e) => e.offset + e.count));
+    return Math.min(end, promptLength - (this.bundle.info.shiftedLogits ? 1 : 0));
   }
 }
 

@@ -17,7 +17,8 @@ export async function startServer(
 ): Promise<Server & { unmask: Unmask; close(): Promise<void> }> {
   const config = configWith({ LOG_LEVEL: 'silent', DEMO_DIR: '/nonexistent-demo-dir', ...overrides });
   const unmask = await Unmask.load(bundle, {
-    maxBatchSize: config.MAX_BATCH_SIZE,
+    ...(config.MAX_BATCH_SIZE ? { maxBatchSize: config.MAX_BATCH_SIZE } : {}),
+    prefixCacheBytes: config.PREFIX_CACHE_BYTES,
     limits: mediaLimitsOf(config),
   });
   const server = await buildServer({ config, model: unmask });

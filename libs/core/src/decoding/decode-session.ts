@@ -50,6 +50,8 @@ export class DecodeSession {
   private blockMaskCount = 0;
   private steps = 0;
   private cache: KvCache | undefined;
+  /** Keys/values of the shared prompt prefix (from the engine's prefix cache), and how to let go of them. */
+  private prefix: { readonly cache: KvCache; readonly hit: boolean; readonly done: () => void } | undefined;
   private pending: PendingPass | undefined;
   private readonly startedAt: number;
   private forwardMs = 0;
@@ -103,6 +105,32 @@ export class DecodeSession {
     return this.steps;
   }
 
+  /** The forward row that computes the shared prefix's keys/values alone (kept as a cache). */
+  prefixRow(): ForwardRow {
+    const s = this.request.sharedPrefix;
+    return {
+      inputIds: this.request.promptIds.subarray(0, s),
+      positionIds: Int32Array.from({ length: s }, (_, i) => i),
+      ...(this.request.mropePositions ? { mropePositionIds: this.request.mropePositions.segment(0, s) } : {}),
+      embeddings: sliceEmbeddings(this.request.embeddings, 0, s, this.info.hiddenSize),
+      logitsIndices: Int32Array.of(s - 1),
+      keep: [[0, s]],
+    };
+  }
+
+  /**
+   * Attends every pass to these keys/values of the shared prefix instead of recomputing its
+   * positions. `done` is called once, when the session lets go of them.
+   */
+  attachPrefix(cache: KvCache, hit: boolean, forwardMs: number, done: () => void): void {
+    if (cache.length !== this.request.sharedPrefix)
+      throw new Error(
+        `a prefix cache of ${cache.length} positions for a shared prefix of ${this.request.sharedPrefix}`,
+      );
+    this.prefix = { cache, hit, done };
+    this.forwardMs += forwardMs;
+  }
+
   /** The forward rows for the next step (two with guidance: the canvas, then its unconditional twin). */
   nextRows(): ForwardRow[] {
     const { strategy } = this.request;
@@ -130,7 +158,11 @@ export class DecodeSession {
     else if (strategy.earlyCommit !== undefined && this.request.cache !== 'dual')
       candidates = this.canvas.maskedIn(block * blockLength, this.canvas.length);
     else candidates = this.canvas.maskedIn(block * blockLength, (block + 1) * blockLength);
-    const { segmentStart, segmentEnd } = plan;
+    const { segmentEnd } = plan;
+    // With a shared prefix, passes that would start at 0 start after it and attend to its cache;
+    // kept ranges stay valid, as that cache ++ the segment covers the same positions from 0.
+    const shared = this.prefix && !plan.usesCache ? this.prefix.cache : undefined;
+    const segmentStart = shared ? Math.max(plan.segmentStart, shared.length) : plan.segmentStart;
     const inSegment = (a: number) => p + a - this.shift >= segmentStart && p + a - this.shift < segmentEnd;
     const window = commitBlockStart ? [] : this.window.filter(inSegment);
     const positions = [...new Set([...candidates, ...window])].sort((a, b) => a - b);
@@ -154,7 +186,7 @@ export class DecodeSession {
         ? { mropePositionIds: this.request.mropePositions.segment(segmentStart, segmentEnd) }
         : {}),
       embeddings: sliceEmbeddings(this.request.embeddings, segmentStart, segmentEnd, this.info.hiddenSize),
-      past: plan.usesCache ? this.cache : undefined,
+      past: plan.usesCache ? this.cache : shared,
       logitsIndices: Int32Array.from(positions, (a) => p + a - this.shift - segmentStart),
       keep: plan.keep,
     };
@@ -286,6 +318,7 @@ export class DecodeSession {
       finishReason: layout.finishReason(ids, this.info.eosTokenId),
       ...(this.logprobs ? { logprobs: [...this.logprobs] } : {}),
       timings: { totalMs: this.now() - this.startedAt, forwardMs: this.forwardMs, queueMs: this.queueMs },
+      ...(this.prefix ? { sharedPrefix: { length: this.request.sharedPrefix, hit: this.prefix.hit } } : {}),
     };
   }
 
@@ -293,6 +326,12 @@ export class DecodeSession {
   releaseCache(): void {
     this.cache?.release();
     this.cache = undefined;
+    const prefix = this.prefix;
+    if (prefix) {
+      // The result still reports the prefix; only the hold on its keys/values ends.
+      this.prefix = { ...prefix, done: () => {} };
+      prefix.done();
+    }
   }
 }
 

@@ -15,6 +15,7 @@ import type { AnswerLayout } from './answer-layout.js';
 import { AsyncQueue } from './async-queue.js';
 import { DecodeSession } from './decode-session.js';
 import type { DecodingDefaults } from './decoding-defaults.js';
+import { type PrefixCache, prefixKey } from './prefix-cache.js';
 import type { DecodeResult, StepEvent } from './events.js';
 import type { RandomSource } from './random.js';
 import { validateRequest, type GenerateRequest } from './request.js';
@@ -28,6 +29,8 @@ export interface EngineOptions {
   readonly defaults?: DecodingDefaults;
   /** Where a request's random draws come from (default: a `Random` seeded by `sampling.seed`); for tests. */
   readonly random?: () => RandomSource;
+  /** Keys/values of shared prompt prefixes kept across requests (requests opt in with `sharedPrefix`). */
+  readonly prefixCache?: PrefixCache;
 }
 
 /** A running request: iterate it for step events; `result` settles when decoding ends. */
@@ -105,11 +108,13 @@ export class DecodingEngine {
     this.running = true;
     try {
       while (this.waiting.length > 0 || this.active.length > 0) {
-        while (this.active.length < this.maxBatchSize && this.waiting.length > 0) {
+        const admitted: Job[] = [];
+        while (this.active.length + admitted.length < this.maxBatchSize && this.waiting.length > 0) {
           const job = this.waiting.shift() as Job;
           job.session.queueMs = performance.now() - job.submittedAt;
-          this.active.push(job);
+          admitted.push(job);
         }
+        for (const job of admitted) if (await this.attachSharedPrefix(job)) this.active.push(job);
         for (const job of [...this.active]) {
           if (job.signal?.aborted) {
             this.remove(job);
@@ -128,6 +133,45 @@ export class DecodingEngine {
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * Gives a request with a shared prefix that prefix's keys/values: from the prefix cache, or
+   * computed now in a pass over the prefix alone and added to it. False when the request failed.
+   */
+  private async attachSharedPrefix(job: Job): Promise<boolean> {
+    const cacheStore = this.options.prefixCache;
+    const { request } = job.session;
+    if (!cacheStore || request.sharedPrefix === 0) return true;
+    const key = prefixKey(
+      request.promptIds,
+      request.sharedPrefix,
+      request.embeddings,
+      request.mropePositions?.segment(0, request.promptIds.length),
+    );
+    let cache = cacheStore.acquire(key);
+    const hit = cache !== undefined;
+    const started = performance.now();
+    if (!cache) {
+      try {
+        const [result] = await this.model.forward([job.session.prefixRow()]);
+        if (!result?.cache) throw new Error('the model returned no cache for the shared prefix');
+        cache = cacheStore.insert(key, result.cache);
+      } catch (error) {
+        this.fail(
+          job,
+          error instanceof UnmaskError
+            ? error
+            : new UnmaskError('runtime_error', `prefix pass failed: ${(error as Error).message}`, undefined, {
+                cause: error,
+              }),
+        );
+        return false;
+      }
+    }
+    const held = cache;
+    job.session.attachPrefix(held, hit, performance.now() - started, () => cacheStore.unpin(held));
+    return true;
   }
 
   private async step(batch: Job[]): Promise<void> {

@@ -67,4 +67,6 @@ export interface DecodeResult {
     /** Time spent waiting for a place in the batch. */
     readonly queueMs: number;
   };
+  /** With `sharedPrefix` and an engine prefix cache: its length and whether it was already cached. */
+  readonly sharedPrefix?: { readonly length: number; readonly hit: boolean };
 }

@@ -36,6 +36,14 @@ export interface GenerateRequest {
   readonly sampling?: SamplingInput;
   /** Key/value caching (default: the model's, else `none`). */
   readonly cache?: CacheMode;
+  /**
+   * The first `sharedPrefix` prompt positions are a prefix other requests may share (an image's
+   * rows, a system prompt): with an engine `prefixCache`, their keys/values are computed over
+   * the prefix alone, kept across requests and reused by any request starting with the same
+   * tokens and features; the rest of the prompt and the answer attend to them. At most the
+   * prompt's length (one less with shifted logits). Without a `prefixCache` it is ignored.
+   */
+  readonly sharedPrefix?: number;
   /** Cancels the request between steps. */
   readonly signal?: AbortSignal;
   /**
@@ -64,6 +72,8 @@ export interface ValidatedRequest {
   readonly cache: CacheMode;
   /** The end-of-turn token, when the model's defaults name one (LLaDA's `confidence_eos_eot_inf`). */
   readonly eotTokenId?: number;
+  /** Prompt positions shared through the engine's prefix cache (0: none). */
+  readonly sharedPrefix: number;
   readonly signal: AbortSignal | undefined;
   readonly constraint?: TokenConstraint;
   /** Alternatives per committed token when log-probabilities are recorded. */
@@ -166,6 +176,17 @@ export function validateRequest(
   if (unknownId !== undefined)
     throw invalid(`strategy: token id ${unknownId} is outside the vocabulary (${info.vocabSize})`, 'strategy');
 
+  const sharedPrefix = request.sharedPrefix ?? 0;
+  const shift = info.shiftedLogits ? 1 : 0;
+  if (!Number.isInteger(sharedPrefix) || sharedPrefix < 0 || sharedPrefix > promptIds.length - shift) {
+    throw invalid(
+      `sharedPrefix must be an integer from 0 to ${promptIds.length - shift} (the prompt's ${promptIds.length} tokens${shift ? ', less the one whose logits predict the first answer position' : ''}), got ${sharedPrefix}`,
+      'sharedPrefix',
+    );
+  }
+  if (sharedPrefix > 0 && strategy.cfgScale > 0)
+    throw invalid('sharedPrefix needs strategy.cfg_scale 0 (the unconditional pass masks the prompt)', 'sharedPrefix');
+
   return {
     promptIds: Int32Array.from(promptIds),
     embeddings,
@@ -178,6 +199,7 @@ export function validateRequest(
     sampling,
     cache,
     ...(defaults?.eot_token_id === undefined ? {} : { eotTokenId: defaults.eot_token_id }),
+    sharedPrefix,
     signal: request.signal,
     ...(request.constraint ? { constraint: request.constraint } : {}),
     ...(logprobs !== undefined ? { logprobs } : {}),

@@ -42,6 +42,8 @@ export interface SplicedEmbeddings {
 export interface KvCache {
   /** Number of cached positions. */
   readonly length: number;
+  /** Memory the keys/values take where the model keeps them, when the model knows it. */
+  readonly bytes?: number;
   /** Frees the memory; using a released cache is an error. Idempotent. */
   release(): void;
 }

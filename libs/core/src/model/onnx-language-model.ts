@@ -61,6 +61,12 @@ export class OnnxKvCache implements KvCache {
     leaked.register(this, state, this);
   }
 
+  /** float32 keys and values of every layer: 2 · layers · key/value heads · head dim · 4 bytes per position. */
+  get bytes(): number {
+    const { numLayers, numKeyValueHeads, headDim } = this.model.geometry;
+    return this.length * 2 * numLayers * numKeyValueHeads * headDim * 4;
+  }
+
   get id(): number {
     return this.state.id;
   }

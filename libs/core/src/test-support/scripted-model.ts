@@ -42,6 +42,10 @@ class ScriptedCache implements KvCache {
   get length(): number {
     return this.entries.length;
   }
+  /** One byte per cached position: enough for byte budgets to be tested against. */
+  get bytes(): number {
+    return this.entries.length;
+  }
   release(): void {
     this.released = true;
   }
