@@ -172,6 +172,14 @@ describe('the engine with a prefix cache', () => {
     });
     assert.throws(() => shifted.generate({ ...request([7, 8]), sharedPrefix: 6 }), /from 0 to 5/);
   });
+
+  it('refuses a shared prefix with classifier-free guidance (its unconditional row masks the prompt)', () => {
+    const engine = new DecodingEngine(new ScriptedModel(promptScript), { prefixCache: new PrefixCache(1) });
+    assert.throws(
+      () => engine.generate({ ...request([7, 8]), strategy: { name: 'low_confidence', steps: 4, cfg_scale: 1 } }),
+      (e: unknown) => isUnmaskError(e) && e.param === 'sharedPrefix',
+    );
+  });
 });
 
 describe('the prefix cache with the ONNX model (tiny bundle)', () => {
