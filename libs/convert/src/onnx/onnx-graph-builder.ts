@@ -7,8 +7,8 @@
  * model, each at a 4096-byte aligned offset, and the model file keeps only the graph.
  * onnxruntime memory-maps such data instead of copying it out of the parsed model, so weights
  * that a kernel prepacks (MatMulNBits, Gemm) are not resident twice: two LLaDA-8B-width layers
- * (vocabulary 512) held 1.53× / 2.08× their int8 / int4 file once loaded with inline weights,
- * 1.29× / 1.52× with external ones (docs/bench/real-width.md).
+ * (vocabulary 512) held 1.86× / 2.71× their int8 / int4 file after a forward with inline weights,
+ * 1.78× / 2.34× with external ones; the rest is the prepacked copy (docs/bench/real-width.md).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
