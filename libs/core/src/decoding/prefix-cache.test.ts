@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KvCache } from '../model/language-model.js';
-import { DEFAULT_INFO, ScriptedModel, peaked, type Script } from '../testing/scripted-model.js';
+import { DEFAULT_INFO, ScriptedModel, peaked, type Script } from '../test-support/scripted-model.js';
 import { DecodingEngine, decode } from './decoding-engine.js';
 import { PrefixCache, prefixKey } from './prefix-cache.js';
 import { isUnmaskError } from '../errors.js';
