@@ -51,7 +51,7 @@ export const configSchema = z.object({
   /** Requests decoding at once (default: MAX_BATCH_SIZE, else 8). */
   MAX_CONCURRENT: int(1, 1024).optional(),
   /** Bytes of shared prompt prefixes (image and audio rows) kept across requests; 0 turns it off. */
-  PREFIX_CACHE_BYTES: int(0, 2 ** 50).default(256 * MiB),
+  PREFIX_CACHE_BYTES: int(0, 2 ** 50).default(0),
   /** Requests waiting beyond MAX_CONCURRENT before 429. */
   QUEUE_SIZE: int(0, 100_000).default(64),
   /** Per-request deadline, queueing included. */

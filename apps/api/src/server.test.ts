@@ -18,7 +18,7 @@ const chat = (server: Started, body: unknown, headers: Record<string, string> = 
 describe('the API server through fastify.inject (tiny multimodal bundle)', () => {
   let server: Started;
   before(async () => {
-    server = await startServer();
+    server = await startServer({ PREFIX_CACHE_BYTES: 256 * 2 ** 20 });
   });
   after(async () => server.close());
 
