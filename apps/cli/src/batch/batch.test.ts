@@ -129,7 +129,13 @@ describe('unmask batch over Redis with unmask workers (the embedded default mode
     const workers = [worker()];
     await ready(workers[0]!);
     const out = join(dir, 'outage.out');
-    const first = batch(SMALL, out, ['--redis-timeout', '2']);
+    // The 300-line file: on an idle machine the 60-line one can finish within the first
+    // second, before any checkpoint exists, and Redis would then go after the batch is done.
+    const first = batch(BIG, out, ['--redis-timeout', '2']);
+    let finished = false;
+    void first.exited.then(() => {
+      finished = true;
+    });
     // Redis goes once some lines are on disk (checkpointed every second).
     const checkpointed = () => {
       try {
@@ -138,7 +144,10 @@ describe('unmask batch over Redis with unmask workers (the embedded default mode
         return 0;
       }
     };
-    while (checkpointed() === 0) await new Promise((r) => setTimeout(r, 100));
+    while (checkpointed() === 0) {
+      assert.ok(!finished, `the batch finished before its first checkpoint; stderr:\n${first.stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await redis.kill();
     assert.equal(await first.exit(), 3, first.stderr);
     const resume = /resume with:\n {2}(unmask batch .*)\n/.exec(first.stderr);
@@ -161,10 +170,10 @@ describe('unmask batch over Redis with unmask workers (the embedded default mode
     assert.deepEqual(args.slice(0, 2), ['batch', '--redis']);
     const second = start(args);
     assert.equal(await second.exit(), 1, second.stderr);
-    assert.match(second.stderr, new RegExp(`resuming batch \\w+: ${checkpoint.written} of 60 lines already`));
+    assert.match(second.stderr, new RegExp(`resuming batch \\w+: ${checkpoint.written} of 300 lines already`));
     const again = [...workers[1]!.stderr.matchAll(/job \w+-(\d+) started/g)].map((m) => Number(m[1]));
     assert.ok(again.length > 0 && again.every((line) => line > checkpoint.line), 'no line on disk is answered again');
-    assert.deepEqual(comparable(readFileSync(out, 'utf8')), expected.get(SMALL));
+    assert.deepEqual(comparable(readFileSync(out, 'utf8')), expected.get(BIG));
     for (const w of workers) w.signal('SIGKILL');
   });
 
