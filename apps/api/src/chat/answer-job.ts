@@ -5,7 +5,7 @@
  * own fields (`messages[0].content[1].image_url.url`, `input[0].content[1].image_url`, …).
  */
 import { isUnmaskError, UnmaskError, type SamplingInput } from '@unmask/core';
-import type { AskRequest, Unmask } from '@unmask/pipeline';
+import type { AskRequest, ToolRequest, Unmask } from '@unmask/pipeline';
 import type { DiffusionOptions } from '@unmask/protocol';
 import { badRequest, tooLarge, unsupportedMedia } from '../http/api-error.js';
 import { decodeBase64, imageBytes, type FetchPolicy } from './media-input.js';
@@ -201,4 +201,36 @@ export function withRequestParams(error: unknown, names: RequestNames): unknown 
       ? `${param}${error.message.slice(old.length)}`
       : `${param}: ${error.message}`;
   return new UnmaskError(error.code, message, param, { cause: error });
+}
+
+/** A function tool as both protocols carry it, once its wrapper is taken off. */
+export interface OfferedFunction {
+  readonly name: string;
+  readonly description?: string | null | undefined;
+  readonly parameters?: Record<string, unknown> | null | undefined;
+}
+
+/**
+ * The offered functions with `tool_choice` as the pipeline takes them; none for
+ * `tool_choice: "none"` or no tools. `choice` is the named function's name or a keyword.
+ */
+export function toolRequestOf(
+  functions: readonly OfferedFunction[],
+  choice: 'auto' | 'none' | 'required' | { readonly name: string } | undefined,
+): ToolRequest | undefined {
+  const chosen = choice ?? (functions.length > 0 ? 'auto' : 'none');
+  if (functions.length === 0) {
+    if (chosen !== 'none')
+      throw badRequest('tool_choice: give tools to choose from (or tool_choice "none")', 'tool_choice');
+    return undefined;
+  }
+  if (chosen === 'none') return undefined;
+  return {
+    functions: functions.map((f) => ({
+      name: f.name,
+      ...(f.description != null ? { description: f.description } : {}),
+      ...(f.parameters != null ? { parameters: f.parameters } : {}),
+    })),
+    choice: typeof chosen === 'string' ? chosen : { name: chosen.name },
+  };
 }

@@ -6,7 +6,15 @@
 import type { ResponseFormat, ToolRequest } from '@unmask/pipeline';
 import type { ChatCompletionRequest, ChatMessage } from '@unmask/protocol';
 import { badRequest } from '../http/api-error.js';
-import { type AnswerJob, conversationOf, decodingOf, type JobContext, type Turn, unsupported } from './answer-job.js';
+import {
+  type AnswerJob,
+  conversationOf,
+  decodingOf,
+  type JobContext,
+  toolRequestOf,
+  type Turn,
+  unsupported,
+} from './answer-job.js';
 
 export interface ChatJob extends AnswerJob {
   readonly includeUsage: boolean;
@@ -86,24 +94,13 @@ export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): 
   };
 }
 
-/** `tools` with `tool_choice` as the pipeline takes them; none for `tool_choice: "none"` or no tools. */
+/** `tools` with `tool_choice` as the pipeline takes them (answer-job's toolRequestOf). */
 function toolsOf(request: ChatCompletionRequest): ToolRequest | undefined {
-  const tools = request.tools ?? [];
-  const choice = request.tool_choice ?? (tools.length > 0 ? 'auto' : 'none');
-  if (tools.length === 0) {
-    if (choice !== 'none')
-      throw badRequest('tool_choice: give tools to choose from (or tool_choice "none")', 'tool_choice');
-    return undefined;
-  }
-  if (choice === 'none') return undefined;
-  return {
-    functions: tools.map((t) => ({
-      name: t.function.name,
-      ...(t.function.description != null ? { description: t.function.description } : {}),
-      ...(t.function.parameters != null ? { parameters: t.function.parameters } : {}),
-    })),
-    choice: typeof choice === 'string' ? choice : { name: choice.function.name },
-  };
+  const choice = request.tool_choice;
+  return toolRequestOf(
+    (request.tools ?? []).map((t) => t.function),
+    typeof choice === 'object' && choice !== null ? { name: choice.function.name } : (choice ?? undefined),
+  );
 }
 
 function refuseUnsupported(request: ChatCompletionRequest): void {

@@ -13,6 +13,7 @@ import {
   conversationOf,
   decodingOf,
   type JobContext,
+  toolRequestOf,
   type Turn,
   unsupported,
 } from '../chat/answer-job.js';
@@ -156,21 +157,7 @@ export async function responsesJob(request: CreateResponse, ctx: JobContext): Pr
   };
 }
 
+/** `tools` with `tool_choice` as the pipeline takes them (answer-job's toolRequestOf). */
 function toolsOf(request: CreateResponse): ToolRequest | undefined {
-  const tools = request.tools ?? [];
-  const choice = request.tool_choice ?? (tools.length > 0 ? 'auto' : 'none');
-  if (tools.length === 0) {
-    if (choice !== 'none')
-      throw badRequest('tool_choice: give tools to choose from (or tool_choice "none")', 'tool_choice');
-    return undefined;
-  }
-  if (choice === 'none') return undefined;
-  return {
-    functions: tools.map((t) => ({
-      name: t.name,
-      ...(t.description != null ? { description: t.description } : {}),
-      ...(t.parameters != null ? { parameters: t.parameters } : {}),
-    })),
-    choice: typeof choice === 'string' ? choice : { name: choice.name },
-  };
+  return toolRequestOf(request.tools ?? [], request.tool_choice ?? undefined);
 }
