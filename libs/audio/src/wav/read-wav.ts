@@ -1,14 +1,16 @@
 /**
  * WAV bytes -> mono Float32 samples in [-1, 1] at the file's own sample rate.
  *
- * The header is checked by `parseWavHeader` first; only then are the fmt and data chunks handed
- * to wavefile, rebuilt into a canonical file (RIFF + fmt + data and nothing else), so that no
- * other chunk of an untrusted file ever reaches the decoder. Channels are averaged.
+ * `parseWavHeader` first checks what wavefile does not (sizes against the bytes present, chunk
+ * lengths that lie, formats and limits we refuse) and finds the data chunk; wavefile then parses
+ * the file's header once (`wavefile-input.ts`: the few files it cannot read get a stand-in header)
+ * and decodes the data chunk in place, without a copy. Channels are averaged.
  */
 import wavefile from 'wavefile';
 import { z } from 'zod';
 import { UnmaskError } from '@unmask/core';
 import { parseWavHeader, type WavEncoding, type WavHeader } from './riff-header.js';
+import { wavefileInput } from './wavefile-input.js';
 
 export const wavLimitsSchema = z.object({
   /** Largest accepted file, in bytes (default 20 MiB). */
@@ -47,37 +49,6 @@ function scaleFor(encoding: WavEncoding, bits: number): { offset: number; scale:
   return { offset: 0, scale: 1 / 2 ** (bits - 1) };
 }
 
-/** A minimal RIFF file holding only the validated fmt fields and the data chunk. */
-function canonicalWav(bytes: Uint8Array, header: WavHeader): Uint8Array {
-  const basicTag = { pcm: 1, float: 3, alaw: 6, mulaw: 7 }[header.encoding];
-  const fmtSize = header.encoding === 'pcm' ? 16 : 18;
-  const out = new Uint8Array(12 + 8 + fmtSize + 8 + header.dataBytes);
-  const view = new DataView(out.buffer);
-  const ascii = (offset: number, text: string) => {
-    for (let i = 0; i < 4; i++) out[offset + i] = text.charCodeAt(i);
-  };
-  ascii(0, 'RIFF');
-  view.setUint32(4, out.length - 8, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  view.setUint32(16, fmtSize, true);
-  view.setUint16(20, basicTag, true);
-  view.setUint16(22, header.channels, true);
-  view.setUint32(24, header.sampleRate, true);
-  view.setUint32(28, header.sampleRate * header.blockAlign, true);
-  view.setUint16(32, header.blockAlign, true);
-  view.setUint16(34, header.bitsPerSample, true);
-  const dataAt = 20 + fmtSize; // cbSize (when present) stays 0
-  ascii(dataAt, 'data');
-  view.setUint32(dataAt + 4, header.dataBytes, true);
-  out.set(bytes.subarray(header.dataOffset, header.dataOffset + header.dataBytes), dataAt + 8);
-  return out;
-}
-
-/**
- * Decodes a WAV file to mono. Errors: `too_large` past `maxBytes` / `maxSeconds`,
- * `invalid_media` for anything malformed (each message names the problem).
- */
 /**
  * The cheap part of `readWav`: the byte-size limit, the RIFF header checked, the duration it
  * declares against `maxSeconds`; no sample is decoded. A request's sounds get this before any
@@ -114,13 +85,22 @@ export function readWavHeader(
   return { header, durationSeconds };
 }
 
+/**
+ * Decodes a WAV file to mono. Errors: `too_large` past `maxBytes` / `maxSeconds`,
+ * `invalid_media` for anything malformed (each message names the problem).
+ */
 export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): DecodedAudio {
   const name = options.name ?? 'audio';
   const { header, durationSeconds } = readWavHeader(bytes, options);
 
   const wav = new wavefile.WaveFile();
   try {
-    wav.fromBuffer(canonicalWav(bytes, header));
+    wav.fromBuffer(wavefileInput(bytes, header), false);
+    // The samples in place: wavefile's own slice would copy them (and read an odd chunk's pad byte as one).
+    (wav.data as { samples: Uint8Array }).samples = bytes.subarray(
+      header.dataOffset,
+      header.dataOffset + header.dataBytes,
+    );
     if (header.encoding === 'alaw') wav.fromALaw();
     if (header.encoding === 'mulaw') wav.fromMuLaw();
   } catch (error) {
