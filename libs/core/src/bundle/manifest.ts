@@ -6,8 +6,7 @@
  * @unmask/vision and @unmask/audio, which validate them with their own schemas.
  */
 import { z } from 'zod';
-import { CACHE_MODES } from '../options/cache-modes.js';
-import { STRATEGY_NAMES, type StrategyName } from '../options/strategy-options.js';
+import { decodingDefaultsSchema } from '../options/decoding-defaults.js';
 
 /** The manifest formats this runtime reads. */
 export const MANIFEST_FORMATS = [1] as const;
@@ -132,40 +131,25 @@ export const generationSectionSchema = z
   .strict();
 export type GenerationSection = z.infer<typeof generationSectionSchema>;
 
-const strategyName = z.enum(STRATEGY_NAMES as [StrategyName, ...StrategyName[]]);
-
 /**
  * The model family's upstream decoding defaults (docs/bundle-format.md, docs/decoding.md): used
- * for whatever a request does not name. `parameters` and `options` hold strategy parameters as
- * the strategy schema names them; they are validated when the bundle loads.
+ * for whatever a request does not name. The fields shared with the engine's `DecodingDefaults`
+ * (strategy, parameters, options, sampling, max_tokens, cache) are that schema's; the section
+ * adds where they come from and names tokens (resolved to ids when the bundle loads, where
+ * `parameters` and `options` are also validated against the strategy schema).
  */
-export const decodingSectionSchema = z
-  .object({
-    /** The family (informational): llada, dream, dimple, llada-v, diffa. */
-    family: z.string().min(1),
-    /** Where the defaults come from: upstream repository, commit, file, function. */
-    source: z.string().optional(),
-    strategy: strategyName,
-    parameters: z.partialRecord(strategyName, z.record(z.string(), z.unknown())).optional(),
-    options: z.record(z.string(), z.unknown()).optional(),
-    sampling: z
-      .object({
-        temperature: z.number().min(0).max(100).optional(),
-        top_p: z.number().gt(0).max(1).optional(),
-        top_k: z.number().int().min(1).optional(),
-      })
-      .strict()
-      .optional(),
-    max_tokens: count.optional(),
-    cache: z.enum(CACHE_MODES).optional(),
-    /** Tokens after which the answer ends and nothing more is decoded (LLaDA-V: `<|eot_id|>`). */
-    stop_tokens: z.array(tokenRefSchema).optional(),
-    /** Tokens never predicted at masked positions (LLaDA-V's four). */
-    suppress_tokens: z.array(tokenRefSchema).optional(),
-    /** The end-of-turn token (LLaDA's `confidence_eos_eot_inf`). */
-    eot_token: tokenRefSchema.optional(),
-  })
-  .strict();
+export const decodingSectionSchema = decodingDefaultsSchema.omit({ eot_token_id: true }).extend({
+  /** The family (informational): llada, dream, dimple, llada-v, diffa. */
+  family: z.string().min(1),
+  /** Where the defaults come from: upstream repository, commit, file, function. */
+  source: z.string().optional(),
+  /** Tokens after which the answer ends and nothing more is decoded (LLaDA-V: `<|eot_id|>`). */
+  stop_tokens: z.array(tokenRefSchema).optional(),
+  /** Tokens never predicted at masked positions (LLaDA-V's four). */
+  suppress_tokens: z.array(tokenRefSchema).optional(),
+  /** The end-of-turn token (LLaDA's `confidence_eos_eot_inf`). */
+  eot_token: tokenRefSchema.optional(),
+});
 
 export const manifestSchema = z
   .object({
