@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadBundle } from '@unmask/core';
 import { convertCheckpoint, type WeightFormat } from '../src/index.js';
-import { writeLladaCheckpoint } from './synthetic-llada.js';
+import { lladaShape, writeCheckpoint } from './synthetic-checkpoint.js';
 
 const folderBytes = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
@@ -85,13 +85,12 @@ if (values['load-child']) {
   try {
     const from = join(work, 'checkpoint');
     mkdirSync(from);
-    const checkpointBytes = writeLladaCheckpoint(from, {
-      d: 2048,
-      heads: 16,
-      layers: Number(values.layers),
-      mlp: 5632,
-      vocab: 32000,
-    });
+    const { bytes: checkpointBytes } = writeCheckpoint(
+      from,
+      lladaShape({ d: 2048, heads: 16, mlp: 5632, vocab: 32000 }),
+      Number(values.layers),
+      1024 ** 3,
+    );
     console.log(`checkpoint (bf16, ${values.layers} layers): ${gib(checkpointBytes)}`);
     for (const weights of values.weights.split(',')) {
       const to = join(work, `bundle-${weights}`);

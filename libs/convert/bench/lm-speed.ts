@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadBundle } from '@unmask/core';
 import { convertCheckpoint, type LmOps, type WeightFormat } from '../src/index.js';
-import { writeLladaCheckpoint } from './synthetic-llada.js';
+import { lladaShape, writeCheckpoint } from './synthetic-checkpoint.js';
 
 const { values } = parseArgs({
   options: {
@@ -126,7 +126,7 @@ if (values.convert) {
   try {
     const from = join(work, 'checkpoint');
     mkdirSync(from);
-    const bytes = writeLladaCheckpoint(from, shape);
+    const { bytes } = writeCheckpoint(from, lladaShape(shape), shape.layers, 1024 ** 3);
     console.log(
       `checkpoint: LLaDA layout, d ${shape.d}, ${shape.heads} heads, MLP ${shape.mlp}, ${shape.layers} layers, vocabulary ${shape.vocab}: ${gib(bytes)} bf16`,
     );

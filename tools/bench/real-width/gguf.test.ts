@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { float16BitsToFloat32 } from '@unmask/core';
-import { writeCheckpoint } from './checkpoint.js';
+import { writeCheckpoint } from '@unmask/convert/synthetic-checkpoint';
 import { CheckpointReader } from './checkpoint-reader.js';
 import { ggufTensors, permutedRow, quantizeQ4_0, quantizeQ8_0, rowBytes, writeGguf } from './gguf.js';
 import { tinyShape } from './shapes.js';

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DecodingEngine, type GenerateRequest, PrefixCache, loadBundle } from '@unmask/core';
-import { writeCheckpoint } from './checkpoint.js';
+import { writeCheckpoint } from '@unmask/convert/synthetic-checkpoint';
 import { benchTokens } from './engine-protocol.js';
 import { SHAPES, tinyShape } from './shapes.js';
 

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine } from '../machine.js';
-import { writeCheckpoint } from './checkpoint.js';
+import { writeCheckpoint } from '@unmask/convert/synthetic-checkpoint';
 import { EngineProcess, type ReadyReply } from './engine-protocol.js';
 import { measureFloor } from './floor.js';
 import { GGUF_TYPES, type GgufType, writeGguf } from './gguf.js';

@@ -4,28 +4,19 @@
  * number of layers, and the arithmetic of one forward pass over them.
  */
 
-export type Family = 'llada' | 'dream';
+import type { CheckpointShape, Family } from '@unmask/convert/synthetic-checkpoint';
+
+export type { Family };
 export const FAMILIES: readonly Family[] = ['llada', 'dream'];
 
-export interface FamilyShape {
-  readonly family: Family;
+/** A family's widths (what its synthetic checkpoint is written with) and what the reports say of it. */
+export interface FamilyShape extends CheckpointShape {
   /** The model whose widths these are, for reports. */
   readonly model: string;
   /** Layers of the published model (the benchmark keeps fewer; figures scale per layer). */
   readonly fullLayers: number;
-  readonly hidden: number;
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-  readonly mlp: number;
-  readonly vocab: number;
   /** q/k/v projections carry biases (Qwen2 layout). */
   readonly qkvBias: boolean;
-  readonly ropeTheta: number;
-  readonly rmsNormEps: number;
-  readonly maxPositions: number;
-  readonly maskTokenId: number;
-  readonly eosTokenId: number;
 }
 
 export const SHAPES: Readonly<Record<Family, FamilyShape>> = {

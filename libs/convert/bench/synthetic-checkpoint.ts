@@ -1,15 +1,54 @@
 /**
- * Synthetic checkpoints at a real model's width and a reduced depth, in the family's own
- * Hugging Face layout (LLaDA's `model.transformer.*`, Dream's Qwen2 `model.layers.*`), so that
- * `unmask convert` reads them exactly as it reads the published checkpoints. Weights are random
- * bf16 (OpenSSL's generator, the fastest here): norms are 1, every other value is ±[2⁻⁷, 2⁻⁶)
- * with a random sign and mantissa. Speed does not depend on the values; the engines' logits
- * can be compared because every engine of a run reads the same checkpoint.
+ * Synthetic checkpoints at any width and depth, in the family's own Hugging Face layout (LLaDA's
+ * `model.transformer.*`, Dream's Qwen2 `model.layers.*`), so that `unmask convert` reads them
+ * exactly as it reads the published checkpoints: what the converter's benchmarks (bench/) and the
+ * real-width benchmark (tools/bench/real-width) convert when no real checkpoint is at hand
+ * offline. Weights are random bf16 (OpenSSL's generator, the fastest here): norms are 1, every
+ * other value is ±[2⁻⁷, 2⁻⁶) with a random sign and mantissa. Speed does not depend on the
+ * values; engines' logits can be compared because every engine of a run reads the same checkpoint.
  */
 import { randomFillSync } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FamilyShape } from './shapes.js';
+
+export type Family = 'llada' | 'dream';
+
+/** The widths and the config values a checkpoint is written with. */
+export interface CheckpointShape {
+  readonly family: Family;
+  readonly hidden: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly mlp: number;
+  readonly vocab: number;
+  readonly ropeTheta: number;
+  readonly rmsNormEps: number;
+  readonly maxPositions: number;
+  readonly maskTokenId: number;
+  readonly eosTokenId: number;
+}
+
+/**
+ * A LLaDA-layout shape of these widths, with LLaDA-8B's rotary base, norm epsilon and positions
+ * (config.json of GSAI-ML/LLaDA-8B-Instruct) and the small tokenizer's mask and end ids.
+ */
+export function lladaShape(w: { d: number; heads: number; mlp: number; vocab: number }): CheckpointShape {
+  return {
+    family: 'llada',
+    hidden: w.d,
+    heads: w.heads,
+    kvHeads: w.heads,
+    headDim: w.d / w.heads,
+    mlp: w.mlp,
+    vocab: w.vocab,
+    ropeTheta: 500000,
+    rmsNormEps: 1e-5,
+    maxPositions: 4096,
+    maskTokenId: 3,
+    eosTokenId: 2,
+  };
+}
 
 export interface TensorSpec {
   readonly name: string;
@@ -20,7 +59,7 @@ export interface TensorSpec {
 }
 
 /** The checkpoint's tensors in file order. */
-export function checkpointTensors(s: FamilyShape, layers: number): TensorSpec[] {
+export function checkpointTensors(s: CheckpointShape, layers: number): TensorSpec[] {
   const H = s.hidden;
   const q = s.heads * s.headDim;
   const kv = s.kvHeads * s.headDim;
@@ -69,7 +108,7 @@ export function checkpointTensors(s: FamilyShape, layers: number): TensorSpec[] 
   return specs;
 }
 
-function configJson(s: FamilyShape, layers: number): Record<string, unknown> {
+function configJson(s: CheckpointShape, layers: number): Record<string, unknown> {
   if (s.family === 'llada') {
     return {
       model_type: 'llada',
@@ -144,6 +183,7 @@ function writeTensor(fd: number, spec: TensorSpec): void {
   }
 }
 
+/** Safetensors shards of about this many bytes by default (the real-width runs'). */
 const SHARD_BYTES = 2 * 1024 ** 3;
 
 export interface WrittenCheckpoint {
@@ -154,12 +194,19 @@ export interface WrittenCheckpoint {
 
 /**
  * Writes config.json, a minimal WordLevel tokenizer.json and bf16 safetensors shards of about
- * 2 GiB (with model.safetensors.index.json) into `dir`.
+ * `shardBytes` (default 2 GiB; with model.safetensors.index.json) into `dir`.
  */
-export function writeCheckpoint(dir: string, s: FamilyShape, layers: number): WrittenCheckpoint {
+export function writeCheckpoint(
+  dir: string,
+  s: CheckpointShape,
+  layers: number,
+  shardBytes = SHARD_BYTES,
+): WrittenCheckpoint {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(configJson(s, layers), null, 1));
-  const vocab = Object.fromEntries(['<unk>', '<s>', '</s>', 'hello', 'world'].map((t, i) => [t, i]));
+  const vocab = Object.fromEntries(
+    ['<unk>', '<|startoftext|>', '<|endoftext|>', '<|mdm_mask|>', 'hello', 'world'].map((t, i) => [t, i]),
+  );
   writeFileSync(
     join(dir, 'tokenizer.json'),
     JSON.stringify({
@@ -177,7 +224,7 @@ export function writeCheckpoint(dir: string, s: FamilyShape, layers: number): Wr
   let bytes = 0;
   for (const spec of tensors) {
     const size = spec.shape.reduce((a, b) => a * b, 1) * 2;
-    if (bytes + size > SHARD_BYTES && shards.at(-1)!.length > 0) {
+    if (bytes + size > shardBytes && shards.at(-1)!.length > 0) {
       shards.push([]);
       bytes = 0;
     }
