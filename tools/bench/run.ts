@@ -25,9 +25,9 @@ import {
 } from '@unmask/pipeline';
 import { measureThroughput, type ThroughputResult } from './batching.js';
 import { CountingModel } from './counting-model.js';
-import { type EvalItem, loadEvalSet, writeSampleEvalSet } from './eval-set.js';
+import { type EvalItem, loadEvalSet, writeSampleEvalSet } from '../eval/src/eval-file.js';
 import { lmCost } from './flops.js';
-import { DEFAULT_LONG_SHARE, LONG_CANDIDATES } from './long-prompts.js';
+import { DEFAULT_LONG_SHARE, LONG_CANDIDATES } from '../eval/src/long-prompts.js';
 import {
   CACHES,
   type CellResult,

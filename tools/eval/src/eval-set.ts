@@ -1,28 +1,36 @@
 /**
- * Evaluation samples for the default model, drawn fresh from the worlds spec (tools/worlds) with a
- * seed of their own, in two sets: `table` (prompts and commands worded as docs/worlds.md's tables;
- * refusals of the kinds trained on) and `heldout` (wordings, commands and refusal prompts never
- * trained on: tools/worlds/src/wordings). Media: images rendered by both renderers at their scene's size in PNG, JPEG or WebP
- * (and, for the "other" share, RGBA / palette PNG, JPEG quality 70 and rescaled copies that no
- * training image went through), speech by random espeak-ng voices with noise, silence and WAV
- * formats. Every sample is media bytes plus the text prompt and the expected answer.
+ * The one builder of evaluation sets: examples drawn from the worlds spec (tools/worlds), their
+ * media rendered, each sample media bytes plus the text prompt and the expected answer.
+ * - `drawEvalSet`: the evaluation's, with a seed of its own, in two sets: `table` (prompts and
+ *   commands worded as docs/worlds.md's tables; refusals of the kinds trained on) and `heldout`
+ *   (wordings, commands and refusal prompts never trained on: tools/worlds/src/wordings). Media:
+ *   images rendered by both renderers at their scene's size in PNG, JPEG or WebP (and, for the
+ *   "other" share, RGBA / palette PNG, JPEG quality 70 and rescaled copies that no training image
+ *   went through), speech by random espeak-ng voices with noise, silence and WAV formats.
+ * - `drawSample`: the benchmark's sample (task types in turn, a share of long prompts), which
+ *   eval-file.ts writes as a JSON-lines file; the quick-check sample (make-quick-sample.ts) renders
+ *   its media with `renderExampleMedia` too.
  */
 import sharp from 'sharp';
+import { UnmaskError } from '@unmask/core';
 import {
   renderRaster,
   renderSpeech,
   renderSvg,
+  Rng,
   sampleExample,
   sampleSpeechVariant,
   SHAPE_QUESTION_TYPES,
+  TASK_TYPES,
+  toTextExample,
   type Example,
   type ImageFormat,
-  type Rng,
   type Scene,
   type SpeechVariant,
   type TaskType,
   type WavFormat,
 } from '../../worlds/src/index.js';
+import { DEFAULT_LONG_SHARE, isLongSlot, sampleLongExample, slowestSpeech } from './long-prompts.js';
 
 export type World = 'shapes' | 'home' | 'both' | 'refusal';
 /** Which wordings a sample's prompt (and spoken words) come from. */
@@ -41,6 +49,8 @@ export interface EvalSample {
   readonly audio?: Uint8Array;
   /** How the media were made (renderer, format, voice), for the report's breakdowns. */
   readonly media: Record<string, string | number>;
+  /** Drawn as a long-prompt example (long-prompts.ts; the benchmark's sample). */
+  readonly long?: boolean;
 }
 
 export interface EvalSetOptions {
@@ -188,6 +198,76 @@ export async function drawEvalSet(options: EvalSetOptions): Promise<EvalSample[]
         options.onProgress?.(out.length, total);
       }
     }
+  }
+  return out;
+}
+
+/** How the benchmark's sample is drawn (`drawSample`). */
+export interface SampleOptions {
+  readonly count: number;
+  readonly seed: number;
+  /** Render scenes as PNG images (for a bundle with a vision tower); otherwise the scene's cells become words of the prompt. */
+  readonly images: boolean;
+  /** Speak the spoken words as WAV (espeak-ng, for a bundle with an audio tower); otherwise they become words of the prompt. */
+  readonly audio: boolean;
+  /** Share of the examples drawn as long-prompt examples (long-prompts.ts), spread evenly; default DEFAULT_LONG_SHARE. */
+  readonly longShare?: number;
+}
+
+/**
+ * The benchmark's sample: `count` examples from the worlds spec (task types in turn). Text form:
+ * cells, then the spoken words, then the prompt, joined by spaces (the order of the training
+ * tool's token sequence); with `images` / `audio` the scene is the raster renderer's PNG and the
+ * words are spoken instead. Media are drawn from their own random stream, so the examples are the
+ * same with or without them. `longShare` of the examples (a third by default) are long-prompt
+ * examples, from streams of their own, so the other examples are the task types in turn whatever
+ * the share.
+ */
+export async function drawSample(options: SampleOptions): Promise<EvalSample[]> {
+  const rng = new Rng(options.seed);
+  const mediaRng = new Rng(options.seed + 1);
+  const longRng = new Rng(options.seed + 2);
+  const longMediaRng = new Rng(options.seed + 3);
+  const share = options.longShare ?? DEFAULT_LONG_SHARE;
+  if (!(share >= 0 && share <= 1))
+    throw new UnmaskError('invalid_parameter', `longShare must be between 0 and 1, got ${share}`, 'longShare');
+  const out: EvalSample[] = [];
+  let regular = 0;
+  let long = 0;
+  for (let id = 0; id < options.count; id++) {
+    const isLong = isLongSlot(id, share);
+    const example = isLong
+      ? sampleLongExample(longRng, long++)
+      : sampleExample(rng, TASK_TYPES[regular++ % TASK_TYPES.length]!);
+    const text = toTextExample(example);
+    // The raster renderer's PNG, speech drawn from the sample's media stream (the slowest speech for long examples).
+    const rendered = await renderExampleMedia(
+      {
+        ...example,
+        scene: options.images ? example.scene : null,
+        spoken: options.audio ? example.spoken : null,
+      },
+      isLong ? longMediaRng : mediaRng,
+      { otherShare: 0, image: 'png', ...(isLong ? { speechVariant: slowestSpeech } : {}) },
+    );
+    const image = text.cells && example.scene ? rendered.image : undefined;
+    const audio = text.spoken ? rendered.audio : undefined;
+    const words: string[] = [];
+    if (text.cells && example.scene && !image) words.push(...text.cells);
+    if (text.spoken && !audio) words.push(text.spoken);
+    words.push(text.prompt);
+    out.push({
+      id,
+      type: example.type,
+      world: worldOf(example.type),
+      set: 'table',
+      prompt: words.join(' '),
+      answer: text.answer,
+      media: rendered.media,
+      ...(image ? { image } : {}),
+      ...(audio ? { audio } : {}),
+      ...(isLong ? { long: true } : {}),
+    });
   }
   return out;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadEvalSet, writeSampleEvalSet } from './eval-set.js';
+import { loadEvalSet, writeSampleEvalSet } from './eval-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-eval-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

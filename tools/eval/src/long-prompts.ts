@@ -6,9 +6,9 @@
  * questions about an image), spoken at the spec's slowest rate with its most silence before and
  * after. Everything stays inside docs/worlds.md; only the draw leans to the long end.
  */
-import type { Rng } from '../worlds/src/rng.js';
-import { MIN_RATE, sampleSpeechVariant, type SpeechVariant } from '../worlds/src/home/speech.js';
-import { type Example, sampleExample, type TaskType } from '../worlds/src/tasks.js';
+import type { Rng } from '../../worlds/src/rng.js';
+import { MIN_RATE, sampleSpeechVariant, type SpeechVariant } from '../../worlds/src/home/speech.js';
+import { type Example, sampleExample, type TaskType } from '../../worlds/src/tasks.js';
 
 /** The spec's most silence before and after an utterance (world 2, audio: "0 to 0.5 s"). */
 export const SPEC_MAX_SILENCE_S = 0.5;

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../worlds/src/rng.js';
-import { MAX_RATE, MIN_RATE } from '../worlds/src/home/speech.js';
-import { sampleExample } from '../worlds/src/tasks.js';
+import { Rng } from '../../worlds/src/rng.js';
+import { MAX_RATE, MIN_RATE } from '../../worlds/src/home/speech.js';
+import { sampleExample } from '../../worlds/src/tasks.js';
 import { isLongSlot, LONG_TYPES, sampleLongExample, slowestSpeech, SPEC_MAX_SILENCE_S } from './long-prompts.js';
 
 describe('the long-prompt examples', () => {
