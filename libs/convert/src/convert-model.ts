@@ -12,6 +12,7 @@ import { whisperFeatureExtractorConfigSchema } from '@unmask/audio';
 import { type Manifest, UnmaskError } from '@unmask/core';
 import { parseImageProcessorConfig } from '@unmask/vision';
 import type { LmArchitecture } from './lm/checkpoint-config.js';
+import { readCheckpointJson } from './checkpoint/checkpoint-json.js';
 import { CheckpointTensors } from './checkpoint/checkpoint-tensors.js';
 import {
   convertCheckpoint,
@@ -61,23 +62,6 @@ export interface ModelConvertResult extends ConvertResult {
   readonly towerGraphs: readonly string[];
 }
 
-function readJsonObject(file: string, what: string): Record<string, unknown> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UnmaskError(
-      'invalid_bundle',
-      `${file}: ${code === 'ENOENT' ? `the checkpoint has no ${what}` : `cannot read (${(error as Error).message})`}`,
-      file,
-    );
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new UnmaskError('invalid_bundle', `${file}: must be a JSON object`, file);
-  return raw as Record<string, unknown>;
-}
-
 /**
  * The name prefix under which the checkpoint stores the tensor `suffix` names (e.g. the LM's
  * embedding inside a larger model); exactly one tensor must end with it.
@@ -123,7 +107,7 @@ function lladaVTowers(
   weights: WeightFormat,
 ): Towers {
   const processorFile = join(from, 'preprocessor_config.json');
-  const processor = readJsonObject(processorFile, 'preprocessor_config.json (the SigLIP image processor settings)');
+  const processor = readCheckpointJson(processorFile, 'preprocessor_config.json (the SigLIP image processor settings)');
   parseImageProcessorConfig(processor, processorFile);
   const size = processor.size as { height?: unknown; width?: unknown } | undefined;
   if (size && (size.height !== plan.vision.image_size || size.width !== plan.vision.image_size)) {
@@ -199,7 +183,7 @@ function diffaTowers(
   weights: WeightFormat,
 ): Towers {
   const extractorFile = sources.whisper.featureExtractorFile;
-  const featureExtractor = readJsonObject(
+  const featureExtractor = readCheckpointJson(
     extractorFile,
     'preprocessor_config.json (the Whisper feature extractor settings)',
   );
@@ -291,7 +275,7 @@ function dimpleTowers(
 ): Towers {
   const processorFile = join(from, 'preprocessor_config.json');
   const processor = dimpleProcessorConfig(
-    readJsonObject(processorFile, 'preprocessor_config.json (the Qwen2-VL image processor settings)'),
+    readCheckpointJson(processorFile, 'preprocessor_config.json (the Qwen2-VL image processor settings)'),
     plan.vision,
     processorFile,
   );
@@ -345,7 +329,7 @@ export function convertModel(
   const configFile = join(from, 'config.json');
   const plan =
     options.success && existsSync(configFile)
-      ? multimodalPlan(readJsonObject(configFile, 'config.json'), configFile)
+      ? multimodalPlan(readCheckpointJson(configFile, 'config.json'), configFile)
       : undefined;
   if (!plan) return { ...convertCheckpoint(input, onProgress), family: 'lm', towerGraphs: [] };
 

@@ -3,10 +3,10 @@
  * Each family has its own zod schema with the fields its public configuration uses; options
  * the graph builder does not implement are refused by name instead of being ignored.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnmaskError } from '@unmask/core';
 import { z } from 'zod';
+import { readCheckpointJson } from '../checkpoint/checkpoint-json.js';
 
 /** How the checkpoint names its tensors. */
 export type TensorLayout = 'llada' | 'llama' | 'qwen2';
@@ -155,20 +155,7 @@ function tokenIds(config: {
 /** Reads `config.json` in `dir` and picks the architecture from its model_type. */
 export function readArchitecture(dir: string): LmArchitecture {
   const file = join(dir, 'config.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UnmaskError(
-      'invalid_bundle',
-      `${file}: ${code === 'ENOENT' ? 'the checkpoint has no config.json' : `cannot read (${(error as Error).message})`}`,
-      file,
-    );
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new UnmaskError('invalid_bundle', `${file}: must be a JSON object`, file);
-  return architectureFromConfig(raw as Record<string, unknown>, file);
+  return architectureFromConfig(readCheckpointJson(file, 'config.json'), file);
 }
 
 export function architectureFromConfig(config: Record<string, unknown>, file = 'config.json'): LmArchitecture {
