@@ -38,6 +38,7 @@ import {
   type JobData,
   type JobResult,
 } from './queue-shared.js';
+import { integerFlag } from './integer-flag.js';
 
 const OPTIONS = {
   redis: { type: 'string' },
@@ -70,18 +71,6 @@ export interface BatchInvocation {
   readonly redisTimeoutMs: number;
   readonly progress: 'auto' | 'bar' | 'lines' | 'off';
   readonly defaults: LineDefaults;
-}
-
-function integer(value: string | undefined, flag: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-    throw new UnmaskError(
-      'invalid_parameter',
-      `--${flag} expects an integer in [${min}, ${max}], got ${JSON.stringify(value)}`,
-      `--${flag}`,
-    );
-  return n;
 }
 
 export function parseBatchArgs(argv: string[]): BatchInvocation | 'help' {
@@ -129,8 +118,8 @@ export function parseBatchArgs(argv: string[]): BatchInvocation | 'help' {
     out: values.out as string,
     queue: values.queue ?? DEFAULT_QUEUE,
     batchId: values['batch-id'],
-    window: integer(values.window, 'window', 1, 1_000_000, 512),
-    redisTimeoutMs: integer(values['redis-timeout'], 'redis-timeout', 1, 86_400, 60) * 1000,
+    window: integerFlag(values.window, 'window', 1, 1_000_000, 512),
+    redisTimeoutMs: integerFlag(values['redis-timeout'], 'redis-timeout', 1, 86_400, 60) * 1000,
     progress: progress as BatchInvocation['progress'],
     defaults: {
       strategy: ask.strategy,

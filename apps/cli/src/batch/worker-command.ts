@@ -23,6 +23,7 @@ import {
   redactedUrl,
   type JobResult,
 } from './queue-shared.js';
+import { integerFlag } from './integer-flag.js';
 
 /** How long a drain waits for Redis to come back before giving up on the jobs in flight. */
 const DRAIN_WITHOUT_REDIS_MS = 10_000;
@@ -46,18 +47,6 @@ export interface WorkerInvocation {
   readonly verbose: boolean;
 }
 
-function integer(value: string | undefined, flag: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
-    throw new UnmaskError(
-      'invalid_parameter',
-      `--${flag} expects an integer in [${min}, ${max}], got ${JSON.stringify(value)}`,
-      `--${flag}`,
-    );
-  return n;
-}
-
 export function parseWorkerArgs(argv: string[]): WorkerInvocation | 'help' {
   let values;
   try {
@@ -72,9 +61,9 @@ export function parseWorkerArgs(argv: string[]): WorkerInvocation | 'help' {
   return {
     redis: values.redis,
     modelDir: values.model,
-    concurrency: integer(values.concurrency, 'concurrency', 1, 256, 4),
+    concurrency: integerFlag(values.concurrency, 'concurrency', 1, 256, 4),
     queue: values.queue ?? DEFAULT_QUEUE,
-    lockDurationMs: integer(values['lock-duration'], 'lock-duration', 1000, 3_600_000, 30_000),
+    lockDurationMs: integerFlag(values['lock-duration'], 'lock-duration', 1000, 3_600_000, 30_000),
     verbose: values.verbose ?? false,
   };
 }
