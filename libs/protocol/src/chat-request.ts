@@ -61,15 +61,18 @@ export const responseFormatSchema = z.discriminatedUnion('type', [
 ]);
 export type ResponseFormat = z.infer<typeof responseFormatSchema>;
 
+/** A function's definition, as both protocols name its fields (the Responses API's tool holds them flat). */
+export const functionDefinitionSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().nullable().optional(),
+  parameters: z.record(z.string(), z.unknown()).nullable().optional().describe("The arguments' JSON Schema"),
+  strict: z.boolean().nullable().optional().describe('Accepted; arguments are always constrained to the schema'),
+});
+
 /** A function the model may call (OpenAI's Chat Completions tool). */
 export const functionToolSchema = z.object({
   type: z.literal('function'),
-  function: z.object({
-    name: z.string().min(1),
-    description: z.string().nullable().optional(),
-    parameters: z.record(z.string(), z.unknown()).nullable().optional().describe("The arguments' JSON Schema"),
-    strict: z.boolean().nullable().optional().describe('Accepted; arguments are always constrained to the schema'),
-  }),
+  function: functionDefinitionSchema,
 });
 export type FunctionTool = z.infer<typeof functionToolSchema>;
 

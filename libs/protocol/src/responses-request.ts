@@ -8,7 +8,7 @@
  * refused by the server with a 400 naming them.
  */
 import { z } from 'zod';
-import { MAX_TOKENS_CAP } from './chat-request.js';
+import { functionDefinitionSchema, MAX_TOKENS_CAP } from './chat-request.js';
 import { diffusionOptionsSchema } from './diffusion-extension.js';
 
 export const inputTextSchema = z.object({ type: z.literal('input_text'), text: z.string() });
@@ -103,10 +103,7 @@ export type ResponseTextFormat = z.infer<typeof responseTextFormatSchema>;
 
 export const responseFunctionToolSchema = z.object({
   type: z.literal('function'),
-  name: z.string().min(1),
-  description: z.string().nullable().optional(),
-  parameters: z.record(z.string(), z.unknown()).nullable().optional().describe("The arguments' JSON Schema"),
-  strict: z.boolean().nullable().optional().describe('Accepted; arguments are always constrained to the schema'),
+  ...functionDefinitionSchema.shape,
 });
 export type ResponseFunctionTool = z.infer<typeof responseFunctionToolSchema>;
 
