@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { UnmaskError } from '@unmask/core';
+import { parseSection } from './parse-section.js';
 
 const side = z.number().int().positive().max(16384);
 
@@ -42,11 +43,7 @@ export type AnyresConfig = z.output<typeof anyresConfigSchema>;
 
 /** Validates a `vision.anyres` section; `source` prefixes the error, which names the field. */
 export function parseAnyresConfig(value: unknown, source = 'vision.anyres'): AnyresConfig {
-  const result = anyresConfigSchema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.length ? issue.path.join('.') : '(root)';
-  throw new UnmaskError('invalid_bundle', `${source}: ${field}: ${issue?.message ?? 'invalid'}`, `${source}.${field}`);
+  return parseSection(anyresConfigSchema, value, source);
 }
 
 /** N of `anyres_max_N`; undefined for plain `anyres` (no budget). */

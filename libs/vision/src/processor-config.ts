@@ -18,6 +18,7 @@
 import { z } from 'zod';
 import { UnmaskError } from '@unmask/core';
 import { PIL_RESAMPLE_CODES, type ResampleFilter } from './resample.js';
+import { parseSection } from './parse-section.js';
 
 export const OPENAI_CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
 export const OPENAI_CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
@@ -142,11 +143,7 @@ export type ImageProcessorConfigInput = z.input<typeof imageProcessorConfigSchem
  * the error, which names the first offending field.
  */
 export function parseImageProcessorConfig(value: unknown, source = 'vision.processor'): ImageProcessorConfig {
-  const result = imageProcessorConfigSchema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.length ? issue.path.join('.') : '(root)';
-  throw new UnmaskError('invalid_bundle', `${source}: ${field}: ${issue?.message ?? 'invalid'}`, `${source}.${field}`);
+  return parseSection(imageProcessorConfigSchema, value, source);
 }
 
 export function resampleFilter(code: number): ResampleFilter {
