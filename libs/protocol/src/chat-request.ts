@@ -84,28 +84,16 @@ export type ToolChoice = z.infer<typeof toolChoiceSchema>;
 
 /** The answer canvas is bounded by the model's positions; this is only a sanity cap. */
 export const MAX_TOKENS_CAP = 8192;
+/** A bound on answer tokens: `max_tokens`, `max_completion_tokens`, the Responses API's `max_output_tokens`. */
+export const answerTokenBoundSchema = z.number().int().min(1).max(MAX_TOKENS_CAP).nullable().optional();
 
 export const chatCompletionRequestSchema = z.object({
   model: z.string().optional().describe('Ignored beyond echoing: the server serves one model'),
   messages: z.array(chatMessageSchema).min(1),
-  max_tokens: z
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_TOKENS_CAP)
-    .nullable()
-    .optional()
-    .describe(
-      'Upper bound on answer tokens (default 32): the server chooses the canvas within it (the model\'s trained answer length, or DAEDAL sizing); finish_reason "length" only when the bound (or the model\'s positions) cut the answer',
-    ),
-  max_completion_tokens: z
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_TOKENS_CAP)
-    .nullable()
-    .optional()
-    .describe('Same as max_tokens; wins when both are given'),
+  max_tokens: answerTokenBoundSchema.describe(
+    'Upper bound on answer tokens (default 32): the server chooses the canvas within it (the model\'s trained answer length, or DAEDAL sizing); finish_reason "length" only when the bound (or the model\'s positions) cut the answer',
+  ),
+  max_completion_tokens: answerTokenBoundSchema.describe('Same as max_tokens; wins when both are given'),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
   // The range first, so a seed past 2^53 is told the seed's limit, not the safe-integer one.

@@ -8,7 +8,7 @@
  * refused by the server with a 400 naming them.
  */
 import { z } from 'zod';
-import { functionDefinitionSchema, MAX_TOKENS_CAP } from './chat-request.js';
+import { answerTokenBoundSchema, audioPartSchema, functionDefinitionSchema } from './chat-request.js';
 import { diffusionOptionsSchema } from './diffusion-extension.js';
 
 export const inputTextSchema = z.object({ type: z.literal('input_text'), text: z.string() });
@@ -23,13 +23,8 @@ export const inputImageSchema = z.object({
   file_id: z.string().nullable().optional().describe('Not supported (no file store): send image_url'),
   detail: z.enum(['auto', 'low', 'high']).optional(),
 });
-export const inputAudioSchema = z.object({
-  type: z.literal('input_audio'),
-  input_audio: z.object({
-    data: z.string().min(1).describe('Base64-encoded audio'),
-    format: z.string().describe("'wav' (other formats are refused with 415)"),
-  }),
-});
+/** An audio input part: the same as Chat Completions' `input_audio` part. */
+export const inputAudioSchema = audioPartSchema;
 /** A file part: a `data:` URL of an image or a WAV (how some clients send audio). */
 export const inputFileSchema = z.object({
   type: z.literal('input_file'),
@@ -123,16 +118,9 @@ export const createResponseSchema = z.object({
     .nullable()
     .optional()
     .describe('A system message (the bundle decides whether its model reads it; the default model does not)'),
-  max_output_tokens: z
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_TOKENS_CAP)
-    .nullable()
-    .optional()
-    .describe(
-      'Upper bound on answer tokens, as max_tokens in Chat Completions (status incomplete when it cut the answer)',
-    ),
+  max_output_tokens: answerTokenBoundSchema.describe(
+    'Upper bound on answer tokens, as max_tokens in Chat Completions (status incomplete when it cut the answer)',
+  ),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
   text: z
