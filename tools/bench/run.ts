@@ -14,15 +14,8 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { type Bundle, loadBundle } from '@unmask/core';
-import {
-  AudioTower,
-  buildPrompt,
-  DEFAULT_MODEL_DIR,
-  ImageTower,
-  userMessage,
-  type MediaFeatures,
-} from '@unmask/pipeline';
+import { isUnmaskError, loadBundle } from '@unmask/core';
+import { DEFAULT_MODEL_DIR, Unmask } from '@unmask/pipeline';
 import { measureThroughput, type ThroughputResult } from './batching.js';
 import { CountingModel } from './counting-model.js';
 import { type EvalItem, loadEvalSet, writeSampleEvalSet } from '../eval/src/eval-file.js';
@@ -113,7 +106,8 @@ mkdirSync(outDir, { recursive: true });
 const machine = describeMachine();
 const progress = new Progress(0);
 progress.draw('loading the bundle');
-const bundle: Bundle = await loadBundle(modelDir, { poolSize: 1, sessionOptions: { intraOpNumThreads: threads } });
+const unmask = await Unmask.load(modelDir, { poolSize: 1, sessionOptions: { intraOpNumThreads: threads } });
+const { bundle } = unmask;
 try {
   // --- the evaluation sample, prompts prepared once (media encoding is not timed) ---
   const hasVision = bundle.manifest.vision !== undefined;
@@ -137,31 +131,36 @@ try {
     );
   }
   const items: EvalItem[] = loadEvalSet(evalPath).slice(0, requestedSamples);
-  const images = await ImageTower.open(bundle);
-  const sounds = await AudioTower.open(bundle);
   const prompts: (PreparedPrompt & { readonly image: boolean; readonly audio: boolean })[] = [];
-  const tooLong: number[] = [];
+  const tooLong: string[] = [];
   for (const item of items) {
-    const media: MediaFeatures[] = [];
-    if (item.imageBytes) {
-      if (!images) throw new Error(`${evalPath}: an example has an image, but ${modelDir} has no vision tower`);
-      media.push(await images.encode(item.imageBytes, undefined, 'image'));
+    if (item.imageBytes && !unmask.accepts.images)
+      throw new Error(`${evalPath}: an example has an image, but ${modelDir} has no vision tower`);
+    if (item.audioBytes && !unmask.accepts.audio)
+      throw new Error(`${evalPath}: an example has audio, but ${modelDir} has no audio tower`);
+    let built: Awaited<ReturnType<Unmask['prepare']>>;
+    try {
+      built = await unmask.prepare({
+        prompt: item.prompt,
+        images: item.imageBytes ? [item.imageBytes] : [],
+        audio: item.audioBytes ? [item.audioBytes] : [],
+        maxTokens: canvas,
+        fixedCanvas: true,
+        strategy: strategies[0]!.strategy(canvas),
+      });
+    } catch (error) {
+      // Too long already by its text and media headers (prepare's check before encoding).
+      if (!isUnmaskError(error) || error.code !== 'context_length_exceeded') throw error;
+      tooLong.push('too long by its headers');
+      continue;
     }
-    if (item.audioBytes) {
-      if (!sounds) throw new Error(`${evalPath}: an example has audio, but ${modelDir} has no audio tower`);
-      media.push(await sounds.encode(item.audioBytes, undefined, 'audio'));
-    }
-    const built = buildPrompt(
-      bundle,
-      [userMessage(item.prompt, item.imageBytes ? 1 : 0, item.audioBytes ? 1 : 0)],
-      media,
-    );
     if (built.promptIds.length + canvas > bundle.manifest.sizes.max_positions) {
-      tooLong.push(built.promptIds.length);
+      tooLong.push(`${built.promptIds.length} tokens`);
       continue;
     }
     prompts.push({
-      ...built,
+      promptIds: built.promptIds,
+      embeddings: built.embeddings,
       answer: item.answer,
       image: item.imageBytes !== undefined,
       audio: item.audioBytes !== undefined,
@@ -169,7 +168,7 @@ try {
   }
   if (tooLong.length) {
     notes.push(
-      `${tooLong.length} example(s) left out: their prompts (${tooLong.join(', ')} tokens) and the ${canvas}-position canvas exceed the model's ${bundle.manifest.sizes.max_positions} positions.`,
+      `${tooLong.length} example(s) left out: their prompts (${tooLong.join(', ')}) and the ${canvas}-position canvas exceed the model's ${bundle.manifest.sizes.max_positions} positions.`,
     );
   }
   if (prompts.length === 0)
@@ -435,5 +434,5 @@ try {
   progress.finish(`done in ${elapsedS().toFixed(0)} s: ${join(outDir, 'bench.md')}, bench.json, chart.svg`);
   process.stdout.write(`${markdown}\n`);
 } finally {
-  await bundle.close();
+  await unmask.close();
 }

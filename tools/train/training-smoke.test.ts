@@ -15,7 +15,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildPrompt, Unmask, userMessage } from '@unmask/pipeline';
+import { Unmask } from '@unmask/pipeline';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TRAIN_DIR = fileURLToPath(new URL('./', import.meta.url));
@@ -223,10 +223,10 @@ describe('a training smoke run on a small text set', () => {
     assert.deepEqual(unmask.accepts, { images: false, audio: false });
   });
 
-  it("builds the training layout's prompt ids from the bundle's chat template and tokenizer", spec, () => {
+  it("builds the training layout's prompt ids from the bundle's chat template and tokenizer", spec, async () => {
     assert.ok(unmask, 'the bundle did not load');
     for (const c of reference) {
-      const { promptIds } = buildPrompt(unmask.bundle, [userMessage(c.prompt, 0, 0)], []);
+      const { promptIds } = await unmask.prepare({ prompt: c.prompt });
       assert.deepEqual(promptIds, c.prompt_ids, c.prompt);
     }
   });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ForwardRow, ForwardRowResult } from '@unmask/core';
 import { SafetensorsFile } from '@unmask/core/testing';
-import { buildPrompt, ImageTower, mropePositionTable, Unmask, userMessage } from '@unmask/pipeline';
+import { mropePositionTable, Unmask } from '@unmask/pipeline';
 import {
   DIMPLE_FIXTURE,
   DIMPLE_IMAGE,
@@ -64,9 +64,12 @@ describe('a converted Dimple bundle answers an image prompt with 3-D positions',
   });
 
   it('builds the reference prompt: the image pad once per merged patch (1 × 5 × 7) and Qwen2-VL’s 3-D positions', async () => {
-    const features = await (await ImageTower.open(unmask.bundle))!.encode(image, undefined, 'image');
-    assert.deepEqual(features.grid, [1, 10, 14]);
-    const built = buildPrompt(unmask.bundle, [userMessage('describe this image', 1, 0)], [features]);
+    const built = await unmask.prepare({ prompt: 'describe this image', images: [image] });
+    // image_grid_thw 1 × 10 × 14 patches, merged 2 × 2: 35 rows.
+    assert.deepEqual(
+      built.embeddings.map((e) => e.count),
+      [35],
+    );
     assert.deepEqual(built.promptIds, referenceIds.slice(0, P));
     assert.ok(built.mropePositions);
     for (let c = 0; c < 3; c++) {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { AudioTower, buildPrompt, ImageTower, Unmask, userMessage } from '@unmask/pipeline';
+import { Unmask } from '@unmask/pipeline';
 import { makeDiffaCheckpoint, makeLladaVCheckpoint } from '../../../libs/convert/test-support/multimodal-fixtures.js';
 import { pngOf, wavOf } from '../../../libs/pipeline/src/test-support/media.js';
 import type { Io } from './ask-command.js';
@@ -30,18 +30,12 @@ function renderedTokens(unmask: Unmask, content: unknown): number {
 
 /** Logits at every prompt position for one image or sound, through the bundle's tower and LM. */
 async function promptLogits(unmask: Unmask, kind: 'image' | 'audio', bytes: Uint8Array): Promise<Float32Array> {
-  const bundle = unmask.bundle;
-  const features =
-    kind === 'image'
-      ? await (await ImageTower.open(bundle))!.encode(bytes, undefined, 'image')
-      : await (await AudioTower.open(bundle))!.encode(bytes, undefined, 'audio');
-  const { promptIds, embeddings } = buildPrompt(
-    bundle,
-    [userMessage('what', kind === 'image' ? 1 : 0, kind === 'audio' ? 1 : 0)],
-    [features],
-  );
+  const { promptIds, embeddings } = await unmask.prepare({
+    prompt: 'what',
+    ...(kind === 'image' ? { images: [bytes] } : { audio: [bytes] }),
+  });
   const positions = promptIds.map((_, i) => i);
-  const [row] = await bundle.model.forward([
+  const [row] = await unmask.bundle.model.forward([
     { inputIds: promptIds, positionIds: positions, embeddings, logitsIndices: positions },
   ]);
   return row!.logits;

@@ -1,14 +1,14 @@
-export {
-  Unmask,
-  type AskRequest,
-  type AskResult,
-  type AskStep,
-  type AskStream,
-  type AnswerFinishReason,
-  type HistoryMessage,
-  type StreamOptions,
-  type UnmaskOptions,
-} from './unmask.js';
+export { Unmask, type UnmaskOptions } from './unmask.js';
+export type {
+  AskRequest,
+  AskResult,
+  AskStep,
+  AskStream,
+  AnswerFinishReason,
+  HistoryMessage,
+  PreparedPrompt,
+  StreamOptions,
+} from './ask-request.js';
 export { AnswerText, type AnswerTokens } from './answer/answer-text.js';
 export { cutAtStop, holdBack } from './answer/stop-sequences.js';
 export { constraintOf, type ResponseFormat } from './answer/response-format.js';

@@ -56,6 +56,27 @@ describe('Unmask on a multimodal bundle', () => {
     assert.equal(r.forwardPasses <= 4, true);
   });
 
+  it('prepares a request up to the canvas once (media encoded, spliced); generate decodes it as ask does', async () => {
+    const request = {
+      prompt: 'what is the colour',
+      images: [await pngOf(200, 150)],
+      maxTokens: 4,
+      strategy: { name: 'low_confidence' },
+    };
+    const prepared = await unmask.prepare(request);
+    const image = unmask.bundle.specialTokens.image?.id;
+    assert.deepEqual(
+      prepared.embeddings.map((e) => [prepared.promptIds[e.offset], e.count, e.data.length]),
+      [[image, 9, 9 * unmask.bundle.info.hiddenSize]],
+    );
+    const asked = await unmask.ask(request);
+    const first = await unmask.generate(prepared).result;
+    const again = await unmask.generate(prepared).result;
+    assert.deepEqual([first.canvas, again.canvas], [asked.canvas, asked.canvas]);
+    assert.equal(first.promptTokens, prepared.promptIds.length);
+    assert.ok(first.ms >= prepared.ms);
+  });
+
   it('splices features so the image changes the logits (different images, different canvases)', async () => {
     const canvases = new Set<string>();
     for (const rgb of [

@@ -1,8 +1,10 @@
 /**
- * The pipeline: a loaded bundle with its decoding engine and media towers. `ask` answers one
- * request (text, images, sounds); `askStream` also yields every denoising step with the answer's
- * new text (and, when asked, the text of each canvas cell, for live display). The answer's text
- * (stop sequences, where it ends, JSON response formats) is decided here, not by callers.
+ * The pipeline: a loaded bundle with its decoding engine and media towers. `prepare` takes a
+ * request up to the answer canvas (checks, prompt, media through the towers); `generate` decodes
+ * a prepared prompt, yielding every denoising step with the answer's new text (and, when asked,
+ * the text of each canvas cell, for live display). `ask` / `askStream` are the two in one call.
+ * The answer's text (stop sequences, where it ends, JSON response formats) is decided here, not
+ * by callers.
  *
  *   const unmask = await Unmask.load();            // the embedded default model
  *   const { text } = await unmask.ask({ prompt: 'what color is the circle', images: [png] });
@@ -24,16 +26,21 @@ import {
   type CacheMode,
   type ChatMessage,
   type ConstraintSpec,
-  type DecodeResult,
-  type FinishReason,
   type LoadBundleOptions,
-  type ResponseTemplate,
-  type SamplingInput,
   type SplicedEmbeddings,
-  type StepEvent,
   type StrategySpec,
 } from '@unmask/core';
 import { AnswerLogprobs, type AnswerLogprob } from './answer/answer-logprobs.js';
+import type {
+  AnswerFinishReason,
+  AskRequest,
+  AskResult,
+  AskStep,
+  AskStream,
+  HistoryMessage,
+  PreparedPrompt,
+  StreamOptions,
+} from './ask-request.js';
 import { AnswerText } from './answer/answer-text.js';
 import { ConstraintCache } from './answer/constraint-cache.js';
 import { constraintOf, formatParam, type ResponseFormat } from './answer/response-format.js';
@@ -43,7 +50,6 @@ import {
   ToolAnswerText,
   type ToolCall,
   type ToolPlan,
-  type ToolRequest,
 } from './answer/tool-calls.js';
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
@@ -56,116 +62,6 @@ import {
   throwIfAborted,
   type RequestLimits,
 } from './request-budget.js';
-
-export interface AskRequest {
-  readonly prompt: string;
-  /** Encoded image files (PNG, JPEG, WebP, GIF, TIFF, AVIF). */
-  readonly images?: readonly Uint8Array[];
-  /** WAV files. */
-  readonly audio?: readonly Uint8Array[];
-  /**
-   * The most answer tokens (default: the model's decoding defaults, else 32): an upper bound. The
-   * canvas is the bundle's trained answer length (or, for a family whose upstream code decodes a
-   * fixed canvas, its `decoding.max_tokens`) or DAEDAL's sized length within it (core's
-   * answer-length.ts), unless `fixedCanvas` asks for exactly `maxTokens` positions.
-   */
-  readonly maxTokens?: number;
-  /** Decode exactly `maxTokens` positions (benchmarks, evaluations of a fixed canvas). */
-  readonly fixedCanvas?: boolean;
-  /**
-   * Earlier turns of a conversation (system messages, user and assistant turns, tool results),
-   * text only; `prompt` and the media are the last user turn. The bundle decides how they map
-   * to the prompt (manifest `generation.conversation`): a chat template renders them all; the
-   * default model answers the last user turn alone.
-   */
-  readonly history?: readonly HistoryMessage[];
-  /**
-   * A strategy by name with its parameters, validated by the engine; what it leaves out comes
-   * from the model's decoding defaults (the bundle's `decoding` section).
-   */
-  readonly strategy?: unknown;
-  readonly sampling?: SamplingInput;
-  readonly cache?: CacheMode;
-  /** A response template (structure prior): fixed tokens and free slots. */
-  readonly template?: ResponseTemplate;
-  /**
-   * What the answer must be (`json_object`, `json_schema`, `regex`, `choice`; `text` is free):
-   * grammar-constrained decoding keeps it so at every step, whatever the prompt.
-   */
-  readonly responseFormat?: ResponseFormat;
-  /** The answer ends before the first occurrence of any of these (OpenAI's `stop`). */
-  readonly stop?: readonly string[];
-  /**
-   * Functions the answer may (`auto`) or must (`required`, a named one) call: the call is
-   * grammar-constrained to an offered name and that function's arguments schema, written as
-   * the bundle's model writes calls (answer/tool-calls.ts). Not with `responseFormat`.
-   */
-  readonly tools?: ToolRequest;
-  /**
-   * Report each answer token's log-probability at the step that committed it, with this many
-   * most likely alternatives (0 to 20). Text answers only (not a tool call's arguments).
-   */
-  readonly logprobs?: number;
-  readonly signal?: AbortSignal;
-}
-
-/** An earlier turn: an assistant turn may carry the calls it made, a `tool` turn answers one. */
-export interface HistoryMessage {
-  readonly role: string;
-  readonly content: string;
-  readonly tool_calls?: readonly { readonly id: string; readonly name: string; readonly arguments: string }[];
-  readonly tool_call_id?: string;
-}
-
-/** `tool_calls`: the answer is a call (`toolCalls`), not text. */
-export type AnswerFinishReason = FinishReason | 'tool_calls';
-
-export interface AskResult extends Omit<DecodeResult, 'finishReason' | 'logprobs'> {
-  /** The answer's text, cut at the first stop sequence ('' when the answer is a tool call). */
-  readonly text: string;
-  /** `stop` also when a stop sequence ended the text; `tool_calls` when the answer is a call. */
-  readonly finishReason: AnswerFinishReason;
-  /** The answer's call, when it is one (one call per answer). */
-  readonly toolCalls?: readonly ToolCall[];
-  /** When asked for: every token of the text answer, in order (answer/answer-logprobs.ts). */
-  readonly logprobs?: readonly AnswerLogprob[];
-  readonly promptTokens: number;
-  /** Answer tokens after trimming. */
-  readonly completionTokens: number;
-  /** Positions of the answer canvas decoded (chosen within `maxTokens`). */
-  readonly canvasLength: number;
-  /** Milliseconds from the call to the result, media encoding included. */
-  readonly ms: number;
-}
-
-export interface AskStep extends StepEvent {
-  /**
-   * The answer's new text: the committed prefix grows left to right and is sent once safe (no
-   * incomplete character, nothing that may begin a stop sequence). The deltas of all steps make
-   * a prefix of the result's `text`; what they have not sent yet is the rest of it.
-   */
-  readonly delta: string;
-  /** A stop sequence was reached: the text is final and later steps carry no delta. */
-  readonly stopped: boolean;
-  /**
-   * A tool call's progress: its name the first time it is known, then its arguments' new text
-   * (all of it adds up to a prefix of the result's call). `delta` is '' for a call.
-   */
-  readonly toolCall?: { readonly name?: string; readonly arguments: string };
-  /** When log-probabilities were asked for: the tokens `delta` completed (a prefix of the result's list). */
-  readonly logprobs?: readonly AnswerLogprob[];
-  /** Text of each canvas cell (null for masks, '' for EOS and padding), when the stream was asked for it. */
-  readonly cells?: readonly (string | null)[];
-}
-
-export interface AskStream extends AsyncIterable<AskStep> {
-  readonly result: Promise<AskResult>;
-}
-
-export interface StreamOptions {
-  /** Decode the text of every canvas cell at every step (`AskStep.cells`). Default false. */
-  readonly cells?: boolean;
-}
 
 export interface UnmaskOptions extends LoadBundleOptions {
   /** Rows per forward pass (default: the bundle's `lm.max_batch_size`, else 8). */
@@ -227,10 +123,19 @@ export class Unmask {
     return this.askStream(request).result;
   }
 
+  /** `prepare` then `generate`, in one call. */
   askStream(request: AskRequest, options: StreamOptions = {}): AskStream {
-    const started = performance.now();
-    const steps = this.start(request);
-    const result = steps.then(async ({ run, answer, tool, logprobs, promptTokens, sizing, cut, decode }) => {
+    return this.stream(this.prepare(request), options);
+  }
+
+  /** Decodes a prepared prompt by its request's options: every step, and the result. */
+  generate(prepared: PreparedPrompt, options: StreamOptions = {}): AskStream {
+    return this.stream(Promise.resolve(prepared), options);
+  }
+
+  private stream(preparing: Promise<PreparedPrompt>, options: StreamOptions): AskStream {
+    const steps = preparing.then((prepared) => this.decode(prepared));
+    const result = steps.then(async ({ run, answer, tool, logprobs, promptTokens, sizing, cut, decode, ms }) => {
       const decoded = await run.result;
       // Without end-of-text the answer was cut only when the canvas reached the caller's bound
       // or the model's positions; a canvas of the model's own length ends the answer.
@@ -258,7 +163,7 @@ export class Unmask {
         promptTokens,
         completionTokens: decoded.tokenIds.length,
         canvasLength: run.layout.length,
-        ms: performance.now() - started,
+        ms: ms(),
       };
     });
     result.catch(() => {});
@@ -344,7 +249,7 @@ export class Unmask {
   /** The canvas lengths a request may get (before the prompt's length is known). */
   private canvasLengths(request: AskRequest): number[] {
     if (request.template) return [templateLength(request.template)];
-    const bound = request.maxTokens ?? this.bundle.decodingDefaults?.max_tokens ?? 32;
+    const bound = this.maxTokensOf(request);
     if (!Number.isInteger(bound) || bound < 1)
       throw new UnmaskError('invalid_parameter', `maxTokens must be a positive integer, got ${bound}`, 'maxTokens');
     const trained = this.bundle.manifest.generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
@@ -369,7 +274,14 @@ export class Unmask {
     return spec ? { spec, param: formatParam(format as ResponseFormat) } : { param: 'responseFormat' };
   }
 
-  private async start(request: AskRequest) {
+  /**
+   * Takes a request up to the answer canvas: the checks (`check`), each medium's header for its
+   * size and the positions the prompt needs, then the media through the towers and the prompt
+   * with their features spliced. Throws `UnmaskError` naming the field before any expensive work
+   * it can. `generate` decodes the result.
+   */
+  async prepare(request: AskRequest): Promise<PreparedPrompt> {
+    const started = performance.now();
     this.check(request);
     const images = request.images ?? [];
     const sounds = request.audio ?? [];
@@ -387,8 +299,7 @@ export class Unmask {
       const { seconds, rows } = (this.sounds as AudioTower).measure(bytes, this.limits.audio, soundName(i));
       tally.addSound(seconds, rows, soundName(i));
     }
-    const generation = this.bundle.manifest.generation;
-    const conversation = generation?.conversation ?? 'template';
+    const conversation = this.bundle.manifest.generation?.conversation ?? 'template';
     const history = conversation === 'template' ? (request.history ?? []).map(templateMessage) : [];
     const { spec, param, plan } = this.constraintSpec(request);
     const messages = [...history, userMessage(request.prompt, images.length, sounds.length)];
@@ -398,14 +309,13 @@ export class Unmask {
       messages,
       plan && conversation === 'template' ? { tools: templateTools(plan) } : {},
     );
-    const bound = request.maxTokens ?? this.bundle.decodingDefaults?.max_tokens ?? 32;
     const template = request.template;
     // The smallest answer the request allows: its template, its fixed canvas, else one position
     // (the answer's length is chosen later, within what the context leaves).
     checkPositions(
       ids.length - images.length - sounds.length,
       tally.knownRows,
-      template ? templateLength(template) : request.fixedCanvas ? bound : 1,
+      template ? templateLength(template) : request.fixedCanvas ? this.maxTokensOf(request) : 1,
       this.bundle.info.maxPositions,
     );
     if (spec && template)
@@ -421,13 +331,33 @@ export class Unmask {
       media.push(await (this.sounds as AudioTower).encode(bytes, this.limits.audio, soundName(i)));
     }
     throwIfAborted(request.signal);
-    const { promptIds, embeddings, mropePositions } = buildPrompt(this.bundle, messages, media, ids);
+    const built = buildPrompt(this.bundle, messages, media, ids);
+    return {
+      request,
+      ...built,
+      ...(constraint ? { constraint } : {}),
+      ...(plan ? { plan } : {}),
+      ms: performance.now() - started,
+    };
+  }
+
+  /** The request's bound on answer tokens: its own, else the model's decoding defaults, else 32. */
+  private maxTokensOf(request: AskRequest): number {
+    return request.maxTokens ?? this.bundle.decodingDefaults?.max_tokens ?? 32;
+  }
+
+  /** From a prepared prompt to a running decode: the canvas chosen, the engine started, the answer's readers. */
+  private async decode(prepared: PreparedPrompt) {
+    const started = performance.now();
+    const { request, promptIds, embeddings, mropePositions, constraint, plan } = prepared;
+    const bound = this.maxTokensOf(request);
+    const template = request.template;
     let maxTokens = bound;
     let sizing = 0;
     let cut = true;
     if (!request.fixedCanvas && !template) {
       // A family whose upstream code decodes a fixed canvas (the bundle's decoding defaults) keeps it.
-      const trained = generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
+      const trained = this.bundle.manifest.generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
       const strategy = this.strategySpec(request);
       const chosen = await chooseAnswerLength(
         this.bundle.model,
@@ -477,7 +407,9 @@ export class Unmask {
               decode,
               bytesOf: (id, position) => this.constraints.tokenBytes(id, position, decode),
             });
-    return { run, answer, tool, logprobs, decode, promptTokens: promptIds.length, sizing, cut };
+    /** Milliseconds from preparing to now (the time between the two not counted). */
+    const ms = () => prepared.ms + performance.now() - started;
+    return { run, answer, tool, logprobs, decode, promptTokens: promptIds.length, sizing, cut, ms };
   }
 
   /** The prompt positions shared across requests: up to the end of the last media span, with a cache mode that caches. */
