@@ -16,13 +16,19 @@ import type {
 import type { AnswerLogprob } from './answer/answer-logprobs.js';
 import type { ResponseFormat } from './answer/response-format.js';
 import type { ToolCall, ToolPlan, ToolRequest } from './answer/tool-calls.js';
+import type { MediaInput, RequestFields } from './request-fields.js';
 
 export interface AskRequest {
   readonly prompt: string;
-  /** Encoded image files (PNG, JPEG, WebP, GIF, TIFF, AVIF). */
-  readonly images?: readonly Uint8Array[];
-  /** WAV files. */
-  readonly audio?: readonly Uint8Array[];
+  /** Encoded image files (PNG, JPEG, WebP, GIF, TIFF, AVIF), each maybe with the request field it came from. */
+  readonly images?: readonly MediaInput[];
+  /** WAV files, each maybe with the request field it came from. */
+  readonly audio?: readonly MediaInput[];
+  /**
+   * How the caller's own request names these fields (an HTTP body's `max_tokens`, `messages`),
+   * so that errors name them; each defaults to the name here.
+   */
+  readonly fields?: RequestFields;
   /**
    * The most answer tokens (default: the model's decoding defaults, else 32): an upper bound. The
    * canvas is the bundle's trained answer length (or, for a family whose upstream code decodes a

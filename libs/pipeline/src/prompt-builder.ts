@@ -48,15 +48,9 @@ export function buildPrompt(
   for (const kind of ['image', 'audio'] as const) {
     const wanted = media.filter((m) => m.kind === kind).length;
     if (wanted === 0) continue;
+    // Whether the model takes this kind at all is Unmask.check's (`accepts`); here, the template's count.
     const id = placeholderOf[kind];
-    if (id === undefined) {
-      throw new UnmaskError(
-        'invalid_parameter',
-        `this model takes no ${kind} input (its manifest names no ${kind} placeholder)`,
-        kind === 'image' ? 'images' : 'audio',
-      );
-    }
-    const found = ids.filter((t) => t === id).length;
+    const found = id === undefined ? 0 : ids.filter((t) => t === id).length;
     if (found !== wanted) {
       throw new UnmaskError(
         'invalid_bundle',

@@ -33,7 +33,7 @@ describe('cheap checks before any media is decoded or text tokenized', () => {
   it('a prompt over maxPromptChars', async () => {
     await assert.rejects(
       unmask.ask({ prompt: 'x'.repeat(501) }),
-      refused('too_large', /501 characters is over the limit of 500/, 'prompt'),
+      refused('too_large', /^prompt: the prompt has 501 characters, over the limit of 500 characters$/, 'prompt'),
     );
   });
 
@@ -44,7 +44,7 @@ describe('cheap checks before any media is decoded or text tokenized', () => {
     ];
     await assert.rejects(
       unmask.ask({ prompt: 'q?', history }),
-      refused('too_large', /prompt and history: 502 characters is over the limit of 500/, 'prompt'),
+      refused('too_large', /prompt and history have 502 characters, over the limit of 500/, 'prompt'),
     );
   });
 
@@ -52,7 +52,7 @@ describe('cheap checks before any media is decoded or text tokenized', () => {
     const png = await pngOf(8, 8);
     await assert.rejects(
       unmask.ask({ prompt: 'q', images: [png, png], audio: [wavOf(0.1), wavOf(0.1)] }),
-      refused('invalid_parameter', /over the limit of 3 media items/),
+      refused('invalid_parameter', /^audio\[1\]: 2 images and 2 sounds: over the limit of 3 media items/, 'audio[1]'),
     );
   });
 

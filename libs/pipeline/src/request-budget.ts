@@ -38,14 +38,15 @@ export function parseRequestLimits(input: RequestLimitsInput = {}): RequestLimit
 
 /**
  * Before tokenizing: the characters of the prompt and its history together, and the count of
- * media items.
+ * media items (the first one over the limit named).
  */
 export function checkRequestShape(
   prompt: string,
   history: readonly { readonly content: string }[],
-  images: number,
-  sounds: number,
+  images: readonly { readonly field: string }[],
+  sounds: readonly { readonly field: string }[],
   limits: RequestLimits,
+  promptField = 'prompt',
 ): void {
   let chars = prompt.length;
   for (const turn of history) chars += typeof turn?.content === 'string' ? turn.content.length : 0;
@@ -53,15 +54,17 @@ export function checkRequestShape(
     throw new UnmaskError(
       'too_large',
       history.length > 0
-        ? `prompt and history: ${chars} characters is over the limit of ${limits.maxPromptChars} characters`
-        : `prompt: ${chars} characters is over the limit of ${limits.maxPromptChars} characters`,
-      'prompt',
+        ? `${promptField}: the prompt and history have ${chars} characters, over the limit of ${limits.maxPromptChars} characters`
+        : `${promptField}: the prompt has ${chars} characters, over the limit of ${limits.maxPromptChars} characters`,
+      promptField,
     );
-  if (images + sounds > limits.maxMediaItems)
+  const all = [...images, ...sounds];
+  const over = all[limits.maxMediaItems];
+  if (over)
     throw new UnmaskError(
       'invalid_parameter',
-      `${images} images and ${sounds} sounds: over the limit of ${limits.maxMediaItems} media items per request`,
-      images > 0 ? 'images' : 'audio',
+      `${over.field}: ${images.length} images and ${sounds.length} sounds: over the limit of ${limits.maxMediaItems} media items per request`,
+      over.field,
     );
 }
 
@@ -105,13 +108,14 @@ export function checkPositions(
   mediaRows: number,
   answerLength: number,
   maxPositions: number,
+  promptField = 'promptIds',
 ): void {
   const needed = textTokens + mediaRows + answerLength;
   if (needed > maxPositions)
     throw new UnmaskError(
       'context_length_exceeded',
-      `the prompt (${textTokens} text tokens and ${mediaRows} media positions) plus the answer (${answerLength} positions) needs ${needed} positions, more than the model's ${maxPositions}`,
-      'promptIds',
+      `${promptField}: the prompt (${textTokens} text tokens and ${mediaRows} media positions) plus the answer (${answerLength} positions) needs ${needed} positions, more than the model's ${maxPositions}`,
+      promptField,
     );
 }
 

@@ -187,6 +187,28 @@ describe('Unmask on a multimodal bundle', () => {
     assert.equal(typeof r.text, 'string');
   });
 
+  it('names the request’s own fields in its errors: each medium’s, and fields for the rest', async () => {
+    const png = await pngOf(64, 64);
+    const fields = { prompt: 'messages', maxTokens: 'max_tokens', strategy: 'diffusion.strategy' };
+    const field = 'messages[0].content[1].image_url.url';
+    await assert.rejects(
+      unmask.ask({ prompt: 'what', images: [{ data: png.subarray(0, 60), field }], fields }),
+      (e) => isUnmaskError(e, 'invalid_media') && e.param === field && e.message.startsWith(`${field}: `),
+    );
+    await assert.rejects(
+      unmask.ask({ prompt: 'what', maxTokens: 0, fields }),
+      (e) => isUnmaskError(e, 'invalid_parameter') && e.param === 'max_tokens' && /^max_tokens must be/.test(e.message),
+    );
+    await assert.rejects(
+      unmask.ask({ prompt: 'what', maxTokens: 8, strategy: { name: 'low_confidence', block_length: 3 }, fields }),
+      (e) => isUnmaskError(e, 'invalid_parameter') && e.param === 'diffusion.strategy.block_length',
+    );
+    await assert.rejects(
+      unmask.ask({ prompt: 'what '.repeat(unmask.bundle.info.maxPositions), fields }),
+      (e) => isUnmaskError(e, 'context_length_exceeded') && e.param === 'messages' && /^messages: /.test(e.message),
+    );
+  });
+
   it('rejects an empty prompt', async () => {
     await assert.rejects(
       unmask.ask({ prompt: '  ' }),
@@ -222,6 +244,14 @@ describe('Unmask on a text-only bundle', () => {
     try {
       await assert.rejects(unmask.ask({ prompt: 'what', images: [await pngOf(32, 32)] }), /takes no images/);
       await assert.rejects(unmask.ask({ prompt: 'what', audio: [wavOf(0.5)] }), /takes no audio/);
+      const field = 'input[0].content[2].input_audio.data';
+      assert.throws(
+        () => unmask.check({ prompt: 'what', audio: [{ data: wavOf(0.5), field }] }),
+        (e) =>
+          isUnmaskError(e, 'invalid_parameter') &&
+          e.param === field &&
+          e.message === `${field}: this model takes no audio`,
+      );
     } finally {
       await unmask.close();
     }

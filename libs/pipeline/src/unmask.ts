@@ -28,6 +28,7 @@ import {
   type ConstraintSpec,
   type LoadBundleOptions,
   type SplicedEmbeddings,
+  type StepEvent,
   type StrategySpec,
 } from '@unmask/core';
 import { AnswerLogprobs, type AnswerLogprob } from './answer/answer-logprobs.js';
@@ -54,6 +55,7 @@ import {
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
 import { buildPrompt, tokenizePrompt, userMessage } from './prompt-builder.js';
+import { fieldNames, inRequestTerms, media, type FieldNames } from './request-fields.js';
 import {
   checkPositions,
   checkRequestShape,
@@ -114,9 +116,13 @@ export class Unmask {
     }
   }
 
-  /** What this model accepts. */
+  /** What this model accepts: a tower for the kind, and a placeholder token to splice it at. */
   get accepts(): { images: boolean; audio: boolean } {
-    return { images: this.images !== undefined, audio: this.sounds !== undefined };
+    const { image, audio } = this.bundle.specialTokens;
+    return {
+      images: this.images !== undefined && image !== undefined,
+      audio: this.sounds !== undefined && audio !== undefined,
+    };
   }
 
   async ask(request: AskRequest): Promise<AskResult> {
@@ -135,8 +141,10 @@ export class Unmask {
 
   private stream(preparing: Promise<PreparedPrompt>, options: StreamOptions): AskStream {
     const steps = preparing.then((prepared) => this.decode(prepared));
-    const result = steps.then(async ({ run, answer, tool, logprobs, promptTokens, sizing, cut, decode, ms }) => {
-      const decoded = await run.result;
+    const result = steps.then(async ({ run, answer, tool, logprobs, promptTokens, sizing, cut, decode, ms, named }) => {
+      const decoded = await run.result.catch((error: unknown) => {
+        throw named(error);
+      });
       // Without end-of-text the answer was cut only when the canvas reached the caller's bound
       // or the model's positions; a canvas of the model's own length ends the answer.
       const engineFinish = decoded.finishReason === 'length' && !cut ? 'stop' : decoded.finishReason;
@@ -170,9 +178,14 @@ export class Unmask {
     return {
       result,
       async *[Symbol.asyncIterator]() {
-        const { run, answer, tool, logprobs } = await steps;
+        const { run, answer, tool, logprobs, named } = await steps;
         const streamed = logprobs?.();
-        for await (const step of run) {
+        try {
+          for await (const step of run) yield stepOf(step);
+        } catch (error) {
+          throw named(error);
+        }
+        function stepOf(step: StepEvent): AskStep {
           const raw = answer.advance(step.canvas);
           let delta = raw;
           let toolCall: AskStep['toolCall'];
@@ -187,7 +200,7 @@ export class Unmask {
             const content = tool ? tool.content : answer.text;
             if (!tool?.isCall) stepLogprobs = streamed.advance(answer.committedIds, content.length);
           }
-          yield {
+          return {
             ...step,
             delta,
             stopped: tool ? tool.stopped : answer.stopped,
@@ -204,36 +217,52 @@ export class Unmask {
    * Checks what needs no model run, so that a caller (the API, before a request takes a queue
    * slot) refuses a bad request at once: the prompt, the media the model takes, the strategy
    * against every canvas length the request could get, the response format or tools (their
-   * schemas compiled to patterns), log-probabilities. Throws `UnmaskError` naming the field.
+   * schemas compiled to patterns), log-probabilities. Throws `UnmaskError` naming the field, by
+   * the request's own names (`fields`, each medium's and function's `field`).
    */
   check(request: AskRequest): void {
+    const fields = fieldNames(request.fields);
+    try {
+      this.checkNamed(request, fields);
+    } catch (error) {
+      throw inRequestTerms(error, request.fields && fields, this.constraintField(request, fields));
+    }
+  }
+
+  private checkNamed(request: AskRequest, fields: FieldNames): void {
     if (typeof request.prompt !== 'string' || request.prompt.trim() === '')
-      throw new UnmaskError('invalid_parameter', 'prompt must be a non-empty string', 'prompt');
-    if ((request.images?.length ?? 0) > 0 && !this.images)
-      throw new UnmaskError('invalid_parameter', 'this model takes no images', 'images');
-    if ((request.audio?.length ?? 0) > 0 && !this.sounds)
-      throw new UnmaskError('invalid_parameter', 'this model takes no audio', 'audio');
-    checkRequestShape(
-      request.prompt,
-      request.history ?? [],
-      request.images?.length ?? 0,
-      request.audio?.length ?? 0,
-      this.requestLimits,
-    );
-    const strategy = this.strategySpec(request);
-    const lengths = this.canvasLengths(request);
-    if (!lengths.some((length) => strategyFits(strategy, length))) resolveStrategy(strategy, lengths[0] as number);
-    const { spec, param } = this.constraintSpec(request);
+      throw new UnmaskError('invalid_parameter', `${fields.prompt} must be a non-empty string`, fields.prompt);
+    const images = media(request.images, 'image');
+    const sounds = media(request.audio, 'audio');
+    // The one check of the media a model takes: here, before any medium is read.
+    for (const [given, accepted, kind] of [
+      [images, this.accepts.images, 'images'],
+      [sounds, this.accepts.audio, 'audio'],
+    ] as const) {
+      const first = given[0];
+      if (first && !accepted)
+        throw new UnmaskError('invalid_parameter', `${first.field}: this model takes no ${kind}`, first.field);
+    }
+    checkRequestShape(request.prompt, request.history ?? [], images, sounds, this.requestLimits, fields.prompt);
+    const strategy = this.strategySpec(request, fields);
+    const lengths = this.canvasLengths(request, fields);
+    if (!lengths.some((length) => strategyFits(strategy, length)))
+      resolveStrategy(strategy, lengths[0] as number, fields.strategy);
+    const { spec, param } = this.constraintSpec(request, fields);
     if (spec) constraintPattern(spec, param);
     const { logprobs } = request;
     if (logprobs !== undefined && (!Number.isInteger(logprobs) || logprobs < 0 || logprobs > MAX_TOP_LOGPROBS))
       throw new UnmaskError(
         'invalid_parameter',
-        `logprobs must be an integer from 0 to ${MAX_TOP_LOGPROBS}, got ${logprobs}`,
-        'logprobs',
+        `${fields.logprobs} must be an integer from 0 to ${MAX_TOP_LOGPROBS}, got ${logprobs}`,
+        fields.logprobs,
       );
     if (logprobs !== undefined && request.template)
-      throw new UnmaskError('invalid_parameter', 'log-probabilities are not reported for a template', 'logprobs');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `${fields.logprobs}: log-probabilities are not reported for a template`,
+        fields.logprobs,
+      );
   }
 
   async close(): Promise<void> {
@@ -242,16 +271,20 @@ export class Unmask {
   }
 
   /** The request's strategy over the model's decoding defaults, as the engine will read it. */
-  private strategySpec(request: AskRequest): StrategySpec {
-    return parseStrategy(withStrategyDefaults(request.strategy, this.bundle.decodingDefaults));
+  private strategySpec(request: AskRequest, fields: FieldNames): StrategySpec {
+    return parseStrategy(withStrategyDefaults(request.strategy, this.bundle.decodingDefaults), fields.strategy);
   }
 
   /** The canvas lengths a request may get (before the prompt's length is known). */
-  private canvasLengths(request: AskRequest): number[] {
+  private canvasLengths(request: AskRequest, fields: FieldNames): number[] {
     if (request.template) return [templateLength(request.template)];
     const bound = this.maxTokensOf(request);
     if (!Number.isInteger(bound) || bound < 1)
-      throw new UnmaskError('invalid_parameter', `maxTokens must be a positive integer, got ${bound}`, 'maxTokens');
+      throw new UnmaskError(
+        'invalid_parameter',
+        `${fields.maxTokens} must be a positive integer, got ${bound}`,
+        fields.maxTokens,
+      );
     const trained = this.bundle.manifest.generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
     if (request.fixedCanvas) return [bound];
     if (trained !== undefined) return [Math.min(trained, bound)];
@@ -262,16 +295,29 @@ export class Unmask {
   }
 
   /** The constraint a request's response format or tools ask for, and the field its errors name. */
-  private constraintSpec(request: AskRequest): { spec?: ConstraintSpec; param: string; plan?: ToolPlan } {
+  private constraintSpec(
+    request: AskRequest,
+    fields: FieldNames,
+  ): { spec?: ConstraintSpec; param: string; plan?: ToolPlan } {
     const format = request.responseFormat;
     const spec = constraintOf(format);
     if (request.tools) {
       if (spec)
-        throw new UnmaskError('invalid_parameter', 'give tools or a response format, not both', 'responseFormat');
-      const plan = planToolCall(request.tools, this.bundle.manifest.generation?.tool_calls ?? DEFAULT_TOOL_CALL_FORMAT);
-      return { spec: plan.spec, param: 'tools', plan };
+        throw new UnmaskError(
+          'invalid_parameter',
+          `${fields.responseFormat}: give tools or a response format, not both`,
+          fields.responseFormat,
+        );
+      const format = this.bundle.manifest.generation?.tool_calls ?? DEFAULT_TOOL_CALL_FORMAT;
+      const plan = planToolCall(request.tools, format, fields);
+      return { spec: plan.spec, param: fields.tools, plan };
     }
-    return spec ? { spec, param: formatParam(format as ResponseFormat) } : { param: 'responseFormat' };
+    return spec ? { spec, param: formatParam(format as ResponseFormat, fields) } : { param: fields.responseFormat };
+  }
+
+  /** The field a constraint's own errors (too large, unsatisfiable) name: the tools or the response format. */
+  private constraintField(request: AskRequest, fields: FieldNames): string {
+    return request.tools ? fields.tools : fields.responseFormat;
   }
 
   /**
@@ -281,27 +327,34 @@ export class Unmask {
    * it can. `generate` decodes the result.
    */
   async prepare(request: AskRequest): Promise<PreparedPrompt> {
-    const started = performance.now();
     this.check(request);
-    const images = request.images ?? [];
-    const sounds = request.audio ?? [];
-    // Cheap checks first (check(): sizes and counts), then headers, then the positions; only then decoding.
-    const imageName = (i: number) => (images.length > 1 ? `images[${i}]` : 'image');
-    const soundName = (i: number) => (sounds.length > 1 ? `audio[${i}]` : 'audio');
-    const tally = new MediaTally(this.requestLimits);
-    for (const [i, bytes] of images.entries()) {
-      throwIfAborted(request.signal);
-      const { pixels, rows } = await (this.images as ImageTower).measure(bytes, this.limits.image, imageName(i));
-      tally.addImage(pixels, rows, imageName(i));
+    const fields = fieldNames(request.fields);
+    try {
+      return await this.prepareChecked(request, fields);
+    } catch (error) {
+      throw inRequestTerms(error, request.fields && fields, this.constraintField(request, fields));
     }
-    for (const [i, bytes] of sounds.entries()) {
+  }
+
+  private async prepareChecked(request: AskRequest, fields: FieldNames): Promise<PreparedPrompt> {
+    const started = performance.now();
+    const images = media(request.images, 'image');
+    const sounds = media(request.audio, 'audio');
+    // Cheap checks first (check(): sizes and counts), then headers, then the positions; only then decoding.
+    const tally = new MediaTally(this.requestLimits);
+    for (const { data, field } of images) {
       throwIfAborted(request.signal);
-      const { seconds, rows } = (this.sounds as AudioTower).measure(bytes, this.limits.audio, soundName(i));
-      tally.addSound(seconds, rows, soundName(i));
+      const { pixels, rows } = await (this.images as ImageTower).measure(data, this.limits.image, field);
+      tally.addImage(pixels, rows, field);
+    }
+    for (const { data, field } of sounds) {
+      throwIfAborted(request.signal);
+      const { seconds, rows } = (this.sounds as AudioTower).measure(data, this.limits.audio, field);
+      tally.addSound(seconds, rows, field);
     }
     const conversation = this.bundle.manifest.generation?.conversation ?? 'template';
     const history = conversation === 'template' ? (request.history ?? []).map(templateMessage) : [];
-    const { spec, param, plan } = this.constraintSpec(request);
+    const { spec, param, plan } = this.constraintSpec(request, fields);
     const messages = [...history, userMessage(request.prompt, images.length, sounds.length)];
     // A chat template that renders tools (Hugging Face's `tools` variable) shows them to the model.
     const ids = tokenizePrompt(
@@ -317,21 +370,22 @@ export class Unmask {
       tally.knownRows,
       template ? templateLength(template) : request.fixedCanvas ? this.maxTokensOf(request) : 1,
       this.bundle.info.maxPositions,
+      fields.prompt,
     );
     if (spec && template)
       throw new UnmaskError('invalid_parameter', 'give a template or a response format, not both', 'template');
     const constraint = spec && this.constraints.get(spec, param);
-    const media: MediaFeatures[] = [];
-    for (const [i, bytes] of images.entries()) {
+    const features: MediaFeatures[] = [];
+    for (const { data, field } of images) {
       throwIfAborted(request.signal);
-      media.push(await (this.images as ImageTower).encode(bytes, this.limits.image, imageName(i)));
+      features.push(await (this.images as ImageTower).encode(data, this.limits.image, field));
     }
-    for (const [i, bytes] of sounds.entries()) {
+    for (const { data, field } of sounds) {
       throwIfAborted(request.signal);
-      media.push(await (this.sounds as AudioTower).encode(bytes, this.limits.audio, soundName(i)));
+      features.push(await (this.sounds as AudioTower).encode(data, this.limits.audio, field));
     }
     throwIfAborted(request.signal);
-    const built = buildPrompt(this.bundle, messages, media, ids);
+    const built = buildPrompt(this.bundle, messages, features, ids);
     return {
       request,
       ...built,
@@ -348,6 +402,18 @@ export class Unmask {
 
   /** From a prepared prompt to a running decode: the canvas chosen, the engine started, the answer's readers. */
   private async decode(prepared: PreparedPrompt) {
+    const { request } = prepared;
+    const fields = fieldNames(request.fields);
+    const named = (error: unknown) =>
+      inRequestTerms(error, request.fields && fields, this.constraintField(request, fields));
+    try {
+      return { ...(await this.decodeNamed(prepared, fields)), named };
+    } catch (error) {
+      throw named(error);
+    }
+  }
+
+  private async decodeNamed(prepared: PreparedPrompt, fields: FieldNames) {
     const started = performance.now();
     const { request, promptIds, embeddings, mropePositions, constraint, plan } = prepared;
     const bound = this.maxTokensOf(request);
@@ -358,7 +424,7 @@ export class Unmask {
     if (!request.fixedCanvas && !template) {
       // A family whose upstream code decodes a fixed canvas (the bundle's decoding defaults) keeps it.
       const trained = this.bundle.manifest.generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
-      const strategy = this.strategySpec(request);
+      const strategy = this.strategySpec(request, fields);
       const chosen = await chooseAnswerLength(
         this.bundle.model,
         {

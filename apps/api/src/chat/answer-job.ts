@@ -1,11 +1,13 @@
 /**
  * What Chat Completions and Responses requests share on their way to the pipeline: a
  * conversation of turns (text, images, sounds, earlier tool calls and results) becomes the
- * `AskRequest`'s prompt, history and media; the pipeline's errors are renamed to the request's
- * own fields (`messages[0].content[1].image_url.url`, `input[0].content[1].image_url`, …).
+ * `AskRequest`'s prompt, history and media. Each medium and offered function carries the request
+ * field it came from (`messages[0].content[1].image_url.url`, `input[0].content[1].image_url`,
+ * `tools[0].function`) and the request its names for the rest (`fields`), so the pipeline's
+ * errors name the request's own fields.
  */
-import { isUnmaskError, UnmaskError, type SamplingInput } from '@unmask/core';
-import type { AskRequest, ToolRequest, Unmask } from '@unmask/pipeline';
+import type { SamplingInput } from '@unmask/core';
+import type { AskRequest, ToolRequest } from '@unmask/pipeline';
 import type { DiffusionOptions } from '@unmask/protocol';
 import { badRequest, tooLarge, unsupportedMedia } from '../http/api-error.js';
 import { decodeBase64, imageBytes, type FetchPolicy } from './media-input.js';
@@ -14,23 +16,6 @@ export interface AnswerJob {
   readonly ask: Omit<AskRequest, 'signal'>;
   readonly stream: boolean;
   readonly streamSteps: boolean;
-  /** How this request names the pipeline's parameters, for errors. */
-  readonly names: RequestNames;
-}
-
-export interface RequestNames {
-  /** The conversation (`messages`, `input`). */
-  readonly conversation: string;
-  readonly maxTokens: string;
-  readonly responseFormat: string;
-  readonly responseSchema: string;
-  /** Field `field` of the `index`-th tool. */
-  readonly tool: (index: number, field: string) => string;
-  readonly toolChoice: string;
-  readonly logprobs: string;
-  /** JSON paths of the images and sounds, in order. */
-  readonly images: readonly string[];
-  readonly audio: readonly string[];
 }
 
 /** One message of a conversation, its media already located by JSON path. */
@@ -86,8 +71,6 @@ export function checkRequestLimits(
 }
 
 export interface JobContext {
-  /** What the model accepts (media kinds are checked before any is decoded). */
-  readonly unmask: Pick<Unmask, 'accepts'>;
   readonly limits: RequestLimits;
   readonly defaultMaxTokens: number;
   readonly fetchPolicy: FetchPolicy;
@@ -103,9 +86,7 @@ export async function conversationOf(
   turns: readonly Turn[],
   conversationParam: string,
   ctx: JobContext,
-): Promise<
-  Pick<AskRequest, 'prompt' | 'history' | 'images' | 'audio'> & { imageParams: string[]; audioParams: string[] }
-> {
+): Promise<Pick<AskRequest, 'prompt' | 'history' | 'images' | 'audio'>> {
   let last = -1;
   turns.forEach((t, i) => {
     if (t.role === 'user') last = i;
@@ -132,28 +113,19 @@ export async function conversationOf(
     ctx.limits,
     conversationParam,
   );
-  if (images.length > 0 && !ctx.unmask.accepts.images)
-    throw badRequest(`${images[0]?.param}: this model takes no images`, images[0]?.param ?? null);
-  if (audio.length > 0 && !ctx.unmask.accepts.audio)
-    throw badRequest(`${audio[0]?.param}: this model takes no audio`, audio[0]?.param ?? null);
-  const imageData: Uint8Array[] = [];
-  for (const image of images) imageData.push(await imageBytes(image.url, image.param, ctx.fetchPolicy, ctx.signal));
+  const imageData: { data: Uint8Array; field: string }[] = [];
+  for (const image of images)
+    imageData.push({ data: await imageBytes(image.url, image.param, ctx.fetchPolicy, ctx.signal), field: image.param });
   const audioData = audio.map((a) => {
     if (a.format.toLowerCase() !== 'wav')
       throw unsupportedMedia(
         `${a.param}.format: unsupported audio format '${a.format}'; accepted: wav`,
         `${a.param}.format`,
       );
-    return decodeBase64(a.data, a.dataParam ?? `${a.param}.data`, ctx.fetchPolicy.maxBytes);
+    const field = a.dataParam ?? `${a.param}.data`;
+    return { data: decodeBase64(a.data, field, ctx.fetchPolicy.maxBytes), field };
   });
-  return {
-    prompt,
-    ...(history.length > 0 ? { history } : {}),
-    images: imageData,
-    audio: audioData,
-    imageParams: images.map((i) => i.param),
-    audioParams: audio.map((a) => a.dataParam ?? `${a.param}.data`),
-  };
+  return { prompt, ...(history.length > 0 ? { history } : {}), images: imageData, audio: audioData };
 }
 
 /** OpenAI's sampling fields and the `diffusion` extension, as the pipeline takes them. */
@@ -178,31 +150,6 @@ export function decodingOf(
 export const unsupported = (param: string, message: string) =>
   badRequest(`${param}: ${message}`, param, 'unsupported_parameter');
 
-/** Renames the pipeline's parameters (`image`, `audio[1]`, `responseFormat.schema`, `tools.functions[0].parameters`, …) to the request's. */
-export function withRequestParams(error: unknown, names: RequestNames): unknown {
-  if (!isUnmaskError(error) || error.param === undefined) return error;
-  const old = error.param;
-  const media = /^(images?|audio)(?:\[(\d+)\])?$/.exec(old);
-  const tool = /^tools\.functions\[(\d+)\]\.?(.*)$/.exec(old);
-  let param: string | undefined;
-  if (media) param = (media[1] === 'audio' ? names.audio : names.images)[Number(media[2] ?? 0)];
-  else if (old.startsWith('responseFormat.schema')) param = names.responseSchema;
-  else if (old === 'constraint' || old.startsWith('responseFormat')) param = names.responseFormat;
-  else if (tool) param = names.tool(Number(tool[1]), tool[2] ?? '');
-  else if (old === 'tools.choice') param = names.toolChoice;
-  else if (old.startsWith('tools')) param = names.tool(-1, '');
-  else if (old === 'maxTokens') param = names.maxTokens;
-  else if (old === 'logprobs') param = names.logprobs;
-  else if (old.startsWith('strategy')) param = `diffusion.${old}`;
-  else if (old === 'promptIds' || old === 'prompt' || old === 'messages') param = names.conversation;
-  if (!param) return error;
-  const message =
-    error.message.startsWith(`${old}:`) || error.message.startsWith(`${old} `)
-      ? `${param}${error.message.slice(old.length)}`
-      : `${param}: ${error.message}`;
-  return new UnmaskError(error.code, message, param, { cause: error });
-}
-
 /** A function tool as both protocols carry it, once its wrapper is taken off. */
 export interface OfferedFunction {
   readonly name: string;
@@ -217,6 +164,8 @@ export interface OfferedFunction {
 export function toolRequestOf(
   functions: readonly OfferedFunction[],
   choice: 'auto' | 'none' | 'required' | { readonly name: string } | undefined,
+  /** The request field of the `index`-th function (`tools[0].function`). */
+  fieldOf: (index: number) => string,
 ): ToolRequest | undefined {
   const chosen = choice ?? (functions.length > 0 ? 'auto' : 'none');
   if (functions.length === 0) {
@@ -226,8 +175,9 @@ export function toolRequestOf(
   }
   if (chosen === 'none') return undefined;
   return {
-    functions: functions.map((f) => ({
+    functions: functions.map((f, i) => ({
       name: f.name,
+      field: fieldOf(i),
       ...(f.description != null ? { description: f.description } : {}),
       ...(f.parameters != null ? { parameters: f.parameters } : {}),
     })),

@@ -52,8 +52,7 @@ export function chatTurns(messages: readonly ChatMessage[]): Turn[] {
 
 export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): Promise<ChatJob> {
   refuseUnsupported(request);
-  const conversation = await conversationOf(chatTurns(request.messages), 'messages', ctx);
-  const { imageParams, audioParams, ...turns } = conversation;
+  const turns = await conversationOf(chatTurns(request.messages), 'messages', ctx);
   const format = request.response_format;
   let responseFormat: ResponseFormat | undefined;
   if (format?.type === 'json_object') responseFormat = { type: 'json_object' };
@@ -76,21 +75,20 @@ export async function chatJob(request: ChatCompletionRequest, ctx: JobContext): 
       ...(tools ? { tools } : {}),
       ...(stop.length > 0 ? { stop } : {}),
       ...(request.logprobs === true ? { logprobs: request.top_logprobs ?? 0 } : {}),
+      fields: {
+        prompt: 'messages',
+        maxTokens: request.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens',
+        responseFormat: 'response_format',
+        responseSchema: 'response_format.json_schema.schema',
+        tools: 'tools',
+        toolChoice: 'tool_choice',
+        logprobs: 'top_logprobs',
+        strategy: 'diffusion.strategy',
+      },
     },
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
     streamSteps: request.diffusion?.stream_steps === true,
-    names: {
-      conversation: 'messages',
-      maxTokens: request.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens',
-      responseFormat: 'response_format',
-      responseSchema: 'response_format.json_schema.schema',
-      tool: (i, field) => (i < 0 ? 'tools' : `tools[${i}].function${field ? `.${field}` : ''}`),
-      toolChoice: 'tool_choice',
-      logprobs: 'top_logprobs',
-      images: imageParams,
-      audio: audioParams,
-    },
   };
 }
 
@@ -100,6 +98,7 @@ function toolsOf(request: ChatCompletionRequest): ToolRequest | undefined {
   return toolRequestOf(
     (request.tools ?? []).map((t) => t.function),
     typeof choice === 'object' && choice !== null ? { name: choice.function.name } : (choice ?? undefined),
+    (i) => `tools[${i}].function`,
   );
 }
 

@@ -9,7 +9,7 @@ import type { AskResult, AskStep, Unmask } from '@unmask/pipeline';
 import type { Admission } from '../admission.js';
 import { type ApiError, toApiError } from '../http/api-error.js';
 import type { Metrics } from '../metrics.js';
-import { type AnswerJob, withRequestParams } from './answer-job.js';
+import type { AnswerJob } from './answer-job.js';
 import { eventWriter } from './event-writer.js';
 import type { RequestControl } from './request-control.js';
 
@@ -44,7 +44,7 @@ export async function runAnswer(
     if (job.stream) await streamAnswer(job, presenter, ctx, control, reply);
     else await wholeAnswer(job, presenter, ctx, control, reply);
   } catch (error) {
-    const explained = control.explain(withRequestParams(error, job.names));
+    const explained = control.explain(error);
     // A request refused by the full queue never became a generation.
     if (release || control.cause) control.record(control.outcomeOf(explained));
     throw explained;
@@ -110,7 +110,7 @@ async function streamAnswer(
     observe(ctx, control, result);
     await send(presenter.close(result));
   } catch (error) {
-    const explained = control.explain(withRequestParams(error, job.names));
+    const explained = control.explain(error);
     control.record(control.outcomeOf(explained));
     const api = toApiError(explained);
     if (api.status >= 500 && !control.clientGone) reply.log.error({ err: error }, 'stream failed');

@@ -119,7 +119,7 @@ export async function responsesJob(request: CreateResponse, ctx: JobContext): Pr
     throw unsupported('previous_response_id', 'nothing is stored here; send the whole conversation in input');
   if (request.reasoning != null && (request.reasoning.effort != null || request.reasoning.summary != null))
     throw unsupported('reasoning', 'this model does not reason before answering');
-  const { imageParams, audioParams, ...conversation } = await conversationOf(responseTurns(request), 'input', ctx);
+  const conversation = await conversationOf(responseTurns(request), 'input', ctx);
   const format = request.text?.format;
   const responseFormat: ResponseFormat | undefined =
     format?.type === 'json_object'
@@ -140,24 +140,23 @@ export async function responsesJob(request: CreateResponse, ctx: JobContext): Pr
       ...(responseFormat ? { responseFormat } : {}),
       ...(tools ? { tools } : {}),
       ...(logprobs ? { logprobs: request.top_logprobs ?? 0 } : {}),
+      fields: {
+        prompt: 'input',
+        maxTokens: 'max_output_tokens',
+        responseFormat: 'text.format',
+        responseSchema: 'text.format.schema',
+        tools: 'tools',
+        toolChoice: 'tool_choice',
+        logprobs: 'top_logprobs',
+        strategy: 'diffusion.strategy',
+      },
     },
     stream: request.stream === true,
     streamSteps: request.diffusion?.stream_steps === true,
-    names: {
-      conversation: 'input',
-      maxTokens: 'max_output_tokens',
-      responseFormat: 'text.format',
-      responseSchema: 'text.format.schema',
-      tool: (i, field) => (i < 0 ? 'tools' : `tools[${i}]${field ? `.${field}` : ''}`),
-      toolChoice: 'tool_choice',
-      logprobs: 'top_logprobs',
-      images: imageParams,
-      audio: audioParams,
-    },
   };
 }
 
 /** `tools` with `tool_choice` as the pipeline takes them (answer-job's toolRequestOf). */
 function toolsOf(request: CreateResponse): ToolRequest | undefined {
-  return toolRequestOf(request.tools ?? [], request.tool_choice ?? undefined);
+  return toolRequestOf(request.tools ?? [], request.tool_choice ?? undefined, (i) => `tools[${i}]`);
 }

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { chatCompletionRequestSchema, chatCompletionSchema, errorBodySchema } from '@unmask/protocol';
 import type { AnswerJob, JobContext } from '../chat/answer-job.js';
-import { withRequestParams } from '../chat/answer-job.js';
 import { ChatPresenter } from '../chat/chat-presenter.js';
 import { chatJob } from '../chat/chat-job.js';
 import { RequestControl } from '../chat/request-control.js';
@@ -29,11 +28,7 @@ export async function answer<J extends AnswerJob>(
   const control = new RequestControl(reply.raw, config.REQUEST_TIMEOUT_MS, services.shutdown.signal, metrics);
   try {
     const job = await makeJob(control.signal);
-    try {
-      unmask.check(job.ask);
-    } catch (error) {
-      throw withRequestParams(error, job.names);
-    }
+    unmask.check(job.ask);
     await runAnswer(
       job,
       presenterOf(job, model.id),
@@ -59,7 +54,6 @@ export const chatPresenter = (job: AnswerJob & { includeUsage: boolean }, modelI
 export const jobContextOf = (services: Services, signal: AbortSignal): JobContext => {
   const { config } = services;
   return {
-    unmask: services.model.require(),
     limits: { maxMediaItems: config.MAX_MEDIA_ITEMS, maxPromptChars: config.MAX_PROMPT_CHARS },
     defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
     fetchPolicy: { allowHosts: config.IMAGE_URL_ALLOWLIST, maxBytes: config.MEDIA_LIMIT_BYTES, timeoutMs: 10_000 },

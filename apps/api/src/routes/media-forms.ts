@@ -167,27 +167,19 @@ function formJob(file: Uint8Array, raw: Record<string, string>, form: FormKind):
   return {
     ask: {
       prompt: f.prompt,
-      ...(form.kind === 'image' ? { images: [file] } : { audio: [file] }),
+      ...(form.kind === 'image'
+        ? { images: [{ data: file, field: 'image' }] }
+        : { audio: [{ data: file, field: 'audio' }] }),
       ...(f.max_tokens !== undefined ? { maxTokens: f.max_tokens } : {}),
       ...(strategy !== undefined ? { strategy } : {}),
       ...(Object.keys(sampling).length > 0 ? { sampling } : {}),
       ...(f.cache ? { cache: f.cache } : {}),
       ...(f.stop ? { stop: [f.stop] } : {}),
+      fields: { prompt: 'prompt', maxTokens: 'max_tokens', strategy: 'strategy' },
     },
     stream: f.stream === true,
     includeUsage: f.stream === true,
     streamSteps: f.stream_steps === true,
-    names: {
-      conversation: 'prompt',
-      maxTokens: 'max_tokens',
-      responseFormat: 'response_format',
-      responseSchema: 'response_format',
-      tool: () => 'tools',
-      toolChoice: 'tool_choice',
-      logprobs: 'logprobs',
-      images: ['image'],
-      audio: ['audio'],
-    },
   };
 }
 

@@ -31,16 +31,22 @@ export function constraintOf(format: ResponseFormat | undefined): ConstraintSpec
   }
 }
 
-/** The request field a format's errors name. */
-export function formatParam(format: ResponseFormat): string {
+/** The request field a format's errors name, by the request's names for the format and its schema. */
+export function formatParam(
+  format: ResponseFormat,
+  fields: { readonly responseFormat: string; readonly responseSchema: string } = {
+    responseFormat: 'responseFormat',
+    responseSchema: 'responseFormat.schema',
+  },
+): string {
   switch (format.type) {
     case 'json_schema':
-      return 'responseFormat.schema';
+      return fields.responseSchema;
     case 'regex':
-      return 'responseFormat.pattern';
+      return `${fields.responseFormat}.pattern`;
     case 'choice':
-      return 'responseFormat.choices';
+      return `${fields.responseFormat}.choices`;
     default:
-      return 'responseFormat';
+      return fields.responseFormat;
   }
 }

@@ -23,6 +23,8 @@ export interface ToolFunction {
   readonly description?: string;
   /** The arguments' JSON Schema; omitted: no arguments (`{}`). */
   readonly parameters?: Record<string, unknown>;
+  /** The request field it came from (`tools[0].function`), which its errors name; default `tools.functions[i]`. */
+  readonly field?: string;
 }
 
 /** `required`: some call; `{name}`: a call of that function; `auto`: the model chooses text or a call. */
@@ -59,26 +61,37 @@ export interface ToolPlan {
 
 const invalid = (message: string, param: string) => new UnmaskError('invalid_parameter', message, param);
 
-/** Checks the request's tools against the bundle and builds the answer's constraint. */
-export function planToolCall(tools: ToolRequest, format: ToolCallFormat = DEFAULT_TOOL_CALL_FORMAT): ToolPlan {
+/**
+ * Checks the request's tools against the bundle and builds the answer's constraint. Errors name
+ * each function by its `field`, the list and the choice by `fields` (default the pipeline's names).
+ */
+export function planToolCall(
+  tools: ToolRequest,
+  format: ToolCallFormat = DEFAULT_TOOL_CALL_FORMAT,
+  fields: { readonly tools: string; readonly toolChoice: string } = {
+    tools: 'tools.functions',
+    toolChoice: 'tools.choice',
+  },
+): ToolPlan {
   const { functions, choice } = tools;
-  if (functions.length === 0) throw invalid('tools: give at least one function', 'tools.functions');
+  if (functions.length === 0) throw invalid(`${fields.tools}: give at least one function`, fields.tools);
+  const fieldOf = (f: ToolFunction, i: number) => f.field ?? `tools.functions[${i}]`;
   const seen = new Set<string>();
   functions.forEach((f, i) => {
     if (!FUNCTION_NAME.test(f.name))
       throw invalid(
-        `tools.functions[${i}].name: ${JSON.stringify(f.name)} is not a function name (letters, digits, _ . : -, at most 128)`,
-        `tools.functions[${i}].name`,
+        `${fieldOf(f, i)}.name: ${JSON.stringify(f.name)} is not a function name (letters, digits, _ . : -, at most 128)`,
+        `${fieldOf(f, i)}.name`,
       );
-    if (seen.has(f.name))
-      throw invalid(`tools.functions[${i}].name: ${f.name} is offered twice`, `tools.functions[${i}].name`);
+    if (seen.has(f.name)) throw invalid(`${fieldOf(f, i)}.name: ${f.name} is offered twice`, `${fieldOf(f, i)}.name`);
     seen.add(f.name);
   });
   let candidates = functions;
+  const choiceField = fields.toolChoice;
   if (typeof choice === 'object') {
     const named = functions.find((f) => f.name === choice.name);
     if (!named)
-      throw invalid(`tools.choice: no function named ${JSON.stringify(choice.name)} is offered`, 'tools.choice');
+      throw invalid(`${choiceField}: no function named ${JSON.stringify(choice.name)} is offered`, choiceField);
     candidates = [named];
   }
   const text = choice === 'auto';
@@ -86,15 +99,15 @@ export function planToolCall(tools: ToolRequest, format: ToolCallFormat = DEFAUL
     throw new UnmaskError(
       'unsupported_parameter',
       format.format === 'arguments'
-        ? 'tools.choice: this model writes only a call’s arguments and cannot choose between a text answer and a tool call; send "required" or name a function (or send no tools for a text answer)'
-        : 'tools.choice: this model does not declare that it can choose between a text answer and a tool call (manifest generation.tool_calls.auto); send "required" or name a function',
-      'tools.choice',
+        ? `${choiceField}: this model writes only a call’s arguments and cannot choose between a text answer and a tool call; send "required" or name a function (or send no tools for a text answer)`
+        : `${choiceField}: this model does not declare that it can choose between a text answer and a tool call (manifest generation.tool_calls.auto); send "required" or name a function`,
+      choiceField,
     );
   }
   // Each function's schema is checked on its own, so an error names it.
   const parametersOf = (f: ToolFunction) => f.parameters ?? NO_ARGUMENTS;
   functions.forEach((f, i) =>
-    constraintPattern({ type: 'json_schema', schema: parametersOf(f) }, `tools.functions[${i}].parameters`),
+    constraintPattern({ type: 'json_schema', schema: parametersOf(f) }, `${fieldOf(f, i)}.parameters`),
   );
   const schema =
     format.format === 'arguments'
