@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UnmaskError } from '@unmask/core';
-import { LM_OPS, WEIGHT_FORMATS } from '@unmask/convert';
+import { LM_OPS, NBITS_BLOCK_SIZES, type NBitsBlockSize, WEIGHT_FORMATS } from '@unmask/convert';
 import { z } from 'zod';
 
 const OPTIONS = {
@@ -12,6 +12,8 @@ const OPTIONS = {
   to: { type: 'string' },
   weights: { type: 'string' },
   ops: { type: 'string' },
+  'block-size': { type: 'string' },
+  'max-batch-size': { type: 'string' },
   name: { type: 'string' },
   lm: { type: 'string' },
   whisper: { type: 'string' },
@@ -28,6 +30,18 @@ const convertFlagsSchema = z.object({
     .default('fp32'),
   ops: z
     .enum(LM_OPS, { error: (issue) => `--ops must be one of ${LM_OPS.join(', ')}, got ${JSON.stringify(issue.input)}` })
+    .optional(),
+  'block-size': z
+    .enum(
+      NBITS_BLOCK_SIZES.map((size) => String(size)),
+      { error: (issue) => `--block-size must be one of ${NBITS_BLOCK_SIZES.join(', ')}, got ${JSON.stringify(issue.input)}` },
+    )
+    .transform((size) => Number(size) as NBitsBlockSize)
+    .optional(),
+  'max-batch-size': z
+    .string()
+    .regex(/^[1-9]\d{0,3}$/, '--max-batch-size must be a whole number from 1 to 9999')
+    .transform(Number)
     .optional(),
   name: z.string().min(1, '--name must not be empty').optional(),
   lm: z.string().min(1, '--lm must not be empty').optional(),

@@ -36,6 +36,8 @@ export async function convertCommand(argv: string[], io: Io): Promise<number> {
       to: inv.to,
       weights: inv.weights,
       ...(inv.ops ? { ops: inv.ops } : {}),
+      ...(inv['block-size'] ? { blockSize: inv['block-size'] } : {}),
+      ...(inv['max-batch-size'] ? { maxBatchSize: inv['max-batch-size'] } : {}),
       ...(inv.name ? { name: inv.name } : {}),
       ...(inv.lm ? { lm: inv.lm } : {}),
       ...(inv.whisper ? { whisper: inv.whisper } : {}),

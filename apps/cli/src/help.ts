@@ -86,6 +86,12 @@ Options
   --weights FORMAT       fp32 (default); fp16 (half the file size, same RAM and speed);
                          int8 (8-bit blocks, about a quarter of fp32) or int4 (4-bit blocks,
                          about a seventh) with onnxruntime's MatMulNBits
+  --block-size N         int8 / int4: values per quantisation block, 32, 64 or 128 (default:
+                         resident about 1.06× / 1.12× the file; 32 is finer at 1.22× / 1.40×,
+                         onnxruntime's prepacked layout adds 8 bytes per block)
+  --max-batch-size N     rows per forward pass the bundle declares (lm.max_batch_size; default:
+                         1 for int8 / int4 and small models, 8 for large fp32 / fp16 ones,
+                         measured in docs/bench/real-width.md)
   --ops SET              the LM graph's operators: contrib (default: onnxruntime's
                          SimplifiedLayerNormalization, RotaryEmbedding, MultiHeadAttention; slightly
                          faster on CPU, lower peak memory) or standard (plain ONNX operators);

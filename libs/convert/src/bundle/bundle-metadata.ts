@@ -164,6 +164,7 @@ export function makeManifest(
   description: string,
   weights?: Manifest['lm']['weights'],
   decoding?: DecodingSection,
+  maxBatchSize?: number,
 ): Manifest {
   return manifestSchema.parse({
     format: 1,
@@ -179,6 +180,7 @@ export function makeManifest(
       shifted_logits: arch.shiftedLogits,
       position_ids: arch.mropeSections ? 'mrope' : '1d',
       ...(weights ? { weights } : {}),
+      ...(maxBatchSize === undefined ? {} : { max_batch_size: maxBatchSize }),
     },
     sizes: {
       vocab_size: arch.vocabSize,

@@ -24,7 +24,7 @@ import { contribLayers, DEFAULT_LM_OPS, type LmOps } from './lm-contrib-layers.j
 import { mropeAngles } from './mrope-rotary.js';
 import { OnnxGraphBuilder } from '../onnx/onnx-graph-builder.js';
 import { tensorNames } from './tensor-layout.js';
-import type { WeightFormat } from '../weights/weight-format.js';
+import { NBITS_BLOCK_SIZE, type WeightFormat } from '../weights/weight-format.js';
 import { weightWriter } from '../weights/weight-writer.js';
 
 /** The most negative float32: what a masked key gets before the softmax. */
@@ -47,19 +47,23 @@ export function buildEmbedGraph(
   return g;
 }
 
-/** `ops`: the layers in standard operators, or in onnxruntime's contrib operators (lm-contrib-layers.ts). */
+/**
+ * `ops`: the layers in standard operators, or in onnxruntime's contrib operators (lm-contrib-layers.ts);
+ * `blockSize`: MatMulNBits' block along K for int8 / int4 (weight-format.ts).
+ */
 export function buildLmGraph(
   arch: LmArchitecture,
   checkpoint: CheckpointTensors,
   format: WeightFormat = 'fp32',
   ops: LmOps = DEFAULT_LM_OPS,
+  blockSize: number = NBITS_BLOCK_SIZE,
 ): OnnxGraphBuilder {
   const { hiddenSize: H, numHeads, numKvHeads: K, headDim: D, vocabSize: V, numLayers } = arch;
   const rep = numHeads / K;
   const names = tensorNames(arch);
   const g = new OnnxGraphBuilder('lm');
   const weight = (name: string) => g.initializer(name, checkpoint.float32Source(name));
-  const weights = weightWriter(format, g, checkpoint);
+  const weights = weightWriter(format, g, checkpoint, blockSize);
 
   const embeds = g.input('inputs_embeds', 'FLOAT', ['batch', 'seq', H]);
   const attentionMask = g.input('attention_mask', 'INT64', ['batch', 'total']);

@@ -11,7 +11,7 @@ import { UnmaskError } from '@unmask/core';
 import type { z } from 'zod';
 import type { CheckpointTensors } from '../checkpoint/checkpoint-tensors.js';
 import type { InitializerSource, OnnxGraphBuilder } from '../onnx/onnx-graph-builder.js';
-import type { WeightFormat } from '../weights/weight-format.js';
+import { TOWER_NBITS_BLOCK_SIZE, type WeightFormat } from '../weights/weight-format.js';
 import { type WeightWriter, weightWriter } from '../weights/weight-writer.js';
 
 /** The most negative float32: the attention bias of a hidden key. */
@@ -48,7 +48,7 @@ export class TowerOps {
     readonly checkpoint: CheckpointTensors,
     readonly format: WeightFormat = 'fp32',
   ) {
-    this.writer = format === 'fp32' ? undefined : weightWriter(format, g, checkpoint);
+    this.writer = format === 'fp32' ? undefined : weightWriter(format, g, checkpoint, TOWER_NBITS_BLOCK_SIZE);
   }
 
   /** The checkpoint tensor `name` as an initializer (added once), optionally under other dims. */

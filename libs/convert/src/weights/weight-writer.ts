@@ -29,20 +29,26 @@ export interface WeightWriter {
   gather(tensor: string, ids: string, name: string, output: string): string;
 }
 
-export function weightWriter(format: WeightFormat, g: OnnxGraphBuilder, checkpoint: CheckpointTensors): WeightWriter {
+/** `blockSize`: MatMulNBits' block along K for int8 / int4 (weight-format.ts, NBITS_BLOCK_SIZE). */
+export function weightWriter(
+  format: WeightFormat,
+  g: OnnxGraphBuilder,
+  checkpoint: CheckpointTensors,
+  blockSize: number = NBITS_BLOCK_SIZE,
+): WeightWriter {
   const float32 = (name: string, tensor = name) => g.initializer(name, checkpoint.float32Source(tensor));
   const withBias = (y: string, bias?: string) => (bias ? g.op('Add', [y, float32(bias)]) : y);
 
   const nbits = (x: string, tensor: string, name: string, bits: NBits) => {
-    const matrix = nbitsQuantized(checkpoint, tensor, bits, NBITS_BLOCK_SIZE);
+    const matrix = nbitsQuantized(checkpoint, tensor, bits, blockSize);
     const b = g.initializer(name, matrix.weight);
     const scales = g.initializer(`${name}.scales`, matrix.scales);
-    const { k, n, blockSize } = matrix.layout;
+    const { k, n } = matrix.layout;
     return g.domainOp('com.microsoft', 1, 'MatMulNBits', [x, b, scales], {
       K: k,
       N: n,
       bits,
-      block_size: blockSize,
+      block_size: matrix.layout.blockSize,
       accuracy_level: NBITS_ACCURACY_LEVEL,
     });
   };
