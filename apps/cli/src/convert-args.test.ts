@@ -21,7 +21,15 @@ describe('unmask convert --block-size / --max-batch-size', () => {
 
   it('reads 32, 64 and 128 as block sizes and a row count as a number', () => {
     for (const size of [32, 64, 128]) {
-      const inv = parseConvertArgs([...base, '--weights', 'int4', '--block-size', String(size), '--max-batch-size', '4']);
+      const inv = parseConvertArgs([
+        ...base,
+        '--weights',
+        'int4',
+        '--block-size',
+        String(size),
+        '--max-batch-size',
+        '4',
+      ]);
       if (inv.help) assert.fail('not help');
       assert.equal(inv['block-size'], size);
       assert.equal(inv['max-batch-size'], 4);
@@ -36,6 +44,7 @@ describe('unmask convert --block-size / --max-batch-size', () => {
       );
     refused(['--block-size', '16'], /--block-size must be one of 32, 64, 128, got "16"/);
     refused(['--block-size', 'big'], /--block-size must be one of/);
-    for (const bad of ['0', '-1', '2.5', 'eight']) refused(['--max-batch-size', bad], /--max-batch-size must be a whole number/);
+    for (const bad of ['0', '-1', '2.5', 'eight'])
+      refused(['--max-batch-size', bad], /--max-batch-size must be a whole number/);
   });
 });

@@ -34,7 +34,10 @@ const convertFlagsSchema = z.object({
   'block-size': z
     .enum(
       NBITS_BLOCK_SIZES.map((size) => String(size)),
-      { error: (issue) => `--block-size must be one of ${NBITS_BLOCK_SIZES.join(', ')}, got ${JSON.stringify(issue.input)}` },
+      {
+        error: (issue) =>
+          `--block-size must be one of ${NBITS_BLOCK_SIZES.join(', ')}, got ${JSON.stringify(issue.input)}`,
+      },
     )
     .transform((size) => Number(size) as NBitsBlockSize)
     .optional(),

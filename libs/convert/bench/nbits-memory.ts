@@ -86,7 +86,11 @@ async function child(path: string): Promise<void> {
   const loaded = status();
   const runs: { rows: number; cpu: number }[] = [];
   for (const rows of values.rows!.split(',').map(Number)) {
-    const x = new ort.Tensor('float32', Float32Array.from({ length: rows * K }, (_, i) => Math.sin(i)), [rows, K]);
+    const x = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: rows * K }, (_, i) => Math.sin(i)),
+      [rows, K],
+    );
     for (let r = 0; r < Number(values.reps); r++) {
       cpu = cpuSeconds();
       await session.run({ x });
@@ -110,7 +114,21 @@ if (values.child) {
       const path = join(work, `${variant}.onnx`);
       writeChain(path, variant, Number(values.count));
       const file = statSync(`${path}.data`).size / 2 ** 20;
-      const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', path, '--rows', values.rows!, '--reps', values.reps!], { encoding: 'utf8' });
+      const run = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          fileURLToPath(import.meta.url),
+          '--child',
+          path,
+          '--rows',
+          values.rows!,
+          '--reps',
+          values.reps!,
+        ],
+        { encoding: 'utf8' },
+      );
       if (run.status !== 0) throw new Error(`${variant}: ${run.stderr.slice(-600)}`);
       const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
       const runs = (r.runs as { rows: number; cpu: number }[]).map((x) => `${f(x.cpu)} (${x.rows})`).join(', ');
