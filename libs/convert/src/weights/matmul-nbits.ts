@@ -85,7 +85,21 @@ export interface NBitsMatrix {
   readonly scales: InitializerSource;
 }
 
-/** The checkpoint matrix `name` ([N, K]) quantised for MatMulNBits, streamed. */
+/**
+ * The block for rows of K values: the largest of `blockSize`, `blockSize` / 2, … down to 32 that
+ * divides K, so a row is not padded (a hidden size of 64 gets blocks of 64, an MLP of 160 blocks
+ * of 32); where none does, the smallest of them (the least padding).
+ */
+export function fittedBlockSize(k: number, blockSize: number): number {
+  const smallest = Math.min(32, blockSize);
+  for (let block = blockSize; block >= smallest; block /= 2) if (k % block === 0) return block;
+  return smallest;
+}
+
+/**
+ * The checkpoint matrix `name` ([N, K]) quantised for MatMulNBits in blocks of
+ * `fittedBlockSize(K, blockSize)`, streamed.
+ */
 export function nbitsQuantized(
   checkpoint: CheckpointTensors,
   name: string,
@@ -93,7 +107,7 @@ export function nbitsQuantized(
   blockSize: number,
 ): NBitsMatrix {
   const { rows, rowLength } = matrixShape(checkpoint, name);
-  const layout = nbitsLayout(rows, rowLength, bits, blockSize);
+  const layout = nbitsLayout(rows, rowLength, bits, fittedBlockSize(rowLength, blockSize));
   const rowBytes = layout.blocks * layout.blobSize;
   let scales: Float32Array | undefined;
   const pass = (batcher?: ByteBatcher): Float32Array => {

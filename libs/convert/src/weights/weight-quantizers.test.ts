@@ -14,6 +14,7 @@ import { CheckpointTensors } from '../checkpoint/checkpoint-tensors.js';
 import { float32ToFloat16Bits, toFloat16 } from './fp16.js';
 import {
   dequantizeRowNBits,
+  fittedBlockSize,
   INT4_BLOCK_SIZE,
   nbitsLayout,
   nbitsQuantized,
@@ -97,6 +98,16 @@ describe('MatMulNBits blocks', () => {
       }
     });
   }
+
+  it('fits the block to the row: the largest of 128, 64, 32 dividing K, else the least padding', () => {
+    assert.equal(fittedBlockSize(4096, 128), 128);
+    assert.equal(fittedBlockSize(18944, 128), 128);
+    assert.equal(fittedBlockSize(64, 128), 64);
+    assert.equal(fittedBlockSize(160, 128), 32);
+    assert.equal(fittedBlockSize(80, 128), 32);
+    assert.equal(fittedBlockSize(80, 32), 32);
+    assert.equal(fittedBlockSize(192, 64), 64);
+  });
 
   it('puts element 2j in the low nibble and 2j + 1 in the high nibble of byte j', () => {
     const row = new Float32Array(32);
