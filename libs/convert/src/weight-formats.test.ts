@@ -27,7 +27,7 @@ import type { WeightFormat } from './weights/weight-format.js';
 const FIXTURES = fileURLToPath(new URL('../test-fixtures/', import.meta.url));
 const VOCAB = 512;
 
-/** Measured max relative errors (Llama / Qwen2): fp16 3.7e-4 / 3.9e-4, int8 1.2e-2 / 1.5e-2, int4 6.3e-2 / 7.8e-2. */
+/** Measured max relative errors (Llama / Qwen2), default blocks: fp16 3.7e-4 / 3.9e-4, int8 1.26e-2 / 1.43e-2, int4 8.09e-2 / 9.84e-2. */
 const BOUNDS: Record<Exclude<WeightFormat, 'fp32'>, { relative: number; agreement: number }> = {
   fp16: { relative: 1e-3, agreement: 1 },
   int8: { relative: 3e-2, agreement: 0.9 },
