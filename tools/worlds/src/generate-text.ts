@@ -1,15 +1,19 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] > out.jsonl
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] > out.jsonl
  * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
  * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
  * wordings only). `--noise P` (training data, `train` wording only) puts noise words into a share P of
  * the prompts (wordings/noise.ts), from a random stream of its own: the examples are those drawn without it.
+ * `--spoken-noise Q` (training data too) does the same to the spoken words of a share Q of the examples
+ * with audio, from a third stream: a transcript's answer is the noisy words (the model learns to copy
+ * words it was never taught rather than write out the nearest trained command); the other answers
+ * stay, as a filler or a stray word does not change what was asked.
  */
 import { parseArgs } from 'node:util';
 import { Rng } from './rng.js';
 import { sampleExample, TASK_TYPES, toTextExample, type TaskType } from './tasks.js';
-import { addNoiseWords } from './wordings/noise.js';
+import { addNoiseWords, addSpokenNoise } from './wordings/noise.js';
 import type { WordingSplit } from './wordings/prompts.js';
 
 const { values } = parseArgs({
@@ -19,6 +23,7 @@ const { values } = parseArgs({
     types: { type: 'string' },
     wording: { type: 'string', default: 'train' },
     noise: { type: 'string', default: '0' },
+    'spoken-noise': { type: 'string', default: '0' },
   },
 });
 const seed = Number(values.seed);
@@ -39,12 +44,21 @@ if (!(noise >= 0 && noise <= 1)) throw new Error(`--noise must be a share in [0,
 if (noise > 0 && wording !== 'train')
   throw new Error(`--noise is for training data (--wording train), got --wording ${wording}`);
 
+const spokenNoise = Number(values['spoken-noise']);
+if (!(spokenNoise >= 0 && spokenNoise <= 1))
+  throw new Error(`--spoken-noise must be a share in [0, 1], got "${values['spoken-noise']}"`);
+if (spokenNoise > 0 && wording !== 'train')
+  throw new Error(`--spoken-noise is for training data (--wording train), got --wording ${wording}`);
+
 const rng = new Rng(seed);
 const noiseRng = new Rng(seed ^ 0x6e6f6973);
+const spokenRng = new Rng(seed ^ 0x73706b6e);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
-  const e = toTextExample(sampleExample(rng, rng.pick(types), { wording }));
-  lines.push(JSON.stringify(noise > 0 ? { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise) } : e));
+  let e = toTextExample(sampleExample(rng, rng.pick(types), { wording }));
+  if (noise > 0) e = { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise) };
+  if (spokenNoise > 0) e = addSpokenNoise(spokenRng, e, spokenNoise);
+  lines.push(JSON.stringify(e));
   if (lines.length >= 5000) {
     process.stdout.write(`${lines.join('\n')}\n`);
     lines.length = 0;

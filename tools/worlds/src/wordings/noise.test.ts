@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../rng.js';
 import { COLORS, SHAPES } from '../shapes/spec.js';
-import { sampleExample, TASK_TYPES } from '../tasks.js';
-import { addNoiseWords, FILLER_WORDS, heldoutOnlyWords, knownWords, madeUpWord } from './noise.js';
+import { sampleExample, TASK_TYPES, toTextExample } from '../tasks.js';
+import { addNoiseWords, addSpokenNoise, FILLER_WORDS, heldoutOnlyWords, knownWords, madeUpWord } from './noise.js';
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean);
 
@@ -88,5 +88,37 @@ describe('noise words in training prompts', () => {
       ))
         if (!before.has(w)) assert.ok(!heldout.has(w), w);
     }
+  });
+});
+
+describe('addSpokenNoise', () => {
+  const examples = (seed: number, n: number) => {
+    const rng = new Rng(seed);
+    return Array.from({ length: n }, () =>
+      toTextExample(sampleExample(rng, rng.pick(TASK_TYPES), { wording: 'train' })),
+    );
+  };
+
+  it('puts noise into the spoken words, and a transcript follows them while other answers stay', () => {
+    const rng = new Rng(7);
+    let changed = 0;
+    for (const e of examples(3, 600)) {
+      const out = addSpokenNoise(rng, e, 1);
+      assert.equal(out.prompt, e.prompt);
+      if (e.spoken === null) {
+        assert.deepEqual(out, e);
+        continue;
+      }
+      assert.ok(out.spoken !== null && isSubsequence(words(e.spoken), words(out.spoken)), out.spoken ?? '');
+      assert.notEqual(out.spoken, e.spoken);
+      assert.equal(out.answer, e.type === 'transcribe' ? out.spoken : e.answer);
+      changed++;
+    }
+    assert.ok(changed > 100, `only ${changed} examples with audio`);
+  });
+
+  it('leaves the example as it was with probability 0', () => {
+    const rng = new Rng(8);
+    for (const e of examples(4, 200)) assert.deepEqual(addSpokenNoise(rng, e, 0), e);
   });
 });

@@ -2,7 +2,8 @@
  * Extra words in training prompts, so that the model learns which words carry the task and that
  * other words do not change it: fillers people say (`um`, `actually`, `by the way`) and made-up
  * words (`brelo`, `tamkis`: a word it never saw, read in BPE pieces, as an unseen real word is).
- * Training data only (generate-text.ts `--noise`): the tables' and the held-out sets stay as drawn.
+ * Training data only (generate-text.ts `--noise`, and `--spoken-noise` for the words spoken): the
+ * tables' and the held-out sets stay as drawn.
  *
  * Two rules keep it honest and consistent:
  * - no noise word is a word of any list of the worlds (trained or held out), so no held-out word
@@ -23,6 +24,7 @@ import {
   REFUSAL,
 } from '../refusal.js';
 import type { Rng } from '../rng.js';
+import type { TextExample } from '../tasks.js';
 import { COLORS, SHAPES } from '../shapes/spec.js';
 import { CONTRACTIONS, DECORATIONS } from './decorate.js';
 import { HELDOUT_WORDINGS, HOME_FRAMES, MORE_WORDINGS } from './home.js';
@@ -198,4 +200,16 @@ export function addNoiseWords(rng: Rng, prompt: string, p: number): string {
     words.splice(rng.pick(slots), 0, shout ? item.toUpperCase() : item);
   }
   return `${words.join(' ')}${end}`;
+}
+
+/**
+ * The example with noise words in its spoken words (probability `p`, as addNoiseWords), for training
+ * text forms: a transcript's answer is the spoken words, so it follows them (the model learns to copy
+ * words it was never taught instead of writing out the nearest trained command); the other answers
+ * stay, since a filler or a stray word does not change what was asked. Examples without audio stay.
+ */
+export function addSpokenNoise(rng: Rng, e: TextExample, p: number): TextExample {
+  if (e.spoken === null) return e;
+  const spoken = addNoiseWords(rng, e.spoken, p);
+  return { ...e, spoken, answer: e.type === 'transcribe' ? spoken : e.answer };
 }
