@@ -104,4 +104,28 @@ describe('the default model tokenizer, in Python and in the runtime', () => {
     assert.ok(tokenizer.encode('😀').length >= 1);
     assert.equal(tokenizer.tokenToId('<|red_circle|>'), vocab.indexOf('<|red_circle|>'));
   });
+
+  it('with BPE-dropout (training prompts), reads a text in other pieces that decode to the same text', () => {
+    const out = python(['--load', dir, '--encode', join(dir, 'strings.jsonl'), '--bpe-dropout', '0.2', '--seed', '3']);
+    const dropped = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string; ids: number[]; decoded: string });
+    assert.equal(dropped.length, fromPython.length);
+    let split = 0;
+    for (const [i, d] of dropped.entries()) {
+      const whole = fromPython[i] as { ids: number[]; decoded: string };
+      assert.equal(tokenizer.decode(d.ids), whole.decoded, JSON.stringify(d.text));
+      if (d.ids.join() !== whole.ids.join()) split++;
+    }
+    assert.ok(split > dropped.length / 4, `only ${split} of ${dropped.length} strings read in other pieces`);
+    const none = python(['--load', dir, '--encode', join(dir, 'strings.jsonl'), '--bpe-dropout', '0']);
+    assert.deepEqual(
+      none
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { ids: number[] }).ids),
+      fromPython.map((p) => p.ids),
+    );
+  });
 });

@@ -96,10 +96,12 @@ class Batcher:
         type_weights: Optional[Dict[str, float]] = None,
         p_smallest: float = 0.6,
         max_blanks: int = 2,
+        bpe_dropout: float = 0.0,
     ):
         self.vocab, self.layout, self.batch_size = vocab, layout, batch_size
         self.rng = random.Random(seed)
         self.max_blanks = max_blanks
+        self.bpe_dropout = bpe_dropout
         self.p_smallest = p_smallest
         self.by_type: Dict[str, List[dict]] = defaultdict(list)
         for e in examples:
@@ -126,7 +128,9 @@ class Batcher:
                 canvas == CANVAS_BUCKETS[-1] and answer_len(e, self.vocab) + 1 <= canvas and self.rng.random() < 0.15
             ):
                 picked.append(e)
-        enc = encode_batch(picked, self.vocab, self.layout, canvas, self.rng, self.max_blanks)
+        enc = encode_batch(
+            picked, self.vocab, self.layout, canvas, self.rng, self.max_blanks, bpe_dropout=self.bpe_dropout
+        )
         return enc, picked
 
 
@@ -138,11 +142,14 @@ def encode_batch(
     rng: Optional[random.Random] = None,
     max_blanks: int = 0,
     with_answer: bool = True,
+    bpe_dropout: float = 0.0,
 ):
     """Left-padded prompts + canvas. Returns ids [B, P+canvas] (canvas = answer + eos, or masks when
     with_answer is False), attention mask, P (the canvas's start column), and cell numbers [B, P+canvas]
-    (1..9 on the scene's tokens with layout compound_pos, else 0)."""
-    prompts = [vocab.encode_words(prompt_tokens(e, layout, rng, max_blanks)) for e in examples]
+    (1..9 on the scene's tokens with layout compound_pos, else 0). With `bpe_dropout` (training, an
+    rng given) the typed prompt is read in BPE-dropout pieces (Vocab.encode_text_dropout); the media's
+    words stay whole, as the adapters give them."""
+    prompts = [encode_prompt(e, vocab, layout, rng, max_blanks, bpe_dropout) for e in examples]
     p = max(len(x) for x in prompts)
     ids = torch.full((len(examples), p + canvas), vocab.pad, dtype=torch.long)
     attn = torch.zeros((len(examples), p + canvas), dtype=torch.long)
@@ -156,6 +163,18 @@ def encode_batch(
             cells[i, first : first + 9] = torch.arange(1, 10)
         fill_canvas(ids, i, p, e["answer"], vocab, with_answer)
     return ids, attn, p, cells
+
+
+def encode_prompt(
+    e: dict, vocab: Vocab, layout: str, rng: Optional[random.Random], max_blanks: int, bpe_dropout: float
+) -> List[int]:
+    """One prompt's ids (prompt_tokens encoded), the typed prompt in BPE-dropout pieces when asked."""
+    items = prompt_tokens(e, layout, rng, max_blanks)
+    if bpe_dropout <= 0 or rng is None:
+        return vocab.encode_words(items)
+    # prompt_tokens ends with the typed prompt and the assistant marker.
+    head, typed, tail = items[:-2], items[-2], items[-1:]
+    return vocab.encode_words(head) + vocab.encode_text_dropout(typed, bpe_dropout, rng) + vocab.encode_words(tail)
 
 
 def fill_canvas(ids: torch.Tensor, row: int, start: int, answer: str, vocab: Vocab, with_answer: bool) -> None:

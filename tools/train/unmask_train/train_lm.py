@@ -60,6 +60,12 @@ def main():
         default=0.6,
         help="probability that an example's canvas is the smallest bucket its answer fits",
     )
+    ap.add_argument(
+        "--bpe-dropout",
+        type=float,
+        default=0.0,
+        help="skip each BPE merge of a training prompt with this probability (vocab.bpe; 0: none)",
+    )
     ap.add_argument("--t-min", type=float, default=EPS)
     ap.add_argument(
         "--init",
@@ -89,6 +95,7 @@ def main():
         parse_weights(args.weights),
         p_smallest=args.p_smallest,
         max_blanks=args.max_blanks,
+        bpe_dropout=args.bpe_dropout,
     )
     config = LMConfig(
         vocab_size=len(vocab),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import unicodedata
 from collections import Counter
@@ -93,14 +94,21 @@ def split_words(text: str) -> List[str]:
     return text.split()
 
 
-def bpe(word: str, ranks: Dict[Tuple[str, str], int]) -> List[str]:
-    """Merges the lowest-ranked adjacent pair until none is left (leftmost first among equal ranks)."""
+def bpe(
+    word: str, ranks: Dict[Tuple[str, str], int], dropout: float = 0.0, rng: Optional[random.Random] = None
+) -> List[str]:
+    """Merges the lowest-ranked adjacent pair until none is left (leftmost first among equal ranks).
+    With `dropout` (training only; BPE-dropout, Provilkov et al. 2020), each candidate merge of a step
+    is skipped with that probability, and the word stays in smaller pieces when every one is: the
+    pieces of known words then get a training signal, as those of an unseen word need."""
     parts = list(word)
     while len(parts) > 1:
         best, at = None, -1
         for i in range(len(parts) - 1):
             r = ranks.get((parts[i], parts[i + 1]))
-            if r is not None and (best is None or r < best):
+            if r is None or (dropout > 0 and rng is not None and rng.random() < dropout):
+                continue
+            if best is None or r < best:
                 best, at = r, i
         if best is None:
             break
@@ -202,6 +210,10 @@ class Vocab:
             if len(self._cache) < 200000:
                 self._cache[text] = hit
         return hit
+
+    def encode_text_dropout(self, text: str, dropout: float, rng: random.Random) -> List[int]:
+        """encode_text with BPE-dropout (bpe's `dropout`): other pieces of the same text, for training."""
+        return [self.ids[p] for word in pretokenize(normalize(text)) for p in bpe(word, self.ranks, dropout, rng)]
 
     def encode_words(self, items: Iterable[str]) -> List[int]:
         """Added tokens by their id; every other item encoded as a text section of its own."""
@@ -333,7 +345,7 @@ def main() -> None:
     strings (JSON lines of strings) to `{text, ids, decoded}` lines on stdout.
 
       /usr/bin/python3 -m unmask_train.vocab --train tmp/build/text-train.jsonl --out tmp/tokenizer
-      /usr/bin/python3 -m unmask_train.vocab --load tmp/tokenizer --encode strings.jsonl
+      /usr/bin/python3 -m unmask_train.vocab --load tmp/tokenizer --encode strings.jsonl [--bpe-dropout 0.1 --seed 1]
     """
     import argparse
 
@@ -343,6 +355,8 @@ def main() -> None:
     ap.add_argument("--load", help="a tokenizer.json (or its folder) instead of training one")
     ap.add_argument("--out", help="folder for tokenizer.json and vocab.json")
     ap.add_argument("--encode", help="JSON lines of strings to encode")
+    ap.add_argument("--bpe-dropout", type=float, default=0.0, help="encode with BPE-dropout (training's pieces)")
+    ap.add_argument("--seed", type=int, default=1, help="random seed of --bpe-dropout")
     args = ap.parse_args()
     if bool(args.train) == bool(args.load):
         ap.error("give --train or --load")
@@ -355,11 +369,16 @@ def main() -> None:
         os.makedirs(args.out, exist_ok=True)
         vocab.save(args.out)
     if args.encode:
+        rng = random.Random(args.seed)
         with open(args.encode) as f:
             for line in f:
                 if line.strip():
                     text = json.loads(line)
-                    ids = vocab.encode_text(text)
+                    ids = (
+                        vocab.encode_text_dropout(text, args.bpe_dropout, rng)
+                        if args.bpe_dropout > 0
+                        else vocab.encode_text(text)
+                    )
                     print(json.dumps({"text": text, "ids": ids, "decoded": vocab.decode(ids)}, ensure_ascii=False))
 
 
