@@ -5,9 +5,13 @@
  *   - no prefix cache (cache `prefix`, today's per-request path),
  *   - the first question with an empty prefix cache (a miss: one pass over the shared prefix),
  *   - a second question with another ending (a hit),
- * and the second question's answer against the same question without the prefix cache.
+ * and the second question's answer against the same question without the prefix cache. Before
+ * the timed runs, one forward without decoding: the second question's first pass in full, with the
+ * prompt's keys/values kept from that full pass (exact up to float error), and with the prefix
+ * computed alone (the cross-request cache's semantics): logit differences and argmax agreement.
  *
- *   npm run bench:prefix-gain [-- --bundle DIR] [--format int8 --layers 2 --prompt 1024 --question 16]
+ *   npm run bench:prefix-gain [-- --bundle DIR] [--format int8 --layers 2,4 --prompt 1024 --question 16]
+ *   (--layers: one bundle per depth, the runs interleaved across them in one process)
  *   (--tiny: tiny widths of the same layout, a smoke run of the harness)
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +20,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DecodingEngine, type GenerateRequest, PrefixCache, loadBundle } from '@unmask/core';
+import { type Bundle, DecodingEngine, type GenerateRequest, PrefixCache, loadBundle } from '@unmask/core';
 import { writeCheckpoint } from '@unmask/convert/synthetic-checkpoint';
 import { benchTokens } from './engine-protocol.js';
 import { SHAPES, tinyShape } from './shapes.js';
@@ -26,7 +30,7 @@ const { values } = parseArgs({
   options: {
     bundle: { type: 'string' },
     format: { type: 'string', default: 'int8' },
-    layers: { type: 'string', default: '2' },
+    layers: { type: 'string', default: '2,4' },
     prompt: { type: 'string', default: '1024' },
     question: { type: 'string', default: '16' },
     answer: { type: 'string', default: '32' },
@@ -44,33 +48,45 @@ const uptime = () => spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const uptimeAtStart = uptime();
 
-let bundleDir = values.bundle;
-if (!bundleDir) {
-  const checkpoint = join(values.work, 'checkpoint');
-  bundleDir = join(values.work, `bundle-${values.format}`);
-  if (!existsSync(join(bundleDir, 'manifest.json'))) {
-    log(`writing a LLaDA-8B-width checkpoint with ${values.layers} layers and converting it (${values.format})`);
-    rmSync(values.work, { recursive: true, force: true });
-    mkdirSync(values.work, { recursive: true });
-    writeCheckpoint(checkpoint, values.tiny ? tinyShape('llada') : SHAPES.llada, n('layers'));
+const depths = values.bundle ? [undefined] : values.layers!.split(',').map(Number);
+if (depths.some((d) => d !== undefined && (!Number.isInteger(d) || d < 1)))
+  throw new Error(`--layers: a comma-separated list of positive integers, got ${values.layers}`);
+
+/** The bundle of one depth: given, or written and converted under the work folder. */
+function bundleOf(layers: number | undefined): string {
+  if (layers === undefined) return values.bundle!;
+  const work = join(values.work, `layers-${layers}`);
+  const checkpoint = join(work, 'checkpoint');
+  const dir = join(work, `bundle-${values.format}`);
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    log(`writing a LLaDA-8B-width checkpoint with ${layers} layers and converting it (${values.format})`);
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    writeCheckpoint(checkpoint, values.tiny ? tinyShape('llada') : SHAPES.llada, layers);
     const cli = join(ROOT, 'apps', 'cli', 'bin', 'unmask.mjs');
-    const args = [cli, 'convert', '--from', checkpoint, '--to', bundleDir, '--weights', values.format!];
+    const args = [cli, 'convert', '--from', checkpoint, '--to', dir, '--weights', values.format!];
     const done = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     if (done.status !== 0) throw new Error('unmask convert failed');
     rmSync(checkpoint, { recursive: true, force: true });
   }
+  return dir;
 }
 
-const bundle = await loadBundle(bundleDir, { poolSize: 1, sessionOptions: { intraOpNumThreads: n('threads') } });
-const { vocabSize } = bundle.model.info;
+const bundles: Bundle[] = [];
+for (const layers of depths)
+  bundles.push(
+    await loadBundle(bundleOf(layers), { poolSize: 1, sessionOptions: { intraOpNumThreads: n('threads') } }),
+  );
+const { vocabSize } = bundles[0]!.model.info;
 const prompt = n('prompt');
 const shared = prompt - n('question');
+const answer = n('answer');
 // Two prompts with the same first `shared` tokens (an image's rows, a document) and different questions.
 const base = benchTokens(prompt, vocabSize);
 const question = (k: number) => [...base.slice(0, shared), ...base.slice(shared).map((t) => t + 17 * k)];
 const request = (k: number, sharedPrefix: number): GenerateRequest => ({
   promptIds: question(k),
-  maxTokens: n('answer'),
+  maxTokens: answer,
   strategy: { name: 'low_confidence', steps: n('steps') },
   cache: 'prefix',
   sharedPrefix,
@@ -87,48 +103,150 @@ const timed = async (engine: DecodingEngine, r: GenerateRequest): Promise<Timed>
   return { ms: performance.now() - t, passes: result.forwardPasses, canvas: result.canvas };
 };
 
-const plain = new DecodingEngine(bundle.model);
-log(`warm-up (${bundleDir})`);
-await timed(plain, { ...request(1, 0), promptIds: question(1).slice(0, 64) });
-const rows: { uncached: number; first: number; second: number; secondUncached: number; same: number }[] = [];
-for (let run = 0; run < n('runs'); run++) {
-  const uncached = await timed(plain, request(1, 0));
-  const store = new PrefixCache(1 << 30);
-  const cached = new DecodingEngine(bundle.model, { prefixCache: store });
-  const first = await timed(cached, request(1, shared));
-  const second = await timed(cached, request(2, shared));
-  const secondUncached = await timed(plain, request(2, 0));
-  const same = second.canvas.filter((t, i) => t === secondUncached.canvas[i]).length / second.canvas.length;
-  rows.push({ uncached: uncached.ms, first: first.ms, second: second.ms, secondUncached: secondUncached.ms, same });
-  log(
-    `run ${run + 1}: no prefix cache ${(uncached.ms / 1000).toFixed(2)} s (${uncached.passes} passes), first ${(first.ms / 1000).toFixed(2)} s, second ${(second.ms / 1000).toFixed(2)} s (${second.passes} passes), second without the cache ${(secondUncached.ms / 1000).toFixed(2)} s; answers equal at ${(100 * same).toFixed(0)}% of positions; cache ${(store.stats().bytes / 2 ** 20).toFixed(1)} MiB`,
-  );
-  store.clear();
+/** Argmax per logit row, and the gap between the two largest logits. */
+function tops(logits: Float32Array, rows: number): { argmax: number[]; gap: number[] } {
+  const argmax: number[] = [];
+  const gap: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let best = -Infinity;
+    let second = -Infinity;
+    let at = 0;
+    for (let v = 0; v < vocabSize; v++) {
+      const x = logits[r * vocabSize + v]!;
+      if (x > best) {
+        second = best;
+        best = x;
+        at = v;
+      } else if (x > second) second = x;
+    }
+    argmax.push(at);
+    gap.push(best - second);
+  }
+  return { argmax, gap };
 }
-await bundle.close();
+const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
+const agreement = (a: number[], b: number[]) => a.filter((x, i) => x === b[i]).length / a.length;
 
-const m = (k: 'uncached' | 'first' | 'second' | 'secondUncached') => median(rows.map((r) => r[k])) / 1000;
-const summary = {
-  bundle: bundleDir,
+/**
+ * One forward, no decoding: the second question's first pass (prompt + all-mask answer, logits at
+ * the answer) three ways: a full pass; the prompt's keys/values kept from that full pass and the
+ * answer recomputed against them (what the per-request cache does: exact up to float error); the
+ * prefix computed alone and the rest against it (the cross-request cache's semantics).
+ */
+async function oneForward(model: Bundle['model']) {
+  const mask = model.info.maskTokenId;
+  const ids = [...question(2), ...Array<number>(answer).fill(mask)];
+  const positions = ids.map((_, i) => i);
+  const answerRows = Array.from({ length: answer }, (_, a) => prompt + a);
+  const [full] = await model.forward([
+    { inputIds: ids, positionIds: positions, logitsIndices: answerRows, keep: [[0, prompt]] },
+  ]);
+  const [kept] = await model.forward([
+    {
+      inputIds: ids.slice(prompt),
+      positionIds: positions.slice(prompt),
+      past: full!.cache!,
+      logitsIndices: answerRows.map((p) => p - prompt),
+    },
+  ]);
+  full!.cache!.release();
+  const [prefix] = await model.forward([
+    {
+      inputIds: ids.slice(0, shared),
+      positionIds: positions.slice(0, shared),
+      logitsIndices: [shared - 1],
+      keep: [[0, shared]],
+    },
+  ]);
+  const [alone] = await model.forward([
+    {
+      inputIds: ids.slice(shared),
+      positionIds: positions.slice(shared),
+      past: prefix!.cache!,
+      logitsIndices: answerRows.map((p) => p - shared),
+    },
+  ]);
+  prefix!.cache!.release();
+  const f = tops(full!.logits, answer);
+  const k = tops(kept!.logits, answer);
+  const a = tops(alone!.logits, answer);
+  const sorted = [...f.gap].sort((x, y) => x - y);
+  return {
+    keptVsFull: { maxAbsLogit: maxAbs(kept!.logits, full!.logits), argmaxAgreement: agreement(k.argmax, f.argmax) },
+    prefixAloneVsFull: {
+      maxAbsLogit: maxAbs(alone!.logits, full!.logits),
+      argmaxAgreement: agreement(a.argmax, f.argmax),
+    },
+    fullTopGap: { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)! },
+    fullLogitRange: [full!.logits.reduce((a, b) => Math.min(a, b)), full!.logits.reduce((a, b) => Math.max(a, b))],
+    distinctArgmaxFull: new Set(f.argmax).size,
+  };
+}
+
+const perDepth = bundles.map((bundle) => ({
+  bundle,
   layers: bundle.manifest.sizes.num_layers,
+  plain: new DecodingEngine(bundle.model),
+  rows: [] as { uncached: number; first: number; second: number; secondUncached: number; same: number }[],
+  oneForward: undefined as Awaited<ReturnType<typeof oneForward>> | undefined,
+}));
+for (const d of perDepth) {
+  log(`warm-up (${d.layers} layers)`);
+  await timed(d.plain, { ...request(1, 0), promptIds: question(1).slice(0, 64) });
+  d.oneForward = await oneForward(d.bundle.model);
+  log(`${d.layers} layers, one forward: ${JSON.stringify(d.oneForward)}`);
+}
+// Runs interleaved: run 1 at every depth, then run 2, ...
+for (let run = 0; run < n('runs'); run++) {
+  for (const d of perDepth) {
+    const uncached = await timed(d.plain, request(1, 0));
+    const store = new PrefixCache(1 << 30);
+    const cached = new DecodingEngine(d.bundle.model, { prefixCache: store });
+    const first = await timed(cached, request(1, shared));
+    const second = await timed(cached, request(2, shared));
+    const secondUncached = await timed(d.plain, request(2, 0));
+    const same = second.canvas.filter((t, i) => t === secondUncached.canvas[i]).length / second.canvas.length;
+    d.rows.push({ uncached: uncached.ms, first: first.ms, second: second.ms, secondUncached: secondUncached.ms, same });
+    log(
+      `run ${run + 1}, ${d.layers} layers: no prefix cache ${(uncached.ms / 1000).toFixed(2)} s (${uncached.passes} passes), first ${(first.ms / 1000).toFixed(2)} s, second ${(second.ms / 1000).toFixed(2)} s (${second.passes} passes), second without the cache ${(secondUncached.ms / 1000).toFixed(2)} s; answers equal at ${(100 * same).toFixed(0)}% of positions; cache ${(store.stats().bytes / 2 ** 20).toFixed(1)} MiB; ${uptime()}`,
+    );
+    store.clear();
+  }
+}
+for (const d of perDepth) await d.bundle.close();
+
+type Key = 'uncached' | 'first' | 'second' | 'secondUncached';
+const summaries = perDepth.map((d) => {
+  const m = (k: Key) => median(d.rows.map((r) => r[k])) / 1000;
+  return {
+    bundle: d.bundle.dir,
+    layers: d.layers,
+    runs: d.rows,
+    medianSeconds: {
+      uncached: m('uncached'),
+      first: m('first'),
+      second: m('second'),
+      secondUncached: m('secondUncached'),
+    },
+    gainSecondVsUncached: m('secondUncached') / m('second'),
+    gainSecondVsFirst: m('first') / m('second'),
+    oneForward: d.oneForward,
+  };
+});
+const summary = {
   prompt,
   shared,
-  answer: n('answer'),
+  answer,
   steps: n('steps'),
   threads: n('threads'),
-  runs: rows,
-  medianSeconds: {
-    uncached: m('uncached'),
-    first: m('first'),
-    second: m('second'),
-    secondUncached: m('secondUncached'),
-  },
-  gainSecondVsUncached: m('secondUncached') / m('second'),
-  gainSecondVsFirst: m('first') / m('second'),
+  format: values.format,
+  depths: summaries,
   load: { start: uptimeAtStart, end: uptime(), loadavg: loadavg() },
 };
 mkdirSync(values.out, { recursive: true });
 writeFileSync(join(values.out, 'prefix-gain.json'), `${JSON.stringify(summary, null, 1)}\n`);
-log(
-  `second question ${summary.gainSecondVsUncached.toFixed(2)}× faster than without the prefix cache (${m('secondUncached').toFixed(2)} → ${m('second').toFixed(2)} s), ${summary.gainSecondVsFirst.toFixed(2)}× faster than the first (${m('first').toFixed(2)} s); ${uptimeAtStart} → ${summary.load.end}`,
-);
+for (const s of summaries)
+  log(
+    `${s.layers} layers: second question ${s.gainSecondVsUncached.toFixed(2)}× faster than without the prefix cache (${s.medianSeconds.secondUncached.toFixed(2)} → ${s.medianSeconds.second.toFixed(2)} s), ${s.gainSecondVsFirst.toFixed(2)}× faster than the first (${s.medianSeconds.first.toFixed(2)} s)`,
+  );
+log(`${uptimeAtStart} → ${summary.load.end}`);

@@ -4,8 +4,11 @@
  * bytes. The caches themselves stay where the model keeps them (the ONNX worker); this holds
  * their handles. A prefix's keys/values are computed attending to the prefix only, so they do
  * not depend on what follows it and any request that starts with the same tokens (and the same
- * spliced features at the same positions) can attend to them (SGLang's radix cache, Dimple's
- * prefilling across requests).
+ * spliced features at the same positions) can attend to them (the idea of SGLang's radix cache,
+ * exact for causal models). In a bidirectional model this is a rule of its own, not Dimple's
+ * prefilling (whose prompt attends to the whole sequence at its first step): exact to the rule
+ * (prefix-cache-reference.test.ts), but far from the uncached answers of a trained model
+ * (docs/decoding.md), hence off unless given a budget.
  *
  * Entries in use by a decoding request are pinned (reference-counted) and never evicted; when
  * only pinned entries remain the cache may exceed its budget until they are released.
