@@ -180,6 +180,27 @@ describe('the cross-request prefix cache against a reference computation (conver
     assert.ok(maxDifference(batched.results[2]!.logits, expected!.logits) < TOLERANCE);
   });
 
+  it('whole decodes in one batch (two questions on one prefix, one prompt without it): each gives the reference answer', async () => {
+    const model = new Recording(bundle.model);
+    const engine = new DecodingEngine(model, { prefixCache: new PrefixCache(1 << 20), maxBatchSize: 4 });
+    const strategy = { name: 'low_confidence', steps: 4, block_length: 4 };
+    const plain = { ...request([60, 61, 62]), promptIds: [60, 61, 62], embeddings: [], sharedPrefix: 0 };
+    const requests = [
+      request(questionA, { cache: 'prefix', strategy }),
+      request(questionB, { cache: 'prefix', strategy }),
+    ];
+    const batched = await Promise.all(
+      [...requests, { ...plain, cache: 'prefix' as const, strategy }].map((r) => engine.generate(r).result),
+    );
+    assert.equal(model.calls.filter((c) => c.rows.length === 3).length, 4, 'every step ran the three rows together');
+    for (const [i, r] of requests.entries()) {
+      const theirs = await new DecodingEngine(reference(SHARED)).generate(r).result;
+      assert.deepEqual(batched[i]!.canvas, theirs.canvas, `request ${i}`);
+    }
+    const theirs = await new DecodingEngine(reference()).generate({ ...plain, cache: 'prefix', strategy }).result;
+    assert.deepEqual(batched[2]!.canvas, theirs.canvas);
+  });
+
   for (const cache of ['none', 'prefix'] as const) {
     it(`a whole decode (cache '${cache}', two blocks): the same answer and every pass's logits as the reference`, async () => {
       const model = new Recording(bundle.model);
