@@ -1,13 +1,14 @@
 /**
  * Resident memory of one bundle, split into the process's own pages (RssAnon: prepacked weights,
  * arena, heap) and mapped file pages (RssFile: memory-mapped external data, code), against the
- * bundle's size on disk. One bundle per process, so the figures do not mix; a forward at
- * `--positions` after loading gives the steady state.
+ * bundle's size on disk, and its load time. One bundle per process, so the figures do not mix;
+ * the process's memory is read before loading (the runtime), after loading, and after a forward
+ * at `--positions` (the steady state); the peak is the process's high-water mark.
  *
- *   node --import tsx tools/bench/real-width/memory.ts BUNDLE_DIR... [--positions 256 --threads 2]
+ *   node --import tsx tools/bench/real-width/memory.ts BUNDLE_DIR... [--positions 256 --threads 2 --out FILE.json]
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,11 +20,33 @@ const { values, positionals } = parseArgs({
   options: {
     positions: { type: 'string', default: '256' },
     threads: { type: 'string', default: '2' },
+    out: { type: 'string' },
     child: { type: 'boolean', default: false },
   },
 });
 
-const status = () => {
+/** The process's resident memory from /proc/self/status, in bytes. */
+interface Status {
+  readonly rss: number;
+  readonly anon: number;
+  readonly file: number;
+  readonly peak: number;
+}
+
+/** What one child process measured of one bundle. */
+export interface BundleMemory {
+  readonly dir: string;
+  readonly fileBytes: number;
+  readonly external: boolean;
+  readonly loadSeconds: number;
+  readonly forwardSeconds: number;
+  readonly positions: number;
+  readonly before: Status;
+  readonly loaded: Status;
+  readonly steady: Status;
+}
+
+const status = (): Status => {
   const text = readFileSync('/proc/self/status', 'utf8');
   const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(text)?.[1] ?? Number.NaN) * 1024;
   return { rss: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile'), peak: kib('VmHWM') };
@@ -36,24 +59,39 @@ const folderBytes = (path: string): number =>
 if (values.child) {
   const dir = positionals[0]!;
   const before = status();
-  const t = performance.now();
+  let t = performance.now();
   const bundle = await loadBundle(dir, { poolSize: 1, sessionOptions: { intraOpNumThreads: Number(values.threads) } });
   const loadSeconds = (performance.now() - t) / 1000;
   const loaded = status();
   const S = Number(values.positions);
   const ids = benchTokens(S, bundle.model.info.vocabSize);
   const positionIds = ids.map((_, i) => i);
+  t = performance.now();
   await bundle.model.forward([{ inputIds: ids, positionIds, logitsIndices: positionIds.slice(-32) }]);
+  const forwardSeconds = (performance.now() - t) / 1000;
   const steady = status();
   await bundle.close();
   const external = readdirSync(dir).some((f) => f.endsWith('.onnx.data'));
-  console.log(JSON.stringify({ dir, fileBytes: folderBytes(dir), external, loadSeconds, before, loaded, steady }));
+  const record: BundleMemory = {
+    dir,
+    fileBytes: folderBytes(dir),
+    external,
+    loadSeconds,
+    forwardSeconds,
+    positions: S,
+    before,
+    loaded,
+    steady,
+  };
+  console.log(JSON.stringify(record));
 } else {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+  const x = (r: number) => `${r.toFixed(2)}×`;
   console.log(
-    '| bundle | weights | file GiB | load s | RSS GiB | of which anonymous | of which mapped files | peak GiB | RSS ÷ file | anonymous ÷ file | RSS gained by loading ÷ file |',
+    `| bundle | weights | file GiB | load s | after load: anonymous / mapped GiB | after a forward of ${values.positions}: RSS / anonymous / mapped GiB | peak GiB | runtime before loading GiB | RSS ÷ file | RSS gained by loading ÷ file: steady / peak | anonymous gained ÷ file |`,
   );
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const records: BundleMemory[] = [];
   for (const dir of positionals) {
     const child = spawnSync(
       process.execPath,
@@ -71,10 +109,12 @@ if (values.child) {
       { encoding: 'utf8' },
     );
     if (child.status !== 0) throw new Error(`${dir}: ${child.stderr.slice(-600)}`);
-    const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
-    const s = r.steady;
+    const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as BundleMemory;
+    records.push(r);
+    if (values.out) writeFileSync(values.out, `${JSON.stringify(records, null, 2)}\n`);
+    const { before: b, loaded: l, steady: s } = r;
     console.log(
-      `| ${dir} | ${r.external ? 'external data' : 'inline'} | ${gib(r.fileBytes)} | ${r.loadSeconds.toFixed(1)} | ${gib(s.rss)} | ${gib(s.anon)} | ${gib(s.file)} | ${gib(s.peak)} | ${(s.rss / r.fileBytes).toFixed(2)}× | ${(s.anon / r.fileBytes).toFixed(2)}× | ${((s.rss - r.before.rss) / r.fileBytes).toFixed(2)}× |`,
+      `| ${dir} | ${r.external ? 'external data' : 'inline'} | ${gib(r.fileBytes)} | ${r.loadSeconds.toFixed(1)} | ${gib(l.anon)} / ${gib(l.file)} | ${gib(s.rss)} / ${gib(s.anon)} / ${gib(s.file)} | ${gib(s.peak)} | ${gib(b.rss)} | ${x(s.rss / r.fileBytes)} | ${x((s.rss - b.rss) / r.fileBytes)} / ${x((s.peak - b.rss) / r.fileBytes)} | ${x((s.anon - b.anon) / r.fileBytes)} |`,
     );
   }
 }

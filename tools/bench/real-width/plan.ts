@@ -3,13 +3,36 @@
  * together, their forwards interleaved), split into waves whose estimated resident memory fits
  * the budget (engines of one wave are loaded at once).
  */
+import { NBITS_BLOCK_SIZES, type NBitsBlockSize } from '@unmask/convert';
 import type { GgufType } from './gguf.js';
 import { type FamilyShape, parameters } from './shapes.js';
 
 export type EngineKind = 'unmask' | 'llama.cpp' | 'pytorch';
-export type UnmaskFormat = 'fp32' | 'fp16' | 'int8' | 'int4';
+/** What `unmask convert --weights` writes. */
+export type UnmaskWeights = 'fp32' | 'fp16' | 'int8' | 'int4';
+/** An unmask format of the bench: the weights, and for int8 / int4 optionally `@` a MatMulNBits block size. */
+export type UnmaskFormat = UnmaskWeights | `${'int8' | 'int4'}@${NBitsBlockSize}`;
 export type TorchFormat = 'fp32' | 'bf16' | 'int8';
-export const UNMASK_FORMATS: readonly UnmaskFormat[] = ['fp32', 'fp16', 'int8', 'int4'];
+export const UNMASK_FORMATS: readonly UnmaskWeights[] = ['fp32', 'fp16', 'int8', 'int4'];
+
+/**
+ * Reads an unmask format: `int8` is `--weights int8` at the converter's default block size,
+ * `int8@32` the same with `--block-size 32` (so one run can compare block sizes side by side);
+ * undefined for anything else.
+ */
+export function parseUnmaskFormat(format: string): { weights: UnmaskWeights; blockSize?: NBitsBlockSize } | undefined {
+  const [weights, block, ...rest] = format.split('@');
+  if (rest.length > 0 || !UNMASK_FORMATS.includes(weights as UnmaskWeights)) return undefined;
+  if (block === undefined) return { weights: weights as UnmaskWeights };
+  const blockSize = Number(block) as NBitsBlockSize;
+  if (
+    (weights !== 'int8' && weights !== 'int4') ||
+    !NBITS_BLOCK_SIZES.includes(blockSize) ||
+    String(blockSize) !== block
+  )
+    return undefined;
+  return { weights, blockSize };
+}
 export const TORCH_FORMATS: readonly TorchFormat[] = ['fp32', 'bf16', 'int8'];
 
 export interface EngineSpec {
@@ -22,7 +45,9 @@ export interface EngineSpec {
 export function bitsOf(kind: EngineKind, format: string): 32 | 16 | 8 | 4 {
   if (kind === 'llama.cpp') return ({ F32: 32, F16: 16, Q8_0: 8, Q4_0: 4 } as const)[format as GgufType];
   if (kind === 'pytorch') return ({ fp32: 32, bf16: 16, int8: 8 } as const)[format as TorchFormat];
-  return ({ fp32: 32, fp16: 16, int8: 8, int4: 4 } as const)[format as UnmaskFormat];
+  const unmask = parseUnmaskFormat(format);
+  if (!unmask) throw new Error(`unknown unmask format ${format}`);
+  return ({ fp32: 32, fp16: 16, int8: 8, int4: 4 } as const)[unmask.weights];
 }
 
 export function label(spec: Pick<EngineSpec, 'kind' | 'format'>): string {

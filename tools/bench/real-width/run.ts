@@ -27,6 +27,7 @@ import {
   estimatedResident,
   groups,
   label,
+  parseUnmaskFormat,
   runsAt,
   waves,
 } from './plan.js';
@@ -71,7 +72,8 @@ if (values.help) {
   --logits N                  logit rows per forward (32)
   --runs N                    timed runs per length after a warm-up (3; one fewer from 1024 up)
   --threads N                 threads of every engine (all logical CPUs)
-  --unmask fp32,fp16,int8,int4 / --llama F32,Q8_0,Q4_0 / --torch fp32,bf16,int8   formats ('' for none)
+  --unmask fp32,fp16,int8,int4 / --llama F32,Q8_0,Q4_0 / --torch fp32,bf16,int8   formats ('' for none);
+                              int8@32, int4@64, ...: unmask convert --block-size 32|64|128 (default 128)
   --batch-rows N --batch-positions 16,64   unmask batching: N rows against 1 (int8 / int4 / fp32)
   --memory-gib G              engines loaded at once must fit G GiB (estimated) (8)
   --work DIR --out DIR --keep --quick
@@ -99,7 +101,7 @@ const specs: EngineSpec[] = [
 ].map((s) => {
   const known =
     s.kind === 'unmask'
-      ? UNMASK_FORMATS.includes(s.format as UnmaskFormat)
+      ? parseUnmaskFormat(s.format) !== undefined
       : s.kind === 'llama.cpp'
         ? GGUF_TYPES.includes(s.format as GgufType)
         : TORCH_FORMATS.includes(s.format as TorchFormat);
@@ -166,8 +168,9 @@ interface Artifact {
 }
 
 /** `unmask convert` in a child process, timed by /usr/bin/time when present. */
-function convert(from: string, to: string, weights: UnmaskFormat): Artifact {
+function convert(from: string, to: string, format: UnmaskFormat): Artifact {
   rmSync(to, { recursive: true, force: true });
+  const { weights, blockSize } = parseUnmaskFormat(format)!;
   const cli = [
     join(ROOT, 'apps', 'cli', 'bin', 'unmask.mjs'),
     'convert',
@@ -177,13 +180,15 @@ function convert(from: string, to: string, weights: UnmaskFormat): Artifact {
     to,
     '--weights',
     weights,
+    ...(blockSize ? ['--block-size', String(blockSize)] : []),
   ];
   const timed = existsSync('/usr/bin/time');
   const t = Date.now();
   const result = timed
     ? spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, ...cli], { encoding: 'utf8' })
     : spawnSync(process.execPath, cli, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`unmask convert --weights ${weights} failed: ${result.stderr.slice(-600)}`);
+  if (result.status !== 0)
+    throw new Error(`unmask convert ${cli.slice(6).join(' ')} failed: ${result.stderr.slice(-600)}`);
   const match = /TIME ([\d.]+) (\d+)/.exec(result.stderr);
   return {
     path: to,
@@ -309,7 +314,7 @@ async function measureWave(
   const batching = new Map<string, BatchTiming[]>();
   for (const { spec, engine } of loaded) {
     if (spec.kind !== 'unmask' || failed.has(label(spec)) || options.batchRows <= 1) continue;
-    if (!['int8', 'int4', 'fp32'].includes(spec.format)) continue;
+    if (!['int8', 'int4', 'fp32'].includes(parseUnmaskFormat(spec.format)!.weights)) continue;
     const rows: BatchTiming[] = [];
     for (const positions of options.batchPositions) {
       const one: number[] = [];
@@ -384,7 +389,7 @@ async function runFamily(family: Family): Promise<FamilyResult> {
     for (const spec of group) {
       t = Date.now();
       if (spec.kind === 'unmask') {
-        log(`unmask convert --weights ${spec.format}`);
+        log(`unmask convert ${spec.format}`);
         artifacts.set(
           label(spec),
           convert(checkpointDir, join(dir, `bundle-${spec.format}`), spec.format as UnmaskFormat),
