@@ -5,11 +5,15 @@
  * the process's memory is read before loading (the runtime), after loading, and after a forward
  * at `--positions` (the steady state); the peak is the process's high-water mark.
  *
- *   node --import tsx tools/bench/real-width/memory.ts BUNDLE_DIR... [--positions 256 --threads 2 --out FILE.json]
+ *   node --import tsx tools/bench/real-width/memory.ts BUNDLE_DIR... [--positions 256 --threads 2 --out FILE.json --warm]
+ *
+ * `--warm` reads each bundle's files once before its process starts, so they are in the page cache
+ * and the load time is onnxruntime's work, not the disk's (a cold load also waits for the disk;
+ * the CPU seconds of the load are reported either way).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadBundle } from '@unmask/core';
@@ -21,6 +25,7 @@ const { values, positionals } = parseArgs({
     positions: { type: 'string', default: '256' },
     threads: { type: 'string', default: '2' },
     out: { type: 'string' },
+    warm: { type: 'boolean', default: false },
     child: { type: 'boolean', default: false },
   },
 });
@@ -39,17 +44,47 @@ export interface BundleMemory {
   readonly fileBytes: number;
   readonly external: boolean;
   readonly loadSeconds: number;
+  /** CPU seconds (user + system, all threads) of the load: what it costs, less the machine's load. */
+  readonly loadCpuSeconds: number;
   readonly forwardSeconds: number;
   readonly positions: number;
   readonly before: Status;
   readonly loaded: Status;
   readonly steady: Status;
+  /** Resident mapped pages per bundle file (by name), the rest (code, libraries) as `other`: after loading, after the forward. */
+  readonly mappedLoaded: Record<string, number>;
+  readonly mappedSteady: Record<string, number>;
 }
 
 const status = (): Status => {
   const text = readFileSync('/proc/self/status', 'utf8');
   const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(text)?.[1] ?? Number.NaN) * 1024;
   return { rss: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile'), peak: kib('VmHWM') };
+};
+/** Resident pages of file mappings from /proc/self/smaps, summed per file of `dir` and for all other files. */
+const mappedByFile = (dir: string): Record<string, number> => {
+  const out: Record<string, number> = {};
+  const prefix = `${resolve(dir)}/`;
+  let file: string | undefined;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (header) file = header[1] !== '0' && header[2]!.startsWith('/') ? header[2]! : undefined;
+    else if (file && line.startsWith('Rss:')) {
+      const key = file.startsWith(prefix) ? file.slice(prefix.length) : 'other';
+      out[key] = (out[key] ?? 0) + Number(/(\d+)/.exec(line)![1]) * 1024;
+    }
+  }
+  return out;
+};
+/** Reads every file under `path` once (into the page cache), 64 MiB at a time. */
+const readAll = (path: string): void => {
+  if (statSync(path).isDirectory()) for (const f of readdirSync(path)) readAll(join(path, f));
+  else {
+    const fd = openSync(path, 'r');
+    const chunk = Buffer.allocUnsafe(64 * 2 ** 20);
+    while (readSync(fd, chunk, 0, chunk.length, null) > 0);
+    closeSync(fd);
+  }
 };
 const folderBytes = (path: string): number =>
   statSync(path).isDirectory()
@@ -60,9 +95,13 @@ if (values.child) {
   const dir = positionals[0]!;
   const before = status();
   let t = performance.now();
+  const cpu = process.cpuUsage();
   const bundle = await loadBundle(dir, { poolSize: 1, sessionOptions: { intraOpNumThreads: Number(values.threads) } });
   const loadSeconds = (performance.now() - t) / 1000;
+  const loadCpu = process.cpuUsage(cpu);
+  const loadCpuSeconds = (loadCpu.user + loadCpu.system) / 1e6;
   const loaded = status();
+  const mappedLoaded = mappedByFile(dir);
   const S = Number(values.positions);
   const ids = benchTokens(S, bundle.model.info.vocabSize);
   const positionIds = ids.map((_, i) => i);
@@ -70,6 +109,7 @@ if (values.child) {
   await bundle.model.forward([{ inputIds: ids, positionIds, logitsIndices: positionIds.slice(-32) }]);
   const forwardSeconds = (performance.now() - t) / 1000;
   const steady = status();
+  const mappedSteady = mappedByFile(dir);
   await bundle.close();
   const external = readdirSync(dir).some((f) => f.endsWith('.onnx.data'));
   const record: BundleMemory = {
@@ -77,22 +117,26 @@ if (values.child) {
     fileBytes: folderBytes(dir),
     external,
     loadSeconds,
+    loadCpuSeconds,
     forwardSeconds,
     positions: S,
     before,
     loaded,
     steady,
+    mappedLoaded,
+    mappedSteady,
   };
   console.log(JSON.stringify(record));
 } else {
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);
   const x = (r: number) => `${r.toFixed(2)}×`;
   console.log(
-    `| bundle | weights | file GiB | load s | after load: anonymous / mapped GiB | after a forward of ${values.positions}: RSS / anonymous / mapped GiB | peak GiB | runtime before loading GiB | RSS ÷ file | RSS gained by loading ÷ file: steady / peak | anonymous gained ÷ file |`,
+    `| bundle | weights | file GiB | load s (CPU s) | after load: anonymous / mapped GiB | after a forward of ${values.positions}: RSS / anonymous / mapped GiB | peak GiB | runtime before loading GiB | RSS ÷ file | RSS gained by loading ÷ file: steady / peak | anonymous gained ÷ file |`,
   );
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const records: BundleMemory[] = [];
   for (const dir of positionals) {
+    if (values.warm) readAll(dir);
     const child = spawnSync(
       process.execPath,
       [
@@ -114,7 +158,7 @@ if (values.child) {
     if (values.out) writeFileSync(values.out, `${JSON.stringify(records, null, 2)}\n`);
     const { before: b, loaded: l, steady: s } = r;
     console.log(
-      `| ${dir} | ${r.external ? 'external data' : 'inline'} | ${gib(r.fileBytes)} | ${r.loadSeconds.toFixed(1)} | ${gib(l.anon)} / ${gib(l.file)} | ${gib(s.rss)} / ${gib(s.anon)} / ${gib(s.file)} | ${gib(s.peak)} | ${gib(b.rss)} | ${x(s.rss / r.fileBytes)} | ${x((s.rss - b.rss) / r.fileBytes)} / ${x((s.peak - b.rss) / r.fileBytes)} | ${x((s.anon - b.anon) / r.fileBytes)} |`,
+      `| ${dir} | ${r.external ? 'external data' : 'inline'} | ${gib(r.fileBytes)} | ${r.loadSeconds.toFixed(1)} (${r.loadCpuSeconds.toFixed(1)}) | ${gib(l.anon)} / ${gib(l.file)} | ${gib(s.rss)} / ${gib(s.anon)} / ${gib(s.file)} | ${gib(s.peak)} | ${gib(b.rss)} | ${x(s.rss / r.fileBytes)} | ${x((s.rss - b.rss) / r.fileBytes)} / ${x((s.peak - b.rss) / r.fileBytes)} | ${x((s.anon - b.anon) / r.fileBytes)} |`,
     );
   }
 }
