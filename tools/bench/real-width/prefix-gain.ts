@@ -141,15 +141,20 @@ async function oneForward(model: Bundle['model']) {
   const [full] = await model.forward([
     { inputIds: ids, positionIds: positions, logitsIndices: answerRows, keep: [[0, prompt]] },
   ]);
-  const [kept] = await model.forward([
-    {
-      inputIds: ids.slice(prompt),
-      positionIds: positions.slice(prompt),
-      past: full!.cache!,
-      logitsIndices: answerRows.map((p) => p - prompt),
-    },
-  ]);
-  full!.cache!.release();
+  // The positions from `from` on, answered against the keys/values kept for those before them.
+  const answerAgainst = async (from: number, past: NonNullable<typeof full>['cache']) => {
+    const [out] = await model.forward([
+      {
+        inputIds: ids.slice(from),
+        positionIds: positions.slice(from),
+        past: past!,
+        logitsIndices: answerRows.map((p) => p - from),
+      },
+    ]);
+    past!.release();
+    return out;
+  };
+  const kept = await answerAgainst(prompt, full!.cache);
   const [prefix] = await model.forward([
     {
       inputIds: ids.slice(0, shared),
@@ -158,15 +163,7 @@ async function oneForward(model: Bundle['model']) {
       keep: [[0, shared]],
     },
   ]);
-  const [alone] = await model.forward([
-    {
-      inputIds: ids.slice(shared),
-      positionIds: positions.slice(shared),
-      past: prefix!.cache!,
-      logitsIndices: answerRows.map((p) => p - shared),
-    },
-  ]);
-  prefix!.cache!.release();
+  const alone = await answerAgainst(shared, prefix!.cache);
   const f = tops(full!.logits, answer);
   const k = tops(kept!.logits, answer);
   const a = tops(alone!.logits, answer);
