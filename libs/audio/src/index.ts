@@ -2,6 +2,7 @@ export {
   readWav,
   readWavHeader,
   wavLimitsSchema,
+  type CheckedWav,
   type DecodedAudio,
   type ReadWavOptions,
   type WavLimits,

@@ -4,7 +4,7 @@
  */
 import type { LogMelFeatures, ExtractOptions, WhisperFeatureExtractor } from './log-mel.js';
 import { resample } from './resample.js';
-import { readWav, type ReadWavOptions } from './wav/read-wav.js';
+import { readWav, type CheckedWav, type ReadWavOptions } from './wav/read-wav.js';
 
 export interface WavFeatures extends LogMelFeatures {
   /** Seconds of audio in the file (before any padding or truncation). */
@@ -14,11 +14,11 @@ export interface WavFeatures extends LogMelFeatures {
 }
 
 export function wavToInputFeatures(
-  bytes: Uint8Array,
+  wav: Uint8Array | CheckedWav,
   extractor: WhisperFeatureExtractor,
   options: ReadWavOptions & ExtractOptions = {},
 ): WavFeatures {
-  const audio = readWav(bytes, options);
+  const audio = readWav(wav, options);
   const rate = extractor.config.sampling_rate;
   const samples = audio.sampleRate === rate ? audio.samples : resample(audio.samples, audio.sampleRate, rate);
   const features = extractor.extract(samples, options.padding ? { padding: options.padding } : {});

@@ -19,6 +19,7 @@ import {
   readWavHeader,
   WhisperFeatureExtractor,
   wavToInputFeatures,
+  type CheckedWav,
   type WavLimitsInput,
 } from '@unmask/audio';
 import { AnyresImages } from './anyres-images.js';
@@ -164,19 +165,21 @@ export class AudioTower {
 
   /**
    * The clip's duration from its WAV header alone, and its feature rows when known before
-   * encoding (clips padded to Whisper's window all take the rows the first one took).
+   * encoding (clips padded to Whisper's window all take the rows the first one took); `wav`
+   * is the checked file `encode` takes.
    */
   measure(
     bytes: Uint8Array,
     limits: WavLimitsInput | undefined,
     name: string,
-  ): { seconds: number; rows: number | undefined } {
-    const { durationSeconds } = readWavHeader(bytes, { ...limits, name });
-    return { seconds: durationSeconds, rows: this.fixedRows };
+  ): { seconds: number; rows: number | undefined; wav: CheckedWav } {
+    const wav = readWavHeader(bytes, { ...limits, name });
+    return { seconds: wav.durationSeconds, rows: this.fixedRows, wav };
   }
 
-  async encode(bytes: Uint8Array, limits: WavLimitsInput | undefined, name: string): Promise<MediaFeatures> {
-    const features = wavToInputFeatures(bytes, this.extractor, { ...limits, name });
+  /** A clip `measure` checked: decoded (its header not walked again), featurised and encoded. */
+  async encode(wav: CheckedWav): Promise<MediaFeatures> {
+    const features = wavToInputFeatures(wav, this.extractor);
     const embeds = await this.encoder.encode(features);
     if (this.extractor.config.padding === 'max_length' && !this.encoder.lengthDependent) this.fixedRows = embeds.tokens;
     if (embeds.hidden !== this.hidden) {

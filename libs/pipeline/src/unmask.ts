@@ -348,11 +348,12 @@ export class Unmask {
       const { pixels, rows } = await (this.images as ImageTower).measure(data, this.limits.image, field);
       tally.addImage(pixels, rows, field);
     }
-    for (const { data, field } of sounds) {
+    const wavs = sounds.map(({ data, field }) => {
       throwIfAborted(request.signal);
-      const { seconds, rows } = (this.sounds as AudioTower).measure(data, this.limits.audio, field);
+      const { seconds, rows, wav } = (this.sounds as AudioTower).measure(data, this.limits.audio, field);
       tally.addSound(seconds, rows, field);
-    }
+      return wav;
+    });
     const conversation = this.bundle.manifest.generation?.conversation ?? 'template';
     const history = conversation === 'template' ? (request.history ?? []).map(templateMessage) : [];
     const { spec, param, plan } = this.constraintSpec(request, fields);
@@ -381,9 +382,9 @@ export class Unmask {
       throwIfAborted(request.signal);
       features.push(await (this.images as ImageTower).encode(data, this.limits.image, field));
     }
-    for (const { data, field } of sounds) {
+    for (const wav of wavs) {
       throwIfAborted(request.signal);
-      features.push(await (this.sounds as AudioTower).encode(data, this.limits.audio, field));
+      features.push(await (this.sounds as AudioTower).encode(wav));
     }
     throwIfAborted(request.signal);
     const built = buildPrompt(this.bundle, messages, features, ids);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUnmaskError } from '@unmask/core';
-import { readWav } from './read-wav.js';
+import { readWav, readWavHeader } from './read-wav.js';
 import { buildWav, encodeSamples } from '../../test-support/make-wav.js';
 import { readFixture } from '../../test-support/fixtures.js';
 
@@ -223,5 +223,37 @@ describe('readWav: limits', () => {
       (e) =>
         isUnmaskError(e, 'invalid_parameter') && e.param === 'maxSeconds' && /^readWav: maxSeconds: /.test(e.message),
     );
+  });
+});
+
+describe('readWavHeader then readWav: a request checks every sound before decoding one', () => {
+  const wav = buildWav({
+    channels: 2,
+    sampleRate: 8000,
+    bitsPerSample: 16,
+    data: encodeSamples(
+      [
+        [0, 16384, -32768],
+        [16384, 16384, 0],
+      ],
+      'int',
+      16,
+    ),
+  });
+
+  it('decodes the checked file to the samples its bytes give', () => {
+    const checked = readWavHeader(wav, { name: 'clip.wav' });
+    assert.equal(checked.durationSeconds, 3 / 8000);
+    assert.equal(checked.name, 'clip.wav');
+    assert.deepEqual(readWav(checked), readWav(wav));
+  });
+
+  it('applies its limits when checked, not again when decoded', () => {
+    assert.throws(
+      () => readWavHeader(wav, { maxSeconds: 1e-4, name: 'clip.wav' }),
+      (e) => isUnmaskError(e, 'too_large') && e.param === 'clip.wav',
+    );
+    const checked = readWavHeader(wav, { maxSeconds: 1 });
+    assert.equal(readWav(checked, { maxSeconds: 1e-4 }).samples.length, 3);
   });
 });

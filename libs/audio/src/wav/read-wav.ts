@@ -4,7 +4,9 @@
  * `parseWavHeader` first checks what wavefile does not (sizes against the bytes present, chunk
  * lengths that lie, formats and limits we refuse) and finds the data chunk; wavefile then parses
  * the file's header once (`wavefile-input.ts`: the few files it cannot read get a stand-in header)
- * and decodes the data chunk in place, without a copy. Channels are averaged.
+ * and decodes the data chunk in place, without a copy. Channels are averaged. A caller that
+ * checks a request's sounds before decoding any (`readWavHeader`) hands `readWav` the checked
+ * file, so its chunks are walked once.
  */
 import wavefile from 'wavefile';
 import { z } from 'zod';
@@ -49,15 +51,23 @@ function scaleFor(encoding: WavEncoding, bits: number): { offset: number; scale:
   return { offset: 0, scale: 1 / 2 ** (bits - 1) };
 }
 
+/** A WAV file whose header `readWavHeader` checked, ready for `readWav` without a second walk. */
+export interface CheckedWav {
+  readonly bytes: Uint8Array;
+  readonly header: WavHeader;
+  readonly durationSeconds: number;
+  /** The name its errors carry. */
+  readonly name: string;
+  /** What wavefile's parser is given (`wavefile-input.ts`): the file itself or a stand-in header. */
+  readonly parserInput: Uint8Array;
+}
+
 /**
  * The cheap part of `readWav`: the byte-size limit, the RIFF header checked, the duration it
  * declares against `maxSeconds`; no sample is decoded. A request's sounds get this before any
  * of them is decoded.
  */
-export function readWavHeader(
-  bytes: Uint8Array,
-  options: ReadWavOptions = {},
-): { header: WavHeader; durationSeconds: number } {
+export function readWavHeader(bytes: Uint8Array, options: ReadWavOptions = {}): CheckedWav {
   const name = options.name ?? 'audio';
   const parsed = wavLimitsSchema.safeParse({ maxBytes: options.maxBytes, maxSeconds: options.maxSeconds });
   if (!parsed.success) {
@@ -82,20 +92,22 @@ export function readWavHeader(
       name,
     );
   }
-  return { header, durationSeconds };
+  return { bytes, header, durationSeconds, name, parserInput: wavefileInput(bytes, header) };
 }
 
 /**
- * Decodes a WAV file to mono. Errors: `too_large` past `maxBytes` / `maxSeconds`,
- * `invalid_media` for anything malformed (each message names the problem).
+ * Decodes a WAV file to mono: its bytes (checked here against `options`), or a file
+ * `readWavHeader` already checked (its limits and name were applied then; `options` is not read).
+ * Errors: `too_large` past `maxBytes` / `maxSeconds`, `invalid_media` for anything malformed
+ * (each message names the problem).
  */
-export function readWav(bytes: Uint8Array, options: ReadWavOptions = {}): DecodedAudio {
-  const name = options.name ?? 'audio';
-  const { header, durationSeconds } = readWavHeader(bytes, options);
+export function readWav(input: Uint8Array | CheckedWav, options: ReadWavOptions = {}): DecodedAudio {
+  const { bytes, header, durationSeconds, name, parserInput } =
+    input instanceof Uint8Array ? readWavHeader(input, options) : input;
 
   const wav = new wavefile.WaveFile();
   try {
-    wav.fromBuffer(wavefileInput(bytes, header), false);
+    wav.fromBuffer(parserInput, false);
     // The samples in place: wavefile's own slice would copy them (and read an odd chunk's pad byte as one).
     (wav.data as { samples: Uint8Array }).samples = bytes.subarray(
       header.dataOffset,
