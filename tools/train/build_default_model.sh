@@ -33,6 +33,7 @@ OUT="${OUT:-models/default}"
 TEXT_COUNT="${TEXT_COUNT:-300000}"
 TEXT_NOISE="${TEXT_NOISE:-0}"   # share of training prompts given noise words (tools/worlds/src/wordings/noise.ts); 0: none
 SPOKEN_NOISE="${SPOKEN_NOISE:-0}"   # share of training examples with audio whose spoken words get noise words (transcripts follow); 0: none
+COPY_SHARE="${COPY_SHARE:-0}"     # share of training transcripts whose spoken words are a random word sequence to copy (tools/worlds/src/wordings/copy.ts); 0: none
 IMAGES="${IMAGES:-6000}"
 AUDIO="${AUDIO:-20000}"
 AUDIO_QUESTION_SHARE="${AUDIO_QUESTION_SHARE:-0.42}"   # share of training clips that are spoken shapes questions
@@ -96,7 +97,7 @@ audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || timed "$1" tsx tools/datag
 
 stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_MINUTES min) beside the LM"
 # Text forms in the training set's wordings; the LM's evaluation also reads held-out wordings.
-timed text tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train --noise "$TEXT_NOISE" --spoken-noise "$SPOKEN_NOISE" > "$WORK/text-train.jsonl"
+timed text tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train --noise "$TEXT_NOISE" --spoken-noise "$SPOKEN_NOISE" --copy "$COPY_SHARE" > "$WORK/text-train.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 --wording train > "$WORK/text-eval.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 998 --count 3000 --wording heldout > "$WORK/text-heldout.jsonl"
 (

@@ -1,6 +1,6 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] > out.jsonl
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] > out.jsonl
  * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
  * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
  * wordings only). `--noise P` (training data, `train` wording only) puts noise words into a share P of
@@ -8,11 +8,14 @@
  * `--spoken-noise Q` (training data too) does the same to the spoken words of a share Q of the examples
  * with audio, from a third stream: a transcript's answer is the noisy words (the model learns to copy
  * words it was never taught rather than write out the nearest trained command); the other answers
- * stay, as a filler or a stray word does not change what was asked.
+ * stay, as a filler or a stray word does not change what was asked. `--copy C` (training data) gives a
+ * share C of the transcripts a random word sequence to copy instead of a command (wordings/copy.ts),
+ * from a fourth stream.
  */
 import { parseArgs } from 'node:util';
 import { Rng } from './rng.js';
 import { sampleExample, TASK_TYPES, toTextExample, type TaskType } from './tasks.js';
+import { addCopyTask } from './wordings/copy.js';
 import { addNoiseWords, addSpokenNoise } from './wordings/noise.js';
 import type { WordingSplit } from './wordings/prompts.js';
 
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     wording: { type: 'string', default: 'train' },
     noise: { type: 'string', default: '0' },
     'spoken-noise': { type: 'string', default: '0' },
+    copy: { type: 'string', default: '0' },
   },
 });
 const seed = Number(values.seed);
@@ -50,14 +54,21 @@ if (!(spokenNoise >= 0 && spokenNoise <= 1))
 if (spokenNoise > 0 && wording !== 'train')
   throw new Error(`--spoken-noise is for training data (--wording train), got --wording ${wording}`);
 
+const copy = Number(values.copy);
+if (!(copy >= 0 && copy <= 1)) throw new Error(`--copy must be a share in [0, 1], got "${values.copy}"`);
+if (copy > 0 && wording !== 'train')
+  throw new Error(`--copy is for training data (--wording train), got --wording ${wording}`);
+
 const rng = new Rng(seed);
 const noiseRng = new Rng(seed ^ 0x6e6f6973);
 const spokenRng = new Rng(seed ^ 0x73706b6e);
+const copyRng = new Rng(seed ^ 0x636f7079);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
   let e = toTextExample(sampleExample(rng, rng.pick(types), { wording }));
   if (noise > 0) e = { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise) };
   if (spokenNoise > 0) e = addSpokenNoise(spokenRng, e, spokenNoise);
+  if (copy > 0) e = addCopyTask(copyRng, e, copy);
   lines.push(JSON.stringify(e));
   if (lines.length >= 5000) {
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -131,11 +131,11 @@ export const OFF_TOPIC_FILLERS: Readonly<Record<Split, Readonly<Record<string, r
 
 /** Shapes and colours the worlds do not have (near misses of their questions). */
 export const OTHER_SHAPES: Readonly<Record<Split, readonly string[]>> = {
-  train: ['hexagon', 'rectangle', 'oval', 'heart', 'cross', 'pentagon'],
+  train: ['hexagon', 'rectangle', 'oval', 'heart', 'cross', 'pentagon', 'ring', 'cube', 'line', 'sphere'],
   heldout: ['octagon', 'arrow', 'crescent', 'trapezoid'],
 };
 export const OTHER_COLORS: Readonly<Record<Split, readonly string[]>> = {
-  train: ['pink', 'brown', 'white', 'grey', 'cyan', 'gold'],
+  train: ['pink', 'brown', 'white', 'grey', 'cyan', 'gold', 'violet', 'navy', 'tan', 'lilac'],
   heldout: ['magenta', 'beige', 'turquoise', 'silver'],
 };
 

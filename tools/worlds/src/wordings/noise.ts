@@ -56,7 +56,7 @@ export const FILLER_WORDS: readonly string[] = [
 ];
 
 /** Every word in a value of strings, arrays and records (templates' syntax and slots dropped). */
-function wordsIn(value: unknown, out: Set<string>): Set<string> {
+export function wordsIn(value: unknown, out: Set<string>): Set<string> {
   if (typeof value === 'string') {
     for (const w of value
       .toLowerCase()
