@@ -33,6 +33,7 @@ export {
   OnnxKvCache,
   type OnnxLanguageModelOptions,
   type LmGeometry,
+  type KeyValueOutputs,
 } from './model/onnx-language-model.js';
 export { TextTokenizer, type EncodeOptions, type DecodeOptions } from './tokenizer/text-tokenizer.js';
 export {

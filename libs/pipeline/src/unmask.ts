@@ -96,7 +96,11 @@ export class Unmask {
   }
 
   static async load(dir: string = defaultModelDir(), options: UnmaskOptions = {}): Promise<Unmask> {
-    const bundle = await loadBundle(dir, options);
+    // The shared-prefix cache keeps keys/values: the LM graph is loaded with them from the start.
+    const bundle = await loadBundle(dir, {
+      ...options,
+      ...(options.prefixCacheBytes && !options.keyValueOutputs ? { keyValueOutputs: 'always' as const } : {}),
+    });
     let images: ImageTower | undefined;
     try {
       const limits = options.limits ?? {};

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UnmaskError } from '../errors.js';
 import type { ModelInfo } from '../model/language-model.js';
-import { OnnxLanguageModel } from '../model/onnx-language-model.js';
+import { type KeyValueOutputs, OnnxLanguageModel } from '../model/onnx-language-model.js';
 import type { OnnxSession } from '../runtime/onnx-session.js';
 import type { SessionOptions } from '../runtime/session-options.js';
 import { type CreateSessionOptions, OnnxWorkerPool } from '../runtime/worker-pool.js';
@@ -26,6 +26,16 @@ export interface LoadBundleOptions {
   readonly poolSize?: number;
   /** Options of the bundle's sessions. */
   readonly sessionOptions?: SessionOptions;
+  /**
+   * When the LM graph's key/value outputs are loaded (`OnnxLanguageModelOptions.keyValueOutputs`):
+   * by default from the start when the bundle decodes with a cache by default, else on demand.
+   */
+  readonly keyValueOutputs?: KeyValueOutputs;
+}
+
+/** A bundle that decodes with a cache by default keeps one from its first request. */
+function keyValueOutputsFor(defaults: DecodingDefaults | undefined): KeyValueOutputs {
+  return defaults?.cache === undefined || defaults.cache === 'none' ? 'on-demand' : 'always';
 }
 
 export interface ResolvedToken {
@@ -236,9 +246,16 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
         mrope: manifest.lm.position_ids === 'mrope',
       },
       ...(options.sessionOptions ? { sessionOptions: options.sessionOptions } : {}),
+      keyValueOutputs: options.keyValueOutputs ?? keyValueOutputsFor(decodingDefaults),
     });
     checkGraphIO(files.embed, model.embedSession, embedGraphContract(sizes));
-    checkGraphIO(files.lm, model.lmSession, lmGraphContract(sizes, manifest.lm.position_ids));
+    // The key/value outputs the session was loaded without are checked as the file declares them.
+    const lm = model.lmSession;
+    checkGraphIO(
+      files.lm,
+      { inputs: lm.inputs, outputs: [...lm.outputs, ...lm.dropped] },
+      lmGraphContract(sizes, manifest.lm.position_ids),
+    );
   } catch (error) {
     await model?.close();
     if (ownPool) await pool.close();

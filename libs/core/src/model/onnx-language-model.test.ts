@@ -243,3 +243,76 @@ describe('OnnxLanguageModel when its worker crashes', () => {
     }
   });
 });
+
+describe('OnnxLanguageModel: the key/value outputs are loaded when a pass first keeps a cache', () => {
+  let pool: OnnxWorkerPool;
+  before(() => {
+    pool = new OnnxWorkerPool({ size: 1, sessionOptions: { intraOpNumThreads: 1 } });
+  });
+  after(() => pool.close());
+  const open = (keyValueOutputs?: 'always') =>
+    OnnxLanguageModel.create({
+      pool,
+      embedGraph: `${fixtures}tiny-bundle/embed.onnx`,
+      lmGraph: `${fixtures}tiny-bundle/lm.onnx`,
+      info,
+      geometry,
+      ...(keyValueOutputs ? { keyValueOutputs } : {}),
+    });
+
+  it('loads the LM graph without them, and its logits are the reference', async () => {
+    const model = await open();
+    assert.equal(model.hasKeyValueOutputs, false);
+    assert.deepEqual(
+      model.lmSession.outputs.map((o) => o.name),
+      ['logits'],
+    );
+    assert.deepEqual(model.lmSession.dropped.map((o) => o.name).sort(), [
+      'present.0.key',
+      'present.0.value',
+      'present.1.key',
+      'present.1.value',
+    ]);
+    const [result] = await model.forward([fullRow(ids('a.input_ids'))]);
+    assert.ok(maxDiff(result!.logits, reference.float32('a.logits').data) < 1e-4);
+    await model.close();
+  });
+
+  it('loads them again with the first pass that keeps a cache, releases the first session, and caches as always', async () => {
+    const model = await open();
+    const sessionsBefore = (await pool.stats(0)).sessions;
+    const c = ids('c.input_ids');
+    const [first] = await model.forward([fullRow(c, { keep: [[0, 6]] })]);
+    assert.equal(model.hasKeyValueOutputs, true);
+    assert.equal((await pool.stats(0)).sessions, sessionsBefore, 'one LM session replaced by another');
+    const [second] = await model.forward([
+      { inputIds: c.slice(6), positionIds: range(6, 11), past: first!.cache!, logitsIndices: range(0, 5) },
+    ]);
+    assert.ok(maxDiff(second!.logits, reference.float32('c.logits').data, 6) < 1e-4);
+
+    const always = await open('always');
+    assert.equal(always.hasKeyValueOutputs, true);
+    const [cached] = await always.forward([fullRow(c, { keep: [[0, 6]] })]);
+    assert.deepEqual(first!.logits, cached!.logits);
+    first!.cache!.release();
+    cached!.cache!.release();
+    await Promise.all([model.close(), always.close()]);
+  });
+
+  it('lets passes on the first session finish while a pass that keeps a cache loads the second', async () => {
+    const model = await open();
+    const a = ids('a.input_ids');
+    const c = ids('c.input_ids');
+    const [plain, keeping, after] = await Promise.all([
+      model.forward([fullRow(a)]),
+      model.forward([fullRow(c, { keep: [[0, 6]] })]),
+      model.forward([fullRow(a)]),
+    ]);
+    assert.ok(maxDiff(plain[0]!.logits, reference.float32('a.logits').data) < 1e-4);
+    assert.ok(maxDiff(after[0]!.logits, reference.float32('a.logits').data) < 1e-4);
+    assert.equal(keeping[0]!.cache?.length, 6);
+    keeping[0]!.cache!.release();
+    await model.close();
+    assert.equal((await pool.stats(0)).sessions, 0, 'every session of the closed model released');
+  });
+});

@@ -4,12 +4,19 @@
  * splices image/audio features, pads rows of different segment and cache lengths into one
  * batch and runs the LM graph; KV caches stay in the worker and the engine holds opaque
  * `KvCache` handles.
+ *
+ * The LM graph's keys/values (`present.*` outputs) are only needed by a pass that keeps a cache,
+ * yet onnxruntime holds every graph output of a run until it ends, fetched or not (at LLaDA-8B
+ * width and 1,024 positions, 1 GiB over 32 layers). So by default the LM graph is loaded without
+ * them; the first pass that keeps a cache loads it again with them (once, a load's time) and
+ * releases the first session (`keyValueOutputs: 'always'` loads them from the start).
  */
 import { UnmaskError } from '../errors.js';
 import type { OnnxSession } from '../runtime/onnx-session.js';
 import type { SessionOptions } from '../runtime/session-options.js';
 import type { OnnxWorkerPool } from '../runtime/worker-pool.js';
-import type { LmShape, WireLmRow, WorkerChannel } from '../runtime/worker-protocol.js';
+import { presentNames } from '../runtime/lm-batch.js';
+import type { LmShape, ReplyOf, WireLmRow, WorkerChannel } from '../runtime/worker-protocol.js';
 import type { ForwardRow, ForwardRowResult, KvCache, LanguageModel, ModelInfo } from './language-model.js';
 
 /** Architecture sizes the runtime needs beyond `ModelInfo`. */
@@ -32,7 +39,14 @@ export interface OnnxLanguageModelOptions {
   readonly sessionOptions?: SessionOptions;
   /** Worker to load both graphs into (default: the least loaded). */
   readonly worker?: number;
+  /**
+   * When the LM graph's key/value outputs are loaded: `on-demand` (default) at the first pass
+   * that keeps a cache, `always` from the start (a server whose requests use caches).
+   */
+  readonly keyValueOutputs?: KeyValueOutputs;
 }
+
+export type KeyValueOutputs = 'on-demand' | 'always';
 
 interface CacheHandleState {
   readonly channel: WorkerChannel;
@@ -103,12 +117,16 @@ export class OnnxKvCache implements KvCache {
 
 export class OnnxLanguageModel implements LanguageModel {
   private closed = false;
+  /** Forwards running on each LM session (a replaced one is released when its count is 0). */
+  private readonly running = new Map<OnnxSession, number>();
+  private withKeyValues: Promise<OnnxSession> | undefined;
 
   private constructor(
     readonly info: ModelInfo,
     readonly geometry: LmGeometry,
     readonly embedSession: OnnxSession,
-    readonly lmSession: OnnxSession,
+    private lm: OnnxSession,
+    private readonly options: OnnxLanguageModelOptions,
   ) {}
 
   static async create(options: OnnxLanguageModelOptions): Promise<OnnxLanguageModel> {
@@ -116,9 +134,33 @@ export class OnnxLanguageModel implements LanguageModel {
     const lm = await pool.createSession(options.lmGraph, {
       ...sessionOptions,
       ...(options.worker === undefined ? {} : { worker: options.worker }),
+      ...(options.keyValueOutputs === 'always' ? {} : { dropOutputs: presentNames(options.geometry.numLayers) }),
     });
     const embed = await pool.createSession(options.embedGraph, { ...sessionOptions, worker: lm.workerIndex });
-    return new OnnxLanguageModel(options.info, options.geometry, embed, lm);
+    return new OnnxLanguageModel(options.info, options.geometry, embed, lm, options);
+  }
+
+  /** The LM graph's session (loaded without its key/value outputs until a pass keeps a cache). */
+  get lmSession(): OnnxSession {
+    return this.lm;
+  }
+
+  /** Whether the LM session has the key/value outputs a pass that keeps a cache needs. */
+  get hasKeyValueOutputs(): boolean {
+    return this.lm.dropped.length === 0;
+  }
+
+  /** The LM graph loaded again with its key/value outputs, in the same worker (the caches live there). */
+  private loadKeyValueOutputs(): Promise<OnnxSession> {
+    this.withKeyValues ??= (async () => {
+      const { pool, sessionOptions = {} } = this.options;
+      const full = await pool.createSession(this.options.lmGraph, { ...sessionOptions, worker: this.workerIndex });
+      const old = this.lm;
+      this.lm = full;
+      if (!this.running.get(old)) await old.release();
+      return full;
+    })();
+    return this.withKeyValues;
   }
 
   get channel(): WorkerChannel {
@@ -140,6 +182,7 @@ export class OnnxLanguageModel implements LanguageModel {
       vocabSize: this.info.vocabSize,
       padTokenId: this.info.padTokenId,
     };
+    const lm = wire.some((row) => row.keep) && !this.hasKeyValueOutputs ? await this.loadKeyValueOutputs() : this.lm;
     const generation = this.channel.generation(this.workerIndex);
     // The wire arrays are fresh copies made by toWire, so they can move instead of being cloned.
     const transfer = wire.flatMap((row) => [
@@ -148,12 +191,23 @@ export class OnnxLanguageModel implements LanguageModel {
       row.logitsIndices.buffer,
       ...row.embeddings.map((e) => e.data.buffer),
     ]) as ArrayBuffer[];
-    const results = await this.channel.call(
-      this.workerIndex,
-      'lm-forward',
-      { embedSessionId: this.embedSession.sessionId, lmSessionId: this.lmSession.sessionId, shape, rows: wire },
-      transfer,
-    );
+    this.running.set(lm, (this.running.get(lm) ?? 0) + 1);
+    let results: ReplyOf<'lm-forward'>;
+    try {
+      results = await this.channel.call(
+        this.workerIndex,
+        'lm-forward',
+        { embedSessionId: this.embedSession.sessionId, lmSessionId: lm.sessionId, shape, rows: wire },
+        transfer,
+      );
+    } finally {
+      const left = (this.running.get(lm) ?? 1) - 1;
+      if (left > 0) this.running.set(lm, left);
+      else {
+        this.running.delete(lm);
+        if (lm !== this.lm) await lm.release().catch(() => {});
+      }
+    }
     return results.map((result) => ({
       logits: result.logits,
       ...(result.cache
@@ -172,7 +226,8 @@ export class OnnxLanguageModel implements LanguageModel {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([this.embedSession.release(), this.lmSession.release()]);
+    const loading = this.withKeyValues?.catch(() => undefined);
+    await Promise.allSettled([this.embedSession.release(), this.lm.release(), loading?.then((s) => s?.release())]);
   }
 
   private toWire(row: ForwardRow, r: number): WireLmRow {

@@ -27,6 +27,8 @@ export class OnnxSession implements GraphRunner {
     readonly path: string,
     readonly inputs: readonly GraphIO[],
     readonly outputs: readonly GraphIO[],
+    /** Graph outputs of the file this session was loaded without (`dropOutputs`): never fetched. */
+    readonly dropped: readonly GraphIO[] = [],
   ) {}
 
   async run(

@@ -3,6 +3,8 @@
  * models, and answers `WorkerRequest`s one at a time (see worker-protocol.ts). Started by
  * `OnnxWorkerPool` through worker-bootstrap.mjs.
  */
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -19,6 +21,7 @@ import {
   spliceEmbeddings,
 } from './lm-batch.js';
 import { feedsOfLink } from './graph-chain.js';
+import { withoutGraphOutputs } from './graph-outputs.js';
 import type { GraphIO, TensorData } from './graph-runner.js';
 import { toOrtSessionOptions } from './session-options.js';
 import { fromOrtTensor, isTensorElementType, ownedForTransfer, toOrtTensor } from './tensor-convert.js';
@@ -129,12 +132,26 @@ interface Handled<K extends WorkerKind> {
 const handlers: { [K in WorkerKind]: (request: RequestOf<K>) => Promise<Handled<K>> } = {
   async create(request) {
     let session: InferenceSession;
+    let dropped: GraphIO[] = [];
     try {
-      session = await ort.InferenceSession.create(request.path, {
-        logSeverityLevel: 3,
-        ...toOrtSessionOptions(request.options),
-      });
+      const options: InferenceSession.SessionOptions = { logSeverityLevel: 3, ...toOrtSessionOptions(request.options) };
+      if (request.dropOutputs?.length) {
+        // From bytes: external data is found beside the file, as when loading the file by path.
+        const stripped = withoutGraphOutputs(readFileSync(request.path), new Set(request.dropOutputs));
+        dropped = stripped.dropped;
+        const extra = (options.extra ?? {}) as { session?: Record<string, unknown> };
+        session = await ort.InferenceSession.create(stripped.model, {
+          ...options,
+          extra: {
+            ...extra,
+            session: { ...extra.session, model_external_initializers_file_folder_path: dirname(request.path) },
+          },
+        });
+      } else {
+        session = await ort.InferenceSession.create(request.path, options);
+      }
     } catch (error) {
+      if (isUnmaskError(error)) throw new UnmaskError(error.code, `${request.path}: ${error.message}`, request.path);
       throw new UnmaskError(
         'invalid_bundle',
         `${request.path}: onnxruntime cannot load the graph: ${(error as Error).message}`,
@@ -144,7 +161,7 @@ const handlers: { [K in WorkerKind]: (request: RequestOf<K>) => Promise<Handled<
     }
     const inputs = describe(session.inputMetadata, request.path);
     sessions.set(request.sessionId, { path: request.path, session, inputs });
-    return { result: { inputs, outputs: describe(session.outputMetadata, request.path) } };
+    return { result: { inputs, outputs: describe(session.outputMetadata, request.path), dropped } };
   },
   async run(request) {
     const outputs = await run(sessionOf(request.sessionId), request.feeds, request.outputNames);

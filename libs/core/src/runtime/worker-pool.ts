@@ -43,6 +43,8 @@ const MAX_SILENT_CRASHES = 3;
 export interface CreateSessionOptions extends SessionOptions {
   /** Put the session in this worker (an index below `size`), e.g. next to a related session. */
   readonly worker?: number;
+  /** Graph outputs to load the graph without, never to be fetched (graph-outputs.ts says why). */
+  readonly dropOutputs?: readonly string[];
 }
 
 interface Pending {
@@ -54,6 +56,7 @@ interface SessionRecord {
   readonly sessionId: number;
   readonly path: string;
   readonly options: SessionOptions;
+  readonly dropOutputs?: readonly string[];
 }
 
 class Slot {
@@ -94,7 +97,7 @@ export class OnnxWorkerPool implements WorkerChannel {
 
   /** Loads an ONNX graph into one worker. */
   async createSession(path: string, options: CreateSessionOptions = {}): Promise<OnnxSession> {
-    const { worker, ...sessionOptions } = options;
+    const { worker, dropOutputs, ...sessionOptions } = options;
     const merged = parseSessionOptions({ ...this.defaults, ...sessionOptions });
     if (worker !== undefined && !(Number.isInteger(worker) && worker >= 0 && worker < this.size)) {
       throw new UnmaskError(
@@ -104,10 +107,21 @@ export class OnnxWorkerPool implements WorkerChannel {
       );
     }
     const slot = worker === undefined ? this.leastLoaded() : this.slots[worker]!;
-    const record: SessionRecord = { sessionId: this.nextSessionId++, path, options: merged };
-    const info = await this.call(slot.index, 'create', { sessionId: record.sessionId, path, options: merged });
+    const record: SessionRecord = {
+      sessionId: this.nextSessionId++,
+      path,
+      options: merged,
+      ...(dropOutputs?.length ? { dropOutputs: [...dropOutputs] } : {}),
+    };
+    const { sessionId, options: sent } = record;
+    const info = await this.call(slot.index, 'create', {
+      sessionId,
+      path,
+      options: sent,
+      ...(record.dropOutputs ? { dropOutputs: record.dropOutputs } : {}),
+    });
     slot.sessions.set(record.sessionId, record);
-    return new OnnxSession(this, slot.index, record.sessionId, path, info.inputs, info.outputs);
+    return new OnnxSession(this, slot.index, record.sessionId, path, info.inputs, info.outputs, info.dropped);
   }
 
   /** Sends one request to worker `index`; resolves with its reply or rejects with an `UnmaskError`. */
@@ -231,6 +245,7 @@ export class OnnxWorkerPool implements WorkerChannel {
         sessionId: record.sessionId,
         path: record.path,
         options: record.options,
+        ...(record.dropOutputs ? { dropOutputs: record.dropOutputs } : {}),
       }).catch(() => {
         // A graph that no longer loads fails the requests that use it, with its own message.
       });

@@ -45,6 +45,8 @@ export interface WireChainLink {
 export interface SessionInfo {
   readonly inputs: readonly GraphIO[];
   readonly outputs: readonly GraphIO[];
+  /** Graph outputs the session was loaded without (`dropOutputs`), as the file declares them. */
+  readonly dropped: readonly GraphIO[];
 }
 
 export interface LmRowResult {
@@ -61,7 +63,11 @@ export interface WorkerStats {
 
 /** Each kind of request: what it sends (`id` and `kind` aside) and what its reply carries. */
 export interface WorkerCalls {
-  create: { request: { sessionId: number; path: string; options: SessionOptions }; reply: SessionInfo };
+  /** Loads a graph; `dropOutputs` names graph outputs to load it without (graph-outputs.ts). */
+  create: {
+    request: { sessionId: number; path: string; options: SessionOptions; dropOutputs?: readonly string[] };
+    reply: SessionInfo;
+  };
   run: {
     request: { sessionId: number; feeds: Record<string, TensorData>; outputNames?: readonly string[] };
     reply: Record<string, TensorData>;
