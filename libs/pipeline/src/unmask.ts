@@ -27,6 +27,7 @@ import {
   type ChatMessage,
   type ConstraintSpec,
   type LoadBundleOptions,
+  type SharedPrefixContext,
   type SplicedEmbeddings,
   type StepEvent,
   type StrategySpec,
@@ -77,6 +78,8 @@ export interface UnmaskOptions extends LoadBundleOptions {
    * on the default model the answers changed for about 75% of questions (docs/decoding.md).
    */
   readonly prefixCacheBytes?: number;
+  /** What a shared prefix's keys/values are computed over (`EngineOptions.sharedPrefixContext`). */
+  readonly sharedPrefixContext?: SharedPrefixContext;
 }
 
 export class Unmask {
@@ -112,6 +115,7 @@ export class Unmask {
         maxBatchSize: options.maxBatchSize ?? bundle.manifest.lm.max_batch_size ?? 8,
         ...(bundle.decodingDefaults ? { defaults: bundle.decodingDefaults } : {}),
         ...(prefixCache ? { prefixCache } : {}),
+        ...(options.sharedPrefixContext ? { sharedPrefixContext: options.sharedPrefixContext } : {}),
       });
       return new Unmask(bundle, engine, prefixCache, images, sounds, limits, requestLimits);
     } catch (error) {

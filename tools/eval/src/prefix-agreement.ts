@@ -9,6 +9,9 @@
  * Writes the share of answers identical token for token and each path's accuracy, per strategy.
  *
  *   node --import tsx tools/eval/src/prefix-agreement.ts [--model models/default] [--pairs 60] [--seed 18001] [--out DIR]
+ *     [--context prefix|request]
+ * `--context`: what the cached path computes the image's prefix over when first seen (the engine's
+ * `sharedPrefixContext`): the prefix alone (default) or the first question's whole prompt and canvas.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +34,12 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '60' },
     seed: { type: 'string', default: '18001' },
     out: { type: 'string', default: 'tmp/prefix-agreement' },
+    context: { type: 'string', default: 'prefix' },
   },
 });
+const context = values.context;
+if (context !== 'prefix' && context !== 'request')
+  throw new Error(`--context must be prefix or request, got ${context}`);
 const pairs = Number(values.pairs);
 const STRATEGIES = {
   greedy: { name: 'low_confidence', steps: 32 },
@@ -58,7 +65,7 @@ for (let i = 0; i < pairs; i++) {
   });
 }
 
-const cachedModel = await Unmask.load(values.model, { prefixCacheBytes: 64 * 2 ** 20 });
+const cachedModel = await Unmask.load(values.model, { prefixCacheBytes: 64 * 2 ** 20, sharedPrefixContext: context });
 const plainModel = await Unmask.load(values.model);
 const ask = async (unmask: Unmask, pair: Pair, e: Example, strategy: unknown, cache: 'prefix' | 'none') => {
   const request: AskRequest = { prompt: e.prompt, images: [pair.image], maxTokens: 32, strategy, cache };
@@ -178,7 +185,7 @@ const summary = Object.keys(STRATEGIES).flatMap((strategy) =>
 mkdirSync(values.out, { recursive: true });
 writeFileSync(
   join(values.out, 'prefix-agreement.json'),
-  `${JSON.stringify({ model: values.model, pairs, seed: Number(values.seed), prefixCache: stats, seconds: (performance.now() - started) / 1000, summary, rows }, null, 1)}\n`,
+  `${JSON.stringify({ model: values.model, context, pairs, seed: Number(values.seed), prefixCache: stats, seconds: (performance.now() - started) / 1000, summary, rows }, null, 1)}\n`,
 );
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 console.log(

@@ -105,15 +105,24 @@ export class DecodeSession {
     return this.steps;
   }
 
-  /** The forward row that computes the shared prefix's keys/values alone (kept as a cache). */
-  prefixRow(): ForwardRow {
+  /**
+   * The forward row that computes the shared prefix's keys/values (kept as a cache): over the
+   * prefix alone, or `inContext` over the whole prompt and the canvas as it stands (all masks
+   * before the first step), keeping the prefix's positions.
+   */
+  prefixRow(inContext = false): ForwardRow {
     const s = this.request.sharedPrefix;
+    const p = this.promptLength;
+    const end = inContext ? p + this.canvas.length : s;
+    const inputIds = new Int32Array(end);
+    inputIds.set(this.request.promptIds.subarray(0, Math.min(end, p)));
+    if (inContext) inputIds.set(this.canvas.ids, p);
     return {
-      inputIds: this.request.promptIds.subarray(0, s),
-      positionIds: Int32Array.from({ length: s }, (_, i) => i),
-      ...(this.request.mropePositions ? { mropePositionIds: this.request.mropePositions.segment(0, s) } : {}),
-      embeddings: sliceEmbeddings(this.request.embeddings, 0, s, this.info.hiddenSize),
-      logitsIndices: Int32Array.of(s - 1),
+      inputIds,
+      positionIds: Int32Array.from({ length: end }, (_, i) => i),
+      ...(this.request.mropePositions ? { mropePositionIds: this.request.mropePositions.segment(0, end) } : {}),
+      embeddings: sliceEmbeddings(this.request.embeddings, 0, end, this.info.hiddenSize),
+      logitsIndices: inContext ? Int32Array.of() : Int32Array.of(s - 1),
       keep: [[0, s]],
     };
   }

@@ -31,7 +31,16 @@ export interface EngineOptions {
   readonly random?: () => RandomSource;
   /** Keys/values of shared prompt prefixes kept across requests (requests opt in with `sharedPrefix`). */
   readonly prefixCache?: PrefixCache;
+  /**
+   * What a shared prefix's keys/values are computed over when it is first seen: `prefix` (default)
+   * the prefix alone, the same for every request that brings it; `request` the whole prompt and
+   * masked canvas of the request that first brings it, as Dimple's prefilling computes a prompt's
+   * keys/values in context (later requests reuse keys/values that saw that request's question).
+   */
+  readonly sharedPrefixContext?: SharedPrefixContext;
 }
+
+export type SharedPrefixContext = 'prefix' | 'request';
 
 /** A running request: iterate it for step events; `result` settles when decoding ends. */
 export interface DecodeStream extends AsyncIterable<StepEvent> {
@@ -137,7 +146,8 @@ export class DecodingEngine {
 
   /**
    * Gives a request with a shared prefix that prefix's keys/values: from the prefix cache, or
-   * computed now in a pass over the prefix alone and added to it. False when the request failed.
+   * computed now (over the prefix alone, or in the request's context: `sharedPrefixContext`) and
+   * added to it. False when the request failed.
    */
   private async attachSharedPrefix(job: Job): Promise<boolean> {
     const cacheStore = this.options.prefixCache;
@@ -154,7 +164,9 @@ export class DecodingEngine {
     const started = performance.now();
     if (!cache) {
       try {
-        const [result] = await this.model.forward([job.session.prefixRow()]);
+        const [result] = await this.model.forward([
+          job.session.prefixRow(this.options.sharedPrefixContext === 'request'),
+        ]);
         if (!result?.cache) throw new Error('the model returned no cache for the shared prefix');
         cache = cacheStore.insert(key, result.cache);
       } catch (error) {

@@ -1,4 +1,10 @@
-export { DecodingEngine, decode, type DecodeStream, type EngineOptions } from './decoding-engine.js';
+export {
+  DecodingEngine,
+  decode,
+  type DecodeStream,
+  type EngineOptions,
+  type SharedPrefixContext,
+} from './decoding-engine.js';
 export { PrefixCache, prefixKey, type PrefixCacheStats } from './prefix-cache.js';
 export { MAX_TOP_LOGPROBS, type GenerateRequest } from './request.js';
 export type { CommittedToken, DecodeResult, FinishReason, StepEvent, TokenLogprob } from './events.js';

@@ -127,6 +127,20 @@ describe('the engine with a prefix cache', () => {
     assert.deepEqual(second.tokenIds, uncached.tokenIds);
   });
 
+  it('with sharedPrefixContext request, computes the prefix in the first request’s context: its whole prompt and masked canvas, keeping the prefix', async () => {
+    const model = new ScriptedModel(promptScript);
+    const engine = new DecodingEngine(model, { prefixCache: new PrefixCache(1e9), sharedPrefixContext: 'request' });
+    await engine.generate(request([7, 8])).result;
+    const passesAfterFirst = model.calls.length;
+    await engine.generate(request([9, 10])).result;
+    // 6 prompt positions and a canvas of 4, no logits; the prefix's 4 kept.
+    assert.deepEqual(model.calls[0], [
+      { segmentLength: 10, pastLength: 0, positionIds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], logitsIndices: [], kept: true },
+    ]);
+    assert.equal(model.calls.length - passesAfterFirst, 4, 'the second request runs no prefix pass');
+    for (const call of model.calls.slice(1)) assert.equal(call[0]!.pastLength, 4);
+  });
+
   it('composes with the per-request caches: kept ranges include the shared prefix', async () => {
     const model = new ScriptedModel(promptScript);
     const engine = new DecodingEngine(model, { prefixCache: new PrefixCache(1e9) });
