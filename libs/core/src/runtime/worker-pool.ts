@@ -52,12 +52,8 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
-interface SessionRecord {
-  readonly sessionId: number;
-  readonly path: string;
-  readonly options: SessionOptions;
-  readonly dropOutputs?: readonly string[];
-}
+/** A loaded session's `create` request, kept to load it again in a replaced worker. */
+type SessionRecord = RequestOf<'create'>;
 
 class Slot {
   worker!: Worker;
@@ -113,13 +109,7 @@ export class OnnxWorkerPool implements WorkerChannel {
       options: merged,
       ...(dropOutputs?.length ? { dropOutputs: [...dropOutputs] } : {}),
     };
-    const { sessionId, options: sent } = record;
-    const info = await this.call(slot.index, 'create', {
-      sessionId,
-      path,
-      options: sent,
-      ...(record.dropOutputs ? { dropOutputs: record.dropOutputs } : {}),
-    });
+    const info = await this.call(slot.index, 'create', record);
     slot.sessions.set(record.sessionId, record);
     return new OnnxSession(this, slot.index, record.sessionId, path, info.inputs, info.outputs, info.dropped);
   }
@@ -241,12 +231,7 @@ export class OnnxWorkerPool implements WorkerChannel {
   /** Recreates a replaced worker's sessions under their old ids; requests queue behind them. */
   private reload(slot: Slot): void {
     for (const record of slot.sessions.values()) {
-      this.call(slot.index, 'create', {
-        sessionId: record.sessionId,
-        path: record.path,
-        options: record.options,
-        ...(record.dropOutputs ? { dropOutputs: record.dropOutputs } : {}),
-      }).catch(() => {
+      this.call(slot.index, 'create', record).catch(() => {
         // A graph that no longer loads fails the requests that use it, with its own message.
       });
     }

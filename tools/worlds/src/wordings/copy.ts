@@ -21,10 +21,12 @@ const MADE_UP_SHARE = 0.2;
 let vocabulary: readonly string[] | undefined;
 /** The words a copied sequence is drawn from: those of the trained spoken commands, rooms, objects, shapes and colours. */
 export function copyVocabulary(): readonly string[] {
-  const heldout = heldoutOnlyWords();
-  vocabulary ??= [...wordsIn([WORDINGS, MORE_WORDINGS, OBJECTS_BY_ACTION, ROOMS, SHAPES, COLORS], new Set())]
-    .filter((w) => !heldout.has(w))
-    .sort();
+  if (!vocabulary) {
+    const heldout = heldoutOnlyWords();
+    vocabulary = [...wordsIn([WORDINGS, MORE_WORDINGS, OBJECTS_BY_ACTION, ROOMS, SHAPES, COLORS], new Set())]
+      .filter((w) => !heldout.has(w))
+      .sort();
+  }
   return vocabulary;
 }
 
