@@ -211,6 +211,39 @@ describe('a training smoke run on a small text set', () => {
     );
   });
 
+  it('lists the first wrong answers per task type, each with what was asked, wanted and decoded', spec, () => {
+    const lm = join(dir, 'lm');
+    const results = join(dir, 'evaluate.json');
+    const printed = python(
+      'unmask_train.evaluate_lm',
+      [
+        ...['--ckpt', join(lm, 'lm.pt'), '--vocab', join(lm, 'vocab.json'), '--eval', join(dir, 'eval.jsonl')],
+        ...['--n', '4', '--show-wrong', '2', '--json', results],
+      ],
+      'unmask_train.evaluate_lm',
+    );
+    type Scored = { exact: number; n: number; wrong?: { prompt: string; answer: string; got: string }[] };
+    const { greedy, 'tau0.9': confident } = JSON.parse(readFileSync(results, 'utf8')) as Record<
+      string,
+      Record<string, Scored>
+    >;
+    assert.ok(greedy && confident);
+    let listed = 0;
+    for (const [type, scored] of Object.entries(confident)) {
+      assert.equal(greedy[type]!.wrong, undefined, 'only the confident pass keeps its wrong answers');
+      const wrong = scored.wrong!;
+      const wrongCount = Math.round((1 - scored.exact) * scored.n);
+      assert.equal(wrong.length, Math.min(2, wrongCount), `${type}: up to 2 of its ${wrongCount} wrong answers`);
+      for (const w of wrong) {
+        assert.notEqual(w.got, w.answer);
+        assert.ok(w.prompt.length > 0);
+      }
+      listed += wrong.length;
+    }
+    assert.ok(listed > 0, 'a 120-step model gets some answers wrong');
+    assert.equal(printed.split('\n').filter((line) => line.startsWith('wrong ')).length, listed, 'each printed once');
+  });
+
   it('exports a bundle that the TypeScript runtime loads with the trained sizes and vocabulary', spec, async () => {
     unmask = await Unmask.load(join(dir, 'bundle'), { poolSize: 1, maxBatchSize: 1 });
     const { manifest, info, specialTokens } = unmask.bundle;

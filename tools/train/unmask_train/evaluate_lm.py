@@ -3,7 +3,7 @@ with greedy one-token-per-step decoding and with confident decoding (tau), plus 
 per answer token.
 
   OMP_NUM_THREADS=1 /usr/bin/python3 -m unmask_train.evaluate_lm --ckpt tmp/lm/run/lm.pt \
-      --vocab tmp/lm/run/vocab.json --eval tmp/lm/eval.jsonl --n 40 --tau 0.9
+      --vocab tmp/lm/run/vocab.json --eval tmp/lm/eval.jsonl --n 40 --tau 0.9 [--show-wrong 5]
 """
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ def main():
     ap.add_argument("--tau", type=float, default=0.9)
     ap.add_argument("--json", help="write the results here")
     ap.add_argument(
+        "--show-wrong", type=int, default=0, help="print up to N wrong answers per type (confident decoding)"
+    )
+    ap.add_argument(
         "--max-blanks", type=int, default=5, help="audio blocks as the adapter lays them out (0: bare words)"
     )
     args = ap.parse_args()
@@ -43,13 +46,26 @@ def main():
     examples = first_per_type(load_jsonl(args.eval), args.n)
     t0 = time.time()
     greedy = evaluate_text(model, vocab, examples, layout, args.canvas, max_blanks=args.max_blanks)
-    confident = evaluate_text(model, vocab, examples, layout, args.canvas, tau=args.tau, max_blanks=args.max_blanks)
+    confident = evaluate_text(
+        model,
+        vocab,
+        examples,
+        layout,
+        args.canvas,
+        tau=args.tau,
+        max_blanks=args.max_blanks,
+        keep_wrong=args.show_wrong,
+    )
     print(f"{'type':16} {'greedy':>7} {'tau':>7} {'fwd/tok':>8}")
     for t in greedy:
         print(
             f"{t:16} {greedy[t]['exact']*100:6.1f}% {confident[t]['exact']*100:6.1f}% {confident[t]['forwards_per_token']:8.2f}"
         )
     print(f"({len(examples)} examples, {time.time() - t0:.0f} s)")
+    for t, r in confident.items():
+        for w in r.get("wrong", []):
+            spoken = f" [spoken: {w['spoken']}]" if w["spoken"] else ""
+            print(f"wrong {t}: {w['prompt']!r}{spoken}\n  want {w['answer']!r}\n  got  {w['got']!r}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"greedy": greedy, f"tau{args.tau}": confident}, f, indent=1)

@@ -41,17 +41,19 @@ def wer(hyp: str, ref: str) -> float:
     return prev[len(h)] / max(len(r), 1)
 
 
-def evaluate_text(model, vocab, examples, layout, canvas, tau=None, batch_size=100, max_blanks=0):
+def evaluate_text(model, vocab, examples, layout, canvas, tau=None, batch_size=100, max_blanks=0, keep_wrong=0):
     """Exact match (decoded text == answer) per type, and forward passes per answer. With
     `max_blanks`, audio blocks get blanks and repeats as in training (a fixed seed): the form the
-    audio adapter produces; without, the bare words, a form the LM trained with blanks never saw."""
+    audio adapter produces; without, the bare words, a form the LM trained with blanks never saw.
+    With `keep_wrong`, each type also lists its first `keep_wrong` wrong answers (prompt, spoken
+    words, answer, decoded text): what a failure looks like, not only how many."""
     model.eval()
     by_type = defaultdict(list)
     for e in examples:
         by_type[e["type"]].append(e)
     out = {}
     for t, es in sorted(by_type.items()):
-        right, nfe, toks = 0, 0, 0
+        right, nfe, toks, wrong = 0, 0, 0, []
         for i in range(0, len(es), batch_size):
             chunk = es[i : i + batch_size]
             rng = random.Random(i) if max_blanks else None
@@ -60,10 +62,17 @@ def evaluate_text(model, vocab, examples, layout, canvas, tau=None, batch_size=1
                 model, ids, attn, start, vocab.mask, vocab.eos, tau, cells if layout == "compound_pos" else None
             )
             for e, row, f in zip(chunk, filled.tolist(), forwards):
-                right += vocab.decode(row) == e["answer"]
+                decoded = vocab.decode(row)
+                right += decoded == e["answer"]
+                if decoded != e["answer"] and len(wrong) < keep_wrong:
+                    wrong.append(
+                        {"prompt": e["prompt"], "spoken": e.get("spoken"), "answer": e["answer"], "got": decoded}
+                    )
                 nfe += f
                 toks += vocab.text_len(e["answer"]) + 1
         out[t] = {"exact": right / len(es), "n": len(es), "forwards_per_token": nfe / toks}
+        if keep_wrong:
+            out[t]["wrong"] = wrong
     model.train()
     return out
 
