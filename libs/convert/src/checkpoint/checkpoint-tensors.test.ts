@@ -30,6 +30,37 @@ describe('CheckpointTensors (streaming safetensors reader)', () => {
     assert.deepEqual(joined, Array.from(data));
   });
 
+  it('hands every chunk in one reused buffer, and a read nested in a chunk callback its own', () => {
+    const d = dir();
+    const a = Float32Array.from({ length: 700 }, (_, i) => i % 250); // exact in bfloat16
+    const b = Float32Array.from({ length: 500 }, (_, i) => -(i % 250));
+    writeSafetensors(
+      join(d, 'model.safetensors'),
+      new Map([
+        ['a', { dtype: 'BF16', shape: [700], data: a }],
+        ['b', { dtype: 'BF16', shape: [500], data: b }],
+      ]),
+    );
+    const checkpoint = CheckpointTensors.open(d, { chunkElements: 300 });
+    const buffers = new Set<ArrayBufferLike>();
+    const outer: number[] = [];
+    const inner: number[] = [];
+    checkpoint.readFloat32Chunks('a', (chunk) => {
+      buffers.add(chunk.buffer);
+      outer.push(...chunk);
+      if (outer.length === 300)
+        checkpoint.readFloat32Chunks('b', (nested) => {
+          assert.ok(!buffers.has(nested.buffer), 'a nested read does not overwrite the chunk being consumed');
+          inner.push(...nested);
+        });
+      assert.equal(chunk[0], outer[outer.length - chunk.length], 'the chunk is intact after a nested read');
+    });
+    checkpoint.readFloat32Chunks('b', (chunk) => buffers.add(chunk.buffer));
+    assert.equal(buffers.size, 1, 'one buffer for all chunks of both tensors');
+    assert.deepEqual(outer, Array.from(a));
+    assert.deepEqual(inner, Array.from(b));
+  });
+
   it('converts bfloat16 to float32 exactly (the upper 16 bits of the float)', () => {
     const d = dir();
     const data = Float32Array.from([1, -2.5, 0.15625, 3.0e38, -1e-30, 0]);

@@ -37,6 +37,10 @@ export interface OpenCheckpointOptions {
 }
 
 export class CheckpointTensors {
+  /** One chunk's bytes and floats, reused by every read that is not nested in another (fresh pages cost more than converting them). */
+  private scratch: { raw: Uint8Array; floats: Float32Array } | undefined;
+  private scratchInUse = false;
+
   private constructor(
     readonly dir: string,
     readonly tensors: ReadonlyMap<string, CheckpointTensor>,
@@ -129,7 +133,10 @@ export class CheckpointTensors {
     return tensor;
   }
 
-  /** Streams `name` as float32 chunks (F32, F16, BF16, F64 are converted). */
+  /**
+   * Streams `name` as float32 chunks (F32, F16, BF16, F64 are converted). A chunk's memory is reused
+   * for the next one: `onChunk` consumes or copies it before it returns.
+   */
   readFloat32Chunks(name: string, onChunk: (chunk: Float32Array) => void): void {
     const tensor = this.get(name);
     const bytes = DTYPE_BYTES[tensor.dtype];
@@ -142,11 +149,14 @@ export class CheckpointTensors {
     }
     if (endianness() !== 'LE') throw new UnmaskError('runtime_error', 'the converter needs a little-endian machine');
     const count = tensor.byteLength / bytes;
+    const nested = this.scratchInUse;
+    const scratch = this.chunkBuffers(bytes, nested);
+    this.scratchInUse = true;
     const fd = openSync(tensor.file, 'r');
     try {
       for (let start = 0; start < count; start += this.chunkElements) {
         const n = Math.min(this.chunkElements, count - start);
-        const raw = new Uint8Array(n * bytes);
+        const raw = scratch.raw.subarray(0, n * bytes);
         let got = 0;
         while (got < raw.length) {
           const read = readSync(fd, raw, got, raw.length - got, tensor.offset + start * bytes + got);
@@ -158,11 +168,23 @@ export class CheckpointTensors {
             );
           got += read;
         }
-        onChunk(toFloat32(tensor.dtype, raw, n));
+        onChunk(toFloat32(tensor.dtype, raw, n, scratch.floats));
       }
     } finally {
       closeSync(fd);
+      if (!nested) this.scratchInUse = false;
     }
+  }
+
+  /** A chunk's buffers for elements of `bytes` bytes: the kept ones (grown if too small), fresh ones for a nested read. */
+  private chunkBuffers(bytes: number, nested: boolean): { raw: Uint8Array; floats: Float32Array } {
+    const fresh = () => ({
+      raw: new Uint8Array(this.chunkElements * bytes),
+      floats: new Float32Array(this.chunkElements),
+    });
+    if (nested) return fresh();
+    if (!this.scratch || this.scratch.raw.length < this.chunkElements * bytes) this.scratch = fresh();
+    return this.scratch;
   }
 
   /** The whole tensor as float32 (for small tensors and tests). */

@@ -23,10 +23,13 @@ export function float16Source(checkpoint: CheckpointTensors, name: string): Init
     dataType: 'FLOAT16',
     dims: tensor.shape,
     byteLength: count * 2,
-    produce: (write) =>
+    produce: (write) => {
+      let out = new Uint16Array(0); // one buffer for every chunk (the writer consumes each chunk at once)
       checkpoint.readFloat32Chunks(name, (chunk) => {
-        const half = toFloat16(chunk);
+        if (out.length < chunk.length) out = new Uint16Array(chunk.length);
+        const half = toFloat16(chunk, out.subarray(0, chunk.length));
         write(new Uint8Array(half.buffer, half.byteOffset, half.byteLength));
-      }),
+      });
+    },
   };
 }

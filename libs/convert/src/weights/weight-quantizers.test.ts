@@ -99,6 +99,41 @@ describe('MatMulNBits blocks', () => {
     });
   }
 
+  for (const bits of [4, 8] as const) {
+    it(`gives each ${bits}-bit code by its definition, edge values and a padded block included`, () => {
+      // code = clamp(round(value · (1 / scale)) + zero, 0, 2^bits − 1); scale = the block's first
+      // value of largest magnitude / −zero (1 for an all-zero block); padding quantises a zero; NaN → 0.
+      const zero = 1 << (bits - 1);
+      const top = (1 << bits) - 1;
+      const edges = [0, -0, 0.5, -0.5, 1.5, -2.5, Number.NaN, 1e-45, -1e-44, 3.4e38, -3.4e38, 7, -8];
+      const rows = [
+        randomRow(200, 11 + bits),
+        Float32Array.from({ length: 200 }, (_, i) => edges[i % edges.length]! * (i % 3 === 0 ? 1 : 0.25)),
+        Float32Array.from({ length: 200 }, (_, i) => (i < 160 ? 0 : 1e-45 * i)), // zero blocks, subnormal extremes
+      ];
+      const layout = nbitsLayout(1, 200, bits, 32); // 6¼ blocks of 32: the last is padded
+      for (const [r, row] of rows.entries()) {
+        const codes = new Uint8Array(layout.blocks * layout.blobSize);
+        const scales = new Float32Array(layout.blocks);
+        quantizeRowNBits(row, layout, codes, scales);
+        for (let b = 0; b < layout.blocks; b++) {
+          const block = Array.from({ length: 32 }, (_, i) => (b * 32 + i < 200 ? row[b * 32 + i]! : undefined));
+          const extreme = block.reduce<number>((m, v) => (v !== undefined && Math.abs(v) > Math.abs(m) ? v : m), 0);
+          const scale = Math.fround(extreme === 0 ? 1 : extreme / -zero);
+          assert.ok(Object.is(scales[b], scale), `row ${r} block ${b}: scale ${scales[b]} vs ${scale}`);
+          const inverse = 1 / (extreme === 0 ? 1 : extreme / -zero);
+          block.forEach((v, i) => {
+            const code = Math.min(top, Math.max(0, Math.round((v ?? 0) * inverse) + zero));
+            const want = Number.isNaN(code) ? 0 : code;
+            const byte = codes[b * layout.blobSize + (bits === 8 ? i : i >> 1)]!;
+            const got = bits === 8 ? byte : (i & 1) === 0 ? byte & 0x0f : byte >> 4;
+            assert.equal(got, want, `row ${r} block ${b} element ${i} (${v})`);
+          });
+        }
+      }
+    });
+  }
+
   it('fits the block to the row: the largest of 128, 64, 32 dividing K, else the least padding', () => {
     assert.equal(fittedBlockSize(4096, 128), 128);
     assert.equal(fittedBlockSize(18944, 128), 128);

@@ -103,28 +103,37 @@ function halfToFloatTable(): Float32Array {
 /**
  * `n` little-endian elements of a float dtype (F32, F16, BF16, F64) as float32. F32 bytes that are
  * aligned are viewed, not copied; little-endian machines only (the callers check). Throws for other dtypes.
+ * `out` (at least `n` long): converted values go there and a view of its first `n` is returned, so a
+ * caller streaming chunks reuses one buffer (first touches of fresh memory cost more than the conversion).
  */
-export function toFloat32(dtype: SafetensorsDtype, raw: Uint8Array, n: number): Float32Array {
+export function toFloat32(dtype: SafetensorsDtype, raw: Uint8Array, n: number, out?: Float32Array): Float32Array {
   if (!FLOAT_DTYPES.includes(dtype)) throw new Error(`${dtype} is not a float dtype`);
+  if (out && out.length < n) throw new Error(`toFloat32: ${n} elements do not fit the ${out.length}-element output`);
   const bytes = DTYPE_BYTES[dtype];
   const data = raw.byteOffset % bytes === 0 ? raw : new Uint8Array(raw.subarray(0, n * bytes));
+  const target = () => (out ? out.subarray(0, n) : new Float32Array(n));
   switch (dtype) {
     case 'F32':
       return new Float32Array(data.buffer, data.byteOffset, n);
     case 'BF16': {
       const half = new Uint16Array(data.buffer, data.byteOffset, n);
-      const out = new Uint32Array(n);
-      for (let i = 0; i < n; i++) out[i] = half[i]! << 16;
-      return new Float32Array(out.buffer);
+      const floats = target();
+      // An Int32Array: a shifted bf16 with its sign bit set is a negative int32, stored without conversion.
+      const bits = new Int32Array(floats.buffer, floats.byteOffset, n);
+      for (let i = 0; i < n; i++) bits[i] = half[i]! << 16;
+      return floats;
     }
     case 'F16': {
       const half = new Uint16Array(data.buffer, data.byteOffset, n);
       const table = halfToFloatTable();
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = table[half[i]!]!;
-      return out;
+      const floats = target();
+      for (let i = 0; i < n; i++) floats[i] = table[half[i]!]!;
+      return floats;
     }
-    default:
-      return Float32Array.from(new Float64Array(data.buffer, data.byteOffset, n));
+    default: {
+      const floats = target();
+      floats.set(new Float64Array(data.buffer, data.byteOffset, n));
+      return floats;
+    }
   }
 }
