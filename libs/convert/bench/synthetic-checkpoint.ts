@@ -168,7 +168,8 @@ const BF16_ONE = 0x3f80;
 
 const PIECE_WORDS = 16 * 1024 * 1024;
 
-function writeTensor(fd: number, spec: TensorSpec): void {
+/** Writes one tensor through `piece` (PIECE_WORDS words, reused: fresh pages cost more than filling them). */
+function writeTensor(fd: number, spec: TensorSpec, piece: Uint32Array): void {
   const elements = spec.shape.reduce((a, b) => a * b, 1);
   if (spec.ones) {
     writeSync(fd, new Uint16Array(elements).fill(BF16_ONE));
@@ -176,10 +177,10 @@ function writeTensor(fd: number, spec: TensorSpec): void {
   }
   for (let done = 0; done < elements; done += 2 * PIECE_WORDS) {
     const count = Math.min(2 * PIECE_WORDS, elements - done);
-    const buffer = new Uint32Array(Math.ceil(count / 2));
+    const buffer = piece.subarray(0, Math.ceil(count / 2));
     randomFillSync(buffer);
     for (let i = 0; i < buffer.length; i++) buffer[i] = (buffer[i]! & BF16_MASK) | BF16_EXPONENT;
-    writeSync(fd, new Uint16Array(buffer.buffer, 0, count));
+    writeSync(fd, new Uint16Array(buffer.buffer, buffer.byteOffset, count));
   }
 }
 
@@ -232,6 +233,7 @@ export function writeCheckpoint(
     bytes += size;
   }
   const weightMap: Record<string, string> = {};
+  const piece = new Uint32Array(PIECE_WORDS);
   let total = 0;
   shards.forEach((specs, s) => {
     const file = `model-${String(s + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`;
@@ -250,7 +252,7 @@ export function writeCheckpoint(
     try {
       writeSync(fd, length);
       writeSync(fd, json);
-      for (const spec of specs) writeTensor(fd, spec);
+      for (const spec of specs) writeTensor(fd, spec, piece);
     } finally {
       closeSync(fd);
     }

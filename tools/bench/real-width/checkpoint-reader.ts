@@ -4,6 +4,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { toFloat32 } from '@unmask/core';
 
 interface Entry {
   readonly file: string;
@@ -15,6 +16,9 @@ interface Entry {
 export class CheckpointReader {
   private readonly entries = new Map<string, Entry>();
   private readonly fds = new Map<string, number>();
+  /** The bytes and floats of the last rows read, reused (fresh pages cost more than converting them). */
+  private bytes = new Uint8Array(0);
+  private floats = new Float32Array(0);
 
   constructor(readonly dir: string) {
     const index = JSON.parse(readFileSync(join(dir, 'model.safetensors.index.json'), 'utf8')) as {
@@ -48,27 +52,29 @@ export class CheckpointReader {
     return this.entry(name).shape;
   }
 
-  /** `count` rows (of the last dimension's length) from row `first`, as float32. */
+  /** `count` rows (of the last dimension's length) from row `first`, as float32: valid until the next call. */
   rows(name: string, first: number, count: number): Float32Array {
     const entry = this.entry(name);
     const width = entry.shape.length === 1 ? entry.shape[0]! : entry.shape.at(-1)!;
-    const bytes = Buffer.alloc(count * width * 2);
+    const n = count * width;
+    if (this.floats.length < n) {
+      this.bytes = new Uint8Array(n * 2);
+      this.floats = new Float32Array(n);
+    }
+    const bytes = this.bytes.subarray(0, n * 2);
     let done = 0;
     while (done < bytes.length) {
-      const n = readSync(
+      const read = readSync(
         this.fds.get(entry.file)!,
         bytes,
         done,
         bytes.length - done,
         entry.start + first * width * 2 + done,
       );
-      if (n <= 0) throw new Error(`${entry.file}: ${name} ends early`);
-      done += n;
+      if (read <= 0) throw new Error(`${entry.file}: ${name} ends early`);
+      done += read;
     }
-    const bf16 = new Uint16Array(bytes.buffer, bytes.byteOffset, count * width);
-    const bits = new Uint32Array(bf16.length);
-    for (let i = 0; i < bf16.length; i++) bits[i] = bf16[i]! << 16;
-    return new Float32Array(bits.buffer);
+    return toFloat32('BF16', bytes, n, this.floats);
   }
 
   close(): void {

@@ -95,13 +95,14 @@ export function quantizeQ4_0(x: Float32Array, out: Uint8Array, outOffset = 0): v
   }
 }
 
-/** Encodes `rows` of float32 values in a type. */
-export function encodeRows(type: GgufType, values: Float32Array, width: number): Uint8Array {
+/** Encodes `rows` of float32 values in a type (into `into` when it is large enough). */
+export function encodeRows(type: GgufType, values: Float32Array, width: number, into?: Uint8Array): Uint8Array {
   const rows = values.length / width;
   if (type === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  const out = new Uint8Array(rows * rowBytes(type, width));
+  const length = rows * rowBytes(type, width);
+  const out = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
   if (type === 'F16') {
-    const halves = new Uint16Array(out.buffer);
+    const halves = new Uint16Array(out.buffer, out.byteOffset, out.length / 2);
     const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
     for (let i = 0; i < bits.length; i++) halves[i] = float32BitsToFloat16Bits(bits[i]!);
   } else if (type === 'Q8_0') quantizeQ8_0(values, out);
@@ -365,6 +366,9 @@ export function writeGguf(
     offset = align(offset + rows * rowBytes(t.type, width));
   }
   const reader = new CheckpointReader(checkpointDir);
+  // One piece's buffers, reused for every piece (fresh pages cost more than filling them).
+  let permuted = new Float32Array(0);
+  let encodedPiece = new Uint8Array(0);
   const fd = openSync(path, 'w');
   let written = 0;
   const write = (bytes: Uint8Array) => {
@@ -388,11 +392,14 @@ export function writeGguf(
         const count = Math.min(ROWS_PER_PIECE, rows - first);
         let values: Float32Array;
         if (t.permuteHeads) {
-          values = new Float32Array(count * width);
+          if (permuted.length < count * width) permuted = new Float32Array(count * width);
+          values = permuted.subarray(0, count * width);
           for (let r = 0; r < count; r++)
             values.set(reader.rows(t.source, permutedRow(first + r, rows, t.permuteHeads), 1), r * width);
         } else values = reader.rows(t.source, first, count);
-        write(encodeRows(t.type, values, width));
+        if (t.type !== 'F32' && encodedPiece.length < count * rowBytes(t.type, width))
+          encodedPiece = new Uint8Array(ROWS_PER_PIECE * rowBytes(t.type, width));
+        write(encodeRows(t.type, values, width, encodedPiece));
       }
     });
   } finally {
