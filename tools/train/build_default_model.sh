@@ -57,7 +57,9 @@ EVAL_PER_WORLD="${EVAL_PER_WORLD:-500}"
 HELDOUT_PER_WORLD="${HELDOUT_PER_WORLD:-250}"   # held-out wordings (never trained on), per world
 EVAL_SEED="${EVAL_SEED:-90001}"
 FROZEN_EVAL="${FROZEN_EVAL:-1}"   # with stage 3, also evaluate the frozen-LM bundle (about 7 minutes)
-NICE="${NICE:-0}"                 # niceness of the stages (others on a shared machine run theirs at 10)
+NICE="${NICE:-0}"                 # niceness of the stages (others on a shared machine run theirs at 10;
+                                  # jobs started with setsid land in their own autogroup, where niceness
+                                  # does not apply across groups: echo 0 > /proc/sys/kernel/sched_autogroup_enabled)
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" ONNXRUNTIME_NODE_INSTALL=skip
 
 mkdir -p "$WORK"
