@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { float16BitsToFloat32 } from '@unmask/core';
 import { writeCheckpoint } from '@unmask/convert/synthetic-checkpoint';
-import { CheckpointReader } from './checkpoint-reader.js';
+import { CheckpointTensors } from '@unmask/convert';
 import { ggufTensors, permutedRow, quantizeQ4_0, quantizeQ8_0, rowBytes, writeGguf } from './gguf.js';
 import { tinyShape } from './shapes.js';
 
@@ -127,7 +127,7 @@ describe('the GGUF writer', () => {
         );
         if (type === 'F32') {
           // The F32 data is the checkpoint's values; q rows of LLaDA are permuted, Dream's are not.
-          const reader = new CheckpointReader(checkpoint);
+          const reader = CheckpointTensors.open(checkpoint);
           const q = g.tensors.find((t) => t.name === 'blk.0.attn_q.weight')!;
           const source =
             family === 'llada' ? 'model.transformer.blocks.0.q_proj.weight' : 'model.layers.0.self_attn.q_proj.weight';
@@ -141,9 +141,10 @@ describe('the GGUF writer', () => {
               ),
             );
             const sourceRow = family === 'llada' ? permutedRow(r, rows, shape.heads) : r;
-            assert.deepEqual(fromFile, reader.rows(source, sourceRow, 1), `row ${r}`);
+            const sourceValues: number[] = [];
+            reader.readFloat32Range(source, sourceRow * width, width, (chunk) => sourceValues.push(...chunk));
+            assert.deepEqual(Array.from(fromFile), sourceValues, `row ${r}`);
           }
-          reader.close();
         }
       }
     });

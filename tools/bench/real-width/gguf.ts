@@ -10,7 +10,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { float32BitsToFloat16Bits } from '@unmask/core';
-import { CheckpointReader } from './checkpoint-reader.js';
+import { CheckpointTensors } from '@unmask/convert';
 import type { FamilyShape } from './shapes.js';
 
 export type GgufType = 'F32' | 'F16' | 'Q8_0' | 'Q4_0';
@@ -365,10 +365,18 @@ export function writeGguf(
     const rows = t.shape.length === 1 ? 1 : t.shape[0]!;
     offset = align(offset + rows * rowBytes(t.type, width));
   }
-  const reader = new CheckpointReader(checkpointDir);
+  const checkpoint = CheckpointTensors.open(checkpointDir);
   // One piece's buffers, reused for every piece (fresh pages cost more than filling them).
-  let permuted = new Float32Array(0);
+  let piece = new Float32Array(0);
   let encodedPiece = new Uint8Array(0);
+  /** `count` rows of `width` values of tensor `source` from row `first` into `into` at row `at`. */
+  const readRows = (source: string, first: number, count: number, width: number, into: Float32Array, at: number) => {
+    let offset = at * width;
+    checkpoint.readFloat32Range(source, first * width, count * width, (chunk) => {
+      into.set(chunk, offset);
+      offset += chunk.length;
+    });
+  };
   const fd = openSync(path, 'w');
   let written = 0;
   const write = (bytes: Uint8Array) => {
@@ -383,20 +391,19 @@ export function writeGguf(
     const dataStart = written;
     tensors.forEach((t, n) => {
       write(new Uint8Array(dataStart + offsets[n]! - written));
-      const shape = reader.shape(t.source);
+      const shape = checkpoint.get(t.source).shape;
       if (shape.join() !== t.shape.join())
         throw new Error(`${t.source}: shape [${shape}] in the checkpoint, expected [${t.shape}]`);
       const width = t.shape.at(-1)!;
       const rows = t.shape.length === 1 ? 1 : t.shape[0]!;
       for (let first = 0; first < rows; first += ROWS_PER_PIECE) {
         const count = Math.min(ROWS_PER_PIECE, rows - first);
-        let values: Float32Array;
-        if (t.permuteHeads) {
-          if (permuted.length < count * width) permuted = new Float32Array(count * width);
-          values = permuted.subarray(0, count * width);
+        if (piece.length < count * width) piece = new Float32Array(ROWS_PER_PIECE * width);
+        const values = piece.subarray(0, count * width);
+        if (t.permuteHeads)
           for (let r = 0; r < count; r++)
-            values.set(reader.rows(t.source, permutedRow(first + r, rows, t.permuteHeads), 1), r * width);
-        } else values = reader.rows(t.source, first, count);
+            readRows(t.source, permutedRow(first + r, rows, t.permuteHeads), 1, width, values, r);
+        else readRows(t.source, first, count, width, values, 0);
         if (t.type !== 'F32' && encodedPiece.length < count * rowBytes(t.type, width))
           encodedPiece = new Uint8Array(ROWS_PER_PIECE * rowBytes(t.type, width));
         write(encodeRows(t.type, values, width, encodedPiece));
@@ -404,7 +411,6 @@ export function writeGguf(
     });
   } finally {
     closeSync(fd);
-    reader.close();
   }
   return { path, bytes: written, type };
 }

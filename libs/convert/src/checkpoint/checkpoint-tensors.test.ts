@@ -30,6 +30,24 @@ describe('CheckpointTensors (streaming safetensors reader)', () => {
     assert.deepEqual(joined, Array.from(data));
   });
 
+  it('reads a range of elements (rows of a matrix) in chunks, and refuses one outside the tensor', () => {
+    const d = dir();
+    const data = Float32Array.from({ length: 1000 }, (_, i) => i / 8);
+    writeSafetensors(join(d, 'model.safetensors'), new Map([['w', { dtype: 'F32', shape: [10, 100], data }]]));
+    const checkpoint = CheckpointTensors.open(d, { chunkElements: 150 });
+    const sizes: number[] = [];
+    const got: number[] = [];
+    checkpoint.readFloat32Range('w', 300, 400, (chunk) => {
+      sizes.push(chunk.length);
+      got.push(...chunk);
+    });
+    assert.deepEqual(sizes, [150, 150, 100]);
+    assert.deepEqual(got, Array.from(data.subarray(300, 700)), 'rows 3 to 6');
+    assert.equal(checkpoint.elements('w'), 1000);
+    assert.throws(() => checkpoint.readFloat32Range('w', 900, 101, () => {}), /\[900, 1001\) are not within its 1000/);
+    assert.throws(() => checkpoint.readFloat32Range('w', -1, 1, () => {}), RangeError);
+  });
+
   it('hands every chunk in one reused buffer, and a read nested in a chunk callback its own', () => {
     const d = dir();
     const a = Float32Array.from({ length: 700 }, (_, i) => i % 250); // exact in bfloat16

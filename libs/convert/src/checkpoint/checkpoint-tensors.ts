@@ -139,6 +139,12 @@ export class CheckpointTensors {
    */
   readFloat32Chunks(name: string, onChunk: (chunk: Float32Array) => void): void {
     const tensor = this.get(name);
+    this.readFloat32Range(name, 0, tensor.byteLength / DTYPE_BYTES[tensor.dtype], onChunk);
+  }
+
+  /** Elements [`first`, `first + count`) of `name` (in storage order), streamed as `readFloat32Chunks` streams all of them. */
+  readFloat32Range(name: string, first: number, count: number, onChunk: (chunk: Float32Array) => void): void {
+    const tensor = this.get(name);
     const bytes = DTYPE_BYTES[tensor.dtype];
     if (!FLOAT_DTYPES.includes(tensor.dtype)) {
       throw new UnmaskError(
@@ -148,14 +154,16 @@ export class CheckpointTensors {
       );
     }
     if (endianness() !== 'LE') throw new UnmaskError('runtime_error', 'the converter needs a little-endian machine');
-    const count = tensor.byteLength / bytes;
+    const total = tensor.byteLength / bytes;
+    if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > total)
+      throw new RangeError(`tensor ${name}: elements [${first}, ${first + count}) are not within its ${total}`);
     const nested = this.scratchInUse;
     const scratch = this.chunkBuffers(bytes, nested);
     this.scratchInUse = true;
     const fd = openSync(tensor.file, 'r');
     try {
-      for (let start = 0; start < count; start += this.chunkElements) {
-        const n = Math.min(this.chunkElements, count - start);
+      for (let start = first; start < first + count; start += this.chunkElements) {
+        const n = Math.min(this.chunkElements, first + count - start);
         const raw = scratch.raw.subarray(0, n * bytes);
         let got = 0;
         while (got < raw.length) {
@@ -176,6 +184,11 @@ export class CheckpointTensors {
     }
   }
 
+  /** The number of elements of `name`. */
+  elements(name: string): number {
+    return this.get(name).shape.reduce((a, b) => a * b, 1);
+  }
+
   /** A chunk's buffers for elements of `bytes` bytes: the kept ones (grown if too small), fresh ones for a nested read. */
   private chunkBuffers(bytes: number, nested: boolean): { raw: Uint8Array; floats: Float32Array } {
     const fresh = () => ({
@@ -189,8 +202,7 @@ export class CheckpointTensors {
 
   /** The whole tensor as float32 (for small tensors and tests). */
   readFloat32(name: string): Float32Array {
-    const tensor = this.get(name);
-    const out = new Float32Array(tensor.shape.reduce((a, b) => a * b, 1));
+    const out = new Float32Array(this.elements(name));
     let offset = 0;
     this.readFloat32Chunks(name, (chunk) => {
       out.set(chunk, offset);
