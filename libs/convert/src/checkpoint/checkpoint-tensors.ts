@@ -213,12 +213,10 @@ export class CheckpointTensors {
 
   /** A float32 initializer source reading `name` when the graph is written. */
   float32Source(name: string): InitializerSource {
-    const tensor = this.get(name);
-    const count = tensor.shape.reduce((a, b) => a * b, 1);
     return {
       dataType: 'FLOAT',
-      dims: tensor.shape,
-      byteLength: count * 4,
+      dims: this.get(name).shape,
+      byteLength: this.elements(name) * 4,
       produce: (write) =>
         this.readFloat32Chunks(name, (chunk) =>
           write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),

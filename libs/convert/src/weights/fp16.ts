@@ -17,12 +17,10 @@ export function toFloat16(values: Float32Array, out: Uint16Array = new Uint16Arr
 
 /** The checkpoint tensor `name` as a FLOAT16 initializer, converted chunk by chunk. */
 export function float16Source(checkpoint: CheckpointTensors, name: string): InitializerSource {
-  const tensor = checkpoint.get(name);
-  const count = tensor.shape.reduce((a, b) => a * b, 1);
   return {
     dataType: 'FLOAT16',
-    dims: tensor.shape,
-    byteLength: count * 2,
+    dims: checkpoint.get(name).shape,
+    byteLength: checkpoint.elements(name) * 2,
     produce: (write) => {
       let out = new Uint16Array(0); // one buffer for every chunk (the writer consumes each chunk at once)
       checkpoint.readFloat32Chunks(name, (chunk) => {
