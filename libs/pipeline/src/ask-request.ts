@@ -102,13 +102,21 @@ export interface AskResult extends Omit<DecodeResult, 'finishReason' | 'logprobs
   readonly canvasLength: number;
   /** Milliseconds from the call to the result, media encoding included. */
   readonly ms: number;
+  /**
+   * Set when the whole-answer check (the bundle's `generation.refusal`) decoded the answer again
+   * one token per step: the first decode's text. `forwardPasses`, `steps` and `ms` count both, and
+   * a stream's steps are the first decode's, then the second's.
+   */
+  readonly decodedAgain?: { readonly text: string };
 }
 
 export interface AskStep extends StepEvent {
   /**
    * The answer's new text: the committed prefix grows left to right and is sent once safe (no
    * incomplete character, nothing that may begin a stop sequence). The deltas of all steps make
-   * a prefix of the result's `text`; what they have not sent yet is the rest of it.
+   * a prefix of the result's `text`; what they have not sent yet is the rest of it. A model that
+   * declares its refusal (`generation.refusal`) sends its text answers whole: every delta is ''
+   * until the result, which the whole-answer check may have decoded again (its steps follow).
    */
   readonly delta: string;
   /** A stop sequence was reached: the text is final and later steps carry no delta. */

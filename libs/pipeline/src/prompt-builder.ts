@@ -4,6 +4,8 @@
  * is expanded to as many positions as its features have rows, where the features are spliced.
  */
 import { UnmaskError, type Bundle, type ChatMessage, type SplicedEmbeddings } from '@unmask/core';
+import type { ToolPlan } from './answer/tool-calls.js';
+import type { HistoryMessage } from './ask-request.js';
 import type { MediaFeatures } from './media-encoders.js';
 import { type GridSpan, mropePositionTable } from './mrope-positions.js';
 
@@ -96,4 +98,41 @@ export function buildPrompt(
     embeddings,
     mropePositions: mropePositionTable(promptIds.length, grids, perImage?.kind === 'grid' ? perImage.merge_size : 1),
   };
+}
+
+/** A history message as chat templates take it: calls in OpenAI's shape, their arguments parsed (Hugging Face templates print them with `tojson`). */
+export function templateMessage(m: HistoryMessage): ChatMessage {
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  };
+  return {
+    role: m.role,
+    content: m.content,
+    ...(m.tool_calls
+      ? {
+          tool_calls: m.tool_calls.map((c) => ({
+            id: c.id,
+            type: 'function',
+            function: { name: c.name, arguments: parse(c.arguments) },
+          })),
+        }
+      : {}),
+    ...(m.tool_call_id !== undefined ? { tool_call_id: m.tool_call_id } : {}),
+  };
+}
+
+/** The offered functions as chat templates take them (OpenAI's tool shape, Hugging Face's convention). */
+export function templateTools(plan: ToolPlan): unknown[] {
+  return plan.candidates.map((f) => ({
+    type: 'function',
+    function: {
+      name: f.name,
+      ...(f.description !== undefined ? { description: f.description } : {}),
+      parameters: f.parameters ?? { type: 'object', properties: {} },
+    },
+  }));
 }

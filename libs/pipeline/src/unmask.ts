@@ -24,7 +24,6 @@ import {
   UnmaskError,
   type Bundle,
   type CacheMode,
-  type ChatMessage,
   type ConstraintSpec,
   type LoadBundleOptions,
   type SharedPrefixContext,
@@ -39,11 +38,11 @@ import type {
   AskResult,
   AskStep,
   AskStream,
-  HistoryMessage,
   PreparedPrompt,
   StreamOptions,
 } from './ask-request.js';
 import { AnswerText } from './answer/answer-text.js';
+import { isRefusalFragment } from './answer/refusal-check.js';
 import { ConstraintCache } from './answer/constraint-cache.js';
 import { constraintOf, formatParam, type ResponseFormat } from './answer/response-format.js';
 import {
@@ -55,7 +54,7 @@ import {
 } from './answer/tool-calls.js';
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
-import { buildPrompt, tokenizePrompt, userMessage } from './prompt-builder.js';
+import { buildPrompt, templateMessage, templateTools, tokenizePrompt, userMessage } from './prompt-builder.js';
 import { fieldNames, inRequestTerms, media, type FieldNames } from './request-fields.js';
 import {
   checkPositions,
@@ -150,53 +149,44 @@ export class Unmask {
 
   private stream(preparing: Promise<PreparedPrompt>, options: StreamOptions): AskStream {
     const steps = preparing.then((prepared) => this.decode(prepared));
-    const result = steps.then(async ({ run, answer, tool, logprobs, promptTokens, sizing, cut, decode, ms, named }) => {
-      const decoded = await run.result.catch((error: unknown) => {
-        throw named(error);
-      });
-      // Without end-of-text the answer was cut only when the canvas reached the caller's bound
-      // or the model's positions; a canvas of the model's own length ends the answer.
-      const engineFinish = decoded.finishReason === 'length' && !cut ? 'stop' : decoded.finishReason;
-      let final: { text: string; finishReason: AnswerFinishReason; toolCalls?: ToolCall[] };
-      if (tool) {
-        const read = tool.finish(decode(decoded.tokenIds));
-        final = read.call
-          ? { text: '', finishReason: 'tool_calls', toolCalls: [read.call] }
-          : { text: read.text, finishReason: read.stopped ? 'stop' : engineFinish };
-      } else final = answer.final(decoded.tokenIds, engineFinish);
-      const { logprobs: byPosition, ...rest } = decoded;
-      let answerLogprobs: AnswerLogprob[] | undefined;
-      if (logprobs && !final.toolCalls) {
-        const all = logprobs();
-        all.record((byPosition ?? []).flatMap((logprob, position) => (logprob ? [{ position, logprob }] : [])));
-        answerLogprobs = all.finish(decoded.tokenIds, final.text.length);
-      }
+    // The whole-answer check: a first decode that fails it is decoded again (its stream follows).
+    const settled = steps.then(async (decoding) => {
+      const first = await this.finish(decoding);
+      const check = this.refusalCheck(decoding.prepared, first, decoding.sizing);
+      return { first, again: check && this.stream(Promise.resolve(check), options) };
+    });
+    const result = settled.then(async ({ first, again }): Promise<AskResult> => {
+      if (!again) return first;
+      const second = await again.result;
       return {
-        ...rest,
-        forwardPasses: decoded.forwardPasses + sizing,
-        steps: decoded.steps + sizing,
-        ...final,
-        ...(answerLogprobs ? { logprobs: answerLogprobs } : {}),
-        promptTokens,
-        completionTokens: decoded.tokenIds.length,
-        canvasLength: run.layout.length,
-        ms: ms(),
+        ...second,
+        forwardPasses: first.forwardPasses + second.forwardPasses,
+        steps: first.steps + second.steps,
+        ms: first.ms + second.ms - (await preparing).ms,
+        decodedAgain: { text: first.text },
       };
     });
     result.catch(() => {});
+    const whole = (prepared: PreparedPrompt) => this.checksWholeAnswers(prepared);
     return {
       result,
       async *[Symbol.asyncIterator]() {
-        const { run, answer, tool, logprobs, named } = await steps;
-        const streamed = logprobs?.();
+        const { run, answer, tool, logprobs, named, prepared } = await steps;
+        // A checked answer's text is sent whole, with the result: nothing of it is taken back.
+        const held = whole(prepared);
+        const streamed = held ? undefined : logprobs?.();
         try {
           for await (const step of run) yield stepOf(step);
         } catch (error) {
           throw named(error);
         }
+        const { first, again } = await settled;
+        if (again)
+          for await (const step of again)
+            yield { ...step, forwardPasses: first.forwardPasses + step.forwardPasses, step: first.steps + step.step };
         function stepOf(step: StepEvent): AskStep {
           const raw = answer.advance(step.canvas);
-          let delta = raw;
+          let delta = held ? '' : raw;
           let toolCall: AskStep['toolCall'];
           if (tool) {
             const read = tool.advance(answer.text);
@@ -220,6 +210,75 @@ export class Unmask {
         }
       },
     };
+  }
+
+  /** A finished decode as the request's result: its text (or call), finish reason, counts and log-probabilities. */
+  private async finish(decoding: Decoding): Promise<AskResult> {
+    const { run, answer, tool, logprobs, promptTokens, sizing, cut, decode, ms, named } = decoding;
+    const decoded = await run.result.catch((error: unknown) => {
+      throw named(error);
+    });
+    // Without end-of-text the answer was cut only when the canvas reached the caller's bound
+    // or the model's positions; a canvas of the model's own length ends the answer.
+    const engineFinish = decoded.finishReason === 'length' && !cut ? 'stop' : decoded.finishReason;
+    let final: { text: string; finishReason: AnswerFinishReason; toolCalls?: ToolCall[] };
+    if (tool) {
+      const read = tool.finish(decode(decoded.tokenIds));
+      final = read.call
+        ? { text: '', finishReason: 'tool_calls', toolCalls: [read.call] }
+        : { text: read.text, finishReason: read.stopped ? 'stop' : engineFinish };
+    } else final = answer.final(decoded.tokenIds, engineFinish);
+    const { logprobs: byPosition, ...rest } = decoded;
+    let answerLogprobs: AnswerLogprob[] | undefined;
+    if (logprobs && !final.toolCalls) {
+      const all = logprobs();
+      all.record((byPosition ?? []).flatMap((logprob, position) => (logprob ? [{ position, logprob }] : [])));
+      answerLogprobs = all.finish(decoded.tokenIds, final.text.length);
+    }
+    return {
+      ...rest,
+      forwardPasses: decoded.forwardPasses + sizing,
+      steps: decoded.steps + sizing,
+      ...final,
+      ...(answerLogprobs ? { logprobs: answerLogprobs } : {}),
+      promptTokens,
+      completionTokens: decoded.tokenIds.length,
+      canvasLength: run.layout.length,
+      ms: ms(),
+    };
+  }
+
+  /**
+   * The whole-answer check (`generation.refusal`, answer/refusal-check.ts): the request to decode
+   * again, one token per step on the same canvas, when a whole text answer is empty or holds
+   * pieces of the refusal without being it; undefined when it passes or cannot apply (no refusal
+   * declared, a template, a response format or tool call, a decode already one token per step).
+   */
+  private refusalCheck(prepared: PreparedPrompt, first: AskResult, sizing: number): PreparedPrompt | undefined {
+    const refusal = this.bundle.manifest.generation?.refusal;
+    const length = first.canvasLength;
+    if (refusal === undefined || !this.checksWholeAnswers(prepared)) return undefined;
+    if (first.steps - sizing >= length || !isRefusalFragment(first.text, refusal)) return undefined;
+    const { request } = prepared;
+    return {
+      ...prepared,
+      request: {
+        ...request,
+        fixedCanvas: true,
+        maxTokens: length,
+        strategy: { name: 'low_confidence', steps: length },
+      },
+    };
+  }
+
+  /** Whether the whole-answer check applies: a refusal declared, a text answer (no template, response format or tools). */
+  private checksWholeAnswers(prepared: PreparedPrompt): boolean {
+    return (
+      this.bundle.manifest.generation?.refusal !== undefined &&
+      !prepared.request.template &&
+      !prepared.constraint &&
+      !prepared.plan
+    );
   }
 
   /**
@@ -417,7 +476,7 @@ export class Unmask {
     const named = (error: unknown) =>
       inRequestTerms(error, request.fields && fields, this.constraintField(request, fields));
     try {
-      return { ...(await this.decodeNamed(prepared, fields)), named };
+      return { ...(await this.decodeNamed(prepared, fields)), prepared, named };
     } catch (error) {
       throw named(error);
     }
@@ -496,6 +555,9 @@ export class Unmask {
   }
 }
 
+/** A running decode with what reads its answer (`Unmask.decode`). */
+type Decoding = Awaited<ReturnType<Unmask['decode']>>;
+
 /** Whether a strategy can decode a canvas of `length` (its steps and blocks fit it). */
 function strategyFits(strategy: StrategySpec, length: number): boolean {
   try {
@@ -504,41 +566,4 @@ function strategyFits(strategy: StrategySpec, length: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** A history message as chat templates take it: calls in OpenAI's shape, their arguments parsed (Hugging Face templates print them with `tojson`). */
-function templateMessage(m: HistoryMessage): ChatMessage {
-  const parse = (text: string): unknown => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  };
-  return {
-    role: m.role,
-    content: m.content,
-    ...(m.tool_calls
-      ? {
-          tool_calls: m.tool_calls.map((c) => ({
-            id: c.id,
-            type: 'function',
-            function: { name: c.name, arguments: parse(c.arguments) },
-          })),
-        }
-      : {}),
-    ...(m.tool_call_id !== undefined ? { tool_call_id: m.tool_call_id } : {}),
-  };
-}
-
-/** The offered functions as chat templates take them (OpenAI's tool shape, Hugging Face's convention). */
-function templateTools(plan: ToolPlan): unknown[] {
-  return plan.candidates.map((f) => ({
-    type: 'function',
-    function: {
-      name: f.name,
-      ...(f.description !== undefined ? { description: f.description } : {}),
-      parameters: f.parameters ?? { type: 'object', properties: {} },
-    },
-  }));
 }

@@ -68,6 +68,7 @@ export async function answerAll(
       predicted: r.text,
       forwardPasses: r.forwardPasses,
       answerTokens: unmask.bundle.tokenizer.encode(s.answer).length,
+      ...(r.decodedAgain ? { decodedAgain: true } : {}),
     };
   });
 }

@@ -18,6 +18,8 @@ export interface Scored {
   readonly forwardPasses: number;
   /** Tokens of the expected answer (the bundle's tokenizer). */
   readonly answerTokens: number;
+  /** Whether the pipeline's whole-answer check decoded the answer again (`AskResult.decodedAgain`). */
+  readonly decodedAgain?: boolean;
 }
 
 export interface TypeScore {
@@ -141,14 +143,18 @@ export function isFragment(row: Scored): boolean {
 /** Fragments and refusals of in-scope prompts, per wording set. */
 export function wholeness(
   rows: readonly Scored[],
-): Record<string, { n: number; fragments: number; inScopeRefused: number; inScope: number }> {
-  const out: Record<string, { n: number; fragments: number; inScopeRefused: number; inScope: number }> = {};
+): Record<string, { n: number; fragments: number; decodedAgain: number; inScopeRefused: number; inScope: number }> {
+  const out: Record<
+    string,
+    { n: number; fragments: number; decodedAgain: number; inScopeRefused: number; inScope: number }
+  > = {};
   for (const set of [...new Set(rows.map((r) => r.set))].sort()) {
     const rs = rows.filter((r) => r.set === set);
     const inScope = rs.filter((r) => r.type !== 'refusal');
     out[set] = {
       n: rs.length,
       fragments: rs.filter(isFragment).length,
+      decodedAgain: rs.filter((r) => r.decodedAgain).length,
       inScope: inScope.length,
       inScopeRefused: inScope.filter((r) => answersMatch(r.predicted, REFUSAL)).length,
     };

@@ -80,10 +80,10 @@ function wordingSections(r: EvalReport): string[] {
     out.push(
       '## Whole answers (τ 0.9)',
       '',
-      '| set | answers | fragments (empty, or a piece of the refusal) | in-scope prompts | of them refused |',
-      '| --- | --- | --- | --- | --- |',
+      '| set | answers | fragments (empty, or a piece of the refusal) | decoded again (whole-answer check) | in-scope prompts | of them refused |',
+      '| --- | --- | --- | --- | --- | --- |',
       ...Object.entries(r.wholeness).map(
-        ([set, w]) => `| ${set} | ${w.n} | ${w.fragments} | ${w.inScope} | ${w.inScopeRefused} |`,
+        ([set, w]) => `| ${set} | ${w.n} | ${w.fragments} | ${w.decodedAgain} | ${w.inScope} | ${w.inScopeRefused} |`,
       ),
       '',
     );

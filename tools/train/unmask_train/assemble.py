@@ -23,6 +23,10 @@ from .export_lm import write_bundle
 from .export_multimodal import audio_section, export_audio, export_vision, vision_section
 from .vocab import ASSISTANT, AUDIO, EOS, IMAGE, MASK, PAD, USER
 
+# The worlds' refusal (tools/worlds/src/refusal.ts, docs/worlds.md "The refusal"; the training smoke
+# test checks the two agree). The manifest declares it, so the runtime checks whole answers against it.
+REFUSAL = "i can only answer questions about shapes in images and smart home voice commands"
+
 # The model answers one user turn: the template renders the LAST user message only (system messages
 # and earlier turns are left out; the model was never trained on them). Its content is a string or a
 # list of parts; an image or audio part renders as its placeholder once (the runtime expands it to the
@@ -80,11 +84,13 @@ def assemble(
         extractor = read_json(os.path.join(audio_set, "feature_extractor.json")) if audio_set else None
         sections["audio"] = audio_section(tower, placeholder=AUDIO, feature_extractor=extractor)
     # The model answers single questions on canvases of up to max(CANVAS_BUCKETS) positions; its
-    # intents are JSON objects, so a tool call is the arguments object alone.
+    # intents are JSON objects, so a tool call is the arguments object alone; an answer is whole or
+    # the refusal (docs/bundle-format.md, generation.refusal).
     sections["generation"] = {
         "answer_length": max(CANVAS_BUCKETS),
         "conversation": "last_user_turn",
         "tool_calls": {"format": "arguments"},
+        "refusal": REFUSAL,
     }
     manifest = write_bundle(
         model,

@@ -106,6 +106,12 @@ export const generationSectionSchema = z
      */
     conversation: z.enum(['template', 'last_user_turn']).default('template'),
     /**
+     * The answer the model was trained to give to what it cannot answer. With it, a whole
+     * answer that is empty or holds pieces of the refusal without being it is decoded again one
+     * token per step (libs/pipeline/src/answer/refusal-check.ts). Absent: no such check.
+     */
+    refusal: z.string().min(1).optional(),
+    /**
      * How the model writes a tool call. `json` (default): `{"name": …, "arguments": {…}}`
      * between `prefix` and `suffix` (e.g. `<tool_call>\n` and `\n</tool_call>`), the chat
      * template rendering the offered `tools`; `arguments`: only the arguments object (a model

@@ -1,0 +1,33 @@
+/**
+ * The whole-answer check of a model that declares its refusal (`generation.refusal`): an answer
+ * is either the refusal or an answer, never empty and never a splice of both. Parallel unmasking
+ * can commit positions of two modes where the model hesitates between refusing and answering
+ * ("i can only answer questions about left in images"); one token per step nearly never does
+ * (docs/decoding.md, "The whole-answer check"). So a whole answer that fails the check is decoded
+ * again, one token per step, by `Unmask`.
+ */
+
+/** Lower case, every run of non-letters and non-digits one space, trimmed. */
+function words(text: string): string[] {
+  const normal = text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+  return normal === '' ? [] : normal.split(' ');
+}
+
+/**
+ * Whether `answer` is empty or may hold pieces of `refusal` without being it: it shares two
+ * consecutive words with the refusal, or starts with the refusal's first word. Compared word by
+ * word after lower-casing and dropping punctuation. A whole answer that happens to start like the
+ * refusal ("i want the lights on") is caught too: it only costs a decode one token per step,
+ * which gives it again.
+ */
+export function isRefusalFragment(answer: string, refusal: string): boolean {
+  const said = words(answer);
+  const refused = words(refusal);
+  if (said.length === 0) return true;
+  if (said.join(' ') === refused.join(' ')) return false;
+  const pairs = new Set(refused.slice(1).map((w, i) => `${refused[i]} ${w}`));
+  return said[0] === refused[0] || said.slice(1).some((w, i) => pairs.has(`${said[i]} ${w}`));
+}

@@ -1,0 +1,116 @@
+/**
+ * The whole-answer check (`generation.refusal`) end to end on a real tiny random bundle: a copy
+ * of it declares a refusal built from what the model answers, so that a first decode fails or
+ * passes the check by construction.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Unmask } from './unmask.js';
+
+const BUNDLE = fileURLToPath(new URL('../test-fixtures/tiny-multimodal', import.meta.url));
+const PROMPT = 'what is the colour';
+/** Two steps for eight positions: the first decode commits four tokens per step. */
+const PARALLEL = { name: 'low_confidence', steps: 2 } as const;
+const ask = (unmask: Unmask, extra: object = {}) =>
+  unmask.ask({ prompt: PROMPT, maxTokens: 8, strategy: PARALLEL, ...extra });
+
+/** A copy of the tiny bundle whose manifest declares `refusal`. */
+function withRefusal(refusal: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'unmask-refusal-'));
+  cpSync(BUNDLE, dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  manifest.generation = { ...manifest.generation, refusal };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
+
+describe('Unmask: the whole-answer check of a model that declares its refusal', () => {
+  let plain: Unmask;
+  let first: Awaited<ReturnType<typeof ask>>;
+  let onePerStep: Awaited<ReturnType<typeof ask>>;
+  const dirs: string[] = [];
+  const load = async (refusal: string) => {
+    const dir = withRefusal(refusal);
+    dirs.push(dir);
+    return Unmask.load(dir, { poolSize: 1 });
+  };
+  before(async () => {
+    plain = await Unmask.load(BUNDLE, { poolSize: 1 });
+    first = await ask(plain);
+    onePerStep = await ask(plain, { fixedCanvas: true, strategy: { name: 'low_confidence', steps: 8 } });
+    assert.notEqual(first.text, onePerStep.text, 'the fixture decodes differently four tokens per step');
+  });
+  after(async () => {
+    await plain.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('without a declared refusal, answers the first decode', () => {
+    assert.equal(first.decodedAgain, undefined);
+    assert.equal(first.forwardPasses, 2);
+  });
+
+  it('passes an answer that is the refusal: one decode', async () => {
+    const unmask = await load(first.text.toUpperCase());
+    try {
+      const r = await ask(unmask);
+      assert.equal(r.text, first.text);
+      assert.equal(r.decodedAgain, undefined);
+    } finally {
+      await unmask.close();
+    }
+  });
+
+  it('decodes an answer that starts like the refusal again, one token per step, counting both decodes', async () => {
+    const word = first.text.trim().split(/\s+/)[0] as string;
+    const unmask = await load(`${word} never said otherwise`);
+    try {
+      const r = await ask(unmask);
+      assert.deepEqual(r.decodedAgain, { text: first.text });
+      assert.equal(r.text, onePerStep.text);
+      assert.equal(r.forwardPasses, 2 + 8);
+      assert.equal(r.steps, 2 + 8);
+      assert.equal(r.canvasLength, first.canvasLength);
+    } finally {
+      await unmask.close();
+    }
+  });
+
+  it('streams a checked answer whole: no delta until the result, the second decode’s steps after the first’s', async () => {
+    const word = first.text.trim().split(/\s+/)[0] as string;
+    const unmask = await load(`${word} never said otherwise`);
+    try {
+      const stream = unmask.askStream({ prompt: PROMPT, maxTokens: 8, strategy: PARALLEL });
+      const steps = [];
+      for await (const step of stream) steps.push(step);
+      const r = await stream.result;
+      assert.equal(r.text, onePerStep.text);
+      assert.deepEqual(
+        steps.map((s) => s.step),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
+      assert.equal(steps.at(-1)?.forwardPasses, 10);
+      assert.ok(steps.every((s) => s.delta === ''));
+    } finally {
+      await unmask.close();
+    }
+  });
+
+  it('leaves a decode that was already one token per step, and constrained answers, alone', async () => {
+    const word = first.text.trim().split(/\s+/)[0] as string;
+    const unmask = await load(`${word} never said otherwise`);
+    try {
+      const r = await ask(unmask, { fixedCanvas: true, strategy: { name: 'low_confidence', steps: 8 } });
+      assert.equal(r.decodedAgain, undefined);
+      assert.equal(r.forwardPasses, 8);
+      const choice = await ask(unmask, { responseFormat: { type: 'choice', choices: [word, 'zz'] } });
+      assert.equal(choice.decodedAgain, undefined);
+    } finally {
+      await unmask.close();
+    }
+  });
+});
