@@ -11,25 +11,17 @@
  */
 import {
   chooseAnswerLength,
-  constraintPattern,
-  DAEDAL_DEFAULTS,
   DecodingEngine,
   loadBundle,
-  MAX_TOP_LOGPROBS,
-  parseStrategy,
   PrefixCache,
-  withStrategyDefaults,
-  resolveStrategy,
   templateLength,
   UnmaskError,
   type Bundle,
   type CacheMode,
-  type ConstraintSpec,
   type LoadBundleOptions,
   type SharedPrefixContext,
   type SplicedEmbeddings,
   type StepEvent,
-  type StrategySpec,
 } from '@unmask/core';
 import { AnswerLogprobs, type AnswerLogprob } from './answer/answer-logprobs.js';
 import type {
@@ -44,21 +36,14 @@ import type {
 import { AnswerText } from './answer/answer-text.js';
 import { isRefusalFragment } from './answer/refusal-check.js';
 import { ConstraintCache } from './answer/constraint-cache.js';
-import { constraintOf, formatParam, type ResponseFormat } from './answer/response-format.js';
-import {
-  DEFAULT_TOOL_CALL_FORMAT,
-  planToolCall,
-  ToolAnswerText,
-  type ToolCall,
-  type ToolPlan,
-} from './answer/tool-calls.js';
+import { ToolAnswerText, type ToolCall } from './answer/tool-calls.js';
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
 import { buildPrompt, templateMessage, templateTools, tokenizePrompt, userMessage } from './prompt-builder.js';
+import { RequestChecks, strategyFits } from './request-checks.js';
 import { fieldNames, inRequestTerms, media, type FieldNames } from './request-fields.js';
 import {
   checkPositions,
-  checkRequestShape,
   MediaTally,
   parseRequestLimits,
   throwIfAborted,
@@ -83,6 +68,7 @@ export interface UnmaskOptions extends LoadBundleOptions {
 
 export class Unmask {
   private readonly constraints: ConstraintCache;
+  private readonly requests: RequestChecks;
 
   private constructor(
     readonly bundle: Bundle,
@@ -92,9 +78,10 @@ export class Unmask {
     private readonly images: ImageTower | undefined,
     private readonly sounds: AudioTower | undefined,
     private readonly limits: MediaLimits,
-    private readonly requestLimits: RequestLimits,
+    requestLimits: RequestLimits,
   ) {
     this.constraints = new ConstraintCache(bundle);
+    this.requests = new RequestChecks(bundle, this.accepts, requestLimits);
   }
 
   static async load(dir: string = defaultModelDir(), options: UnmaskOptions = {}): Promise<Unmask> {
@@ -291,101 +278,15 @@ export class Unmask {
   check(request: AskRequest): void {
     const fields = fieldNames(request.fields);
     try {
-      this.checkNamed(request, fields);
+      this.requests.check(request, fields);
     } catch (error) {
-      throw inRequestTerms(error, request.fields && fields, this.constraintField(request, fields));
+      throw inRequestTerms(error, request.fields && fields, this.requests.constraintField(request, fields));
     }
-  }
-
-  private checkNamed(request: AskRequest, fields: FieldNames): void {
-    if (typeof request.prompt !== 'string' || request.prompt.trim() === '')
-      throw new UnmaskError('invalid_parameter', `${fields.prompt} must be a non-empty string`, fields.prompt);
-    const images = media(request.images, 'image');
-    const sounds = media(request.audio, 'audio');
-    // The one check of the media a model takes: here, before any medium is read.
-    for (const [given, accepted, kind] of [
-      [images, this.accepts.images, 'images'],
-      [sounds, this.accepts.audio, 'audio'],
-    ] as const) {
-      const first = given[0];
-      if (first && !accepted)
-        throw new UnmaskError('invalid_parameter', `${first.field}: this model takes no ${kind}`, first.field);
-    }
-    checkRequestShape(request.prompt, request.history ?? [], images, sounds, this.requestLimits, fields.prompt);
-    const strategy = this.strategySpec(request, fields);
-    const lengths = this.canvasLengths(request, fields);
-    if (!lengths.some((length) => strategyFits(strategy, length)))
-      resolveStrategy(strategy, lengths[0] as number, fields.strategy);
-    const { spec, param } = this.constraintSpec(request, fields);
-    if (spec) constraintPattern(spec, param);
-    const { logprobs } = request;
-    if (logprobs !== undefined && (!Number.isInteger(logprobs) || logprobs < 0 || logprobs > MAX_TOP_LOGPROBS))
-      throw new UnmaskError(
-        'invalid_parameter',
-        `${fields.logprobs} must be an integer from 0 to ${MAX_TOP_LOGPROBS}, got ${logprobs}`,
-        fields.logprobs,
-      );
-    if (logprobs !== undefined && request.template)
-      throw new UnmaskError(
-        'invalid_parameter',
-        `${fields.logprobs}: log-probabilities are not reported for a template`,
-        fields.logprobs,
-      );
   }
 
   async close(): Promise<void> {
     await this.images?.close();
     await this.bundle.close();
-  }
-
-  /** The request's strategy over the model's decoding defaults, as the engine will read it. */
-  private strategySpec(request: AskRequest, fields: FieldNames): StrategySpec {
-    return parseStrategy(withStrategyDefaults(request.strategy, this.bundle.decodingDefaults), fields.strategy);
-  }
-
-  /** The canvas lengths a request may get (before the prompt's length is known). */
-  private canvasLengths(request: AskRequest, fields: FieldNames): number[] {
-    if (request.template) return [templateLength(request.template)];
-    const bound = this.maxTokensOf(request);
-    if (!Number.isInteger(bound) || bound < 1)
-      throw new UnmaskError(
-        'invalid_parameter',
-        `${fields.maxTokens} must be a positive integer, got ${bound}`,
-        fields.maxTokens,
-      );
-    const trained = this.bundle.manifest.generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
-    if (request.fixedCanvas) return [bound];
-    if (trained !== undefined) return [Math.min(trained, bound)];
-    // DAEDAL: from its initial length, by its step, up to the bound (and any length it grows on to).
-    const lengths = [Math.min(DAEDAL_DEFAULTS.initial, bound)];
-    for (let l = (lengths[0] as number) + 1; l <= bound; l++) lengths.push(l);
-    return lengths;
-  }
-
-  /** The constraint a request's response format or tools ask for, and the field its errors name. */
-  private constraintSpec(
-    request: AskRequest,
-    fields: FieldNames,
-  ): { spec?: ConstraintSpec; param: string; plan?: ToolPlan } {
-    const format = request.responseFormat;
-    const spec = constraintOf(format);
-    if (request.tools) {
-      if (spec)
-        throw new UnmaskError(
-          'invalid_parameter',
-          `${fields.responseFormat}: give tools or a response format, not both`,
-          fields.responseFormat,
-        );
-      const format = this.bundle.manifest.generation?.tool_calls ?? DEFAULT_TOOL_CALL_FORMAT;
-      const plan = planToolCall(request.tools, format, fields);
-      return { spec: plan.spec, param: fields.tools, plan };
-    }
-    return spec ? { spec, param: formatParam(format as ResponseFormat, fields) } : { param: fields.responseFormat };
-  }
-
-  /** The field a constraint's own errors (too large, unsatisfiable) name: the tools or the response format. */
-  private constraintField(request: AskRequest, fields: FieldNames): string {
-    return request.tools ? fields.tools : fields.responseFormat;
   }
 
   /**
@@ -400,7 +301,7 @@ export class Unmask {
     try {
       return await this.prepareChecked(request, fields);
     } catch (error) {
-      throw inRequestTerms(error, request.fields && fields, this.constraintField(request, fields));
+      throw inRequestTerms(error, request.fields && fields, this.requests.constraintField(request, fields));
     }
   }
 
@@ -409,7 +310,7 @@ export class Unmask {
     const images = media(request.images, 'image');
     const sounds = media(request.audio, 'audio');
     // Cheap checks first (check(): sizes and counts), then headers, then the positions; only then decoding.
-    const tally = new MediaTally(this.requestLimits);
+    const tally = new MediaTally(this.requests.limits);
     for (const { data, field } of images) {
       throwIfAborted(request.signal);
       const { pixels, rows } = await (this.images as ImageTower).measure(data, this.limits.image, field);
@@ -423,7 +324,7 @@ export class Unmask {
     });
     const conversation = this.bundle.manifest.generation?.conversation ?? 'template';
     const history = conversation === 'template' ? (request.history ?? []).map(templateMessage) : [];
-    const { spec, param, plan } = this.constraintSpec(request, fields);
+    const { spec, param, plan } = this.requests.constraintSpec(request, fields);
     const messages = [...history, userMessage(request.prompt, images.length, sounds.length)];
     // A chat template that renders tools (Hugging Face's `tools` variable) shows them to the model.
     const ids = tokenizePrompt(
@@ -437,7 +338,7 @@ export class Unmask {
     checkPositions(
       ids.length - images.length - sounds.length,
       tally.knownRows,
-      template ? templateLength(template) : request.fixedCanvas ? this.maxTokensOf(request) : 1,
+      template ? templateLength(template) : request.fixedCanvas ? this.requests.maxTokensOf(request) : 1,
       this.bundle.info.maxPositions,
       fields.prompt,
     );
@@ -464,17 +365,12 @@ export class Unmask {
     };
   }
 
-  /** The request's bound on answer tokens: its own, else the model's decoding defaults, else 32. */
-  private maxTokensOf(request: AskRequest): number {
-    return request.maxTokens ?? this.bundle.decodingDefaults?.max_tokens ?? 32;
-  }
-
   /** From a prepared prompt to a running decode: the canvas chosen, the engine started, the answer's readers. */
   private async decode(prepared: PreparedPrompt) {
     const { request } = prepared;
     const fields = fieldNames(request.fields);
     const named = (error: unknown) =>
-      inRequestTerms(error, request.fields && fields, this.constraintField(request, fields));
+      inRequestTerms(error, request.fields && fields, this.requests.constraintField(request, fields));
     try {
       return { ...(await this.decodeNamed(prepared, fields)), prepared, named };
     } catch (error) {
@@ -485,7 +381,7 @@ export class Unmask {
   private async decodeNamed(prepared: PreparedPrompt, fields: FieldNames) {
     const started = performance.now();
     const { request, promptIds, embeddings, mropePositions, constraint, plan } = prepared;
-    const bound = this.maxTokensOf(request);
+    const bound = this.requests.maxTokensOf(request);
     const template = request.template;
     let maxTokens = bound;
     let sizing = 0;
@@ -493,7 +389,7 @@ export class Unmask {
     if (!request.fixedCanvas && !template) {
       // A family whose upstream code decodes a fixed canvas (the bundle's decoding defaults) keeps it.
       const trained = this.bundle.manifest.generation?.answer_length ?? this.bundle.decodingDefaults?.max_tokens;
-      const strategy = this.strategySpec(request, fields);
+      const strategy = this.requests.strategySpec(request, fields);
       const chosen = await chooseAnswerLength(
         this.bundle.model,
         {
@@ -557,13 +453,3 @@ export class Unmask {
 
 /** A running decode with what reads its answer (`Unmask.decode`). */
 type Decoding = Awaited<ReturnType<Unmask['decode']>>;
-
-/** Whether a strategy can decode a canvas of `length` (its steps and blocks fit it). */
-function strategyFits(strategy: StrategySpec, length: number): boolean {
-  try {
-    resolveStrategy(strategy, length);
-    return true;
-  } catch {
-    return false;
-  }
-}
