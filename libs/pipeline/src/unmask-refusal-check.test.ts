@@ -33,11 +33,20 @@ describe('Unmask: the whole-answer check of a model that declares its refusal', 
   let first: Awaited<ReturnType<typeof ask>>;
   let onePerStep: Awaited<ReturnType<typeof ask>>;
   const dirs: string[] = [];
-  const load = async (refusal: string) => {
+  /** Runs `use` on the tiny bundle declaring `refusal`. */
+  const declaring = async (refusal: string, use: (unmask: Unmask) => Promise<void>) => {
     const dir = withRefusal(refusal);
     dirs.push(dir);
-    return Unmask.load(dir, { poolSize: 1 });
+    const unmask = await Unmask.load(dir, { poolSize: 1 });
+    try {
+      await use(unmask);
+    } finally {
+      await unmask.close();
+    }
   };
+  const firstWord = () => first.text.trim().split(/\s+/)[0] as string;
+  /** A refusal that the first decode's answer starts like (its first word). */
+  const startingLikeTheAnswer = () => `${firstWord()} never said otherwise`;
   before(async () => {
     plain = await Unmask.load(BUNDLE, { poolSize: 1 });
     first = await ask(plain);
@@ -55,35 +64,26 @@ describe('Unmask: the whole-answer check of a model that declares its refusal', 
   });
 
   it('passes an answer that is the refusal: one decode', async () => {
-    const unmask = await load(first.text.toUpperCase());
-    try {
+    await declaring(first.text.toUpperCase(), async (unmask) => {
       const r = await ask(unmask);
       assert.equal(r.text, first.text);
       assert.equal(r.decodedAgain, undefined);
-    } finally {
-      await unmask.close();
-    }
+    });
   });
 
   it('decodes an answer that starts like the refusal again, one token per step, counting both decodes', async () => {
-    const word = first.text.trim().split(/\s+/)[0] as string;
-    const unmask = await load(`${word} never said otherwise`);
-    try {
+    await declaring(startingLikeTheAnswer(), async (unmask) => {
       const r = await ask(unmask);
       assert.deepEqual(r.decodedAgain, { text: first.text });
       assert.equal(r.text, onePerStep.text);
       assert.equal(r.forwardPasses, 2 + 8);
       assert.equal(r.steps, 2 + 8);
       assert.equal(r.canvasLength, first.canvasLength);
-    } finally {
-      await unmask.close();
-    }
+    });
   });
 
   it('streams a checked answer whole: no delta until the result, the second decode’s steps after the first’s', async () => {
-    const word = first.text.trim().split(/\s+/)[0] as string;
-    const unmask = await load(`${word} never said otherwise`);
-    try {
+    await declaring(startingLikeTheAnswer(), async (unmask) => {
       const stream = unmask.askStream({ prompt: PROMPT, maxTokens: 8, strategy: PARALLEL });
       const steps = [];
       for await (const step of stream) steps.push(step);
@@ -95,22 +95,16 @@ describe('Unmask: the whole-answer check of a model that declares its refusal', 
       );
       assert.equal(steps.at(-1)?.forwardPasses, 10);
       assert.ok(steps.every((s) => s.delta === ''));
-    } finally {
-      await unmask.close();
-    }
+    });
   });
 
   it('leaves a decode that was already one token per step, and constrained answers, alone', async () => {
-    const word = first.text.trim().split(/\s+/)[0] as string;
-    const unmask = await load(`${word} never said otherwise`);
-    try {
+    await declaring(startingLikeTheAnswer(), async (unmask) => {
       const r = await ask(unmask, { fixedCanvas: true, strategy: { name: 'low_confidence', steps: 8 } });
       assert.equal(r.decodedAgain, undefined);
       assert.equal(r.forwardPasses, 8);
-      const choice = await ask(unmask, { responseFormat: { type: 'choice', choices: [word, 'zz'] } });
+      const choice = await ask(unmask, { responseFormat: { type: 'choice', choices: [firstWord(), 'who'] } });
       assert.equal(choice.decodedAgain, undefined);
-    } finally {
-      await unmask.close();
-    }
+    });
   });
 });
