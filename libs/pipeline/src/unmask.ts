@@ -134,13 +134,14 @@ export class Unmask {
     return this.stream(Promise.resolve(prepared), options);
   }
 
-  private stream(preparing: Promise<PreparedPrompt>, options: StreamOptions): AskStream {
+  /** `checkWhole` false: a decode the whole-answer check asked for, never checked again. */
+  private stream(preparing: Promise<PreparedPrompt>, options: StreamOptions, checkWhole = true): AskStream {
     const steps = preparing.then((prepared) => this.decode(prepared));
     // The whole-answer check: a first decode that fails it is decoded again (its stream follows).
     const settled = steps.then(async (decoding) => {
       const first = await this.finish(decoding);
-      const check = this.refusalCheck(decoding.prepared, first, decoding.sizing);
-      return { first, again: check && this.stream(Promise.resolve(check), options) };
+      const check = checkWhole ? this.refusalCheck(decoding.prepared, first, decoding.sizing) : undefined;
+      return { first, again: check && this.stream(Promise.resolve(check), options, false) };
     });
     const result = settled.then(async ({ first, again }): Promise<AskResult> => {
       if (!again) return first;
