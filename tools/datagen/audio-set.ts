@@ -22,7 +22,7 @@ import {
   type Rng,
   type WordingSplit,
 } from '../worlds/src/index.js';
-import { NpyWriter, writeNpy } from './npy.js';
+import { NpyRowAppender, writeNpy } from './npy.js';
 
 /** The default model's feature extractor: Whisper's 80-bin log-mel, no 30 s padding. */
 export const DEFAULT_FEATURE_EXTRACTOR = {
@@ -60,7 +60,9 @@ export function writeAudioSet(options: AudioSetOptions): void {
   const questions = allQuestions();
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'feature_extractor.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const clips: { features: Float32Array; frames: number }[] = [];
+  // Each clip's frames go to the file as they come: holding them would slow every later subprocess.
+  const features = new NpyRowAppender(join(out, 'input_features.npy'), 'float16', [mels]);
+  const frameCounts: number[] = [];
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     const question = rng.next() < (options.questionShare ?? 0.35);
@@ -72,13 +74,14 @@ export function writeAudioSet(options: AudioSetOptions): void {
     const text = utterance ? utterance.text : spokenShapePrompt(rng, asked!, wording);
     const variant = sampleSpeechVariant(rng);
     const wav = renderSpeech(text, variant, rng);
-    const features = wavToInputFeatures(new Uint8Array(wav), extractor);
-    const frames = features.input_features.length / mels;
+    const { input_features } = wavToInputFeatures(new Uint8Array(wav), extractor);
+    const frames = input_features.length / mels;
     // [n_mels, frames] → time-major [frames, n_mels] so clips concatenate along the first axis.
     const timeMajor = new Float32Array(frames * mels);
     for (let m = 0; m < mels; m++)
-      for (let t = 0; t < frames; t++) timeMajor[t * mels + m] = features.input_features[m * frames + t] as number;
-    clips.push({ features: timeMajor, frames });
+      for (let t = 0; t < frames; t++) timeMajor[t * mels + m] = input_features[m * frames + t] as number;
+    features.append(timeMajor);
+    frameCounts.push(frames);
     lines.push(
       JSON.stringify({
         text,
@@ -91,15 +94,7 @@ export function writeAudioSet(options: AudioSetOptions): void {
     );
     options.onProgress?.(i + 1);
   }
-  const total = clips.reduce((n, c) => n + c.frames, 0);
-  const writer = new NpyWriter(join(out, 'input_features.npy'), 'float16', [total, mels]);
-  for (const c of clips) writer.append(c.features);
-  writer.close();
-  writeNpy(
-    join(out, 'frames.npy'),
-    'int32',
-    [count],
-    clips.map((c) => c.frames),
-  );
+  features.close();
+  writeNpy(join(out, 'frames.npy'), 'int32', [count], frameCounts);
   writeFileSync(join(out, 'clips.jsonl'), `${lines.join('\n')}\n`);
 }

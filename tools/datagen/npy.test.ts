@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { float16BitsToFloat32 } from '@unmask/core';
-import { npyHeader, toFloat16, writeNpy } from './npy.js';
+import { NpyRowAppender, npyHeader, toFloat16, writeNpy } from './npy.js';
 
 describe('npy files', () => {
   it('write a version 1.0 header padded to 64 bytes with dtype and shape', () => {
@@ -27,6 +27,31 @@ describe('npy files', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'npy-')), 'x.npy');
     assert.throws(() => writeNpy(path, 'uint8', [2], [1, 2, 3]), /more values/);
     assert.throws(() => writeNpy(path, 'uint8', [2], [1]), /wrote 1 values/);
+  });
+
+  it('stream rows whose count is known only at the end: the header, in its reserved room, gives the final shape', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'npy-')), 'rows.npy');
+    const rows = new NpyRowAppender(path, 'int32', [2]);
+    rows.append([1, 2, 3, 4]);
+    rows.append([5, -6]);
+    assert.throws(() => rows.append([7]), /not whole rows of 2/);
+    rows.close();
+    assert.equal(rows.rows, 3);
+    const bytes = readFileSync(path);
+    const headerLength = 10 + bytes.readUInt16LE(8);
+    assert.equal(headerLength % 64, 0);
+    assert.match(bytes.subarray(0, headerLength).toString('latin1'), /'shape': \(3, 2\), \}\s*\n$/);
+    const data = bytes.subarray(headerLength);
+    assert.deepEqual(
+      Array.from({ length: 6 }, (_, i) => data.readInt32LE(4 * i)),
+      [1, 2, 3, 4, 5, -6],
+    );
+  });
+
+  it('pad a header to a reserved length, and refuse a length that cannot hold it', () => {
+    assert.equal(npyHeader('float16', [2, 3], 128).length, 128);
+    assert.match(npyHeader('float16', [2, 3], 128).toString('latin1'), /'shape': \(2, 3\), \} +\n$/);
+    assert.throws(() => npyHeader('float16', [2, 3], 32), /cannot hold/);
   });
 });
 
