@@ -22,8 +22,9 @@ export interface EvalReport {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-const barValue = (b: BarCheck) =>
-  b.name.includes('count')
+/** A bar's value: a count (its name ends in "count)"), a ratio or points, else a share. */
+export const barValue = (b: BarCheck) =>
+  b.name.endsWith('count)')
     ? String(b.value)
     : b.name.includes('points') || b.name.includes('/')
       ? b.value.toFixed(2)
