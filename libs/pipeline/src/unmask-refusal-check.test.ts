@@ -82,6 +82,19 @@ describe('Unmask: the whole-answer check of a model that declares its refusal', 
     });
   });
 
+  it('answers the whole refusal when the second decode is only its beginning', async () => {
+    // The one-token-per-step answer is the refusal's first words: the model was refusing.
+    const refusal = `${onePerStep.text} and nothing else`;
+    await declaring(refusal, async (unmask) => {
+      const r = await ask(unmask);
+      assert.deepEqual(r.decodedAgain, { text: first.text });
+      assert.equal(r.text, refusal);
+      assert.equal(r.finishReason, 'stop');
+      const withLogprobs = await ask(unmask, { logprobs: 0 });
+      assert.equal(withLogprobs.text, onePerStep.text, 'log-probabilities describe the decoded tokens: no completion');
+    });
+  });
+
   it('streams a checked answer whole: no delta until the result, the second decode’s steps after the first’s', async () => {
     await declaring(startingLikeTheAnswer(), async (unmask) => {
       const stream = unmask.askStream({ prompt: PROMPT, maxTokens: 8, strategy: PARALLEL });

@@ -34,7 +34,7 @@ import type {
   StreamOptions,
 } from './ask-request.js';
 import { AnswerText } from './answer/answer-text.js';
-import { isRefusalFragment } from './answer/refusal-check.js';
+import { isRefusalBeginning, isRefusalFragment } from './answer/refusal-check.js';
 import { ConstraintCache } from './answer/constraint-cache.js';
 import { ToolAnswerText, type ToolCall } from './answer/tool-calls.js';
 import { defaultModelDir } from './default-model.js';
@@ -146,11 +146,13 @@ export class Unmask {
     const result = settled.then(async ({ first, again }): Promise<AskResult> => {
       if (!again) return first;
       const second = await again.result;
+      const prepared = await preparing;
       return {
         ...second,
+        ...this.completedRefusal(prepared, second),
         forwardPasses: first.forwardPasses + second.forwardPasses,
         steps: first.steps + second.steps,
-        ms: first.ms + second.ms - (await preparing).ms,
+        ms: first.ms + second.ms - prepared.ms,
         decodedAgain: { text: first.text },
       };
     });
@@ -257,6 +259,21 @@ export class Unmask {
         strategy: { name: 'low_confidence', steps: length },
       },
     };
+  }
+
+  /**
+   * A second decode that is still empty or only the refusal's beginning ("i can only answer") is
+   * the model refusing: its text becomes the whole refusal (not when log-probabilities were asked
+   * for: they describe the decoded tokens).
+   */
+  private completedRefusal(
+    prepared: PreparedPrompt,
+    second: AskResult,
+  ): Partial<Pick<AskResult, 'text' | 'finishReason'>> {
+    const refusal = this.bundle.manifest.generation?.refusal;
+    if (refusal === undefined || prepared.request.logprobs !== undefined || !isRefusalBeginning(second.text, refusal))
+      return {};
+    return { text: refusal, finishReason: 'stop' };
   }
 
   /** Whether the whole-answer check applies: a refusal declared, a text answer (no template, response format or tools). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isRefusalFragment } from './refusal-check.js';
+import { isRefusalBeginning, isRefusalFragment } from './refusal-check.js';
 
 const REFUSAL = 'i can only answer questions about shapes in images and smart home voice commands';
 
@@ -49,5 +49,23 @@ describe('isRefusalFragment: an answer is the refusal or an answer, not pieces o
 
   it('does not catch one refusal word inside an answer that does not start like the refusal', () => {
     assert.equal(isRefusalFragment('there are 3 shapes', REFUSAL), false);
+  });
+});
+
+describe('isRefusalBeginning: the refusal cut short', () => {
+  it('holds for an empty answer and every proper beginning of the refusal, by words', () => {
+    assert.equal(isRefusalBeginning('', REFUSAL), true);
+    assert.equal(isRefusalBeginning('i', REFUSAL), true);
+    assert.equal(
+      isRefusalBeginning('I can only answer questions about shapes in images and smart home voice', REFUSAL),
+      true,
+    );
+  });
+
+  it('does not hold for the whole refusal, a splice or an answer starting like it', () => {
+    assert.equal(isRefusalBeginning(REFUSAL, REFUSAL), false);
+    assert.equal(isRefusalBeginning('i can only diamond', REFUSAL), false);
+    assert.equal(isRefusalBeginning('i want the lights on', REFUSAL), false);
+    assert.equal(isRefusalBeginning('i ca', REFUSAL), false, 'words, not characters');
   });
 });

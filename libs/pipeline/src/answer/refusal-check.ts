@@ -4,7 +4,8 @@
  * can commit positions of two modes where the model hesitates between refusing and answering
  * ("i can only answer questions about left in images"); one token per step nearly never does
  * (docs/decoding.md, "The whole-answer check"). So a whole answer that fails the check is decoded
- * again, one token per step, by `Unmask`.
+ * again, one token per step, by `Unmask`; a second decode that is still empty or only the
+ * refusal's beginning is the model refusing, and is answered with the whole refusal.
  */
 
 /** Lower case, every run of non-letters and non-digits one space, trimmed. */
@@ -30,4 +31,11 @@ export function isRefusalFragment(answer: string, refusal: string): boolean {
   if (said.join(' ') === refused.join(' ')) return false;
   const pairs = new Set(refused.slice(1).map((w, i) => `${refused[i]} ${w}`));
   return said[0] === refused[0] || said.slice(1).some((w, i) => pairs.has(`${said[i]} ${w}`));
+}
+
+/** Whether `answer` is empty or the refusal's beginning, cut short ("i", "i can only answer"). */
+export function isRefusalBeginning(answer: string, refusal: string): boolean {
+  const said = words(answer);
+  const refused = words(refusal);
+  return said.length < refused.length && said.every((w, i) => w === refused[i]);
 }
