@@ -296,6 +296,30 @@ describe('a training smoke run on a small text set', () => {
   });
 
   it(
+    'scores media tokens against the table by squared distance without a [rows, table, width] difference',
+    spec,
+    () => {
+      // losses.squared_distances: |x|^2 - 2 x.e + |e|^2, the broadcast difference's value within float rounding.
+      const check = [
+        'import json, torch',
+        'from unmask_train.losses import squared_distances',
+        'torch.manual_seed(0); x = torch.randn(4, 9, 32); table = torch.randn(300, 32)',
+        'ref = (x.unsqueeze(-2) - table).pow(2).sum(-1); got = squared_distances(x, table)',
+        'print(json.dumps({"shape": list(got.shape), "diff": (ref - got).abs().max().item(), "scale": ref.abs().max().item()}))',
+      ].join('\n');
+      const out = JSON.parse(
+        run(PYTHON, ['-c', check], {
+          what: 'squared distance check',
+          cwd: TRAIN_DIR,
+          env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
+        }),
+      ) as { shape: number[]; diff: number; scale: number };
+      assert.deepEqual(out.shape, [4, 9, 300]);
+      assert.ok(out.diff <= 1e-5 * out.scale, `differs by ${out.diff} (scale ${out.scale})`);
+    },
+  );
+
+  it(
     "folds a trained LoRA on the LM's attention into plain weights that compute the same logits (audio stage 3)",
     spec,
     () => {
