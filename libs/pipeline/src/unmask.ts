@@ -140,7 +140,7 @@ export class Unmask {
     // The whole-answer check: a first decode that fails it is decoded again (its stream follows).
     const settled = steps.then(async (decoding) => {
       const first = await this.finish(decoding);
-      const check = checkWhole ? this.refusalCheck(decoding.prepared, first, decoding.sizing) : undefined;
+      const check = checkWhole ? this.refusalCheck(decoding.prepared, first) : undefined;
       return { first, again: check && this.stream(Promise.resolve(check), options, false) };
     });
     const result = settled.then(async ({ first, again }): Promise<AskResult> => {
@@ -244,11 +244,11 @@ export class Unmask {
    * pieces of the refusal without being it; undefined when it passes or cannot apply (no refusal
    * declared, a template, a response format or tool call, a decode already one token per step).
    */
-  private refusalCheck(prepared: PreparedPrompt, first: AskResult, sizing: number): PreparedPrompt | undefined {
+  private refusalCheck(prepared: PreparedPrompt, first: AskResult): PreparedPrompt | undefined {
     const refusal = this.bundle.manifest.generation?.refusal;
     const length = first.canvasLength;
     if (refusal === undefined || !this.checksWholeAnswers(prepared)) return undefined;
-    if (first.steps - sizing >= length || !isRefusalFragment(first.text, refusal)) return undefined;
+    if (first.widestStep <= 1 || !isRefusalFragment(first.text, refusal)) return undefined;
     const { request } = prepared;
     return {
       ...prepared,

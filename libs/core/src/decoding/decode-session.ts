@@ -49,6 +49,8 @@ export class DecodeSession {
   private stepInBlock = 0;
   private blockMaskCount = 0;
   private steps = 0;
+  /** The most positions one step decoded (end-of-text fill not counted). */
+  private widestStep = 0;
   private cache: KvCache | undefined;
   /** Keys/values of the shared prompt prefix (from the engine's prefix cache), and how to let go of them. */
   private prefix: { readonly cache: KvCache; readonly hit: boolean; readonly done: () => void } | undefined;
@@ -299,6 +301,7 @@ export class DecodeSession {
       }
     }
     this.canvas.freezeAfterStop();
+    this.widestStep = Math.max(this.widestStep, committed.filter((c) => c.confidence !== null).length);
     committed.sort((a, b) => a.position - b.position);
     this.steps += 1;
     this.stepInBlock += 1;
@@ -324,6 +327,7 @@ export class DecodeSession {
       canvas: Array.from(ids),
       forwardPasses: this.steps,
       steps: this.steps,
+      widestStep: this.widestStep,
       finishReason: layout.finishReason(ids, this.info.eosTokenId),
       ...(this.logprobs ? { logprobs: [...this.logprobs] } : {}),
       timings: { totalMs: this.now() - this.startedAt, forwardMs: this.forwardMs, queueMs: this.queueMs },

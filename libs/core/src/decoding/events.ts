@@ -52,6 +52,11 @@ export interface DecodeResult {
   readonly canvas: number[];
   readonly forwardPasses: number;
   readonly steps: number;
+  /**
+   * The most positions one step decoded, end-of-text fill not counted: 1 when the answer was
+   * decoded one token per step (0 when nothing was decoded: a template's text alone).
+   */
+  readonly widestStep: number;
   /** `stop`: the text ended with EOS (or filled a template); `length`: the canvas ran out. */
   readonly finishReason: FinishReason;
   /**

@@ -165,6 +165,20 @@ describe('EOS handling', () => {
     assert.equal(result.finishReason, 'stop');
   });
 
+  it('counts the widest step by decoded positions, not by the end-of-text fill', async () => {
+    const answer: [number, number][] = [
+      [5, 0.5],
+      [EOS, 0.99],
+      [7, 0.4],
+      [8, 0.4],
+    ];
+    const onePerStep = await run(answer, { name: 'low_confidence' });
+    assert.equal(onePerStep.result.forwardPasses, 2, 'ended early by the fill');
+    assert.equal(onePerStep.result.widestStep, 1, 'yet decoded one token per step');
+    const parallel = await run(FOUR, { name: 'low_confidence', steps: 2 });
+    assert.equal(parallel.result.widestStep, 2);
+  });
+
   it('without eos_fill decodes every position', async () => {
     const answer: [number, number][] = [
       [5, 0.5],
