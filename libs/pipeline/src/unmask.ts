@@ -34,13 +34,13 @@ import type {
   StreamOptions,
 } from './ask-request.js';
 import { AnswerText } from './answer/answer-text.js';
-import { isRefusalBeginning, isRefusalFragment } from './answer/refusal-check.js';
 import { ConstraintCache } from './answer/constraint-cache.js';
 import { ToolAnswerText, type ToolCall } from './answer/tool-calls.js';
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
 import { buildPrompt, templateMessage, templateTools, tokenizePrompt, userMessage } from './prompt-builder.js';
 import { RequestChecks, strategyFits } from './request-checks.js';
+import { WholeAnswerCheck } from './whole-answer-check.js';
 import { fieldNames, inRequestTerms, media, type FieldNames } from './request-fields.js';
 import {
   checkPositions,
@@ -69,6 +69,7 @@ export interface UnmaskOptions extends LoadBundleOptions {
 export class Unmask {
   private readonly constraints: ConstraintCache;
   private readonly requests: RequestChecks;
+  private readonly wholeAnswer: WholeAnswerCheck;
 
   private constructor(
     readonly bundle: Bundle,
@@ -82,6 +83,7 @@ export class Unmask {
   ) {
     this.constraints = new ConstraintCache(bundle);
     this.requests = new RequestChecks(bundle, this.accepts, requestLimits);
+    this.wholeAnswer = new WholeAnswerCheck(bundle.manifest.generation?.refusal);
   }
 
   static async load(dir: string = defaultModelDir(), options: UnmaskOptions = {}): Promise<Unmask> {
@@ -140,7 +142,7 @@ export class Unmask {
     // The whole-answer check: a first decode that fails it is decoded again (its stream follows).
     const settled = steps.then(async (decoding) => {
       const first = await this.finish(decoding);
-      const check = checkWhole ? this.refusalCheck(decoding.prepared, first) : undefined;
+      const check = checkWhole ? this.wholeAnswer.again(decoding.prepared, first) : undefined;
       return { first, again: check && this.stream(Promise.resolve(check), options, false) };
     });
     const result = settled.then(async ({ first, again }): Promise<AskResult> => {
@@ -149,7 +151,7 @@ export class Unmask {
       const prepared = await preparing;
       return {
         ...second,
-        ...this.completedRefusal(prepared, second),
+        ...this.wholeAnswer.completed(prepared, second),
         forwardPasses: first.forwardPasses + second.forwardPasses,
         steps: first.steps + second.steps,
         ms: first.ms + second.ms - prepared.ms,
@@ -157,7 +159,7 @@ export class Unmask {
       };
     });
     result.catch(() => {});
-    const whole = (prepared: PreparedPrompt) => this.checksWholeAnswers(prepared);
+    const whole = (prepared: PreparedPrompt) => this.wholeAnswer.applies(prepared);
     return {
       result,
       async *[Symbol.asyncIterator]() {
@@ -236,54 +238,6 @@ export class Unmask {
       canvasLength: run.layout.length,
       ms: ms(),
     };
-  }
-
-  /**
-   * The whole-answer check (`generation.refusal`, answer/refusal-check.ts): the request to decode
-   * again, one token per step on the same canvas, when a whole text answer is empty or holds
-   * pieces of the refusal without being it; undefined when it passes or cannot apply (no refusal
-   * declared, a template, a response format or tool call, a decode already one token per step).
-   */
-  private refusalCheck(prepared: PreparedPrompt, first: AskResult): PreparedPrompt | undefined {
-    const refusal = this.bundle.manifest.generation?.refusal;
-    const length = first.canvasLength;
-    if (refusal === undefined || !this.checksWholeAnswers(prepared)) return undefined;
-    if (first.widestStep <= 1 || !isRefusalFragment(first.text, refusal)) return undefined;
-    const { request } = prepared;
-    return {
-      ...prepared,
-      request: {
-        ...request,
-        fixedCanvas: true,
-        maxTokens: length,
-        strategy: { name: 'low_confidence', steps: length },
-      },
-    };
-  }
-
-  /**
-   * A second decode that is still empty or only the refusal's beginning ("i can only answer") is
-   * the model refusing: its text becomes the whole refusal (not when log-probabilities were asked
-   * for: they describe the decoded tokens).
-   */
-  private completedRefusal(
-    prepared: PreparedPrompt,
-    second: AskResult,
-  ): Partial<Pick<AskResult, 'text' | 'finishReason'>> {
-    const refusal = this.bundle.manifest.generation?.refusal;
-    if (refusal === undefined || prepared.request.logprobs !== undefined || !isRefusalBeginning(second.text, refusal))
-      return {};
-    return { text: refusal, finishReason: 'stop' };
-  }
-
-  /** Whether the whole-answer check applies: a refusal declared, a text answer (no template, response format or tools). */
-  private checksWholeAnswers(prepared: PreparedPrompt): boolean {
-    return (
-      this.bundle.manifest.generation?.refusal !== undefined &&
-      !prepared.request.template &&
-      !prepared.constraint &&
-      !prepared.plan
-    );
   }
 
   /**

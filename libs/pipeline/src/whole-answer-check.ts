@@ -1,0 +1,48 @@
+/**
+ * The whole-answer check as `Unmask` runs it (the rule on words: answer/refusal-check.ts): which
+ * answers it applies to, the second decode it asks for, and the refusal it completes.
+ */
+import type { AskResult, PreparedPrompt } from './ask-request.js';
+import { isRefusalBeginning, isRefusalFragment } from './answer/refusal-check.js';
+
+/** For a bundle's declared refusal (none: nothing is checked). */
+export class WholeAnswerCheck {
+  constructor(private readonly refusal: string | undefined) {}
+
+  /** Whether it applies: a refusal declared, a text answer (no template, response format or tools). */
+  applies(prepared: PreparedPrompt): boolean {
+    return this.refusal !== undefined && !prepared.request.template && !prepared.constraint && !prepared.plan;
+  }
+
+  /**
+   * The request to decode again, one token per step on the same canvas, when a whole text answer
+   * is empty or holds pieces of the refusal without being it; undefined when it passes or the
+   * check does not apply (also to a decode that was already one token per step).
+   */
+  again(prepared: PreparedPrompt, first: AskResult): PreparedPrompt | undefined {
+    if (this.refusal === undefined || !this.applies(prepared)) return undefined;
+    if (first.widestStep <= 1 || !isRefusalFragment(first.text, this.refusal)) return undefined;
+    const length = first.canvasLength;
+    return {
+      ...prepared,
+      request: {
+        ...prepared.request,
+        fixedCanvas: true,
+        maxTokens: length,
+        strategy: { name: 'low_confidence', steps: length },
+      },
+    };
+  }
+
+  /**
+   * A second decode that is still empty or only the refusal's beginning ("i can only answer") is
+   * the model refusing: its text becomes the whole refusal (not when log-probabilities were asked
+   * for: they describe the decoded tokens).
+   */
+  completed(prepared: PreparedPrompt, second: AskResult): Partial<Pick<AskResult, 'text' | 'finishReason'>> {
+    const refusal = this.refusal;
+    if (refusal === undefined || prepared.request.logprobs !== undefined || !isRefusalBeginning(second.text, refusal))
+      return {};
+    return { text: refusal, finishReason: 'stop' };
+  }
+}
