@@ -95,6 +95,17 @@ describe('Unmask: the whole-answer check of a model that declares its refusal', 
     });
   });
 
+  it('completes a decode already one token per step that is only the refusal’s beginning, without decoding it again', async () => {
+    assert.equal(onePerStep.widestStep, 1);
+    const refusal = `${onePerStep.text} and nothing else`;
+    await declaring(refusal, async (unmask) => {
+      const r = await ask(unmask, { fixedCanvas: true, strategy: { name: 'low_confidence', steps: 8 } });
+      assert.equal(r.decodedAgain, undefined);
+      assert.equal(r.text, refusal);
+      assert.equal(r.forwardPasses, onePerStep.forwardPasses);
+    });
+  });
+
   it('streams a checked answer whole: no delta until the result, the second decode’s steps after the first’s', async () => {
     await declaring(startingLikeTheAnswer(), async (unmask) => {
       const stream = unmask.askStream({ prompt: PROMPT, maxTokens: 8, strategy: PARALLEL });

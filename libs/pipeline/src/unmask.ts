@@ -146,9 +146,10 @@ export class Unmask {
       return { first, again: check && this.stream(Promise.resolve(check), options, false) };
     });
     const result = settled.then(async ({ first, again }): Promise<AskResult> => {
-      if (!again) return first;
-      const second = await again.result;
       const prepared = await preparing;
+      // A decode already one token per step is not decoded again, but may still be only the refusal's beginning.
+      if (!again) return checkWhole ? { ...first, ...this.wholeAnswer.completed(prepared, first) } : first;
+      const second = await again.result;
       return {
         ...second,
         ...this.wholeAnswer.completed(prepared, second),

@@ -35,14 +35,14 @@ export class WholeAnswerCheck {
   }
 
   /**
-   * A second decode that is still empty or only the refusal's beginning ("i can only answer") is
-   * the model refusing: its text becomes the whole refusal (not when log-probabilities were asked
-   * for: they describe the decoded tokens).
+   * A one-token-per-step decode (the second, or a first one that was already) that is still empty
+   * or only the refusal's beginning ("i can only answer") is the model refusing: its text becomes
+   * the whole refusal (not when log-probabilities were asked for: they describe the decoded tokens).
    */
-  completed(prepared: PreparedPrompt, second: AskResult): Partial<Pick<AskResult, 'text' | 'finishReason'>> {
+  completed(prepared: PreparedPrompt, decoded: AskResult): Partial<Pick<AskResult, 'text' | 'finishReason'>> {
     const refusal = this.refusal;
-    if (refusal === undefined || prepared.request.logprobs !== undefined || !isRefusalBeginning(second.text, refusal))
-      return {};
+    if (refusal === undefined || !this.applies(prepared) || prepared.request.logprobs !== undefined) return {};
+    if (!isRefusalBeginning(decoded.text, refusal)) return {};
     return { text: refusal, finishReason: 'stop' };
   }
 }
