@@ -13,6 +13,9 @@
  *
  * Sizes between 0.9 M and 1.47 B matrix parameters were not measured; the threshold is a choice
  * between them (float32 weights of 256 MiB, far beyond a core's caches).
+ *
+ * Confirmed at two threads on an idle machine (LLaDA and Dream width, 2026-12-04): 8 rows of
+ * int8 / int4 0.75–0.84× the rows per second at 64 positions, fp32 1.03–1.59×.
  */
 import type { LmArchitecture } from '../lm/checkpoint-config.js';
 import type { WeightFormat } from '../weights/weight-format.js';
