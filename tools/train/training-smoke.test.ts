@@ -320,6 +320,36 @@ describe('a training smoke run on a small text set', () => {
   );
 
   it(
+    'snaps semantic audio tokens to their nearest table rows and leaves the query tokens (diagnose_audio)',
+    spec,
+    () => {
+      // losses.AudioStage.snapped: what the LM reads when every semantic token is one of its own embeddings.
+      const check = [
+        'import json, sys, torch',
+        'from unmask_train.audio import AudioTower, default_audio_config',
+        'from unmask_train.checkpoints import lm_vocab',
+        'from unmask_train.losses import AudioStage, squared_distances',
+        'vocab = lm_vocab(sys.argv[1]); torch.manual_seed(0); table = torch.randn(len(vocab), 32)',
+        'stage = AudioStage(None, vocab, AudioTower(default_audio_config(16, 4, 3, 32)), table=table)',
+        'out = torch.randn(2, 3 + 7, 32); snapped = stage.snapped(out)',
+        'nearest = squared_distances(out[:, 3:], table).argmin(-1)',
+        'print(json.dumps({"shape": list(snapped.shape), "queries": torch.equal(snapped[:, :3], out[:, :3]),',
+        '                  "rows": torch.equal(snapped[:, 3:], table[nearest])}))',
+      ].join('\n');
+      const out = JSON.parse(
+        run(PYTHON, ['-c', check, join(dir, 'lm', 'lm.pt')], {
+          what: 'audio snap check',
+          cwd: TRAIN_DIR,
+          env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
+        }),
+      ) as { shape: number[]; queries: boolean; rows: boolean };
+      assert.deepEqual(out.shape, [2, 10, 32]);
+      assert.equal(out.queries, true, 'query tokens changed');
+      assert.equal(out.rows, true, 'semantic tokens are not their nearest table rows');
+    },
+  );
+
+  it(
     "folds a trained LoRA on the LM's attention into plain weights that compute the same logits (audio stage 3)",
     spec,
     () => {

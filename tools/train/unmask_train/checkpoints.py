@@ -48,7 +48,7 @@ def lm_vocab(lm_path: str) -> Vocab:
     return Vocab.load(os.path.join(os.path.dirname(lm_path), "vocab.json"))
 
 
-def start_stage(lm_path: str, out: str, seed: int) -> Tuple[MaskedDiffusionLM, str, Vocab]:
+def start_stage(lm_path: str, out: Optional[str], seed: int) -> Tuple[MaskedDiffusionLM, str, Vocab]:
     """What every multimodal stage does first: one thread, oneDNN off (Debian's torch 1.13 returns
     garbage weight gradients, 1e16 then NaN, for the strided conv1d backward on this CPU; the
     native kernels are correct), the seed, the output folder, and the frozen LM with its vocab
@@ -56,7 +56,8 @@ def start_stage(lm_path: str, out: str, seed: int) -> Tuple[MaskedDiffusionLM, s
     torch.set_num_threads(1)
     torch.backends.mkldnn.enabled = False
     torch.manual_seed(seed)
-    os.makedirs(out, exist_ok=True)
+    if out:
+        os.makedirs(out, exist_ok=True)
     model, layout = load_lm(lm_path)
     vocab = lm_vocab(lm_path)
     if layout == "compound_pos":

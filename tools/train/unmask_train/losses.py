@@ -150,6 +150,14 @@ class AudioStage:
         d = (sem - target).pow(2).sum(-1) / target.pow(2).sum(-1).clamp_min(1e-6)
         return (d * valid).sum() / valid.sum().clamp_min(1.0)
 
+    def snapped(self, out: torch.Tensor) -> torch.Tensor:
+        """The tower's output with each semantic token replaced by the embedding of its nearest
+        table row (the CTC argmax, blanks included); the query tokens unchanged. A diagnostic
+        (diagnose_audio.py): what the LM answers when it reads its own embeddings."""
+        q = self.queries
+        nearest = self.ctc_logits(out[:, q:]).argmax(-1)
+        return torch.cat([out[:, :q], self.table[nearest]], 1)
+
     def query_pull(self, out: torch.Tensor) -> torch.Tensor:
         target = self.table[self.blank]
         return ((out[:, : self.queries] - target).pow(2).sum(-1) / target.pow(2).sum()).mean()
