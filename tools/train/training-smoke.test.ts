@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Unmask } from '@unmask/pipeline';
+import ort from 'onnxruntime-node';
 import { REFUSAL } from '../worlds/src/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -320,7 +321,7 @@ describe('a training smoke run on a small text set', () => {
   );
 
   it(
-    'snaps semantic audio tokens to their nearest table rows and leaves the query tokens (diagnose_audio)',
+    'snaps semantic audio tokens to their nearest table rows and leaves the query tokens (diagnose_audio, --snap-through)',
     spec,
     () => {
       // losses.AudioStage.snapped: what the LM reads when every semantic token is one of its own embeddings.
@@ -331,10 +332,13 @@ describe('a training smoke run on a small text set', () => {
         'from unmask_train.losses import AudioStage, squared_distances',
         'vocab = lm_vocab(sys.argv[1]); torch.manual_seed(0); table = torch.randn(len(vocab), 32)',
         'stage = AudioStage(None, vocab, AudioTower(default_audio_config(16, 4, 3, 32)), table=table)',
-        'out = torch.randn(2, 3 + 7, 32); snapped = stage.snapped(out)',
+        'out = torch.randn(2, 3 + 7, 32, requires_grad=True); snapped = stage.snapped(out)',
         'nearest = squared_distances(out[:, 3:], table).argmin(-1)',
+        'plain = stage.read(out); stage.snap_through = True; read = stage.read(out)',
+        '(read * torch.arange(32.0)).sum().backward()',
         'print(json.dumps({"shape": list(snapped.shape), "queries": torch.equal(snapped[:, :3], out[:, :3]),',
-        '                  "rows": torch.equal(snapped[:, 3:], table[nearest])}))',
+        '                  "rows": torch.equal(snapped[:, 3:], table[nearest]), "plain": torch.equal(plain, out),',
+        '                  "read": torch.allclose(read, snapped, rtol=0, atol=1e-5), "grad": torch.equal(out.grad, torch.arange(32.0).expand(2, 10, 32))}))',
       ].join('\n');
       const out = JSON.parse(
         run(PYTHON, ['-c', check, join(dir, 'lm', 'lm.pt')], {
@@ -342,10 +346,69 @@ describe('a training smoke run on a small text set', () => {
           cwd: TRAIN_DIR,
           env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
         }),
-      ) as { shape: number[]; queries: boolean; rows: boolean };
+      ) as { shape: number[]; queries: boolean; rows: boolean; plain: boolean; read: boolean; grad: boolean };
       assert.deepEqual(out.shape, [2, 10, 32]);
       assert.equal(out.queries, true, 'query tokens changed');
       assert.equal(out.rows, true, 'semantic tokens are not their nearest table rows');
+      assert.equal(out.plain, true, 'without snap_through the LM must read the output itself');
+      assert.equal(out.read, true, 'with snap_through the LM must read the snapped output (within float rounding)');
+      assert.equal(out.grad, true, "the snap must pass the LM loss's gradient straight through");
+    },
+  );
+
+  it(
+    "exports a --snap-through tower's adapter with the snap in its graph: onnxruntime reads the LM's own embeddings",
+    spec,
+    async () => {
+      // export_multimodal._SnappedAdapter: the bundle must feed the LM what the tower was trained to feed it.
+      const graphs = join(dir, 'snapped-audio');
+      const check = [
+        'import json, sys, torch',
+        'from unmask_train.audio import AudioTower, default_audio_config',
+        'from unmask_train.checkpoints import load_lm, lm_vocab',
+        'from unmask_train.export_multimodal import audio_encoder_outputs, export_audio',
+        'from unmask_train.losses import AudioStage',
+        'model, _ = load_lm(sys.argv[1]); vocab = lm_vocab(sys.argv[1]); torch.manual_seed(0)',
+        'config = default_audio_config(16, 4, 3, model.config.hidden_size); config.snap_through = True',
+        'tower = AudioTower(config).eval(); stage = AudioStage(model, vocab, tower)',
+        'export_audio(tower, sys.argv[2], table=stage.table)',
+        'with torch.no_grad():',
+        '    states = tower.encoder(torch.randn(1, config.num_mel_bins, 40))',
+        '    names = audio_encoder_outputs(tower); want = stage.read(tower.adapter(*[states[n] for n in names]))',
+        'print(json.dumps({"states": {n: {"dims": list(states[n].shape), "data": states[n].flatten().tolist()} for n in names},',
+        '                  "want": want.flatten().tolist(), "queries": 3, "table": stage.table.tolist()}))',
+      ].join('\n');
+      const out = JSON.parse(
+        run(PYTHON, ['-c', check, join(dir, 'lm', 'lm.pt'), graphs], {
+          what: 'snapped adapter export',
+          cwd: TRAIN_DIR,
+          env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
+        }),
+      ) as {
+        states: Record<string, { dims: number[]; data: number[] }>;
+        want: number[];
+        queries: number;
+        table: number[][];
+      };
+      const session = await ort.InferenceSession.create(join(graphs, 'audio_adapter.onnx'));
+      const feeds = Object.fromEntries(
+        Object.entries(out.states).map(([name, s]) => [
+          name,
+          new ort.Tensor('float32', Float32Array.from(s.data), s.dims),
+        ]),
+      );
+      const got = (await session.run(feeds)).audio_embeds;
+      const hidden = out.table[0].length;
+      assert.equal(got.data.length, out.want.length);
+      const rows = got.data.length / hidden;
+      for (let r = out.queries; r < rows; r++) {
+        const row = Array.from(got.data.slice(r * hidden, (r + 1) * hidden) as Float32Array);
+        const same = out.table.findIndex((e) => e.every((v, i) => Math.abs(v - row[i]) <= 1e-6));
+        assert.ok(same >= 0, `semantic row ${r} is not one of the LM's embeddings`);
+      }
+      const diff = Math.max(...out.want.map((v, i) => Math.abs(v - (got.data[i] as number))));
+      assert.ok(diff <= 1e-4, `the graph differs from the PyTorch snap by ${diff}`);
+      await session.release();
     },
   );
 

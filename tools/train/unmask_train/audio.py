@@ -57,6 +57,9 @@ class AudioConfig:
     #: The LM's hidden size: the width of audio_embeds.
     lm_hidden_size: int = 32
     layer_norm_eps: float = 1e-5
+    #: The LM reads each semantic token snapped to the LM embedding nearest to it (train_audio
+    #: --snap-through; the table is the LM's, so the snap lives in losses.AudioStage and the export).
+    snap_through: bool = False
 
     def __post_init__(self) -> None:
         if not self.acoustic_layers or any(not 1 <= i <= self.num_hidden_layers for i in self.acoustic_layers):

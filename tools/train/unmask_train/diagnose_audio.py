@@ -1,6 +1,6 @@
 """Where a trained audio chain loses answers: per task type, greedy exact match through the audio
-tower as trained, and again with every semantic token snapped to the embedding of its nearest
-token (AudioStage.snapped); the CTC transcript's WER (what the tower heard) beside the LM
+tower's continuous output, and again with every semantic token snapped to the embedding of its
+nearest token (AudioStage.snapped, as `train_audio --snap-through` trains it); the CTC transcript's WER (what the tower heard) beside the LM
 transcript's (what the LM read); and the first wrong answers with their CTC transcript.
 
     python3 -m unmask_train.diagnose_audio --lm W/lm/lm.pt --vision W/vision/vision.pt \\
@@ -21,18 +21,6 @@ from .evaluation import evaluate_audio
 from .losses import AudioStage
 from .media import AUDIO_STAGE_TYPES, Clips, load_pixels
 from .spliced import run_lm
-
-
-def snapping(stage: AudioStage) -> None:
-    """From now on `stage.encode` returns snapped tower outputs."""
-    encode = stage.encode
-
-    def snapped_encode(clips, indices):
-        out, lengths, _ = encode(clips, indices)
-        out = stage.snapped(out)
-        return out, lengths, [out[b, : stage.rows(int(n))] for b, n in enumerate(lengths)]
-
-    stage.encode = snapped_encode
 
 
 def wrong_answers(stage: AudioStage, clips: Clips, pairs, limit: int):
@@ -91,10 +79,10 @@ def main():
     pairs = [e for t, es in sorted(by_type.items()) for e in random.Random(1).sample(es, min(args.per_type, len(es)))]
     clips = Clips(args.audio)
 
+    print(f"the tower was trained with {'snapped' if stage.snap_through else 'continuous'} semantic tokens")
     results = {}
-    for name in ("as trained", "snapped"):
-        if name == "snapped":
-            snapping(stage)
+    for name in ("continuous", "snapped"):
+        stage.snap_through = name == "snapped"
         res = evaluate_audio(stage, clips, pairs, block, pixels)
         res["wrong"] = wrong_answers(stage, clips, pairs, args.show_wrong)
         results[name] = res

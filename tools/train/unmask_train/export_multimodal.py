@@ -9,6 +9,8 @@ Graphs (opset 17, float32 I/O; `batch` is dynamic everywhere, the runtime feeds 
                                                                     positions = ceil(frames / 2)
     audio_adapter.onnx  last_hidden_state, hidden_states.{i}     -> audio_embeds [batch, tokens, lm_hidden],
                         (the encoder's outputs, by name)             tokens = num_queries + ceil(frames / 8)
+                                                                    (with AudioConfig.snap_through each semantic
+                                                                    token is the LM embedding nearest to it)
 
 @unmask/vision's VisionEncoder feeds `pixel_values` from the UnmaskImageProcessor and reads
 `image_embeds`; @unmask/audio's AudioEncoder feeds `input_features`, asks the encoder for the
@@ -27,6 +29,7 @@ from torch import nn
 from .audio import AudioTower
 from .export_lm import OPSET, write_bundle
 from .lm import MaskedDiffusionLM
+from .losses import squared_distances
 from .vision import VisionTower
 
 VISION_GRAPH = "vision.onnx"
@@ -62,6 +65,21 @@ class _Encoder(nn.Module):
         return tuple(states[name] for name in self.names)
 
 
+class _SnappedAdapter(nn.Module):
+    """The dual adapter, its semantic tokens replaced by the nearest row of the LM's input embeddings
+    (what a tower trained with --snap-through feeds the LM: losses.AudioStage.snapped)."""
+
+    def __init__(self, tower: AudioTower, table: torch.Tensor):
+        super().__init__()
+        self.adapter, self.queries = tower.adapter, tower.config.num_queries
+        self.register_buffer("table", table.detach().clone())
+
+    def forward(self, *states):
+        out = self.adapter(*states)
+        nearest = squared_distances(out[:, self.queries :], self.table).argmin(-1)
+        return torch.cat([out[:, : self.queries], self.table[nearest]], 1)
+
+
 def audio_encoder_outputs(tower: AudioTower) -> List[str]:
     """The encoder graph's outputs: last_hidden_state, then hidden_states.{i} for the tapped layers."""
     return tower.adapter.input_names
@@ -73,9 +91,13 @@ def export_audio(
     encoder_file: str = AUDIO_ENCODER_GRAPH,
     adapter_file: str = AUDIO_ADAPTER_GRAPH,
     example_frames: int = 50,
+    table: Optional[torch.Tensor] = None,
 ) -> None:
-    """The encoder graph and the adapter graph; the adapter's inputs carry the encoder's output names."""
+    """The encoder graph and the adapter graph; the adapter's inputs carry the encoder's output names.
+    `table`: the LM's input embeddings [vocab, lm_hidden], required when the tower snaps to them."""
     c = tower.config
+    if c.snap_through and table is None:
+        raise ValueError("this audio tower snaps its semantic tokens to the LM's embeddings: pass the LM's table")
     os.makedirs(out_dir, exist_ok=True)
     tower = tower.eval()
     names = audio_encoder_outputs(tower)
@@ -93,7 +115,7 @@ def export_audio(
         )
         states = tower.encoder(features)
         torch.onnx.export(
-            tower.adapter,
+            _SnappedAdapter(tower, table) if c.snap_through else tower.adapter,
             tuple(states[n] for n in names),
             os.path.join(out_dir, adapter_file),
             input_names=names,

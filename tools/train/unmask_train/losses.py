@@ -90,11 +90,20 @@ class Perception:
 
 class AudioStage:
     def __init__(
-        self, model, vocab: Vocab, tower: AudioTower, logit_scale: float = 8.0, table: Optional[torch.Tensor] = None
+        self,
+        model,
+        vocab: Vocab,
+        tower: AudioTower,
+        logit_scale: float = 8.0,
+        table: Optional[torch.Tensor] = None,
+        snap_through: Optional[bool] = None,
     ):
         """`table` [V, hidden]: the CTC targets; by default the frozen LM's input embeddings (the
-        encoder pretraining, pretrain_audio.py, passes a learnable table and no LM)."""
+        encoder pretraining, pretrain_audio.py, passes a learnable table and no LM). `snap_through`
+        (default: the tower's config): the blocks spliced into the LM are `snapped` (the LM reads
+        only its own embeddings), the LM loss's gradient passing straight through the snap."""
         self.model, self.vocab, self.tower, self.logit_scale = model, vocab, tower, logit_scale
+        self.snap_through = tower.config.snap_through if snap_through is None else snap_through
         if table is None:
             with torch.no_grad():
                 table = model.embed(torch.arange(len(vocab)).unsqueeze(0))[0]
@@ -107,9 +116,11 @@ class AudioStage:
         return self.tower.config.tokens_for_frames(frames)
 
     def encode(self, clips: Clips, indices: Sequence[int]):
+        """(tower output, frame lengths, the blocks the LM reads: the rows of `read(output)`)."""
         feats, lengths = clips.batch(indices)
         out = self.tower(feats, lengths)
-        blocks = [out[b, : self.rows(int(n))] for b, n in enumerate(lengths)]
+        read = self.read(out)
+        blocks = [read[b, : self.rows(int(n))] for b, n in enumerate(lengths)]
         return out, lengths, blocks
 
     def ctc_logits(self, semantic: torch.Tensor) -> torch.Tensor:
@@ -152,11 +163,17 @@ class AudioStage:
 
     def snapped(self, out: torch.Tensor) -> torch.Tensor:
         """The tower's output with each semantic token replaced by the embedding of its nearest
-        table row (the CTC argmax, blanks included); the query tokens unchanged. A diagnostic
-        (diagnose_audio.py): what the LM answers when it reads its own embeddings."""
+        table row (the CTC argmax, blanks included); the query tokens unchanged: what the LM answers when
+        it reads its own embeddings (diagnose_audio.py; `snap_through` in training)."""
         q = self.queries
-        nearest = self.ctc_logits(out[:, q:]).argmax(-1)
+        with torch.no_grad():
+            nearest = self.ctc_logits(out[:, q:]).argmax(-1)
         return torch.cat([out[:, :q], self.table[nearest]], 1)
+
+    def read(self, out: torch.Tensor) -> torch.Tensor:
+        """What the LM reads of the tower's output: the output itself, or with `snap_through` its
+        `snapped` values forward and the identity backward (a straight-through estimator)."""
+        return out + (self.snapped(out) - out).detach() if self.snap_through else out
 
     def query_pull(self, out: torch.Tensor) -> torch.Tensor:
         target = self.table[self.blank]

@@ -61,6 +61,14 @@ def main():
         "vision stage pulls cells onto theirs: the frozen LM then reads vectors it knows",
     )
     ap.add_argument(
+        "--snap-through",
+        action="store_true",
+        help="the LM reads each semantic token snapped to its nearest token's embedding (straight-through: "
+        "the LM loss's gradient passes the snap unchanged); diagnose_audio showed the frozen LM misreads "
+        "the continuous vectors between its embeddings. Kept in the tower's config (a tower --init from "
+        "one trained so snaps too) and exported in the adapter graph",
+    )
+    ap.add_argument(
         "--qa-after",
         type=int,
         default=0,
@@ -83,6 +91,8 @@ def main():
         tower = load_audio_tower(args.init)
     else:
         tower = AudioTower(default_audio_config(args.hidden, args.layers, args.queries, model.config.hidden_size))
+    if args.snap_through:
+        tower.config.snap_through = True  # saved with the tower: later stages and the export snap too
     stage = AudioStage(model, vocab, tower, args.logit_scale)
     image_block = load_vision_block(args.vision, model, vocab, layout) if args.vision else None
     pixels = load_pixels(args.images) if args.images else None
