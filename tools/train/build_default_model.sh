@@ -50,6 +50,7 @@ VISION_QA_AFTER="${VISION_QA_AFTER:-3500}"
 AUDIO1_STEPS="${AUDIO1_STEPS:-1500}"
 AUDIO1_QA_AFTER="${AUDIO1_QA_AFTER:-1000}"
 AUDIO2_STEPS="${AUDIO2_STEPS:-1200}"
+AUDIO_ARGS="${AUDIO_ARGS:-}"       # extra train_audio flags for stage 1, e.g. --snap-through (kept in the tower: stages 2-3 and the export follow it)
 LORA_STEPS="${LORA_STEPS:-1000}"   # audio stage 3, LoRA on the LM's attention (0: ship the frozen-LM bundle)
 LORA_RANK="${LORA_RANK:-8}"
 LORA_WEIGHTS="${LORA_WEIGHTS:-respond=2,spoken_question=2}"   # audio task weights over stage 2's
@@ -143,7 +144,7 @@ if ! done_in vision; then
 fi
 if ! done_in audio1; then
   { timed "audio 1" py unmask_train.train_audio --stage 1 --lm "$LM" --init "$WORK/audio0/audio.pt" "${AUDIO_SETS[@]}" --out "$WORK/audio1" --steps "$AUDIO1_STEPS" \
-      --qa-after "$AUDIO1_QA_AFTER" --eval-every "$(( AUDIO1_STEPS / 3 > 0 ? AUDIO1_STEPS / 3 : 1 ))" | grep --line-buffered -E '^eval' | sed -u 's/^/[audio 1] /' &&
+      --qa-after "$AUDIO1_QA_AFTER" --eval-every "$(( AUDIO1_STEPS / 3 > 0 ? AUDIO1_STEPS / 3 : 1 ))" $AUDIO_ARGS | grep --line-buffered -E '^eval' | sed -u 's/^/[audio 1] /' &&
     mark_done audio1; } &
   AUDIO1=$!
 fi
@@ -214,7 +215,7 @@ TOTAL=$(( $(date +%s) - START ))
   echo "## Settings"
   echo
   echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_MINUTES=$AUDIO0_MINUTES"
-  echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
+  echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS AUDIO_ARGS=$AUDIO_ARGS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
   echo "LM_ARGS=$LM_ARGS"
   echo
   echo "## Each stage's last evaluation on its own held-out split"
