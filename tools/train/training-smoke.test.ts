@@ -321,7 +321,7 @@ describe('a training smoke run on a small text set', () => {
   );
 
   it(
-    'snaps semantic audio tokens to their nearest table rows and leaves the query tokens (diagnose_audio, --snap-through)',
+    "snaps semantic audio tokens to their nearest table rows and leaves the query tokens (diagnose_audio, --snap-through), at the tower's CTC logit scale",
     spec,
     () => {
       // losses.AudioStage.snapped: what the LM reads when every semantic token is one of its own embeddings.
@@ -335,10 +335,13 @@ describe('a training smoke run on a small text set', () => {
         'out = torch.randn(2, 3 + 7, 32, requires_grad=True); snapped = stage.snapped(out)',
         'nearest = squared_distances(out[:, 3:], table).argmin(-1)',
         'plain = stage.read(out); stage.snap_through = True; read = stage.read(out)',
+        'config = default_audio_config(16, 4, 3, 32); config.ctc_logit_scale = 32.0',
+        'scales = [stage.logit_scale, AudioStage(None, vocab, AudioTower(config), table=table).logit_scale]',
         '(read * torch.arange(32.0)).sum().backward()',
         'print(json.dumps({"shape": list(snapped.shape), "queries": torch.equal(snapped[:, :3], out[:, :3]),',
         '                  "rows": torch.equal(snapped[:, 3:], table[nearest]), "plain": torch.equal(plain, out),',
-        '                  "read": torch.allclose(read, snapped, rtol=0, atol=1e-5), "grad": torch.equal(out.grad, torch.arange(32.0).expand(2, 10, 32))}))',
+        '                  "read": torch.allclose(read, snapped, rtol=0, atol=1e-5), "grad": torch.equal(out.grad, torch.arange(32.0).expand(2, 10, 32)),',
+        '                  "scales": scales}))',
       ].join('\n');
       const out = JSON.parse(
         run(PYTHON, ['-c', check, join(dir, 'lm', 'lm.pt')], {
@@ -346,13 +349,26 @@ describe('a training smoke run on a small text set', () => {
           cwd: TRAIN_DIR,
           env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
         }),
-      ) as { shape: number[]; queries: boolean; rows: boolean; plain: boolean; read: boolean; grad: boolean };
+      ) as {
+        shape: number[];
+        queries: boolean;
+        rows: boolean;
+        plain: boolean;
+        read: boolean;
+        grad: boolean;
+        scales: number[];
+      };
       assert.deepEqual(out.shape, [2, 10, 32]);
       assert.equal(out.queries, true, 'query tokens changed');
       assert.equal(out.rows, true, 'semantic tokens are not their nearest table rows');
       assert.equal(out.plain, true, 'without snap_through the LM must read the output itself');
       assert.equal(out.read, true, 'with snap_through the LM must read the snapped output (within float rounding)');
       assert.equal(out.grad, true, "the snap must pass the LM loss's gradient straight through");
+      assert.deepEqual(
+        out.scales,
+        [8, 32],
+        "the CTC logit scale is the tower's (8 unless it was trained with another)",
+      );
     },
   );
 

@@ -60,6 +60,11 @@ class AudioConfig:
     #: The LM reads each semantic token snapped to the LM embedding nearest to it (train_audio
     #: --snap-through; the table is the LM's, so the snap lives in losses.AudioStage and the export).
     snap_through: bool = False
+    #: CTC logits = -squared distance to the LM's embeddings × this / lm_hidden (train_audio
+    #: --logit-scale; later stages follow the tower's). The softmax over the whole vocabulary must
+    #: be able to be sharp at an embedding: at 8, a 1,200-token BPE table's nearest neighbours lie
+    #: only 1.4-2.2 logits apart (docs/default-model.md, build 7).
+    ctc_logit_scale: float = 8.0
 
     def __post_init__(self) -> None:
         if not self.acoustic_layers or any(not 1 <= i <= self.num_hidden_layers for i in self.acoustic_layers):

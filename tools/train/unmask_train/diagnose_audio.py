@@ -62,7 +62,7 @@ def main():
     ap.add_argument("--stage", type=int, default=2, help="the task types of this audio stage")
     ap.add_argument("--per-type", type=int, default=60)
     ap.add_argument("--show-wrong", type=int, default=8)
-    ap.add_argument("--logit-scale", type=float, default=8.0)
+    ap.add_argument("--logit-scale", type=float, help="CTC logit scale (default: the tower's)")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args()
 

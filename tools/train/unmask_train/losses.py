@@ -94,15 +94,16 @@ class AudioStage:
         model,
         vocab: Vocab,
         tower: AudioTower,
-        logit_scale: float = 8.0,
+        logit_scale: Optional[float] = None,
         table: Optional[torch.Tensor] = None,
         snap_through: Optional[bool] = None,
     ):
         """`table` [V, hidden]: the CTC targets; by default the frozen LM's input embeddings (the
-        encoder pretraining, pretrain_audio.py, passes a learnable table and no LM). `snap_through`
-        (default: the tower's config): the blocks spliced into the LM are `snapped` (the LM reads
+        encoder pretraining, pretrain_audio.py, passes a learnable table and no LM). `logit_scale` and
+        `snap_through` (default: the tower's config): the blocks spliced into the LM are `snapped` (the LM reads
         only its own embeddings), the LM loss's gradient passing straight through the snap."""
-        self.model, self.vocab, self.tower, self.logit_scale = model, vocab, tower, logit_scale
+        self.model, self.vocab, self.tower = model, vocab, tower
+        self.logit_scale = tower.config.ctc_logit_scale if logit_scale is None else logit_scale
         self.snap_through = tower.config.snap_through if snap_through is None else snap_through
         if table is None:
             with torch.no_grad():
