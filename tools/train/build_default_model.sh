@@ -50,7 +50,7 @@ VISION_QA_AFTER="${VISION_QA_AFTER:-3500}"
 AUDIO1_STEPS="${AUDIO1_STEPS:-1500}"
 AUDIO1_QA_AFTER="${AUDIO1_QA_AFTER:-1000}"
 AUDIO2_STEPS="${AUDIO2_STEPS:-1200}"
-AUDIO_ARGS="${AUDIO_ARGS:-}"       # extra train_audio flags for stage 1, e.g. --snap-through (kept in the tower: stages 2-3 and the export follow it)
+AUDIO_ARGS="${AUDIO_ARGS:---snap-through --logit-scale 32}"   # audio stage 1 flags, kept in the tower (stages 2-3, the export follow): build 7, docs/default-model.md
 LORA_STEPS="${LORA_STEPS:-1000}"   # audio stage 3, LoRA on the LM's attention (0: ship the frozen-LM bundle)
 LORA_RANK="${LORA_RANK:-8}"
 LORA_WEIGHTS="${LORA_WEIGHTS:-respond=2,spoken_question=2}"   # audio task weights over stage 2's
