@@ -72,12 +72,16 @@ function run(command: string, args: string[], options: SpawnSyncOptions & { what
   return String(result.stdout ?? '');
 }
 
-const python = (module: string, args: string[], what: string) =>
-  run(PYTHON, ['-m', module, ...args], {
+const pythonArgs = (args: string[], what: string) =>
+  run(PYTHON, args, {
     what,
     cwd: TRAIN_DIR,
     env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
   });
+const python = (module: string, args: string[], what: string) => pythonArgs(['-m', module, ...args], what);
+/** Runs `code` (it prints one JSON value) with the training package importable; returns the value. */
+const pythonCheck = (code: string, args: string[], what: string): unknown =>
+  JSON.parse(pythonArgs(['-c', code, ...args], what));
 
 function generateText(seed: number, count: number, file: string): void {
   const fd = openSync(file, 'w');
@@ -308,13 +312,7 @@ describe('a training smoke run on a small text set', () => {
         'ref = (x.unsqueeze(-2) - table).pow(2).sum(-1); got = squared_distances(x, table)',
         'print(json.dumps({"shape": list(got.shape), "diff": (ref - got).abs().max().item(), "scale": ref.abs().max().item()}))',
       ].join('\n');
-      const out = JSON.parse(
-        run(PYTHON, ['-c', check], {
-          what: 'squared distance check',
-          cwd: TRAIN_DIR,
-          env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
-        }),
-      ) as { shape: number[]; diff: number; scale: number };
+      const out = pythonCheck(check, [], 'squared distance check') as { shape: number[]; diff: number; scale: number };
       assert.deepEqual(out.shape, [4, 9, 300]);
       assert.ok(out.diff <= 1e-5 * out.scale, `differs by ${out.diff} (scale ${out.scale})`);
     },
@@ -343,13 +341,7 @@ describe('a training smoke run on a small text set', () => {
         '                  "read": torch.allclose(read, snapped, rtol=0, atol=1e-5), "grad": torch.equal(out.grad, torch.arange(32.0).expand(2, 10, 32)),',
         '                  "scales": scales}))',
       ].join('\n');
-      const out = JSON.parse(
-        run(PYTHON, ['-c', check, join(dir, 'lm', 'lm.pt')], {
-          what: 'audio snap check',
-          cwd: TRAIN_DIR,
-          env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
-        }),
-      ) as {
+      const out = pythonCheck(check, [join(dir, 'lm', 'lm.pt')], 'audio snap check') as {
         shape: number[];
         queries: boolean;
         rows: boolean;
@@ -394,13 +386,7 @@ describe('a training smoke run on a small text set', () => {
         'print(json.dumps({"states": {n: {"dims": list(states[n].shape), "data": states[n].flatten().tolist()} for n in names},',
         '                  "want": want.flatten().tolist(), "queries": 3, "table": stage.table.tolist()}))',
       ].join('\n');
-      const out = JSON.parse(
-        run(PYTHON, ['-c', check, join(dir, 'lm', 'lm.pt'), graphs], {
-          what: 'snapped adapter export',
-          cwd: TRAIN_DIR,
-          env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
-        }),
-      ) as {
+      const out = pythonCheck(check, [join(dir, 'lm', 'lm.pt'), graphs], 'snapped adapter export') as {
         states: Record<string, { dims: number[]; data: number[] }>;
         want: number[];
         queries: number;
@@ -450,13 +436,7 @@ describe('a training smoke run on a small text set', () => {
         'print(json.dumps({"diff": (lora - merged).abs().max().item(), "change": (lora - base).abs().max().item(), "scale": lora.abs().max().item(),',
         '                  "same_layout": sorted(model.state_dict()) == keys}))',
       ].join('\n');
-      const out = JSON.parse(
-        run(PYTHON, ['-c', check, join(dir, 'lm', 'lm.pt')], {
-          what: 'LoRA merge check',
-          cwd: TRAIN_DIR,
-          env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
-        }),
-      ) as {
+      const out = pythonCheck(check, [join(dir, 'lm', 'lm.pt')], 'LoRA merge check') as {
         diff: number;
         change: number;
         scale: number;
