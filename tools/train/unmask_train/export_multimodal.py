@@ -29,7 +29,7 @@ from torch import nn
 from .audio import AudioTower
 from .export_lm import OPSET, write_bundle
 from .lm import MaskedDiffusionLM
-from .losses import squared_distances
+from .losses import snap_to_table
 from .vision import VisionTower
 
 VISION_GRAPH = "vision.onnx"
@@ -75,9 +75,7 @@ class _SnappedAdapter(nn.Module):
         self.register_buffer("table", table.detach().clone())
 
     def forward(self, *states):
-        out = self.adapter(*states)
-        nearest = squared_distances(out[:, self.queries :], self.table).argmin(-1)
-        return torch.cat([out[:, : self.queries], self.table[nearest]], 1)
+        return snap_to_table(self.adapter(*states), self.table, self.queries)
 
 
 def audio_encoder_outputs(tower: AudioTower) -> List[str]:

@@ -57,6 +57,13 @@ def squared_distances(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
     return x.pow(2).sum(-1, keepdim=True) - 2 * (x @ table.t()) + table.pow(2).sum(-1)
 
 
+def snap_to_table(out: torch.Tensor, table: torch.Tensor, queries: int) -> torch.Tensor:
+    """out [batch, queries + n, d] -> the same with each of the n rows after the queries replaced by
+    its nearest row of table [V, d] (squared distance); the query rows unchanged."""
+    nearest = squared_distances(out[:, queries:], table).argmin(-1)
+    return torch.cat([out[:, :queries], table[nearest]], 1)
+
+
 class Perception:
     """Nearest-embedding classification of cell tokens against the LM's cell-token embeddings."""
 
@@ -166,10 +173,8 @@ class AudioStage:
         """The tower's output with each semantic token replaced by the embedding of its nearest
         table row (the CTC argmax, blanks included); the query tokens unchanged: what the LM answers when
         it reads its own embeddings (diagnose_audio.py; `snap_through` in training)."""
-        q = self.queries
         with torch.no_grad():
-            nearest = self.ctc_logits(out[:, q:]).argmax(-1)
-        return torch.cat([out[:, :q], self.table[nearest]], 1)
+            return snap_to_table(out, self.table, self.queries)
 
     def read(self, out: torch.Tensor) -> torch.Tensor:
         """What the LM reads of the tower's output: the output itself, or with `snap_through` its
