@@ -201,7 +201,7 @@ TOTAL=$(( $(date +%s) - START ))
 {
   echo "# How this bundle was built"
   echo
-  echo "\`tools/train/build_default_model.sh\`, $(date -u +%Y-%m-%d), on $(nproc) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); SMOKE=$SMOKE."
+  echo "\`tools/train/build_default_model.sh\`, $(date -u +%Y-%m-%d), on $(getconf _NPROCESSORS_ONLN) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); SMOKE=$SMOKE."
   echo "Total wall time: $(( TOTAL / 60 )) min $(( TOTAL % 60 )) s (the stages on two cores side by side where the table says so)."
   echo
   echo "| stage | wall (min) | CPU (min) |"
