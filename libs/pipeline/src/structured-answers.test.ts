@@ -1,6 +1,6 @@
 /**
- * Structured answers from the embedded default model (word-level vocabulary: `{"action":` is one
- * token and `{` alone is unknown): with the intent schema the spoken commands give their intents
+ * Structured answers from the embedded default model (a small byte-level BPE merged on the worlds'
+ * text: `{"action": "` is a few tokens, any other text many): with the intent schema the spoken commands give their intents
  * as JSON that parses and validates, and so does every prompt of a varied set — on topic, off
  * topic, adversarial, about a picture — because the constraint, not the prompt, decides the
  * shape.
@@ -82,13 +82,18 @@ describe('structured answers of the default model', () => {
     assert.equal(n, PROMPTS.length * 6);
   });
 
-  it('says when a schema cannot be written with its vocabulary', async () => {
+  it('says when no answer that fits the canvas satisfies the schema, before decoding', async () => {
     await assert.rejects(
       unmask.ask({
         prompt: 'what color is the circle',
+        maxTokens: 32,
         responseFormat: {
           type: 'json_schema',
-          schema: { type: 'object', properties: { color: { type: 'string' } }, required: ['color'] },
+          schema: {
+            type: 'object',
+            properties: { color: { type: 'string', minLength: 400 } },
+            required: ['color'],
+          },
         },
       }),
       (e) => isUnmaskError(e, 'constraint_unsatisfiable'),

@@ -86,7 +86,9 @@ function stepsOf(decoder: unknown, path: string): { steps: Step[]; fused: boolea
             return { bytes: Uint8Array.from(bytes) };
           },
         ],
-        fused: false,
+        // The library's ByteLevel decoder joins every token's bytes into one text: a Strip after it
+        // touches the answer's first token only.
+        fused: true,
       };
     case 'WordPiece': {
       const prefix = typeof d.prefix === 'string' ? d.prefix : '##';
