@@ -25,14 +25,17 @@ import { loadQuickSample } from './quick-sample.js';
  * THE thresholds of the quick check: the only place their values live. They are regression floors
  * for the committed model, not the issue's quality bar (models/default/eval/report.md judges the
  * bar on 500 samples per world and says where it is missed). Each is the committed model's measured
- * value on this sample less about two items (run L, 2026-11-27: shapes 84/84, describe 14/14,
- * intent 35/36, response 35/36, WER 2.8%, spoken questions 12/12, refusals 16/16).
+ * value on this sample less about two items (build 7, 2026-12-05: shapes 81/84, describe 14/14,
+ * intent 35/36, response 35/36, WER 3.8%, spoken questions 11/12, refusals 16/16). Lowered on
+ * purpose when build 7 replaced run L (shapes 84/84 → 81/84, spoken questions 12/12 → 11/12 here;
+ * 0.97 → 0.94 and 0.83 → 0.75): a model that understands people's wordings at a few points less
+ * on the tables' (docs/default-model.md, "The shipped model").
  * Raise them when a better model lands; never lower one silently.
  */
 const THRESHOLDS: QuickCheckThresholds = {
-  shapes: { exact: 0.97, describe: 0.85 },
+  shapes: { exact: 0.94, describe: 0.85 },
   home: { intent: 0.91, respond: 0.91, transcriptWer: 0.06 },
-  both: { spokenQuestion: 0.83 },
+  both: { spokenQuestion: 0.75 },
   refusal: { refused: 0.87 },
 };
 
