@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Unmask } from '@unmask/pipeline';
 import { z } from 'zod';
 import { answersMatch, REFUSAL } from '../../worlds/src/index.js';
 
@@ -65,28 +66,43 @@ export function resolveCases(samplesJson: string, cases: readonly PeopleCase[] =
   });
 }
 
+/** What a bundle answered to one case, and whether that is the wanted answer. */
+export interface PeopleAnswer {
+  readonly case: ResolvedCase;
+  readonly text: string;
+  readonly right: boolean;
+}
+
+/** Asks every case of `cases` of `unmask` on its sample, one after another, with the bundle's default decoding. */
+export async function askPeople(unmask: Pick<Unmask, 'ask'>, cases: readonly ResolvedCase[]): Promise<PeopleAnswer[]> {
+  const answers: PeopleAnswer[] = [];
+  for (const c of cases) {
+    const data = c.file ? readFileSync(`${SAMPLES_DIR}${c.file}`) : undefined;
+    const media = !data ? {} : c.file?.endsWith('.wav') ? { audio: [data] } : { images: [data] };
+    const { text } = await unmask.ask({ prompt: c.prompt, ...media });
+    answers.push({ case: c, text, right: answersMatch(text, c.want) });
+  }
+  return answers;
+}
+
 async function main(): Promise<void> {
   const { Unmask } = await import('@unmask/pipeline');
   const dir = process.argv[2] ?? fileURLToPath(new URL('../../../models/default', import.meta.url));
   const cases = resolveCases(readFileSync(`${SAMPLES_DIR}samples.json`, 'utf8'));
   const unmask = await Unmask.load(dir);
-  let right = 0;
+  let answers: PeopleAnswer[];
   try {
-    for (const c of cases) {
-      const data = c.file ? readFileSync(`${SAMPLES_DIR}${c.file}`) : undefined;
-      const media = !data ? {} : c.file?.endsWith('.wav') ? { audio: [data] } : { images: [data] };
-      const { text } = await unmask.ask({ prompt: c.prompt, ...media });
-      const ok = answersMatch(text, c.want);
-      right += ok ? 1 : 0;
-      console.log(
-        `${ok ? 'right' : 'WRONG'}  ${c.file ?? '(text)'}  ${JSON.stringify(c.prompt)} -> ${JSON.stringify(text)}`,
-      );
-      if (!ok) console.log(`       want ${JSON.stringify(c.want)}`);
-    }
+    answers = await askPeople(unmask, cases);
   } finally {
     await unmask.close();
   }
-  console.log(`${right} of ${cases.length} right (${dir})`);
+  for (const { case: c, text, right } of answers) {
+    console.log(
+      `${right ? 'right' : 'WRONG'}  ${c.file ?? '(text)'}  ${JSON.stringify(c.prompt)} -> ${JSON.stringify(text)}`,
+    );
+    if (!right) console.log(`       want ${JSON.stringify(c.want)}`);
+  }
+  console.log(`${answers.filter((a) => a.right).length} of ${cases.length} right (${dir})`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
