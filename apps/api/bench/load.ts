@@ -18,6 +18,7 @@ import sharp from 'sharp';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const TINY = fileURLToPath(new URL('../../../libs/pipeline/test-fixtures/tiny-multimodal', import.meta.url));
+const SCENE = fileURLToPath(new URL('../../demo/public/samples/shapes-3.png', import.meta.url));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const maxTokens = Number(process.env.BENCH_MAX_TOKENS ?? 16);
@@ -35,9 +36,9 @@ async function requestBody(): Promise<string> {
   const question = { type: 'text', text: 'what is in the picture?' };
   let content: unknown = 'what is the answer to the question?';
   if (kind === 'image') {
-    const png = await sharp({ create: { width: 96, height: 96, channels: 3, background: { r: 20, g: 120, b: 200 } } })
-      .png()
-      .toBuffer();
+    // A scene of the shapes world at 96 px, not a blank image: on a blank one a trained model may babble
+    // for many passes (the default model did), which measures the model, not the server.
+    const png = await sharp(SCENE).resize(96, 96).png().toBuffer();
     content = [{ type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } }, question];
   }
   return JSON.stringify({
