@@ -42,13 +42,11 @@ describe("the default model on issue 16's prompts as people type them", () => {
   it("answers at least 18 of the 20 as the sample's own question would be answered, or refuses the off-topic ones", async () => {
     const answers = await askPeople(unmask, resolveCases(samplesJson));
     const wrong = answers.filter((a) => !a.right);
+    const right = answers.length - wrong.length;
     const lines = wrong.map(
       (a) =>
         `${a.case.file ?? '(text)'} ${JSON.stringify(a.case.prompt)} -> ${JSON.stringify(a.text)}, want ${JSON.stringify(a.case.want)}`,
     );
-    assert.ok(
-      answers.length - wrong.length >= 18,
-      `${answers.length - wrong.length} of ${answers.length} right:\n${lines.join('\n')}`,
-    );
+    assert.ok(right >= 18, `${right} of ${answers.length} right:\n${lines.join('\n')}`);
   });
 });
