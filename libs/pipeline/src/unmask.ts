@@ -21,21 +21,13 @@ import {
   type LoadBundleOptions,
   type SharedPrefixContext,
   type SplicedEmbeddings,
-  type StepEvent,
 } from '@unmask/core';
-import { AnswerLogprobs, type AnswerLogprob } from './answer/answer-logprobs.js';
-import type {
-  AnswerFinishReason,
-  AskRequest,
-  AskResult,
-  AskStep,
-  AskStream,
-  PreparedPrompt,
-  StreamOptions,
-} from './ask-request.js';
+import { AnswerLogprobs } from './answer/answer-logprobs.js';
+import type { AskRequest, AskResult, AskStream, PreparedPrompt, StreamOptions } from './ask-request.js';
 import { AnswerText } from './answer/answer-text.js';
 import { ConstraintCache } from './answer/constraint-cache.js';
-import { ToolAnswerText, type ToolCall } from './answer/tool-calls.js';
+import { finishDecoding, stepReader, type Decoding } from './answer/decoded-answer.js';
+import { ToolAnswerText } from './answer/tool-calls.js';
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';
 import { buildPrompt, templateMessage, templateTools, tokenizePrompt, userMessage } from './prompt-builder.js';
@@ -141,7 +133,7 @@ export class Unmask {
     const steps = preparing.then((prepared) => this.decode(prepared));
     // The whole-answer check: a first decode that fails it is decoded again (its stream follows).
     const settled = steps.then(async (decoding) => {
-      const first = await this.finish(decoding);
+      const first = await finishDecoding(decoding);
       const check = checkWhole ? this.wholeAnswer.again(decoding.prepared, first) : undefined;
       return { first, again: check && this.stream(Promise.resolve(check), options, false) };
     });
@@ -164,80 +156,20 @@ export class Unmask {
     return {
       result,
       async *[Symbol.asyncIterator]() {
-        const { run, answer, tool, logprobs, named, prepared } = await steps;
+        const decoding = await steps;
         // A checked answer's text is sent whole, with the result: nothing of it is taken back.
-        const held = whole(prepared);
-        const streamed = held ? undefined : logprobs?.();
+        const held = whole(decoding.prepared);
+        const read = stepReader(decoding, options, held, held ? undefined : decoding.logprobs?.());
         try {
-          for await (const step of run) yield stepOf(step);
+          for await (const step of decoding.run) yield read(step);
         } catch (error) {
-          throw named(error);
+          throw decoding.named(error);
         }
         const { first, again } = await settled;
         if (again)
           for await (const step of again)
             yield { ...step, forwardPasses: first.forwardPasses + step.forwardPasses, step: first.steps + step.step };
-        function stepOf(step: StepEvent): AskStep {
-          const raw = answer.advance(step.canvas);
-          let delta = held ? '' : raw;
-          let toolCall: AskStep['toolCall'];
-          if (tool) {
-            const read = tool.advance(answer.text);
-            delta = read.content;
-            toolCall = read.call;
-          }
-          let stepLogprobs: AnswerLogprob[] | undefined;
-          if (streamed) {
-            streamed.record(step.committed);
-            const content = tool ? tool.content : answer.text;
-            if (!tool?.isCall) stepLogprobs = streamed.advance(answer.committedIds, content.length);
-          }
-          return {
-            ...step,
-            delta,
-            stopped: tool ? tool.stopped : answer.stopped,
-            ...(toolCall ? { toolCall } : {}),
-            ...(stepLogprobs ? { logprobs: stepLogprobs } : {}),
-            ...(options.cells ? { cells: step.canvas.map((id) => answer.cell(id)) } : {}),
-          };
-        }
       },
-    };
-  }
-
-  /** A finished decode as the request's result: its text (or call), finish reason, counts and log-probabilities. */
-  private async finish(decoding: Decoding): Promise<AskResult> {
-    const { run, answer, tool, logprobs, promptTokens, sizing, cut, decode, ms, named } = decoding;
-    const decoded = await run.result.catch((error: unknown) => {
-      throw named(error);
-    });
-    // Without end-of-text the answer was cut only when the canvas reached the caller's bound
-    // or the model's positions; a canvas of the model's own length ends the answer.
-    const engineFinish = decoded.finishReason === 'length' && !cut ? 'stop' : decoded.finishReason;
-    let final: { text: string; finishReason: AnswerFinishReason; toolCalls?: ToolCall[] };
-    if (tool) {
-      const read = tool.finish(decode(decoded.tokenIds));
-      final = read.call
-        ? { text: '', finishReason: 'tool_calls', toolCalls: [read.call] }
-        : { text: read.text, finishReason: read.stopped ? 'stop' : engineFinish };
-    } else final = answer.final(decoded.tokenIds, engineFinish);
-    const { logprobs: byPosition, ...rest } = decoded;
-    let answerLogprobs: AnswerLogprob[] | undefined;
-    if (logprobs && !final.toolCalls) {
-      const all = logprobs();
-      all.record((byPosition ?? []).flatMap((logprob, position) => (logprob ? [{ position, logprob }] : [])));
-      answerLogprobs = all.finish(decoded.tokenIds, final.text.length);
-    }
-    return {
-      ...rest,
-      forwardPasses: decoded.forwardPasses + sizing,
-      steps: decoded.steps + sizing,
-      ...final,
-      ...(answerLogprobs ? { logprobs: answerLogprobs } : {}),
-      promptTokens,
-      completionTokens: decoded.tokenIds.length,
-      canvasLength: run.layout.length,
-      ms: ms(),
     };
   }
 
@@ -339,7 +271,7 @@ export class Unmask {
   }
 
   /** From a prepared prompt to a running decode: the canvas chosen, the engine started, the answer's readers. */
-  private async decode(prepared: PreparedPrompt) {
+  private async decode(prepared: PreparedPrompt): Promise<Decoding> {
     const { request } = prepared;
     const fields = fieldNames(request.fields);
     const named = (error: unknown) =>
@@ -423,6 +355,3 @@ export class Unmask {
     return Math.min(end, promptLength - (this.bundle.info.shiftedLogits ? 1 : 0));
   }
 }
-
-/** A running decode with what reads its answer (`Unmask.decode`). */
-type Decoding = Awaited<ReturnType<Unmask['decode']>>;
