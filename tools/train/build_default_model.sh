@@ -202,6 +202,10 @@ TOTAL=$(( $(date +%s) - START ))
   echo "# How this bundle was built"
   echo
   echo "\`tools/train/build_default_model.sh\`, $(date -u +%Y-%m-%d), on $(getconf _NPROCESSORS_ONLN) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); SMOKE=$SMOKE."
+  if COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
+    git -C "$ROOT" diff --quiet HEAD -- tools || COMMIT="$COMMIT, with uncommitted changes under tools/"
+    echo "Source: commit $COMMIT."
+  fi
   echo "Total wall time: $(( TOTAL / 60 )) min $(( TOTAL % 60 )) s (the stages on two cores side by side where the table says so)."
   echo
   echo "| stage | wall (min) | CPU (min) |"
