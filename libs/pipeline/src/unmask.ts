@@ -26,7 +26,7 @@ import { AnswerLogprobs } from './answer/answer-logprobs.js';
 import type { AskRequest, AskResult, AskStream, PreparedPrompt, StreamOptions } from './ask-request.js';
 import { AnswerText } from './answer/answer-text.js';
 import { ConstraintCache } from './answer/constraint-cache.js';
-import { finishDecoding, stepReader, type Decoding } from './answer/decoded-answer.js';
+import { finishDecoding, stepReader, type Decoding } from './decoded-answer.js';
 import { ToolAnswerText } from './answer/tool-calls.js';
 import { defaultModelDir } from './default-model.js';
 import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './media-encoders.js';

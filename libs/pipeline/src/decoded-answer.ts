@@ -4,10 +4,10 @@
  * the answer is (stop sequences, tool calls, JSON) is decided by the readers built beside the run.
  */
 import type { DecodeStream, StepEvent } from '@unmask/core';
-import type { AnswerFinishReason, AskResult, AskStep, PreparedPrompt, StreamOptions } from '../ask-request.js';
-import type { AnswerLogprob, AnswerLogprobs } from './answer-logprobs.js';
-import type { AnswerText } from './answer-text.js';
-import type { ToolAnswerText, ToolCall } from './tool-calls.js';
+import type { AnswerFinishReason, AskResult, AskStep, PreparedPrompt, StreamOptions } from './ask-request.js';
+import type { AnswerLogprob, AnswerLogprobs } from './answer/answer-logprobs.js';
+import type { AnswerText } from './answer/answer-text.js';
+import type { ToolAnswerText, ToolCall } from './answer/tool-calls.js';
 
 /** A started decode and what reads its answer (`Unmask`'s decode step builds it). */
 export interface Decoding {
