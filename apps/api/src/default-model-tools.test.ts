@@ -182,11 +182,13 @@ describe('tool calls and logprobs with the openai client and the default model',
         .choices[0]?.message.tool_calls?.[0];
     const alone = await ask([spoken(sample.file)]);
     assert.ok(alone?.type === 'function');
+    // The clip goes with the conversation once (every user turn's media go with the prompt): the
+    // follow-up asks in text. Sending the clip again would ask about two clips, a different input.
     const later = await ask([
       spoken(sample.file),
       { role: 'assistant', content: null, tool_calls: [alone] },
       { role: 'tool', tool_call_id: alone.id, content: '{"ok": true}' },
-      spoken(sample.file),
+      { role: 'user', content: 'what is the intent' },
     ]);
     assert.ok(later?.type === 'function');
     assert.equal(later.function.arguments, alone.function.arguments);
