@@ -2,8 +2,7 @@
  * The people's-prompts probe takes its wanted answers from the demo's own samples: every case
  * names a sample and one of its suggested questions, and the list stays valid as the samples change.
  * The committed default model answers them (issue 16's "the demo's question box works for the ways
- * people ask"): build 8 gets 19 of 20 (build 7 got 20); the floor is 18, as the quick check's
- * thresholds are: the measured value less about two.
+ * people ask"): build 7 gets 20 of 20; the floor is that less two, as the quick check's thresholds.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

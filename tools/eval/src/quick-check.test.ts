@@ -26,9 +26,7 @@ import { loadQuickSample } from './quick-sample.js';
  * for the committed model, not the issue's quality bar (models/default/eval/report.md judges the
  * bar on 500 samples per world and says where it is missed). Each is the committed model's measured
  * value on this sample less about two items (build 7, 2026-12-05: shapes 81/84, describe 14/14,
- * intent 35/36, response 35/36, WER 3.8%, spoken questions 11/12, refusals 16/16; build 8, the same
- * day: shapes 81/84, describe 14/14, intent 36/36, response 36/36, WER 2.9%, spoken questions
- * 12/12, refusals 16/16). Lowered on
+ * intent 35/36, response 35/36, WER 3.8%, spoken questions 11/12, refusals 16/16). Lowered on
  * purpose when build 7 replaced run L (shapes 84/84 → 81/84, spoken questions 12/12 → 11/12 here;
  * 0.97 → 0.94 and 0.83 → 0.75): a model that understands people's wordings at a few points less
  * on the tables' (docs/default-model.md, "The shipped model").
