@@ -25,7 +25,7 @@ cd "$ROOT"
 SMOKE="${SMOKE:-0}"
 if [ "$SMOKE" = "1" ]; then
   : "${TEXT_COUNT:=20000}" "${IMAGES:=200}" "${AUDIO:=120}" "${EVAL_IMAGES:=60}" "${EVAL_AUDIO:=40}" "${HELDOUT_PER_WORLD:=14}"
-  : "${VISION_QA_AFTER:=30}" "${AUDIO1_QA_AFTER:=20}" "${AUDIO0_MINUTES:=1}" "${LM_STEPS:=60}" "${LM_ARGS:=--layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${LORA_STEPS:=20}" "${EVAL_PER_WORLD:=14}"
+  : "${VISION_QA_AFTER:=30}" "${AUDIO1_QA_AFTER:=20}" "${AUDIO0_STEPS:=60}" "${LM_STEPS:=60}" "${LM_ARGS:=--layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --eval-n 10}" "${VISION_STEPS:=60}" "${AUDIO1_STEPS:=40}" "${AUDIO2_STEPS:=40}" "${LORA_STEPS:=20}" "${EVAL_PER_WORLD:=14}"
 fi
 PYTHON="${PYTHON:-/usr/bin/python3}"
 WORK="${WORK:-tmp/build}"
@@ -44,7 +44,8 @@ LM_STEPS="${LM_STEPS:-8000}"
 LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --max-blanks 5 --vocab-size 1200 --weights describe=2.5,spoken_question=2,transcribe=2,count_color=1.5,shape_of_color=1.5,refusal=2}"
 LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (tokenizer.json and vocab.json beside it) instead of training one
 # Perception-only steps (no LM pass) are ~5x cheaper; the LM loss joins after *_QA_AFTER steps.
-AUDIO0_MINUTES="${AUDIO0_MINUTES:-35}"   # encoder pretraining, on the core the LM leaves free
+AUDIO0_STEPS="${AUDIO0_STEPS:-6000}"   # encoder pretraining, on the core the LM leaves free (about 35 min; counted in
+                                      # steps, not minutes, so that two builds from the same seeds are the same bundle)
 VISION_STEPS="${VISION_STEPS:-4000}"
 VISION_QA_AFTER="${VISION_QA_AFTER:-3500}"
 AUDIO1_STEPS="${AUDIO1_STEPS:-1500}"
@@ -98,7 +99,7 @@ have_set() { [ -f "$1/$2" ] && [ "$(wc -l < "$1/$2")" -eq "$3" ]; }
 images_set() { have_set "$WORK/$1" scenes.jsonl "$2" || timed "$1" tsx tools/datagen/generate.ts images --count "$2" --seed "$3" --out "$WORK/$1"; }
 audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || timed "$1" tsx tools/datagen/generate.ts audio --count "$2" --seed "$3" --out "$WORK/$1" ${4:+--question-share "$4"}; }
 
-stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_MINUTES min) beside the LM"
+stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_STEPS steps) beside the LM"
 # Text forms in the training set's wordings; the LM's evaluation also reads held-out wordings.
 timed text tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train --noise "$TEXT_NOISE" --spoken-noise "$SPOKEN_NOISE" --copy "$COPY_SHARE" > "$WORK/text-train.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 --wording train > "$WORK/text-eval.jsonl"
@@ -109,7 +110,7 @@ tsx tools/worlds/src/generate-text.ts --seed 998 --count 3000 --wording heldout 
   if ! done_in audio0; then
     until [ -f "$WORK/lm/vocab.json" ]; do sleep 5; done   # train_lm writes the vocabulary first
     timed "audio 0" py unmask_train.pretrain_audio --vocab "$WORK/lm/vocab.json" --audio "$WORK/audio-train" --eval-audio "$WORK/audio-eval" \
-      --out "$WORK/audio0" --minutes "$AUDIO0_MINUTES" && mark_done audio0
+      --out "$WORK/audio0" --steps "$AUDIO0_STEPS" && mark_done audio0
   fi
 ) > "$WORK/beside-lm.log" 2>&1 &
 BESIDE=$!
@@ -218,7 +219,7 @@ TOTAL=$(( $(date +%s) - START ))
   echo
   echo "## Settings"
   echo
-  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_MINUTES=$AUDIO0_MINUTES"
+  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
   echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS AUDIO_ARGS=$AUDIO_ARGS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
   echo "LM_ARGS=$LM_ARGS"
   echo
