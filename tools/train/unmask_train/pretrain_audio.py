@@ -7,7 +7,7 @@ can run while the text LM trains. Stage 1 (train_audio --stage 1 --init audio.pt
 adapter's output onto the frozen LM's embeddings. Reports the CTC transcript's word error rate.
 
   OMP_NUM_THREADS=1 /usr/bin/python3 -m unmask_train.pretrain_audio --vocab tmp/build/lm/vocab.json \
-      --audio tmp/build/audio-train --eval-audio tmp/build/audio-eval --out tmp/build/audio0 --minutes 30
+      --audio tmp/build/audio-train --eval-audio tmp/build/audio-eval --out tmp/build/audio0 --steps 6000
 """
 from __future__ import annotations
 
