@@ -124,6 +124,7 @@ const spec = { skip };
 describe('a training smoke run on a small text set', () => {
   let dir: string;
   let losses: { step: number; loss: number }[];
+  let trainLog: string;
   let vocab: string[];
   let reference: ReferenceCase[];
   let unmask: Unmask;
@@ -167,9 +168,12 @@ describe('a training smoke run on a small text set', () => {
         '10',
         '--seed',
         '0',
+        '--average-from',
+        '0.5',
       ],
       'unmask_train.train_lm',
     );
+    trainLog = log;
     losses = loggedLosses(log);
     vocab = JSON.parse(readFileSync(join(lm, 'vocab.json'), 'utf8')) as string[];
     python(
@@ -299,6 +303,42 @@ describe('a training smoke run on a small text set', () => {
     }
     assert.ok(words > 0, 'every canvas decoded to end-of-text only');
   });
+
+  it('writes the mean of the second half of training beside lm.pt (--average-from 0.5) and evaluates it', spec, () => {
+    assert.match(
+      trainLog,
+      new RegExp(`average from step ${STEPS / 2} \\(${STEPS / 2 + 1} weights, lm-avg50\\.pt\\) greedy: `),
+    );
+    const check = [
+      'import json, sys, torch',
+      'from unmask_train.checkpoints import load_lm',
+      '(last, _), (mean, _) = load_lm(sys.argv[1]), load_lm(sys.argv[2])',
+      'a, b = last.state_dict(), mean.state_dict()',
+      'print(json.dumps({"keys": sorted(a) == sorted(b), "differ": any(not torch.equal(a[k], b[k]) for k in a)}))',
+    ].join('\n');
+    const out = pythonCheck(check, [join(dir, 'lm', 'lm.pt'), join(dir, 'lm', 'lm-avg50.pt')], 'average checkpoint');
+    assert.deepEqual(out, { keys: true, differ: true });
+  });
+
+  it(
+    'averages the weights from a given step on, holds them only inside applied(), and gives the training weights back after',
+    spec,
+    () => {
+      // averaging.TailAverage: the mean of the weights after steps 2, 3 and 4 of a weight set to 1..5.
+      const check = [
+        'import json, torch',
+        'from unmask_train.averaging import TailAverage',
+        'model = torch.nn.Linear(2, 1, bias=False); avg = TailAverage(model, 2)',
+        'for step in range(1, 6):',
+        '    with torch.no_grad(): model.weight.fill_(step)',
+        '    if step <= 4: avg.update(step)',
+        'with avg.applied(): inside = model.weight[0, 0].item()',
+        'print(json.dumps({"inside": inside, "after": model.weight[0, 0].item(), "count": avg.count}))',
+      ].join('\n');
+      const out = pythonCheck(check, [], 'tail average check') as { inside: number; after: number; count: number };
+      assert.deepEqual(out, { inside: 3, after: 5, count: 3 });
+    },
+  );
 
   it(
     'scores media tokens against the table by squared distance without a [rows, table, width] difference',

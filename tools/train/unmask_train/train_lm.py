@@ -15,6 +15,7 @@ import time
 
 import torch
 
+from .averaging import TailAverage
 from .checkpoints import save_lm
 from .cli import parse_weights, run_args
 from .data import LAYOUTS, Batcher, first_per_type, load_jsonl
@@ -26,6 +27,15 @@ from .losses import EPS, llada_loss
 from .run_log import run_log
 from .schedule import warmup_cosine
 from .vocab import Vocab
+
+
+def parse_fractions(text: str) -> list:
+    """`0.5,0.75` -> [0.5, 0.75]; each in [0, 1)."""
+    out = [float(x) for x in text.split(",") if x.strip()]
+    for f in out:
+        if not 0 <= f < 1:
+            raise SystemExit(f"--average-from: {f} is not a fraction of the steps in [0, 1)")
+    return out
 
 
 def main():
@@ -67,6 +77,12 @@ def main():
         help="skip each BPE merge of a training prompt with this probability (vocab.bpe; 0: none)",
     )
     ap.add_argument("--t-min", type=float, default=EPS)
+    ap.add_argument(
+        "--average-from",
+        default="",
+        help="fractions of --steps, comma-separated: for each F, the mean of the weights from step F*steps on is "
+        "written as lm-avgP.pt (P = F in percent) and evaluated beside lm.pt (averaging.TailAverage)",
+    )
     ap.add_argument(
         "--init",
         default="default",
@@ -160,7 +176,18 @@ def main():
         history.append(entry)
         save_lm(model, config, composition, args.layout, os.path.join(args.out, "lm.pt"))
 
-    last = loop.run(step, evaluate)
+    averages = {f: TailAverage(model, round(f * args.steps)) for f in parse_fractions(args.average_from)}
+    last = loop.run(step, evaluate, lambda s, _: [a.update(s - 1) for a in averages.values()])
+    for f, avg in averages.items():
+        avg.update(last)
+        with avg.applied():
+            name = f"lm-avg{round(f * 100)}.pt"
+            save_lm(model, config, composition, args.layout, os.path.join(args.out, name))
+            greedy = evaluate_text(model, vocab, evalset, args.layout, args.eval_canvas, max_blanks=args.max_blanks)
+            say(f"average from step {avg.start} ({avg.count} weights, {name}) greedy: {text_summary(greedy)}")
+            if heldout:
+                held = evaluate_text(model, vocab, heldout, args.layout, args.eval_canvas, max_blanks=args.max_blanks)
+                say(f"average from step {avg.start} heldout wordings greedy: {text_summary(held)}")
     conf = evaluate_text(model, vocab, evalset, args.layout, args.eval_canvas, tau=0.9, max_blanks=args.max_blanks)
     say(f"final tau=0.9: {text_summary(conf)}")
     say("final forwards/token tau=0.9: " + " ".join(f"{t}={r['forwards_per_token']:.2f}" for t, r in conf.items()))
