@@ -43,6 +43,8 @@ EVAL_AUDIO="${EVAL_AUDIO:-300}"
 LM_STEPS="${LM_STEPS:-8000}"
 LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --max-blanks 5 --vocab-size 1200 --weights describe=2.5,spoken_question=2,transcribe=2,count_color=1.5,shape_of_color=1.5,refusal=2}"
 LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (tokenizer.json and vocab.json beside it) instead of training one
+LM_AVERAGE_FROM="${LM_AVERAGE_FROM:-}"   # the later stages read the mean of the text LM's weights from this fraction of
+                                             # LM_STEPS on (train_lm --average-from; docs/default-model.md); empty: the last weights
 # Perception-only steps (no LM pass) are ~5x cheaper; the LM loss joins after *_QA_AFTER steps.
 AUDIO0_STEPS="${AUDIO0_STEPS:-6000}"   # encoder pretraining, on the core the LM leaves free (about 35 min; counted in
                                       # steps, not minutes, so that two builds from the same seeds are the same bundle)
@@ -123,10 +125,15 @@ elif done_in lm; then
 else
   stage "2/9 text LM: $LM_STEPS steps ($LM_ARGS)"
   timed "text LM" py unmask_train.train_lm --train "$WORK/text-train.jsonl" --eval "$WORK/text-eval.jsonl" --eval-heldout "$WORK/text-heldout.jsonl" \
-    --out "$WORK/lm" --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" $LM_ARGS | grep --line-buffered -E '^(eval|final|held)'
+    --out "$WORK/lm" --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" $LM_ARGS \
+    ${LM_AVERAGE_FROM:+--average-from "$LM_AVERAGE_FROM"} | grep --line-buffered -E '^(eval|final|held|average)'
   mark_done lm
 fi
 LM="$WORK/lm/lm.pt"
+if [ -z "$LM_CKPT" ] && [ -n "$LM_AVERAGE_FROM" ]; then
+  LM="$WORK/lm/lm-avg$(awk -v f="$LM_AVERAGE_FROM" 'BEGIN { printf "%d", f * 100 + 0.5 }').pt"   # train_lm's name for it
+  [ -f "$LM" ] || { echo "$LM is missing: the text LM in $WORK/lm was trained without --average-from $LM_AVERAGE_FROM (delete $WORK/lm to train it again, or set LM_AVERAGE_FROM= to use its last weights)"; exit 1; }
+fi
 wait "$BESIDE" || { echo "data generation or audio stage 0 failed (log: $WORK/beside-lm.log)"; exit 1; }
 grep -E '^eval' "$WORK/audio0/log.txt" | tail -1 | sed 's/^/[audio 0] /'
 tsx tools/train/make_pairs.ts --images "$WORK/images-train" --audio "$WORK/audio-train" --per-scene 6 --seed 5 --out "$WORK/pairs-train.jsonl"
@@ -221,13 +228,13 @@ TOTAL=$(( $(date +%s) - START ))
   echo
   echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
   echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS AUDIO_ARGS=$AUDIO_ARGS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
-  echo "LM_ARGS=$LM_ARGS"
+  echo "LM_ARGS=$LM_ARGS LM_AVERAGE_FROM=$LM_AVERAGE_FROM (the later stages read $(basename "$LM"))"
   echo
   echo "## Each stage's last evaluation on its own held-out split"
   echo
   echo '```'
   for f in lm audio0 vision audio1 audio2 audio3; do
-    [ -f "$WORK/$f/log.txt" ] && grep -E '^(eval|final|held)' "$WORK/$f/log.txt" | tail -3 | cut -c1-600 | sed "s/^/[$f] /"
+    [ -f "$WORK/$f/log.txt" ] && grep -E '^(eval|final|held|average)' "$WORK/$f/log.txt" | tail -"$([ $f = lm ] && echo 6 || echo 3)" | cut -c1-600 | sed "s/^/[$f] /"
   done
   echo '```'
 } > "$ROOT/$OUT/eval/build.md"
