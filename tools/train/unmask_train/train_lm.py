@@ -180,6 +180,9 @@ def main():
     last = loop.run(step, evaluate, lambda s, _: [a.update(s - 1) for a in averages.values()])
     for f, avg in averages.items():
         avg.update(last)
+        if not avg.count:  # --minutes stopped the run before the averaging began
+            say(f"average from step {avg.start}: the run stopped at step {last}, before it; nothing written")
+            continue
         with avg.applied():
             name = f"lm-avg{round(f * 100)}.pt"
             save_lm(model, config, composition, args.layout, os.path.join(args.out, name))
