@@ -92,6 +92,7 @@ def main():
     ap.add_argument("--factored", type=int, default=1, help="compose compound-token embeddings (unmask_train.factored)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
+    fractions = parse_fractions(args.average_from)  # checked before the vocabulary and data work
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -176,7 +177,7 @@ def main():
         history.append(entry)
         save_lm(model, config, composition, args.layout, os.path.join(args.out, "lm.pt"))
 
-    averages = {f: TailAverage(model, round(f * args.steps)) for f in parse_fractions(args.average_from)}
+    averages = {f: TailAverage(model, round(f * args.steps)) for f in fractions}
     last = loop.run(step, evaluate, lambda s, _: [a.update(s - 1) for a in averages.values()])
     for f, avg in averages.items():
         avg.update(last)
