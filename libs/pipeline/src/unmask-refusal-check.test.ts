@@ -1,7 +1,7 @@
 /**
  * The whole-answer check (`generation.refusal`) end to end on a real tiny random bundle: a copy
  * of it declares a refusal built from what the model answers, so that a first decode fails or
- * passes the check by construction.
+ * passes the check by construction. Then babble on the embedded default model.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { isRepetition } from './answer/repetition-check.js';
+import { pngOf, solidPngOf } from './test-support/media.js';
 import { Unmask } from './unmask.js';
 
 const BUNDLE = fileURLToPath(new URL('../test-fixtures/tiny-multimodal', import.meta.url));
@@ -130,5 +132,25 @@ describe('Unmask: the whole-answer check of a model that declares its refusal', 
       const choice = await ask(unmask, { responseFormat: { type: 'choice', choices: [firstWord(), 'who'] } });
       assert.equal(choice.decodedAgain, undefined);
     });
+  });
+});
+
+describe('Unmask: the whole-answer check on the embedded default model, shown an image it was never trained on', () => {
+  const DEFAULT_MODEL = fileURLToPath(new URL('../../../models/default', import.meta.url));
+
+  it('answers babble about a one-colour image with the refusal, after decoding it again one token per step', async () => {
+    const unmask = await Unmask.load(DEFAULT_MODEL, { poolSize: 1 });
+    try {
+      const refusal = JSON.parse(readFileSync(join(DEFAULT_MODEL, 'manifest.json'), 'utf8')).generation.refusal;
+      const r = await unmask.ask({ prompt: 'describe the image', images: [await solidPngOf(64, 64, [220, 30, 30])] });
+      assert.ok(r.decodedAgain && isRepetition(r.decodedAgain.text), `first decode: ${r.decodedAgain?.text}`);
+      assert.equal(r.text, refusal);
+      assert.equal(r.finishReason, 'stop');
+      const shapes = await unmask.ask({ prompt: 'describe the image', images: [await pngOf(64, 64)] });
+      assert.equal(shapes.decodedAgain, undefined, 'a drawn shape: one decode');
+      assert.notEqual(shapes.text, refusal);
+    } finally {
+      await unmask.close();
+    }
   });
 });

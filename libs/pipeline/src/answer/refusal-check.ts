@@ -7,15 +7,7 @@
  * again, one token per step, by `Unmask`; a second decode that is still empty or only the
  * refusal's beginning is the model refusing, and is answered with the whole refusal.
  */
-
-/** Lower case, every run of non-letters and non-digits one space, trimmed. */
-function words(text: string): string[] {
-  const normal = text
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
-  return normal === '' ? [] : normal.split(' ');
-}
+import { answerWords as words } from './answer-words.js';
 
 /**
  * Whether `answer` is empty or may hold pieces of `refusal` without being it: it shares two

@@ -10,6 +10,16 @@ export async function pngOf(
   return new Uint8Array(await sharp(Buffer.from(svg)).png().toBuffer());
 }
 
+/** A PNG of one colour and nothing else. */
+export async function solidPngOf(width: number, height: number, rgb: [number, number, number]): Promise<Uint8Array> {
+  const [r, g, b] = rgb;
+  return new Uint8Array(
+    await sharp({ create: { width, height, channels: 3, background: { r, g, b } } })
+      .png()
+      .toBuffer(),
+  );
+}
+
 /** A 16-bit PCM mono WAV of a sine tone. */
 export function wavOf(seconds: number, sampleRate = 16000, frequency = 440): Uint8Array {
   const n = Math.round(seconds * sampleRate);
