@@ -58,6 +58,8 @@ export interface EvalSetOptions {
   readonly perWorld: number;
   /** Samples per world in held-out wordings (drawn after the others, from a stream of their own). */
   readonly heldoutPerWorld?: number;
+  /** Only these task types (each still drawn as many times as its world's share gives it); all when absent. */
+  readonly types?: readonly TaskType[];
   readonly rng: Rng;
   /** Share of images given a variant no training image had (RGBA/palette PNG, JPEG 70, rescaled). */
   readonly otherShare?: number;
@@ -181,10 +183,12 @@ async function toSample(id: number, e: Example, rng: Rng, otherShare: number, se
 }
 
 export async function drawEvalSet(options: EvalSetOptions): Promise<EvalSample[]> {
+  const only = (plan: { type: TaskType; count: number }[]) =>
+    options.types ? plan.filter((p) => options.types?.includes(p.type)) : plan;
   const sets: { set: WordingSet; plan: { type: TaskType; count: number }[] }[] = [
-    { set: 'table', plan: typePlan(options.perWorld) },
+    { set: 'table', plan: only(typePlan(options.perWorld)) },
   ];
-  if (options.heldoutPerWorld) sets.push({ set: 'heldout', plan: typePlan(options.heldoutPerWorld) });
+  if (options.heldoutPerWorld) sets.push({ set: 'heldout', plan: only(typePlan(options.heldoutPerWorld)) });
   const total = sets.reduce((n, s) => n + s.plan.reduce((m, p) => m + p.count, 0), 0);
   const out: EvalSample[] = [];
   for (const { set, plan } of sets) {

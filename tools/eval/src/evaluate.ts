@@ -6,12 +6,15 @@
  *
  * Each sample is answered twice: confident decoding at τ 0.9 (the default) and one token per step
  * (low-confidence remasking, steps = canvas length), with a 32-position canvas.
+ * `--heldout-per-world N` adds N samples per world in held-out wordings; `--types intent,...` keeps
+ * only those task types (a bigger sample of one figure for less time: `--per-world 3
+ * --heldout-per-world 1000 --types intent` answers 333 held-out commands).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Unmask, type AskRequest } from '@unmask/pipeline';
-import { answersMatch, Rng } from '../../worlds/src/index.js';
+import { answersMatch, Rng, TASK_TYPES, type TaskType } from '../../worlds/src/index.js';
 import { drawEvalSet, type EvalSample } from './eval-set.js';
 import {
   qualityBar,
@@ -95,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
       model: { type: 'string', default: 'models/default' },
       'per-world': { type: 'string', default: '500' },
       'heldout-per-world': { type: 'string', default: '0' },
+      types: { type: 'string' },
       seed: { type: 'string', default: '90001' },
       out: { type: 'string' },
       'save-predictions': { type: 'boolean', default: false },
@@ -103,6 +107,12 @@ async function main(argv: string[]): Promise<number> {
   const perWorld = Number(values['per-world']);
   const heldoutPerWorld = Number(values['heldout-per-world']);
   const seed = Number(values.seed);
+  const types = values.types?.split(',').map((t) => t.trim());
+  const unknown = types?.filter((t) => !(TASK_TYPES as readonly string[]).includes(t));
+  if (unknown && unknown.length > 0) {
+    process.stderr.write(`--types: unknown task type ${unknown.join(', ')} (known: ${TASK_TYPES.join(', ')})\n`);
+    return 2;
+  }
   if (
     !Number.isInteger(perWorld) ||
     perWorld < 1 ||
@@ -112,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
     !values.out
   ) {
     process.stderr.write(
-      'usage: evaluate.ts --model DIR --per-world N [--heldout-per-world N] --seed N --out DIR [--save-predictions]\n',
+      'usage: evaluate.ts --model DIR --per-world N [--heldout-per-world N] [--types T,...] --seed N --out DIR [--save-predictions]\n',
     );
     return 2;
   }
@@ -124,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
   const samples = await drawEvalSet({
     perWorld,
     heldoutPerWorld,
+    ...(types ? { types: types as TaskType[] } : {}),
     rng: new Rng(seed),
     onProgress: progress('drawing samples'),
   });
