@@ -93,6 +93,33 @@ describe('the openai client and the default model', () => {
     );
   });
 
+  it('a conversation’s questions are about its latest image: the earlier one when the turn has none, a new one instead of the old', async () => {
+    const [a, b] = ['shapes-3.png', 'shapes-4.png'].map((file) => {
+      const sample = samples.images.find((i) => i.file === file);
+      assert.ok(sample, file);
+      return { ...sample, url: `data:image/png;base64,${readFileSync(`${SAMPLES}${file}`).toString('base64')}` };
+    }) as [(typeof samples.images)[number] & { url: string }, (typeof samples.images)[number] & { url: string }];
+    const withImage = (url: string, text: string): OpenAI.Chat.ChatCompletionMessageParam => ({
+      role: 'user',
+      content: [
+        { type: 'image_url', image_url: { url } },
+        { type: 'text', text },
+      ],
+    });
+    const ask = async (messages: OpenAI.Chat.ChatCompletionMessageParam[]) =>
+      (await client.chat.completions.create({ model: 'm', messages })).choices[0]?.message.content;
+    const opening: OpenAI.Chat.ChatCompletionMessageParam[] = [
+      withImage(a.url, 'what color is the circle'),
+      { role: 'assistant', content: a.answers['what color is the circle'] ?? '' },
+    ];
+    assert.equal(
+      await ask([...opening, { role: 'user', content: 'describe the image' }]),
+      a.answers['describe the image'],
+    );
+    assert.equal(await ask([...opening, withImage(b.url, 'describe the image')]), b.answers['describe the image']);
+    assert.notEqual(a.answers['describe the image'], b.answers['describe the image']);
+  });
+
   it('max_tokens is a bound: 4096 answers like 32, with the same passes; 2 cuts the answer with finish_reason length', async () => {
     const image = samples.images[3] as { file: string; answers: Record<string, string> };
     const png = readFileSync(`${SAMPLES}${image.file}`).toString('base64');

@@ -39,10 +39,11 @@ export interface AskRequest {
   /** Decode exactly `maxTokens` positions (benchmarks, evaluations of a fixed canvas). */
   readonly fixedCanvas?: boolean;
   /**
-   * Earlier turns of a conversation (system messages, user and assistant turns, tool results),
-   * text only; `prompt` and the media are the last user turn. The bundle decides how they map
-   * to the prompt (manifest `generation.conversation`): a chat template renders them all; the
-   * default model answers the last user turn alone.
+   * Earlier turns of a conversation (system messages, user and assistant turns, tool results);
+   * `prompt` and the media are the last user turn. The bundle decides how they map to the prompt
+   * (manifest `generation.conversation`): a chat template renders them all, with every turn's
+   * media; the default model answers the last user turn alone, with the latest image and sound
+   * (conversation-media.ts).
    */
   readonly history?: readonly HistoryMessage[];
   /**
@@ -81,6 +82,9 @@ export interface HistoryMessage {
   readonly content: string;
   readonly tool_calls?: readonly { readonly id: string; readonly name: string; readonly arguments: string }[];
   readonly tool_call_id?: string;
+  /** The turn's images and sounds (a user turn's), in the request's order. */
+  readonly images?: readonly MediaInput[];
+  readonly audio?: readonly MediaInput[];
 }
 
 /** `tool_calls`: the answer is a call (`toolCalls`), not text. */

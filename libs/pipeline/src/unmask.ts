@@ -33,6 +33,7 @@ import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './
 import { buildPrompt, templateMessage, templateTools, tokenizePrompt, userMessage } from './prompt-builder.js';
 import { RequestChecks, strategyFits } from './request-checks.js';
 import { WholeAnswerCheck } from './whole-answer-check.js';
+import { withConversationMedia } from './conversation-media.js';
 import { fieldNames, inRequestTerms, media, type FieldNames } from './request-fields.js';
 import {
   checkPositions,
@@ -180,13 +181,19 @@ export class Unmask {
    * schemas compiled to patterns), log-probabilities. Throws `UnmaskError` naming the field, by
    * the request's own names (`fields`, each medium's and function's `field`).
    */
-  check(request: AskRequest): void {
+  check(input: AskRequest): void {
+    const request = this.withMedia(input);
     const fields = fieldNames(request.fields);
     try {
       this.requests.check(request, fields);
     } catch (error) {
       throw inRequestTerms(error, request.fields && fields, this.requests.constraintField(request, fields));
     }
+  }
+
+  /** The conversation's media that go with the prompt (conversation-media.ts). */
+  private withMedia(request: AskRequest): AskRequest {
+    return withConversationMedia(request, this.bundle.manifest.generation?.conversation ?? 'template');
   }
 
   async close(): Promise<void> {
@@ -200,7 +207,8 @@ export class Unmask {
    * with their features spliced. Throws `UnmaskError` naming the field before any expensive work
    * it can. `generate` decodes the result.
    */
-  async prepare(request: AskRequest): Promise<PreparedPrompt> {
+  async prepare(input: AskRequest): Promise<PreparedPrompt> {
+    const request = this.withMedia(input);
     this.check(request);
     const fields = fieldNames(request.fields);
     try {

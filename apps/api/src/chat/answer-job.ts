@@ -78,9 +78,10 @@ export interface JobContext {
 }
 
 /**
- * The conversation as the pipeline takes it: the last user turn's text is the prompt, every
- * earlier turn is history, and the images and sounds of all user turns go with the prompt. The
- * bundle decides what history counts (manifest `generation.conversation`).
+ * The conversation as the pipeline takes it: the last user turn's text and media are the prompt,
+ * every earlier turn is history with its own media. The bundle decides what history counts and
+ * which media go with the prompt (manifest `generation.conversation`; the pipeline's
+ * conversation-media.ts).
  */
 export async function conversationOf(
   turns: readonly Turn[],
@@ -97,26 +98,41 @@ export async function conversationOf(
       `${conversationParam}: the last user message holds no text; add a text part (e.g. the question about the image)`,
       conversationParam,
     );
-  const history = turns
-    .filter((t, i) => i !== last && (t.text.trim() !== '' || (t.toolCalls?.length ?? 0) > 0))
-    .map((t) => ({
+  const earlier = turns.filter(
+    (t, i) =>
+      i !== last && (t.text.trim() !== '' || (t.toolCalls?.length ?? 0) > 0 || t.images.length + t.audio.length > 0),
+  );
+  checkRequestLimits(
+    [...earlier.map((t) => t.text), prompt],
+    turns.flatMap((t) => [...t.images, ...t.audio]),
+    ctx.limits,
+    conversationParam,
+  );
+  const history = [];
+  for (const t of earlier) {
+    const { images, audio } = await turnMedia(t, ctx);
+    history.push({
       role: t.role,
       content: t.text,
       ...(t.toolCalls?.length ? { tool_calls: t.toolCalls } : {}),
       ...(t.toolCallId !== undefined ? { tool_call_id: t.toolCallId } : {}),
-    }));
-  const images = turns.flatMap((t) => t.images);
-  const audio = turns.flatMap((t) => t.audio);
-  checkRequestLimits(
-    [...history.map((turn) => turn.content), prompt],
-    [...images, ...audio],
-    ctx.limits,
-    conversationParam,
-  );
-  const imageData: { data: Uint8Array; field: string }[] = [];
-  for (const image of images)
-    imageData.push({ data: await imageBytes(image.url, image.param, ctx.fetchPolicy, ctx.signal), field: image.param });
-  const audioData = audio.map((a) => {
+      ...(images.length > 0 ? { images } : {}),
+      ...(audio.length > 0 ? { audio } : {}),
+    });
+  }
+  const own = last >= 0 ? await turnMedia(turns[last] as Turn, ctx) : { images: [], audio: [] };
+  return { prompt, ...(history.length > 0 ? { history } : {}), ...own };
+}
+
+/** A turn's images (fetched or decoded) and sounds (WAV only), each with the field it came from. */
+async function turnMedia(
+  turn: Turn,
+  ctx: JobContext,
+): Promise<{ images: { data: Uint8Array; field: string }[]; audio: { data: Uint8Array; field: string }[] }> {
+  const images: { data: Uint8Array; field: string }[] = [];
+  for (const image of turn.images)
+    images.push({ data: await imageBytes(image.url, image.param, ctx.fetchPolicy, ctx.signal), field: image.param });
+  const audio = turn.audio.map((a) => {
     if (a.format.toLowerCase() !== 'wav')
       throw unsupportedMedia(
         `${a.param}.format: unsupported audio format '${a.format}'; accepted: wav`,
@@ -125,7 +141,7 @@ export async function conversationOf(
     const field = a.dataParam ?? `${a.param}.data`;
     return { data: decodeBase64(a.data, field, ctx.fetchPolicy.maxBytes), field };
   });
-  return { prompt, ...(history.length > 0 ? { history } : {}), images: imageData, audio: audioData };
+  return { images, audio };
 }
 
 /** OpenAI's sampling fields and the `diffusion` extension, as the pipeline takes them. */

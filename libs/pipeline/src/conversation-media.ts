@@ -1,0 +1,52 @@
+/**
+ * Which images and sounds of a conversation go with the prompt, by the bundle's conversation
+ * mode (manifest `generation.conversation`): `template` takes every turn's, in order (the chat
+ * template's last user message carries them all); `last_user_turn`, for a model trained on one
+ * question about one image and one sound, takes the last user turn's images, or when it has none
+ * those of the latest earlier turn that has some, and the same for sounds. So a question after
+ * an image ("what color is the circle" with the image, then "how many shapes are there") is about
+ * that image, and a new image replaces the old one instead of joining it.
+ */
+import type { AskRequest, HistoryMessage } from './ask-request.js';
+import type { MediaInput } from './request-fields.js';
+
+export type ConversationMode = 'template' | 'last_user_turn';
+
+function latest(
+  own: readonly MediaInput[] | undefined,
+  history: readonly HistoryMessage[],
+  kind: 'images' | 'audio',
+): readonly MediaInput[] {
+  if (own && own.length > 0) return own;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const earlier = history[i]?.[kind];
+    if (earlier && earlier.length > 0) return earlier;
+  }
+  return [];
+}
+
+const hasMedia = (m: HistoryMessage) => (m.images?.length ?? 0) + (m.audio?.length ?? 0) > 0;
+
+/** The request with the media its conversation mode keeps as its own, and none left in its history. */
+export function withConversationMedia(request: AskRequest, mode: ConversationMode): AskRequest {
+  const history = request.history ?? [];
+  if (!history.some(hasMedia)) return request;
+  const images =
+    mode === 'template'
+      ? [...history.flatMap((m) => m.images ?? []), ...(request.images ?? [])]
+      : latest(request.images, history, 'images');
+  const audio =
+    mode === 'template'
+      ? [...history.flatMap((m) => m.audio ?? []), ...(request.audio ?? [])]
+      : latest(request.audio, history, 'audio');
+  // A turn that was only media (no text, no calls) is not a message of its own.
+  const messages = history
+    .filter((m) => m.content.trim() !== '' || (m.tool_calls?.length ?? 0) > 0 || !hasMedia(m))
+    .map(({ images: _i, audio: _a, ...message }) => message);
+  return {
+    ...request,
+    history: messages,
+    images,
+    audio,
+  };
+}
