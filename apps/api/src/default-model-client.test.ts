@@ -118,6 +118,17 @@ describe('the openai client and the default model', () => {
     );
     assert.equal(await ask([...opening, withImage(b.url, 'describe the image')]), b.answers['describe the image']);
     assert.notEqual(a.answers['describe the image'], b.answers['describe the image']);
+    // A URL this server would refuse to fetch (its host is not on IMAGE_URL_ALLOWLIST): never read.
+    const broken = 'https://example.com/an-earlier-image.png';
+    assert.equal(
+      await ask([
+        withImage(broken, 'what color is the circle'),
+        { role: 'assistant', content: 'red' },
+        withImage(b.url, 'describe the image'),
+      ]),
+      b.answers['describe the image'],
+      'an image the model does not take is not fetched',
+    );
   });
 
   it('max_tokens is a bound: 4096 answers like 32, with the same passes; 2 cuts the answer with finish_reason length', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withConversationMedia } from './conversation-media.js';
+import { pickConversationMedia, withConversationMedia } from './conversation-media.js';
 
 const bytes = (n: number) => new Uint8Array([n]);
 const first = { data: bytes(1), field: 'messages[0].content[0].image_url.url' };
@@ -37,5 +37,17 @@ describe('withConversationMedia: which images and sounds go with the prompt', ()
     assert.deepEqual(withConversationMedia(r, 'last_user_turn'), r);
     const plain = { prompt: 'hi', history: [{ role: 'system', content: '' }] };
     assert.equal(withConversationMedia(plain, 'template'), plain, 'a conversation without media is unchanged');
+  });
+
+  it('pickConversationMedia takes media of any form (the API picks URLs before fetching any)', () => {
+    const earlier = [{ images: ['a.png'], audio: ['one.wav'] }, { images: [] }, { images: ['b.png', 'c.png'] }];
+    assert.deepEqual(pickConversationMedia({ images: [] }, earlier, 'last_user_turn'), {
+      images: ['b.png', 'c.png'],
+      audio: ['one.wav'],
+    });
+    assert.deepEqual(pickConversationMedia({ images: ['d.png'] }, earlier, 'template'), {
+      images: ['a.png', 'b.png', 'c.png', 'd.png'],
+      audio: ['one.wav'],
+    });
   });
 });

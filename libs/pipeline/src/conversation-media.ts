@@ -12,17 +12,27 @@ import type { MediaInput } from './request-fields.js';
 
 export type ConversationMode = 'template' | 'last_user_turn';
 
-function latest(
-  own: readonly MediaInput[] | undefined,
-  history: readonly HistoryMessage[],
-  kind: 'images' | 'audio',
-): readonly MediaInput[] {
-  if (own && own.length > 0) return own;
-  for (let i = history.length - 1; i >= 0; i--) {
-    const earlier = history[i]?.[kind];
-    if (earlier && earlier.length > 0) return earlier;
-  }
-  return [];
+/** A turn's media, of whatever form (bytes here; unfetched URLs and base64 in the API). */
+export interface TurnMedia<I, A> {
+  readonly images?: readonly I[];
+  readonly audio?: readonly A[];
+}
+
+/** The media that go with the prompt: `own` is the last user turn's, `earlier` the turns before it, in order. */
+export function pickConversationMedia<I, A>(
+  own: TurnMedia<I, A>,
+  earlier: readonly TurnMedia<I, A>[],
+  mode: ConversationMode,
+): { images: I[]; audio: A[] } {
+  const pick = <T>(of: (t: TurnMedia<I, A>) => readonly T[] | undefined): T[] => {
+    if (mode === 'template') return [...earlier.flatMap((t) => of(t) ?? []), ...(of(own) ?? [])];
+    for (const turn of [own, ...[...earlier].reverse()]) {
+      const media = of(turn);
+      if (media && media.length > 0) return [...media];
+    }
+    return [];
+  };
+  return { images: pick((t) => t.images), audio: pick((t) => t.audio) };
 }
 
 const hasMedia = (m: HistoryMessage) => (m.images?.length ?? 0) + (m.audio?.length ?? 0) > 0;
@@ -31,22 +41,10 @@ const hasMedia = (m: HistoryMessage) => (m.images?.length ?? 0) + (m.audio?.leng
 export function withConversationMedia(request: AskRequest, mode: ConversationMode): AskRequest {
   const history = request.history ?? [];
   if (!history.some(hasMedia)) return request;
-  const images =
-    mode === 'template'
-      ? [...history.flatMap((m) => m.images ?? []), ...(request.images ?? [])]
-      : latest(request.images, history, 'images');
-  const audio =
-    mode === 'template'
-      ? [...history.flatMap((m) => m.audio ?? []), ...(request.audio ?? [])]
-      : latest(request.audio, history, 'audio');
+  const { images, audio } = pickConversationMedia<MediaInput, MediaInput>(request, history, mode);
   // A turn that was only media (no text, no calls) is not a message of its own.
   const messages = history
     .filter((m) => m.content.trim() !== '' || (m.tool_calls?.length ?? 0) > 0 || !hasMedia(m))
     .map(({ images: _i, audio: _a, ...message }) => message);
-  return {
-    ...request,
-    history: messages,
-    images,
-    audio,
-  };
+  return { ...request, history: messages, images, audio };
 }

@@ -10,6 +10,7 @@ export type {
   StreamOptions,
 } from './ask-request.js';
 export { PIPELINE_FIELDS, type MediaInput, type RequestFields } from './request-fields.js';
+export { pickConversationMedia, type ConversationMode, type TurnMedia } from './conversation-media.js';
 export { AnswerText, type AnswerTokens } from './answer/answer-text.js';
 export { cutAtStop, holdBack } from './answer/stop-sequences.js';
 export { constraintOf, type ResponseFormat } from './answer/response-format.js';

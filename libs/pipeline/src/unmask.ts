@@ -33,7 +33,7 @@ import { AudioTower, ImageTower, type MediaFeatures, type MediaLimits } from './
 import { buildPrompt, templateMessage, templateTools, tokenizePrompt, userMessage } from './prompt-builder.js';
 import { RequestChecks, strategyFits } from './request-checks.js';
 import { WholeAnswerCheck } from './whole-answer-check.js';
-import { withConversationMedia } from './conversation-media.js';
+import { type ConversationMode, withConversationMedia } from './conversation-media.js';
 import { fieldNames, inRequestTerms, media, type FieldNames } from './request-fields.js';
 import {
   checkPositions,
@@ -191,9 +191,14 @@ export class Unmask {
     }
   }
 
+  /** How a conversation becomes the prompt (manifest `generation.conversation`). */
+  get conversation(): ConversationMode {
+    return this.bundle.manifest.generation?.conversation ?? 'template';
+  }
+
   /** The conversation's media that go with the prompt (conversation-media.ts). */
   private withMedia(request: AskRequest): AskRequest {
-    return withConversationMedia(request, this.bundle.manifest.generation?.conversation ?? 'template');
+    return withConversationMedia(request, this.conversation);
   }
 
   async close(): Promise<void> {
@@ -235,7 +240,7 @@ export class Unmask {
       tally.addSound(seconds, rows, field);
       return wav;
     });
-    const conversation = this.bundle.manifest.generation?.conversation ?? 'template';
+    const conversation = this.conversation;
     const history = conversation === 'template' ? (request.history ?? []).map(templateMessage) : [];
     const { spec, param, plan } = this.requests.constraintSpec(request, fields);
     const messages = [...history, userMessage(request.prompt, images.length, sounds.length)];

@@ -7,7 +7,7 @@
  * errors name the request's own fields.
  */
 import type { SamplingInput } from '@unmask/core';
-import type { AskRequest, ToolRequest } from '@unmask/pipeline';
+import { type AskRequest, type ConversationMode, pickConversationMedia, type ToolRequest } from '@unmask/pipeline';
 import type { DiffusionOptions } from '@unmask/protocol';
 import { badRequest, tooLarge, unsupportedMedia } from '../http/api-error.js';
 import { decodeBase64, imageBytes, type FetchPolicy } from './media-input.js';
@@ -74,14 +74,16 @@ export interface JobContext {
   readonly limits: RequestLimits;
   readonly defaultMaxTokens: number;
   readonly fetchPolicy: FetchPolicy;
+  /** The served model's conversation mode (its manifest's), which decides the media kept. */
+  readonly conversation: ConversationMode;
   readonly signal: AbortSignal;
 }
 
 /**
- * The conversation as the pipeline takes it: the last user turn's text and media are the prompt,
- * every earlier turn is history with its own media. The bundle decides what history counts and
- * which media go with the prompt (manifest `generation.conversation`; the pipeline's
- * conversation-media.ts).
+ * The conversation as the pipeline takes it: the last user turn's text is the prompt, every
+ * earlier turn is history. The media that go with the prompt are the model's choice
+ * (`ctx.conversation`, the pipeline's conversation-media.ts): every user turn's with a chat
+ * template, the latest image and sound for the default model. Only those are fetched or decoded.
  */
 export async function conversationOf(
   turns: readonly Turn[],
@@ -98,35 +100,29 @@ export async function conversationOf(
       `${conversationParam}: the last user message holds no text; add a text part (e.g. the question about the image)`,
       conversationParam,
     );
-  const earlier = turns.filter(
-    (t, i) =>
-      i !== last && (t.text.trim() !== '' || (t.toolCalls?.length ?? 0) > 0 || t.images.length + t.audio.length > 0),
-  );
-  checkRequestLimits(
-    [...earlier.map((t) => t.text), prompt],
-    turns.flatMap((t) => [...t.images, ...t.audio]),
-    ctx.limits,
-    conversationParam,
-  );
-  const history = [];
-  for (const t of earlier) {
-    const { images, audio } = await turnMedia(t, ctx);
-    history.push({
+  const history = turns
+    .filter((t, i) => i !== last && (t.text.trim() !== '' || (t.toolCalls?.length ?? 0) > 0))
+    .map((t) => ({
       role: t.role,
       content: t.text,
       ...(t.toolCalls?.length ? { tool_calls: t.toolCalls } : {}),
       ...(t.toolCallId !== undefined ? { tool_call_id: t.toolCallId } : {}),
-      ...(images.length > 0 ? { images } : {}),
-      ...(audio.length > 0 ? { audio } : {}),
-    });
-  }
-  const own = last >= 0 ? await turnMedia(turns[last] as Turn, ctx) : { images: [], audio: [] };
-  return { prompt, ...(history.length > 0 ? { history } : {}), ...own };
+    }));
+  checkRequestLimits(
+    [...history.map((turn) => turn.content), prompt],
+    turns.flatMap((t) => [...t.images, ...t.audio]),
+    ctx.limits,
+    conversationParam,
+  );
+  const own = last >= 0 ? (turns[last] as Turn) : { images: [], audio: [] };
+  const earlier = turns.filter((_, i) => i !== last);
+  const media = await turnMedia(pickConversationMedia(own, earlier, ctx.conversation), ctx);
+  return { prompt, ...(history.length > 0 ? { history } : {}), ...media };
 }
 
 /** A turn's images (fetched or decoded) and sounds (WAV only), each with the field it came from. */
 async function turnMedia(
-  turn: Turn,
+  turn: Pick<Turn, 'images' | 'audio'>,
   ctx: JobContext,
 ): Promise<{ images: { data: Uint8Array; field: string }[]; audio: { data: Uint8Array; field: string }[] }> {
   const images: { data: Uint8Array; field: string }[] = [];

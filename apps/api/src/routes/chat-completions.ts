@@ -57,6 +57,7 @@ export const jobContextOf = (services: Services, signal: AbortSignal): JobContex
     limits: { maxMediaItems: config.MAX_MEDIA_ITEMS, maxPromptChars: config.MAX_PROMPT_CHARS },
     defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
     fetchPolicy: { allowHosts: config.IMAGE_URL_ALLOWLIST, maxBytes: config.MEDIA_LIMIT_BYTES, timeoutMs: 10_000 },
+    conversation: services.model.unmask?.conversation ?? 'template',
     signal,
   };
 };
