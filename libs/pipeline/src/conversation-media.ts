@@ -7,10 +7,12 @@
  * an image ("what color is the circle" with the image, then "how many shapes are there") is about
  * that image, and a new image replaces the old one instead of joining it.
  */
+import type { GenerationSection } from '@unmask/core';
 import type { AskRequest, HistoryMessage } from './ask-request.js';
 import type { MediaInput } from './request-fields.js';
 
-export type ConversationMode = 'template' | 'last_user_turn';
+/** The manifest's `generation.conversation` (its zod schema is the source). */
+export type ConversationMode = GenerationSection['conversation'];
 
 /** A turn's media, of whatever form (bytes here; unfetched URLs and base64 in the API). */
 export interface TurnMedia<I, A> {

@@ -181,8 +181,12 @@ export class Unmask {
    * schemas compiled to patterns), log-probabilities. Throws `UnmaskError` naming the field, by
    * the request's own names (`fields`, each medium's and function's `field`).
    */
-  check(input: AskRequest): void {
-    const request = this.withMedia(input);
+  check(request: AskRequest): void {
+    this.checkOwnMedia(this.withMedia(request));
+  }
+
+  /** `check` of a request whose media are already the conversation's chosen ones (`withMedia`). */
+  private checkOwnMedia(request: AskRequest): void {
     const fields = fieldNames(request.fields);
     try {
       this.requests.check(request, fields);
@@ -214,7 +218,7 @@ export class Unmask {
    */
   async prepare(input: AskRequest): Promise<PreparedPrompt> {
     const request = this.withMedia(input);
-    this.check(request);
+    this.checkOwnMedia(request);
     const fields = fieldNames(request.fields);
     try {
       return await this.prepareChecked(request, fields);

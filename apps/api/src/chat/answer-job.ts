@@ -114,9 +114,9 @@ export async function conversationOf(
     ctx.limits,
     conversationParam,
   );
-  const own = last >= 0 ? (turns[last] as Turn) : { images: [], audio: [] };
+  // The prompt check above leaves a last user turn.
   const earlier = turns.filter((_, i) => i !== last);
-  const media = await turnMedia(pickConversationMedia(own, earlier, ctx.conversation), ctx);
+  const media = await turnMedia(pickConversationMedia(turns[last] as Turn, earlier, ctx.conversation), ctx);
   return { prompt, ...(history.length > 0 ? { history } : {}), ...media };
 }
 
