@@ -8,10 +8,10 @@
 import { normaliseText } from '../normalise.js';
 import { COLORS, SHAPES, type Color, type Shape } from '../shapes/spec.js';
 import type { ShapeQuestion } from '../shapes/questions.js';
-import { DECORATIONS, expandContractions, type Split } from './decorate.js';
+import { DECORATIONS, expandContractions, type Decorations, type Split } from './decorate.js';
 import { HOME_FRAMES, type HomeTask } from './home.js';
 import { TABLE_PROMPTS, plural } from './prompts.js';
-import { SHAPE_FRAMES, type Frame, type FrameKey } from './shapes.js';
+import { SHAPE_FRAMES, type Frame, type FrameKey, type FrameSet } from './shapes.js';
 import { expand } from './template.js';
 
 export type Recognised = { task: 'shapes'; question: ShapeQuestion } | { task: HomeTask };
@@ -120,4 +120,68 @@ function toQuestion(key: FrameKey, shape: Shape | undefined, color: Color | unde
     case 'describe':
       return { type: 'describe' };
   }
+}
+
+/** Which frame words a prompt, from which set, and whether its decorations are trained or held out. */
+export interface RecognisedWording {
+  readonly key: Key;
+  /** The frame's template, as in shapes.ts and home.ts (a table prompt is a trained frame of its own). */
+  readonly frame: string;
+  readonly split: Split;
+  /** `heldout` when the prompt needs a held-out opening, media reference or closing. */
+  readonly decorations: Split;
+}
+
+interface WordingMatcher extends RecognisedWording {
+  readonly re: RegExp;
+}
+
+function wordingMatchers(): WordingMatcher[] {
+  const d = (splits: readonly Split[]) => {
+    const all = (pick: (x: Decorations) => readonly string[]) => splits.flatMap((s) => pick(DECORATIONS[s]));
+    return {
+      opening: alt([...all((x) => x.question), ...all((x) => x.imperative), ...all((x) => x.embedded)]),
+      context: alt(all((x) => x.imageContext)),
+      closing: alt(all((x) => x.closing)),
+    };
+  };
+  const out: WordingMatcher[] = [];
+  const add = (key: Key, frame: Frame, split: Split) => {
+    for (const decorations of ['train', 'heldout'] as const) {
+      const { opening, context, closing } = d(decorations === 'train' ? ['train'] : ['train', 'heldout']);
+      const ctx = frame.context ? `(?: ${context})?` : '';
+      const re = new RegExp(`^(?:${opening} )?(?:${frameSources(frame).join('|')})${ctx}(?: ${closing})?$`);
+      out.push({ key, frame: frame.template, split, decorations, re });
+    }
+  };
+  for (const [key, set] of Object.entries({ ...SHAPE_FRAMES, ...HOME_FRAMES }) as [Key, FrameSet][])
+    for (const split of ['train', 'heldout'] as const) for (const frame of set[split]) add(key, frame, split);
+  for (const [key, prompts] of Object.entries(TABLE_PROMPTS) as [HomeTask, readonly string[]][])
+    for (const template of prompts) add(key, { template, kind: 'imperative', context: false }, 'train');
+  // Trained decorations first, then the longer frame: a prompt is read the most trained way it can be.
+  return out.sort((a, b) =>
+    a.decorations === b.decorations ? b.frame.length - a.frame.length : a.decorations === 'train' ? -1 : 1,
+  );
+}
+
+let wordingCache: WordingMatcher[] | undefined;
+
+/**
+ * Every frame that words a prompt (either set), each with whether the prompt needs held-out
+ * decorations from it; the most trained reading first (trained decorations, then the longer frame).
+ */
+export function wordingsOf(prompt: string): RecognisedWording[] {
+  wordingCache ??= wordingMatchers();
+  const text = canonicalPrompt(prompt);
+  return wordingCache
+    .filter((x) => x.re.test(text))
+    .map((m) => ({ key: m.key, frame: m.frame, split: m.split, decorations: m.decorations }));
+}
+
+/**
+ * The frame a prompt was drawn from and whether it carries held-out decorations (the first of
+ * wordingsOf), or undefined when no frame words it: for reading evaluation results frame by frame.
+ */
+export function recogniseWording(prompt: string): RecognisedWording | undefined {
+  return wordingsOf(prompt)[0];
 }

@@ -8,8 +8,8 @@ import { allUtterances, sampleUtterance } from '../home/utterance.js';
 import { normaliseText } from '../normalise.js';
 import { DECORATIONS, decorate, expandContractions } from './decorate.js';
 import { HELDOUT_WORDINGS, HOME_FRAMES, MORE_WORDINGS } from './home.js';
-import { questionSlots } from './prompts.js';
-import { canonicalPrompt, recognise } from './recognise.js';
+import { questionSlots, TABLE_PROMPTS } from './prompts.js';
+import { canonicalPrompt, recognise, recogniseWording, wordingsOf } from './recognise.js';
 import { SHAPE_FRAMES } from './shapes.js';
 import { expand, fill, pickAlternatives } from './template.js';
 
@@ -113,5 +113,52 @@ describe('the wordings of the home tasks', () => {
       const u = sampleUtterance(rng, HELDOUT_WORDINGS);
       assert.ok(!trained.has(u.text), `held-out "${u.text}" is trained`);
     }
+  });
+});
+
+describe('reading which frame words a prompt (recogniseWording)', () => {
+  const frames = [
+    ...Object.entries(SHAPE_FRAMES).map(([key, set]) => ({ key, set, shapes: true })),
+    ...Object.entries(HOME_FRAMES).map(([key, set]) => ({ key, set, shapes: false })),
+  ];
+  const slotsFor = (rng: Rng, key: string) =>
+    questionSlots(
+      rng.pick(
+        allQuestions().filter((q) => (q.type === 'exists' && q.color === null ? 'exists_shape' : q.type) === key),
+      ),
+    );
+
+  it('finds the frame and its set of every decorated prompt, and says when the decorations are held out', () => {
+    const rng = new Rng(11);
+    for (const { key, set, shapes } of frames)
+      for (const split of ['train', 'heldout'] as const)
+        for (const frame of set[split])
+          for (const decorations of ['train', 'heldout'] as const)
+            for (let i = 0; i < 5; i++) {
+              const slots = shapes ? slotsFor(rng, key) : {};
+              const text = fill(pickAlternatives(rng, frame.template), slots);
+              const force = frame.kind === 'embedded' ? undefined : rng.pick(['opening', 'closing'] as const);
+              const prompt = decorate(rng, text, frame.kind, {
+                split: decorations,
+                context: frame.context && shapes,
+                ...(decorations === 'heldout' && force ? { force } : {}),
+              });
+              const got = recogniseWording(prompt);
+              assert.deepEqual(got && { key: got.key, split: got.split }, { key, split }, `"${prompt}"`);
+              // The frame it was drawn from is among its readings (two frames can word a prompt alike:
+              // `is there a {color} {shape}` and `is there {a_color} {shape}`, or `can you, answer it`).
+              assert.ok(
+                wordingsOf(prompt).some((w) => w.frame === frame.template),
+                `"${prompt}": ${got?.frame}`,
+              );
+              // An embedded clause's opening comes from either set; the others carry a forced held-out part.
+              if (frame.kind !== 'embedded') assert.equal(got?.decorations, decorations, `"${prompt}"`);
+            }
+  });
+
+  it('reads the tables’ prompts as trained frames, and an unrelated prompt as none', () => {
+    for (const prompts of Object.values(TABLE_PROMPTS))
+      for (const p of prompts) assert.equal(recogniseWording(p)?.split, 'train', p);
+    assert.equal(recogniseWording('what is the capital of france'), undefined);
   });
 });

@@ -1,0 +1,61 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { byKind, firstPerType, frameBreakdown, type HeldoutExample, type LmResult } from './heldout-frames.js';
+
+const ex = (type: string, prompt: string, answer: string): HeldoutExample => ({ type, prompt, spoken: null, answer });
+const examples = [
+  ex('where', 'Whereabouts is the circle?', 'top left'),
+  ex('where', 'whereabouts is the star', 'there is no star'),
+  ex('where', 'Where is the circle, cheers', 'top left'),
+  ex('refusal', 'what is the capital of france', 'i can only answer ...'),
+  ex('where', 'which corner holds the circle', 'top left'),
+];
+const result = (wrong: HeldoutExample[], n = 4, exact = (n - wrong.length) / n): LmResult => ({
+  'tau0.9': { where: { n, exact, wrong }, refusal: { n: 1, exact: 1, wrong: [] } },
+});
+
+describe('held-out accuracy frame by frame', () => {
+  it('puts each example under its frame and kind, counts right answers per result, and leaves refusals out', () => {
+    const rows = frameBreakdown(examples, [result([]), result([examples[1]!, examples[4]!])], 'tau0.9');
+    assert.deepEqual(
+      rows.map((r) => [r.kind, r.frame, r.n, ...r.right]),
+      [
+        ['heldout frame', 'whereabouts is the {shape}', 2, 2, 1],
+        ['trained frame, held-out decorations', 'where is the {shape}', 1, 1, 1],
+        ['unrecognised', '?', 1, 1, 0],
+      ],
+    );
+    assert.deepEqual(
+      byKind(rows).map((r) => [r.kind, r.n, ...r.right]),
+      [
+        ['heldout frame', 2, 2, 1],
+        ['trained frame, held-out decorations', 1, 1, 1],
+        ['unrecognised', 1, 1, 0],
+      ],
+    );
+  });
+
+  it('counts a wrong answer once even when the same prompt comes twice', () => {
+    const twice = [examples[0]!, examples[0]!];
+    const rows = frameBreakdown(twice, [result([examples[0]!], 2)], 'tau0.9');
+    assert.deepEqual(
+      rows.map((r) => [r.n, ...r.right]),
+      [[2, 1]],
+    );
+  });
+
+  it('refuses a result that does not list every wrong answer', () => {
+    assert.throws(
+      () => frameBreakdown(examples, [result([], 4, 0.5)], 'tau0.9'),
+      /2 wrong but 0 listed.*--show-wrong 4/,
+    );
+    assert.throws(() => frameBreakdown(examples, [result([])], 'greedy'), /no "greedy" decoding/);
+  });
+
+  it('takes the first n of each type, as evaluate_lm does', () => {
+    assert.deepEqual(
+      firstPerType(examples, 1).map((e) => e.prompt),
+      ['Whereabouts is the circle?', 'what is the capital of france'],
+    );
+  });
+});
