@@ -143,12 +143,13 @@ describe('reading which frame words a prompt (recogniseWording)', () => {
                 context: frame.context && shapes,
                 ...(decorations === 'heldout' && force ? { force } : {}),
               });
-              const got = recogniseWording(prompt);
+              const readings = wordingsOf(prompt);
+              const got = readings[0];
               assert.deepEqual(got && { key: got.key, split: got.split }, { key, split }, `"${prompt}"`);
               // The frame it was drawn from is among its readings (two frames can word a prompt alike:
               // `is there a {color} {shape}` and `is there {a_color} {shape}`, or `can you, answer it`).
               assert.ok(
-                wordingsOf(prompt).some((w) => w.frame === frame.template),
+                readings.some((w) => w.frame === frame.template),
                 `"${prompt}": ${got?.frame}`,
               );
               // An embedded clause's opening comes from either set; the others carry a forced held-out part.
