@@ -44,19 +44,36 @@ interface Matcher {
   re: RegExp;
 }
 
+/** The decorations of the given splits as regular-expression alternations over normalised text. */
+function decorationPatterns(splits: readonly Split[]) {
+  const all = (pick: (d: Decorations) => readonly string[]) => splits.flatMap((s) => pick(DECORATIONS[s]));
+  return {
+    opening: alt([...all((d) => d.question), ...all((d) => d.imperative), ...all((d) => d.embedded)]),
+    context: alt(all((d) => d.imageContext)),
+    closing: alt(all((d) => d.closing)),
+  };
+}
+
+/** A whole prompt: maybe an opening, one of the frame sources, maybe a media reference, maybe a closing. */
+function promptPattern(sources: readonly string[], context: boolean, d: ReturnType<typeof decorationPatterns>): RegExp {
+  const ctx = context ? `(?: ${d.context})?` : '';
+  return new RegExp(`^(?:${d.opening} )?(?:${sources.join('|')})${ctx}(?: ${d.closing})?$`);
+}
+
 function matchers(splits: readonly Split[]): Matcher[] {
-  const decorations = splits.map((s) => DECORATIONS[s]);
-  const all = (pick: (d: (typeof decorations)[number]) => readonly string[]) => decorations.flatMap(pick);
-  const opening = alt([...all((d) => d.question), ...all((d) => d.imperative), ...all((d) => d.embedded)]);
-  const context = alt(all((d) => d.imageContext));
-  const closing = alt(all((d) => d.closing));
+  const d = decorationPatterns(splits);
   const out: Matcher[] = [];
   const add = (key: Key, frames: readonly Frame[]) => {
     const sources = frames.flatMap(frameSources);
     if (sources.length === 0) return;
-    const body = `(?:${sources.join('|')})`;
-    const ctx = frames.some((f) => f.context) ? `(?: ${context})?` : '';
-    out.push({ key, re: new RegExp(`^(?:${opening} )?${body}${ctx}(?: ${closing})?$`) });
+    out.push({
+      key,
+      re: promptPattern(
+        sources,
+        frames.some((f) => f.context),
+        d,
+      ),
+    });
   };
   for (const [key, set] of Object.entries(SHAPE_FRAMES) as [FrameKey, (typeof SHAPE_FRAMES)[FrameKey]][]) {
     for (const split of splits) add(key, set[split]);
@@ -137,22 +154,18 @@ interface WordingMatcher extends RecognisedWording {
 }
 
 function wordingMatchers(): WordingMatcher[] {
-  const d = (splits: readonly Split[]) => {
-    const all = (pick: (x: Decorations) => readonly string[]) => splits.flatMap((s) => pick(DECORATIONS[s]));
-    return {
-      opening: alt([...all((x) => x.question), ...all((x) => x.imperative), ...all((x) => x.embedded)]),
-      context: alt(all((x) => x.imageContext)),
-      closing: alt(all((x) => x.closing)),
-    };
-  };
+  const patterns = { train: decorationPatterns(['train']), heldout: decorationPatterns(['train', 'heldout']) };
   const out: WordingMatcher[] = [];
   const add = (key: Key, frame: Frame, split: Split) => {
-    for (const decorations of ['train', 'heldout'] as const) {
-      const { opening, context, closing } = d(decorations === 'train' ? ['train'] : ['train', 'heldout']);
-      const ctx = frame.context ? `(?: ${context})?` : '';
-      const re = new RegExp(`^(?:${opening} )?(?:${frameSources(frame).join('|')})${ctx}(?: ${closing})?$`);
-      out.push({ key, frame: frame.template, split, decorations, re });
-    }
+    const sources = frameSources(frame);
+    for (const decorations of ['train', 'heldout'] as const)
+      out.push({
+        key,
+        frame: frame.template,
+        split,
+        decorations,
+        re: promptPattern(sources, frame.context, patterns[decorations]),
+      });
   };
   for (const [key, set] of Object.entries({ ...SHAPE_FRAMES, ...HOME_FRAMES }) as [Key, FrameSet][])
     for (const split of ['train', 'heldout'] as const) for (const frame of set[split]) add(key, frame, split);
