@@ -1,6 +1,6 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] > out.jsonl
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25] > out.jsonl
  * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
  * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
  * wordings only). `--noise P` (training data, `train` wording only) puts noise words into a share P of
@@ -10,13 +10,14 @@
  * words it was never taught rather than write out the nearest trained command); the other answers
  * stay, as a filler or a stray word does not change what was asked. `--copy C` (training data) gives a
  * share C of the transcripts a random word sequence to copy instead of a command (wordings/copy.ts),
- * from a fourth stream.
+ * from a fourth stream. `--swap S` (training data) replaces one word of a share S of the in-scope prompts
+ * with a made-up word (wordings/noise.ts, swapWord), before any noise words, from a fifth stream.
  */
 import { parseArgs } from 'node:util';
 import { Rng } from './rng.js';
 import { sampleExample, TASK_TYPES, toTextExample, type TaskType } from './tasks.js';
 import { addCopyTask } from './wordings/copy.js';
-import { addNoiseWords, addSpokenNoise } from './wordings/noise.js';
+import { addNoiseWords, addSpokenNoise, swapWord } from './wordings/noise.js';
 import type { WordingSplit } from './wordings/prompts.js';
 
 const { values } = parseArgs({
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     noise: { type: 'string', default: '0' },
     'spoken-noise': { type: 'string', default: '0' },
     copy: { type: 'string', default: '0' },
+    swap: { type: 'string', default: '0' },
   },
 });
 const seed = Number(values.seed);
@@ -59,13 +61,20 @@ if (!(copy >= 0 && copy <= 1)) throw new Error(`--copy must be a share in [0, 1]
 if (copy > 0 && wording !== 'train')
   throw new Error(`--copy is for training data (--wording train), got --wording ${wording}`);
 
+const swap = Number(values.swap);
+if (!(swap >= 0 && swap <= 1)) throw new Error(`--swap must be a share in [0, 1], got "${values.swap}"`);
+if (swap > 0 && wording !== 'train')
+  throw new Error(`--swap is for training data (--wording train), got --wording ${wording}`);
+
 const rng = new Rng(seed);
 const noiseRng = new Rng(seed ^ 0x6e6f6973);
 const spokenRng = new Rng(seed ^ 0x73706b6e);
 const copyRng = new Rng(seed ^ 0x636f7079);
+const swapRng = new Rng(seed ^ 0x73776170);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
   let e = toTextExample(sampleExample(rng, rng.pick(types), { wording }));
+  if (swap > 0 && e.type !== 'refusal') e = { ...e, prompt: swapWord(swapRng, e.prompt, swap) };
   if (noise > 0) e = { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise) };
   if (spokenNoise > 0) e = addSpokenNoise(spokenRng, e, spokenNoise);
   if (copy > 0) e = addCopyTask(copyRng, e, copy);

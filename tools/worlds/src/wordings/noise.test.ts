@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { Rng } from '../rng.js';
 import { COLORS, SHAPES } from '../shapes/spec.js';
 import { sampleExample, TASK_TYPES, toTextExample } from '../tasks.js';
-import { addNoiseWords, addSpokenNoise, FILLER_WORDS, heldoutOnlyWords, knownWords, madeUpWord } from './noise.js';
+import {
+  addNoiseWords,
+  addSpokenNoise,
+  FILLER_WORDS,
+  heldoutOnlyWords,
+  knownWords,
+  madeUpWord,
+  SWAP_MIN_WORDS,
+  swapWord,
+} from './noise.js';
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean);
 
@@ -120,5 +129,58 @@ describe('addSpokenNoise', () => {
   it('leaves the example as it was with probability 0', () => {
     const rng = new Rng(8);
     for (const e of examples(4, 200)) assert.deepEqual(addSpokenNoise(rng, e, 0), e);
+  });
+});
+
+describe('swapWord', () => {
+  it('replaces exactly one word of a share p of prompts with a made-up word, keeping the rest and the punctuation', () => {
+    const rng = new Rng(9);
+    const prompt = 'Hey, what color is the circle in the picture??';
+    const known = knownWords();
+    let changed = 0;
+    for (let i = 0; i < 400; i++) {
+      const out = swapWord(rng, prompt, 0.5);
+      if (out === prompt) continue;
+      changed++;
+      const a = words(prompt);
+      const b = words(out);
+      assert.equal(b.length, a.length, out);
+      const diff = a.map((w, k) => k).filter((k) => a[k] !== b[k]);
+      assert.equal(diff.length, 1, out);
+      const k = diff[0]!;
+      assert.equal(
+        b[k]!.replace(/[A-Za-z]+/, 'X'),
+        a[k]!.replace(/[A-Za-z]+/, 'X'),
+        `punctuation of "${a[k]}" in ${out}`,
+      );
+      assert.ok(!known.has(b[k]!.toLowerCase().replace(/[^a-z]/g, '')), out);
+    }
+    assert.ok(changed > 150 && changed < 250, `changed ${changed} of 400`);
+    assert.equal(swapWord(rng, prompt, 0), prompt);
+  });
+
+  it('never replaces a colour, a shape or the noun a colour qualifies, nor the word before one', () => {
+    const rng = new Rng(10);
+    const prompt = 'how many red shapes are there, is there a blue circle or a square';
+    const kept = new Set(['red', 'shapes', 'many', 'a', 'blue', 'circle', 'square']);
+    for (let i = 0; i < 300; i++) {
+      const a = words(prompt);
+      const b = words(swapWord(rng, prompt, 1));
+      for (let k = 0; k < a.length; k++) if (kept.has(a[k]!)) assert.equal(b[k], a[k], b.join(' '));
+    }
+  });
+
+  it('follows the capitals of the word it replaces, and leaves prompts too short to keep their task', () => {
+    const rng = new Rng(11);
+    for (let i = 0; i < 50; i++) {
+      const out = swapWord(rng, 'WHERE IS THE STAR?', 1);
+      assert.equal(out, out.toUpperCase());
+      assert.ok(out.endsWith('STAR?'), out);
+      const titled = words(swapWord(rng, 'Where Is The Star', 1));
+      for (const w of titled) assert.match(w, /^[A-Z][a-z]*$/);
+    }
+    const short = ['transcribe', 'describe it', 'Transcribe, please'].filter((s) => words(s).length < SWAP_MIN_WORDS);
+    assert.equal(short.length, 3);
+    for (const s of short) assert.equal(swapWord(rng, s, 1), s);
   });
 });

@@ -213,3 +213,39 @@ export function addSpokenNoise(rng: Rng, e: TextExample, p: number): TextExample
   const spoken = addNoiseWords(rng, e.spoken, p);
   return { ...e, spoken, answer: e.type === 'transcribe' ? spoken : e.answer };
 }
+
+/** The shortest prompt (in words) swapWord changes: in one or two words the swapped word may be the task itself. */
+export const SWAP_MIN_WORDS = 3;
+
+/**
+ * The prompt with one of its words replaced by a made-up word (probability `p`; the prompt as it was
+ * otherwise), so that the model learns to read a task from the frame's other words when one of them
+ * is new to it (`what hue is the circle` read as `what color is the circle`). Never a colour, a shape
+ * or the noun a colour qualifies, nor the word right before one (as addNoiseWords); punctuation
+ * around the word stays, capitals follow the word replaced. For in-scope prompts only: a refused
+ * prompt with a word replaced is not always out of scope any more (`what size is the circle`).
+ */
+export function swapWord(rng: Rng, prompt: string, p: number): string {
+  if (!rng.bool(p)) return prompt;
+  const words = prompt.split(/\s+/).filter(Boolean);
+  if (words.length < SWAP_MIN_WORDS) return prompt;
+  const slots: number[] = [];
+  for (let k = 0; k < words.length; k++) {
+    const w = bare(words[k] as string);
+    const next = k + 1 < words.length ? bare(words[k + 1] as string) : '';
+    if (w && !SLOT_WORDS.has(w) && !SLOT_WORDS.has(next)) slots.push(k);
+  }
+  if (slots.length === 0) return prompt;
+  const k = rng.pick(slots);
+  const old = words[k] as string;
+  const made = madeUpWord(rng);
+  const letters = /[A-Za-z][A-Za-z']*/.exec(old)?.[0] ?? old;
+  const cased =
+    letters === letters.toUpperCase() && letters.length > 1
+      ? made.toUpperCase()
+      : /^[A-Z]/.test(letters)
+        ? made[0]!.toUpperCase() + made.slice(1)
+        : made;
+  words[k] = old.replace(letters, cased);
+  return words.join(' ');
+}
