@@ -1,6 +1,6 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25] > out.jsonl
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] > out.jsonl
  * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
  * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
  * wordings only). `--noise P` (training data, `train` wording only) puts noise words into a share P of
@@ -11,7 +11,8 @@
  * stay, as a filler or a stray word does not change what was asked. `--copy C` (training data) gives a
  * share C of the transcripts a random word sequence to copy instead of a command (wordings/copy.ts),
  * from a fourth stream. `--swap S` (training data) replaces one word of a share S of the in-scope prompts
- * with a made-up word (wordings/noise.ts, swapWord), before any noise words, from a fifth stream.
+ * with a made-up word (wordings/noise.ts, swapWord), before any noise words, from a fifth stream;
+ * `--swap-types a,b` limits it to those task types (default: every in-scope type).
  */
 import { parseArgs } from 'node:util';
 import { Rng } from './rng.js';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     'spoken-noise': { type: 'string', default: '0' },
     copy: { type: 'string', default: '0' },
     swap: { type: 'string', default: '0' },
+    'swap-types': { type: 'string' },
   },
 });
 const seed = Number(values.seed);
@@ -65,6 +67,14 @@ const swap = Number(values.swap);
 if (!(swap >= 0 && swap <= 1)) throw new Error(`--swap must be a share in [0, 1], got "${values.swap}"`);
 if (swap > 0 && wording !== 'train')
   throw new Error(`--swap is for training data (--wording train), got --wording ${wording}`);
+const swapTypes = new Set(
+  (values['swap-types'] ? values['swap-types'].split(',') : TASK_TYPES.filter((t) => t !== 'refusal')) as TaskType[],
+);
+for (const t of swapTypes)
+  if (!TASK_TYPES.includes(t) || t === 'refusal')
+    throw new Error(
+      `--swap-types: "${t}" is not an in-scope task type (known: ${TASK_TYPES.filter((x) => x !== 'refusal').join(', ')})`,
+    );
 
 const rng = new Rng(seed);
 const noiseRng = new Rng(seed ^ 0x6e6f6973);
@@ -74,7 +84,7 @@ const swapRng = new Rng(seed ^ 0x73776170);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
   let e = toTextExample(sampleExample(rng, rng.pick(types), { wording }));
-  if (swap > 0 && e.type !== 'refusal') e = { ...e, prompt: swapWord(swapRng, e.prompt, swap) };
+  if (swap > 0 && swapTypes.has(e.type)) e = { ...e, prompt: swapWord(swapRng, e.prompt, swap) };
   if (noise > 0) e = { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise) };
   if (spokenNoise > 0) e = addSpokenNoise(spokenRng, e, spokenNoise);
   if (copy > 0) e = addCopyTask(copyRng, e, copy);
