@@ -67,14 +67,11 @@ const swap = Number(values.swap);
 if (!(swap >= 0 && swap <= 1)) throw new Error(`--swap must be a share in [0, 1], got "${values.swap}"`);
 if (swap > 0 && wording !== 'train')
   throw new Error(`--swap is for training data (--wording train), got --wording ${wording}`);
-const swapTypes = new Set(
-  (values['swap-types'] ? values['swap-types'].split(',') : TASK_TYPES.filter((t) => t !== 'refusal')) as TaskType[],
-);
+const inScope: readonly TaskType[] = TASK_TYPES.filter((t) => t !== 'refusal');
+const swapTypes = new Set((values['swap-types'] ? values['swap-types'].split(',') : inScope) as TaskType[]);
 for (const t of swapTypes)
-  if (!TASK_TYPES.includes(t) || t === 'refusal')
-    throw new Error(
-      `--swap-types: "${t}" is not an in-scope task type (known: ${TASK_TYPES.filter((x) => x !== 'refusal').join(', ')})`,
-    );
+  if (!inScope.includes(t))
+    throw new Error(`--swap-types: "${t}" is not an in-scope task type (known: ${inScope.join(', ')})`);
 
 const rng = new Rng(seed);
 const noiseRng = new Rng(seed ^ 0x6e6f6973);

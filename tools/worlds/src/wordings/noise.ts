@@ -172,6 +172,8 @@ const SLOT_WORDS: ReadonlySet<string> = new Set(
 );
 
 const bare = (word: string) => word.toLowerCase().replace(/[^a-z]/g, '');
+/** Whether `word` (absent past a prompt's end) is a slot word: nothing made up may go right before it. */
+const isSlot = (word: string | undefined) => word !== undefined && SLOT_WORDS.has(bare(word));
 
 /** The noise words of one insertion: a filler, or one or two made-up words. */
 function noiseItem(rng: Rng): string {
@@ -194,8 +196,7 @@ export function addNoiseWords(rng: Rng, prompt: string, p: number): string {
   const n = rng.bool(0.7) ? 1 : rng.bool(0.8) ? 2 : 3;
   for (let i = 0; i < n; i++) {
     const slots: number[] = [];
-    for (let k = 0; k <= words.length; k++)
-      if (k === words.length || !SLOT_WORDS.has(bare(words[k] as string))) slots.push(k);
+    for (let k = 0; k <= words.length; k++) if (!isSlot(words[k])) slots.push(k);
     const item = noiseItem(rng);
     words.splice(rng.pick(slots), 0, shout ? item.toUpperCase() : item);
   }
@@ -230,11 +231,8 @@ export function swapWord(rng: Rng, prompt: string, p: number): string {
   const words = prompt.split(/\s+/).filter(Boolean);
   if (words.length < SWAP_MIN_WORDS) return prompt;
   const slots: number[] = [];
-  for (let k = 0; k < words.length; k++) {
-    const w = bare(words[k] as string);
-    const next = k + 1 < words.length ? bare(words[k + 1] as string) : '';
-    if (w && !SLOT_WORDS.has(w) && !SLOT_WORDS.has(next)) slots.push(k);
-  }
+  for (let k = 0; k < words.length; k++)
+    if (bare(words[k] as string) && !isSlot(words[k]) && !isSlot(words[k + 1])) slots.push(k);
   if (slots.length === 0) return prompt;
   const k = rng.pick(slots);
   const old = words[k] as string;
