@@ -6,9 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUnmaskError } from '@unmask/core';
 import { mediaOfLine } from '../jsonl-line.js';
-import { parseBatchArgs } from './batch-command.js';
+import { parseBatchArgs, resumeCommandOf } from './batch-args.js';
+import { failureOf, jobOfLine, lineOfJob, resultOf } from './batch-jobs.js';
 import { BatchOutput, checkpointPathOf } from './batch-output.js';
-import { formatDuration, RateMeter, renderProgress } from './progress.js';
+import { InOrderLines } from './in-order-lines.js';
+import { BatchProgress, formatDuration, RateMeter, renderProgress } from './progress.js';
 import { jobIdOf, mediaKey, mediaReaderOf } from './queue-shared.js';
 import { parseWorkerArgs } from './worker-command.js';
 
@@ -78,6 +80,49 @@ describe('the progress line', () => {
     meter.record(30_000, 10);
     meter.record(32_000, 30);
     assert.equal(meter.rate(), 10, 'old samples drop out');
+  });
+
+  it('on a pipe, prints a line every 10 s and looks into a stall once it has been checked', () => {
+    const out: string[] = [];
+    let done = 5;
+    let stalls = 0;
+    let redisUp = false;
+    const realNow = Date.now;
+    let now = 1_000_000;
+    Date.now = () => now;
+    try {
+      const progress = new BatchProgress({
+        mode: 'lines',
+        write: (t) => out.push(t),
+        total: 10,
+        done: () => done,
+        failed: () => 0,
+        onStall: () => {
+          stalls += 1;
+          return redisUp;
+        },
+      });
+      assert.equal(progress.intervalMs, 1000);
+      progress.tick();
+      assert.deepEqual(out, [], 'nothing before 10 s');
+      now += 10_001;
+      progress.tick();
+      assert.equal(out.length, 1);
+      assert.match(out[0] ?? '', /5\/10 50\.0%/);
+      assert.equal(stalls, 1, 'no change for 10 s: asked why');
+      now += 1000;
+      progress.tick();
+      assert.equal(stalls, 2, 'Redis was down: asked again');
+      redisUp = true;
+      progress.tick();
+      progress.tick();
+      assert.equal(stalls, 3, 'looked into once');
+      done = 10;
+      progress.finish();
+      assert.match(out.at(-1) ?? '', /10\/10 100% .* done\n$/);
+    } finally {
+      Date.now = realNow;
+    }
   });
 
   it('formats durations for people', () => {
@@ -154,5 +199,65 @@ describe('a job’s media', () => {
 
   it('names a job by its batch and line', () => {
     assert.equal(jobIdOf('b0123', 17), 'b0123-17');
+  });
+
+  it('reads a line’s files into its job, and a file it cannot read as that error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unmask-job-'));
+    writeFileSync(join(dir, 'a.wav'), 'RIFF');
+    const gone = join(dir, 'gone.png');
+    const raw = JSON.stringify({ prompt: 'p', audio: join(dir, 'a.wav'), image: gone });
+    const job = jobOfLine('b1', { maxTokens: 8 }, 3, raw);
+    assert.equal(job.opts.jobId, 'b1-3');
+    assert.deepEqual([job.data.line, job.data.raw, job.data.defaults], [3, raw, { maxTokens: 8 }]);
+    assert.deepEqual(job.data.media[mediaKey('audio', join(dir, 'a.wav'))], {
+      b64: Buffer.from('RIFF').toString('base64'),
+    });
+    assert.match((job.data.media[mediaKey('image', gone)] as { error: string }).error, /no such file/);
+  });
+
+  it('settles only its own batch’s jobs, and turns an unreadable or failed job into a failed line', () => {
+    assert.equal(lineOfJob('b1', 'b1-42'), 42);
+    assert.equal(lineOfJob('b1', 'b12-42'), null, 'another batch whose id starts the same');
+    assert.equal(lineOfJob('b1', 'b1-4x'), null);
+    assert.equal(lineOfJob('b1', undefined), null);
+    assert.deepEqual(resultOf('{"out":"{}","failed":false}'), { out: '{}', failed: false });
+    assert.deepEqual(resultOf('garbage'), {
+      out: JSON.stringify({ error: 'the worker returned an unreadable result' }),
+      failed: true,
+    });
+    assert.deepEqual(failureOf('model crashed'), { out: '{"error":"worker: model crashed"}', failed: true });
+  });
+});
+
+describe('lines in flight', () => {
+  it('writes each answer once every line before it is answered, in input order', async () => {
+    const written: string[] = [];
+    const lines = new InOrderLines<string>((line, result) => written.push(`${line}:${result}`));
+    for (const n of [1, 2, 4]) lines.add(n, `line ${n}`).enqueued = true;
+    const woken = lines.changed;
+    lines.settle(2, 'b');
+    await woken;
+    assert.deepEqual(written, [], 'line 1 is still open');
+    assert.deepEqual(
+      lines.waiting().map((l) => l.line),
+      [1, 4],
+    );
+    lines.settle(2, 'again');
+    lines.settle(9, 'unknown line');
+    lines.settle(1, 'a');
+    assert.deepEqual(written, ['1:a', '2:b']);
+    assert.deepEqual(lines.takeWritten(), [1, 2]);
+    assert.deepEqual(lines.takeWritten(), []);
+    lines.settle(4, 'd');
+    assert.deepEqual([written.at(-1), lines.size, lines.settled], ['4:d', 0, 3]);
+  });
+});
+
+describe('the resume command', () => {
+  it('quotes what a shell would split', () => {
+    assert.equal(
+      resumeCommandOf(['--redis', 'redis://h:6379', '--jsonl', 'my file.jsonl', '--out', "it's.jsonl"]),
+      `unmask batch --redis redis://h:6379 --jsonl 'my file.jsonl' --out 'it'\\''s.jsonl'`,
+    );
   });
 });

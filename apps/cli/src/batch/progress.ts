@@ -47,3 +47,69 @@ export function renderProgress({ done, total, failed, rate, width = 24 }: Progre
   const errors = failed > 0 ? `  ${failed} failed` : '';
   return `${bar} ${done}/${total} ${percent}  ${speed}  ${eta}${errors}`;
 }
+
+export type ProgressMode = 'bar' | 'lines' | 'off';
+
+export interface ProgressSource {
+  readonly mode: ProgressMode;
+  readonly write: (text: string) => void;
+  readonly total: number;
+  /** Lines in OUT (from earlier runs too), and failed lines among them. */
+  readonly done: () => number;
+  readonly failed: () => number;
+  /**
+   * Called when nothing settled for 10 s; true once it has looked into why (it is not called
+   * again), false to be asked again later (Redis was down, say).
+   */
+  readonly onStall: () => boolean;
+}
+
+/** The batch's progress on stderr: a redrawn bar on a terminal, a line every 10 s otherwise. */
+export class BatchProgress {
+  private readonly meter = new RateMeter();
+  private lastLineAt = Date.now();
+  private lastDone = -1;
+  private lastChangeAt = Date.now();
+  private stallHandled = false;
+
+  constructor(private readonly source: ProgressSource) {}
+
+  /** How often `tick` should run, or null when progress is off. */
+  get intervalMs(): number | null {
+    return this.source.mode === 'off' ? null : this.source.mode === 'bar' ? 250 : 1000;
+  }
+
+  line(): string {
+    const done = this.source.done();
+    this.meter.record(Date.now(), done);
+    return renderProgress({ done, total: this.source.total, failed: this.source.failed(), rate: this.meter.rate() });
+  }
+
+  tick(): void {
+    const { mode, write } = this.source;
+    const line = this.line();
+    if (mode === 'bar') write(`\r\u001b[2K${line}`);
+    else if (mode === 'lines' && Date.now() - this.lastLineAt >= 10_000) {
+      write(`${line}\n`);
+      this.lastLineAt = Date.now();
+    }
+    const done = this.source.done();
+    if (done !== this.lastDone) {
+      this.lastDone = done;
+      this.lastChangeAt = Date.now();
+    } else if (!this.stallHandled && Date.now() - this.lastChangeAt > 10_000) {
+      this.stallHandled = this.source.onStall();
+    }
+  }
+
+  /** Ends the bar's line, so that a message can follow on its own line. */
+  breakLine(): void {
+    if (this.source.mode === 'bar') this.source.write('\n');
+  }
+
+  /** The last progress line, once the batch is done. */
+  finish(): void {
+    if (this.source.mode !== 'off')
+      this.source.write(`${this.source.mode === 'bar' ? '\r\u001b[2K' : ''}${this.line()}\n`);
+  }
+}
