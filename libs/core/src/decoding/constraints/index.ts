@@ -1,6 +1,7 @@
 export { ByteDfa, DEAD } from './byte-automaton.js';
 export { CanvasCheck } from './canvas-check.js';
-export { anyJsonObject, compileJsonSchema, type JsonSchemaOptions } from './json-schema.js';
+export { compileJsonSchema, type JsonSchemaOptions } from './json-schema.js';
+export { anyJsonObject } from './json-text.js';
 export { parseRegex } from './regex.js';
 export {
   compileConstraint,

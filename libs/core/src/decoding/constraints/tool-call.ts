@@ -8,7 +8,8 @@
  * starts writing, the canvas check keeps it completable.
  */
 import { compileJsonSchema } from './json-schema.js';
-import { alt, byteRanges, chars, EMPTY, literal, type Pattern, seq, star } from './pattern.js';
+import { WS } from './json-text.js';
+import { alt, chars, EMPTY, literal, type Pattern, seq, star } from './pattern.js';
 import { ANY_CHAR, negateRanges } from './regex.js';
 
 export interface ToolCallLanguage {
@@ -22,7 +23,6 @@ export interface ToolCallLanguage {
   readonly param: string;
 }
 
-const WS = star(byteRanges([0x09, 0x0a], [0x0d, 0x0d], [0x20, 0x20]));
 const ANY_TEXT = star(chars(...ANY_CHAR));
 
 export function toolCallPattern(language: ToolCallLanguage): Pattern {
