@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Unmask } from '@unmask/pipeline';
 import ort from 'onnxruntime-node';
-import { REFUSAL } from '../worlds/src/index.js';
+import { INTENT_JSON_SCHEMA, REFUSAL } from '../worlds/src/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TRAIN_DIR = fileURLToPath(new URL('./', import.meta.url));
@@ -265,6 +265,7 @@ describe('a training smoke run on a small text set', () => {
     assert.equal(specialTokens.eos.id, vocab.indexOf('<|eos|>'));
     assert.deepEqual(unmask.accepts, { images: false, audio: false });
     assert.equal(manifest.generation?.refusal, REFUSAL, "the manifest declares the worlds' refusal");
+    assert.deepEqual(manifest.generation?.json_answer?.schema, INTENT_JSON_SCHEMA, "and the intent's JSON");
   });
 
   it("builds the training layout's prompt ids from the bundle's chat template and tokenizer", spec, async () => {

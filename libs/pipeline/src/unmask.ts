@@ -76,7 +76,12 @@ export class Unmask {
   ) {
     this.constraints = new ConstraintCache(bundle);
     this.requests = new RequestChecks(bundle, this.accepts, requestLimits);
-    this.wholeAnswer = new WholeAnswerCheck(bundle.manifest.generation?.refusal);
+    const generation = bundle.manifest.generation;
+    const json = generation?.json_answer && { type: 'json_schema' as const, schema: generation.json_answer.schema };
+    this.wholeAnswer = new WholeAnswerCheck({
+      ...(generation?.refusal !== undefined ? { refusal: generation.refusal } : {}),
+      ...(json ? { jsonAnswer: () => this.constraints.get(json, 'generation.json_answer.schema') } : {}),
+    });
   }
 
   static async load(dir: string = defaultModelDir(), options: UnmaskOptions = {}): Promise<Unmask> {

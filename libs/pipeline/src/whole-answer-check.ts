@@ -1,40 +1,52 @@
 /**
- * The whole-answer check as `Unmask` runs it (the rule on words: answer/refusal-check.ts): which
- * answers it applies to, the second decode it asks for, and the refusal it completes.
+ * The whole-answer check as `Unmask` runs it (the rules on words: answer/refusal-check.ts,
+ * answer/repetition-check.ts): which answers it applies to, the second decode it asks for, and the
+ * refusal it completes. Two declarations of the bundle start it (manifest `generation`):
+ * - `refusal`: an answer that is empty, holds pieces of the refusal without being it, or is
+ *   babble is decoded again one token per step;
+ * - `json_answer`: an answer that begins with `{` but is not the declared schema's JSON (parallel
+ *   decoding can commit the end of text inside it) is decoded again under the schema's constraint.
  */
+import type { TokenConstraint } from '@unmask/core';
 import type { AskResult, PreparedPrompt } from './ask-request.js';
 import { isRefusalBeginning, isRefusalFragment } from './answer/refusal-check.js';
 import { isRepetition } from './answer/repetition-check.js';
 
-/** For a bundle's declared refusal (none: nothing is checked). */
-export class WholeAnswerCheck {
-  constructor(private readonly refusal: string | undefined) {}
+export interface WholeAnswerRules {
+  /** The declared refusal. */
+  readonly refusal?: string;
+  /** The declared JSON answer's constraint, compiled on first use. */
+  readonly jsonAnswer?: () => TokenConstraint;
+}
 
-  /** Whether it applies: a refusal declared, a text answer (no template, response format or tools). */
+export class WholeAnswerCheck {
+  constructor(private readonly rules: WholeAnswerRules) {}
+
+  /** Whether it applies: something declared, a text answer (no template, response format or tools). */
   applies(prepared: PreparedPrompt): boolean {
-    return this.refusal !== undefined && !prepared.request.template && !prepared.constraint && !prepared.plan;
+    const declared = this.rules.refusal !== undefined || this.rules.jsonAnswer !== undefined;
+    return declared && !prepared.request.template && !prepared.constraint && !prepared.plan;
   }
 
   /**
-   * The request to decode again, one token per step on the same canvas, when a whole text answer
-   * is empty, holds pieces of the refusal without being it, or is babble (one word over and over:
-   * answer/repetition-check.ts); undefined when it passes or the check does not apply (also to a
-   * decode that was already one token per step).
+   * The request to decode again on the same canvas, or undefined when the answer passes or the
+   * check does not apply: a broken JSON answer under the JSON answer's constraint (the request's
+   * own strategy); an empty answer, a piece of the refusal or babble (answer/repetition-check.ts)
+   * one token per step (not a decode that was already one token per step).
    */
   again(prepared: PreparedPrompt, first: AskResult): PreparedPrompt | undefined {
-    if (this.refusal === undefined || !this.applies(prepared)) return undefined;
-    if (first.widestStep <= 1) return undefined;
-    if (!isRefusalFragment(first.text, this.refusal) && !isRepetition(first.text)) return undefined;
+    if (!this.applies(prepared)) return undefined;
     const length = first.canvasLength;
-    return {
-      ...prepared,
-      request: {
-        ...prepared.request,
-        fixedCanvas: true,
-        maxTokens: length,
-        strategy: { name: 'low_confidence', steps: length },
-      },
-    };
+    const sameCanvas = { ...prepared.request, fixedCanvas: true, maxTokens: length };
+    const json = this.rules.jsonAnswer;
+    if (json && first.text.trimStart().startsWith('{')) {
+      const constraint = json();
+      return constraint.accepts(first.text) ? undefined : { ...prepared, request: sameCanvas, constraint };
+    }
+    const refusal = this.rules.refusal;
+    if (refusal === undefined || first.widestStep <= 1) return undefined;
+    if (!isRefusalFragment(first.text, refusal) && !isRepetition(first.text)) return undefined;
+    return { ...prepared, request: { ...sameCanvas, strategy: { name: 'low_confidence', steps: length } } };
   }
 
   /**
@@ -44,7 +56,7 @@ export class WholeAnswerCheck {
    * asked for: they describe the decoded tokens).
    */
   completed(prepared: PreparedPrompt, decoded: AskResult): Partial<Pick<AskResult, 'text' | 'finishReason'>> {
-    const refusal = this.refusal;
+    const refusal = this.rules.refusal;
     if (refusal === undefined || !this.applies(prepared) || prepared.request.logprobs !== undefined) return {};
     if (!isRefusalBeginning(decoded.text, refusal) && !isRepetition(decoded.text)) return {};
     return { text: refusal, finishReason: 'stop' };

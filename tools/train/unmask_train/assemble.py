@@ -27,6 +27,36 @@ from .vocab import ASSISTANT, AUDIO, EOS, IMAGE, MASK, PAD, USER
 # test checks the two agree). The manifest declares it, so the runtime checks whole answers against it.
 REFUSAL = "i can only answer questions about shapes in images and smart home voice commands"
 
+# The intent answer's JSON Schema (tools/worlds/src/home/utterance.ts INTENT_JSON_SCHEMA, properties in
+# the answer's order; the training smoke test checks the two agree). Declared, a whole answer that begins
+# with "{" but is not this JSON (cut short) is decoded again under it (docs/bundle-format.md).
+INTENT_JSON_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "action": {"enum": ["activate", "deactivate", "increase", "decrease", "change_language", "bring"]},
+        "object": {
+            "enum": [
+                "lights",
+                "lamp",
+                "music",
+                "heat",
+                "volume",
+                "english",
+                "german",
+                "korean",
+                "chinese",
+                "newspaper",
+                "juice",
+                "socks",
+                "shoes",
+            ]
+        },
+        "location": {"enum": ["kitchen", "bedroom", "washroom", "none"]},
+    },
+    "required": ["action", "object", "location"],
+    "additionalProperties": False,
+}
+
 # The model answers one user turn: the template renders the LAST user message only (system messages
 # and earlier turns are left out; the model was never trained on them). Its content is a string or a
 # list of parts; an image or audio part renders as its placeholder once (the runtime expands it to the
@@ -87,12 +117,13 @@ def assemble(
         sections["audio"] = audio_section(tower, placeholder=AUDIO, feature_extractor=extractor)
     # The model answers single questions on canvases of up to max(CANVAS_BUCKETS) positions; its
     # intents are JSON objects, so a tool call is the arguments object alone; an answer is whole or
-    # the refusal (docs/bundle-format.md, generation.refusal).
+    # the refusal, and an intent whole JSON (docs/bundle-format.md, generation.refusal, json_answer).
     sections["generation"] = {
         "answer_length": max(CANVAS_BUCKETS),
         "conversation": "last_user_turn",
         "tool_calls": {"format": "arguments"},
         "refusal": REFUSAL,
+        "json_answer": {"schema": INTENT_JSON_SCHEMA},
     }
     manifest = write_bundle(
         model,

@@ -182,6 +182,17 @@ describe('loadBundle on a bad bundle', () => {
     );
   });
 
+  it('rejects a declared JSON answer whose schema constrained decoding cannot express, naming the keyword', async () => {
+    await rejects(
+      variant((m) => (m.generation = { json_answer: { schema: { type: 'object', not: { required: ['a'] } } } })),
+      /manifest\.json: generation\.json_answer\.schema: #: the keyword "not" is not supported/,
+    );
+    await rejects(
+      variant((m) => (m.generation = { json_answer: { schema: { type: 'object' }, extra: 1 } })),
+      /manifest\.json: generation\.json_answer: /,
+    );
+  });
+
   it('checks the files and placeholder of a vision or audio section', async () => {
     const vision = {
       graph: 'vision.onnx',

@@ -14,6 +14,7 @@ import type { SessionOptions } from '../runtime/session-options.js';
 import { type CreateSessionOptions, OnnxWorkerPool } from '../runtime/worker-pool.js';
 import { ChatTemplate } from '../tokenizer/chat-template.js';
 import { TextTokenizer } from '../tokenizer/text-tokenizer.js';
+import { constraintPattern } from '../decoding/constraints/token-constraint.js';
 import type { DecodingDefaults } from '../decoding/decoding-defaults.js';
 import { resolveDecodingSection } from './decoding-section.js';
 import { checkGraphIO, embedGraphContract, lmGraphContract } from './graph-contract.js';
@@ -122,6 +123,15 @@ export function readManifest(dir: string): Manifest {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw bad(file, formatPath(issue.path) || undefined, issue.message);
+  }
+  const jsonAnswer = parsed.data.generation?.json_answer;
+  if (jsonAnswer) {
+    // The schema compiles now (a keyword constrained decoding cannot express fails the load, not a request).
+    try {
+      constraintPattern({ type: 'json_schema', schema: jsonAnswer.schema }, 'schema');
+    } catch (error) {
+      throw bad(file, 'generation.json_answer.schema', (error as Error).message.replace(/^schema: /, ''));
+    }
   }
   return parsed.data;
 }

@@ -112,6 +112,16 @@ export const generationSectionSchema = z
      */
     refusal: z.string().min(1).optional(),
     /**
+     * The JSON the model answers with when its answer is JSON (the default model's intents), as
+     * a JSON Schema. With it, a whole text answer that begins with `{` but is not this schema's
+     * JSON (cut short by an early end of text, say) is decoded again under the schema's
+     * constraint (libs/pipeline/src/whole-answer-check.ts). Absent: no such check.
+     */
+    json_answer: z
+      .object({ schema: z.record(z.string(), z.unknown()) })
+      .strict()
+      .optional(),
+    /**
      * How the model writes a tool call. `json` (default): `{"name": …, "arguments": {…}}`
      * between `prefix` and `suffix` (e.g. `<tool_call>\n` and `\n</tool_call>`), the chat
      * template rendering the offered `tools`; `arguments`: only the arguments object (a model

@@ -21,6 +21,22 @@ export const intentSchema = z.object({
 });
 export type Intent = z.infer<typeof intentSchema>;
 
+/**
+ * The intent answer's JSON Schema, its properties in the answer's order: what the default model
+ * declares as its JSON answer (manifest generation.json_answer; tools/train/unmask_train/assemble.py
+ * writes the same, and the training smoke test checks the two agree).
+ */
+export const INTENT_JSON_SCHEMA = {
+  type: 'object',
+  properties: {
+    action: { enum: [...ACTIONS] },
+    object: { enum: [...new Set(Object.values(OBJECTS_BY_ACTION).flat())] },
+    location: { enum: [...LOCATIONS] },
+  },
+  required: ['action', 'object', 'location'],
+  additionalProperties: false,
+} as const;
+
 export interface Utterance {
   /** The words spoken: lower case, no punctuation. */
   text: string;

@@ -127,6 +127,12 @@ export class TokenConstraint {
     }
   }
 
+  /** Whether `text` (its UTF-8 bytes) is in the constraint's language. */
+  accepts(text: string): boolean {
+    const end = this.dfa.walk(this.dfa.start, new TextEncoder().encode(text));
+    return end !== DEAD && this.dfa.isAccepting(end);
+  }
+
   /** Where one token takes `state`, for the answer's first position or any other. */
   moves(state: number, first: boolean): TokenMoves {
     const cache = first ? this.movesFirst : this.movesRest;
