@@ -57,6 +57,12 @@ describe('the canvas check', () => {
   };
   const accepts = (text: string) => /^\s*\{\s*"a"\s*:\s*-?(0|[1-9]\d*)\s*\}\s*$/.test(text);
 
+  it('tells whether a whole text is in the language (a JSON answer cut short is not)', () => {
+    const constraint = compileConstraint(spec, toyVocabulary(words));
+    for (const text of ['{"a": 12}', ' {"a":0} ', '{"a": 12', '{"a": 012}', '{"b": 1}', '', '{"a": 1}}'])
+      assert.equal(constraint.accepts(text), accepts(text), JSON.stringify(text));
+  });
+
   it('says completable exactly when some filling of the masks is accepted', () => {
     const constraint = compileConstraint(spec, toyVocabulary(words));
     const random = rng(11);
