@@ -79,21 +79,20 @@ export class BatchProgress {
     return this.source.mode === 'off' ? null : this.source.mode === 'bar' ? 250 : 1000;
   }
 
-  line(): string {
-    const done = this.source.done();
+  line(done = this.source.done()): string {
     this.meter.record(Date.now(), done);
     return renderProgress({ done, total: this.source.total, failed: this.source.failed(), rate: this.meter.rate() });
   }
 
   tick(): void {
     const { mode, write } = this.source;
-    const line = this.line();
+    const done = this.source.done();
+    const line = this.line(done);
     if (mode === 'bar') write(`\r\u001b[2K${line}`);
     else if (mode === 'lines' && Date.now() - this.lastLineAt >= 10_000) {
       write(`${line}\n`);
       this.lastLineAt = Date.now();
     }
-    const done = this.source.done();
     if (done !== this.lastDone) {
       this.lastDone = done;
       this.lastChangeAt = Date.now();

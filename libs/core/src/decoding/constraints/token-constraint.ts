@@ -17,6 +17,8 @@ import { checkSurfaces, tokenSurfaces, type TokenSurfaces } from './token-surfac
 import { toolCallPattern } from './tool-call.js';
 import { type TokenMoves, TokenTrie } from './token-trie.js';
 
+const UTF8 = new TextEncoder();
+
 /** What an answer must be. */
 export const constraintSpecSchema = z.discriminatedUnion('type', [
   z
@@ -129,7 +131,7 @@ export class TokenConstraint {
 
   /** Whether `text` (its UTF-8 bytes) is in the constraint's language. */
   accepts(text: string): boolean {
-    const end = this.dfa.walk(this.dfa.start, new TextEncoder().encode(text));
+    const end = this.dfa.walk(this.dfa.start, UTF8.encode(text));
     return end !== DEAD && this.dfa.isAccepting(end);
   }
 
