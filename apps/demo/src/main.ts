@@ -2,12 +2,13 @@
 import './style.css';
 import { ApiError, fetchModel, streamCompletion, type AskOptions } from './api.js';
 import { bytesToBase64, formatBytes, loadBlob, loadUrl, type LoadedMedia } from './media.js';
-import { MicrophoneRecording } from './recorder.js';
-import { ResultCard } from './result-card.js';
-import { COMMAND_JOBS, GENERIC_QUESTIONS, SPOKEN_QUESTION_PROMPT, loadSamples, type Samples } from './samples.js';
+import { jobsFor, type Job, type Mode } from './jobs.js';
+import { Picks } from './picks.js';
+import { wireRecordButton } from './record-button.js';
+import { ResultCard, intentView } from './result-card.js';
+import { GENERIC_QUESTIONS, loadSamples, type Samples } from './samples.js';
 import { createStrategyForm } from './strategy-form.js';
 
-type Mode = 'image' | 'command' | 'both';
 const MAX_RECORD_SECONDS = 10;
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -31,7 +32,6 @@ const state: {
   imageSample: string | null;
   samples: Samples | null;
   abort: AbortController | null;
-  recording: MicrophoneRecording | null;
 } = {
   mode: 'image',
   image: null,
@@ -39,7 +39,6 @@ const state: {
   imageSample: null,
   samples: null,
   abort: null,
-  recording: null,
 };
 
 const strategyA = createStrategyForm($('strategy-a'), 'a', 'Strategy A', {
@@ -62,31 +61,7 @@ function showError(message: string | null): void {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/**
- * Media being picked (a sample fetched, a file read, a recording encoded): Run waits for these, so
- * a click on a sample followed at once by Run asks about that sample. Of two picks of the same
- * kind, the one started last wins, whichever finishes first.
- */
-const picking = new Set<Promise<void>>();
-const latestPick = { image: 0, audio: 0 };
-
-function whilePicking(task: Promise<void>): void {
-  const tracked: Promise<void> = task
-    .catch((error: unknown) => showError(messageOf(error)))
-    .finally(() => {
-      picking.delete(tracked);
-    });
-  picking.add(tracked);
-}
-
-/** The media once loaded, or null when a later pick of the same kind superseded it. */
-async function pick(kind: 'image' | 'audio', media: Promise<LoadedMedia>): Promise<LoadedMedia | null> {
-  const ticket = ++latestPick[kind];
-  const loaded = await media;
-  if (ticket === latestPick[kind]) return loaded;
-  URL.revokeObjectURL(loaded.previewUrl);
-  return null;
-}
+const picks = new Picks((error) => showError(messageOf(error)));
 
 // ---- modes (tabs with arrow-key navigation) ----
 const MODE_HELP: Record<Mode, string> = {
@@ -181,14 +156,14 @@ function renderGallery(samples: Samples): void {
       img.width = 64;
       img.height = 64;
       button.append(img);
-      button.addEventListener('click', () => whilePicking(pickSampleImage(s.file, s.alt)));
+      button.addEventListener('click', () => picks.track(pickSampleImage(s.file, s.alt)));
       return button;
     }),
   );
 }
 
 async function pickSampleImage(file: string, alt: string): Promise<void> {
-  const media = await pick('image', loadUrl(`samples/${file}`, file));
+  const media = await picks.pick('image', loadUrl(`samples/${file}`, file));
   if (media) setImage(media, alt, file);
 }
 
@@ -220,9 +195,9 @@ function renderClips(): void {
       button.setAttribute('aria-pressed', String(state.audio?.name === clip.file));
       button.textContent = `“${clip.transcript}”`;
       button.addEventListener('click', () =>
-        whilePicking(
+        picks.track(
           (async () => {
-            const media = await pick('audio', loadUrl(`samples/${clip.file}`, clip.file));
+            const media = await picks.pick('audio', loadUrl(`samples/${clip.file}`, clip.file));
             if (media) setAudio(media, `Sample clip: ${clip.transcript}`);
             if (state.mode === 'both' && !state.image && samples.questionImage) {
               const image = samples.images.find((s) => s.file === samples.questionImage);
@@ -239,17 +214,17 @@ function renderClips(): void {
 async function takeFile(file: File | undefined, kind: 'image' | 'audio'): Promise<void> {
   if (!file) return;
   showError(null);
-  const media = await pick(kind, loadBlob(file, file.name));
+  const media = await picks.pick(kind, loadBlob(file, file.name));
   if (!media) return;
   if (kind === 'image') setImage(media, `Your image ${file.name}`, null);
   else setAudio(media, `Your file ${file.name}`);
 }
 
 $<HTMLInputElement>('image-file').addEventListener('change', (e) =>
-  whilePicking(takeFile((e.target as HTMLInputElement).files?.[0], 'image')),
+  picks.track(takeFile((e.target as HTMLInputElement).files?.[0], 'image')),
 );
 $<HTMLInputElement>('audio-file').addEventListener('change', (e) =>
-  whilePicking(takeFile((e.target as HTMLInputElement).files?.[0], 'audio')),
+  picks.track(takeFile((e.target as HTMLInputElement).files?.[0], 'audio')),
 );
 for (const [zone, kind] of [
   ['image-drop', 'image'],
@@ -264,43 +239,21 @@ for (const [zone, kind] of [
   node.addEventListener('drop', (e) => {
     e.preventDefault();
     node.classList.remove('over');
-    whilePicking(takeFile(e.dataTransfer?.files[0], kind));
+    picks.track(takeFile(e.dataTransfer?.files[0], kind));
   });
 }
 
-const recordButton = $<HTMLButtonElement>('record');
-const recordStatus = $('record-status');
-let recordTimer: number | undefined;
-async function stopRecording(): Promise<void> {
-  const recording = state.recording;
-  if (!recording) return;
-  state.recording = null;
-  window.clearInterval(recordTimer);
-  recordButton.setAttribute('aria-pressed', 'false');
-  recordButton.textContent = 'Record from the microphone';
-  const seconds = recording.seconds;
-  const media = await pick(
-    'audio',
-    recording.stop().then((wav) => loadBlob(new Blob([wav], { type: 'audio/wav' }), 'recording.wav')),
-  );
-  recordStatus.textContent = `Recorded ${seconds.toFixed(1)} s.`;
-  if (media) setAudio(media, `Your recording (${seconds.toFixed(1)} s)`);
-}
-recordButton.addEventListener('click', async () => {
-  showError(null);
-  if (state.recording) return whilePicking(stopRecording());
-  try {
-    state.recording = await MicrophoneRecording.start(MAX_RECORD_SECONDS, () => whilePicking(stopRecording()));
-    recordButton.setAttribute('aria-pressed', 'true');
-    recordButton.textContent = 'Stop recording';
-    recordStatus.textContent = 'Recording… 0.0 s';
-    recordTimer = window.setInterval(() => {
-      if (state.recording)
-        recordStatus.textContent = `Recording… ${state.recording.seconds.toFixed(1)} s (at most ${MAX_RECORD_SECONDS} s)`;
-    }, 200);
-  } catch (error) {
-    showError(`Could not record: ${error instanceof Error ? error.message : String(error)}`);
-  }
+wireRecordButton($<HTMLButtonElement>('record'), $('record-status'), MAX_RECORD_SECONDS, {
+  onClick: () => showError(null),
+  onError: showError,
+  track: (task) => picks.track(task),
+  async onRecorded(wav, seconds) {
+    const media = await picks.pick(
+      'audio',
+      wav.then((bytes) => loadBlob(new Blob([bytes], { type: 'audio/wav' }), 'recording.wav')),
+    );
+    if (media) setAudio(media, `Your recording (${seconds.toFixed(1)} s)`);
+  },
 });
 
 // ---- strategies ----
@@ -310,40 +263,6 @@ compare.addEventListener('change', () => {
 });
 
 // ---- running ----
-interface Job {
-  label: string;
-  prompt: string;
-}
-
-function jobsFor(mode: Mode): Job[] | string {
-  if ((mode === 'image' || mode === 'both') && !state.image)
-    return 'Choose an image first: drop one, pick a file, or click a sample.';
-  if ((mode === 'command' || mode === 'both') && !state.audio)
-    return 'Choose a WAV first: upload one, record from the microphone, or click a sample clip.';
-  if (mode === 'image') {
-    const prompt = question.value.trim();
-    if (!prompt) return 'Type a question, or click a suggested one.';
-    return [{ label: 'Answer', prompt }];
-  }
-  if (mode === 'command') return COMMAND_JOBS.map((j) => ({ ...j }));
-  return [{ label: 'Answer', prompt: SPOKEN_QUESTION_PROMPT }];
-}
-
-function prettyIntent(text: string): Node {
-  const box = document.createElement('div');
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const pre = document.createElement('pre');
-    pre.className = 'json';
-    pre.textContent = JSON.stringify(parsed, null, 2);
-    box.append(pre);
-  } catch {
-    box.className = 'help';
-    box.textContent = 'The answer is not valid JSON.';
-  }
-  return box;
-}
-
 let runCount = 0;
 async function runOne(card: ResultCard, options: AskOptions, job: Job, signal: AbortSignal): Promise<void> {
   const started = performance.now();
@@ -353,7 +272,7 @@ async function runOne(card: ResultCard, options: AskOptions, job: Job, signal: A
       { onStep: (s) => card.onStep(s), onText: (t) => card.onText(t) },
       signal,
     );
-    card.finish(result, performance.now() - started, job.label === 'Intent' ? prettyIntent(result.text) : undefined);
+    card.finish(result, performance.now() - started, job.label === 'Intent' ? intentView(result.text) : undefined);
   } catch (error) {
     if (signal.aborted) {
       card.fail(new Error('Stopped.'));
@@ -368,12 +287,12 @@ async function runOne(card: ResultCard, options: AskOptions, job: Job, signal: A
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   showError(null);
-  if (picking.size > 0) {
+  if (picks.busy) {
     runButton.disabled = true;
-    await Promise.all([...picking]);
+    await picks.settled();
     runButton.disabled = false;
   }
-  const jobs = jobsFor(state.mode);
+  const jobs = jobsFor(state.mode, { hasImage: !!state.image, hasAudio: !!state.audio, question: question.value });
   if (typeof jobs === 'string') return showError(jobs);
   const media = {
     ...(state.mode !== 'command' && state.image

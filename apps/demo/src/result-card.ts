@@ -155,3 +155,17 @@ export class ResultCard {
     );
   }
 }
+
+/** The intent answer's extra view: its JSON laid out, or a note that it is not valid JSON. */
+export function intentView(text: string): Node {
+  const box = document.createElement('div');
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const pre = el('pre', 'json', JSON.stringify(parsed, null, 2));
+    box.append(pre);
+  } catch {
+    box.className = 'help';
+    box.textContent = 'The answer is not valid JSON.';
+  }
+  return box;
+}
