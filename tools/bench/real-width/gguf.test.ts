@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { float16BitsToFloat32 } from '@unmask/core';
 import { writeCheckpoint } from '@unmask/convert/synthetic-checkpoint';
 import { CheckpointTensors } from '@unmask/convert';
-import { ggufTensors, permutedRow, quantizeQ4_0, quantizeQ8_0, rowBytes, writeGguf } from './gguf.js';
+import { ggufTensors, permutedRow, writeGguf } from './gguf.js';
+import { rowBytes } from './gguf-encoding.js';
 import { tinyShape } from './shapes.js';
 
 /** Reads a GGUF's header back: key/values and tensor infos (enough to check what the writer wrote). */
@@ -62,29 +62,6 @@ function readGguf(path: string) {
 describe('the GGUF writer', () => {
   const dir = mkdtempSync(join(tmpdir(), 'unmask-gguf-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('quantises Q8_0 blocks as ggml does: d = max|x| / 127, codes round(x / d)', () => {
-    const x = Float32Array.from({ length: 32 }, (_, i) => (i - 10) / 8);
-    const out = new Uint8Array(34);
-    quantizeQ8_0(x, out);
-    const d = float16BitsToFloat32(out[0]! | (out[1]! << 8));
-    assert.ok(Math.abs(d - 21 / 8 / 127) < 1e-5);
-    const codes = Int8Array.from(out.subarray(2));
-    assert.equal(codes[31], 127);
-    assert.equal(codes[10], 0);
-    x.forEach((v, i) => assert.ok(Math.abs(codes[i]! * d - v) <= d / 2 + 1e-6, `element ${i}`));
-  });
-
-  it('quantises Q4_0 blocks as ggml does: the largest magnitude maps to code 0 (−8·d), nibbles j and j+16 share byte j', () => {
-    const x = Float32Array.from({ length: 32 }, (_, i) => (i === 5 ? -4 : (i % 7) / 7 - 0.4));
-    const out = new Uint8Array(18);
-    quantizeQ4_0(x, out);
-    const d = float16BitsToFloat32(out[0]! | (out[1]! << 8));
-    assert.equal(d, 0.5);
-    const code = (i: number) => (i < 16 ? out[2 + i]! & 15 : out[2 + i - 16]! >> 4);
-    assert.equal(code(5), 0);
-    x.forEach((v, i) => assert.ok(Math.abs((code(i) - 8) * d - v) <= d / 2 + 1e-6, `element ${i}`));
-  });
 
   it('permutes q/k rows from rotate-half to adjacent pairs, head by head', () => {
     // D = 4: new rows (h, 0..3) come from old rows (h, 0, 2, 1, 3).

@@ -4,7 +4,7 @@
  * the budget (engines of one wave are loaded at once).
  */
 import { NBITS_BLOCK_SIZES, type NBitsBlockSize } from '@unmask/convert';
-import type { GgufType } from './gguf.js';
+import type { GgufType } from './gguf-encoding.js';
 import { type FamilyShape, parameters } from './shapes.js';
 
 export type EngineKind = 'unmask' | 'llama.cpp' | 'pytorch';

@@ -15,7 +15,8 @@ import { describeMachine } from '../machine.js';
 import { writeCheckpoint } from '@unmask/convert/synthetic-checkpoint';
 import { EngineProcess, type ReadyReply } from './engine-protocol.js';
 import { measureFloor } from './floor.js';
-import { GGUF_TYPES, type GgufType, writeGguf } from './gguf.js';
+import { writeGguf } from './gguf.js';
+import { GGUF_TYPES, type GgufType } from './gguf-encoding.js';
 import { ensureLlamaPeer } from './llama-install.js';
 import {
   type EngineSpec,
