@@ -3,7 +3,7 @@ import './style.css';
 import { ApiError, fetchModel, streamCompletion, type AskOptions } from './api.js';
 import { bytesToBase64, formatBytes, loadBlob, loadUrl, type LoadedMedia } from './media.js';
 import { jobsFor, type Job, type Mode } from './jobs.js';
-import { Picks } from './picks.js';
+import { type MediaKind, Picks } from './picks.js';
 import { wireRecordButton } from './record-button.js';
 import { ResultCard, intentView } from './result-card.js';
 import { GENERIC_QUESTIONS, loadSamples, type Samples } from './samples.js';
@@ -211,7 +211,7 @@ function renderClips(): void {
   );
 }
 
-async function takeFile(file: File | undefined, kind: 'image' | 'audio'): Promise<void> {
+async function takeFile(file: File | undefined, kind: MediaKind): Promise<void> {
   if (!file) return;
   showError(null);
   const media = await picks.pick(kind, loadBlob(file, file.name));

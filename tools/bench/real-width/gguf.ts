@@ -1,7 +1,7 @@
 /**
  * A GGUF (v3) writer for the benchmark's llama.cpp peer: the synthetic checkpoint's weights as
- * F32, F16, Q8_0 or Q4_0 (gguf-encoding.ts), in llama.cpp's `llada` / `dream` architectures, streamed tensor by
- * tensor. Written here because no GGUF writer runs under Node.
+ * F32, F16, Q8_0 or Q4_0 (gguf-encoding.ts), in llama.cpp's `llada` / `dream` architectures,
+ * streamed tensor by tensor. Written here because no GGUF writer runs under Node.
  *
  * File layout: magic "GGUF", version 3, tensor count, key/value count; the key/values; one info
  * per tensor (name, dimensions innermost first, ggml type, data offset); padding to
