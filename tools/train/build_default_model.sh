@@ -35,6 +35,7 @@ TEXT_NOISE="${TEXT_NOISE:-0.4}"   # share of training prompts given noise words 
 SPOKEN_NOISE="${SPOKEN_NOISE:-0}"   # share of training examples with audio whose spoken words get noise words (transcripts follow); 0: none
 TEXT_SWAP="${TEXT_SWAP:-0}"   # share of in-scope training prompts with one word made up (generate-text --swap; docs/worlds.md, "Word swaps"); 0: none
 TEXT_SWAP_TYPES="${TEXT_SWAP_TYPES:-}"   # the task types TEXT_SWAP reaches (generate-text --swap-types, comma-separated); empty: every in-scope type
+TEXT_SYNONYMS="${TEXT_SYNONYMS:-0}"   # share of in-scope training prompts with one frame word swapped for a WordNet synonym (generate-text --synonyms; docs/worlds.md, "Synonym swaps"); 0: none
 COPY_SHARE="${COPY_SHARE:-0.3}"   # share of training transcripts whose spoken words are a random word sequence to copy (tools/worlds/src/wordings/copy.ts); 0: none; 0.3: build 7
 IMAGES="${IMAGES:-6000}"
 AUDIO="${AUDIO:-20000}"
@@ -106,7 +107,7 @@ audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || timed "$1" tsx tools/datag
 stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_STEPS steps) beside the LM"
 # Text forms in the training set's wordings; the LM's evaluation also reads held-out wordings.
 timed text tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train --noise "$TEXT_NOISE" --spoken-noise "$SPOKEN_NOISE" --copy "$COPY_SHARE" \
-  --swap "$TEXT_SWAP" ${TEXT_SWAP_TYPES:+--swap-types "$TEXT_SWAP_TYPES"} > "$WORK/text-train.jsonl"
+  --swap "$TEXT_SWAP" ${TEXT_SWAP_TYPES:+--swap-types "$TEXT_SWAP_TYPES"} --synonyms "$TEXT_SYNONYMS" > "$WORK/text-train.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 --wording train > "$WORK/text-eval.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 998 --count 3000 --wording heldout > "$WORK/text-heldout.jsonl"
 (
@@ -229,7 +230,7 @@ TOTAL=$(( $(date +%s) - START ))
   echo
   echo "## Settings"
   echo
-  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
+  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
   echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS AUDIO_ARGS=$AUDIO_ARGS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
   echo "LM_ARGS=$LM_ARGS LM_AVERAGE_FROM=$LM_AVERAGE_FROM (the later stages read $(basename "$LM"))"
   echo

@@ -1,6 +1,6 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] > out.jsonl
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] [--synonyms 0.25] > out.jsonl
  * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
  * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
  * wordings only). `--noise P` (training data, `train` wording only) puts noise words into a share P of
@@ -12,7 +12,9 @@
  * share C of the transcripts a random word sequence to copy instead of a command (wordings/copy.ts),
  * from a fourth stream. `--swap S` (training data) replaces one word of a share S of the in-scope prompts
  * with a made-up word (wordings/noise.ts, swapWord), before any noise words, from a fifth stream;
- * `--swap-types a,b` limits it to those task types (default: every in-scope type).
+ * `--swap-types a,b` limits it to those task types (default: every in-scope type). `--synonyms Y`
+ * (training data) replaces one frame word of a share Y of the in-scope prompts with a WordNet synonym
+ * (wordings/synonyms.ts), first of all, from a sixth stream.
  */
 import { parseArgs } from 'node:util';
 import { Rng } from './rng.js';
@@ -20,6 +22,7 @@ import { sampleExample, TASK_TYPES, toTextExample, type TaskType } from './tasks
 import { addCopyTask } from './wordings/copy.js';
 import { addNoiseWords, addSpokenNoise, swapWord } from './wordings/noise.js';
 import type { WordingSplit } from './wordings/prompts.js';
+import { swapSynonym, synonymTable } from './wordings/synonyms.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     copy: { type: 'string', default: '0' },
     swap: { type: 'string', default: '0' },
     'swap-types': { type: 'string' },
+    synonyms: { type: 'string', default: '0' },
   },
 });
 const seed = Number(values.seed);
@@ -73,14 +77,24 @@ for (const t of swapTypes)
   if (!inScope.includes(t))
     throw new Error(`--swap-types: "${t}" is not an in-scope task type (known: ${inScope.join(', ')})`);
 
+const synonyms = Number(values.synonyms);
+if (!(synonyms >= 0 && synonyms <= 1))
+  throw new Error(`--synonyms must be a share in [0, 1], got "${values.synonyms}"`);
+if (synonyms > 0 && wording !== 'train')
+  throw new Error(`--synonyms is for training data (--wording train), got --wording ${wording}`);
+const synonymsOf = synonyms > 0 ? synonymTable() : new Map<string, readonly string[]>();
+
 const rng = new Rng(seed);
 const noiseRng = new Rng(seed ^ 0x6e6f6973);
 const spokenRng = new Rng(seed ^ 0x73706b6e);
 const copyRng = new Rng(seed ^ 0x636f7079);
 const swapRng = new Rng(seed ^ 0x73776170);
+const synonymRng = new Rng(seed ^ 0x73796e6f);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
   let e = toTextExample(sampleExample(rng, rng.pick(types), { wording }));
+  if (synonyms > 0 && e.type !== 'refusal')
+    e = { ...e, prompt: swapSynonym(synonymRng, e.prompt, synonyms, synonymsOf) };
   if (swap > 0 && swapTypes.has(e.type)) e = { ...e, prompt: swapWord(swapRng, e.prompt, swap) };
   if (noise > 0) e = { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise) };
   if (spokenNoise > 0) e = addSpokenNoise(spokenRng, e, spokenNoise);

@@ -230,20 +230,29 @@ export function swapWord(rng: Rng, prompt: string, p: number): string {
   if (!rng.bool(p)) return prompt;
   const words = prompt.split(/\s+/).filter(Boolean);
   if (words.length < SWAP_MIN_WORDS) return prompt;
+  const slots = swappablePositions(words);
+  if (slots.length === 0) return prompt;
+  const k = rng.pick(slots);
+  words[k] = replaceWord(words[k] as string, madeUpWord(rng));
+  return words.join(' ');
+}
+
+/** Positions of words a swap may replace: none is a colour, a shape or such a noun, nor the word right before one. */
+export function swappablePositions(words: readonly string[]): number[] {
   const slots: number[] = [];
   for (let k = 0; k < words.length; k++)
     if (bare(words[k] as string) && !isSlot(words[k]) && !isSlot(words[k + 1])) slots.push(k);
-  if (slots.length === 0) return prompt;
-  const k = rng.pick(slots);
-  const old = words[k] as string;
-  const made = madeUpWord(rng);
+  return slots;
+}
+
+/** `replacement` in place of `old`'s letters: punctuation around them stays, capitals follow `old`. */
+export function replaceWord(old: string, replacement: string): string {
   const letters = /[A-Za-z][A-Za-z']*/.exec(old)?.[0] ?? old;
   const cased =
     letters === letters.toUpperCase() && letters.length > 1
-      ? made.toUpperCase()
+      ? replacement.toUpperCase()
       : /^[A-Z]/.test(letters)
-        ? made[0]!.toUpperCase() + made.slice(1)
-        : made;
-  words[k] = old.replace(letters, cased);
-  return words.join(' ');
+        ? replacement[0]!.toUpperCase() + replacement.slice(1)
+        : replacement;
+  return old.replace(letters, cased);
 }
