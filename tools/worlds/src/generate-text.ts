@@ -51,37 +51,25 @@ const wording = values.wording as WordingSplit;
 if (!['table', 'train', 'heldout'].includes(wording))
   throw new Error(`--wording must be table, train or heldout, got "${values.wording}"`);
 
-const noise = Number(values.noise);
-if (!(noise >= 0 && noise <= 1)) throw new Error(`--noise must be a share in [0, 1], got "${values.noise}"`);
-if (noise > 0 && wording !== 'train')
-  throw new Error(`--noise is for training data (--wording train), got --wording ${wording}`);
-
-const spokenNoise = Number(values['spoken-noise']);
-if (!(spokenNoise >= 0 && spokenNoise <= 1))
-  throw new Error(`--spoken-noise must be a share in [0, 1], got "${values['spoken-noise']}"`);
-if (spokenNoise > 0 && wording !== 'train')
-  throw new Error(`--spoken-noise is for training data (--wording train), got --wording ${wording}`);
-
-const copy = Number(values.copy);
-if (!(copy >= 0 && copy <= 1)) throw new Error(`--copy must be a share in [0, 1], got "${values.copy}"`);
-if (copy > 0 && wording !== 'train')
-  throw new Error(`--copy is for training data (--wording train), got --wording ${wording}`);
-
-const swap = Number(values.swap);
-if (!(swap >= 0 && swap <= 1)) throw new Error(`--swap must be a share in [0, 1], got "${values.swap}"`);
-if (swap > 0 && wording !== 'train')
-  throw new Error(`--swap is for training data (--wording train), got --wording ${wording}`);
+/** A training-data option's share: a number in [0, 1], above 0 only with the training wordings. */
+function trainingShare(flag: 'noise' | 'spoken-noise' | 'copy' | 'swap' | 'synonyms'): number {
+  const share = Number(values[flag]);
+  if (!(share >= 0 && share <= 1)) throw new Error(`--${flag} must be a share in [0, 1], got "${values[flag]}"`);
+  if (share > 0 && wording !== 'train')
+    throw new Error(`--${flag} is for training data (--wording train), got --wording ${wording}`);
+  return share;
+}
+const noise = trainingShare('noise');
+const spokenNoise = trainingShare('spoken-noise');
+const copy = trainingShare('copy');
+const swap = trainingShare('swap');
+const synonyms = trainingShare('synonyms');
 const inScope: readonly TaskType[] = TASK_TYPES.filter((t) => t !== 'refusal');
 const swapTypes = new Set((values['swap-types'] ? values['swap-types'].split(',') : inScope) as TaskType[]);
 for (const t of swapTypes)
   if (!inScope.includes(t))
     throw new Error(`--swap-types: "${t}" is not an in-scope task type (known: ${inScope.join(', ')})`);
 
-const synonyms = Number(values.synonyms);
-if (!(synonyms >= 0 && synonyms <= 1))
-  throw new Error(`--synonyms must be a share in [0, 1], got "${values.synonyms}"`);
-if (synonyms > 0 && wording !== 'train')
-  throw new Error(`--synonyms is for training data (--wording train), got --wording ${wording}`);
 const synonymsOf = synonyms > 0 ? synonymTable() : new Map<string, readonly string[]>();
 
 const rng = new Rng(seed);
