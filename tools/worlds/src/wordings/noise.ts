@@ -171,7 +171,8 @@ const SLOT_WORDS: ReadonlySet<string> = new Set(
   ].flatMap((w) => [w, `${w}s`]),
 );
 
-const bare = (word: string) => word.toLowerCase().replace(/[^a-z]/g, '');
+/** A word's letters in lower case (punctuation and apostrophes dropped). */
+export const bare = (word: string) => word.toLowerCase().replace(/[^a-z]/g, '');
 /** Whether `word` (absent past a prompt's end) is a slot word: nothing made up may go right before it. */
 const isSlot = (word: string | undefined) => word !== undefined && SLOT_WORDS.has(bare(word));
 

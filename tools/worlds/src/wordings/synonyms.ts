@@ -14,7 +14,7 @@
  */
 import synonymsJson from './synonyms.json' with { type: 'json' };
 import type { Rng } from '../rng.js';
-import { heldoutOnlyWords, replaceWord, swappablePositions } from './noise.js';
+import { bare, heldoutOnlyWords, replaceWord, swappablePositions } from './noise.js';
 
 /** How many of a word's most frequent WordNet senses (per part of speech) give synonyms. */
 export const SYNONYM_SENSES = 2;
@@ -63,8 +63,6 @@ export function synonymTable(): ReadonlyMap<string, readonly string[]> {
   }
   return table;
 }
-
-const bare = (word: string) => word.toLowerCase().replace(/[^a-z]/g, '');
 
 /**
  * The prompt with one word that has synonyms replaced by one of them (probability `p`; the prompt
