@@ -7,7 +7,9 @@
 #   -> bundle -> evaluation (and, with stage 3, the frozen-LM bundle's evaluation beside it)
 #
 # Stages that finished (a `done` file in their folder under $WORK) are skipped when the command is
-# run again with the same $WORK, so an interrupted build resumes; delete $WORK to start over. Each
+# run again with the same $WORK, so an interrupted build resumes; a stage cut off mid-run goes on from
+# its last resume point (resume.pt, every 100 steps: unmask_train/resume.py) to the same weights an
+# uninterrupted run reaches. Delete $WORK to start over. Each
 # stage's wall time and CPU time (user + system of its processes) go to $WORK/timings.tsv and into
 # $OUT/eval/build.md, beside the evaluation report.
 #

@@ -10,18 +10,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Unmask } from '@unmask/pipeline';
 import ort from 'onnxruntime-node';
 import { INTENT_JSON_SCHEMA, REFUSAL } from '../worlds/src/index.js';
+import { generateText, python, pythonCheck, requireTorchOnCi, trainingSkip } from './python-runner.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TRAIN_DIR = fileURLToPath(new URL('./', import.meta.url));
-const PYTHON = process.env.PYTHON || '/usr/bin/python3';
 const STEPS = 120;
 const LOG_EVERY = 10;
 const MODEL = { hidden: 64, layers: 2, heads: 2, ffn: 128 };
@@ -49,65 +45,6 @@ interface ReferenceCase {
   min_margin: number;
 }
 
-/** Why /usr/bin/python3 cannot train here, or undefined when it can. */
-function torchProblem(): string | undefined {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 120_000 });
-  if (probe.error) return `${PYTHON} cannot run (${probe.error.message})`;
-  if (probe.status !== 0) return `${PYTHON} cannot import torch and numpy (${probe.stderr.trim().split('\n').at(-1)})`;
-  return undefined;
-}
-
-const missing = torchProblem();
-const CI = process.env.CI === 'true';
-const skip = missing && !CI ? `${missing}; install python3-torch (Debian) to run the training smoke test` : false;
-
-function run(command: string, args: string[], options: SpawnSyncOptions & { what: string }): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20, ...options });
-  if (result.error) throw new Error(`${options.what}: ${result.error.message}`);
-  if (result.status !== 0) {
-    throw new Error(
-      `${options.what} exited with ${result.status ?? result.signal}:\n${String(result.stderr).slice(-3000)}`,
-    );
-  }
-  return String(result.stdout ?? '');
-}
-
-const pythonArgs = (args: string[], what: string) =>
-  run(PYTHON, args, {
-    what,
-    cwd: TRAIN_DIR,
-    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
-  });
-const python = (module: string, args: string[], what: string) => pythonArgs(['-m', module, ...args], what);
-/** Runs `code` (it prints one JSON value) with the training package importable; returns the value. */
-const pythonCheck = (code: string, args: string[], what: string): unknown =>
-  JSON.parse(pythonArgs(['-c', code, ...args], what));
-
-function generateText(seed: number, count: number, file: string): void {
-  const fd = openSync(file, 'w');
-  try {
-    run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'tools/worlds/src/generate-text.ts'),
-        '--seed',
-        String(seed),
-        '--count',
-        String(count),
-      ],
-      {
-        what: 'tools/worlds generate-text',
-        cwd: ROOT,
-        stdio: ['ignore', fd, 'pipe'],
-      },
-    );
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** The mean losses train_lm logs every LOG_EVERY steps, in order. */
 function loggedLosses(log: string): { step: number; loss: number }[] {
   return [...log.matchAll(/^step (\d+) loss ([\d.]+(?:e[-+]?\d+)?|nan|inf)/gm)].map((m) => ({
@@ -119,7 +56,7 @@ function loggedLosses(log: string): { step: number; loss: number }[] {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 // Each test is skipped on its own (not the suite), so that the summary line counts the skips.
-const spec = { skip };
+const spec = { skip: trainingSkip('the training smoke test') };
 
 describe('a training smoke run on a small text set', () => {
   let dir: string;
@@ -130,9 +67,8 @@ describe('a training smoke run on a small text set', () => {
   let unmask: Unmask;
 
   before(() => {
-    if (skip) return;
-    if (missing)
-      throw new Error(`CI=true but the training smoke test cannot run: ${missing}. .ci/run installs python3-torch.`);
+    if (spec.skip) return;
+    requireTorchOnCi('the training smoke test');
     dir = mkdtempSync(join(tmpdir(), 'unmask-train-smoke-'));
     generateText(1, 3000, join(dir, 'train.jsonl'));
     generateText(2, 300, join(dir, 'eval.jsonl'));

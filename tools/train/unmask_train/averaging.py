@@ -29,6 +29,12 @@ class TailAverage:
                 else:
                     self.mean[name].add_(p.detach() - self.mean[name], alpha=1.0 / self.count)
 
+    def state_dict(self) -> dict:
+        return {"count": self.count, "mean": {k: v.clone() for k, v in self.mean.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.count, self.mean = state["count"], dict(state["mean"])
+
     @contextmanager
     def applied(self) -> Iterator[None]:
         """Within the block the model holds the averaged weights; its own come back after."""

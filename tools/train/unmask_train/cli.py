@@ -6,7 +6,7 @@ from typing import Dict
 
 
 def run_args(ap: argparse.ArgumentParser, *, steps: int, lr: float, batch: int, eval_every: int = 500) -> None:
-    """--out, --steps, --minutes, --batch, --lr, --eval-every, --seed."""
+    """--out, --steps, --minutes, --batch, --lr, --eval-every, --seed, --checkpoint-every."""
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=steps)
     ap.add_argument("--minutes", type=float, default=0, help="stop after this many minutes (0 = no limit)")
@@ -14,6 +14,13 @@ def run_args(ap: argparse.ArgumentParser, *, steps: int, lr: float, batch: int, 
     ap.add_argument("--lr", type=float, default=lr)
     ap.add_argument("--eval-every", type=int, default=eval_every)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=100,
+        help="write a resume point (resume.pt in --out) every this many steps; a run started again with the "
+        "same arguments goes on from it (0: none)",
+    )
 
 
 def media_args(ap: argparse.ArgumentParser, *, audio: bool, images_required: bool) -> None:

@@ -5,6 +5,8 @@ clears the gradients, back-propagates, clips the gradient norm of `params` to 1,
 and the schedule. Every `log_every` steps it logs the figures' means since the last log
 (`step N name value ... Ns`); at every `eval_every`-th step, at the last step and when `minutes`
 ran out it calls `evaluate(step)` (which typically logs an `eval …` line and saves the checkpoint).
+With a `resume` (resume.Resume) it writes a resume point every `--checkpoint-every` steps and, when
+one is there at the start, goes on from it.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import time
 from typing import Callable, Dict, Iterable, Optional, Tuple
 
 import torch
+
+from .resume import Resume
 
 Figures = Dict[str, float]
 
@@ -30,6 +34,7 @@ class StepLoop:
         log_every: int = 50,
         formats: Optional[Dict[str, str]] = None,
         log_extra: Optional[Callable[[], str]] = None,
+        resume: Optional[Resume] = None,
     ):
         """`formats`: a figure's label and format in the log line (default `name value:.3f`);
         `log_extra()`: text appended to each log line before the time (e.g. the learning rate)."""
@@ -38,6 +43,7 @@ class StepLoop:
         self.steps, self.eval_every, self.minutes, self.log_every = steps, eval_every, minutes, log_every
         self.formats = formats or {}
         self.log_extra = log_extra
+        self.resume = resume
         self.t0 = time.time()
 
     def elapsed(self) -> float:
@@ -58,12 +64,18 @@ class StepLoop:
         evaluate: Callable[[int], None],
         before_step: Optional[Callable[[int, float], None]] = None,
     ) -> int:
-        """Runs the steps; returns the last step taken."""
-        self.t0 = time.time()
+        """Runs the steps (from the resume point when there is one); returns the last step taken."""
         sums: Figures = {}
-        n = 0
-        step = 0
-        for step in range(1, self.steps + 1):
+        n, step, first, before = 0, 0, 1, 0.0
+        if self.resume:
+            self.resume.add(optimizer=self.opt, **({"schedule": self.sched} if self.sched is not None else {}))
+            got = self.resume.load()
+            if got:
+                step, first = got["step"], got["step"] + 1
+                before, sums, n = got["loop"]["elapsed"], got["loop"]["sums"], got["loop"]["n"]
+                self.say(f"resumed from step {step} ({self.resume.path}, {before:.0f}s trained before)")
+        self.t0 = time.time() - before
+        for step in range(first, self.steps + 1):
             if before_step:
                 before_step(step, self.elapsed())
             loss, figures = step_fn(step)
@@ -84,4 +96,8 @@ class StepLoop:
                 evaluate(step)
             if stop:
                 break
+            if self.resume and self.resume.due(step, self.steps):
+                self.resume.save(step, {"elapsed": self.elapsed(), "sums": sums, "n": n})
+        if self.resume:
+            self.resume.finish()
         return step

@@ -25,6 +25,7 @@ from .evaluation import wer
 from .loop import StepLoop
 from .losses import AudioStage
 from .media import Clips
+from .resume import Resume
 from .run_log import run_log
 from .schedule import set_warmup_cosine
 from .vocab import Vocab
@@ -86,6 +87,7 @@ def main():
         eval_every=args.eval_every,
         minutes=args.minutes,
         log_extra=lambda: f"lr {opt.param_groups[0]['lr']:.2e}",
+        resume=Resume(args.out, args.checkpoint_every, vars(args), tower=tower, table=table, rng=rng, history=history),
     )
 
     def before_step(step, elapsed):

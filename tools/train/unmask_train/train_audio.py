@@ -37,6 +37,7 @@ from .evaluation import evaluate_audio, summary
 from .loop import StepLoop
 from .losses import AudioStage, llada_loss
 from .media import AUDIO_STAGE_TYPES as STAGE_TYPES, Clips, load_pixels, pick_canvas
+from .resume import Resume
 from .run_log import run_log
 from .schedule import warmup_cosine
 from .spliced import run_lm
@@ -126,7 +127,14 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
     history = []
     loop = StepLoop(
-        tower.parameters(), opt, sched, say, steps=args.steps, eval_every=args.eval_every, minutes=args.minutes
+        tower.parameters(),
+        opt,
+        sched,
+        say,
+        steps=args.steps,
+        eval_every=args.eval_every,
+        minutes=args.minutes,
+        resume=Resume(args.out, args.checkpoint_every, vars(args), tower=tower, rng=rng, gen=gen, history=history),
     )
 
     def step(step):

@@ -34,6 +34,7 @@ from .lora import add_lora, merge_lora
 from .loop import StepLoop
 from .losses import AudioStage, image_qa_loss, llada_loss
 from .media import AUDIO_STAGE_TYPES, Clips, load_pixels, pick_canvas
+from .resume import Resume
 from .run_log import run_log
 from .schedule import warmup_cosine
 from .spliced import run_lm
@@ -126,7 +127,21 @@ def main():
     sched = warmup_cosine(opt, args.steps)
     rng = random.Random(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
-    loop = StepLoop(lora + list(tower.parameters()), opt, sched, say, steps=args.steps, eval_every=args.eval_every)
+    # The LM's state holds its LoRA factors; the text batcher draws from its own stream.
+    resume = Resume(
+        args.out,
+        args.checkpoint_every,
+        vars(args),
+        model=model,
+        tower=tower,
+        rng=rng,
+        gen=gen,
+        texts=texts.rng,
+        history=history,
+    )
+    loop = StepLoop(
+        lora + list(tower.parameters()), opt, sched, say, steps=args.steps, eval_every=args.eval_every, resume=resume
+    )
 
     def step(_):
         chunk = [rng.choice(audio_train[rng.choices(types, [weights[t] for t in types])[0]]) for _ in range(args.batch)]

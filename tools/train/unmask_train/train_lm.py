@@ -24,6 +24,7 @@ from .factored import install as install_factored
 from .lm import LMConfig, MaskedDiffusionLM
 from .loop import StepLoop
 from .losses import EPS, llada_loss
+from .resume import Resume
 from .run_log import run_log
 from .schedule import warmup_cosine
 from .vocab import Vocab
@@ -93,10 +94,11 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     fractions = parse_fractions(args.average_from)  # checked before the vocabulary and data work
+    os.makedirs(args.out, exist_ok=True)
+    resume = Resume(args.out, args.checkpoint_every, vars(args))  # so is a resume point's fit
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
     train = load_jsonl(args.train)
     vocab = Vocab.load(args.vocab) if args.vocab else Vocab.build(train, args.vocab_size)
     vocab.save(args.out)
@@ -155,6 +157,7 @@ def main():
         log_every=args.log_every,
         formats={"loss": "loss {:.4f}", "acc": "masked-all-right {:.3f}"},
         log_extra=lambda: f"lr {sched.get_last_lr()[0]:.2e}",
+        resume=resume,
     )
 
     def step(_):
@@ -178,6 +181,8 @@ def main():
         save_lm(model, config, composition, args.layout, os.path.join(args.out, "lm.pt"))
 
     averages = {f: TailAverage(model, round(f * args.steps)) for f in fractions}
+    resume.add(model=model, batcher=batcher.rng, gen=gen, history=history)
+    resume.add(**{f"average from {f}": avg for f, avg in averages.items()})
     last = loop.run(step, evaluate, lambda s, _: [a.update(s - 1) for a in averages.values()])
     for f, avg in averages.items():
         avg.update(last)

@@ -34,6 +34,7 @@ from .evaluation import evaluate_vision, summary, text_ceiling
 from .loop import StepLoop
 from .losses import Perception, llada_loss
 from .media import cell_targets, encode, load_pixels, pick_canvas
+from .resume import Resume
 from .run_log import run_log
 from .schedule import warmup_cosine
 from .spliced import image_block, splice
@@ -98,6 +99,7 @@ def main():
         eval_every=args.eval_every,
         minutes=args.minutes,
         formats={"ce": "perception ce {:.3f}", "acc": "cell-acc {:.3f}"},
+        resume=Resume(args.out, args.checkpoint_every, vars(args), tower=tower, rng=rng, gen=gen, history=history),
     )
 
     def step(step):
