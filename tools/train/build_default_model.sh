@@ -4,7 +4,7 @@
 #   datagen (text, images, audio) and audio encoder pretraining (stage 0, no LM) beside the text LM
 #   -> vision stage beside audio stage 1 (transcription), LM frozen -> audio stage 2 (instructions)
 #   -> audio stage 3: LoRA on the LM's attention (issue 4's allowed deviation; LORA_STEPS=0 skips it)
-#   -> bundle -> evaluation (and, with stage 3, the frozen-LM bundle's evaluation beside it)
+#   (beside it, the frozen-LM bundle without stage 3 and its evaluation) -> bundle -> evaluation
 #
 # Stages that finished (a `done` file in their folder under $WORK) are skipped when the command is
 # run again with the same $WORK, so an interrupted build resumes; a stage cut off mid-run goes on from
@@ -32,6 +32,7 @@ fi
 PYTHON="${PYTHON:-/usr/bin/python3}"
 WORK="${WORK:-tmp/build}"
 OUT="${OUT:-models/default}"
+case "$OUT" in /*) OUT_DIR="$OUT" ;; *) OUT_DIR="$ROOT/$OUT" ;; esac   # OUT: relative to the repository, or absolute
 TEXT_COUNT="${TEXT_COUNT:-300000}"
 TEXT_NOISE="${TEXT_NOISE:-0.4}"   # share of training prompts given noise words (tools/worlds/src/wordings/noise.ts); 0: none; 0.4: build 7
 SPOKEN_NOISE="${SPOKEN_NOISE:-0}"   # share of training examples with audio whose spoken words get noise words (transcripts follow); 0: none
@@ -65,7 +66,7 @@ LORA_WEIGHTS="${LORA_WEIGHTS:-respond=2,spoken_question=2}"   # audio task weigh
 EVAL_PER_WORLD="${EVAL_PER_WORLD:-500}"
 HELDOUT_PER_WORLD="${HELDOUT_PER_WORLD:-250}"   # held-out wordings (never trained on), per world
 EVAL_SEED="${EVAL_SEED:-90001}"
-FROZEN_EVAL="${FROZEN_EVAL:-1}"   # with stage 3, also evaluate the frozen-LM bundle (about 7 minutes)
+FROZEN_EVAL="${FROZEN_EVAL:-1}"   # with stage 3, also evaluate the frozen-LM bundle (beside stage 3, on the other core)
 NICE="${NICE:-0}"                 # niceness of the stages (others on a shared machine run theirs at 10;
                                   # jobs started with setsid land in their own autogroup, where niceness
                                   # does not apply across groups: echo 0 > /proc/sys/kernel/sched_autogroup_enabled)
@@ -175,7 +176,19 @@ FINAL_LM="$LM" FINAL_AUDIO="$WORK/audio2/audio.pt"
 
 # Issue 4's documented deviation: LoRA on the LM's attention (merged into the exported weights),
 # trained with the audio tower on the instruction tasks plus image questions and text-form examples
-# so the LM keeps what it could do. LORA_STEPS=0 ships the frozen-LM bundle instead.
+# so the LM keeps what it could do. LORA_STEPS=0 ships the frozen-LM bundle instead. The frozen-LM
+# bundle (the same stages without stage 3) is final once stage 2 is: it is assembled and evaluated
+# on the other core while stage 3 trains.
+FROZEN=
+if [ "$LORA_STEPS" -gt 0 ] && [ "$FROZEN_EVAL" = "1" ]; then
+  {
+    timed "frozen-LM bundle" py unmask_train.assemble --lm "$LM" --vision "$WORK/vision/vision.pt" --audio "$WORK/audio2/audio.pt" \
+      --images "$WORK/images-train" --audio-set "$WORK/audio-train" --out "$WORK/bundle-frozen" 2>/dev/null &&
+      timed "frozen-LM evaluation" tsx tools/eval/src/evaluate.ts --model "$WORK/bundle-frozen" --per-world "$EVAL_PER_WORLD" \
+        --heldout-per-world "$HELDOUT_PER_WORLD" --seed "$EVAL_SEED" --out "$WORK/eval-frozen" > "$WORK/eval-frozen.out" 2>&1
+  } &
+  FROZEN=$!
+fi
 if [ "$LORA_STEPS" -gt 0 ]; then
   stage "6/9 audio stage 3, LoRA rank $LORA_RANK on the LM's attention: $LORA_STEPS steps (weights $LORA_WEIGHTS)"
   if ! done_in audio3; then
@@ -191,22 +204,20 @@ fi
 
 stage "7/9 bundle -> $OUT"
 timed bundle py unmask_train.assemble --lm "$FINAL_LM" --vision "$WORK/vision/vision.pt" --audio "$FINAL_AUDIO" \
-  --images "$WORK/images-train" --audio-set "$WORK/audio-train" --out "$ROOT/$OUT" 2>/dev/null
+  --images "$WORK/images-train" --audio-set "$WORK/audio-train" --out "$OUT_DIR" 2>/dev/null
 
 stage "8/9 smoke check: npx unmask ask --model $OUT"
 SAMPLE="$ROOT/apps/demo/public/samples/shapes-1.png"
-[ -f "$SAMPLE" ] && npx unmask ask --model "$ROOT/$OUT" --image "$SAMPLE" "describe the image" --json
+[ -f "$SAMPLE" ] && npx unmask ask --model "$OUT_DIR" --image "$SAMPLE" "describe the image" --json
 
 stage "9/9 evaluation: $EVAL_PER_WORLD samples per world, seed $EVAL_SEED"
-timed evaluation tsx tools/eval/src/evaluate.ts --model "$ROOT/$OUT" --per-world "$EVAL_PER_WORLD" --heldout-per-world "$HELDOUT_PER_WORLD" \
-  --seed "$EVAL_SEED" --out "$ROOT/$OUT/eval" > "$WORK/eval.out"
-sed -n '/Quality bar/,/## Refusals/p' "$ROOT/$OUT/eval/report.md"
-if [ "$LORA_STEPS" -gt 0 ] && [ "$FROZEN_EVAL" = "1" ]; then
-  # The frozen-LM result beside the deviation (issue 4): the same stages without stage 3.
-  timed "frozen-LM bundle" py unmask_train.assemble --lm "$LM" --vision "$WORK/vision/vision.pt" --audio "$WORK/audio2/audio.pt" \
-    --images "$WORK/images-train" --audio-set "$WORK/audio-train" --out "$WORK/bundle-frozen" 2>/dev/null
-  timed "frozen-LM evaluation" tsx tools/eval/src/evaluate.ts --model "$WORK/bundle-frozen" --per-world "$EVAL_PER_WORLD" \
-    --heldout-per-world "$HELDOUT_PER_WORLD" --seed "$EVAL_SEED" --out "$ROOT/$OUT/eval/frozen-lm" > "$WORK/eval-frozen.out"
+timed evaluation tsx tools/eval/src/evaluate.ts --model "$OUT_DIR" --per-world "$EVAL_PER_WORLD" --heldout-per-world "$HELDOUT_PER_WORLD" \
+  --seed "$EVAL_SEED" --out "$OUT_DIR/eval" > "$WORK/eval.out"
+sed -n '/Quality bar/,/## Refusals/p' "$OUT_DIR/eval/report.md"
+if [ -n "$FROZEN" ]; then
+  # The frozen-LM result beside the deviation (issue 4), evaluated while stage 3 trained.
+  wait "$FROZEN" || { echo "frozen-LM bundle or its evaluation failed (log: $WORK/eval-frozen.out)"; exit 1; }
+  rm -rf "$OUT_DIR/eval/frozen-lm" && cp -r "$WORK/eval-frozen" "$OUT_DIR/eval/frozen-lm"
   echo "frozen-LM bundle (no stage 3): $OUT/eval/frozen-lm/report.md"
 fi
 
@@ -227,7 +238,7 @@ TOTAL=$(( $(date +%s) - START ))
   awk -F'\t' '{ printf "| %s | %.1f | %.1f |\n", $1, $2 / 60, $3 / 60 }' "$WORK/timings.tsv"
   echo
   echo "CPU time is user + system of the stage's processes; wall time is what the stage took while the other"
-  echo "core ran its neighbour (text LM beside data generation and audio stage 0; vision beside audio stage 1)."
+  echo "core ran its neighbour (text LM beside data generation and audio stage 0; vision beside audio stage 1; the frozen-LM bundle and its evaluation beside audio stage 3)."
   echo "Machine load while building (1, 5, 15 min averages at the end): $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "## Settings"
@@ -243,5 +254,5 @@ TOTAL=$(( $(date +%s) - START ))
     [ -f "$WORK/$f/log.txt" ] && grep -E '^(eval|final|held|average)' "$WORK/$f/log.txt" | tail -"$([ $f = lm ] && echo 6 || echo 3)" | cut -c1-600 | sed "s/^/[$f] /"
   done
   echo '```'
-} > "$ROOT/$OUT/eval/build.md"
-stage "done: bundle $OUT ($(du -sh "$ROOT/$OUT" | cut -f1)), report $OUT/eval/report.md, build record $OUT/eval/build.md, total $(( TOTAL / 60 )) min"
+} > "$OUT_DIR/eval/build.md"
+stage "done: bundle $OUT ($(du -sh "$OUT_DIR" | cut -f1)), report $OUT/eval/report.md, build record $OUT/eval/build.md, total $(( TOTAL / 60 )) min"
