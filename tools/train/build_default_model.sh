@@ -111,6 +111,14 @@ stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AU
 # Text forms in the training set's wordings; the LM's evaluation also reads held-out wordings.
 timed text tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train --noise "$TEXT_NOISE" --spoken-noise "$SPOKEN_NOISE" --copy "$COPY_SHARE" \
   --swap "$TEXT_SWAP" ${TEXT_SWAP_TYPES:+--swap-types "$TEXT_SWAP_TYPES"} --synonyms "$TEXT_SYNONYMS" > "$WORK/text-train.jsonl"
+# The tokenizer is trained on that text before its synonym swaps: measured, a BPE trained on the
+# swapped text gave a text LM whose short shapes answers collapsed (build 11, docs/default-model.md).
+VOCAB_TEXT=
+if [ "$TEXT_SYNONYMS" != "0" ]; then
+  VOCAB_TEXT="$WORK/text-vocab.jsonl"
+  tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train --noise "$TEXT_NOISE" --spoken-noise "$SPOKEN_NOISE" --copy "$COPY_SHARE" \
+    --swap "$TEXT_SWAP" ${TEXT_SWAP_TYPES:+--swap-types "$TEXT_SWAP_TYPES"} > "$VOCAB_TEXT"
+fi
 tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 --wording train > "$WORK/text-eval.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 998 --count 3000 --wording heldout > "$WORK/text-heldout.jsonl"
 (
@@ -132,7 +140,7 @@ elif done_in lm; then
 else
   stage "2/9 text LM: $LM_STEPS steps ($LM_ARGS)"
   timed "text LM" py unmask_train.train_lm --train "$WORK/text-train.jsonl" --eval "$WORK/text-eval.jsonl" --eval-heldout "$WORK/text-heldout.jsonl" \
-    --out "$WORK/lm" --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" $LM_ARGS \
+    --out "$WORK/lm" --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" ${VOCAB_TEXT:+--vocab-text "$VOCAB_TEXT"} $LM_ARGS \
     ${LM_AVERAGE_FROM:+--average-from "$LM_AVERAGE_FROM"} | grep --line-buffered -E '^(eval|final|held|average)'
   mark_done lm
 fi

@@ -46,6 +46,10 @@ def main():
     ap.add_argument("--eval-heldout", help="text forms in held-out wordings, evaluated beside --eval (greedy)")
     ap.add_argument("--vocab", help="tokenizer.json to reuse (byte-level BPE trained on --train otherwise)")
     ap.add_argument("--vocab-size", type=int, default=1200, help="BPE vocabulary size when training one")
+    ap.add_argument(
+        "--vocab-text",
+        help="text forms to train the BPE on instead of --train (the build's: --train before its synonym swaps)",
+    )
     ap.add_argument("--layout", default="compound_pos", choices=list(LAYOUTS))
     run_args(ap, steps=3000, lr=2e-3, batch=64)
     ap.add_argument("--warmup", type=int, default=100)
@@ -100,7 +104,10 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     train = load_jsonl(args.train)
-    vocab = Vocab.load(args.vocab) if args.vocab else Vocab.build(train, args.vocab_size)
+    if args.vocab:
+        vocab = Vocab.load(args.vocab)
+    else:
+        vocab = Vocab.build(load_jsonl(args.vocab_text) if args.vocab_text else train, args.vocab_size)
     vocab.save(args.out)
     evalset = first_per_type(load_jsonl(args.eval), args.eval_n)
     heldout = first_per_type(load_jsonl(args.eval_heldout), args.eval_n) if args.eval_heldout else []
