@@ -109,15 +109,15 @@ audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || timed "$1" tsx tools/datag
 
 stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_STEPS steps) beside the LM"
 # Text forms in the training set's wordings; the LM's evaluation also reads held-out wordings.
-timed text tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train --noise "$TEXT_NOISE" --spoken-noise "$SPOKEN_NOISE" --copy "$COPY_SHARE" \
-  --swap "$TEXT_SWAP" ${TEXT_SWAP_TYPES:+--swap-types "$TEXT_SWAP_TYPES"} --synonyms "$TEXT_SYNONYMS" > "$WORK/text-train.jsonl"
+TRAIN_TEXT=(tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train --noise "$TEXT_NOISE" --spoken-noise "$SPOKEN_NOISE"
+  --copy "$COPY_SHARE" --swap "$TEXT_SWAP" ${TEXT_SWAP_TYPES:+--swap-types "$TEXT_SWAP_TYPES"})
+timed text tsx "${TRAIN_TEXT[@]}" --synonyms "$TEXT_SYNONYMS" > "$WORK/text-train.jsonl"
 # The tokenizer is trained on that text before its synonym swaps: measured, a BPE trained on the
 # swapped text gave a text LM whose short shapes answers collapsed (build 11, docs/default-model.md).
 VOCAB_TEXT=
 if [ "$TEXT_SYNONYMS" != "0" ]; then
   VOCAB_TEXT="$WORK/text-vocab.jsonl"
-  tsx tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train --noise "$TEXT_NOISE" --spoken-noise "$SPOKEN_NOISE" --copy "$COPY_SHARE" \
-    --swap "$TEXT_SWAP" ${TEXT_SWAP_TYPES:+--swap-types "$TEXT_SWAP_TYPES"} > "$VOCAB_TEXT"
+  tsx "${TRAIN_TEXT[@]}" > "$VOCAB_TEXT"
 fi
 tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 --wording train > "$WORK/text-eval.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 998 --count 3000 --wording heldout > "$WORK/text-heldout.jsonl"

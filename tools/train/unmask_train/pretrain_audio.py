@@ -87,7 +87,7 @@ def main():
         eval_every=args.eval_every,
         minutes=args.minutes,
         log_extra=lambda: f"lr {opt.param_groups[0]['lr']:.2e}",
-        resume=Resume(args.out, args.checkpoint_every, vars(args), tower=tower, table=table, rng=rng, history=history),
+        resume=Resume(args, tower=tower, table=table, rng=rng, history=history),
     )
 
     def before_step(step, elapsed):

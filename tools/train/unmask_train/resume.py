@@ -11,6 +11,7 @@ names, must not: the run stops with a message naming what differs instead of mix
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import random
@@ -75,17 +76,19 @@ def _set(part: Any, state: Any) -> None:
 
 
 class Resume:
-    def __init__(self, out: str, every: int, args: Dict[str, Any], **parts: Any):
-        """`parts` (or add() later): what the stage's steps change besides the optimiser and schedule
-        (the loop adds those): modules, optimiser-like objects and records with state_dict() and
+    def __init__(self, args: argparse.Namespace, **parts: Any):
+        """For a stage run with `args` (cli.run_args: --out, --checkpoint-every). `parts` (or add()
+        later): what the stage's steps change besides the optimiser and schedule (the loop adds
+        those): modules, optimiser-like objects and records with state_dict() and
         load_state_dict(), random.Random and torch.Generator streams, bare tensors and lists (both
         restored in place). A resume point written with other arguments or inputs is refused here,
         before the stage's data work."""
+        out, every = args.out, args.checkpoint_every
         if every < 0:
             raise SystemExit(f"--checkpoint-every: {every} is negative (0 writes no resume point)")
         self.path = os.path.join(out, FILE)
         self.every = every
-        self.print = fingerprint(args)
+        self.print = fingerprint(vars(args))
         self.parts: Dict[str, Any] = parts
         self.state: Optional[Dict[str, Any]] = None
         if os.path.exists(self.path):

@@ -134,7 +134,7 @@ def main():
         steps=args.steps,
         eval_every=args.eval_every,
         minutes=args.minutes,
-        resume=Resume(args.out, args.checkpoint_every, vars(args), tower=tower, rng=rng, gen=gen, history=history),
+        resume=Resume(args, tower=tower, rng=rng, gen=gen, history=history),
     )
 
     def step(step):

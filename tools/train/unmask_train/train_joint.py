@@ -129,9 +129,7 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
     # The LM's state holds its LoRA factors; the text batcher draws from its own stream.
     resume = Resume(
-        args.out,
-        args.checkpoint_every,
-        vars(args),
+        args,
         model=model,
         tower=tower,
         rng=rng,

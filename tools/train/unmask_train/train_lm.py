@@ -99,7 +99,7 @@ def main():
     args = ap.parse_args()
     fractions = parse_fractions(args.average_from)  # checked before the vocabulary and data work
     os.makedirs(args.out, exist_ok=True)
-    resume = Resume(args.out, args.checkpoint_every, vars(args))  # so is a resume point's fit
+    resume = Resume(args)  # so is a resume point's fit
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

@@ -99,7 +99,7 @@ def main():
         eval_every=args.eval_every,
         minutes=args.minutes,
         formats={"ce": "perception ce {:.3f}", "acc": "cell-acc {:.3f}"},
-        resume=Resume(args.out, args.checkpoint_every, vars(args), tower=tower, rng=rng, gen=gen, history=history),
+        resume=Resume(args, tower=tower, rng=rng, gen=gen, history=history),
     )
 
     def step(step):
