@@ -16,6 +16,7 @@ import {
   padSilence,
   questionText,
   renderRaster,
+  resampleNearest,
   respondTo,
   sampleScene,
   synthesise,
@@ -69,13 +70,9 @@ for (const [i, count] of [1, 2, 3, 4].entries()) {
 function speak(text: string, voice: string): Buffer {
   const wave = padSilence(synthesise(text, { voice, rate: 160, pitch: 50 }), 0.1, 0.1);
   // 16 kHz mono 16-bit: the smallest of the formats the spec allows that keeps speech clear.
-  const step = wave.sampleRate / 16000;
-  const resampled = new Float32Array(Math.floor(wave.samples.length / step));
-  for (let i = 0; i < resampled.length; i++) resampled[i] = wave.samples[Math.floor(i * step)] ?? 0;
-  return encodeWav(
-    { samples: resampled, sampleRate: 16000 },
-    { sampleRate: 16000, bits: 16, encoding: 'pcm', channels: 1 },
-  );
+  // Decimated by nearest sample (aliasing, as naive resamplers do), as the clips were first made:
+  // kept so, a degradation real uploads carry (docs/default-model.md, aliased speech).
+  return encodeWav(resampleNearest(wave, 16000), { sampleRate: 16000, bits: 16, encoding: 'pcm', channels: 1 });
 }
 
 const commands: { text: string; intent: Intent; voice: string }[] = [

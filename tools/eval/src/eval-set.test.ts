@@ -24,4 +24,16 @@ describe('drawEvalSet', () => {
       'a spoken command each',
     );
   });
+
+  it('with `resampling: nearest`, draws the very same samples, only each clip aliased', async () => {
+    const options = { perWorld: 3, types: ['transcribe', 'intent'] as const, rng: new Rng(7) };
+    const clean = await drawEvalSet({ ...options, rng: new Rng(7) });
+    const aliased = await drawEvalSet({ ...options, rng: new Rng(7), resampling: 'nearest' });
+    assert.deepEqual(
+      aliased.map(({ audio: _, ...rest }) => rest),
+      clean.map(({ audio: _, ...rest }) => rest),
+    );
+    assert.ok(aliased.every((s, i) => s.audio && clean[i]!.audio && s.audio.length === clean[i]!.audio.length));
+    assert.ok(aliased.every((s, i) => !Buffer.from(s.audio!).equals(Buffer.from(clean[i]!.audio!))));
+  });
 });

@@ -63,6 +63,11 @@ export interface EvalSetOptions {
   readonly rng: Rng;
   /** Share of images given a variant no training image had (RGBA/palette PNG, JPEG 70, rescaled). */
   readonly otherShare?: number;
+  /**
+   * How every clip reaches its file's sample rate (SpeechVariant.resampling): `nearest` makes the
+   * same clips as the default, voices and noise alike, with aliasing (a paired measurement).
+   */
+  readonly resampling?: 'band-limited' | 'nearest';
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -165,8 +170,18 @@ export async function renderExampleMedia(e: Example, rng: Rng, options: MediaOpt
   return { media, ...(image ? { image } : {}), ...(audio ? { audio } : {}) };
 }
 
-async function toSample(id: number, e: Example, rng: Rng, otherShare: number, set: WordingSet): Promise<EvalSample> {
-  const { image, audio, media } = await renderExampleMedia(e, rng, { otherShare });
+async function toSample(
+  id: number,
+  e: Example,
+  rng: Rng,
+  options: Pick<EvalSetOptions, 'otherShare' | 'resampling'>,
+  set: WordingSet,
+): Promise<EvalSample> {
+  const resampling = options.resampling ?? 'band-limited';
+  const { image, audio, media } = await renderExampleMedia(e, rng, {
+    otherShare: options.otherShare ?? 0.25,
+    speechVariant: (r) => ({ ...sampleSpeechVariant(r), resampling }),
+  });
   const detail = e.refusalKind ?? e.commandWording;
   return {
     id,
@@ -198,7 +213,7 @@ export async function drawEvalSet(options: EvalSetOptions): Promise<EvalSample[]
     for (const { type, count } of plan) {
       for (let i = 0; i < count; i++) {
         const e = sampleExample(rng, type, { wording });
-        out.push(await toSample(out.length, e, rng, options.otherShare ?? 0.25, set));
+        out.push(await toSample(out.length, e, rng, options, set));
         options.onProgress?.(out.length, total);
       }
     }

@@ -8,7 +8,9 @@
  * (low-confidence remasking, steps = canvas length), with a 32-position canvas.
  * `--heldout-per-world N` adds N samples per world in held-out wordings; `--types intent,...` keeps
  * only those task types (a bigger sample of one figure for less time: `--per-world 3
- * --heldout-per-world 1000 --types intent` answers 333 held-out commands).
+ * --heldout-per-world 1000 --types intent` answers 333 held-out commands). `--resampling nearest`
+ * draws the very same samples with every clip decimated by nearest sample (aliasing, as naive
+ * resamplers do), to read beside the default run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -102,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '90001' },
       out: { type: 'string' },
       'save-predictions': { type: 'boolean', default: false },
+      resampling: { type: 'string', default: 'band-limited' },
     },
   });
   const perWorld = Number(values['per-world']);
@@ -113,6 +116,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--types: unknown task type ${unknown.join(', ')} (known: ${TASK_TYPES.join(', ')})\n`);
     return 2;
   }
+  const resampling = values.resampling;
+  if (resampling !== 'band-limited' && resampling !== 'nearest') {
+    process.stderr.write(`--resampling: band-limited or nearest, got ${resampling}\n`);
+    return 2;
+  }
   if (
     !Number.isInteger(perWorld) ||
     perWorld < 1 ||
@@ -122,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
     !values.out
   ) {
     process.stderr.write(
-      'usage: evaluate.ts --model DIR --per-world N [--heldout-per-world N] [--types T,...] --seed N --out DIR [--save-predictions]\n',
+      'usage: evaluate.ts --model DIR --per-world N [--heldout-per-world N] [--types T,...] --seed N --out DIR [--save-predictions] [--resampling nearest]\n',
     );
     return 2;
   }
@@ -136,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
     heldoutPerWorld,
     ...(types ? { types: types as TaskType[] } : {}),
     rng: new Rng(seed),
+    resampling,
     onProgress: progress('drawing samples'),
   });
   const unmask = await Unmask.load(resolve(values.model));
@@ -180,6 +189,7 @@ async function main(argv: string[]): Promise<number> {
       table,
       confident.filter((r) => r.set === 'table'),
     ),
+    ...(resampling === 'nearest' ? { resampling } : {}),
   };
   mkdirSync(values.out, { recursive: true });
   writeFileSync(join(values.out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);

@@ -18,6 +18,8 @@ export interface EvalReport {
   readonly refusalsByKind?: ReturnType<typeof refusalsByKind>;
   readonly wholeness?: ReturnType<typeof wholeness>;
   readonly byMedia: Record<string, Record<string, { n: number; exact: number }>>;
+  /** `nearest`: every clip was decimated by nearest sample (aliasing; evaluate.ts --resampling). */
+  readonly resampling?: 'band-limited' | 'nearest';
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -97,7 +99,7 @@ export function renderMarkdown(r: EvalReport): string {
   const lines = [
     `# Evaluation of ${r.model}`,
     '',
-    `${r.samples} fresh samples (${r.perWorld} per world in the tables' wordings${r.heldoutPerWorld ? `, ${r.heldoutPerWorld} per world in held-out wordings` : ''}, seed ${r.seed}), drawn from the worlds spec by tools/eval; ${r.seconds.toFixed(0)} s.`,
+    `${r.samples} fresh samples (${r.perWorld} per world in the tables' wordings${r.heldoutPerWorld ? `, ${r.heldoutPerWorld} per world in held-out wordings` : ''}, seed ${r.seed}), drawn from the worlds spec by tools/eval; ${r.seconds.toFixed(0)} s.${r.resampling === 'nearest' ? ' Every clip resampled by nearest sample (aliasing), not band-limited.' : ''}`,
     'Exact match after the spec normalisation (lower case, punctuation removed, whitespace collapsed).',
     '',
     '## Quality bar (issue 4), confident decoding τ 0.9',

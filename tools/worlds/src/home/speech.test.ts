@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../rng.js';
-import { renderSpeech, sampleSpeechVariant, type SpeechVariant } from './speech.js';
+import { renderSpeech, resampleNearest, sampleSpeechVariant, type SpeechVariant } from './speech.js';
 
 function wavInfo(buf: Buffer) {
   assert.equal(buf.toString('ascii', 0, 4), 'RIFF');
@@ -30,6 +30,34 @@ function wavInfo(buf: Buffer) {
   throw new Error('no data chunk');
 }
 
+/** The magnitude of a real signal's discrete Fourier transform at `hz`. */
+function magnitudeAt(samples: Float32Array, sampleRate: number, hz: number): number {
+  let re = 0;
+  let im = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const a = (2 * Math.PI * hz * i) / sampleRate;
+    re += (samples[i] as number) * Math.cos(a);
+    im -= (samples[i] as number) * Math.sin(a);
+  }
+  return Math.hypot(re, im) / samples.length;
+}
+
+describe('nearest-sample resampling (a degradation to measure)', () => {
+  it('folds a tone above the new Nyquist frequency back into the band: 7 kHz at 22,050 Hz lands at 1 kHz at 8 kHz', () => {
+    const samples = new Float32Array(22050).map((_, i) => Math.sin((2 * Math.PI * 7000 * i) / 22050));
+    const out = resampleNearest({ samples, sampleRate: 22050 }, 8000);
+    assert.equal(out.sampleRate, 8000);
+    assert.equal(out.samples.length, 8000);
+    assert.ok(magnitudeAt(out.samples, 8000, 1000) > 0.3, 'the alias at 8000 - 7000 Hz');
+    assert.ok(magnitudeAt(out.samples, 8000, 3000) < 0.05);
+  });
+
+  it('keeps the first sample and takes the sample at or before each output time', () => {
+    const samples = Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual([...resampleNearest({ samples, sampleRate: 9 }, 4).samples], [0, 2, 4, 6]);
+  });
+});
+
 describe('speech rendering', () => {
   it('speaks an utterance with espeak-ng into a WAV of the requested format, with silence and noise', () => {
     const variant: SpeechVariant = {
@@ -45,6 +73,32 @@ describe('speech rendering', () => {
     assert.equal(info.bits, 24);
     assert.equal(info.format, 1);
     assert.ok(info.seconds > 1.2 && info.seconds < 10, `duration ${info.seconds}`);
+  });
+
+  it('with `resampling: nearest`, writes the same speech at the same rate (within a sample of its length), its samples aliased', () => {
+    const variant: SpeechVariant = {
+      voice: { voice: 'en-us', rate: 160, pitch: 50 },
+      silenceBefore: 0.1,
+      silenceAfter: 0.1,
+      noise: null,
+      format: { sampleRate: 16000, bits: 16, encoding: 'pcm', channels: 1 },
+    };
+    const clean = renderSpeech('turn on the lights in the kitchen', variant, new Rng(3));
+    const aliased = renderSpeech(
+      'turn on the lights in the kitchen',
+      { ...variant, resampling: 'nearest' },
+      new Rng(3),
+    );
+    const { seconds, ...format } = wavInfo(aliased);
+    const { seconds: cleanSeconds, ...cleanFormat } = wavInfo(clean);
+    assert.deepEqual(format, cleanFormat);
+    assert.ok(Math.abs(seconds - cleanSeconds) < 1.5 / 16000, `${seconds} s against ${cleanSeconds} s`);
+    assert.ok(!aliased.equals(clean));
+    assert.ok(
+      renderSpeech('turn on the lights in the kitchen', { ...variant, resampling: 'band-limited' }, new Rng(3)).equals(
+        clean,
+      ),
+    );
   });
 
   it('writes 32-bit float WAV when asked', () => {

@@ -79,6 +79,19 @@ export function synthesise(text: string, settings: VoiceSettings): Waveform {
   return { samples, sampleRate: ESPEAK_SAMPLE_RATE };
 }
 
+/**
+ * The waveform at `sampleRate` by taking, for each output sample, the input sample at or before its
+ * time: no low-pass filter, so what lies above the new Nyquist frequency folds back (aliasing).
+ * What naive resamplers in apps and scripts do; the demo's sample clips were made so. Used as a
+ * degradation real uploads carry (`SpeechVariant.resampling`), never as the conversion itself.
+ */
+export function resampleNearest(wave: Waveform, sampleRate: number): Waveform {
+  const step = wave.sampleRate / sampleRate;
+  const out = new Float32Array(Math.floor(wave.samples.length / step));
+  for (let i = 0; i < out.length; i++) out[i] = wave.samples[Math.floor(i * step)] ?? 0;
+  return { samples: out, sampleRate };
+}
+
 /** Adds leading and trailing silence (seconds, each 0–0.5 in the spec). */
 export function padSilence(wave: Waveform, before: number, after: number): Waveform {
   const b = Math.round(before * wave.sampleRate);
@@ -186,6 +199,11 @@ export interface SpeechVariant {
   silenceAfter: number;
   noise: { kind: NoiseKind; snrDb: number } | null;
   format: WavFormat;
+  /**
+   * How the speech reaches the file's sample rate: `band-limited` (default; sox) or `nearest`
+   * (resampleNearest, aliasing). Never drawn by sampleSpeechVariant: a degradation to measure.
+   */
+  resampling?: 'band-limited' | 'nearest';
 }
 
 const SAMPLE_RATES = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000] as const;
@@ -207,10 +225,11 @@ export function sampleSpeechVariant(rng: Rng): SpeechVariant {
   };
 }
 
-/** Speaks text with a variant: voice, silence, noise, and WAV format. `rng` seeds the noise. */
+/** Speaks text with a variant: voice, silence, noise, resampling and WAV format. `rng` seeds the noise. */
 export function renderSpeech(text: string, variant: SpeechVariant, rng: Rng): Buffer {
   const spoken = synthesise(text, variant.voice);
   let wave = padSilence(spoken, variant.silenceBefore, variant.silenceAfter);
   if (variant.noise) wave = addNoise(wave, rms(spoken.samples), variant.noise.snrDb, variant.noise.kind, rng);
+  if (variant.resampling === 'nearest') wave = resampleNearest(wave, variant.format.sampleRate);
   return encodeWav(wave, variant.format);
 }
