@@ -5,7 +5,8 @@
  * Writes
  *   input_features.npy  float16 [total_frames, n_mels]  every clip's log-mel frames, time-major
  *   frames.npy          int32 [N]                        frames per clip (offsets by cumulative sum)
- *   clips.jsonl         {text, kind: "command" | "question", intent? (commands), question? (questions), voice, format}
+ *   clips.jsonl         {text, kind: "command" | "question", intent? (commands), question? (questions), voice, format,
+ *                       resampling? ("nearest": the clip was resampled by nearest sample, aliasing)}
  *   feature_extractor.json  the feature extractor config used (the bundle manifest copies it)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,12 @@ export interface AudioSetOptions {
    * in the trained frames three times in four: tools/worlds/src/wordings).
    */
   readonly wording?: Extract<WordingSplit, 'table' | 'train'>;
+  /**
+   * Share of clips resampled to their file's rate by nearest sample (aliasing, as naive resamplers
+   * do: SpeechVariant.resampling), drawn from `rng` of its own so the clips are otherwise the ones
+   * the set has without it. Default: none.
+   */
+  readonly aliased?: { readonly share: number; readonly rng: Rng };
   readonly onProgress?: (done: number) => void;
 }
 
@@ -72,7 +79,9 @@ export function writeAudioSet(options: AudioSetOptions): void {
       : sampleUtterance(rng, wording === 'train' && rng.bool() ? MORE_WORDINGS : WORDINGS);
     const asked = question ? rng.pick(questions) : undefined;
     const text = utterance ? utterance.text : spokenShapePrompt(rng, asked!, wording);
-    const variant = sampleSpeechVariant(rng);
+    const drawn = sampleSpeechVariant(rng);
+    const aliased = options.aliased?.rng.bool(options.aliased.share) ?? false;
+    const variant = aliased ? { ...drawn, resampling: 'nearest' as const } : drawn;
     const wav = renderSpeech(text, variant, rng);
     const { input_features } = wavToInputFeatures(new Uint8Array(wav), extractor);
     const frames = input_features.length / mels;
@@ -90,6 +99,7 @@ export function writeAudioSet(options: AudioSetOptions): void {
         ...(asked ? { question: asked } : {}),
         voice: variant.voice,
         format: variant.format,
+        ...(aliased ? { resampling: 'nearest' } : {}),
       }),
     );
     options.onProgress?.(i + 1);

@@ -77,4 +77,39 @@ describe('audio sets', () => {
       if (clip.kind === 'command') assert.ok(clip.intent.action);
     }
   });
+
+  it('with `aliased`, resample that share of clips by nearest sample and mark them; the other clips are the set without it', () => {
+    const plain = mkdtempSync(join(tmpdir(), 'audio-'));
+    const mixed = mkdtempSync(join(tmpdir(), 'audio-'));
+    writeAudioSet({ count: 4, rng: new Rng(11), out: plain });
+    writeAudioSet({ count: 4, rng: new Rng(11), out: mixed, aliased: { share: 0.5, rng: new Rng(12) } });
+    const clips = (dir: string) =>
+      readFileSync(join(dir, 'clips.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const marked = clips(mixed).map((c) => c.resampling === 'nearest');
+    assert.ok(marked.includes(true) && marked.includes(false), `marks ${marked}`);
+    assert.deepEqual(
+      clips(mixed).map(({ resampling: _, ...rest }) => rest),
+      clips(plain),
+    );
+    // Each clip's rows of log-mel frames (float16, 80 bins): the unmarked clips' are the plain set's.
+    const perClip = (dir: string) => {
+      const counts = readNpy(join(dir, 'frames.npy')).bytes;
+      const features = readNpy(join(dir, 'input_features.npy')).bytes;
+      let row = 0;
+      return Array.from({ length: 4 }, (_, i) => {
+        const n = counts.readInt32LE(4 * i);
+        const bytes = features.subarray(row * 160, (row + n) * 160);
+        row += n;
+        return bytes;
+      });
+    };
+    const a = perClip(mixed);
+    const b = perClip(plain);
+    marked.forEach((isAliased, i) =>
+      assert.equal(a[i]!.equals(b[i]!), !isAliased, `clip ${i} ${isAliased ? 'aliased' : 'as without'}`),
+    );
+  });
 });

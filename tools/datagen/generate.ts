@@ -4,6 +4,9 @@
  *
  *   node --import tsx tools/datagen/generate.ts images --count 8000 --seed 1 --out tmp/data/images-train
  *   node --import tsx tools/datagen/generate.ts audio  --count 4000 --seed 2 --out tmp/data/audio-train
+ *
+ * `--aliased-share P` (audio) resamples that share of clips by nearest sample (aliasing), drawn
+ * from a stream of its own (seed + 1): the other clips stay the ones the seed gives without it.
  */
 import { parseArgs } from 'node:util';
 import { Rng } from '../worlds/src/index.js';
@@ -31,11 +34,13 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       'question-share': { type: 'string' },
       wording: { type: 'string', default: 'train' },
+      'aliased-share': { type: 'string', default: '0' },
     },
   });
   const kind = positionals[0];
   const count = Number(values.count ?? '100');
   const seed = Number(values.seed ?? '1');
+  const aliasedShare = Number(values['aliased-share']);
   if (
     !['images', 'audio'].includes(kind ?? '') ||
     !Number.isInteger(count) ||
@@ -45,8 +50,12 @@ async function main(argv: string[]): Promise<number> {
     !['table', 'train'].includes(values.wording ?? '')
   ) {
     process.stderr.write(
-      'usage: generate.ts images|audio --count N --seed N --out DIR [--question-share P] [--wording table|train]\n',
+      'usage: generate.ts images|audio --count N --seed N --out DIR [--question-share P] [--wording table|train] [--aliased-share P]\n',
     );
+    return 2;
+  }
+  if (!(aliasedShare >= 0 && aliasedShare <= 1)) {
+    process.stderr.write(`--aliased-share: a share between 0 and 1, got ${values['aliased-share']}\n`);
     return 2;
   }
   const rng = new Rng(seed);
@@ -59,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       out: values.out,
       ...(share !== undefined ? { questionShare: share } : {}),
       wording: values.wording === 'table' ? ('table' as const) : ('train' as const),
+      ...(aliasedShare > 0 ? { aliased: { share: aliasedShare, rng: new Rng(seed + 1) } } : {}),
       onProgress: progress('audio', count),
     });
   }

@@ -43,6 +43,7 @@ COPY_SHARE="${COPY_SHARE:-0.3}"   # share of training transcripts whose spoken w
 IMAGES="${IMAGES:-6000}"
 AUDIO="${AUDIO:-20000}"
 AUDIO_QUESTION_SHARE="${AUDIO_QUESTION_SHARE:-0.42}"   # share of training clips that are spoken shapes questions
+AUDIO_ALIASED="${AUDIO_ALIASED:-0}"   # share of training clips resampled by nearest sample, aliasing as naive resamplers do (generate.ts --aliased-share; docs/default-model.md); 0: none
 EVAL_IMAGES="${EVAL_IMAGES:-300}"
 EVAL_AUDIO="${EVAL_AUDIO:-300}"
 # The text LM: the LM helper's best recipe so far (EXPERIMENTS.md); extra flags via LM_ARGS.
@@ -105,7 +106,7 @@ timed() {
 # the frozen LM, so they run side by side too (one thread each: 2 cores, 2 processes).
 have_set() { [ -f "$1/$2" ] && [ "$(wc -l < "$1/$2")" -eq "$3" ]; }
 images_set() { have_set "$WORK/$1" scenes.jsonl "$2" || timed "$1" tsx tools/datagen/generate.ts images --count "$2" --seed "$3" --out "$WORK/$1"; }
-audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || timed "$1" tsx tools/datagen/generate.ts audio --count "$2" --seed "$3" --out "$WORK/$1" ${4:+--question-share "$4"}; }
+audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || timed "$1" tsx tools/datagen/generate.ts audio --count "$2" --seed "$3" --out "$WORK/$1" ${4:+--question-share "$4"} ${5:+--aliased-share "$5"}; }
 
 stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_STEPS steps) beside the LM"
 # Text forms in the training set's wordings; the LM's evaluation also reads held-out wordings.
@@ -123,7 +124,7 @@ tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 --wording train > 
 tsx tools/worlds/src/generate-text.ts --seed 998 --count 3000 --wording heldout > "$WORK/text-heldout.jsonl"
 (
   images_set images-train "$IMAGES" 101 && images_set images-eval "$EVAL_IMAGES" 201 &&
-    audio_set audio-train "$AUDIO" 102 "$AUDIO_QUESTION_SHARE" && audio_set audio-eval "$EVAL_AUDIO" 202 || exit 1
+    audio_set audio-train "$AUDIO" 102 "$AUDIO_QUESTION_SHARE" "$AUDIO_ALIASED" && audio_set audio-eval "$EVAL_AUDIO" 202 || exit 1
   if ! done_in audio0; then
     until [ -f "$WORK/lm/vocab.json" ]; do sleep 5; done   # train_lm writes the vocabulary first
     timed "audio 0" py unmask_train.pretrain_audio --vocab "$WORK/lm/vocab.json" --audio "$WORK/audio-train" --eval-audio "$WORK/audio-eval" \
@@ -251,7 +252,7 @@ TOTAL=$(( $(date +%s) - START ))
   echo
   echo "## Settings"
   echo
-  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
+  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS AUDIO_ALIASED=$AUDIO_ALIASED SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
   echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS AUDIO_ARGS=$AUDIO_ARGS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
   echo "LM_ARGS=$LM_ARGS LM_AVERAGE_FROM=$LM_AVERAGE_FROM (the later stages read $(basename "$LM"))"
   echo
