@@ -5,6 +5,7 @@
 #   -> vision stage beside audio stage 1 (transcription), LM frozen -> audio stage 2 (instructions)
 #   -> audio stage 3: LoRA on the LM's attention (issue 4's allowed deviation; LORA_STEPS=0 skips it)
 #   (beside it, the frozen-LM bundle without stage 3 and its evaluation) -> bundle -> evaluation
+#   (beside it, the spoken tasks evaluated again on aliased clips: $OUT/eval/aliased)
 #
 # Stages that finished (a `done` file in their folder under $WORK) are skipped when the command is
 # run again with the same $WORK, so an interrupted build resumes; a stage cut off mid-run goes on from
@@ -38,7 +39,7 @@ TEXT_NOISE="${TEXT_NOISE:-0.4}"   # share of training prompts given noise words 
 SPOKEN_NOISE="${SPOKEN_NOISE:-0}"   # share of training examples with audio whose spoken words get noise words (transcripts follow); 0: none
 TEXT_SWAP="${TEXT_SWAP:-0}"   # share of in-scope training prompts with one word made up (generate-text --swap; docs/worlds.md, "Word swaps"); 0: none
 TEXT_SWAP_TYPES="${TEXT_SWAP_TYPES:-}"   # the task types TEXT_SWAP reaches (generate-text --swap-types, comma-separated); empty: every in-scope type
-TEXT_SYNONYMS="${TEXT_SYNONYMS:-0}"   # share of in-scope training prompts with one frame word swapped for a WordNet synonym (generate-text --synonyms; docs/worlds.md, "Synonym swaps"); 0: none
+TEXT_SYNONYMS="${TEXT_SYNONYMS:-0.25}"   # share of in-scope training prompts with one frame word swapped for a WordNet synonym (generate-text --synonyms; docs/worlds.md, "Synonym swaps"); 0: none; 0.25: build 12
 COPY_SHARE="${COPY_SHARE:-0.3}"   # share of training transcripts whose spoken words are a random word sequence to copy (tools/worlds/src/wordings/copy.ts); 0: none; 0.3: build 7
 IMAGES="${IMAGES:-6000}"
 AUDIO="${AUDIO:-20000}"
@@ -68,6 +69,7 @@ EVAL_PER_WORLD="${EVAL_PER_WORLD:-500}"
 HELDOUT_PER_WORLD="${HELDOUT_PER_WORLD:-250}"   # held-out wordings (never trained on), per world
 EVAL_SEED="${EVAL_SEED:-90001}"
 FROZEN_EVAL="${FROZEN_EVAL:-1}"   # with stage 3, also evaluate the frozen-LM bundle (beside stage 3, on the other core)
+ALIASED_EVAL="${ALIASED_EVAL:-1}"   # also evaluate the spoken tasks with every clip aliased (evaluate.ts --resampling nearest), beside the evaluation
 NICE="${NICE:-0}"                 # niceness of the stages (others on a shared machine run theirs at 10;
                                   # jobs started with setsid land in their own autogroup, where niceness
                                   # does not apply across groups: echo 0 > /proc/sys/kernel/sched_autogroup_enabled)
@@ -220,6 +222,13 @@ SAMPLE="$ROOT/apps/demo/public/samples/shapes-1.png"
 [ -f "$SAMPLE" ] && npx unmask ask --model "$OUT_DIR" --image "$SAMPLE" "describe the image" --json
 
 stage "9/9 evaluation: $EVAL_PER_WORLD samples per world, seed $EVAL_SEED"
+ALIASED=
+if [ "$ALIASED_EVAL" = "1" ]; then
+  # The spoken tasks again with every clip resampled by nearest sample (aliasing), on the other core.
+  timed "aliased-speech evaluation" tsx tools/eval/src/evaluate.ts --model "$OUT_DIR" --per-world "$EVAL_PER_WORLD" \
+    --types transcribe,intent,respond,spoken_question --resampling nearest --seed "$EVAL_SEED" --out "$WORK/eval-aliased" > "$WORK/eval-aliased.out" 2>&1 &
+  ALIASED=$!
+fi
 timed evaluation tsx tools/eval/src/evaluate.ts --model "$OUT_DIR" --per-world "$EVAL_PER_WORLD" --heldout-per-world "$HELDOUT_PER_WORLD" \
   --seed "$EVAL_SEED" --out "$OUT_DIR/eval" > "$WORK/eval.out"
 sed -n '/Quality bar/,/## Refusals/p' "$OUT_DIR/eval/report.md"
@@ -228,6 +237,11 @@ if [ -n "$FROZEN" ]; then
   wait "$FROZEN" || { echo "frozen-LM bundle or its evaluation failed (log: $WORK/eval-frozen.out)"; exit 1; }
   rm -rf "$OUT_DIR/eval/frozen-lm" && cp -r "$WORK/eval-frozen" "$OUT_DIR/eval/frozen-lm"
   echo "frozen-LM bundle (no stage 3): $OUT/eval/frozen-lm/report.md"
+fi
+if [ -n "$ALIASED" ]; then
+  wait "$ALIASED" || { echo "the aliased-speech evaluation failed (log: $WORK/eval-aliased.out)"; exit 1; }
+  rm -rf "$OUT_DIR/eval/aliased" && cp -r "$WORK/eval-aliased" "$OUT_DIR/eval/aliased"
+  echo "spoken tasks on aliased clips: $OUT/eval/aliased/report.md"
 fi
 
 TOTAL=$(( $(date +%s) - START ))
@@ -247,7 +261,7 @@ TOTAL=$(( $(date +%s) - START ))
   awk -F'\t' '{ printf "| %s | %.1f | %.1f |\n", $1, $2 / 60, $3 / 60 }' "$WORK/timings.tsv"
   echo
   echo "CPU time is user + system of the stage's processes; wall time is what the stage took while the other"
-  echo "core ran its neighbour (text LM beside data generation and audio stage 0; vision beside audio stage 1; the frozen-LM bundle and its evaluation beside audio stage 3)."
+  echo "core ran its neighbour (text LM beside data generation and audio stage 0; vision beside audio stage 1; the frozen-LM bundle and its evaluation beside audio stage 3; the aliased-speech evaluation beside the evaluation)."
   echo "Machine load while building (1, 5, 15 min averages at the end): $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "## Settings"

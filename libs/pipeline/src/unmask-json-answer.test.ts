@@ -25,6 +25,10 @@ const PROMPTS = [
   'let me know what is wanted',
   'i would like to know what is wanted',
   'What does the person want done?',
+  // Build 12 (synonym swaps) ends none of the above early; these it still does, on the demo's clips.
+  'Go ahead and classify the command?',
+  'classify the command cheers',
+  'Good morning what is the request??',
 ];
 
 /** A copy of the default model whose manifest's `generation` is changed by `edit`. */
@@ -78,15 +82,17 @@ describe('Unmask: the whole-answer check of a model that declares its JSON answe
       for (const prompt of PROMPTS) {
         const request = { prompt, audio, maxTokens: 32 };
         const [before, after] = await Promise.all([plain.ask(request), declared.ask(request)]);
-        const valid = matchesConstraint({ type: 'json_schema', schema }, before.text);
-        if (isJsonStart(before.text) && !valid) {
+        // The first decode's text, which the undeclared model's refusal check may have decoded again.
+        const first = before.decodedAgain?.text ?? before.text;
+        const valid = matchesConstraint({ type: 'json_schema', schema }, first);
+        if (isJsonStart(first) && !valid) {
           broken += 1;
           assert.ok(
             matchesConstraint({ type: 'json_schema', schema }, after.text),
             `${clip} "${prompt}": ${after.text}`,
           );
-          assert.deepEqual(after.decodedAgain, { text: before.text });
-          assert.ok(after.forwardPasses > before.forwardPasses, 'both decodes counted');
+          assert.deepEqual(after.decodedAgain, { text: first });
+          if (!before.decodedAgain) assert.ok(after.forwardPasses > before.forwardPasses, 'both decodes counted');
         } else {
           assert.equal(after.text, before.text, `${clip} "${prompt}"`);
           assert.equal(after.decodedAgain, before.decodedAgain);
