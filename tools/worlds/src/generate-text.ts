@@ -1,6 +1,6 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] [--synonyms 0.25] > out.jsonl
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] [--synonyms 0.25 [--refusal-synonyms 0.25]] > out.jsonl
  * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
  * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
  * wordings only). `--noise P` (training data, `train` wording only) puts noise words into a share P of
@@ -14,7 +14,9 @@
  * with a made-up word (wordings/noise.ts, swapWord), before any noise words, from a fifth stream;
  * `--swap-types a,b` limits it to those task types (default: every in-scope type). `--synonyms Y`
  * (training data) replaces one frame word of a share Y of the in-scope prompts with a WordNet synonym
- * (wordings/synonyms.ts), first of all, from a sixth stream.
+ * (wordings/synonyms.ts), first of all, from a sixth stream. `--refusal-synonyms R` does the same to a
+ * share R of the refusals' prompts (shuffled in-scope words, near misses, in-scope prompts without
+ * their medium: swapped words are to be refused there too), from a seventh stream.
  */
 import { parseArgs } from 'node:util';
 import { Rng } from './rng.js';
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     swap: { type: 'string', default: '0' },
     'swap-types': { type: 'string' },
     synonyms: { type: 'string', default: '0' },
+    'refusal-synonyms': { type: 'string', default: '0' },
   },
 });
 const seed = Number(values.seed);
@@ -52,7 +55,7 @@ if (!['table', 'train', 'heldout'].includes(wording))
   throw new Error(`--wording must be table, train or heldout, got "${values.wording}"`);
 
 /** A training-data option's share: a number in [0, 1], above 0 only with the training wordings. */
-function trainingShare(flag: 'noise' | 'spoken-noise' | 'copy' | 'swap' | 'synonyms'): number {
+function trainingShare(flag: 'noise' | 'spoken-noise' | 'copy' | 'swap' | 'synonyms' | 'refusal-synonyms'): number {
   const share = Number(values[flag]);
   if (!(share >= 0 && share <= 1)) throw new Error(`--${flag} must be a share in [0, 1], got "${values[flag]}"`);
   if (share > 0 && wording !== 'train')
@@ -64,13 +67,14 @@ const spokenNoise = trainingShare('spoken-noise');
 const copy = trainingShare('copy');
 const swap = trainingShare('swap');
 const synonyms = trainingShare('synonyms');
+const refusalSynonyms = trainingShare('refusal-synonyms');
 const inScope: readonly TaskType[] = TASK_TYPES.filter((t) => t !== 'refusal');
 const swapTypes = new Set((values['swap-types'] ? values['swap-types'].split(',') : inScope) as TaskType[]);
 for (const t of swapTypes)
   if (!inScope.includes(t))
     throw new Error(`--swap-types: "${t}" is not an in-scope task type (known: ${inScope.join(', ')})`);
 
-const synonymsOf = synonyms > 0 ? synonymTable() : new Map<string, readonly string[]>();
+const synonymsOf = synonyms > 0 || refusalSynonyms > 0 ? synonymTable() : new Map<string, readonly string[]>();
 
 const rng = new Rng(seed);
 const noiseRng = new Rng(seed ^ 0x6e6f6973);
@@ -78,11 +82,14 @@ const spokenRng = new Rng(seed ^ 0x73706b6e);
 const copyRng = new Rng(seed ^ 0x636f7079);
 const swapRng = new Rng(seed ^ 0x73776170);
 const synonymRng = new Rng(seed ^ 0x73796e6f);
+const refusalSynonymRng = new Rng(seed ^ 0x72667379);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
   let e = toTextExample(sampleExample(rng, rng.pick(types), { wording }));
   if (synonyms > 0 && e.type !== 'refusal')
     e = { ...e, prompt: swapSynonym(synonymRng, e.prompt, synonyms, synonymsOf) };
+  if (refusalSynonyms > 0 && e.type === 'refusal')
+    e = { ...e, prompt: swapSynonym(refusalSynonymRng, e.prompt, refusalSynonyms, synonymsOf) };
   if (swap > 0 && swapTypes.has(e.type)) e = { ...e, prompt: swapWord(swapRng, e.prompt, swap) };
   if (noise > 0) e = { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise) };
   if (spokenNoise > 0) e = addSpokenNoise(spokenRng, e, spokenNoise);
