@@ -82,8 +82,9 @@ export function synthesise(text: string, settings: VoiceSettings): Waveform {
 /**
  * The waveform at `sampleRate` by taking, for each output sample, the input sample at or before its
  * time: no low-pass filter, so what lies above the new Nyquist frequency folds back (aliasing).
- * What naive resamplers in apps and scripts do; the demo's sample clips were made so. Used as a
- * degradation real uploads carry (`SpeechVariant.resampling`), never as the conversion itself.
+ * What naive resamplers in apps and scripts do (the demo's sample clips were made so until build
+ * 12). Used as a degradation real uploads carry (`SpeechVariant.resampling`), never as the
+ * conversion itself.
  */
 export function resampleNearest(wave: Waveform, sampleRate: number): Waveform {
   const step = wave.sampleRate / sampleRate;
