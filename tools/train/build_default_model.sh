@@ -106,14 +106,63 @@ timed() {
 # sets are rendered and featurised and the audio encoder is pretrained (stage 0: CTC against a
 # learnable table, needing only the vocabulary). The vision stage and audio stage 1 both need only
 # the frozen LM, so they run side by side too (one thread each: 2 cores, 2 processes).
+# data_set NAME FILE COUNT: generates the set NAME (its recipe: tools/datagen/generate.ts's
+# arguments) unless its FILE already has COUNT lines.
 have_set() { [ -f "$1/$2" ] && [ "$(wc -l < "$1/$2")" -eq "$3" ]; }
-images_set() { have_set "$WORK/$1" scenes.jsonl "$2" || timed "$1" tsx tools/datagen/generate.ts images --count "$2" --seed "$3" --out "$WORK/$1"; }
-audio_set() { have_set "$WORK/$1" clips.jsonl "$2" || timed "$1" tsx tools/datagen/generate.ts audio --count "$2" --seed "$3" --out "$WORK/$1" ${4:+--question-share "$4"} ${5:+--aliased-share "$5"}; }
+data_set() { have_set "$WORK/$1" "$2" "$3" || timed "$1" tsx tools/datagen/generate.ts ${RECIPE[$1]} --out "$WORK/$1"; }
 
-stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_STEPS steps) beside the LM"
 # Text forms in the training set's wordings; the LM's evaluation also reads held-out wordings.
 TRAIN_TEXT=(tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --wording train --noise "$TEXT_NOISE" --spoken-noise "$SPOKEN_NOISE"
   --copy "$COPY_SHARE" --swap "$TEXT_SWAP" ${TEXT_SWAP_TYPES:+--swap-types "$TEXT_SWAP_TYPES"})
+
+# Recipes. Every data set and stage folder under $WORK records the settings it is made from, with
+# the recipes of what it reads (as name@digest), in its file `recipe`, written before it starts.
+# A rerun checks them all before any work: a folder made from another recipe than this run's
+# (another AUDIO_ALIASED, a SMOKE run's stages in the same WORK, an LM trained on other text) stops
+# the build with the difference, rather than being reused as if it were this run's. The training
+# stages' resume points check their own arguments too (unmask_train/resume.py).
+declare -A RECIPE=(
+  [images-train]="images --count $IMAGES --seed 101"
+  [images-eval]="images --count $EVAL_IMAGES --seed 201"
+  [audio-train]="audio --count $AUDIO --seed 102 --question-share $AUDIO_QUESTION_SHARE --aliased-share $AUDIO_ALIASED"
+  [audio-eval]="audio --count $EVAL_AUDIO --seed 202"
+  [text]="${TRAIN_TEXT[*]} --synonyms $TEXT_SYNONYMS"   # not a folder: written again on every run
+)
+from() { local n out=from; for n in "$@"; do out+=" $n@$(printf '%s' "${RECIPE[$n]}" | md5sum | cut -c1-10)"; done; printf '%s' "$out"; }
+SETS=(images-train images-eval audio-train audio-eval)
+if [ -n "$LM_CKPT" ]; then
+  RECIPE[lm]="copy of $LM_CKPT, md5 $(md5sum < "$LM_CKPT" | cut -c1-32)"
+else
+  RECIPE[lm]="train_lm --steps $LM_STEPS $LM_ARGS${LM_AVERAGE_FROM:+ --average-from $LM_AVERAGE_FROM} $(from text)"
+fi
+RECIPE[audio0]="pretrain_audio --steps $AUDIO0_STEPS $(from lm audio-train audio-eval)"
+RECIPE[vision]="train_vision --steps $VISION_STEPS --qa-after $VISION_QA_AFTER $(from lm "${SETS[@]}")"
+RECIPE[audio1]="train_audio --stage 1 --steps $AUDIO1_STEPS --qa-after $AUDIO1_QA_AFTER $AUDIO_ARGS $(from lm audio0 "${SETS[@]}")"
+RECIPE[audio2]="train_audio --stage 2 --steps $AUDIO2_STEPS $(from lm vision audio1 "${SETS[@]}")"
+RECIPE[audio3]="train_joint --steps $LORA_STEPS --rank $LORA_RANK --weights $LORA_WEIGHTS $(from lm vision audio2 text "${SETS[@]}")"
+# claim NAME: NAME's folder holds this recipe's work, or none yet (then this recipe is written into it).
+claim() {
+  local dir="$WORK/$1" made
+  mkdir -p "$dir"
+  if [ -z "$(ls -A "$dir" | grep -vx recipe)" ]; then
+    :   # nothing made in it yet (an earlier run may have claimed it and stopped before it began)
+  elif [ -f "$dir/recipe" ]; then
+    made="$(cat "$dir/recipe")"
+    [ "$made" = "${RECIPE[$1]}" ] && return 0
+    printf '%s was made from another recipe than this run asks for:\n  made:  %s\n  asked: %s\n' "$dir" "$made" "${RECIPE[$1]}"
+    echo "Delete it and the stages made from it (or build in another WORK)."
+    exit 1
+  else
+    printf '%s holds work with no recorded recipe (an older build script made it).\n' "$dir"
+    printf 'Delete it; or, if it was made with this run'"'"'s settings, record them:\n  printf %%s %q > %q\n' "${RECIPE[$1]}" "$dir/recipe"
+    exit 1
+  fi
+  printf '%s' "${RECIPE[$1]}" > "$dir/recipe"
+}
+for name in "${SETS[@]}" lm audio0 vision audio1 audio2; do claim "$name"; done
+[ "$LORA_STEPS" -eq 0 ] || claim audio3
+
+stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_STEPS steps) beside the LM"
 timed text tsx "${TRAIN_TEXT[@]}" --synonyms "$TEXT_SYNONYMS" > "$WORK/text-train.jsonl"
 # The tokenizer is trained on that text before its synonym swaps: measured, a BPE trained on the
 # swapped text gave a text LM whose short shapes answers collapsed (build 11, docs/default-model.md).
@@ -125,8 +174,8 @@ fi
 tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 --wording train > "$WORK/text-eval.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 998 --count 3000 --wording heldout > "$WORK/text-heldout.jsonl"
 (
-  images_set images-train "$IMAGES" 101 && images_set images-eval "$EVAL_IMAGES" 201 &&
-    audio_set audio-train "$AUDIO" 102 "$AUDIO_QUESTION_SHARE" "$AUDIO_ALIASED" && audio_set audio-eval "$EVAL_AUDIO" 202 || exit 1
+  data_set images-train scenes.jsonl "$IMAGES" && data_set images-eval scenes.jsonl "$EVAL_IMAGES" &&
+    data_set audio-train clips.jsonl "$AUDIO" && data_set audio-eval clips.jsonl "$EVAL_AUDIO" || exit 1
   if ! done_in audio0; then
     until [ -f "$WORK/lm/vocab.json" ]; do sleep 5; done   # train_lm writes the vocabulary first
     timed "audio 0" py unmask_train.pretrain_audio --vocab "$WORK/lm/vocab.json" --audio "$WORK/audio-train" --eval-audio "$WORK/audio-eval" \
@@ -262,6 +311,7 @@ TOTAL=$(( $(date +%s) - START ))
   echo
   echo "CPU time is user + system of the stage's processes; wall time is what the stage took while the other"
   echo "core ran its neighbour (text LM beside data generation and audio stage 0; vision beside audio stage 1; the frozen-LM bundle and its evaluation beside audio stage 3; the aliased-speech evaluation beside the evaluation)."
+  echo "A stage listed more than once was cut off and resumed (or its WORK reused across runs): its rows add up."
   echo "Machine load while building (1, 5, 15 min averages at the end): $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "## Settings"
