@@ -44,7 +44,7 @@ COPY_SHARE="${COPY_SHARE:-0.3}"   # share of training transcripts whose spoken w
 IMAGES="${IMAGES:-6000}"
 AUDIO="${AUDIO:-20000}"
 AUDIO_QUESTION_SHARE="${AUDIO_QUESTION_SHARE:-0.42}"   # share of training clips that are spoken shapes questions
-AUDIO_ALIASED="${AUDIO_ALIASED:-0}"   # share of training clips resampled by nearest sample, aliasing as naive resamplers do (generate.ts --aliased-share; docs/default-model.md); 0: none
+AUDIO_ALIASED="${AUDIO_ALIASED:-0.25}"   # share of training clips resampled by nearest sample, aliasing as naive resamplers do (generate.ts --aliased-share; docs/default-model.md, "Aliased speech"); 0: none; 0.25: build 13
 EVAL_IMAGES="${EVAL_IMAGES:-300}"
 EVAL_AUDIO="${EVAL_AUDIO:-300}"
 # The text LM: the LM helper's best recipe so far (EXPERIMENTS.md); extra flags via LM_ARGS.
