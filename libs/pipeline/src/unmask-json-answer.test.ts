@@ -95,7 +95,7 @@ describe('Unmask: the whole-answer check of a model that declares its JSON answe
           if (!before.decodedAgain) assert.ok(after.forwardPasses > before.forwardPasses, 'both decodes counted');
         } else {
           assert.equal(after.text, before.text, `${clip} "${prompt}"`);
-          assert.equal(after.decodedAgain, before.decodedAgain);
+          assert.deepEqual(after.decodedAgain, before.decodedAgain);
         }
       }
     }
