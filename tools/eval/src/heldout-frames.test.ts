@@ -3,23 +3,27 @@ import assert from 'node:assert/strict';
 import { byKind, firstPerType, frameBreakdown, type HeldoutExample, type LmResult } from './heldout-frames.js';
 
 const ex = (type: string, prompt: string, answer: string): HeldoutExample => ({ type, prompt, spoken: null, answer });
-const examples = [
+const examples: HeldoutExample[] = [
   ex('where', 'Whereabouts is the circle?', 'top left'),
   ex('where', 'whereabouts is the star', 'there is no star'),
   ex('where', 'Where is the circle, cheers', 'top left'),
-  ex('refusal', 'what is the capital of france', 'i can only answer ...'),
+  { ...ex('refusal', 'what is the capital of france', 'i can only answer ...'), refusalKind: 'everyday' },
   ex('where', 'which corner holds the circle', 'top left'),
 ];
 const result = (wrong: HeldoutExample[], n = 4, exact = (n - wrong.length) / n): LmResult => ({
   'tau0.9': { where: { n, exact, wrong }, refusal: { n: 1, exact: 1, wrong: [] } },
 });
+const refusalWrong = (r: LmResult): LmResult => ({
+  'tau0.9': { ...r['tau0.9'], refusal: { n: 1, exact: 0, wrong: [examples[3]!] } },
+});
 
 describe('held-out accuracy frame by frame', () => {
-  it('puts each example under its frame and kind, counts right answers per result, and leaves refusals out', () => {
-    const rows = frameBreakdown(examples, [result([]), result([examples[1]!, examples[4]!])], 'tau0.9');
+  it('puts each example under its frame and kind, a refusal under its refusal kind, and counts right answers per result', () => {
+    const rows = frameBreakdown(examples, [result([]), refusalWrong(result([examples[1]!, examples[4]!]))], 'tau0.9');
     assert.deepEqual(
       rows.map((r) => [r.kind, r.frame, r.n, ...r.right]),
       [
+        ['everyday', '-', 1, 1, 0],
         ['heldout frame', 'whereabouts is the {shape}', 2, 2, 1],
         ['trained frame, held-out decorations', 'where is the {shape}', 1, 1, 1],
         ['unrecognised', '?', 1, 1, 0],
@@ -28,6 +32,7 @@ describe('held-out accuracy frame by frame', () => {
     assert.deepEqual(
       byKind(rows).map((r) => [r.kind, r.n, ...r.right]),
       [
+        ['everyday', 1, 1, 0],
         ['heldout frame', 2, 2, 1],
         ['trained frame, held-out decorations', 1, 1, 1],
         ['unrecognised', 1, 1, 0],
@@ -56,6 +61,14 @@ describe('held-out accuracy frame by frame', () => {
     assert.deepEqual(
       firstPerType(examples, 1).map((e) => e.prompt),
       ['Whereabouts is the circle?', 'what is the capital of france'],
+    );
+  });
+
+  it('puts a refusal without its kind (a text set written before kinds were recorded) under unrecognised', () => {
+    const old = ex('refusal', 'how wide is the triangle', 'i can only answer ...');
+    assert.deepEqual(
+      frameBreakdown([old], [result([], 0, 1)], 'tau0.9').map((r) => [r.type, r.kind, r.n]),
+      [['refusal', 'unrecognised', 1]],
     );
   });
 });

@@ -3,6 +3,7 @@
  * --json` results (tools/train) on a held-out text set (`generate-text.ts --wording heldout`).
  * Each example is put under the frame that words it (tools/worlds' wordingsOf) and under what
  * kind of held-out prompt it is: a held-out frame, or a trained frame with held-out decorations.
+ * Refusals have no frame: they go under their kind (`refusalKind`: shuffled words, near misses, …).
  *
  *   node --import tsx tools/eval/src/heldout-frames.ts --examples text-heldout.jsonl \
  *       --results a.json [--results b.json ...] [--n 500] [--frames]
@@ -13,13 +14,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { recogniseWording } from '../../worlds/src/index.js';
+import { recogniseWording, REFUSAL_KINDS, type RefusalKind } from '../../worlds/src/index.js';
 
 const exampleSchema = z.object({
   type: z.string(),
   prompt: z.string(),
   spoken: z.string().nullable(),
   answer: z.string(),
+  refusalKind: z.enum(REFUSAL_KINDS).optional(),
 });
 export type HeldoutExample = z.infer<typeof exampleSchema>;
 
@@ -35,7 +37,7 @@ export type LmResult = z.infer<typeof lmResultSchema>;
 /** Where an example goes: the frame's task key and template, or `?` when no frame words it. */
 export interface Group {
   readonly type: string;
-  readonly kind: 'heldout frame' | 'trained frame, held-out decorations' | 'unrecognised';
+  readonly kind: 'heldout frame' | 'trained frame, held-out decorations' | 'unrecognised' | RefusalKind;
   readonly frame: string;
 }
 
@@ -46,6 +48,7 @@ export interface Row extends Group {
 }
 
 function groupOf(e: HeldoutExample): Group {
+  if (e.type === 'refusal') return { type: e.type, kind: e.refusalKind ?? 'unrecognised', frame: '-' };
   const w = recogniseWording(e.prompt);
   if (!w) return { type: e.type, kind: 'unrecognised', frame: '?' };
   return {
@@ -69,7 +72,7 @@ export function firstPerType(examples: readonly HeldoutExample[], n: number): He
 }
 
 /**
- * Per frame (refusals left out: they have no frame), how many examples and how many each result
+ * Per frame (refusals per kind: they have no frame), how many examples and how many each result
  * answered right. Throws when a result does not list every wrong answer of a type.
  */
 export function frameBreakdown(
@@ -93,7 +96,6 @@ export function frameBreakdown(
   });
   const rows = new Map<string, { group: Group; n: number; right: number[] }>();
   for (const e of examples) {
-    if (e.type === 'refusal') continue;
     const group = groupOf(e);
     const id = JSON.stringify(group);
     const row = rows.get(id) ?? { group, n: 0, right: results.map(() => 0) };
@@ -132,6 +134,12 @@ function table(rows: readonly Row[], label: (r: Row) => string): string {
     .join('\n');
 }
 
+/** A frame's row label: a trained frame marked, a refusal by its kind. */
+function frameLabel(r: Row): string {
+  if (r.type === 'refusal') return `refusal: ${r.kind}`;
+  return `${r.type}${r.kind === 'heldout frame' ? '' : ' [trained]'} ${r.frame}`;
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -155,8 +163,7 @@ function main(): void {
     `${'type, kind'.padEnd(78)} ${'n'.padStart(5)} ${values.results.map((_, i) => `#${i + 1}`.padStart(7)).join(' ')}`,
   );
   console.log(table(byKind(rows), (r) => `${r.type}, ${r.kind}`));
-  if (values.frames)
-    console.log(`\n${table(rows, (r) => `${r.type}${r.kind === 'heldout frame' ? '' : ' [trained]'} ${r.frame}`)}`);
+  if (values.frames) console.log(`\n${table(rows, frameLabel)}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -94,6 +94,18 @@ describe('examples of every task type', () => {
     });
   }
 
+  it('keep a refusal’s kind in the text form, and give no kind to an in-scope example', () => {
+    const rng = new Rng(17);
+    const inScopeTypes = TASK_TYPES.filter((t) => t !== 'refusal');
+    for (let i = 0; i < 200; i++) {
+      const refusal = sampleExample(rng, 'refusal', { wording: 'heldout' });
+      assert.ok(refusal.refusalKind);
+      assert.equal(textExampleSchema.parse(toTextExample(refusal)).refusalKind, refusal.refusalKind);
+      const inScope = toTextExample(sampleExample(rng, inScopeTypes[i % inScopeTypes.length]!, { wording: 'train' }));
+      assert.equal('refusalKind' in inScope, false, inScope.prompt);
+    }
+  });
+
   it('refuses shuffled words only when no two of them stay neighbours', () => {
     const rng = new Rng(3);
     let n = 0;

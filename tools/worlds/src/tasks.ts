@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Rng } from './rng.js';
 import { SPOKEN_QUESTION_PROMPT } from './refusal.js';
-import { sampleRefusal, type RefusalKind } from './refusal-examples.js';
+import { REFUSAL_KINDS, sampleRefusal, type RefusalKind } from './refusal-examples.js';
 import { sampleScene, type Scene } from './shapes/scene.js';
 import { SHAPES } from './shapes/spec.js';
 import {
@@ -54,6 +54,8 @@ export const textExampleSchema = z.object({
   spoken: z.string().nullable(),
   prompt: z.string(),
   answer: z.string(),
+  /** A refusal's kind (refusal-examples.ts), so evaluations can report refusals kind by kind. */
+  refusalKind: z.enum(REFUSAL_KINDS).optional(),
 });
 export type TextExample = z.infer<typeof textExampleSchema>;
 
@@ -64,6 +66,7 @@ export function toTextExample(e: Example): TextExample {
     spoken: e.spoken,
     prompt: e.prompt,
     answer: e.answer,
+    ...(e.refusalKind ? { refusalKind: e.refusalKind } : {}),
   };
 }
 

@@ -163,7 +163,7 @@ describe('swapWord', () => {
       const a = words(prompt);
       const b = words(out);
       assert.equal(b.length, a.length, out);
-      const diff = a.map((w, k) => k).filter((k) => a[k] !== b[k]);
+      const diff = a.map((_w, k) => k).filter((k) => a[k] !== b[k]);
       assert.equal(diff.length, 1, out);
       const k = diff[0]!;
       assert.equal(
