@@ -14,15 +14,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { recogniseWording, REFUSAL_KINDS, type RefusalKind } from '../../worlds/src/index.js';
+import { recogniseWording, type RefusalKind, textExampleSchema } from '../../worlds/src/index.js';
 
-const exampleSchema = z.object({
-  type: z.string(),
-  prompt: z.string(),
-  spoken: z.string().nullable(),
-  answer: z.string(),
-  refusalKind: z.enum(REFUSAL_KINDS).optional(),
-});
+/** The text form's fields this reads; any type name, so a set with a type unknown here still reads. */
+const exampleSchema = textExampleSchema
+  .pick({ prompt: true, spoken: true, answer: true, refusalKind: true })
+  .extend({ type: z.string() });
 export type HeldoutExample = z.infer<typeof exampleSchema>;
 
 const typeResultSchema = z.object({
