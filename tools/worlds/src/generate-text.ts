@@ -1,6 +1,6 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] [--synonyms 0.25 [--refusal-synonyms 0.25]] > out.jsonl
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] [--synonyms 0.25 [--refusal-synonyms 0.25]] [--everyday-english 0.6] > out.jsonl
  * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
  * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
  * wordings only). `--noise P` (training data, `train` wording only) puts noise words into a share P of
@@ -16,12 +16,16 @@
  * (training data) replaces one frame word of a share Y of the in-scope prompts with a WordNet synonym
  * (wordings/synonyms.ts), first of all, from a sixth stream. `--refusal-synonyms R` does the same to a
  * share R of the refusals' prompts (shuffled in-scope words, near misses, in-scope prompts without
- * their medium: swapped words are to be refused there too), from a seventh stream.
+ * their medium: swapped words are to be refused there too), from a seventh stream. `--everyday-english E`
+ * (training data) gives a share E of the `everyday` refusals a WordNet usage example for prompt, and a
+ * share E of the `near_miss` ones a WordNet noun for the unknown shape (wordings/english.ts), from an
+ * eighth stream.
  */
 import { parseArgs } from 'node:util';
 import { Rng } from './rng.js';
 import { sampleExample, TASK_TYPES, toTextExample, type TaskType } from './tasks.js';
 import { addCopyTask } from './wordings/copy.js';
+import { addEverydayEnglish } from './wordings/english.js';
 import { addNoiseWords, addSpokenNoise, swapWord } from './wordings/noise.js';
 import type { WordingSplit } from './wordings/prompts.js';
 import { swapSynonym, synonymTable } from './wordings/synonyms.js';
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     'swap-types': { type: 'string' },
     synonyms: { type: 'string', default: '0' },
     'refusal-synonyms': { type: 'string', default: '0' },
+    'everyday-english': { type: 'string', default: '0' },
   },
 });
 const seed = Number(values.seed);
@@ -55,7 +60,9 @@ if (!['table', 'train', 'heldout'].includes(wording))
   throw new Error(`--wording must be table, train or heldout, got "${values.wording}"`);
 
 /** A training-data option's share: a number in [0, 1], above 0 only with the training wordings. */
-function trainingShare(flag: 'noise' | 'spoken-noise' | 'copy' | 'swap' | 'synonyms' | 'refusal-synonyms'): number {
+function trainingShare(
+  flag: 'noise' | 'spoken-noise' | 'copy' | 'swap' | 'synonyms' | 'refusal-synonyms' | 'everyday-english',
+): number {
   const share = Number(values[flag]);
   if (!(share >= 0 && share <= 1)) throw new Error(`--${flag} must be a share in [0, 1], got "${values[flag]}"`);
   if (share > 0 && wording !== 'train')
@@ -68,6 +75,7 @@ const copy = trainingShare('copy');
 const swap = trainingShare('swap');
 const synonyms = trainingShare('synonyms');
 const refusalSynonyms = trainingShare('refusal-synonyms');
+const everydayEnglish = trainingShare('everyday-english');
 const inScope: readonly TaskType[] = TASK_TYPES.filter((t) => t !== 'refusal');
 const swapTypes = new Set((values['swap-types'] ? values['swap-types'].split(',') : inScope) as TaskType[]);
 for (const t of swapTypes)
@@ -83,6 +91,7 @@ const copyRng = new Rng(seed ^ 0x636f7079);
 const swapRng = new Rng(seed ^ 0x73776170);
 const synonymRng = new Rng(seed ^ 0x73796e6f);
 const refusalSynonymRng = new Rng(seed ^ 0x72667379);
+const englishRng = new Rng(seed ^ 0x656e676c);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
   let e = toTextExample(sampleExample(rng, rng.pick(types), { wording }));
@@ -90,6 +99,7 @@ for (let i = 0; i < count; i++) {
     e = { ...e, prompt: swapSynonym(synonymRng, e.prompt, synonyms, synonymsOf) };
   if (refusalSynonyms > 0 && e.type === 'refusal')
     e = { ...e, prompt: swapSynonym(refusalSynonymRng, e.prompt, refusalSynonyms, synonymsOf) };
+  if (everydayEnglish > 0) e = addEverydayEnglish(englishRng, e, everydayEnglish);
   if (swap > 0 && swapTypes.has(e.type)) e = { ...e, prompt: swapWord(swapRng, e.prompt, swap) };
   if (noise > 0) e = { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise) };
   if (spokenNoise > 0) e = addSpokenNoise(spokenRng, e, spokenNoise);
