@@ -51,7 +51,8 @@ const OTHER_SHAPE_RE = new RegExp(`\\b(${OTHER_SHAPES.train.join('|')})(s?)\\b`)
 
 /**
  * A training refusal with everyday English (probability `p` for each): an `everyday` one's prompt
- * becomes a WordNet example (decorated as the listed ones are), a `near_miss` one's unknown shape a WordNet noun (its plural kept);
+ * becomes a WordNet example (decorated as the listed ones are), a `near_miss` one's unknown shape a
+ * WordNet noun (its plural kept; a shape written in capitals stays, as measured in docs/worlds.md);
  * any other example, or one not drawn, as it was.
  */
 export function addEverydayEnglish(rng: Rng, e: TextExample, p: number): TextExample {
