@@ -40,7 +40,7 @@ SPOKEN_NOISE="${SPOKEN_NOISE:-0}"   # share of training examples with audio whos
 TEXT_SWAP="${TEXT_SWAP:-0}"   # share of in-scope training prompts with one word made up (generate-text --swap; docs/worlds.md, "Word swaps"); 0: none
 TEXT_SWAP_TYPES="${TEXT_SWAP_TYPES:-}"   # the task types TEXT_SWAP reaches (generate-text --swap-types, comma-separated); empty: every in-scope type
 TEXT_SYNONYMS="${TEXT_SYNONYMS:-0.25}"   # share of in-scope training prompts with one frame word swapped for a WordNet synonym (generate-text --synonyms; docs/worlds.md, "Synonym swaps"); 0: none; 0.25: build 12
-TEXT_EVERYDAY_ENGLISH="${TEXT_EVERYDAY_ENGLISH:-0}"   # share of everyday / near-miss training refusals given a WordNet example / noun (generate-text --everyday-english; docs/worlds.md, "Everyday English"); 0: none (build 13)
+TEXT_EVERYDAY_ENGLISH="${TEXT_EVERYDAY_ENGLISH:-0}"   # share of everyday / near-miss training refusals given a WordNet example / noun (generate-text --everyday-english; docs/worlds.md, "How people word the tasks": measured, not adopted); 0: none (build 13)
 EVERYDAY_ARGS=()
 [ "$TEXT_EVERYDAY_ENGLISH" = "0" ] || EVERYDAY_ARGS=(--everyday-english "$TEXT_EVERYDAY_ENGLISH")
 COPY_SHARE="${COPY_SHARE:-0.3}"   # share of training transcripts whose spoken words are a random word sequence to copy (tools/worlds/src/wordings/copy.ts); 0: none; 0.3: build 7
