@@ -7,13 +7,12 @@
  * as a task (recognise.ts), and no word only the held-out lists use (heldoutOnlyWords), so the
  * held-out prompts stay unread in training.
  *   apt-get install wordnet-base && tsx tools/worlds/src/wordings/english-from-wordnet.ts > tools/worlds/src/wordings/english.json
- * Hand-written: WordNet's database is four plain-text files, and no npm package reads them offline.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ENGLISH_LIMITS, worldWords } from './english.js';
 import { heldoutOnlyWords } from './noise.js';
 import { recognise } from './recognise.js';
+import { readIndex, readSynsets, WORDNET_POS } from './wordnet.js';
 
 const { values } = parseArgs({ options: { dir: { type: 'string', default: '/usr/share/wordnet' } } });
 const dir = values.dir as string;
@@ -26,21 +25,13 @@ const world = worldWords();
 const allowed = (w: string) => !heldout.has(w) && !world.has(w) && !world.has(w.replace(/(es|s)$/, ''));
 
 /** Lemma -> how often its senses were tagged in WordNet's corpus (index.noun). */
-const tagged = new Map<string, number>();
-for (const line of readFileSync(`${dir}/index.noun`, 'latin1').split('\n')) {
-  if (!line || line.startsWith(' ')) continue;
-  const f = line.trim().split(' ');
-  const pointers = Number(f[3]);
-  tagged.set(f[0] as string, Number(f[4 + pointers + 1]));
-}
+const nounIndex = readIndex(dir, 'noun');
 
 const sentences = new Set<string>();
 const nouns = new Set<string>();
-for (const pos of ['noun', 'verb', 'adj', 'adv']) {
-  for (const line of readFileSync(`${dir}/data.${pos}`, 'latin1').split('\n')) {
-    if (!line || line.startsWith(' ')) continue;
-    const [head = '', gloss = ''] = line.split(' | ');
-    for (const m of gloss.matchAll(/"([^"]+)"/g)) {
+for (const pos of WORDNET_POS) {
+  for (const synset of readSynsets(dir, pos)) {
+    for (const m of synset.gloss.matchAll(/"([^"]+)"/g)) {
       const text = (m[1] as string)
         .toLowerCase()
         .replace(/[.!;:]+$/, '')
@@ -52,13 +43,10 @@ for (const pos of ['noun', 'verb', 'adj', 'adv']) {
       if (recognise(text) !== undefined) continue;
       sentences.add(text);
     }
-    if (pos !== 'noun') continue;
-    const f = head.split(' ');
-    if (!THING_FILES.has(Number(f[1]))) continue;
-    const count = parseInt(f[3] as string, 16);
-    for (let k = 0; k < count; k++) {
-      const w = (f[4 + 2 * k] as string).replace(/\(.*\)$/, '');
-      if (/^[a-z]{3,12}$/.test(w) && (tagged.get(w) ?? 0) >= ENGLISH_LIMITS.minTagged && allowed(w)) nouns.add(w);
+    if (pos !== 'noun' || !THING_FILES.has(synset.lexFile)) continue;
+    for (const w of synset.words) {
+      const tagged = nounIndex.get(w)?.tagged ?? 0;
+      if (/^[a-z]{3,12}$/.test(w) && tagged >= ENGLISH_LIMITS.minTagged && allowed(w)) nouns.add(w);
     }
   }
 }

@@ -5,7 +5,6 @@
  * swaps a frame word for one of them (synonyms.ts), so the model meets real words people use for
  * the same request, not only the frames written by hand.
  *   apt-get install wordnet-base && tsx tools/worlds/src/wordings/synonyms-from-wordnet.ts > tools/worlds/src/wordings/synonyms.json
- * Hand-written: WordNet's database is four plain-text files, and no npm package reads them offline.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,42 +13,14 @@ import { DECORATIONS } from './decorate.js';
 import { SHAPE_FRAMES } from './shapes.js';
 import { wordsIn } from './noise.js';
 import { SYNONYM_KEEP_OUT, SYNONYM_SENSES } from './synonyms.js';
+import { parseSynset, readIndex, type Senses, WORDNET_POS } from './wordnet.js';
 
 const { values } = parseArgs({ options: { dir: { type: 'string', default: '/usr/share/wordnet' } } });
 const dir = values.dir as string;
-const POS = ['noun', 'verb', 'adj', 'adv'] as const;
 
-interface Senses {
-  /** How often the word's senses in this part of speech were tagged in WordNet's corpus. */
-  readonly tagged: number;
-  /** Synset offsets, most frequent sense first. */
-  readonly offsets: number[];
-}
-
-/** Lemma -> its senses in one part of speech (WordNet's index.<pos> files). */
-function readIndex(pos: string): Map<string, Senses> {
-  const index = new Map<string, Senses>();
-  for (const line of readFileSync(`${dir}/index.${pos}`, 'latin1').split('\n')) {
-    if (!line || line.startsWith(' ')) continue;
-    const f = line.trim().split(' ');
-    const synsets = Number(f[2]);
-    const pointers = Number(f[3]);
-    // lemma pos synset_cnt p_cnt [ptr...] sense_cnt tagsense_cnt offsets...
-    const tagged = Number(f[4 + pointers + 1]);
-    const offsets = f.slice(4 + pointers + 2, 4 + pointers + 2 + synsets).map(Number);
-    index.set(f[0] as string, { tagged, offsets });
-  }
-  return index;
-}
-
-/** The words of the synset at `offset` in data.<pos> (underscored phrases and markers like `(a)` as written). */
+/** The words of the synset at `offset` in data.<pos>, lower-cased (underscored phrases as written). */
 function synsetWords(data: Buffer, offset: number): string[] {
-  const end = data.indexOf(10, offset);
-  const f = data.toString('latin1', offset, end).split(' ');
-  const count = parseInt(f[3] as string, 16);
-  const words: string[] = [];
-  for (let k = 0; k < count; k++) words.push((f[4 + 2 * k] as string).replace(/\(.*\)$/, '').toLowerCase());
-  return words;
+  return parseSynset(data.toString('latin1', offset, data.indexOf(10, offset))).words.map((w) => w.toLowerCase());
 }
 
 const frameWords = wordsIn(
@@ -62,7 +33,7 @@ const frameWords = wordsIn(
 );
 
 const table: Record<string, string[]> = {};
-const indexes = POS.map((pos) => ({ index: readIndex(pos), data: readFileSync(`${dir}/data.${pos}`) }));
+const indexes = WORDNET_POS.map((pos) => ({ index: readIndex(dir, pos), data: readFileSync(`${dir}/data.${pos}`) }));
 for (const word of [...frameWords].sort()) {
   if (word.length < 3 || SYNONYM_KEEP_OUT.has(word)) continue;
   // The word's most used part of speech only (`give` the verb, not the noun `springiness`).
