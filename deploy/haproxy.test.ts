@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoSamplesSchema } from '@unmask/protocol';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONFIG = join(ROOT, 'deploy/haproxy/haproxy.cfg');
@@ -24,9 +25,7 @@ const CI = process.env.CI === 'true';
 const skip = missing && !CI ? missing : false;
 
 const SAMPLES = join(ROOT, 'apps/demo/public/samples');
-const samples = JSON.parse(readFileSync(join(SAMPLES, 'samples.json'), 'utf8')) as {
-  images: { file: string; answers: Record<string, string> }[];
-};
+const samples = demoSamplesSchema.parse(JSON.parse(readFileSync(join(SAMPLES, 'samples.json'), 'utf8')));
 const sample = samples.images[1]!;
 const QUESTION = Object.keys(sample.answers).find((q) => q.startsWith('what color'))!;
 /** The shapes world's ground truth for this image and question. */

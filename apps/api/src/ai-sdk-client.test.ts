@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import {
@@ -24,16 +23,11 @@ import {
 } from 'ai';
 import { z } from 'zod';
 import { defaultModelDir } from '@unmask/pipeline';
+import { command, commands, sampleImage, SAMPLES_DIR } from './test-support/demo-samples.js';
 import { startServer } from './test-support/fixtures.js';
 
-const SAMPLES = fileURLToPath(new URL('../../demo/public/samples/', import.meta.url));
-const samples = JSON.parse(readFileSync(`${SAMPLES}samples.json`, 'utf8')) as {
-  audio: { file: string; intent?: Record<string, string> }[];
-  images: { file: string; answers: Record<string, string> }[];
-};
-const commands = samples.audio.filter((a) => a.intent) as { file: string; intent: Record<string, string> }[];
 const Intent = z.object({ action: z.string(), object: z.string(), location: z.string() });
-const image = samples.images[2] as { file: string; answers: Record<string, string> };
+const image = sampleImage(2);
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 
@@ -41,7 +35,7 @@ const spoken = (file: string, text = 'what is the intent'): ModelMessage[] => [
   {
     role: 'user',
     content: [
-      { type: 'file', data: readFileSync(`${SAMPLES}${file}`), mediaType: 'audio/wav' },
+      { type: 'file', data: readFileSync(`${SAMPLES_DIR}${file}`), mediaType: 'audio/wav' },
       { type: 'text', text },
     ],
   },
@@ -50,7 +44,7 @@ const shown = (text: string): ModelMessage[] => [
   {
     role: 'user',
     content: [
-      { type: 'image', image: readFileSync(`${SAMPLES}${image.file}`), mediaType: 'image/png' },
+      { type: 'image', image: readFileSync(`${SAMPLES_DIR}${image.file}`), mediaType: 'image/png' },
       { type: 'text', text },
     ],
   },
@@ -96,7 +90,7 @@ describe('the Vercel AI SDK and the default model', () => {
 
   it('streamObject streams the same intent', async () => {
     for (const { name, model, audio } of models) {
-      const sample = commands[1] as (typeof commands)[number];
+      const sample = command(1);
       const result = streamObject({
         model,
         schema: Intent,
@@ -115,7 +109,7 @@ describe('the Vercel AI SDK and the default model', () => {
     const server_ = server;
     const baseURL = `http://127.0.0.1:${(server_.app.server.address() as AddressInfo).port}/v1`;
     const plain = createOpenAICompatible({ name: 'unmask', baseURL }).chatModel('unmask-default');
-    const sample = commands[0] as (typeof commands)[number];
+    const sample = command(0);
     const { object } = await generateObject({
       model: plain,
       schema: Intent,
@@ -127,7 +121,7 @@ describe('the Vercel AI SDK and the default model', () => {
 
   it('tool calls: required or a named tool gives the intent as the call’s input', async () => {
     for (const { name, model, audio } of models) {
-      const sample = commands[2] as (typeof commands)[number];
+      const sample = command(2);
       const tools = {
         control_device: tool({ description: 'Act on a smart-home device', inputSchema: Intent }),
         look_up: tool({

@@ -6,19 +6,13 @@
  * Tools and logprobs: default-model-tools.test.ts; the Responses API: responses-api.test.ts.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { defaultModelDir } from '@unmask/pipeline';
+import { commands, sampleBase64, sampleImage, samples } from './test-support/demo-samples.js';
 import { startServer } from './test-support/fixtures.js';
 
-const SAMPLES = fileURLToPath(new URL('../../demo/public/samples/', import.meta.url));
-const samples = JSON.parse(readFileSync(`${SAMPLES}samples.json`, 'utf8')) as {
-  audio: { file: string; intent?: Record<string, string> }[];
-  images: { file: string; answers: Record<string, string> }[];
-};
 const INTENT = {
   type: 'object',
   properties: { action: { type: 'string' }, object: { type: 'string' }, location: { type: 'string' } },
@@ -45,14 +39,14 @@ describe('the openai client and the default model', () => {
     content: [
       {
         type: 'input_audio',
-        input_audio: { data: readFileSync(`${SAMPLES}${file}`).toString('base64'), format: 'wav' },
+        input_audio: { data: sampleBase64(file), format: 'wav' },
       },
       { type: 'text', text },
     ],
   });
 
   it('.parse with a json_schema response format returns each sample command’s intent', async () => {
-    for (const sample of samples.audio.filter((a) => a.intent)) {
+    for (const sample of commands) {
       const completion = await client.chat.completions.parse({
         model: 'unmask-default',
         messages: [
@@ -67,8 +61,8 @@ describe('the openai client and the default model', () => {
   });
 
   it('a system message, even empty, and earlier turns change nothing', async () => {
-    const image = samples.images[2] as { file: string; answers: Record<string, string> };
-    const png = readFileSync(`${SAMPLES}${image.file}`).toString('base64');
+    const image = sampleImage(2);
+    const png = sampleBase64(image.file);
     const question: OpenAI.Chat.ChatCompletionMessageParam = {
       role: 'user',
       content: [
@@ -97,7 +91,7 @@ describe('the openai client and the default model', () => {
     const [a, b] = ['shapes-3.png', 'shapes-4.png'].map((file) => {
       const sample = samples.images.find((i) => i.file === file);
       assert.ok(sample, file);
-      return { ...sample, url: `data:image/png;base64,${readFileSync(`${SAMPLES}${file}`).toString('base64')}` };
+      return { ...sample, url: `data:image/png;base64,${sampleBase64(file)}` };
     }) as [(typeof samples.images)[number] & { url: string }, (typeof samples.images)[number] & { url: string }];
     const withImage = (url: string, text: string): OpenAI.Chat.ChatCompletionMessageParam => ({
       role: 'user',
@@ -132,8 +126,8 @@ describe('the openai client and the default model', () => {
   });
 
   it('max_tokens is a bound: 4096 answers like 32, with the same passes; 2 cuts the answer with finish_reason length', async () => {
-    const image = samples.images[3] as { file: string; answers: Record<string, string> };
-    const png = readFileSync(`${SAMPLES}${image.file}`).toString('base64');
+    const image = sampleImage(3);
+    const png = sampleBase64(image.file);
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
       {
         role: 'user',

@@ -6,21 +6,14 @@
  * `tool` messages in history change nothing; logprobs report every answer token.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { defaultModelDir } from '@unmask/pipeline';
 import { chatCompletionChunkSchema } from '@unmask/protocol';
+import { command, commands, sampleBase64, sampleImage } from './test-support/demo-samples.js';
 import { startServer } from './test-support/fixtures.js';
 
-const SAMPLES = fileURLToPath(new URL('../../demo/public/samples/', import.meta.url));
-const samples = JSON.parse(readFileSync(`${SAMPLES}samples.json`, 'utf8')) as {
-  audio: { file: string; intent?: Record<string, string> }[];
-  images: { file: string; answers: Record<string, string> }[];
-};
-const commands = samples.audio.filter((a) => a.intent) as { file: string; intent: Record<string, string> }[];
 const INTENT = {
   type: 'object',
   properties: { action: { type: 'string' }, object: { type: 'string' }, location: { type: 'string' } },
@@ -62,7 +55,7 @@ describe('tool calls and logprobs with the openai client and the default model',
     content: [
       {
         type: 'input_audio',
-        input_audio: { data: readFileSync(`${SAMPLES}${file}`).toString('base64'), format: 'wav' },
+        input_audio: { data: sampleBase64(file), format: 'wav' },
       },
       { type: 'text', text },
     ],
@@ -88,7 +81,7 @@ describe('tool calls and logprobs with the openai client and the default model',
   });
 
   it('several functions: a named one is called; under required the call is the function whose schema the arguments satisfy', async () => {
-    const sample = commands[1] as (typeof commands)[number];
+    const sample = command(1);
     const named = await client.chat.completions.create({
       model: 'm',
       messages: [spoken(sample.file)],
@@ -112,7 +105,7 @@ describe('tool calls and logprobs with the openai client and the default model',
   });
 
   it('the parse helper reads the call’s arguments as an object', async () => {
-    const sample = commands[0] as (typeof commands)[number];
+    const sample = command(0);
     const parsed = await client.chat.completions.parse({
       model: 'm',
       messages: [spoken(sample.file)],
@@ -125,7 +118,7 @@ describe('tool calls and logprobs with the openai client and the default model',
   });
 
   it('streams the call as OpenAI’s tool-call deltas: id, type and name first, then arguments that add up', async () => {
-    const sample = commands[2] as (typeof commands)[number];
+    const sample = command(2);
     const stream = await client.chat.completions.create({
       model: 'm',
       messages: [spoken(sample.file)],
@@ -154,7 +147,7 @@ describe('tool calls and logprobs with the openai client and the default model',
       await assert.rejects(
         client.chat.completions.create({
           model: 'm',
-          messages: [spoken((commands[0] as { file: string }).file)],
+          messages: [spoken(command(0).file)],
           tools: [SWITCH],
           ...(tool_choice ? { tool_choice } : {}),
         }),
@@ -167,7 +160,7 @@ describe('tool calls and logprobs with the openai client and the default model',
     }
     const none = await client.chat.completions.create({
       model: 'm',
-      messages: [spoken((commands[0] as { file: string }).file, 'transcribe the audio')],
+      messages: [spoken(command(0).file, 'transcribe the audio')],
       tools: [SWITCH],
       tool_choice: 'none',
     });
@@ -176,7 +169,7 @@ describe('tool calls and logprobs with the openai client and the default model',
   });
 
   it('a conversation with an earlier call and its tool result answers like the question alone', async () => {
-    const sample = commands[0] as (typeof commands)[number];
+    const sample = command(0);
     const ask = async (messages: OpenAI.Chat.ChatCompletionMessageParam[]) =>
       (await client.chat.completions.create({ model: 'm', messages, tools: [SWITCH], tool_choice: 'required' }))
         .choices[0]?.message.tool_calls?.[0];
@@ -195,8 +188,8 @@ describe('tool calls and logprobs with the openai client and the default model',
   });
 
   it('logprobs: every answer token with its log-probability at its step and the top alternatives, whole and streamed', async () => {
-    const image = samples.images[2] as { file: string; answers: Record<string, string> };
-    const png = readFileSync(`${SAMPLES}${image.file}`).toString('base64');
+    const image = sampleImage(2);
+    const png = sampleBase64(image.file);
     const params = {
       model: 'm',
       messages: [

@@ -6,24 +6,17 @@
  * the Responses API.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import { z } from 'zod';
 import { defaultModelDir } from '@unmask/pipeline';
+import { command, commands, sampleBase64, sampleImage } from './test-support/demo-samples.js';
 import { startServer } from './test-support/fixtures.js';
 
-const SAMPLES = fileURLToPath(new URL('../../demo/public/samples/', import.meta.url));
-const samples = JSON.parse(readFileSync(`${SAMPLES}samples.json`, 'utf8')) as {
-  audio: { file: string; intent?: Record<string, string> }[];
-  images: { file: string; answers: Record<string, string> }[];
-};
-const commands = samples.audio.filter((a) => a.intent) as { file: string; intent: Record<string, string> }[];
 const Intent = z.object({ action: z.string(), object: z.string(), location: z.string() });
-const image = samples.images[1] as { file: string; answers: Record<string, string> };
+const image = sampleImage(1);
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 
@@ -34,7 +27,7 @@ const spoken = (file: string) =>
         type: 'audio',
         source_type: 'base64',
         mime_type: 'audio/wav',
-        data: readFileSync(`${SAMPLES}${file}`).toString('base64'),
+        data: sampleBase64(file),
       },
       { type: 'text', text: 'what is the intent' },
     ],
@@ -44,7 +37,7 @@ const shown = (text: string) =>
     content: [
       {
         type: 'image_url',
-        image_url: { url: `data:image/png;base64,${readFileSync(`${SAMPLES}${image.file}`).toString('base64')}` },
+        image_url: { url: `data:image/png;base64,${sampleBase64(image.file)}` },
       },
       { type: 'text', text },
     ],
@@ -78,7 +71,7 @@ describe('LangChain (@langchain/openai) and the default model', () => {
   });
 
   it('bindTools: a required tool call carries the intent as its args', async () => {
-    const sample = commands[1] as (typeof commands)[number];
+    const sample = command(1);
     const withTools = chat.bindTools(
       [
         {

@@ -5,21 +5,14 @@
  * their sequence numbers, and errors in OpenAI's shape.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { defaultModelDir } from '@unmask/pipeline';
 import { errorBodySchema, responseObjectSchema, responseStreamEventSchema } from '@unmask/protocol';
+import { command, commands, sampleBase64, sampleImage } from './test-support/demo-samples.js';
 import { startServer } from './test-support/fixtures.js';
 
-const SAMPLES = fileURLToPath(new URL('../../demo/public/samples/', import.meta.url));
-const samples = JSON.parse(readFileSync(`${SAMPLES}samples.json`, 'utf8')) as {
-  audio: { file: string; intent?: Record<string, string> }[];
-  images: { file: string; answers: Record<string, string> }[];
-};
-const commands = samples.audio.filter((a) => a.intent) as { file: string; intent: Record<string, string> }[];
 const INTENT = {
   type: 'object',
   properties: { action: { type: 'string' }, object: { type: 'string' }, location: { type: 'string' } },
@@ -29,9 +22,8 @@ const INTENT = {
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 
-const image = samples.images[3] as { file: string; answers: Record<string, string> };
-const imageUrl = `data:image/png;base64,${readFileSync(`${SAMPLES}${image.file}`).toString('base64')}`;
-const wav = (file: string) => readFileSync(`${SAMPLES}${file}`).toString('base64');
+const image = sampleImage(3);
+const imageUrl = `data:image/png;base64,${sampleBase64(image.file)}`;
 
 describe('the Responses API with the openai client and the default model', () => {
   let server: Started;
@@ -74,14 +66,14 @@ describe('the Responses API with the openai client and the default model', () =>
   });
 
   it('takes audio as input_audio and as an input_file data: URL', async () => {
-    const sample = commands[0] as (typeof commands)[number];
+    const sample = command(0);
     const asAudio = await client.responses.create({
       model: 'm',
       input: [
         {
           role: 'user',
           content: [
-            { type: 'input_audio', input_audio: { data: wav(sample.file), format: 'wav' } },
+            { type: 'input_audio', input_audio: { data: sampleBase64(sample.file), format: 'wav' } },
             { type: 'input_text', text: 'what is the intent' },
           ],
         } as OpenAI.Responses.ResponseInputItem,
@@ -94,7 +86,11 @@ describe('the Responses API with the openai client and the default model', () =>
         {
           role: 'user',
           content: [
-            { type: 'input_file', filename: 'command.wav', file_data: `data:audio/wav;base64,${wav(sample.file)}` },
+            {
+              type: 'input_file',
+              filename: 'command.wav',
+              file_data: `data:audio/wav;base64,${sampleBase64(sample.file)}`,
+            },
             { type: 'input_text', text: 'what is the intent' },
           ],
         },
@@ -111,7 +107,7 @@ describe('the Responses API with the openai client and the default model', () =>
           {
             role: 'user',
             content: [
-              { type: 'input_audio', input_audio: { data: wav(sample.file), format: 'wav' } },
+              { type: 'input_audio', input_audio: { data: sampleBase64(sample.file), format: 'wav' } },
               { type: 'input_text', text: 'what is the intent' },
             ],
           } as OpenAI.Responses.ResponseInputItem,
@@ -123,7 +119,7 @@ describe('the Responses API with the openai client and the default model', () =>
   });
 
   it('function tools: a function_call output item whose arguments are the intent; the call and its output in later input', async () => {
-    const sample = commands[1] as (typeof commands)[number];
+    const sample = command(1);
     const tools: OpenAI.Responses.FunctionTool[] = [
       { type: 'function', name: 'control_device', parameters: INTENT, strict: true },
     ];
@@ -131,7 +127,7 @@ describe('the Responses API with the openai client and the default model', () =>
       {
         role: 'user',
         content: [
-          { type: 'input_audio', input_audio: { data: wav(sample.file), format: 'wav' } },
+          { type: 'input_audio', input_audio: { data: sampleBase64(sample.file), format: 'wav' } },
           { type: 'input_text', text: 'what is the intent' },
         ],
       } as OpenAI.Responses.ResponseInputItem,
@@ -200,14 +196,14 @@ describe('the Responses API with the openai client and the default model', () =>
   });
 
   it('streams a function call as function_call_arguments deltas', async () => {
-    const sample = commands[2] as (typeof commands)[number];
+    const sample = command(2);
     const stream = await client.responses.create({
       model: 'm',
       input: [
         {
           role: 'user',
           content: [
-            { type: 'input_audio', input_audio: { data: wav(sample.file), format: 'wav' } },
+            { type: 'input_audio', input_audio: { data: sampleBase64(sample.file), format: 'wav' } },
             { type: 'input_text', text: 'what is the intent' },
           ],
         } as OpenAI.Responses.ResponseInputItem,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { chooseModel, DEMO_ROOT, startApiServer, type RunningServer } from './api-server.js';
 import { partsOf, promptOf, streamedBody, type Streamed } from './sse-capture.js';
-import type { Samples } from '../src/samples.js';
+import { demoSamplesSchema } from '@unmask/protocol';
 import { buildIfStale } from '../scripts/build-if-stale.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -25,7 +25,7 @@ const ARTIFACTS =
     ? join(DEMO_ROOT, 'artifacts')
     : join(DEMO_ROOT, '..', '..', 'tmp', 'demo-artifacts');
 const SAMPLES_DIR = join(DEMO_ROOT, 'public/samples');
-const samples = JSON.parse(readFileSync(join(SAMPLES_DIR, 'samples.json'), 'utf8')) as Samples;
+const samples = demoSamplesSchema.parse(JSON.parse(readFileSync(join(SAMPLES_DIR, 'samples.json'), 'utf8')));
 /** Small enough that a 10 s WAV (320 KB) is refused, large enough for every sample. */
 const MEDIA_LIMIT_BYTES = 256 * 1024;
 const model = chooseModel();

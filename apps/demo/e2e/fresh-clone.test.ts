@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import type { Samples } from '../src/samples.js';
+import { demoSamplesSchema } from '@unmask/protocol';
 import { REPO_ROOT } from './api-server.js';
 
 const RUN = process.env.CI === 'true' || process.env.UNMASK_FRESH_CLONE === '1';
@@ -138,7 +138,9 @@ describe('a fresh clone, the README’s two commands, and the demo answering in 
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${origin}/`);
-    const samples = JSON.parse(readFileSync(join(clone, 'apps/demo/public/samples/samples.json'), 'utf8')) as Samples;
+    const samples = demoSamplesSchema.parse(
+      JSON.parse(readFileSync(join(clone, 'apps/demo/public/samples/samples.json'), 'utf8')),
+    );
     const sample = samples.images[1]!;
     const question = Object.keys(sample.answers).find((q) => q.startsWith('what color'))!;
     await page.getByRole('button', { name: /^Sample image 2/ }).click();

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { demoSamplesSchema, type DemoAudioSample, type DemoImageSample } from '@unmask/protocol';
 import {
   Rng,
   allQuestions,
@@ -26,20 +27,7 @@ import {
 const out = fileURLToPath(new URL('../public/samples/', import.meta.url));
 mkdirSync(out, { recursive: true });
 
-interface ImageSample {
-  file: string;
-  alt: string;
-  answers: Record<string, string>;
-}
-interface AudioSample {
-  file: string;
-  transcript: string;
-  intent?: Intent;
-  response?: string;
-  answers?: Record<string, string>;
-}
-
-const images: ImageSample[] = [];
+const images: DemoImageSample[] = [];
 const rng = new Rng(2026);
 const prompts = allQuestions();
 for (const [i, count] of [1, 2, 3, 4].entries()) {
@@ -83,7 +71,7 @@ const commands: { text: string; intent: Intent; voice: string }[] = [
   { text: 'turn down the heat', intent: { action: 'decrease', object: 'heat', location: 'none' }, voice: 'en-gb+f2' },
   { text: 'bring me my shoes', intent: { action: 'bring', object: 'shoes', location: 'none' }, voice: 'en+m3' },
 ];
-const audio: AudioSample[] = commands.map((c, i) => {
+const audio: DemoAudioSample[] = commands.map((c, i) => {
   const file = `command-${i + 1}.wav`;
   writeFileSync(out + file, speak(c.text, c.voice));
   return {
@@ -110,5 +98,6 @@ audio.push({
   answers: { 'answer the spoken question': second?.answers[spokenQuestion] ?? '' },
 });
 
-writeFileSync(`${out}samples.json`, `${JSON.stringify({ images, audio, questionImage: second?.file }, null, 2)}\n`);
+const samples = demoSamplesSchema.parse({ images, audio, questionImage: second?.file });
+writeFileSync(`${out}samples.json`, `${JSON.stringify(samples, null, 2)}\n`);
 console.log(`wrote ${images.length} images and ${audio.length} clips to ${out}`);

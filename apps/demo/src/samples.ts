@@ -1,25 +1,8 @@
 /** The sample media shipped with the demo (public/samples, made by scripts/make-samples.ts). */
+import type { DemoSamples } from '@unmask/protocol';
 
-export interface ImageSample {
-  file: string;
-  /** The scene described in words (the image's alt text). */
-  alt: string;
-  /** Suggested questions and their answers. */
-  answers: Record<string, string>;
-}
-
-export interface AudioSample {
-  file: string;
-  transcript: string;
-  answers: Record<string, string>;
-}
-
-export interface Samples {
-  images: ImageSample[];
-  audio: AudioSample[];
-  /** The image the spoken question clip asks about. */
-  questionImage: string;
-}
+/** The sample list's shape is @unmask/protocol's `demoSamplesSchema` (samples.test.ts holds the file to it). */
+export type Samples = DemoSamples;
 
 export const SAMPLES_URL = 'samples/samples.json';
 

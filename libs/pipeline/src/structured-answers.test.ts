@@ -10,15 +10,13 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isUnmaskError } from '@unmask/core';
+import { demoSamplesSchema } from '@unmask/protocol';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { defaultModelDir } from './default-model.js';
 import { Unmask } from './unmask.js';
 
 const SAMPLES = fileURLToPath(new URL('../../../apps/demo/public/samples/', import.meta.url));
-const samples = JSON.parse(readFileSync(`${SAMPLES}samples.json`, 'utf8')) as {
-  audio: { file: string; intent?: Record<string, string> }[];
-  images: { file: string }[];
-};
+const samples = demoSamplesSchema.parse(JSON.parse(readFileSync(`${SAMPLES}samples.json`, 'utf8')));
 
 export const INTENT_SCHEMA = {
   type: 'object',

@@ -73,3 +73,13 @@ export {
 } from './diffusion-extension.js';
 export { errorBodySchema, ERROR_TYPES, type ErrorBody, type ErrorType } from './errors.js';
 export { modelSchema, modelListSchema, type Model, type ModelList } from './models.js';
+export {
+  demoSamplesSchema,
+  demoImageSampleSchema,
+  demoAudioSampleSchema,
+  demoIntentSchema,
+  type DemoSamples,
+  type DemoImageSample,
+  type DemoAudioSample,
+  type DemoIntent,
+} from './demo-samples.js';

@@ -9,15 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Unmask } from '@unmask/pipeline';
-import { z } from 'zod';
+import { demoSamplesSchema } from '@unmask/protocol';
 import { answersMatch, REFUSAL } from '../../worlds/src/index.js';
 
 export const SAMPLES_DIR = fileURLToPath(new URL('../../../apps/demo/public/samples/', import.meta.url));
-
-const samplesSchema = z.object({
-  images: z.array(z.object({ file: z.string(), answers: z.record(z.string(), z.string()) })),
-  audio: z.array(z.object({ file: z.string(), answers: z.record(z.string(), z.string()) })),
-});
 
 /** A prompt as people type it, on a sample (or none), meaning one of the sample's suggested questions, or to be refused. */
 export interface PeopleCase {
@@ -55,7 +50,7 @@ export interface ResolvedCase extends PeopleCase {
 
 /** Each case with its wanted answer from the samples' list; throws on a case whose sample or question is not there. */
 export function resolveCases(samplesJson: string, cases: readonly PeopleCase[] = PEOPLE_CASES): ResolvedCase[] {
-  const samples = samplesSchema.parse(JSON.parse(samplesJson));
+  const samples = demoSamplesSchema.parse(JSON.parse(samplesJson));
   const all = [...samples.images, ...samples.audio];
   return cases.map((c) => {
     if (c.means === undefined) return { ...c, want: REFUSAL };

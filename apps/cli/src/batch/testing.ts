@@ -9,12 +9,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoSamplesSchema } from '@unmask/protocol';
 
 const SAMPLES = fileURLToPath(new URL('../../../demo/public/samples/', import.meta.url));
-const samples = JSON.parse(readFileSync(join(SAMPLES, 'samples.json'), 'utf8')) as {
-  images: { file: string; answers: Record<string, string> }[];
-  audio: { file: string; answers: Record<string, string> }[];
-};
+const samples = demoSamplesSchema.parse(JSON.parse(readFileSync(join(SAMPLES, 'samples.json'), 'utf8')));
 
 /** `count` non-blank request lines cycling through the samples, with failing lines and blank lines among them. */
 export function sampleRequests(count: number): string {
