@@ -10,15 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { defaultModelDir } from '@unmask/pipeline';
-import { commands, sampleBase64, sampleImage, samples } from './test-support/demo-samples.js';
+import { commands, INTENT_JSON_SCHEMA, sampleBase64, sampleImage, samples } from './test-support/demo-samples.js';
 import { startServer } from './test-support/fixtures.js';
-
-const INTENT = {
-  type: 'object',
-  properties: { action: { type: 'string' }, object: { type: 'string' }, location: { type: 'string' } },
-  required: ['action', 'object', 'location'],
-  additionalProperties: false,
-} as const;
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 
@@ -53,7 +46,10 @@ describe('the openai client and the default model', () => {
           { role: 'system', content: 'You extract smart-home intents as JSON.' },
           audioMessage(sample.file, 'what is the intent'),
         ],
-        response_format: { type: 'json_schema', json_schema: { name: 'intent', strict: true, schema: INTENT } },
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'intent', strict: true, schema: INTENT_JSON_SCHEMA },
+        },
       });
       assert.deepEqual(completion.choices[0]?.message.parsed, sample.intent, sample.file);
       assert.equal(completion.choices[0]?.finish_reason, 'stop');

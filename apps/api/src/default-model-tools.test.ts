@@ -11,18 +11,17 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { defaultModelDir } from '@unmask/pipeline';
 import { chatCompletionChunkSchema } from '@unmask/protocol';
-import { command, commands, sampleBase64, sampleImage } from './test-support/demo-samples.js';
+import { command, commands, INTENT_JSON_SCHEMA, sampleBase64, sampleImage } from './test-support/demo-samples.js';
 import { startServer } from './test-support/fixtures.js';
 
-const INTENT = {
-  type: 'object',
-  properties: { action: { type: 'string' }, object: { type: 'string' }, location: { type: 'string' } },
-  required: ['action', 'object', 'location'],
-  additionalProperties: false,
-} as const;
 const SWITCH: OpenAI.Chat.ChatCompletionFunctionTool = {
   type: 'function',
-  function: { name: 'control_device', description: 'Act on a smart-home device', parameters: INTENT, strict: true },
+  function: {
+    name: 'control_device',
+    description: 'Act on a smart-home device',
+    parameters: INTENT_JSON_SCHEMA,
+    strict: true,
+  },
 };
 const LOOKUP: OpenAI.Chat.ChatCompletionFunctionTool = {
   type: 'function',

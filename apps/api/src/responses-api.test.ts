@@ -10,15 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { defaultModelDir } from '@unmask/pipeline';
 import { errorBodySchema, responseObjectSchema, responseStreamEventSchema } from '@unmask/protocol';
-import { command, commands, sampleBase64, sampleImage } from './test-support/demo-samples.js';
+import { command, commands, INTENT_JSON_SCHEMA, sampleBase64, sampleImage } from './test-support/demo-samples.js';
 import { startServer } from './test-support/fixtures.js';
-
-const INTENT = {
-  type: 'object',
-  properties: { action: { type: 'string' }, object: { type: 'string' }, location: { type: 'string' } },
-  required: ['action', 'object', 'location'],
-  additionalProperties: false,
-};
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 
@@ -112,7 +105,7 @@ describe('the Responses API with the openai client and the default model', () =>
             ],
           } as OpenAI.Responses.ResponseInputItem,
         ],
-        text: { format: { type: 'json_schema', name: 'intent', schema: INTENT, strict: true } },
+        text: { format: { type: 'json_schema', name: 'intent', schema: INTENT_JSON_SCHEMA, strict: true } },
       });
       assert.deepEqual(response.output_parsed, sample.intent, sample.file);
     }
@@ -121,7 +114,7 @@ describe('the Responses API with the openai client and the default model', () =>
   it('function tools: a function_call output item whose arguments are the intent; the call and its output in later input', async () => {
     const sample = command(1);
     const tools: OpenAI.Responses.FunctionTool[] = [
-      { type: 'function', name: 'control_device', parameters: INTENT, strict: true },
+      { type: 'function', name: 'control_device', parameters: INTENT_JSON_SCHEMA, strict: true },
     ];
     const input: OpenAI.Responses.ResponseInput = [
       {
@@ -208,7 +201,7 @@ describe('the Responses API with the openai client and the default model', () =>
           ],
         } as OpenAI.Responses.ResponseInputItem,
       ],
-      tools: [{ type: 'function', name: 'control_device', parameters: INTENT, strict: true }],
+      tools: [{ type: 'function', name: 'control_device', parameters: INTENT_JSON_SCHEMA, strict: true }],
       tool_choice: 'required',
       stream: true,
     });

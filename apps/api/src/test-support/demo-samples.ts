@@ -7,6 +7,14 @@ export const SAMPLES_DIR = fileURLToPath(new URL('../../../demo/public/samples/'
 
 export const samples = demoSamplesSchema.parse(JSON.parse(readFileSync(`${SAMPLES_DIR}samples.json`, 'utf8')));
 
+/** The commands' intent as a client writes it for structured outputs and tools (JSON Schema). */
+export const INTENT_JSON_SCHEMA = {
+  type: 'object',
+  properties: { action: { type: 'string' }, object: { type: 'string' }, location: { type: 'string' } },
+  required: ['action', 'object', 'location'],
+  additionalProperties: false,
+} as const;
+
 export type DemoCommand = DemoAudioSample & { intent: DemoIntent; response: string };
 
 /** The clips that speak a command: those with an intent (and its response). */
