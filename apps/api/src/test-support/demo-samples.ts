@@ -22,19 +22,18 @@ export const commands: readonly DemoCommand[] = samples.audio.filter(
   (clip): clip is DemoCommand => clip.intent !== undefined && clip.response !== undefined,
 );
 
-/** The i-th sample image; throws if the sample list has fewer. */
-export function sampleImage(i: number): DemoImageSample {
-  const image = samples.images[i];
-  if (image === undefined) throw new Error(`the demo has ${samples.images.length} sample images, not ${i + 1}`);
-  return image;
+/** The i-th of `list`; throws, naming `what`, if the sample list has fewer. */
+function nth<T>(list: readonly T[], i: number, what: string): T {
+  const item = list[i];
+  if (item === undefined) throw new Error(`the demo has ${list.length} ${what}, not ${i + 1}`);
+  return item;
 }
 
-/** The i-th spoken command; throws if the sample list has fewer. */
-export function command(i: number): DemoCommand {
-  const clip = commands[i];
-  if (clip === undefined) throw new Error(`the demo has ${commands.length} spoken commands, not ${i + 1}`);
-  return clip;
-}
+/** The i-th sample image. */
+export const sampleImage = (i: number): DemoImageSample => nth(samples.images, i, 'sample images');
+
+/** The i-th spoken command. */
+export const command = (i: number): DemoCommand => nth(commands, i, 'spoken commands');
 
 /** A sample file's bytes as base64. */
 export const sampleBase64 = (file: string): string => readFileSync(`${SAMPLES_DIR}${file}`).toString('base64');
