@@ -10,7 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { defaultModelDir } from '@unmask/pipeline';
-import { commands, INTENT_JSON_SCHEMA, sampleBase64, sampleImage, samples } from './test-support/demo-samples.js';
+import {
+  commands,
+  INTENT_JSON_SCHEMA,
+  sampleBase64,
+  sampleImage,
+  sampleImageNamed,
+} from './test-support/demo-samples.js';
 import { startServer } from './test-support/fixtures.js';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
@@ -84,11 +90,11 @@ describe('the openai client and the default model', () => {
   });
 
   it('a conversation’s questions are about its latest image: the earlier one when the turn has none, a new one instead of the old', async () => {
-    const [a, b] = ['shapes-3.png', 'shapes-4.png'].map((file) => {
-      const sample = samples.images.find((i) => i.file === file);
-      assert.ok(sample, file);
-      return { ...sample, url: `data:image/png;base64,${sampleBase64(file)}` };
-    }) as [(typeof samples.images)[number] & { url: string }, (typeof samples.images)[number] & { url: string }];
+    const withUrl = (file: string) => ({
+      ...sampleImageNamed(file),
+      url: `data:image/png;base64,${sampleBase64(file)}`,
+    });
+    const [a, b] = [withUrl('shapes-3.png'), withUrl('shapes-4.png')];
     const withImage = (url: string, text: string): OpenAI.Chat.ChatCompletionMessageParam => ({
       role: 'user',
       content: [

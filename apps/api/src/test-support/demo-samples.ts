@@ -32,6 +32,13 @@ function nth<T>(list: readonly T[], i: number, what: string): T {
 /** The i-th sample image. */
 export const sampleImage = (i: number): DemoImageSample => nth(samples.images, i, 'sample images');
 
+/** The sample image named `file`; throws if the demo has none of that name. */
+export function sampleImageNamed(file: string): DemoImageSample {
+  const image = samples.images.find((i) => i.file === file);
+  if (image === undefined) throw new Error(`the demo has no sample image ${file}`);
+  return image;
+}
+
 /** The i-th spoken command. */
 export const command = (i: number): DemoCommand => nth(commands, i, 'spoken commands');
 
