@@ -29,6 +29,18 @@ import {
   WS,
 } from './json-text.js';
 import { alt, chars, isNothing, literal, NOTHING, optional, type Pattern, repeat, seq } from './pattern.js';
+import {
+  FORMATS,
+  inferTypes,
+  isAnnotation,
+  isObject,
+  type JsonType,
+  REFUSED,
+  resolvePointer,
+  type Schema,
+  TYPES,
+  valueHasType,
+} from './json-schema-vocabulary.js';
 import { ANY_CHAR, MAX_REPEAT, parseRegex, regexAnchors } from './regex.js';
 
 export interface JsonSchemaOptions {
@@ -37,32 +49,6 @@ export interface JsonSchemaOptions {
   /** Request field named in errors. */
   readonly param?: string;
 }
-
-/** Keywords that constrain values in ways this compiler does not express: refused by name. */
-const REFUSED = [
-  'not',
-  'if',
-  'then',
-  'else',
-  'dependentRequired',
-  'dependentSchemas',
-  'dependencies',
-  'patternProperties',
-  'propertyNames',
-  'minProperties',
-  'maxProperties',
-  'unevaluatedProperties',
-  'unevaluatedItems',
-  'contains',
-  'minContains',
-  'maxContains',
-  'uniqueItems',
-] as const;
-
-const TYPES = ['object', 'array', 'string', 'number', 'integer', 'boolean', 'null'] as const;
-type JsonType = (typeof TYPES)[number];
-
-type Schema = Record<string, unknown>;
 
 /** Compiles a JSON Schema to the pattern of the JSON texts that satisfy it. */
 export function compileJsonSchema(schema: unknown, options: JsonSchemaOptions = {}): Pattern {
@@ -90,6 +76,13 @@ class SchemaCompiler {
 
   private fail(path: string, message: string): never {
     throw new UnmaskError('invalid_parameter', `${this.param}: ${path}: ${message}`, this.param);
+  }
+
+  /** A non-negative integer keyword's value, or `fallback` when it is absent. */
+  private count(v: unknown, fallback: number, path: string): number {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) this.fail(path, 'must be a non-negative integer');
+    return v;
   }
 
   /** `depth`: objects and arrays around this value in free-form parts. */
@@ -221,8 +214,8 @@ class SchemaCompiler {
   }
 
   private array(s: Schema, path: string, depth: number): Pattern {
-    const min = count(s.minItems, 0, `${path}/minItems`, this);
-    const max = s.maxItems === undefined ? Infinity : count(s.maxItems, 0, `${path}/maxItems`, this);
+    const min = this.count(s.minItems, 0, `${path}/minItems`);
+    const max = s.maxItems === undefined ? Infinity : this.count(s.maxItems, 0, `${path}/maxItems`);
     if (max < min) this.fail(path, 'maxItems is below minItems');
     const separator = seq(WS, literal(','), WS);
     const open = seq(literal('['), WS);
@@ -254,8 +247,8 @@ class SchemaCompiler {
   }
 
   private string(s: Schema, path: string): Pattern {
-    const minLength = count(s.minLength, 0, `${path}/minLength`, this);
-    const maxLength = s.maxLength === undefined ? Infinity : count(s.maxLength, 0, `${path}/maxLength`, this);
+    const minLength = this.count(s.minLength, 0, `${path}/minLength`);
+    const maxLength = s.maxLength === undefined ? Infinity : this.count(s.maxLength, 0, `${path}/maxLength`);
     const hasLength = minLength > 0 || maxLength !== Infinity;
     if (hasLength && (minLength > MAX_REPEAT || (maxLength !== Infinity && maxLength > MAX_REPEAT))) {
       this.fail(path, `minLength / maxLength above ${MAX_REPEAT} are not supported`);
@@ -322,93 +315,3 @@ class SchemaCompiler {
     return alt(...parts);
   }
 }
-
-/** Validation keywords aside, these never change what validates. */
-function isAnnotation(key: string): boolean {
-  return (
-    [
-      'title',
-      'description',
-      'default',
-      'examples',
-      '$schema',
-      '$id',
-      '$comment',
-      'deprecated',
-      'readOnly',
-      'writeOnly',
-      '$defs',
-      'definitions',
-    ].includes(key) || key.startsWith('x-')
-  );
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function inferTypes(s: Schema): JsonType[] | undefined {
-  if (s.properties !== undefined || s.required !== undefined || s.additionalProperties !== undefined) return ['object'];
-  if (s.items !== undefined || s.prefixItems !== undefined || s.minItems !== undefined || s.maxItems !== undefined)
-    return ['array'];
-  if (s.pattern !== undefined || s.format !== undefined || s.minLength !== undefined || s.maxLength !== undefined)
-    return ['string'];
-  if (['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'].some((k) => s[k] !== undefined))
-    return ['number'];
-  return undefined;
-}
-
-function valueHasType(v: unknown, t: JsonType): boolean {
-  switch (t) {
-    case 'null':
-      return v === null;
-    case 'boolean':
-      return typeof v === 'boolean';
-    case 'string':
-      return typeof v === 'string';
-    case 'number':
-      return typeof v === 'number';
-    case 'integer':
-      return Number.isInteger(v);
-    case 'array':
-      return Array.isArray(v);
-    case 'object':
-      return isObject(v);
-  }
-}
-
-function count(v: unknown, fallback: number, path: string, compiler: SchemaCompiler): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new UnmaskError(
-      'invalid_parameter',
-      `${compiler.param}: ${path}: must be a non-negative integer`,
-      compiler.param,
-    );
-  }
-  return v;
-}
-
-function resolvePointer(root: unknown, ref: string): unknown {
-  if (ref === '#') return root;
-  if (!ref.startsWith('#/')) return undefined;
-  let at: unknown = root;
-  for (const raw of ref.slice(2).split('/')) {
-    const key = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');
-    if (!isObject(at) && !Array.isArray(at)) return undefined;
-    at = (at as Record<string, unknown>)[key];
-  }
-  return at;
-}
-
-/** String formats, as regular expressions accepting a valid subset of each. */
-const FORMATS: Record<string, string> = {
-  date: '\\d{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\\d|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)',
-  time: '(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,6})?Z',
-  'date-time':
-    '\\d{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\\d|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{1,6})?Z',
-  uuid: '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}',
-  email: '[a-z0-9](?:[a-z0-9._+-]{0,30}[a-z0-9])?@[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?(?:\\.[a-z]{2,10}){1,3}',
-  hostname: '[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?){0,4}',
-  ipv4: '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}',
-};
