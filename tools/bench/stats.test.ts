@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fmt, mean, quantile } from './stats.js';
+import { fmt, mean, median, quantile } from './stats.js';
 
 describe('benchmark statistics', () => {
   it('takes quantiles by nearest rank, whatever the input order', () => {
@@ -11,8 +11,15 @@ describe('benchmark statistics', () => {
     assert.equal(quantile([7], 0.95), 7);
   });
 
+  it('takes the median as the middle value, or the mean of the two middle ones for an even count', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.equal(quantile([4, 1, 3, 2], 0.5), 2, 'the nearest-rank quantile differs');
+  });
+
   it('gives NaN, not a number that looks measured, for an empty list', () => {
     assert.ok(Number.isNaN(quantile([], 0.5)));
+    assert.ok(Number.isNaN(median([])));
     assert.ok(Number.isNaN(mean([])));
   });
 

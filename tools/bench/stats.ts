@@ -8,6 +8,14 @@ export function quantile(values: readonly number[], q: number): number {
   return sorted[rank - 1]!;
 }
 
+/** The median (the mean of the two middle values for an even count); NaN for an empty list. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 export function mean(values: readonly number[]): number {
   return values.length === 0 ? NaN : values.reduce((s, v) => s + v, 0) / values.length;
 }

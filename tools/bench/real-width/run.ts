@@ -7,13 +7,12 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine } from '../machine.js';
 import { writeCheckpoint } from '@unmask/convert/synthetic-checkpoint';
-import { EngineProcess, type ReadyReply } from './engine-protocol.js';
+import { EngineProcess } from './engine-protocol.js';
 import { measureFloor } from './floor.js';
 import { writeGguf } from './gguf.js';
 import { GGUF_TYPES, type GgufType } from './gguf-encoding.js';
@@ -29,12 +28,12 @@ import {
   groups,
   label,
   parseUnmaskFormat,
-  runsAt,
   waves,
 } from './plan.js';
 import { writeReport } from './report.js';
-import type { BatchTiming, EngineResult, FamilyResult, ForwardTiming, RealWidthResult } from './result.js';
-import { FAMILIES, type Family, type FamilyShape, SHAPES, forwardFlops, parameters, tinyShape } from './shapes.js';
+import { type Artifact, loadAverage, measureWave } from './wave.js';
+import type { EngineResult, FamilyResult, RealWidthResult } from './result.js';
+import { FAMILIES, type Family, type FamilyShape, SHAPES, parameters, tinyShape } from './shapes.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -113,12 +112,7 @@ const specs: EngineSpec[] = [
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 const log = (line: string) => console.error(`[${elapsed()}] ${line}`);
-const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const folderBytes = (path: string): number =>
   statSync(path).isDirectory()
     ? readdirSync(path).reduce((sum, f) => sum + folderBytes(join(path, f)), 0)
@@ -161,12 +155,6 @@ if (specs.some((s) => s.kind === 'pytorch') && !torchAvailable)
 const active = specs.filter(
   (s) => (s.kind !== 'llama.cpp' || peerDir !== undefined) && (s.kind !== 'pytorch' || torchAvailable),
 );
-
-interface Artifact {
-  readonly path: string;
-  readonly bytes: number;
-  readonly build?: { seconds: number; peakRss?: number };
-}
 
 /** `unmask convert` in a child process, timed by /usr/bin/time when present. */
 function convert(from: string, to: string, format: UnmaskFormat): Artifact {
@@ -247,130 +235,6 @@ async function startEngine(spec: EngineSpec, artifact: Artifact, shape: FamilySh
   );
 }
 
-/** Loads a wave's engines one after another, then interleaves their forwards (order rotated each round). */
-async function measureWave(
-  wave: readonly EngineSpec[],
-  artifacts: Map<string, Artifact>,
-  shape: FamilyShape,
-  layers: number,
-): Promise<EngineResult[]> {
-  const waveLabels = wave.map(label);
-  const loaded: { spec: EngineSpec; engine: EngineProcess; ready: ReadyReply }[] = [];
-  const results = new Map<string, EngineResult>();
-  const base = (spec: EngineSpec): EngineResult => ({
-    kind: spec.kind,
-    format: spec.format,
-    bits: spec.bits,
-    fileBytes: artifacts.get(label(spec))!.bytes,
-    ...(artifacts.get(label(spec))!.build ? { build: artifacts.get(label(spec))!.build } : {}),
-    forwards: [],
-    wave: waveLabels,
-  });
-  for (const spec of wave) {
-    log(`loading ${label(spec)} (${(artifacts.get(label(spec))!.bytes / 2 ** 30).toFixed(2)} GiB)`);
-    try {
-      const { engine, ready } = await startEngine(spec, artifacts.get(label(spec))!, shape);
-      loaded.push({ spec, engine, ready });
-      log(`  ${ready.engine}: ${ready.loadSeconds.toFixed(1)} s, RSS ${(ready.rss / 2 ** 30).toFixed(2)} GiB`);
-    } catch (error) {
-      results.set(label(spec), { ...base(spec), error: (error as Error).message.slice(0, 600) });
-      log(`  failed: ${(error as Error).message.slice(0, 300)}`);
-    }
-  }
-  const timings = new Map<string, ForwardTiming[]>(loaded.map(({ spec }) => [label(spec), []]));
-  const failed = new Map<string, string>();
-  for (const positions of options.positions) {
-    const flops = forwardFlops(shape, layers, positions, options.logits);
-    const seconds = new Map<string, number[]>(loaded.map(({ spec }) => [label(spec), []]));
-    const argmax = new Map<string, number[]>();
-    const runs = runsAt(positions, options.runs);
-    for (let round = -1; round < runs; round++) {
-      const order = loaded.map((_, i) => loaded[(i + Math.max(0, round)) % loaded.length]!);
-      for (const { spec, engine } of order) {
-        if (failed.has(label(spec))) continue;
-        try {
-          const reply = await engine.forward(positions, options.logits);
-          if (round >= 0) seconds.get(label(spec))!.push(reply.seconds);
-          if (round === 0) argmax.set(label(spec), [...reply.argmax]);
-        } catch (error) {
-          failed.set(label(spec), (error as Error).message.slice(0, 600));
-          log(`  ${label(spec)} failed at ${positions} positions: ${(error as Error).message.slice(0, 300)}`);
-        }
-      }
-    }
-    for (const { spec } of loaded) {
-      const s = seconds.get(label(spec))!;
-      if (s.length === 0) continue;
-      timings.get(label(spec))!.push({
-        positions,
-        seconds: s,
-        median: median(s),
-        flops,
-        argmax: argmax.get(label(spec)) ?? [],
-      });
-      log(`  ${label(spec)} S=${positions}: ${median(s).toFixed(3)} s (${s.map((x) => x.toFixed(2)).join(', ')})`);
-    }
-  }
-  // Batching: N identical rows against one, interleaved, for the unmask formats that read the most weights per FLOP.
-  const batching = new Map<string, BatchTiming[]>();
-  for (const { spec, engine } of loaded) {
-    if (spec.kind !== 'unmask' || failed.has(label(spec)) || options.batchRows <= 1) continue;
-    if (!['int8', 'int4', 'fp32'].includes(parseUnmaskFormat(spec.format)!.weights)) continue;
-    const rows: BatchTiming[] = [];
-    for (const positions of options.batchPositions) {
-      const one: number[] = [];
-      const many: number[] = [];
-      try {
-        await engine.forward(positions, options.logits, options.batchRows);
-        for (let r = 0; r < Math.max(2, options.runs); r++) {
-          one.push((await engine.forward(positions, options.logits, 1)).seconds);
-          many.push((await engine.forward(positions, options.logits, options.batchRows)).seconds);
-        }
-      } catch (error) {
-        log(`  batching ${label(spec)} failed: ${(error as Error).message.slice(0, 300)}`);
-        break;
-      }
-      rows.push({
-        positions,
-        rows: options.batchRows,
-        median: median(many),
-        oneRowMedian: median(one),
-        runs: one.length,
-      });
-      log(
-        `  ${label(spec)} batching S=${positions}: 1 row ${median(one).toFixed(3)} s, ${options.batchRows} rows ${median(many).toFixed(3)} s (${((median(one) * options.batchRows) / median(many)).toFixed(2)}× rows/s)`,
-      );
-    }
-    batching.set(label(spec), rows);
-  }
-  for (const { spec, engine, ready } of loaded) {
-    let steady: number | undefined;
-    let peak: number | undefined;
-    try {
-      const memory = await engine.memory();
-      steady = memory.rss;
-      peak = memory.peakRss;
-    } catch {
-      /* the engine died; its error is recorded */
-    }
-    await engine.stop();
-    results.set(label(spec), {
-      ...base(spec),
-      engine: ready.engine,
-      loadSeconds: ready.loadSeconds,
-      baselineRss: ready.baselineRss,
-      rssAfterLoad: ready.rss,
-      ...(steady === undefined ? {} : { steadyRss: steady }),
-      ...(peak === undefined ? {} : { peakRss: peak }),
-      forwards: timings.get(label(spec))!,
-      ...(batching.has(label(spec)) ? { batching: batching.get(label(spec)) } : {}),
-      loadAverage: load(),
-      ...(failed.has(label(spec)) ? { error: failed.get(label(spec)) } : {}),
-    });
-  }
-  return wave.map((spec) => results.get(label(spec))!);
-}
-
 async function runFamily(family: Family): Promise<FamilyResult> {
   const shape = values.tiny ? tinyShape(family) : SHAPES[family];
   const layers = options.layers;
@@ -417,7 +281,16 @@ async function runFamily(family: Family): Promise<FamilyResult> {
     }
     const budget = options.memoryBudgetGiB * 2 ** 30;
     for (const wave of waves(group, (s) => estimatedResident(s, shape, layers), budget))
-      engines.push(...(await measureWave(wave, artifacts, shape, layers)));
+      engines.push(
+        ...(await measureWave(wave, {
+          options,
+          artifacts,
+          shape,
+          layers,
+          start: (spec) => startEngine(spec, artifacts.get(label(spec))!, shape),
+          log,
+        })),
+      );
     if (!values.keep)
       for (const spec of group)
         if (spec.kind !== 'pytorch') rmSync(artifacts.get(label(spec))!.path, { recursive: true, force: true });
@@ -438,7 +311,7 @@ for (const family of options.families) families.push(await runFamily(family));
 
 const result: RealWidthResult = {
   options,
-  machine: { ...machine, loadAtEnd: load(), uptimeAtEnd: uptime() },
+  machine: { ...machine, loadAtEnd: loadAverage(), uptimeAtEnd: uptime() },
   floor,
   families,
   notes,
