@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { type Bundle, DecodingEngine, loadBundle } from '@unmask/core';
 import { CountingModel } from './counting-model.js';
 import { lmCost } from './flops.js';
-import { PYTHON, peerPrompt, peerWeightsFor, runPeer } from './peer.js';
+import { comparePeer, PYTHON, peerPrompt, peerWeightsFor, runPeer } from './peer.js';
 
 const TINY = fileURLToPath(new URL('../../libs/core/test-fixtures/tiny-bundle', import.meta.url));
 const TRAIN = fileURLToPath(new URL('../train', import.meta.url));
@@ -27,6 +27,35 @@ describe('the PyTorch peer and the counting model', () => {
     model = new CountingModel(bundle.model, lmCost(bundle.resolve('lm.onnx'), bundle.manifest.sizes));
   });
   after(() => bundle.close());
+
+  it('compares the prompts the peer finished: latencies, speed-ups, and the canvases that differ', () => {
+    const ours = [
+      { ms: 10, canvas: [1, 2] },
+      { ms: 20, canvas: [3, 4] },
+      { ms: 30, canvas: [5, 6] },
+    ];
+    const result = (canvas: number[], ms: number, min_margin: number) => ({
+      canvas,
+      ms,
+      min_margin,
+      forward_passes: 2,
+    });
+    const out = {
+      torch: '1.13',
+      threads: 1,
+      cut: true,
+      results: [result([1, 2], 40, 0.5), result([3, 9], 60, 1e-4)],
+    };
+    const c = comparePeer({ kind: 'tiny' }, out, ours);
+    assert.equal(c.requests, 2, 'only the finished prompts');
+    assert.equal(c.oursMeanMs, 15);
+    assert.equal(c.peerMeanMs, 50);
+    assert.equal(c.speedupMean, 50 / 15);
+    assert.equal(c.agree, 1);
+    assert.equal(c.nearTies, 1);
+    assert.deepEqual(c.disagreements, [{ prompt: 1, ours: [3, 4], peer: [3, 9], minMargin: 1e-4 }]);
+    assert.throws(() => comparePeer({ kind: 'tiny' }, out, ours.slice(0, 1)), /answered 2 prompts, but 1 were asked/);
+  });
 
   it('finds the peer weights: a checkpoint when one is given, the tiny builders by name, else the bundle itself', () => {
     assert.deepEqual(peerWeightsFor('tiny-random', undefined, '/b'), { kind: 'tiny' });

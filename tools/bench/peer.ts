@@ -11,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Manifest, SplicedEmbeddings } from '@unmask/core';
 import { type PeerLmConfig, bundleWeights, writeSafetensors } from './bundle-weights.js';
+import { sameTokens } from './grid.js';
+import type { PeerComparison } from './result.js';
+import { mean, quantile } from './stats.js';
 
 export const PEER_SCRIPT = fileURLToPath(new URL('peer.py', import.meta.url));
 export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
@@ -131,4 +134,40 @@ export async function runPeer(job: PeerJob, timeoutMs: number): Promise<PeerOutp
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Our answers against the peer's on the prompts it finished (the first `out.results.length` of
+ * `ours`, in the same order): latencies, speed-ups, and which canvases differ token for token.
+ */
+export function comparePeer(
+  weights: PeerWeights,
+  out: PeerOutput,
+  ours: readonly { readonly ms: number; readonly canvas: readonly number[] }[],
+): PeerComparison {
+  if (out.results.length > ours.length)
+    throw new Error(`the peer answered ${out.results.length} prompts, but ${ours.length} were asked`);
+  const oursMs = ours.slice(0, out.results.length).map((a) => a.ms);
+  const peerMs = out.results.map((r) => r.ms);
+  const disagreements: PeerComparison['disagreements'] = [];
+  out.results.forEach((r, i) => {
+    const canvas = ours[i]!.canvas;
+    if (!sameTokens(canvas, r.canvas))
+      disagreements.push({ prompt: i, ours: [...canvas], peer: r.canvas, minMargin: r.min_margin });
+  });
+  return {
+    weights: describePeerWeights(weights),
+    torch: out.torch,
+    threads: out.threads,
+    requests: out.results.length,
+    peerP50Ms: quantile(peerMs, 0.5),
+    peerMeanMs: mean(peerMs),
+    oursP50Ms: quantile(oursMs, 0.5),
+    oursMeanMs: mean(oursMs),
+    speedupP50: quantile(peerMs, 0.5) / quantile(oursMs, 0.5),
+    speedupMean: mean(peerMs) / mean(oursMs),
+    agree: out.results.length - disagreements.length,
+    nearTies: out.results.filter((r) => r.min_margin < 1e-3).length,
+    disagreements,
+  };
 }

@@ -14,7 +14,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { isUnmaskError, loadBundle } from '@unmask/core';
+import { isUnmaskError } from '@unmask/core';
 import { DEFAULT_MODEL_DIR, Unmask } from '@unmask/pipeline';
 import { measureThroughput, type ThroughputResult } from './batching.js';
 import { CountingModel } from './counting-model.js';
@@ -28,7 +28,6 @@ import {
   markAgreement,
   type PreparedPrompt,
   runCell,
-  sameTokens,
   STRATEGIES,
   type StrategyCase,
   summariseCell,
@@ -37,7 +36,8 @@ import { describeMachine } from './machine.js';
 import { measureMatmulRate } from './matmul-rate.js';
 import { measurePassScaling } from './pass-scaling.js';
 import { prefixByPromptLength } from './prefix-by-length.js';
-import { describePeerWeights, peerPrompt, peerWeightsFor, runPeer } from './peer.js';
+import { comparePeer, peerPrompt, peerWeightsFor, runPeer } from './peer.js';
+import { measurePoolSizes } from './pool-size.js';
 import { Progress } from './progress.js';
 import { chartSvg, markdownReport } from './report.js';
 import type { BenchResult, PeerComparison } from './result.js';
@@ -246,8 +246,7 @@ try {
   let peer: PeerComparison | undefined;
   let peerSkipped: string | undefined;
   const weights = peerWeightsFor(bundle.manifest.name, args['peer-checkpoint'], modelDir);
-  const peerPrompts = sample.map((p, i) => ({ p, i }));
-  progress.grow(peerPrompts.length);
+  progress.grow(sample.length);
   progress.draw('PyTorch peer');
   const ours = grid.find((c) => c.strategy === strategies[0]!.label && c.cache === 'none')!;
   const peerBudgetMs = Math.max(30, budgetS * 0.7 - elapsedS()) * 1000;
@@ -256,7 +255,7 @@ try {
       {
         weights,
         threads,
-        prompts: peerPrompts.map(({ p }) => peerPrompt(p.promptIds, p.embeddings)),
+        prompts: sample.map((p) => peerPrompt(p.promptIds, p.embeddings)),
         gen_length: canvas,
         steps: canvas,
         block_length: blockLength ?? canvas,
@@ -266,35 +265,12 @@ try {
       },
       peerBudgetMs,
     );
-    progress.tick('PyTorch peer', peerPrompts.length);
-    const done = peerPrompts.slice(0, out.results.length);
+    progress.tick('PyTorch peer', sample.length);
     if (out.cut)
       notes.push(
-        `The peer reached its time limit (${(peerBudgetMs / 1000).toFixed(0)} s) after ${done.length} of ${peerPrompts.length} prompts; the comparison uses those.`,
+        `The peer reached its time limit (${(peerBudgetMs / 1000).toFixed(0)} s) after ${out.results.length} of ${sample.length} prompts; the comparison uses those.`,
       );
-    const oursMs = done.map(({ i }) => ours.answers[i]!.ms);
-    const peerMs = out.results.map((r) => r.ms);
-    const disagreements: PeerComparison['disagreements'] = [];
-    done.forEach(({ i }, k) => {
-      const r = out.results[k]!;
-      if (!sameTokens(ours.answers[i]!.canvas, r.canvas))
-        disagreements.push({ prompt: i, ours: ours.answers[i]!.canvas, peer: r.canvas, minMargin: r.min_margin });
-    });
-    peer = {
-      weights: describePeerWeights(weights),
-      torch: out.torch,
-      threads: out.threads,
-      requests: done.length,
-      peerP50Ms: quantile(peerMs, 0.5),
-      peerMeanMs: mean(peerMs),
-      oursP50Ms: quantile(oursMs, 0.5),
-      oursMeanMs: mean(oursMs),
-      speedupP50: quantile(peerMs, 0.5) / quantile(oursMs, 0.5),
-      speedupMean: mean(peerMs) / mean(oursMs),
-      agree: done.length - disagreements.length,
-      nearTies: out.results.filter((r) => r.min_margin < 1e-3).length,
-      disagreements,
-    };
+    peer = comparePeer(weights, out, ours.answers);
   } catch (error) {
     peerSkipped = `the peer failed: ${(error as Error).message}`;
   }
@@ -354,33 +330,12 @@ try {
       quick ? 0.3 : 0.6,
       () => progress.tick('session settings'),
     );
-    // Pool sizes in the order 1, 2, 2, 1 so that drift in load falls on both alike.
-    const totals = new Map<number, { requests: number; seconds: number; latencies: number[] }>();
-    for (const size of [1, 2, 2, 1]) {
-      const other = await loadBundle(modelDir, { poolSize: size, sessionOptions: { intraOpNumThreads: threads } });
-      try {
-        const t = await measureThroughput(
-          other.model,
-          sample,
-          { maxBatchSize: 8, clients, requestsPerClient: 1, canvas, strategy: batchingStrategy, cache: 'none' },
-          () => {},
-        );
-        const total = totals.get(size) ?? { requests: 0, seconds: 0, latencies: [] };
-        totals.set(size, {
-          requests: total.requests + t.requests,
-          seconds: total.seconds + t.seconds,
-          latencies: [...total.latencies, t.latencyP50Ms],
-        });
-      } finally {
-        await other.close();
-      }
-      progress.tick('pool size', 0.5);
-    }
-    const poolSize = [...totals.entries()].map(([size, t]) => ({
-      poolSize: size,
-      requestsPerSecond: t.requests / t.seconds,
-      latencyP50Ms: mean(t.latencies),
-    }));
+    const poolSize = await measurePoolSizes(
+      modelDir,
+      sample,
+      { threads, clients, canvas, strategy: batchingStrategy },
+      () => progress.tick('pool size', 0.5),
+    );
     const fastest = [...results].sort((a, b) => a.p50Ms - b.p50Ms)[0]!;
     sweep = {
       positions,
