@@ -13,6 +13,7 @@ import {
   OTHER_COLORS,
   OTHER_SHAPES,
   REFUSAL,
+  WIDE_NEAR_MISSES,
 } from './refusal.js';
 import { DECORATIONS } from './wordings/decorate.js';
 import { HELDOUT_WORDINGS, HOME_FRAMES, MORE_WORDINGS } from './wordings/home.js';
@@ -62,6 +63,7 @@ describe('docs/worlds.md: the wordings', () => {
       for (const list of Object.values(OFF_TOPIC_FILLERS[split]))
         for (const x of list) assert.ok(doc.includes(code(x)), x);
     }
+    for (const list of Object.values(WIDE_NEAR_MISSES)) for (const x of list) assert.ok(doc.includes(code(x)), x);
   });
 
   it('lists the noise fillers of the training prompts, in order', () => {

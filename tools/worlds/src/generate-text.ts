@@ -1,6 +1,6 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] [--synonyms 0.25 [--refusal-synonyms 0.25]] [--everyday-english 0.6] > out.jsonl
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] [--synonyms 0.25 [--refusal-synonyms 0.25]] [--everyday-english 0.6] [--near-misses wide] > out.jsonl
  * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
  * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
  * wordings only). `--noise P` (training data, `train` wording only) puts noise words into a share P of
@@ -19,9 +19,12 @@
  * their medium: swapped words are to be refused there too), from a seventh stream. `--everyday-english E`
  * (training data) gives a share E of the `everyday` refusals a WordNet usage example for prompt, and a
  * share E of the `near_miss` ones a WordNet noun for the unknown shape (wordings/english.ts), from an
- * eighth stream.
+ * eighth stream. `--near-misses wide` (training data; default `base`) draws the training refusals' near
+ * misses from the wider lists and more often (refusal.ts, NEAR_MISS_SETS): unlike the options above
+ * it changes what the main stream draws, so every example after the first refusal differs.
  */
 import { parseArgs } from 'node:util';
+import { NEAR_MISS_SETS, type NearMissSet } from './refusal.js';
 import { Rng } from './rng.js';
 import { sampleExample, TASK_TYPES, toTextExample, type TaskType } from './tasks.js';
 import { addCopyTask } from './wordings/copy.js';
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     synonyms: { type: 'string', default: '0' },
     'refusal-synonyms': { type: 'string', default: '0' },
     'everyday-english': { type: 'string', default: '0' },
+    'near-misses': { type: 'string', default: 'base' },
   },
 });
 const seed = Number(values.seed);
@@ -76,6 +80,11 @@ const swap = trainingShare('swap');
 const synonyms = trainingShare('synonyms');
 const refusalSynonyms = trainingShare('refusal-synonyms');
 const everydayEnglish = trainingShare('everyday-english');
+const nearMisses = values['near-misses'] as NearMissSet;
+if (!NEAR_MISS_SETS.includes(nearMisses))
+  throw new Error(`--near-misses must be ${NEAR_MISS_SETS.join(' or ')}, got "${values['near-misses']}"`);
+if (nearMisses !== 'base' && wording !== 'train')
+  throw new Error(`--near-misses ${nearMisses} is for training data (--wording train), got --wording ${wording}`);
 const inScope: readonly TaskType[] = TASK_TYPES.filter((t) => t !== 'refusal');
 const swapTypes = new Set((values['swap-types'] ? values['swap-types'].split(',') : inScope) as TaskType[]);
 for (const t of swapTypes)
@@ -94,7 +103,7 @@ const refusalSynonymRng = new Rng(seed ^ 0x72667379);
 const englishRng = new Rng(seed ^ 0x656e676c);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
-  let e = toTextExample(sampleExample(rng, rng.pick(types), { wording }));
+  let e = toTextExample(sampleExample(rng, rng.pick(types), { wording, nearMisses }));
   if (synonyms > 0 && e.type !== 'refusal')
     e = { ...e, prompt: swapSynonym(synonymRng, e.prompt, synonyms, synonymsOf) };
   if (refusalSynonyms > 0 && e.type === 'refusal')

@@ -8,12 +8,20 @@
  * - `typed_command`: a smart-home command typed instead of spoken;
  * - `wrong_medium`: an in-scope prompt whose media is missing (a shapes question without an image,
  *   a home prompt without audio, the spoken-question prompt without an image or without audio).
- * `split` chooses trained or held-out prompts (wordings, everyday prompts, unknown words).
+ * `split` chooses trained or held-out prompts (wordings, everyday prompts, unknown words), and the
+ * near-miss set (refusal.ts, NEAR_MISS_SETS) which near misses training draws and how many.
  */
 import type { Rng } from './rng.js';
 import { sampleUtterance } from './home/utterance.js';
 import { WORDINGS } from './home/spec.js';
-import { OTHER_COLORS, OTHER_SHAPES, REFUSAL, sampleAttributeQuestion, sampleOffTopicPrompt } from './refusal.js';
+import {
+  type NearMissSet,
+  otherColors,
+  otherShapes,
+  REFUSAL,
+  sampleAttributeQuestion,
+  sampleOffTopicPrompt,
+} from './refusal.js';
 import { sampleScene } from './shapes/scene.js';
 import { allQuestions, questionText } from './shapes/questions.js';
 import type { Example } from './tasks.js';
@@ -27,33 +35,33 @@ import { fill, pickAlternatives } from './wordings/template.js';
 export const REFUSAL_KINDS = ['everyday', 'near_miss', 'shuffled', 'typed_command', 'wrong_medium'] as const;
 export type RefusalKind = (typeof REFUSAL_KINDS)[number];
 
-/** How often each kind is drawn. */
-export const REFUSAL_MIX: Readonly<Record<RefusalKind, number>> = {
-  everyday: 0.32,
-  near_miss: 0.22,
-  shuffled: 0.14,
-  typed_command: 0.04,
-  wrong_medium: 0.28,
+/** How often each kind is drawn, per near-miss set: `wide` moves 4 points from everyday prompts to near misses. */
+export const REFUSAL_MIX: Readonly<Record<NearMissSet, Readonly<Record<RefusalKind, number>>>> = {
+  base: { everyday: 0.32, near_miss: 0.22, shuffled: 0.14, typed_command: 0.04, wrong_medium: 0.28 },
+  wide: { everyday: 0.28, near_miss: 0.26, shuffled: 0.14, typed_command: 0.04, wrong_medium: 0.28 },
 };
+
+/** The share of near misses that are attribute questions (the rest name a shape or colour the world lacks). */
+export const ATTRIBUTE_SHARE: Readonly<Record<NearMissSet, number>> = { base: 0.2, wide: 0.45 };
 
 const HOME_TASKS: readonly HomeTask[] = ['transcribe', 'intent', 'respond'];
 
-function pickKind(rng: Rng): RefusalKind {
+function pickKind(rng: Rng, set: NearMissSet): RefusalKind {
   let r = rng.next();
   for (const kind of REFUSAL_KINDS) {
-    r -= REFUSAL_MIX[kind];
+    r -= REFUSAL_MIX[set][kind];
     if (r < 0) return kind;
   }
   return 'wrong_medium';
 }
 
 /** A worlds' question frame with a shape or colour the world does not have. */
-function nearMiss(rng: Rng, split: Split): string {
-  if (rng.bool(0.2)) return sampleAttributeQuestion(rng, split);
+function nearMiss(rng: Rng, split: Split, set: NearMissSet): string {
+  if (rng.bool(ATTRIBUTE_SHARE[set])) return sampleAttributeQuestion(rng, split, set);
   const key = rng.pick(['color_of_shape', 'where', 'exists_shape', 'exists', 'shape_of_color', 'count_color'] as const);
   const frame = rng.pick(SHAPE_FRAMES[key][split]);
-  const shape = rng.pick(OTHER_SHAPES[split]);
-  const color = rng.pick(OTHER_COLORS[split]);
+  const shape = rng.pick(otherShapes(split, set));
+  const color = rng.pick(otherColors(split, set));
   // exists: the unknown word is the shape, the colour, or both.
   const knownColor = rng.pick(['red', 'blue', 'green', 'orange']);
   const which = key === 'exists' ? rng.pick(['shape', 'color', 'both'] as const) : 'both';
@@ -117,8 +125,9 @@ export function sampleRefusalPrompt(
   rng: Rng,
   split: Split,
   media: MediaPresent,
+  set: NearMissSet = 'base',
 ): { prompt: string; kind: RefusalKind } {
-  let kind = pickKind(rng);
+  let kind = pickKind(rng, set);
   if (kind === 'wrong_medium') {
     const prompt = wrongMediumPrompt(rng, split, media);
     if (prompt !== undefined) return { prompt, kind };
@@ -128,7 +137,7 @@ export function sampleRefusalPrompt(
     kind === 'everyday'
       ? sampleOffTopicPrompt(rng, split)
       : kind === 'near_miss'
-        ? nearMiss(rng, split)
+        ? nearMiss(rng, split, set)
         : kind === 'shuffled'
           ? shuffled(rng, split)
           : typedCommand(rng, split);
@@ -137,15 +146,19 @@ export function sampleRefusalPrompt(
 
 /**
  * A refusal example: an image half of the time, audio (a command, or a spoken shapes question) a
- * third of the time, and a prompt to refuse with those media (REFUSAL_MIX), from `split`.
+ * third of the time, and a prompt to refuse with those media (REFUSAL_MIX), from `split` and `set`.
  */
-export function sampleRefusal(rng: Rng, split: Split): { example: Example; kind: RefusalKind } {
+export function sampleRefusal(
+  rng: Rng,
+  split: Split,
+  set: NearMissSet = 'base',
+): { example: Example; kind: RefusalKind } {
   const scene = rng.bool(0.5) ? sampleScene(rng) : null;
   const spoken = rng.bool(1 / 3)
     ? rng.bool(0.7)
       ? sampleUtterance(rng).text
       : questionText(rng.pick(allQuestions()))
     : null;
-  const { prompt, kind } = sampleRefusalPrompt(rng, split, { image: scene !== null, audio: spoken !== null });
+  const { prompt, kind } = sampleRefusalPrompt(rng, split, { image: scene !== null, audio: spoken !== null }, set);
   return { example: { type: 'refusal', scene, spoken, prompt, answer: REFUSAL }, kind };
 }

@@ -165,8 +165,96 @@ export function sampleOffTopicPrompt(rng: Rng, split: Split = 'train'): string {
   return decorate(rng, text, 'question', { split, context: false });
 }
 
-/** A question about an attribute the shapes world does not have (`how big is the circle`). */
-export function sampleAttributeQuestion(rng: Rng, split: Split = 'train'): string {
-  const text = fill(pickAlternatives(rng, rng.pick(ATTRIBUTE_FRAMES[split])), { shape: rng.pick(SHAPES) });
+/**
+ * Which near misses training draws (generate-text `--near-misses`, the build's `TEXT_NEAR_MISSES`):
+ * `base` (build 13), or `wide`, which adds WIDE_NEAR_MISSES to the trained lists and draws more of
+ * them (refusal-examples.ts). The held-out lists are the same for both.
+ */
+export const NEAR_MISS_SETS = ['base', 'wide'] as const;
+export type NearMissSet = (typeof NEAR_MISS_SETS)[number];
+
+/**
+ * What `wide` adds to the trained near misses: shapes and colours the world lacks, and questions
+ * about what it does not say (size, material, pattern, orientation, sides, relations between
+ * shapes, purpose). No word of theirs is one only the held-out lists use (the held-out set stays
+ * unread in training), and none is a word the base lists use or a made-up noise word could spell
+ * (noise.ts), so counting them among the worlds' words leaves `base` data as they were.
+ */
+export const WIDE_NEAR_MISSES = {
+  shapes: [
+    'ellipse',
+    'cylinder',
+    'cone',
+    'pyramid',
+    'spiral',
+    'semicircle',
+    'parallelogram',
+    'cloud',
+    'polygon',
+    'zigzag',
+    'wave',
+    'prism',
+    'blob',
+  ],
+  colors: [
+    'maroon',
+    'olive',
+    'teal',
+    'indigo',
+    'crimson',
+    'amber',
+    'peach',
+    'ivory',
+    'khaki',
+    'coral',
+    'mint',
+    'copper',
+    'scarlet',
+    'charcoal',
+    'cream',
+    'gray',
+    'rust',
+  ],
+  attributes: [
+    'how (small|long|heavy|thick) is the {shape}',
+    'which shape is the (biggest|heaviest|nicest)',
+    'is the {shape} (shiny|soft|hard|heavy|transparent|striped|hollow|rotated|moving|cute|ugly|beautiful)',
+    'what (texture|pattern|material) (does the {shape} have|is the {shape})',
+    'how thick is the outline of the {shape}',
+    'what angle is the {shape} turned',
+    'how many (corners|edges|points) does the {shape} have',
+    'what is (above|below|under|next to|near|inside|around) the {shape}',
+    'is the {shape} (above|below|under|next to|near|touching|inside) the {other}',
+    'does the {shape} (touch|overlap|cover) the {other}',
+    'what is between the {shape} and the {other}',
+    'which shape is (closest|nearest) to the {shape}',
+    'how many shapes are (next to|near|around) the {shape}',
+    '(who|what) drew the {shape}',
+    'what does the {shape} (mean|stand for)',
+    'what is the {shape} (for|doing)',
+    'how fast is the {shape} moving',
+  ],
+} as const;
+
+const widened = (set: NearMissSet, split: Split, base: readonly string[], more: readonly string[]) =>
+  set === 'wide' && split === 'train' ? [...base, ...more] : base;
+
+/** The shapes the world lacks that near misses of `split` name. */
+export const otherShapes = (split: Split, set: NearMissSet = 'base'): readonly string[] =>
+  widened(set, split, OTHER_SHAPES[split], WIDE_NEAR_MISSES.shapes);
+
+/** The colours the world lacks that near misses of `split` name. */
+export const otherColors = (split: Split, set: NearMissSet = 'base'): readonly string[] =>
+  widened(set, split, OTHER_COLORS[split], WIDE_NEAR_MISSES.colors);
+
+/**
+ * A question about an attribute the shapes world does not have (`how big is the circle`). `wide`
+ * frames may name a second shape (`{other}`), so `wide` draws two different shapes, `base` one.
+ */
+export function sampleAttributeQuestion(rng: Rng, split: Split = 'train', set: NearMissSet = 'base'): string {
+  const frames = widened(set, split, ATTRIBUTE_FRAMES[split], WIDE_NEAR_MISSES.attributes);
+  const frame = pickAlternatives(rng, rng.pick(frames));
+  const [shape, other] = set === 'wide' ? rng.shuffle(SHAPES) : [rng.pick(SHAPES)];
+  const text = fill(frame, { shape: shape!, ...(other ? { other } : {}) });
   return decorate(rng, text, 'question', { split, context: true, contexts: DECORATIONS[split].imageContext });
 }

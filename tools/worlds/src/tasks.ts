@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Rng } from './rng.js';
-import { SPOKEN_QUESTION_PROMPT } from './refusal.js';
+import { type NearMissSet, SPOKEN_QUESTION_PROMPT } from './refusal.js';
 import { REFUSAL_KINDS, sampleRefusal, type RefusalKind } from './refusal-examples.js';
 import { sampleScene, type Scene } from './shapes/scene.js';
 import { SHAPES } from './shapes/spec.js';
@@ -88,6 +88,8 @@ export interface SampleOptions {
   readonly wording?: WordingSplit;
   /** The scene of a shapes question (drawn otherwise). */
   readonly scene?: Scene;
+  /** Which near misses a training refusal draws (refusal.ts; default `base`). */
+  readonly nearMisses?: NearMissSet;
 }
 
 function shapeExample(rng: Rng, type: ShapeQuestionType, scene: Scene, wording: WordingSplit): Example {
@@ -152,7 +154,7 @@ export function sampleExample(rng: Rng, type: TaskType, options: SampleOptions =
       return { type, scene, spoken, prompt, answer };
     }
     case 'refusal': {
-      const { example, kind } = sampleRefusal(rng, wording === 'heldout' ? 'heldout' : 'train');
+      const { example, kind } = sampleRefusal(rng, wording === 'heldout' ? 'heldout' : 'train', options.nearMisses);
       return { ...example, refusalKind: kind };
     }
     default:

@@ -22,6 +22,7 @@ import {
   OTHER_COLORS,
   OTHER_SHAPES,
   REFUSAL,
+  WIDE_NEAR_MISSES,
 } from '../refusal.js';
 import type { Rng } from '../rng.js';
 import type { TextExample } from '../tasks.js';
@@ -105,13 +106,13 @@ const HELDOUT_SOURCES: unknown[] = [
 ];
 
 let known: Set<string> | undefined;
-/** Every word of the worlds' lists, trained and held out. */
+/** Every word of the worlds' lists, trained (the `wide` near misses too) and held out. */
 export function knownWords(): ReadonlySet<string> {
-  known ??= wordsIn([...TRAINED_SOURCES, ...HELDOUT_SOURCES], new Set());
+  known ??= wordsIn([...TRAINED_SOURCES, WIDE_NEAR_MISSES, ...HELDOUT_SOURCES], new Set());
   return known;
 }
 
-/** The words that only the held-out lists use (what the held-out evaluation reads that training never does). */
+/** The words that only the held-out lists use (what the held-out evaluation reads that training never does; the `wide` near misses add none: refusal.test.ts). */
 export function heldoutOnlyWords(): ReadonlySet<string> {
   const trained = wordsIn(TRAINED_SOURCES, new Set());
   return new Set([...wordsIn(HELDOUT_SOURCES, new Set())].filter((w) => !trained.has(w)));
@@ -167,6 +168,8 @@ const SLOT_WORDS: ReadonlySet<string> = new Set(
     ...OTHER_SHAPES.heldout,
     ...OTHER_COLORS.train,
     ...OTHER_COLORS.heldout,
+    ...WIDE_NEAR_MISSES.shapes,
+    ...WIDE_NEAR_MISSES.colors,
     ...['shape', 'object', 'thing', 'one'],
   ].flatMap((w) => [w, `${w}s`]),
 );
