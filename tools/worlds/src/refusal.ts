@@ -233,6 +233,7 @@ export const WIDE_NEAR_MISSES = {
     'what does the {shape} (mean|stand for)',
     'what is the {shape} (for|doing)',
     'how fast is the {shape} moving',
+    'do you like the {shape}',
   ],
 } as const;
 
