@@ -44,6 +44,9 @@ function busyProcesses(): string[] {
   }
 }
 
+/** The 1, 5 and 15 minute load averages, to two decimals. */
+export const loadAverage = (): number[] => os.loadavg().map((l) => Math.round(l * 100) / 100);
+
 export function describeMachine(): MachineInfo {
   const cpus = os.cpus();
   return {
@@ -53,7 +56,7 @@ export function describeMachine(): MachineInfo {
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     onnxruntimeNode: onnxruntimeVersion(),
-    loadAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    loadAtStart: loadAverage(),
     busyProcesses: busyProcesses(),
     startedAt: new Date().toISOString(),
   };

@@ -32,7 +32,7 @@ import {
   type StrategyCase,
   summariseCell,
 } from './grid.js';
-import { describeMachine } from './machine.js';
+import { describeMachine, loadAverage } from './machine.js';
 import { measureMatmulRate } from './matmul-rate.js';
 import { measurePassScaling } from './pass-scaling.js';
 import { prefixByPromptLength } from './prefix-by-length.js';
@@ -348,7 +348,7 @@ try {
     };
   }
 
-  machine.loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  machine.loadAtEnd = loadAverage();
   const result: BenchResult = {
     model: {
       dir: modelDir,

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } f
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { describeMachine } from '../machine.js';
+import { describeMachine, loadAverage } from '../machine.js';
 import { writeCheckpoint } from '@unmask/convert/synthetic-checkpoint';
 import { EngineProcess } from './engine-protocol.js';
 import { measureFloor } from './floor.js';
@@ -31,7 +31,7 @@ import {
   waves,
 } from './plan.js';
 import { writeReport } from './report.js';
-import { type Artifact, loadAverage, measureWave } from './wave.js';
+import { type Artifact, measureWave } from './wave.js';
 import type { EngineResult, FamilyResult, RealWidthResult } from './result.js';
 import { FAMILIES, type Family, type FamilyShape, SHAPES, parameters, tinyShape } from './shapes.js';
 

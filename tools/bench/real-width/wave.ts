@@ -3,7 +3,7 @@
  * another, their forwards interleaved per sequence length (order rotated each round), unmask's
  * batching measured, memory read, then stopped.
  */
-import { loadavg } from 'node:os';
+import { loadAverage } from '../machine.js';
 import { median } from '../stats.js';
 import type { EngineProcess, ReadyReply } from './engine-protocol.js';
 import { type EngineSpec, label, parseUnmaskFormat, runsAt } from './plan.js';
@@ -28,9 +28,6 @@ export interface WaveContext {
   readonly start: (spec: EngineSpec) => Promise<{ engine: EngineProcess; ready: ReadyReply }>;
   readonly log: (line: string) => void;
 }
-
-/** The 1, 5 and 15 minute load averages, to two decimals. */
-export const loadAverage = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
 
 /** Loads a wave's engines one after another, then interleaves their forwards (order rotated each round). */
 export async function measureWave(wave: readonly EngineSpec[], context: WaveContext): Promise<EngineResult[]> {

@@ -9,7 +9,7 @@
 import englishJson from './english.json' with { type: 'json' };
 import type { Rng } from '../rng.js';
 import { OBJECTS_BY_ACTION, ROOMS } from '../home/spec.js';
-import { OTHER_SHAPES, WIDE_NEAR_MISSES } from '../refusal.js';
+import { otherShapes } from '../refusal.js';
 import { COLORS, SHAPES } from '../shapes/spec.js';
 import type { TextExample } from '../tasks.js';
 import { decorate } from './decorate.js';
@@ -47,7 +47,8 @@ interface EnglishTable {
 }
 export const ENGLISH = englishJson as EnglishTable;
 
-const OTHER_SHAPE_RE = new RegExp(`\\b(${[...OTHER_SHAPES.train, ...WIDE_NEAR_MISSES.shapes].join('|')})(s?)\\b`);
+/** Every trained unknown shape, the `wide` ones too (a `base` near miss never names those). */
+const OTHER_SHAPE_RE = new RegExp(`\\b(${otherShapes('train', 'wide').join('|')})(s?)\\b`);
 
 /**
  * A training refusal with everyday English (probability `p` for each): an `everyday` one's prompt
