@@ -258,44 +258,6 @@ describe('a training smoke run on a small text set', () => {
   });
 
   it(
-    'averages the weights from a given step on, holds them only inside applied(), and gives the training weights back after',
-    spec,
-    () => {
-      // averaging.TailAverage: the mean of the weights after steps 2, 3 and 4 of a weight set to 1..5.
-      const check = [
-        'import json, torch',
-        'from unmask_train.averaging import TailAverage',
-        'model = torch.nn.Linear(2, 1, bias=False); avg = TailAverage(model, 2)',
-        'for step in range(1, 6):',
-        '    with torch.no_grad(): model.weight.fill_(step)',
-        '    if step <= 4: avg.update(step)',
-        'with avg.applied(): inside = model.weight[0, 0].item()',
-        'print(json.dumps({"inside": inside, "after": model.weight[0, 0].item(), "count": avg.count}))',
-      ].join('\n');
-      const out = pythonCheck(check, [], 'tail average check') as { inside: number; after: number; count: number };
-      assert.deepEqual(out, { inside: 3, after: 5, count: 3 });
-    },
-  );
-
-  it(
-    'scores media tokens against the table by squared distance without a [rows, table, width] difference',
-    spec,
-    () => {
-      // losses.squared_distances: |x|^2 - 2 x.e + |e|^2, the broadcast difference's value within float rounding.
-      const check = [
-        'import json, torch',
-        'from unmask_train.losses import squared_distances',
-        'torch.manual_seed(0); x = torch.randn(4, 9, 32); table = torch.randn(300, 32)',
-        'ref = (x.unsqueeze(-2) - table).pow(2).sum(-1); got = squared_distances(x, table)',
-        'print(json.dumps({"shape": list(got.shape), "diff": (ref - got).abs().max().item(), "scale": ref.abs().max().item()}))',
-      ].join('\n');
-      const out = pythonCheck(check, [], 'squared distance check') as { shape: number[]; diff: number; scale: number };
-      assert.deepEqual(out.shape, [4, 9, 300]);
-      assert.ok(out.diff <= 1e-5 * out.scale, `differs by ${out.diff} (scale ${out.scale})`);
-    },
-  );
-
-  it(
     "snaps semantic audio tokens to their nearest table rows and leaves the query tokens (diagnose_audio, --snap-through), at the tower's CTC logit scale",
     spec,
     () => {

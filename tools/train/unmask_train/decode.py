@@ -3,11 +3,22 @@ step, and Dimple's confident decoding (every mask above tau commits; at least on
 Once an EOS is committed, every later canvas position becomes EOS (the engine's rule)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 import torch
 
 from .data import position_ids
+
+
+@dataclass
+class DecodeRecord:
+    """What generate() saw, for analysis (abstention.py): each canvas position's probability when
+    it was committed ([B, canvas]; -1 where a later EOS filled it), and the first forward pass's
+    distribution over the whole canvas ([B, canvas, vocab])."""
+
+    confidence: Optional[torch.Tensor] = None
+    first_probs: Optional[torch.Tensor] = None
 
 
 @torch.no_grad()
@@ -20,15 +31,19 @@ def generate(
     eos_id: int,
     tau: Optional[float] = None,
     cells: Optional[torch.Tensor] = None,
+    record: Optional[DecodeRecord] = None,
 ) -> Tuple[torch.Tensor, List[int]]:
     """ids: [B, start + canvas] with masks on the canvas. Returns the filled canvas [B, canvas]
-    and the number of forward passes each row took. tau=None: one token per step (greedy)."""
+    and the number of forward passes each row took. tau=None: one token per step (greedy).
+    With `record`, also what each step saw (DecodeRecord)."""
     x = ids.clone()
     batch, total = x.shape
     canvas = total - start
     pos = position_ids(attn)
     idx = torch.arange(start, total).unsqueeze(0).expand(batch, canvas)
     forwards = [0] * batch
+    if record is not None:
+        record.confidence = torch.full((batch, canvas), -1.0)
     while True:
         masked = x[:, start:] == mask_id
         active = masked.any(1)
@@ -39,6 +54,8 @@ def generate(
         # Never commit the mask token itself (an untrained model may rank it first; the loop would not end).
         logits = logits.float().index_fill(-1, torch.tensor([mask_id]), float("-inf"))
         probs = torch.softmax(logits, dim=-1)
+        if record is not None and record.first_probs is None:
+            record.first_probs = probs
         conf, pred = probs.max(-1)
         conf = torch.where(masked, conf, torch.full_like(conf, -1.0))
         commit = torch.zeros_like(masked)
@@ -52,6 +69,8 @@ def generate(
                 forwards[b] += 1
         seg = x[:, start:]
         seg[commit] = pred[commit]
+        if record is not None:
+            record.confidence[commit] = conf[commit]
         # EOS rule: everything after a committed EOS becomes EOS.
         is_eos = seg == eos_id
         after = (is_eos.cumsum(1) - is_eos.long()) > 0

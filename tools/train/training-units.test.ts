@@ -1,0 +1,145 @@
+/**
+ * Training helpers checked on their own, without the smoke run's trained model: tail averaging,
+ * squared distances, and the decoding record with the abstention rules built on it (abstention.py),
+ * the last on a model trained for two steps (what it decodes does not matter, only that recording
+ * it changes nothing). Needs python3-torch as training-smoke.test.ts does.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateText, python, pythonCheck, requireTorchOnCi, trainingSkip } from './python-runner.js';
+
+const spec = { skip: trainingSkip('the training helper checks') };
+const REFUSAL = 'i can only answer questions about shapes in images and smart home voice commands';
+
+describe('training helpers', () => {
+  it(
+    'averages the weights from a given step on, holds them only inside applied(), and gives the training weights back after',
+    spec,
+    () => {
+      // averaging.TailAverage: the mean of the weights after steps 2, 3 and 4 of a weight set to 1..5.
+      const check = [
+        'import json, torch',
+        'from unmask_train.averaging import TailAverage',
+        'model = torch.nn.Linear(2, 1, bias=False); avg = TailAverage(model, 2)',
+        'for step in range(1, 6):',
+        '    with torch.no_grad(): model.weight.fill_(step)',
+        '    if step <= 4: avg.update(step)',
+        'with avg.applied(): inside = model.weight[0, 0].item()',
+        'print(json.dumps({"inside": inside, "after": model.weight[0, 0].item(), "count": avg.count}))',
+      ].join('\n');
+      const out = pythonCheck(check, [], 'tail average check') as { inside: number; after: number; count: number };
+      assert.deepEqual(out, { inside: 3, after: 5, count: 3 });
+    },
+  );
+
+  it(
+    'scores media tokens against the table by squared distance without a [rows, table, width] difference',
+    spec,
+    () => {
+      // losses.squared_distances: |x|^2 - 2 x.e + |e|^2, the broadcast difference's value within float rounding.
+      const check = [
+        'import json, torch',
+        'from unmask_train.losses import squared_distances',
+        'torch.manual_seed(0); x = torch.randn(4, 9, 32); table = torch.randn(300, 32)',
+        'ref = (x.unsqueeze(-2) - table).pow(2).sum(-1); got = squared_distances(x, table)',
+        'print(json.dumps({"shape": list(got.shape), "diff": (ref - got).abs().max().item(), "scale": ref.abs().max().item()}))',
+      ].join('\n');
+      const out = pythonCheck(check, [], 'squared distance check') as { shape: number[]; diff: number; scale: number };
+      assert.deepEqual(out.shape, [4, 9, 300]);
+      assert.ok(out.diff <= 1e-5 * out.scale, `differs by ${out.diff} (scale ${out.scale})`);
+    },
+  );
+});
+
+describe('the decoding record and the abstention rules (decode.DecodeRecord, abstention.py)', () => {
+  let dir: string;
+
+  before(() => {
+    if (spec.skip) return;
+    requireTorchOnCi('the training helper checks');
+    dir = mkdtempSync(join(tmpdir(), 'unmask-train-units-'));
+    generateText(3, 200, join(dir, 'train.jsonl'));
+    const args = ['--train', join(dir, 'train.jsonl'), '--eval', join(dir, 'train.jsonl'), '--out', join(dir, 'lm')];
+    const tiny = ['--steps', '2', '--eval-every', '2', '--eval-n', '1', '--batch', '8', '--warmup', '1'];
+    const size = ['--hidden', '32', '--layers', '1', '--heads', '2', '--ffn', '64', '--seed', '0'];
+    python('unmask_train.train_lm', [...args, ...tiny, ...size], 'unmask_train.train_lm (two steps)');
+  });
+
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records each commit probability and the first pass, and decodes exactly as without the record', spec, () => {
+    const check = [
+      'import json, sys, torch',
+      'from unmask_train.abstention import score_examples',
+      'from unmask_train.checkpoints import load_lm',
+      'from unmask_train.data import encode_batch, first_per_type, load_jsonl',
+      'from unmask_train.decode import DecodeRecord, generate',
+      'from unmask_train.spliced import accept_cell_numbers',
+      'from unmask_train.vocab import Vocab',
+      'model, layout = load_lm(sys.argv[1]); vocab = Vocab.load(sys.argv[2]); model.eval()',
+      'if layout == "compound_pos": accept_cell_numbers(model, vocab)',
+      'examples = first_per_type(load_jsonl(sys.argv[3]), 2)',
+      'ids, attn, start, *rest = encode_batch(examples, vocab, layout, 16, with_answer=False)',
+      'cells = rest[0] if layout == "compound_pos" else None',
+      'plain, _ = generate(model, ids, attn, start, vocab.mask, vocab.eos, 0.9, cells)',
+      'record = DecodeRecord()',
+      'recorded, _ = generate(model, ids, attn, start, vocab.mask, vocab.eos, 0.9, cells, record=record)',
+      'rows = score_examples(model, vocab, layout, examples, canvas=16)',
+      'print(json.dumps({"same": torch.equal(plain, recorded), "first": list(record.first_probs.shape), "n": len(examples),',
+      '  "committed": bool((record.confidence[:, 0] > 0).all()), "rows": len(rows),',
+      '  "confidences": all(0 < r["min_confidence"] <= 1 for r in rows),',
+      '  "scores": all(r["refusal_score"] <= 0 for r in rows)}))',
+    ].join('\n');
+    const lm = join(dir, 'lm');
+    const out = pythonCheck(
+      check,
+      [join(lm, 'lm.pt'), join(lm, 'vocab.json'), join(dir, 'train.jsonl')],
+      'record check',
+    );
+    assert.equal(out && (out as { same: boolean }).same, true, 'the record changes no committed token');
+    const o = out as {
+      first: number[];
+      n: number;
+      committed: boolean;
+      rows: number;
+      confidences: boolean;
+      scores: boolean;
+    };
+    assert.deepEqual(o.first.slice(0, 2), [o.n, 16], "the first pass's distribution, per example and canvas position");
+    assert.equal(o.committed, true, "every canvas's first position has the probability it was committed at");
+    assert.equal(o.rows, o.n, 'one row per example');
+    assert.equal(o.confidences, true, 'lowest commit probabilities are probabilities');
+    assert.equal(o.scores, true, "the refusal's score is a mean log-probability");
+  });
+
+  it(
+    'counts what refusing by a rule does: refusals, in-scope prompts refused, exact match, right answers lost',
+    spec,
+    () => {
+      const check = [
+        'import json',
+        'from unmask_train.abstention import rule_effect',
+        `REF = "${REFUSAL}"`,
+        'rows = [dict(type="refusal", got=REF, answer=REF, min_confidence=0.9),',
+        '        dict(type="refusal", got="4", answer=REF, min_confidence=0.3),',
+        '        dict(type="count_all", got="4", answer="4", min_confidence=0.9),',
+        '        dict(type="count_all", got="2", answer="2", min_confidence=0.35),',
+        '        dict(type="where", got=REF, answer="top left", min_confidence=0.99)]',
+        'print(json.dumps({"none": rule_effect(rows, lambda r: False),',
+        '  "below_half": rule_effect(rows, lambda r: r["min_confidence"] < 0.5)}))',
+      ].join('\n');
+      const out = pythonCheck(check, [], 'abstention rule check');
+      assert.deepEqual(out, {
+        // As decoded: one of two refusal prompts refused, the "where" prompt refused, two of three right.
+        none: { refusals: 0.5, in_scope_refused: 1, in_scope_exact: 2 / 3, right_lost: 0 },
+        // Refusing below 0.5 also refuses the answered refusal prompt and the right "2".
+        below_half: { refusals: 1, in_scope_refused: 2, in_scope_exact: 1 / 3, right_lost: 1 },
+      });
+    },
+  );
+});
