@@ -19,11 +19,9 @@ from typing import Callable, Dict, List, Sequence
 import torch
 
 from .assemble import REFUSAL
-from .checkpoints import load_lm
 from .data import encode_batch, first_per_type, load_jsonl
 from .decode import DecodeRecord, generate
-from .spliced import accept_cell_numbers
-from .vocab import Vocab
+from .evaluation import load_text_lm
 
 
 @torch.no_grad()
@@ -87,11 +85,7 @@ def main():
     ap.add_argument("--tau", type=float, default=0.9)
     ap.add_argument("--json", help="write the per-example rows here")
     args = ap.parse_args()
-    torch.set_num_threads(1)
-    vocab = Vocab.load(args.vocab)
-    model, layout = load_lm(args.ckpt)
-    if layout == "compound_pos":
-        accept_cell_numbers(model, vocab)
+    model, layout, vocab = load_text_lm(args.ckpt, args.vocab)
     rows = score_examples(model, vocab, layout, first_per_type(load_jsonl(args.eval), args.n), tau=args.tau)
     if args.json:
         with open(args.json, "w") as f:

@@ -11,13 +11,8 @@ import argparse
 import json
 import time
 
-import torch
-
-from .checkpoints import load_lm
 from .data import first_per_type, load_jsonl
-from .evaluation import evaluate_text
-from .spliced import accept_cell_numbers
-from .vocab import Vocab
+from .evaluation import evaluate_text, load_text_lm
 
 
 def main():
@@ -36,13 +31,7 @@ def main():
         "--max-blanks", type=int, default=5, help="audio blocks as the adapter lays them out (0: bare words)"
     )
     args = ap.parse_args()
-    torch.set_num_threads(1)
-    vocab = Vocab.load(args.vocab)
-    model, layout = load_lm(args.ckpt)
-    if layout == "compound_pos":
-        # The cell-position embedding E[row] + E[col] from the raw word table (the LM head of a
-        # checkpoint saved with factored embeddings; the tied table otherwise).
-        accept_cell_numbers(model, vocab)
+    model, layout, vocab = load_text_lm(args.ckpt, args.vocab)
     examples = first_per_type(load_jsonl(args.eval), args.n)
     t0 = time.time()
     greedy = evaluate_text(model, vocab, examples, layout, args.canvas, max_blanks=args.max_blanks)

@@ -12,10 +12,25 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 import torch
 
+from .checkpoints import load_lm
 from .data import encode_batch
 from .decode import generate
 from .media import encode
-from .spliced import run_lm, splice
+from .spliced import accept_cell_numbers, run_lm, splice
+from .vocab import Vocab
+
+
+def load_text_lm(ckpt: str, vocab_path: str):
+    """A saved text LM (train_lm's lm.pt) and its vocabulary, as the text evaluations decode with
+    it: one thread, and for layout compound_pos the cell-position embedding E[row] + E[col] from the
+    raw word table (the LM head of a checkpoint saved with factored embeddings; the tied table
+    otherwise). Returns (model, layout, vocab)."""
+    torch.set_num_threads(1)
+    vocab = Vocab.load(vocab_path)
+    model, layout = load_lm(ckpt)
+    if layout == "compound_pos":
+        accept_cell_numbers(model, vocab)
+    return model, layout, vocab
 
 
 def exact_by_type(results: Sequence[Tuple[dict, str]]) -> Dict[str, float]:
