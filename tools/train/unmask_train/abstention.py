@@ -19,9 +19,9 @@ from typing import Callable, Dict, List, Sequence
 import torch
 
 from .assemble import REFUSAL
-from .data import encode_batch, first_per_type, load_jsonl
-from .decode import DecodeRecord, generate
-from .evaluation import load_text_lm
+from .data import first_per_type, load_jsonl
+from .decode import DecodeRecord
+from .evaluation import decode_text_chunk, load_text_lm
 
 
 @torch.no_grad()
@@ -32,11 +32,9 @@ def score_examples(model, vocab, layout, examples, canvas=32, tau=0.9, batch_siz
     rows = []
     for i in range(0, len(examples), batch_size):
         chunk = examples[i : i + batch_size]
-        rng = random.Random(i) if max_blanks else None  # evaluate_text's audio blanks
-        ids, attn, start, cells = encode_batch(chunk, vocab, layout, canvas, rng, max_blanks, with_answer=False)
+        rng = random.Random(i) if max_blanks else None  # a seed per chunk, as evaluate_text's audio blanks
         record = DecodeRecord()
-        extra = cells if layout == "compound_pos" else None
-        filled, _ = generate(model, ids, attn, start, vocab.mask, vocab.eos, tau, extra, record=record)
+        filled, _ = decode_text_chunk(model, vocab, layout, chunk, canvas, tau, rng, max_blanks, record)
         positions = torch.arange(min(len(refusal_ids), canvas))
         targets = torch.tensor(refusal_ids[:canvas])
         refusal_scores = record.first_probs[:, positions, targets].log().mean(1)

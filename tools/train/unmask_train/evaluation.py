@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
 from .checkpoints import load_lm
 from .data import encode_batch
-from .decode import generate
+from .decode import DecodeRecord, generate
 from .media import encode
 from .spliced import accept_cell_numbers, run_lm, splice
 from .vocab import Vocab
@@ -56,6 +56,17 @@ def wer(hyp: str, ref: str) -> float:
     return prev[len(h)] / max(len(r), 1)
 
 
+def decode_text_chunk(
+    model, vocab, layout, chunk, canvas, tau=None, rng=None, max_blanks=0, record: Optional[DecodeRecord] = None
+):
+    """Text-form examples encoded without their answers (audio blanks from `rng`, as encode_batch
+    draws them) and decoded on a canvas of masks (decode.generate, its `record` too): the filled
+    canvas and the forward passes per row."""
+    ids, attn, start, cells = encode_batch(chunk, vocab, layout, canvas, rng, max_blanks, with_answer=False)
+    extra = cells if layout == "compound_pos" else None
+    return generate(model, ids, attn, start, vocab.mask, vocab.eos, tau, extra, record=record)
+
+
 def evaluate_text(model, vocab, examples, layout, canvas, tau=None, batch_size=100, max_blanks=0, keep_wrong=0):
     """Exact match (decoded text == answer) per type, and forward passes per answer. With
     `max_blanks`, audio blocks get blanks and repeats as in training (a fixed seed): the form the
@@ -72,10 +83,7 @@ def evaluate_text(model, vocab, examples, layout, canvas, tau=None, batch_size=1
         for i in range(0, len(es), batch_size):
             chunk = es[i : i + batch_size]
             rng = random.Random(i) if max_blanks else None
-            ids, attn, start, cells = encode_batch(chunk, vocab, layout, canvas, rng, max_blanks, with_answer=False)
-            filled, forwards = generate(
-                model, ids, attn, start, vocab.mask, vocab.eos, tau, cells if layout == "compound_pos" else None
-            )
+            filled, forwards = decode_text_chunk(model, vocab, layout, chunk, canvas, tau, rng, max_blanks)
             for e, row, f in zip(chunk, filled.tolist(), forwards):
                 decoded = vocab.decode(row)
                 right += decoded == e["answer"]
@@ -103,9 +111,7 @@ def text_ceiling(model, vocab, layout: str, pairs, batch=50):
     results = []
     for i in range(0, len(pairs), batch):
         chunk = pairs[i : i + batch]
-        ids, attn, start, *cells = encode_batch(chunk, vocab, layout, 32, with_answer=False)
-        extra = (cells[0],) if layout == "compound_pos" else ()
-        filled, _ = generate(model, ids, attn, start, vocab.mask, vocab.eos, None, *extra)
+        filled, _ = decode_text_chunk(model, vocab, layout, chunk, 32)
         results += [(e, vocab.decode(r)) for e, r in zip(chunk, filled.tolist())]
     return exact_by_type(results)
 
