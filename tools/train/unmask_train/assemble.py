@@ -27,14 +27,20 @@ from .vocab import ASSISTANT, AUDIO, EOS, IMAGE, MASK, PAD, USER
 # test checks the two agree). The manifest declares it, so the runtime checks whole answers against it.
 REFUSAL = "i can only answer questions about shapes in images and smart home voice commands"
 
-# The intent answer's JSON Schema (tools/worlds/src/home/utterance.ts INTENT_JSON_SCHEMA, properties in
-# the answer's order; the training smoke test checks the two agree). Declared, a whole answer that begins
-# with "{" but is not this JSON (cut short) is decoded again under it (docs/bundle-format.md).
+# The intent answer's JSON Schema (tools/worlds/src/home/utterance.ts INTENT_JSON_SCHEMA, which zod derives
+# from intentSchema; properties in the answer's order; the training smoke test checks the two agree).
+# Declared, a whole answer that begins with "{" but is not this JSON (cut short) is decoded again under it
+# (docs/bundle-format.md).
 INTENT_JSON_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "properties": {
-        "action": {"enum": ["activate", "deactivate", "increase", "decrease", "change_language", "bring"]},
+        "action": {
+            "type": "string",
+            "enum": ["activate", "deactivate", "increase", "decrease", "change_language", "bring"],
+        },
         "object": {
+            "type": "string",
             "enum": [
                 "lights",
                 "lamp",
@@ -49,9 +55,9 @@ INTENT_JSON_SCHEMA = {
                 "juice",
                 "socks",
                 "shoes",
-            ]
+            ],
         },
-        "location": {"enum": ["kitchen", "bedroom", "washroom", "none"]},
+        "location": {"type": "string", "enum": ["kitchen", "bedroom", "washroom", "none"]},
     },
     "required": ["action", "object", "location"],
     "additionalProperties": False,

@@ -14,28 +14,23 @@ import {
   type Wording,
 } from './spec.js';
 
-export const intentSchema = z.object({
+/** Every object a command can name, in OBJECTS_BY_ACTION's order. */
+export const OBJECTS = [...new Set(Object.values(OBJECTS_BY_ACTION).flat())];
+
+/** A command's intent: the answer the model writes as JSON, properties in this order. */
+export const intentSchema = z.strictObject({
   action: z.enum(ACTIONS),
-  object: z.string(),
+  object: z.enum(OBJECTS),
   location: z.enum(LOCATIONS),
 });
 export type Intent = z.infer<typeof intentSchema>;
 
 /**
- * The intent answer's JSON Schema, its properties in the answer's order: what the default model
- * declares as its JSON answer (manifest generation.json_answer; tools/train/unmask_train/assemble.py
- * writes the same, and the training smoke test checks the two agree).
+ * The intent answer's JSON Schema, derived from intentSchema: what the default model declares as
+ * its JSON answer (manifest generation.json_answer; tools/train/unmask_train/assemble.py writes the
+ * same, and the training smoke test checks the two agree).
  */
-export const INTENT_JSON_SCHEMA = {
-  type: 'object',
-  properties: {
-    action: { enum: [...ACTIONS] },
-    object: { enum: [...new Set(Object.values(OBJECTS_BY_ACTION).flat())] },
-    location: { enum: [...LOCATIONS] },
-  },
-  required: ['action', 'object', 'location'],
-  additionalProperties: false,
-} as const;
+export const INTENT_JSON_SCHEMA = z.toJSONSchema(intentSchema);
 
 export interface Utterance {
   /** The words spoken: lower case, no punctuation. */
