@@ -40,6 +40,7 @@ const { values } = parseArgs({
     types: { type: 'string' },
     wording: { type: 'string', default: 'train' },
     noise: { type: 'string', default: '0' },
+    'real-noise': { type: 'string', default: '0' },
     'spoken-noise': { type: 'string', default: '0' },
     copy: { type: 'string', default: '0' },
     swap: { type: 'string', default: '0' },
@@ -65,7 +66,7 @@ if (!['table', 'train', 'heldout'].includes(wording))
 
 /** A training-data option's share: a number in [0, 1], above 0 only with the training wordings. */
 function trainingShare(
-  flag: 'noise' | 'spoken-noise' | 'copy' | 'swap' | 'synonyms' | 'refusal-synonyms' | 'everyday-english',
+  flag: 'noise' | 'real-noise' | 'spoken-noise' | 'copy' | 'swap' | 'synonyms' | 'refusal-synonyms' | 'everyday-english',
 ): number {
   const share = Number(values[flag]);
   if (!(share >= 0 && share <= 1)) throw new Error(`--${flag} must be a share in [0, 1], got "${values[flag]}"`);
@@ -74,6 +75,7 @@ function trainingShare(
   return share;
 }
 const noise = trainingShare('noise');
+const realNoise = trainingShare('real-noise');
 const spokenNoise = trainingShare('spoken-noise');
 const copy = trainingShare('copy');
 const swap = trainingShare('swap');
@@ -110,7 +112,7 @@ for (let i = 0; i < count; i++) {
     e = { ...e, prompt: swapSynonym(refusalSynonymRng, e.prompt, refusalSynonyms, synonymsOf) };
   if (everydayEnglish > 0) e = addEverydayEnglish(englishRng, e, everydayEnglish);
   if (swap > 0 && swapTypes.has(e.type)) e = { ...e, prompt: swapWord(swapRng, e.prompt, swap) };
-  if (noise > 0) e = { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise) };
+  if (noise > 0) e = { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise, realNoise) };
   if (spokenNoise > 0) e = addSpokenNoise(spokenRng, e, spokenNoise);
   if (copy > 0) e = addCopyTask(copyRng, e, copy);
   lines.push(JSON.stringify(e));

@@ -28,6 +28,7 @@ import type { Rng } from '../rng.js';
 import type { TextExample } from '../tasks.js';
 import { COLORS, SHAPES } from '../shapes/spec.js';
 import { CONTRACTIONS, DECORATIONS } from './decorate.js';
+import { ENGLISH, worldWords } from './english.js';
 import { HELDOUT_WORDINGS, HOME_FRAMES, MORE_WORDINGS } from './home.js';
 import { TABLE_PROMPTS } from './prompts.js';
 import { SHAPE_FRAMES } from './shapes.js';
@@ -179,10 +180,29 @@ export const bare = (word: string) => word.toLowerCase().replace(/[^a-z]/g, '');
 /** Whether `word` (absent past a prompt's end) is a slot word: nothing made up may go right before it. */
 const isSlot = (word: string | undefined) => word !== undefined && SLOT_WORDS.has(bare(word));
 
-/** The noise words of one insertion: a filler, or one or two made-up words. */
-function noiseItem(rng: Rng): string {
+let realWords: readonly string[] | undefined;
+/**
+ * Real English words for noise (experiment): the words of WordNet's usage examples (english.json,
+ * which holds no held-out word) of three letters or more that are no word of the worlds' lists, no
+ * world word and no slot word, so an unknown real word in a prompt is not only ever a refusal's.
+ */
+export function realNoiseWords(): readonly string[] {
+  if (!realWords) {
+    const skip = new Set([...knownWords(), ...worldWords()]);
+    const words = wordsIn(ENGLISH.sentences, new Set());
+    realWords = [...words].filter((w) => /^[a-z]{3,}$/.test(w) && !skip.has(w) && !SLOT_WORDS.has(w)).sort();
+  }
+  return realWords;
+}
+
+/** One made-up word, or (probability `real`) a real English word from realNoiseWords(). */
+const strayWord = (rng: Rng, real: number) =>
+  real > 0 && rng.bool(real) ? rng.pick(realNoiseWords()) : madeUpWord(rng);
+
+/** The noise words of one insertion: a filler, or one or two stray words (made up, or real with probability `real`). */
+function noiseItem(rng: Rng, real: number): string {
   if (rng.bool(0.5)) return rng.pick(FILLER_WORDS);
-  return rng.bool(0.8) ? madeUpWord(rng) : `${madeUpWord(rng)} ${madeUpWord(rng)}`;
+  return rng.bool(0.8) ? strayWord(rng, real) : `${strayWord(rng, real)} ${strayWord(rng, real)}`;
 }
 
 /**
@@ -190,7 +210,7 @@ function noiseItem(rng: Rng): string {
  * each at a word boundary that is not right before a colour or shape word; trailing punctuation stays
  * at the end, and an all-capitals prompt gets its noise in capitals.
  */
-export function addNoiseWords(rng: Rng, prompt: string, p: number): string {
+export function addNoiseWords(rng: Rng, prompt: string, p: number, real = 0): string {
   if (!rng.bool(p)) return prompt;
   const m = /^(.*?)([\s?!.,]*)$/s.exec(prompt);
   const body = m?.[1] ?? prompt;
@@ -201,7 +221,7 @@ export function addNoiseWords(rng: Rng, prompt: string, p: number): string {
   for (let i = 0; i < n; i++) {
     const slots: number[] = [];
     for (let k = 0; k <= words.length; k++) if (!isSlot(words[k])) slots.push(k);
-    const item = noiseItem(rng);
+    const item = noiseItem(rng, real);
     words.splice(rng.pick(slots), 0, shout ? item.toUpperCase() : item);
   }
   return `${words.join(' ')}${end}`;
