@@ -66,7 +66,15 @@ if (!['table', 'train', 'heldout'].includes(wording))
 
 /** A training-data option's share: a number in [0, 1], above 0 only with the training wordings. */
 function trainingShare(
-  flag: 'noise' | 'real-noise' | 'spoken-noise' | 'copy' | 'swap' | 'synonyms' | 'refusal-synonyms' | 'everyday-english',
+  flag:
+    | 'noise'
+    | 'real-noise'
+    | 'spoken-noise'
+    | 'copy'
+    | 'swap'
+    | 'synonyms'
+    | 'refusal-synonyms'
+    | 'everyday-english',
 ): number {
   const share = Number(values[flag]);
   if (!(share >= 0 && share <= 1)) throw new Error(`--${flag} must be a share in [0, 1], got "${values[flag]}"`);
@@ -76,6 +84,8 @@ function trainingShare(
 }
 const noise = trainingShare('noise');
 const realNoise = trainingShare('real-noise');
+if (realNoise > 0 && noise === 0)
+  throw new Error('--real-noise R makes a share R of the --noise insertions real words: give --noise P too');
 const spokenNoise = trainingShare('spoken-noise');
 const copy = trainingShare('copy');
 const swap = trainingShare('swap');

@@ -10,6 +10,7 @@ import {
   heldoutOnlyWords,
   knownWords,
   madeUpWord,
+  realNoiseWords,
   SWAP_MIN_WORDS,
   swapWord,
 } from './noise.js';
@@ -115,6 +116,35 @@ describe('noise words in training prompts', () => {
       ))
         if (!before.has(w)) assert.ok(!heldout.has(w), w);
     }
+  });
+
+  it('with a real share, draws stray words from real English that no list of the worlds or held-out set holds', () => {
+    const real = new Set(realNoiseWords());
+    assert.ok(real.size > 10_000, `${real.size} real words`);
+    const known = knownWords();
+    const heldout = heldoutOnlyWords();
+    for (const w of real) assert.ok(!known.has(w) && !heldout.has(w) && /^[a-z]{3,}$/.test(w), w);
+    const prompt = 'what color is the circle';
+    const rng = new Rng(8);
+    let realSeen = 0;
+    for (let i = 0; i < 300; i++) {
+      for (const w of words(addNoiseWords(rng, prompt, 1, 1))) {
+        if (words(prompt).includes(w) || FILLER_WORDS.some((f) => words(f).includes(w))) continue;
+        assert.ok(real.has(w), `${w} is neither made up nor filler under a real share of 1`);
+        realSeen++;
+      }
+    }
+    assert.ok(realSeen > 100, `${realSeen} real words inserted`);
+  });
+
+  it('draws the same prompts with a real share of 0 as without one (the build data stay as they were)', () => {
+    const a = new Rng(9);
+    const b = new Rng(9);
+    for (let i = 0; i < 200; i++)
+      assert.equal(
+        addNoiseWords(a, 'how many shapes are there', 1, 0),
+        addNoiseWords(b, 'how many shapes are there', 1),
+      );
   });
 });
 
