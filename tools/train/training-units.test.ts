@@ -2,7 +2,8 @@
  * Training helpers checked on their own, without the smoke run's trained model: tail averaging,
  * squared distances, and the decoding record with the abstention rules built on it (abstention.py),
  * the last on a model trained for two steps (what it decodes does not matter, only that recording
- * it changes nothing). Needs python3-torch as training-smoke.test.ts does.
+ * it changes nothing), and the wording probe on a made-up pair of synonyms (wording_probe.py). Needs
+ * python3-torch as training-smoke.test.ts does.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -137,6 +138,42 @@ describe('the decoding record and the abstention rules (decode.DecodeRecord, abs
         // Refusing below 0.5 also refuses the answered refusal prompt and the right "2".
         below_half: { refusals: 1, in_scope_refused: 2, in_scope_exact: 1 / 3, right_lost: 1 },
       });
+    },
+  );
+});
+
+describe('the wording probe (wording_probe.py)', () => {
+  it(
+    'reads a word it never trained on through its pretrained vector, where learnt embeddings see only "unknown"',
+    spec,
+    () => {
+      // Training says "what color" is one task and "how many" another; the evaluated prompts say "hue" and
+      // "tally", words training lacks, whose vectors equal "color" and "count". Learnt embeddings read both as
+      // the one unknown word, so they cannot tell the two apart; the vectors can. Both vector file formats load alike.
+      const check = [
+        'import json, os, sys, tempfile',
+        'from unmask_train.wording_probe import load_vectors, main',
+        'd = tempfile.mkdtemp()',
+        'vec = {"color": [1, 0, 0], "hue": [1, 0, 0], "count": [0, 1, 0], "tally": [0, 1, 0], "what": [0, 0, 1]}',
+        'open(os.path.join(d, "v.txt"), "w").write("".join(w + " " + " ".join(map(str, v)) + "\\n" for w, v in vec.items()))',
+        'json.dump({"dimensions": 3, "vectors": {w: v + [1.0, i] for i, (w, v) in enumerate(vec.items())}}, open(os.path.join(d, "v.json"), "w"))',
+        'ex = lambda t, p: dict(type=t, prompt=p, cells=["empty"] * 9, spoken=None)',
+        'train = [ex("color_of_shape", "what color"), ex("count_all", "what count")] * 75',
+        'held = [ex("color_of_shape", "what hue"), ex("count_all", "what tally")] * 5',
+        'for name, rows in (("train", train), ("held", held)):',
+        '    open(os.path.join(d, name + ".jsonl"), "w").write("".join(json.dumps(r) + "\\n" for r in rows))',
+        'same = load_vectors(os.path.join(d, "v.txt"), set(vec)) == load_vectors(os.path.join(d, "v.json"), set(vec))',
+        'args = ["--vectors", os.path.join(d, "v.json"), "--train", os.path.join(d, "train.jsonl"), "--eval", os.path.join(d, "held.jsonl")]',
+        'sys.stdout = open(os.devnull, "w")',
+        'main(args + ["--steps", "60", "--modes", "learned,vectors", "--json", os.path.join(d, "out.json")])',
+        'sys.stdout = sys.__stdout__',
+        'out = json.load(open(os.path.join(d, "out.json")))',
+        'print(json.dumps({"same": same, **{m: out[m]["in_scope_type_right"] for m in out}}))',
+      ].join('\n');
+      const out = pythonCheck(check, [], 'wording probe check') as { same: boolean; learned: number; vectors: number };
+      assert.equal(out.same, true, 'GloVe text and wink JSON give the same vectors');
+      assert.ok(out.learned <= 0.5, `learnt embeddings got ${out.learned} of prompts whose only cue they cannot read`);
+      assert.equal(out.vectors, 1, 'the vectors read "hue" as "color" and "tally" as "count"');
     },
   );
 });
