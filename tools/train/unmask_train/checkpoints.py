@@ -15,6 +15,7 @@ import torch
 
 from .audio import AudioConfig, AudioTower
 from .factored import materialised_state
+from .wordvec import read_saved, split_state
 from .lm import LMConfig, MaskedDiffusionLM
 from .spliced import ImageBlock, accept_cell_numbers, image_block
 from .vision import VisionConfig, VisionTower
@@ -29,7 +30,9 @@ def save_lm(model: MaskedDiffusionLM, config: LMConfig, composition: Optional[to
     else:
         cfg = {**config.to_dict(), "tie_word_embeddings": False}
         state = materialised_state(model, composition)
-    torch.save({"config": cfg, "state": state, "layout": layout}, path)
+    state, whole_words = split_state(state)
+    extra = {} if whole_words is None else {"whole_words": whole_words}
+    torch.save({"config": cfg, "state": state, "layout": layout, **extra}, path)
 
 
 def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
@@ -40,6 +43,8 @@ def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
+    if "whole_words" in ckpt:  # experiment: whole-word tokens' materialised input rows (wordvec.py)
+        model.whole_words = ckpt["whole_words"]
     return model, ckpt.get("layout", "pair")
 
 
@@ -62,7 +67,15 @@ def start_stage(lm_path: str, out: Optional[str], seed: int) -> Tuple[MaskedDiff
     vocab = lm_vocab(lm_path)
     if layout == "compound_pos":
         accept_cell_numbers(model, vocab)
+    read_whole_words(model, vocab)
     return model, layout, vocab
+
+
+def read_whole_words(model: MaskedDiffusionLM, vocab: Vocab) -> None:
+    """Experiment (wordvec.py): a loaded LM with whole-word rows reads whole-word tokens through them."""
+    table = getattr(model, "whole_words", None)
+    if table is not None:
+        read_saved(model, vocab, table)
 
 
 def save_tower(tower, path: str, **extra) -> None:

@@ -170,10 +170,12 @@ def encode_prompt(
 ) -> List[int]:
     """One prompt's ids (prompt_tokens encoded), the typed prompt in BPE-dropout pieces when asked."""
     items = prompt_tokens(e, layout, rng, max_blanks)
-    if bpe_dropout <= 0 or rng is None:
-        return vocab.encode_words(items)
     # prompt_tokens ends with the typed prompt and the assistant marker.
     head, typed, tail = items[:-2], items[-2], items[-1:]
+    if vocab.whole_ids:  # experiment: the typed prompt's whole-word tokens (Vocab, word vectors)
+        return vocab.encode_words(head) + vocab.encode_text(typed, whole=True) + vocab.encode_words(tail)
+    if bpe_dropout <= 0 or rng is None:
+        return vocab.encode_words(items)
     return vocab.encode_words(head) + vocab.encode_text_dropout(typed, bpe_dropout, rng) + vocab.encode_words(tail)
 
 

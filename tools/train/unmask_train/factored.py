@@ -30,7 +30,7 @@ def components(vocab: Vocab) -> Dict[int, List[int]]:
 
 
 def composition_matrix(vocab: Vocab) -> torch.Tensor:
-    c = torch.zeros(len(vocab), len(vocab))
+    c = torch.zeros(vocab.n_output, vocab.n_output)
     for i, parts in components(vocab).items():
         for j in parts:
             c[i, j] = 1.0
@@ -40,7 +40,7 @@ def composition_matrix(vocab: Vocab) -> torch.Tensor:
 def cell_position_matrix(vocab: Vocab) -> torch.Tensor:
     """[10, V]: row k (1..9, reading order) selects the words of grid cell k's row and column;
     row 0 (not a scene token) is zero."""
-    m = torch.zeros(10, len(vocab))
+    m = torch.zeros(10, vocab.n_output)
     for k, name in enumerate(CELL_NAMES, start=1):
         for word in name.split("_"):
             m[k, vocab.word_id(word)] = 1.0

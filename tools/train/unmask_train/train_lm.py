@@ -21,6 +21,7 @@ from .cli import parse_weights, run_args
 from .data import LAYOUTS, Batcher, first_per_type, load_jsonl
 from .evaluation import evaluate_text, text_summary
 from .factored import install as install_factored
+from .wordvec import install as install_word_vectors
 from .lm import LMConfig, MaskedDiffusionLM
 from .loop import StepLoop
 from .losses import EPS, llada_loss
@@ -94,6 +95,11 @@ def main():
         choices=["default", "small"],
         help="default: PyTorch's (embeddings N(0,1), linear Kaiming-uniform); small: N(0, 0.02) everywhere",
     )
+    ap.add_argument(
+        "--word-vectors",
+        help="experiment (wordvec.py): a JSON of `words` and `vectors`; those words become whole-word "
+        "tokens of typed prompts, read through their frozen vectors",
+    )
     ap.add_argument("--factored", type=int, default=1, help="compose compound-token embeddings (unmask_train.factored)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -108,6 +114,9 @@ def main():
         vocab = Vocab.load(args.vocab)
     else:
         vocab = Vocab.build(load_jsonl(args.vocab_text) if args.vocab_text else train, args.vocab_size)
+    if args.word_vectors:
+        with open(args.word_vectors) as f:
+            vocab = Vocab(vocab.merges, json.load(f)["words"])
     vocab.save(args.out)
     evalset = first_per_type(load_jsonl(args.eval), args.eval_n)
     heldout = first_per_type(load_jsonl(args.eval_heldout), args.eval_n) if args.eval_heldout else []
@@ -124,7 +133,7 @@ def main():
         bpe_dropout=args.bpe_dropout,
     )
     config = LMConfig(
-        vocab_size=len(vocab),
+        vocab_size=vocab.n_output,
         hidden_size=args.hidden,
         intermediate_size=args.ffn,
         num_hidden_layers=args.layers,
@@ -139,6 +148,8 @@ def main():
             if p.dim() == 2:
                 torch.nn.init.normal_(p, std=0.02)
     composition = install_factored(model, vocab) if args.factored else None
+    if args.word_vectors:
+        install_word_vectors(model, vocab, args.word_vectors)
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]

@@ -184,7 +184,7 @@ def train_bpe(texts: Iterable[str], vocab_size: int, required: Sequence[str] = (
 class Vocab:
     """Token ids, the BPE merges, and encoding / decoding as the runtime's tokenizer.json does it."""
 
-    def __init__(self, merges: Sequence[Tuple[str, str]]):
+    def __init__(self, merges: Sequence[Tuple[str, str]], whole_words: Sequence[str] = ()):
         self.merges = [tuple(m) for m in merges]
         tokens = list(ADDED) + [BYTE_CHAR[b] for b in range(256)]
         seen = set(tokens)
@@ -192,6 +192,17 @@ class Vocab:
             if a + b not in seen:
                 tokens.append(a + b)
                 seen.add(a + b)
+        # Experiment (word vectors): the BPE tokens are the LM's output vocabulary; whole words
+        # (pre-tokenized, "Ġword") follow them, input only, taken whole in typed prompts
+        # (tokenizer.json ignore_merges) and read through their pretrained vectors.
+        self.n_output = len(tokens)
+        self.whole_ids: Dict[str, int] = {}
+        for w in whole_words:
+            t = pretokenize(w)[0] if w.startswith(" ") else pretokenize(" " + w)[0]
+            if t not in seen:
+                self.whole_ids[t] = len(tokens)
+                tokens.append(t)
+                seen.add(t)
         self.tokens = tokens
         self.ids: Dict[str, int] = {t: i for i, t in enumerate(tokens)}
         self.ranks = {m: i for i, m in enumerate(self.merges)}
@@ -202,13 +213,20 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.tokens)
 
-    def encode_text(self, text: str) -> List[int]:
-        """A text section (no added tokens in it) as the runtime encodes it."""
-        hit = self._cache.get(text)
+    def encode_text(self, text: str, whole: bool = False) -> List[int]:
+        """A text section (no added tokens in it) as the runtime encodes it; with `whole` and whole-word
+        tokens, a word that is a token is taken whole (typed prompts: tokenizer.json ignore_merges)."""
+        key = ("w" if whole else "b") + text
+        hit = self._cache.get(key)
         if hit is None:
-            hit = [self.ids[p] for word in pretokenize(normalize(text)) for p in bpe(word, self.ranks)]
+            hit = []
+            for word in pretokenize(normalize(text)):
+                if whole and self.whole_ids and word in self.ids:
+                    hit.append(self.ids[word])
+                else:
+                    hit.extend(self.ids[p] for p in bpe(word, self.ranks))
             if len(self._cache) < 200000:
-                self._cache[text] = hit
+                self._cache[key] = hit
         return hit
 
     def encode_text_dropout(self, text: str, dropout: float, rng: random.Random) -> List[int]:
@@ -282,7 +300,13 @@ class Vocab:
             path = os.path.join(os.path.dirname(path), "tokenizer.json")
         with open(path) as f:
             data = json.load(f)
-        vocab = Vocab([tuple(m) for m in data["model"]["merges"]])
+        merges = [tuple(m) for m in data["model"]["merges"]]
+        whole: List[str] = []
+        if data["model"].get("ignore_merges"):
+            plain = Vocab(merges)
+            by_id = sorted(data["model"]["vocab"].items(), key=lambda kv: kv[1])
+            whole = [t.replace("\u0120", " ") for t, i in by_id if i >= plain.n_output]
+        vocab = Vocab(merges, whole)
         if vocab.ids != data["model"]["vocab"]:
             raise ValueError(f"{path}: vocabulary does not match its merges")
         return vocab
@@ -333,7 +357,7 @@ class Vocab:
                 "end_of_word_suffix": None,
                 "fuse_unk": False,
                 "byte_fallback": False,
-                "ignore_merges": False,
+                "ignore_merges": bool(self.whole_ids),
                 "vocab": dict(self.ids),
                 "merges": [list(m) for m in self.merges],
             },

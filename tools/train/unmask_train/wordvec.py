@@ -1,0 +1,100 @@
+"""Experiment: pretrained word vectors in the input embeddings.
+
+Every token that is a word of the vectors file (" color", " hue") is read as P v, v the word's frozen
+GloVe vector (unit length) and P a learnt projection: added to its own learnt row for a BPE token (the
+LM's output vocabulary, ids below vocab.n_output), alone for a whole-word token (ids from n_output on:
+the words BPE lacks, input only, taken whole in typed prompts as tokenizer.json's ignore_merges does).
+So a word training never shows arrives near the words it is used like. The output head stays the BPE
+table. At save (checkpoints.save_lm) P v is materialised into the input rows, and the whole words'
+rows are kept beside the state, so a loaded LM needs no vectors file. Needs factored embeddings (an
+untied head).
+"""
+from __future__ import annotations
+
+import json
+from typing import Optional, Tuple
+
+import torch
+from torch import nn
+
+from .vocab import BYTE_CHAR, Vocab
+
+
+def load_word_vectors(path: str, vocab: Vocab) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(row [len(vocab)]: the table row of each token id, -1 for none; table [words, dims], unit length)."""
+    with open(path) as f:
+        data = json.load(f)
+    space = BYTE_CHAR[ord(" ")]
+    index = {space + w: i for i, w in enumerate(data["words"])}
+    row = torch.full((len(vocab),), -1, dtype=torch.long)
+    picked = []
+    for i, t in enumerate(vocab.tokens):
+        if t in index:
+            row[i] = len(picked)
+            picked.append(data["vectors"][index[t]])
+    table = torch.tensor(picked, dtype=torch.float32)
+    return row, table / table.norm(dim=1, keepdim=True).clamp(min=1e-6)
+
+
+def with_word_rows(model, vocab: Vocab, extra) -> None:
+    """Wraps model.embed: `extra(ids)` ([.., hidden]) added to BPE tokens' rows where `has(ids)`, and
+    alone for whole-word ids (vocab.n_output on)."""
+    plain = model.embed
+    n = vocab.n_output
+
+    def embed(input_ids: torch.Tensor, cells: Optional[torch.Tensor] = None) -> torch.Tensor:
+        whole = input_ids >= n
+        out = plain(input_ids.masked_fill(whole, vocab.pad), cells)
+        add, present = extra(input_ids)
+        if present is None:
+            return out
+        return torch.where(whole.unsqueeze(-1), add, out + add * present.unsqueeze(-1))
+
+    model.embed = embed
+
+
+def install(model, vocab: Vocab, path: str) -> None:
+    """Registers the frozen vectors (buffers word_row, word_vectors) and the projection (word_proj),
+    its rows initially as long as the token embeddings' rows, and wraps model.embed."""
+    row, table = load_word_vectors(path, vocab)
+    model.register_buffer("word_row", row)
+    model.register_buffer("word_vectors", table)
+    model.word_proj = nn.Linear(table.shape[1], model.config.hidden_size, bias=False)
+    target = model.embed_tokens.weight.detach().norm(dim=1).mean().item()
+    nn.init.normal_(model.word_proj.weight, std=target / model.config.hidden_size**0.5)
+
+    def extra(ids):
+        r = model.word_row[ids]
+        present = r >= 0
+        vec = nn.functional.embedding(r.clamp(min=0), model.word_vectors) @ model.word_proj.weight.T
+        return vec, present.to(vec.dtype)
+
+    with_word_rows(model, vocab, extra)
+
+
+def split_state(state: dict) -> tuple:
+    """(the LM's own state with P v added to the BPE tokens' input rows, the whole-word tokens' rows
+    or None) of a state dict with the word vectors."""
+    if "word_proj.weight" not in state:
+        return state, None
+    if "lm_head.weight" not in state:
+        raise ValueError("word vectors need factored embeddings (an untied LM head)")
+    row, proj = state["word_row"], state["word_vectors"] @ state["word_proj.weight"].T
+    out = {k: v for k, v in state.items() if k not in ("word_row", "word_vectors", "word_proj.weight")}
+    table = out["embed_tokens.weight"].clone()
+    n = table.shape[0]
+    bpe = (row[:n] >= 0).nonzero().squeeze(1)
+    table[bpe] += proj[row[bpe]]
+    out["embed_tokens.weight"] = table
+    whole = proj[row[n:]] if len(row) > n else torch.zeros(0, table.shape[1])
+    return out, whole.detach().clone()
+
+
+def read_saved(model, vocab: Vocab, table: torch.Tensor) -> None:
+    """A loaded LM (materialised) reads whole-word tokens through their saved rows."""
+    n = vocab.n_output
+    with_word_rows(
+        model,
+        vocab,
+        lambda ids: (nn.functional.embedding((ids - n).clamp(min=0), table), torch.zeros(ids.shape)),
+    )
