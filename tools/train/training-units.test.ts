@@ -176,4 +176,23 @@ describe('the wording probe (wording_probe.py)', () => {
       assert.equal(out.vectors, 1, 'the vectors read "hue" as "color" and "tally" as "count"');
     },
   );
+
+  it('refuses an unknown --modes name before it reads the vectors or trains anything', spec, () => {
+    // The vectors path does not exist: the mode must be refused first, by name, with the known ones.
+    const args = [
+      '--vectors',
+      '/nonexistent/v.json',
+      '--train',
+      '/nonexistent/t.jsonl',
+      '--eval',
+      '/nonexistent/e.jsonl',
+    ];
+    assert.throws(
+      () => python('unmask_train.wording_probe', [...args, '--modes', 'learned,glove'], 'wording probe, bad mode'),
+      (error: Error) =>
+        /exited with 2/.test(error.message) &&
+        /unknown mode 'glove' \(known: learned, vectors/.test(error.message) &&
+        !/No such file/.test(error.message),
+    );
+  });
 });

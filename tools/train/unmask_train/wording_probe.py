@@ -154,6 +154,10 @@ def main(argv=None):
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--json", help="write the scores here")
     args = ap.parse_args(argv)
+    modes = args.modes.split(",")
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:  # before the vectors load (seconds) and any training
+        ap.error(f"--modes: unknown mode {unknown[0]!r} (known: {', '.join(MODES)})")
     torch.set_num_threads(1)
     train = load_jsonl(args.train)
     random.Random(args.seed).shuffle(train)
@@ -163,9 +167,7 @@ def main(argv=None):
     inputs = Inputs(train, evaluated, args.vectors)
     print(f"{inputs.with_vector} of {inputs.words} prompt words have a vector; {len(inputs.vocab)} training words")
     results = {}
-    for mode in args.modes.split(","):
-        if mode not in MODES:
-            raise SystemExit(f"--modes: unknown mode {mode!r} (known: {', '.join(MODES)})")
+    for mode in modes:
         r = score_probe(train_probe(mode, inputs, train, types, args.steps, args.seed), inputs, evaluated, types)
         results[mode] = r
         refusals = "-" if r["refusals"] is None else f"{r['refusals'] * 100:.1f}%"
