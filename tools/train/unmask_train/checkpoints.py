@@ -43,8 +43,8 @@ def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    if "whole_words" in ckpt:  # experiment: whole-word tokens' materialised input rows (wordvec.py)
-        model.whole_words = ckpt["whole_words"]
+    if "whole_words" in ckpt:  # whole-word tokens' input rows (word vectors, wordvec.py)
+        read_saved(model, ckpt["whole_words"])
     return model, ckpt.get("layout", "pair")
 
 
@@ -67,15 +67,7 @@ def start_stage(lm_path: str, out: Optional[str], seed: int) -> Tuple[MaskedDiff
     vocab = lm_vocab(lm_path)
     if layout == "compound_pos":
         accept_cell_numbers(model, vocab)
-    read_whole_words(model, vocab)
     return model, layout, vocab
-
-
-def read_whole_words(model: MaskedDiffusionLM, vocab: Vocab) -> None:
-    """Experiment (wordvec.py): a loaded LM with whole-word rows reads whole-word tokens through them."""
-    table = getattr(model, "whole_words", None)
-    if table is not None:
-        read_saved(model, vocab, table)
 
 
 def save_tower(tower, path: str, **extra) -> None:

@@ -166,13 +166,20 @@ def encode_batch(
 
 
 def encode_prompt(
-    e: dict, vocab: Vocab, layout: str, rng: Optional[random.Random], max_blanks: int, bpe_dropout: float
+    e: dict,
+    vocab: Vocab,
+    layout: str,
+    rng: Optional[random.Random] = None,
+    max_blanks: int = 0,
+    bpe_dropout: float = 0.0,
 ) -> List[int]:
-    """One prompt's ids (prompt_tokens encoded), the typed prompt in BPE-dropout pieces when asked."""
+    """One prompt's ids (prompt_tokens encoded): the typed prompt's whole words taken whole (a vocabulary
+    with word vectors), or in BPE-dropout pieces when asked; the spoken words in BPE pieces, as the
+    audio adapter gives them."""
     items = prompt_tokens(e, layout, rng, max_blanks)
     # prompt_tokens ends with the typed prompt and the assistant marker.
     head, typed, tail = items[:-2], items[-2], items[-1:]
-    if vocab.whole_ids:  # experiment: the typed prompt's whole-word tokens (Vocab, word vectors)
+    if vocab.whole_ids:
         return vocab.encode_words(head) + vocab.encode_text(typed, whole=True) + vocab.encode_words(tail)
     if bpe_dropout <= 0 or rng is None:
         return vocab.encode_words(items)

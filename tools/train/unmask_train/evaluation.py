@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .checkpoints import load_lm, read_whole_words
+from .checkpoints import load_lm
 from .data import encode_batch
 from .decode import DecodeRecord, generate
 from .media import encode
@@ -30,7 +30,6 @@ def load_text_lm(ckpt: str, vocab_path: str):
     model, layout = load_lm(ckpt)
     if layout == "compound_pos":
         accept_cell_numbers(model, vocab)
-    read_whole_words(model, vocab)
     return model, layout, vocab
 
 

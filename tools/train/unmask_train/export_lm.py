@@ -213,6 +213,8 @@ def write_bundle(
     chosen from a measurement). Returns the manifest."""
     config = model.config
     export_lm(model, out_dir)
+    whole = getattr(model, "whole_words", None)  # input-only rows (wordvec.py): embed.onnx reads more ids
+    reads = {} if whole is None or len(whole) == 0 else {"input_vocab_size": config.vocab_size + len(whole)}
     with open(os.path.join(out_dir, "tokenizer.json"), "w") as f:
         json.dump(tokenizer, f, indent=1)
     with open(os.path.join(out_dir, "chat_template.jinja"), "w") as f:
@@ -231,6 +233,7 @@ def write_bundle(
         "lm": lm,
         "sizes": {
             "vocab_size": config.vocab_size,
+            **reads,
             "hidden_size": config.hidden_size,
             "num_layers": config.num_hidden_layers,
             "num_attention_heads": config.num_attention_heads,

@@ -114,7 +114,7 @@ class AudioStage:
         self.snap_through = tower.config.snap_through if snap_through is None else snap_through
         if table is None:
             with torch.no_grad():
-                table = model.embed(torch.arange(len(vocab)).unsqueeze(0))[0]
+                table = model.embed(torch.arange(vocab.n_output).unsqueeze(0))[0]
         self.table = table
         self.blank = vocab.ids[BLANK]
         self.hidden = self.table.shape[1]

@@ -77,7 +77,10 @@ def encode(
 ):
     """Left-padded prompts + canvas, as data.encode_batch. Returns ids, attention mask, the canvas start,
     and for each example the offset of its image block and of its audio block (or -1)."""
-    prompts = [vocab.encode_words(media_prompt(e, image_rows, a, rng)) for e, a in zip(examples, audio_rows)]
+    # Only added tokens and the typed prompt: its whole words are read whole, as the runtime reads them.
+    prompts = [
+        vocab.encode_words(media_prompt(e, image_rows, a, rng), whole=True) for e, a in zip(examples, audio_rows)
+    ]
     p = max(len(x) for x in prompts)
     ids = torch.full((len(examples), p + canvas), vocab.pad, dtype=torch.long)
     attn = torch.zeros_like(ids)

@@ -65,7 +65,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     vocab = Vocab.load(args.vocab)
     tower = AudioTower(default_audio_config(args.hidden, args.layers, args.queries, args.lm_hidden))
-    table = torch.nn.Parameter(torch.randn(len(vocab), args.lm_hidden))
+    table = torch.nn.Parameter(torch.randn(vocab.n_output, args.lm_hidden))
     stage = AudioStage(None, vocab, tower, args.logit_scale, table=table)
     clips, eval_clips = Clips(args.audio), Clips(args.eval_audio)
     eval_idx = random.Random(1).sample(range(len(eval_clips.clips)), min(args.eval_n, len(eval_clips.clips)))

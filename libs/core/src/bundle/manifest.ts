@@ -34,7 +34,13 @@ const count = z.number().int().positive();
 
 export const sizesSchema = z
   .object({
+    /** Width of the LM's logits: the token ids the model can write. */
     vocab_size: count,
+    /**
+     * Rows of the embed graph, when it reads more ids than the model writes: ids from `vocab_size`
+     * up are input only (whole words read through word vectors, say). Absent: `vocab_size`.
+     */
+    input_vocab_size: count.optional(),
     hidden_size: count,
     num_layers: count,
     num_attention_heads: count,
@@ -47,6 +53,10 @@ export const sizesSchema = z
   .refine((sizes) => sizes.num_attention_heads % sizes.num_key_value_heads === 0, {
     message: 'num_attention_heads must be a multiple of num_key_value_heads',
     path: ['num_key_value_heads'],
+  })
+  .refine((sizes) => sizes.input_vocab_size === undefined || sizes.input_vocab_size >= sizes.vocab_size, {
+    message: 'input_vocab_size must be at least vocab_size (the ids the model writes, it also reads)',
+    path: ['input_vocab_size'],
   });
 
 export const specialTokensSchema = z

@@ -76,6 +76,16 @@ describe('request validation', () => {
     rejects({ cache: 'disk' }, 'invalid_parameter', /cache must be one of none, prefix, dual/);
     rejects({ sampling: { temperature: -1 } }, 'invalid_parameter', /sampling\.temperature/);
   });
+  it('reads input-only ids of a model that reads more ids than it writes, and still refuses ids past those', async () => {
+    // vocabSize 16 logits; ids 16..23 are read (whole words through word vectors) but never written.
+    const wide = new DecodingEngine(new ScriptedModel(() => peaked(3, 0.9), { ...DEFAULT_INFO, inputVocabSize: 24 }));
+    const { result } = wide.generate({ promptIds: [2, 20, 23], maxTokens: 2 });
+    assert.deepEqual((await result).tokenIds, [3, 3]);
+    assert.throws(
+      () => wide.generate({ promptIds: [2, 24], maxTokens: 2 }),
+      (e) => isUnmaskError(e, 'invalid_parameter') && /promptIds\[1\] = 24 .*vocabulary size 24/.test(e.message),
+    );
+  });
   it('refuses spliced embeddings outside the prompt or of the wrong size', () => {
     rejects(
       { embeddings: [{ offset: 1, count: 2, data: new Float32Array(8) }] },

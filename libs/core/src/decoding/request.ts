@@ -2,7 +2,7 @@
  * A generation request as the engine receives it, and its validation against the model.
  */
 import { UnmaskError } from '../errors.js';
-import type { ModelInfo, SplicedEmbeddings } from '../model/language-model.js';
+import { inputVocabSize, type ModelInfo, type SplicedEmbeddings } from '../model/language-model.js';
 import type { TokenConstraint } from './constraints/token-constraint.js';
 import { CACHE_MODES, type CacheMode } from '../options/cache-modes.js';
 import { MropePositions } from './mrope-positions.js';
@@ -90,10 +90,11 @@ export function validateRequest(
   const { promptIds } = request;
   if (!Array.isArray(promptIds) && !ArrayBuffer.isView(promptIds))
     throw invalid('promptIds must be an array of token ids', 'promptIds');
+  const readable = inputVocabSize(info);
   promptIds.forEach((id, i) => {
-    if (!Number.isInteger(id) || id < 0 || id >= info.vocabSize) {
+    if (!Number.isInteger(id) || id < 0 || id >= readable) {
       throw invalid(
-        `promptIds[${i}] = ${id} is not a token id of this model (vocabulary size ${info.vocabSize})`,
+        `promptIds[${i}] = ${id} is not a token id of this model (vocabulary size ${readable})`,
         'promptIds',
       );
     }

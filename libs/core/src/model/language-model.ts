@@ -11,7 +11,10 @@
 
 /** What the engine needs to know about a model; read from the bundle manifest. */
 export interface ModelInfo {
+  /** Width of the logits: the ids the model can write. */
   readonly vocabSize: number;
+  /** Ids the model reads, when more than it writes (ids from `vocabSize` up are input only). Absent: `vocabSize`. */
+  readonly inputVocabSize?: number;
   readonly hiddenSize: number;
   /** Largest number of positions (prompt + answer) the model accepts. */
   readonly maxPositions: number;
@@ -24,6 +27,9 @@ export interface ModelInfo {
    */
   readonly shiftedLogits: boolean;
 }
+
+/** How many token ids a model reads (its input vocabulary). */
+export const inputVocabSize = (info: ModelInfo): number => info.inputVocabSize ?? info.vocabSize;
 
 /** Features (image or audio tokens) that replace token embeddings at consecutive positions. */
 export interface SplicedEmbeddings {

@@ -17,7 +17,14 @@ import type { SessionOptions } from '../runtime/session-options.js';
 import type { OnnxWorkerPool } from '../runtime/worker-pool.js';
 import { presentNames } from '../runtime/lm-batch.js';
 import type { LmShape, ReplyOf, WireLmRow, WorkerChannel } from '../runtime/worker-protocol.js';
-import type { ForwardRow, ForwardRowResult, KvCache, LanguageModel, ModelInfo } from './language-model.js';
+import {
+  type ForwardRow,
+  type ForwardRowResult,
+  inputVocabSize,
+  type KvCache,
+  type LanguageModel,
+  type ModelInfo,
+} from './language-model.js';
 
 /** Architecture sizes the runtime needs beyond `ModelInfo`. */
 export interface LmGeometry {
@@ -235,7 +242,8 @@ export class OnnxLanguageModel implements LanguageModel {
     const fail = (field: string, message: string): never => {
       throw new UnmaskError('invalid_parameter', `${where}.${field}: ${message}`, field);
     };
-    const { vocabSize, hiddenSize, maxPositions } = this.info;
+    const { hiddenSize, maxPositions } = this.info;
+    const vocabSize = inputVocabSize(this.info);
     const seq = row.inputIds.length;
     if (seq === 0) fail('inputIds', 'the segment is empty');
     if (row.positionIds.length !== seq)

@@ -242,3 +242,18 @@ for (const { name, load, exclude, inexpressible = [], fits = 20, runs } of TOKEN
     }
   });
 }
+
+describe('constraints over a model that reads more ids than it writes', () => {
+  it('lets no input-only id (the tokenizer ids from the logits width up) into an answer', () => {
+    // Qwen3's tokenizer before a model whose logits cover only its first 5,000 ids.
+    const tokenizer = packaged('tokenizer-qwen3');
+    const [MASK, EOS, size] = [4998, 4999, 5000];
+    const vocabulary = ConstraintVocabulary.of(tokenizer, size, [MASK, EOS]);
+    assert.equal(vocabulary.surfaces.rest.length, size);
+    const check = compileConstraint(SPECS[0]!, vocabulary).track({ length: 30, maskTokenId: MASK, eosTokenId: EOS });
+    assert.ok(check.completable);
+    const allowed = check.allowedAt(0);
+    assert.ok(allowed.length <= size, `${allowed.length} ids allowed-or-not at the first position`);
+    assert.ok(allowed.some((a) => a === 1));
+  });
+});

@@ -91,11 +91,11 @@ export class ConstraintVocabulary {
   }
 
   /**
-   * Reads the surfaces of `tokenizer`'s tokens, leaving out `exclude` (EOS, padding, mask) and
-   * added tokens, and checks them against the tokenizer's own decoding.
+   * Reads the surfaces of `tokenizer`'s tokens below `size`, leaving out `exclude` (EOS, padding,
+   * mask) and added tokens, and checks them against the tokenizer's own decoding.
    */
   static of(tokenizer: TextTokenizer, size: number, exclude: Iterable<number>): ConstraintVocabulary {
-    const surfaces = tokenSurfaces(tokenizer, exclude);
+    const surfaces = tokenSurfaces(tokenizer, exclude, size);
     checkSurfaces(tokenizer, surfaces);
     return new ConstraintVocabulary(surfaces, size);
   }

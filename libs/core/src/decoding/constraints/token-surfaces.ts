@@ -194,10 +194,14 @@ function bytesOf(piece: Piece): Uint8Array {
 }
 
 /**
- * The surfaces of every token of `tokenizer`, with the ids in `exclude` (EOS, padding, mask)
- * and every added token left out.
+ * The surfaces of every token of `tokenizer` below `limit` (the ids a model writes; ids above are
+ * input only), with the ids in `exclude` (EOS, padding, mask) and every added token left out.
  */
-export function tokenSurfaces(tokenizer: TextTokenizer, exclude: Iterable<number> = []): TokenSurfaces {
+export function tokenSurfaces(
+  tokenizer: TextTokenizer,
+  exclude: Iterable<number> = [],
+  limit: number = tokenizer.size,
+): TokenSurfaces {
   const { layout } = tokenizer;
   if (typeof layout.model.end_of_word_suffix === 'string' && layout.model.end_of_word_suffix !== '') {
     throw unsupported(tokenizer.path, 'an end-of-word suffix');
@@ -208,7 +212,7 @@ export function tokenSurfaces(tokenizer: TextTokenizer, exclude: Iterable<number
   const rest: (Uint8Array | null)[] = [];
   const first: (Uint8Array | null)[] = [];
   let firstDiffers = false;
-  for (let id = 0; id < tokenizer.size; id++) {
+  for (let id = 0; id < Math.min(limit, tokenizer.size); id++) {
     const token = excluded.has(id) ? undefined : tokenizer.idToToken(id);
     if (token === undefined) {
       rest.push(null);

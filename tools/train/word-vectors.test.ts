@@ -1,0 +1,157 @@
+/**
+ * Word vectors in the LM's input (train_lm --word-vectors, unmask_train/wordvec.py), from training to
+ * the runtime: a typed word that BPE lacks becomes a whole-word token past the LM's output vocabulary,
+ * read through its pretrained vector; the saved LM reads it without the vectors file; the bundle's
+ * tokenizer takes it whole (ignore_merges), its manifest says the embed graph reads those ids
+ * (sizes.input_vocab_size) while the logits cover only the BPE tokens, and the TypeScript runtime
+ * builds the same prompt ids and decodes as PyTorch does. Needs python3-torch as training-smoke.test.ts.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Unmask } from '@unmask/pipeline';
+import { generateText, python, pythonCheck, requireTorchOnCi, trainingSkip } from './python-runner.js';
+
+const spec = { skip: trainingSkip('the word-vector checks') };
+const GEN = { length: 8, steps: 8 };
+const NEAR_TIE = 1e-4;
+/** Words of the vectors file: frame words the worlds use, and made-up-for-this-test synonyms BPE lacks. */
+const VECTORS: Record<string, number[]> = {
+  color: [1, 0, 0, 0],
+  hue: [1, 0, 0, 0.1],
+  count: [0, 1, 0, 0],
+  tally: [0, 1, 0.1, 0],
+  star: [0, 0, 1, 0],
+  the: [0, 0, 0, 1],
+};
+const PROMPTS = ['what hue is the star', 'tally the shapes', 'what color is the star', 'how many shapes are there'];
+
+interface ReferenceCase {
+  prompt: string;
+  prompt_ids: number[];
+  canvas: number[];
+  min_margin: number;
+}
+
+describe('word vectors in the input embeddings (train_lm --word-vectors)', () => {
+  let dir: string;
+  let tokens: string[];
+  let reference: ReferenceCase[];
+  let unmask: Unmask | undefined;
+
+  before(() => {
+    if (spec.skip) return;
+    requireTorchOnCi('the word-vector checks');
+    dir = mkdtempSync(join(tmpdir(), 'unmask-wordvec-'));
+    generateText(1, 1500, join(dir, 'train.jsonl'));
+    generateText(2, 100, join(dir, 'eval.jsonl'));
+    const words = Object.keys(VECTORS);
+    writeFileSync(join(dir, 'vectors.json'), JSON.stringify({ words, vectors: words.map((w) => VECTORS[w]) }));
+    const lm = join(dir, 'lm');
+    // A small BPE vocabulary, so that "hue" and "tally" are not tokens of their own.
+    const size = ['--hidden', '32', '--layers', '1', '--heads', '2', '--ffn', '64', '--vocab-size', '700'];
+    const steps = ['--steps', '40', '--eval-every', '40', '--eval-n', '1', '--batch', '16', '--warmup', '5'];
+    python(
+      'unmask_train.train_lm',
+      ['--train', join(dir, 'train.jsonl'), '--eval', join(dir, 'eval.jsonl'), '--out', lm, ...size, ...steps].concat([
+        '--seed',
+        '0',
+        '--word-vectors',
+        join(dir, 'vectors.json'),
+      ]),
+      'train_lm --word-vectors',
+    );
+    tokens = JSON.parse(readFileSync(join(lm, 'vocab.json'), 'utf8')) as string[];
+    python('unmask_train.assemble', ['--lm', join(lm, 'lm.pt'), '--out', join(dir, 'bundle')], 'assemble');
+    const gen = ['--gen-length', String(GEN.length), '--steps', String(GEN.steps)];
+    python(
+      'unmask_train.reference_generate',
+      ['--lm', join(lm, 'lm.pt'), ...gen, '--out', join(dir, 'reference.json'), ...PROMPTS],
+      'reference_generate',
+    );
+    reference = (JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as { cases: ReferenceCase[] }).cases;
+  });
+
+  after(async () => {
+    await unmask?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps what the model read when its vectors are folded into the saved rows (wordvec.split_state)', spec, () => {
+    // A model with vectors installed, its projection and rows random; saved and loaded without the file.
+    const check = [
+      'import json, sys, torch',
+      'from unmask_train.lm import LMConfig, MaskedDiffusionLM',
+      'from unmask_train.vocab import Vocab',
+      'from unmask_train.wordvec import install, read_saved, split_state',
+      'from unmask_train.factored import install as factored, materialised_state',
+      'vocab = Vocab.load(sys.argv[1])',
+      'torch.manual_seed(0)',
+      'config = LMConfig(vocab_size=vocab.n_output, hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2, head_dim=8, tie_word_embeddings=False)',
+      'model = MaskedDiffusionLM(config); composition = factored(model, vocab); install(model, vocab, sys.argv[2])',
+      'torch.nn.init.normal_(model.word_proj.weight)',
+      'ids = torch.arange(len(vocab)).unsqueeze(0)',
+      'with torch.no_grad(): before = model.embed(ids)',
+      'state, whole = split_state(materialised_state(model, composition))',
+      'loaded = MaskedDiffusionLM(config); loaded.load_state_dict(state); read_saved(loaded, whole)',
+      'with torch.no_grad(): after = loaded.embed(ids)',
+      'print(json.dumps({"whole": len(whole), "worst": (before - after).abs().max().item(), "scale": before.abs().max().item()}))',
+    ].join('\n');
+    const out = pythonCheck(check, [join(dir, 'lm', 'tokenizer.json'), join(dir, 'vectors.json')], 'split_state') as {
+      whole: number;
+      worst: number;
+      scale: number;
+    };
+    assert.ok(out.whole >= 2, `${out.whole} whole-word rows ("hue" and "tally" at least)`);
+    assert.ok(out.worst <= 1e-5 * out.scale, `saved rows differ by ${out.worst} (scale ${out.scale})`);
+  });
+
+  it(
+    'adds whole-word tokens past the output vocabulary, and the manifest says the embed graph reads them',
+    spec,
+    async () => {
+      const bpe = tokens.indexOf('Ġhue');
+      assert.ok(bpe >= 0, '"hue" is a whole-word token');
+      unmask = await Unmask.load(join(dir, 'bundle'), { poolSize: 1, maxBatchSize: 1 });
+      const { manifest, info } = unmask.bundle;
+      assert.equal(manifest.sizes.input_vocab_size, tokens.length);
+      assert.equal(info.inputVocabSize, tokens.length);
+      assert.ok(bpe >= info.vocabSize, `"hue" (${bpe}) is input only: logits cover ids below ${info.vocabSize}`);
+      const tokenizer = JSON.parse(readFileSync(join(dir, 'bundle', 'tokenizer.json'), 'utf8'));
+      assert.equal(tokenizer.model.ignore_merges, true, 'the tokenizer takes a vocabulary word whole');
+    },
+  );
+
+  it('builds the prompt ids training built, whole words included', spec, async () => {
+    assert.ok(unmask, 'the bundle did not load');
+    const hue = tokens.indexOf('Ġhue');
+    for (const c of reference) {
+      const { promptIds } = await unmask.prepare({ prompt: c.prompt });
+      assert.deepEqual(promptIds, c.prompt_ids, c.prompt);
+    }
+    assert.ok(reference[0]!.prompt_ids.includes(hue), 'the first prompt reads "hue" as one token');
+  });
+
+  it('decodes as PyTorch does where no decision is a near-tie, writing only output tokens', spec, async (t) => {
+    assert.ok(unmask, 'the bundle did not load');
+    const clear = reference.filter((c) => c.min_margin >= NEAR_TIE);
+    assert.ok(clear.length > 0, 'every prompt met a near-tie');
+    t.diagnostic(`${clear.length} of ${reference.length} prompts compared`);
+    const { vocabSize } = unmask.bundle.info;
+    assert.ok(
+      clear.some((c) => c.prompt_ids.some((id) => id >= vocabSize)),
+      'a compared prompt holds an input-only word',
+    );
+    for (const c of clear) {
+      const result = await unmask.ask({
+        prompt: c.prompt,
+        maxTokens: GEN.length,
+        strategy: { name: 'low_confidence', steps: GEN.steps, block_length: GEN.length, eos_fill: true },
+      });
+      assert.deepEqual(result.canvas, c.canvas, c.prompt);
+      assert.ok(result.canvas.every((id) => id < vocabSize));
+    }
+  });
+});
