@@ -35,6 +35,13 @@ def save_lm(model: MaskedDiffusionLM, config: LMConfig, composition: Optional[to
     torch.save({"config": cfg, "state": state, "layout": layout, **extra}, path)
 
 
+def save_loaded_lm(model: MaskedDiffusionLM, layout: str, path: str) -> None:
+    """A loaded LM (load_lm: materialised already) in save_lm's format, its whole-word rows kept."""
+    whole = getattr(model, "whole_words", None)
+    extra = {} if whole is None else {"whole_words": whole}
+    torch.save({"config": model.config.to_dict(), "state": model.state_dict(), "layout": layout, **extra}, path)
+
+
 def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
     """A checkpoint written by save_lm -> (frozen model in eval mode, layout)."""
     ckpt = torch.load(path, map_location="cpu")

@@ -26,7 +26,7 @@ import shutil
 
 import torch
 
-from .checkpoints import load_audio_tower, load_vision_block, save_tower, start_stage
+from .checkpoints import load_audio_tower, load_vision_block, save_loaded_lm, save_tower, start_stage
 from .cli import media_args, parse_weights, run_args
 from .data import Batcher, balanced, by_type, load_jsonl
 from .evaluation import evaluate_audio, evaluate_images, evaluate_text, summary
@@ -43,9 +43,7 @@ from .spliced import run_lm
 def save(model, layout, tower, out, lm_dir):
     merged = copy.deepcopy(model)
     merge_lora(merged)
-    torch.save(
-        {"config": merged.config.to_dict(), "state": merged.state_dict(), "layout": layout}, os.path.join(out, "lm.pt")
-    )
+    save_loaded_lm(merged, layout, os.path.join(out, "lm.pt"))
     for name in ("vocab.json", "tokenizer.json"):
         shutil.copy(os.path.join(lm_dir, name), os.path.join(out, name))
     save_tower(tower, os.path.join(out, "audio.pt"))
