@@ -108,6 +108,20 @@ describe('word vectors in the input embeddings (train_lm --word-vectors)', () =>
     assert.ok(out.worst <= 1e-5 * out.scale, `saved rows differ by ${out.worst} (scale ${out.scale})`);
   });
 
+  it('keeps the whole-word rows when a later stage saves the loaded LM again (train_joint)', spec, () => {
+    const check = [
+      'import json, os, sys, torch',
+      'from unmask_train.checkpoints import load_lm, save_loaded_lm',
+      'model, layout = load_lm(sys.argv[1]); again = os.path.join(os.path.dirname(sys.argv[1]), "again.pt")',
+      'save_loaded_lm(model, layout, again); loaded, _ = load_lm(again)',
+      'ids = torch.arange(model.config.vocab_size + len(model.whole_words)).unsqueeze(0)',
+      'print(json.dumps({"same": bool(torch.equal(model.embed(ids), loaded.embed(ids))), "rows": ids.shape[1]}))',
+    ].join('\n');
+    const out = pythonCheck(check, [join(dir, 'lm', 'lm.pt')], 'save_loaded_lm') as { same: boolean; rows: number };
+    assert.equal(out.rows, tokens.length);
+    assert.equal(out.same, true);
+  });
+
   it(
     'adds whole-word tokens past the output vocabulary, and the manifest says the embed graph reads them',
     spec,
