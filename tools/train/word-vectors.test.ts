@@ -79,33 +79,51 @@ describe('word vectors in the input embeddings (train_lm --word-vectors)', () =>
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps what the model read when its vectors are folded into the saved rows (wordvec.split_state)', spec, () => {
-    // A model with vectors installed, its projection and rows random; saved and loaded without the file.
+  it('keeps what the model read when its vectors are folded into the saved rows, in either mode', spec, () => {
+    // A model with vectors installed, its projection and rows random; saved (save_lm) and loaded without
+    // the file. Mode "add": a BPE word reads its row plus P v; "replace": P v alone, which its
+    // compound tokens compose too, while its output row stays its own.
     const check = [
-      'import json, sys, torch',
+      'import json, os, sys, torch',
       'from unmask_train.lm import LMConfig, MaskedDiffusionLM',
       'from unmask_train.vocab import Vocab',
-      'from unmask_train.wordvec import install, read_saved, split_state',
-      'from unmask_train.factored import install as factored, materialised_state',
-      'vocab = Vocab.load(sys.argv[1])',
-      'torch.manual_seed(0)',
+      'from unmask_train.wordvec import install',
+      'from unmask_train.factored import components, install as factored',
+      'from unmask_train.checkpoints import load_lm, save_lm',
+      'vocab = Vocab.load(sys.argv[1]); out = {}',
       'config = LMConfig(vocab_size=vocab.n_output, hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2, head_dim=8, tie_word_embeddings=False)',
-      'model = MaskedDiffusionLM(config); composition = factored(model, vocab); install(model, vocab, sys.argv[2])',
-      'torch.nn.init.normal_(model.word_proj.weight)',
-      'ids = torch.arange(len(vocab)).unsqueeze(0)',
-      'with torch.no_grad(): before = model.embed(ids)',
-      'state, whole = split_state(materialised_state(model, composition))',
-      'loaded = MaskedDiffusionLM(config); loaded.load_state_dict(state); read_saved(loaded, whole)',
-      'with torch.no_grad(): after = loaded.embed(ids)',
-      'print(json.dumps({"whole": len(whole), "worst": (before - after).abs().max().item(), "scale": before.abs().max().item()}))',
+      'color = vocab.word_id("color"); star = vocab.word_id("star")',
+      'compound = next(i for i, parts in components(vocab).items() if star in parts)',
+      'for mode in ("add", "replace"):',
+      '    torch.manual_seed(0)',
+      '    model = MaskedDiffusionLM(config); composition = factored(model, vocab); install(model, vocab, sys.argv[2], mode)',
+      '    torch.nn.init.normal_(model.word_proj.weight)',
+      '    ids = torch.arange(len(vocab)).unsqueeze(0)',
+      '    with torch.no_grad(): before = model.embed(ids)[0]',
+      '    path = os.path.join(os.path.dirname(sys.argv[1]), mode + ".pt"); save_lm(model, config, composition, "compound_pos", path)',
+      '    loaded, _ = load_lm(path)',
+      '    with torch.no_grad(): after = loaded.embed(ids)[0]',
+      '    pv = (model.word_vectors[model.word_row[color]] @ model.word_proj.weight.T).detach()',
+      '    own = model.embed_tokens.weight[color].detach()',
+      '    out[mode] = {"whole": len(loaded.whole_words), "worst": (before - after).abs().max().item(), "scale": before.abs().max().item(),',
+      '        "reads_pv_alone": torch.allclose(before[color], pv, atol=1e-6), "reads_own_plus_pv": torch.allclose(before[color], own + pv, atol=1e-6),',
+      '        "head_is_own": torch.equal(loaded.lm_head.weight[color], own),',
+      '        "compound_has_star_input": torch.allclose(before[compound] - model.embed_tokens.weight[compound].detach(), before[star] + before[next(j for j in components(vocab)[compound] if j != star)], atol=1e-5)}',
+      'print(json.dumps(out))',
     ].join('\n');
-    const out = pythonCheck(check, [join(dir, 'lm', 'tokenizer.json'), join(dir, 'vectors.json')], 'split_state') as {
-      whole: number;
-      worst: number;
-      scale: number;
+    type Mode = { whole: number; worst: number; scale: number } & Record<string, boolean>;
+    const out = pythonCheck(check, [join(dir, 'lm', 'tokenizer.json'), join(dir, 'vectors.json')], 'save_lm') as {
+      add: Mode;
+      replace: Mode;
     };
-    assert.ok(out.whole >= 2, `${out.whole} whole-word rows ("hue" and "tally" at least)`);
-    assert.ok(out.worst <= 1e-5 * out.scale, `saved rows differ by ${out.worst} (scale ${out.scale})`);
+    for (const mode of [out.add, out.replace]) {
+      assert.ok(mode.whole >= 2, `${mode.whole} whole-word rows ("hue" and "tally" at least)`);
+      assert.ok(mode.worst <= 1e-5 * mode.scale, `saved rows differ by ${mode.worst} (scale ${mode.scale})`);
+      assert.equal(mode.head_is_own, true, "a word's output row stays its own learnt row");
+    }
+    assert.equal(out.add.reads_own_plus_pv, true);
+    assert.equal(out.replace.reads_pv_alone, true);
+    assert.equal(out.replace.compound_has_star_input, true, 'a compound token composes the replaced input rows');
   });
 
   it('keeps the whole-word rows when a later stage saves the loaded LM again (train_joint)', spec, () => {

@@ -30,7 +30,7 @@ def save_lm(model: MaskedDiffusionLM, config: LMConfig, composition: Optional[to
     else:
         cfg = {**config.to_dict(), "tie_word_embeddings": False}
         state = materialised_state(model, composition)
-    state, whole_words = split_state(state)
+    state, whole_words = split_state(state, getattr(model, "word_mode", "add"))
     extra = {} if whole_words is None else {"whole_words": whole_words}
     torch.save({"config": cfg, "state": state, "layout": layout, **extra}, path)
 

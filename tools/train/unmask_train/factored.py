@@ -47,6 +47,13 @@ def cell_position_matrix(vocab: Vocab) -> torch.Tensor:
     return m
 
 
+def input_rows(model) -> torch.Tensor:
+    """The token table the input side composes: the embeddings, or model.input_table() where another
+    module gives some tokens other input rows (wordvec.py, mode "replace")."""
+    hook = getattr(model, "input_table", None)
+    return model.embed_tokens.weight if hook is None else hook()
+
+
 def install(model, vocab: Vocab) -> torch.Tensor:
     """Makes model.embed compose the compound tokens' embeddings, and add the cell-position
     embedding E[row] + E[col] to scene tokens when given cell numbers (layout compound_pos);
@@ -55,7 +62,7 @@ def install(model, vocab: Vocab) -> torch.Tensor:
     pos = cell_position_matrix(vocab)
 
     def embed(input_ids: torch.Tensor, cells: Optional[torch.Tensor] = None) -> torch.Tensor:
-        table = model.embed_tokens.weight
+        table = input_rows(model)
         out = torch.nn.functional.embedding(input_ids, table + c @ table)
         if cells is not None:
             out = out + torch.nn.functional.embedding(cells, pos @ table)
@@ -68,7 +75,7 @@ def install(model, vocab: Vocab) -> torch.Tensor:
 def materialised_state(model, c: torch.Tensor) -> dict:
     """A state dict with the composed input table and a separate (untied) LM head."""
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    table = model.embed_tokens.weight.detach()
+    table = input_rows(model).detach()
     state["embed_tokens.weight"] = table + c @ table
-    state["lm_head.weight"] = table.clone()
+    state["lm_head.weight"] = model.embed_tokens.weight.detach().clone()
     return state

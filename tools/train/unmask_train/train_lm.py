@@ -100,6 +100,13 @@ def main():
         help="a JSON of `words` and `vectors` (python -m unmask_train.wordvec): typed prompts' words "
         "are read through their frozen vectors, those BPE lacks as whole-word input tokens (wordvec.py)",
     )
+    ap.add_argument(
+        "--word-vectors-mode",
+        choices=["add", "replace"],
+        default="add",
+        help="add: a BPE word with a vector reads its learnt row plus the projected vector; replace: the "
+        "projected vector alone (its learnt row stays its output row)",
+    )
     ap.add_argument("--factored", type=int, default=1, help="compose compound-token embeddings (unmask_train.factored)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -153,7 +160,7 @@ def main():
                 torch.nn.init.normal_(p, std=0.02)
     composition = install_factored(model, vocab) if args.factored else None
     if args.word_vectors:
-        install_word_vectors(model, vocab, args.word_vectors)
+        install_word_vectors(model, vocab, args.word_vectors, args.word_vectors_mode)
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]

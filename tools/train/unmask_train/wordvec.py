@@ -62,28 +62,50 @@ def with_word_rows(model, extra) -> None:
     model.embed = embed
 
 
-def install(model, vocab: Vocab, path: str) -> None:
+MODES = ("add", "replace")
+
+
+def install(model, vocab: Vocab, path: str, mode: str = "add") -> None:
     """Registers the frozen vectors (buffers word_row, word_vectors) and the projection (word_proj),
-    its rows initially as long as the token embeddings' rows, and wraps model.embed."""
+    its rows initially as long as the token embeddings' rows, and wraps model.embed. Mode "add": a
+    BPE token with a vector reads its learnt row plus P v; "replace": P v alone (its learnt row is then
+    only its output row; the compound tokens compose the replaced rows, factored.input_rows)."""
+    if mode not in MODES:
+        raise ValueError(f"word-vector mode {mode!r}: one of {', '.join(MODES)}")
     row, table = load_word_vectors(path, vocab)
     model.register_buffer("word_row", row)
     model.register_buffer("word_vectors", table)
+    model.word_mode = mode
     model.word_proj = nn.Linear(table.shape[1], model.config.hidden_size, bias=False)
     target = model.embed_tokens.weight.detach().norm(dim=1).mean().item()
     nn.init.normal_(model.word_proj.weight, std=target / model.config.hidden_size**0.5)
+    n = model.config.vocab_size
+
+    def projected(r: torch.Tensor) -> torch.Tensor:
+        return nn.functional.embedding(r.clamp(min=0), model.word_vectors) @ model.word_proj.weight.T
+
+    if mode == "replace":
+        bpe_row = model.word_row[:n]
+
+        def input_table() -> torch.Tensor:
+            has = (bpe_row >= 0).unsqueeze(-1)
+            return torch.where(has, projected(bpe_row), model.embed_tokens.weight)
+
+        model.input_table = input_table
 
     def extra(ids):
         r = model.word_row[ids]
-        present = r >= 0
-        vec = nn.functional.embedding(r.clamp(min=0), model.word_vectors) @ model.word_proj.weight.T
+        present = (r >= 0) & (mode == "add")
+        vec = projected(r)
         return vec, present.to(vec.dtype)
 
     with_word_rows(model, extra)
 
 
-def split_state(state: dict) -> tuple:
-    """(the LM's own state with P v added to the BPE tokens' input rows, the whole-word tokens' rows
-    or None) of a state dict with the word vectors."""
+def split_state(state: dict, mode: str = "add") -> tuple:
+    """(the LM's own state with P v added to the BPE tokens' input rows (mode "add"; "replace" has
+    them in already, factored.materialised_state), the whole-word tokens' rows or None) of a state
+    dict with the word vectors."""
     if "word_proj.weight" not in state:
         return state, None
     if "lm_head.weight" not in state:
@@ -92,8 +114,9 @@ def split_state(state: dict) -> tuple:
     out = {k: v for k, v in state.items() if k not in ("word_row", "word_vectors", "word_proj.weight")}
     table = out["embed_tokens.weight"].clone()
     n = table.shape[0]
-    bpe = (row[:n] >= 0).nonzero().squeeze(1)
-    table[bpe] += proj[row[bpe]]
+    if mode == "add":
+        bpe = (row[:n] >= 0).nonzero().squeeze(1)
+        table[bpe] += proj[row[bpe]]
     out["embed_tokens.weight"] = table
     whole = proj[row[n:]] if len(row) > n else torch.zeros(0, table.shape[1])
     return out, whole.detach().clone()
