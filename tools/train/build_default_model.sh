@@ -41,10 +41,12 @@ TEXT_SWAP="${TEXT_SWAP:-0}"   # share of in-scope training prompts with one word
 TEXT_SWAP_TYPES="${TEXT_SWAP_TYPES:-}"   # the task types TEXT_SWAP reaches (generate-text --swap-types, comma-separated); empty: every in-scope type
 TEXT_SYNONYMS="${TEXT_SYNONYMS:-0.25}"   # share of in-scope training prompts with one frame word swapped for a WordNet synonym (generate-text --synonyms; docs/worlds.md, "Synonym swaps"); 0: none; 0.25: build 12
 TEXT_EVERYDAY_ENGLISH="${TEXT_EVERYDAY_ENGLISH:-0}"   # share of everyday / near-miss training refusals given a WordNet example / noun (generate-text --everyday-english; docs/worlds.md, "How people word the tasks": measured, not adopted); 0: none (build 13)
-REFUSAL_ARGS=()
-[ "$TEXT_EVERYDAY_ENGLISH" = "0" ] || REFUSAL_ARGS=(--everyday-english "$TEXT_EVERYDAY_ENGLISH")
+TEXT_EXTRA_ARGS=()   # options of the training text that the tokenizer's text leaves out (its words are read in pieces)
+[ "$TEXT_EVERYDAY_ENGLISH" = "0" ] || TEXT_EXTRA_ARGS=(--everyday-english "$TEXT_EVERYDAY_ENGLISH")
 TEXT_NEAR_MISSES="${TEXT_NEAR_MISSES:-base}"   # which near misses the training refusals draw (generate-text --near-misses; docs/worlds.md, "The refusal"); base: build 13; wide: more unknown shapes, colours and attribute questions
-[ "$TEXT_NEAR_MISSES" = "base" ] || REFUSAL_ARGS+=(--near-misses "$TEXT_NEAR_MISSES")
+[ "$TEXT_NEAR_MISSES" = "base" ] || TEXT_EXTRA_ARGS+=(--near-misses "$TEXT_NEAR_MISSES")
+TEXT_REAL_NOISE="${TEXT_REAL_NOISE:-0}"   # share of the noise words that are real English words (generate-text --real-noise; docs/worlds.md; measured, not adopted alone; with WORD_VECTORS under test); 0: none (build 13)
+[ "$TEXT_REAL_NOISE" = "0" ] || TEXT_EXTRA_ARGS+=(--real-noise "$TEXT_REAL_NOISE")
 COPY_SHARE="${COPY_SHARE:-0.3}"   # share of training transcripts whose spoken words are a random word sequence to copy (tools/worlds/src/wordings/copy.ts); 0: none; 0.3: build 7
 IMAGES="${IMAGES:-6000}"
 AUDIO="${AUDIO:-20000}"
@@ -134,7 +136,7 @@ declare -A RECIPE=(
   [images-eval]="images --count $EVAL_IMAGES --seed 201"
   [audio-train]="audio --count $AUDIO --seed 102 --question-share $AUDIO_QUESTION_SHARE --aliased-share $AUDIO_ALIASED"
   [audio-eval]="audio --count $EVAL_AUDIO --seed 202"
-  [text]="${TRAIN_TEXT[*]} --synonyms $TEXT_SYNONYMS${REFUSAL_ARGS[*]:+ ${REFUSAL_ARGS[*]}}"   # not a folder: written again on every run
+  [text]="${TRAIN_TEXT[*]} --synonyms $TEXT_SYNONYMS${TEXT_EXTRA_ARGS[*]:+ ${TEXT_EXTRA_ARGS[*]}}"   # not a folder: written again on every run
 )
 from() { local n out=from; for n in "$@"; do out+=" $n@$(printf '%s' "${RECIPE[$n]}" | md5sum | cut -c1-10)"; done; printf '%s' "$out"; }
 SETS=(images-train images-eval audio-train audio-eval)
@@ -171,13 +173,13 @@ for name in "${SETS[@]}" lm audio0 vision audio1 audio2; do claim "$name"; done
 [ "$LORA_STEPS" -eq 0 ] || claim audio3
 
 stage "1/9 data: $TEXT_COUNT text examples now; $IMAGES+$EVAL_IMAGES images, $AUDIO+$EVAL_AUDIO clips and audio stage 0 ($AUDIO0_STEPS steps) beside the LM"
-timed text tsx "${TRAIN_TEXT[@]}" --synonyms "$TEXT_SYNONYMS" "${REFUSAL_ARGS[@]}" > "$WORK/text-train.jsonl"
-# The tokenizer is trained on that text before its synonym swaps and its refusals' WordNet English
+timed text tsx "${TRAIN_TEXT[@]}" --synonyms "$TEXT_SYNONYMS" "${TEXT_EXTRA_ARGS[@]}" > "$WORK/text-train.jsonl"
+# The tokenizer is trained on that text before its synonym swaps, real-English noise and its refusals' WordNet English
 # and wide near misses (the shipped tokenizer reads those words in pieces, as measured): measured, a
 # BPE trained on the swapped text gave a text LM whose short shapes answers collapsed (build 11,
 # docs/default-model.md); WordNet's words are read in pieces by the worlds' tokenizer instead.
 VOCAB_TEXT=
-if [ "$TEXT_SYNONYMS" != "0" ] || [ ${#REFUSAL_ARGS[@]} -gt 0 ]; then
+if [ "$TEXT_SYNONYMS" != "0" ] || [ ${#TEXT_EXTRA_ARGS[@]} -gt 0 ]; then
   VOCAB_TEXT="$WORK/text-vocab.jsonl"
   tsx "${TRAIN_TEXT[@]}" > "$VOCAB_TEXT"
 fi
@@ -335,7 +337,7 @@ TOTAL=$(( $(date +%s) - START ))
   echo
   echo "## Settings"
   echo
-  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS${WORD_VECTORS:+ WORD_VECTORS=$WORD_VECTORS}${REFUSAL_ARGS[*]:+ TEXT_EVERYDAY_ENGLISH=$TEXT_EVERYDAY_ENGLISH TEXT_NEAR_MISSES=$TEXT_NEAR_MISSES} AUDIO_ALIASED=$AUDIO_ALIASED SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
+  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS${WORD_VECTORS:+ WORD_VECTORS=$WORD_VECTORS}${TEXT_EXTRA_ARGS[*]:+ TEXT_EVERYDAY_ENGLISH=$TEXT_EVERYDAY_ENGLISH TEXT_NEAR_MISSES=$TEXT_NEAR_MISSES TEXT_REAL_NOISE=$TEXT_REAL_NOISE} AUDIO_ALIASED=$AUDIO_ALIASED SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
   echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS AUDIO_ARGS=$AUDIO_ARGS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
   echo "LM_ARGS=$LM_ARGS LM_AVERAGE_FROM=$LM_AVERAGE_FROM (the later stages read $(basename "$LM"))"
   echo
