@@ -31,15 +31,18 @@ def save_lm(model: MaskedDiffusionLM, config: LMConfig, composition: Optional[to
         cfg = {**config.to_dict(), "tie_word_embeddings": False}
         state = materialised_state(model, composition)
     state, whole_words = split_state(state, getattr(model, "word_mode", "add"))
-    extra = {} if whole_words is None else {"whole_words": whole_words}
-    torch.save({"config": cfg, "state": state, "layout": layout, **extra}, path)
+    _write_lm(cfg, state, layout, whole_words, path)
 
 
 def save_loaded_lm(model: MaskedDiffusionLM, layout: str, path: str) -> None:
     """A loaded LM (load_lm: materialised already) in save_lm's format, its whole-word rows kept."""
-    whole = getattr(model, "whole_words", None)
-    extra = {} if whole is None else {"whole_words": whole}
-    torch.save({"config": model.config.to_dict(), "state": model.state_dict(), "layout": layout, **extra}, path)
+    _write_lm(model.config.to_dict(), model.state_dict(), layout, getattr(model, "whole_words", None), path)
+
+
+def _write_lm(config: dict, state: dict, layout: str, whole_words: Optional[torch.Tensor], path: str) -> None:
+    """lm.pt: {config, state, layout}, and the whole-word tokens' input rows when there are any."""
+    extra = {} if whole_words is None else {"whole_words": whole_words}
+    torch.save({"config": config, "state": state, "layout": layout, **extra}, path)
 
 
 def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:

@@ -17,7 +17,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from .vocab import ASSISTANT, BLANK, CELL_MARKERS, USER, Vocab, cell_token, split_words
+from .bytelevel_bpe import split_words
+from .vocab import ASSISTANT, BLANK, CELL_MARKERS, USER, Vocab, cell_token
 
 CANVAS_BUCKETS = (8, 16, 32)
 

@@ -21,7 +21,7 @@ from .cli import parse_weights, run_args
 from .data import LAYOUTS, Batcher, first_per_type, load_jsonl
 from .evaluation import evaluate_text, text_summary
 from .factored import install as install_factored
-from .wordvec import install as install_word_vectors
+from .wordvec import install as install_word_vectors, read_vectors
 from .lm import LMConfig, MaskedDiffusionLM
 from .loop import StepLoop
 from .losses import EPS, llada_loss
@@ -125,9 +125,9 @@ def main():
         vocab = Vocab.load(args.vocab)
     else:
         vocab = Vocab.build(load_jsonl(args.vocab_text) if args.vocab_text else train, args.vocab_size)
-    if args.word_vectors:
-        with open(args.word_vectors) as f:
-            vocab = Vocab(vocab.merges, json.load(f)["words"])
+    vectors = read_vectors(args.word_vectors) if args.word_vectors else None
+    if vectors:
+        vocab = Vocab(vocab.merges, vectors["words"])
     vocab.save(args.out)
     evalset = first_per_type(load_jsonl(args.eval), args.eval_n)
     heldout = first_per_type(load_jsonl(args.eval_heldout), args.eval_n) if args.eval_heldout else []
@@ -159,8 +159,8 @@ def main():
             if p.dim() == 2:
                 torch.nn.init.normal_(p, std=0.02)
     composition = install_factored(model, vocab) if args.factored else None
-    if args.word_vectors:
-        install_word_vectors(model, vocab, args.word_vectors, args.word_vectors_mode)
+    if vectors:
+        install_word_vectors(model, vocab, vectors, args.word_vectors_mode)
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]

@@ -25,13 +25,19 @@ from typing import Optional, Tuple
 import torch
 from torch import nn
 
-from .vocab import BYTE_CHAR, Vocab
+from .bytelevel_bpe import BYTE_CHAR
+from .vocab import Vocab
 
 
-def load_word_vectors(path: str, vocab: Vocab) -> Tuple[torch.Tensor, torch.Tensor]:
-    """(row [len(vocab)]: the table row of each token id, -1 for none; table [words, dims], unit length)."""
+def read_vectors(path: str) -> dict:
+    """A vectors file ({words, vectors}, as `main` writes it), read once: its words make the vocabulary's
+    whole-word tokens and its vectors the table `install` registers."""
     with open(path) as f:
-        data = json.load(f)
+        return json.load(f)
+
+
+def word_table(data: dict, vocab: Vocab) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(row [len(vocab)]: the table row of each token id, -1 for none; table [words, dims], unit length)."""
     space = BYTE_CHAR[ord(" ")]
     index = {space + w: i for i, w in enumerate(data["words"])}
     row = torch.full((len(vocab),), -1, dtype=torch.long)
@@ -65,14 +71,14 @@ def with_word_rows(model, extra) -> None:
 MODES = ("add", "replace")
 
 
-def install(model, vocab: Vocab, path: str, mode: str = "add") -> None:
-    """Registers the frozen vectors (buffers word_row, word_vectors) and the projection (word_proj),
+def install(model, vocab: Vocab, data: dict, mode: str = "add") -> None:
+    """Registers the frozen vectors of `data` (read_vectors) (buffers word_row, word_vectors) and the projection (word_proj),
     its rows initially as long as the token embeddings' rows, and wraps model.embed. Mode "add": a
     BPE token with a vector reads its learnt row plus P v; "replace": P v alone (its learnt row is then
     only its output row; the compound tokens compose the replaced rows, factored.input_rows)."""
     if mode not in MODES:
         raise ValueError(f"word-vector mode {mode!r}: one of {', '.join(MODES)}")
-    row, table = load_word_vectors(path, vocab)
+    row, table = word_table(data, vocab)
     model.register_buffer("word_row", row)
     model.register_buffer("word_vectors", table)
     model.word_mode = mode
