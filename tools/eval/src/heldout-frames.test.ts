@@ -1,6 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { byKind, firstPerType, frameBreakdown, type HeldoutExample, type LmResult } from './heldout-frames.js';
+import {
+  byKind,
+  firstPerType,
+  frameBreakdown,
+  type HeldoutExample,
+  inScopeRefused,
+  inScopeWords,
+  type LmResult,
+} from './heldout-frames.js';
+import { REFUSAL } from '../../worlds/src/index.js';
 
 const ex = (type: string, prompt: string, answer: string): HeldoutExample => ({ type, prompt, spoken: null, answer });
 const examples: HeldoutExample[] = [
@@ -69,6 +78,34 @@ describe('held-out accuracy frame by frame', () => {
     assert.deepEqual(
       frameBreakdown([old], [result([], 0, 1)], 'tau0.9').map((r) => [r.type, r.kind, r.n]),
       [['refusal', 'unrecognised', 1]],
+    );
+  });
+
+  it('counts the in-scope prompts answered with the refusal, and those holding a word no in-scope training prompt has', () => {
+    const refused = (e: HeldoutExample) => ({ ...e, got: REFUSAL });
+    const r: LmResult = {
+      'tau0.9': {
+        where: {
+          n: 4,
+          exact: 0.25,
+          wrong: [refused(examples[1]!), refused(examples[2]!), { ...examples[4]!, got: 'top' }],
+        },
+        refusal: { n: 1, exact: 0, wrong: [{ ...examples[3]!, got: 'paris' }] },
+      },
+    };
+    const trained = inScopeWords([
+      { type: 'where', prompt: 'Where is the star?' },
+      { type: 'refusal', prompt: 'whereabouts is paris' },
+    ]);
+    assert.deepEqual(inScopeRefused(r, 'tau0.9'), { refused: 2, unseen: null });
+    // "whereabouts" only a refusal's word, "cheers" and "circle" in no training prompt: both count
+    assert.deepEqual(inScopeRefused(r, 'tau0.9', trained), { refused: 2, unseen: 2 });
+    assert.deepEqual(
+      inScopeRefused(r, 'tau0.9', inScopeWords([{ type: 'where', prompt: 'whereabouts is the star' }])),
+      {
+        refused: 2,
+        unseen: 1,
+      },
     );
   });
 });

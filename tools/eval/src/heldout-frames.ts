@@ -10,11 +10,13 @@
  *
  * `--n` must be evaluate_lm's `--n` (it takes the first n examples of each type, in file order),
  * and evaluate_lm's `--show-wrong` at least that, so that every wrong answer is listed.
+ * Below the table: how many in-scope prompts each result refused, and with `--train FILE` (the LM's
+ * training text) how many of those hold a word that no in-scope training prompt has.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { recogniseWording, type RefusalKind, textExampleSchema } from '../../worlds/src/index.js';
+import { recogniseWording, REFUSAL, type RefusalKind, textExampleSchema } from '../../worlds/src/index.js';
 
 /** The text form's fields this reads; any type name, so a set with a type unknown here still reads. */
 const exampleSchema = textExampleSchema
@@ -25,7 +27,9 @@ export type HeldoutExample = z.infer<typeof exampleSchema>;
 const typeResultSchema = z.object({
   n: z.number().int(),
   exact: z.number(),
-  wrong: z.array(exampleSchema.pick({ prompt: true, spoken: true, answer: true })).default([]),
+  wrong: z
+    .array(exampleSchema.pick({ prompt: true, spoken: true, answer: true }).extend({ got: z.string().optional() }))
+    .default([]),
 });
 /** evaluate_lm's JSON: per decoding (`greedy`, `tau0.9`), per type. */
 export const lmResultSchema = z.record(z.string(), z.record(z.string(), typeResultSchema));
@@ -121,6 +125,32 @@ export function byKind(rows: readonly Row[]): Row[] {
   return [...out.values()];
 }
 
+/** A prompt's words as the unseen-word count reads them: lower case, runs of letters and apostrophes. */
+export const promptWords = (prompt: string): string[] => prompt.toLowerCase().match(/[a-z']+/g) ?? [];
+
+/** The words of the in-scope (not refusal) prompts of a training set. */
+export function inScopeWords(training: Iterable<{ type: string; prompt: string }>): Set<string> {
+  const words = new Set<string>();
+  for (const e of training) if (e.type !== 'refusal') for (const w of promptWords(e.prompt)) words.add(w);
+  return words;
+}
+
+/**
+ * The in-scope prompts a result answered with the refusal, and (given the training set's in-scope
+ * words) how many of them hold a word outside those.
+ */
+export function inScopeRefused(
+  result: LmResult,
+  decoding: string,
+  trained?: ReadonlySet<string>,
+): { refused: number; unseen: number | null } {
+  const refused = Object.entries(result[decoding] ?? {})
+    .filter(([type]) => type !== 'refusal')
+    .flatMap(([, t]) => t.wrong.filter((w) => w.got === REFUSAL));
+  const unseen = trained ? refused.filter((w) => promptWords(w.prompt).some((x) => !trained.has(x))).length : null;
+  return { refused: refused.length, unseen };
+}
+
 function table(rows: readonly Row[], label: (r: Row) => string): string {
   const pct = (k: number, n: number) => `${((100 * k) / n).toFixed(1)}%`.padStart(7);
   return rows
@@ -145,10 +175,11 @@ function main(): void {
       n: { type: 'string', default: '500' },
       decoding: { type: 'string', default: 'tau0.9' },
       frames: { type: 'boolean', default: false },
+      train: { type: 'string' },
     },
   });
   if (!values.examples || !values.results?.length)
-    throw new Error('usage: --examples FILE --results FILE [--results FILE ...] [--n 500] [--frames]');
+    throw new Error('usage: --examples FILE --results FILE [--results FILE ...] [--n 500] [--frames] [--train FILE]');
   const lines = readFileSync(values.examples, 'utf8').split('\n').filter(Boolean);
   const examples = firstPerType(
     lines.map((l) => exampleSchema.parse(JSON.parse(l))),
@@ -161,6 +192,17 @@ function main(): void {
   );
   console.log(table(byKind(rows), (r) => `${r.type}, ${r.kind}`));
   if (values.frames) console.log(`\n${table(rows, frameLabel)}`);
+  const trained = values.train ? inScopeWords(readJsonLines(values.train)) : undefined;
+  console.log('\nin-scope prompts refused' + (trained ? ' (with a word no in-scope training prompt has)' : ''));
+  results.forEach((r, i) => {
+    const { refused, unseen } = inScopeRefused(r, values.decoding, trained);
+    console.log(`  #${i + 1} ${refused}${unseen === null ? '' : ` (${unseen})`}`);
+  });
+}
+
+function* readJsonLines(file: string): Generator<{ type: string; prompt: string }> {
+  const example = z.object({ type: z.string(), prompt: z.string() });
+  for (const line of readFileSync(file, 'utf8').split('\n')) if (line) yield example.parse(JSON.parse(line));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();
