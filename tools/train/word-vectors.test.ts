@@ -25,6 +25,8 @@ const VECTORS: Record<string, number[]> = {
   tally: [0, 1, 0.1, 0],
   star: [0, 0, 1, 0],
   the: [0, 0, 0, 1],
+  top: [0.5, 0, 0.5, 0], // a row and a column word: the cell positions read them (layout compound_pos)
+  left: [0, 0.5, 0, 0.5],
 };
 const PROMPTS = ['what hue is the star', 'tally the shapes', 'what color is the star', 'how many shapes are there'];
 
@@ -82,14 +84,16 @@ describe('word vectors in the input embeddings (train_lm --word-vectors)', () =>
   it('keeps what the model read when its vectors are folded into the saved rows, in either mode', spec, () => {
     // A model with vectors installed, its projection and rows random; saved (save_lm) and loaded without
     // the file. Mode "add": a BPE word reads its row plus P v; "replace": P v alone, which its
-    // compound tokens compose too, while its output row stays its own.
+    // compound tokens and the cell positions (E[row] + E[column]) compose too, while its output row
+    // stays its own.
     const check = [
       'import json, os, sys, torch',
       'from unmask_train.lm import LMConfig, MaskedDiffusionLM',
       'from unmask_train.vocab import Vocab',
       'from unmask_train.wordvec import install, read_vectors',
       'from unmask_train.factored import components, install as factored',
-      'from unmask_train.checkpoints import load_lm, save_lm',
+      'from unmask_train.checkpoints import load_lm, save_lm, save_loaded_lm',
+      'from unmask_train.spliced import accept_cell_numbers',
       'vocab = Vocab.load(sys.argv[1]); out = {}',
       'config = LMConfig(vocab_size=vocab.n_output, hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2, head_dim=8, tie_word_embeddings=False)',
       'color = vocab.word_id("color"); star = vocab.word_id("star")',
@@ -99,19 +103,25 @@ describe('word vectors in the input embeddings (train_lm --word-vectors)', () =>
       '    model = MaskedDiffusionLM(config); composition = factored(model, vocab); install(model, vocab, read_vectors(sys.argv[2]), mode)',
       '    torch.nn.init.normal_(model.word_proj.weight)',
       '    ids = torch.arange(len(vocab)).unsqueeze(0)',
-      '    with torch.no_grad(): before = model.embed(ids)[0]',
+      '    cells = torch.randint(0, 10, ids.shape, generator=torch.Generator().manual_seed(1)) * (ids < vocab.n_output)  # scene tokens are BPE ids',
+      '    with torch.no_grad(): before = model.embed(ids)[0]; before_cells = model.embed(ids, cells)[0]',
       '    path = os.path.join(os.path.dirname(sys.argv[1]), mode + ".pt"); save_lm(model, config, composition, "compound_pos", path)',
       '    loaded, _ = load_lm(path)',
       '    with torch.no_grad(): after = loaded.embed(ids)[0]',
+      '    again = path + ".again"; save_loaded_lm(loaded, "compound_pos", again); resaved, _ = load_lm(again)',
+      '    worst_cells = 0.0',
+      '    for m in (loaded, resaved):',
+      '        accept_cell_numbers(m, vocab)',
+      '        with torch.no_grad(): worst_cells = max(worst_cells, (before_cells - m.embed(ids, cells)[0]).abs().max().item())',
       '    pv = (model.word_vectors[model.word_row[color]] @ model.word_proj.weight.T).detach()',
       '    own = model.embed_tokens.weight[color].detach()',
-      '    out[mode] = {"whole": len(loaded.whole_words), "worst": (before - after).abs().max().item(), "scale": before.abs().max().item(),',
+      '    out[mode] = {"whole": len(loaded.whole_words), "worst": (before - after).abs().max().item(), "scale": before.abs().max().item(), "worst_cells": worst_cells,',
       '        "reads_pv_alone": torch.allclose(before[color], pv, atol=1e-6), "reads_own_plus_pv": torch.allclose(before[color], own + pv, atol=1e-6),',
       '        "head_is_own": torch.equal(loaded.lm_head.weight[color], own),',
       '        "compound_has_star_input": torch.allclose(before[compound] - model.embed_tokens.weight[compound].detach(), before[star] + before[next(j for j in components(vocab)[compound] if j != star)], atol=1e-5)}',
       'print(json.dumps(out))',
     ].join('\n');
-    type Mode = { whole: number; worst: number; scale: number } & Record<string, boolean>;
+    type Mode = { whole: number; worst: number; scale: number; worst_cells: number } & Record<string, boolean>;
     const out = pythonCheck(check, [join(dir, 'lm', 'tokenizer.json'), join(dir, 'vectors.json')], 'save_lm') as {
       add: Mode;
       replace: Mode;
@@ -119,6 +129,8 @@ describe('word vectors in the input embeddings (train_lm --word-vectors)', () =>
     for (const mode of [out.add, out.replace]) {
       assert.ok(mode.whole >= 2, `${mode.whole} whole-word rows ("hue" and "tally" at least)`);
       assert.ok(mode.worst <= 1e-5 * mode.scale, `saved rows differ by ${mode.worst} (scale ${mode.scale})`);
+      // compound_pos: a scene token given its cell reads the same position, loaded and saved again
+      assert.ok(mode.worst_cells <= 1e-5 * mode.scale, `cell positions differ by ${mode.worst_cells} once loaded`);
       assert.equal(mode.head_is_own, true, "a word's output row stays its own learnt row");
     }
     assert.equal(out.add.reads_own_plus_pv, true);

@@ -14,7 +14,7 @@ from typing import Optional, Tuple
 import torch
 
 from .audio import AudioConfig, AudioTower
-from .factored import materialised_state
+from .factored import materialised_state, trained_cell_positions
 from .wordvec import read_saved, split_state
 from .lm import LMConfig, MaskedDiffusionLM
 from .spliced import ImageBlock, accept_cell_numbers, image_block
@@ -31,18 +31,22 @@ def save_lm(model: MaskedDiffusionLM, config: LMConfig, composition: Optional[to
         cfg = {**config.to_dict(), "tie_word_embeddings": False}
         state = materialised_state(model, composition)
     state, whole_words = split_state(state, getattr(model, "word_mode", "add"))
-    _write_lm(cfg, state, layout, whole_words, path)
+    positions = None if composition is None else trained_cell_positions(model)
+    _write_lm(cfg, state, layout, path, whole_words=whole_words, cell_positions=positions)
 
 
 def save_loaded_lm(model: MaskedDiffusionLM, layout: str, path: str) -> None:
-    """A loaded LM (load_lm: materialised already) in save_lm's format, its whole-word rows kept."""
-    _write_lm(model.config.to_dict(), model.state_dict(), layout, getattr(model, "whole_words", None), path)
+    """A loaded LM (load_lm: materialised already) in save_lm's format, its whole-word rows and cell
+    positions kept."""
+    extra = {k: getattr(model, k, None) for k in ("whole_words", "cell_positions")}
+    _write_lm(model.config.to_dict(), model.state_dict(), layout, path, **extra)
 
 
-def _write_lm(config: dict, state: dict, layout: str, whole_words: Optional[torch.Tensor], path: str) -> None:
-    """lm.pt: {config, state, layout}, and the whole-word tokens' input rows when there are any."""
-    extra = {} if whole_words is None else {"whole_words": whole_words}
-    torch.save({"config": config, "state": state, "layout": layout, **extra}, path)
+def _write_lm(config: dict, state: dict, layout: str, path: str, **extra: Optional[torch.Tensor]) -> None:
+    """lm.pt: {config, state, layout}, and where given the whole-word tokens' input rows (whole_words)
+    and the cell-position embeddings (cell_positions, when not the head's rows: factored.trained_cell_positions)."""
+    kept = {k: v for k, v in extra.items() if v is not None}
+    torch.save({"config": config, "state": state, "layout": layout, **kept}, path)
 
 
 def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
@@ -55,6 +59,8 @@ def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
         p.requires_grad_(False)
     if "whole_words" in ckpt:  # whole-word tokens' input rows (word vectors, wordvec.py)
         read_saved(model, ckpt["whole_words"])
+    if "cell_positions" in ckpt:  # layout compound_pos, positions not from the head (spliced.cell_position_embeddings)
+        model.cell_positions = ckpt["cell_positions"]
     return model, ckpt.get("layout", "pair")
 
 

@@ -60,6 +60,7 @@ def install(model, vocab: Vocab) -> torch.Tensor:
     returns the composition matrix."""
     c = composition_matrix(vocab)
     pos = cell_position_matrix(vocab)
+    model.cell_position_matrix = pos  # checkpoints.save_lm keeps the positions when the input rows are not the head's
 
     def embed(input_ids: torch.Tensor, cells: Optional[torch.Tensor] = None) -> torch.Tensor:
         table = input_rows(model)
@@ -70,6 +71,15 @@ def install(model, vocab: Vocab) -> torch.Tensor:
 
     model.embed = embed
     return c
+
+
+def trained_cell_positions(model) -> Optional[torch.Tensor]:
+    """[9, hidden]: the cell-position embeddings `embed` adds, when they are not the LM head's rows of
+    the row and column words (word vectors in mode "replace": the words read their vectors), else None
+    (spliced.cell_position_embeddings reads them from the head)."""
+    if getattr(model, "input_table", None) is None:
+        return None
+    return (model.cell_position_matrix[1:] @ input_rows(model)).detach().clone()
 
 
 def materialised_state(model, c: torch.Tensor) -> dict:

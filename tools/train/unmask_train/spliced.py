@@ -69,10 +69,15 @@ def marker_embeddings(model: MaskedDiffusionLM, vocab: Vocab) -> torch.Tensor:
 
 
 def cell_position_embeddings(model: MaskedDiffusionLM, vocab: Vocab) -> torch.Tensor:
-    """[9, hidden]: E[row word] + E[column word] of each cell in reading order, from the raw token table
-    (the untied LM head of a checkpoint saved with factored embeddings), as layout compound_pos adds them."""
+    """[9, hidden]: E[row word] + E[column word] of each cell in reading order, as layout compound_pos
+    adds them: from the raw token table (the untied LM head of a checkpoint saved with factored
+    embeddings), or as saved with the checkpoint where the input rows were not the head's (word
+    vectors in mode "replace": checkpoints.load_lm sets model.cell_positions)."""
     from .factored import cell_position_matrix
 
+    saved = getattr(model, "cell_positions", None)
+    if saved is not None:
+        return saved
     with torch.no_grad():
         return cell_position_matrix(vocab)[1:] @ model.lm_head.weight
 
