@@ -45,7 +45,7 @@ TEXT_EXTRA_ARGS=()   # options of the training text that the tokenizer's text le
 [ "$TEXT_EVERYDAY_ENGLISH" = "0" ] || TEXT_EXTRA_ARGS=(--everyday-english "$TEXT_EVERYDAY_ENGLISH")
 TEXT_NEAR_MISSES="${TEXT_NEAR_MISSES:-base}"   # which near misses the training refusals draw (generate-text --near-misses; docs/worlds.md, "The refusal"); base: build 13; wide: more unknown shapes, colours and attribute questions
 [ "$TEXT_NEAR_MISSES" = "base" ] || TEXT_EXTRA_ARGS+=(--near-misses "$TEXT_NEAR_MISSES")
-TEXT_REAL_NOISE="${TEXT_REAL_NOISE:-0}"   # share of the noise words that are real English words (generate-text --real-noise; docs/worlds.md; measured, not adopted alone; with WORD_VECTORS under test); 0: none (build 13)
+TEXT_REAL_NOISE="${TEXT_REAL_NOISE:-0}"   # share of the noise words that are real English words (generate-text --real-noise; docs/worlds.md; measured, not adopted alone; with WORD_VECTORS_MODE=replace the best text LM so far, EXPERIMENTS.md); 0: none (build 13)
 [ "$TEXT_REAL_NOISE" = "0" ] || TEXT_EXTRA_ARGS+=(--real-noise "$TEXT_REAL_NOISE")
 COPY_SHARE="${COPY_SHARE:-0.3}"   # share of training transcripts whose spoken words are a random word sequence to copy (tools/worlds/src/wordings/copy.ts); 0: none; 0.3: build 7
 IMAGES="${IMAGES:-6000}"
