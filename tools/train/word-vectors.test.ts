@@ -92,7 +92,7 @@ describe('word vectors in the input embeddings (train_lm --word-vectors)', () =>
       'from unmask_train.vocab import Vocab',
       'from unmask_train.wordvec import install, read_vectors',
       'from unmask_train.factored import components, install as factored',
-      'from unmask_train.checkpoints import load_lm, save_lm, save_loaded_lm',
+      'from unmask_train.checkpoints import check_saved_lm, load_lm, save_lm, save_loaded_lm',
       'from unmask_train.spliced import accept_cell_numbers',
       'vocab = Vocab.load(sys.argv[1]); out = {}',
       'config = LMConfig(vocab_size=vocab.n_output, hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2, head_dim=8, tie_word_embeddings=False)',
@@ -106,6 +106,10 @@ describe('word vectors in the input embeddings (train_lm --word-vectors)', () =>
       '    cells = torch.randint(0, 10, ids.shape, generator=torch.Generator().manual_seed(1)) * (ids < vocab.n_output)  # scene tokens are BPE ids',
       '    with torch.no_grad(): before = model.embed(ids)[0]; before_cells = model.embed(ids, cells)[0]',
       '    path = os.path.join(os.path.dirname(sys.argv[1]), mode + ".pt"); save_lm(model, config, composition, "compound_pos", path)',
+      '    check_saved_lm(model, vocab, "compound_pos", path)',
+      '    ck = torch.load(path); ck.pop("cell_positions", None); bad = path + ".bad"; torch.save(ck, bad)',
+      '    try: check_saved_lm(model, vocab, "compound_pos", bad); caught = False',
+      '    except RuntimeError: caught = True',
       '    loaded, _ = load_lm(path)',
       '    with torch.no_grad(): after = loaded.embed(ids)[0]',
       '    again = path + ".again"; save_loaded_lm(loaded, "compound_pos", again); resaved, _ = load_lm(again)',
@@ -115,7 +119,7 @@ describe('word vectors in the input embeddings (train_lm --word-vectors)', () =>
       '        with torch.no_grad(): worst_cells = max(worst_cells, (before_cells - m.embed(ids, cells)[0]).abs().max().item())',
       '    pv = (model.word_vectors[model.word_row[color]] @ model.word_proj.weight.T).detach()',
       '    own = model.embed_tokens.weight[color].detach()',
-      '    out[mode] = {"whole": len(loaded.whole_words), "worst": (before - after).abs().max().item(), "scale": before.abs().max().item(), "worst_cells": worst_cells,',
+      '    out[mode] = {"whole": len(loaded.whole_words), "worst": (before - after).abs().max().item(), "scale": before.abs().max().item(), "worst_cells": worst_cells, "check_catches_lost_positions": caught,',
       '        "reads_pv_alone": torch.allclose(before[color], pv, atol=1e-6), "reads_own_plus_pv": torch.allclose(before[color], own + pv, atol=1e-6),',
       '        "head_is_own": torch.equal(loaded.lm_head.weight[color], own),',
       '        "compound_has_star_input": torch.allclose(before[compound] - model.embed_tokens.weight[compound].detach(), before[star] + before[next(j for j in components(vocab)[compound] if j != star)], atol=1e-5)}',
@@ -136,6 +140,10 @@ describe('word vectors in the input embeddings (train_lm --word-vectors)', () =>
     assert.equal(out.add.reads_own_plus_pv, true);
     assert.equal(out.replace.reads_pv_alone, true);
     assert.equal(out.replace.compound_has_star_input, true, 'a compound token composes the replaced input rows');
+    // train_lm's check after each save (checkpoints.check_saved_lm) fails a replace-mode lm.pt without
+    // its cell positions; add mode keeps none, so the same file passes
+    assert.equal(out.replace.check_catches_lost_positions, true);
+    assert.equal(out.add.check_catches_lost_positions, false);
   });
 
   it('keeps the whole-word rows when a later stage saves the loaded LM again (train_joint)', spec, () => {

@@ -64,6 +64,25 @@ def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
     return model, ckpt.get("layout", "pair")
 
 
+def check_saved_lm(model: MaskedDiffusionLM, vocab: Vocab, layout: str, path: str) -> None:
+    """Loads the lm.pt just written and checks that it embeds every token id as the live model does,
+    scene tokens given cell numbers too (layout compound_pos): a save that loses or moves trained
+    input rows fails here, at the end of the text stage, not as a collapse in a later stage's
+    evaluation (it once did: the cell positions of word vectors in mode replace)."""
+    loaded, _ = load_lm(path)
+    ids = torch.arange(len(vocab)).unsqueeze(0)
+    with torch.no_grad():
+        pairs = [(model.embed(ids), loaded.embed(ids))]
+        if layout == "compound_pos" and getattr(model, "cell_position_matrix", None) is not None:
+            accept_cell_numbers(loaded, vocab)
+            cells = torch.arange(len(vocab)).remainder(10).unsqueeze(0) * (ids < vocab.n_output)
+            pairs.append((model.embed(ids, cells), loaded.embed(ids, cells)))
+    for live, saved in pairs:
+        worst, scale = (live - saved).abs().max().item(), live.abs().max().item()
+        if worst > 1e-4 * max(scale, 1.0):
+            raise RuntimeError(f"{path}: the saved LM embeds tokens differently from the trained one (by {worst:.3g})")
+
+
 def lm_vocab(lm_path: str) -> Vocab:
     """The vocabulary beside an lm.pt."""
     return Vocab.load(os.path.join(os.path.dirname(lm_path), "vocab.json"))
