@@ -141,7 +141,7 @@ describe('word vectors in the input embeddings (train_lm --word-vectors)', () =>
     assert.equal(out.replace.reads_pv_alone, true);
     assert.equal(out.replace.compound_has_star_input, true, 'a compound token composes the replaced input rows');
     // train_lm's check after each save (checkpoints.check_saved_lm) fails a replace-mode lm.pt without
-    // its cell positions; add mode keeps none, so the same file passes
+    // its cell positions; in add mode they are the head's rows, which a file without them falls back to
     assert.equal(out.replace.check_catches_lost_positions, true);
     assert.equal(out.add.check_catches_lost_positions, false);
   });

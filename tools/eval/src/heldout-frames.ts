@@ -201,7 +201,7 @@ function main(): void {
 }
 
 function* readJsonLines(file: string): Generator<{ type: string; prompt: string }> {
-  const example = z.object({ type: z.string(), prompt: z.string() });
+  const example = exampleSchema.pick({ type: true, prompt: true });
   for (const line of readFileSync(file, 'utf8').split('\n')) if (line) yield example.parse(JSON.parse(line));
 }
 

@@ -44,7 +44,7 @@ def save_loaded_lm(model: MaskedDiffusionLM, layout: str, path: str) -> None:
 
 def _write_lm(config: dict, state: dict, layout: str, path: str, **extra: Optional[torch.Tensor]) -> None:
     """lm.pt: {config, state, layout}, and where given the whole-word tokens' input rows (whole_words)
-    and the cell-position embeddings (cell_positions, when not the head's rows: factored.trained_cell_positions)."""
+    and the cell-position embeddings trained (cell_positions: factored.trained_cell_positions)."""
     kept = {k: v for k, v in extra.items() if v is not None}
     torch.save({"config": config, "state": state, "layout": layout, **kept}, path)
 
@@ -59,7 +59,7 @@ def load_lm(path: str) -> Tuple[MaskedDiffusionLM, str]:
         p.requires_grad_(False)
     if "whole_words" in ckpt:  # whole-word tokens' input rows (word vectors, wordvec.py)
         read_saved(model, ckpt["whole_words"])
-    if "cell_positions" in ckpt:  # layout compound_pos, positions not from the head (spliced.cell_position_embeddings)
+    if "cell_positions" in ckpt:  # the positions trained (spliced.cell_position_embeddings; older files: none)
         model.cell_positions = ckpt["cell_positions"]
     return model, ckpt.get("layout", "pair")
 

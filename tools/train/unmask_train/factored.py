@@ -60,7 +60,7 @@ def install(model, vocab: Vocab) -> torch.Tensor:
     returns the composition matrix."""
     c = composition_matrix(vocab)
     pos = cell_position_matrix(vocab)
-    model.cell_position_matrix = pos  # checkpoints.save_lm keeps the positions when the input rows are not the head's
+    model.cell_position_matrix = pos  # checkpoints.save_lm keeps the positions trained (trained_cell_positions)
 
     def embed(input_ids: torch.Tensor, cells: Optional[torch.Tensor] = None) -> torch.Tensor:
         table = input_rows(model)
@@ -73,12 +73,9 @@ def install(model, vocab: Vocab) -> torch.Tensor:
     return c
 
 
-def trained_cell_positions(model) -> Optional[torch.Tensor]:
-    """[9, hidden]: the cell-position embeddings `embed` adds, when they are not the LM head's rows of
-    the row and column words (word vectors in mode "replace": the words read their vectors), else None
-    (spliced.cell_position_embeddings reads them from the head)."""
-    if getattr(model, "input_table", None) is None:
-        return None
+def trained_cell_positions(model) -> torch.Tensor:
+    """[9, hidden]: the cell-position embeddings `embed` adds (from the input rows of the row and
+    column words: the learnt rows, or their vectors with word vectors in mode "replace")."""
     return (model.cell_position_matrix[1:] @ input_rows(model)).detach().clone()
 
 

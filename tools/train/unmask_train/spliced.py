@@ -70,9 +70,9 @@ def marker_embeddings(model: MaskedDiffusionLM, vocab: Vocab) -> torch.Tensor:
 
 def cell_position_embeddings(model: MaskedDiffusionLM, vocab: Vocab) -> torch.Tensor:
     """[9, hidden]: E[row word] + E[column word] of each cell in reading order, as layout compound_pos
-    adds them: from the raw token table (the untied LM head of a checkpoint saved with factored
-    embeddings), or as saved with the checkpoint where the input rows were not the head's (word
-    vectors in mode "replace": checkpoints.load_lm sets model.cell_positions)."""
+    adds them: as saved with the checkpoint (checkpoints.load_lm sets model.cell_positions), or, in
+    a file saved before they were (build 13 and older), from the raw token table (the untied LM
+    head of a checkpoint saved with factored embeddings; the same rows, no word vectors then)."""
     from .factored import cell_position_matrix
 
     saved = getattr(model, "cell_positions", None)
