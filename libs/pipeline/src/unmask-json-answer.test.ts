@@ -29,6 +29,9 @@ const PROMPTS = [
   'Go ahead and classify the command?',
   'classify the command cheers',
   'Good morning what is the request??',
+  // Build 14 (word vectors) ends none of the above early; these it does, on command-3.wav.
+  'tell me what they asked for',
+  'what action is asked for',
 ];
 
 /** A copy of the default model whose manifest's `generation` is changed by `edit`. */

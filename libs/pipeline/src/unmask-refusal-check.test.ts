@@ -1,7 +1,7 @@
 /**
  * The whole-answer check (`generation.refusal`) end to end on a real tiny random bundle: a copy
  * of it declares a refusal built from what the model answers, so that a first decode fails or
- * passes the check by construction. Then babble on the embedded default model.
+ * passes the check by construction. Then a mixed-up refusal on the embedded default model.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -138,17 +138,25 @@ describe('Unmask: the whole-answer check of a model that declares its refusal', 
 describe('Unmask: the whole-answer check on the embedded default model, shown an image it was never trained on', () => {
   const DEFAULT_MODEL = fileURLToPath(new URL('../../../models/default', import.meta.url));
 
-  it('answers babble about a one-colour image with the refusal, after decoding it again one token per step', async () => {
+  // Build 13 babbled one word over and over about a one-colour image (the repetition rule turned it
+  // into the refusal); build 14 starts the refusal and mixes the colour into it instead, which the
+  // same check decodes again one token per step. isRepetition's own spec: answer/repetition-check.test.ts.
+  it('answers a refusal mixed with the image’s colour with the whole refusal, after decoding it again one token per step', async () => {
     const unmask = await Unmask.load(DEFAULT_MODEL, { poolSize: 1 });
     try {
       const refusal = JSON.parse(readFileSync(join(DEFAULT_MODEL, 'manifest.json'), 'utf8')).generation.refusal;
-      const r = await unmask.ask({ prompt: 'describe the image', images: [await solidPngOf(64, 64, [220, 30, 30])] });
-      assert.ok(r.decodedAgain && isRepetition(r.decodedAgain.text), `first decode: ${r.decodedAgain?.text}`);
+      const r = await unmask.ask({ prompt: 'describe the picture', images: [await solidPngOf(64, 64, [30, 30, 220])] });
+      const first = r.decodedAgain?.text ?? '';
+      assert.ok(
+        first !== refusal && first.startsWith(refusal.split(' ').slice(0, 3).join(' ')),
+        `first decode: ${first}`,
+      );
       assert.equal(r.text, refusal);
       assert.equal(r.finishReason, 'stop');
       const shapes = await unmask.ask({ prompt: 'describe the image', images: [await pngOf(64, 64)] });
       assert.equal(shapes.decodedAgain, undefined, 'a drawn shape: one decode');
       assert.notEqual(shapes.text, refusal);
+      assert.ok(!isRepetition(shapes.text), shapes.text);
     } finally {
       await unmask.close();
     }
