@@ -79,7 +79,8 @@ LORA_WEIGHTS="${LORA_WEIGHTS:-respond=2,spoken_question=2}"   # audio task weigh
 EVAL_PER_WORLD="${EVAL_PER_WORLD:-500}"
 HELDOUT_PER_WORLD="${HELDOUT_PER_WORLD:-250}"   # held-out wordings (never trained on), per world
 EVAL_SEED="${EVAL_SEED:-90001}"
-FROZEN_EVAL="${FROZEN_EVAL:-1}"   # with stage 3, also evaluate the frozen-LM bundle (beside stage 3, on the other core)
+FROZEN_EVAL="${FROZEN_EVAL:-0}"   # 1: with stage 3, also evaluate the frozen-LM bundle (beside stage 3, on the other core; it uses more
+                                  # than that core and slowed stage 3 from about 17 to 26.6 min in build 14, so it is off by default)
 ALIASED_EVAL="${ALIASED_EVAL:-1}"   # also evaluate the spoken tasks with every clip aliased (evaluate.ts --resampling nearest), beside the evaluation
 NICE="${NICE:-0}"                 # niceness of the stages (others on a shared machine run theirs at 10;
                                   # jobs started with setsid land in their own autogroup, where niceness
