@@ -83,6 +83,19 @@ def check_saved_lm(model: MaskedDiffusionLM, vocab: Vocab, layout: str, path: st
             raise RuntimeError(f"{path}: the saved LM embeds tokens differently from the trained one (by {worst:.3g})")
 
 
+def save_checked_lm(
+    model: MaskedDiffusionLM,
+    config: LMConfig,
+    composition: Optional[torch.Tensor],
+    vocab: Vocab,
+    layout: str,
+    path: str,
+) -> None:
+    """save_lm, then check_saved_lm on the file just written: how the text stage saves every lm.pt."""
+    save_lm(model, config, composition, layout, path)
+    check_saved_lm(model, vocab, layout, path)
+
+
 def lm_vocab(lm_path: str) -> Vocab:
     """The vocabulary beside an lm.pt."""
     return Vocab.load(os.path.join(os.path.dirname(lm_path), "vocab.json"))

@@ -16,7 +16,7 @@ import time
 import torch
 
 from .averaging import TailAverage
-from .checkpoints import check_saved_lm, save_lm
+from .checkpoints import save_checked_lm
 from .cli import parse_weights, run_args
 from .data import LAYOUTS, Batcher, first_per_type, load_jsonl
 from .evaluation import evaluate_text, text_summary
@@ -207,8 +207,7 @@ def main():
             )
             say(f"heldout wordings step {step} greedy: {text_summary(entry['heldout'])}")
         history.append(entry)
-        save_lm(model, config, composition, args.layout, os.path.join(args.out, "lm.pt"))
-        check_saved_lm(model, vocab, args.layout, os.path.join(args.out, "lm.pt"))
+        save_checked_lm(model, config, composition, vocab, args.layout, os.path.join(args.out, "lm.pt"))
 
     averages = {f: TailAverage(model, round(f * args.steps)) for f in fractions}
     resume.add(model=model, batcher=batcher.rng, gen=gen, history=history)
@@ -221,8 +220,7 @@ def main():
             continue
         with avg.applied():
             name = f"lm-avg{round(f * 100)}.pt"
-            save_lm(model, config, composition, args.layout, os.path.join(args.out, name))
-            check_saved_lm(model, vocab, args.layout, os.path.join(args.out, name))
+            save_checked_lm(model, config, composition, vocab, args.layout, os.path.join(args.out, name))
             greedy = evaluate_text(model, vocab, evalset, args.layout, args.eval_canvas, max_blanks=args.max_blanks)
             say(f"average from step {avg.start} ({avg.count} weights, {name}) greedy: {text_summary(greedy)}")
             if heldout:
