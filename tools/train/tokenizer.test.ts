@@ -105,6 +105,56 @@ describe('the default model tokenizer, in Python and in the runtime', () => {
     assert.equal(tokenizer.tokenToId('<|red_circle|>'), vocab.indexOf('<|red_circle|>'));
   });
 
+  it('learns the merges that recounting every pair after each merge learns (its counts kept word by word)', () => {
+    // The reference: each merge, count every adjacent pair of every word again (weighted by the
+    // word's count, 1 for a required word the text lacks), take the most frequent (ties by the pair),
+    // merge it everywhere; then the same inside the required words until each is one token.
+    const reference = [
+      'import json, sys',
+      'from collections import Counter',
+      'from unmask_train.bytelevel_bpe import normalize, pretokenize, train_bpe',
+      'from unmask_train.vocab import ADDED, STRUCTURE_WORDS',
+      'texts = [e[f] for e in map(json.loads, open(sys.argv[1])) for f in ("prompt", "answer", "spoken") if e.get(f)]',
+      'budget = 1200 - len(ADDED) - 256',
+      'counts = Counter(p for t in texts for p in pretokenize(normalize(t)))',
+      'targets = [pretokenize(w)[0] for w in STRUCTURE_WORDS]',
+      'words = {w: list(w) for w in counts}',
+      'for t in targets: words.setdefault(t, list(t))',
+      'def pairs(only):',
+      '    pc = Counter()',
+      '    for w in only:',
+      '        for p in zip(words[w], words[w][1:]): pc[p] += counts.get(w, 1)',
+      '    return pc',
+      'def merge(a, b):',
+      '    for w, parts in words.items():',
+      '        out, i = [], 0',
+      '        while i < len(parts):',
+      '            if i < len(parts) - 1 and parts[i] == a and parts[i + 1] == b: out.append(a + b); i += 2',
+      '            else: out.append(parts[i]); i += 1',
+      '        words[w] = out',
+      'merges = []',
+      'while len(merges) < budget:',
+      '    pc = pairs(list(words))',
+      '    if not pc: break',
+      '    merges.append(min(pc.items(), key=lambda kv: (-kv[1], kv[0]))[0]); merge(*merges[-1])',
+      'while any(len(words[t]) > 1 for t in targets):',
+      '    pc = pairs({t for t in targets if len(words[t]) > 1})',
+      '    merges.append(min(pc.items(), key=lambda kv: (-kv[1], kv[0]))[0]); merge(*merges[-1])',
+      'learnt = train_bpe(texts, budget, STRUCTURE_WORDS)',
+      'print(json.dumps({"merges": len(learnt), "same": learnt == merges}))',
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', reference, join(dir, 'train.jsonl')], {
+      cwd: TRAIN_DIR,
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      timeout: 300_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { merges: number; same: boolean };
+    assert.ok(out.merges > 500, `${out.merges} merges`);
+    assert.equal(out.same, true);
+  });
+
   it('with BPE-dropout (training prompts), reads a text in other pieces that decode to the same text', () => {
     const out = python(['--load', dir, '--encode', join(dir, 'strings.jsonl'), '--bpe-dropout', '0.2', '--seed', '3']);
     const dropped = out
