@@ -58,6 +58,19 @@ def split_words(text: str) -> List[str]:
     return text.split()
 
 
+def _merged(parts: List[str], a: str, b: str) -> List[str]:
+    """`parts` with every (a, b) merged, left to right."""
+    out, i = [], 0
+    while i < len(parts):
+        if i < len(parts) - 1 and parts[i] == a and parts[i + 1] == b:
+            out.append(a + b)
+            i += 2
+        else:
+            out.append(parts[i])
+            i += 1
+    return out
+
+
 def bpe(
     word: str, ranks: Dict[Tuple[str, str], int], dropout: float = 0.0, rng: Optional[random.Random] = None
 ) -> List[str]:
@@ -76,31 +89,8 @@ def bpe(
                 best, at = r, i
         if best is None:
             break
-        pair = (parts[at], parts[at + 1])
-        merged: List[str] = []
-        i = 0
-        while i < len(parts):
-            if i < len(parts) - 1 and (parts[i], parts[i + 1]) == pair:
-                merged.append(parts[i] + parts[i + 1])
-                i += 2
-            else:
-                merged.append(parts[i])
-                i += 1
-        parts = merged
+        parts = _merged(parts, parts[at], parts[at + 1])
     return parts
-
-
-def _merged(parts: List[str], a: str, b: str) -> List[str]:
-    """`parts` with every (a, b) merged, left to right."""
-    out, i = [], 0
-    while i < len(parts):
-        if i < len(parts) - 1 and parts[i] == a and parts[i + 1] == b:
-            out.append(a + b)
-            i += 2
-        else:
-            out.append(parts[i])
-            i += 1
-    return out
 
 
 def train_bpe(texts: Iterable[str], budget: int, required: Sequence[str] = ()) -> List[Tuple[str, str]]:
