@@ -5,7 +5,7 @@
  * Writes
  *   input_features.npy  float16 [total_frames, n_mels]  every clip's log-mel frames, time-major
  *   frames.npy          int32 [N]                        frames per clip (offsets by cumulative sum)
- *   clips.jsonl         {text, kind: "command" | "question", intent? (commands), question? (questions), voice, format,
+ *   clips.jsonl         {text, kind: "command" | "question" | "copy", intent? (commands), question? (questions), voice, format,
  *                       resampling? ("nearest": the clip was resampled by nearest sample, aliasing)}
  *   feature_extractor.json  the feature extractor config used (the bundle manifest copies it)
  */
@@ -17,6 +17,7 @@ import {
   MORE_WORDINGS,
   renderSpeech,
   sampleSpeechVariant,
+  sampleSpokenEnglish,
   sampleUtterance,
   spokenShapePrompt,
   WORDINGS,
@@ -56,6 +57,14 @@ export interface AudioSetOptions {
    * the set has without it. Default: none.
    */
   readonly aliased?: { readonly share: number; readonly rng: Rng };
+  /**
+   * Share of clips whose words are an everyday English sentence instead (kind `copy`: WordNet
+   * examples, no world or held-out word; tools/worlds/src/wordings/english.ts), drawn from `rng` of
+   * its own; the clip's command or question is drawn all the same and its words replaced. Only to
+   * transcribe: tools/train/make_pairs.ts gives such a clip a transcript pair and nothing else.
+   * Default: none.
+   */
+  readonly copy?: { readonly share: number; readonly rng: Rng };
   readonly onProgress?: (done: number) => void;
 }
 
@@ -78,7 +87,9 @@ export function writeAudioSet(options: AudioSetOptions): void {
       ? undefined
       : sampleUtterance(rng, wording === 'train' && rng.bool() ? MORE_WORDINGS : WORDINGS);
     const asked = question ? rng.pick(questions) : undefined;
-    const text = utterance ? utterance.text : spokenShapePrompt(rng, asked!, wording);
+    const drawnText = utterance ? utterance.text : spokenShapePrompt(rng, asked!, wording);
+    const copy = options.copy?.rng.bool(options.copy.share) ?? false;
+    const text = copy ? sampleSpokenEnglish(options.copy!.rng) : drawnText;
     const drawn = sampleSpeechVariant(rng);
     const aliased = options.aliased?.rng.bool(options.aliased.share) ?? false;
     const variant = aliased ? { ...drawn, resampling: 'nearest' as const } : drawn;
@@ -94,9 +105,9 @@ export function writeAudioSet(options: AudioSetOptions): void {
     lines.push(
       JSON.stringify({
         text,
-        kind: question ? 'question' : 'command',
-        ...(utterance ? { intent: utterance.intent } : {}),
-        ...(asked ? { question: asked } : {}),
+        kind: copy ? 'copy' : question ? 'question' : 'command',
+        ...(utterance && !copy ? { intent: utterance.intent } : {}),
+        ...(asked && !copy ? { question: asked } : {}),
         voice: variant.voice,
         format: variant.format,
         ...(aliased ? { resampling: 'nearest' } : {}),

@@ -12,6 +12,7 @@ import { float16BitsToFloat32 } from '@unmask/core';
 import { renderRaster, renderSvg, Rng, sceneSchema, type ImageFormat } from '../worlds/src/index.js';
 import { DEFAULT_PROCESSOR, writeImageSet } from './image-set.js';
 import { writeAudioSet } from './audio-set.js';
+import { spokenEnglishSentences } from '../worlds/src/index.js';
 
 function readNpy(path: string): { shape: number[]; bytes: Buffer } {
   const file = readFileSync(path);
@@ -111,5 +112,36 @@ describe('audio sets', () => {
     marked.forEach((isAliased, i) =>
       assert.equal(a[i]!.equals(b[i]!), !isAliased, `clip ${i} ${isAliased ? 'aliased' : 'as without'}`),
     );
+  });
+
+  it('with `copy`, give that share of clips an everyday English sentence to transcribe instead (kind `copy`), drawn from its own stream', () => {
+    const plain = mkdtempSync(join(tmpdir(), 'audio-'));
+    const mixed = mkdtempSync(join(tmpdir(), 'audio-'));
+    writeAudioSet({ count: 6, rng: new Rng(11), out: plain, questionShare: 0.5 });
+    writeAudioSet({
+      count: 6,
+      rng: new Rng(11),
+      out: mixed,
+      questionShare: 0.5,
+      copy: { share: 0.5, rng: new Rng(25) },
+    });
+    const clips = (dir: string) =>
+      readFileSync(join(dir, 'clips.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const english = new Set(spokenEnglishSentences());
+    const mixedClips = clips(mixed);
+    const first = mixedClips.findIndex((c) => c.kind === 'copy');
+    assert.ok(first > 0, `the first copy clip is clip ${first}`);
+    // Until the first copy clip, the set is the one without it (a copy clip's speech draws other noise after).
+    assert.deepEqual(mixedClips.slice(0, first), clips(plain).slice(0, first));
+    const copies = mixedClips.filter((c) => c.kind === 'copy');
+    assert.ok(copies.length >= 2 && copies.length < 6, `${copies.length} copy clips`);
+    for (const clip of copies) {
+      assert.ok(english.has(clip.text as string), `${clip.text}`);
+      assert.equal(clip.intent, undefined);
+      assert.equal(clip.question, undefined);
+    }
   });
 });

@@ -7,6 +7,8 @@
  *
  * `--aliased-share P` (audio) resamples that share of clips by nearest sample (aliasing), drawn
  * from a stream of its own (seed + 1): the other clips stay the ones the seed gives without it.
+ * `--copy-share P` (audio) gives that share of clips an everyday English sentence to speak instead of
+ * their command or question (kind `copy`, transcribed only), drawn from a stream of its own (seed + 2).
  */
 import { parseArgs } from 'node:util';
 import { Rng } from '../worlds/src/index.js';
@@ -35,12 +37,14 @@ async function main(argv: string[]): Promise<number> {
       'question-share': { type: 'string' },
       wording: { type: 'string', default: 'train' },
       'aliased-share': { type: 'string', default: '0' },
+      'copy-share': { type: 'string', default: '0' },
     },
   });
   const kind = positionals[0];
   const count = Number(values.count ?? '100');
   const seed = Number(values.seed ?? '1');
   const aliasedShare = Number(values['aliased-share']);
+  const copyShare = Number(values['copy-share']);
   if (
     !['images', 'audio'].includes(kind ?? '') ||
     !Number.isInteger(count) ||
@@ -50,14 +54,18 @@ async function main(argv: string[]): Promise<number> {
     !['table', 'train'].includes(values.wording ?? '')
   ) {
     process.stderr.write(
-      'usage: generate.ts images|audio --count N --seed N --out DIR [--question-share P] [--wording table|train] [--aliased-share P]\n',
+      'usage: generate.ts images|audio --count N --seed N --out DIR [--question-share P] [--wording table|train] [--aliased-share P] [--copy-share P]\n',
     );
     return 2;
   }
-  if (!(aliasedShare >= 0 && aliasedShare <= 1)) {
-    process.stderr.write(`--aliased-share: a share between 0 and 1, got ${values['aliased-share']}\n`);
-    return 2;
-  }
+  for (const [flag, share] of [
+    ['aliased-share', aliasedShare],
+    ['copy-share', copyShare],
+  ] as const)
+    if (!(share >= 0 && share <= 1)) {
+      process.stderr.write(`--${flag}: a share between 0 and 1, got ${values[flag]}\n`);
+      return 2;
+    }
   const rng = new Rng(seed);
   if (kind === 'images') await writeImageSet({ count, rng, out: values.out, onProgress: progress('images', count) });
   else {
@@ -69,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
       ...(share !== undefined ? { questionShare: share } : {}),
       wording: values.wording === 'table' ? ('table' as const) : ('train' as const),
       ...(aliasedShare > 0 ? { aliased: { share: aliasedShare, rng: new Rng(seed + 1) } } : {}),
+      ...(copyShare > 0 ? { copy: { share: copyShare, rng: new Rng(seed + 2) } } : {}),
       onProgress: progress('audio', count),
     });
   }

@@ -52,6 +52,9 @@ IMAGES="${IMAGES:-6000}"
 AUDIO="${AUDIO:-20000}"
 AUDIO_QUESTION_SHARE="${AUDIO_QUESTION_SHARE:-0.42}"   # share of training clips that are spoken shapes questions
 AUDIO_ALIASED="${AUDIO_ALIASED:-0.25}"   # share of training clips resampled by nearest sample, aliasing as naive resamplers do (generate.ts --aliased-share; docs/default-model.md, "Aliased speech"); 0: none; 0.25: build 13
+AUDIO_COPY="${AUDIO_COPY:-0}"   # share of training clips that speak an everyday English sentence to transcribe instead (generate.ts --copy-share; kind `copy`, transcribed only: make_pairs.ts); 0: none (build 14)
+AUDIO_COPY_ARGS=   # the audio set's recipe names the flag only when it is on, so sets made before it stay this recipe's
+[ "$AUDIO_COPY" = "0" ] || AUDIO_COPY_ARGS=" --copy-share $AUDIO_COPY"
 EVAL_IMAGES="${EVAL_IMAGES:-300}"
 EVAL_AUDIO="${EVAL_AUDIO:-300}"
 # The text LM: the LM helper's best recipe so far (EXPERIMENTS.md); extra flags via LM_ARGS.
@@ -136,7 +139,7 @@ TRAIN_TEXT=(tools/worlds/src/generate-text.ts --seed 1 --count "$TEXT_COUNT" --w
 declare -A RECIPE=(
   [images-train]="images --count $IMAGES --seed 101"
   [images-eval]="images --count $EVAL_IMAGES --seed 201"
-  [audio-train]="audio --count $AUDIO --seed 102 --question-share $AUDIO_QUESTION_SHARE --aliased-share $AUDIO_ALIASED"
+  [audio-train]="audio --count $AUDIO --seed 102 --question-share $AUDIO_QUESTION_SHARE --aliased-share $AUDIO_ALIASED$AUDIO_COPY_ARGS"
   [audio-eval]="audio --count $EVAL_AUDIO --seed 202"
   [text]="${TRAIN_TEXT[*]} --synonyms $TEXT_SYNONYMS${TEXT_EXTRA_ARGS[*]:+ ${TEXT_EXTRA_ARGS[*]}}"   # not a folder: written again on every run
 )

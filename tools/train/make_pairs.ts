@@ -14,6 +14,7 @@
  * - per command clip: one transcribe, one intent and one respond example;
  * - per spoken-question clip: the question asked about a random image of `--images`; no transcript
  *   pair (transcription is a smart-home task);
+ * - per copy clip (an everyday English sentence: tools/datagen `--copy-share`): one transcribe example;
  * - per clip, with probability `--refusals`, a prompt to refuse with that clip.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -40,7 +41,7 @@ interface SceneLine {
 }
 interface ClipLine {
   text: string;
-  kind: 'command' | 'question';
+  kind: 'command' | 'question' | 'copy';
   intent?: Intent;
   question?: ShapeQuestion;
 }
@@ -95,6 +96,17 @@ clips.forEach((clip, audio) => {
     emit({ ...base, type: 'transcribe', prompt: homePrompt(rng, 'transcribe', 'train'), answer: text });
     emit({ ...base, type: 'intent', prompt: homePrompt(rng, 'intent', 'train'), answer: intentJson(intent) });
     emit({ ...base, type: 'respond', prompt: homePrompt(rng, 'respond', 'train'), answer: respondTo(intent) });
+  } else if (clip.kind === 'copy') {
+    // Words to write out, nothing to do: no intent, no answer but the transcript.
+    const { text } = clip;
+    emit({
+      audio,
+      cells: null,
+      spoken: text,
+      type: 'transcribe',
+      prompt: homePrompt(rng, 'transcribe', 'train'),
+      answer: text,
+    });
   } else {
     if (!clip.question) throw new Error(`clip ${audio}: a spoken question without its question (regenerate the set)`);
     // No `transcribe` pair here: transcription is a smart-home task, and the text LM never learnt to

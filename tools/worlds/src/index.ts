@@ -26,3 +26,4 @@ export * from './wordings/decorate.js';
 export * from './wordings/prompts.js';
 export * from './wordings/recognise.js';
 export * from './wordings/noise.js';
+export { sampleSpokenEnglish, spokenEnglishSentences, SPOKEN_ENGLISH_MAX_WORDS } from './wordings/english.js';

@@ -4,7 +4,15 @@ import { Rng } from '../rng.js';
 import { HELDOUT_OFF_TOPIC_PROMPTS, OTHER_SHAPES, REFUSAL } from '../refusal.js';
 import type { TextExample } from '../tasks.js';
 import { normaliseText } from '../normalise.js';
-import { addEverydayEnglish, ENGLISH, ENGLISH_LIMITS, worldWords } from './english.js';
+import {
+  addEverydayEnglish,
+  ENGLISH,
+  ENGLISH_LIMITS,
+  sampleSpokenEnglish,
+  SPOKEN_ENGLISH_MAX_WORDS,
+  spokenEnglishSentences,
+  worldWords,
+} from './english.js';
 import { expandContractions } from './decorate.js';
 import { heldoutOnlyWords } from './noise.js';
 import { recognise } from './recognise.js';
@@ -94,5 +102,33 @@ describe('everyday English from WordNet in training refusals', () => {
   it('leaves a near miss without an unknown shape (an unknown colour, a size question) as it was', () => {
     const e = refusal('is the circle big', 'near_miss');
     assert.deepEqual(addEverydayEnglish(new Rng(1), e, 1), e);
+  });
+});
+
+describe("spoken English for the audio sets' copy clips", () => {
+  it('keeps the sentences a transcript can hold word for word, up to 9 words, none with a world or held-out word', () => {
+    const spoken = spokenEnglishSentences();
+    assert.ok(spoken.length > 20000, `${spoken.length} sentences`);
+    assert.ok(spoken.includes('a babel of inhuman noises'));
+    assert.ok(!spoken.includes('the flight was delayed due to trouble with the airplane'), 'ten words');
+    const world = worldWords();
+    const heldout = heldoutOnlyWords();
+    for (const s of spoken) {
+      assert.match(s, /^[a-z]+( [a-z]+)*$/, s);
+      const n = s.split(' ').length;
+      assert.ok(n >= ENGLISH_LIMITS.minWords && n <= SPOKEN_ENGLISH_MAX_WORDS, s);
+      for (const w of s.split(' ')) assert.ok(!world.has(w) && !heldout.has(w), `${s}: ${w}`);
+    }
+  });
+
+  it('draws them from the rng, so a seed gives the same sentences', () => {
+    const a = new Rng(7);
+    const b = new Rng(7);
+    const drawn = Array.from({ length: 50 }, () => sampleSpokenEnglish(a));
+    assert.deepEqual(
+      drawn,
+      Array.from({ length: 50 }, () => sampleSpokenEnglish(b)),
+    );
+    assert.ok(new Set(drawn).size > 45, 'different sentences');
   });
 });

@@ -66,3 +66,31 @@ export function addEverydayEnglish(rng: Rng, e: TextExample, p: number): TextExa
   }
   return e;
 }
+
+/** Most words of a spoken English sentence (spoken commands run 1 to 9 words: wordings/copy.ts). */
+export const SPOKEN_ENGLISH_MAX_WORDS = 9;
+
+let spokenEnglish: readonly string[] | undefined;
+/**
+ * The WordNet sentences a speaker can read out and a transcript can hold word for word: no
+ * apostrophe (`baby's` has no transcript spelling the worlds use), commas and question marks
+ * dropped, at most SPOKEN_ENGLISH_MAX_WORDS words. Like every sentence here, none has a world's word
+ * or a held-out word.
+ */
+export function spokenEnglishSentences(): readonly string[] {
+  spokenEnglish ??= ENGLISH.sentences
+    .filter((s) => !s.includes("'"))
+    .map((s) => s.replace(/[,?]/g, ' ').split(/\s+/).filter(Boolean))
+    .filter((w) => w.length <= SPOKEN_ENGLISH_MAX_WORDS)
+    .map((w) => w.join(' '));
+  return spokenEnglish;
+}
+
+/**
+ * An everyday English sentence to speak and transcribe (the audio sets' `copy` clips,
+ * tools/datagen): real words the worlds never use, so the speech encoder learns to spell words it
+ * was not drilled on, as the text LM's copy task (wordings/copy.ts) teaches the LM to copy them.
+ */
+export function sampleSpokenEnglish(rng: Rng): string {
+  return rng.pick(spokenEnglishSentences());
+}
