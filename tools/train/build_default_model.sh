@@ -47,6 +47,8 @@ TEXT_NEAR_MISSES="${TEXT_NEAR_MISSES:-base}"   # which near misses the training 
 [ "$TEXT_NEAR_MISSES" = "base" ] || TEXT_EXTRA_ARGS+=(--near-misses "$TEXT_NEAR_MISSES")
 TEXT_REAL_NOISE="${TEXT_REAL_NOISE:-0.5}"   # share of the noise words that are real English words (generate-text --real-noise; docs/worlds.md; with WORD_VECTORS_MODE=replace: EXPERIMENTS.md); 0: none (build 13); 0.5: build 14
 [ "$TEXT_REAL_NOISE" = "0" ] || TEXT_EXTRA_ARGS+=(--real-noise "$TEXT_REAL_NOISE")
+TEXT_SHUFFLE_OWN="${TEXT_SHUFFLE_OWN:-0}"   # share of in-scope training examples made refusals of their own prompt's words shuffled, media kept (generate-text --shuffle-own; refusal-examples.ts, addShuffledRefusal); 0: none (build 14)
+[ "$TEXT_SHUFFLE_OWN" = "0" ] || TEXT_EXTRA_ARGS+=(--shuffle-own "$TEXT_SHUFFLE_OWN")
 COPY_SHARE="${COPY_SHARE:-0.3}"   # share of training transcripts whose spoken words are a random word sequence to copy (tools/worlds/src/wordings/copy.ts); 0: none; 0.3: build 7
 IMAGES="${IMAGES:-6000}"
 AUDIO="${AUDIO:-20000}"

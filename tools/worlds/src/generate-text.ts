@@ -1,6 +1,6 @@
 /**
  * Writes text-form examples (JSON lines) for training or evaluating the language model.
- *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] [--synonyms 0.25 [--refusal-synonyms 0.25]] [--everyday-english 0.6] [--near-misses wide] > out.jsonl
+ *   tsx tools/worlds/src/generate-text.ts --seed 1 --count 1000 [--types color_of_shape,where] [--wording train] [--noise 0.4] [--spoken-noise 0.3] [--copy 0.3] [--swap 0.25 [--swap-types describe,intent]] [--synonyms 0.25 [--refusal-synonyms 0.25]] [--everyday-english 0.6] [--shuffle-own 0.02] [--near-misses wide] > out.jsonl
  * Types are drawn uniformly from the list (default: every task type). `--wording` (wordings/prompts.ts):
  * `train` (default, the training set's wordings), `heldout` (never trained on) or `table` (the tables'
  * wordings only). `--noise P` (training data, `train` wording only) puts noise words into a share P of
@@ -19,12 +19,15 @@
  * their medium: swapped words are to be refused there too), from a seventh stream. `--everyday-english E`
  * (training data) gives a share E of the `everyday` refusals a WordNet usage example for prompt, and a
  * share E of the `near_miss` ones a WordNet noun for the unknown shape (wordings/english.ts), from an
- * eighth stream. `--near-misses wide` (training data; default `base`) draws the training refusals' near
+ * eighth stream. `--shuffle-own S` (training data) makes a share S of the in-scope examples refusals of
+ * their own prompt's words shuffled, their scene or spoken words kept (refusal-examples.ts,
+ * addShuffledRefusal), after the synonym swaps, from a ninth stream. `--near-misses wide` (training data; default `base`) draws the training refusals' near
  * misses from the wider lists and more often (refusal.ts, NEAR_MISS_SETS): unlike the options above
  * it changes what the main stream draws, so every example after the first refusal differs.
  */
 import { parseArgs } from 'node:util';
 import { NEAR_MISS_SETS, type NearMissSet } from './refusal.js';
+import { addShuffledRefusal } from './refusal-examples.js';
 import { Rng } from './rng.js';
 import { sampleExample, TASK_TYPES, toTextExample, type TaskType } from './tasks.js';
 import { addCopyTask } from './wordings/copy.js';
@@ -48,6 +51,7 @@ const { values } = parseArgs({
     synonyms: { type: 'string', default: '0' },
     'refusal-synonyms': { type: 'string', default: '0' },
     'everyday-english': { type: 'string', default: '0' },
+    'shuffle-own': { type: 'string', default: '0' },
     'near-misses': { type: 'string', default: 'base' },
   },
 });
@@ -74,7 +78,8 @@ function trainingShare(
     | 'swap'
     | 'synonyms'
     | 'refusal-synonyms'
-    | 'everyday-english',
+    | 'everyday-english'
+    | 'shuffle-own',
 ): number {
   const share = Number(values[flag]);
   if (!(share >= 0 && share <= 1)) throw new Error(`--${flag} must be a share in [0, 1], got "${values[flag]}"`);
@@ -92,6 +97,7 @@ const swap = trainingShare('swap');
 const synonyms = trainingShare('synonyms');
 const refusalSynonyms = trainingShare('refusal-synonyms');
 const everydayEnglish = trainingShare('everyday-english');
+const shuffleOwn = trainingShare('shuffle-own');
 const nearMisses = values['near-misses'] as NearMissSet;
 if (!NEAR_MISS_SETS.includes(nearMisses))
   throw new Error(`--near-misses must be ${NEAR_MISS_SETS.join(' or ')}, got "${values['near-misses']}"`);
@@ -113,6 +119,7 @@ const swapRng = new Rng(seed ^ 0x73776170);
 const synonymRng = new Rng(seed ^ 0x73796e6f);
 const refusalSynonymRng = new Rng(seed ^ 0x72667379);
 const englishRng = new Rng(seed ^ 0x656e676c);
+const shuffleRng = new Rng(seed ^ 0x73687566);
 const lines: string[] = [];
 for (let i = 0; i < count; i++) {
   let e = toTextExample(sampleExample(rng, rng.pick(types), { wording, nearMisses }));
@@ -120,6 +127,7 @@ for (let i = 0; i < count; i++) {
     e = { ...e, prompt: swapSynonym(synonymRng, e.prompt, synonyms, synonymsOf) };
   if (refusalSynonyms > 0 && e.type === 'refusal')
     e = { ...e, prompt: swapSynonym(refusalSynonymRng, e.prompt, refusalSynonyms, synonymsOf) };
+  if (shuffleOwn > 0) e = addShuffledRefusal(shuffleRng, e, shuffleOwn);
   if (everydayEnglish > 0) e = addEverydayEnglish(englishRng, e, everydayEnglish);
   if (swap > 0 && swapTypes.has(e.type)) e = { ...e, prompt: swapWord(swapRng, e.prompt, swap) };
   if (noise > 0) e = { ...e, prompt: addNoiseWords(noiseRng, e.prompt, noise, realNoise) };

@@ -24,7 +24,7 @@ import {
 } from './refusal.js';
 import { sampleScene } from './shapes/scene.js';
 import { allQuestions, questionText } from './shapes/questions.js';
-import type { Example } from './tasks.js';
+import type { Example, TextExample } from './tasks.js';
 import { decorate, type Split } from './wordings/decorate.js';
 import { HELDOUT_WORDINGS, MORE_WORDINGS, type HomeTask } from './wordings/home.js';
 import { homePrompt, shapePrompt } from './wordings/prompts.js';
@@ -72,26 +72,36 @@ function nearMiss(rng: Rng, split: Split, set: NearMissSet): string {
   return decorate(rng, text, frame.kind, { split, context: frame.context });
 }
 
-/** An in-scope prompt's words shuffled into no wording: no pair of neighbours kept, not recognised. */
+/**
+ * A prompt's words shuffled into no wording: no pair of neighbours kept, not recognised as a task;
+ * undefined for a prompt under 3 words or one 20 shuffles leave a wording.
+ */
+export function shuffleWords(rng: Rng, prompt: string): string | undefined {
+  const words = prompt
+    .toLowerCase()
+    .replace(/[?!.,]/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
+  if (words.length < 3) return undefined;
+  const pairs = new Set(words.slice(1).map((w, i) => `${words[i]} ${w}`));
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const out = rng.shuffle(words);
+    if (out.slice(1).some((w, i) => pairs.has(`${out[i]} ${w}`))) continue;
+    const text = out.join(' ');
+    if (recognise(text) === undefined) return rng.bool(0.3) ? `${text}?` : text;
+  }
+  return undefined;
+}
+
+/** An in-scope prompt of the split, its words shuffled (shuffleWords). */
 function shuffled(rng: Rng, split: Split): string {
   for (;;) {
     const useShapes = rng.bool(0.7);
     const base = useShapes
       ? shapePrompt(rng, rng.pick(allQuestions()), rng.bool(0.4) ? 'table' : split === 'train' ? 'train' : 'heldout')
       : homePrompt(rng, rng.pick([...HOME_TASKS, 'spoken_question'] as const), split === 'train' ? 'train' : 'heldout');
-    const words = base
-      .toLowerCase()
-      .replace(/[?!.,]/g, ' ')
-      .split(/\s+/)
-      .filter(Boolean);
-    if (words.length < 3) continue;
-    const pairs = new Set(words.slice(1).map((w, i) => `${words[i]} ${w}`));
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const out = rng.shuffle(words);
-      if (out.slice(1).some((w, i) => pairs.has(`${out[i]} ${w}`))) continue;
-      const text = out.join(' ');
-      if (recognise(text) === undefined) return rng.bool(0.3) ? `${text}?` : text;
-    }
+    const text = shuffleWords(rng, base);
+    if (text !== undefined) return text;
   }
 }
 
@@ -161,4 +171,18 @@ export function sampleRefusal(
     : null;
   const { prompt, kind } = sampleRefusalPrompt(rng, split, { image: scene !== null, audio: spoken !== null }, set);
   return { example: { type: 'refusal', scene, spoken, prompt, answer: REFUSAL }, kind };
+}
+
+/**
+ * A training refusal made from an in-scope example (probability `p`): its own prompt's words
+ * shuffled (shuffleWords), its media kept, the refusal for answer, kind `shuffled`. The drawn
+ * refusals' shuffled prompts come with an image half of the time and name any question; these
+ * come with the very scene or clip their words were asked about, so the model learns that the
+ * order of the words, not the words and the media, makes a question (generate-text
+ * `--shuffle-own`). Refusals, prompts under 3 words and examples not drawn stay as they were.
+ */
+export function addShuffledRefusal(rng: Rng, e: TextExample, p: number): TextExample {
+  if (e.type === 'refusal' || !rng.bool(p)) return e;
+  const prompt = shuffleWords(rng, e.prompt);
+  return prompt === undefined ? e : { ...e, type: 'refusal', prompt, answer: REFUSAL, refusalKind: 'shuffled' };
 }

@@ -4,8 +4,16 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WIDE_NEAR_MISSES, NEAR_MISS_SETS, otherColors, otherShapes, sampleAttributeQuestion } from './refusal.js';
-import { REFUSAL_MIX, sampleRefusalPrompt } from './refusal-examples.js';
+import {
+  NEAR_MISS_SETS,
+  otherColors,
+  otherShapes,
+  REFUSAL,
+  sampleAttributeQuestion,
+  WIDE_NEAR_MISSES,
+} from './refusal.js';
+import { addShuffledRefusal, REFUSAL_MIX, sampleRefusalPrompt, shuffleWords } from './refusal-examples.js';
+import { sampleExample, TASK_TYPES, toTextExample } from './tasks.js';
 import { Rng } from './rng.js';
 import { SHAPES } from './shapes/spec.js';
 import { heldoutOnlyWords, knownWords, wordsIn } from './wordings/noise.js';
@@ -76,5 +84,53 @@ describe('near misses', () => {
       assert.ok(named.length <= 2, q);
     }
     assert.ok(relations > 100, `${relations}`);
+  });
+});
+
+describe('shuffled refusals made from in-scope examples (generate-text --shuffle-own)', () => {
+  it('shuffles a prompt so that no two words stay neighbours and no task is recognised', () => {
+    const rng = new Rng(4);
+    for (let i = 0; i < 300; i++) {
+      const prompt = toTextExample(sampleExample(rng, rng.pick(TASK_TYPES.filter((t) => t !== 'refusal')))).prompt;
+      const out = shuffleWords(rng, prompt);
+      if (out === undefined) continue;
+      const words = prompt
+        .toLowerCase()
+        .replace(/[?!.,]/g, ' ')
+        .split(/\s+/)
+        .filter(Boolean);
+      const outWords = out.replace(/\?$/, '').split(' ');
+      assert.deepEqual([...outWords].sort(), [...words].sort(), `${prompt} -> ${out}`);
+      const pairs = new Set(words.slice(1).map((w, k) => `${words[k]} ${w}`));
+      assert.ok(!outWords.slice(1).some((w, k) => pairs.has(`${outWords[k]} ${w}`)), `${prompt} -> ${out}`);
+      assert.equal(recognise(out), undefined, out);
+    }
+    assert.equal(shuffleWords(new Rng(1), 'describe it'), undefined);
+  });
+
+  it('turns a share p of in-scope examples into refusals of their own words shuffled, with their media; nothing else', () => {
+    const rng = new Rng(8);
+    const shuffleRng = new Rng(9);
+    let inScope = 0;
+    let made = 0;
+    for (let i = 0; i < 3000; i++) {
+      const e = toTextExample(sampleExample(rng, rng.pick(TASK_TYPES)));
+      const out = addShuffledRefusal(shuffleRng, e, 0.2);
+      if (e.type === 'refusal') {
+        assert.deepEqual(out, e);
+        continue;
+      }
+      inScope++;
+      if (out === e) continue;
+      made++;
+      assert.equal(out.type, 'refusal');
+      assert.equal(out.answer, REFUSAL);
+      assert.equal(out.refusalKind, 'shuffled');
+      assert.deepEqual([out.cells, out.spoken], [e.cells, e.spoken]);
+      assert.notEqual(out.prompt, e.prompt);
+    }
+    assert.ok(made / inScope > 0.12 && made / inScope < 0.22, `${made} of ${inScope}`);
+    const e = toTextExample(sampleExample(new Rng(2), 'where'));
+    assert.equal(addShuffledRefusal(new Rng(1), e, 0), e);
   });
 });
