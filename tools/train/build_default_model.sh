@@ -338,13 +338,13 @@ TOTAL=$(( $(date +%s) - START ))
   awk -F'\t' '{ printf "| %s | %.1f | %.1f |\n", $1, $2 / 60, $3 / 60 }' "$WORK/timings.tsv"
   echo
   echo "CPU time is user + system of the stage's processes; wall time is what the stage took while the other"
-  echo "core ran its neighbour (text LM beside data generation and audio stage 0; vision beside audio stage 1; the frozen-LM bundle and its evaluation beside audio stage 3; the aliased-speech evaluation beside the evaluation)."
+  echo "core ran its neighbour (text LM beside data generation and audio stage 0; vision beside audio stage 1$([ -n "$FROZEN" ] && echo "; the frozen-LM bundle and its evaluation beside audio stage 3")$([ -n "$ALIASED" ] && echo "; the aliased-speech evaluation beside the evaluation"))."
   echo "A stage listed more than once was cut off and resumed (or its WORK reused across runs): its rows add up."
   echo "Machine load while building (1, 5, 15 min averages at the end): $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "## Settings"
   echo
-  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS${WORD_VECTORS:+ WORD_VECTORS=$WORD_VECTORS WORD_VECTORS_MODE=$WORD_VECTORS_MODE}${TEXT_EXTRA_ARGS[*]:+ TEXT_EVERYDAY_ENGLISH=$TEXT_EVERYDAY_ENGLISH TEXT_NEAR_MISSES=$TEXT_NEAR_MISSES TEXT_REAL_NOISE=$TEXT_REAL_NOISE} AUDIO_ALIASED=$AUDIO_ALIASED SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
+  echo "TEXT_COUNT=$TEXT_COUNT TEXT_NOISE=$TEXT_NOISE TEXT_SWAP=$TEXT_SWAP${TEXT_SWAP_TYPES:+ TEXT_SWAP_TYPES=$TEXT_SWAP_TYPES} TEXT_SYNONYMS=$TEXT_SYNONYMS${WORD_VECTORS:+ WORD_VECTORS=$WORD_VECTORS WORD_VECTORS_MODE=$WORD_VECTORS_MODE}${TEXT_EXTRA_ARGS[*]:+ TEXT_EVERYDAY_ENGLISH=$TEXT_EVERYDAY_ENGLISH TEXT_NEAR_MISSES=$TEXT_NEAR_MISSES TEXT_REAL_NOISE=$TEXT_REAL_NOISE}$([ "$TEXT_SHUFFLE_OWN" = "0" ] || echo " TEXT_SHUFFLE_OWN=$TEXT_SHUFFLE_OWN")${AUDIO_COPY_ARGS:+ AUDIO_COPY=$AUDIO_COPY} AUDIO_ALIASED=$AUDIO_ALIASED SPOKEN_NOISE=$SPOKEN_NOISE IMAGES=$IMAGES AUDIO=$AUDIO LM_STEPS=$LM_STEPS VISION_STEPS=$VISION_STEPS AUDIO0_STEPS=$AUDIO0_STEPS"
   echo "AUDIO1_STEPS=$AUDIO1_STEPS AUDIO2_STEPS=$AUDIO2_STEPS AUDIO_ARGS=$AUDIO_ARGS LORA_STEPS=$LORA_STEPS LORA_RANK=$LORA_RANK"
   echo "LM_ARGS=$LM_ARGS LM_AVERAGE_FROM=$LM_AVERAGE_FROM (the later stages read $(basename "$LM"))"
   echo
